@@ -1,0 +1,1 @@
+"""Pantau's wire contract (generated code lives in pantau.v1)."""
