@@ -1,0 +1,95 @@
+"""``pantau-agent``: the kit's command line.
+
+Exit codes: 0 success, 1 a failure at run time, 2 bad usage or a bad
+configuration file (the message names the file, the key and what is expected).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from agent.tomlconfig import ConfigError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pantau-agent", description="Pantau probe kit: reads the modem, probes the link, streams to the collector."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the agent (the kit's service)")
+    run.add_argument("--config", required=True, type=Path, help="agent TOML file")
+
+    check = sub.add_parser("config-check", help="validate an agent config file and exit")
+    check.add_argument("config", type=Path)
+
+    sim = sub.add_parser("sim-modem", help="serve a simulated modem on a pty; prints its path")
+    sim.add_argument("--dialect", default="3gpp", choices=["3gpp", "quectel"])
+    sim.add_argument("--scenario", required=True, type=Path, help="scenario TOML file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "run":
+            return _run(args.config)
+        if args.command == "config-check":
+            from agent.config import load_agent_config
+
+            cfg = load_agent_config(args.config)
+            print(f"{args.config}: OK (site {cfg.agent.site}, {len(cfg.probes)} probes)")
+            return EXIT_OK
+        if args.command == "sim-modem":
+            from agent.sim.modem import serve_cli
+
+            return serve_cli(args.dialect, str(args.scenario))
+    except ConfigError as exc:
+        print(f"pantau-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_USAGE  # pragma: no cover - argparse requires a command
+
+
+def _run(config_path: Path) -> int:
+    from agent.config import load_agent_config
+    from agent.service import AgentService
+    from agent.spool import SpoolError
+
+    config = load_agent_config(config_path)
+    try:
+        service = AgentService(config)
+    except SpoolError as exc:
+        print(f"pantau-agent: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    asyncio.run(_until_signalled(service.run()))
+    return EXIT_OK
+
+
+async def _until_signalled(work: object) -> None:
+    """Run ``work`` until SIGINT or SIGTERM, then cancel it cleanly."""
+    task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

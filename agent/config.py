@@ -1,0 +1,191 @@
+"""The agent's configuration file (TOML), e.g.::
+
+    [agent]
+    site = "3171011001005"          # the TPS code this kit serves
+    data_dir = "/var/lib/pantau"
+
+    [collector]
+    address = "collector.example:7600"
+    credential_file = "/var/lib/pantau/credential"
+
+    [modem]
+    port = "/dev/ttyUSB2"           # any pyserial URL: a device, socket://, a pty
+    interval_s = 30
+
+    [[probe]]
+    name = "ping-collector"
+    kind = "icmp"                   # one of agent.probes.PROBERS
+    interval_s = 60
+    target = "collector.example"
+
+Bad files are refused with :class:`agent.tomlconfig.ConfigError` naming the file,
+the key and what is expected.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from agent import probes
+from agent.sites import TpsCodeError, validate_tps_code
+from agent.tomlconfig import ConfigError, build, read_toml, setting
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSection:
+    site: str
+    id: str = ""
+    data_dir: str = "/var/lib/pantau"
+
+    def __post_init__(self) -> None:
+        try:
+            validate_tps_code(self.site)
+        except TpsCodeError as exc:
+            raise ValueError(f"site: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorSection:
+    address: str
+    credential: str = ""
+    credential_file: str = ""
+
+    def __post_init__(self) -> None:
+        host, sep, port = self.address.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(
+                f"address: expected HOST:PORT (e.g. collector.example:7600), got {self.address!r}"
+            )
+        if not self.credential and not self.credential_file:
+            raise ValueError(
+                "credential: set credential or credential_file (enroll the kit to get one)"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ModemSection:
+    port: str = ""
+    dialect: Literal["auto", "3gpp", "quectel", "simcom", "huawei"] = "auto"
+    interval_s: float = setting(30.0, min=1, max=3600)
+    command_timeout_s: float = setting(3.0, min=0.1, max=120)
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolSection:
+    max_bytes: int = setting(64 * 1024 * 1024, min=64 * 1024)
+    flush_interval_s: float = setting(2.0, min=0.05, max=300)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeEntry:
+    """One scheduled probe: how often, and the prober's own typed config."""
+
+    name: str
+    kind: str
+    interval_s: float
+    jitter_ratio: float
+    timeout_s: float
+    config: Any
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    agent: AgentSection
+    collector: CollectorSection
+    modem: ModemSection = field(default_factory=ModemSection)
+    spool: SpoolSection = field(default_factory=SpoolSection)
+    probe: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConfig:
+    agent: AgentSection
+    collector: CollectorSection
+    modem: ModemSection
+    spool: SpoolSection
+    probes: tuple[ProbeEntry, ...]
+    source: str
+
+    @property
+    def agent_id(self) -> str:
+        return self.agent.id or f"kit-{self.agent.site}-{socket.gethostname()}"[:64]
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.agent.data_dir)
+
+    def credential_token(self) -> str:
+        if self.collector.credential:
+            return self.collector.credential
+        path = Path(self.collector.credential_file)
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                self.source,
+                f"[collector] credential_file: cannot read {path}: {exc.strerror}",
+            ) from None
+
+
+_SCHEDULE_KEYS = {"name", "kind", "interval_s", "jitter_ratio", "timeout_s"}
+
+
+def _probe_entry(raw: dict[str, Any], index: int, source: str) -> ProbeEntry:
+    where = f"[[probe]] #{index}"
+    for key in ("name", "kind"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise ConfigError(source, f"{where} {key}: required, expected a non-empty string")
+    kind = raw["kind"]
+    if kind not in probes.PROBERS:
+        known = ", ".join(sorted(probes.PROBERS))
+        raise ConfigError(source, f"{where} kind: unknown prober {kind!r} (known: {known})")
+    schedule = _Schedule.parse(raw, where, source)
+    options = {k: v for k, v in raw.items() if k not in _SCHEDULE_KEYS}
+    try:
+        config = probes.build_config(kind, options, where=f"{source}: {where}")
+    except probes.ProbeConfigError as exc:
+        raise ConfigError(source, str(exc).removeprefix(f"{source}: ")) from None
+    return ProbeEntry(
+        name=raw["name"],
+        kind=kind,
+        interval_s=schedule.interval_s,
+        jitter_ratio=schedule.jitter_ratio,
+        timeout_s=schedule.timeout_s,
+        config=config,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Schedule:
+    interval_s: float = setting(60.0, min=1, max=86400)
+    jitter_ratio: float = setting(0.1, min=0, max=0.5)
+    timeout_s: float = setting(30.0, min=0.1, max=600)
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any], where: str, source: str) -> _Schedule:
+        subset = {k: raw[k] for k in ("interval_s", "jitter_ratio", "timeout_s") if k in raw}
+        return build(cls, subset, source=source, where=where)
+
+
+def load_agent_config(path: Path) -> AgentConfig:
+    source = str(path)
+    raw = build(_File, read_toml(path), source=source)
+    names: set[str] = set()
+    entries = []
+    for index, item in enumerate(raw.probe, start=1):
+        entry = _probe_entry(item, index, source)
+        if entry.name in names:
+            raise ConfigError(source, f"[[probe]] #{index} name: {entry.name!r} is used twice")
+        names.add(entry.name)
+        entries.append(entry)
+    return AgentConfig(
+        agent=raw.agent,
+        collector=raw.collector,
+        modem=raw.modem,
+        spool=raw.spool,
+        probes=tuple(entries),
+        source=source,
+    )

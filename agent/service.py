@@ -1,0 +1,218 @@
+"""The running agent: wires the modem, the probes, the spool and the uplink.
+
+Every measurement becomes a Record stamped with the kit's clocks and waits in an
+in-memory list; a flush task writes that list to the spool every
+``spool.flush_interval_s`` in one transaction (sparing the SD card) and wakes the
+uplink. Nothing here measures or parses: it schedules and connects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent import clock, probes
+from agent.config import AgentConfig, ProbeEntry
+from agent.modem.errors import ModemError, PortUnavailable
+from agent.modem.model import identity_to_proto, signal_to_proto
+from agent.modem.reader import Modem
+from agent.records import PRIORITY, Body, event, kind_of, make_record
+from agent.spool import Spool, SpoolError
+from agent.uplink import Uplink
+from pantau.v1 import records_pb2, telemetry_pb2
+
+log = logging.getLogger(__name__)
+Kind = records_pb2.AgentEvent.Kind
+
+#: A wall-clock jump larger than this (against the monotonic clock) is a step.
+CLOCK_STEP_THRESHOLD_NS = 2_000_000_000
+#: Consecutive modem failures (timeouts, errors) before the modem counts as lost.
+MODEM_FAILURES_BEFORE_LOST = 3
+
+
+def overflow_record(
+    by_kind: dict[str, int] | object, records: int, dropped_bytes: int
+) -> tuple[str, int, bytes]:
+    """The spool's overflow report, as a spool row (kind, priority, payload)."""
+    counts = dict(by_kind)  # type: ignore[call-overload]
+    body = records_pb2.AgentEvent(
+        kind=Kind.KIND_SPOOL_OVERFLOW,
+        message=f"spool full: dropped {records} records ({dropped_bytes} bytes), oldest first",
+        dropped_by_kind=counts,
+        dropped_records=records,
+        dropped_bytes=dropped_bytes,
+    )
+    record = make_record(clock.now(), body)
+    return ("event", PRIORITY["event"], record.SerializeToString())
+
+
+@dataclass(slots=True)
+class AgentStatus:
+    started_monotonic: float = field(default_factory=time.monotonic)
+    last_reading_monotonic: float | None = None
+    modem_lost: bool = False
+    records_produced: int = 0
+    last_errors: list[str] = field(default_factory=list)
+
+
+class AgentService:
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        self.status = AgentStatus()
+        self.identity: telemetry_pb2.ModemIdentity | None = None
+        self._pending: list[tuple[str, int, bytes]] = []
+        data_dir = config.data_dir
+        self.spool = Spool(
+            data_dir / "spool.sqlite",
+            max_bytes=config.spool.max_bytes,
+            overflow_record=overflow_record,
+        )
+        self.uplink = Uplink(
+            self.spool,
+            address=config.collector.address,
+            credential=config.credential_token(),
+            agent_id=config.agent_id,
+            site=config.agent.site,
+            modem=lambda: self.identity,
+        )
+
+    def emit(self, body: Body) -> None:
+        """Stamp a result now and queue it for the spool."""
+        record = make_record(clock.now(), body)
+        kind = kind_of(body)
+        self._pending.append((kind, PRIORITY[kind], record.SerializeToString()))
+        self.status.records_produced += 1
+
+    async def run(self) -> None:
+        """Run until cancelled; flushes what is pending on the way out."""
+        self._start_events()
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._flush_loop())
+                group.create_task(self.uplink.run())
+                if self.config.modem.port:
+                    group.create_task(self._modem_loop())
+                for entry in self.config.probes:
+                    group.create_task(self._probe_loop(entry))
+        finally:
+            self._flush()
+            self.spool.close()
+
+    # -- events -----------------------------------------------------------------
+
+    def _start_events(self) -> None:
+        self.emit(event(Kind.KIND_AGENT_STARTED, "agent started", agent_id=self.config.agent_id))
+        marker = self.config.data_dir / "last_boot_id"
+        previous = _read(marker)
+        if previous != clock.boot_id():
+            self.emit(
+                event(Kind.KIND_REBOOT, "first start since the kit booted", previous=previous or "")
+            )
+            marker.write_text(clock.boot_id(), encoding="ascii")
+        if any(e.kind == "icmp" for e in self.config.probes):
+            method = probes.icmp_method_available()
+            if method is None:
+                log.warning(
+                    "ICMP is not permitted for this user (no raw socket, ping_group_range "
+                    "excludes it): ping probes measure TCP connect time where a fallback "
+                    "port is configured"
+                )
+
+    # -- loops ------------------------------------------------------------------
+
+    async def _flush_loop(self) -> None:
+        offset = time.time_ns() - clock.monotonic_ns()
+        while True:
+            await asyncio.sleep(self.config.spool.flush_interval_s)
+            now_offset = time.time_ns() - clock.monotonic_ns()
+            if abs(now_offset - offset) > CLOCK_STEP_THRESHOLD_NS:
+                body = event(Kind.KIND_CLOCK_STEPPED, "the wall clock jumped")
+                body.clock_step_ns = now_offset - offset
+                self.emit(body)
+            offset = now_offset
+            await asyncio.to_thread(self._flush)
+
+    def _flush(self) -> None:
+        rows, self._pending = self._pending, []
+        if not rows:
+            return
+        try:
+            self.spool.append(rows)
+        except SpoolError as exc:
+            self._pending = rows + self._pending  # keep them; try again next flush
+            self._note_error(str(exc))
+            return
+        self.uplink.notify()
+
+    async def _modem_loop(self) -> None:
+        cfg = self.config.modem
+        modem: Modem | None = None
+        failures = 0
+        lost_since: float | None = None
+        while True:
+            started = time.monotonic()
+            try:
+                if modem is None:
+                    modem = Modem(cfg.port, dialect=cfg.dialect, command_timeout_s=cfg.command_timeout_s)
+                    self.identity = identity_to_proto(await asyncio.to_thread(modem.open))
+                sample = await asyncio.to_thread(modem.read_signal)
+            except ModemError as exc:
+                failures += 1
+                if isinstance(exc, PortUnavailable) or failures >= MODEM_FAILURES_BEFORE_LOST:
+                    if lost_since is None:
+                        lost_since = time.monotonic()
+                        self.status.modem_lost = True
+                        self.emit(event(Kind.KIND_MODEM_LOST, str(exc), port=cfg.port))
+                    if modem is not None:
+                        await asyncio.to_thread(modem.close)
+                        modem = None
+                self._note_error(str(exc))
+            else:
+                failures = 0
+                if lost_since is not None:
+                    back = event(Kind.KIND_MODEM_BACK, "the modem answers again", port=cfg.port)
+                    back.gap_s = time.monotonic() - lost_since
+                    self.emit(back)
+                    lost_since = None
+                    self.status.modem_lost = False
+                self.emit(signal_to_proto(sample))
+                self.status.last_reading_monotonic = time.monotonic()
+            await asyncio.sleep(max(0.0, cfg.interval_s - (time.monotonic() - started)))
+
+    async def _probe_loop(self, entry: ProbeEntry) -> None:
+        spec = probes.PROBERS[entry.kind]
+        await asyncio.sleep(random.uniform(0, entry.interval_s * max(entry.jitter_ratio, 0.05)))
+        while True:
+            started = time.monotonic()
+            try:
+                outcome = await asyncio.wait_for(
+                    spec.probe(entry.config, name=entry.name), entry.timeout_s
+                )
+            except TimeoutError:
+                self._note_error(f"probe {entry.name} exceeded its timeout of {entry.timeout_s} s")
+                self.emit(
+                    event(
+                        Kind.KIND_PROBE_SKIPPED,
+                        f"probe {entry.name} exceeded its timeout of {entry.timeout_s} s",
+                        probe=entry.name,
+                    )
+                )
+            else:
+                self.emit(spec.to_proto(outcome))
+            jitter = random.uniform(-entry.jitter_ratio, entry.jitter_ratio) * entry.interval_s
+            await asyncio.sleep(max(0.0, entry.interval_s + jitter - (time.monotonic() - started)))
+
+    def _note_error(self, message: str) -> None:
+        log.warning("%s", message)
+        self.status.last_errors = [*self.status.last_errors[-9:], message]
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except OSError:
+        return None

@@ -1,0 +1,218 @@
+"""The uplink: streams the spool to the collector over one bidi gRPC stream.
+
+At-least-once delivery: the agent deletes from its spool only what the collector
+acked. After every (re)connection, Welcome says how far the collector has
+stored; the spool is trimmed to that and sending resumes from the next seq.
+Reconnection uses capped exponential back-off with full jitter, reset once a
+stream has been healthy. Keepalive is tuned for carrier NAT (which forgets idle
+flows after a few minutes) and matched by the collector's ping policy, and
+messages are gzip-compressed for metered SIMs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import grpc
+
+from agent import clock
+from agent.spool import Spool
+from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+#: Codes that no amount of retrying fixes without a person: retry slowly.
+_NEEDS_PERSON = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
+
+
+def channel_options() -> list[tuple[str, int]]:
+    return [
+        ("grpc.keepalive_time_ms", 120_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+        ("grpc.initial_reconnect_backoff_ms", 1_000),
+        ("grpc.max_reconnect_backoff_ms", 60_000),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Capped exponential back-off with full jitter (AWS architecture blog style)."""
+
+    base_s: float = 1.0
+    cap_s: float = 60.0
+
+    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
+        return rng() * min(self.cap_s, self.base_s * 2 ** min(attempt, 30))
+
+
+@dataclass(slots=True)
+class UplinkState:
+    connected: bool = False
+    last_ack_seq: int = 0
+    last_ack_monotonic: float | None = None
+    last_error: str | None = None
+    connects: int = 0
+    clock_offset_ns: int | None = None
+
+
+class Uplink:
+    def __init__(
+        self,
+        spool: Spool,
+        *,
+        address: str,
+        credential: str,
+        agent_id: str,
+        site: str,
+        modem: Callable[[], telemetry_pb2.ModemIdentity | None] = lambda: None,
+        software_version: str = "0.1.0",
+        backoff: Backoff | None = None,
+        poll_s: float = 1.0,
+    ) -> None:
+        self._spool = spool
+        self._address = address
+        self._credential = credential
+        self._agent_id = agent_id
+        self._site = site
+        self._modem = modem
+        self._version = software_version
+        self._backoff = backoff or Backoff()
+        self._poll_s = poll_s
+        self._wakeup = asyncio.Event()
+        self.state = UplinkState()
+
+    def notify(self) -> None:
+        """New records are in the spool."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Stream until cancelled, reconnecting with back-off."""
+        attempt = 0
+        while True:
+            healthy = False
+            try:
+                healthy = await self._session()
+            except grpc.aio.AioRpcError as exc:
+                self.state.last_error = f"{exc.code().name}: {exc.details()}"
+                if exc.code() in _NEEDS_PERSON:
+                    log.error("collector refused this kit: %s", self.state.last_error)
+                    attempt = max(attempt, 6)
+                else:
+                    log.warning("uplink to %s lost: %s", self._address, self.state.last_error)
+            finally:
+                self.state.connected = False
+            attempt = 0 if healthy else attempt + 1
+            await asyncio.sleep(self._backoff.delay(attempt))
+
+    async def _session(self) -> bool:
+        """One connection; returns True if it was healthy (got a Welcome)."""
+        metadata = (("authorization", f"Bearer {self._credential}"),)
+        async with grpc.aio.insecure_channel(
+            self._address, options=channel_options(), compression=grpc.Compression.Gzip
+        ) as channel:
+            stub = telemetry_pb2_grpc.TelemetryStub(channel)
+            call = stub.Stream(metadata=metadata)
+            await call.write(telemetry_pb2.AgentMessage(hello=self._hello()))
+            reply = await call.read()
+            if reply is grpc.aio.EOF or reply.WhichOneof("msg") != "welcome":
+                await call.done_writing()
+                code = await call.code()
+                raise grpc.aio.AioRpcError(
+                    code, grpc.aio.Metadata(), grpc.aio.Metadata(), await call.details()
+                )
+            t4 = time.time_ns()
+            welcome = reply.welcome
+            self._on_welcome(welcome, t4)
+            self._in_flight = asyncio.Semaphore(max(1, welcome.max_batches_in_flight or 1))
+            try:
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(self._send_loop(call, welcome))
+                    group.create_task(self._receive_loop(call))
+            except* grpc.aio.AioRpcError as errors:
+                raise errors.exceptions[0] from None
+            return True
+
+    def _hello(self) -> telemetry_pb2.Hello:
+        stamp = clock.now()
+        self._hello_sent_ns = stamp.wall_unix_ns
+        modem = self._modem()
+        hello = telemetry_pb2.Hello(
+            agent_id=self._agent_id,
+            claimed_site=self._site,
+            software_version=self._version,
+            sent_at=records_pb2.RecordTime(
+                wall_unix_ns=stamp.wall_unix_ns,
+                monotonic_ns=stamp.monotonic_ns,
+                boot_id=stamp.boot_id,
+                clock_synced=stamp.clock_synced,
+            ),
+            head_seq=self._spool.backlog().head_seq,
+        )
+        if modem is not None:
+            hello.modem.CopyFrom(modem)
+        return hello
+
+    def _on_welcome(self, welcome: telemetry_pb2.Welcome, t4: int) -> None:
+        self.state.connected = True
+        self.state.connects += 1
+        self.state.last_error = None
+        self.state.clock_offset_ns = (
+            (welcome.hello_received_unix_ns - self._hello_sent_ns)
+            + (welcome.welcome_sent_unix_ns - t4)
+        ) // 2
+        self._ack(welcome.acked_through_seq)
+        log.info(
+            "connected to %s as %s (site %s), collector has through seq %d",
+            self._address, welcome.agent_id, welcome.site_code, welcome.acked_through_seq,
+        )  # fmt: skip
+
+    def _ack(self, through_seq: int) -> None:
+        self._spool.ack_through(through_seq)
+        self.state.last_ack_seq = max(self.state.last_ack_seq, through_seq)
+        self.state.last_ack_monotonic = time.monotonic()
+
+    async def _send_loop(self, call: grpc.aio.StreamStreamCall, welcome: telemetry_pb2.Welcome) -> None:  # type: ignore[type-arg]
+        max_bytes = welcome.max_batch_bytes or 256 * 1024
+        last_sent = welcome.acked_through_seq
+        while True:
+            rows = await asyncio.to_thread(
+                self._spool.read_after, last_sent, max_bytes=max_bytes, max_records=1000
+            )
+            if not rows:
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
+                except TimeoutError:
+                    pass
+                continue
+            batch = telemetry_pb2.Batch()
+            for seq, payload in rows:
+                record = batch.records.add()
+                record.MergeFromString(payload)
+                record.seq = seq
+            await self._in_flight.acquire()
+            await call.write(telemetry_pb2.AgentMessage(batch=batch))
+            last_sent = rows[-1][0]
+
+    async def _receive_loop(self, call: grpc.aio.StreamStreamCall) -> None:  # type: ignore[type-arg]
+        while True:
+            reply = await call.read()
+            if reply is grpc.aio.EOF:
+                code = await call.code()
+                raise grpc.aio.AioRpcError(
+                    code, grpc.aio.Metadata(), grpc.aio.Metadata(), await call.details()
+                )
+            which = reply.WhichOneof("msg")
+            if which == "ack":
+                await asyncio.to_thread(self._ack, reply.ack.through_seq)
+                self._in_flight.release()
+            elif which == "command":
+                log.info("command from the collector: %s", reply.command)

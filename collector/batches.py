@@ -1,0 +1,115 @@
+"""Checking an agent's Batch and turning it into rows to store (pure, no I/O).
+
+A batch is refused whole (and nothing of it stored) when it is empty, when its
+seqs are not strictly increasing from 1 up, or when a record has no time or no
+body. Refusals are :class:`BatchRejected` with a message that names the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from google.protobuf.message import Message
+
+from collector.clocks import Anchor, event_time
+from collector.store.model import IngestBatch, PingState, RecordRow, SignalState
+from pantau.v1 import records_pb2, telemetry_pb2
+
+MAX_RECORDS_PER_BATCH = 10_000
+
+
+class BatchRejected(ValueError):
+    """The agent sent a batch that breaks the contract; nothing of it is stored."""
+
+
+def enum_label(enum: object, value: int, prefix: str) -> str | None:
+    """``RAT_LTE`` -> ``"lte"``; the UNSPECIFIED value -> None."""
+    name: str = enum.Name(value)  # type: ignore[attr-defined]
+    label = name.removeprefix(prefix).lower().replace("_", "-")
+    return None if label == "unspecified" else label
+
+
+def _opt(msg: Message, name: str) -> object:
+    return getattr(msg, name) if msg.HasField(name) else None
+
+
+def signal_state(event_ns: int, s: records_pb2.SignalReading) -> SignalState:
+    return SignalState(
+        event_ns=event_ns,
+        rat=enum_label(records_pb2.Rat, s.rat, "RAT_"),
+        reg_state=enum_label(records_pb2.RegState, s.reg_state, "REG_STATE_"),
+        mcc=s.mcc if s.HasField("mcc") else None,
+        mnc=s.mnc if s.HasField("mnc") else None,
+        operator_name=s.operator_name if s.HasField("operator_name") else None,
+        cell_id=s.cell_id if s.HasField("cell_id") else None,
+        rsrp_dbm=s.rsrp_dbm if s.HasField("rsrp_dbm") else None,
+        rsrq_db=s.rsrq_db if s.HasField("rsrq_db") else None,
+        sinr_db=s.sinr_db if s.HasField("sinr_db") else None,
+        rssi_dbm=s.rssi_dbm if s.HasField("rssi_dbm") else None,
+    )
+
+
+def ping_state(event_ns: int, p: records_pb2.PingResult) -> PingState:
+    return PingState(
+        event_ns=event_ns,
+        target=p.common.target,
+        method=p.method,
+        median_ms=p.median_ms if p.HasField("median_ms") else None,
+        loss_ratio=p.loss_ratio,
+    )
+
+
+def prepare(
+    batch: telemetry_pb2.Batch,
+    *,
+    agent_id: str,
+    site_code: str,
+    anchors: Mapping[str, Anchor],
+    received_ns: int,
+) -> IngestBatch:
+    records = batch.records
+    if not records:
+        raise BatchRejected("empty batch: a Batch must carry at least one record")
+    if len(records) > MAX_RECORDS_PER_BATCH:
+        raise BatchRejected(
+            f"batch of {len(records)} records exceeds the limit of {MAX_RECORDS_PER_BATCH}"
+        )
+    rows: list[RecordRow] = []
+    signal: SignalState | None = None
+    ping: PingState | None = None
+    previous = 0
+    for index, record in enumerate(records):
+        if record.seq <= previous:
+            raise BatchRejected(
+                f"record #{index}: seq {record.seq} is not greater than the previous "
+                f"({previous}); seqs start at 1 and strictly increase"
+            )
+        previous = record.seq
+        kind = record.WhichOneof("body")
+        if kind is None:
+            raise BatchRejected(f"record #{index} (seq {record.seq}) has no body")
+        if not record.HasField("time") or not record.time.boot_id:
+            raise BatchRejected(f"record #{index} (seq {record.seq}) has no time or boot_id")
+        event_ns, quality = event_time(record.time, anchors)
+        rows.append(
+            RecordRow(
+                seq=record.seq,
+                kind=kind,
+                event_ns=event_ns,
+                agent_wall_ns=record.time.wall_unix_ns,
+                time_quality=quality,
+                payload=record.SerializeToString(deterministic=True),
+            )
+        )
+        if kind == "signal" and (signal is None or event_ns >= signal.event_ns):
+            signal = signal_state(event_ns, record.signal)
+        elif kind == "ping" and (ping is None or event_ns >= ping.event_ns):
+            ping = ping_state(event_ns, record.ping)
+    return IngestBatch(
+        agent_id=agent_id,
+        site_code=site_code,
+        rows=rows,
+        received_ns=received_ns,
+        signal=signal,
+        ping=ping,
+    )

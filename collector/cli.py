@@ -1,0 +1,211 @@
+"""``pantau-collector``: the centre's command line.
+
+Exit codes: 0 success, 1 a failure at run time, 2 bad usage or bad input (the
+message says what and where).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from agent.sites import TpsCodeError, validate_tps_code
+from collector.store.sqlite import SqliteStore, StoreError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+DEFAULT_DATA_DIR = Path("pantau-data")
+DEFAULT_LISTEN = "127.0.0.1:7600"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pantau-collector",
+        description="Pantau collector: stores kit streams, watches every TPS site.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def data_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+            help=f"where the collector keeps its state (default: {DEFAULT_DATA_DIR})",
+        )  # fmt: skip
+
+    serve = sub.add_parser("serve", help="run the collector (gRPC ingest)")
+    data_dir(serve)
+    serve.add_argument("--listen", default=DEFAULT_LISTEN, help=f"HOST:PORT (default {DEFAULT_LISTEN})")
+    serve.add_argument(
+        "--insecure", action="store_true",
+        help="allow plaintext on a non-loopback address (warns; use TLS in the field)",
+    )  # fmt: skip
+
+    demo = sub.add_parser("demo", help="run a collector with three simulated kits")
+    data_dir(demo)
+    demo.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                      help="stop after this many seconds (default: run until Ctrl-C)")  # fmt: skip
+
+    sites = sub.add_parser("sites", help="list the sites and their latest state")
+    data_dir(sites)
+    sites.add_argument("--json", action="store_true", help="print JSON")
+
+    enroll = sub.add_parser("enroll", help="enroll a kit for a TPS site; prints its credential")
+    data_dir(enroll)
+    enroll.add_argument("--site", required=True, help="13-digit TPS code")
+    enroll.add_argument("--agent-id", help="agent id (default: kit-<site>)")
+
+    revoke = sub.add_parser("revoke", help="revoke a kit's credential")
+    data_dir(revoke)
+    revoke.add_argument("agent_id")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return _dispatch(args)
+    except StoreError as exc:
+        print(f"pantau-collector: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except UsageError as exc:
+        print(f"pantau-collector: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+class UsageError(Exception):
+    """Bad input from the person at the keyboard."""
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        if args.duration is not None and args.duration <= 0:
+            raise UsageError(f"--duration must be a positive number of seconds, got {args.duration}")
+        from collector.demo import run_demo
+
+        return run_demo(args.data_dir, args.duration)
+    if args.command == "serve":
+        return _serve(args.data_dir, args.listen, insecure=args.insecure)
+    if args.command == "sites":
+        return _sites(args.data_dir, as_json=args.json)
+    if args.command == "enroll":
+        return _enroll(args.data_dir, args.site, args.agent_id)
+    if args.command == "revoke":
+        store = _open_existing(args.data_dir)
+        if not store.revoke_agent(args.agent_id):
+            raise UsageError(f"no active agent {args.agent_id!r} in {args.data_dir}")
+        print(f"revoked {args.agent_id}")
+        return EXIT_OK
+    raise UsageError(f"unknown command {args.command}")  # pragma: no cover
+
+
+def _open_existing(data_dir: Path) -> SqliteStore:
+    path = data_dir / "collector.sqlite"
+    if not path.exists():
+        raise UsageError(
+            f"no collector data in {data_dir} (expected {path}); pass --data-dir of a collector"
+        )
+    return SqliteStore(path)
+
+
+def _sites(data_dir: Path, *, as_json: bool) -> int:
+    from collector.views import site_json, sites_table
+
+    store = _open_existing(data_dir)
+    try:
+        sites = store.sites()
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps([site_json(s) for s in sites], indent=2))
+    else:
+        print(sites_table(sites, now_ns=time.time_ns()))
+    return EXIT_OK
+
+
+def _enroll(data_dir: Path, site: str, agent_id: str | None) -> int:
+    from collector import auth
+
+    try:
+        validate_tps_code(site)
+    except TpsCodeError as exc:
+        raise UsageError(str(exc)) from None
+    agent_id = agent_id or f"kit-{site}"
+    try:
+        credential = auth.new_credential(agent_id)
+    except auth.CredentialError as exc:
+        raise UsageError(str(exc)) from None
+    store = SqliteStore(data_dir / "collector.sqlite")
+    try:
+        store.add_agent(agent_id, site, auth.hash_secret(credential.secret))
+    finally:
+        store.close()
+    print(credential.token())
+    print(f"enrolled {agent_id} for site {site}; put the line above in the kit's "
+          "[collector] credential (it is shown only once)", file=sys.stderr)  # fmt: skip
+    return EXIT_OK
+
+
+def _check_listen(listen: str, *, insecure: bool) -> None:
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit():
+        raise UsageError(f"--listen must be HOST:PORT, got {listen!r}")
+    host = host.strip("[]")
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        if not insecure:
+            raise UsageError(
+                f"refusing plaintext on non-loopback address {listen}: TLS is required outside "
+                "loopback (pass --insecure to override, e.g. behind a TLS-terminating proxy)"
+            )
+        logging.getLogger(__name__).warning(
+            "serving PLAINTEXT on %s: credentials and data cross the network unencrypted", listen
+        )
+
+
+def _serve(data_dir: Path, listen: str, *, insecure: bool) -> int:
+    from collector.ingest import Collector
+
+    _check_listen(listen, insecure=insecure)
+    store = SqliteStore(data_dir / "collector.sqlite")
+
+    async def serve() -> None:
+        collector = Collector(store)
+        try:
+            port = await collector.start(listen)
+        except OSError as exc:
+            raise UsageError(str(exc)) from None
+        logging.getLogger(__name__).info("collector listening on port %d, data in %s", port, data_dir)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await collector.stop()
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve())
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

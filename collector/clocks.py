@@ -1,0 +1,45 @@
+"""Event-time correction: the truth about when a record happened.
+
+A kit's wall clock can be years off after a power cut (no RTC) until NTP syncs,
+but its monotonic clock (CLOCK_BOOTTIME) is steady within one boot. When a kit
+says Hello, the collector pairs the kit's monotonic time with its own wall
+clock: an *anchor* for that boot. Any record of the same boot then gets::
+
+    event = anchor.collector_ns - (anchor.monotonic_ns - record.monotonic_ns)
+
+whatever the kit's wall clock said, so backfilled data lands at its true time.
+Records from a boot with no anchor (the kit rebooted before it could connect)
+fall back to the kit's wall clock, flagged by ``time_quality``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from pantau.v1 import records_pb2
+
+TimeQuality = Literal["monotonic", "synced-wall", "unsynced-wall"]
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    monotonic_ns: int
+    collector_ns: int
+
+
+def event_time(
+    stamp: records_pb2.RecordTime, anchors: Mapping[str, Anchor]
+) -> tuple[int, TimeQuality]:
+    anchor = anchors.get(stamp.boot_id)
+    if anchor is not None:
+        return anchor.collector_ns - (anchor.monotonic_ns - stamp.monotonic_ns), "monotonic"
+    if stamp.clock_synced:
+        return stamp.wall_unix_ns, "synced-wall"
+    return stamp.wall_unix_ns, "unsynced-wall"
+
+
+def clock_offset_ns(t1_agent: int, t2_collector: int, t3_collector: int, t4_agent: int) -> int:
+    """The kit's clock offset from the collector's, NTP style (positive: kit is behind)."""
+    return ((t2_collector - t1_agent) + (t3_collector - t4_agent)) // 2

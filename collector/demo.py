@@ -1,0 +1,196 @@
+"""``pantau-collector demo``: a collector and three simulated kits on one machine.
+
+The collector runs on the embedded default (SQLite in the data directory, gRPC on
+a free loopback port). Each kit is a real ``pantau-agent run`` process reading
+its own simulated modem through a real pty and pinging 127.0.0.1 (or, where this
+user may not send ICMP, timing TCP connects to the collector instead). The
+terminal shows the sites as they update; at the end a summary is printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from agent import probes
+from agent.sim.modem import SimModem
+from agent.sim.scenario import load_scenario
+from collector import auth
+from collector.ingest import Collector
+from collector.store.sqlite import SqliteStore
+from collector.views import sites_table
+
+
+@dataclass(frozen=True, slots=True)
+class DemoKit:
+    site: str
+    scenario: str
+    dialect: str
+
+
+#: The demo's kits: Jakarta on strong Telkomsel LTE, Bandung on Indosat with a
+#: signal that fades, Denpasar on XL losing service for a while.
+KITS = (
+    DemoKit("3171011001005", "strong-lte.toml", "quectel"),
+    DemoKit("3273011002012", "weak-signal.toml", "3gpp"),
+    DemoKit("5171011003001", "no-service.toml", "3gpp"),
+)
+
+
+def scenario_path(name: str) -> Path:
+    return Path(str(resources.files("agent.sim").joinpath("scenarios", name)))
+
+
+def kit_config(kit: DemoKit, *, kit_dir: Path, port: str, collector_port: int, token: str) -> str:
+    return f"""\
+# Written by pantau-collector demo.
+[agent]
+site = "{kit.site}"
+id = "demo-{kit.site}"
+data_dir = "{kit_dir}"
+
+[collector]
+address = "127.0.0.1:{collector_port}"
+credential = "{token}"
+
+[modem]
+port = "{port}"
+interval_s = 2
+
+[spool]
+flush_interval_s = 0.5
+
+[[probe]]
+name = "ping-loopback"
+kind = "icmp"
+interval_s = 5
+target = "127.0.0.1"
+count = 5
+tcp_fallback_port = {collector_port}
+"""
+
+
+class Demo:
+    def __init__(self, data_dir: Path, *, out: TextIO = sys.stdout) -> None:
+        self.data_dir = data_dir
+        self.out = out
+        self.store = SqliteStore(data_dir / "collector.sqlite")
+        self.modems: list[SimModem] = []
+        self.agents: list[tuple[DemoKit, subprocess.Popen[bytes]]] = []
+
+    async def run(self, duration_s: float | None) -> int:
+        collector = Collector(self.store)
+        port = await collector.start("127.0.0.1:0")
+        self._say(f"collector listening on 127.0.0.1:{port}, data in {self.data_dir}")
+        if probes.icmp_method_available() is None:
+            self._say(
+                "ICMP is not permitted for this user: the kits time TCP connects to the "
+                "collector instead of pinging"
+            )
+        try:
+            for kit in KITS:
+                self._start_kit(kit, port)
+            return await self._watch(duration_s)
+        finally:
+            self._stop_kits()
+            await collector.stop()
+            self._summary()
+            self.store.close()
+
+    def _start_kit(self, kit: DemoKit, collector_port: int) -> None:
+        modem = SimModem(load_scenario(scenario_path(kit.scenario)), kit.dialect)
+        pty_path = modem.start()
+        self.modems.append(modem)
+        agent_id = f"demo-{kit.site}"
+        credential = auth.new_credential(agent_id)
+        self.store.add_agent(agent_id, kit.site, auth.hash_secret(credential.secret))
+        kit_dir = self.data_dir / "kits" / agent_id
+        kit_dir.mkdir(parents=True, exist_ok=True)
+        config = kit_dir / "agent.toml"
+        config.write_text(
+            kit_config(
+                kit, kit_dir=kit_dir, port=pty_path, collector_port=collector_port,
+                token=credential.token(),
+            ),  # fmt: skip
+            encoding="utf-8",
+        )
+        config.chmod(0o600)
+        with (kit_dir / "agent.log").open("ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "agent.cli", "run", "--config", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.agents.append((kit, proc))
+        self._say(f"kit {kit.site}: {kit.scenario} ({kit.dialect}) on {pty_path}, pid {proc.pid}")
+
+    async def _watch(self, duration_s: float | None) -> int:
+        deadline = None if duration_s is None else time.monotonic() + duration_s
+        tty = self.out.isatty()
+        while deadline is None or time.monotonic() < deadline:
+            for kit, proc in self.agents:
+                if proc.poll() is not None:
+                    self._say(
+                        f"kit {kit.site}: agent exited with code {proc.returncode}; "
+                        f"see {self.data_dir / 'kits' / f'demo-{kit.site}' / 'agent.log'}"
+                    )
+                    return 1
+            table = sites_table(self.store.sites(), now_ns=time.time_ns())
+            if tty:
+                self.out.write("\x1b[H\x1b[2J")
+            self.out.write(f"{time.strftime('%H:%M:%S')}  Pantau demo (Ctrl-C stops)\n{table}\n\n")
+            self.out.flush()
+            wait = 2.0 if deadline is None else min(2.0, max(0.0, deadline - time.monotonic()))
+            await asyncio.sleep(wait)
+        return 0
+
+    def _stop_kits(self) -> None:
+        for _, proc in self.agents:
+            if proc.poll() is None:
+                proc.terminate()
+        for _, proc in self.agents:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for modem in self.modems:
+            modem.stop()
+
+    def _summary(self) -> None:
+        sites = self.store.sites()
+        self._say("\nSummary:")
+        self._say(sites_table(sites, now_ns=time.time_ns()))
+        total = sum(s.records for s in sites)
+        self._say(
+            f"\n{total} records stored from {len(sites)} sites in {self.data_dir}. "
+            f"See them with: pantau-collector sites --data-dir {self.data_dir} --json"
+        )
+
+    def _say(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
+def run_demo(data_dir: Path, duration_s: float | None) -> int:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    demo = Demo(data_dir.resolve())
+    task_result = 130
+    with contextlib.suppress(KeyboardInterrupt):
+        task_result = asyncio.run(demo.run(duration_s))
+    if task_result == 130:
+        return 0  # Ctrl-C is the normal way to stop an open-ended demo
+    return task_result
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_demo(Path(os.environ.get("PANTAU_DEMO_DIR", "demo-data")), 30))

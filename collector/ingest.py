@@ -1,0 +1,276 @@
+"""The gRPC ingest: a thin servicer over plain functions and a group committer.
+
+One stream per agent. The agent authenticates with its credential in the call
+metadata; the site comes from its enrollment, never from what it says. Every
+Batch is checked (:mod:`collector.batches`), handed to the :class:`Committer`,
+and acked only after the transaction holding it has committed. Refusals use
+precise status codes:
+
+- UNAUTHENTICATED: no credential, or a malformed, unknown or wrong one
+- PERMISSION_DENIED: a revoked credential, or a Hello claiming another agent id
+- FAILED_PRECONDITION: anything before Hello, or a second Hello
+- INVALID_ARGUMENT: a batch that breaks the contract (see collector.batches)
+- RESOURCE_EXHAUSTED: a message over the size cap (enforced by gRPC itself)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import grpc
+
+from collector import auth, batches
+from collector.clocks import Anchor
+from collector.store.model import Agent, BatchOutcome, IngestBatch
+from collector.store.sqlite import SqliteStore
+from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+MAX_BATCH_BYTES = 256 * 1024
+MAX_BATCHES_IN_FLIGHT = 4
+
+
+@dataclass(slots=True)
+class _Pending:
+    batch: IngestBatch
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[BatchOutcome]
+
+
+class Committer:
+    """Group commit: one writer thread stores the batches of many streams at once.
+
+    A stream waits on its own future; the thread drains whatever is queued into
+    one transaction. If that transaction fails, each batch is retried alone so
+    one agent's bad batch never fails another's.
+    """
+
+    def __init__(self, store: SqliteStore, *, max_group: int = 512) -> None:
+        self._store = store
+        self._max_group = max_group
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="pantau-committer", daemon=True)
+        self._thread.start()
+
+    async def commit(self, batch: IngestBatch) -> BatchOutcome:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[BatchOutcome] = loop.create_future()
+        self._queue.put(_Pending(batch, loop, future))
+        return await future
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < self._max_group:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                group.append(item)
+            self._commit_group(group)
+
+    def _commit_group(self, group: list[_Pending]) -> None:
+        try:
+            outcomes = self._store.commit([p.batch for p in group])
+        except Exception:  # noqa: BLE001 - isolate the failing batch below
+            for pending in group:
+                try:
+                    (outcome,) = self._store.commit([pending.batch])
+                except Exception as exc:  # noqa: BLE001 - handed to the stream
+                    _resolve(pending, exc)
+                else:
+                    _resolve(pending, outcome)
+            return
+        for pending, outcome in zip(group, outcomes, strict=True):
+            _resolve(pending, outcome)
+
+
+def _resolve(pending: _Pending, result: BatchOutcome | BaseException) -> None:
+    def settle() -> None:
+        if pending.future.done():
+            return
+        if isinstance(result, BaseException):
+            pending.future.set_exception(result)
+        else:
+            pending.future.set_result(result)
+
+    pending.loop.call_soon_threadsafe(settle)
+
+
+@dataclass(slots=True)
+class StreamStats:
+    connected: dict[str, float] = field(default_factory=dict)  # agent_id -> since (monotonic)
+    records_stored: int = 0
+    duplicates: int = 0
+    batches_rejected: int = 0
+
+
+class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
+    def __init__(self, store: SqliteStore, committer: Committer) -> None:
+        self._store = store
+        self._committer = committer
+        self.stats = StreamStats()
+
+    async def Stream(  # noqa: N802 - the generated servicer's name
+        self,
+        request_iterator: AsyncIterator[telemetry_pb2.AgentMessage],
+        context: grpc.aio.ServicerContext[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage],
+    ) -> AsyncIterator[telemetry_pb2.CollectorMessage]:
+        agent = await self._authenticate(context)
+        first = await anext(aiter(request_iterator), None)
+        if first is None:
+            return
+        if first.WhichOneof("msg") != "hello":
+            await context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION, "the first message on a stream must be Hello"
+            )
+        hello = first.hello
+        if hello.agent_id and hello.agent_id != agent.agent_id:
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"Hello names agent {hello.agent_id!r} but the credential is {agent.agent_id!r}",
+            )
+        if hello.claimed_site and hello.claimed_site != agent.site_code:
+            log.warning(
+                "agent %s claims site %s but is enrolled for %s; using the enrollment",
+                agent.agent_id, hello.claimed_site, agent.site_code,
+            )  # fmt: skip
+        received_ns = time.time_ns()
+        anchors = await asyncio.to_thread(self._anchor, agent, hello, received_ns)
+        yield telemetry_pb2.CollectorMessage(
+            welcome=telemetry_pb2.Welcome(
+                agent_id=agent.agent_id,
+                site_code=agent.site_code,
+                acked_through_seq=agent.acked_through,
+                hello_received_unix_ns=received_ns,
+                welcome_sent_unix_ns=time.time_ns(),
+                max_batch_bytes=MAX_BATCH_BYTES,
+                max_batches_in_flight=MAX_BATCHES_IN_FLIGHT,
+                collector_version=VERSION,
+            )
+        )
+        self.stats.connected[agent.agent_id] = time.monotonic()
+        try:
+            async for message in request_iterator:
+                if message.WhichOneof("msg") != "batch":
+                    await context.abort(
+                        grpc.StatusCode.FAILED_PRECONDITION, "Hello may be sent only once per stream"
+                    )
+                try:
+                    prepared = batches.prepare(
+                        message.batch,
+                        agent_id=agent.agent_id,
+                        site_code=agent.site_code,
+                        anchors=anchors,
+                        received_ns=time.time_ns(),
+                    )
+                except batches.BatchRejected as exc:
+                    self.stats.batches_rejected += 1
+                    await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+                outcome = await self._committer.commit(prepared)
+                self.stats.records_stored += outcome.stored
+                self.stats.duplicates += outcome.duplicates
+                yield telemetry_pb2.CollectorMessage(
+                    ack=telemetry_pb2.Ack(
+                        through_seq=outcome.acked_through,
+                        stored=outcome.stored,
+                        duplicates=outcome.duplicates,
+                    )
+                )
+        finally:
+            self.stats.connected.pop(agent.agent_id, None)
+
+    async def _authenticate(
+        self, context: grpc.aio.ServicerContext[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage]
+    ) -> Agent:
+        header = dict(context.invocation_metadata() or ()).get("authorization", "")
+        scheme, _, token = str(header).partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            await context.abort(
+                grpc.StatusCode.UNAUTHENTICATED,
+                "no credential: send 'authorization: Bearer <credential>' (enroll the kit first)",
+            )
+        try:
+            credential = auth.parse_token(token)
+        except auth.CredentialError as exc:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
+        agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
+        if agent is None or not auth.secret_matches(credential.secret, agent.secret_hash):
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "unknown agent or wrong credential")
+        assert agent is not None
+        if agent.revoked:
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED, f"agent {agent.agent_id} has been revoked"
+            )
+        return agent
+
+    def _anchor(
+        self, agent: Agent, hello: telemetry_pb2.Hello, received_ns: int
+    ) -> dict[str, Anchor]:
+        if hello.HasField("sent_at") and hello.sent_at.boot_id:
+            self._store.save_anchor(
+                agent.agent_id, hello.sent_at.boot_id, hello.sent_at.monotonic_ns, received_ns
+            )
+        return {
+            boot: Anchor(mono, coll) for boot, (mono, coll) in self._store.anchors(agent.agent_id).items()
+        }
+
+
+def server_options() -> list[tuple[str, int]]:
+    """Message caps and keepalive enforcement matching the agent's client settings.
+
+    The agent pings every 120 s when idle (carrier NAT tables forget a flow after
+    a few minutes); the server permits pings down to every 60 s so that it never
+    answers with GOAWAY "too_many_pings".
+    """
+    return [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.keepalive_time_ms", 300_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 60_000),
+        ("grpc.http2.max_ping_strikes", 3),
+    ]
+
+
+class Collector:
+    """A running collector: gRPC server, committer and store, on one event loop."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self.committer = Committer(store)
+        self.service = TelemetryService(store, self.committer)
+        self.server = grpc.aio.server(options=server_options())
+        telemetry_pb2_grpc.add_TelemetryServicer_to_server(self.service, self.server)
+        self.port = 0
+
+    async def start(self, listen: str) -> int:
+        self.port = self.server.add_insecure_port(listen)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {listen} (address in use or not available)")
+        await self.server.start()
+        return self.port
+
+    async def stop(self, grace_s: float = 2.0) -> None:
+        await self.server.stop(grace_s)
+        self.committer.close()

@@ -1,0 +1,309 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+Exactly-once storage rests on the primary key (agent_id, seq) and ``INSERT OR
+IGNORE``: a record the collector already has is counted as a duplicate and the
+agent is acked all the same. A batch's rows, its agent's ack position and the
+site's live state are written in one transaction, and the collector acks only
+after that transaction commits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from collector.store.model import (
+    Agent,
+    BatchOutcome,
+    IngestBatch,
+    PingState,
+    SignalState,
+    SiteView,
+    StoredRecord,
+)
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sites (
+    site_code   TEXT PRIMARY KEY,
+    created_ns  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS agents (
+    agent_id      TEXT PRIMARY KEY,
+    site_code     TEXT NOT NULL REFERENCES sites (site_code),
+    secret_hash   TEXT NOT NULL,
+    created_ns    INTEGER NOT NULL,
+    revoked_ns    INTEGER,
+    acked_through INTEGER NOT NULL DEFAULT 0,
+    last_seen_ns  INTEGER
+);
+CREATE TABLE IF NOT EXISTS records (
+    agent_id      TEXT    NOT NULL,
+    seq           INTEGER NOT NULL,
+    site_code     TEXT    NOT NULL,
+    kind          TEXT    NOT NULL,
+    event_ns      INTEGER NOT NULL,
+    agent_wall_ns INTEGER NOT NULL,
+    time_quality  TEXT    NOT NULL,
+    received_ns   INTEGER NOT NULL,
+    payload       BLOB    NOT NULL,
+    PRIMARY KEY (agent_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_by_site_time ON records (site_code, event_ns);
+CREATE TABLE IF NOT EXISTS boot_anchors (
+    agent_id     TEXT    NOT NULL,
+    boot_id      TEXT    NOT NULL,
+    monotonic_ns INTEGER NOT NULL,
+    collector_ns INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, boot_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS site_state (
+    site_code     TEXT PRIMARY KEY,
+    last_seen_ns  INTEGER NOT NULL,
+    signal_ns     INTEGER,
+    rat           TEXT,
+    reg_state     TEXT,
+    mcc           TEXT,
+    mnc           TEXT,
+    operator_name TEXT,
+    cell_id       INTEGER,
+    rsrp_dbm      REAL,
+    rsrq_db       REAL,
+    sinr_db       REAL,
+    rssi_dbm      REAL,
+    ping_ns       INTEGER,
+    ping_target   TEXT,
+    ping_method   TEXT,
+    ping_median_ms REAL,
+    ping_loss_ratio REAL
+);
+"""
+
+_SIGNAL_COLUMNS = (
+    "rat", "reg_state", "mcc", "mnc", "operator_name", "cell_id",
+    "rsrp_dbm", "rsrq_db", "sinr_db", "rssi_dbm",
+)  # fmt: skip
+
+
+class StoreError(Exception):
+    """The store cannot be opened, migrated or written."""
+
+
+class SqliteStore:
+    backend = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the SQLite store {path}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this collector's "
+                f"({SCHEMA_VERSION}): upgrade the collector"
+            )
+        if version < SCHEMA_VERSION:
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- enrollment and identity ------------------------------------------------
+
+    def add_agent(self, agent_id: str, site_code: str, secret_hash: str) -> None:
+        now = time.time_ns()
+        with self._lock, self._tx():
+            self._db.execute(
+                "INSERT OR IGNORE INTO sites (site_code, created_ns) VALUES (?, ?)",
+                (site_code, now),
+            )
+            self._db.execute(
+                "INSERT INTO agents (agent_id, site_code, secret_hash, created_ns) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET "
+                "site_code = excluded.site_code, secret_hash = excluded.secret_hash, "
+                "revoked_ns = NULL",
+                (agent_id, site_code, secret_hash, now),
+            )
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT agent_id, site_code, secret_hash, revoked_ns, acked_through "
+                "FROM agents WHERE agent_id = ?",
+                (agent_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Agent(row[0], row[1], row[2], row[3] is not None, int(row[4]))
+
+    def revoke_agent(self, agent_id: str) -> bool:
+        with self._lock, self._tx():
+            cur = self._db.execute(
+                "UPDATE agents SET revoked_ns = ? WHERE agent_id = ? AND revoked_ns IS NULL",
+                (time.time_ns(), agent_id),
+            )
+            return cur.rowcount > 0
+
+    # -- clock anchors ----------------------------------------------------------
+
+    def save_anchor(self, agent_id: str, boot_id: str, monotonic_ns: int, collector_ns: int) -> None:
+        with self._lock, self._tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO boot_anchors VALUES (?, ?, ?, ?)",
+                (agent_id, boot_id, monotonic_ns, collector_ns),
+            )
+
+    def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT boot_id, monotonic_ns, collector_ns FROM boot_anchors WHERE agent_id = ?",
+                (agent_id,),
+            ).fetchall()
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+    # -- ingest -------------------------------------------------------------------
+
+    def commit(self, batches: Sequence[IngestBatch]) -> list[BatchOutcome]:
+        """Store several agents' batches in one transaction (group commit)."""
+        with self._lock, self._tx():
+            return [self._store_batch(b) for b in batches]
+
+    def _store_batch(self, batch: IngestBatch) -> BatchOutcome:
+        cur = self._db.executemany(
+            "INSERT OR IGNORE INTO records (agent_id, seq, site_code, kind, event_ns, "
+            "agent_wall_ns, time_quality, received_ns, payload) VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    batch.agent_id, r.seq, batch.site_code, r.kind, r.event_ns,
+                    r.agent_wall_ns, r.time_quality, batch.received_ns, r.payload,
+                )  # fmt: skip
+                for r in batch.rows
+            ],
+        )
+        stored = max(cur.rowcount, 0)
+        top = max((r.seq for r in batch.rows), default=0)
+        self._db.execute(
+            "UPDATE agents SET acked_through = MAX(acked_through, ?), last_seen_ns = ? "
+            "WHERE agent_id = ?",
+            (top, batch.received_ns, batch.agent_id),
+        )
+        acked = self._db.execute(
+            "SELECT acked_through FROM agents WHERE agent_id = ?", (batch.agent_id,)
+        ).fetchone()
+        self._update_site_state(batch)
+        return BatchOutcome(
+            stored=stored,
+            duplicates=len(batch.rows) - stored,
+            acked_through=int(acked[0]) if acked else top,
+        )
+
+    def _update_site_state(self, batch: IngestBatch) -> None:
+        self._db.execute(
+            "INSERT INTO site_state (site_code, last_seen_ns) VALUES (?, ?) "
+            "ON CONFLICT (site_code) DO UPDATE SET "
+            "last_seen_ns = MAX(last_seen_ns, excluded.last_seen_ns)",
+            (batch.site_code, batch.received_ns),
+        )
+        if batch.signal is not None:
+            s = batch.signal
+            assignments = ", ".join(f"{c} = ?" for c in _SIGNAL_COLUMNS)
+            self._db.execute(
+                f"UPDATE site_state SET signal_ns = ?, {assignments} "  # noqa: S608
+                "WHERE site_code = ? AND (signal_ns IS NULL OR signal_ns <= ?)",
+                (
+                    s.event_ns, *(getattr(s, c) for c in _SIGNAL_COLUMNS),
+                    batch.site_code, s.event_ns,
+                ),  # fmt: skip
+            )
+        if batch.ping is not None:
+            p = batch.ping
+            self._db.execute(
+                "UPDATE site_state SET ping_ns = ?, ping_target = ?, ping_method = ?, "
+                "ping_median_ms = ?, ping_loss_ratio = ? "
+                "WHERE site_code = ? AND (ping_ns IS NULL OR ping_ns <= ?)",
+                (
+                    p.event_ns, p.target, p.method, p.median_ms, p.loss_ratio,
+                    batch.site_code, p.event_ns,
+                ),  # fmt: skip
+            )
+
+    # -- reading ------------------------------------------------------------------
+
+    def sites(self) -> list[SiteView]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT s.site_code, st.last_seen_ns, st.signal_ns, "
+                + ", ".join(f"st.{c}" for c in _SIGNAL_COLUMNS)
+                + ", st.ping_ns, st.ping_target, st.ping_method, st.ping_median_ms, "
+                "st.ping_loss_ratio, "
+                "(SELECT group_concat(agent_id, ' ') FROM agents a WHERE a.site_code = s.site_code), "
+                "(SELECT COUNT(*) FROM records r WHERE r.site_code = s.site_code) "
+                "FROM sites s LEFT JOIN site_state st ON st.site_code = s.site_code "
+                "ORDER BY s.site_code"
+            ).fetchall()
+        return [_site_view(row) for row in rows]
+
+    def records(self, *, agent_id: str | None = None, kind: str | None = None) -> Iterator[StoredRecord]:
+        query = (
+            "SELECT agent_id, site_code, seq, kind, event_ns, agent_wall_ns, time_quality, "
+            "received_ns, payload FROM records WHERE (? IS NULL OR agent_id = ?) "
+            "AND (? IS NULL OR kind = ?) ORDER BY agent_id, seq"
+        )
+        with self._lock:
+            rows = self._db.execute(query, (agent_id, agent_id, kind, kind)).fetchall()
+        for r in rows:
+            yield StoredRecord(r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8]))
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self._db.execute("COMMIT")
+        else:
+            self._db.execute("ROLLBACK")
+
+
+def _site_view(row: Sequence[object]) -> SiteView:
+    n = len(_SIGNAL_COLUMNS)
+    site_code, last_seen, signal_ns = row[0], row[1], row[2]
+    sig = row[3 : 3 + n]
+    ping_ns, target, method, median, loss, agents, count = row[3 + n :]
+    signal = None
+    if signal_ns is not None:
+        signal = SignalState(int(signal_ns), *sig)  # type: ignore[arg-type, call-overload]
+    ping = None
+    if ping_ns is not None:
+        ping = PingState(int(ping_ns), str(target), str(method), median, float(loss))  # type: ignore[arg-type]
+    return SiteView(
+        site_code=str(site_code),
+        agent_ids=tuple(str(agents).split()) if agents else (),
+        last_seen_ns=None if last_seen is None else int(last_seen),  # type: ignore[call-overload]
+        signal=signal,
+        ping=ping,
+        records=int(count),  # type: ignore[call-overload]
+    )

@@ -1,0 +1,82 @@
+"""Presenting sites to people (a table) and machines (JSON). Pure functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from agent.modem.operators import operator_name
+from agent.sites import province_of
+from collector.store.model import SiteView
+
+
+def _iso(ns: int | None) -> str | None:
+    if ns is None:
+        return None
+    return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).isoformat(timespec="seconds")
+
+
+def site_json(site: SiteView) -> dict[str, Any]:
+    s, p = site.signal, site.ping
+    operator = None
+    if s is not None and s.mcc is not None and s.mnc is not None:
+        operator = {
+            "mcc": s.mcc,
+            "mnc": s.mnc,
+            "name": s.operator_name or operator_name(s.mcc, s.mnc),
+        }
+    return {
+        "site_code": site.site_code,
+        "province": province_of(site.site_code),
+        "agents": list(site.agent_ids),
+        "operator": operator,
+        "rat": s.rat if s else None,
+        "reg_state": s.reg_state if s else None,
+        "cell_id": s.cell_id if s else None,
+        "rsrp_dbm": s.rsrp_dbm if s else None,
+        "rsrq_db": s.rsrq_db if s else None,
+        "sinr_db": s.sinr_db if s else None,
+        "rssi_dbm": s.rssi_dbm if s else None,
+        "signal_time": _iso(s.event_ns) if s else None,
+        "ping": None
+        if p is None
+        else {
+            "target": p.target,
+            "method": p.method,
+            "median_ms": p.median_ms,
+            "loss_ratio": p.loss_ratio,
+            "time": _iso(p.event_ns),
+        },
+        "last_seen": _iso(site.last_seen_ns),
+        "records": site.records,
+    }
+
+
+def _fmt(value: float | None, spec: str = ".0f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def sites_table(sites: Sequence[SiteView], *, now_ns: int) -> str:
+    header = (
+        f"{'TPS code':<14} {'operator':<10} {'RAT':<9} {'reg':<11} {'RSRP':>5} {'RSRQ':>6} "
+        f"{'SINR':>5} {'ping ms':>8} {'loss':>5} {'seen':>6} {'records':>8}"
+    )
+    lines = [header, "-" * len(header)]
+    for site in sites:
+        s, p = site.signal, site.ping
+        op = "-"
+        if s is not None and s.mcc and s.mnc:
+            op = s.operator_name or operator_name(s.mcc, s.mnc) or f"{s.mcc}-{s.mnc}"
+        seen = "never"
+        if site.last_seen_ns is not None:
+            seen = f"{max(0, (now_ns - site.last_seen_ns) // 1_000_000_000)}s"
+        loss = "-" if p is None else f"{p.loss_ratio:.0%}"
+        lines.append(
+            f"{site.site_code:<14} {op[:10]:<10} {(s.rat if s and s.rat else '-'):<9} "
+            f"{(s.reg_state if s and s.reg_state else '-')[:11]:<11} "
+            f"{_fmt(s.rsrp_dbm if s else None):>5} {_fmt(s.rsrq_db if s else None, '.1f'):>6} "
+            f"{_fmt(s.sinr_db if s else None):>5} {_fmt(p.median_ms if p else None, '.2f'):>8} "
+            f"{loss:>5} {seen:>6} {site.records:>8}"
+        )
+    return "\n".join(lines)
