@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from collector import auth, batches
 from collector.clocks import Anchor
@@ -136,7 +137,8 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         context: grpc.aio.ServicerContext[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage],
     ) -> AsyncIterator[telemetry_pb2.CollectorMessage]:
         agent = await self._authenticate(context)
-        first = await anext(aiter(request_iterator), None)
+        messages = aiter(request_iterator)
+        first = await _next(messages, context)
         if first is None:
             return
         if first.WhichOneof("msg") != "hello":
@@ -170,7 +172,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         )
         self.stats.connected[agent.agent_id] = time.monotonic()
         try:
-            async for message in request_iterator:
+            while (message := await _next(messages, context)) is not None:
                 if message.WhichOneof("msg") != "batch":
                     await context.abort(
                         grpc.StatusCode.FAILED_PRECONDITION, "Hello may be sent only once per stream"
@@ -233,6 +235,20 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         return {
             boot: Anchor(mono, coll) for boot, (mono, coll) in self._store.anchors(agent.agent_id).items()
         }
+
+
+async def _next(
+    messages: AsyncIterator[telemetry_pb2.AgentMessage],
+    context: grpc.aio.ServicerContext[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage],
+) -> telemetry_pb2.AgentMessage | None:
+    """The next message, or None at the end; garbage is INVALID_ARGUMENT, not UNKNOWN."""
+    try:
+        return await anext(messages, None)
+    except DecodeError:
+        await context.abort(
+            grpc.StatusCode.INVALID_ARGUMENT, "malformed message: not a pantau.v1.AgentMessage"
+        )
+    raise AssertionError("unreachable: abort raises")  # pragma: no cover
 
 
 def server_options() -> list[tuple[str, int]]:
