@@ -170,6 +170,39 @@ class Spool:
             self._bytes -= int(row[1]) + ROW_OVERHEAD * count
             return count
 
+    def rebase_above(self, seq: int) -> int:
+        """Renumber every row above ``seq`` and continue the sequence from there.
+
+        For a spool that was wiped or replaced (a new SD card) while the collector
+        still remembers the agent: without this, new records would reuse seqs the
+        collector already has and be dropped as duplicates. Returns the offset.
+        """
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                head = self._db.execute(
+                    "SELECT seq FROM sqlite_sequence WHERE name = 'records'"
+                ).fetchone()
+                head_seq = 0 if head is None else int(head[0])
+                if head_seq >= seq:
+                    self._db.execute("COMMIT")
+                    return 0
+                offset = seq  # every current seq <= head_seq < seq: no collisions
+                self._db.execute("UPDATE records SET seq = seq + ?", (offset,))
+                if head is None:
+                    self._db.execute(
+                        "INSERT INTO sqlite_sequence (name, seq) VALUES ('records', ?)", (seq,)
+                    )
+                self._db.execute(
+                    "UPDATE sqlite_sequence SET seq = ? WHERE name = 'records'",
+                    (head_seq + offset,),
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise SpoolError(f"cannot renumber the spool {self.path}: {exc}") from exc
+            return offset
+
     def backlog(self) -> Backlog:
         with self._lock:
             first = self._db.execute("SELECT MIN(seq) FROM records").fetchone()[0]

@@ -168,6 +168,13 @@ class Uplink:
             (welcome.hello_received_unix_ns - self._hello_sent_ns)
             + (welcome.welcome_sent_unix_ns - t4)
         ) // 2
+        offset = self._spool.rebase_above(welcome.acked_through_seq)
+        if offset:
+            log.warning(
+                "the collector already has seqs up to %d but this spool starts lower (was it "
+                "wiped?): renumbered the spool by +%d so nothing is mistaken for a duplicate",
+                welcome.acked_through_seq, offset,
+            )  # fmt: skip
         self._ack(welcome.acked_through_seq)
         log.info(
             "connected to %s as %s (site %s), collector has through seq %d",

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from google.protobuf.message import Message
-
 from collector.clocks import Anchor, event_time
 from collector.store.model import IngestBatch, PingState, RecordRow, SignalState
 from pantau.v1 import records_pb2, telemetry_pb2
@@ -23,14 +21,14 @@ class BatchRejected(ValueError):
 
 
 def enum_label(enum: object, value: int, prefix: str) -> str | None:
-    """``RAT_LTE`` -> ``"lte"``; the UNSPECIFIED value -> None."""
-    name: str = enum.Name(value)  # type: ignore[attr-defined]
+    """``RAT_LTE`` -> ``"lte"``; UNSPECIFIED -> None; a value newer than this
+    collector (a kit on a later v1) -> ``"value-<n>"``, never an error."""
+    try:
+        name: str = enum.Name(value)  # type: ignore[attr-defined]
+    except ValueError:
+        return f"value-{value}"
     label = name.removeprefix(prefix).lower().replace("_", "-")
     return None if label == "unspecified" else label
-
-
-def _opt(msg: Message, name: str) -> object:
-    return getattr(msg, name) if msg.HasField(name) else None
 
 
 def signal_state(event_ns: int, s: records_pb2.SignalReading) -> SignalState:

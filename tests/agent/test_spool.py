@@ -27,7 +27,11 @@ def make_spool(path: Path, max_bytes: int, reports: Reports | None = None) -> Sp
 def test_append_read_ack_and_seqs_never_reused(tmp_path: Path) -> None:
     spool = make_spool(tmp_path / "s.sqlite", 1 << 20)
     assert spool.append([("signal", 2, b"a"), ("ping", 1, b"b"), ("ping", 1, b"c")]) == [1, 2, 3]
-    assert spool.read_after(0, max_bytes=1 << 20, max_records=10) == [(1, b"a"), (2, b"b"), (3, b"c")]
+    assert spool.read_after(0, max_bytes=1 << 20, max_records=10) == [
+        (1, b"a"),
+        (2, b"b"),
+        (3, b"c"),
+    ]
     assert spool.read_after(1, max_bytes=1 << 20, max_records=1) == [(2, b"b")]
     assert spool.ack_through(2) == 2
     assert spool.read_after(0, max_bytes=1 << 20, max_records=10) == [(3, b"c")]
@@ -114,3 +118,17 @@ def test_an_unwritable_spool_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(SpoolError, match="cannot open the spool"):
         make_spool(blocker / "s.sqlite", 1 << 20)
+
+
+def test_a_wiped_spool_is_renumbered_above_what_the_collector_has(tmp_path: Path) -> None:
+    spool = make_spool(tmp_path / "s.sqlite", 1 << 20)
+    spool.append([("ping", 1, b"a"), ("ping", 1, b"b")])  # seqs 1, 2 after a wipe
+    assert spool.rebase_above(500) == 500
+    assert spool.read_after(500, max_bytes=1 << 20, max_records=10) == [(501, b"a"), (502, b"b")]
+    assert spool.append([("ping", 1, b"c")]) == [503]
+    assert spool.rebase_above(100) == 0  # already above: nothing to do
+    empty = make_spool(tmp_path / "e.sqlite", 1 << 20)
+    assert empty.rebase_above(7) == 7
+    assert empty.append([("ping", 1, b"x")]) == [8]
+    spool.close()
+    empty.close()

@@ -1,0 +1,59 @@
+"""Batch checks and event-time correction: pure functions, no server."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector.batches import BatchRejected, prepare
+from collector.clocks import Anchor, clock_offset_ns, event_time
+from pantau.v1 import records_pb2, telemetry_pb2
+
+
+def stamp(*, wall: int = 7, mono: int = 0, boot: str = "b1", synced: bool = False) -> records_pb2.RecordTime:
+    return records_pb2.RecordTime(wall_unix_ns=wall, monotonic_ns=mono, boot_id=boot, clock_synced=synced)
+
+
+def test_event_time_prefers_the_anchor_then_a_synced_wall_clock() -> None:
+    anchors = {"b1": Anchor(monotonic_ns=5_000, collector_ns=1_000_000)}
+    assert event_time(stamp(mono=4_000), anchors) == (999_000, "monotonic")
+    assert event_time(stamp(boot="b0", wall=42, synced=True), anchors) == (42, "synced-wall")
+    assert event_time(stamp(boot="b0", wall=42), anchors) == (42, "unsynced-wall")
+
+
+def test_clock_offset_is_computed_ntp_style() -> None:
+    # Kit 10 s behind the collector, 2 ms each way.
+    t1 = 1_000_000_000
+    t2 = t1 + 10_000_000_000 + 2_000_000
+    assert clock_offset_ns(t1, t2, t2 + 1_000_000, t1 + 5_000_000) == 10_000_000_000
+
+
+def test_latest_signal_and_ping_by_event_time_become_the_live_state() -> None:
+    batch = telemetry_pb2.Batch()
+    for seq, mono, rsrp in [(1, 3_000, -90.0), (2, 1_000, -120.0)]:  # seq 2 is older
+        r = batch.records.add(seq=seq, time=stamp(mono=mono))
+        r.signal.rsrp_dbm = rsrp
+        r.signal.rat = records_pb2.RAT_LTE
+    r = batch.records.add(seq=3, time=stamp(mono=2_000))
+    r.ping.common.target = "127.0.0.1"
+    r.ping.loss_ratio = 0.25
+    out = prepare(batch, agent_id="a", site_code="s", anchors={"b1": Anchor(10_000, 10**12)}, received_ns=1)
+    assert [row.seq for row in out.rows] == [1, 2, 3]
+    assert out.signal is not None and out.signal.rsrp_dbm == -90.0 and out.signal.rat == "lte"
+    assert out.signal.sinr_db is None  # absent stays absent
+    assert out.ping is not None and out.ping.loss_ratio == 0.25 and out.ping.median_ms is None
+
+
+def test_an_enum_value_from_a_newer_kit_is_kept_not_an_error() -> None:
+    batch = telemetry_pb2.Batch()
+    r = batch.records.add(seq=1, time=stamp())
+    r.signal.rat = 42  # type: ignore[assignment]
+    out = prepare(batch, agent_id="a", site_code="s", anchors={}, received_ns=1)
+    assert out.signal is not None and out.signal.rat == "value-42"
+
+
+def test_too_many_records_is_refused() -> None:
+    batch = telemetry_pb2.Batch()
+    for seq in range(1, 10_002):
+        batch.records.add(seq=seq, time=stamp()).signal.csq = 1
+    with pytest.raises(BatchRejected, match="batch of 10001 records exceeds the limit of 10000"):
+        prepare(batch, agent_id="a", site_code="s", anchors={}, received_ns=1)
