@@ -14,6 +14,7 @@ never imports the collector).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import tomllib
 import types
 import typing
@@ -73,8 +74,10 @@ def build(cls: type[T], data: Mapping[str, Any], *, source: str, where: str = ""
     unknown = sorted(set(data) - set(fields))
     if unknown:
         allowed = ", ".join(sorted(fields))
+        close = difflib.get_close_matches(unknown[0], list(fields), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise ConfigError(
-            source, f"{_label(where, unknown[0])}: unknown key (allowed here: {allowed})"
+            source, f"{_label(where, unknown[0])}: unknown key ({hint}allowed here: {allowed})"
         )
     hints = get_type_hints(cls)
     values: dict[str, Any] = {}
@@ -84,13 +87,15 @@ def build(cls: type[T], data: Mapping[str, Any], *, source: str, where: str = ""
         label = _label(where, name)
         if name not in data:
             if fld.default is dataclasses.MISSING and fld.default_factory is dataclasses.MISSING:
+                if dataclasses.is_dataclass(hints[name]):
+                    raise ConfigError(source, f"[{label}]: required section is missing")
                 raise ConfigError(source, f"{label}: required key is missing")
             continue
         values[name] = _convert(hints[name], data[name], source, label, fld.metadata)
     try:
         return cls(**values)
-    except ValueError as exc:  # cross-field checks in __post_init__
-        raise ConfigError(source, f"{where or 'top level'}: {exc}") from None
+    except ValueError as exc:  # checks in __post_init__ say "key: problem"
+        raise ConfigError(source, f"{where} {exc}" if where else str(exc)) from None
 
 
 def _label(where: str, key: str) -> str:
@@ -119,8 +124,8 @@ def _convert(hint: Any, value: Any, source: str, label: str, limits: Mapping[str
     if origin is typing.Literal:
         choices = get_args(hint)
         if value not in choices:
-            expected = " or ".join(repr(c) for c in choices)
-            raise ConfigError(source, f"{label}: expected {expected}, got {_kind(value)}")
+            expected = ", ".join(repr(c) for c in choices)
+            raise ConfigError(source, f"{label}: expected one of {expected}, got {_kind(value)}")
         return value
     if origin in (tuple, list):
         (item_hint, *_) = get_args(hint)

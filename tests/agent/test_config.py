@@ -1,0 +1,75 @@
+"""Agent configuration: every bad file gets its exact message and exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.config import load_agent_config
+from agent.tomlconfig import ConfigError
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "config"
+BAD = DATA / "bad"
+
+EXPECTED = {
+    "bad-address.toml": "[collector] address: expected HOST:PORT (e.g. collector.example:7600), got 'collector.example'",
+    "bad-dialect.toml": "[modem] dialect: expected one of 'auto', '3gpp', 'quectel', 'simcom', 'huawei', got a string ('nokia')",
+    "bad-probe-option.toml": "[[probe]] #1: count must be between 1 and 100, got 0",
+    "bad-tps.toml": "[agent] site: TPS code '317101100100' must be 13 digits (10-digit desa/kelurahan code + 3-digit TPS number, e.g. 3171011001005)",
+    "duplicate-probe.toml": "[[probe]] #2 name: 'ping' is used twice",
+    "missing-collector.toml": "[collector]: required section is missing",
+    "not-toml.toml": "not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 7)",
+    "out-of-range.toml": "[modem] interval_s: expected a number between 1 and 3600, got 0",
+    "unknown-key.toml": "[agent] sitee: unknown key (did you mean 'site'? allowed here: data_dir, id, site)",
+    "unknown-prober.toml": "[[probe]] #1 kind: unknown prober 'pingg' (known: icmp, tcp)",
+    "wrong-type.toml": "[modem] interval_s: expected a number between 1 and 3600, got a string ('30s')",
+}  # fmt: skip
+
+
+def test_every_bad_fixture_has_an_expected_message() -> None:
+    assert sorted(p.name for p in BAD.glob("*.toml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bad_config_gives_its_exact_message(name: str) -> None:
+    path = BAD / name
+    with pytest.raises(ConfigError) as info:
+        load_agent_config(path)
+    assert str(info.value) == f"{path}: {EXPECTED[name]}"
+
+
+def test_the_cli_exits_2_with_the_message_and_no_traceback() -> None:
+    path = BAD / "out-of-range.toml"
+    result = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "config-check", str(path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == f"pantau-agent: {path}: {EXPECTED['out-of-range.toml']}\n"
+
+
+def test_missing_and_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nope.toml: file not found$"):
+        load_agent_config(tmp_path / "nope.toml")
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ConfigError, match=r"binary.toml: not UTF-8 text \(byte 0\)$"):
+        load_agent_config(binary)
+    with pytest.raises(ConfigError, match="cannot read the file"):
+        load_agent_config(tmp_path)  # a directory
+
+
+def test_a_good_file_gives_typed_values_and_defaults() -> None:
+    config = load_agent_config(DATA / "good-agent.toml")
+    assert config.agent.site == "3171011001005"
+    assert config.modem.interval_s == 30.0 and config.modem.dialect == "auto"
+    assert config.spool.max_bytes == 64 * 1024 * 1024
+    assert [(p.name, p.kind, p.interval_s) for p in config.probes] == [
+        ("ping-collector", "icmp", 60.0),
+        ("tcp-collector", "tcp", 60.0),
+    ]
+    assert config.probes[0].config.count == 5
+    assert config.credential_token() == "kit-1.secret"
