@@ -12,8 +12,9 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from agent.tomlconfig import ConfigError
 
@@ -22,7 +23,8 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="pantau-agent", description="Pantau probe kit: reads the modem, probes the link, streams to the collector."
+        prog="pantau-agent",
+        description="Pantau probe kit: reads the modem, probes the link, streams to the collector.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -81,9 +83,9 @@ def _run(config_path: Path) -> int:
     return EXIT_OK
 
 
-async def _until_signalled(work: object) -> None:
+async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
     """Run ``work`` until SIGINT or SIGTERM, then cancel it cleanly."""
-    task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+    task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, task.cancel)

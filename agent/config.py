@@ -166,7 +166,9 @@ class _Schedule:
 
     @classmethod
     def parse(cls, raw: dict[str, Any], where: str, source: str) -> _Schedule:
-        subset = {k: raw[k] for k in ("interval_s", "jitter_ratio", "timeout_s") if k in raw}
+        subset: dict[str, Any] = {
+            k: raw[k] for k in ("interval_s", "jitter_ratio", "timeout_s") if k in raw
+        }
         return build(cls, subset, source=source, where=where)
 
 

@@ -69,7 +69,7 @@ def make_record(stamp: Stamp, body: Body) -> records_pb2.Record:
 
 
 def event(
-    kind: records_pb2.AgentEvent.Kind.ValueType,
+    kind: records_pb2.AgentEvent.Kind,
     message: str,
     **details: str,
 ) -> records_pb2.AgentEvent:

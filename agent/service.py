@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,10 +36,10 @@ MODEM_FAILURES_BEFORE_LOST = 3
 
 
 def overflow_record(
-    by_kind: dict[str, int] | object, records: int, dropped_bytes: int
+    by_kind: Mapping[str, int], records: int, dropped_bytes: int
 ) -> tuple[str, int, bytes]:
     """The spool's overflow report, as a spool row (kind, priority, payload)."""
-    counts = dict(by_kind)  # type: ignore[call-overload]
+    counts = dict(by_kind)
     body = records_pb2.AgentEvent(
         kind=Kind.KIND_SPOOL_OVERFLOW,
         message=f"spool full: dropped {records} records ({dropped_bytes} bytes), oldest first",
@@ -157,7 +158,9 @@ class AgentService:
             started = time.monotonic()
             try:
                 if modem is None:
-                    modem = Modem(cfg.port, dialect=cfg.dialect, command_timeout_s=cfg.command_timeout_s)
+                    modem = Modem(
+                        cfg.port, dialect=cfg.dialect, command_timeout_s=cfg.command_timeout_s
+                    )
                     self.identity = identity_to_proto(await asyncio.to_thread(modem.open))
                 sample = await asyncio.to_thread(modem.read_signal)
             except ModemError as exc:
@@ -202,7 +205,7 @@ class AgentService:
                     )
                 )
             else:
-                self.emit(spec.to_proto(outcome))
+                self.emit(spec.to_proto(outcome))  # type: ignore[arg-type]
             jitter = random.uniform(-entry.jitter_ratio, entry.jitter_ratio) * entry.interval_s
             await asyncio.sleep(max(0.0, entry.interval_s + jitter - (time.monotonic() - started)))
 

@@ -13,6 +13,7 @@ every batch is one transaction, so an abrupt stop leaves either all of it or non
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -155,16 +156,19 @@ class Spool:
             return out
 
     def ack_through(self, seq: int) -> int:
-        """Delete every record with seq <= ``seq`` (the collector has them). Returns rows deleted."""
+        """Delete every record with seq <= ``seq`` (the collector has them); returns the count."""
         with self._lock:
             try:
                 row = self._db.execute(
-                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM records WHERE seq <= ?",
+                    "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) "
+                    "FROM records WHERE seq <= ?",
                     (seq,),
                 ).fetchone()
                 self._db.execute("DELETE FROM records WHERE seq <= ?", (seq,))
             except sqlite3.Error as exc:
-                raise SpoolError(f"cannot delete from the spool {self.path}: {exc}") from exc
+                raise SpoolError(
+                    f"cannot remove acked records from the spool {self.path}: {exc}"
+                ) from exc
             count = int(row[0])
             self._records -= count
             self._bytes -= int(row[1]) + ROW_OVERHEAD * count
@@ -217,7 +221,5 @@ class Spool:
             )
 
     def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self._db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass

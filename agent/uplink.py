@@ -12,6 +12,7 @@ messages are gzip-compressed for metered SIMs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -25,6 +26,7 @@ from agent.spool import Spool
 from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
+_Call = grpc.aio.StreamStreamCall[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage]
 
 #: Codes that no amount of retrying fixes without a person: retry slowly.
 _NEEDS_PERSON = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
@@ -50,7 +52,7 @@ class Backoff:
     cap_s: float = 60.0
 
     def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
-        return rng() * min(self.cap_s, self.base_s * 2 ** min(attempt, 30))
+        return float(rng() * min(self.cap_s, self.base_s * 2 ** min(attempt, 30)))
 
 
 @dataclass(slots=True)
@@ -118,7 +120,7 @@ class Uplink:
         async with grpc.aio.insecure_channel(
             self._address, options=channel_options(), compression=grpc.Compression.Gzip
         ) as channel:
-            stub = telemetry_pb2_grpc.TelemetryStub(channel)
+            stub = telemetry_pb2_grpc.TelemetryStub(channel)  # type: ignore[no-untyped-call]
             call = stub.Stream(metadata=metadata)
             await call.write(telemetry_pb2.AgentMessage(hello=self._hello()))
             reply = await call.read()
@@ -173,20 +175,28 @@ class Uplink:
             log.warning(
                 "the collector already has seqs up to %d but this spool starts lower (was it "
                 "wiped?): renumbered the spool by +%d so nothing is mistaken for a duplicate",
-                welcome.acked_through_seq, offset,
-            )  # fmt: skip
+                welcome.acked_through_seq,
+                offset,
+            )
         self._ack(welcome.acked_through_seq)
         log.info(
             "connected to %s as %s (site %s), collector has through seq %d",
-            self._address, welcome.agent_id, welcome.site_code, welcome.acked_through_seq,
-        )  # fmt: skip
+            self._address,
+            welcome.agent_id,
+            welcome.site_code,
+            welcome.acked_through_seq,
+        )
 
     def _ack(self, through_seq: int) -> None:
         self._spool.ack_through(through_seq)
         self.state.last_ack_seq = max(self.state.last_ack_seq, through_seq)
         self.state.last_ack_monotonic = time.monotonic()
 
-    async def _send_loop(self, call: grpc.aio.StreamStreamCall, welcome: telemetry_pb2.Welcome) -> None:  # type: ignore[type-arg]
+    async def _send_loop(
+        self,
+        call: _Call,
+        welcome: telemetry_pb2.Welcome,
+    ) -> None:
         max_bytes = welcome.max_batch_bytes or 256 * 1024
         last_sent = welcome.acked_through_seq
         while True:
@@ -195,10 +205,8 @@ class Uplink:
             )
             if not rows:
                 self._wakeup.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
-                except TimeoutError:
-                    pass
                 continue
             batch = telemetry_pb2.Batch()
             for seq, payload in rows:
@@ -209,7 +217,7 @@ class Uplink:
             await call.write(telemetry_pb2.AgentMessage(batch=batch))
             last_sent = rows[-1][0]
 
-    async def _receive_loop(self, call: grpc.aio.StreamStreamCall) -> None:  # type: ignore[type-arg]
+    async def _receive_loop(self, call: _Call) -> None:
         while True:
             reply = await call.read()
             if reply is grpc.aio.EOF:
@@ -217,6 +225,7 @@ class Uplink:
                 raise grpc.aio.AioRpcError(
                     code, grpc.aio.Metadata(), grpc.aio.Metadata(), await call.details()
                 )
+            assert isinstance(reply, telemetry_pb2.CollectorMessage)
             which = reply.WhichOneof("msg")
             if which == "ack":
                 await asyncio.to_thread(self._ack, reply.ack.through_seq)

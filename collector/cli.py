@@ -36,22 +36,32 @@ def _parser() -> argparse.ArgumentParser:
 
     def data_dir(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+            "--data-dir",
+            type=Path,
+            default=DEFAULT_DATA_DIR,
             help=f"where the collector keeps its state (default: {DEFAULT_DATA_DIR})",
-        )  # fmt: skip
+        )
 
     serve = sub.add_parser("serve", help="run the collector (gRPC ingest)")
     data_dir(serve)
-    serve.add_argument("--listen", default=DEFAULT_LISTEN, help=f"HOST:PORT (default {DEFAULT_LISTEN})")
     serve.add_argument(
-        "--insecure", action="store_true",
+        "--listen", default=DEFAULT_LISTEN, help=f"HOST:PORT (default {DEFAULT_LISTEN})"
+    )
+    serve.add_argument(
+        "--insecure",
+        action="store_true",
         help="allow plaintext on a non-loopback address (warns; use TLS in the field)",
-    )  # fmt: skip
+    )
 
     demo = sub.add_parser("demo", help="run a collector with three simulated kits")
     data_dir(demo)
-    demo.add_argument("--duration", type=float, default=None, metavar="SECONDS",
-                      help="stop after this many seconds (default: run until Ctrl-C)")  # fmt: skip
+    demo.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this many seconds (default: run until Ctrl-C)",
+    )
 
     sites = sub.add_parser("sites", help="list the sites and their latest state")
     data_dir(sites)
@@ -91,7 +101,9 @@ class UsageError(Exception):
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         if args.duration is not None and args.duration <= 0:
-            raise UsageError(f"--duration must be a positive number of seconds, got {args.duration}")
+            raise UsageError(
+                f"--duration must be a positive number of seconds, got {args.duration}"
+            )
         from collector.demo import run_demo
 
         return run_demo(args.data_dir, args.duration)
@@ -152,8 +164,11 @@ def _enroll(data_dir: Path, site: str, agent_id: str | None) -> int:
     finally:
         store.close()
     print(credential.token())
-    print(f"enrolled {agent_id} for site {site}; put the line above in the kit's "
-          "[collector] credential (it is shown only once)", file=sys.stderr)  # fmt: skip
+    print(
+        f"enrolled {agent_id} for site {site}; put the line above in the kit's "
+        "[collector] credential (it is shown only once)",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -189,7 +204,9 @@ def _serve(data_dir: Path, listen: str, *, insecure: bool) -> int:
             port = await collector.start(listen)
         except OSError as exc:
             raise UsageError(str(exc)) from None
-        logging.getLogger(__name__).info("collector listening on port %d, data in %s", port, data_dir)
+        logging.getLogger(__name__).info(
+            "collector listening on port %d, data in %s", port, data_dir
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

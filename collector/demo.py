@@ -117,9 +117,12 @@ class Demo:
         config = kit_dir / "agent.toml"
         config.write_text(
             kit_config(
-                kit, kit_dir=kit_dir, port=pty_path, collector_port=collector_port,
+                kit,
+                kit_dir=kit_dir,
+                port=pty_path,
+                collector_port=collector_port,
                 token=credential.token(),
-            ),  # fmt: skip
+            ),
             encoding="utf-8",
         )
         config.chmod(0o600)

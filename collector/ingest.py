@@ -131,10 +131,12 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         self._committer = committer
         self.stats = StreamStats()
 
-    async def Stream(  # noqa: N802 - the generated servicer's name
+    async def Stream(
         self,
         request_iterator: AsyncIterator[telemetry_pb2.AgentMessage],
-        context: grpc.aio.ServicerContext[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage],
+        context: grpc.aio.ServicerContext[
+            telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage
+        ],
     ) -> AsyncIterator[telemetry_pb2.CollectorMessage]:
         agent = await self._authenticate(context)
         messages = aiter(request_iterator)
@@ -154,8 +156,10 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         if hello.claimed_site and hello.claimed_site != agent.site_code:
             log.warning(
                 "agent %s claims site %s but is enrolled for %s; using the enrollment",
-                agent.agent_id, hello.claimed_site, agent.site_code,
-            )  # fmt: skip
+                agent.agent_id,
+                hello.claimed_site,
+                agent.site_code,
+            )
         received_ns = time.time_ns()
         anchors = await asyncio.to_thread(self._anchor, agent, hello, received_ns)
         yield telemetry_pb2.CollectorMessage(
@@ -175,7 +179,8 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             while (message := await _next(messages, context)) is not None:
                 if message.WhichOneof("msg") != "batch":
                     await context.abort(
-                        grpc.StatusCode.FAILED_PRECONDITION, "Hello may be sent only once per stream"
+                        grpc.StatusCode.FAILED_PRECONDITION,
+                        "Hello may be sent only once per stream",
                     )
                 try:
                     prepared = batches.prepare(
@@ -202,7 +207,10 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             self.stats.connected.pop(agent.agent_id, None)
 
     async def _authenticate(
-        self, context: grpc.aio.ServicerContext[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage]
+        self,
+        context: grpc.aio.ServicerContext[
+            telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage
+        ],
     ) -> Agent:
         header = dict(context.invocation_metadata() or ()).get("authorization", "")
         scheme, _, token = str(header).partition(" ")
@@ -217,7 +225,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
         agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
         if agent is None or not auth.secret_matches(credential.secret, agent.secret_hash):
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "unknown agent or wrong credential")
+            await context.abort(
+                grpc.StatusCode.UNAUTHENTICATED, "unknown agent or wrong credential"
+            )
         assert agent is not None
         if agent.revoked:
             await context.abort(
@@ -233,7 +243,8 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 agent.agent_id, hello.sent_at.boot_id, hello.sent_at.monotonic_ns, received_ns
             )
         return {
-            boot: Anchor(mono, coll) for boot, (mono, coll) in self._store.anchors(agent.agent_id).items()
+            boot: Anchor(mono, coll)
+            for boot, (mono, coll) in self._store.anchors(agent.agent_id).items()
         }
 
 
@@ -277,7 +288,7 @@ class Collector:
         self.committer = Committer(store)
         self.service = TelemetryService(store, self.committer)
         self.server = grpc.aio.server(options=server_options())
-        telemetry_pb2_grpc.add_TelemetryServicer_to_server(self.service, self.server)
+        telemetry_pb2_grpc.add_TelemetryServicer_to_server(self.service, self.server)  # type: ignore[no-untyped-call]
         self.port = 0
 
     async def start(self, listen: str) -> int:

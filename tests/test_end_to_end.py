@@ -21,12 +21,23 @@ SCENARIO = {
     "identity": {"manufacturer": "Quectel", "model": "EC25", "imei": "867698041234567"},
     "steps": [
         {
-            "at_s": 0, "rat": "lte", "reg_state": "home", "mcc": "510", "mnc": "10",
-            "rsrp_dbm": -93, "rsrq_db": -11.5, "sinr_db": 14, "rssi_dbm": -65,
-            "cell_id": 0x1A2B3C4, "tac": 0x2F1, "pci": 123, "earfcn": 1850, "band": 3,
+            "at_s": 0,
+            "rat": "lte",
+            "reg_state": "home",
+            "mcc": "510",
+            "mnc": "10",
+            "rsrp_dbm": -93,
+            "rsrq_db": -11.5,
+            "sinr_db": 14,
+            "rssi_dbm": -65,
+            "cell_id": 0x1A2B3C4,
+            "tac": 0x2F1,
+            "pci": 123,
+            "earfcn": 1850,
+            "band": 3,
         }
     ],
-}  # fmt: skip
+}
 
 
 def write_config(tmp_path: Path, *, pty: str, port: int, token: str) -> Path:
@@ -36,7 +47,7 @@ def write_config(tmp_path: Path, *, pty: str, port: int, token: str) -> Path:
 [agent]
 site = "{SITE}"
 id = "kit-e2e"
-data_dir = "{tmp_path / 'kit'}"
+data_dir = "{tmp_path / "kit"}"
 
 [collector]
 address = "127.0.0.1:{port}"
@@ -82,7 +93,9 @@ def test_stored_records_equal_what_the_kit_produced(tmp_path: Path) -> None:
         modem = SimModem(Scenario.from_dict(SCENARIO), "quectel")
         pty = modem.start()
         try:
-            config = load_agent_config(write_config(tmp_path, pty=pty, port=port, token=credential.token()))
+            config = load_agent_config(
+                write_config(tmp_path, pty=pty, port=port, token=credential.token())
+            )
             service = AgentService(config)
             original_emit = service.emit
 
@@ -97,7 +110,11 @@ def test_stored_records_equal_what_the_kit_produced(tmp_path: Path) -> None:
                     while True:
                         await asyncio.sleep(0.2)
                         kinds = [r.WhichOneof("body") for r in produced]
-                        if kinds.count("signal") >= 3 and kinds.count("ping") >= 2 and kinds.count("tcp") >= 2:
+                        if (
+                            kinds.count("signal") >= 3
+                            and kinds.count("ping") >= 2
+                            and kinds.count("tcp") >= 2
+                        ):
                             break
                     # Everything produced so far must reach the store.
                     wanted = len(produced)
@@ -138,6 +155,8 @@ def test_stored_records_equal_what_the_kit_produced(tmp_path: Path) -> None:
         assert len(p.packets) == 3 and all(pk.HasField("rtt_ms") for pk in p.packets)
         assert p.min_ms <= p.median_ms <= p.max_ms
     tcps = [r.tcp for r in stored if r.WhichOneof("body") == "tcp"]
-    assert all(t.common.status == records_pb2.PROBE_STATUS_OK and t.HasField("connect_ms") for t in tcps)
+    assert all(
+        t.common.status == records_pb2.PROBE_STATUS_OK and t.HasField("connect_ms") for t in tcps
+    )
     events = [r.event.kind for r in stored if r.WhichOneof("body") == "event"]
     assert records_pb2.AgentEvent.KIND_AGENT_STARTED in events

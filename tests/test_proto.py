@@ -22,12 +22,19 @@ def test_regenerating_the_protobuf_code_changes_nothing(tmp_path: Path) -> None:
     for generated in (tmp_path / "proto" / "pantau" / "v1").glob("*_pb2*"):
         generated.unlink()
     subprocess.run(
-        [sys.executable, "-m", "grpc_tools.protoc", "-I", str(tmp_path / "proto"),
-         f"--python_out={tmp_path / 'proto'}", f"--pyi_out={tmp_path / 'proto'}",
-         f"--grpc_python_out={tmp_path / 'proto'}",
-         *map(str, sorted((tmp_path / "proto" / "pantau" / "v1").glob("*.proto")))],
+        [
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            "-I",
+            str(tmp_path / "proto"),
+            f"--python_out={tmp_path / 'proto'}",
+            f"--pyi_out={tmp_path / 'proto'}",
+            f"--grpc_python_out={tmp_path / 'proto'}",
+            *map(str, sorted((tmp_path / "proto" / "pantau" / "v1").glob("*.proto"))),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     fresh = tmp_path / "proto" / "pantau" / "v1"
     names = sorted(p.name for p in GENERATED.glob("*_pb2*"))
     assert names == sorted(p.name for p in fresh.glob("*_pb2*"))
@@ -45,24 +52,40 @@ def test_the_script_and_the_test_generate_the_same_way() -> None:
 def test_every_record_type_of_the_contract_exists() -> None:
     body = records_pb2.Record.DESCRIPTOR.oneofs_by_name["body"]
     assert {f.name for f in body.fields} == {
-        "signal", "ping", "tcp", "dns", "http", "throughput", "trace", "event",
-    }  # fmt: skip
-    agent_msgs = {f.name for f in telemetry_pb2.AgentMessage.DESCRIPTOR.oneofs_by_name["msg"].fields}
+        "signal",
+        "ping",
+        "tcp",
+        "dns",
+        "http",
+        "throughput",
+        "trace",
+        "event",
+    }
+    agent_msgs = {
+        f.name for f in telemetry_pb2.AgentMessage.DESCRIPTOR.oneofs_by_name["msg"].fields
+    }
     collector_msgs = {
         f.name for f in telemetry_pb2.CollectorMessage.DESCRIPTOR.oneofs_by_name["msg"].fields
     }
     assert agent_msgs == {"hello", "batch"}
     assert collector_msgs == {"welcome", "ack", "command"}
     kinds = set(records_pb2.AgentEvent.Kind.keys())
-    assert {"KIND_MODEM_LOST", "KIND_MODEM_BACK", "KIND_SPOOL_OVERFLOW", "KIND_CLOCK_STEPPED",
-            "KIND_REBOOT"} <= kinds  # fmt: skip
+    assert {
+        "KIND_MODEM_LOST",
+        "KIND_MODEM_BACK",
+        "KIND_SPOOL_OVERFLOW",
+        "KIND_CLOCK_STEPPED",
+        "KIND_REBOOT",
+    } <= kinds
 
 
 def test_every_measurement_is_optional_so_absent_is_not_zero() -> None:
     signal = records_pb2.SignalReading.DESCRIPTOR
     measurements = [f for f in signal.fields if f.name.endswith(("_dbm", "_db", "_deg"))]
     assert len(measurements) >= 10
-    assert all(f.has_presence for f in measurements), [f.name for f in measurements if not f.has_presence]
+    assert all(f.has_presence for f in measurements), [
+        f.name for f in measurements if not f.has_presence
+    ]
     reading = records_pb2.SignalReading(rsrp_dbm=-95.0)
     assert reading.HasField("rsrp_dbm") and not reading.HasField("sinr_db")
 

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from collector.store.model import (
     Agent,
@@ -84,9 +85,17 @@ CREATE TABLE IF NOT EXISTS site_state (
 """
 
 _SIGNAL_COLUMNS = (
-    "rat", "reg_state", "mcc", "mnc", "operator_name", "cell_id",
-    "rsrp_dbm", "rsrq_db", "sinr_db", "rssi_dbm",
-)  # fmt: skip
+    "rat",
+    "reg_state",
+    "mcc",
+    "mnc",
+    "operator_name",
+    "cell_id",
+    "rsrp_dbm",
+    "rsrq_db",
+    "sinr_db",
+    "rssi_dbm",
+)
 
 
 class StoreError(Exception):
@@ -162,7 +171,9 @@ class SqliteStore:
 
     # -- clock anchors ----------------------------------------------------------
 
-    def save_anchor(self, agent_id: str, boot_id: str, monotonic_ns: int, collector_ns: int) -> None:
+    def save_anchor(
+        self, agent_id: str, boot_id: str, monotonic_ns: int, collector_ns: int
+    ) -> None:
         with self._lock, self._tx():
             self._db.execute(
                 "INSERT OR REPLACE INTO boot_anchors VALUES (?, ?, ?, ?)",
@@ -190,9 +201,16 @@ class SqliteStore:
             "agent_wall_ns, time_quality, received_ns, payload) VALUES (?,?,?,?,?,?,?,?,?)",
             [
                 (
-                    batch.agent_id, r.seq, batch.site_code, r.kind, r.event_ns,
-                    r.agent_wall_ns, r.time_quality, batch.received_ns, r.payload,
-                )  # fmt: skip
+                    batch.agent_id,
+                    r.seq,
+                    batch.site_code,
+                    r.kind,
+                    r.event_ns,
+                    r.agent_wall_ns,
+                    r.time_quality,
+                    batch.received_ns,
+                    r.payload,
+                )
                 for r in batch.rows
             ],
         )
@@ -227,9 +245,11 @@ class SqliteStore:
                 f"UPDATE site_state SET signal_ns = ?, {assignments} "  # noqa: S608
                 "WHERE site_code = ? AND (signal_ns IS NULL OR signal_ns <= ?)",
                 (
-                    s.event_ns, *(getattr(s, c) for c in _SIGNAL_COLUMNS),
-                    batch.site_code, s.event_ns,
-                ),  # fmt: skip
+                    s.event_ns,
+                    *(getattr(s, c) for c in _SIGNAL_COLUMNS),
+                    batch.site_code,
+                    s.event_ns,
+                ),
             )
         if batch.ping is not None:
             p = batch.ping
@@ -238,9 +258,14 @@ class SqliteStore:
                 "ping_median_ms = ?, ping_loss_ratio = ? "
                 "WHERE site_code = ? AND (ping_ns IS NULL OR ping_ns <= ?)",
                 (
-                    p.event_ns, p.target, p.method, p.median_ms, p.loss_ratio,
-                    batch.site_code, p.event_ns,
-                ),  # fmt: skip
+                    p.event_ns,
+                    p.target,
+                    p.method,
+                    p.median_ms,
+                    p.loss_ratio,
+                    batch.site_code,
+                    p.event_ns,
+                ),
             )
 
     # -- reading ------------------------------------------------------------------
@@ -248,18 +273,21 @@ class SqliteStore:
     def sites(self) -> list[SiteView]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT s.site_code, st.last_seen_ns, st.signal_ns, "
+                "SELECT s.site_code, st.last_seen_ns, st.signal_ns, "  # noqa: S608 - constants
                 + ", ".join(f"st.{c}" for c in _SIGNAL_COLUMNS)
                 + ", st.ping_ns, st.ping_target, st.ping_method, st.ping_median_ms, "
                 "st.ping_loss_ratio, "
-                "(SELECT group_concat(agent_id, ' ') FROM agents a WHERE a.site_code = s.site_code), "
+                "(SELECT group_concat(agent_id, ' ') FROM agents a "
+                "WHERE a.site_code = s.site_code), "
                 "(SELECT COUNT(*) FROM records r WHERE r.site_code = s.site_code) "
                 "FROM sites s LEFT JOIN site_state st ON st.site_code = s.site_code "
                 "ORDER BY s.site_code"
             ).fetchall()
         return [_site_view(row) for row in rows]
 
-    def records(self, *, agent_id: str | None = None, kind: str | None = None) -> Iterator[StoredRecord]:
+    def records(
+        self, *, agent_id: str | None = None, kind: str | None = None
+    ) -> Iterator[StoredRecord]:
         query = (
             "SELECT agent_id, site_code, seq, kind, event_ns, agent_wall_ns, time_quality, "
             "received_ns, payload FROM records WHERE (? IS NULL OR agent_id = ?) "
@@ -268,7 +296,9 @@ class SqliteStore:
         with self._lock:
             rows = self._db.execute(query, (agent_id, agent_id, kind, kind)).fetchall()
         for r in rows:
-            yield StoredRecord(r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8]))
+            yield StoredRecord(
+                r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
+            )
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
@@ -288,22 +318,22 @@ class _Transaction:
             self._db.execute("ROLLBACK")
 
 
-def _site_view(row: Sequence[object]) -> SiteView:
+def _site_view(row: Sequence[Any]) -> SiteView:
     n = len(_SIGNAL_COLUMNS)
     site_code, last_seen, signal_ns = row[0], row[1], row[2]
     sig = row[3 : 3 + n]
     ping_ns, target, method, median, loss, agents, count = row[3 + n :]
     signal = None
     if signal_ns is not None:
-        signal = SignalState(int(signal_ns), *sig)  # type: ignore[arg-type, call-overload]
+        signal = SignalState(int(signal_ns), *sig)
     ping = None
     if ping_ns is not None:
-        ping = PingState(int(ping_ns), str(target), str(method), median, float(loss))  # type: ignore[arg-type]
+        ping = PingState(int(ping_ns), str(target), str(method), median, float(loss))
     return SiteView(
         site_code=str(site_code),
         agent_ids=tuple(str(agents).split()) if agents else (),
-        last_seen_ns=None if last_seen is None else int(last_seen),  # type: ignore[call-overload]
+        last_seen_ns=None if last_seen is None else int(last_seen),
         signal=signal,
         ping=ping,
-        records=int(count),  # type: ignore[call-overload]
+        records=int(count),
     )

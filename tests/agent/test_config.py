@@ -26,7 +26,7 @@ EXPECTED = {
     "unknown-key.toml": "[agent] sitee: unknown key (did you mean 'site'? allowed here: data_dir, id, site)",
     "unknown-prober.toml": "[[probe]] #1 kind: unknown prober 'pingg' (known: icmp, tcp)",
     "wrong-type.toml": "[modem] interval_s: expected a number between 1 and 3600, got a string ('30s')",
-}  # fmt: skip
+}
 
 
 def test_every_bad_fixture_has_an_expected_message() -> None:
@@ -45,14 +45,17 @@ def test_the_cli_exits_2_with_the_message_and_no_traceback() -> None:
     path = BAD / "out-of-range.toml"
     result = subprocess.run(
         [sys.executable, "-m", "agent.cli", "config-check", str(path)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stderr == f"pantau-agent: {path}: {EXPECTED['out-of-range.toml']}\n"
 
 
 def test_missing_and_unreadable_files(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.toml: file not found$"):
+    with pytest.raises(ConfigError, match=r"nope\.toml: file not found$"):
         load_agent_config(tmp_path / "nope.toml")
     binary = tmp_path / "binary.toml"
     binary.write_bytes(b"\xff\xfe\x00")

@@ -9,8 +9,12 @@ from collector.clocks import Anchor, clock_offset_ns, event_time
 from pantau.v1 import records_pb2, telemetry_pb2
 
 
-def stamp(*, wall: int = 7, mono: int = 0, boot: str = "b1", synced: bool = False) -> records_pb2.RecordTime:
-    return records_pb2.RecordTime(wall_unix_ns=wall, monotonic_ns=mono, boot_id=boot, clock_synced=synced)
+def stamp(
+    *, wall: int = 7, mono: int = 0, boot: str = "b1", synced: bool = False
+) -> records_pb2.RecordTime:
+    return records_pb2.RecordTime(
+        wall_unix_ns=wall, monotonic_ns=mono, boot_id=boot, clock_synced=synced
+    )
 
 
 def test_event_time_prefers_the_anchor_then_a_synced_wall_clock() -> None:
@@ -36,7 +40,9 @@ def test_latest_signal_and_ping_by_event_time_become_the_live_state() -> None:
     r = batch.records.add(seq=3, time=stamp(mono=2_000))
     r.ping.common.target = "127.0.0.1"
     r.ping.loss_ratio = 0.25
-    out = prepare(batch, agent_id="a", site_code="s", anchors={"b1": Anchor(10_000, 10**12)}, received_ns=1)
+    out = prepare(
+        batch, agent_id="a", site_code="s", anchors={"b1": Anchor(10_000, 10**12)}, received_ns=1
+    )
     assert [row.seq for row in out.rows] == [1, 2, 3]
     assert out.signal is not None and out.signal.rsrp_dbm == -90.0 and out.signal.rat == "lte"
     assert out.signal.sinr_db is None  # absent stays absent

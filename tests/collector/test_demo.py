@@ -15,8 +15,11 @@ DEMO_SITES = {"3171011001005": "Telkomsel", "3273011002012": "Indosat", "5171011
 def collector(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "collector.cli", *args],
-        capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,7 +42,9 @@ def run(factory: Callable[[Collector, str], Awaitable[T]], tmp_path: Path) -> T:
     return asyncio.run(main())
 
 
-def record(seq: int, rsrp: float = -95.0, *, boot_id: str = "boot-a", mono: int = 10**12) -> records_pb2.Record:
+def record(
+    seq: int, rsrp: float = -95.0, *, boot_id: str = "boot-a", mono: int = 10**12
+) -> records_pb2.Record:
     r = records_pb2.Record(
         seq=seq,
         time=records_pb2.RecordTime(wall_unix_ns=5, monotonic_ns=mono, boot_id=boot_id),
@@ -89,7 +91,9 @@ async def exchange(
         return replies
 
 
-def status_of(tmp_path: Path, token: Callable[[str], str | None], messages: list[telemetry_pb2.AgentMessage]) -> tuple[grpc.StatusCode, str, int]:
+def status_of(
+    tmp_path: Path, token: Callable[[str], str | None], messages: list[telemetry_pb2.AgentMessage]
+) -> tuple[grpc.StatusCode, str, int]:
     async def body(collector: Collector, good: str) -> tuple[grpc.StatusCode, str, int]:
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await exchange(collector.port, token(good), messages)
@@ -99,16 +103,24 @@ def status_of(tmp_path: Path, token: Callable[[str], str | None], messages: list
     return run(body, tmp_path)
 
 
-def test_batches_are_acked_after_storing_and_duplicates_are_not_stored_twice(tmp_path: Path) -> None:
+def test_batches_are_acked_after_storing_and_duplicates_are_not_stored_twice(
+    tmp_path: Path,
+) -> None:
     async def body(collector: Collector, token: str) -> None:
         replies = await exchange(collector.port, token, [hello(), batch(record(1), record(2))])
         welcome, ack = replies
         assert welcome.welcome.site_code == SITE and welcome.welcome.acked_through_seq == 0
         assert (ack.ack.through_seq, ack.ack.stored, ack.ack.duplicates) == (2, 2, 0)
         # Reconnect: the collector says where to resume; a resent record is a duplicate.
-        replies = await exchange(collector.port, token, [hello(), batch(record(2), record(3, -101))])
+        replies = await exchange(
+            collector.port, token, [hello(), batch(record(2), record(3, -101))]
+        )
         assert replies[0].welcome.acked_through_seq == 2
-        assert (replies[1].ack.through_seq, replies[1].ack.stored, replies[1].ack.duplicates) == (3, 1, 1)
+        assert (replies[1].ack.through_seq, replies[1].ack.stored, replies[1].ack.duplicates) == (
+            3,
+            1,
+            1,
+        )
         stored = list(collector.store.records(agent_id="kit-1"))
         assert [r.seq for r in stored] == [1, 2, 3]
         assert {r.site_code for r in stored} == {SITE}
@@ -123,7 +135,9 @@ def test_event_time_comes_from_the_monotonic_clock_not_the_kits_wall_clock(tmp_p
     async def body(collector: Collector, token: str) -> None:
         before = time.time_ns()
         # Hello at monotonic 2000 s; the record was taken at 1000 s: 1000 s before Hello.
-        await exchange(collector.port, token, [hello(mono=2 * 10**12), batch(record(1, mono=10**12))])
+        await exchange(
+            collector.port, token, [hello(mono=2 * 10**12), batch(record(1, mono=10**12))]
+        )
         after = time.time_ns()
         (stored,) = collector.store.records()
         assert stored.agent_wall_ns == 5  # what the kit said: 1970
@@ -174,18 +188,35 @@ def test_a_revoked_agent_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("messages", "code", "detail"),
     [
-        ([batch(record(1))], grpc.StatusCode.FAILED_PRECONDITION, "first message on a stream must be Hello"),
+        (
+            [batch(record(1))],
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "first message on a stream must be Hello",
+        ),
         ([hello(), hello()], grpc.StatusCode.FAILED_PRECONDITION, "Hello may be sent only once"),
         ([hello("kit-2")], grpc.StatusCode.PERMISSION_DENIED, "names agent 'kit-2'"),
         ([hello(), batch()], grpc.StatusCode.INVALID_ARGUMENT, "empty batch"),
-        ([hello(), batch(record(2), record(1))], grpc.StatusCode.INVALID_ARGUMENT, "record #1: seq 1 is not greater"),
-        ([hello(), batch(records_pb2.Record(seq=1, time=records_pb2.RecordTime(boot_id="b")))],
-         grpc.StatusCode.INVALID_ARGUMENT, "has no body"),
-        ([hello(), batch(record(1), records_pb2.Record(seq=2, signal=records_pb2.SignalReading()))],
-         grpc.StatusCode.INVALID_ARGUMENT, "record #1 (seq 2) has no time"),
+        (
+            [hello(), batch(record(2), record(1))],
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "record #1: seq 1 is not greater",
+        ),
+        (
+            [hello(), batch(records_pb2.Record(seq=1, time=records_pb2.RecordTime(boot_id="b")))],
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "has no body",
+        ),
+        (
+            [
+                hello(),
+                batch(record(1), records_pb2.Record(seq=2, signal=records_pb2.SignalReading())),
+            ],
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "record #1 (seq 2) has no time",
+        ),
     ],
     ids=["batch-first", "second-hello", "other-agent", "empty", "decreasing", "no-body", "no-time"],
-)  # fmt: skip
+)
 def test_contract_violations_get_precise_codes_and_store_nothing(
     tmp_path: Path, messages: list[telemetry_pb2.AgentMessage], code: grpc.StatusCode, detail: str
 ) -> None:
@@ -226,7 +257,10 @@ def test_one_agents_bad_batch_does_not_affect_another(tmp_path: Path) -> None:
 
         _, replies = await asyncio.gather(bad(), good())
         assert replies[1].ack.through_seq == 2
-        assert [(r.agent_id, r.seq) for r in collector.store.records()] == [("kit-2", 1), ("kit-2", 2)]
+        assert [(r.agent_id, r.seq) for r in collector.store.records()] == [
+            ("kit-2", 1),
+            ("kit-2", 2),
+        ]
 
     run(body, tmp_path)
 
@@ -235,14 +269,25 @@ def test_the_uplink_drains_the_spool_into_the_store(tmp_path: Path) -> None:
     """Agent side end to end: spool -> Uplink -> collector; acked rows leave the spool."""
 
     async def body(collector: Collector, token: str) -> None:
-        spool = Spool(tmp_path / "spool.sqlite", max_bytes=1 << 20, overflow_record=lambda *a: ("event", 3, b""))
+        spool = Spool(
+            tmp_path / "spool.sqlite",
+            max_bytes=1 << 20,
+            overflow_record=lambda *a: ("event", 3, b""),
+        )
         rows = []
         for i in range(250):
             body_msg = records_pb2.SignalReading(rsrp_dbm=-80.0 - i % 30)
             rows.append(("signal", 2, make_record(clock.now(), body_msg).SerializeToString()))
         spool.append(rows)
-        uplink = Uplink(spool, address=f"127.0.0.1:{collector.port}", credential=token,
-                        agent_id="kit-1", site=SITE, backoff=Backoff(0.05, 0.2), poll_s=0.05)  # fmt: skip
+        uplink = Uplink(
+            spool,
+            address=f"127.0.0.1:{collector.port}",
+            credential=token,
+            agent_id="kit-1",
+            site=SITE,
+            backoff=Backoff(0.05, 0.2),
+            poll_s=0.05,
+        )
         task = asyncio.create_task(uplink.run())
         try:
             async with asyncio.timeout(20):
