@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,18 @@ def _parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("sim-modem", help="serve a simulated modem on a pty; prints its path")
     sim.add_argument("--dialect", default="3gpp", choices=["3gpp", "quectel"])
     sim.add_argument("--scenario", required=True, type=Path, help="scenario TOML file")
+
+    # Command groups that live in their own modules (kept light: no heavy imports at
+    # module level). Each adds its parsers with set_defaults(handler=...).
+    for register in _command_groups():
+        register(sub)
     return parser
+
+
+def _command_groups() -> list[Callable[[Any], None]]:
+    from agent import cli_modem, cli_probe
+
+    return [cli_modem.register, cli_probe.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -48,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return int(handler(args))
         if args.command == "run":
             return _run(args.config)
         if args.command == "config-check":

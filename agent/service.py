@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent import clock, probes
-from agent.config import AgentConfig, ProbeEntry
+from agent.config import AgentConfig
 from agent.modem.errors import ModemError, PortUnavailable
 from agent.modem.model import identity_to_proto, signal_to_proto
 from agent.modem.reader import Modem
 from agent.records import PRIORITY, Body, event, kind_of, make_record
+from agent.scheduler import Scheduler
 from agent.spool import Spool, SpoolError
 from agent.uplink import Uplink
 from pantau.v1 import records_pb2, telemetry_pb2
@@ -72,6 +72,7 @@ class AgentService:
             max_bytes=config.spool.max_bytes,
             overflow_record=overflow_record,
         )
+        self.scheduler = Scheduler(config.probes, emit=self.emit, on_error=self._note_error)
         self.uplink = Uplink(
             self.spool,
             address=config.collector.address,
@@ -97,8 +98,8 @@ class AgentService:
                 group.create_task(self.uplink.run())
                 if self.config.modem.port:
                     group.create_task(self._modem_loop())
-                for entry in self.config.probes:
-                    group.create_task(self._probe_loop(entry))
+                if self.config.probes:
+                    group.create_task(self.scheduler.run())
         finally:
             self._flush()
             self.spool.close()
@@ -185,29 +186,6 @@ class AgentService:
                 self.emit(signal_to_proto(sample))
                 self.status.last_reading_monotonic = time.monotonic()
             await asyncio.sleep(max(0.0, cfg.interval_s - (time.monotonic() - started)))
-
-    async def _probe_loop(self, entry: ProbeEntry) -> None:
-        spec = probes.PROBERS[entry.kind]
-        await asyncio.sleep(random.uniform(0, entry.interval_s * max(entry.jitter_ratio, 0.05)))
-        while True:
-            started = time.monotonic()
-            try:
-                outcome = await asyncio.wait_for(
-                    spec.probe(entry.config, name=entry.name), entry.timeout_s
-                )
-            except TimeoutError:
-                self._note_error(f"probe {entry.name} exceeded its timeout of {entry.timeout_s} s")
-                self.emit(
-                    event(
-                        Kind.KIND_PROBE_SKIPPED,
-                        f"probe {entry.name} exceeded its timeout of {entry.timeout_s} s",
-                        probe=entry.name,
-                    )
-                )
-            else:
-                self.emit(spec.to_proto(outcome))  # type: ignore[arg-type]
-            jitter = random.uniform(-entry.jitter_ratio, entry.jitter_ratio) * entry.interval_s
-            await asyncio.sleep(max(0.0, entry.interval_s + jitter - (time.monotonic() - started)))
 
     def _note_error(self, message: str) -> None:
         log.warning("%s", message)
