@@ -1,0 +1,250 @@
+"""A simulated cellular modem on a real pseudo-terminal.
+
+``SimModem(scenario).start()`` opens a pty pair (``os.openpty``, slave in raw mode),
+serves the master side in a daemon thread and returns the slave's path (e.g.
+``/dev/pts/5``), which any serial program (the agent, minicom, pyserial) opens like a
+USB modem's AT port. Answers come from :mod:`agent.sim.responder` for the scenario's
+state at ``clock() - start time``; echo is on until ATE0, like a real modem.
+
+Faults from the scenario's steps: ``answer_delay_s`` (wait before each answer),
+``garbage_bytes`` (junk bytes, non-ASCII and NUL, before each answer),
+``urc_per_s`` (``+CEREG: <stat>`` URCs, between commands and in the middle of answers)
+and ``vanish_s`` (the pty is closed, as when USB re-enumerates, and a new one opens
+when the window ends; :attr:`SimModem.port_path` then names the new one, whose number
+may differ, as ttyUSBn does on real hardware).
+Output the reader does not take is dropped once the pty's buffer is full, as on a
+real modem whose port nobody reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import random
+import select
+import signal
+import sys
+import threading
+import time
+import tty
+from collections.abc import Callable
+from types import FrameType
+
+from agent.sim.responder import DIALECT_IDENTITY, SessionSettings, answer, encode_urc
+from agent.sim.scenario import RadioState, Scenario, ScenarioError, load_scenario
+
+_MAX_COMMAND_BYTES = 512
+
+
+class SimModem:
+    """Serve a scenario on a pty; see the module docstring."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        dialect: str = "3gpp",
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if dialect not in DIALECT_IDENTITY:
+            raise ValueError(f"dialect={dialect!r}: the simulator speaks {tuple(DIALECT_IDENTITY)}")
+        self.scenario = scenario
+        self.dialect = dialect
+        self._clock = clock
+        self._master: int | None = None
+        self._slave: int | None = None
+        self._wake: tuple[int, int] | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._path: str | None = None
+        self._started_at = 0.0
+        self._next_urc_at: float | None = None
+        self._rng = random.Random(0)
+        self._settings = SessionSettings()
+        #: Set while the pty exists (cleared during a ``vanish_s`` fault).
+        self.plugged = threading.Event()
+        self.commands: list[str] = []  # every command line received, for tests
+
+    @property
+    def port_path(self) -> str:
+        """The slave pty's path; raises RuntimeError before :meth:`start`."""
+        if self._path is None:
+            raise RuntimeError("SimModem.port_path: call start() first")
+        return self._path
+
+    def state(self) -> RadioState:
+        """The scenario's state now (by the injected clock)."""
+        return self.scenario.state_at(self._clock() - self._started_at)
+
+    def start(self) -> str:
+        """Open the pty and serve it in a daemon thread; return the slave path."""
+        if self._thread is not None:
+            return self.port_path
+        self._wake = os.pipe()
+        self._started_at = self._clock()
+        self._open_pty()
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._serve, name=f"sim-modem {self._path}", daemon=True
+        )
+        self._thread.start()
+        return self.port_path
+
+    def stop(self) -> None:
+        """Stop serving and close the pty (idempotent)."""
+        thread, self._thread = self._thread, None
+        self._stop.set()
+        if self._wake is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._wake[1], b"x")
+        if thread is not None:
+            thread.join(timeout=5)
+        self._close_pty()
+        for fd in self._wake or ():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._wake = None
+
+    def _open_pty(self) -> None:
+        master, slave = os.openpty()
+        try:
+            tty.setraw(slave)
+            os.set_blocking(master, False)
+            path = os.ttyname(slave)
+        except BaseException:
+            os.close(master)
+            os.close(slave)
+            raise
+        self._master, self._slave, self._path = master, slave, path
+        self._settings = SessionSettings()  # a re-plugged modem has rebooted
+        self.plugged.set()
+
+    def _close_pty(self) -> None:
+        self.plugged.clear()
+        for fd in (self._master, self._slave):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._master = self._slave = None
+
+    def __enter__(self) -> SimModem:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- serving thread --------------------------------------------------------------
+
+    def _serve(self) -> None:
+        assert self._wake is not None
+        wake = self._wake[0]
+        pending = bytearray()
+        while not self._stop.is_set():
+            gone = self.scenario.port_gone(self._clock() - self._started_at)
+            if gone and self._master is not None:
+                self._close_pty()  # unplugged: the reader's next read/write fails
+                pending.clear()
+            elif not gone and self._master is None:
+                self._open_pty()  # re-plugged, possibly under a new /dev/pts number
+            master = self._master
+            watch = [wake] if master is None else [master, wake]
+            readable, _, _ = select.select(watch, [], [], 0.05)
+            if wake in readable:
+                return
+            if master is None:
+                continue
+            self._maybe_urc()
+            if master not in readable:
+                continue
+            try:
+                data = os.read(master, 1024)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EIO):
+                    continue
+                return
+            for byte in data:
+                if byte == 0x0D:
+                    line = pending.decode("ascii", "replace").strip()
+                    pending.clear()
+                    if line:
+                        self._handle(line)
+                elif byte != 0x0A and len(pending) < _MAX_COMMAND_BYTES:
+                    pending.append(byte)
+
+    def _write(self, data: bytes) -> None:
+        if self._master is None:
+            return
+        try:
+            os.write(self._master, data)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EIO):
+                raise
+
+    def _urc_due(self, state: RadioState) -> bool:
+        if state.urc_per_s <= 0:
+            self._next_urc_at = None
+            return False
+        now = self._clock()
+        if self._next_urc_at is None:
+            self._next_urc_at = now + 1 / state.urc_per_s
+            return False
+        if now < self._next_urc_at:
+            return False
+        self._next_urc_at = now + 1 / state.urc_per_s
+        return True
+
+    def _maybe_urc(self) -> None:
+        state = self.state()
+        if self._urc_due(state):
+            self._write(f"\r\n{encode_urc(state)}\r\n".encode())
+
+    def _handle(self, line: str) -> None:
+        self.commands.append(line)
+        state = self.state()
+        if self._settings.echo:
+            self._write(line.encode("ascii", "replace") + b"\r")
+        if state.answer_delay_s > 0 and self._stop.wait(state.answer_delay_s):
+            return
+        reply = answer(line, state, self.scenario.identity, self.dialect, self._settings)
+        out = bytearray()
+        if state.garbage_bytes:
+            junk = [*range(0x80, 0x100), 0x00]
+            out += bytes(self._rng.choice(junk) for _ in range(state.garbage_bytes))
+        body = list(reply.lines)
+        if self._urc_due(state):
+            body.insert(min(1, len(body)), encode_urc(state))  # mid-answer, as in the field
+        eol = "\r\r\n" if self.dialect == "huawei" else "\r\n"
+        for text in [*body, reply.final]:
+            out += f"{eol}{text}{eol}".encode()
+        self._write(bytes(out))
+
+
+def serve_cli(dialect: str, scenario_path: str) -> int:
+    """Serve ``scenario_path`` until SIGINT/SIGTERM; print the pty path (one line).
+
+    Returns 0 after a signal, 2 if the scenario is invalid (message on stderr).
+    """
+    try:
+        scenario = load_scenario(scenario_path)
+        sim = SimModem(scenario, dialect)
+    except (ScenarioError, ValueError) as exc:
+        print(f"pantau-agent sim-modem: {exc}", file=sys.stderr)
+        return 2
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        path = sim.start()
+        print(path, flush=True)
+        while not done.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0

@@ -1,0 +1,298 @@
+"""Scenarios for the simulated modem: a TOML time series of radio states.
+
+::
+
+    name = "weak-signal"            # optional (default: the file's stem)
+    description = "..."             # optional
+    loop = true                     # optional; needs duration_s
+    duration_s = 60                 # optional; > the last at_s
+
+    [identity]                      # optional; every key optional
+    manufacturer = "Quectel"        # default: the dialect's (see agent.sim.modem)
+    model = "EC25"
+    firmware = "EC25EFAR06A06M4G"
+    imei = "867698041234567"
+    imsi = "510010123456789"
+    iccid = "8962010123456789012"
+
+    [[steps]]
+    at_s = 0                        # seconds since start; first step at 0, increasing
+    rat = "lte"                     # agent.modem.model.RATS
+    reg_state = "home"              # agent.modem.model.REG_STATES
+    sim_state = "ready"             # ready, absent, pin, puk
+    mcc = "510"
+    mnc = "01"
+    rsrp_dbm = -95
+    # ... see STEP_KEYS; faults: answer_delay_s, urc_per_s, garbage_bytes, and
+    # vanish_s = 10: the port disappears at this step for 10 s (not carried forward)
+
+Values persist until a later step changes them (a step function, no interpolation).
+Errors raise :class:`ScenarioError` naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import bisect
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from agent.modem.model import RATS, REG_STATES
+
+SIM_STATES_SIMULATED: tuple[str, ...] = ("ready", "absent", "pin", "puk")
+
+
+class ScenarioError(ValueError):
+    """A scenario file or dict is invalid; the message names file, key and expectation."""
+
+
+@dataclass(frozen=True, slots=True)
+class RadioState:
+    """What the simulated modem reports at one moment (None: not reported)."""
+
+    rat: str = "lte"
+    reg_state: str = "home"
+    sim_state: str = "ready"
+    mcc: str = "510"
+    mnc: str = "10"
+    lac: int | None = None
+    tac: int | None = None
+    cell_id: int | None = None
+    pci: int | None = None
+    earfcn: int | None = None
+    band: int | None = None
+    rssi_dbm: float | None = None
+    rsrp_dbm: float | None = None
+    rsrq_db: float | None = None
+    sinr_db: float | None = None
+    rscp_dbm: float | None = None
+    ecio_db: float | None = None
+    # Faults.
+    answer_delay_s: float = 0.0  # wait before answering each command
+    urc_per_s: float = 0.0  # unsolicited +CEREG lines per second (also mid-response)
+    garbage_bytes: int = 0  # junk bytes (non-ASCII, NUL) sent before each answer
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioIdentity:
+    """The modem's identity; None means "the dialect's default"."""
+
+    manufacturer: str | None = None
+    model: str | None = None
+    firmware: str | None = None
+    imei: str = "867698041234560"
+    imsi: str = "510101234567890"
+    iccid: str = "8962101234567890123"
+
+
+def _choice(options: tuple[str, ...]) -> tuple[str, str]:
+    return ("choice", ",".join(options))
+
+
+# key -> (kind, detail). kinds: choice, digits, int, number.
+STEP_KEYS: dict[str, tuple[str, Any]] = {
+    "rat": _choice(RATS),
+    "reg_state": _choice(REG_STATES),
+    "sim_state": _choice(SIM_STATES_SIMULATED),
+    "mcc": ("digits", (3, 3)),
+    "mnc": ("digits", (2, 3)),
+    "lac": ("int", (0, 0xFFFF)),
+    "tac": ("int", (0, 0xFFFFFF)),
+    "cell_id": ("int", (0, 2**36 - 1)),
+    "pci": ("int", (0, 1007)),
+    "earfcn": ("int", (0, 262143)),
+    "band": ("int", (1, 256)),
+    "rssi_dbm": ("number", (-113, -51, "dBm")),
+    "rsrp_dbm": ("number", (-141, -44, "dBm")),
+    "rsrq_db": ("number", (-20, -3, "dB")),
+    "sinr_db": ("number", (-20, 40, "dB")),
+    "rscp_dbm": ("number", (-121, -25, "dBm")),
+    "ecio_db": ("number", (-24.5, 0, "dB")),
+    "answer_delay_s": ("number", (0, 30, "s")),
+    "urc_per_s": ("number", (0, 100, "per s")),
+    "garbage_bytes": ("int", (0, 1024)),
+    "vanish_s": ("number", (0, 3600, "s")),
+}
+_TOP_KEYS = ("name", "description", "loop", "duration_s", "identity", "steps")
+_IDENTITY_KEYS = tuple(f.name for f in fields(ScenarioIdentity))
+
+
+def _check(where: str, key: str, value: object) -> object:
+    kind, detail = STEP_KEYS[key]
+    if kind == "choice":
+        options = tuple(detail.split(","))
+        if not isinstance(value, str) or value not in options:
+            raise ScenarioError(f"{where}.{key}: expected one of {options}, got {value!r}")
+        return value
+    if kind == "digits":
+        lo, hi = detail
+        if not (isinstance(value, str) and value.isdigit() and lo <= len(value) <= hi):
+            size = f"{lo}" if lo == hi else f"{lo} or {hi}"
+            raise ScenarioError(
+                f'{where}.{key}: expected a string of {size} digits (e.g. "510"), got {value!r}'
+            )
+        return value
+    if kind == "int":
+        lo, hi = detail
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ScenarioError(
+                f"{where}.{key}: expected an integer from {lo} to {hi}, got {value!r}"
+            )
+        return value
+    lo, hi, unit = detail
+    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+        raise ScenarioError(
+            f"{where}.{key}: expected a number from {lo} to {hi} {unit}, got {value!r}"
+        )
+    return float(value)
+
+
+def _unknown(where: str, keys: object, allowed: tuple[str, ...]) -> None:
+    assert isinstance(keys, Mapping)
+    for key in keys:
+        if key not in allowed:
+            raise ScenarioError(
+                f"{where}: unknown key {key!r} (expected one of: {', '.join(allowed)})"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A validated scenario; use :func:`load_scenario` or :meth:`from_dict`."""
+
+    name: str
+    description: str
+    identity: ScenarioIdentity
+    step_times_s: tuple[float, ...]
+    states: tuple[RadioState, ...]  # the cumulative state from each step on
+    loop: bool = False
+    duration_s: float | None = None
+    vanish_windows_s: tuple[tuple[float, float], ...] = ()  # (start, end) port gone
+
+    def _local_time(self, t_s: float) -> float:
+        t_s = max(t_s, 0.0)
+        if self.loop and self.duration_s:
+            t_s %= self.duration_s
+        return t_s
+
+    def port_gone(self, t_s: float) -> bool:
+        """True while a ``vanish_s`` fault has the port unplugged."""
+        t_s = self._local_time(t_s)
+        return any(start <= t_s < end for start, end in self.vanish_windows_s)
+
+    def state_at(self, t_s: float) -> RadioState:
+        """The state ``t_s`` seconds after start (wrapping when ``loop``; the first
+        state before 0)."""
+        t_s = self._local_time(t_s)
+        index = bisect.bisect_right(self.step_times_s, t_s) - 1
+        return self.states[max(index, 0)]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object], *, source: str = "<dict>") -> Scenario:
+        """Validate a parsed scenario; errors are prefixed with ``source``."""
+        _unknown(source, data, _TOP_KEYS)
+        name = data.get("name", Path(source).stem)
+        description = data.get("description", "")
+        if not isinstance(name, str) or not isinstance(description, str):
+            raise ScenarioError(f"{source}: name and description: expected strings")
+        loop = data.get("loop", False)
+        if not isinstance(loop, bool):
+            raise ScenarioError(f"{source}: loop: expected true or false, got {loop!r}")
+        identity = _identity(source, data.get("identity", {}))
+        steps = data.get("steps")
+        if not isinstance(steps, list) or not steps:
+            raise ScenarioError(
+                f"{source}: steps: expected at least one [[steps]] table with at_s = 0"
+            )
+        times: list[float] = []
+        states: list[RadioState] = []
+        windows: list[tuple[float, float]] = []
+        state = RadioState()
+        for i, step in enumerate(steps):
+            where = f"{source}: steps[{i}]"
+            if not isinstance(step, Mapping):
+                raise ScenarioError(f"{where}: expected a table, got {step!r}")
+            _unknown(where, step, ("at_s", *STEP_KEYS))
+            at_s = step.get("at_s")
+            if isinstance(at_s, bool) or not isinstance(at_s, int | float) or at_s < 0:
+                raise ScenarioError(
+                    f"{where}.at_s: expected a number of seconds >= 0, got {at_s!r}"
+                )
+            if i == 0 and at_s != 0:
+                raise ScenarioError(f"{where}.at_s: the first step must be at 0, got {at_s!r}")
+            if times and at_s <= times[-1]:
+                raise ScenarioError(
+                    f"{where}.at_s: expected more than the previous step's {times[-1]:g}, "
+                    f"got {at_s!r}"
+                )
+            changes = {k: _check(where, k, v) for k, v in step.items() if k != "at_s"}
+            vanish = changes.pop("vanish_s", None)
+            if isinstance(vanish, float) and vanish > 0:
+                windows.append((float(at_s), float(at_s) + vanish))
+            state = replace(state, **changes)  # type: ignore[arg-type]
+            times.append(float(at_s))
+            states.append(state)
+        duration = data.get("duration_s")
+        if duration is not None and (
+            isinstance(duration, bool)
+            or not isinstance(duration, int | float)
+            or duration <= times[-1]
+        ):
+            raise ScenarioError(
+                f"{source}: duration_s: expected a number greater than the last at_s "
+                f"({times[-1]:g}), got {duration!r}"
+            )
+        if loop and duration is None:
+            raise ScenarioError(f"{source}: loop = true needs duration_s (the loop's length)")
+        return cls(
+            name=name,
+            description=description,
+            identity=identity,
+            step_times_s=tuple(times),
+            states=tuple(states),
+            loop=loop,
+            duration_s=None if duration is None else float(duration),
+            vanish_windows_s=tuple(windows),
+        )
+
+
+def _identity(source: str, data: object) -> ScenarioIdentity:
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"{source}: identity: expected a table, got {data!r}")
+    _unknown(f"{source}: identity", data, _IDENTITY_KEYS)
+    for key, value in data.items():
+        if not isinstance(value, str) or not value:
+            raise ScenarioError(
+                f"{source}: identity.{key}: expected a non-empty string, got {value!r}"
+            )
+    for key, lo, hi in (("imei", 14, 17), ("imsi", 6, 15), ("iccid", 18, 22)):
+        value = data.get(key)
+        if value is not None and not (value.isdigit() and lo <= len(value) <= hi):
+            raise ScenarioError(
+                f"{source}: identity.{key}: expected {lo} to {hi} digits, got {value!r}"
+            )
+    return ScenarioIdentity(**data)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file. Raises ScenarioError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from exc
+    return Scenario.from_dict(data, source=str(path))
+
+
+def bundled_scenario(name: str) -> Path:
+    """Path of a demo scenario shipped in agent/sim/scenarios (e.g. "strong-lte")."""
+    path = Path(__file__).parent / "scenarios" / f"{name}.toml"
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no bundled scenario named {name!r}")
+    return path

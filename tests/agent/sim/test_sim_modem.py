@@ -1,0 +1,164 @@
+"""The simulated modem: encoders round-trip through the parsers; the pty behaves like a
+modem (echo until ATE0, errors per +CMEE); serve_cli prints the path and stops on
+SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from agent.modem import parsers
+from agent.sim.modem import SimModem
+from agent.sim.responder import (
+    SessionSettings,
+    answer,
+    encode_cesq,
+    encode_csq,
+    encode_qeng,
+    encode_registration,
+)
+from agent.sim.scenario import RadioState, Scenario, ScenarioIdentity, bundled_scenario
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@given(
+    rsrp=st.integers(-141, -44),
+    rsrq2=st.integers(-40, -6),
+    rssi2=st.integers(-56, -25),
+)
+def test_lte_values_round_trip_exactly(rsrp: int, rsrq2: int, rssi2: int) -> None:
+    state = RadioState(rsrp_dbm=rsrp, rsrq_db=rsrq2 / 2, rssi_dbm=rssi2 * 2 - 1)
+    cesq = parsers.parse_cesq([encode_cesq(state)])
+    assert (cesq.rsrp_dbm, cesq.rsrq_db) == (rsrp, rsrq2 / 2)
+    assert parsers.parse_csq([encode_csq(state)]).rssi_dbm == rssi2 * 2 - 1
+
+
+@given(rscp=st.integers(-121, -25), ecio2=st.integers(-49, 0))
+def test_umts_values_round_trip_exactly(rscp: int, ecio2: int) -> None:
+    state = RadioState(rat="umts", rscp_dbm=rscp, ecio_db=ecio2 / 2)
+    cesq = parsers.parse_cesq([encode_cesq(state)])
+    assert (cesq.rscp_dbm, cesq.ecno_db, cesq.rsrp_dbm) == (rscp, ecio2 / 2, None)
+
+
+@given(sinr5=st.integers(-100, 150), model=st.sampled_from(["EC25", "RM500Q"]))
+def test_qeng_sinr_round_trips_per_model(sinr5: int, model: str) -> None:
+    sinr = sinr5 / 5 if model == "EC25" else float(sinr5 // 5)
+    state = RadioState(rsrp_dbm=-90, sinr_db=sinr, cell_id=0x1A2D001, tac=0x3E8, pci=1)
+    cell = parsers.parse_qeng_servingcell(
+        encode_qeng(state, model), sinr_scaled=parsers.quectel_sinr_scaled(model)
+    )
+    assert cell.sinr_db == sinr
+    assert (cell.cell_id, cell.tac, cell.pci, cell.rsrp_dbm) == (0x1A2D001, 0x3E8, 1, -90.0)
+
+
+def test_between_codes_rounds_to_nearest() -> None:
+    assert encode_csq(RadioState(rssi_dbm=-64)) == "+CSQ: 25,99"  # -63 dBm
+    assert encode_csq(RadioState(rat="none", rssi_dbm=-64)) == "+CSQ: 99,99"
+    assert encode_cesq(RadioState(rsrp_dbm=-200)) == "+CESQ: 99,99,255,255,255,0"
+
+
+def test_registration_forms() -> None:
+    state = RadioState(tac=0x3E8, cell_id=0x1A2D001)
+    assert encode_registration(state, "CEREG", 0) == "+CEREG: 0,1"
+    line = encode_registration(state, "CEREG", 2)
+    assert line == '+CEREG: 2,1,"03E8","01A2D001",7'
+    assert parsers.parse_registration(line, form="read").cell_id == 0x1A2D001
+    assert encode_registration(state, "CREG", 2) == "+CREG: 2,0"  # LTE: not on CS
+    absent = RadioState(sim_state="absent")
+    assert encode_registration(absent, "CEREG", 2) == "+CEREG: 2,0"
+
+
+def test_answers_follow_cmee() -> None:
+    state, ident = RadioState(sim_state="absent"), ScenarioIdentity()
+    settings = SessionSettings()
+    assert answer("AT+CPIN?", state, ident, "3gpp", settings).final == "ERROR"
+    answer("AT+CMEE=2", state, ident, "3gpp", settings)
+    assert answer("AT+CPIN?", state, ident, "3gpp", settings).final == (
+        "+CME ERROR: SIM not inserted"
+    )
+    answer("AT+CMEE=1", state, ident, "3gpp", settings)
+    assert answer("AT+CIMI", state, ident, "3gpp", settings).final == "+CME ERROR: 10"
+    assert answer('AT+QENG="servingcell"', state, ident, "3gpp", settings).final == "ERROR"
+    assert answer("AT+FOO", state, ident, "quectel", settings).final == "ERROR"
+    assert answer("ATI", RadioState(), ident, "quectel", settings).lines == [
+        "Quectel",
+        "EC25",
+        "Revision: EC25EFAR06A06M4G",
+    ]
+
+
+def talk(fd: int, data: bytes, expect: bytes, timeout_s: float = 3.0) -> bytes:
+    os.write(fd, data)
+    out = b""
+    deadline = time.monotonic() + timeout_s
+    while expect not in out and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            out += os.read(fd, 1024)
+    return out
+
+
+def test_pty_echo_until_ate0_and_unknown_commands() -> None:
+    sc = Scenario.from_dict({"steps": [{"at_s": 0, "rsrp_dbm": -95}]})
+    with SimModem(sc, "3gpp") as sim:
+        fd = os.open(sim.port_path, os.O_RDWR | os.O_NOCTTY)
+        try:
+            assert talk(fd, b"AT+CSQ\r", b"OK\r\n") == b"AT+CSQ\r\r\n+CSQ: 99,99\r\n\r\nOK\r\n"
+            assert talk(fd, b"ATE0\r", b"OK\r\n") == b"ATE0\r\r\nOK\r\n"
+            assert talk(fd, b"AT+CESQ\r", b"OK\r\n") == (
+                b"\r\n+CESQ: 99,99,255,255,255,46\r\n\r\nOK\r\n"
+            )
+            assert talk(fd, b"AT+NOPE\r", b"ERROR\r\n") == b"\r\nERROR\r\n"
+        finally:
+            os.close(fd)
+        assert sim.commands == ["AT+CSQ", "ATE0", "AT+CESQ", "AT+NOPE"]
+    sim.stop()  # idempotent
+    with pytest.raises(RuntimeError, match="call start"):
+        _ = SimModem(sc).port_path
+    with pytest.raises(ValueError, match="the simulator speaks"):
+        SimModem(sc, "nokia")
+
+
+def test_serve_cli_prints_path_and_stops_on_sigterm() -> None:
+    code = (
+        "import sys; from agent.sim.modem import serve_cli; "
+        "sys.exit(serve_cli(sys.argv[1], sys.argv[2]))"
+    )
+    scenario = str(bundled_scenario("strong-lte"))
+    with subprocess.Popen(
+        [sys.executable, "-c", code, "quectel", scenario],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None
+        path = proc.stdout.readline().strip()
+        assert path.startswith("/dev/pts/")
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        try:
+            assert b"EC25" in talk(fd, b"AT+CGMM\r", b"OK\r\n")
+        finally:
+            os.close(fd)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert proc.stderr is not None
+        assert proc.stderr.read() == ""
+
+
+def test_serve_cli_bad_scenario(tmp_path: Path) -> None:
+    from agent.sim.modem import serve_cli
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[steps]]\nat_s = 3\n")
+    assert serve_cli("3gpp", str(bad)) == 2
