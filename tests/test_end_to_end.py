@@ -97,13 +97,14 @@ def test_stored_records_equal_what_the_kit_produced(tmp_path: Path) -> None:
                 write_config(tmp_path, pty=pty, port=port, token=credential.token())
             )
             service = AgentService(config)
-            original_emit = service.emit
+            spool_append = service.spool.append
 
-            def capture(body: object) -> None:
-                original_emit(body)  # type: ignore[arg-type]
-                produced.append(records_pb2.Record.FromString(service._pending[-1][2]))
+            def capture(rows: list[tuple[str, int, bytes]]) -> list[int]:
+                """Everything the kit produced passes through its spool, in order."""
+                produced.extend(records_pb2.Record.FromString(payload) for _, _, payload in rows)
+                return spool_append(rows)
 
-            service.emit = capture  # type: ignore[method-assign]
+            service.spool.append = capture  # type: ignore[method-assign]
             task = asyncio.create_task(service.run())
             try:
                 async with asyncio.timeout(30):
