@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import functools
 
-from pantau.v1 import records_pb2
-
 from agent.probes.base import Common, ProbeStatus
 from agent.probes.icmp import PingOutcome
 from agent.probes.tcp import TcpOutcome
+from pantau.v1 import records_pb2
 
 __all__ = [
     "STATUS_TO_PROTO",

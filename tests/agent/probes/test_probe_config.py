@@ -4,11 +4,11 @@ import dataclasses
 from typing import Any
 
 import pytest
-from pantau.v1 import records_pb2
 
 from agent.probes import PROBERS, ProbeConfigError, build_config
 from agent.probes.icmp import IcmpConfig
 from agent.probes.tcp import TcpConfig
+from pantau.v1 import records_pb2
 
 WHERE = "agent.toml: [[probe]] #2"
 

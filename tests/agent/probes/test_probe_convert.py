@@ -1,13 +1,13 @@
 """Outcomes -> pantau.v1 records: None leaves a field unset, statuses map one to one."""
 
 import pytest
-from pantau.v1 import records_pb2
 
 from agent.probes import PROBERS
 from agent.probes.base import Common, ProbeStatus
 from agent.probes.convert import STATUS_TO_PROTO, outcome_to_proto
 from agent.probes.icmp import PingOutcome, PingPacket
 from agent.probes.tcp import TcpOutcome
+from pantau.v1 import records_pb2
 
 
 def common(**changes: object) -> Common:
