@@ -1,0 +1,209 @@
+"""Ingest throughput: records/s and ack latency through the real gRPC ingest.
+
+The collector runs in its own process (so the load generator does not steal its
+CPU on the same interpreter), storing durably in SQLite before acking. The same
+load is then run against a no-op servicer that acks without storing, measured in
+the same run, and the ratio is reported. Prints one JSON object.
+
+    python -m bench.ingest [--agents 1,100] [--seconds 4] [--batch 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import grpc
+
+from agent.clock import now
+from agent.records import make_record
+from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
+
+SITE = "3171011001005"
+
+
+# -- the server side (run in a child process) ---------------------------------------
+
+
+class NoopService(telemetry_pb2_grpc.TelemetryServicer):
+    """Acks every batch without storing: the ceiling the real ingest is compared to."""
+
+    async def Stream(self, request_iterator, context):  # type: ignore[no-untyped-def]
+        async for message in request_iterator:
+            if message.WhichOneof("msg") == "hello":
+                yield telemetry_pb2.CollectorMessage(
+                    welcome=telemetry_pb2.Welcome(
+                        max_batch_bytes=256 * 1024, max_batches_in_flight=4
+                    )
+                )
+            else:
+                top = message.batch.records[-1].seq
+                yield telemetry_pb2.CollectorMessage(
+                    ack=telemetry_pb2.Ack(through_seq=top, stored=len(message.batch.records))
+                )
+
+
+async def serve(mode: str, data_dir: Path, agents: int) -> None:
+    from collector import auth
+    from collector.ingest import Collector, server_options
+    from collector.store.sqlite import SqliteStore
+
+    if mode == "noop":
+        server = grpc.aio.server(options=server_options())
+        telemetry_pb2_grpc.add_TelemetryServicer_to_server(NoopService(), server)  # type: ignore[no-untyped-call]
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        print(json.dumps({"port": port, "credentials": ["x.y"] * agents}), flush=True)
+        await server.wait_for_termination()
+        return
+    store = SqliteStore(data_dir / "collector.sqlite")
+    tokens = []
+    for i in range(agents):
+        credential = auth.new_credential(f"bench-{i}")
+        store.add_agent(credential.agent_id, SITE, auth.hash_secret(credential.secret))
+        tokens.append(credential.token())
+    collector = Collector(store)
+    port = await collector.start("127.0.0.1:0")
+    print(json.dumps({"port": port, "credentials": tokens}), flush=True)
+    await collector.server.wait_for_termination()
+
+
+# -- the load generator ----------------------------------------------------------------
+
+
+def sample_batch(size: int) -> list[records_pb2.Record]:
+    base = make_record(
+        now(), records_pb2.SignalReading(rsrp_dbm=-95.0, rsrq_db=-11.5, sinr_db=12.0)
+    )
+    return [base] * size
+
+
+async def one_agent(
+    port: int,
+    token: str,
+    template: list[records_pb2.Record],
+    deadline: float,
+    latencies: list[float],
+) -> int:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = telemetry_pb2_grpc.TelemetryStub(channel)  # type: ignore[no-untyped-call]
+        call = stub.Stream(metadata=(("authorization", f"Bearer {token}"),))
+        await call.write(
+            telemetry_pb2.AgentMessage(
+                hello=telemetry_pb2.Hello(agent_id=token.split(".", maxsplit=1)[0])
+            )
+        )
+        await call.read()
+        seq = 0
+        sent = 0
+        while time.monotonic() < deadline:
+            batch = telemetry_pb2.Batch()
+            for record in template:
+                seq += 1
+                r = batch.records.add()
+                r.CopyFrom(record)
+                r.seq = seq
+            started = time.perf_counter()
+            await call.write(telemetry_pb2.AgentMessage(batch=batch))
+            reply = await call.read()
+            latencies.append(time.perf_counter() - started)
+            assert reply.ack.through_seq == seq, reply
+            sent += len(template)
+        await call.done_writing()
+        return sent
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def measure(mode: str, agents: int, seconds: float, batch: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="pantau-bench-") as tmp:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.ingest",
+                "--serve",
+                mode,
+                "--data-dir",
+                tmp,
+                "--agents",
+                str(agents),
+            ],
+            stdout=subprocess.PIPE,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        try:
+            assert proc.stdout is not None
+            info = json.loads(proc.stdout.readline())
+            template = sample_batch(batch)
+            latencies: list[float] = []
+            started = time.monotonic()
+            deadline = started + seconds
+            counts = await asyncio.gather(
+                *(
+                    one_agent(info["port"], tok, template, deadline, latencies)
+                    for tok in info["credentials"]
+                )
+            )
+            elapsed = time.monotonic() - started
+            quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+            return {
+                "records_per_s": round(sum(counts) / elapsed),
+                "ack_p50_ms": round(quantiles[49] * 1000, 2),
+                "ack_p99_ms": round(quantiles[98] * 1000, 2),
+                "collector_rss_kb": rss_kb(proc.pid),
+            }
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            if proc.stdout:
+                proc.stdout.close()
+
+
+async def run(agent_counts: list[int], seconds: float, batch: int) -> dict[str, object]:
+    results: dict[str, object] = {
+        "batch_records": batch,
+        "seconds": seconds,
+        "cores": os.cpu_count(),
+    }
+    for agents in agent_counts:
+        stored = await measure("sqlite", agents, seconds, batch)
+        noop = await measure("noop", agents, seconds, batch)
+        results[f"agents_{agents}"] = {
+            "sqlite": stored,
+            "noop_baseline": noop,
+            "ratio": round(stored["records_per_s"] / max(1, noop["records_per_s"]), 3),
+        }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest")
+    parser.add_argument("--agents", default="1,100")
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--serve", choices=["sqlite", "noop"], help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        asyncio.run(serve(args.serve, args.data_dir, int(args.agents)))
+        return
+    counts = [int(a) for a in args.agents.split(",")]
+    print(json.dumps({"ingest": asyncio.run(run(counts, args.seconds, args.batch))}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
