@@ -17,22 +17,18 @@ from pathlib import Path
 
 from agent import clock, probes
 from agent.config import AgentConfig
-from agent.modem.errors import ModemError, PortUnavailable
-from agent.modem.model import identity_to_proto, signal_to_proto
-from agent.modem.reader import Modem
+from agent.modem.monitor import ModemMonitor
 from agent.records import PRIORITY, Body, event, kind_of, make_record
 from agent.scheduler import Scheduler
 from agent.spool import Spool, SpoolError
 from agent.uplink import Uplink
-from pantau.v1 import records_pb2, telemetry_pb2
+from pantau.v1 import records_pb2
 
 log = logging.getLogger(__name__)
 Kind = records_pb2.AgentEvent.Kind
 
 #: A wall-clock jump larger than this (against the monotonic clock) is a step.
 CLOCK_STEP_THRESHOLD_NS = 2_000_000_000
-#: Consecutive modem failures (timeouts, errors) before the modem counts as lost.
-MODEM_FAILURES_BEFORE_LOST = 3
 
 
 def overflow_record(
@@ -54,8 +50,6 @@ def overflow_record(
 @dataclass(slots=True)
 class AgentStatus:
     started_monotonic: float = field(default_factory=time.monotonic)
-    last_reading_monotonic: float | None = None
-    modem_lost: bool = False
     records_produced: int = 0
     last_errors: list[str] = field(default_factory=list)
 
@@ -64,7 +58,6 @@ class AgentService:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
         self.status = AgentStatus()
-        self.identity: telemetry_pb2.ModemIdentity | None = None
         self._pending: list[tuple[str, int, bytes]] = []
         data_dir = config.data_dir
         self.spool = Spool(
@@ -72,6 +65,7 @@ class AgentService:
             max_bytes=config.spool.max_bytes,
             overflow_record=overflow_record,
         )
+        self.modem = ModemMonitor(config.modem, emit=self.emit, on_error=self._note_error)
         self.scheduler = Scheduler(config.probes, emit=self.emit, on_error=self._note_error)
         self.uplink = Uplink(
             self.spool,
@@ -79,7 +73,7 @@ class AgentService:
             credential=config.credential_token(),
             agent_id=config.agent_id,
             site=config.agent.site,
-            modem=lambda: self.identity,
+            modem=lambda: self.modem.identity,
         )
 
     def emit(self, body: Body) -> None:
@@ -97,7 +91,7 @@ class AgentService:
                 group.create_task(self._flush_loop())
                 group.create_task(self.uplink.run())
                 if self.config.modem.port:
-                    group.create_task(self._modem_loop())
+                    group.create_task(self.modem.run())
                 if self.config.probes:
                     group.create_task(self.scheduler.run())
         finally:
@@ -149,43 +143,6 @@ class AgentService:
             self._note_error(str(exc))
             return
         self.uplink.notify()
-
-    async def _modem_loop(self) -> None:
-        cfg = self.config.modem
-        modem: Modem | None = None
-        failures = 0
-        lost_since: float | None = None
-        while True:
-            started = time.monotonic()
-            try:
-                if modem is None:
-                    modem = Modem(
-                        cfg.port, dialect=cfg.dialect, command_timeout_s=cfg.command_timeout_s
-                    )
-                    self.identity = identity_to_proto(await asyncio.to_thread(modem.open))
-                sample = await asyncio.to_thread(modem.read_signal)
-            except ModemError as exc:
-                failures += 1
-                if isinstance(exc, PortUnavailable) or failures >= MODEM_FAILURES_BEFORE_LOST:
-                    if lost_since is None:
-                        lost_since = time.monotonic()
-                        self.status.modem_lost = True
-                        self.emit(event(Kind.KIND_MODEM_LOST, str(exc), port=cfg.port))
-                    if modem is not None:
-                        await asyncio.to_thread(modem.close)
-                        modem = None
-                self._note_error(str(exc))
-            else:
-                failures = 0
-                if lost_since is not None:
-                    back = event(Kind.KIND_MODEM_BACK, "the modem answers again", port=cfg.port)
-                    back.gap_s = time.monotonic() - lost_since
-                    self.emit(back)
-                    lost_since = None
-                    self.status.modem_lost = False
-                self.emit(signal_to_proto(sample))
-                self.status.last_reading_monotonic = time.monotonic()
-            await asyncio.sleep(max(0.0, cfg.interval_s - (time.monotonic() - started)))
 
     def _note_error(self, message: str) -> None:
         log.warning("%s", message)
