@@ -67,7 +67,8 @@ def sites_table(sites: Sequence[SiteView], *, now_ns: int) -> str:
         s, p = site.signal, site.ping
         op = "-"
         if s is not None and s.mcc and s.mnc:
-            op = s.operator_name or operator_name(s.mcc, s.mnc) or f"{s.mcc}-{s.mnc}"
+            name = s.operator_name or operator_name(s.mcc, s.mnc)
+            op = name.split()[0] if name else f"{s.mcc}-{s.mnc}"
         seen = "never"
         if site.last_seen_ns is not None:
             seen = f"{max(0, (now_ns - site.last_seen_ns) // 1_000_000_000)}s"
