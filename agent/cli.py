@@ -47,9 +47,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _command_groups() -> list[Callable[[Any], None]]:
-    from agent import cli_modem, cli_probe
+    from agent import cli_modem, cli_probe, enroll
 
-    return [cli_modem.register, cli_probe.register]
+    return [cli_modem.register, cli_probe.register, enroll.add_parser]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent import probes
+from agent.channel import is_loopback
 from agent.sites import TpsCodeError, validate_tps_code
 from agent.tomlconfig import ConfigError, build, read_toml, setting
 
@@ -52,12 +53,19 @@ class CollectorSection:
     address: str
     credential: str = ""
     credential_file: str = ""
+    ca_file: str = ""
+    insecure: bool = False
 
     def __post_init__(self) -> None:
         host, sep, port = self.address.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(
                 f"address: expected HOST:PORT (e.g. collector.example:7600), got {self.address!r}"
+            )
+        if not self.ca_file and not self.insecure and not is_loopback(self.address):
+            raise ValueError(
+                "ca_file: required for a collector outside loopback (TLS, pinned to the "
+                "deployment's ca.crt); insecure = true sends in plaintext (testing only)"
             )
         if not self.credential and not self.credential_file:
             raise ValueError(

@@ -72,6 +72,8 @@ class AgentService:
             address=config.collector.address,
             credential=config.credential_token(),
             agent_id=config.agent_id,
+            ca_file=config.collector.ca_file,
+            insecure=config.collector.insecure,
             site=config.agent.site,
             modem=lambda: self.modem.identity,
         )

@@ -22,26 +22,16 @@ from dataclasses import dataclass
 import grpc
 
 from agent import clock
+from agent.channel import open_channel
 from agent.spool import Spool
 from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
+VERSION = "0.1.0"
 _Call = grpc.aio.StreamStreamCall[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage]
 
 #: Codes that no amount of retrying fixes without a person: retry slowly.
 _NEEDS_PERSON = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
-
-
-def channel_options() -> list[tuple[str, int]]:
-    return [
-        ("grpc.keepalive_time_ms", 120_000),
-        ("grpc.keepalive_timeout_ms", 20_000),
-        ("grpc.keepalive_permit_without_calls", 1),
-        ("grpc.http2.max_pings_without_data", 0),
-        ("grpc.max_receive_message_length", 4 * 1024 * 1024),
-        ("grpc.initial_reconnect_backoff_ms", 1_000),
-        ("grpc.max_reconnect_backoff_ms", 60_000),
-    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +63,19 @@ class Uplink:
         address: str,
         credential: str,
         agent_id: str,
+        ca_file: str = "",
+        insecure: bool = False,
         site: str,
         modem: Callable[[], telemetry_pb2.ModemIdentity | None] = lambda: None,
-        software_version: str = "0.1.0",
+        software_version: str = VERSION,
         backoff: Backoff | None = None,
         poll_s: float = 1.0,
     ) -> None:
         self._spool = spool
         self._address = address
         self._credential = credential
+        self._ca_file = ca_file
+        self._insecure = insecure
         self._agent_id = agent_id
         self._site = site
         self._modem = modem
@@ -117,8 +111,8 @@ class Uplink:
     async def _session(self) -> bool:
         """One connection; returns True if it was healthy (got a Welcome)."""
         metadata = (("authorization", f"Bearer {self._credential}"),)
-        async with grpc.aio.insecure_channel(
-            self._address, options=channel_options(), compression=grpc.Compression.Gzip
+        async with open_channel(
+            self._address, ca_file=self._ca_file, insecure=self._insecure
         ) as channel:
             stub = telemetry_pb2_grpc.TelemetryStub(channel)  # type: ignore[no-untyped-call]
             call = stub.Stream(metadata=metadata)

@@ -53,7 +53,7 @@ class NoopService(telemetry_pb2_grpc.TelemetryServicer):
 
 async def serve(mode: str, data_dir: Path, agents: int) -> None:
     from collector import auth
-    from collector.ingest import Collector, server_options
+    from collector.server import Collector, server_options
     from collector.store.sqlite import SqliteStore
 
     if mode == "noop":

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import signal
@@ -18,7 +17,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from agent.sites import TpsCodeError, validate_tps_code
+from agent.channel import is_loopback
+from agent.sites import TpsCodeError
 from collector.store.sqlite import SqliteStore, StoreError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -67,10 +67,25 @@ def _parser() -> argparse.ArgumentParser:
     data_dir(sites)
     sites.add_argument("--json", action="store_true", help="print JSON")
 
-    enroll = sub.add_parser("enroll", help="enroll a kit for a TPS site; prints its credential")
+    enroll = sub.add_parser(
+        "enroll", help="issue a one-time enrollment code for a kit at a TPS site"
+    )
     data_dir(enroll)
     enroll.add_argument("--site", required=True, help="13-digit TPS code")
     enroll.add_argument("--agent-id", help="agent id (default: kit-<site>)")
+    enroll.add_argument(
+        "--valid-hours", type=float, default=168.0, help="how long the code stays valid (168)"
+    )
+
+    tls = sub.add_parser("tls", help="TLS for the collector")
+    tls_sub = tls.add_subparsers(dest="tls_command", required=True, metavar="TLS_COMMAND")
+    tls_init = tls_sub.add_parser(
+        "init", help="create the deployment CA and the server certificate"
+    )
+    data_dir(tls_init)
+    tls_init.add_argument("--host", action="append", default=[], help="DNS name kits use (repeat)")
+    tls_init.add_argument("--ip", action="append", default=[], help="IP address kits use (repeat)")
+    tls_init.add_argument("--force", action="store_true", help="replace an existing CA")
 
     revoke = sub.add_parser("revoke", help="revoke a kit's credential")
     data_dir(revoke)
@@ -112,7 +127,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sites":
         return _sites(args.data_dir, as_json=args.json)
     if args.command == "enroll":
-        return _enroll(args.data_dir, args.site, args.agent_id)
+        return _enroll(args.data_dir, args.site, args.agent_id, args.valid_hours)
+    if args.command == "tls":
+        return _tls_init(args.data_dir, [*args.host, *args.ip], force=args.force)
     if args.command == "revoke":
         store = _open_existing(args.data_dir)
         if not store.revoke_agent(args.agent_id):
@@ -146,46 +163,51 @@ def _sites(data_dir: Path, *, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _enroll(data_dir: Path, site: str, agent_id: str | None) -> int:
-    from collector import auth
+def _enroll(data_dir: Path, site: str, agent_id: str | None, valid_hours: float) -> int:
+    from collector import auth, enrollment
 
-    try:
-        validate_tps_code(site)
-    except TpsCodeError as exc:
-        raise UsageError(str(exc)) from None
-    agent_id = agent_id or f"kit-{site}"
-    try:
-        credential = auth.new_credential(agent_id)
-    except auth.CredentialError as exc:
-        raise UsageError(str(exc)) from None
+    if not 0 < valid_hours <= 24 * 90:
+        raise UsageError(f"--valid-hours must be between 0 and 2160, got {valid_hours}")
     store = SqliteStore(data_dir / "collector.sqlite")
     try:
-        store.add_agent(agent_id, site, auth.hash_secret(credential.secret))
+        code, agent_id = enrollment.create_code(
+            store, site, agent_id=agent_id, ttl_s=valid_hours * 3600
+        )
+    except (TpsCodeError, auth.CredentialError) as exc:
+        raise UsageError(str(exc)) from None
     finally:
         store.close()
-    print(credential.token())
+    print(code)
     print(
-        f"enrolled {agent_id} for site {site}; put the line above in the kit's "
-        "[collector] credential (it is shown only once)",
+        f"one-time code for {agent_id} at site {site}, valid {valid_hours:g} hours; on the kit "
+        f"run: pantau-agent enroll --collector HOST:PORT --code {code}",
         file=sys.stderr,
     )
     return EXIT_OK
 
 
-def _check_listen(listen: str, *, insecure: bool) -> None:
-    host, sep, port = listen.rpartition(":")
-    if not sep or not port.isdigit():
-        raise UsageError(f"--listen must be HOST:PORT, got {listen!r}")
-    host = host.strip("[]")
+def _tls_init(data_dir: Path, hosts: list[str], *, force: bool) -> int:
+    from collector.tls import TlsError, init_tls
+
     try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+        paths = init_tls(data_dir, hosts, force=force)
+    except TlsError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {paths.ca_cert} (give it to every kit), {paths.server_cert}, {paths.server_key}")
+    print(f"keep {paths.ca_key} offline once the server certificate is issued", file=sys.stderr)
+    return EXIT_OK
+
+
+def _check_listen(listen: str, *, insecure: bool, tls: bool) -> None:
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise UsageError(f"--listen must be HOST:PORT, got {listen!r}")
+    if not tls and not is_loopback(listen):
         if not insecure:
             raise UsageError(
                 f"refusing plaintext on non-loopback address {listen}: TLS is required outside "
-                "loopback (pass --insecure to override, e.g. behind a TLS-terminating proxy)"
+                "loopback (run `pantau-collector tls init`, or pass --insecure behind a "
+                "TLS-terminating proxy)"
             )
         logging.getLogger(__name__).warning(
             "serving PLAINTEXT on %s: credentials and data cross the network unencrypted", listen
@@ -193,13 +215,15 @@ def _check_listen(listen: str, *, insecure: bool) -> None:
 
 
 def _serve(data_dir: Path, listen: str, *, insecure: bool) -> int:
-    from collector.ingest import Collector
+    from collector.server import Collector
+    from collector.tls import paths_for
 
-    _check_listen(listen, insecure=insecure)
+    tls = paths_for(data_dir)
+    _check_listen(listen, insecure=insecure, tls=tls.exists())
     store = SqliteStore(data_dir / "collector.sqlite")
 
     async def serve() -> None:
-        collector = Collector(store)
+        collector = Collector(store, tls=tls if tls.exists() else None)
         try:
             port = await collector.start(listen)
         except OSError as exc:

@@ -24,7 +24,7 @@ from agent import probes
 from agent.sim.modem import SimModem
 from agent.sim.scenario import load_scenario
 from collector import auth
-from collector.ingest import Collector
+from collector.server import Collector
 from collector.store.sqlite import SqliteStore
 from collector.views import sites_table
 

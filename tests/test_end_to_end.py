@@ -11,7 +11,7 @@ from agent.service import AgentService
 from agent.sim.modem import SimModem
 from agent.sim.scenario import Scenario
 from collector import auth
-from collector.ingest import Collector
+from collector.server import Collector
 from collector.store.sqlite import SqliteStore
 from pantau.v1 import records_pb2
 

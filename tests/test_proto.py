@@ -67,7 +67,7 @@ def test_every_record_type_of_the_contract_exists() -> None:
     collector_msgs = {
         f.name for f in telemetry_pb2.CollectorMessage.DESCRIPTOR.oneofs_by_name["msg"].fields
     }
-    assert agent_msgs == {"hello", "batch"}
+    assert agent_msgs == {"hello", "batch", "snapshot"}
     assert collector_msgs == {"welcome", "ack", "command"}
     kinds = set(records_pb2.AgentEvent.Kind.keys())
     assert {

@@ -26,9 +26,7 @@ from collector.store.model import (
     StoredRecord,
 )
 
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
+_V1 = """
 CREATE TABLE IF NOT EXISTS sites (
     site_code   TEXT PRIMARY KEY,
     created_ns  INTEGER NOT NULL
@@ -84,6 +82,22 @@ CREATE TABLE IF NOT EXISTS site_state (
 );
 """
 
+_V2 = """
+CREATE TABLE enrollment_codes (
+    code_hash   TEXT PRIMARY KEY,
+    site_code   TEXT    NOT NULL,
+    agent_id    TEXT    NOT NULL,
+    created_ns  INTEGER NOT NULL,
+    expires_ns  INTEGER NOT NULL,
+    used_ns     INTEGER
+);
+ALTER TABLE agents ADD COLUMN hostname TEXT;
+"""
+
+#: Schema migrations, applied in order; PRAGMA user_version counts those applied.
+MIGRATIONS = (_V1, _V2)
+SCHEMA_VERSION = len(MIGRATIONS)
+
 _SIGNAL_COLUMNS = (
     "rat",
     "reg_state",
@@ -125,9 +139,10 @@ class SqliteStore:
                 f"{self.path} has schema version {version}, newer than this collector's "
                 f"({SCHEMA_VERSION}): upgrade the collector"
             )
-        if version < SCHEMA_VERSION:
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        for number in range(version, SCHEMA_VERSION):
+            self._db.executescript(
+                f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version={number + 1}; COMMIT;"
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -160,6 +175,42 @@ class SqliteStore:
         if row is None:
             return None
         return Agent(row[0], row[1], row[2], row[3] is not None, int(row[4]))
+
+    def add_enrollment_code(
+        self, code_hash: str, site_code: str, agent_id: str, expires_ns: int
+    ) -> None:
+        with self._lock, self._tx():
+            self._db.execute(
+                "INSERT INTO enrollment_codes (code_hash, site_code, agent_id, created_ns, "
+                "expires_ns) VALUES (?, ?, ?, ?, ?)",
+                (code_hash, site_code, agent_id, time.time_ns(), expires_ns),
+            )
+
+    def redeem_enrollment_code(
+        self, code_hash: str, secret_hash: str, hostname: str, now_ns: int
+    ) -> tuple[str, str] | None:
+        """Use a code once: enroll its agent with ``secret_hash``; (agent_id, site) or None."""
+        with self._lock, self._tx():
+            row = self._db.execute(
+                "UPDATE enrollment_codes SET used_ns = ? WHERE code_hash = ? "
+                "AND used_ns IS NULL AND expires_ns > ? RETURNING agent_id, site_code",
+                (now_ns, code_hash, now_ns),
+            ).fetchone()
+            if row is None:
+                return None
+            agent_id, site_code = str(row[0]), str(row[1])
+            self._db.execute(
+                "INSERT OR IGNORE INTO sites (site_code, created_ns) VALUES (?, ?)",
+                (site_code, now_ns),
+            )
+            self._db.execute(
+                "INSERT INTO agents (agent_id, site_code, secret_hash, created_ns, hostname) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET "
+                "site_code = excluded.site_code, secret_hash = excluded.secret_hash, "
+                "hostname = excluded.hostname, revoked_ns = NULL",
+                (agent_id, site_code, secret_hash, now_ns, hostname),
+            )
+            return agent_id, site_code
 
     def revoke_agent(self, agent_id: str) -> bool:
         with self._lock, self._tx():

@@ -22,6 +22,7 @@ EXPECTED = {
     "duplicate-probe.toml": "[[probe]] #2 name: 'ping' is used twice",
     "missing-collector.toml": "[collector]: required section is missing",
     "not-toml.toml": "not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 7)",
+    "plaintext-remote.toml": "[collector] ca_file: required for a collector outside loopback (TLS, pinned to the deployment's ca.crt); insecure = true sends in plaintext (testing only)",
     "out-of-range.toml": "[modem] interval_s: expected a number between 1 and 3600, got 0",
     "unknown-key.toml": "[agent] sitee: unknown key (did you mean 'site'? allowed here: data_dir, id, site)",
     "unknown-prober.toml": "[[probe]] #1 kind: unknown prober 'pingg' (known: icmp, tcp)",

@@ -16,7 +16,7 @@ from agent.records import make_record
 from agent.spool import Spool
 from agent.uplink import Backoff, Uplink
 from collector import auth
-from collector.ingest import Collector
+from collector.server import Collector
 from collector.store.sqlite import SqliteStore
 from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
 

@@ -7,6 +7,26 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class EnrollRequest(_message.Message):
+    __slots__ = ("code", "hostname", "software_version")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    SOFTWARE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    hostname: str
+    software_version: str
+    def __init__(self, code: _Optional[str] = ..., hostname: _Optional[str] = ..., software_version: _Optional[str] = ...) -> None: ...
+
+class EnrollResponse(_message.Message):
+    __slots__ = ("agent_id", "site_code", "credential")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_CODE_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    site_code: str
+    credential: str
+    def __init__(self, agent_id: _Optional[str] = ..., site_code: _Optional[str] = ..., credential: _Optional[str] = ...) -> None: ...
+
 class ModemIdentity(_message.Message):
     __slots__ = ("manufacturer", "model", "firmware", "imei", "imsi", "iccid", "dialect", "port")
     MANUFACTURER_FIELD_NUMBER: _ClassVar[int]
@@ -78,6 +98,12 @@ class Batch(_message.Message):
     records: _containers.RepeatedCompositeFieldContainer[_records_pb2.Record]
     def __init__(self, records: _Optional[_Iterable[_Union[_records_pb2.Record, _Mapping]]] = ...) -> None: ...
 
+class Snapshot(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[_records_pb2.Record]
+    def __init__(self, records: _Optional[_Iterable[_Union[_records_pb2.Record, _Mapping]]] = ...) -> None: ...
+
 class Ack(_message.Message):
     __slots__ = ("through_seq", "stored", "duplicates")
     THROUGH_SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -111,12 +137,14 @@ class SetBacklogRate(_message.Message):
     def __init__(self, max_records_per_s: _Optional[int] = ...) -> None: ...
 
 class AgentMessage(_message.Message):
-    __slots__ = ("hello", "batch")
+    __slots__ = ("hello", "batch", "snapshot")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     BATCH_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     batch: Batch
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., batch: _Optional[_Union[Batch, _Mapping]] = ...) -> None: ...
+    snapshot: Snapshot
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., batch: _Optional[_Union[Batch, _Mapping]] = ..., snapshot: _Optional[_Union[Snapshot, _Mapping]] = ...) -> None: ...
 
 class CollectorMessage(_message.Message):
     __slots__ = ("welcome", "ack", "command")

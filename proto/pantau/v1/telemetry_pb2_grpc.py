@@ -95,3 +95,81 @@ class Telemetry:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class EnrollmentStub:
+    """Exchanging a one-time enrollment code for a long-lived credential. Called
+    once per kit, without a credential (the code is the proof).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Enroll = channel.unary_unary(
+                '/pantau.v1.Enrollment/Enroll',
+                request_serializer=pantau_dot_v1_dot_telemetry__pb2.EnrollRequest.SerializeToString,
+                response_deserializer=pantau_dot_v1_dot_telemetry__pb2.EnrollResponse.FromString,
+                _registered_method=True)
+
+
+class EnrollmentServicer:
+    """Exchanging a one-time enrollment code for a long-lived credential. Called
+    once per kit, without a credential (the code is the proof).
+    """
+
+    def Enroll(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_EnrollmentServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Enroll': grpc.unary_unary_rpc_method_handler(
+                    servicer.Enroll,
+                    request_deserializer=pantau_dot_v1_dot_telemetry__pb2.EnrollRequest.FromString,
+                    response_serializer=pantau_dot_v1_dot_telemetry__pb2.EnrollResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'pantau.v1.Enrollment', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('pantau.v1.Enrollment', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Enrollment:
+    """Exchanging a one-time enrollment code for a long-lived credential. Called
+    once per kit, without a credential (the code is the proof).
+    """
+
+    @staticmethod
+    def Enroll(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pantau.v1.Enrollment/Enroll',
+            pantau_dot_v1_dot_telemetry__pb2.EnrollRequest.SerializeToString,
+            pantau_dot_v1_dot_telemetry__pb2.EnrollResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

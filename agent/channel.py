@@ -1,0 +1,76 @@
+"""The kit's gRPC channel to the collector: TLS pinned to the deployment's CA.
+
+Plaintext is allowed only to a loopback address, or when the configuration says
+``insecure = true`` (logged as a warning every time a channel opens).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # grpc is imported when a channel opens, not when config is read
+    import grpc
+
+log = logging.getLogger(__name__)
+
+
+class ChannelError(Exception):
+    """The channel cannot be set up as configured (bad CA file, plaintext refused)."""
+
+
+def channel_options() -> list[tuple[str, int]]:
+    """Keepalive for carrier NAT, matched by the collector's ping policy."""
+    return [
+        ("grpc.keepalive_time_ms", 120_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+        ("grpc.initial_reconnect_backoff_ms", 1_000),
+        ("grpc.max_reconnect_backoff_ms", 60_000),
+    ]
+
+
+def is_loopback(address: str) -> bool:
+    host = address.rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def open_channel(address: str, *, ca_file: str = "", insecure: bool = False) -> grpc.aio.Channel:
+    import grpc
+
+    if ca_file:
+        try:
+            root = Path(ca_file).read_bytes()
+        except OSError as exc:
+            raise ChannelError(
+                f"cannot read the collector CA file {ca_file}: {exc.strerror}"
+            ) from None
+        if b"BEGIN CERTIFICATE" not in root:
+            raise ChannelError(
+                f"{ca_file} is not a PEM certificate (expected the collector's ca.crt)"
+            )
+        return grpc.aio.secure_channel(
+            address,
+            grpc.ssl_channel_credentials(root_certificates=root),
+            options=channel_options(),
+            compression=grpc.Compression.Gzip,
+        )
+    if not is_loopback(address):
+        if not insecure:
+            raise ChannelError(
+                f"refusing plaintext to {address}: give the collector's CA file (ca_file / "
+                "--ca-file) or, only for testing, insecure = true / --insecure"
+            )
+        log.warning("connecting to %s in PLAINTEXT: the credential crosses the network", address)
+    return grpc.aio.insecure_channel(
+        address, options=channel_options(), compression=grpc.Compression.Gzip
+    )

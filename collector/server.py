@@ -1,0 +1,65 @@
+"""The collector process: its gRPC server with every service, on one event loop."""
+
+from __future__ import annotations
+
+import grpc
+
+from collector.enrollment import EnrollmentService
+from collector.ingest import MAX_MESSAGE_BYTES, Committer, TelemetryService
+from collector.store.sqlite import SqliteStore
+from collector.tls import TlsPaths, server_credentials
+from pantau.v1 import telemetry_pb2_grpc
+
+
+def server_options() -> list[tuple[str, int]]:
+    """Message caps and keepalive enforcement matching the agent's client settings.
+
+    The agent pings every 120 s when idle (carrier NAT tables forget a flow after
+    a few minutes); the server permits pings down to every 60 s so that it never
+    answers with GOAWAY "too_many_pings".
+    """
+    return [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.keepalive_time_ms", 300_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 60_000),
+        ("grpc.http2.max_ping_strikes", 3),
+    ]
+
+
+class Collector:
+    """A running collector: gRPC services, committer and store, on one event loop."""
+
+    def __init__(self, store: SqliteStore, *, tls: TlsPaths | None = None) -> None:
+        self.store = store
+        self.tls = tls
+        self.committer = Committer(store)
+        self.service = TelemetryService(store, self.committer)
+        self.server = grpc.aio.server(options=server_options())
+        telemetry_pb2_grpc.add_TelemetryServicer_to_server(self.service, self.server)  # type: ignore[no-untyped-call]
+        telemetry_pb2_grpc.add_EnrollmentServicer_to_server(  # type: ignore[no-untyped-call]
+            EnrollmentService(store), self.server
+        )
+        self.port = 0
+
+    async def start(self, listen: str) -> int:
+        """Listen on ``listen`` (HOST:PORT; port 0 picks a free one); returns the port."""
+        try:
+            if self.tls is not None:
+                key, chain = server_credentials(self.tls)
+                credentials = grpc.ssl_server_credentials([(key, chain)])
+                self.port = self.server.add_secure_port(listen, credentials)
+            else:
+                self.port = self.server.add_insecure_port(listen)
+        except RuntimeError as exc:  # grpc raises RuntimeError when it cannot bind
+            raise OSError(f"cannot listen on {listen}: {exc}") from None
+        if self.port == 0:
+            raise OSError(f"cannot listen on {listen} (address in use or not available)")
+        await self.server.start()
+        return self.port
+
+    async def stop(self, grace_s: float = 2.0) -> None:
+        await self.server.stop(grace_s)
+        self.committer.close()
