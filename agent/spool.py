@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS records (
     payload  BLOB    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_by_priority ON records (priority, seq);
+CREATE INDEX IF NOT EXISTS records_by_kind ON records (kind, seq);
 """
 #: Bytes counted per row on top of the payload (SQLite row and index overhead).
 ROW_OVERHEAD = 32
@@ -154,6 +155,18 @@ class Spool:
                 size += len(payload)
             cursor.close()
             return out
+
+    def latest_of_kinds(self, kinds: tuple[str, ...]) -> list[tuple[int, bytes]]:
+        """The newest record of each kind (seq order), for a live snapshot."""
+        with self._lock:
+            rows = [
+                self._db.execute(
+                    "SELECT seq, payload FROM records WHERE kind = ? ORDER BY seq DESC LIMIT 1",
+                    (kind,),
+                ).fetchone()
+                for kind in kinds
+            ]
+        return sorted((int(r[0]), bytes(r[1])) for r in rows if r is not None)
 
     def ack_through(self, seq: int) -> int:
         """Delete every record with seq <= ``seq`` (the collector has them); returns the count."""

@@ -70,6 +70,7 @@ class Uplink:
         software_version: str = VERSION,
         backoff: Backoff | None = None,
         poll_s: float = 1.0,
+        backlog_records_per_s: float = 500.0,
     ) -> None:
         self._spool = spool
         self._address = address
@@ -84,6 +85,10 @@ class Uplink:
         self._poll_s = poll_s
         self._wakeup = asyncio.Event()
         self.state = UplinkState()
+        #: Backlog drain rate bound (records/s; 0 = none), settable by the collector.
+        self.backlog_records_per_s = backlog_records_per_s
+        #: While draining a backlog, resend the latest state this often.
+        self.snapshot_interval_s = 10.0
 
     def notify(self) -> None:
         """New records are in the spool."""
@@ -193,6 +198,7 @@ class Uplink:
     ) -> None:
         max_bytes = welcome.max_batch_bytes or 256 * 1024
         last_sent = welcome.acked_through_seq
+        last_snapshot = -float("inf")
         while True:
             rows = await asyncio.to_thread(
                 self._spool.read_after, last_sent, max_bytes=max_bytes, max_records=1000
@@ -202,6 +208,12 @@ class Uplink:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
                 continue
+            lag = self._spool.backlog().head_seq - rows[-1][0]
+            draining = lag > 0
+            if draining and time.monotonic() - last_snapshot >= self.snapshot_interval_s:
+                # A backlog: show the collector the latest state first, then drain.
+                await self._send_snapshot(call)
+                last_snapshot = time.monotonic()
             batch = telemetry_pb2.Batch()
             for seq, payload in rows:
                 record = batch.records.add()
@@ -210,6 +222,19 @@ class Uplink:
             await self._in_flight.acquire()
             await call.write(telemetry_pb2.AgentMessage(batch=batch))
             last_sent = rows[-1][0]
+            if draining and self.backlog_records_per_s > 0:
+                await asyncio.sleep(len(rows) / self.backlog_records_per_s)
+
+    async def _send_snapshot(self, call: _Call) -> None:
+        latest = await asyncio.to_thread(self._spool.latest_of_kinds, ("signal", "ping", "tcp"))
+        if not latest:
+            return
+        snapshot = telemetry_pb2.Snapshot()
+        for seq, payload in latest:
+            record = snapshot.records.add()
+            record.MergeFromString(payload)
+            record.seq = seq
+        await call.write(telemetry_pb2.AgentMessage(snapshot=snapshot))
 
     async def _receive_loop(self, call: _Call) -> None:
         while True:
@@ -225,4 +250,12 @@ class Uplink:
                 await asyncio.to_thread(self._ack, reply.ack.through_seq)
                 self._in_flight.release()
             elif which == "command":
-                log.info("command from the collector: %s", reply.command)
+                self._on_command(reply.command)
+
+    def _on_command(self, command: telemetry_pb2.Command) -> None:
+        action = command.WhichOneof("action")
+        if action == "set_backlog_rate":
+            self.backlog_records_per_s = float(command.set_backlog_rate.max_records_per_s)
+            log.info("backlog drain rate set to %g records/s", self.backlog_records_per_s)
+        else:
+            log.info("command from the collector not handled here: %s", action)

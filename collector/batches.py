@@ -58,7 +58,7 @@ def ping_state(event_ns: int, p: records_pb2.PingResult) -> PingState:
 
 
 def prepare(
-    batch: telemetry_pb2.Batch,
+    batch: telemetry_pb2.Batch | telemetry_pb2.Snapshot,
     *,
     agent_id: str,
     site_code: str,

@@ -177,14 +177,16 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         self.stats.connected[agent.agent_id] = time.monotonic()
         try:
             while (message := await _next(messages, context)) is not None:
-                if message.WhichOneof("msg") != "batch":
+                kind = message.WhichOneof("msg")
+                if kind == "hello":
                     await context.abort(
                         grpc.StatusCode.FAILED_PRECONDITION,
                         "Hello may be sent only once per stream",
                     )
+                body = message.snapshot if kind == "snapshot" else message.batch
                 try:
                     prepared = batches.prepare(
-                        message.batch,
+                        body,
                         agent_id=agent.agent_id,
                         site_code=agent.site_code,
                         anchors=anchors,
@@ -193,6 +195,10 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 except batches.BatchRejected as exc:
                     self.stats.batches_rejected += 1
                     await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+                if kind == "snapshot":  # live state only: the records come again in a Batch
+                    prepared.rows.clear()
+                    await self._committer.commit(prepared)
+                    continue
                 outcome = await self._committer.commit(prepared)
                 self.stats.records_stored += outcome.stored
                 self.stats.duplicates += outcome.duplicates

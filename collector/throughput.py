@@ -182,7 +182,11 @@ class ThroughputServer:
         except CredentialError:
             raise _Refused("unauthorized", "malformed credential") from None
         agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
-        if agent is None or agent.revoked or not secret_matches(credential.secret, agent.secret_hash):
+        if (
+            agent is None
+            or agent.revoked
+            or not secret_matches(credential.secret, agent.secret_hash)
+        ):
             log.info("throughput: refused credential for agent %r", credential.agent_id)
             raise _Refused("unauthorized", "unknown, revoked or wrong credential")
         return credential.agent_id
@@ -207,7 +211,9 @@ class ThroughputServer:
             offset = (offset + n) % _BUFFER_BYTES
             left -= n
 
-    async def _sink(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, size: int) -> None:
+    async def _sink(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, size: int
+    ) -> None:
         started = time.monotonic()
         left = size
         while left:

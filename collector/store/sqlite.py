@@ -247,6 +247,12 @@ class SqliteStore:
             return [self._store_batch(b) for b in batches]
 
     def _store_batch(self, batch: IngestBatch) -> BatchOutcome:
+        if not batch.rows:  # a Snapshot: live state only
+            self._update_site_state(batch)
+            row = self._db.execute(
+                "SELECT acked_through FROM agents WHERE agent_id = ?", (batch.agent_id,)
+            ).fetchone()
+            return BatchOutcome(stored=0, duplicates=0, acked_through=int(row[0]) if row else 0)
         cur = self._db.executemany(
             "INSERT OR IGNORE INTO records (agent_id, seq, site_code, kind, event_ns, "
             "agent_wall_ns, time_quality, received_ns, payload) VALUES (?,?,?,?,?,?,?,?,?)",

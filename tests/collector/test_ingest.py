@@ -305,3 +305,44 @@ def test_the_uplink_drains_the_spool_into_the_store(tmp_path: Path) -> None:
         spool.close()
 
     run(body, tmp_path)
+
+
+def test_after_an_outage_the_latest_state_comes_first_then_the_backlog_drains_bounded(
+    tmp_path: Path,
+) -> None:
+    async def body(collector: Collector, token: str) -> None:
+        spool = Spool(tmp_path / "spool.sqlite", max_bytes=1 << 26, overflow_record=lambda *a: ("event", 3, b""))
+        old = [
+            ("signal", 2, make_record(clock.now(), records_pb2.SignalReading(rsrp_dbm=-120.0)).SerializeToString())
+            for _ in range(3000)
+        ]
+        spool.append(old)
+        latest = make_record(clock.now(), records_pb2.SignalReading(rsrp_dbm=-70.0))
+        spool.append([("signal", 2, latest.SerializeToString())])
+        uplink = Uplink(spool, address=f"127.0.0.1:{collector.port}", credential=token,
+                        agent_id="kit-1", site=SITE, backoff=Backoff(0.05, 0.2), poll_s=0.05,
+                        backlog_records_per_s=1000)  # fmt: skip
+        started = asyncio.get_running_loop().time()
+        task = asyncio.create_task(uplink.run())
+        try:
+            async with asyncio.timeout(30):
+                while True:
+                    (site,) = collector.store.sites()
+                    if site.signal is not None and site.signal.rsrp_dbm == -70.0:
+                        break
+                    await asyncio.sleep(0.02)
+                stored_when_live = len(list(collector.store.records()))
+                while spool.backlog().records:
+                    await asyncio.sleep(0.05)
+            drained_after = asyncio.get_running_loop().time() - started
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        assert stored_when_live < 3001  # live state arrived before the backlog finished
+        assert [r.seq for r in collector.store.records()] == list(range(1, 3002))
+        assert drained_after >= 1.5  # 3001 records at <= 1000 records/s after the first batch
+        (site,) = collector.store.sites()
+        assert site.signal is not None and site.signal.rsrp_dbm == -70.0
+        spool.close()
+
+    run(body, tmp_path)
