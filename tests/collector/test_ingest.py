@@ -311,9 +311,19 @@ def test_after_an_outage_the_latest_state_comes_first_then_the_backlog_drains_bo
     tmp_path: Path,
 ) -> None:
     async def body(collector: Collector, token: str) -> None:
-        spool = Spool(tmp_path / "spool.sqlite", max_bytes=1 << 26, overflow_record=lambda *a: ("event", 3, b""))
+        spool = Spool(
+            tmp_path / "spool.sqlite",
+            max_bytes=1 << 26,
+            overflow_record=lambda *a: ("event", 3, b""),
+        )
         old = [
-            ("signal", 2, make_record(clock.now(), records_pb2.SignalReading(rsrp_dbm=-120.0)).SerializeToString())
+            (
+                "signal",
+                2,
+                make_record(
+                    clock.now(), records_pb2.SignalReading(rsrp_dbm=-120.0)
+                ).SerializeToString(),
+            )
             for _ in range(3000)
         ]
         spool.append(old)
@@ -346,3 +356,43 @@ def test_after_an_outage_the_latest_state_comes_first_then_the_backlog_drains_bo
         spool.close()
 
     run(body, tmp_path)
+
+
+def test_a_kit_booting_in_1970_that_syncs_an_hour_later_gets_true_event_times(
+    tmp_path: Path,
+) -> None:
+    """Records from before the NTP sync (wall clock in 1970) and after it, one boot:
+    all land at their true times, spaced exactly as the monotonic clock says."""
+    hour = 3600 * 10**9
+
+    async def body(collector: Collector, token: str) -> None:
+        boot_mono = 50 * 10**9  # the agent started 50 s after boot
+        unsynced = [record(i, mono=boot_mono + i * 60 * 10**9) for i in range(1, 4)]
+        for r in unsynced:
+            r.time.wall_unix_ns = r.time.monotonic_ns  # the clock says 1970
+        synced = record(4, mono=boot_mono + hour)
+        synced.time.wall_unix_ns = time.time_ns()
+        synced.time.clock_synced = True
+        before = time.time_ns()
+        message = hello(mono=boot_mono + hour)
+        await exchange(collector.port, token, [message, batch(*unsynced, synced)])
+        after = time.time_ns()
+        stored = {r.seq: r for r in collector.store.records()}
+        assert {r.time_quality for r in stored.values()} == {"monotonic"}
+        assert before <= stored[4].event_ns <= after
+        for seq in (1, 2, 3):  # an hour (minus their minutes) before the sync
+            assert stored[4].event_ns - stored[seq].event_ns == hour - seq * 60 * 10**9
+            assert stored[seq].agent_wall_ns < 10**12  # what the kit said: 1970
+
+    run(body, tmp_path)
+
+
+def test_a_100_mb_message_is_refused_and_nothing_stored(tmp_path: Path) -> None:
+    async def body(collector: Collector, token: str) -> tuple[grpc.StatusCode, int]:
+        huge = record(1)
+        huge.signal.operator_name = "x" * (100 * 1024 * 1024)
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await exchange(collector.port, token, [hello(), batch(huge)])
+        return info.value.code(), len(list(collector.store.records()))
+
+    assert run(body, tmp_path) == (grpc.StatusCode.RESOURCE_EXHAUSTED, 0)
