@@ -9,6 +9,7 @@ the collector, prints "drained HEAD_SEQ" and exits 0 (4 if it cannot drain in 90
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from pathlib import Path
@@ -46,10 +47,8 @@ async def main(spool_path: Path, address: str, credential: str, index: int) -> i
             print(f"unexpected seqs {seqs} after head {head}", flush=True)
             return 3
         uplink.notify()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.25)
-        except TimeoutError:
-            pass
     try:
         async with asyncio.timeout(90):
             while spool.backlog().records:

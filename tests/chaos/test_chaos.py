@@ -214,7 +214,7 @@ def test_nothing_lost_nothing_doubled_through_kills_restarts_and_a_60s_cut(tmp_p
         time.sleep(3)
 
         heads = {}
-        for i, proc in kits.items():
+        for proc in kits.values():
             proc.send_signal(signal.SIGTERM)
         for i, proc in kits.items():
             out, _ = proc.communicate(timeout=120)
