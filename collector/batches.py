@@ -14,6 +14,7 @@ from collector.store.model import IngestBatch, PingState, RecordRow, SignalState
 from pantau.v1 import records_pb2, telemetry_pb2
 
 MAX_RECORDS_PER_BATCH = 10_000
+_LIVE_KINDS = frozenset({"signal", "ping"})
 
 
 class BatchRejected(ValueError):
@@ -73,36 +74,37 @@ def prepare(
             f"batch of {len(records)} records exceeds the limit of {MAX_RECORDS_PER_BATCH}"
         )
     rows: list[RecordRow] = []
-    signal: SignalState | None = None
-    ping: PingState | None = None
+    # The newest signal and ping by event time become the site's live state;
+    # only those two are converted (this loop is the ingest's hot path).
+    latest: dict[str, tuple[int, records_pb2.Record]] = {}
     previous = 0
     for index, record in enumerate(records):
-        if record.seq <= previous:
+        seq = record.seq
+        if seq <= previous:
             raise BatchRejected(
-                f"record #{index}: seq {record.seq} is not greater than the previous "
+                f"record #{index}: seq {seq} is not greater than the previous "
                 f"({previous}); seqs start at 1 and strictly increase"
             )
-        previous = record.seq
+        previous = seq
         kind = record.WhichOneof("body")
         if kind is None:
-            raise BatchRejected(f"record #{index} (seq {record.seq}) has no body")
-        if not record.HasField("time") or not record.time.boot_id:
-            raise BatchRejected(f"record #{index} (seq {record.seq}) has no time or boot_id")
-        event_ns, quality = event_time(record.time, anchors)
+            raise BatchRejected(f"record #{index} (seq {seq}) has no body")
+        stamp = record.time
+        if not stamp.boot_id:
+            raise BatchRejected(f"record #{index} (seq {seq}) has no time or boot_id")
+        event_ns, quality = event_time(stamp, anchors)
         rows.append(
-            RecordRow(
-                seq=record.seq,
-                kind=kind,
-                event_ns=event_ns,
-                agent_wall_ns=record.time.wall_unix_ns,
-                time_quality=quality,
-                payload=record.SerializeToString(deterministic=True),
-            )
+            RecordRow(seq, kind, event_ns, stamp.wall_unix_ns, quality, record.SerializeToString())
         )
-        if kind == "signal" and (signal is None or event_ns >= signal.event_ns):
-            signal = signal_state(event_ns, record.signal)
-        elif kind == "ping" and (ping is None or event_ns >= ping.event_ns):
-            ping = ping_state(event_ns, record.ping)
+        if kind in _LIVE_KINDS and event_ns >= latest.get(kind, (event_ns, record))[0]:
+            latest[kind] = (event_ns, record)
+    signal = ping = None
+    if "signal" in latest:
+        event_ns, record = latest["signal"]
+        signal = signal_state(event_ns, record.signal)
+    if "ping" in latest:
+        event_ns, record = latest["ping"]
+        ping = ping_state(event_ns, record.ping)
     return IngestBatch(
         agent_id=agent_id,
         site_code=site_code,

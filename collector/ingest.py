@@ -7,7 +7,8 @@ and acked only after the transaction holding it has committed. Refusals use
 precise status codes:
 
 - UNAUTHENTICATED: no credential, or a malformed, unknown or wrong one
-- PERMISSION_DENIED: a revoked credential, or a Hello claiming another agent id
+- PERMISSION_DENIED: a revoked credential, or a Hello claiming another agent id or
+  another site than the credential's enrollment
 - FAILED_PRECONDITION: anything before Hello, or a second Hello
 - INVALID_ARGUMENT: a batch that breaks the contract (see collector.batches)
 - RESOURCE_EXHAUSTED: a message over the size cap (enforced by gRPC itself)
@@ -154,11 +155,12 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 f"Hello names agent {hello.agent_id!r} but the credential is {agent.agent_id!r}",
             )
         if hello.claimed_site and hello.claimed_site != agent.site_code:
-            log.warning(
-                "agent %s claims site %s but is enrolled for %s; using the enrollment",
-                agent.agent_id,
-                hello.claimed_site,
-                agent.site_code,
+            # A credential copied to the wrong kit: its data would be filed under the
+            # wrong TPS. Refuse rather than guess; the technician re-enrolls the kit.
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"this credential is enrolled for site {agent.site_code}, not "
+                f"{hello.claimed_site}: enroll this kit for its own site",
             )
         received_ns = time.time_ns()
         anchors = await asyncio.to_thread(self._anchor, agent, hello, received_ns)

@@ -147,13 +147,21 @@ def test_event_time_comes_from_the_monotonic_clock_not_the_kits_wall_clock(tmp_p
     run(body, tmp_path)
 
 
-def test_the_site_comes_from_the_enrollment_not_the_hello(tmp_path: Path) -> None:
+def test_the_site_comes_from_the_enrollment_never_from_the_kit(tmp_path: Path) -> None:
     async def body(collector: Collector, token: str) -> None:
-        message = hello()
-        message.hello.claimed_site = "3273011002012"
-        replies = await exchange(collector.port, token, [message, batch(record(1))])
+        silent = hello()
+        silent.hello.ClearField("claimed_site")
+        replies = await exchange(collector.port, token, [silent, batch(record(1))])
         assert replies[0].welcome.site_code == SITE
         assert [r.site_code for r in collector.store.records()] == [SITE]
+        # A credential of another site (copied to the wrong kit) is refused outright.
+        other = hello()
+        other.hello.claimed_site = "3273011002012"
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await exchange(collector.port, token, [other, batch(record(2))])
+        assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "enrolled for site 3171011001005, not 3273011002012" in (info.value.details() or "")
+        assert [r.seq for r in collector.store.records()] == [1]
 
     run(body, tmp_path)
 
