@@ -88,6 +88,18 @@ class SpoolSection:
 
 
 @dataclass(frozen=True, slots=True)
+class BudgetSection:
+    """The SIM's daily data allowance for probes (prepaid, metered)."""
+
+    daily_bytes: int = setting(20_000_000, min=0)
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerSection:
+    max_concurrent: int = setting(2, min=1, max=16)
+
+
+@dataclass(frozen=True, slots=True)
 class ProbeEntry:
     """One scheduled probe: how often, and the prober's own typed config."""
 
@@ -105,6 +117,8 @@ class _File:
     collector: CollectorSection
     modem: ModemSection = field(default_factory=ModemSection)
     spool: SpoolSection = field(default_factory=SpoolSection)
+    budget: BudgetSection = field(default_factory=BudgetSection)
+    scheduler: SchedulerSection = field(default_factory=SchedulerSection)
     probe: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -114,6 +128,8 @@ class AgentConfig:
     collector: CollectorSection
     modem: ModemSection
     spool: SpoolSection
+    budget: BudgetSection
+    scheduler: SchedulerSection
     probes: tuple[ProbeEntry, ...]
     source: str
 
@@ -196,6 +212,8 @@ def load_agent_config(path: Path) -> AgentConfig:
         collector=raw.collector,
         modem=raw.modem,
         spool=raw.spool,
+        budget=raw.budget,
+        scheduler=raw.scheduler,
         probes=tuple(entries),
         source=source,
     )

@@ -12,10 +12,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from agent import clock, probes
+from agent.budget import Budget
 from agent.config import AgentConfig
 from agent.modem.monitor import ModemMonitor
 from agent.records import PRIORITY, Body, event, kind_of, make_record
@@ -66,11 +67,19 @@ class AgentService:
             overflow_record=overflow_record,
         )
         self.modem = ModemMonitor(config.modem, emit=self.emit, on_error=self._note_error)
-        self.scheduler = Scheduler(config.probes, emit=self.emit, on_error=self._note_error)
+        token = config.credential_token()
+        self.budget = Budget(data_dir / "budget.json", config.budget.daily_bytes)
+        self.scheduler = Scheduler(
+            [replace(e, config=probes.with_credential(e.config, token)) for e in config.probes],
+            emit=self.emit,
+            on_error=self._note_error,
+            budget=self.budget,
+            max_concurrent=config.scheduler.max_concurrent,
+        )
         self.uplink = Uplink(
             self.spool,
             address=config.collector.address,
-            credential=config.credential_token(),
+            credential=token,
             agent_id=config.agent_id,
             ca_file=config.collector.ca_file,
             insecure=config.collector.insecure,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.ingest"]
+BENCHMARKS = ["bench.ingest", "bench.agent"]
 
 
 def main() -> int:

@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
         "--listen", default=DEFAULT_LISTEN, help=f"HOST:PORT (default {DEFAULT_LISTEN})"
     )
     serve.add_argument(
+        "--throughput-listen",
+        default="",
+        metavar="HOST:PORT",
+        help="where kits run throughput tests (default: the --listen host, port 7601; "
+        "'off' disables)",
+    )
+    serve.add_argument(
         "--insecure",
         action="store_true",
         help="allow plaintext on a non-loopback address (warns; use TLS in the field)",
@@ -123,7 +130,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_demo(args.data_dir, args.duration)
     if args.command == "serve":
-        return _serve(args.data_dir, args.listen, insecure=args.insecure)
+        return _serve(
+            args.data_dir, args.listen, insecure=args.insecure, throughput=args.throughput_listen
+        )
     if args.command == "sites":
         return _sites(args.data_dir, as_json=args.json)
     if args.command == "enroll":
@@ -214,22 +223,32 @@ def _check_listen(listen: str, *, insecure: bool, tls: bool) -> None:
         )
 
 
-def _serve(data_dir: Path, listen: str, *, insecure: bool) -> int:
+def _serve(data_dir: Path, listen: str, *, insecure: bool, throughput: str) -> int:
     from collector.server import Collector
     from collector.tls import paths_for
 
     tls = paths_for(data_dir)
     _check_listen(listen, insecure=insecure, tls=tls.exists())
+    if not throughput:
+        throughput = f"{listen.rpartition(':')[0]}:7601"
+    if throughput != "off":
+        _check_listen(throughput, insecure=insecure, tls=tls.exists())
     store = SqliteStore(data_dir / "collector.sqlite")
 
     async def serve() -> None:
         collector = Collector(store, tls=tls if tls.exists() else None)
         try:
             port = await collector.start(listen)
+            if throughput != "off":
+                await collector.start_throughput(throughput)
         except OSError as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(f"cannot listen: {exc}") from None
         logging.getLogger(__name__).info(
-            "collector listening on port %d, data in %s", port, data_dir
+            "collector listening on port %d (%s), throughput tests on port %s, data in %s",
+            port,
+            "TLS" if collector.tls else "plaintext",
+            collector.throughput_port or "off",
+            data_dir,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ssl
+
 import grpc
 
 from collector.enrollment import EnrollmentService
 from collector.ingest import MAX_MESSAGE_BYTES, Committer, TelemetryService
 from collector.store.sqlite import SqliteStore
+from collector.throughput import ThroughputServer
 from collector.tls import TlsPaths, server_credentials
 from pantau.v1 import telemetry_pb2_grpc
 
@@ -43,6 +46,19 @@ class Collector:
             EnrollmentService(store), self.server
         )
         self.port = 0
+        self.throughput: ThroughputServer | None = None
+        self.throughput_port = 0
+
+    async def start_throughput(self, listen: str) -> int:
+        """Serve the kits' throughput tests on ``listen`` (TLS too when the collector has it)."""
+        host, _, port = listen.rpartition(":")
+        context = None
+        if self.tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.tls.server_cert, self.tls.server_key)
+        self.throughput = ThroughputServer(self.store, ssl_context=context)
+        self.throughput_port = await self.throughput.start(host.strip("[]"), int(port))
+        return self.throughput_port
 
     async def start(self, listen: str) -> int:
         """Listen on ``listen`` (HOST:PORT; port 0 picks a free one); returns the port."""
@@ -61,5 +77,7 @@ class Collector:
         return self.port
 
     async def stop(self, grace_s: float = 2.0) -> None:
+        if self.throughput is not None:
+            await self.throughput.stop()
         await self.server.stop(grace_s)
         self.committer.close()

@@ -14,6 +14,7 @@ Errors::
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import types
 import typing
@@ -23,14 +24,22 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
 
-from agent.probes import convert, icmp, tcp
+from agent.probes import convert, dns, http, icmp, tcp, throughput, trace
 from agent.probes.base import Common, ProbeConfigError, Prober, ProbeStatus
+from agent.probes.dns import DnsConfig, DnsOutcome
+from agent.probes.http import HttpConfig, HttpOutcome
 from agent.probes.icmp import IcmpConfig, PingOutcome, icmp_method_available
 from agent.probes.tcp import TcpConfig, TcpOutcome
+from agent.probes.throughput import ThroughputConfig, ThroughputOutcome
+from agent.probes.trace import TraceConfig, TraceOutcome
 
 __all__ = [
     "PROBERS",
     "Common",
+    "DnsConfig",
+    "DnsOutcome",
+    "HttpConfig",
+    "HttpOutcome",
     "IcmpConfig",
     "PingOutcome",
     "ProbeConfigError",
@@ -39,8 +48,14 @@ __all__ = [
     "ProberSpec",
     "TcpConfig",
     "TcpOutcome",
+    "ThroughputConfig",
+    "ThroughputOutcome",
+    "TraceConfig",
+    "TraceOutcome",
     "build_config",
     "icmp_method_available",
+    "target_of",
+    "with_credential",
 ]
 
 C = TypeVar("C")
@@ -53,12 +68,43 @@ class ProberSpec(Generic[C, R]):
     probe: Prober[C, R]
     to_proto: Callable[[R], Message]
     record_field: str  # the ``pantau.v1.Record`` oneof field that carries the result
+    # Expensive probes (bulk data) are skipped once the day's data budget is spent; the
+    # others always run (reachability is outage evidence) and their bytes are still counted.
+    expensive: bool = False
 
 
 PROBERS: dict[str, ProberSpec[Any, Any]] = {
     "icmp": ProberSpec(IcmpConfig, icmp.probe, convert.ping_to_proto, "ping"),
     "tcp": ProberSpec(TcpConfig, tcp.probe, convert.tcp_to_proto, "tcp"),
+    "dns": ProberSpec(DnsConfig, dns.probe, convert.dns_to_proto, "dns"),
+    "http": ProberSpec(HttpConfig, http.probe, convert.http_to_proto, "http"),
+    "throughput": ProberSpec(
+        ThroughputConfig, throughput.probe, convert.throughput_to_proto, "throughput", True
+    ),
+    "trace": ProberSpec(TraceConfig, trace.probe, convert.trace_to_proto, "trace"),
 }
+
+
+def target_of(config: object) -> str:
+    """What a probe's config aims at, as its result's ``common.target`` would say."""
+    for key in ("target", "url", "query_name"):
+        value = getattr(config, key, None)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def with_credential(config: C, token: str) -> C:
+    """``config`` with the agent's credential filled in, for probers that authenticate to
+    the collector (a ``credential`` field left empty); any other config is returned as is."""
+    names = {f.name for f in fields(config)}  # type: ignore[arg-type]
+    if (
+        "credential" in names
+        and not getattr(config, "credential", "")
+        and not getattr(config, "credential_file", "")
+    ):
+        return dataclasses.replace(config, credential=token)  # type: ignore[type-var]
+    return config
 
 
 def build_config(kind: str, options: Mapping[str, object], where: str) -> object:

@@ -25,7 +25,7 @@ EXPECTED = {
     "plaintext-remote.toml": "[collector] ca_file: required for a collector outside loopback (TLS, pinned to the deployment's ca.crt); insecure = true sends in plaintext (testing only)",
     "out-of-range.toml": "[modem] interval_s: expected a number between 1 and 3600, got 0",
     "unknown-key.toml": "[agent] sitee: unknown key (did you mean 'site'? allowed here: data_dir, id, site)",
-    "unknown-prober.toml": "[[probe]] #1 kind: unknown prober 'pingg' (known: icmp, tcp)",
+    "unknown-prober.toml": "[[probe]] #1 kind: unknown prober 'pingg' (known: dns, http, icmp, tcp, throughput, trace)",
     "wrong-type.toml": "[modem] interval_s: expected a number between 1 and 3600, got a string ('30s')",
 }
 

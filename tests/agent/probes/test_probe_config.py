@@ -117,7 +117,11 @@ BAD_CONFIGS = [
         {"target": "x", "source": "eth0/1"},
         "source must be an IP address or a network interface name (e.g. 'wwan0'), got 'eth0/1'",
     ),
-    ("dns", {"target": "x"}, "unknown probe kind 'dns' (known kinds: icmp, tcp)"),
+    (
+        "smtp",
+        {"target": "x"},
+        "unknown probe kind 'smtp' (known kinds: dns, http, icmp, tcp, throughput, trace)",
+    ),
 ]
 
 

@@ -5,8 +5,12 @@ import pytest
 from agent.probes import PROBERS
 from agent.probes.base import Common, ProbeStatus
 from agent.probes.convert import STATUS_TO_PROTO, outcome_to_proto
+from agent.probes.dns import DnsAnswer, DnsOutcome
+from agent.probes.http import HttpOutcome
 from agent.probes.icmp import PingOutcome, PingPacket
 from agent.probes.tcp import TcpOutcome
+from agent.probes.throughput import ThroughputOutcome
+from agent.probes.trace import TraceHop, TraceOutcome
 from pantau.v1 import records_pb2
 
 
@@ -143,7 +147,14 @@ def test_every_status_maps_to_its_proto_value() -> None:
 
 
 def test_registry_converters_fill_their_record_field() -> None:
-    samples = {"icmp": PARTIAL_LOSS, "tcp": TcpOutcome(common(), 443, 1.0)}
+    samples = {
+        "icmp": PARTIAL_LOSS,
+        "tcp": TcpOutcome(common(), 443, 1.0),
+        "dns": DNS,
+        "http": HTTP,
+        "throughput": THROUGHPUT,
+        "trace": TRACE,
+    }
     assert set(samples) == set(PROBERS)
     for kind, outcome in samples.items():
         spec = PROBERS[kind]
@@ -155,3 +166,61 @@ def test_registry_converters_fill_their_record_field() -> None:
 def test_unknown_outcome_type() -> None:
     with pytest.raises(TypeError, match="no protobuf converter for str"):
         outcome_to_proto("not an outcome")
+
+
+DNS = DnsOutcome(
+    common(),
+    "example.com",
+    "A",
+    None,
+    3.5,
+    "NOERROR",
+    (DnsAnswer("example.com.", "A", "192.0.2.1", 300),),
+)
+HTTP = HttpOutcome(
+    common(status=ProbeStatus.TLS_ERROR, reason="TLS certificate not accepted: expired"),
+    "https://collector.example/health",
+    "GET",
+    connect_ms=30.0,
+)
+THROUGHPUT = ThroughputOutcome(
+    common(bytes_used=2_100_000),
+    "upload",
+    2_000_000,
+    4000.0,
+    4.2e6,
+    500.0,
+    "byte-cap",
+    (262_144, 524_288),
+    tcp_min_rtt_ms=31.0,
+    tcp_retransmits=0,
+)
+TRACE = TraceOutcome(
+    common(),
+    "tcp-syn",
+    443,
+    (TraceHop(1, "10.0.0.1", (1.0, 1.2), 2, False), TraceHop(2, None, (), 2, False)),
+    False,
+)
+
+
+def test_dns_http_throughput_trace_fields() -> None:
+    dns = outcome_to_proto(DNS)
+    assert isinstance(dns, records_pb2.DnsResult)
+    assert not dns.HasField("resolver")  # the system's resolver
+    assert dns.answers[0].ttl_s == 300 and dns.rcode == "NOERROR"
+    http = outcome_to_proto(HTTP)
+    assert isinstance(http, records_pb2.HttpResult)
+    assert http.common.status == records_pb2.PROBE_STATUS_TLS_ERROR
+    assert http.HasField("connect_ms") and not http.HasField("tls_ms")
+    assert not http.HasField("status_code") and not http.HasField("tls_version")
+    tp = outcome_to_proto(THROUGHPUT)
+    assert isinstance(tp, records_pb2.ThroughputResult)
+    assert tp.direction == records_pb2.DIRECTION_UPLOAD
+    assert list(tp.transfer_sizes_bytes) == [262_144, 524_288]
+    assert tp.tcp_retransmits == 0 and tp.HasField("tcp_retransmits")
+    assert not tp.HasField("tcp_rtt_ms")
+    trace = outcome_to_proto(TRACE)
+    assert isinstance(trace, records_pb2.TraceResult)
+    assert trace.port == 443 and not trace.hops[1].HasField("address")
+    assert list(trace.hops[0].rtts_ms) == [1.0, 1.2]
