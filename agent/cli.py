@@ -36,8 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("config", type=Path)
 
     sim = sub.add_parser("sim-modem", help="serve a simulated modem on a pty; prints its path")
-    sim.add_argument("--dialect", default="3gpp", choices=["3gpp", "quectel"])
+    sim.add_argument("--dialect", default="3gpp", choices=["3gpp", "quectel", "simcom", "huawei"])
     sim.add_argument("--scenario", required=True, type=Path, help="scenario TOML file")
+    sim.add_argument(
+        "--link", type=Path, help="keep a stable symlink to the pty here (like /dev/serial/by-id)"
+    )
 
     # Command groups that live in their own modules (kept light: no heavy imports at
     # module level). Each adds its parsers with set_defaults(handler=...).
@@ -73,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sim-modem":
             from agent.sim.modem import serve_cli
 
-            return serve_cli(args.dialect, str(args.scenario))
+            return serve_cli(args.dialect, str(args.scenario), args.link)
     except ConfigError as exc:
         print(f"pantau-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE

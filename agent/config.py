@@ -75,10 +75,26 @@ class CollectorSection:
 
 @dataclass(frozen=True, slots=True)
 class ModemSection:
+    """``port``: a pyserial URL (``/dev/ttyUSB2``, ``socket://host:port``, a pty) or a USB
+    identity ``usb:VID:PID:ifNN`` (e.g. ``usb:2c7c:0125:if02``, a Quectel EC25's AT port)
+    that survives re-enumeration. Empty: no modem (probes only)."""
+
     port: str = ""
     dialect: Literal["auto", "3gpp", "quectel", "simcom", "huawei"] = "auto"
     interval_s: float = setting(30.0, min=1, max=3600)
     command_timeout_s: float = setting(3.0, min=0.1, max=120)
+    #: Consecutive timeouts or errors before the modem counts as lost (a vanished
+    #: port counts at once).
+    failures_before_lost: int = setting(3, min=1, max=100)
+
+    def __post_init__(self) -> None:
+        if self.port.startswith("usb:"):
+            from agent.modem.usb import UsbIdentity
+
+            try:
+                UsbIdentity.parse(self.port)
+            except ValueError as exc:
+                raise ValueError(f"port: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)

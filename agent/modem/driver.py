@@ -3,17 +3,27 @@ that imports pyserial.
 
 ``AtPort(url)`` opens any pyserial URL through ``serial.serial_for_url``: a device
 (``/dev/ttyUSB2``), a pty path, ``socket://host:port``, ``spy:///dev/ttyUSB2`` (logs the
-traffic, for field debugging) or ``loop://``. Framing and classification are the
-engine's job (:mod:`agent.modem.engine`); this module moves bytes and keeps time.
+traffic, for field debugging) or ``loop://``; or a USB identity
+(``usb:2c7c:0125:if02``, see :mod:`agent.modem.usb`), resolved to the current
+``/dev/ttyUSBn`` on every (re)open. Framing and classification are the engine's job
+(:mod:`agent.modem.engine`); this module moves bytes and keeps time.
 
 Failure mapping:
 
 * open fails with EBUSY / EAGAIN / "exclusively lock" -> :class:`PortBusy`
-  (ModemManager or a terminal program holds the port);
+  (ModemManager or a terminal program holds the port; the holders this user can see
+  are named), and so does an open that succeeds (as root, TIOCEXCL does not stop root)
+  on a device ModemManager has open;
+* a ``usb:`` identity with no matching tty -> :class:`PortUnavailable` naming it;
 * open fails otherwise, or a read/write fails later (the modem re-enumerated) ->
   :class:`PortUnavailable`; the port is closed and may be reopened;
 * no final result in time -> :class:`ModemTimeout` (the command is cancelled in the
-  engine; its late answer is discarded as stray lines);
+  engine). The modem still owes that answer: before the next command is written the
+  driver waits (up to the command timeout) for the owed final result and discards it,
+  and raises ModemTimeout again *without writing* while it is still owed. Otherwise a
+  late ``OK`` would be taken as the next command's answer and every answer after it
+  would be shifted by one. An owed answer is forgiven after ``forgive_after_s`` (the
+  modem dropped the command) or when the port vanishes (the modem rebooted);
 * a line over the engine's buffer limit -> :class:`ProtocolError`;
 * ``+CME ERROR: 14`` (SIM busy) / ``515`` (please wait) are retried with back-off
   using the injectable ``sleep``; other failures raise :class:`CommandFailed` from
@@ -24,12 +34,15 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
+import termios
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
 import serial
 
+from agent.modem import usb
 from agent.modem.engine import (
     NEED_DATA,
     AtEngine,
@@ -39,6 +52,7 @@ from agent.modem.engine import (
     Response,
     UnknownLine,
     Urc,
+    parse_final,
 )
 from agent.modem.errors import (
     CommandFailed,
@@ -55,6 +69,9 @@ RETRY_CME_CODES: tuple[int, ...] = (14, 515)
 DEFAULT_RETRY_DELAYS_S: tuple[float, ...] = (0.5, 1.0, 2.0)
 _BUSY_ERRNOS = frozenset({errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK})
 _READ_SLICE_S = 0.05
+#: What pyserial raises when the device goes away under it (tcdrain/tcflush raise
+#: termios.error, which is not an OSError).
+_IO_ERRORS = (serial.SerialException, OSError, termios.error)
 
 
 def _is_busy(exc: BaseException) -> bool:
@@ -72,8 +89,10 @@ def _in_waiting(port: serial.SerialBase) -> int:
 class AtPort:
     """One AT port. Not thread-safe: one caller at a time.
 
-    ``sleep`` and ``clock`` are injectable for tests. URCs seen while waiting for
-    answers are kept in :attr:`urcs` (bounded; oldest dropped).
+    ``sleep``, ``clock`` and ``resolve`` (URL -> device path, for ``usb:`` identities)
+    are injectable for tests. URCs seen while waiting for answers are kept in
+    :attr:`urcs` (bounded; oldest dropped). :attr:`device` is what the URL resolved to
+    at the last open.
     """
 
     def __init__(
@@ -86,12 +105,21 @@ class AtPort:
         retry_cme_codes: Sequence[int] = RETRY_CME_CODES,
         max_buffer_bytes: int = 4096,
         exclusive: bool = True,
+        forgive_after_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        resolve: Callable[[str], str] = usb.resolve_url,
     ) -> None:
         if command_timeout_s <= 0:
             raise ValueError(f"command_timeout_s={command_timeout_s}: expected > 0")
+        if usb.is_usb_url(url):
+            usb.UsbIdentity.parse(url)  # a malformed identity fails here, not at open
         self.url = url
+        self.device: str | None = None
+        self.forgive_after_s = forgive_after_s
+        self._resolve = resolve
+        self._owed = 0  # final results owed by commands that timed out
+        self._owed_since = 0.0
         self.command_timeout_s = command_timeout_s
         self.baudrate = baudrate
         self.retry_delays_s = tuple(retry_delays_s)
@@ -114,9 +142,11 @@ class AtPort:
         """Open the port (idempotent). Raises PortBusy / PortUnavailable."""
         if self._serial is not None:
             return
+        device = self._resolve(self.url)
+        label = self.url if device == self.url else f"{self.url} ({device})"
         try:
             port = serial.serial_for_url(
-                self.url,
+                device,
                 baudrate=self.baudrate,
                 timeout=_READ_SLICE_S,
                 write_timeout=self.command_timeout_s,
@@ -124,13 +154,21 @@ class AtPort:
             )
         except (serial.SerialException, OSError, ValueError) as exc:
             if _is_busy(exc):
-                raise PortBusy(self.url, str(exc)) from exc
-            raise PortUnavailable(self.url, str(exc)) from exc
+                holders = usb.port_holders(device, exclude_pid=os.getpid())
+                held = f"; held by {', '.join(map(str, holders))}" if holders else ""
+                raise PortBusy(label, f"{exc}{held}") from exc
+            raise PortUnavailable(label, str(exc)) from exc
+        if device.startswith("/dev/") and (holder := usb.modem_manager_holder(device)):
+            port.close()
+            raise PortBusy(label, f"{holder} has it open, and would steal our answers")
+        self.device = device
         self._serial = port
         self._engine = AtEngine(self.max_buffer_bytes)
+        if self._owed:
+            return  # keep what arrived: it may be the answer still owed
         try:
             port.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             self._lost(exc)
 
     def close(self) -> None:
@@ -142,7 +180,7 @@ class AtPort:
             sock = getattr(port, "_socket", None)
             try:
                 port.close()
-            except (serial.SerialException, OSError) as exc:
+            except _IO_ERRORS as exc:
                 log.debug("closing %s: %s", self.url, exc)
             if sock is not None and hasattr(sock, "close"):
                 sock.close()
@@ -156,6 +194,7 @@ class AtPort:
 
     def _lost(self, exc: BaseException) -> None:
         self.close()
+        self._owed = 0  # the modem re-enumerated: it rebooted and owes nothing
         raise PortUnavailable(self.url, f"the port vanished ({exc})") from exc
 
     # -- commands --------------------------------------------------------------------
@@ -189,7 +228,12 @@ class AtPort:
         try:
             self.command("AT")
         except ModemTimeout:
-            self.command("AT")  # a first command after power-up is often swallowed
+            # A first command after power-up is often swallowed: wait for its answer a
+            # while, then stop expecting it, and try once more.
+            port = self._serial
+            if port is not None and not self._settle(port, self.command_timeout_s):
+                self._owed = 0
+            self.command("AT")
         self.command("ATE0")
         self.command("AT+CMEE=1")
         for optional in ("AT+COPS=3,2", "AT+CREG=2", "AT+CGREG=2", "AT+CEREG=2"):
@@ -203,11 +247,17 @@ class AtPort:
         if port is None:
             raise PortUnavailable(self.url, "the port is not open (call open() first)")
         self._drain(port)
+        if self._owed and not self._settle(port, timeout_s):
+            if self._clock() - self._owed_since < self.forgive_after_s:
+                log.info("%s not sent on %s: an earlier answer is still owed", command, self.url)
+                raise ModemTimeout(command, timeout_s, self.url)
+            log.warning("%s: forgiving %d unanswered command(s)", self.url, self._owed)
+            self._owed = 0
         data = self._engine.send(command)
         try:
             port.write(data)
             port.flush()
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             self._engine.cancel()
             self._lost(exc)
         deadline = self._clock() + timeout_s
@@ -216,6 +266,9 @@ class AtPort:
             if event is NEED_DATA:
                 if self._clock() >= deadline:
                     self._engine.cancel()
+                    if not self._owed:
+                        self._owed_since = self._clock()
+                    self._owed += 1
                     raise ModemTimeout(command, timeout_s, self.url)
                 self._read_into_engine(port)
                 continue
@@ -230,13 +283,24 @@ class AtPort:
                 )
             self._note(event)
 
+    def _settle(self, port: serial.SerialBase, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the owed final results; True once none is owed."""
+        deadline = self._clock() + timeout_s
+        while self._owed:
+            if self._clock() >= deadline:
+                return False
+            self._read_into_engine(port)
+            while (event := self._engine.next_event()) is not NEED_DATA:
+                self._note(event)  # type: ignore[arg-type]
+        return True
+
     def _drain(self, port: serial.SerialBase) -> None:
         """Consume anything that arrived between commands (URCs, stray late answers)."""
         try:
             waiting = _in_waiting(port)
             if waiting:
                 self._engine.receive_data(port.read(waiting))
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             self._lost(exc)
         while (event := self._engine.next_event()) is not NEED_DATA:
             self._note(event)  # type: ignore[arg-type]
@@ -244,13 +308,16 @@ class AtPort:
     def _read_into_engine(self, port: serial.SerialBase) -> None:
         try:
             data = port.read(max(1, _in_waiting(port)))
-        except (serial.SerialException, OSError) as exc:
+        except _IO_ERRORS as exc:
             self._lost(exc)
         if data:
             self._engine.receive_data(data)
 
     def _note(self, event: Urc | Echo | UnknownLine | Garbage | BufferOverflow) -> None:
-        if isinstance(event, Urc):
+        if isinstance(event, Urc | UnknownLine) and self._owed and parse_final(event.line):
+            self._owed -= 1  # the late final result of a command that timed out
+            log.debug("late answer on %s discarded: %s", self.url, event.line)
+        elif isinstance(event, Urc):
             self.urcs.append(event.line)
         elif isinstance(event, Echo):
             log.debug("echo on %s: %s", self.url, event.line)

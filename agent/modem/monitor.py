@@ -1,27 +1,51 @@
 """The modem monitor: reads the modem every ``interval_s`` and reports what it sees.
 
 Each reading becomes a SignalReading; a modem that stops answering becomes an
-AgentEvent MODEM_LOST (once), and its return a MODEM_BACK carrying the gap. The
-monitor never parses anything itself: the reader (:mod:`agent.modem.reader`) does.
+AgentEvent MODEM_LOST (once), and its return a MODEM_BACK carrying the gap (seconds
+from the MODEM_LOST to the first reading again). The monitor never parses anything
+itself: the reader (:mod:`agent.modem.reader`) does.
+
+When is the modem lost?
+
+* the port vanished or cannot be opened (:class:`PortUnavailable`, including
+  :class:`PortBusy`): at once. The reader reopens the *configured* port on the next
+  attempt, so a stable name (``/dev/serial/by-id/...``, a ``usb:VID:PID:ifNN``
+  identity, the simulator's ``link_path``) follows a modem that re-enumerated;
+* it answers too slowly (:class:`ModemTimeout`) or with garbage (``ProtocolError``):
+  after ``failures_before_lost`` attempts in a row. The port stays open (the modem is
+  there; its late answers must not be lost) and the modem is set up again at the next
+  attempt, in case it rebooted without re-enumerating.
+
+MODEM_LOST carries ``details``: ``port``, ``reason`` (vanished, busy, timeout, error)
+and ``failures``. Every failure also goes to ``on_error``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from agent.config import ModemSection
-from agent.modem.errors import ModemError, PortUnavailable
-from agent.modem.model import identity_to_proto, signal_to_proto
+from agent.modem.errors import ModemError, ModemTimeout, PortBusy, PortUnavailable
+from agent.modem.model import ModemIdentity, identity_to_proto, signal_to_proto
 from agent.modem.reader import Modem
 from agent.records import Body, event
 from pantau.v1 import records_pb2, telemetry_pb2
 
 Kind = records_pb2.AgentEvent.Kind
+T = TypeVar("T")
 
-#: Consecutive failures (timeouts, errors) before the modem counts as lost.
-FAILURES_BEFORE_LOST = 3
+def _reason(exc: ModemError) -> str:
+    if isinstance(exc, PortBusy):
+        return "busy"
+    if isinstance(exc, PortUnavailable):
+        return "vanished"
+    if isinstance(exc, ModemTimeout):
+        return "timeout"
+    return "error"
 
 
 class ModemMonitor:
@@ -35,43 +59,76 @@ class ModemMonitor:
         self.config = config
         self._emit = emit
         self._on_error = on_error
+        self.failures_before_lost = config.failures_before_lost
         self.identity: telemetry_pb2.ModemIdentity | None = None
         self.lost = False
         self.last_reading_monotonic: float | None = None
+        self._identity_seen: ModemIdentity | None = None
+        self._inflight: asyncio.Future[object] | None = None
 
     async def run(self) -> None:
+        """Read until cancelled; closes the port on the way out."""
         cfg = self.config
-        modem: Modem | None = None
+        modem = Modem(cfg.port, dialect=cfg.dialect, command_timeout_s=cfg.command_timeout_s)
         failures = 0
         lost_since: float | None = None
-        while True:
-            started = time.monotonic()
-            try:
-                if modem is None:
-                    modem = Modem(
-                        cfg.port, dialect=cfg.dialect, command_timeout_s=cfg.command_timeout_s
-                    )
-                    self.identity = identity_to_proto(await asyncio.to_thread(modem.open))
-                sample = await asyncio.to_thread(modem.read_signal)
-            except ModemError as exc:
-                failures += 1
-                if isinstance(exc, PortUnavailable) or failures >= FAILURES_BEFORE_LOST:
-                    if lost_since is None:
+        try:
+            while True:
+                started = time.monotonic()
+                try:
+                    sample = await self._in_thread(modem.read_signal)
+                except ModemError as exc:
+                    failures += 1
+                    vanished = isinstance(exc, PortUnavailable)
+                    if lost_since is None and (vanished or failures >= self.failures_before_lost):
                         lost_since = time.monotonic()
                         self.lost = True
-                        self._emit(event(Kind.KIND_MODEM_LOST, str(exc), port=cfg.port))
-                    if modem is not None:
-                        await asyncio.to_thread(modem.close)
-                        modem = None
-                self._on_error(str(exc))
-            else:
-                failures = 0
-                if lost_since is not None:
-                    back = event(Kind.KIND_MODEM_BACK, "the modem answers again", port=cfg.port)
-                    back.gap_s = time.monotonic() - lost_since
-                    self._emit(back)
-                    lost_since = None
-                    self.lost = False
-                self._emit(signal_to_proto(sample))
-                self.last_reading_monotonic = time.monotonic()
-            await asyncio.sleep(max(0.0, cfg.interval_s - (time.monotonic() - started)))
+                        self._emit(
+                            event(
+                                Kind.KIND_MODEM_LOST,
+                                str(exc),
+                                port=cfg.port,
+                                reason=_reason(exc),
+                                failures=str(failures),
+                            )
+                        )
+                        if not vanished:
+                            modem.mark_stale()
+                    self._on_error(str(exc))
+                else:
+                    failures = 0
+                    self._note_identity(modem.identity)
+                    if lost_since is not None:
+                        back = event(Kind.KIND_MODEM_BACK, "the modem answers again", port=cfg.port)
+                        back.gap_s = time.monotonic() - lost_since
+                        self._emit(back)
+                        lost_since = None
+                        self.lost = False
+                    self._emit(signal_to_proto(sample))
+                    self.last_reading_monotonic = time.monotonic()
+                await asyncio.sleep(max(0.0, cfg.interval_s - (time.monotonic() - started)))
+        finally:
+            await self._settle_inflight()
+            modem.close()
+
+    def _note_identity(self, identity: ModemIdentity | None) -> None:
+        if identity is not None and identity is not self._identity_seen:
+            self._identity_seen = identity
+            self.identity = identity_to_proto(identity)
+
+    async def _in_thread(self, fn: Callable[[], T]) -> T:
+        """Run blocking reader work in a thread; on cancellation the work finishes
+        (bounded by the command timeout) before the port is closed."""
+        task: asyncio.Future[T] = asyncio.ensure_future(asyncio.to_thread(fn))
+        self._inflight = task  # type: ignore[assignment]
+        return await asyncio.shield(task)
+
+    async def _settle_inflight(self) -> None:
+        task, self._inflight = self._inflight, None
+        if task is None:
+            return
+        if not task.done():
+            await asyncio.wait({task})
+        if not task.cancelled():
+            with contextlib.suppress(BaseException):
+                task.exception()  # retrieved: no "exception never retrieved" noise

@@ -5,7 +5,10 @@ returns typed values; "unknown" codes (99, 255, "-", empty) become ``None``. For
 follow TS 27.007 (8.5 +CSQ, 8.69 +CESQ, 7.2/10.1.20/10.1.22/10.1.53 registration) and
 TS 45.008 8.2.4 (BER class -> assumed BER %). Quectel's ``+QENG: "servingcell"`` lives
 in :mod:`agent.modem.quectel`, SIMCom ``+CPSI`` and Huawei ``^HCSQ`` in
-:mod:`agent.modem.vendors`; all are re-exported here.
+:mod:`agent.modem.vendors`, identity answers (``ATI``, IMEI, ICCID) in
+:mod:`agent.modem.identity`; those are re-exported here. Sierra ``!GSTATUS?``
+(:mod:`agent.modem.sierra`), Fibocom ``+XCESQ`` (:mod:`agent.modem.fibocom`) and GNSS
+(:mod:`agent.modem.gnss`) import this module and are not re-exported.
 """
 
 from __future__ import annotations
@@ -14,6 +17,14 @@ import re
 from dataclasses import dataclass
 
 from agent.modem.fields import ParseError, field_at, first_line, split_fields, to_int
+from agent.modem.identity import (
+    AtiIdentity,
+    identity_text,
+    parse_ati,
+    parse_iccid,
+    parse_imei,
+    parse_imsi,
+)
 from agent.modem.quectel import (
     QUECTEL_SCALED_SINR_MODELS,
     ServingCell,
@@ -25,10 +36,13 @@ from agent.modem.vendors import parse_cpsi, parse_hcsq, simcom_tenths
 # Vendor parsers are re-exported so callers find every parser here.
 __all__ = [
     "ACT_TO_RAT",
+    "COPS_STATUS",
     "QUECTEL_SCALED_SINR_MODELS",
     "STAT_TO_REG",
+    "AtiIdentity",
     "Cesq",
     "Csq",
+    "NetworkOperator",
     "Operator",
     "ParseError",
     "Registration",
@@ -36,8 +50,10 @@ __all__ = [
     "ber_class_to_percent",
     "csq_to_dbm",
     "identity_text",
+    "parse_ati",
     "parse_cesq",
     "parse_cops",
+    "parse_cops_list",
     "parse_cpin",
     "parse_cpsi",
     "parse_csq",
@@ -346,49 +362,96 @@ def sim_state_from_error(code: int | None, text: str | None) -> str:
     return "error"
 
 
-# -- identity ---------------------------------------------------------------------------
-
-_IDENT_PREFIX = re.compile(
-    r"^(\+(CGMI|CGMM|CGMR|GMI|GMM|GMR|CGSN|GSN|CIMI|CCID|ICCID|QCCID)|ICCID|IMEI|IMSI)\s*:\s*",
-    re.IGNORECASE,
-)
+#: +COPS=? <stat> -> status.
+COPS_STATUS: dict[int, str] = {0: "unknown", 1: "available", 2: "current", 3: "forbidden"}
 
 
-def identity_text(lines: tuple[str, ...] | list[str] | str) -> str | None:
-    """The first non-empty answer line of +CGMI/+CGMM/+CGMR (or bare), prefix and
-    quotes removed; None if the modem answered nothing."""
-    for line in [lines] if isinstance(lines, str) else lines:
-        text = _IDENT_PREFIX.sub("", line.strip()).strip().strip('"').strip()
-        if text:
-            return text
-    return None
+@dataclass(frozen=True, slots=True)
+class NetworkOperator:
+    """One network from ``AT+COPS=?``."""
+
+    status: str  # unknown, available, current, forbidden
+    long_name: str | None = None
+    short_name: str | None = None
+    numeric: str | None = None
+    mcc: str | None = None
+    mnc: str | None = None
+    act: int | None = None
+    rat: str | None = None
 
 
-def _digits(lines: tuple[str, ...] | list[str] | str, lo: int, hi: int) -> str | None:
-    text = identity_text(lines)
-    if text is None:
-        return None
-    m = re.search(r"\d{%d,%d}" % (lo, hi), text)  # noqa: UP031 - regex braces
-    return None if m is None else m.group(0)
+def _paren_groups(text: str) -> list[str | None]:
+    """``(a,"b,)"),,(c)`` -> ``['a,"b,)"', None, 'c']`` (None marks an empty element)."""
+    groups: list[str | None] = []
+    depth = 0
+    quoted = False
+    cur: list[str] = []
+    pending_empty = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if quoted:
+            cur.append(ch)
+            continue
+        if ch == "(":
+            depth += 1
+            if depth == 1:
+                cur = []
+                pending_empty = False
+                continue
+        elif ch == ")" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                groups.append("".join(cur))
+                continue
+        elif ch == "," and depth == 0:
+            if pending_empty:
+                groups.append(None)
+            pending_empty = True
+            continue
+        if depth > 0:
+            cur.append(ch)
+    return groups
 
 
-def parse_imei(lines: tuple[str, ...] | list[str] | str) -> str | None:
-    """IMEI (15 digits; 14-17 accepted for IMEISV / odd firmwares) from +CGSN."""
-    return _digits(lines, 14, 17)
+def parse_cops_list(lines: tuple[str, ...] | list[str] | str) -> list[NetworkOperator]:
+    """``AT+COPS=?`` (27.007 7.3): ``+COPS: (<stat>,"long","short","numeric"[,<AcT>]),...
+    ,,(<modes>),(<formats>)``.
 
-
-def parse_imsi(lines: tuple[str, ...] | list[str] | str) -> str | None:
-    """IMSI (6..15 digits) from +CIMI."""
-    return _digits(lines, 6, 15)
-
-
-def parse_iccid(lines: tuple[str, ...] | list[str] | str) -> str | None:
-    """ICCID (18..22 characters: digits with a possible trailing F pad stripped) from
-    +CCID / +QCCID / +ICCID / bare."""
-    text = identity_text(lines)
-    if text is None:
-        return None
-    m = re.search(r"\d{17,21}[\dFf]?", text)
-    if m is None:
-        return None
-    return m.group(0).rstrip("Ff")
+    stat 0 unknown, 1 available, 2 current, 3 forbidden; AcT as in :data:`ACT_TO_RAT`.
+    Only bracketed groups holding quoted names are networks: the empty element and the
+    supported ``<mode>``/``<format>`` lists after it end the list. Garbage tolerated:
+    spaces around fields, names containing commas or brackets (inside quotes), a
+    missing AcT (GSM-only modems), a numeric name with a space ("510 10"), answers
+    split over several ``+COPS:`` lines, no networks at all (``+COPS: ,,(0-4),(0-2)``).
+    """
+    text_lines = [lines] if isinstance(lines, str) else list(lines)
+    bodies = [x.strip()[len("+COPS:") :] for x in text_lines if x.upper().startswith("+COPS:")]
+    if not bodies:
+        raise ParseError(f"no +COPS: line in {text_lines!r}")
+    out: list[NetworkOperator] = []
+    # A list split over lines may end a line with its separating comma.
+    joined = ",".join(b.strip()[:-1] if b.strip().endswith("),") else b for b in bodies)
+    for group in _paren_groups(joined):
+        if group is None:
+            break
+        if '"' not in group:
+            continue
+        f = split_fields(group)
+        stat = to_int(field_at(f, 0))
+        numeric = field_at(f, 3) or None
+        pair = None if numeric is None else split_mcc_mnc(numeric)
+        act = to_int(field_at(f, 4))
+        out.append(
+            NetworkOperator(
+                status=COPS_STATUS.get(stat if stat is not None else 0, "unknown"),
+                long_name=field_at(f, 1) or None,
+                short_name=field_at(f, 2) or None,
+                numeric=numeric,
+                mcc=None if pair is None else pair[0],
+                mnc=None if pair is None else pair[1],
+                act=act,
+                rat=None if act is None else ACT_TO_RAT.get(act),
+            )
+        )
+    return out

@@ -1,11 +1,13 @@
-"""Quectel vendor commands: ``AT+QENG="servingcell"`` (layouts from the Quectel
-EC2x/EG2x and RG50xQ/RM5xxQ AT manuals; a real EC25 answer is in tests/data/at)."""
+"""Quectel vendor commands: ``AT+QENG="servingcell"`` and ``AT+QNWINFO`` (layouts from the
+Quectel EC2x/EG2x, BG96/BG95 and RG50xQ/RM5xxQ AT manuals; a real EC25 answer is in
+tests/data/at)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from agent.modem.fields import field_at, split_fields, to_int
+from agent.modem.fields import ParseError, field_at, first_line, split_fields, to_int
 
 #: Models whose +QENG LTE SINR is reported as x with SINR = x/5 - 20 dB (EC2x/EG2x
 #: firmware, as OpenWrt/ROOter scripts decode it); others (RM5xx, EC200) report dB.
@@ -47,6 +49,17 @@ class ServingCell:
     nr_rsrp_dbm: float | None = None
     nr_rsrq_db: float | None = None
     nr_sinr_db: float | None = None
+
+
+#: +QENG tags of the LTE-M / NB-IoT layouts (BG96: CAT-M, CAT-NB; BG95/BG77: eMTC, NBIoT).
+_LPWA_RAT: dict[str, str] = {
+    "CAT-M": "ltem",
+    "CAT-M1": "ltem",
+    "EMTC": "ltem",
+    "CAT-NB": "nbiot",
+    "CAT-NB1": "nbiot",
+    "NBIOT": "nbiot",
+}
 
 
 def _num(text: str | None) -> float | None:
@@ -93,6 +106,8 @@ def parse_qeng_servingcell(
               RSRP,RSRQ,SINR[,scs,srxlev]
         "WCDMA",MCC,MNC,LAC(hex),cellID(hex),uarfcn,PSC,RAC,RSCP,ecio,...
         "GSM",MCC,MNC,LAC(hex),cellID(hex),BSIC,arfcn,band,rxlev,...
+    BG96/BG95 LTE-M and NB-IoT use the LTE layout under ``"CAT-M"`` / ``"eMTC"`` (rat
+    "ltem") and ``"CAT-NB"`` / ``"NBIoT"`` (rat "nbiot"), ending at srxlev.
     NR5G-NSA answers ``+QENG: "servingcell",<state>`` then ``+QENG: "LTE",...`` (same
     LTE layout without the state) and ``+QENG: "NR5G-NSA",MCC,MNC,PCID,RSRP,SINR,RSRQ,
     ARFCN,band``. ``sinr_scaled`` selects the x/5 - 20 LTE SINR encoding (see
@@ -111,6 +126,8 @@ def parse_qeng_servingcell(
             tag = f[0].upper() if f else ""
         if tag == "LTE":
             values.update(_lte(f, sinr_scaled))
+        elif tag in _LPWA_RAT:
+            values.update(_lte(f, sinr_scaled), rat=_LPWA_RAT[tag])
         elif tag == "NR5G-SA":
             values.update(
                 rat="nr5g-sa",
@@ -160,3 +177,64 @@ def parse_qeng_servingcell(
     if "rat" not in values and state in ("SEARCH", "LIMSRV"):
         values["rat"] = "none"
     return ServingCell(**values)  # type: ignore[arg-type]
+
+
+#: +QNWINFO <Act> -> rat (Quectel EC2x/BG96/RM5xx manuals, "AT+QNWINFO").
+QNWINFO_ACT_RAT: dict[str, str] = {
+    "NONE": "none",
+    "NO SERVICE": "none",
+    "GSM": "gsm",
+    "GPRS": "gsm",
+    "EDGE": "edge",
+    "WCDMA": "umts",
+    "TDSCDMA": "umts",
+    "HSDPA": "hspa",
+    "HSUPA": "hspa",
+    "HSPA+": "hspa",
+    "HSDPA&HSUPA": "hspa",
+    "TDD LTE": "lte",
+    "FDD LTE": "lte",
+    "CAT-M1": "ltem",
+    "EMTC": "ltem",
+    "CAT-NB1": "nbiot",
+    "NBIOT": "nbiot",
+    "TDD NR5G": "nr5g-sa",
+    "FDD NR5G": "nr5g-sa",
+}
+
+
+def parse_qnwinfo(lines: tuple[str, ...] | list[str] | str) -> ServingCell:
+    """``+QNWINFO: <Act>,<oper>,<band>,<channel>`` (Quectel).
+
+    ``"FDD LTE","51010","LTE BAND 3",1850`` -> rat "lte", mcc "510", mnc "10", band 3,
+    earfcn 1850. ``<oper>`` is numeric (quoted or not) unless +COPS was set to a name
+    format, in which case mcc/mnc stay None. The channel goes to earfcn (LTE, LTE-M,
+    NB-IoT), uarfcn (UMTS/HSPA) or arfcn (GSM, NR). Band numbers are read from "LTE
+    BAND n" / "NR5G BAND n" (also "NR5G_BAND n"); "WCDMA 2100" / "GSM 1800" name a
+    frequency, not a band number, so band stays None. ``+QNWINFO: No Service`` gives
+    rat "none". An unknown <Act> is a ParseError (the message quotes it).
+    """
+    f = split_fields(first_line(lines, "+QNWINFO:"), "+QNWINFO:")
+    act = f[0].upper()
+    rat = QNWINFO_ACT_RAT.get(act)
+    if rat is None:
+        raise ParseError(f"+QNWINFO: unknown access technology {f[0]!r}")
+    if rat == "none":
+        return ServingCell(rat="none")
+    oper = re.sub(r"\s", "", field_at(f, 1) or "")
+    mcc = mnc = None
+    if oper.isdigit() and len(oper) in (5, 6):
+        mcc, mnc = oper[:3], oper[3:]
+    band = re.search(r"BAND[\s_]*(\d+)", (field_at(f, 2) or "").upper())
+    channel = to_int(field_at(f, 3))
+    on_lte = rat in ("lte", "ltem", "nbiot")
+    on_umts = rat in ("umts", "hspa")
+    return ServingCell(
+        rat=rat,
+        mcc=mcc,
+        mnc=mnc,
+        band=None if band is None else int(band.group(1)),
+        earfcn=channel if on_lte else None,
+        uarfcn=channel if on_umts else None,
+        arfcn=None if on_lte or on_umts else channel,
+    )

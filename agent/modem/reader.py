@@ -1,7 +1,9 @@
 """The modem service: wires the driver, the engine and the parsers into readings.
 
 ``Modem(url).open()`` opens the port, sets it up and reads the identity (once per
-connection); ``read_signal()`` returns one :class:`SignalSample`. A SIM that is absent
+connection); ``read_signal()`` returns one :class:`SignalSample`. ``url`` is any
+pyserial URL or a USB identity such as ``usb:2c7c:0125:if02``, resolved to the current
+``/dev/ttyUSBn`` on every (re)open (:mod:`agent.modem.usb`). A SIM that is absent
 or locked and a modem without service are readings (``sim_state``, ``reg_state``,
 ``rat="none"``), never exceptions. A port that vanished raises
 :class:`~agent.modem.errors.PortUnavailable`; the next ``read_signal()`` reopens it
@@ -24,7 +26,7 @@ from typing import TypeVar
 from agent.modem import parsers, vendors
 from agent.modem.driver import AtPort
 from agent.modem.engine import Response
-from agent.modem.errors import CommandFailed
+from agent.modem.errors import CommandFailed, ModemTimeout
 from agent.modem.model import DIALECTS, ModemIdentity, SignalSample
 from agent.modem.operators import operator_name
 
@@ -51,12 +53,22 @@ def detect_dialect(manufacturer: str | None, model: str | None) -> str:
 class Modem:
     """One modem on one AT port; see the module docstring. Usable as a context manager."""
 
-    def __init__(self, url: str, *, dialect: str = "auto", command_timeout_s: float = 3.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        dialect: str = "auto",
+        command_timeout_s: float = 3.0,
+        resolve: Callable[[str], str] | None = None,
+    ) -> None:
         if dialect != "auto" and dialect not in DIALECTS:
             raise ValueError(f"dialect={dialect!r}: expected 'auto' or one of {DIALECTS}")
         self.url = url
         self.requested_dialect = dialect
-        self.port = AtPort(url, command_timeout_s=command_timeout_s)
+        if resolve is None:
+            self.port = AtPort(url, command_timeout_s=command_timeout_s)
+        else:
+            self.port = AtPort(url, command_timeout_s=command_timeout_s, resolve=resolve)
         self.identity: ModemIdentity | None = None
 
     @property
@@ -68,11 +80,17 @@ class Modem:
 
     def open(self) -> ModemIdentity:
         """Open the port, set it up and read the identity. Raises PortBusy,
-        PortUnavailable, ModemTimeout."""
+        PortUnavailable, ModemTimeout.
+
+        After a ModemTimeout the port stays open (the modem is slow, not gone, and the
+        answer it still owes must not be lost); after any other failure it is closed.
+        """
         self.port.open()
         try:
             self.port.setup()
             self.identity = self._read_identity()
+        except ModemTimeout:
+            raise
         except BaseException:
             self.port.close()
             raise
@@ -82,8 +100,18 @@ class Modem:
         """Close the port (idempotent)."""
         self.port.close()
 
+    def mark_stale(self) -> None:
+        """Set the port up and read the identity again at the next :meth:`read_signal`
+        (after repeated timeouts: the modem may have rebooted without re-enumerating,
+        echo back on and +CMEE reset). The port stays open."""
+        self.identity = None
+
     def __enter__(self) -> Modem:
-        self.open()
+        try:
+            self.open()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -161,6 +189,7 @@ class Modem:
         """One reading of the serving cell, with everything the dialect can give."""
         if not self.port.is_open or self.identity is None:
             self.open()
+        assert self.identity is not None
         sim_state = self._sim_state()
         csq = self._query("AT+CSQ", parsers.parse_csq)
         cesq = self._query("AT+CESQ", parsers.parse_cesq)

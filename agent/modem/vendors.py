@@ -1,5 +1,11 @@
 """SIMCom ``+CPSI?`` and Huawei ``^HCSQ?`` serving-cell parsers (pure functions).
 
+Sources: SIMCom SIM7500/SIM7600 Series AT Command Manual V1.08 (+CPSI, tenths),
+SIM7070/SIM7080 Series AT Command Manual (LTE CAT-M1 / LTE NB-IOT, whole units),
+SIM8200 Series AT Command Manual and QModem's SIMCom script (NR5G_SA / NR5G_NSA);
+Huawei ME909s AT Command Interface Specification (^HCSQ) and Huawei 5G CPE captures
+(``^HCSQ: "NR",...``).
+
 Both return :class:`agent.modem.quectel.ServingCell`, the shared serving-cell result,
 so the reader merges every vendor's answer the same way. Formats from the SIMCom
 SIM7500/SIM7600 Series AT Command Manual V1.08 / SIM7070 manual and the Huawei
@@ -10,12 +16,24 @@ from __future__ import annotations
 
 import re
 
-from agent.modem.fields import ParseError, field_at, first_line, split_fields, to_int
+from agent.modem.fields import ParseError, field_at, split_fields, to_int
 from agent.modem.quectel import ServingCell
 
-#: SIMCom models that report RSRQ/RSRP/RSSI in tenths of a dB (SIM7500/SIM7600 family);
-#: others (SIM7000/SIM7070/SIM7080) report whole dB. A per-model setting, never a guess.
-SIMCOM_TENTHS_MODELS: tuple[str, ...] = ("SIM7500", "SIM7600", "SIM7100", "SIM7900", "A7600")
+#: SIMCom models that report RSRQ/RSRP/RSSI in tenths of a dB (SIM7500/SIM7600 family,
+#: and the SIM8200/SIM8262 5G family, whose NR5G_SA / NR5G_NSA lines are in tenths too);
+#: others (SIM7000/SIM7070/SIM7080, whole dB) do not. A per-model setting, never a guess.
+SIMCOM_TENTHS_MODELS: tuple[str, ...] = (
+    "SIM7500",
+    "SIM7600",
+    "SIM7100",
+    "SIM7900",
+    "A7600",
+    "SIM8200",
+    "SIM8202",
+    "SIM8262",
+)
+#: +CPSI <System Mode> of the LTE layout -> rat.
+_CPSI_LTE_MODES: dict[str, str] = {"LTE": "lte", "LTE CAT-M1": "ltem", "LTE NB-IOT": "nbiot"}
 
 
 def simcom_tenths(model: str | None) -> bool:
@@ -36,61 +54,108 @@ def _mcc_mnc(text: str | None) -> tuple[str | None, str | None]:
     return (m.group(1), m.group(2)) if m else (None, None)
 
 
-def parse_cpsi(lines: tuple[str, ...] | list[str] | str, *, tenths: bool = False) -> ServingCell:
-    """``+CPSI: <mode>,<op mode>[,...]`` (SIMCom).
+def _band(text: str | None) -> int | None:
+    m = re.search(r"BAND[\s_-]*(\d+)$", (text or "").upper())
+    return None if m is None else int(m.group(1))
 
-    LTE: ``LTE,Online,MCC-MNC,TAC(0x..),cellID(dec),PCI,EUTRAN-BANDn,EARFCN,dlbw,ulbw,
-    RSRQ,RSRP,RSSI,RSSNR`` (levels in tenths when ``tenths``). WCDMA: ``WCDMA,Online,
-    MCC-MNC,LAC(0x..),cellID(dec),band,PSC,UARFCN,...`` (ids only). GSM: ``GSM,Online,
-    MCC-MNC,LAC(0x..),cellID(dec),ARFCN [band],RxLev(dBm),...``. ``NO SERVICE,Online``
-    (or any unknown mode) gives rat "none".
-    """
-    f = split_fields(first_line(lines, "+CPSI:"), "+CPSI:")
+
+def _cpsi_line(f: list[str], tenths: bool) -> dict[str, object]:
     mode = f[0].upper()
     mcc, mnc = _mcc_mnc(field_at(f, 2))
-    if mode == "LTE":
-        band = re.search(r"(\d+)$", field_at(f, 6) or "")
-        return ServingCell(
-            state=field_at(f, 1),
-            rat="lte",
-            mcc=mcc,
-            mnc=mnc,
-            tac=to_int(field_at(f, 3), base=16),
-            cell_id=to_int(field_at(f, 4)),
-            pci=to_int(field_at(f, 5)),
-            band=None if band is None else int(band.group(1)),
-            earfcn=to_int(field_at(f, 7)),
-            rsrq_db=_level(field_at(f, 10), tenths),
-            rsrp_dbm=_level(field_at(f, 11), tenths),
-            rssi_dbm=_level(field_at(f, 12), tenths),
-            sinr_db=_level(field_at(f, 13), False),
-        )
+    if mode in _CPSI_LTE_MODES:
+        return {
+            "state": field_at(f, 1),
+            "rat": _CPSI_LTE_MODES[mode],
+            "mcc": mcc,
+            "mnc": mnc,
+            "tac": to_int(field_at(f, 3), base=16),
+            "cell_id": to_int(field_at(f, 4)),
+            "pci": to_int(field_at(f, 5)),
+            "band": _band(field_at(f, 6)),
+            "earfcn": to_int(field_at(f, 7)),
+            "rsrq_db": _level(field_at(f, 10), tenths),
+            "rsrp_dbm": _level(field_at(f, 11), tenths),
+            "rssi_dbm": _level(field_at(f, 12), tenths),
+            "sinr_db": _level(field_at(f, 13), False),
+        }
+    if mode == "NR5G_SA":
+        return {
+            "state": field_at(f, 1),
+            "rat": "nr5g-sa",
+            "mcc": mcc,
+            "mnc": mnc,
+            "tac": to_int(field_at(f, 3), base=16),
+            "cell_id": to_int(field_at(f, 4)),
+            "pci": to_int(field_at(f, 5)),
+            "band": _band(field_at(f, 6)),
+            "arfcn": to_int(field_at(f, 7)),
+            "rsrp_dbm": _level(field_at(f, 8), tenths),
+            "rsrq_db": _level(field_at(f, 9), tenths),
+            "sinr_db": _level(field_at(f, 10), tenths),
+        }
+    if mode == "NR5G_NSA":
+        return {
+            "rat": "nr5g-nsa",
+            "nr_rsrp_dbm": _level(field_at(f, 4), tenths),
+            "nr_rsrq_db": _level(field_at(f, 5), tenths),
+            "nr_sinr_db": _level(field_at(f, 6), tenths),
+        }
     if mode == "WCDMA":
         # Levels (EC/IO, RSCP) are printed as magnitudes whose sign differs by firmware:
         # take them from +CESQ instead of guessing.
-        return ServingCell(
-            state=field_at(f, 1),
-            rat="umts",
-            mcc=mcc,
-            mnc=mnc,
-            lac=to_int(field_at(f, 3), base=16),
-            cell_id=to_int(field_at(f, 4)),
-            psc=to_int(field_at(f, 6)),
-            uarfcn=to_int(field_at(f, 7)),
-        )
+        return {
+            "state": field_at(f, 1),
+            "rat": "umts",
+            "mcc": mcc,
+            "mnc": mnc,
+            "lac": to_int(field_at(f, 3), base=16),
+            "cell_id": to_int(field_at(f, 4)),
+            "psc": to_int(field_at(f, 6)),
+            "uarfcn": to_int(field_at(f, 7)),
+        }
     if mode == "GSM":
         arfcn = re.match(r"\s*(\d+)", field_at(f, 5) or "")
-        return ServingCell(
-            state=field_at(f, 1),
-            rat="gsm",
-            mcc=mcc,
-            mnc=mnc,
-            lac=to_int(field_at(f, 3), base=16),
-            cell_id=to_int(field_at(f, 4)),
-            arfcn=None if arfcn is None else int(arfcn.group(1)),
-            rssi_dbm=_level(field_at(f, 6), False),
-        )
-    return ServingCell(state=field_at(f, 1), rat="none")
+        return {
+            "state": field_at(f, 1),
+            "rat": "gsm",
+            "mcc": mcc,
+            "mnc": mnc,
+            "lac": to_int(field_at(f, 3), base=16),
+            "cell_id": to_int(field_at(f, 4)),
+            "arfcn": None if arfcn is None else int(arfcn.group(1)),
+            "rssi_dbm": _level(field_at(f, 6), False),
+        }
+    if mode == "NO SERVICE" or mode.startswith("NOT IN EN-DC"):
+        return {"state": field_at(f, 1), "rat": "none"}
+    raise ParseError(f"+CPSI: unknown system mode {f[0]!r}")
+
+
+def parse_cpsi(lines: tuple[str, ...] | list[str] | str, *, tenths: bool = False) -> ServingCell:
+    """``+CPSI: <System Mode>,<Operation Mode>[,...]`` (SIMCom), one or two lines.
+
+    LTE, ``LTE CAT-M1`` (rat "ltem") and ``LTE NB-IOT`` (rat "nbiot"): ``<mode>,Online,
+    MCC-MNC,TAC(0x..),cellID(dec),PCI,EUTRAN-BANDn,EARFCN,dlbw,ulbw,RSRQ,RSRP,RSSI,
+    RSSNR``; RSRQ/RSRP/RSSI in tenths when ``tenths`` (SIM7600: -1126 -> -112.6 dBm),
+    whole dB otherwise (SIM7000/SIM7070); RSSNR is whole dB on both.
+    NR5G_SA (SIM8200): ``NR5G_SA,Online,MCC-MNC,TAC(0x..),cellID(dec),PCI,NR5G_BANDn,
+    ARFCN,RSRP,RSRQ,SNR`` -- note RSRP before RSRQ; all three in tenths when ``tenths``.
+    EN-DC answers an LTE line and then ``NR5G_NSA,PCI,NR5G_BANDn,ARFCN,RSRP,RSRQ,SNR``
+    (tenths likewise): rat "nr5g-nsa", the NR values in nr_rsrp_dbm / nr_rsrq_db /
+    nr_sinr_db. ``NOT IN EN-DC CONNECTED MODE`` as the second line is ignored.
+    WCDMA: ``WCDMA,Online,MCC-MNC,LAC(0x..),cellID(dec),band,PSC,UARFCN,...`` (ids only).
+    GSM: ``GSM,Online,MCC-MNC,LAC(0x..),cellID(dec),ARFCN [band],RxLev(dBm),...``.
+    ``NO SERVICE,Online`` gives rat "none"; an unknown system mode is a ParseError.
+    """
+    text_lines = [lines] if isinstance(lines, str) else list(lines)
+    cpsi = [x for x in text_lines if x.upper().startswith("+CPSI:")]
+    if not cpsi:
+        raise ParseError(f"no +CPSI: line in {text_lines!r}")
+    values = _cpsi_line(split_fields(cpsi[0], "+CPSI:"), tenths)
+    for extra in cpsi[1:]:
+        more = _cpsi_line(split_fields(extra, "+CPSI:"), tenths)
+        if more.get("rat") == "nr5g-nsa":
+            values.update(more)
+    return ServingCell(**values)  # type: ignore[arg-type]
 
 
 def _huawei(value: int | None, lo: int, hi: int, offset: float, step: float) -> float | None:
@@ -99,35 +164,66 @@ def _huawei(value: int | None, lo: int, hi: int, offset: float, step: float) -> 
     return float(round(offset + step * value, 2))
 
 
-def parse_hcsq(lines: tuple[str, ...] | list[str] | str) -> ServingCell:
-    """``^HCSQ: <sysmode>[,<v1>,...]`` (Huawei; 255 = unknown).
-
-    LTE ``"LTE",rssi,rsrp,sinr,rsrq``: rssi -121+n dBm (0..96), rsrp -141+n dBm
-    (0..97), sinr -20.2+n/5 dB (0..251), rsrq -20+n/2 dB (0..34).
-    WCDMA ``"WCDMA",rssi,rscp,ecio``: rssi/rscp -121+n dBm, ecio -32.5+n/2 dB (0..65).
-    GSM ``"GSM",rssi``: -121+n dBm. ``"NOSERVICE"`` gives rat "none".
-    """
-    f = split_fields(first_line(lines, "^HCSQ:"), "^HCSQ:")
+def _hcsq_line(f: list[str]) -> dict[str, object]:
     mode = f[0].upper()
     values = [to_int(x) for x in f[1:]]
     values += [None] * (4 - len(values))
     if mode == "LTE":
-        return ServingCell(
-            rat="lte",
-            rssi_dbm=_huawei(values[0], 0, 96, -121, 1),
-            rsrp_dbm=_huawei(values[1], 0, 97, -141, 1),
-            sinr_db=_huawei(values[2], 0, 251, -20.2, 0.2),
-            rsrq_db=_huawei(values[3], 0, 34, -20, 0.5),
-        )
+        return {
+            "rat": "lte",
+            "rssi_dbm": _huawei(values[0], 0, 96, -121, 1),
+            "rsrp_dbm": _huawei(values[1], 0, 97, -141, 1),
+            "sinr_db": _huawei(values[2], 0, 251, -20.2, 0.2),
+            "rsrq_db": _huawei(values[3], 0, 34, -20, 0.5),
+        }
+    if mode == "NR":
+        return {
+            "rat": "nr5g-sa",
+            "rsrp_dbm": _huawei(values[0], 0, 97, -141, 1),
+            "sinr_db": _huawei(values[1], 0, 251, -20.2, 0.2),
+            "rsrq_db": _huawei(values[2], 0, 34, -20, 0.5),
+        }
     if mode in ("WCDMA", "TD-SCDMA"):
-        return ServingCell(
-            rat="umts",
-            rssi_dbm=_huawei(values[0], 0, 96, -121, 1),
-            rscp_dbm=_huawei(values[1], 0, 96, -121, 1),
-            ecio_db=_huawei(values[2], 0, 65, -32.5, 0.5),
-        )
+        return {
+            "rat": "umts",
+            "rssi_dbm": _huawei(values[0], 0, 96, -121, 1),
+            "rscp_dbm": _huawei(values[1], 0, 96, -121, 1),
+            "ecio_db": _huawei(values[2], 0, 65, -32.5, 0.5),
+        }
     if mode == "GSM":
-        return ServingCell(rat="gsm", rssi_dbm=_huawei(values[0], 0, 96, -121, 1))
+        return {"rat": "gsm", "rssi_dbm": _huawei(values[0], 0, 96, -121, 1)}
     if mode == "NOSERVICE":
-        return ServingCell(rat="none")
+        return {"rat": "none"}
     raise ParseError(f"^HCSQ: unknown system mode {f[0]!r}")
+
+
+def parse_hcsq(lines: tuple[str, ...] | list[str] | str) -> ServingCell:
+    """``^HCSQ: <sysmode>[,<v1>,...]`` (Huawei; 255 = unknown), answer or URC.
+
+    The URC (``^HCSQ:"LTE",52,48,150,25``, sometimes without the space) has the same
+    shape as the answer to ``AT^HCSQ?``.
+    LTE ``"LTE",rssi,rsrp,sinr,rsrq``: rssi -121+n dBm (0..96), rsrp -141+n dBm
+    (0..97), sinr -20.2+n/5 dB (0..251), rsrq -20+n/2 dB (0..34); firmwares that
+    print only three values leave rsrq None.
+    NR ``"NR",rsrp,sinr,rsrq`` (Huawei 5G modules; no rssi, a different order): the
+    same formulas. Alone it gives rat "nr5g-sa"; after an LTE line in the same answer
+    (EN-DC) rat "nr5g-nsa" with the NR values in nr_rsrp_dbm / nr_sinr_db / nr_rsrq_db.
+    WCDMA ``"WCDMA",rssi,rscp,ecio``: rssi/rscp -121+n dBm, ecio -32.5+n/2 dB (0..65).
+    GSM ``"GSM",rssi``: -121+n dBm. ``"NOSERVICE"`` gives rat "none". Another system
+    mode (CDMA, EVDO) is a ParseError.
+    """
+    text_lines = [lines] if isinstance(lines, str) else list(lines)
+    hcsq = [x for x in text_lines if x.upper().startswith("^HCSQ:")]
+    if not hcsq:
+        raise ParseError(f"no ^HCSQ: line in {text_lines!r}")
+    values = _hcsq_line(split_fields(hcsq[0], "^HCSQ:"))
+    for extra in hcsq[1:]:
+        more = _hcsq_line(split_fields(extra, "^HCSQ:"))
+        if values.get("rat") == "lte" and more.get("rat") == "nr5g-sa":
+            values.update(
+                rat="nr5g-nsa",
+                nr_rsrp_dbm=more.get("rsrp_dbm"),
+                nr_sinr_db=more.get("sinr_db"),
+                nr_rsrq_db=more.get("rsrq_db"),
+            )
+    return ServingCell(**values)  # type: ignore[arg-type]

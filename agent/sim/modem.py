@@ -6,12 +6,16 @@ serves the master side in a daemon thread and returns the slave's path (e.g.
 USB modem's AT port. Answers come from :mod:`agent.sim.responder` for the scenario's
 state at ``clock() - start time``; echo is on until ATE0, like a real modem.
 
-Faults from the scenario's steps: ``answer_delay_s`` (wait before each answer),
-``garbage_bytes`` (junk bytes, non-ASCII and NUL, before each answer),
-``urc_per_s`` (``+CEREG: <stat>`` URCs, between commands and in the middle of answers)
-and ``vanish_s`` (the pty is closed, as when USB re-enumerates, and a new one opens
-when the window ends; :attr:`SimModem.port_path` then names the new one, whose number
-may differ, as ttyUSBn does on real hardware).
+``link_path`` keeps a symlink to the current pty (like ``/dev/serial/by-id/...`` for a
+USB modem): it is removed while the port is gone and points at the new pty when it
+returns, so a program configured with the link survives the vanish fault.
+
+Faults from the scenario's steps: ``answer_delay_s`` (wait before each answer, or only
+before the commands ``delay_commands`` lists), ``garbage_bytes`` (junk bytes, non-ASCII
+and NUL, before each answer), ``urc_per_s`` (``+CEREG: <stat>`` URCs, between commands
+and in the middle of answers) and ``vanish_s`` (the pty is closed, as when USB
+re-enumerates, and a new one opens when the window ends; :attr:`SimModem.port_path`
+then names the new one, whose number may differ, as ttyUSBn does on real hardware).
 Output the reader does not take is dropped once the pty's buffer is full, as on a
 real modem whose port nobody reads.
 """
@@ -29,12 +33,16 @@ import threading
 import time
 import tty
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 
 from agent.sim.responder import DIALECT_IDENTITY, SessionSettings, answer, encode_urc
 from agent.sim.scenario import RadioState, Scenario, ScenarioError, load_scenario
 
 _MAX_COMMAND_BYTES = 512
+_IDLE_POLL_S = 0.05
+#: At most this many overdue URCs are sent at once (after a long answer delay).
+_MAX_URC_BURST = 20
 
 
 class SimModem:
@@ -46,12 +54,14 @@ class SimModem:
         dialect: str = "3gpp",
         *,
         clock: Callable[[], float] = time.monotonic,
+        link_path: str | Path | None = None,
     ) -> None:
         if dialect not in DIALECT_IDENTITY:
             raise ValueError(f"dialect={dialect!r}: the simulator speaks {tuple(DIALECT_IDENTITY)}")
         self.scenario = scenario
         self.dialect = dialect
         self._clock = clock
+        self.link_path = None if link_path is None else Path(link_path)
         self._master: int | None = None
         self._slave: int | None = None
         self._wake: tuple[int, int] | None = None
@@ -65,6 +75,7 @@ class SimModem:
         #: Set while the pty exists (cleared during a ``vanish_s`` fault).
         self.plugged = threading.Event()
         self.commands: list[str] = []  # every command line received, for tests
+        self.urcs_sent = 0  # URC lines written (between and inside answers)
 
     @property
     def port_path(self) -> str:
@@ -118,10 +129,21 @@ class SimModem:
             raise
         self._master, self._slave, self._path = master, slave, path
         self._settings = SessionSettings()  # a re-plugged modem has rebooted
+        if self.link_path is not None:
+            # Atomically (re)point the stable link, as udev does for /dev/serial/by-id.
+            tmp = self.link_path.with_name(f".{self.link_path.name}.{os.getpid()}.tmp")
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            tmp.symlink_to(path)
+            tmp.replace(self.link_path)
         self.plugged.set()
 
     def _close_pty(self) -> None:
         self.plugged.clear()
+        if self.link_path is not None and self._path is not None:
+            with contextlib.suppress(OSError):
+                if str(self.link_path.readlink()) == self._path:
+                    self.link_path.unlink()
         for fd in (self._master, self._slave):
             if fd is not None:
                 with contextlib.suppress(OSError):
@@ -150,12 +172,12 @@ class SimModem:
                 self._open_pty()  # re-plugged, possibly under a new /dev/pts number
             master = self._master
             watch = [wake] if master is None else [master, wake]
-            readable, _, _ = select.select(watch, [], [], 0.05)
+            readable, _, _ = select.select(watch, [], [], self._poll_s())
             if wake in readable:
                 return
             if master is None:
                 continue
-            self._maybe_urc()
+            self._maybe_urcs()
             if master not in readable:
                 continue
             try:
@@ -182,30 +204,47 @@ class SimModem:
             if exc.errno not in (errno.EAGAIN, errno.EIO):
                 raise
 
-    def _urc_due(self, state: RadioState) -> bool:
+    def _poll_s(self) -> float:
+        """How long the serving loop may wait: until the next URC is due, at most 50 ms."""
+        if self._next_urc_at is None:
+            return _IDLE_POLL_S
+        return max(0.0, min(_IDLE_POLL_S, self._next_urc_at - self._clock()))
+
+    def _urcs_due(self, state: RadioState) -> int:
+        """How many URCs are due now (``urc_per_s`` on the injected clock)."""
         if state.urc_per_s <= 0:
             self._next_urc_at = None
-            return False
+            return 0
         now = self._clock()
+        period = 1 / state.urc_per_s
         if self._next_urc_at is None:
-            self._next_urc_at = now + 1 / state.urc_per_s
-            return False
-        if now < self._next_urc_at:
-            return False
-        self._next_urc_at = now + 1 / state.urc_per_s
-        return True
+            self._next_urc_at = now + period
+            return 0
+        due = 0
+        while now >= self._next_urc_at:
+            due += 1
+            self._next_urc_at += period
+        if due > _MAX_URC_BURST:  # overdue after a long answer delay: skip the backlog
+            self._next_urc_at = now + period
+            due = _MAX_URC_BURST
+        return due
 
-    def _maybe_urc(self) -> None:
+    def _maybe_urcs(self) -> None:
         state = self.state()
-        if self._urc_due(state):
-            self._write(f"\r\n{encode_urc(state)}\r\n".encode())
+        due = self._urcs_due(state)
+        if due:
+            self.urcs_sent += due
+            self._write(f"\r\n{encode_urc(state)}\r\n".encode() * due)
 
     def _handle(self, line: str) -> None:
         self.commands.append(line)
         state = self.state()
         if self._settings.echo:
             self._write(line.encode("ascii", "replace") + b"\r")
-        if state.answer_delay_s > 0 and self._stop.wait(state.answer_delay_s):
+        delayed = not state.delay_commands or any(
+            line.upper().startswith(c.upper()) for c in state.delay_commands
+        )
+        if state.answer_delay_s > 0 and delayed and self._stop.wait(state.answer_delay_s):
             return
         reply = answer(line, state, self.scenario.identity, self.dialect, self._settings)
         out = bytearray()
@@ -213,7 +252,8 @@ class SimModem:
             junk = [*range(0x80, 0x100), 0x00]
             out += bytes(self._rng.choice(junk) for _ in range(state.garbage_bytes))
         body = list(reply.lines)
-        if self._urc_due(state):
+        for _ in range(self._urcs_due(state)):
+            self.urcs_sent += 1
             body.insert(min(1, len(body)), encode_urc(state))  # mid-answer, as in the field
         eol = "\r\r\n" if self.dialect == "huawei" else "\r\n"
         for text in [*body, reply.final]:
@@ -221,14 +261,15 @@ class SimModem:
         self._write(bytes(out))
 
 
-def serve_cli(dialect: str, scenario_path: str) -> int:
-    """Serve ``scenario_path`` until SIGINT/SIGTERM; print the pty path (one line).
+def serve_cli(dialect: str, scenario_path: str, link_path: str | None = None) -> int:
+    """Serve ``scenario_path`` until SIGINT/SIGTERM; print the pty path (one line), or
+    ``link_path`` when given (a stable symlink that survives the vanish fault).
 
     Returns 0 after a signal, 2 if the scenario is invalid (message on stderr).
     """
     try:
         scenario = load_scenario(scenario_path)
-        sim = SimModem(scenario, dialect)
+        sim = SimModem(scenario, dialect, link_path=link_path)
     except (ScenarioError, ValueError) as exc:
         print(f"pantau-agent sim-modem: {exc}", file=sys.stderr)
         return 2
@@ -240,7 +281,7 @@ def serve_cli(dialect: str, scenario_path: str) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         path = sim.start()
-        print(path, flush=True)
+        print(link_path or path, flush=True)
         while not done.wait(0.5):
             pass
     finally:

@@ -23,7 +23,8 @@
     mcc = "510"
     mnc = "01"
     rsrp_dbm = -95
-    # ... see STEP_KEYS; faults: answer_delay_s, urc_per_s, garbage_bytes, and
+    # ... see STEP_KEYS; faults: answer_delay_s (with delay_commands = ["AT+CSQ"] only
+    # those commands are slow; [] means all), urc_per_s, garbage_bytes, and
     # vanish_s = 10: the port disappears at this step for 10 s (not carried forward)
 
 Values persist until a later step changes them (a step function, no interpolation).
@@ -73,6 +74,7 @@ class RadioState:
     answer_delay_s: float = 0.0  # wait before answering each command
     urc_per_s: float = 0.0  # unsolicited +CEREG lines per second (also mid-response)
     garbage_bytes: int = 0  # junk bytes (non-ASCII, NUL) sent before each answer
+    delay_commands: tuple[str, ...] = ()  # answer_delay_s only for these prefixes (): all
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ def _choice(options: tuple[str, ...]) -> tuple[str, str]:
     return ("choice", ",".join(options))
 
 
-# key -> (kind, detail). kinds: choice, digits, int, number.
+# key -> (kind, detail). kinds: choice, digits, int, number, commands.
 STEP_KEYS: dict[str, tuple[str, Any]] = {
     "rat": _choice(RATS),
     "reg_state": _choice(REG_STATES),
@@ -113,6 +115,7 @@ STEP_KEYS: dict[str, tuple[str, Any]] = {
     "answer_delay_s": ("number", (0, 30, "s")),
     "urc_per_s": ("number", (0, 100, "per s")),
     "garbage_bytes": ("int", (0, 1024)),
+    "delay_commands": ("commands", None),
     "vanish_s": ("number", (0, 3600, "s")),
 }
 _TOP_KEYS = ("name", "description", "loop", "duration_s", "identity", "steps")
@@ -121,6 +124,15 @@ _IDENTITY_KEYS = tuple(f.name for f in fields(ScenarioIdentity))
 
 def _check(where: str, key: str, value: object) -> object:
     kind, detail = STEP_KEYS[key]
+    if kind == "commands":
+        if not isinstance(value, list) or not all(
+            isinstance(c, str) and c.upper().startswith("AT") for c in value
+        ):
+            raise ScenarioError(
+                f'{where}.{key}: expected a list of AT command prefixes (e.g. ["AT+CSQ"]), '
+                f"got {value!r}"
+            )
+        return tuple(value)
     if kind == "choice":
         options = tuple(detail.split(","))
         if not isinstance(value, str) or value not in options:

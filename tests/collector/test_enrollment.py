@@ -67,7 +67,9 @@ def test_a_code_enrolls_once_and_the_credential_streams_over_tls(tmp_path: Path)
             call = telemetry_pb2_grpc.TelemetryStub(channel).Stream(
                 metadata=(("authorization", f"Bearer {token}"),)
             )
-            await call.write(telemetry_pb2.AgentMessage(hello=telemetry_pb2.Hello(agent_id=agent_id)))
+            await call.write(
+                telemetry_pb2.AgentMessage(hello=telemetry_pb2.Hello(agent_id=agent_id))
+            )
             welcome = await call.read()
             assert welcome.welcome.site_code == SITE
             record = records_pb2.Record(seq=1, time=records_pb2.RecordTime(boot_id="b"))
@@ -119,7 +121,10 @@ def test_plaintext_to_a_tls_collector_and_a_foreign_ca_are_refused(tmp_path: Pat
         for ca_file in ("", str(other.ca_cert)):
             with pytest.raises(grpc.aio.AioRpcError) as info:
                 await request(address, code, ca_file=ca_file, insecure=False, timeout_s=3)
-            assert info.value.code() in {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+            assert info.value.code() in {
+                grpc.StatusCode.UNAVAILABLE,
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+            }
         # Neither attempt used the code up.
         assert (await request(address, code, ca_file=str(paths_for(tmp_path).ca_cert),
                               insecure=False, timeout_s=10))[1] == SITE  # fmt: skip

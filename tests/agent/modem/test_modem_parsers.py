@@ -479,3 +479,191 @@ def test_registration_answer_skips_urcs(lines: list[str]) -> None:
 def test_registration_answer_without_line() -> None:
     with pytest.raises(p.ParseError, match=r"no \+CREG: line"):
         p.parse_registration_answer(["+CGREG: 0,1"], "+CREG:")
+
+
+# -- GNSS: the sign of the hemisphere (Indonesia straddles the equator) ------------------
+
+from agent.modem import gnss, sierra  # noqa: E402
+from agent.modem.fibocom import parse_xcesq  # noqa: E402
+from agent.modem.operators import operator_overrides  # noqa: E402
+from agent.modem.quectel import parse_qnwinfo  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("value", "hemi", "degrees"),
+    [
+        ("0612.528000", "S", -6.2088),  # Jakarta
+        ("0612.528000", "N", 6.2088),
+        ("10650.736000", "E", 106.8456),
+        ("10650.736000", "W", -106.8456),
+        ("0030.000000", "S", -0.5),  # just south of the equator (Pontianak is 0.02 N)
+        ("0001.200000", "N", 0.02),
+        ("1010.632000", "s", -10.1772),  # lower-case hemisphere
+        ("5.5", "S", -0.091667),  # unpadded: 0 deg 5.5 min
+    ],
+)
+def test_nmea_to_degrees_sign(value: str, hemi: str, degrees: float) -> None:
+    assert gnss.nmea_to_degrees(value, hemi) == pytest.approx(degrees, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("value", "hemi", "match"),
+    [
+        ("0675.000000", "S", "out of range"),  # 75 minutes
+        ("9530.000000", "N", "out of range"),  # 95 degrees of latitude
+        ("0612.5", "X", "expected N, S, E or W"),
+        ("abc", "S", "expected ddmm.mmmm"),
+    ],
+)
+def test_nmea_to_degrees_rejects_garbage(value: str, hemi: str, match: str) -> None:
+    with pytest.raises(p.ParseError, match=match):
+        gnss.nmea_to_degrees(value, hemi)
+
+
+def test_cgpsinfo_south_and_east_are_signed() -> None:
+    fix = gnss.parse_cgpsinfo("+CGPSINFO: 0842.000000,S,11513.200000,E,010324,000000.0,5.0,,")
+    assert (fix.fix, fix.lat_deg, fix.lon_deg) == (True, -8.7, 115.22)  # Bali
+    assert fix.speed_kmh is None and fix.course_deg is None
+
+
+def test_cgnssinfo_auto_format_and_explicit_format() -> None:
+    line = "+CGNSSINFO: 2,04,00,00,0030.000000,S,10920.000000,E,010324,000000.0,10.0,0.0,0.0,1,1,1"
+    auto = gnss.parse_cgnssinfo(line)
+    assert (auto.lat_deg, auto.lon_deg) == (-0.5, 109.3333333)  # NMEA (zero-padded)
+    decimal = "+CGNSSINFO: 2,04,00,0.5,S,109.3333,E,010324,000000.0,10.0,0.0,,1,1,1,04"
+    assert gnss.parse_cgnssinfo(decimal).lat_deg == -0.5
+    assert gnss.parse_cgnssinfo(decimal, coord_format="decimal").lon_deg == 109.3333
+    with pytest.raises(ValueError, match="coord_format='dms'"):
+        gnss.parse_cgnssinfo(decimal, coord_format="dms")
+    assert gnss.cgnssinfo_decimal("A7608SA-H") and not gnss.cgnssinfo_decimal("SIM7600E")
+
+
+def test_qgpsloc_no_fix_is_a_result() -> None:
+    assert gnss.gnss_from_error(516) == gnss.NO_FIX == gnss.GnssFix(fix=False)
+    assert gnss.gnss_from_error(505) is None  # "session not active": a real error
+    with pytest.raises(p.ParseError, match="needs 11 fields"):
+        gnss.parse_qgpsloc("+QGPSLOC: 024603.000,-6.2")
+    with pytest.raises(p.ParseError, match="decimal degrees within 90"):
+        gnss.parse_qgpsloc("+QGPSLOC: 024603.000,-96.2,106.8,1.2,45.0,3,0,0,0,140224,08")
+
+
+# -- +COPS=? ----------------------------------------------------------------------------
+
+
+def test_cops_list_tolerates_odd_names_and_missing_act() -> None:
+    ops = p.parse_cops_list(
+        [
+            '+COPS: (2,"Telkomsel, (ID)","TSEL","510 10",7),(1,"XL","XL","51011"),',
+            '+COPS: (0,"","","51099",9),,(0-4),(0-2)',
+        ]
+    )
+    assert ops == [
+        p.NetworkOperator("current", "Telkomsel, (ID)", "TSEL", "510 10", "510", "10", 7, "lte"),
+        p.NetworkOperator("available", "XL", "XL", "51011", "510", "11"),
+        p.NetworkOperator("unknown", None, None, "51099", "510", "99", 9, "nbiot"),
+    ]
+
+
+def test_cops_list_without_line() -> None:
+    with pytest.raises(p.ParseError, match=r"no \+COPS: line"):
+        p.parse_cops_list(["OK"])
+
+
+# -- Sierra !GSTATUS? by label ----------------------------------------------------------
+
+
+def test_gstatus_labels_survive_reordering_and_padding() -> None:
+    lines = [
+        "!GSTATUS: ",
+        "SINR (dB):     -3.2\tLTE band:B40",  # another order, a tab, no space
+        "System mode:   LTE   Mode: ONLINE",
+        "RSRP (dBm):  -120\t\tRSRP (dBm):  -125",  # repeated label: first wins
+        "LTE Rx chan:   ---",  # no value
+        "TAC:         0x3E8",  # hex without the decimal
+        "Future label:  42 units",
+    ]
+    labels = sierra.gstatus_labels(lines)
+    assert labels["Future label"] == "42 units"
+    assert labels["RSRP (dBm)"] == "-120"
+    assert sierra.parse_gstatus(lines) == p.ServingCell(
+        state="ONLINE", rat="lte", band=40, tac=1000, rsrp_dbm=-120.0, sinr_db=-3.2
+    )
+
+
+def test_gstatus_empty_and_no_service() -> None:
+    assert sierra.parse_gstatus([]) == p.ServingCell(rat="none")
+    assert sierra.parse_gstatus(["System mode:   No service"]).rat == "none"
+
+
+# -- vendors: new layouts and their errors ----------------------------------------------
+
+
+def test_xcesq_short_is_an_error() -> None:
+    with pytest.raises(p.ParseError, match="8 fields"):
+        parse_xcesq("+XCESQ: 0,99,99,255")
+
+
+def test_qnwinfo_unknown_act() -> None:
+    with pytest.raises(p.ParseError, match="unknown access technology 'CDMA1X'"):
+        parse_qnwinfo('+QNWINFO: "CDMA1X","46003","BC0",283')
+    assert parse_qnwinfo('+QNWINFO: "FDD LTE","TELKOMSEL","LTE BAND 3",1850') == p.ServingCell(
+        rat="lte", band=3, earfcn=1850
+    )
+
+
+def test_cpsi_unknown_mode_is_an_error() -> None:
+    with pytest.raises(p.ParseError, match="unknown system mode 'CDMA'"):
+        p.parse_cpsi(["+CPSI: CDMA,Online"])
+
+
+def test_hcsq_en_dc_puts_nr_in_nr_fields() -> None:
+    cell = p.parse_hcsq(['^HCSQ: "LTE",52,48,150,25', '^HCSQ: "NR",58,165,22'])
+    assert (cell.rat, cell.rsrp_dbm, cell.nr_rsrp_dbm, cell.nr_sinr_db, cell.nr_rsrq_db) == (
+        "nr5g-nsa",
+        -93.0,
+        -83.0,
+        12.8,
+        -9.0,
+    )
+
+
+def test_ati_bare_and_labelled() -> None:
+    assert p.parse_ati(["ATI", "Quectel", "RM500Q-GL", "Revision: RM500QGLABR11A06M4G"]) == (
+        p.AtiIdentity("Quectel", "RM500Q-GL", "RM500QGLABR11A06M4G")
+    )
+    assert p.parse_ati(["IMEI SV: 9", "Model: EM7455", "+GCAP: +CGSM"]) == p.AtiIdentity(
+        model="EM7455"
+    )
+
+
+# -- operators: complete Indonesia, overrides from config -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mnc", "name"),
+    [
+        ("03", "Indosat Ooredoo Hutchison"),
+        ("07", "Telkomsel"),
+        ("08", "XL Axiata"),
+        ("27", "Net1 Indonesia"),
+        ("28", "Smartfren"),
+        ("99", "Smartfren"),
+        ("021", "Indosat Ooredoo Hutchison"),
+    ],
+)
+def test_operator_names_more_codes(mnc: str, name: str) -> None:
+    assert operator_name("510", mnc) == name
+
+
+def test_operator_overrides() -> None:
+    extra = {"502-12": "Maxis", "514 01": "Telkomcel", "510010": "Telkomsel (test)"}
+    assert operator_name("502", "12", extra) == "Maxis"
+    assert operator_name("514", "01", extra) == "Telkomcel"
+    assert operator_name("510", "10", extra) == "Telkomsel (test)"  # override wins
+    assert operator_name("510", "11", extra) == "XL Axiata"  # falls back to the table
+    assert operator_name("502", "13", extra) is None
+    assert operator_overrides({"51089": " Tri "}) == {"51089": "Tri"}
+    with pytest.raises(ValueError, match="operator override '5101': expected MCC-MNC"):
+        operator_overrides({"5101": "x"})
+    with pytest.raises(ValueError, match="'510-10': the name must be a non-empty string"):
+        operator_overrides({"510-10": " "})

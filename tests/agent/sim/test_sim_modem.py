@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,83 @@ def test_serve_cli_bad_scenario(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[[steps]]\nat_s = 3\n")
     assert serve_cli("3gpp", str(bad)) == 2
+
+
+class StepClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_link_path_follows_the_pty_across_a_vanish(tmp_path: Path) -> None:
+    link = tmp_path / "by-id" / "usb-Quectel_EC25-if02-port0"
+    link.parent.mkdir()
+    clock = StepClock()
+    sc = Scenario.from_dict({"steps": [{"at_s": 0}, {"at_s": 10, "vanish_s": 5}]})
+    with SimModem(sc, "quectel", clock=clock, link_path=link) as sim:
+        assert str(link.readlink()) == sim.port_path
+        fd = os.open(link, os.O_RDWR | os.O_NOCTTY)
+        try:
+            assert b"EC25" in talk(fd, b"AT+CGMM\r", b"OK\r\n")
+        finally:
+            os.close(fd)
+        clock.now += 10
+        assert wait_for(lambda: not sim.plugged.is_set())
+        assert not link.exists() and not link.is_symlink()
+        clock.now += 5
+        assert sim.plugged.wait(5)
+        assert str(link.readlink()) == sim.port_path
+        fd = os.open(link, os.O_RDWR | os.O_NOCTTY)
+        try:
+            assert b"EC25" in talk(fd, b"AT+CGMM\r", b"OK\r\n")
+        finally:
+            os.close(fd)
+    assert not link.is_symlink()  # stop() unplugs
+    assert sorted(p.name for p in link.parent.iterdir()) == []
+
+
+def test_urcs_keep_their_rate_between_commands() -> None:
+    sc = Scenario.from_dict({"steps": [{"at_s": 0, "urc_per_s": 100}]})
+    with SimModem(sc) as sim:
+        fd = os.open(sim.port_path, os.O_RDWR | os.O_NOCTTY)
+        try:
+            started = time.monotonic()
+            out = b""
+            while time.monotonic() - started < 0.5:
+                ready, _, _ = select.select([fd], [], [], 0.05)
+                if ready:
+                    out += os.read(fd, 4096)
+            elapsed = time.monotonic() - started
+        finally:
+            os.close(fd)
+    assert 60 <= out.count(b"+CEREG: 1") / elapsed <= 140
+    assert sim.urcs_sent >= out.count(b"+CEREG: 1")
+
+
+def test_delay_only_the_listed_commands() -> None:
+    sc = Scenario.from_dict(
+        {"steps": [{"at_s": 0, "answer_delay_s": 0.5, "delay_commands": ["AT+CSQ"]}]}
+    )
+    with SimModem(sc) as sim:
+        fd = os.open(sim.port_path, os.O_RDWR | os.O_NOCTTY)
+        try:
+            started = time.monotonic()
+            assert b"OK" in talk(fd, b"ATE0\r", b"OK\r\n")
+            fast = time.monotonic() - started
+            assert b"+CSQ:" in talk(fd, b"AT+CSQ\r", b"OK\r\n")
+            slow = time.monotonic() - started - fast
+        finally:
+            os.close(fd)
+    assert fast < 0.3
+    assert slow >= 0.5

@@ -164,3 +164,19 @@ def test_vanish_windows_do_not_persist() -> None:
         False,
         True,
     ]
+
+
+def test_flaky_modem_demo_and_delay_commands(tmp_path: Path) -> None:
+    flaky = load_scenario(bundled_scenario("flaky-modem"))
+    assert flaky.state_at(15).urc_per_s == 100
+    assert flaky.state_at(25).garbage_bytes == 64
+    assert (flaky.state_at(35).answer_delay_s, flaky.state_at(35).delay_commands) == (
+        5.0,
+        ("AT+CSQ",),
+    )
+    assert flaky.state_at(45).answer_delay_s == 0
+    assert [flaky.port_gone(t) for t in (39.9, 40, 49.9, 50)] == [False, True, True, False]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[steps]]\nat_s = 0\ndelay_commands = 'AT+CSQ'\n")
+    with pytest.raises(ScenarioError, match=r"steps\[0\].delay_commands: expected a list of AT"):
+        load_scenario(bad)
