@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--link", type=Path, help="keep a stable symlink to the pty here (like /dev/serial/by-id)"
     )
+    sim.add_argument(
+        "--tcp", action="store_true", help="serve on a loopback TCP port (socket://) instead"
+    )
 
     # Command groups that live in their own modules (kept light: no heavy imports at
     # module level). Each adds its parsers with set_defaults(handler=...).
@@ -76,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sim-modem":
             from agent.sim.modem import serve_cli
 
-            return serve_cli(args.dialect, str(args.scenario), args.link)
+            link = None if args.link is None else str(args.link)
+            return serve_cli(args.dialect, str(args.scenario), link, "tcp" if args.tcp else "pty")
     except ConfigError as exc:
         print(f"pantau-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -10,6 +10,10 @@ state at ``clock() - start time``; echo is on until ATE0, like a real modem.
 USB modem): it is removed while the port is gone and points at the new pty when it
 returns, so a program configured with the link survives the vanish fault.
 
+``transport="tcp"`` serves the same modem on a loopback TCP port instead (one client
+at a time) and returns a ``socket://127.0.0.1:PORT`` URL, as for a modem behind a
+serial-to-network bridge; the vanish fault closes the port and reopens the same one.
+
 Faults from the scenario's steps: ``answer_delay_s`` (wait before each answer, or only
 before the commands ``delay_commands`` lists), ``garbage_bytes`` (junk bytes, non-ASCII
 and NUL, before each answer), ``urc_per_s`` (``+CEREG: <stat>`` URCs, between commands
@@ -28,6 +32,7 @@ import os
 import random
 import select
 import signal
+import socket
 import sys
 import threading
 import time
@@ -55,13 +60,20 @@ class SimModem:
         *,
         clock: Callable[[], float] = time.monotonic,
         link_path: str | Path | None = None,
+        transport: str = "pty",
     ) -> None:
+        if transport not in ("pty", "tcp"):
+            raise ValueError(f"transport={transport!r}: expected 'pty' or 'tcp'")
         if dialect not in DIALECT_IDENTITY:
             raise ValueError(f"dialect={dialect!r}: the simulator speaks {tuple(DIALECT_IDENTITY)}")
         self.scenario = scenario
         self.dialect = dialect
         self._clock = clock
         self.link_path = None if link_path is None else Path(link_path)
+        self.transport = transport
+        self._listener: socket.socket | None = None
+        self._client: socket.socket | None = None
+        self._tcp_port = 0
         self._master: int | None = None
         self._slave: int | None = None
         self._wake: tuple[int, int] | None = None
@@ -94,7 +106,7 @@ class SimModem:
             return self.port_path
         self._wake = os.pipe()
         self._started_at = self._clock()
-        self._open_pty()
+        self._open_port()
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._serve, name=f"sim-modem {self._path}", daemon=True
@@ -111,11 +123,57 @@ class SimModem:
                 os.write(self._wake[1], b"x")
         if thread is not None:
             thread.join(timeout=5)
-        self._close_pty()
+        self._close_port()
         for fd in self._wake or ():
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._wake = None
+
+    def _open_port(self) -> None:
+        if self.transport == "pty":
+            self._open_pty()
+            return
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind(("127.0.0.1", self._tcp_port))
+            listener.listen(1)
+        except OSError:
+            listener.close()
+            raise
+        self._tcp_port = listener.getsockname()[1]
+        self._listener = listener
+        self._path = f"socket://127.0.0.1:{self._tcp_port}"
+        self._settings = SessionSettings()
+        self.plugged.set()
+
+    def _close_port(self) -> None:
+        if self.transport == "pty":
+            self._close_pty()
+            return
+        self.plugged.clear()
+        self._drop_client()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        try:
+            client, _ = self._listener.accept()
+        except OSError:
+            return
+        self._drop_client()
+        client.setblocking(False)
+        self._client = client
+        self._master = client.fileno()
+        self._settings = SessionSettings()  # a new session: echo on again
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+        self._master = None
 
     def _open_pty(self) -> None:
         master, slave = os.openpty()
@@ -165,16 +223,22 @@ class SimModem:
         pending = bytearray()
         while not self._stop.is_set():
             gone = self.scenario.port_gone(self._clock() - self._started_at)
-            if gone and self._master is not None:
-                self._close_pty()  # unplugged: the reader's next read/write fails
+            if gone and self.plugged.is_set():
+                self._close_port()  # unplugged: the reader's next read/write fails
                 pending.clear()
-            elif not gone and self._master is None:
-                self._open_pty()  # re-plugged, possibly under a new /dev/pts number
+            elif not gone and not self.plugged.is_set():
+                self._open_port()  # re-plugged, possibly under a new /dev/pts number
             master = self._master
             watch = [wake] if master is None else [master, wake]
+            if self._listener is not None:
+                watch.append(self._listener.fileno())
             readable, _, _ = select.select(watch, [], [], self._poll_s())
             if wake in readable:
                 return
+            if self._listener is not None and self._listener.fileno() in readable:
+                self._accept()
+                pending.clear()
+                continue
             if master is None:
                 continue
             self._maybe_urcs()
@@ -185,7 +249,14 @@ class SimModem:
             except OSError as exc:
                 if exc.errno in (errno.EAGAIN, errno.EIO):
                     continue
+                if self.transport == "tcp":  # the client went away: wait for the next
+                    self._drop_client()
+                    continue
                 return
+            if not data and self.transport == "tcp":
+                self._drop_client()
+                pending.clear()
+                continue
             for byte in data:
                 if byte == 0x0D:
                     line = pending.decode("ascii", "replace").strip()
@@ -201,7 +272,9 @@ class SimModem:
         try:
             os.write(self._master, data)
         except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EIO):
+            if self.transport == "tcp" and exc.errno in (errno.EPIPE, errno.ECONNRESET):
+                self._drop_client()
+            elif exc.errno not in (errno.EAGAIN, errno.EIO):
                 raise
 
     def _poll_s(self) -> float:
@@ -261,15 +334,18 @@ class SimModem:
         self._write(bytes(out))
 
 
-def serve_cli(dialect: str, scenario_path: str, link_path: str | None = None) -> int:
+def serve_cli(
+    dialect: str, scenario_path: str, link_path: str | None = None, transport: str = "pty"
+) -> int:
     """Serve ``scenario_path`` until SIGINT/SIGTERM; print the pty path (one line), or
-    ``link_path`` when given (a stable symlink that survives the vanish fault).
+    ``link_path`` when given (a stable symlink that survives the vanish fault), or the
+    ``socket://`` URL with ``transport="tcp"``.
 
     Returns 0 after a signal, 2 if the scenario is invalid (message on stderr).
     """
     try:
         scenario = load_scenario(scenario_path)
-        sim = SimModem(scenario, dialect, link_path=link_path)
+        sim = SimModem(scenario, dialect, link_path=link_path, transport=transport)
     except (ScenarioError, ValueError) as exc:
         print(f"pantau-agent sim-modem: {exc}", file=sys.stderr)
         return 2

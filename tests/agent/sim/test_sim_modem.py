@@ -243,3 +243,22 @@ def test_delay_only_the_listed_commands() -> None:
             os.close(fd)
     assert fast < 0.3
     assert slow >= 0.5
+
+
+def test_the_same_modem_over_a_tcp_socket_url() -> None:
+    """transport="tcp" serves socket://127.0.0.1:PORT; the reader takes it unchanged."""
+    from agent.modem.reader import Modem
+
+    scenario = Scenario.from_dict(
+        {"steps": [{"at_s": 0, "rat": "lte", "reg_state": "home", "mcc": "510", "mnc": "10",
+                    "rsrp_dbm": -97, "rsrq_db": -12.5, "sinr_db": 9, "pci": 77, "earfcn": 1850}]}
+    )  # fmt: skip
+    with SimModem(scenario, "quectel", transport="tcp") as sim:
+        assert sim.port_path.startswith("socket://127.0.0.1:")
+        for _ in range(2):  # a second client after the first hung up gets a fresh session
+            with Modem(sim.port_path, command_timeout_s=3) as modem:
+                identity = modem.open()
+                sample = modem.read_signal()
+            assert identity.model == "EC25" and identity.dialect == "quectel"
+            assert (sample.rsrp_dbm, sample.rsrq_db, sample.sinr_db) == (-97.0, -12.5, 9.0)
+            assert (sample.pci, sample.earfcn, sample.mcc, sample.mnc) == (77, 1850, "510", "10")
