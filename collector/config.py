@@ -1,0 +1,131 @@
+"""The collector's configuration file (TOML), e.g.::
+
+    [store]
+    url = "postgresql://pantau@db.example/pantau"   # empty: SQLite in --data-dir
+
+    [rules]
+    file = "/etc/pantau/rules.toml"                 # empty: the built-in defaults
+
+    [tickets]
+    reopen_window_s = 3600      # a problem back within this reopens the same ticket
+    escalate_after_s = 1800     # unacknowledged this long: escalate
+
+    [routing]                   # which queue each operator's tickets go to
+    operators = { "510-10" = "telkomsel", "510-01" = "indosat", "510-11" = "xl" }
+    field_team = "field-team"   # kit problems (modem, SIM, agent silent)
+    satellite = "satellite"     # NO_COVERAGE: recommend a BAKTI / satellite link
+    default = "noc"             # operators not listed
+
+    [routes.telkomsel]
+    url = "https://noc.telkomsel.example/pantau"
+    secret_file = "/etc/pantau/telkomsel.secret"    # HMAC key for X-Pantau-Signature
+
+Bad files are refused with :class:`agent.tomlconfig.ConfigError` naming the file,
+the key and what is expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.tomlconfig import ConfigError, build, read_toml, setting
+from collector.notify import Route
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSection:
+    url: str = ""
+    retention_days: float = setting(400.0, min=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RulesSection:
+    file: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketsSection:
+    reopen_window_s: float = setting(3600.0, min=0)
+    escalate_after_s: float = setting(1800.0, min=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSection:
+    operators: dict[str, Any] = field(default_factory=dict)
+    field_team: str = "field-team"
+    satellite: str = "satellite"
+    default: str = "noc"
+
+    def __post_init__(self) -> None:
+        for key, value in self.operators.items():
+            mcc, dash, mnc = key.partition("-")
+            if not dash or not (mcc.isdigit() and len(mcc) == 3 and mnc.isdigit()):
+                raise ValueError(f'operators: key {key!r} must be MCC-MNC, e.g. "510-10"')
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"operators: {key!r} must name a route (a non-empty string)")
+
+    def route_for(self, queue: str) -> str:
+        """The route of a ticket's queue: an MCC-MNC, "field-team" or "satellite"."""
+        if queue == "field-team":
+            return self.field_team
+        if queue == "satellite":
+            return self.satellite
+        return str(self.operators.get(queue, self.default))
+
+
+@dataclass(frozen=True, slots=True)
+class _RouteEntry:
+    url: str
+    secret: str = ""
+    secret_file: str = ""
+    timeout_s: float = setting(10.0, min=0.5, max=120)
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url: expected an http:// or https:// URL, got {self.url!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    store: StoreSection = field(default_factory=StoreSection)
+    rules: RulesSection = field(default_factory=RulesSection)
+    tickets: TicketsSection = field(default_factory=TicketsSection)
+    routing: RoutingSection = field(default_factory=RoutingSection)
+    routes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorConfig:
+    store: StoreSection
+    rules: RulesSection
+    tickets: TicketsSection
+    routing: RoutingSection
+    routes: dict[str, Route]
+    source: str
+
+
+def default_config() -> CollectorConfig:
+    return CollectorConfig(
+        StoreSection(), RulesSection(), TicketsSection(), RoutingSection(), {}, "defaults"
+    )
+
+
+def load_collector_config(path: Path) -> CollectorConfig:
+    source = str(path)
+    raw = build(_File, read_toml(path), source=source)
+    routes: dict[str, Route] = {}
+    for name, table in raw.routes.items():
+        entry = build(_RouteEntry, table, source=source, where=f"[routes.{name}]")
+        secret = entry.secret
+        if entry.secret_file:
+            try:
+                secret = Path(entry.secret_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    source, f"[routes.{name}] secret_file: cannot read {entry.secret_file}: "
+                    f"{exc.strerror}",
+                ) from None  # fmt: skip
+        routes[name] = Route(name=name, url=entry.url, secret=secret, timeout_s=entry.timeout_s)
+    return CollectorConfig(raw.store, raw.rules, raw.tickets, raw.routing, routes, source)
