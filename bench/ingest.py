@@ -205,6 +205,47 @@ async def measure(mode: str, agents: int, seconds: float, batch: int) -> dict[st
                 proc.stdout.close()
 
 
+async def idle_streams(count: int) -> dict[str, float]:
+    """Collector RSS per connected but idle stream (Hello, Welcome, then nothing)."""
+    with tempfile.TemporaryDirectory(prefix="pantau-bench-") as tmp:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.ingest", "--serve", "sqlite", "--data-dir", tmp,
+             "--agents", str(count)],
+            stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent,
+        )  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            info = json.loads(proc.stdout.readline())
+            await asyncio.sleep(0.5)
+            before = rss_kb(proc.pid)
+            channel = grpc.aio.insecure_channel(f"127.0.0.1:{info['port']}")
+            stub = telemetry_pb2_grpc.TelemetryStub(channel)  # type: ignore[no-untyped-call]
+            calls = []
+            for token in info["credentials"]:
+                call = stub.Stream(metadata=(("authorization", f"Bearer {token}"),))
+                hello = telemetry_pb2.Hello(agent_id=token.split(".", maxsplit=1)[0])
+                await call.write(telemetry_pb2.AgentMessage(hello=hello))
+                calls.append(call)
+            for call in calls:
+                await call.read()
+            await asyncio.sleep(1.0)
+            after = rss_kb(proc.pid)
+            for call in calls:
+                call.cancel()
+            await channel.close()
+            return {
+                "streams": count,
+                "rss_before_kb": before,
+                "rss_after_kb": after,
+                "kb_per_idle_stream": round((after - before) / count, 1),
+            }
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            if proc.stdout:
+                proc.stdout.close()
+
+
 async def run(agent_counts: list[int], seconds: float, batch: int) -> dict[str, object]:
     results: dict[str, object] = {
         "batch_records": batch,
@@ -224,6 +265,7 @@ async def run(agent_counts: list[int], seconds: float, batch: int) -> dict[str, 
             ),
             "ratio_to_noop": round(stored["records_per_s"] / max(1, noop["records_per_s"]), 3),
         }
+    results["idle_streams"] = await idle_streams(max(agent_counts))
     return results
 
 
