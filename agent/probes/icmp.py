@@ -2,9 +2,11 @@
 
 Phases: choose the method (once per process for "auto"), resolve the target (timed, once),
 then one round: request ``i`` (icmp_seq ``i + 1``) leaves at ``start + i * interval_s``; each
-waits at most ``timeout_s`` for its reply, so a lost packet costs the full timeout. Replies
-are timestamped with the monotonic clock as they are read. Replies after their packet's
-timeout count as lost; extra replies to an answered request count as duplicates.
+waits at most ``timeout_s`` for its reply, so a lost packet costs the full timeout. Timing
+is monotonic; where the kernel stamps a reply on arrival (SO_TIMESTAMPNS), that stamp is
+used instead of the moment Python reads it, as iputils ping does, as long as it agrees with
+the monotonic clock. Replies after their packet's timeout count as lost; extra replies to
+an answered request count as duplicates.
 
 Methods: "icmp-raw" (root or CAP_NET_RAW), "icmp-dgram" (unprivileged ICMP sockets, allowed
 by ``net.ipv4.ping_group_range``), "tcp-connect" (no ICMP at all: the time of a TCP connect
@@ -28,6 +30,7 @@ import contextlib
 import functools
 import random
 import socket
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,6 +182,7 @@ class _Round:
 
     timeout_s: float
     sent_at: dict[int, float] = field(default_factory=dict)
+    sent_wall_ns: dict[int, int] = field(default_factory=dict)
     rtt_ms: dict[int, float] = field(default_factory=dict)
     duplicates: dict[int, int] = field(default_factory=dict)
     failures: dict[int, tuple[ProbeStatus, str]] = field(default_factory=dict)
@@ -190,7 +194,12 @@ class _Round:
         return now >= self.sent_at[seq] + self.timeout_s
 
     def on_message(
-        self, message: EchoReply | IcmpError, sender: str, at: float, wire_bytes: int
+        self,
+        message: EchoReply | IcmpError,
+        sender: str,
+        at: float,
+        wire_bytes: int,
+        kernel_wall_ns: int | None = None,
     ) -> None:
         seq = message.seq
         sent_at = self.sent_at.get(seq)
@@ -204,7 +213,30 @@ class _Round:
         elif seq in self.rtt_ms:
             self.duplicates[seq] = self.duplicates.get(seq, 0) + 1
         elif at <= sent_at + self.timeout_s and seq not in self.failures:
-            self.rtt_ms[seq] = (at - sent_at) * 1000.0
+            rtt_s = at - sent_at
+            sent_wall = self.sent_wall_ns.get(seq)
+            if kernel_wall_ns is not None and sent_wall is not None:
+                # The kernel's receive timestamp (SO_TIMESTAMPNS) leaves out the event
+                # loop's wake-up latency. It is wall-clock time, so it is trusted only
+                # while consistent with the monotonic reading (no clock step mid-round).
+                kernel_s = (kernel_wall_ns - sent_wall) / 1e9
+                if 0.0 <= kernel_s <= rtt_s:
+                    rtt_s = kernel_s
+            self.rtt_ms[seq] = rtt_s * 1000.0
+
+
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux value
+_TIMESPEC = struct.Struct("@qq")
+_ANCILLARY_BYTES = socket.CMSG_SPACE(_TIMESPEC.size)
+
+
+def _kernel_timestamp_ns(ancillary: list[tuple[int, int, bytes]]) -> int | None:
+    """The SCM_TIMESTAMPNS of a received packet (wall clock, ns), if the kernel gave one."""
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
+            seconds, nanoseconds = _TIMESPEC.unpack_from(data)
+            return int(seconds) * 1_000_000_000 + int(nanoseconds)
+    return None
 
 
 _idents_in_use: set[int] = set()
@@ -233,7 +265,7 @@ async def _icmp_round(
     def on_readable() -> None:
         while True:
             try:
-                data, address = sock.recvfrom(65535)
+                data, ancillary, _, address = sock.recvmsg(65535, _ANCILLARY_BYTES)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError:  # an ICMP error queued on a datagram socket: the packet is lost
@@ -243,7 +275,7 @@ async def _icmp_round(
             if message is None or (raw and message.ident != ident):
                 continue
             wire = len(data) + (0 if has_ip_header else ip_bytes)
-            rnd.on_message(message, str(address[0]), at, wire)
+            rnd.on_message(message, str(address[0]), at, wire, _kernel_timestamp_ns(ancillary))
         wake.set()
 
     loop.add_reader(sock.fileno(), on_readable)
@@ -253,6 +285,7 @@ async def _icmp_round(
             await asyncio.sleep(max(0.0, start + index * config.interval_s - time.monotonic()))
             seq = index + 1
             packet = build_echo_request(family, ident, seq, payload)
+            rnd.sent_wall_ns[seq] = time.time_ns()
             rnd.sent_at[seq] = time.monotonic()
             try:
                 sock.sendto(packet, resolved.sockaddr)
@@ -331,6 +364,8 @@ async def probe(config: IcmpConfig, *, name: str) -> PingOutcome:
     try:
         sock: socket.socket = icmp_sock.sock
         sock.setblocking(False)
+        with contextlib.suppress(OSError):  # kernel receive timestamps, where offered
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
         try:
             bind_source(sock, config.source)
         except OSError as err:

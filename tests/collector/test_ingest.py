@@ -53,11 +53,13 @@ def record(
     return r
 
 
-def hello(agent_id: str = "kit-1", *, mono: int = 2 * 10**12) -> telemetry_pb2.AgentMessage:
+def hello(
+    agent_id: str = "kit-1", *, mono: int = 2 * 10**12, site: str = SITE
+) -> telemetry_pb2.AgentMessage:
     return telemetry_pb2.AgentMessage(
         hello=telemetry_pb2.Hello(
             agent_id=agent_id,
-            claimed_site=SITE,
+            claimed_site=site,
             sent_at=records_pb2.RecordTime(wall_unix_ns=5, monotonic_ns=mono, boot_id="boot-a"),
         )
     )
@@ -260,7 +262,9 @@ def test_one_agents_bad_batch_does_not_affect_another(tmp_path: Path) -> None:
 
         async def good() -> list[telemetry_pb2.CollectorMessage]:
             return await exchange(
-                collector.port, other.token(), [hello("kit-2"), batch(record(1), record(2))]
+                collector.port,
+                other.token(),
+                [hello("kit-2", site="3273011002012"), batch(record(1), record(2))],
             )
 
         _, replies = await asyncio.gather(bad(), good())
