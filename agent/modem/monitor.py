@@ -38,6 +38,7 @@ from pantau.v1 import records_pb2, telemetry_pb2
 Kind = records_pb2.AgentEvent.Kind
 T = TypeVar("T")
 
+
 def _reason(exc: ModemError) -> str:
     if isinstance(exc, PortBusy):
         return "busy"
