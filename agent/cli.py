@@ -36,7 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("config", type=Path)
 
     sim = sub.add_parser("sim-modem", help="serve a simulated modem on a pty; prints its path")
-    sim.add_argument("--dialect", default="3gpp", choices=["3gpp", "quectel", "simcom", "huawei"])
+    sim.add_argument(
+        "--dialect",
+        default="3gpp",
+        choices=["3gpp", "quectel", "simcom", "huawei", "sierra", "fibocom"],
+    )
     sim.add_argument("--scenario", required=True, type=Path, help="scenario TOML file")
     sim.add_argument(
         "--link", type=Path, help="keep a stable symlink to the pty here (like /dev/serial/by-id)"

@@ -80,9 +80,11 @@ class ModemSection:
     that survives re-enumeration. Empty: no modem (probes only)."""
 
     port: str = ""
-    dialect: Literal["auto", "3gpp", "quectel", "simcom", "huawei"] = "auto"
+    dialect: Literal["auto", "3gpp", "quectel", "simcom", "huawei", "sierra", "fibocom"] = "auto"
     interval_s: float = setting(30.0, min=1, max=3600)
     command_timeout_s: float = setting(3.0, min=0.1, max=120)
+    #: Ask the modem's GNSS receiver for a position with every reading (switches it on).
+    gnss: bool = False
     #: Consecutive timeouts or errors before the modem counts as lost (a vanished
     #: port counts at once).
     failures_before_lost: int = setting(3, min=1, max=100)

@@ -70,7 +70,9 @@ class ModemMonitor:
     async def run(self) -> None:
         """Read until cancelled; closes the port on the way out."""
         cfg = self.config
-        modem = Modem(cfg.port, dialect=cfg.dialect, command_timeout_s=cfg.command_timeout_s)
+        modem = Modem(
+            cfg.port, dialect=cfg.dialect, command_timeout_s=cfg.command_timeout_s, gnss=cfg.gnss
+        )
         failures = 0
         lost_since: float | None = None
         try:

@@ -9,10 +9,21 @@ or locked and a modem without service are readings (``sim_state``, ``reg_state``
 :class:`~agent.modem.errors.PortUnavailable`; the next ``read_signal()`` reopens it
 (USB re-enumeration) and raises again while it is still gone.
 
-Dialects: "auto" picks one from +CGMI/+CGMM. Every dialect asks the 3GPP commands
-(+CPIN?, +CSQ, +CESQ, +COPS?, +CEREG?, and +CGREG?/+CREG?/+C5GREG? off LTE); then
-"quectel" adds ``AT+QENG="servingcell"``, "simcom" ``AT+CPSI?`` and "huawei"
-``AT^HCSQ?``, whose serving-cell values (more fields, finer units) win over 3GPP ones.
+Dialects: "auto" picks one from +CGMI/+CGMM (:func:`detect_dialect`). Every dialect
+asks the 3GPP commands (+CPIN?, +CSQ, +CESQ, +COPS?, +CEREG?, and +CGREG?/+CREG?/+C5GREG?
+off LTE); then "quectel" adds ``AT+QENG="servingcell"``, "simcom" ``AT+CPSI?``, "huawei"
+``AT^HCSQ?``, "sierra" ``AT!GSTATUS?`` and "fibocom" (Intel XMM) ``AT+XCESQ?`` (+CESQ
+plus SINR), whose values (more fields, finer units) win over 3GPP ones; a whole-dB vendor
+RSRQ / Ec/Io never replaces the half-dB +CESQ one, and a refused or unparsable vendor
+answer leaves the 3GPP reading as it is.
+
+GNSS (``gnss=True``; "quectel" and "simcom" only): each reading also asks the position,
+``AT+QGPSLOC=2`` (Quectel), ``AT+CGPSINFO`` (SIMCom SIM7xxx) or ``AT+CGNSSINFO``
+(SIMCom A76xx, decimal degrees), and fills ``lat_deg`` / ``lon_deg`` when there is a
+fix. No fix (``+CME ERROR: 516``, empty fields) and any refusal leave them unset: never
+an error. Once per connection the receiver's state is asked (``AT+QGPS?``,
+``AT+CGPS?``, ``AT+CGNSSPWR?``) and, unless it is on, it is switched on (``AT+QGPS=1``,
+``AT+CGPS=1``, ``AT+CGNSSPWR=1``); a refusal is logged and tolerated.
 """
 
 from __future__ import annotations
@@ -20,13 +31,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import TypeVar
 
-from agent.modem import parsers, vendors
+from agent.modem import fibocom, gnss, parsers, sierra, vendors
 from agent.modem.driver import AtPort
 from agent.modem.engine import Response
 from agent.modem.errors import CommandFailed, ModemTimeout
+from agent.modem.fields import first_line
 from agent.modem.model import DIALECTS, ModemIdentity, SignalSample
 from agent.modem.operators import operator_name
 
@@ -34,20 +46,78 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: Dialects :class:`Modem` accepts (besides "auto"): the model's and the ones added here.
+SUPPORTED_DIALECTS: tuple[str, ...] = DIALECTS
+
 _QUECTEL_MODEL = re.compile(r"^(EC|EG|EM|EP|RM|RG|BG|UC|UG|AG)\d", re.IGNORECASE)
+#: Sierra Wireless MC73xx..MC77xx, EM73xx..EM77xx, EM9xxx (Quectel EMs are EM0x/EM1x).
+_SIERRA_MODEL = re.compile(r"^(MC|EM)[789]\d{3}", re.IGNORECASE)
+#: Fibocom modules on Intel XMM (L850-GL, L860-GL) and bare XMM names.
+_FIBOCOM_MODEL = re.compile(r"^(L8[0-9]0\b|XMM)", re.IGNORECASE)
+_MAKERS: tuple[tuple[str, str], ...] = (
+    ("QUECTEL", "quectel"),
+    ("SIMCOM", "simcom"),
+    ("HUAWEI", "huawei"),
+    ("SIERRA", "sierra"),
+    ("FIBOCOM", "fibocom"),
+    ("INTEL", "fibocom"),
+)
 
 
 def detect_dialect(manufacturer: str | None, model: str | None) -> str:
-    """Pick the dialect from +CGMI/+CGMM text: quectel, simcom, huawei, else 3gpp."""
+    """Pick the dialect from +CGMI/+CGMM text: quectel, simcom, huawei, sierra, fibocom,
+    else 3gpp. The manufacturer decides when it names one; else the model's shape."""
     maker = (manufacturer or "").upper()
     name = (model or "").strip()
-    if "QUECTEL" in maker or _QUECTEL_MODEL.match(name):
+    for word, dialect in _MAKERS:
+        if word in maker:
+            return dialect
+    if _SIERRA_MODEL.match(name):
+        return "sierra"
+    if _QUECTEL_MODEL.match(name):
         return "quectel"
-    if "SIMCOM" in maker or re.match(r"^SIM\d", name, re.IGNORECASE):
+    if re.match(r"^SIM\d", name, re.IGNORECASE):
         return "simcom"
-    if "HUAWEI" in maker:
-        return "huawei"
+    if _FIBOCOM_MODEL.match(name):
+        return "fibocom"
     return "3gpp"
+
+
+@dataclass(frozen=True, slots=True)
+class GnssCommands:
+    """How one dialect asks for its position and switches its receiver on."""
+
+    status: str  # asks whether the receiver is on; answers "<prefix> <0|1>[,...]"
+    status_prefix: str
+    enable: str
+    locate: str
+    parse: Callable[[tuple[str, ...]], gnss.GnssFix]
+
+
+def _cgnssinfo_decimal(lines: tuple[str, ...]) -> gnss.GnssFix:
+    return gnss.parse_cgnssinfo(lines, coord_format="decimal")
+
+
+def gnss_commands(dialect: str, model: str | None) -> GnssCommands | None:
+    """The GNSS commands of ``dialect`` (``model`` picks SIMCom's A76xx commands), or
+    None when the layer knows none for it."""
+    if dialect == "quectel":
+        return GnssCommands("AT+QGPS?", "+QGPS:", "AT+QGPS=1", "AT+QGPSLOC=2", gnss.parse_qgpsloc)
+    if dialect == "simcom" and gnss.cgnssinfo_decimal(model):
+        return GnssCommands(
+            "AT+CGNSSPWR?", "+CGNSSPWR:", "AT+CGNSSPWR=1", "AT+CGNSSINFO", _cgnssinfo_decimal
+        )
+    if dialect == "simcom":
+        return GnssCommands("AT+CGPS?", "+CGPS:", "AT+CGPS=1", "AT+CGPSINFO", gnss.parse_cgpsinfo)
+    return None
+
+
+def _receiver_on(lines: tuple[str, ...], prefix: str) -> bool:
+    """``+QGPS: 1`` / ``+CGPS: 1,1`` / ``+CGNSSPWR: 1`` -> True; 0 -> False."""
+    on = parsers.to_int(parsers.split_fields(first_line(lines, prefix), prefix)[0])
+    if on not in (0, 1):
+        raise parsers.ParseError(f"{prefix} expected 0 or 1 first, got {list(lines)!r}")
+    return on == 1
 
 
 class Modem:
@@ -60,11 +130,15 @@ class Modem:
         dialect: str = "auto",
         command_timeout_s: float = 3.0,
         resolve: Callable[[str], str] | None = None,
+        gnss: bool = False,
     ) -> None:
-        if dialect != "auto" and dialect not in DIALECTS:
-            raise ValueError(f"dialect={dialect!r}: expected 'auto' or one of {DIALECTS}")
+        if dialect != "auto" and dialect not in SUPPORTED_DIALECTS:
+            raise ValueError(f"dialect={dialect!r}: expected 'auto' or one of {SUPPORTED_DIALECTS}")
         self.url = url
         self.requested_dialect = dialect
+        #: Ask the position with every reading (see the module docstring).
+        self.gnss = gnss
+        self._gnss_started = False  # the receiver was checked/switched on (per connection)
         if resolve is None:
             self.port = AtPort(url, command_timeout_s=command_timeout_s)
         else:
@@ -89,6 +163,7 @@ class Modem:
         try:
             self.port.setup()
             self.identity = self._read_identity()
+            self._gnss_started = False
         except ModemTimeout:
             raise
         except BaseException:
@@ -181,7 +256,45 @@ class Modem:
             return self._query("AT+CPSI?", lambda lines: vendors.parse_cpsi(lines, tenths=tenths))
         if self.dialect == "huawei":
             return self._query("AT^HCSQ?", vendors.parse_hcsq)
+        if self.dialect == "sierra":
+            return self._query("AT!GSTATUS?", sierra.parse_gstatus)
+        if self.dialect == "fibocom":
+            return self._query("AT+XCESQ?", _xcesq_cell)
         return None
+
+    def _position(self) -> gnss.GnssFix | None:
+        """The dialect's GNSS position (switching the receiver on once per connection);
+        None when the dialect has no GNSS command, the modem refused or the answer is
+        unparsable; :data:`~agent.modem.gnss.NO_FIX` without a fix."""
+        model = self.identity.model if self.identity is not None else None
+        commands = gnss_commands(self.dialect, model)
+        if commands is None:
+            return None
+        if not self._gnss_started:
+            self._gnss_started = True
+            self._start_receiver(commands)
+        try:
+            response = self.port.command(commands.locate)
+        except CommandFailed as exc:
+            no_fix = gnss.gnss_from_error(exc.cme_code)  # 516: no fix yet, not a failure
+            if no_fix is None:
+                log.info("GNSS position unavailable: %s", exc)
+            return no_fix
+        try:
+            return commands.parse(response.lines)
+        except parsers.ParseError as exc:
+            log.warning("%s on %s: unparsable answer: %s", commands.locate, self.url, exc)
+            return None
+
+    def _start_receiver(self, commands: GnssCommands) -> None:
+        on = self._query(commands.status, lambda lines: _receiver_on(lines, commands.status_prefix))
+        if on:
+            return
+        try:
+            self.port.command(commands.enable)
+            log.info("GNSS switched on with %s on %s", commands.enable, self.url)
+        except CommandFailed as exc:
+            log.info("GNSS not switched on (tolerated): %s", exc)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -209,6 +322,10 @@ class Modem:
         cell = self._serving_cell()
         if cell is not None:
             sample = _merge_serving_cell(sample, cell)
+        if self.gnss:
+            fix = self._position()
+            if fix is not None and fix.fix:
+                sample = replace(sample, lat_deg=fix.lat_deg, lon_deg=fix.lon_deg)
         return sample
 
 
@@ -262,6 +379,19 @@ def _combine(
         ecio_db=cesq.ecno_db if cesq is not None else None,
         csq=csq.csq if csq is not None else None,
         ber_percent=ber,
+    )
+
+
+def _xcesq_cell(lines: tuple[str, ...]) -> parsers.ServingCell:
+    """``+XCESQ`` as serving-cell values: the +CESQ measurements plus SINR (no RAT)."""
+    x = fibocom.parse_xcesq(lines)
+    return parsers.ServingCell(
+        rssi_dbm=x.rxlev_dbm,
+        rscp_dbm=x.rscp_dbm,
+        ecio_db=x.ecno_db,
+        rsrq_db=x.rsrq_db,
+        rsrp_dbm=x.rsrp_dbm,
+        sinr_db=x.sinr_db,
     )
 
 

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.modem.model import DIALECTS
+
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_CANDIDATES: tuple[str, ...] = ("/dev/ttyUSB*", "/dev/ttyACM*", "/dev/wwan*at*")
 
@@ -77,9 +79,7 @@ def add_parsers(commands: Any) -> None:
         required=True,
         help="pyserial URL (/dev/ttyUSB2, socket://host:port) or usb:VID:PID:ifNN",
     )
-    read.add_argument(
-        "--dialect", default="auto", choices=["auto", "3gpp", "quectel", "simcom", "huawei"]
-    )
+    read.add_argument("--dialect", default="auto", choices=["auto", *DIALECTS])
     read.add_argument("--json", action="store_true", help="print JSON instead of a table")
     read.add_argument("--timeout", type=float, default=3.0, help="command timeout, s")
     read.set_defaults(handler=cmd_read)

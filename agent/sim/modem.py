@@ -21,7 +21,9 @@ and in the middle of answers) and ``vanish_s`` (the pty is closed, as when USB
 re-enumerates, and a new one opens when the window ends; :attr:`SimModem.port_path`
 then names the new one, whose number may differ, as ttyUSBn does on real hardware).
 Output the reader does not take is dropped once the pty's buffer is full, as on a
-real modem whose port nobody reads.
+real modem whose port nobody reads. Per-session settings (echo, +CMEE, the GNSS
+receiver's power) reset when the port re-plugs or a new TCP client connects, as after a
+modem reboot. Dialects: the keys of :data:`agent.sim.responder.DIALECT_IDENTITY`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@
     mcc = "510"
     mnc = "01"
     rsrp_dbm = -95
+    lat_deg = -6.2088                # GNSS position, signed decimal degrees (S and W
+    lon_deg = 106.8456               # negative); both or neither; absent: no fix
+    gnss_fix = false                 # optional: the fix is lost (position kept for later)
     # ... see STEP_KEYS; faults: answer_delay_s (with delay_commands = ["AT+CSQ"] only
     # those commands are slow; [] means all), urc_per_s, garbage_bytes, and
     # vanish_s = 10: the port disappears at this step for 10 s (not carried forward)
@@ -70,6 +73,9 @@ class RadioState:
     sinr_db: float | None = None
     rscp_dbm: float | None = None
     ecio_db: float | None = None
+    lat_deg: float | None = None  # GNSS position (signed decimal degrees, WGS84)
+    lon_deg: float | None = None
+    gnss_fix: bool = True  # False: the receiver lost its fix (the position is kept)
     # Faults.
     answer_delay_s: float = 0.0  # wait before answering each command
     urc_per_s: float = 0.0  # unsolicited +CEREG lines per second (also mid-response)
@@ -93,7 +99,7 @@ def _choice(options: tuple[str, ...]) -> tuple[str, str]:
     return ("choice", ",".join(options))
 
 
-# key -> (kind, detail). kinds: choice, digits, int, number, commands.
+# key -> (kind, detail). kinds: choice, digits, int, number, bool, commands.
 STEP_KEYS: dict[str, tuple[str, Any]] = {
     "rat": _choice(RATS),
     "reg_state": _choice(REG_STATES),
@@ -112,6 +118,9 @@ STEP_KEYS: dict[str, tuple[str, Any]] = {
     "sinr_db": ("number", (-20, 40, "dB")),
     "rscp_dbm": ("number", (-121, -25, "dBm")),
     "ecio_db": ("number", (-24.5, 0, "dB")),
+    "lat_deg": ("number", (-90, 90, "degrees")),
+    "lon_deg": ("number", (-180, 180, "degrees")),
+    "gnss_fix": ("bool", None),
     "answer_delay_s": ("number", (0, 30, "s")),
     "urc_per_s": ("number", (0, 100, "per s")),
     "garbage_bytes": ("int", (0, 1024)),
@@ -133,6 +142,10 @@ def _check(where: str, key: str, value: object) -> object:
                 f"got {value!r}"
             )
         return tuple(value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ScenarioError(f"{where}.{key}: expected true or false, got {value!r}")
+        return value
     if kind == "choice":
         options = tuple(detail.split(","))
         if not isinstance(value, str) or value not in options:
@@ -244,6 +257,11 @@ class Scenario:
             if isinstance(vanish, float) and vanish > 0:
                 windows.append((float(at_s), float(at_s) + vanish))
             state = replace(state, **changes)  # type: ignore[arg-type]
+            if (state.lat_deg is None) != (state.lon_deg is None):
+                raise ScenarioError(
+                    f"{where}: lat_deg and lon_deg go together: expected both or neither, "
+                    f"got lat_deg={state.lat_deg!r}, lon_deg={state.lon_deg!r}"
+                )
             times.append(float(at_s))
             states.append(state)
         duration = data.get("duration_s")

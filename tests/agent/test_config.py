@@ -16,7 +16,7 @@ BAD = DATA / "bad"
 
 EXPECTED = {
     "bad-address.toml": "[collector] address: expected HOST:PORT (e.g. collector.example:7600), got 'collector.example'",
-    "bad-dialect.toml": "[modem] dialect: expected one of 'auto', '3gpp', 'quectel', 'simcom', 'huawei', got a string ('nokia')",
+    "bad-dialect.toml": "[modem] dialect: expected one of 'auto', '3gpp', 'quectel', 'simcom', 'huawei', 'sierra', 'fibocom', got a string ('nokia')",
     "bad-probe-option.toml": "[[probe]] #1: count must be between 1 and 100, got 0",
     "bad-tps.toml": "[agent] site: TPS code '317101100100' must be 13 digits (10-digit desa/kelurahan code + 3-digit TPS number, e.g. 3171011001005)",
     "duplicate-probe.toml": "[[probe]] #2 name: 'ping' is used twice",

@@ -11,21 +11,28 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.modem import parsers
+from agent.modem import fibocom, gnss, parsers, sierra
 from agent.sim.modem import SimModem
 from agent.sim.responder import (
     SessionSettings,
     answer,
     encode_cesq,
+    encode_cgnssinfo,
+    encode_cgpsinfo,
     encode_csq,
+    encode_gstatus,
     encode_qeng,
+    encode_qgpsloc,
     encode_registration,
+    encode_xcesq,
+    nmea_coordinate,
 )
 from agent.sim.scenario import RadioState, Scenario, ScenarioIdentity, bundled_scenario
 
@@ -262,3 +269,109 @@ def test_the_same_modem_over_a_tcp_socket_url() -> None:
             assert identity.model == "EC25" and identity.dialect == "quectel"
             assert (sample.rsrp_dbm, sample.rsrq_db, sample.sinr_db) == (-97.0, -12.5, 9.0)
             assert (sample.pci, sample.earfcn, sample.mcc, sample.mnc) == (77, 1850, "510", "10")
+
+
+# -- GNSS, Sierra, Fibocom ---------------------------------------------------------------
+
+LAT = st.floats(-90, 90, allow_nan=False)
+LON = st.floats(-180, 180, allow_nan=False)
+
+
+@given(lat=LAT, lon=LON)
+def test_gnss_answers_round_trip(lat: float, lon: float) -> None:
+    for mode, tolerance in ((2, 6e-6), (1, 1e-7), (0, 1e-6)):
+        fix = gnss.parse_qgpsloc([encode_qgpsloc(lat, lon, mode)])
+        assert fix.lat_deg == pytest.approx(lat, abs=tolerance)
+        assert fix.lon_deg == pytest.approx(lon, abs=tolerance)
+    for fix in (
+        gnss.parse_cgpsinfo([encode_cgpsinfo(lat, lon)]),
+        gnss.parse_cgnssinfo(
+            [encode_cgnssinfo(lat, lon, "SIMCOM_SIM7600E-H")], coord_format="ddmm"
+        ),
+        gnss.parse_cgnssinfo([encode_cgnssinfo(lat, lon, "A7670E")], coord_format="decimal"),
+    ):
+        assert fix.lat_deg == pytest.approx(lat, abs=1e-7)
+        assert fix.lon_deg == pytest.approx(lon, abs=1e-7)
+
+
+def test_gnss_answers_in_the_real_formats() -> None:
+    assert nmea_coordinate(-6.2088, 2, 6) == ("0612.528000", True)
+    assert nmea_coordinate(3.6, 2, 4) == ("0336.0000", False)
+    assert nmea_coordinate(106.99999999999, 3, 6) == ("10700.000000", False)  # carries
+    assert encode_qgpsloc(-6.2088, 106.8456) == (
+        "+QGPSLOC: 024603.0,-6.20880,106.84560,0.9,32.1,3,0.00,0.0,0.0,140224,09"
+    )
+    assert encode_qgpsloc(3.6, 98.6667, 0).startswith("+QGPSLOC: 024603.0,0336.0000N,09840.0020E,")
+    assert encode_cgpsinfo(-6.2088, 106.8456) == (
+        "+CGPSINFO: 0612.528000,S,10650.736000,E,140224,024603.0,32.1,0.0,0.0"
+    )
+    assert encode_cgpsinfo(None, None) == "+CGPSINFO: ,,,,,,,,"
+    assert gnss.parse_cgnssinfo([encode_cgnssinfo(None, None, "A7670E")]) == gnss.NO_FIX
+
+
+def test_quectel_gnss_session() -> None:
+    ident, settings = ScenarioIdentity(), SessionSettings(cmee=1)
+    here = RadioState(lat_deg=3.6, lon_deg=98.6667)
+
+    def ask(command: str, state: RadioState = here) -> tuple[list[str], str]:
+        reply = answer(command, state, ident, "quectel", settings)
+        return reply.lines, reply.final
+
+    assert ask("AT+QGPS?") == (["+QGPS: 0"], "OK")
+    assert ask("AT+QGPSLOC=2") == ([], "+CME ERROR: 505")  # receiver off
+    assert ask("AT+QGPS=1") == ([], "OK")
+    assert ask("AT+QGPS=1") == ([], "+CME ERROR: 504")  # already on
+    assert ask("AT+QGPS?") == (["+QGPS: 1"], "OK")
+    lines, final = ask("AT+QGPSLOC=2")
+    assert final == "OK" and gnss.parse_qgpsloc(lines).lat_deg == 3.6
+    assert ask("AT+QGPSLOC=2", RadioState()) == ([], "+CME ERROR: 516")  # no position
+    assert ask("AT+QGPSLOC=2", replace(here, gnss_fix=False)) == ([], "+CME ERROR: 516")
+    settings.cmee = 2
+    assert ask("AT+QGPSLOC=2", RadioState())[1] == "+CME ERROR: Not fixed now"
+    settings.cmee = 0
+    assert ask("AT+QGPSLOC=2", RadioState())[1] == "ERROR"
+    assert ask("AT+QGPSEND") == ([], "OK")
+    assert answer("AT+QGPSLOC=2", here, ident, "simcom", settings).final == "ERROR"
+
+
+def test_simcom_gnss_session() -> None:
+    ident, settings = ScenarioIdentity(), SessionSettings(cmee=1)
+    here = RadioState(lat_deg=-6.2088, lon_deg=106.8456)
+    assert answer("AT+CGPS?", here, ident, "simcom", settings).lines == ["+CGPS: 0,1"]
+    off = answer("AT+CGPSINFO", here, ident, "simcom", settings)
+    assert gnss.parse_cgpsinfo(off.lines) == gnss.NO_FIX  # off: empty fields, not an error
+    assert answer("AT+CGPS=1", here, ident, "simcom", settings).final == "OK"
+    assert answer("AT+CGPS=1", here, ident, "simcom", settings).final == "ERROR"  # already on
+    on = answer("AT+CGPSINFO", here, ident, "simcom", settings)
+    assert gnss.parse_cgpsinfo(on.lines).lat_deg == -6.2088
+    info = answer("AT+CGNSSINFO", here, ident, "simcom", settings)
+    assert gnss.parse_cgnssinfo(info.lines).lon_deg == 106.8456
+    assert answer("AT+CGNSSPWR?", here, ident, "simcom", settings).lines == ["+CGNSSPWR: 1"]
+    assert answer("AT+CGPS=0", here, ident, "simcom", settings).final == "OK"
+    assert answer("AT+CGPS?", here, ident, "quectel", settings).final == "ERROR"
+
+
+def test_gstatus_and_xcesq_round_trip() -> None:
+    state = RadioState(
+        tac=0x3E8, cell_id=0x1A2D001, earfcn=1850, band=3, rssi_dbm=-65, rsrp_dbm=-95,
+        rsrq_db=-11.5, sinr_db=-3.2,
+    )  # fmt: skip
+    cell = sierra.parse_gstatus(encode_gstatus(state))
+    assert (cell.rat, cell.tac, cell.cell_id, cell.earfcn, cell.band) == (
+        "lte", 0x3E8, 0x1A2D001, 1850, 3,
+    )  # fmt: skip
+    assert (cell.rssi_dbm, cell.rsrp_dbm, cell.rsrq_db, cell.sinr_db) == (-65, -95, -11.5, -3.2)
+    assert sierra.parse_gstatus(encode_gstatus(RadioState(rat="none"))).rat == "none"
+    gsm = sierra.parse_gstatus(encode_gstatus(RadioState(rat="gsm", cell_id=0x1234)))
+    assert (gsm.rat, gsm.cell_id) == ("gsm", 0x1234)
+    x = fibocom.parse_xcesq(encode_xcesq(state))
+    assert (x.rsrp_dbm, x.rsrq_db, x.sinr_db) == (-95.0, -11.5, -3.0)  # SINR in half dB
+    assert fibocom.parse_xcesq(encode_xcesq(replace(state, sinr_db=None))).sinr_db is None
+    assert fibocom.parse_xcesq(encode_xcesq(replace(state, rat="umts"))).sinr_db is None
+    ident, settings = ScenarioIdentity(), SessionSettings()
+    assert answer("AT!GSTATUS?", state, ident, "sierra", settings).lines[0] == "!GSTATUS:"
+    assert answer("AT!GSTATUS?", state, ident, "quectel", settings).final == "ERROR"
+    assert answer("AT+XCESQ?", state, ident, "fibocom", settings).lines[0].startswith("+XCESQ:")
+    assert answer("AT+XCESQ?", state, ident, "sierra", settings).final == "ERROR"
+    assert answer("AT+CGMM", state, ident, "sierra", settings).lines == ["EM7455"]
+    assert answer("AT+CGMI", state, ident, "fibocom", settings).lines == ["FIBOCOM"]

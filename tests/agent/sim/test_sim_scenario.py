@@ -125,6 +125,27 @@ BAD = [
         "[identity]\nmodel = 25\n[[steps]]\nat_s = 0",
         "F: identity.model: expected a non-empty string, got 25",
     ),
+    (
+        "[[steps]]\nat_s = 0\nlat_deg = -90.5\nlon_deg = 106.8",
+        "F: steps[0].lat_deg: expected a number from -90 to 90 degrees, got -90.5",
+    ),
+    (
+        "[[steps]]\nat_s = 0\nlat_deg = 3.6\nlon_deg = 181",
+        "F: steps[0].lon_deg: expected a number from -180 to 180 degrees, got 181",
+    ),
+    (
+        "[[steps]]\nat_s = 0\nlat_deg = '6.2 S'\nlon_deg = 106.8",
+        "F: steps[0].lat_deg: expected a number from -90 to 90 degrees, got '6.2 S'",
+    ),
+    (
+        "[[steps]]\nat_s = 0\nlat_deg = -6.2",
+        "F: steps[0]: lat_deg and lon_deg go together: expected both or neither, "
+        "got lat_deg=-6.2, lon_deg=None",
+    ),
+    (
+        "[[steps]]\nat_s = 0\ngnss_fix = 'no'",
+        "F: steps[0].gnss_fix: expected true or false, got 'no'",
+    ),
 ]
 
 
@@ -180,3 +201,27 @@ def test_flaky_modem_demo_and_delay_commands(tmp_path: Path) -> None:
     bad.write_text("[[steps]]\nat_s = 0\ndelay_commands = 'AT+CSQ'\n")
     with pytest.raises(ScenarioError, match=r"steps\[0\].delay_commands: expected a list of AT"):
         load_scenario(bad)
+
+
+def test_gnss_position_in_both_hemispheres(tmp_path: Path) -> None:
+    path = tmp_path / "drive.toml"
+    path.write_text(
+        "[[steps]]\nat_s = 0\n"  # no position yet: no fix
+        "[[steps]]\nat_s = 10\nlat_deg = -6.2088\nlon_deg = 106.8456\n"  # Jakarta
+        "[[steps]]\nat_s = 20\ngnss_fix = false\n"  # a tunnel
+        "[[steps]]\nat_s = 30\ngnss_fix = true\nlat_deg = 3.5952\nlon_deg = 98.6722\n"  # Medan
+        "[[steps]]\nat_s = 40\nlat_deg = -90\nlon_deg = -180\n"  # the bounds are valid
+    )
+    sc = load_scenario(path)
+    assert (sc.state_at(5).lat_deg, sc.state_at(5).lon_deg) == (None, None)
+    assert (sc.state_at(15).lat_deg, sc.state_at(15).lon_deg) == (-6.2088, 106.8456)
+    lost = sc.state_at(25)
+    assert (lost.gnss_fix, lost.lat_deg) == (False, -6.2088)  # kept for when it returns
+    medan = sc.state_at(35)
+    assert (medan.gnss_fix, medan.lat_deg, medan.lon_deg) == (True, 3.5952, 98.6722)
+    assert isinstance(sc.state_at(45).lat_deg, float) and sc.state_at(45).lon_deg == -180.0
+    # once set together, one coordinate may change alone
+    moved = Scenario.from_dict(
+        {"steps": [{"at_s": 0, "lat_deg": 3.6, "lon_deg": 98.7}, {"at_s": 1, "lat_deg": 3.7}]}
+    )
+    assert (moved.state_at(2).lat_deg, moved.state_at(2).lon_deg) == (3.7, 98.7)
