@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +92,89 @@ class StoredRecord:
     time_quality: str
     received_ns: int
     payload: bytes
+
+
+# -- tickets and their outbox ---------------------------------------------------------
+#
+# A ticket's key is (site_code, operator, problem); the database allows at most one
+# ticket per key that is not 'resolved'. Times ending in ``_ns`` are ns since the
+# Unix epoch: ``first_bad_ns``/``last_bad_ns``/``resolved_ns`` of an automatic clear are
+# event times (what the data says), the rest are when the collector acted.
+
+TICKET_STATES = ("open", "acknowledged", "resolved")
+TICKET_ACTIONS = ("opened", "updated", "acknowledged", "resolved", "reopened", "escalated")
+NOTIFY_ACTIONS = ("trigger", "acknowledge", "resolve", "escalate")
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    id: int
+    site_code: str
+    operator: str  # "510-10" (MCC-MNC), or a queue such as "field-team" or "satellite"
+    problem: str  # e.g. "WEAK_SIGNAL"
+    state: str  # 'open' | 'acknowledged' | 'resolved'
+    route: str  # where notifications go: a key of the notifier's configuration
+    first_bad_ns: int  # event time the problem began
+    last_bad_ns: int  # newest event time the problem was seen
+    opened_ns: int
+    updated_ns: int
+    resolved_ns: int | None  # event time of an automatic clear; wall time of a manual one
+    historical: bool  # raised from backfilled data: recorded, never paged
+    escalated_ns: int | None
+    reopen_count: int
+    reopened_ns: int | None  # the last reopening; escalation counts from here if set
+    evidence: dict[str, Any]
+    resolved_by: str | None  # 'auto' or a person's name
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEvent:
+    ticket_id: int
+    at_ns: int
+    action: str  # one of TICKET_ACTIONS
+    actor: str  # 'auto' or a person's name
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketChange:
+    """What one ticket call did: the ticket afterwards, the history action, the outbox row.
+
+    ``notification_id`` is the outbox row written in the same transaction, or None when
+    nobody is paged (an update of an open ticket, or a historical ticket).
+    """
+
+    ticket: Ticket
+    action: str  # one of TICKET_ACTIONS
+    notification_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One outbox row, as claimed by a notifier worker."""
+
+    id: int
+    ticket_id: int
+    dedup_key: str  # stable per ticket ("pantau-<ticket id>"): the receiver's idempotency key
+    action: str  # one of NOTIFY_ACTIONS
+    route: str
+    payload: str  # JSON text: the ticket as it was when the change was made
+    created_ns: int
+    attempts: int  # deliveries started, this one included
+    next_attempt_ns: int
+    delivered_ns: int | None
+    last_error: str | None
+    claimed_by: str | None
+    claim_until_ns: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PruneCounts:
+    records: int
+    tickets: int
+    ticket_events: int
+    outbox: int

@@ -5,6 +5,12 @@ IGNORE``: a record the collector already has is counted as a duplicate and the
 agent is acked all the same. A batch's rows, its agent's ack position and the
 site's live state are written in one transaction, and the collector acks only
 after that transaction commits.
+
+Tickets, the outbox, retention and site windows come from the portable
+implementation in :mod:`collector.store.tickets` and :mod:`collector.store.outbox`;
+here :meth:`SqliteStore._transact` runs them with ``BEGIN IMMEDIATE``, so writers
+(even in other processes on the same file) are serialised by SQLite's write lock.
+One connection serves the whole process, guarded by a lock.
 """
 
 from __future__ import annotations
@@ -12,111 +18,31 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from collector.store.base import StoreError
 from collector.store.model import (
     Agent,
     BatchOutcome,
     IngestBatch,
-    PingState,
-    SignalState,
     SiteView,
     StoredRecord,
 )
+from collector.store.outbox import OutboxMethods
+from collector.store.sql import SIGNAL_COLUMNS, Conflict, Tx, site_view_from_row
+from collector.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
+from collector.store.tickets import TicketMethods
 
-_V1 = """
-CREATE TABLE IF NOT EXISTS sites (
-    site_code   TEXT PRIMARY KEY,
-    created_ns  INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS agents (
-    agent_id      TEXT PRIMARY KEY,
-    site_code     TEXT NOT NULL REFERENCES sites (site_code),
-    secret_hash   TEXT NOT NULL,
-    created_ns    INTEGER NOT NULL,
-    revoked_ns    INTEGER,
-    acked_through INTEGER NOT NULL DEFAULT 0,
-    last_seen_ns  INTEGER
-);
-CREATE TABLE IF NOT EXISTS records (
-    agent_id      TEXT    NOT NULL,
-    seq           INTEGER NOT NULL,
-    site_code     TEXT    NOT NULL,
-    kind          TEXT    NOT NULL,
-    event_ns      INTEGER NOT NULL,
-    agent_wall_ns INTEGER NOT NULL,
-    time_quality  TEXT    NOT NULL,
-    received_ns   INTEGER NOT NULL,
-    payload       BLOB    NOT NULL,
-    PRIMARY KEY (agent_id, seq)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_by_site_time ON records (site_code, event_ns);
-CREATE TABLE IF NOT EXISTS boot_anchors (
-    agent_id     TEXT    NOT NULL,
-    boot_id      TEXT    NOT NULL,
-    monotonic_ns INTEGER NOT NULL,
-    collector_ns INTEGER NOT NULL,
-    PRIMARY KEY (agent_id, boot_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS site_state (
-    site_code     TEXT PRIMARY KEY,
-    last_seen_ns  INTEGER NOT NULL,
-    signal_ns     INTEGER,
-    rat           TEXT,
-    reg_state     TEXT,
-    mcc           TEXT,
-    mnc           TEXT,
-    operator_name TEXT,
-    cell_id       INTEGER,
-    rsrp_dbm      REAL,
-    rsrq_db       REAL,
-    sinr_db       REAL,
-    rssi_dbm      REAL,
-    ping_ns       INTEGER,
-    ping_target   TEXT,
-    ping_method   TEXT,
-    ping_median_ms REAL,
-    ping_loss_ratio REAL
-);
-"""
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore", "StoreError"]
 
-_V2 = """
-CREATE TABLE enrollment_codes (
-    code_hash   TEXT PRIMARY KEY,
-    site_code   TEXT    NOT NULL,
-    agent_id    TEXT    NOT NULL,
-    created_ns  INTEGER NOT NULL,
-    expires_ns  INTEGER NOT NULL,
-    used_ns     INTEGER
-);
-ALTER TABLE agents ADD COLUMN hostname TEXT;
-"""
-
-#: Schema migrations, applied in order; PRAGMA user_version counts those applied.
-MIGRATIONS = (_V1, _V2)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-_SIGNAL_COLUMNS = (
-    "rat",
-    "reg_state",
-    "mcc",
-    "mnc",
-    "operator_name",
-    "cell_id",
-    "rsrp_dbm",
-    "rsrq_db",
-    "sinr_db",
-    "rssi_dbm",
-)
+T = TypeVar("T")
 
 
-class StoreError(Exception):
-    """The store cannot be opened, migrated or written."""
+class SqliteStore(TicketMethods, OutboxMethods):
+    """The store in one SQLite file (WAL, ``synchronous=FULL``); see the module doc."""
 
-
-class SqliteStore:
     backend = "sqlite"
 
     def __init__(self, path: Path) -> None:
@@ -125,25 +51,50 @@ class SqliteStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._enable_wal()
             # FULL: an ack promises the records survive a power cut, not just a crash.
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=10000")
             self._migrate()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the SQLite store {path}: {exc}") from exc
 
+    def _enable_wal(self) -> None:
+        """Switch the file to WAL (a no-op once it is).
+
+        Two connections converting a new file at the same moment deadlock inside SQLite,
+        which answers one of them "database is locked" at once, without the busy
+        timeout; that one tries again (bounded) once the other has converted the file.
+        """
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
+
     def _migrate(self) -> None:
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} has schema version {version}, newer than this collector's "
-                f"({SCHEMA_VERSION}): upgrade the collector"
-            )
-        for number in range(version, SCHEMA_VERSION):
-            self._db.executescript(
-                f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version={number + 1}; COMMIT;"
-            )
+        """Apply the missing migrations in one write transaction.
+
+        The version is read after taking the write lock, so two processes opening
+        one file at once migrate it once.
+        """
+        with self._tx():
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} has schema version {version}, newer than this collector's "
+                    f"({SCHEMA_VERSION}): upgrade the collector"
+                )
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+            if version != SCHEMA_VERSION:
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:
@@ -298,13 +249,13 @@ class SqliteStore:
         )
         if batch.signal is not None:
             s = batch.signal
-            assignments = ", ".join(f"{c} = ?" for c in _SIGNAL_COLUMNS)
+            assignments = ", ".join(f"{c} = ?" for c in SIGNAL_COLUMNS)
             self._db.execute(
                 f"UPDATE site_state SET signal_ns = ?, {assignments} "  # noqa: S608
                 "WHERE site_code = ? AND (signal_ns IS NULL OR signal_ns <= ?)",
                 (
                     s.event_ns,
-                    *(getattr(s, c) for c in _SIGNAL_COLUMNS),
+                    *(getattr(s, c) for c in SIGNAL_COLUMNS),
                     batch.site_code,
                     s.event_ns,
                 ),
@@ -332,7 +283,7 @@ class SqliteStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT s.site_code, st.last_seen_ns, st.signal_ns, "  # noqa: S608 - constants
-                + ", ".join(f"st.{c}" for c in _SIGNAL_COLUMNS)
+                + ", ".join(f"st.{c}" for c in SIGNAL_COLUMNS)
                 + ", st.ping_ns, st.ping_target, st.ping_method, st.ping_median_ms, "
                 "st.ping_loss_ratio, "
                 "(SELECT group_concat(agent_id, ' ') FROM agents a "
@@ -341,7 +292,7 @@ class SqliteStore:
                 "FROM sites s LEFT JOIN site_state st ON st.site_code = s.site_code "
                 "ORDER BY s.site_code"
             ).fetchall()
-        return [_site_view(row) for row in rows]
+        return [site_view_from_row(row) for row in rows]
 
     def records(
         self, *, agent_id: str | None = None, kind: str | None = None
@@ -361,6 +312,44 @@ class SqliteStore:
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
 
+    # -- the transactions of collector.store.tickets and collector.store.outbox ------
+
+    def _transact(self, body: Callable[[Tx], T]) -> T:
+        try:
+            with self._lock, self._tx():
+                return body(_SqliteTx(self._db))
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc):
+                raise Conflict from exc
+            raise
+
+    def _read(self, body: Callable[[Tx], T]) -> T:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                return body(_SqliteTx(self._db))
+            finally:
+                self._db.execute("COMMIT")
+
+
+class _SqliteTx:
+    lock_rows = ""  # BEGIN IMMEDIATE holds the database's write lock already
+    skip_locked = ""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self._db.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:
+        # fetchall: a RETURNING statement is complete only once its rows are read.
+        rows = self._db.execute(sql, params).fetchall()
+        return tuple(rows[0]) if rows else None
+
+    def run(self, sql: str, params: Sequence[object] = ()) -> int:
+        return self._db.execute(sql, params).rowcount
+
 
 class _Transaction:
     def __init__(self, db: sqlite3.Connection) -> None:
@@ -374,24 +363,3 @@ class _Transaction:
             self._db.execute("COMMIT")
         else:
             self._db.execute("ROLLBACK")
-
-
-def _site_view(row: Sequence[Any]) -> SiteView:
-    n = len(_SIGNAL_COLUMNS)
-    site_code, last_seen, signal_ns = row[0], row[1], row[2]
-    sig = row[3 : 3 + n]
-    ping_ns, target, method, median, loss, agents, count = row[3 + n :]
-    signal = None
-    if signal_ns is not None:
-        signal = SignalState(int(signal_ns), *sig)
-    ping = None
-    if ping_ns is not None:
-        ping = PingState(int(ping_ns), str(target), str(method), median, float(loss))
-    return SiteView(
-        site_code=str(site_code),
-        agent_ids=tuple(str(agents).split()) if agents else (),
-        last_seen_ns=None if last_seen is None else int(last_seen),
-        signal=signal,
-        ping=ping,
-        records=int(count),
-    )

@@ -1,0 +1,166 @@
+"""The storage contract every backend keeps, and :func:`open_store` to pick one.
+
+Two backends implement :class:`Store` with the same semantics, proven by one shared
+test suite (``tests/collector/store``):
+
+- :class:`collector.store.sqlite.SqliteStore`: one SQLite file in WAL mode, the
+  embedded default (one machine, one collector process);
+- :class:`collector.store.postgres.PostgresStore`: PostgreSQL, shared by any number
+  of collector replicas.
+
+Errors::
+
+    StoreError            the store cannot be opened, migrated or written
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from collector.store.model import (
+    Agent,
+    BatchOutcome,
+    IngestBatch,
+    Notification,
+    PruneCounts,
+    SiteView,
+    StoredRecord,
+    Ticket,
+    TicketChange,
+    TicketEvent,
+)
+
+SQLITE_FILENAME = "collector.sqlite"
+
+
+class StoreError(Exception):
+    """The store cannot be opened, migrated or written."""
+
+
+class Store(Protocol):
+    """What the collector needs from storage; see each backend for the details."""
+
+    backend: str  # "sqlite" | "postgres"
+
+    def close(self) -> None: ...
+
+    # -- enrollment and identity
+    def add_agent(self, agent_id: str, site_code: str, secret_hash: str) -> None: ...
+    def get_agent(self, agent_id: str) -> Agent | None: ...
+    def revoke_agent(self, agent_id: str) -> bool: ...
+    def add_enrollment_code(
+        self, code_hash: str, site_code: str, agent_id: str, expires_ns: int
+    ) -> None: ...
+    def redeem_enrollment_code(
+        self, code_hash: str, secret_hash: str, hostname: str, now_ns: int
+    ) -> tuple[str, str] | None: ...
+
+    # -- clock anchors
+    def save_anchor(
+        self, agent_id: str, boot_id: str, monotonic_ns: int, collector_ns: int
+    ) -> None: ...
+    def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]: ...
+
+    # -- ingest and reading
+    def commit(self, batches: Sequence[IngestBatch]) -> list[BatchOutcome]: ...
+    def sites(self) -> list[SiteView]: ...
+    def records(
+        self, *, agent_id: str | None = None, kind: str | None = None
+    ) -> Iterator[StoredRecord]: ...
+    def site_window(self, site_code: str, since_ns: int) -> list[StoredRecord]: ...
+    def prune(
+        self, records_older_than_ns: int, resolved_tickets_older_than_ns: int
+    ) -> PruneCounts: ...
+
+    # -- tickets (collector.store.tickets.TicketMethods documents the semantics)
+    def raise_problem(
+        self,
+        site_code: str,
+        operator: str,
+        problem: str,
+        *,
+        route: str,
+        first_bad_ns: int,
+        last_bad_ns: int,
+        evidence: dict[str, Any],
+        historical: bool,
+        now_ns: int,
+        reopen_window_ns: int,
+    ) -> TicketChange: ...
+    def clear_problem(
+        self,
+        site_code: str,
+        operator: str,
+        problem: str,
+        *,
+        resolved_ns: int,
+        now_ns: int,
+        actor: str = "auto",
+        note: str = "",
+    ) -> TicketChange | None: ...
+    def record_historical_problem(
+        self,
+        site_code: str,
+        operator: str,
+        problem: str,
+        *,
+        route: str,
+        first_bad_ns: int,
+        last_bad_ns: int,
+        evidence: dict[str, Any],
+        now_ns: int,
+        note: str = "",
+    ) -> TicketChange: ...
+    def acknowledge_ticket(
+        self, ticket_id: int, *, actor: str, note: str, now_ns: int
+    ) -> TicketChange | None: ...
+    def resolve_ticket(
+        self, ticket_id: int, *, actor: str, note: str, now_ns: int
+    ) -> TicketChange | None: ...
+    def escalate_due(self, older_than_ns: int, now_ns: int) -> list[TicketChange]: ...
+    def list_tickets(
+        self,
+        *,
+        state: str | None = None,
+        site_code: str | None = None,
+        operator: str | None = None,
+        problem: str | None = None,
+        limit: int = 100,
+    ) -> list[Ticket]: ...
+    def get_ticket(self, ticket_id: int) -> tuple[Ticket, list[TicketEvent]] | None: ...
+
+    # -- outbox
+    def claim_notifications(
+        self, worker_id: str, *, now_ns: int, lease_ns: int, limit: int
+    ) -> list[Notification]: ...
+    def mark_delivered(self, notification_id: int, worker_id: str, now_ns: int) -> bool: ...
+    def mark_failed(
+        self, notification_id: int, worker_id: str, *, error: str, next_attempt_ns: int
+    ) -> bool: ...
+    def outbox_backlog(self) -> int: ...
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def open_store(target: str | Path) -> Store:
+    """Open (creating and migrating as needed) the store named by ``target``.
+
+    - ``postgresql://...`` or ``postgres://...``: a :class:`PostgresStore` (libpq URL;
+      ``?options=-csearch_path%3Dmyschema`` picks a schema);
+    - an existing directory: the SQLite file ``<target>/collector.sqlite`` in it;
+    - anything else: that path is the SQLite file (its directory is created).
+    """
+    if is_postgres_url(target):
+        from collector.store.postgres import PostgresStore
+
+        return PostgresStore(str(target))
+    from collector.store.sqlite import SqliteStore
+
+    path = Path(target)
+    if path.is_dir():
+        path = path / SQLITE_FILENAME
+    return SqliteStore(path)

@@ -1,0 +1,172 @@
+"""The outbox (claimed, leased, delivered in order per ticket), site windows, retention.
+
+Portable SQL over :class:`collector.store.sql.Transactional`, shared by both
+backends; outbox rows are written by :mod:`collector.store.tickets` in the same
+transaction as the ticket change they announce. See that module for the rules.
+"""
+
+# ruff: noqa: S608 - SQL is built from constants and placeholders; values are bound.
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from collector.store.model import Notification, PruneCounts, StoredRecord
+from collector.store.sql import OUTBOX_COLUMNS, RECORD_COLUMNS, Transactional, Tx, placeholders
+
+
+class OutboxMethods(Transactional):
+    """Outbox claims and marks, a site's event-time window, and pruning."""
+
+    # -- outbox -------------------------------------------------------------------------
+
+    def claim_notifications(
+        self, worker_id: str, *, now_ns: int, lease_ns: int, limit: int
+    ) -> list[Notification]:
+        """Lease up to ``limit`` due notifications to ``worker_id`` until now + lease.
+
+        Only the oldest undelivered row of each ticket can be claimed, and only if it is
+        due (``next_attempt_ns <= now_ns``) and not leased to anyone (or the lease ran
+        out), so a ticket's notifications go out in order, one at a time. Concurrent
+        workers never hold the same row (SKIP LOCKED on PostgreSQL, the single writer
+        on SQLite). ``attempts`` counts claims.
+        """
+
+        def body(tx: Tx) -> list[Notification]:
+            ids = [
+                int(r[0])
+                for r in tx.rows(
+                    "SELECT o.id FROM outbox o WHERE o.delivered_ns IS NULL "
+                    "AND o.next_attempt_ns <= ? "
+                    "AND (o.claim_until_ns IS NULL OR o.claim_until_ns <= ?) "
+                    "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ticket_id = o.ticket_id "
+                    "AND p.delivered_ns IS NULL AND p.id < o.id) "
+                    f"ORDER BY o.id LIMIT ?{tx.skip_locked}",
+                    (now_ns, now_ns, limit),
+                )
+            ]
+            if not ids:
+                return []
+            rows = tx.rows(
+                "UPDATE outbox SET claimed_by = ?, claim_until_ns = ?, "
+                f"attempts = attempts + 1 WHERE id IN ({placeholders(len(ids))}) "
+                f"RETURNING {OUTBOX_COLUMNS}",
+                (worker_id, now_ns + lease_ns, *ids),
+            )
+            return sorted((_notification(r) for r in rows), key=lambda n: n.id)
+
+        return self._retrying(body)
+
+    def mark_delivered(self, notification_id: int, worker_id: str, now_ns: int) -> bool:
+        """The receiver accepted it. False if it was already marked delivered.
+
+        Accepted even from a worker whose lease ran out: the delivery happened.
+        """
+        return (
+            self._retrying(
+                lambda tx: tx.run(
+                    "UPDATE outbox SET delivered_ns = ?, claimed_by = ?, claim_until_ns = NULL, "
+                    "last_error = NULL WHERE id = ? AND delivered_ns IS NULL",
+                    (now_ns, worker_id, notification_id),
+                )
+            )
+            > 0
+        )
+
+    def mark_failed(
+        self, notification_id: int, worker_id: str, *, error: str, next_attempt_ns: int
+    ) -> bool:
+        """Release the claim and retry at ``next_attempt_ns`` (the caller's back-off).
+
+        False if ``worker_id`` no longer holds the claim (it expired and another worker
+        took it, or it was delivered): nothing is changed then.
+        """
+        return (
+            self._retrying(
+                lambda tx: tx.run(
+                    "UPDATE outbox SET last_error = ?, next_attempt_ns = ?, claimed_by = NULL, "
+                    "claim_until_ns = NULL WHERE id = ? AND claimed_by = ? "
+                    "AND delivered_ns IS NULL",
+                    (error, next_attempt_ns, notification_id, worker_id),
+                )
+            )
+            > 0
+        )
+
+    def outbox_backlog(self) -> int:
+        """Undelivered notifications (claimed or not)."""
+        row = self._read(
+            lambda tx: tx.one("SELECT COUNT(*) FROM outbox WHERE delivered_ns IS NULL")
+        )
+        return int(row[0]) if row else 0
+
+    # -- windows and retention ----------------------------------------------------------
+
+    def site_window(self, site_code: str, since_ns: int) -> list[StoredRecord]:
+        """A site's records with ``event_ns >= since_ns``, in event-time order."""
+        rows = self._read(
+            lambda tx: tx.rows(
+                f"SELECT {RECORD_COLUMNS} FROM records "
+                "WHERE site_code = ? AND event_ns >= ? ORDER BY event_ns, agent_id, seq",
+                (site_code, since_ns),
+            )
+        )
+        return [
+            StoredRecord(
+                r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
+            )
+            for r in rows
+        ]
+
+    def prune(self, records_older_than_ns: int, resolved_tickets_older_than_ns: int) -> PruneCounts:
+        """Delete records with ``event_ns`` before the first cut-off, and tickets resolved
+        (``resolved_ns``) before the second with their history and outbox rows. A ticket
+        with an undelivered notification is kept until it is delivered."""
+        records = self._retrying(
+            lambda tx: tx.run("DELETE FROM records WHERE event_ns < ?", (records_older_than_ns,))
+        )
+
+        def tickets(tx: Tx) -> PruneCounts:
+            ids = [
+                int(r[0])
+                for r in tx.rows(
+                    "SELECT t.id FROM tickets t WHERE t.state = 'resolved' "
+                    "AND t.resolved_ns < ? AND NOT EXISTS (SELECT 1 FROM outbox o "
+                    f"WHERE o.ticket_id = t.id AND o.delivered_ns IS NULL){tx.lock_rows}",
+                    (resolved_tickets_older_than_ns,),
+                )
+            ]
+            counts = [0, 0, 0]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = placeholders(len(chunk))
+                for i, sql in enumerate(
+                    (
+                        f"DELETE FROM ticket_events WHERE ticket_id IN ({marks})",
+                        f"DELETE FROM outbox WHERE ticket_id IN ({marks})",
+                        f"DELETE FROM tickets WHERE id IN ({marks})",
+                    )
+                ):
+                    counts[i] += tx.run(sql, chunk)
+            return PruneCounts(records, counts[2], counts[0], counts[1])
+
+        return self._retrying(tickets)
+
+
+def _notification(r: Sequence[Any]) -> Notification:
+    return Notification(
+        id=int(r[0]),
+        ticket_id=int(r[1]),
+        dedup_key=str(r[2]),
+        action=str(r[3]),
+        route=str(r[4]),
+        payload=str(r[5]),
+        created_ns=int(r[6]),
+        attempts=int(r[7]),
+        next_attempt_ns=int(r[8]),
+        delivered_ns=None if r[9] is None else int(r[9]),
+        last_error=None if r[10] is None else str(r[10]),
+        claimed_by=None if r[11] is None else str(r[11]),
+        claim_until_ns=None if r[12] is None else int(r[12]),
+    )

@@ -1,0 +1,459 @@
+"""The scale-out store: PostgreSQL, shared by any number of collector replicas.
+
+Same contract and semantics as :class:`collector.store.sqlite.SqliteStore` (one
+test suite runs against both). PostgreSQL specifics:
+
+- a small :class:`psycopg_pool.ConnectionPool` (1-8 connections by default), every
+  connection in autocommit mode with explicit transactions;
+- migrations under an advisory lock (:mod:`collector.store.postgres_schema`);
+- ingest: a group's records are COPYed (binary) into a per-connection temporary
+  table, then moved with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING
+  RETURNING agent_id, seq`` (the returned keys are the stored ones; the rest are
+  duplicates), followed by the agents' ack positions (``GREATEST``) and the sites'
+  live state, sent in one pipeline: two network round trips and one commit per
+  group. COPY measured fastest of unnest(arrays), executemany (pipelined) and COPY
+  from 100 to 10,000 rows per commit (see docs/architecture.md). Rows and row locks are taken in
+  (agent_id, seq) / agent / site order, so two replicas' groups cannot deadlock on
+  each other; a deadlock or serialization failure anyway is retried;
+- tickets: the portable code of :mod:`collector.store.tickets` with ``FOR UPDATE``
+  row locks, and ``FOR UPDATE SKIP LOCKED`` for outbox claims.
+
+Psycopg is imported only here (and only when a PostgreSQL store is opened).
+"""
+
+# ruff: noqa: S608 - SQL is built from constants and placeholders; values are bound.
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors, sql
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from collector.store.base import StoreError
+from collector.store.model import (
+    Agent,
+    BatchOutcome,
+    IngestBatch,
+    SiteView,
+    StoredRecord,
+)
+from collector.store.outbox import OutboxMethods
+from collector.store.postgres_schema import (
+    ADVISORY_LOCK_CLASS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SCHEMA_VERSION_TABLE,
+)
+from collector.store.sql import (
+    MAX_ATTEMPTS,
+    RECORD_COLUMNS,
+    SIGNAL_COLUMNS,
+    Conflict,
+    Tx,
+    site_view_from_row,
+)
+from collector.store.tickets import TicketMethods
+
+T = TypeVar("T")
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+#: Per connection, made when the pool opens it: a group's records are COPYed here, then
+#: moved with ON CONFLICT DO NOTHING (ON COMMIT DELETE ROWS empties it every commit).
+_CREATE_INCOMING = (
+    "CREATE TEMP TABLE IF NOT EXISTS incoming_records (LIKE records) ON COMMIT DELETE ROWS"
+)
+_COPY_INCOMING = f"COPY incoming_records ({RECORD_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+_COPY_TYPES = ("text", "text", "int8", "text", "int8", "int8", "text", "int8", "bytea")
+_MOVE_INCOMING = (
+    f"INSERT INTO records ({RECORD_COLUMNS}) SELECT {RECORD_COLUMNS} FROM incoming_records "
+    "ORDER BY agent_id, seq ON CONFLICT DO NOTHING RETURNING agent_id, seq"
+)
+_UPDATE_SIGNAL = (
+    "UPDATE site_state SET signal_ns = %s, "
+    + ", ".join(f"{c} = %s" for c in SIGNAL_COLUMNS)
+    + " WHERE site_code = %s AND (signal_ns IS NULL OR signal_ns <= %s)"
+)
+_RACES = (errors.UniqueViolation, errors.DeadlockDetected, errors.SerializationFailure)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+class PostgresStore(TicketMethods, OutboxMethods):
+    """The store in a PostgreSQL database (libpq URL), optionally in one ``schema``."""
+
+    backend = "postgres"
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str | None = None,
+        min_connections: int = 1,
+        max_connections: int = 8,
+        connect_timeout_s: float = 10.0,
+    ) -> None:
+        if schema is not None and not _IDENTIFIER.fullmatch(schema):
+            raise StoreError(f"schema {schema!r} is not a plain SQL identifier")
+        self.dsn = dsn
+        self.schema = schema
+        try:
+            # One plain connection first: it fails fast with libpq's own reason, and
+            # migrates before the pool serves anyone.
+            with psycopg.connect(
+                dsn, autocommit=True, connect_timeout=max(2, round(connect_timeout_s))
+            ) as conn:
+                self._configure(conn)
+                self._migrate(conn)
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"cannot open the PostgreSQL store {_redacted(dsn)}: {str(exc).strip()}; check "
+                "that the server is running and the URL's host, port, user and database are right"
+            ) from exc
+        self._pool: ConnectionPool[Connection] = ConnectionPool(
+            dsn,
+            min_size=min_connections,
+            max_size=max_connections,
+            kwargs={"autocommit": True},
+            configure=self._configure_pooled,
+            open=False,
+            name="pantau-store",
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout_s)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise StoreError(
+                f"cannot open {min_connections} connection(s) to {_redacted(dsn)} within "
+                f"{connect_timeout_s:g} s: {exc}"
+            ) from exc
+
+    def _configure(self, conn: Connection) -> None:
+        if self.schema is not None:
+            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+
+    def _configure_pooled(self, conn: Connection) -> None:
+        """A new pool connection (the schema is migrated by now)."""
+        self._configure(conn)
+        conn.execute(_CREATE_INCOMING)
+
+    def _migrate(self, conn: Connection) -> None:
+        with conn.transaction():
+            conn.execute(
+                "SELECT pg_advisory_xact_lock("
+                "%s, hashtext(COALESCE(%s::text, current_schema(), '')))",
+                (ADVISORY_LOCK_CLASS, self.schema),
+            )
+            if self.schema is not None:
+                conn.execute(
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema))
+                )
+            conn.execute(SCHEMA_VERSION_TABLE)
+            row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{_redacted(self.dsn)} has schema version {version}, newer than this "
+                    f"collector's ({SCHEMA_VERSION}): upgrade the collector"
+                )
+            for number in range(version, SCHEMA_VERSION):
+                conn.execute(MIGRATIONS[number])
+                conn.execute(
+                    "INSERT INTO schema_version (version, applied_ns) VALUES (%s, %s)",
+                    (number + 1, time.time_ns()),
+                )
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # -- enrollment and identity ------------------------------------------------
+
+    def add_agent(self, agent_id: str, site_code: str, secret_hash: str) -> None:
+        now = time.time_ns()
+        with self._pool.connection() as conn, conn.transaction():
+            _add_site(conn, site_code, now)
+            conn.execute(
+                "INSERT INTO agents (agent_id, site_code, secret_hash, created_ns) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (agent_id) DO UPDATE SET "
+                "site_code = excluded.site_code, secret_hash = excluded.secret_hash, "
+                "revoked_ns = NULL",
+                (agent_id, site_code, secret_hash, now),
+            )
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT agent_id, site_code, secret_hash, revoked_ns, acked_through "
+                "FROM agents WHERE agent_id = %s",
+                (agent_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Agent(row[0], row[1], row[2], row[3] is not None, int(row[4]))
+
+    def add_enrollment_code(
+        self, code_hash: str, site_code: str, agent_id: str, expires_ns: int
+    ) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO enrollment_codes (code_hash, site_code, agent_id, created_ns, "
+                "expires_ns) VALUES (%s, %s, %s, %s, %s)",
+                (code_hash, site_code, agent_id, time.time_ns(), expires_ns),
+            )
+
+    def redeem_enrollment_code(
+        self, code_hash: str, secret_hash: str, hostname: str, now_ns: int
+    ) -> tuple[str, str] | None:
+        """Use a code once: enroll its agent with ``secret_hash``; (agent_id, site) or None.
+
+        The conditional UPDATE ... RETURNING makes the use atomic: of two replicas
+        redeeming one code at once, exactly one gets a row back.
+        """
+        with self._pool.connection() as conn, conn.transaction():
+            row = conn.execute(
+                "UPDATE enrollment_codes SET used_ns = %s WHERE code_hash = %s "
+                "AND used_ns IS NULL AND expires_ns > %s RETURNING agent_id, site_code",
+                (now_ns, code_hash, now_ns),
+            ).fetchone()
+            if row is None:
+                return None
+            agent_id, site_code = str(row[0]), str(row[1])
+            _add_site(conn, site_code, now_ns)
+            conn.execute(
+                "INSERT INTO agents (agent_id, site_code, secret_hash, created_ns, hostname) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (agent_id) DO UPDATE SET "
+                "site_code = excluded.site_code, secret_hash = excluded.secret_hash, "
+                "hostname = excluded.hostname, revoked_ns = NULL",
+                (agent_id, site_code, secret_hash, now_ns, hostname),
+            )
+            return agent_id, site_code
+
+    def revoke_agent(self, agent_id: str) -> bool:
+        with self._pool.connection() as conn:
+            cur = conn.execute(
+                "UPDATE agents SET revoked_ns = %s WHERE agent_id = %s AND revoked_ns IS NULL",
+                (time.time_ns(), agent_id),
+            )
+            return cur.rowcount > 0
+
+    # -- clock anchors ----------------------------------------------------------
+
+    def save_anchor(
+        self, agent_id: str, boot_id: str, monotonic_ns: int, collector_ns: int
+    ) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO boot_anchors (agent_id, boot_id, monotonic_ns, collector_ns) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (agent_id, boot_id) DO UPDATE SET "
+                "monotonic_ns = excluded.monotonic_ns, collector_ns = excluded.collector_ns",
+                (agent_id, boot_id, monotonic_ns, collector_ns),
+            )
+
+    def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT boot_id, monotonic_ns, collector_ns FROM boot_anchors WHERE agent_id = %s",
+                (agent_id,),
+            ).fetchall()
+        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+    # -- ingest -------------------------------------------------------------------
+
+    def commit(self, batches: Sequence[IngestBatch]) -> list[BatchOutcome]:
+        """Store several agents' batches in one transaction (group commit)."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                with self._pool.connection() as conn, conn.transaction():
+                    return _commit(conn, batches)
+            except (errors.DeadlockDetected, errors.SerializationFailure):
+                continue
+        raise StoreError(f"a group commit deadlocked {MAX_ATTEMPTS} times in a row")
+
+    # -- reading ------------------------------------------------------------------
+
+    def sites(self) -> list[SiteView]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT s.site_code, st.last_seen_ns, st.signal_ns, "
+                + ", ".join(f"st.{c}" for c in SIGNAL_COLUMNS)
+                + ", st.ping_ns, st.ping_target, st.ping_method, st.ping_median_ms, "
+                "st.ping_loss_ratio, "
+                "(SELECT string_agg(agent_id, ' ' ORDER BY agent_id) FROM agents a "
+                "WHERE a.site_code = s.site_code), "
+                "(SELECT COUNT(*) FROM records r WHERE r.site_code = s.site_code) "
+                "FROM sites s LEFT JOIN site_state st ON st.site_code = s.site_code "
+                "ORDER BY s.site_code"
+            ).fetchall()
+        return [site_view_from_row(row) for row in rows]
+
+    def records(
+        self, *, agent_id: str | None = None, kind: str | None = None
+    ) -> Iterator[StoredRecord]:
+        where = []
+        params: list[str] = []
+        if agent_id is not None:
+            where.append("agent_id = %s")
+            params.append(agent_id)
+        if kind is not None:
+            where.append("kind = %s")
+            params.append(kind)
+        query = (
+            f"SELECT {RECORD_COLUMNS} FROM records WHERE "
+            + (" AND ".join(where) or "TRUE")
+            + " ORDER BY agent_id, seq"
+        )
+        with self._pool.connection() as conn:
+            rows = conn.execute(query, params).fetchall()
+        for r in rows:
+            yield StoredRecord(
+                r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
+            )
+
+    # -- the transactions of collector.store.tickets and collector.store.outbox ------
+
+    def _transact(self, body: Callable[[Tx], T]) -> T:
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                return body(_PgTx(conn))
+        except _RACES as exc:
+            raise Conflict from exc
+
+    def _read(self, body: Callable[[Tx], T]) -> T:
+        with self._pool.connection() as conn, conn.transaction():
+            return body(_PgTx(conn))
+
+
+class _PgTx:
+    lock_rows = " FOR UPDATE"
+    skip_locked = " FOR UPDATE OF o SKIP LOCKED"
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def rows(self, query: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self._conn.execute(_pg(query), params).fetchall()
+
+    def one(self, query: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:
+        return self._conn.execute(_pg(query), params).fetchone()
+
+    def run(self, query: str, params: Sequence[object] = ()) -> int:
+        return self._conn.execute(_pg(query), params).rowcount
+
+
+def _pg(query: str) -> str:
+    """Portable ``?`` placeholders to psycopg's ``%s`` (the portable SQL has no ``%``)."""
+    return query.replace("?", "%s")
+
+
+def _add_site(conn: Connection, site_code: str, now_ns: int) -> None:
+    conn.execute(
+        "INSERT INTO sites (site_code, created_ns) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (site_code, now_ns),
+    )
+
+
+def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutcome]:
+    agent_order = sorted(range(len(batches)), key=lambda i: (batches[i].agent_id, i))
+    site_order = sorted(range(len(batches)), key=lambda i: (batches[i].site_code, i))
+    acked_cursors: dict[int, psycopg.Cursor[tuple[Any, ...]]] = {}
+    has_rows = any(b.rows for b in batches)
+    if has_rows:
+        with conn.cursor() as cur, cur.copy(_COPY_INCOMING) as copy:
+            copy.set_types(_COPY_TYPES)
+            for b in batches:
+                for r in b.rows:
+                    copy.write_row(
+                        (
+                            b.agent_id,
+                            b.site_code,
+                            r.seq,
+                            r.kind,
+                            r.event_ns,
+                            r.agent_wall_ns,
+                            r.time_quality,
+                            b.received_ns,
+                            r.payload,
+                        )
+                    )
+    with conn.pipeline():
+        inserted_cursor = conn.cursor()
+        if has_rows:
+            inserted_cursor.execute(_MOVE_INCOMING)
+        for i in agent_order:
+            batch = batches[i]
+            cur = acked_cursors[i] = conn.cursor()
+            if batch.rows:
+                cur.execute(
+                    "UPDATE agents SET acked_through = GREATEST(acked_through, %s), "
+                    "last_seen_ns = %s WHERE agent_id = %s RETURNING acked_through",
+                    (max(r.seq for r in batch.rows), batch.received_ns, batch.agent_id),
+                )
+            else:
+                cur.execute(
+                    "SELECT acked_through FROM agents WHERE agent_id = %s", (batch.agent_id,)
+                )
+        for i in site_order:
+            _update_site_state(conn, batches[i])
+    inserted = set(inserted_cursor.fetchall()) if has_rows else set()
+    outcomes = []
+    for i, batch in enumerate(batches):
+        stored = 0
+        for r in batch.rows:
+            key = (batch.agent_id, r.seq)
+            if key in inserted:  # the first batch of the group holding a key stores it
+                inserted.discard(key)
+                stored += 1
+        acked = acked_cursors[i].fetchone()
+        top = max((r.seq for r in batch.rows), default=0)
+        outcomes.append(
+            BatchOutcome(
+                stored=stored,
+                duplicates=len(batch.rows) - stored,
+                acked_through=int(acked[0]) if acked else top,
+            )
+        )
+    return outcomes
+
+
+def _update_site_state(conn: Connection, batch: IngestBatch) -> None:
+    conn.execute(
+        "INSERT INTO site_state (site_code, last_seen_ns) VALUES (%s, %s) "
+        "ON CONFLICT (site_code) DO UPDATE SET "
+        "last_seen_ns = GREATEST(site_state.last_seen_ns, excluded.last_seen_ns)",
+        (batch.site_code, batch.received_ns),
+    )
+    if batch.signal is not None:
+        s = batch.signal
+        conn.execute(
+            _UPDATE_SIGNAL,
+            (
+                s.event_ns,
+                *(getattr(s, c) for c in SIGNAL_COLUMNS),
+                batch.site_code,
+                s.event_ns,
+            ),
+        )
+    if batch.ping is not None:
+        p = batch.ping
+        conn.execute(
+            "UPDATE site_state SET ping_ns = %s, ping_target = %s, ping_method = %s, "
+            "ping_median_ms = %s, ping_loss_ratio = %s "
+            "WHERE site_code = %s AND (ping_ns IS NULL OR ping_ns <= %s)",
+            (
+                p.event_ns,
+                p.target,
+                p.method,
+                p.median_ms,
+                p.loss_ratio,
+                batch.site_code,
+                p.event_ns,
+            ),
+        )
+
+
+def _redacted(dsn: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", dsn)

@@ -1,0 +1,119 @@
+"""What the portable SQL of tickets, outbox and retention runs on.
+
+:class:`Transactional` is the base of both stores' ticket and outbox methods: a
+backend supplies :meth:`~Transactional._transact` (one write transaction, turning a
+lost race into :class:`Conflict`) and :meth:`~Transactional._read`, and hands the
+body a :class:`Tx`. Dialect differences live in the ``Tx``: placeholders (SQL here
+always uses ``?``) and row locks (``FOR UPDATE`` on PostgreSQL; SQLite's single
+writer needs none).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from collector.store.base import StoreError
+from collector.store.model import PingState, SignalState, SiteView
+
+T = TypeVar("T")
+
+#: How often a transaction that lost a race (unique violation, deadlock) is retried.
+MAX_ATTEMPTS = 8
+
+TICKET_COLUMNS = (
+    "id, site_code, operator, problem, state, route, first_bad_ns, last_bad_ns, opened_ns, "
+    "updated_ns, resolved_ns, historical, escalated_ns, reopen_count, reopened_ns, evidence, "
+    "resolved_by"
+)
+OUTBOX_COLUMNS = (
+    "id, ticket_id, dedup_key, action, route, payload, created_ns, attempts, next_attempt_ns, "
+    "delivered_ns, last_error, claimed_by, claim_until_ns"
+)
+RECORD_COLUMNS = (
+    "agent_id, site_code, seq, kind, event_ns, agent_wall_ns, time_quality, received_ns, payload"
+)
+
+#: The live signal columns of ``site_state``, in the order of :class:`SignalState`.
+SIGNAL_COLUMNS = (
+    "rat",
+    "reg_state",
+    "mcc",
+    "mnc",
+    "operator_name",
+    "cell_id",
+    "rsrp_dbm",
+    "rsrq_db",
+    "sinr_db",
+    "rssi_dbm",
+)
+
+
+def site_view_from_row(row: Sequence[Any]) -> SiteView:
+    """A ``sites()`` row: site, last seen, signal_ns, SIGNAL_COLUMNS, ping, agents, count."""
+    n = len(SIGNAL_COLUMNS)
+    site_code, last_seen, signal_ns = row[0], row[1], row[2]
+    sig = row[3 : 3 + n]
+    ping_ns, target, method, median, loss, agents, count = row[3 + n :]
+    signal = None
+    if signal_ns is not None:
+        signal = SignalState(int(signal_ns), *sig)
+    ping = None
+    if ping_ns is not None:
+        ping = PingState(int(ping_ns), str(target), str(method), median, float(loss))
+    return SiteView(
+        site_code=str(site_code),
+        agent_ids=tuple(str(agents).split()) if agents else (),
+        last_seen_ns=None if last_seen is None else int(last_seen),
+        signal=signal,
+        ping=ping,
+        records=int(count),
+    )
+
+
+class Conflict(Exception):
+    """A concurrent writer changed what this transaction read: run it again."""
+
+
+class Tx(Protocol):
+    """One open transaction. SQL uses ``?`` placeholders on every backend."""
+
+    #: Appended to a SELECT that reads rows it will then change (" FOR UPDATE" or "").
+    lock_rows: str
+    #: Appended to the outbox claim query (" FOR UPDATE OF o SKIP LOCKED" or "").
+    skip_locked: str
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]: ...
+    def one(self, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None: ...
+    def run(self, sql: str, params: Sequence[object] = ()) -> int:
+        """Execute; the number of rows changed."""
+        ...
+
+
+def placeholders(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+class Transactional(ABC):
+    """The transactions a backend provides to the portable methods."""
+
+    @abstractmethod
+    def _transact(self, body: Callable[[Tx], T]) -> T:
+        """Run ``body`` in one write transaction; raise :class:`Conflict` on a lost race."""
+
+    @abstractmethod
+    def _read(self, body: Callable[[Tx], T]) -> T:
+        """Run ``body`` in one read-only transaction."""
+
+    def _retrying(self, body: Callable[[Tx], T]) -> T:
+        """:meth:`_transact`, run again (from the start) while it loses races."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return self._transact(body)
+            except Conflict:
+                continue
+        raise StoreError(
+            f"a transaction lost {MAX_ATTEMPTS} races in a row to concurrent writers; "
+            "the database is overloaded or a writer is looping"
+        )

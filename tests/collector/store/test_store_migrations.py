@@ -1,0 +1,128 @@
+"""Schema migrations and open_store, on both backends."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from storebackends import Backend
+from storekit import SITE, batch
+
+from collector.store.base import Store, StoreError, open_store
+from collector.store.model import BatchOutcome
+from collector.store.sqlite import SCHEMA_VERSION, SqliteStore
+from collector.store.sqlite_schema import MIGRATIONS
+
+
+def schema_version(backend: Backend) -> int:
+    raw = backend.raw()
+    try:
+        if backend.name == "sqlite":
+            return int(raw.execute("PRAGMA user_version")[0][0])
+        return int(raw.execute("SELECT MAX(version) FROM schema_version")[0][0])
+    finally:
+        raw.close()
+
+
+def test_opening_again_migrates_nothing_and_keeps_data(backend: Backend, store: Store) -> None:
+    store.add_agent("kit-1", SITE, "h")
+    store.commit([batch("kit-1", 1)])
+    again = backend.open()
+    try:
+        assert [r.seq for r in again.records()] == [1]
+    finally:
+        again.close()
+    assert schema_version(backend) == SCHEMA_VERSION == 3
+
+
+def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
+    opened: list[Store] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        try:
+            barrier.wait(timeout=20)
+            opened.append(backend.open())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert not any(t.is_alive() for t in threads) and errors == []
+        assert schema_version(backend) == SCHEMA_VERSION
+        if backend.name == "postgres":
+            raw = backend.raw()
+            try:
+                assert raw.execute("SELECT version FROM schema_version ORDER BY version") == [
+                    (1,),
+                    (2,),
+                    (3,),
+                ]
+            finally:
+                raw.close()
+    finally:
+        for s in opened:
+            s.close()
+
+
+def test_a_newer_schema_is_refused(backend: Backend, store: Store) -> None:
+    store.close()
+    raw = backend.raw()
+    try:
+        if backend.name == "sqlite":
+            raw.execute("PRAGMA user_version = 99")
+        else:
+            raw.execute("INSERT INTO schema_version VALUES (99, 0)")
+        raw.commit()
+    finally:
+        raw.close()
+    with pytest.raises(StoreError, match="schema version 99, newer than this collector's"):
+        backend.open()
+
+
+def test_a_v2_sqlite_file_from_the_previous_release_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "collector.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0] + MIGRATIONS[1] + "PRAGMA user_version = 2;")
+    db.execute("INSERT INTO sites VALUES (?, 1)", (SITE,))
+    db.execute(
+        "INSERT INTO agents (agent_id, site_code, secret_hash, created_ns, acked_through) "
+        "VALUES ('kit-1', ?, 'h', 1, 7)",
+        (SITE,),
+    )
+    db.execute(
+        "INSERT INTO records VALUES ('kit-1', 7, ?, 'signal', 5, 5, 'monotonic', 6, x'00')",
+        (SITE,),
+    )
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    try:
+        agent = store.get_agent("kit-1")
+        assert agent is not None and agent.acked_through == 7
+        assert store.commit([batch("kit-1", 7, 8)]) == [BatchOutcome(1, 1, 8)]
+        assert store.list_tickets() == []
+    finally:
+        store.close()
+    check = sqlite3.connect(path)
+    assert check.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    check.close()
+
+
+def test_open_store_picks_the_backend(tmp_path: Path, backend: Backend) -> None:
+    in_dir = open_store(tmp_path)
+    assert in_dir.backend == "sqlite" and (tmp_path / "collector.sqlite").exists()
+    in_dir.close()
+    as_file = open_store(tmp_path / "sub" / "other.db")
+    assert as_file.backend == "sqlite" and (tmp_path / "sub" / "other.db").exists()
+    as_file.close()
+    if backend.name == "postgres":
+        with pytest.raises(StoreError, match=r"cannot open the PostgreSQL store .*:\*\*\*@"):
+            open_store("postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=1")
