@@ -19,7 +19,7 @@ from pathlib import Path
 
 from agent.channel import is_loopback
 from agent.sites import TpsCodeError
-from collector.store.sqlite import SqliteStore, StoreError
+from collector.store import Store, StoreError, open_store
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_DATA_DIR = Path("pantau-data")
@@ -34,13 +34,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def data_dir(p: argparse.ArgumentParser) -> None:
+    def data_dir(p: argparse.ArgumentParser, *, store: bool = True) -> None:
         p.add_argument(
             "--data-dir",
             type=Path,
             default=DEFAULT_DATA_DIR,
             help=f"where the collector keeps its state (default: {DEFAULT_DATA_DIR})",
         )
+        if store:
+            p.add_argument(
+                "--store",
+                default="",
+                metavar="URL",
+                help="postgresql://... to use PostgreSQL (default: SQLite in --data-dir)",
+            )
 
     serve = sub.add_parser("serve", help="run the collector (gRPC ingest)")
     data_dir(serve)
@@ -61,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     demo = sub.add_parser("demo", help="run a collector with three simulated kits")
-    data_dir(demo)
+    data_dir(demo, store=False)
     demo.add_argument(
         "--duration",
         type=float,
@@ -89,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     tls_init = tls_sub.add_parser(
         "init", help="create the deployment CA and the server certificate"
     )
-    data_dir(tls_init)
+    data_dir(tls_init, store=False)
     tls_init.add_argument("--host", action="append", default=[], help="DNS name kits use (repeat)")
     tls_init.add_argument("--ip", action="append", default=[], help="IP address kits use (repeat)")
     tls_init.add_argument("--force", action="store_true", help="replace an existing CA")
@@ -130,37 +137,45 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return run_demo(args.data_dir, args.duration)
     if args.command == "serve":
-        return _serve(
-            args.data_dir, args.listen, insecure=args.insecure, throughput=args.throughput_listen
-        )
+        return _serve(args, insecure=args.insecure, throughput=args.throughput_listen)
     if args.command == "sites":
-        return _sites(args.data_dir, as_json=args.json)
+        return _sites(args, as_json=args.json)
     if args.command == "enroll":
-        return _enroll(args.data_dir, args.site, args.agent_id, args.valid_hours)
+        return _enroll(args, args.site, args.agent_id, args.valid_hours)
     if args.command == "tls":
         return _tls_init(args.data_dir, [*args.host, *args.ip], force=args.force)
     if args.command == "revoke":
-        store = _open_existing(args.data_dir)
-        if not store.revoke_agent(args.agent_id):
-            raise UsageError(f"no active agent {args.agent_id!r} in {args.data_dir}")
+        store = open_existing(args)
+        try:
+            if not store.revoke_agent(args.agent_id):
+                raise UsageError(f"no active agent {args.agent_id!r}")
+        finally:
+            store.close()
         print(f"revoked {args.agent_id}")
         return EXIT_OK
     raise UsageError(f"unknown command {args.command}")  # pragma: no cover
 
 
-def _open_existing(data_dir: Path) -> SqliteStore:
-    path = data_dir / "collector.sqlite"
-    if not path.exists():
+def open_any(args: argparse.Namespace) -> Store:
+    """The store named by --store, else SQLite in --data-dir (created if new)."""
+    return open_store(args.store or args.data_dir / "collector.sqlite")
+
+
+def open_existing(args: argparse.Namespace) -> Store:
+    """Like :func:`open_any`, but a missing SQLite file is a usage error, not a new store."""
+    path = args.data_dir / "collector.sqlite"
+    if not args.store and not path.exists():
         raise UsageError(
-            f"no collector data in {data_dir} (expected {path}); pass --data-dir of a collector"
+            f"no collector data in {args.data_dir} (expected {path}); pass the --data-dir "
+            "(or --store) of a collector"
         )
-    return SqliteStore(path)
+    return open_any(args)
 
 
-def _sites(data_dir: Path, *, as_json: bool) -> int:
+def _sites(args: argparse.Namespace, *, as_json: bool) -> int:
     from collector.views import site_json, sites_table
 
-    store = _open_existing(data_dir)
+    store = open_existing(args)
     try:
         sites = store.sites()
     finally:
@@ -172,12 +187,12 @@ def _sites(data_dir: Path, *, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _enroll(data_dir: Path, site: str, agent_id: str | None, valid_hours: float) -> int:
+def _enroll(args: argparse.Namespace, site: str, agent_id: str | None, valid_hours: float) -> int:
     from collector import auth, enrollment
 
     if not 0 < valid_hours <= 24 * 90:
         raise UsageError(f"--valid-hours must be between 0 and 2160, got {valid_hours}")
-    store = SqliteStore(data_dir / "collector.sqlite")
+    store = open_any(args)
     try:
         code, agent_id = enrollment.create_code(
             store, site, agent_id=agent_id, ttl_s=valid_hours * 3600
@@ -223,17 +238,18 @@ def _check_listen(listen: str, *, insecure: bool, tls: bool) -> None:
         )
 
 
-def _serve(data_dir: Path, listen: str, *, insecure: bool, throughput: str) -> int:
+def _serve(args: argparse.Namespace, *, insecure: bool, throughput: str) -> int:
     from collector.server import Collector
     from collector.tls import paths_for
 
+    data_dir, listen = args.data_dir, args.listen
     tls = paths_for(data_dir)
     _check_listen(listen, insecure=insecure, tls=tls.exists())
     if not throughput:
         throughput = f"{listen.rpartition(':')[0]}:7601"
     if throughput != "off":
         _check_listen(throughput, insecure=insecure, tls=tls.exists())
-    store = SqliteStore(data_dir / "collector.sqlite")
+    store = open_any(args)
 
     async def serve() -> None:
         collector = Collector(store, tls=tls if tls.exists() else None)

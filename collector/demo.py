@@ -25,7 +25,7 @@ from agent.sim.modem import SimModem
 from agent.sim.scenario import load_scenario
 from collector import auth
 from collector.server import Collector
-from collector.store.sqlite import SqliteStore
+from collector.store import open_store
 from collector.views import sites_table
 
 
@@ -82,7 +82,7 @@ class Demo:
     def __init__(self, data_dir: Path, *, out: TextIO = sys.stdout) -> None:
         self.data_dir = data_dir
         self.out = out
-        self.store = SqliteStore(data_dir / "collector.sqlite")
+        self.store = open_store(data_dir / "collector.sqlite")
         self.modems: list[SimModem] = []
         self.agents: list[tuple[DemoKit, subprocess.Popen[bytes]]] = []
 

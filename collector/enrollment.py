@@ -22,7 +22,7 @@ import grpc
 
 from agent.sites import validate_tps_code
 from collector import auth
-from collector.store.sqlite import SqliteStore
+from collector.store import Store
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def code_hash(code: str) -> str:
 
 
 def create_code(
-    store: SqliteStore, site_code: str, *, agent_id: str | None = None, ttl_s: float = DEFAULT_TTL_S
+    store: Store, site_code: str, *, agent_id: str | None = None, ttl_s: float = DEFAULT_TTL_S
 ) -> tuple[str, str]:
     """Issue a code for a site; returns (code, agent_id)."""
     validate_tps_code(site_code)
@@ -75,7 +75,7 @@ def create_code(
 
 
 class EnrollmentService(telemetry_pb2_grpc.EnrollmentServicer):
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
 
     async def Enroll(

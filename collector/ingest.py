@@ -29,8 +29,8 @@ from google.protobuf.message import DecodeError
 
 from collector import auth, batches
 from collector.clocks import Anchor
+from collector.store import Store
 from collector.store.model import Agent, BatchOutcome, IngestBatch
-from collector.store.sqlite import SqliteStore
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class Committer:
     one agent's bad batch never fails another's.
     """
 
-    def __init__(self, store: SqliteStore, *, max_group: int = 512) -> None:
+    def __init__(self, store: Store, *, max_group: int = 512) -> None:
         self._store = store
         self._max_group = max_group
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
@@ -127,7 +127,7 @@ class StreamStats:
 
 
 class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
-    def __init__(self, store: SqliteStore, committer: Committer) -> None:
+    def __init__(self, store: Store, committer: Committer) -> None:
         self._store = store
         self._committer = committer
         self.stats = StreamStats()

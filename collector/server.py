@@ -8,7 +8,7 @@ import grpc
 
 from collector.enrollment import EnrollmentService
 from collector.ingest import MAX_MESSAGE_BYTES, Committer, TelemetryService
-from collector.store.sqlite import SqliteStore
+from collector.store import Store
 from collector.throughput import ThroughputServer
 from collector.tls import TlsPaths, server_credentials
 from pantau.v1 import telemetry_pb2_grpc
@@ -35,7 +35,7 @@ def server_options() -> list[tuple[str, int]]:
 class Collector:
     """A running collector: gRPC services, committer and store, on one event loop."""
 
-    def __init__(self, store: SqliteStore, *, tls: TlsPaths | None = None) -> None:
+    def __init__(self, store: Store, *, tls: TlsPaths | None = None) -> None:
         self.store = store
         self.tls = tls
         self.committer = Committer(store)
