@@ -26,6 +26,23 @@ DEFAULT_DATA_DIR = Path("pantau-data")
 DEFAULT_LISTEN = "127.0.0.1:7600"
 
 
+def data_dir(p: argparse.ArgumentParser, *, store: bool = True) -> None:
+    """Add --data-dir (and --store) to a command's parser."""
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help=f"where the collector keeps its state (default: {DEFAULT_DATA_DIR})",
+    )
+    if store:
+        p.add_argument(
+            "--store",
+            default="",
+            metavar="URL",
+            help="postgresql://... to use PostgreSQL (default: SQLite in --data-dir)",
+        )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pantau-collector",
@@ -33,21 +50,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def data_dir(p: argparse.ArgumentParser, *, store: bool = True) -> None:
-        p.add_argument(
-            "--data-dir",
-            type=Path,
-            default=DEFAULT_DATA_DIR,
-            help=f"where the collector keeps its state (default: {DEFAULT_DATA_DIR})",
-        )
-        if store:
-            p.add_argument(
-                "--store",
-                default="",
-                metavar="URL",
-                help="postgresql://... to use PostgreSQL (default: SQLite in --data-dir)",
-            )
 
     serve = sub.add_parser("serve", help="run the collector (gRPC ingest)")
     data_dir(serve)
@@ -104,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     revoke = sub.add_parser("revoke", help="revoke a kit's credential")
     data_dir(revoke)
     revoke.add_argument("agent_id")
+
+    from collector import cli_tickets
+
+    cli_tickets.register(sub)
     return parser
 
 
@@ -114,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return int(handler(args))
         return _dispatch(args)
     except StoreError as exc:
         print(f"pantau-collector: {exc}", file=sys.stderr)
