@@ -14,6 +14,8 @@ from typing import Any
 from collector.store.model import Ticket, TicketEvent
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+_SHOWN = ("id", "problem", "state", "site_code", "operator", "route", "first_bad", "last_bad",
+          "resolved", "resolved_by", "historical", "escalated", "reopen_count")  # fmt: skip
 
 
 def register(sub: Any) -> None:
@@ -139,9 +141,7 @@ def run_show(args: argparse.Namespace) -> int:
                          indent=2))  # fmt: skip
         return EXIT_OK
     doc = ticket_json(ticket)
-    shown = ("id", "problem", "state", "site_code", "operator", "route", "first_bad",
-             "last_bad", "resolved", "resolved_by", "historical", "escalated", "reopen_count")  # fmt: skip
-    for key in shown:
+    for key in _SHOWN:
         print(f"{key:>13}: {doc[key]}")
     print(f"{'evidence':>13}: {json.dumps(ticket.evidence, sort_keys=True)}")
     print("      history:")
