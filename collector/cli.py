@@ -19,6 +19,7 @@ from pathlib import Path
 
 from agent.channel import is_loopback
 from agent.sites import TpsCodeError
+from agent.tomlconfig import ConfigError
 from collector.store import Store, StoreError, open_store
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         help="where kits run throughput tests (default: the --listen host, port 7601; "
         "'off' disables)",
     )
+    serve.add_argument("--config", type=Path, help="collector TOML file (routes, rules, store)")
     serve.add_argument(
         "--insecure",
         action="store_true",
@@ -127,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"pantau-collector: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except UsageError as exc:
+    except (UsageError, ConfigError) as exc:
         print(f"pantau-collector: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
@@ -248,9 +250,13 @@ def _check_listen(listen: str, *, insecure: bool, tls: bool) -> None:
 
 
 def _serve(args: argparse.Namespace, *, insecure: bool, throughput: str) -> int:
+    from collector.config import default_config, load_collector_config
     from collector.server import Collector
     from collector.tls import paths_for
 
+    config = default_config() if args.config is None else load_collector_config(args.config)
+    if not args.store and config.store.url:
+        args.store = config.store.url
     data_dir, listen = args.data_dir, args.listen
     tls = paths_for(data_dir)
     _check_listen(listen, insecure=insecure, tls=tls.exists())
@@ -261,7 +267,7 @@ def _serve(args: argparse.Namespace, *, insecure: bool, throughput: str) -> int:
     store = open_any(args)
 
     async def serve() -> None:
-        collector = Collector(store, tls=tls if tls.exists() else None)
+        collector = Collector(store, tls=tls if tls.exists() else None, config=config)
         try:
             port = await collector.start(listen)
             if throughput != "off":

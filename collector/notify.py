@@ -32,7 +32,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -64,11 +64,11 @@ class OutboxStore(Protocol):  # the part of the store the dispatcher uses
         self, worker_id: str, *, now_ns: int, lease_ns: int, limit: int
     ) -> list[Any]: ...
 
-    def mark_delivered(self, notification_id: int, worker_id: str, now_ns: int) -> None: ...
+    def mark_delivered(self, notification_id: int, worker_id: str, now_ns: int) -> bool: ...
 
     def mark_failed(
         self, notification_id: int, worker_id: str, *, error: str, next_attempt_ns: int
-    ) -> None: ...
+    ) -> bool: ...
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -107,6 +107,7 @@ class Dispatcher:
     batch: int = 50
     backoff_base_s: float = 2.0
     backoff_cap_s: float = 300.0
+    clock: Callable[[], int] = time.time_ns  # wall clock, ns; tests drive it
     delivered: int = 0
     failed: int = 0
 
@@ -123,7 +124,7 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim and try every due notification once; returns how many were tried."""
-        now = time.time_ns()
+        now = self.clock()
         claimed = await asyncio.to_thread(
             self.store.claim_notifications,
             self.worker_id,
@@ -144,7 +145,7 @@ class Dispatcher:
         else:
             body, headers = self.render(notification, route)
             result = await asyncio.to_thread(post, route, body, headers)
-        now = time.time_ns()
+        now = self.clock()
         if result.ok:
             self.delivered += 1
             await asyncio.to_thread(self.store.mark_delivered, notification.id, self.worker_id, now)

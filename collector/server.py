@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 
 import grpc
 
+from collector.config import CollectorConfig, default_config
 from collector.enrollment import EnrollmentService
 from collector.ingest import MAX_MESSAGE_BYTES, Committer, TelemetryService
+from collector.notify import Dispatcher
 from collector.store import Store
 from collector.throughput import ThroughputServer
 from collector.tls import TlsPaths, server_credentials
@@ -35,9 +38,14 @@ def server_options() -> list[tuple[str, int]]:
 class Collector:
     """A running collector: gRPC services, committer and store, on one event loop."""
 
-    def __init__(self, store: Store, *, tls: TlsPaths | None = None) -> None:
+    def __init__(
+        self, store: Store, *, tls: TlsPaths | None = None, config: CollectorConfig | None = None
+    ) -> None:
         self.store = store
         self.tls = tls
+        self.config = config or default_config()
+        self.dispatcher = Dispatcher(store, self.config.routes)
+        self._tasks: list[asyncio.Task[None]] = []
         self.committer = Committer(store)
         self.service = TelemetryService(store, self.committer)
         self.server = grpc.aio.server(options=server_options())
@@ -74,9 +82,13 @@ class Collector:
         if self.port == 0:
             raise OSError(f"cannot listen on {listen} (address in use or not available)")
         await self.server.start()
+        self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
         return self.port
 
     async def stop(self, grace_s: float = 2.0) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.throughput is not None:
             await self.throughput.stop()
         await self.server.stop(grace_s)
