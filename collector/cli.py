@@ -109,6 +109,12 @@ def _parser() -> argparse.ArgumentParser:
     data_dir(revoke)
     revoke.add_argument("agent_id")
 
+    rules = sub.add_parser("rules", help="the rules that decide when a site has a problem")
+    rules_sub = rules.add_subparsers(dest="rules_command", required=True, metavar="ACTION")
+    check = rules_sub.add_parser("check", help="validate a rules file")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=_rules_check)
+
     from collector import cli_tickets
 
     cli_tickets.register(sub)
@@ -165,6 +171,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"revoked {args.agent_id}")
         return EXIT_OK
     raise UsageError(f"unknown command {args.command}")  # pragma: no cover
+
+
+def _rules_check(args: argparse.Namespace) -> int:
+    from collector.rules import check_rules_file
+
+    code, message = check_rules_file(args.file)
+    print(message, file=sys.stdout if code == 0 else sys.stderr)
+    return code
 
 
 def open_any(args: argparse.Namespace) -> Store:

@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -24,6 +24,9 @@ from agent import probes
 from agent.sim.modem import SimModem
 from agent.sim.scenario import load_scenario
 from collector import auth
+from collector.cli_tickets import tickets_table
+from collector.config import RulesSection
+from collector.demo_noc import DemoNoc
 from collector.server import Collector
 from collector.store import open_store
 from collector.views import sites_table
@@ -87,9 +90,14 @@ class Demo:
         self.agents: list[tuple[DemoKit, subprocess.Popen[bytes]]] = []
 
     async def run(self, duration_s: float | None) -> int:
-        collector = Collector(self.store)
+        noc = DemoNoc(self._say)
+        config = noc.config(noc.start())
+        rules = str(resources.files("collector").joinpath("demo_rules.toml"))
+        config = replace(config, rules=RulesSection(file=rules))
+        collector = Collector(self.store, config=config)
         port = await collector.start("127.0.0.1:0")
         self._say(f"collector listening on 127.0.0.1:{port}, data in {self.data_dir}")
+        self._say("tickets go to the operators' webhooks (demo stand-ins, lines marked ->)")
         if probes.icmp_method_available() is None:
             self._say(
                 "ICMP is not permitted for this user: the kits time TCP connects to the "
@@ -102,6 +110,7 @@ class Demo:
         finally:
             self._stop_kits()
             await collector.stop()
+            noc.stop()
             self._summary()
             self.store.close()
 
@@ -173,10 +182,14 @@ class Demo:
         sites = self.store.sites()
         self._say("\nSummary:")
         self._say(sites_table(sites, now_ns=time.time_ns()))
+        tickets = self.store.list_tickets(limit=50)
+        self._say("\nTickets:")
+        self._say(tickets_table(sorted(tickets, key=lambda t: t.id)))
         total = sum(s.records for s in sites)
         self._say(
             f"\n{total} records stored from {len(sites)} sites in {self.data_dir}. "
-            f"See them with: pantau-collector sites --data-dir {self.data_dir} --json"
+            f"See them with: pantau-collector sites --data-dir {self.data_dir} --json, and "
+            f"pantau-collector tickets list --state all --data-dir {self.data_dir}"
         )
 
     def _say(self, text: str) -> None:

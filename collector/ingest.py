@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -30,6 +31,9 @@ from google.protobuf.message import DecodeError
 from collector import auth, batches
 from collector.clocks import Anchor
 from collector.store import Store
+
+if TYPE_CHECKING:
+    from collector.brain import Brain
 from collector.store.model import Agent, BatchOutcome, IngestBatch
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
 
@@ -127,9 +131,10 @@ class StreamStats:
 
 
 class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
-    def __init__(self, store: Store, committer: Committer) -> None:
+    def __init__(self, store: Store, committer: Committer, *, brain: Brain | None = None) -> None:
         self._store = store
         self._committer = committer
+        self._brain = brain
         self.stats = StreamStats()
 
     async def Stream(
@@ -202,6 +207,15 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                     await self._committer.commit(prepared)
                     continue
                 outcome = await self._committer.commit(prepared)
+                if self._brain is not None and outcome.stored:
+                    await self._brain.observe(
+                        agent.site_code,
+                        prepared.received_ns,
+                        [
+                            (row.event_ns, rec)
+                            for row, rec in zip(prepared.rows, body.records, strict=True)
+                        ],
+                    )
                 self.stats.records_stored += outcome.stored
                 self.stats.duplicates += outcome.duplicates
                 yield telemetry_pb2.CollectorMessage(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from pathlib import Path
 
 import grpc
 
+from collector.brain import Brain
 from collector.config import CollectorConfig, default_config
 from collector.enrollment import EnrollmentService
 from collector.ingest import MAX_MESSAGE_BYTES, Committer, TelemetryService
 from collector.notify import Dispatcher
+from collector.rules import RuleEngine, load_rules
 from collector.store import Store
 from collector.throughput import ThroughputServer
 from collector.tls import TlsPaths, server_credentials
@@ -47,7 +50,9 @@ class Collector:
         self.dispatcher = Dispatcher(store, self.config.routes)
         self._tasks: list[asyncio.Task[None]] = []
         self.committer = Committer(store)
-        self.service = TelemetryService(store, self.committer)
+        rules = load_rules(Path(self.config.rules.file) if self.config.rules.file else None)
+        self.brain = Brain(store, RuleEngine(rules), self.config)
+        self.service = TelemetryService(store, self.committer, brain=self.brain)
         self.server = grpc.aio.server(options=server_options())
         telemetry_pb2_grpc.add_TelemetryServicer_to_server(self.service, self.server)  # type: ignore[no-untyped-call]
         telemetry_pb2_grpc.add_EnrollmentServicer_to_server(  # type: ignore[no-untyped-call]
@@ -83,6 +88,7 @@ class Collector:
             raise OSError(f"cannot listen on {listen} (address in use or not available)")
         await self.server.start()
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
+        self._tasks.append(asyncio.create_task(self.brain.run(), name="brain"))
         return self.port
 
     async def stop(self, grace_s: float = 2.0) -> None:

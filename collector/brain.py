@@ -1,0 +1,174 @@
+"""The collector's brain: committed records in, tickets out.
+
+After each batch commits, the ingest hands its records here; they become rule
+observations (:mod:`collector.rules`) in the site's event-time window. A loop
+judges every site whose window changed, and every site as time passes (silence
+and ``for`` durations expire with no new data), and turns the engine's
+transitions into ticket calls on the store:
+
+- ``Started`` -> ``raise_problem`` (the outbox row that pages the operator is
+  written in the same transaction), or, when the engine says the problem was
+  found only after it had ended (backfill), ``record_historical_problem``, which
+  pages nobody;
+- ``Updated`` -> ``raise_problem`` (newer evidence, no page);
+- ``Cleared`` -> ``clear_problem`` (an automatic resolve, paged).
+
+Several collectors may share one PostgreSQL store: the partial unique index makes
+their ticket calls agree, a site first seen by this collector (a restart, or an
+agent that moved here) is rebuilt from the stored records before new data is
+judged, and AGENT_SILENT is confirmed against the shared ``site_state`` so that
+an agent streaming to another collector is never reported silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from collector.config import CollectorConfig
+from collector.rules import (
+    Cleared,
+    Heard,
+    ProblemName,
+    RuleEngine,
+    Started,
+    Transition,
+    Updated,
+    observations_from_record,
+)
+from collector.store import Store
+from pantau.v1 import records_pb2
+
+log = logging.getLogger(__name__)
+
+_S = 1_000_000_000
+
+
+class Brain:
+    def __init__(
+        self,
+        store: Store,
+        engine: RuleEngine,
+        config: CollectorConfig,
+        *,
+        clock: Callable[[], int] = time.time_ns,
+        tick_s: float = 1.0,
+        escalate_every_s: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.config = config
+        self.clock = clock
+        self.tick_s = tick_s
+        self.escalate_every_s = escalate_every_s
+        self._known: set[str] = set()
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self.transitions = 0
+        self.evaluation_s = 0.0  # total time spent judging, for /metrics and the bench
+
+    # -- feeding (on the event loop) -------------------------------------------------------
+
+    async def observe(
+        self, site_code: str, received_ns: int, records: Sequence[tuple[int, records_pb2.Record]]
+    ) -> None:
+        """Committed records of one batch: (event_ns, record) pairs."""
+        if site_code not in self._known:
+            await self._rebuild(site_code)
+        observations = [o for event_ns, r in records for o in observations_from_record(r, event_ns)]
+        observations.append(Heard(received_ns))
+        self.engine.observe(site_code, observations)
+        self._dirty.add(site_code)
+        self._wake.set()
+
+    async def _rebuild(self, site_code: str) -> None:
+        now = self.clock()
+        since = now - int(self.engine.config.engine.horizon_s * _S)
+        rows = await asyncio.to_thread(self.store.site_window, site_code, since)
+        problems = self.engine.rebuild(site_code, rows, now)
+        self._known.add(site_code)
+        if problems:
+            log.info("site %s rebuilt with %d open problems", site_code, len(problems))
+
+    # -- judging ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        last_escalation = 0.0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.tick_s)
+            self._wake.clear()
+            await self.evaluate_all()
+            if time.monotonic() - last_escalation >= self.escalate_every_s:
+                last_escalation = time.monotonic()
+                await self.escalate()
+
+    async def evaluate_all(self) -> int:
+        """Judge every known site now; returns the number of transitions applied."""
+        async with self._lock:
+            now = self.clock()
+            started = time.perf_counter()
+            pending: list[Transition] = []
+            for site_code in self.engine.sites():
+                pending.extend(self.engine.evaluate(site_code, now))
+            self._dirty.clear()
+            self.evaluation_s += time.perf_counter() - started
+            if pending:
+                await asyncio.to_thread(self._apply, pending, now)
+            return len(pending)
+
+    async def escalate(self) -> None:
+        now = self.clock()
+        cut = now - int(self.config.tickets.escalate_after_s * _S)
+        changes = await asyncio.to_thread(self.store.escalate_due, cut, now)
+        for change in changes:
+            log.warning(
+                "escalated ticket %d (%s at %s)",
+                change.ticket.id, change.ticket.problem, change.ticket.site_code,
+            )  # fmt: skip
+
+    # -- tickets (in a worker thread) ----------------------------------------------------------
+
+    def _apply(self, transitions: Sequence[Transition], now_ns: int) -> None:
+        reopen_ns = int(self.config.tickets.reopen_window_s * _S)
+        routing = self.config.routing
+        for t in transitions:
+            key = t.key
+            route = routing.route_for(key.operator)
+            self.transitions += 1
+            if isinstance(t, Started) and t.historical:
+                self.store.record_historical_problem(
+                    key.site_code, key.operator, str(key.problem), route=route,
+                    first_bad_ns=t.first_bad_ns, last_bad_ns=t.last_bad_ns,
+                    evidence=t.evidence.as_dict(), now_ns=now_ns, note="found in backfilled data",
+                )  # fmt: skip
+            elif isinstance(t, Started | Updated):
+                silent = isinstance(t, Started) and key.problem is ProblemName.AGENT_SILENT
+                if silent and self._heard_elsewhere(key.site_code):
+                    self.engine.forget(key.site_code)
+                    self._known.discard(key.site_code)
+                    continue
+                self.store.raise_problem(
+                    key.site_code, key.operator, str(key.problem), route=route,
+                    first_bad_ns=t.first_bad_ns, last_bad_ns=t.last_bad_ns,
+                    evidence=t.evidence.as_dict(), historical=False, now_ns=now_ns,
+                    reopen_window_ns=reopen_ns,
+                )  # fmt: skip
+            elif isinstance(t, Cleared):
+                self.store.clear_problem(
+                    key.site_code, key.operator, str(key.problem), resolved_ns=t.cleared_ns,
+                    now_ns=now_ns,
+                )  # fmt: skip
+
+    def _heard_elsewhere(self, site_code: str) -> bool:
+        """Has another collector stored data for this site since this one last heard it?"""
+        window = self.engine.window(site_code)
+        heard_here = window.heard[-1] if window is not None and window.heard else 0
+        for site in self.store.sites():
+            if site.site_code == site_code:
+                return site.last_seen_ns is not None and site.last_seen_ns > heard_here
+        return False
