@@ -23,9 +23,9 @@ def collector(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[st
 
 
 @pytest.mark.slow
-def test_demo_runs_streams_and_exits_zero(tmp_path: Path) -> None:
+def test_demo_runs_streams_raises_and_resolves_tickets_and_exits_zero(tmp_path: Path) -> None:
     data = tmp_path / "demo"
-    demo = collector("demo", "--duration", "14", "--data-dir", str(data), timeout=90)
+    demo = collector("demo", "--duration", "56", "--data-dir", str(data), timeout=150)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "Summary:" in demo.stdout
     for site in DEMO_SITES:
@@ -43,6 +43,21 @@ def test_demo_runs_streams_and_exits_zero(tmp_path: Path) -> None:
         assert site["records"] > 5
     assert sites["3171011001005"]["rsrp_dbm"] is not None
     assert -100 < sites["3171011001005"]["rsrp_dbm"] < -70
+
+    # Bandung's signal fades below the threshold and recovers; Denpasar loses service
+    # for a while: each gives exactly one ticket to its operator, opened and resolved.
+    listing = collector("tickets", "list", "--state", "all", "--data-dir", str(data), "--json")
+    assert listing.returncode == 0, listing.stderr
+    tickets = {(t["site_code"], t["problem"]): t for t in json.loads(listing.stdout)}
+    assert ("3273011002012", "WEAK_SIGNAL") in tickets, demo.stdout
+    weak = tickets[("3273011002012", "WEAK_SIGNAL")]
+    lost = tickets[("5171011003001", "NO_SERVICE")]
+    assert (weak["operator"], weak["route"], weak["state"]) == ("510-01", "indosat", "resolved")
+    assert (lost["operator"], lost["route"], lost["state"]) == ("510-11", "xl", "resolved")
+    assert weak["evidence"]["last_bad"]["median_rsrp_dbm"] < -110
+    assert not any(t["site_code"] == "3171011001005" for t in tickets.values())  # strong LTE
+    assert "-> Indosat NOC: trigger WEAK_SIGNAL at 3273011002012" in demo.stdout
+    assert "-> XL NOC: resolve NO_SERVICE at 5171011003001" in demo.stdout
 
 
 def test_sites_on_a_missing_data_dir_is_a_clear_error(tmp_path: Path) -> None:
