@@ -7,9 +7,8 @@ and ``for`` durations expire with no new data), and turns the engine's
 transitions into ticket calls on the store:
 
 - ``Started`` -> ``raise_problem`` (the outbox row that pages the operator is
-  written in the same transaction), or, when the engine says the problem was
-  found only after it had ended (backfill), ``record_historical_problem``, which
-  pages nobody;
+  written in the same transaction); when the engine says the problem was found
+  only after it had ended (backfill), the ticket is historical and pages nobody;
 - ``Updated`` -> ``raise_problem`` (newer evidence, no page);
 - ``Cleared`` -> ``clear_problem`` (an automatic resolve, paged).
 
@@ -32,6 +31,7 @@ from collector.config import CollectorConfig
 from collector.rules import (
     Cleared,
     Heard,
+    Problem,
     ProblemName,
     RuleEngine,
     Started,
@@ -55,7 +55,7 @@ class Brain:
         config: CollectorConfig,
         *,
         clock: Callable[[], int] = time.time_ns,
-        tick_s: float = 1.0,
+        tick_s: float = 5.0,
         escalate_every_s: float = 30.0,
     ) -> None:
         self.store = store
@@ -76,7 +76,9 @@ class Brain:
     async def observe(
         self, site_code: str, received_ns: int, records: Sequence[tuple[int, records_pb2.Record]]
     ) -> None:
-        """Committed records of one batch: (event_ns, record) pairs."""
+        """Newly stored records of one batch, as (event_ns, record) pairs; pass them only
+        when their event time is trustworthy (not an unsynced kit clock). An empty list
+        still says the agent was heard."""
         if site_code not in self._known:
             await self._rebuild(site_code)
         observations = [o for event_ns, r in records for o in observations_from_record(r, event_ns)]
@@ -91,29 +93,51 @@ class Brain:
         rows = await asyncio.to_thread(self.store.site_window, site_code, since)
         problems = self.engine.rebuild(site_code, rows, now)
         self._known.add(site_code)
-        if problems:
-            log.info("site %s rebuilt with %d open problems", site_code, len(problems))
+        await asyncio.to_thread(self._reconcile, site_code, problems, now)
+
+    def _reconcile(self, site_code: str, problems: Sequence[Problem], now_ns: int) -> None:
+        """After a rebuild: open tickets the stored data no longer shows are resolved (the
+        problem ended while no collector judged the site); AGENT_SILENT is left to clear
+        when the agent is heard, so a collector restart does not page twice."""
+        still_open = {(p.key.operator, str(p.key.problem)) for p in problems}
+        for state in ("open", "acknowledged"):
+            for ticket in self.store.list_tickets(state=state, site_code=site_code):
+                key = (ticket.operator, ticket.problem)
+                if key in still_open or ticket.problem == ProblemName.AGENT_SILENT:
+                    continue
+                if ticket.problem not in ProblemName.__members__:
+                    continue
+                log.info("site %s: %s no longer in the data; resolving", site_code, key)
+                self.store.clear_problem(
+                    site_code, ticket.operator, ticket.problem, resolved_ns=now_ns, now_ns=now_ns
+                )
 
     # -- judging ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        last_escalation = 0.0
+        last_escalation = last_all = 0.0
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.tick_s)
             self._wake.clear()
-            await self.evaluate_all()
+            if time.monotonic() - last_all >= self.tick_s:
+                last_all = time.monotonic()
+                await self.evaluate_all()  # silence and `for` durations expire with time
+            else:
+                await self.evaluate_all(only_dirty=True)
             if time.monotonic() - last_escalation >= self.escalate_every_s:
                 last_escalation = time.monotonic()
                 await self.escalate()
 
-    async def evaluate_all(self) -> int:
-        """Judge every known site now; returns the number of transitions applied."""
+    async def evaluate_all(self, *, only_dirty: bool = False) -> int:
+        """Judge every known site (or those with new data) now; returns the number of
+        transitions applied."""
         async with self._lock:
             now = self.clock()
             started = time.perf_counter()
             pending: list[Transition] = []
-            for site_code in self.engine.sites():
+            sites = sorted(self._dirty) if only_dirty else self.engine.sites()
+            for site_code in sites:
                 pending.extend(self.engine.evaluate(site_code, now))
             self._dirty.clear()
             self.evaluation_s += time.perf_counter() - started
@@ -140,13 +164,7 @@ class Brain:
             key = t.key
             route = routing.route_for(key.operator)
             self.transitions += 1
-            if isinstance(t, Started) and t.historical:
-                self.store.record_historical_problem(
-                    key.site_code, key.operator, str(key.problem), route=route,
-                    first_bad_ns=t.first_bad_ns, last_bad_ns=t.last_bad_ns,
-                    evidence=t.evidence.as_dict(), now_ns=now_ns, note="found in backfilled data",
-                )  # fmt: skip
-            elif isinstance(t, Started | Updated):
+            if isinstance(t, Started | Updated):
                 silent = isinstance(t, Started) and key.problem is ProblemName.AGENT_SILENT
                 if silent and self._heard_elsewhere(key.site_code):
                     self.engine.forget(key.site_code)
@@ -155,7 +173,7 @@ class Brain:
                 self.store.raise_problem(
                     key.site_code, key.operator, str(key.problem), route=route,
                     first_bad_ns=t.first_bad_ns, last_bad_ns=t.last_bad_ns,
-                    evidence=t.evidence.as_dict(), historical=False, now_ns=now_ns,
+                    evidence=t.evidence.as_dict(), historical=t.historical, now_ns=now_ns,
                     reopen_window_ns=reopen_ns,
                 )  # fmt: skip
             elif isinstance(t, Cleared):

@@ -31,11 +31,14 @@ from google.protobuf.message import DecodeError
 from collector import auth, batches
 from collector.clocks import Anchor
 from collector.store import Store
+from collector.store.model import Agent, BatchOutcome, IngestBatch
+from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
 
 if TYPE_CHECKING:
     from collector.brain import Brain
-from collector.store.model import Agent, BatchOutcome, IngestBatch
-from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
+
+#: Event times the rules trust: not a kit clock that may say 1970 or 2099.
+TRUSTED_TIME = frozenset({"monotonic", "synced-wall"})
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +185,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             )
         )
         self.stats.connected[agent.agent_id] = time.monotonic()
+        acked = agent.acked_through
         try:
             while (message := await _next(messages, context)) is not None:
                 kind = message.WhichOneof("msg")
@@ -207,15 +211,17 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                     await self._committer.commit(prepared)
                     continue
                 outcome = await self._committer.commit(prepared)
-                if self._brain is not None and outcome.stored:
-                    await self._brain.observe(
-                        agent.site_code,
-                        prepared.received_ns,
-                        [
-                            (row.event_ns, rec)
-                            for row, rec in zip(prepared.rows, body.records, strict=True)
-                        ],
-                    )
+                if self._brain is not None:
+                    # Only records new to the store go to the rules (a resent one was
+                    # judged already, or is in the stored window a rebuild reads), and
+                    # only those whose event time can be trusted.
+                    fresh = [
+                        (row.event_ns, record)
+                        for row, record in zip(prepared.rows, body.records, strict=True)
+                        if row.seq > acked and row.time_quality in TRUSTED_TIME
+                    ]
+                    await self._brain.observe(agent.site_code, prepared.received_ns, fresh)
+                acked = max(acked, outcome.acked_through)
                 self.stats.records_stored += outcome.stored
                 self.stats.duplicates += outcome.duplicates
                 yield telemetry_pb2.CollectorMessage(

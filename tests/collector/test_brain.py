@@ -118,4 +118,3 @@ def test_a_backfilled_outage_is_a_historical_ticket_with_its_true_times_and_no_p
     assert ticket.first_bad_ns == T0 + 60 * S  # the first reading without service
     assert ticket.last_bad_ns == T0 + 61 * 30 * S  # the last one
     assert store.outbox_backlog() == 0  # nobody paged
-    assert not store.list_tickets(problem="AGENT_SILENT", state="open")

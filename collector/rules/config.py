@@ -1,0 +1,286 @@
+"""The rules file (TOML): thresholds, ``for`` and ``hold`` per rule; defaults without one.
+
+Every key is optional; a file holds only what differs from the defaults, e.g.::
+
+    [engine]
+    historical_after_s = 600      # learnt of this late and it had ended: historical
+
+    [weak_signal]
+    for_s = 300                   # bad this long (event time) before a problem starts
+    hold_s = 300                  # healthy this long before it clears
+    lte_min_rsrp_dbm = -110       # bad: the windowed median below this
+    window_s = 300                # the median's window
+
+    [high_latency]
+    enabled = false
+
+Common keys of every rule: ``enabled``, ``for_s``, ``hold_s`` (both may be 0, and
+a few seconds is fine for demos), ``flap_window_s`` and ``flap_changes``
+(Nagios-style flap detection: that many good/bad changes within the window open
+the problem even though no bad run lasted ``for_s``; 0 turns it off).
+
+Bad files are refused with :class:`agent.tomlconfig.ConfigError` naming the file,
+the key and what is expected; :func:`check_rules_file` is
+``pantau-collector rules check FILE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.tomlconfig import ConfigError, build, read_toml, setting
+from collector.rules.model import ProblemName
+
+_S = 1_000_000_000
+_DAY_S = 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """A rule's durations in ns, as the tracker uses them."""
+
+    for_ns: int
+    hold_ns: int
+    flap_window_ns: int
+    flap_changes: int  # 0: flap detection off
+
+
+@dataclass(frozen=True)
+class RuleSection:
+    """Keys every rule has."""
+
+    enabled: bool = True
+    for_s: float = setting(300.0, min=0, max=_DAY_S)
+    hold_s: float = setting(300.0, min=0, max=_DAY_S)
+    flap_window_s: float = setting(600.0, min=1, max=_DAY_S)
+    flap_changes: int = setting(6, min=0, max=1000)
+
+    def __post_init__(self) -> None:
+        if self.flap_changes == 1:
+            raise ValueError("flap_changes: expected 0 (off) or at least 2, got 1")
+
+    def timing(self) -> Timing:
+        return Timing(
+            for_ns=int(self.for_s * _S),
+            hold_ns=int(self.hold_s * _S),
+            flap_window_ns=int(self.flap_window_s * _S),
+            flap_changes=self.flap_changes,
+        )
+
+    def span_s(self) -> tuple[float, str]:
+        """How much history (event time) the rule needs, and how that is made up."""
+        return self.for_s, f"for_s {self.for_s:g}"
+
+
+@dataclass(frozen=True)
+class WindowedSection(RuleSection):
+    """A rule judging a windowed figure (median, mean) over ``window_s`` of event time."""
+
+    window_s: float = setting(300.0, min=1, max=_DAY_S)
+
+    def span_s(self) -> tuple[float, str]:
+        return self.for_s + self.window_s, f"for_s {self.for_s:g} + window_s {self.window_s:g}"
+
+
+@dataclass(frozen=True)
+class NoServiceSection(RuleSection):
+    """Not registered (searching, denied, idle, emergency only, SMS only) or no serving
+    cell (RAT none). A SIM fault is MODEM_FAULT, not NO_SERVICE."""
+
+    for_s: float = setting(120.0, min=0, max=_DAY_S)
+
+
+@dataclass(frozen=True)
+class WeakSignalSection(WindowedSection):
+    """Bad: the median, over ``window_s``, of the serving RAT's level is below its
+    threshold (defaults: FIELD.md LTE grades, -100 dBm is already "poor")."""
+
+    lte_min_rsrp_dbm: float = setting(-110.0, min=-140, max=-44)  # LTE, LTE-M, NB-IoT, NSA
+    nr_min_rsrp_dbm: float = setting(-110.0, min=-156, max=-31)  # NR SA
+    umts_min_rscp_dbm: float = setting(-105.0, min=-121, max=-25)  # UMTS, HSPA
+    gsm_min_rssi_dbm: float = setting(-100.0, min=-113, max=-51)  # GSM, EDGE
+
+
+@dataclass(frozen=True)
+class PoorQualitySection(WindowedSection):
+    """Bad: the windowed median SINR or RSRQ (LTE/NR), or Ec/Io (UMTS), below its floor."""
+
+    min_sinr_db: float = setting(0.0, min=-20, max=30)
+    min_rsrq_db: float = setting(-15.0, min=-20, max=-3)
+    umts_min_ecio_db: float = setting(-15.0, min=-24.5, max=0)
+
+
+@dataclass(frozen=True)
+class HighLossSection(WindowedSection):
+    """Bad: the mean loss of the ping rounds within ``window_s`` is above the limit."""
+
+    max_loss_ratio: float = setting(0.2, min=0, max=1)
+
+
+@dataclass(frozen=True)
+class HighLatencySection(WindowedSection):
+    """Bad: the median of the rounds' median RTT within ``window_s`` is above the limit."""
+
+    max_rtt_ms: float = setting(300.0, min=1, max=60_000)
+
+
+@dataclass(frozen=True)
+class LowThroughputSection(WindowedSection):
+    """Bad: a direction's median goodput within ``window_s`` is below its floor. Tests
+    run rarely, so one bad test is enough by default; skipped tests (data budget)
+    are no measurement at all."""
+
+    for_s: float = setting(0.0, min=0, max=_DAY_S)
+    hold_s: float = setting(0.0, min=0, max=_DAY_S)
+    window_s: float = setting(10_800.0, min=1, max=7 * _DAY_S)
+    min_download_bps: float = setting(1_000_000.0, min=0)
+    min_upload_bps: float = setting(250_000.0, min=0)
+
+
+@dataclass(frozen=True)
+class AgentSilentSection(RuleSection):
+    """Bad: nothing heard from the agent for ``intervals`` x ``expected_interval_s``
+    (arrival time; judged as time passes, like Zabbix ``nodata()``). ``for_s`` adds
+    to that. The problem's first_bad is the first missed report."""
+
+    for_s: float = setting(0.0, min=0, max=_DAY_S)
+    hold_s: float = setting(120.0, min=0, max=_DAY_S)
+    expected_interval_s: float = setting(60.0, min=0.1, max=_DAY_S)
+    intervals: int = setting(5, min=2, max=1000)
+
+    def timing(self) -> Timing:
+        base = RuleSection.timing(self)
+        silent_ns = int(self.expected_interval_s * (self.intervals - 1) * _S)
+        return Timing(base.for_ns + silent_ns, base.hold_ns, base.flap_window_ns, base.flap_changes)
+
+    def span_s(self) -> tuple[float, str]:
+        silent = self.expected_interval_s * self.intervals
+        return self.for_s + silent, (
+            f"for_s {self.for_s:g} + intervals {self.intervals} x expected_interval_s "
+            f"{self.expected_interval_s:g}"
+        )
+
+
+@dataclass(frozen=True)
+class ModemFaultSection(RuleSection):
+    """Bad: the modem is lost (MODEM_LOST until MODEM_BACK or a reading), or the SIM is
+    absent, locked (PIN/PUK) or failing."""
+
+    for_s: float = setting(120.0, min=0, max=_DAY_S)
+
+
+@dataclass(frozen=True)
+class NoCoverageSection(RuleSection):
+    """Bad: no reading within ``coverage_window_s`` had service, whatever the operator
+    (every operator the kit saw or tried is down here), for ``for_s``: recommend a
+    BAKTI / satellite link. Judged per window, so flap detection is off by default."""
+
+    for_s: float = setting(3600.0, min=0, max=7 * _DAY_S)
+    hold_s: float = setting(600.0, min=0, max=_DAY_S)
+    flap_changes: int = setting(0, min=0, max=1000)
+    coverage_window_s: float = setting(600.0, min=1, max=_DAY_S)
+
+    def span_s(self) -> tuple[float, str]:
+        return self.for_s + self.coverage_window_s, (
+            f"for_s {self.for_s:g} + coverage_window_s {self.coverage_window_s:g}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSection:
+    """``horizon_s``: how much event time a site's window keeps (also the bounded
+    lateness: data older than the site's newest minus this is not evaluated);
+    ``max_observations``: the cap per kind (signal, ping, ...) per site;
+    ``historical_after_s``: learnt of later than this, and already over: historical;
+    ``update_every_s``: an open problem's Updated at most once per this much event time."""
+
+    horizon_s: float = setting(10_800.0, min=60, max=7 * _DAY_S)
+    max_observations: int = setting(2000, min=10, max=100_000)
+    historical_after_s: float = setting(600.0, min=0, max=_DAY_S)
+    update_every_s: float = setting(300.0, min=0, max=_DAY_S)
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    """The whole rules file; ``RulesConfig()`` is the built-in defaults."""
+
+    engine: EngineSection = field(default_factory=EngineSection)
+    no_service: NoServiceSection = field(default_factory=NoServiceSection)
+    weak_signal: WeakSignalSection = field(default_factory=WeakSignalSection)
+    poor_quality: PoorQualitySection = field(default_factory=PoorQualitySection)
+    high_loss: HighLossSection = field(default_factory=HighLossSection)
+    high_latency: HighLatencySection = field(default_factory=HighLatencySection)
+    low_throughput: LowThroughputSection = field(default_factory=LowThroughputSection)
+    agent_silent: AgentSilentSection = field(default_factory=AgentSilentSection)
+    modem_fault: ModemFaultSection = field(default_factory=ModemFaultSection)
+    no_coverage: NoCoverageSection = field(default_factory=NoCoverageSection)
+
+    def section(self, name: ProblemName) -> RuleSection:
+        section: RuleSection = getattr(self, name.value.lower())
+        return section
+
+    def enabled(self) -> list[ProblemName]:
+        return [name for name in ProblemName if self.section(name).enabled]
+
+
+def _check_horizon(config: RulesConfig, source: str) -> None:
+    needed, why, table = 0.0, "", ""
+    for name in config.enabled():
+        span, parts = config.section(name).span_s()
+        if span > needed:
+            needed, why, table = span, parts, name.value.lower()
+    horizon = config.engine.horizon_s
+    if horizon < needed:
+        raise ConfigError(
+            source,
+            f"[engine] horizon_s: expected at least {needed:g} (the longest rule needs "
+            f"[{table}] {why}), got {horizon:g}",
+        )
+
+
+def rules_from_mapping(data: Mapping[str, Any], *, source: str) -> RulesConfig:
+    """Build and validate a :class:`RulesConfig` from parsed TOML."""
+    config = build(RulesConfig, data, source=source)
+    _check_horizon(config, source)
+    return config
+
+
+def load_rules(path: Path | None) -> RulesConfig:
+    """The rules of ``path``, or the built-in defaults when ``path`` is None."""
+    if path is None:
+        return RulesConfig()
+    return rules_from_mapping(read_toml(path), source=str(path))
+
+
+def describe(config: RulesConfig) -> str:
+    """``9 rules: NO_SERVICE, ...`` (and which are disabled)."""
+    on = config.enabled()
+    text = f"{len(on)} rules: {', '.join(on)}" if on else "0 rules"
+    off = [name.value for name in ProblemName if name not in on]
+    return f"{text}; disabled: {', '.join(off)}" if off else text
+
+
+def check_rules_file(path: Path) -> tuple[int, str]:
+    """``pantau-collector rules check FILE``: (0, ``"FILE: OK (9 rules: ...)"``) or
+    (2, the error naming the file, the key and what is expected)."""
+    try:
+        config = load_rules(path)
+    except ConfigError as exc:
+        return 2, str(exc)
+    return 0, f"{path}: OK ({describe(config)})"
+
+
+__all__ = [
+    "AgentSilentSection",
+    "EngineSection",
+    "RuleSection",
+    "RulesConfig",
+    "Timing",
+    "check_rules_file",
+    "describe",
+    "load_rules",
+    "rules_from_mapping",
+]

@@ -1,0 +1,106 @@
+"""Kit rules (key "field-team"): AGENT_SILENT and MODEM_FAULT.
+
+AGENT_SILENT is judged on *arrival* times (:class:`~collector.rules.observations.Heard`)
+and on the passage of time: ``evaluate(site, now_ns)`` with no new data turns a
+silence into samples, like Zabbix ``nodata()``. For each gap after a heard time
+``h`` (up to the next heard time, or up to ``now_ns`` for the last one) longer than
+one ``expected_interval``, the rule gives a bad sample at ``h + expected_interval``
+(the first missed report), one when the silence became a problem (so a silence
+nobody judged in time is late news like any other) and one at the end of the gap;
+every heard time is a healthy sample. With the rule's ``for`` of
+``(intervals - 1) x expected_interval + for_s``, a problem starts once nothing was
+heard for ``intervals`` intervals, and clears once the agent has been heard for
+``hold_s``.
+
+MODEM_FAULT follows the kit's own reports in event time: MODEM_LOST marks the modem
+lost until MODEM_BACK, a reading, or a restart of the agent; a SIM absent, locked
+(PIN/PUK) or failing (from a reading's sim_state or a SIM_PROBLEM event) marks the
+SIM bad until a reading says ready. Every observation in between is a sample of
+that state (pings keep coming while the modem is lost).
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from collector.rules.config import RulesConfig
+from collector.rules.model import FIELD_TEAM, Figure, Sample
+from collector.rules.observations import KitEvent, Ping, Signal
+from collector.rules.series import SIM_FAULT
+from collector.rules.window import SiteWindow
+
+_S = 1_000_000_000
+
+
+def agent_silent(
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
+) -> dict[str, list[Sample]]:
+    cfg = config.agent_silent
+    expected_ns = int(cfg.expected_interval_s * _S)
+    confirm_ns = cfg.timing().for_ns  # after the first missed report
+    heard = window.heard
+    samples: list[Sample] = []
+    for i, h in enumerate(heard):
+        samples.append(Sample(h, False, {"t_ns": h, "heard_ns": h}))
+        nxt = heard[i + 1] if i + 1 < len(heard) else None
+        end = now_ns if nxt is None else nxt - 1
+        missed = h + expected_ns
+        if end <= missed:
+            continue
+        times = (missed, missed + confirm_ns, end) if missed + confirm_ns < end else (missed, end)
+        for t in times:
+            figures: dict[str, Figure] = {
+                "t_ns": t,
+                "last_heard_ns": h,
+                "silent_s": (t - h) / _S,
+                "expected_interval_s": cfg.expected_interval_s,
+                "intervals": cfg.intervals,
+            }
+            samples.append(Sample(t, True, figures))
+    samples = [s for s in samples if s.t_ns >= from_ns]
+    return {FIELD_TEAM: samples} if samples else {}
+
+
+_Kit = Signal | Ping | KitEvent
+
+
+def _t(obs: _Kit) -> int:
+    return obs.event_ns
+
+
+def modem_fault(
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
+) -> dict[str, list[Sample]]:
+    lost = False
+    sim_bad = False
+    detail = ""
+    sim_state: str | None = None
+    samples: list[Sample] = []
+    sources: list[list[_Kit]] = [list(window.signals), list(window.pings), list(window.events)]
+    obs: _Kit
+    for obs in heapq.merge(*sources, key=_t):
+        if isinstance(obs, KitEvent):
+            if obs.kind == "modem-lost":
+                lost, detail = True, obs.message or "modem lost"
+            elif obs.kind in ("modem-back", "reboot", "agent-started"):
+                lost = False
+            elif obs.kind == "sim-problem":
+                sim_bad, detail = True, obs.message or "SIM problem"
+        elif isinstance(obs, Signal):
+            lost = False
+            sim_state = obs.sim_state
+            if obs.sim_state in SIM_FAULT:
+                sim_bad, detail = True, f"SIM {obs.sim_state}"
+            elif obs.sim_state == "ready":
+                sim_bad = False
+        if obs.event_ns < from_ns:
+            continue
+        figures: dict[str, Figure] = {
+            "t_ns": obs.event_ns,
+            "modem": "lost" if lost else "ok",
+            "sim": "bad" if sim_bad else "ok",
+            "sim_state": sim_state,
+            "detail": detail if (lost or sim_bad) else "",
+        }
+        samples.append(Sample(obs.event_ns, lost or sim_bad, figures))
+    return {FIELD_TEAM: samples} if samples else {}

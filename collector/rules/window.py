@@ -1,0 +1,131 @@
+"""A site's event-time window: its recent observations, sorted, bounded (pure).
+
+Observations are kept per kind in event-time order whatever order they arrive in
+(out-of-order and backfilled data are inserted where they belong). The window is
+bounded twice: by time (``horizon_ns`` before the newest event time seen at the
+site) and by count (``max_per_kind`` per kind, the oldest dropped first), so memory
+per site is bounded whatever a kit sends. Data older than the horizon when it
+arrives is dropped: that is the *bounded lateness* the rules accept (stored, but
+not evaluated).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right, insort
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from collector.rules.observations import (
+    Heard,
+    KitEvent,
+    Observation,
+    Ping,
+    Signal,
+    Throughput,
+)
+
+
+def _t(obs: Observation) -> int:
+    return obs.event_ns
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorTimeline:
+    times: list[int]
+    operators: list[str]
+
+    def at(self, t_ns: int) -> str | None:
+        """The serving operator at ``t_ns``: that of the nearest reading at or before it
+        that named one (carried forward), None if none did. Never a later reading's:
+        a key must not change under an announced problem when service comes back."""
+        i = bisect_right(self.times, t_ns)
+        return self.operators[i - 1] if i else None
+
+    def seen(self) -> list[str]:
+        """Every operator seen, in order of first appearance."""
+        return list(dict.fromkeys(self.operators))
+
+
+@dataclass(slots=True)
+class SiteWindow:
+    horizon_ns: int
+    max_per_kind: int
+    signals: list[Signal] = field(default_factory=list)
+    pings: list[Ping] = field(default_factory=list)
+    throughputs: list[Throughput] = field(default_factory=list)
+    events: list[KitEvent] = field(default_factory=list)
+    heard: list[int] = field(default_factory=list)  # arrival times
+    newest_ns: int | None = None  # newest event time of a measurement (not Heard)
+    dropped_late: int = 0  # observations older than the horizon when they came
+    _timeline: OperatorTimeline | None = None
+
+    def add(self, observations: Iterable[Observation]) -> tuple[int, int | None]:
+        """Insert ``observations`` in event-time order; returns how many were kept and
+        the oldest event time among them (None if none was kept)."""
+        kept = 0
+        oldest: int | None = None
+        for obs in observations:
+            if isinstance(obs, Heard):
+                insort(self.heard, obs.event_ns)
+                kept += 1
+                oldest = obs.event_ns if oldest is None else min(oldest, obs.event_ns)
+                continue
+            if self.newest_ns is not None and obs.event_ns < self.newest_ns - self.horizon_ns:
+                self.dropped_late += 1
+                continue
+            if isinstance(obs, Signal):
+                insort(self.signals, obs, key=_t)
+            elif isinstance(obs, Ping):
+                insort(self.pings, obs, key=_t)
+            elif isinstance(obs, Throughput):
+                insort(self.throughputs, obs, key=_t)
+            else:
+                insort(self.events, obs, key=_t)
+            if self.newest_ns is None or obs.event_ns > self.newest_ns:
+                self.newest_ns = obs.event_ns
+            kept += 1
+            oldest = obs.event_ns if oldest is None else min(oldest, obs.event_ns)
+        self._timeline = None
+        self._trim()
+        return kept, oldest
+
+    def _trim(self) -> None:
+        cap = self.max_per_kind
+        if self.newest_ns is not None:
+            oldest = self.newest_ns - self.horizon_ns
+            for items in (self.signals, self.pings, self.throughputs, self.events):
+                cut = 0
+                while cut < len(items) and items[cut].event_ns < oldest:
+                    cut += 1
+                cut = max(cut, len(items) - cap)
+                if cut > 0:
+                    del items[:cut]
+        if self.heard:
+            newest_heard = self.heard[-1]
+            cut = bisect_right(self.heard, newest_heard - self.horizon_ns)
+            cut = max(cut, len(self.heard) - cap)
+            if cut > 0:
+                del self.heard[:cut]
+
+    def operators(self) -> OperatorTimeline:
+        """Who served the site when (from the readings that named an operator)."""
+        if self._timeline is None:
+            named = [(s.event_ns, s.operator) for s in self.signals if s.operator is not None]
+            self._timeline = OperatorTimeline([t for t, _ in named], [op for _, op in named])
+        return self._timeline
+
+    def operator_name(self, operator: str | None) -> str | None:
+        """The newest name the readings gave ``operator``."""
+        for s in reversed(self.signals):
+            if s.operator == operator and s.operator_name:
+                return s.operator_name
+        return None
+
+    def size(self) -> int:
+        return (
+            len(self.signals)
+            + len(self.pings)
+            + len(self.throughputs)
+            + len(self.events)
+            + len(self.heard)
+        )

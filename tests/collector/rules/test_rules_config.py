@@ -1,0 +1,75 @@
+"""The rules file: defaults, good files, and every bad file's exact message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.tomlconfig import ConfigError
+from collector.rules import RuleEngine, check_rules_file, load_rules
+from collector.rules.config import RulesConfig, describe
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "rules"
+BAD = DATA / "bad"
+
+EXPECTED = {
+    "enabled-not-bool.toml": "[high_latency] enabled: expected true or false, got a string ('no')",
+    "flap-changes-one.toml": "[high_loss] flap_changes: expected 0 (off) or at least 2, got 1",
+    "horizon-too-short.toml": "[engine] horizon_s: expected at least 10800 (the longest rule needs [low_throughput] for_s 0 + window_s 10800), got 3600",
+    "not-toml.toml": "not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 12)",
+    "out-of-range.toml": "[weak_signal] lte_min_rsrp_dbm: expected a number between -140 and -44, got -30",
+    "rule-not-a-table.toml": "[no_service]: expected a table, got an integer (5)",
+    "silent-one-interval.toml": "[agent_silent] intervals: expected an integer between 2 and 1000, got 1",
+    "unknown-key.toml": "[weak_signal] lte_min_rsrp: unknown key (did you mean 'lte_min_rsrp_dbm'? allowed here: enabled, flap_changes, flap_window_s, for_s, gsm_min_rssi_dbm, hold_s, lte_min_rsrp_dbm, nr_min_rsrp_dbm, umts_min_rscp_dbm, window_s)",
+    "unknown-rule.toml": "weak_sigal: unknown key (did you mean 'weak_signal'? allowed here: agent_silent, engine, high_latency, high_loss, low_throughput, modem_fault, no_coverage, no_service, poor_quality, weak_signal)",
+    "wrong-type.toml": "[no_service] for_s: expected a number between 0 and 86400, got a string ('2m')",
+}
+
+
+def test_every_bad_fixture_has_an_expected_message() -> None:
+    assert sorted(p.name for p in BAD.glob("*.toml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bad_rules_file_gives_its_exact_message(name: str) -> None:
+    path = BAD / name
+    with pytest.raises(ConfigError) as info:
+        load_rules(path)
+    assert str(info.value) == f"{path}: {EXPECTED[name]}"
+    assert check_rules_file(path) == (2, f"{path}: {EXPECTED[name]}")
+
+
+def test_a_missing_file_is_an_error_not_a_traceback() -> None:
+    path = DATA / "nope.toml"
+    assert check_rules_file(path) == (2, f"{path}: file not found")
+
+
+def test_check_a_good_file() -> None:
+    path = DATA / "good-rules.toml"
+    code, message = check_rules_file(path)
+    assert code == 0
+    assert message == (
+        f"{path}: OK (8 rules: NO_SERVICE, WEAK_SIGNAL, POOR_QUALITY, HIGH_LOSS, "
+        "LOW_THROUGHPUT, AGENT_SILENT, MODEM_FAULT, NO_COVERAGE; disabled: HIGH_LATENCY)"
+    )
+    config = load_rules(path)
+    assert config.weak_signal.lte_min_rsrp_dbm == -112
+    assert config.weak_signal.for_s == 300  # not in the file: the default
+    assert config.high_loss.flap_changes == 8
+    assert config.agent_silent.timing().for_ns == 5 * 30 * 1_000_000_000
+
+
+def test_demo_sized_rules_load() -> None:
+    config = load_rules(DATA / "demo-rules.toml")
+    assert config.no_service.for_s == 5 and config.no_service.hold_s == 10
+    RuleEngine(config)
+
+
+def test_no_file_means_the_defaults() -> None:
+    config = load_rules(None)
+    assert config == RulesConfig()
+    assert describe(config).startswith("9 rules: NO_SERVICE, WEAK_SIGNAL")
+    # FIELD.md grades: LTE RSRP below -100 is already poor; -110 is the default alarm
+    assert config.weak_signal.lte_min_rsrp_dbm == -110
+    assert config.poor_quality.min_sinr_db == 0
