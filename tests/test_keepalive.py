@@ -13,7 +13,10 @@ def test_client_pings_are_never_more_frequent_than_the_server_permits() -> None:
     assert server["grpc.keepalive_permit_without_calls"] == 1
     assert client["grpc.keepalive_permit_without_calls"] == 1
     # gRPC counts a strike for each ping sooner than the minimum interval.
-    assert client["grpc.keepalive_time_ms"] >= server["grpc.http2.min_recv_ping_interval_without_data_ms"]
+    assert (
+        client["grpc.keepalive_time_ms"]
+        >= server["grpc.http2.min_recv_ping_interval_without_data_ms"]
+    )
     # Often enough for carrier NAT, which forgets idle flows after a few minutes.
     assert client["grpc.keepalive_time_ms"] <= 180_000
     assert client["grpc.max_receive_message_length"] >= 64 * 1024

@@ -148,6 +148,9 @@ class AgentSilentSection(RuleSection):
 
     for_s: float = setting(0.0, min=0, max=_DAY_S)
     hold_s: float = setting(120.0, min=0, max=_DAY_S)
+    # Off: an agent reporting at about its expected interval alternates heard / missed
+    # samples, which is not flapping of the site but jitter of the schedule.
+    flap_changes: int = setting(0, min=0, max=1000)
     expected_interval_s: float = setting(60.0, min=0.1, max=_DAY_S)
     intervals: int = setting(5, min=2, max=1000)
 
