@@ -45,6 +45,7 @@ from pantau.v1 import records_pb2
 log = logging.getLogger(__name__)
 
 _S = 1_000_000_000
+PRUNE_EVERY_S = 6 * 3600
 
 
 class Brain:
@@ -57,7 +58,9 @@ class Brain:
         clock: Callable[[], int] = time.time_ns,
         tick_s: float = 5.0,
         escalate_every_s: float = 30.0,
+        on_notification: Callable[[], None] = lambda: None,
     ) -> None:
+        self._on_notification = on_notification
         self.store = store
         self.engine = engine
         self.config = config
@@ -115,7 +118,7 @@ class Brain:
     # -- judging ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        last_escalation = last_all = 0.0
+        last_escalation = last_all = last_prune = 0.0
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.tick_s)
@@ -128,6 +131,9 @@ class Brain:
             if time.monotonic() - last_escalation >= self.escalate_every_s:
                 last_escalation = time.monotonic()
                 await self.escalate()
+            if time.monotonic() - last_prune >= PRUNE_EVERY_S:
+                last_prune = time.monotonic()
+                await self.prune()
 
     async def evaluate_all(self, *, only_dirty: bool = False) -> int:
         """Judge every known site (or those with new data) now; returns the number of
@@ -143,12 +149,21 @@ class Brain:
             self.evaluation_s += time.perf_counter() - started
             if pending:
                 await asyncio.to_thread(self._apply, pending, now)
+                self._on_notification()
             return len(pending)
+
+    async def prune(self) -> None:
+        """Retention: records and resolved tickets older than ``[store] retention_days``."""
+        cut = self.clock() - int(self.config.store.retention_days * 86_400 * _S)
+        counts = await asyncio.to_thread(self.store.prune, cut, cut)
+        log.info("retention: pruned %s", counts)
 
     async def escalate(self) -> None:
         now = self.clock()
         cut = now - int(self.config.tickets.escalate_after_s * _S)
         changes = await asyncio.to_thread(self.store.escalate_due, cut, now)
+        if changes:
+            self._on_notification()
         for change in changes:
             log.warning(
                 "escalated ticket %d (%s at %s)",

@@ -22,6 +22,7 @@ The JSON body follows PagerDuty Events v2 where it can: ``dedup_key``,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -110,17 +111,26 @@ class Dispatcher:
     clock: Callable[[], int] = time.time_ns  # wall clock, ns; tests drive it
     delivered: int = 0
     failed: int = 0
+    _wakeup: asyncio.Event | None = field(default=None, repr=False)
 
     def backoff_s(self, attempts: int) -> float:
         """Capped exponential back-off with jitter (attempts counts earlier tries)."""
         ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2.0 ** min(attempts, 20))
         return float(ceiling * (0.5 + random.random() / 2))
 
+    def wake(self) -> None:
+        """A notification was just written: look now rather than at the next poll."""
+        if self._wakeup is not None:
+            self._wakeup.set()
+
     async def run(self) -> None:
+        self._wakeup = asyncio.Event()
         while True:
             sent = await self.run_once()
             if not sent:
-                await asyncio.sleep(self.poll_s)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self.poll_s)
+                self._wakeup.clear()
 
     async def run_once(self) -> int:
         """Claim and try every due notification once; returns how many were tried."""

@@ -47,11 +47,13 @@ class Collector:
         self.store = store
         self.tls = tls
         self.config = config or default_config()
-        self.dispatcher = Dispatcher(store, self.config.routes)
         self._tasks: list[asyncio.Task[None]] = []
         self.committer = Committer(store)
+        self.dispatcher = Dispatcher(store, self.config.routes)
         rules = load_rules(Path(self.config.rules.file) if self.config.rules.file else None)
-        self.brain = Brain(store, RuleEngine(rules), self.config)
+        self.brain = Brain(
+            store, RuleEngine(rules), self.config, on_notification=self.dispatcher.wake
+        )
         self.service = TelemetryService(store, self.committer, brain=self.brain)
         self.server = grpc.aio.server(options=server_options())
         telemetry_pb2_grpc.add_TelemetryServicer_to_server(self.service, self.server)  # type: ignore[no-untyped-call]
