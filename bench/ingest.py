@@ -74,6 +74,18 @@ class NullStore:
     def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
         return {}
 
+    def site_window(self, site_code: str, since_ns: int) -> list[object]:
+        return []
+
+    def list_tickets(self, **filters: object) -> list[object]:
+        return []
+
+    def claim_notifications(self, *args: object, **kwargs: object) -> list[object]:
+        return []
+
+    def escalate_due(self, *args: object) -> list[object]:
+        return []
+
     def commit(self, batches: list[IngestBatch]) -> list[BatchOutcome]:
         out = []
         for b in batches:
