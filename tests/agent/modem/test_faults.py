@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from modemkit import LTE_STEP
 
 from agent.config import ModemSection
 from agent.modem.model import SignalSample, signal_to_proto
@@ -23,22 +24,6 @@ from pantau.v1 import records_pb2
 
 Kind = records_pb2.AgentEvent.Kind
 
-LTE_STEP: dict[str, Any] = {
-    "at_s": 0,
-    "rat": "lte",
-    "reg_state": "home",
-    "mcc": "510",
-    "mnc": "10",
-    "tac": 0x3E8,
-    "cell_id": 0x1A2D001,
-    "pci": 123,
-    "earfcn": 1850,
-    "band": 3,
-    "rssi_dbm": -65,
-    "rsrp_dbm": -95,
-    "rsrq_db": -10,
-    "sinr_db": 12,
-}
 LTE_3GPP = signal_to_proto(
     SignalSample(
         dialect="3gpp",

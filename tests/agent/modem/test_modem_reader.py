@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from modemkit import LTE_STEP
 
 from agent.modem.errors import PortBusy, PortUnavailable
 from agent.modem.model import SignalSample, identity_to_proto, signal_to_proto
@@ -15,23 +16,6 @@ from agent.modem.reader import Modem, detect_dialect
 from agent.sim.modem import SimModem
 from agent.sim.scenario import Scenario, bundled_scenario, load_scenario
 from pantau.v1 import records_pb2
-
-LTE_STEP: dict[str, Any] = {
-    "at_s": 0,
-    "rat": "lte",
-    "reg_state": "home",
-    "mcc": "510",
-    "mnc": "10",
-    "tac": 0x3E8,
-    "cell_id": 0x1A2D001,
-    "pci": 123,
-    "earfcn": 1850,
-    "band": 3,
-    "rssi_dbm": -65,
-    "rsrp_dbm": -95,
-    "rsrq_db": -10,
-    "sinr_db": 12,
-}
 
 
 class FakeClock:

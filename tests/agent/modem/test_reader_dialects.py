@@ -4,12 +4,11 @@ readings against the simulated modem, the merge rules against scripted real answ
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from modemkit import Peer
 
 from agent.modem.reader import SUPPORTED_DIALECTS, Modem, detect_dialect
 from agent.sim.modem import SimModem
@@ -141,37 +140,6 @@ def test_forced_dialect_on_a_modem_without_the_command_keeps_3gpp(dialect: str) 
         plain.rssi_dbm,
         plain.tac,
     )
-
-
-class Peer:
-    """A TCP peer answering each command line from a script (ERROR when unscripted)."""
-
-    def __init__(self, script: dict[str, list[str]]) -> None:
-        self.script = script
-        self.received: list[str] = []
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.url = f"socket://127.0.0.1:{self._server.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            conn, _ = self._server.accept()
-        except OSError:
-            return
-        with conn:
-            buf = b""
-            while data := conn.recv(1024):
-                buf += data
-                while b"\r" in buf:
-                    line, buf = buf.split(b"\r", 1)
-                    self.received.append(line.decode())
-                    reply = self.script.get(line.decode(), ["ERROR"])
-                    conn.sendall(b"".join(b"\r\n" + x.encode() + b"\r\n" for x in reply))
-
-    def close(self) -> None:
-        self._server.close()
-        self._thread.join(timeout=5)
 
 
 @pytest.fixture

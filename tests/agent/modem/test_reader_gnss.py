@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from modemkit import Peer
 
 from agent.modem.reader import Modem, gnss_commands
 from agent.sim.modem import SimModem
@@ -139,37 +138,6 @@ def test_receiver_is_checked_again_after_a_stale_identity() -> None:
             assert modem.read_signal().lat_deg == MEDAN[0]
         assert sim.commands.count("AT+QGPS?") == 2
         assert sim.commands.count("AT+QGPS=1") == 1  # still on: not switched on again
-
-
-class Peer:
-    """A TCP peer answering each command line from a script (ERROR when unscripted)."""
-
-    def __init__(self, script: dict[str, str]) -> None:
-        self.script = script
-        self.received: list[str] = []
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.url = f"socket://127.0.0.1:{self._server.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            conn, _ = self._server.accept()
-        except OSError:
-            return
-        with conn:
-            buf = b""
-            while data := conn.recv(1024):
-                buf += data
-                while b"\r" in buf:
-                    line, buf = buf.split(b"\r", 1)
-                    self.received.append(line.decode())
-                    reply = self.script.get(line.decode(), "ERROR")
-                    conn.sendall(b"".join(b"\r\n" + x.encode() + b"\r\n" for x in reply.split("|")))
-
-    def close(self) -> None:
-        self._server.close()
-        self._thread.join(timeout=5)
 
 
 QUECTEL_BASE = {
