@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib.util
-import io
 import json
 import subprocess
 import sys
@@ -19,23 +16,6 @@ from agent.modem import decode
 CAPTURES = Path(__file__).resolve().parents[2] / "data" / "at" / "captures"
 ROOT = Path(__file__).resolve().parents[3]
 
-
-def _modem_cli_wired() -> bool:
-    """True once ``pantau-agent modem decode`` is registered (agent/cli_modem.py and
-    agent/modem/tools.py are written by others, concurrently)."""
-    if importlib.util.find_spec("agent.modem.tools") is None:
-        return False
-    from agent import cli
-
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            cli._parser().parse_args(["modem", "decode", "x"])
-    except (SystemExit, ImportError, AttributeError):
-        return False
-    return True
-
-
-HAVE_MODEM_CLI = _modem_cli_wired()
 
 QUECTEL: list[dict[str, Any]] = [
     {"line": 3, "kind": "response", "command": "ATE0", "final": "OK"},
@@ -356,14 +336,12 @@ def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.skipif(not HAVE_MODEM_CLI, reason="`pantau-agent modem` group not wired yet")
 def test_cli_decode_good_file() -> None:
     done = _cli(str(CAPTURES / "huawei-picocom.log"))
     assert (done.returncode, done.stderr) == (0, "")
     assert [json.loads(x) for x in done.stdout.splitlines()] == HUAWEI
 
 
-@pytest.mark.skipif(not HAVE_MODEM_CLI, reason="`pantau-agent modem` group not wired yet")
 def test_cli_decode_missing_file(tmp_path: Path) -> None:
     done = _cli(str(tmp_path / "capture.log"))
     assert done.returncode == 2
