@@ -12,6 +12,8 @@ precise status codes:
 - FAILED_PRECONDITION: anything before Hello, or a second Hello
 - INVALID_ARGUMENT: a batch that breaks the contract (see collector.batches)
 - RESOURCE_EXHAUSTED: a message over the size cap (enforced by gRPC itself)
+- UNAVAILABLE: the store cannot take the batch (disk full, database lost); nothing
+  is acked, so the kit keeps it and retries
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
 
 if TYPE_CHECKING:
     from collector.brain import Brain
+
+_STORE_DOWN = "the collector cannot store data right now ({}); the kit keeps it and retries"
 
 #: Event times the rules trust: not a kit clock that may say 1970 or 2099.
 TRUSTED_TIME = frozenset({"monotonic", "synced-wall"})
@@ -171,7 +175,11 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 f"{hello.claimed_site}: enroll this kit for its own site",
             )
         received_ns = time.time_ns()
-        anchors = await asyncio.to_thread(self._anchor, agent, hello, received_ns)
+        try:
+            anchors = await asyncio.to_thread(self._anchor, agent, hello, received_ns)
+        except Exception as exc:  # noqa: BLE001 - a storage failure: tell the kit
+            log.error("cannot store the clock anchor of %s: %s", agent.agent_id, exc)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, _STORE_DOWN.format(type(exc).__name__))
         yield telemetry_pb2.CollectorMessage(
             welcome=telemetry_pb2.Welcome(
                 agent_id=agent.agent_id,
@@ -208,9 +216,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                     await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
                 if kind == "snapshot":  # live state only: the records come again in a Batch
                     prepared.rows.clear()
-                    await self._committer.commit(prepared)
+                    await self._commit(prepared, context)
                     continue
-                outcome = await self._committer.commit(prepared)
+                outcome = await self._commit(prepared, context)
                 if self._brain is not None:
                     # Only records new to the store go to the rules (a resent one was
                     # judged already, or is in the stored window a rebuild reads), and
@@ -233,6 +241,22 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 )
         finally:
             self.stats.connected.pop(agent.agent_id, None)
+
+    async def _commit(
+        self,
+        prepared: IngestBatch,
+        context: grpc.aio.ServicerContext[
+            telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage
+        ],
+    ) -> BatchOutcome:
+        """Commit, or end the stream with UNAVAILABLE when the store cannot take it (a full
+        disk, a lost database): nothing is acked, so the kit keeps the batch and retries."""
+        try:
+            return await self._committer.commit(prepared)
+        except Exception as exc:  # noqa: BLE001 - any storage failure: tell the kit, keep going
+            log.error("cannot store a batch of %s: %s", prepared.agent_id, exc)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, _STORE_DOWN.format(type(exc).__name__))
+        raise AssertionError("unreachable: abort raises")  # pragma: no cover
 
     async def _authenticate(
         self,

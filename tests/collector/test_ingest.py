@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -408,3 +410,51 @@ def test_a_100_mb_message_is_refused_and_nothing_stored(tmp_path: Path) -> None:
         return info.value.code(), len(list(collector.store.records()))
 
     assert run(body, tmp_path) == (grpc.StatusCode.RESOURCE_EXHAUSTED, 0)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 4 MiB tmpfs (needs root): lets a test fill the collector's disk."""
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs (a real full disk)")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_refuses_the_batch_unacked_and_the_retry_stores_it(small_disk: Path) -> None:
+    async def main() -> None:
+        store = SqliteStore(small_disk / "collector.sqlite")
+        credential = auth.new_credential("kit-1")
+        store.add_agent("kit-1", SITE, auth.hash_secret(credential.secret))
+        collector = Collector(store)
+        await collector.start("127.0.0.1:0")
+        filler = small_disk / "filler"
+        try:
+            with filler.open("wb") as f, contextlib.suppress(OSError):
+                while True:  # fill the disk to the last byte
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            big = [record(i) for i in range(1, 401)]
+            for r in big:
+                r.signal.operator_name = "x" * 2000
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await exchange(collector.port, credential.token(), [hello(), batch(*big)])
+            assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert "cannot store data right now" in (info.value.details() or "")
+            assert list(store.records()) == []
+            filler.unlink()  # space again: the kit's retry goes through
+            replies = await exchange(collector.port, credential.token(), [hello(), batch(*big)])
+            assert replies[0].welcome.acked_through_seq == 0  # nothing was acked before
+            assert replies[1].ack.through_seq == 400 and replies[1].ack.stored == 400
+        finally:
+            await collector.stop(0)
+            store.close()
+
+    asyncio.run(main())
