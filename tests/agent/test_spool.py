@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -132,3 +133,32 @@ def test_a_wiped_spool_is_renumbered_above_what_the_collector_has(tmp_path: Path
     assert empty.append([("ping", 1, b"x")]) == [8]
     spool.close()
     empty.close()
+
+
+def test_a_full_disk_is_a_clear_error_and_the_spool_keeps_working_after(tmp_path: Path) -> None:
+    """On a real full disk (a 2 MiB tmpfs; needs root) an append fails whole with a
+    SpoolError naming the spool, and succeeds once there is room again."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs (a real full disk)")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
+    try:
+        spool = make_spool(disk / "s.sqlite", 1 << 30)
+        assert spool.append([("signal", 2, b"before")]) == [1]
+        filler = disk / "filler"
+        with filler.open("wb") as f, contextlib.suppress(OSError):
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        with pytest.raises(SpoolError, match=r"cannot write to the spool .*s\.sqlite: .*full"):
+            spool.append([("signal", 2, b"x" * 1000) for _ in range(500)])
+        filler.unlink()
+        assert spool.append([("signal", 2, b"after")]) == [2]
+        assert [p for _, p in spool.read_after(0, max_bytes=1 << 20, max_records=10)] == [
+            b"before",
+            b"after",
+        ]
+        spool.close()
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
