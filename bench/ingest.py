@@ -1,7 +1,8 @@
 """Ingest throughput: records/s and ack latency through the real gRPC ingest.
 
 The collector runs in its own process (so the load generator does not steal its
-CPU on the same interpreter), storing durably in SQLite (synchronous=FULL, one
+CPU on the same interpreter); every agent connects before the clock starts, so the
+figures are steady-state streaming, storing durably in SQLite (synchronous=FULL, one
 fsync per group commit) before acking. The same load then runs, in the same run,
 against two baselines: ``null_store`` (the real servicer, auth, checks and time
 correction, with a store that acks without writing: the ratio is what
@@ -112,7 +113,8 @@ async def serve(mode: str, data_dir: Path, agents: int) -> None:
     tokens = []
     for i in range(agents):
         credential = auth.new_credential(f"bench-{i}")
-        store.add_agent(credential.agent_id, SITE, auth.hash_secret(credential.secret))
+        site = f"3171{i // 999 + 1:06d}{i % 999 + 1:03d}"  # one kit per TPS, as deployed
+        store.add_agent(credential.agent_id, site, auth.hash_secret(credential.secret))
         tokens.append(credential.token())
     collector = Collector(store)  # type: ignore[arg-type]
     port = await collector.start("127.0.0.1:0")
@@ -130,37 +132,78 @@ def sample_batch(size: int) -> list[records_pb2.Record]:
     return [base] * size
 
 
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def encode_batch(template: list[bytes], first_seq: int) -> bytes:
+    """AgentMessage{batch: Batch{records}} as bytes, built without protobuf objects so
+    the load generator is not what limits the measurement. A Record is its seq field
+    (1, varint) followed by the template's other fields; protobuf accepts any order."""
+    records = b"".join(
+        _field(1, b"\x08" + _varint(first_seq + k) + body) for k, body in enumerate(template)
+    )
+    return _field(2, records)
+
+
+class Start:
+    """Every agent connects (Hello, Welcome) first; the clock starts when all have."""
+
+    def __init__(self, agents: int, seconds: float) -> None:
+        self.waiting = agents
+        self.seconds = seconds
+        self.go = asyncio.Event()
+        self.started = self.deadline = 0.0
+
+    async def ready(self) -> None:
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.started = time.monotonic()
+            self.deadline = self.started + self.seconds
+            self.go.set()
+        await self.go.wait()
+
+
 async def one_agent(
     port: int,
     token: str,
     template: list[records_pb2.Record],
-    deadline: float,
+    start: Start,
     latencies: list[float],
 ) -> int:
+    bodies = [r.SerializeToString() for r in template]  # seq 0: not serialized
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = telemetry_pb2_grpc.TelemetryStub(channel)  # type: ignore[no-untyped-call]
-        call = stub.Stream(metadata=(("authorization", f"Bearer {token}"),))
-        await call.write(
-            telemetry_pb2.AgentMessage(
-                hello=telemetry_pb2.Hello(agent_id=token.split(".", maxsplit=1)[0])
-            )
+        stream = channel.stream_stream(
+            "/pantau.v1.Telemetry/Stream",
+            request_serializer=lambda b: b,
+            response_deserializer=telemetry_pb2.CollectorMessage.FromString,
         )
+        call = stream(metadata=(("authorization", f"Bearer {token}"),))
+        hello = telemetry_pb2.Hello(agent_id=token.split(".", maxsplit=1)[0])
+        await call.write(telemetry_pb2.AgentMessage(hello=hello).SerializeToString())
         await call.read()
+        await start.ready()
         seq = 0
         sent = 0
-        while time.monotonic() < deadline:
-            batch = telemetry_pb2.Batch()
-            for record in template:
-                seq += 1
-                r = batch.records.add()
-                r.CopyFrom(record)
-                r.seq = seq
+        while time.monotonic() < start.deadline:
+            message = encode_batch(bodies, seq + 1)
+            seq += len(bodies)
             started = time.perf_counter()
-            await call.write(telemetry_pb2.AgentMessage(batch=batch))
+            await call.write(message)
             reply = await call.read()
             latencies.append(time.perf_counter() - started)
             assert reply.ack.through_seq == seq, reply
-            sent += len(template)
+            sent += len(bodies)
         await call.done_writing()
         return sent
 
@@ -194,15 +237,14 @@ async def measure(mode: str, agents: int, seconds: float, batch: int) -> dict[st
             info = json.loads(proc.stdout.readline())
             template = sample_batch(batch)
             latencies: list[float] = []
-            started = time.monotonic()
-            deadline = started + seconds
+            start = Start(len(info["credentials"]), seconds)
             counts = await asyncio.gather(
                 *(
-                    one_agent(info["port"], tok, template, deadline, latencies)
+                    one_agent(info["port"], tok, template, start, latencies)
                     for tok in info["credentials"]
                 )
             )
-            elapsed = time.monotonic() - started
+            elapsed = time.monotonic() - start.started
             quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
             return {
                 "records_per_s": round(sum(counts) / elapsed),

@@ -68,6 +68,7 @@ class Brain:
         self.tick_s = tick_s
         self.escalate_every_s = escalate_every_s
         self._known: set[str] = set()
+        self._rebuilding: dict[str, asyncio.Future[None]] = {}
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -83,7 +84,14 @@ class Brain:
         when their event time is trustworthy (not an unsynced kit clock). An empty list
         still says the agent was heard."""
         if site_code not in self._known:
-            await self._rebuild(site_code)
+            # One rebuild per site, however many streams arrive for it at once.
+            pending = self._rebuilding.get(site_code)
+            if pending is None:
+                pending = self._rebuilding[site_code] = asyncio.ensure_future(
+                    self._rebuild(site_code)
+                )
+                pending.add_done_callback(lambda _: self._rebuilding.pop(site_code, None))
+            await asyncio.shield(pending)
         observations = [o for event_ns, r in records for o in observations_from_record(r, event_ns)]
         observations.append(Heard(received_ns))
         self.engine.observe(site_code, observations)

@@ -176,10 +176,17 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             )
         received_ns = time.time_ns()
         try:
-            anchors = await asyncio.to_thread(self._anchor, agent, hello, received_ns)
+            anchors = await asyncio.to_thread(self._anchors, agent)
         except Exception as exc:  # noqa: BLE001 - a storage failure: tell the kit
-            log.error("cannot store the clock anchor of %s: %s", agent.agent_id, exc)
+            log.error("cannot read the clock anchors of %s: %s", agent.agent_id, exc)
             await context.abort(grpc.StatusCode.UNAVAILABLE, _STORE_DOWN.format(type(exc).__name__))
+        # This Hello's anchor corrects this stream's records at once, and is stored with
+        # the stream's first commit (a reconnect storm costs no transaction per kit).
+        pending_anchor = None
+        if hello.HasField("sent_at") and hello.sent_at.boot_id:
+            boot, mono = hello.sent_at.boot_id, hello.sent_at.monotonic_ns
+            anchors[boot] = Anchor(mono, received_ns)
+            pending_anchor = (boot, mono, received_ns)
         yield telemetry_pb2.CollectorMessage(
             welcome=telemetry_pb2.Welcome(
                 agent_id=agent.agent_id,
@@ -214,6 +221,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 except batches.BatchRejected as exc:
                     self.stats.batches_rejected += 1
                     await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+                prepared.anchor, pending_anchor = pending_anchor, None
                 if kind == "snapshot":  # live state only: the records come again in a Batch
                     prepared.rows.clear()
                     await self._commit(prepared, context)
@@ -287,13 +295,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             )
         return agent
 
-    def _anchor(
-        self, agent: Agent, hello: telemetry_pb2.Hello, received_ns: int
-    ) -> dict[str, Anchor]:
-        if hello.HasField("sent_at") and hello.sent_at.boot_id:
-            self._store.save_anchor(
-                agent.agent_id, hello.sent_at.boot_id, hello.sent_at.monotonic_ns, received_ns
-            )
+    def _anchors(self, agent: Agent) -> dict[str, Anchor]:
         return {
             boot: Anchor(mono, coll)
             for boot, (mono, coll) in self._store.anchors(agent.agent_id).items()

@@ -61,6 +61,9 @@ class IngestBatch:
     received_ns: int
     signal: SignalState | None = None
     ping: PingState | None = None
+    #: A clock anchor (boot_id, agent monotonic_ns, collector_ns) from this stream's
+    #: Hello, saved in the same transaction (no commit of its own per connection).
+    anchor: tuple[str, int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

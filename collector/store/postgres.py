@@ -384,6 +384,13 @@ def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutco
             inserted_cursor.execute(_MOVE_INCOMING)
         for i in agent_order:
             batch = batches[i]
+            if batch.anchor is not None:
+                conn.execute(
+                    "INSERT INTO boot_anchors (agent_id, boot_id, monotonic_ns, collector_ns) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (agent_id, boot_id) DO UPDATE SET "
+                    "monotonic_ns = excluded.monotonic_ns, collector_ns = excluded.collector_ns",
+                    (batch.agent_id, *batch.anchor),
+                )
             cur = acked_cursors[i] = conn.cursor()
             if batch.rows:
                 cur.execute(

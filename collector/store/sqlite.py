@@ -60,8 +60,14 @@ class SqliteStore(TicketMethods, OutboxMethods):
             self._db.execute("PRAGMA cache_size=-65536")
             self._db.execute("PRAGMA wal_autocheckpoint=10000")
             self._migrate()
+            # Reads get a connection of their own: in WAL mode they see every committed
+            # write without waiting for the writer (the ingest's group commits).
+            self._reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._reader.execute("PRAGMA busy_timeout=10000")
+            self._reader.execute("PRAGMA query_only=1")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the SQLite store {path}: {exc}") from exc
+        self._read_lock = threading.Lock()
 
     def _enable_wal(self) -> None:
         """Switch the file to WAL (a no-op once it is).
@@ -103,6 +109,8 @@ class SqliteStore(TicketMethods, OutboxMethods):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        with self._read_lock:
+            self._reader.close()
 
     # -- enrollment and identity ------------------------------------------------
 
@@ -122,8 +130,8 @@ class SqliteStore(TicketMethods, OutboxMethods):
             )
 
     def get_agent(self, agent_id: str) -> Agent | None:
-        with self._lock:
-            row = self._db.execute(
+        with self._read_lock:
+            row = self._reader.execute(
                 "SELECT agent_id, site_code, secret_hash, revoked_ns, acked_through "
                 "FROM agents WHERE agent_id = ?",
                 (agent_id,),
@@ -188,8 +196,8 @@ class SqliteStore(TicketMethods, OutboxMethods):
             )
 
     def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
-        with self._lock:
-            rows = self._db.execute(
+        with self._read_lock:
+            rows = self._reader.execute(
                 "SELECT boot_id, monotonic_ns, collector_ns FROM boot_anchors WHERE agent_id = ?",
                 (agent_id,),
             ).fetchall()
@@ -203,6 +211,11 @@ class SqliteStore(TicketMethods, OutboxMethods):
             return [self._store_batch(b) for b in batches]
 
     def _store_batch(self, batch: IngestBatch) -> BatchOutcome:
+        if batch.anchor is not None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO boot_anchors VALUES (?, ?, ?, ?)",
+                (batch.agent_id, *batch.anchor),
+            )
         if not batch.rows:  # a Snapshot: live state only
             self._update_site_state(batch)
             row = self._db.execute(
@@ -284,8 +297,8 @@ class SqliteStore(TicketMethods, OutboxMethods):
     # -- reading ------------------------------------------------------------------
 
     def sites(self) -> list[SiteView]:
-        with self._lock:
-            rows = self._db.execute(
+        with self._read_lock:
+            rows = self._reader.execute(
                 "SELECT s.site_code, st.last_seen_ns, st.signal_ns, "  # noqa: S608 - constants
                 + ", ".join(f"st.{c}" for c in SIGNAL_COLUMNS)
                 + ", st.ping_ns, st.ping_target, st.ping_method, st.ping_median_ms, "
@@ -306,8 +319,8 @@ class SqliteStore(TicketMethods, OutboxMethods):
             "received_ns, payload FROM records WHERE (? IS NULL OR agent_id = ?) "
             "AND (? IS NULL OR kind = ?) ORDER BY agent_id, seq"
         )
-        with self._lock:
-            rows = self._db.execute(query, (agent_id, agent_id, kind, kind)).fetchall()
+        with self._read_lock:
+            rows = self._reader.execute(query, (agent_id, agent_id, kind, kind)).fetchall()
         for r in rows:
             yield StoredRecord(
                 r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
@@ -328,12 +341,12 @@ class SqliteStore(TicketMethods, OutboxMethods):
             raise
 
     def _read(self, body: Callable[[Tx], T]) -> T:
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._read_lock:
+            self._reader.execute("BEGIN")
             try:
-                return body(_SqliteTx(self._db))
+                return body(_SqliteTx(self._reader))
             finally:
-                self._db.execute("COMMIT")
+                self._reader.execute("COMMIT")
 
 
 class _SqliteTx:
