@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 proto: $(STAMP)
-	PATH=$(BIN):$$PATH tools/genproto.sh
+	PATH=$(BIN):$$PATH proto/genproto.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -44,7 +44,7 @@ def test_regenerating_the_protobuf_code_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_the_script_and_the_test_generate_the_same_way() -> None:
-    script = (ROOT / "tools" / "genproto.sh").read_text()
+    script = (ROOT / "proto" / "genproto.sh").read_text()
     for flag in ("--python_out", "--pyi_out", "--grpc_python_out", "-I proto"):
         assert flag in script
 
