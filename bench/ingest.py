@@ -1,9 +1,10 @@
 """Ingest throughput: records/s and ack latency through the real gRPC ingest.
 
 The collector runs in its own process (so the load generator does not steal its
-CPU on the same interpreter); every agent connects and sends one batch before the
-clock starts, so the figures are steady-state streaming, storing durably in SQLite (synchronous=FULL, one
-fsync per group commit) before acking. The same load then runs, in the same run,
+CPU on the same interpreter), storing durably in SQLite (synchronous=FULL, one
+fsync per group commit) before acking, with one kit per TPS site. Every agent
+connects and sends one batch before the clock starts: the figures are steady-state
+streaming. The same load then runs, in the same run,
 against two baselines: ``null_store`` (the real servicer, auth, checks and time
 correction, with a store that acks without writing: the ratio is what
 durability costs) and ``noop`` (a bare servicer that acks without even looking:
