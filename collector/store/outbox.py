@@ -119,13 +119,15 @@ class OutboxMethods(Transactional):
             for r in rows
         ]
 
+    def _prune_records(self, tx: Tx, older_than_ns: int) -> int:
+        """Delete records older than the cut-off; a backend may keep more books."""
+        return tx.run("DELETE FROM records WHERE event_ns < ?", (older_than_ns,))
+
     def prune(self, records_older_than_ns: int, resolved_tickets_older_than_ns: int) -> PruneCounts:
         """Delete records with ``event_ns`` before the first cut-off, and tickets resolved
         (``resolved_ns``) before the second with their history and outbox rows. A ticket
         with an undelivered notification is kept until it is delivered."""
-        records = self._retrying(
-            lambda tx: tx.run("DELETE FROM records WHERE event_ns < ?", (records_older_than_ns,))
-        )
+        records = self._retrying(lambda tx: self._prune_records(tx, records_older_than_ns))
 
         def tickets(tx: Tx) -> PruneCounts:
             ids = [

@@ -241,6 +241,12 @@ class SqliteStore(TicketMethods, OutboxMethods):
             ],
         )
         stored = max(cur.rowcount, 0)
+        if stored:
+            self._db.execute(
+                "INSERT INTO site_state (site_code, last_seen_ns, records) VALUES (?, ?, ?) "
+                "ON CONFLICT (site_code) DO UPDATE SET records = records + excluded.records",
+                (batch.site_code, batch.received_ns, stored),
+            )
         top = max((r.seq for r in batch.rows), default=0)
         self._db.execute(
             "UPDATE agents SET acked_through = MAX(acked_through, ?), last_seen_ns = ? "
@@ -296,6 +302,64 @@ class SqliteStore(TicketMethods, OutboxMethods):
 
     # -- reading ------------------------------------------------------------------
 
+    def _prune_records(self, tx: Tx, older_than_ns: int) -> int:
+        """Delete old records and take them off the sites' record counts (one scan)."""
+        for site_code, count in tx.rows(
+            "SELECT site_code, COUNT(*) FROM records WHERE event_ns < ? GROUP BY site_code",
+            (older_than_ns,),
+        ):
+            tx.run(
+                "UPDATE site_state SET records = MAX(0, records - ?) WHERE site_code = ?",
+                (count, site_code),
+            )
+        return tx.run("DELETE FROM records WHERE event_ns < ?", (older_than_ns,))
+
+    #: Records older than the window read past before an agent's scan stops (a kit's
+    #: seqs follow its production order, which event times follow but for a few
+    #: out-of-order corrections, e.g. across a reboot).
+    WINDOW_SLACK_RECORDS = 256
+
+    def site_window(self, site_code: str, since_ns: int) -> list[StoredRecord]:
+        """A site's records with ``event_ns >= since_ns``, in event-time order.
+
+        Read through the primary key, newest seq first per agent of the site, stopping
+        after :attr:`WINDOW_SLACK_RECORDS` older records in a row: cheap for the recent
+        window a rules rebuild asks for, with no secondary index to slow every insert.
+        """
+        found: list[StoredRecord] = []
+        with self._read_lock:
+            agents = [
+                str(r[0])
+                for r in self._reader.execute(
+                    "SELECT agent_id FROM agents WHERE site_code = ?", (site_code,)
+                ).fetchall()
+            ]
+            for agent_id in agents:
+                older = 0
+                cursor = self._reader.execute(
+                    "SELECT agent_id, site_code, seq, kind, event_ns, agent_wall_ns, "
+                    "time_quality, received_ns, payload FROM records WHERE agent_id = ? "
+                    "ORDER BY seq DESC",
+                    (agent_id,),
+                )
+                for r in cursor:
+                    if int(r[4]) < since_ns:
+                        older += 1
+                        if older >= self.WINDOW_SLACK_RECORDS:
+                            break
+                        continue
+                    older = 0
+                    if r[1] == site_code:
+                        found.append(
+                            StoredRecord(
+                                r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6],
+                                int(r[7]), bytes(r[8]),
+                            )
+                        )  # fmt: skip
+                cursor.close()
+        found.sort(key=lambda rec: (rec.event_ns, rec.agent_id, rec.seq))
+        return found
+
     def sites(self) -> list[SiteView]:
         with self._read_lock:
             rows = self._reader.execute(
@@ -305,7 +369,7 @@ class SqliteStore(TicketMethods, OutboxMethods):
                 "st.ping_loss_ratio, "
                 "(SELECT group_concat(agent_id, ' ') FROM agents a "
                 "WHERE a.site_code = s.site_code), "
-                "(SELECT COUNT(*) FROM records r WHERE r.site_code = s.site_code) "
+                "COALESCE(st.records, 0) "
                 "FROM sites s LEFT JOIN site_state st ON st.site_code = s.site_code "
                 "ORDER BY s.site_code"
             ).fetchall()

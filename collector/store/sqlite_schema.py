@@ -2,7 +2,8 @@
 
 v1 ingest (sites, agents, records, boot_anchors, site_state); v2 enrollment codes and
 the agent's hostname; v3 tickets, ticket_events and the outbox (see
-:mod:`collector.store.tickets`). AUTOINCREMENT keeps ticket and outbox ids from ever
+:mod:`collector.store.tickets`); v4 drops the records' (site, event time) index for
+a per-site record counter. AUTOINCREMENT keeps ticket and outbox ids from ever
 being reused, which the outbox's per-ticket order relies on.
 """
 
@@ -130,7 +131,21 @@ CREATE INDEX outbox_undelivered ON outbox (id) WHERE delivered_ns IS NULL;
 CREATE INDEX outbox_undelivered_by_ticket ON outbox (ticket_id, id) WHERE delivered_ns IS NULL;
 """
 
+# v4: no (site, event time) index on records: a second b-tree insert per record cost
+# about 30% of the ingest's SQLite CPU. A site's window is read through the primary
+# key instead (its agents' newest seqs first, see SqliteStore.site_window), and the
+# record count per site is kept in site_state.
+_V4 = """
+DROP INDEX IF EXISTS records_by_site_time;
+ALTER TABLE site_state ADD COLUMN records INTEGER NOT NULL DEFAULT 0;
+INSERT OR IGNORE INTO site_state (site_code, last_seen_ns)
+    SELECT site_code, MAX(received_ns) FROM records GROUP BY site_code;
+UPDATE site_state SET records = (
+    SELECT COUNT(*) FROM records r WHERE r.site_code = site_state.site_code
+);
+"""
+
 #: Schema migrations, applied in order; PRAGMA user_version counts those applied.
 #: Never edit one that has shipped: add the next.
-MIGRATIONS = (_V1, _V2, _V3)
+MIGRATIONS = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)

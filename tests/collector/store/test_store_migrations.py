@@ -12,6 +12,7 @@ from storekit import SITE, batch
 
 from collector.store.base import Store, StoreError, open_store
 from collector.store.model import BatchOutcome
+from collector.store.postgres_schema import SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION
 from collector.store.sqlite import SCHEMA_VERSION, SqliteStore
 from collector.store.sqlite_schema import MIGRATIONS
 
@@ -34,7 +35,9 @@ def test_opening_again_migrates_nothing_and_keeps_data(backend: Backend, store: 
         assert [r.seq for r in again.records()] == [1]
     finally:
         again.close()
-    assert schema_version(backend) == SCHEMA_VERSION == 3
+    expected = SCHEMA_VERSION if backend.name == "sqlite" else POSTGRES_SCHEMA_VERSION
+    assert schema_version(backend) == expected
+    assert (SCHEMA_VERSION, POSTGRES_SCHEMA_VERSION) == (4, 3)
 
 
 def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
@@ -56,7 +59,8 @@ def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
         t.join(timeout=60)
     try:
         assert not any(t.is_alive() for t in threads) and errors == []
-        assert schema_version(backend) == SCHEMA_VERSION
+        expected = SCHEMA_VERSION if backend.name == "sqlite" else POSTGRES_SCHEMA_VERSION
+        assert schema_version(backend) == expected
         if backend.name == "postgres":
             raw = backend.raw()
             try:
@@ -109,6 +113,9 @@ def test_a_v2_sqlite_file_from_the_previous_release_is_migrated(tmp_path: Path) 
         assert agent is not None and agent.acked_through == 7
         assert store.commit([batch("kit-1", 7, 8)]) == [BatchOutcome(1, 1, 8)]
         assert store.list_tickets() == []
+        (site,) = store.sites()
+        assert site.records == 2  # v4 counted the record from before and the new one
+        assert [r.seq for r in store.site_window(SITE, 0)] == [7, 8]
     finally:
         store.close()
     check = sqlite3.connect(path)
