@@ -1,0 +1,1 @@
+"""Message catalogues for :mod:`agent.i18n`: ``MESSAGES = {key: {"id": ..., "en": ...}}``."""
