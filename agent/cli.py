@@ -57,9 +57,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _command_groups() -> list[Callable[[Any], None]]:
-    from agent import cli_modem, cli_probe, enroll
+    from agent import cli_init, cli_modem, cli_probe, cli_tech, enroll
 
-    return [cli_modem.register, cli_probe.register, enroll.add_parser]
+    return [
+        cli_modem.register,
+        cli_probe.register,
+        enroll.add_parser,
+        cli_init.register,
+        cli_tech.register,
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
