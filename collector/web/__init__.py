@@ -1,0 +1,1 @@
+"""The operations centre: the collector's web app, REST API, live stream and metrics."""
