@@ -1,0 +1,405 @@
+// The dashboard: the province map with every visible site, filters, the province
+// table and the live stream (sites deltas, ticket changes).
+
+import {
+  PROVINCES, STATUS_ORDER, el, fmtClock, initTopbar, liveIndicator, openEvents,
+  operatorLabel, provinceCode, provinceName, request, showError, statusBadge,
+} from "./api.js";
+import { ProvinceMap } from "./map.js";
+
+const KNOWN_PROBLEMS = [
+  "NO_SERVICE", "NO_COVERAGE", "MODEM_FAULT", "AGENT_SILENT", "WEAK_SIGNAL", "POOR_QUALITY",
+  "HIGH_LATENCY", "HIGH_LOSS", "LOW_THROUGHPUT", "SIM_FAULT", "UNKNOWN_OPERATOR",
+];
+
+const sites = new Map(); // code -> row object
+window.pantauSites = sites;
+let mapVersion = -1;
+let pending = []; // sites events that arrived before the first map load
+let loaded = false;
+let firstPaintDone = false;
+let popupCode = null;
+
+const filters = {
+  operator: document.getElementById("f-operator"),
+  province: document.getElementById("f-province"),
+  status: document.getElementById("f-status"),
+  problem: document.getElementById("f-problem"),
+};
+const wrap = document.getElementById("map");
+const map = new ProvinceMap(wrap, { onSelect: (hits, sx, sy) => showPopup(hits, sx, sy) });
+window.pantauMap = map;
+map.onView = () => positionPopup();
+
+// -- data ----------------------------------------------------------------------------
+
+function rowObject(columns, values) {
+  const row = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i]] = values[i];
+  row.code = String(row.code ?? row.site_code ?? "");
+  row.status = row.status || "silent";
+  row.problems = Array.isArray(row.problems) ? row.problems : row.problems ? [row.problems] : [];
+  row.provinceCode = provinceCode(row.province) ?? row.code.slice(0, 2);
+  const lat = Number(row.lat), lon = Number(row.lon);
+  if (row.lat !== null && row.lon !== null && Number.isFinite(lat) && Number.isFinite(lon) && map.bounds) {
+    [row.wx, row.wy] = map.project(lon, lat);
+  }
+  return row;
+}
+
+let columns = ["code", "lat", "lon", "status", "operator", "province", "problems"];
+
+function applyRows(rows, cols = columns) {
+  for (const values of rows) {
+    const row = Array.isArray(values) ? rowObject(cols, values) : rowObject(Object.keys(values), Object.values(values));
+    if (row.code) sites.set(row.code, row);
+  }
+}
+
+async function loadMap() {
+  const data = await request("/api/v1/map");
+  if (Array.isArray(data.columns)) columns = data.columns;
+  sites.clear();
+  applyRows(data.rows ?? []);
+  mapVersion = Number(data.version ?? 0);
+  loaded = true;
+  const queued = pending;
+  pending = [];
+  for (const message of queued) onSites(message);
+  refreshOptions();
+  render();
+}
+
+function onSites(message) {
+  if (!loaded) {
+    pending.push(message);
+    return;
+  }
+  const version = message.version === undefined ? null : Number(message.version);
+  if (version !== null && version <= mapVersion) return; // already in the map we loaded
+  applyRows(message.rows ?? [], message.columns ?? columns);
+  if (version !== null) mapVersion = version;
+  refreshOptions();
+  render();
+}
+
+// -- filters -------------------------------------------------------------------------
+
+function fillSelect(select, values, label) {
+  const current = select.value;
+  const options = [el("option", { value: "" }, "all")];
+  for (const value of values) options.push(el("option", { value }, label(value)));
+  select.replaceChildren(...options);
+  if (current && [...values].includes(current)) select.value = current;
+  else if (current) {
+    select.append(el("option", { value: current }, label(current)));
+    select.value = current;
+  }
+}
+
+let operatorKey = "", problemKey = "";
+function refreshOptions() {
+  const operators = new Set(), problems = new Set(KNOWN_PROBLEMS);
+  for (const row of sites.values()) {
+    if (row.operator) operators.add(String(row.operator));
+    for (const p of row.problems) problems.add(p);
+  }
+  const ops = [...operators].sort();
+  const probs = [...problems].sort();
+  if (ops.join() !== operatorKey) {
+    operatorKey = ops.join();
+    fillSelect(filters.operator, ops, operatorLabel);
+  }
+  if (probs.join() !== problemKey) {
+    problemKey = probs.join();
+    fillSelect(filters.problem, probs, (p) => p);
+  }
+}
+
+function readQuery() {
+  const q = new URLSearchParams(location.search);
+  fillSelect(filters.province, Object.keys(PROVINCES), (c) => `${PROVINCES[c]} (${c})`);
+  for (const [name, select] of Object.entries(filters)) {
+    const value = q.get(name);
+    if (value) {
+      if (![...select.options].some((o) => o.value === value)) {
+        select.append(el("option", { value }, name === "operator" ? operatorLabel(value) : value));
+      }
+      select.value = value;
+    }
+  }
+}
+
+function writeQuery() {
+  const q = new URLSearchParams();
+  for (const [name, select] of Object.entries(filters)) if (select.value) q.set(name, select.value);
+  const text = q.toString();
+  history.replaceState(null, "", text ? `?${text}` : location.pathname);
+  const exportQuery = new URLSearchParams();
+  if (filters.operator.value) exportQuery.set("operator", filters.operator.value);
+  if (filters.province.value) exportQuery.set("province", filters.province.value);
+  for (const format of ["geojson", "csv"]) {
+    exportQuery.set("format", format);
+    document.getElementById(`export-${format}`).href = `/api/v1/coverage?${exportQuery}`;
+  }
+}
+
+function matches(row, { ignoreProvince = false } = {}) {
+  const f = {
+    operator: filters.operator.value,
+    province: filters.province.value,
+    status: filters.status.value,
+    problem: filters.problem.value,
+  };
+  if (f.operator && String(row.operator ?? "") !== f.operator) return false;
+  if (!ignoreProvince && f.province && row.provinceCode !== f.province) return false;
+  if (f.status && row.status !== f.status) return false;
+  if (f.problem && !row.problems.includes(f.problem)) return false;
+  return true;
+}
+
+for (const select of Object.values(filters)) {
+  select.addEventListener("change", () => {
+    writeQuery();
+    if (select === filters.province) map.focusProvince(filters.province.value || null);
+    render();
+  });
+}
+
+document.getElementById("filters").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const code = document.getElementById("f-site").value.trim();
+  if (!code) return;
+  const row = sites.get(code);
+  if (!row) {
+    location.assign(`/site/${encodeURIComponent(code)}`);
+    return;
+  }
+  if (row.wx !== undefined) {
+    map.zoom = Math.max(map.zoom, 8);
+    map.centreOn(row.wx, row.wy);
+    map.applyView();
+    map.requestDraw(() => {
+      const pos = map.screenPosition(row);
+      showPopup([row], pos.local[0], pos.local[1]);
+    });
+  }
+});
+
+// -- rendering (batched: at most once per animation frame) ---------------------------
+
+let renderQueued = false;
+function render() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    const visible = [];
+    const byProvince = new Map();
+    const totals = { ok: 0, degraded: 0, down: 0, silent: 0 };
+    for (const row of sites.values()) {
+      if (!matches(row, { ignoreProvince: true })) continue;
+      let counts = byProvince.get(row.provinceCode);
+      if (!counts) byProvince.set(row.provinceCode, (counts = { ok: 0, degraded: 0, down: 0, silent: 0 }));
+      counts[row.status] = (counts[row.status] ?? 0) + 1;
+      if (filters.province.value && row.provinceCode !== filters.province.value) continue;
+      totals[row.status] = (totals[row.status] ?? 0) + 1;
+      visible.push(row);
+    }
+    map.setSites(visible);
+    map.requestDraw(() => {
+      if (!firstPaintDone && loaded && map.bounds) {
+        firstPaintDone = true;
+        window.pantauFirstPaint = performance.now();
+        document.body.dataset.painted = "1";
+      }
+    });
+    renderCounts(totals, visible.length);
+    renderProvinces(byProvince);
+    refreshPopup();
+  });
+}
+
+function renderCounts(totals, shown) {
+  document.getElementById("counts").replaceChildren(
+    el("span", {}, `${shown} of ${sites.size} sites shown`),
+    ...STATUS_ORDER.slice().reverse().map((s) =>
+      el("span", { "data-status": s }, statusBadge(s), ` ${totals[s] ?? 0}`)),
+  );
+}
+
+function renderProvinces(byProvince) {
+  const body = document.querySelector("#province-table tbody");
+  const foot = document.querySelector("#province-table tfoot");
+  const rows = [];
+  const sum = { ok: 0, degraded: 0, down: 0, silent: 0 };
+  for (const code of [...byProvince.keys()].sort()) {
+    const c = byProvince.get(code);
+    const total = c.ok + c.degraded + c.down + c.silent;
+    for (const s of Object.keys(sum)) sum[s] += c[s];
+    const button = el("button", { type: "button", class: "secondary", "data-province": code },
+      `${provinceName(code)} (${code})`);
+    button.addEventListener("click", () => {
+      filters.province.value = filters.province.value === code ? "" : code;
+      writeQuery();
+      map.focusProvince(filters.province.value || null);
+      render();
+    });
+    rows.push(el("tr", { "data-province": code, class: filters.province.value === code ? "selected" : null },
+      el("th", { scope: "row" }, button),
+      ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num", "data-status": s }, c[s])),
+      el("td", { class: "num" }, total)));
+  }
+  body.replaceChildren(...rows);
+  foot.replaceChildren(el("tr", {}, el("th", { scope: "row" }, "All provinces"),
+    ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num" }, sum[s])),
+    el("td", { class: "num" }, sum.ok + sum.degraded + sum.down + sum.silent)));
+}
+
+// -- the popup -----------------------------------------------------------------------
+
+let popup = null;
+function closePopup() {
+  popup?.remove();
+  popup = null;
+  popupCode = null;
+}
+
+function popupContent(row, others) {
+  const close = el("button", { type: "button", class: "close", "aria-label": "Close" }, "×");
+  close.addEventListener("click", () => {
+    closePopup();
+    map.canvas.focus();
+  });
+  const list = others.length
+    ? el("p", {}, `Also here (${others.length}): `,
+      ...others.slice(0, 8).flatMap((o, i) => [i ? ", " : "", el("a", { href: `/site/${o.code}` }, o.code)]),
+      others.length > 8 ? " …" : "")
+    : null;
+  return [
+    close,
+    el("h3", {}, el("span", { class: "mono" }, row.code)),
+    el("dl", {},
+      el("dt", {}, "Operator"), el("dd", { "data-field": "operator" }, operatorLabel(row.operator)),
+      el("dt", {}, "Province"), el("dd", {}, provinceName(row.provinceCode)),
+      el("dt", {}, "Status"), el("dd", { "data-field": "status" }, statusBadge(row.status)),
+      el("dt", {}, "Problems"), el("dd", { "data-field": "problems" }, row.problems.length ? row.problems.join(", ") : "none")),
+    list,
+    el("a", { href: `/site/${encodeURIComponent(row.code)}`, class: "button", id: "popup-link" }, "Open site page"),
+  ];
+}
+
+function showPopup(hits) {
+  if (!hits.length) {
+    closePopup();
+    return;
+  }
+  const [row, ...others] = hits;
+  if (!popup) {
+    popup = el("div", { class: "popup", role: "dialog", "aria-label": `Site ${row.code}`, id: "site-popup" });
+    popup.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        closePopup();
+        map.canvas.focus();
+      }
+    });
+    wrap.append(popup);
+  }
+  popupCode = row.code;
+  popup.popupOthers = others.map((o) => o.code);
+  popup.dataset.code = row.code;
+  popup.replaceChildren(...popupContent(row, others));
+  positionPopup();
+  popup.querySelector("#popup-link").focus({ preventScroll: true });
+}
+
+function refreshPopup() {
+  if (!popup || !popupCode) return;
+  const row = sites.get(popupCode);
+  if (!row) return closePopup();
+  const others = (popup.popupOthers ?? []).map((c) => sites.get(c)).filter(Boolean);
+  const focused = document.activeElement && popup.contains(document.activeElement);
+  popup.replaceChildren(...popupContent(row, others));
+  if (focused) popup.querySelector("#popup-link").focus({ preventScroll: true });
+  positionPopup();
+}
+
+function positionPopup() {
+  if (!popup || !popupCode) return;
+  const pos = map.screenPosition(sites.get(popupCode));
+  if (!pos) return;
+  const [x, y] = pos.local;
+  const w = popup.offsetWidth, h = popup.offsetHeight;
+  const left = Math.min(Math.max(4, x + 12), map.width - w - 4);
+  const top = y + 12 + h > map.height ? Math.max(4, y - h - 12) : y + 12;
+  popup.style.left = `${left}px`;
+  popup.style.top = `${top}px`;
+}
+
+// -- ticket feed ---------------------------------------------------------------------
+
+const feed = document.getElementById("ticket-feed");
+let feedEmpty = true;
+function onTickets(message) {
+  const tickets = message?.tickets ?? [];
+  if (feedEmpty && tickets.length) {
+    feed.replaceChildren();
+    feedEmpty = false;
+  }
+  for (const t of tickets) {
+    feed.prepend(el("li", { "data-ticket": t.id },
+      el("time", {}, fmtClock(new Date())), " ",
+      el("span", { class: `state ${t.state}` }, t.state), " ",
+      el("a", { href: `/site/${encodeURIComponent(t.site_code)}` }, t.site_code), " ",
+      t.problem, " · ", operatorLabel(t.operator)));
+  }
+  while (feed.children.length > 40) feed.lastElementChild.remove();
+}
+
+// -- wiring --------------------------------------------------------------------------
+
+document.getElementById("zoom-in").addEventListener("click", () => map.zoomAt(1.6));
+document.getElementById("zoom-out").addEventListener("click", () => map.zoomAt(1 / 1.6));
+document.getElementById("zoom-reset").addEventListener("click", () => {
+  filters.province.value = "";
+  writeQuery();
+  map.focusProvince(null);
+  render();
+});
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && popup) closePopup();
+});
+
+async function start() {
+  readQuery();
+  writeQuery();
+  const geo = fetch("/static/provinces.geojson", { credentials: "same-origin" }).then((r) => {
+    if (!r.ok) throw new Error(`province outlines: HTTP ${r.status}`);
+    return r.json();
+  });
+  const account = initTopbar();
+  const indicator = liveIndicator(document.getElementById("live"));
+  try {
+    await account; // 401 -> the login page, before anything else is asked
+  } catch (err) {
+    showError(err);
+    return;
+  }
+  openEvents("/api/v1/events", {
+    hello: (m) => {
+      if (loaded && m && m.version !== undefined && Number(m.version) > mapVersion) loadMap().catch(showError);
+    },
+    sites: onSites,
+    tickets: onTickets,
+    resync: () => loadMap().catch(showError),
+  }, indicator);
+  try {
+    map.setProvinces(await geo);
+    if (filters.province.value) map.focusProvince(filters.province.value);
+    await loadMap();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+start();
