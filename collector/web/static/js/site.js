@@ -1,0 +1,309 @@
+// One site: summary, SmokePing-style latency, radio and throughput history, cell and
+// operator changes, tickets with their actions; live readings appended as they come.
+
+import {
+  canAct, el, fmtAgo, fmtBps, fmtNum, fmtPercent, fmtTime, initTopbar, liveIndicator,
+  openEvents, operatorLabel, pick, provinceName, request, showError, stateBadge, statusBadge,
+} from "./api.js";
+import { LOSS_COLOURS, LineChart, SmokeChart, itemTime } from "./charts.js";
+import { ticketActions, ticketTime } from "./tickets-ui.js";
+
+function siteCode() {
+  const fromQuery = new URLSearchParams(location.search).get("code");
+  if (fromQuery) return fromQuery;
+  const parts = location.pathname.split("/").filter(Boolean);
+  return decodeURIComponent(parts[parts.length - 1] ?? "");
+}
+
+const code = siteCode();
+let account = null;
+const hoursSelect = document.getElementById("hours");
+
+const charts = {
+  latency: new SmokeChart(document.getElementById("chart-latency"), { label: "Ping latency and loss" }),
+  rsrp: new LineChart(document.getElementById("chart-rsrp"), {
+    label: "RSRP history", unit: "dBm",
+    series: [{ key: "rsrp", label: "RSRP", colour: "#0b5cad", format: (v) => `${v.toFixed(0)} dBm` }],
+    bands: [[-80, -40, "rgba(30,158,74,.10)"], [-100, -80, "rgba(224,155,0,.08)"], [-150, -100, "rgba(214,40,40,.08)"]],
+  }),
+  rsrq: new LineChart(document.getElementById("chart-rsrq"), {
+    label: "RSRQ history", unit: "dB", digits: 1,
+    series: [{ key: "rsrq", label: "RSRQ", colour: "#6a3d9a", format: (v) => `${v.toFixed(1)} dB` }],
+    bands: [[-10, 0, "rgba(30,158,74,.10)"], [-15, -10, "rgba(224,155,0,.08)"], [-40, -15, "rgba(214,40,40,.08)"]],
+  }),
+  sinr: new LineChart(document.getElementById("chart-sinr"), {
+    label: "SINR history", unit: "dB",
+    series: [{ key: "sinr", label: "SINR", colour: "#00796b", format: (v) => `${v.toFixed(0)} dB` }],
+    bands: [[13, 50, "rgba(30,158,74,.10)"], [0, 13, "rgba(224,155,0,.08)"], [-30, 0, "rgba(214,40,40,.08)"]],
+  }),
+  throughput: new LineChart(document.getElementById("chart-throughput"), {
+    label: "Throughput history", unit: "Mbit/s", digits: 2,
+    series: [
+      { key: "down", label: "download", colour: "#0b5cad", format: (v) => `${v.toFixed(2)} Mbit/s` },
+      { key: "up", label: "upload", colour: "#e07b00", format: (v) => `${v.toFixed(2)} Mbit/s` },
+    ],
+  }),
+};
+charts.throughput.floorZero = true;
+
+document.getElementById("latency-legend").replaceChildren(
+  el("span", {}, el("span", { class: "swatch", "data-colour": "#9a9a9a" }), "spread of the round's packets"),
+  ...LOSS_COLOURS.map(([, colour, label]) =>
+    el("span", {}, el("span", { class: "swatch", "data-colour": colour }), `median, loss ${label}`)),
+);
+// Colours set through CSSOM: the CSP forbids inline style attributes.
+for (const swatch of document.querySelectorAll("#latency-legend .swatch")) {
+  swatch.style.background = swatch.dataset.colour;
+}
+
+// -- items to points -----------------------------------------------------------------
+
+function num(value) {
+  return value === null || value === undefined || value === "" ? null : Number(value);
+}
+
+function pingPoint(item) {
+  let rtts = item.rtts_ms ?? item.rtts ?? (item.packets ?? []).map((p) => p.rtt_ms);
+  rtts = (rtts ?? []).map(num).filter((v) => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  let loss = num(item.loss_ratio ?? item.loss);
+  if (loss === null) {
+    const sent = num(item.sent), received = num(item.received);
+    loss = sent ? 1 - (received ?? rtts.length) / sent : 0;
+  }
+  let median = num(item.median_ms);
+  if (median === null && rtts.length) median = rtts[rtts.length >> 1];
+  return { t: itemTime(item), rtts, median, loss, item };
+}
+
+function signalValue(item, name) {
+  return num(pick(item, `${name}_dbm`, `${name}_db`, name));
+}
+
+function throughputPoint(item) {
+  const dir = String(item.direction ?? "download").toLowerCase();
+  let mbps = num(item.mbps);
+  if (mbps === null) {
+    const bps = num(pick(item, "goodput_bps", "bps"));
+    mbps = bps === null ? null : bps / 1e6;
+  }
+  return { t: itemTime(item), values: dir.startsWith("up") ? { up: mbps } : { down: mbps }, item };
+}
+
+function addItem(kind, item, { live = false } = {}) {
+  if (kind === "ping") {
+    charts.latency.add(pingPoint(item));
+    if (live) {
+      renderSummary({ ...summary, ping_median_ms: item.median_ms, loss_ratio: item.loss_ratio, last_seen: item.time ?? summary.last_seen });
+    }
+  }
+  else if (kind === "signal") {
+    const t = itemTime(item);
+    for (const name of ["rsrp", "rsrq", "sinr"]) {
+      charts[name].add({ t, values: { [name]: signalValue(item, name) }, item });
+    }
+    if (live) updateLatestSignal(item);
+  } else if (kind === "throughput") charts.throughput.add(throughputPoint(item));
+  else if (kind === "events" || kind === "event") addEventRow(item, true);
+  if (live) addReading(kind, item);
+}
+
+// -- readings list -------------------------------------------------------------------
+
+function describe(kind, item) {
+  if (kind === "signal") {
+    return [
+      "signal",
+      `RSRP ${fmtNum(signalValue(item, "rsrp"), 0, "dBm")}`,
+      `RSRQ ${fmtNum(signalValue(item, "rsrq"), 1, "dB")}`,
+      `SINR ${fmtNum(signalValue(item, "sinr"), 0, "dB")}`,
+      item.cell_id !== undefined && item.cell_id !== null ? `cell ${item.cell_id}` : null,
+    ].filter(Boolean).join(" · ");
+  }
+  if (kind === "ping") {
+    const p = pingPoint(item);
+    return `ping ${item.target ?? ""} median ${fmtNum(p.median, 1, "ms")} · loss ${fmtPercent(p.loss)}`;
+  }
+  if (kind === "throughput") {
+    const mbps = throughputPoint(item).values;
+    const value = mbps.up ?? mbps.down;
+    return `throughput ${item.direction ?? ""} ${value === null || value === undefined ? "-" : fmtBps(value * 1e6)}`;
+  }
+  if (kind === "events" || kind === "event") return `event ${eventText(item)}`;
+  return `${kind} ${JSON.stringify(item)}`;
+}
+
+const readings = document.getElementById("readings");
+function addReading(kind, item) {
+  const t = itemTime(item);
+  readings.prepend(el("li", { "data-kind": kind },
+    el("time", {}, fmtTime(Number.isFinite(t) ? t : new Date())), " ", describe(kind, item)));
+  while (readings.children.length > 50) readings.lastElementChild.remove();
+}
+
+// -- summary -------------------------------------------------------------------------
+
+let summary = {};
+function field(label, value, key) {
+  return el("div", {}, el("dt", {}, label), el("dd", { "data-field": key }, value ?? "-"));
+}
+
+function renderSummary(site) {
+  summary = site;
+  const ping = site.ping ?? {
+    median_ms: site.ping_median_ms ?? undefined,
+    loss_ratio: site.loss_ratio,
+  };
+  const cell = site.cell && typeof site.cell === "object" ? site.cell : {};
+  const problems = site.problems ?? [];
+  document.getElementById("site-status").replaceChildren(statusBadge(site.status));
+  const lat = pick(site, "lat"), lon = pick(site, "lon");
+  document.getElementById("summary").replaceChildren(
+    field("Status", site.status ?? "-", "status"),
+    field("Operator", site.operator_name && site.operator
+      ? `${site.operator_name} (${site.operator})` : operatorLabel(site.operator), "operator"),
+    field("Province", provinceName(site.province ?? code), "province"),
+    field("Position", lat !== undefined && lon !== undefined
+      ? `${Number(lat).toFixed(4)}, ${Number(lon).toFixed(4)}${site.located === "province" ? " (province point)" : ""}`
+      : "-", "position"),
+    field("Last heard", site.last_seen ? `${fmtAgo(site.last_seen)} (${fmtTime(site.last_seen)})` : "never", "last_seen"),
+    field("Radio", [pick(site, "rat") ?? cell.rat, pick(site, "reg_state") ?? cell.reg_state].filter(Boolean).join(" · ") || "-", "radio"),
+    field("Cell", String(pick(site, "cell_id") ?? pick(cell, "cell_id", "id", "eci") ?? "-"), "cell"),
+    field("RSRP", fmtNum(pick(site, "rsrp_dbm") ?? cell.rsrp_dbm, 0, "dBm"), "rsrp"),
+    field("RSRQ", fmtNum(pick(site, "rsrq_db") ?? cell.rsrq_db, 1, "dB"), "rsrq"),
+    field("SINR", fmtNum(pick(site, "sinr_db") ?? cell.sinr_db, 0, "dB"), "sinr"),
+    field("Ping", ping.median_ms !== undefined ? `${fmtNum(ping.median_ms, 1, "ms")} · loss ${fmtPercent(ping.loss_ratio)}` : "-", "ping"),
+    field("Open problems", problems.length ? problems.join(", ") : "none", "problems"),
+    field("Kits", (site.agents ?? []).map((a) => (typeof a === "string" ? a : a.agent_id ?? a.id)).join(", ") || "-", "agents"),
+    field("Records", site.records !== undefined ? String(site.records) : "-", "records"),
+  );
+}
+
+function updateLatestSignal(item) {
+  renderSummary({
+    ...summary,
+    rsrp_dbm: signalValue(item, "rsrp") ?? summary.rsrp_dbm,
+    rsrq_db: signalValue(item, "rsrq") ?? summary.rsrq_db,
+    sinr_db: signalValue(item, "sinr") ?? summary.sinr_db,
+    cell_id: item.cell_id ?? summary.cell_id,
+    last_seen: item.time ?? summary.last_seen,
+    operator: item.operator ?? summary.operator,
+    operator_name: item.operator && item.operator !== summary.operator ? null : summary.operator_name,
+  });
+}
+
+// -- events (cell and operator changes) ------------------------------------------------
+
+function eventText(item) {
+  const what = pick(item, "change", "event", "type", "kind", "action") ?? "change";
+  const from = pick(item, "from", "old", "previous"), to = pick(item, "to", "new", "current");
+  const change = from !== undefined || to !== undefined ? `${from ?? "-"} → ${to ?? "-"}` : "";
+  return [what, change, item.message ?? ""].filter(Boolean).join(" ");
+}
+
+function eventDetails(item) {
+  const skip = new Set(["time", "event_time", "at", "t", "change", "event", "type", "kind", "from", "to", "message"]);
+  const rest = Object.entries(item).filter(([k, v]) => !skip.has(k) && v !== null && v !== undefined);
+  return rest.map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(", ");
+}
+
+const eventsBody = document.querySelector("#site-events tbody");
+function addEventRow(item, prepend = false) {
+  const row = el("tr", {}, el("td", {}, fmtTime(itemTime(item))), el("td", {}, eventText(item)), el("td", { class: "muted" }, eventDetails(item)));
+  if (eventsBody.querySelector(".empty")) eventsBody.replaceChildren();
+  if (prepend) eventsBody.prepend(row);
+  else eventsBody.append(row);
+}
+
+// -- tickets -------------------------------------------------------------------------
+
+const ticketsBody = document.querySelector("#site-tickets tbody");
+async function loadTickets() {
+  const data = await request(`/api/v1/tickets?site=${encodeURIComponent(code)}&limit=100`);
+  const tickets = data.tickets ?? [];
+  const rows = tickets.map((t) => el("tr", { "data-ticket": t.id, "data-state": t.state },
+    el("td", {}, el("a", { href: `/tickets?site=${encodeURIComponent(code)}#ticket-${t.id}` }, String(t.id))),
+    el("td", {}, t.problem),
+    el("td", {}, operatorLabel(t.operator)),
+    el("td", {}, stateBadge(t.state)),
+    el("td", {}, fmtTime(ticketTime(t, "opened"))),
+    el("td", {}, fmtTime(ticketTime(t, "last_bad"))),
+    el("td", {}, canAct(account) ? ticketActions(t, account, () => loadTickets().catch(showError)) : el("span", { class: "muted" }, "view only"))));
+  ticketsBody.replaceChildren(...(rows.length ? rows : [el("tr", { class: "empty" }, el("td", { colspan: 7, class: "muted" }, "No tickets."))]));
+}
+
+// -- loading -------------------------------------------------------------------------
+
+async function loadMeasurements() {
+  const hours = hoursSelect.value;
+  const kinds = ["ping", "signal", "throughput", "events"];
+  const results = await Promise.all(kinds.map((kind) =>
+    request(`/api/v1/sites/${encodeURIComponent(code)}/measurements?kind=${kind}&hours=${hours}`)
+      .then((d) => d.items ?? [])
+      .catch((err) => {
+        showError(err);
+        return [];
+      })));
+  const [ping, signal, throughput, events] = results;
+  charts.latency.setPoints(ping.map(pingPoint));
+  for (const name of ["rsrp", "rsrq", "sinr"]) {
+    charts[name].setPoints(signal.map((item) => ({ t: itemTime(item), values: { [name]: signalValue(item, name) }, item })));
+  }
+  charts.throughput.setPoints(throughput.map(throughputPoint));
+  eventsBody.replaceChildren();
+  const sorted = [...events].sort((a, b) => itemTime(b) - itemTime(a));
+  for (const item of sorted) addEventRow(item);
+  if (!sorted.length) eventsBody.append(el("tr", { class: "empty" }, el("td", { colspan: 3, class: "muted" }, "No cell or operator changes in this period.")));
+  const recent = [
+    ...signal.map((i) => ["signal", i]), ...ping.map((i) => ["ping", i]), ...throughput.map((i) => ["throughput", i]),
+  ].sort((a, b) => itemTime(a[1]) - itemTime(b[1])).slice(-15);
+  readings.replaceChildren();
+  for (const [kind, item] of recent) addReading(kind, item);
+}
+
+async function loadSite() {
+  const site = await request(`/api/v1/sites/${encodeURIComponent(code)}`);
+  renderSummary(site);
+}
+
+async function start() {
+  document.getElementById("site-code").textContent = code;
+  document.title = `TPS ${code} · Pantau operations centre`;
+  try {
+    account = await initTopbar();
+  } catch (err) {
+    showError(err);
+    return;
+  }
+  const indicator = liveIndicator(document.getElementById("live"));
+  openEvents(`/api/v1/events?site=${encodeURIComponent(code)}`, {
+    reading: (m) => {
+      if (m && (m.site === undefined || m.site === code)) addItem(m.kind, m.item ?? {}, { live: true });
+    },
+    tickets: (m) => {
+      if ((m?.tickets ?? []).some((t) => t.site_code === code)) {
+        loadTickets().catch(showError);
+        loadSite().catch(showError);
+      }
+    },
+    sites: (m) => {
+      const cols = m?.columns ?? ["code", "lat", "lon", "status", "operator", "province", "problems"];
+      for (const values of m?.rows ?? []) {
+        const row = Array.isArray(values) ? Object.fromEntries(cols.map((c, i) => [c, values[i]])) : values;
+        if (row.code === code) renderSummary({ ...summary, status: row.status, problems: row.problems ?? summary.problems });
+      }
+    },
+    resync: () => Promise.all([loadSite(), loadMeasurements(), loadTickets()]).catch(showError),
+  }, indicator);
+  hoursSelect.addEventListener("change", () => loadMeasurements().catch(showError));
+  try {
+    await Promise.all([loadSite(), loadMeasurements(), loadTickets()]);
+    document.body.dataset.loaded = "1";
+  } catch (err) {
+    if (err.status === 404) {
+      document.getElementById("summary").replaceChildren(el("p", {}, `No site ${code} (or it is not visible to your account).`));
+    }
+    showError(err);
+  }
+}
+
+start();

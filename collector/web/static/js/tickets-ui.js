@@ -1,0 +1,96 @@
+// Ticket pieces shared by the site page and the tickets page: the acknowledge and
+// resolve buttons with their note form, and a ticket's history.
+
+import { canAct, el, fmtTime, pick, request, showError, showMessage } from "./api.js";
+
+export function ticketTime(ticket, name) {
+  return pick(ticket, name, `${name}_at`, `${name}_time`, `${name}_ns`);
+}
+
+/**
+ * The actions a ticket allows for this account: acknowledge (open tickets) and
+ * resolve (open or acknowledged), each asking for a note first. `onChanged(ticket)`
+ * gets the ticket as the API returns it afterwards.
+ */
+export function ticketActions(ticket, account, onChanged) {
+  const box = el("div", { class: "ticket-actions", "data-ticket": ticket.id });
+  if (!canAct(account) || ticket.state === "resolved") return box;
+  const buttons = el("div", { class: "actions" });
+  const form = el("form", { class: "note-form hidden" });
+  const noteId = `note-${ticket.id}-${Math.random().toString(36).slice(2, 7)}`;
+  const label = el("label", { for: noteId }, "Note");
+  const note = el("textarea", { id: noteId, name: "note", required: true, maxlength: 2000 });
+  const submit = el("button", { type: "submit" }, "Confirm");
+  const cancel = el("button", { type: "button", class: "secondary" }, "Cancel");
+  form.append(label, note, el("div", { class: "row" }, submit, cancel));
+  let action = null;
+
+  const open = (which) => {
+    action = which;
+    label.textContent = which === "ack" ? "Acknowledgement note" : "Resolution note";
+    submit.textContent = which === "ack" ? "Acknowledge" : "Resolve";
+    submit.dataset.action = which;
+    form.classList.remove("hidden");
+    note.focus();
+  };
+  if (ticket.state === "open") {
+    const ack = el("button", { type: "button", "data-action": "ack" }, "Acknowledge");
+    ack.addEventListener("click", () => open("ack"));
+    buttons.append(ack);
+  }
+  const resolve = el("button", { type: "button", class: "secondary", "data-action": "resolve" }, "Resolve");
+  resolve.addEventListener("click", () => open("resolve"));
+  buttons.append(resolve);
+  cancel.addEventListener("click", () => {
+    form.classList.add("hidden");
+    note.value = "";
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = note.value.trim();
+    if (!text) {
+      note.setCustomValidity("Write a note for the operator's record.");
+      note.reportValidity();
+      note.setCustomValidity("");
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const result = await request(`/api/v1/tickets/${ticket.id}/${action}`, {
+        method: "POST",
+        body: { note: text },
+      });
+      const updated = result && result.ticket ? result.ticket : result;
+      showMessage(`Ticket ${ticket.id} ${action === "ack" ? "acknowledged" : "resolved"}.`, {
+        kind: "info",
+        timeoutMs: 5000,
+      });
+      onChanged(updated && updated.id !== undefined ? updated : { ...ticket, state: action === "ack" ? "acknowledged" : "resolved" });
+    } catch (err) {
+      showError(err);
+      if (err.status === 409) onChanged(null); // someone else changed it: reload
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  box.append(buttons, form);
+  return box;
+}
+
+/** A ticket's history as a list (GET /api/v1/tickets/{id}). */
+export async function ticketHistory(id) {
+  const data = await request(`/api/v1/tickets/${id}`);
+  const events = data.events ?? data.history ?? [];
+  const list = el("ol", { class: "history", "data-ticket": id });
+  for (const e of events) {
+    list.append(el("li", { "data-action": e.action },
+      el("time", {}, fmtTime(pick(e, "at", "time", "at_ns"))), " · ",
+      el("strong", {}, e.action), ` by ${e.actor ?? "?"}`,
+      e.note ? el("span", { class: "note" }, ` — ${e.note}`) : null));
+  }
+  if (!events.length) list.append(el("li", { class: "muted" }, "No history."));
+  const evidence = data.evidence && Object.keys(data.evidence).length
+    ? el("details", {}, el("summary", {}, "Evidence"), el("pre", { class: "mono" }, JSON.stringify(data.evidence, null, 2)))
+    : null;
+  return { ticket: data, node: el("div", {}, list, evidence) };
+}
