@@ -240,10 +240,7 @@ export class LineChart extends TimeChart {
       let prev = null;
       for (const p of this.points) {
         const v = p.values[s.key];
-        if (v === null || v === undefined) {
-          prev = null;
-          continue;
-        }
+        if (v === null || v === undefined) continue; // another series' point
         if (prev && p.t - prev.t <= limit) ctx.lineTo(x(p.t), y(v));
         else ctx.moveTo(x(p.t), y(v));
         prev = p;

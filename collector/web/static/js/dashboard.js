@@ -237,7 +237,7 @@ function renderProvinces(byProvince) {
     const c = byProvince.get(code);
     const total = c.ok + c.degraded + c.down + c.silent;
     for (const s of Object.keys(sum)) sum[s] += c[s];
-    const button = el("button", { type: "button", class: "secondary", "data-province": code },
+    const button = el("button", { type: "button", class: "linklike", "data-province": code },
       `${provinceName(code)} (${code})`);
     button.addEventListener("click", () => {
       filters.province.value = filters.province.value === code ? "" : code;
@@ -286,7 +286,7 @@ function popupContent(row, others) {
       el("dt", {}, "Problems"), el("dd", { "data-field": "problems" }, row.problems.length ? row.problems.join(", ") : "none")),
     list,
     el("a", { href: `/site/${encodeURIComponent(row.code)}`, class: "button", id: "popup-link" }, "Open site page"),
-  ];
+  ].filter(Boolean);
 }
 
 function showPopup(hits) {
