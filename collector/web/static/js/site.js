@@ -218,10 +218,10 @@ function addEventRow(item, prepend = false) {
 
 const ticketsBody = document.querySelector("#site-tickets tbody");
 async function loadTickets() {
-  const data = await request(`/api/v1/tickets?site=${encodeURIComponent(code)}&limit=100`);
+  const data = await request(`/api/v1/tickets?site=${encodeURIComponent(code)}&state=all&limit=100`);
   const tickets = data.tickets ?? [];
   const rows = tickets.map((t) => el("tr", { "data-ticket": t.id, "data-state": t.state },
-    el("td", {}, el("a", { href: `/tickets?site=${encodeURIComponent(code)}#ticket-${t.id}` }, String(t.id))),
+    el("td", {}, el("a", { href: `/tickets?state=all&site=${encodeURIComponent(code)}#ticket-${t.id}` }, String(t.id))),
     el("td", {}, t.problem),
     el("td", {}, operatorLabel(t.operator)),
     el("td", {}, stateBadge(t.state)),

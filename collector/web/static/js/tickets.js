@@ -11,7 +11,7 @@ const PROBLEMS = [
   "NO_SERVICE", "NO_COVERAGE", "MODEM_FAULT", "AGENT_SILENT", "WEAK_SIGNAL", "POOR_QUALITY",
   "HIGH_LATENCY", "HIGH_LOSS", "LOW_THROUGHPUT", "SIM_FAULT", "UNKNOWN_OPERATOR",
 ];
-const OPERATORS = ["510-10", "510-01", "510-11", "510-89", "510-09", "510-28", "field-team", "satellite"];
+const OPERATORS = ["510-10", "510-01", "510-11", "510-89", "510-09", "510-28"];
 
 const form = document.getElementById("filters");
 const body = document.querySelector("#tickets tbody");
@@ -49,7 +49,9 @@ function query() {
 
 function matchesFilters(t) {
   const q = query();
-  if (q.get("state") && t.state !== q.get("state")) return false;
+  const state = q.get("state") ?? "";
+  if (state === "" && t.state === "resolved") return false;
+  if (state && state !== "all" && t.state !== state) return false;
   if (q.get("operator") && t.operator !== q.get("operator")) return false;
   if (q.get("problem") && t.problem !== q.get("problem")) return false;
   if (q.get("province") && String(t.province ?? t.site_code.slice(0, 2)) !== q.get("province")) return false;
