@@ -1,9 +1,334 @@
-"""``pantau-agent check | status | survey``: the technician's readiness tools."""
+"""``pantau-agent check | status | survey``: the technician's readiness tools.
+
+Every sentence comes from :mod:`agent.messages` (``--lang id|en``; default from
+``PANTAU_LANG`` or the locale). Heavy modules are imported only when a command runs.
+
+check
+    A readiness report within about a minute (each step has its own timeout; offline it
+    reports what it can). Exit codes: 0 READY, 3 DEGRADED, 4 NOT READY, 2 bad usage or a
+    bad configuration file, 1 an unexpected failure.
+
+    ``--json`` schema (version 1; keys are stable, ``null`` when unknown)::
+
+        {"schema": 1, "verdict": "READY" | "DEGRADED" | "NOT_READY", "verdict_text": str,
+         "reasons": [{"code": str, "severity": "not-ready" | "degraded" | "note",
+                      "message": str}],
+         "advice": [{"code": str, "message": str}],
+         "site": str | null, "agent_id": str | null,
+         "modem": {"status": "ok" | "not-configured" | "not-found" | "busy" | "no-answer"
+                   | "error", "port", "error", "manufacturer", "model", "firmware", "imei",
+                   "dialect", "from_agent_unix"},
+         "sim": {"state": "ready" | "absent" | "pin" | "puk" | "busy" | "error" | null,
+                 "imsi", "iccid"},
+         "network": {"registered": bool, "reg_state", "rat", "generation": "2G".."5G",
+                     "operator", "mcc", "mnc", "roaming": bool, "cell_id", "tac", "lac",
+                     "band"},
+         "signal": {"grade": "excellent" | "good" | "fair" | "poor" | null, "bars": 0..4,
+                    "samples": int, "metrics": {"rsrp_dbm": {"value", "unit", "grade"},
+                    ...}},
+         "probes": {"results": {name: {"kind", "target", "address", "status", "reason",
+                                       "bytes_used", ...kind fields}},
+                    "throughput": {"status": "ok" | "not-configured" | "skipped" | ...,
+                                   "goodput_bps", "direction", "payload_bytes", ...}},
+         "collector": {"address", "status": "ok" | "unreachable" | "rejected"
+                       | "no-credential" | "not-configured", "reachable", "enrolled",
+                       "error", "agent_id", "site", "acked_through_seq", "rtt_ms",
+                       "clock_offset_ms"},
+         "spool": {"path", "exists", "records", "bytes", "oldest_age_s", "error"} | null,
+         "clock": {"synced": bool, "offset_ms": float | null},
+         "data_today": {"used_bytes", "daily_bytes", "ratio", "day", "error"} | null,
+         "photos": {"total_bytes", "uplink_bps", "basis": "measured" | "estimated"
+                    | "none", "seconds"},
+         "duration_s": float, "lang": "id" | "en"}
+
+    Reason and advice codes: :mod:`agent.tech.verdict` (REASONS, ADVICE), with the
+    verdict policy; signal grades: :mod:`agent.tech.grades`.
+
+status
+    The running agent's status file. Exit codes: 0 running, 3 stale (the process exists
+    but has not written its status for a while), 4 not running, 2 bad usage.
+
+survey
+    Readings with GNSS positions, a live line per reading, GeoJSON and CSV written as
+    they come. Exit codes: 0 done (also after Ctrl-C), 1 the modem could not be read,
+    2 bad usage.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
 from typing import Any
+
+from agent.tomlconfig import ConfigError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_DEGRADED, EXIT_NOT_READY = 3, 4
+EXIT_STALE, EXIT_NOT_RUNNING = 3, 4
+_VERDICT_EXIT = {"READY": EXIT_OK, "DEGRADED": EXIT_DEGRADED, "NOT_READY": EXIT_NOT_READY}
+DIALECT_CHOICES = ("auto", "3gpp", "quectel", "simcom", "huawei", "sierra", "fibocom")
+
+
+def _lang(value: str) -> str:
+    from agent.i18n import check_lang
+
+    try:
+        return check_lang(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {value!r}")
+    return number
 
 
 def register(sub: Any) -> None:
     """Add the technician commands' parsers (each with ``set_defaults(handler=...)``)."""
+    check = sub.add_parser(
+        "check",
+        help="readiness report: modem, SIM, signal, network, collector (READY / DEGRADED / "
+        "NOT READY)",
+        description="Check whether this kit is ready for election day, within about a "
+        "minute. Exit codes: 0 READY, 3 DEGRADED, 4 NOT READY, 2 bad usage, 1 failure.",
+    )
+    _common(check)
+    check.add_argument("--port", help="modem AT port (overrides [modem] port)")
+    check.add_argument("--dialect", choices=DIALECT_CHOICES, help="AT dialect (default: auto)")
+    check.add_argument("--collector", metavar="HOST:PORT", help="collector address")
+    check.add_argument("--ca-file", default=None, help="the deployment's ca.crt (TLS)")
+    check.add_argument("--insecure", action="store_true", help="plaintext outside loopback")
+    check.add_argument(
+        "--photos-mb",
+        type=_positive,
+        default=30.0,
+        help="result photos to upload, MB in total (default 30: 10 photos x 3 MB)",
+    )
+    check.add_argument(
+        "--no-throughput", action="store_true", help="skip the upload throughput test"
+    )
+    check.add_argument("--samples", type=int, default=3, help="modem readings (default 3)")
+    check.add_argument(
+        "--register-wait",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="wait up to S seconds for the modem to register (default 10)",
+    )
+    check.set_defaults(handler=cmd_check)
+
+    status = sub.add_parser(
+        "status",
+        help="the running agent's state (from its status file)",
+        description="Show the running agent's state. Exit codes: 0 running, 3 stale, "
+        "4 not running, 2 bad usage.",
+    )
+    _common(status)
+    status.add_argument(
+        "--data-dir", type=Path, help="the agent's data directory (instead of --config)"
+    )
+    status.set_defaults(handler=cmd_status)
+
+    survey = sub.add_parser(
+        "survey",
+        help="walk the site: readings with GNSS positions to GeoJSON and CSV",
+        description="Read the modem with GNSS positions every --interval seconds until "
+        "--duration or Ctrl-C; write GeoJSON (points with a fix) and CSV (every reading).",
+    )
+    _common(survey)
+    survey.add_argument("--port", help="modem AT port (overrides [modem] port)")
+    survey.add_argument("--dialect", choices=DIALECT_CHOICES, help="AT dialect (default: auto)")
+    survey.add_argument("--interval", type=_positive, default=5.0, metavar="S")
+    survey.add_argument(
+        "--duration", type=_positive, metavar="S", help="stop after S seconds (default: Ctrl-C)"
+    )
+    survey.add_argument(
+        "--out", type=Path, metavar="DIR", help="write survey-<time>.geojson and .csv here"
+    )
+    survey.add_argument("--geojson", type=Path, metavar="FILE")
+    survey.add_argument("--csv", type=Path, metavar="FILE")
+    survey.add_argument(
+        "--upload",
+        action="store_true",
+        help="queue the readings in the kit's spool; the running agent delivers them",
+    )
+    survey.set_defaults(handler=cmd_survey)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="agent TOML file")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--lang", type=_lang, default=None, help="id (Bahasa Indonesia) or en (default: locale)"
+    )
+
+
+def _usage(command: str, message: str) -> int:
+    print(f"pantau-agent {command}: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _check_port(port: str) -> str | None:
+    """An error message for a malformed port (a missing device is a finding instead)."""
+    if port.startswith("usb:"):
+        from agent.modem.usb import UsbIdentity
+
+        try:
+            UsbIdentity.parse(port)
+        except ValueError as exc:
+            return f"--port: {exc}"
+    return None
+
+
+def _check_address(address: str) -> str | None:
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return f"--collector: expected HOST:PORT (e.g. collector.example:7600), got {address!r}"
+    return None
+
+
+# -- check -------------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from agent.i18n import Messages
+    from agent.tech import check, check_view
+    from agent.tech.render import Style
+
+    m = Messages(args.lang)
+    config = None
+    if args.config is not None:
+        from agent.config import load_agent_config
+
+        config = load_agent_config(args.config)  # ConfigError: exit 2 (agent.cli)
+    port = args.port if args.port is not None else (config.modem.port if config else "")
+    dialect = args.dialect or (config.modem.dialect if config else "auto")
+    address = args.collector or (config.collector.address if config else "")
+    for bad in (_check_port(port), _check_address(address) if address else None):
+        if bad:
+            return _usage("check", bad)
+    if args.samples < 1 or args.samples > 10:
+        return _usage("check", f"--samples: expected 1 to 10, got {args.samples}")
+    if not 0 <= args.register_wait <= 60:
+        return _usage("check", f"--register-wait: expected 0 to 60 s, got {args.register_wait}")
+    credential: str | None = None
+    problem: str | None = None
+    if config is not None:
+        try:
+            credential = config.credential_token() or None
+        except ConfigError as exc:
+            problem = str(exc)
+    show_progress = not args.json and sys.stderr.isatty()
+    options = check.CheckOptions(
+        port=port,
+        dialect=dialect,
+        command_timeout_s=config.modem.command_timeout_s if config else 3.0,
+        collector=address,
+        ca_file=args.ca_file
+        if args.ca_file is not None
+        else (config.collector.ca_file if config else ""),
+        insecure=args.insecure or bool(config and config.collector.insecure),
+        credential=credential,
+        credential_problem=problem,
+        enrollment_known=config is not None,
+        agent_id=config.agent_id if config else "",
+        site=config.agent.site if config else "",
+        data_dir=config.data_dir if config else None,
+        probes=config.probes if config else (),
+        daily_bytes=config.budget.daily_bytes if config else None,
+        photos_mb=args.photos_mb,
+        throughput=not args.no_throughput,
+        samples=args.samples,
+        register_wait_s=args.register_wait,
+        progress=check.progress_bar(m("check.progress.throughput")) if show_progress else None,
+    )
+    if not args.json:
+        print(m("check.running"), file=sys.stderr, flush=True)
+    report = asyncio.run(check.gather(options))
+    report["site"] = config.agent.site if config else None
+    report["agent_id"] = config.agent_id if config else None
+    findings = check.assess(report)
+    doc = check_view.document(report, findings, m)
+    if args.json:
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        print(check_view.human(doc, m, Style(sys.stdout)))
+    return _VERDICT_EXIT[doc["verdict"]]
+
+
+# -- status ------------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from agent.i18n import Messages
+    from agent.tech import status, status_view
+    from agent.tech.render import Style
+
+    m = Messages(args.lang)
+    if args.data_dir is not None:
+        data_dir = args.data_dir
+    elif args.config is not None:
+        from agent.config import load_agent_config
+
+        data_dir = load_agent_config(args.config).data_dir
+    else:
+        return _usage("status", "give --config FILE or --data-dir DIR")
+    state = status.read_status(status.status_path(data_dir))
+    doc = status_view.document(state, data_dir, m)
+    if args.json:
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        print(status_view.human(doc, m, Style(sys.stdout)))
+    return {status.RUNNING: EXIT_OK, status.STALE: EXIT_STALE}.get(state["state"], EXIT_NOT_RUNNING)
+
+
+# -- survey ------------------------------------------------------------------------------
+
+
+def cmd_survey(args: argparse.Namespace) -> int:
+    from agent.i18n import Messages
+    from agent.tech import survey
+
+    m = Messages(args.lang)
+    config = None
+    if args.config is not None:
+        from agent.config import load_agent_config
+
+        config = load_agent_config(args.config)
+    port = args.port if args.port is not None else (config.modem.port if config else "")
+    if not port:
+        return _usage("survey", "give --port URL (or --config with a [modem] port)")
+    problem = _check_port(port)
+    if problem:
+        return _usage("survey", problem)
+    if args.upload and config is None:
+        return _usage("survey", "--upload needs --config (the kit's spool)")
+    if args.out is not None and (args.geojson is not None or args.csv is not None):
+        return _usage("survey", "give --out DIR, or --geojson FILE and/or --csv FILE")
+    dialect = args.dialect or (config.modem.dialect if config else "auto")
+    options = survey.SurveyOptions(
+        port=port,
+        dialect=dialect,
+        interval_s=args.interval,
+        duration_s=args.duration,
+        out_dir=args.out,
+        geojson=args.geojson,
+        csv=args.csv,
+        spool_path=(config.data_dir / "spool.sqlite") if (config and args.upload) else None,
+        spool_max_bytes=config.spool.max_bytes if config else 0,
+        command_timeout_s=config.modem.command_timeout_s if config else 3.0,
+        as_json=args.json,
+    )
+    try:
+        return survey.run(options, m, sys.stdout)
+    except OSError as exc:
+        print(f"pantau-agent survey: {exc}", file=sys.stderr)
+        return EXIT_FAILURE

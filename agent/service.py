@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from agent import clock, probes
 from agent.budget import Budget
@@ -22,7 +24,8 @@ from agent.modem.monitor import ModemMonitor
 from agent.records import PRIORITY, Body, event, kind_of, make_record
 from agent.scheduler import Scheduler
 from agent.spool import Spool, SpoolError
-from agent.uplink import Uplink
+from agent.tech import status as status_file
+from agent.uplink import VERSION, Uplink
 from pantau.v1 import records_pb2
 
 log = logging.getLogger(__name__)
@@ -51,14 +54,20 @@ def overflow_record(
 @dataclass(slots=True)
 class AgentStatus:
     started_monotonic: float = field(default_factory=time.monotonic)
+    started_unix: float = field(default_factory=time.time)
     records_produced: int = 0
     last_errors: list[str] = field(default_factory=list)
+    last_reading: records_pb2.SignalReading | None = None
+    last_reading_unix: float | None = None
 
 
 class AgentService:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
         self.status = AgentStatus()
+        #: The status file ``pantau-agent status`` reads (see agent.tech.status).
+        self.status_path = status_file.status_path(config.data_dir)
+        self.status_interval_s = status_file.WRITE_INTERVAL_S
         self._pending: list[tuple[str, int, bytes]] = []
         data_dir = config.data_dir
         self.spool = Spool(
@@ -93,6 +102,9 @@ class AgentService:
         kind = kind_of(body)
         self._pending.append((kind, PRIORITY[kind], record.SerializeToString()))
         self.status.records_produced += 1
+        if isinstance(body, records_pb2.SignalReading):
+            self.status.last_reading = body
+            self.status.last_reading_unix = record.time.wall_unix_ns / 1e9
 
     async def run(self) -> None:
         """Run until cancelled; flushes what is pending on the way out."""
@@ -100,6 +112,7 @@ class AgentService:
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._flush_loop())
+                group.create_task(self._status_loop())
                 group.create_task(self.uplink.run())
                 if self.config.modem.port:
                     group.create_task(self.modem.run())
@@ -107,6 +120,7 @@ class AgentService:
                     group.create_task(self.scheduler.run())
         finally:
             self._flush()
+            self._write_status(stopped=True)
             self.spool.close()
 
     # -- events -----------------------------------------------------------------
@@ -154,6 +168,67 @@ class AgentService:
             self._note_error(str(exc))
             return
         self.uplink.notify()
+
+    async def _status_loop(self) -> None:
+        while True:
+            await asyncio.to_thread(self._write_status)
+            await asyncio.sleep(self.status_interval_s)
+
+    def _write_status(self, *, stopped: bool = False) -> None:
+        """Replace the status file (atomically); a failure is logged, never fatal."""
+        try:
+            status_file.write_status(self.status_path, self.status_doc(stopped=stopped))
+        except OSError as exc:
+            log.warning("cannot write the status file %s: %s", self.status_path, exc)
+
+    def status_doc(self, *, stopped: bool = False) -> dict[str, Any]:
+        """The status file's content (schema in agent.tech.status)."""
+        from agent.tech.status import SCHEMA, reading_dict
+
+        now_unix, now_mono = time.time(), time.monotonic()
+        st, up = self.status, self.uplink.state
+        backlog = self.spool.backlog()
+        identity = self.modem.identity
+        reading = None
+        if st.last_reading is not None:
+            reading = {"time_unix": st.last_reading_unix, "reading": reading_dict(st.last_reading)}
+        last_ack = None
+        if up.last_ack_monotonic is not None:
+            last_ack = now_unix - (now_mono - up.last_ack_monotonic)
+        return {
+            "schema": SCHEMA,
+            "version": VERSION,
+            "pid": os.getpid(),
+            "agent_id": self.config.agent_id,
+            "site": self.config.agent.site,
+            "collector": self.config.collector.address,
+            "started_unix": st.started_unix,
+            "written_unix": now_unix,
+            "uptime_s": now_mono - st.started_monotonic,
+            "write_interval_s": self.status_interval_s,
+            "stopped": stopped,
+            "modem": {
+                "port": self.config.modem.port,
+                "identity": None
+                if identity is None
+                else {f.name: v for f, v in identity.ListFields()},
+            },
+            "last_reading": reading,
+            "uplink": {
+                "connected": up.connected,
+                "last_ack_unix": last_ack,
+                "last_ack_seq": up.last_ack_seq,
+                "last_error": up.last_error,
+                "connects": up.connects,
+            },
+            "spool": {"records": backlog.records, "bytes": backlog.bytes},
+            "data_today": {
+                "used_bytes": self.budget.used_bytes,
+                "daily_bytes": self.budget.daily_bytes,
+            },
+            "records_produced": st.records_produced,
+            "last_errors": list(st.last_errors),
+        }
 
     def _note_error(self, message: str) -> None:
         log.warning("%s", message)

@@ -1,0 +1,340 @@
+"""Messages of ``pantau-agent check`` (the readiness report)."""
+
+from typing import Final
+
+MESSAGES: Final[dict[str, dict[str, str]]] = {
+    "check.running": {
+        "id": "Memeriksa kesiapan kit (paling lama sekitar satu menit)...",
+        "en": "Checking the kit's readiness (about a minute at most)...",
+    },
+    "check.title": {
+        "id": "Pantau: pemeriksaan kesiapan kit, TPS {site}",
+        "en": "Pantau: kit readiness check, TPS {site}",
+    },
+    "check.progress.throughput": {"id": "Uji unggah", "en": "Upload test"},
+    # Verdicts.
+    "check.verdict.ready": {"id": "SIAP", "en": "READY"},
+    "check.verdict.degraded": {"id": "KURANG BAIK", "en": "DEGRADED"},
+    "check.verdict.not_ready": {"id": "TIDAK SIAP", "en": "NOT READY"},
+    "check.verdict.line": {"id": "HASIL: {verdict}", "en": "RESULT: {verdict}"},
+    "check.heading.reasons": {"id": "Temuan:", "en": "Findings:"},
+    "check.heading.advice": {"id": "Saran:", "en": "Advice:"},
+    # Grades.
+    "check.grade.excellent": {"id": "sangat baik", "en": "excellent"},
+    "check.grade.good": {"id": "baik", "en": "good"},
+    "check.grade.fair": {"id": "cukup", "en": "fair"},
+    "check.grade.poor": {"id": "buruk", "en": "poor"},
+    # Table labels.
+    "check.label.modem": {"id": "Modem", "en": "Modem"},
+    "check.label.sim": {"id": "Kartu SIM", "en": "SIM card"},
+    "check.label.network": {"id": "Jaringan", "en": "Network"},
+    "check.label.signal": {"id": "Sinyal", "en": "Signal"},
+    "check.label.collector_tcp": {"id": "Koneksi kolektor", "en": "Collector connect"},
+    "check.label.collector_ping": {"id": "Ping kolektor", "en": "Collector ping"},
+    "check.label.collector_dns": {"id": "DNS kolektor", "en": "Collector DNS"},
+    "check.label.probe": {"id": "Uji {name}", "en": "Probe {name}"},
+    "check.label.collector": {"id": "Kolektor", "en": "Collector"},
+    "check.label.throughput": {"id": "Kecepatan unggah", "en": "Upload speed"},
+    "check.label.spool": {"id": "Antrean kirim", "en": "Send queue"},
+    "check.label.clock": {"id": "Jam", "en": "Clock"},
+    "check.label.data_today": {"id": "Data hari ini", "en": "Data today"},
+    "check.label.photos": {"id": "Foto hasil", "en": "Result photos"},
+    # Table values.
+    "check.modem.ok": {"id": "{name}, IMEI {imei}", "en": "{name}, IMEI {imei}"},
+    "check.modem.from_agent": {
+        "id": "(dibaca oleh agen yang sedang berjalan)",
+        "en": "(read by the running agent)",
+    },
+    "check.modem.failed": {"id": "tidak terbaca ({port})", "en": "not readable ({port})"},
+    "check.modem.not_configured": {"id": "tidak diatur", "en": "not configured"},
+    "check.sim.ready": {"id": "siap", "en": "ready"},
+    "check.sim.absent": {"id": "tidak ada", "en": "missing"},
+    "check.sim.pin": {"id": "terkunci PIN", "en": "locked (PIN)"},
+    "check.sim.puk": {"id": "terblokir (PUK)", "en": "blocked (PUK)"},
+    "check.sim.busy": {"id": "sibuk", "en": "busy"},
+    "check.sim.error": {"id": "galat", "en": "error"},
+    "check.network.home": {
+        "id": "{operator} ({code}), {rat}, terdaftar",
+        "en": "{operator} ({code}), {rat}, registered",
+    },
+    "check.network.roaming": {
+        "id": "{operator} ({code}), {rat}, roaming",
+        "en": "{operator} ({code}), {rat}, roaming",
+    },
+    "check.network.none": {
+        "id": "tidak ada layanan ({state})",
+        "en": "no service ({state})",
+    },
+    "check.signal.samples": {"id": "({n} pembacaan)", "en": "({n} readings)"},
+    "check.probe.ping": {
+        "id": "{target}: {received}/{sent} balasan, median {median} ms",
+        "en": "{target}: {received}/{sent} replies, median {median} ms",
+    },
+    "check.probe.tcp": {"id": "{target}: tersambung {ms} ms", "en": "{target}: connected {ms} ms"},
+    "check.probe.dns": {"id": "{target}: terjawab {ms} ms", "en": "{target}: answered {ms} ms"},
+    "check.probe.ok": {"id": "{target}: berhasil", "en": "{target}: ok"},
+    "check.probe.failed": {"id": "{target}: gagal ({error})", "en": "{target}: failed ({error})"},
+    "check.collector.ok": {
+        "id": "{address}: terhubung, terdaftar sebagai {agent} (TPS {site}), {ms} ms",
+        "en": "{address}: connected, enrolled as {agent} (TPS {site}), {ms} ms",
+    },
+    "check.collector.not_configured": {
+        "id": "tidak diatur (beri --config atau --collector)",
+        "en": "not configured (give --config or --collector)",
+    },
+    "check.collector.no_credential_up": {
+        "id": "{address}: terjangkau, tetapi kit belum terdaftar",
+        "en": "{address}: reachable, but the kit is not enrolled",
+    },
+    "check.collector.down": {
+        "id": "{address}: tidak terjangkau ({error})",
+        "en": "{address}: unreachable ({error})",
+    },
+    "check.collector.reachable": {
+        "id": "{address}: terjangkau (pendaftaran kit tidak diperiksa tanpa --config)",
+        "en": "{address}: reachable (enrollment not checked without --config)",
+    },
+    "check.collector.rejected": {
+        "id": "{address}: menolak kit ini ({error})",
+        "en": "{address}: refuses this kit ({error})",
+    },
+    "check.throughput.ok": {"id": "{rate} (diukur)", "en": "{rate} (measured)"},
+    "check.throughput.skipped": {"id": "dilewati", "en": "skipped"},
+    "check.throughput.not_configured": {
+        "id": "tidak diatur (tidak ada uji throughput di konfigurasi)",
+        "en": "not configured (no throughput probe in the configuration)",
+    },
+    "check.throughput.failed": {"id": "gagal ({error})", "en": "failed ({error})"},
+    "check.spool.records": {
+        "id": "{n} rekaman menunggu dikirim",
+        "en": "{n} records waiting to be sent",
+    },
+    "check.clock.synced": {"id": "tersinkron (NTP)", "en": "synchronised (NTP)"},
+    "check.clock.unsynced": {"id": "belum tersinkron", "en": "not synchronised"},
+    "check.clock.offset": {
+        "id": "selisih dengan kolektor {seconds} dtk",
+        "en": "{seconds} s off the collector",
+    },
+    "check.data.of": {"id": "{used} dari {budget}", "en": "{used} of {budget}"},
+    "check.photos.measured": {
+        "id": "{mb} MB: sekitar {time} (unggah {rate}, diukur)",
+        "en": "{mb} MB: about {time} (upload {rate}, measured)",
+    },
+    "check.photos.estimated": {
+        "id": "{mb} MB: sekitar {time} (unggah {rate}, perkiraan dari sinyal)",
+        "en": "{mb} MB: about {time} (upload {rate}, estimated from the signal)",
+    },
+    "check.photos.none": {
+        "id": "{mb} MB: tidak bisa diunggah tanpa jaringan",
+        "en": "{mb} MB: cannot be uploaded without a network",
+    },
+    # Reasons (one per code in agent.tech.verdict.REASONS).
+    "check.reason.modem_not_found": {
+        "id": "Modem tidak ditemukan di {port}: {error}",
+        "en": "No modem at {port}: {error}",
+    },
+    "check.reason.modem_busy": {
+        "id": "Port modem {port} sedang dipakai program lain: {error}",
+        "en": "The modem port {port} is held by another program: {error}",
+    },
+    "check.reason.modem_no_answer": {
+        "id": "Modem di {port} tidak menjawab: {error}",
+        "en": "The modem at {port} does not answer: {error}",
+    },
+    "check.reason.modem_error": {
+        "id": "Modem di {port} tidak bisa dibaca: {error}",
+        "en": "The modem at {port} cannot be read: {error}",
+    },
+    "check.reason.modem_from_agent": {
+        "id": "Modem {port} dipakai agen yang sedang berjalan; sinyal dari pembacaan "
+        "terakhirnya pukul {time}",
+        "en": "The modem {port} is in use by the running agent; the signal is its last "
+        "reading, at {time}",
+    },
+    "check.reason.modem_not_configured": {
+        "id": "Tidak ada modem yang diatur: sinyal dan SIM tidak diperiksa",
+        "en": "No modem configured: signal and SIM not checked",
+    },
+    "check.reason.sim_missing": {
+        "id": "Kartu SIM tidak terdeteksi",
+        "en": "No SIM card detected",
+    },
+    "check.reason.sim_pin": {
+        "id": "Kartu SIM terkunci PIN",
+        "en": "The SIM card is locked with a PIN",
+    },
+    "check.reason.sim_puk": {
+        "id": "Kartu SIM terblokir (perlu kode PUK)",
+        "en": "The SIM card is blocked (needs the PUK code)",
+    },
+    "check.reason.sim_error": {
+        "id": "Kartu SIM bermasalah ({state})",
+        "en": "The SIM card has a problem ({state})",
+    },
+    "check.reason.no_service": {
+        "id": "Tidak ada layanan seluler (status pendaftaran: {state})",
+        "en": "No cellular service (registration: {state})",
+    },
+    "check.reason.registration_denied": {
+        "id": "Jaringan {operator} menolak pendaftaran kartu SIM",
+        "en": "The network {operator} denies the SIM's registration",
+    },
+    "check.reason.roaming": {
+        "id": "Kartu SIM sedang roaming di {operator}",
+        "en": "The SIM is roaming on {operator}",
+    },
+    "check.reason.signal_weak": {
+        "id": "Sinyal lemah: {metric} {value}",
+        "en": "Weak signal: {metric} {value}",
+    },
+    "check.reason.signal_noisy": {
+        "id": "Kualitas sinyal buruk (gangguan): {metric} {value}",
+        "en": "Poor signal quality (interference): {metric} {value}",
+    },
+    "check.reason.signal_fair": {
+        "id": "Sinyal cukup, belum baik",
+        "en": "The signal is fair, not good",
+    },
+    "check.reason.rat_2g": {
+        "id": "Hanya jaringan 2G: unggah foto akan sangat lambat",
+        "en": "2G only: photo uploads will be very slow",
+    },
+    "check.reason.collector_unreachable": {
+        "id": "Kolektor {address} tidak terjangkau: {error}",
+        "en": "The collector {address} is unreachable: {error}",
+    },
+    "check.reason.collector_rejected": {
+        "id": "Kolektor {address} menolak kredensial kit: {error}",
+        "en": "The collector {address} refuses the kit's credential: {error}",
+    },
+    "check.reason.not_enrolled": {
+        "id": "Kit belum terdaftar ke kolektor {address} (tidak ada kredensial)",
+        "en": "The kit is not enrolled with the collector {address} (no credential)",
+    },
+    "check.reason.collector_not_configured": {
+        "id": "Alamat kolektor tidak diberikan: kolektor tidak diperiksa",
+        "en": "No collector address given: the collector was not checked",
+    },
+    "check.reason.enrollment_not_checked": {
+        "id": "Pendaftaran kit ke kolektor {address} tidak diperiksa (beri --config)",
+        "en": "The kit's enrollment with the collector {address} was not checked (give --config)",
+    },
+    "check.reason.ping_loss": {
+        "id": "Ping ke {target} hilang {percent}%",
+        "en": "{percent}% of pings to {target} were lost",
+    },
+    "check.reason.ping_slow": {
+        "id": "Ping ke {target} lambat: median {ms} ms",
+        "en": "Pings to {target} are slow: median {ms} ms",
+    },
+    "check.reason.dns_failed": {
+        "id": "Nama {name} tidak bisa diterjemahkan (DNS): {error}",
+        "en": "The name {name} does not resolve (DNS): {error}",
+    },
+    "check.reason.probe_failed": {
+        "id": "Uji {name} ke {target} gagal: {error}",
+        "en": "Probe {name} to {target} failed: {error}",
+    },
+    "check.reason.throughput_low": {
+        "id": "Kecepatan unggah rendah: {mbps} Mbit/s",
+        "en": "Low upload speed: {mbps} Mbit/s",
+    },
+    "check.reason.throughput_failed": {
+        "id": "Uji kecepatan unggah tidak berhasil: {error}",
+        "en": "The upload speed test did not complete: {error}",
+    },
+    "check.reason.photos_slow": {
+        "id": "Mengunggah {mb} MB foto hasil akan memakan sekitar {minutes} menit",
+        "en": "Uploading {mb} MB of result photos would take about {minutes} minutes",
+    },
+    "check.reason.spool_backlog": {
+        "id": "{records} rekaman masih menunggu dikirim ke kolektor",
+        "en": "{records} records are still waiting to be sent to the collector",
+    },
+    "check.reason.clock_unsynced": {
+        "id": "Jam kit belum tersinkron NTP (kolektor tetap mengoreksi waktu rekaman)",
+        "en": "The kit's clock is not NTP-synchronised (the collector still corrects record times)",
+    },
+    "check.reason.clock_offset": {
+        "id": "Jam kit selisih {seconds} detik dari kolektor",
+        "en": "The kit's clock is {seconds} s off the collector's",
+    },
+    "check.reason.budget_spent": {
+        "id": "Kuota data harian kit sudah habis ({mb} MB terpakai): uji mahal dilewati "
+        "sampai 00:00 UTC",
+        "en": "The kit's daily data budget is spent ({mb} MB used): expensive probes are "
+        "skipped until 00:00 UTC",
+    },
+    # Advice (one per code in agent.tech.verdict.ADVICE).
+    "check.advice.insert_sim": {
+        "id": "Matikan kit, pasang kartu SIM dengan benar (kontak emas ke bawah, sampai "
+        "terkunci), lalu nyalakan lagi",
+        "en": "Power the kit off, insert the SIM card properly (gold contacts down, until "
+        "it clicks), then power it on again",
+    },
+    "check.advice.enter_pin": {
+        "id": "Buka PIN kartu SIM (masukkan PIN di ponsel dan matikan permintaan PIN), "
+        "lalu pasang lagi",
+        "en": "Unlock the SIM (enter the PIN in a phone and turn the PIN request off), "
+        "then put it back",
+    },
+    "check.advice.call_operator": {
+        "id": "Hubungi operator kartu SIM: kartu terblokir atau tidak aktif (cek masa aktif "
+        "dan paket data)",
+        "en": "Call the SIM's operator: the card is blocked or inactive (check its validity "
+        "and data package)",
+    },
+    "check.advice.check_modem": {
+        "id": "Periksa modem: kabel USB, daya, lampu modem; cabut dan pasang lagi "
+        "(`pantau-agent modem detect` mencari port AT)",
+        "en": "Check the modem: USB cable, power, its lights; unplug and plug it in again "
+        "(`pantau-agent modem detect` finds the AT port)",
+    },
+    "check.advice.free_modem_port": {
+        "id": "Port modem dipakai program lain: hentikan ModemManager atau agen "
+        "(`systemctl stop pantau-agent`) selama pemeriksaan",
+        "en": "Another program holds the modem port: stop ModemManager or the agent "
+        "(`systemctl stop pantau-agent`) while checking",
+    },
+    "check.advice.move_antenna": {
+        "id": "Pindahkan antena atau kit ke tempat lebih tinggi atau dekat jendela, jauh "
+        "dari logam dan dinding tebal (`pantau-agent survey` membantu mencari titik terbaik)",
+        "en": "Move the antenna or the kit higher or near a window, away from metal and "
+        "thick walls (`pantau-agent survey` helps find the best spot)",
+    },
+    "check.advice.try_other_operator": {
+        "id": "Coba kartu SIM operator lain (Telkomsel, Indosat, XL, Smartfren) yang "
+        "sinyalnya lebih kuat di lokasi ini",
+        "en": "Try another operator's SIM (Telkomsel, Indosat, XL, Smartfren) with a "
+        "stronger signal at this site",
+    },
+    "check.advice.use_satellite": {
+        "id": "Jika tidak ada operator yang menjangkau lokasi, gunakan tautan satelit BAKTI",
+        "en": "Where no operator covers the site, use the BAKTI satellite link",
+    },
+    "check.advice.check_collector_address": {
+        "id": "Periksa alamat kolektor di konfigurasi ([collector] address) dan bahwa "
+        "kolektor menyala",
+        "en": "Check the collector address in the configuration ([collector] address) and "
+        "that the collector is running",
+    },
+    "check.advice.enroll": {
+        "id": "Daftarkan kit dengan kode sekali pakai dari operator kolektor: "
+        "`pantau-agent enroll --collector ALAMAT --code KODE`",
+        "en": "Enroll the kit with a one-time code from the collector's operators: "
+        "`pantau-agent enroll --collector ADDRESS --code CODE`",
+    },
+    "check.advice.check_dns": {
+        "id": "Periksa DNS: pastikan paket data aktif, atau pakai alamat IP kolektor",
+        "en": "Check DNS: make sure the data package is active, or use the collector's IP address",
+    },
+    "check.advice.keep_agent_running": {
+        "id": "Biarkan agen berjalan dan terhubung sampai antrean kirim kosong",
+        "en": "Keep the agent running and connected until the send queue is empty",
+    },
+    "check.advice.wait_clock_sync": {
+        "id": "Tunggu jam tersinkron (perlu internet) atau periksa layanan NTP (`timedatectl`)",
+        "en": "Wait for the clock to synchronise (needs the internet) or check the NTP "
+        "service (`timedatectl`)",
+    },
+}

@@ -1,0 +1,241 @@
+"""``check``'s output: the JSON document and the human table, in the chosen language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.i18n import Messages
+from agent.tech import render
+from agent.tech.render import GRADE_COLOUR, VERDICT_COLOUR, Style
+from agent.tech.verdict import Finding, advice_for, ordered, verdict_of
+
+SCHEMA = 1
+
+_VERDICT_KEYS = {
+    "READY": "check.verdict.ready",
+    "DEGRADED": "check.verdict.degraded",
+    "NOT_READY": "check.verdict.not_ready",
+}
+_GRADE_KEYS = {
+    "excellent": "check.grade.excellent",
+    "good": "check.grade.good",
+    "fair": "check.grade.fair",
+    "poor": "check.grade.poor",
+}
+_SIM_KEYS = {
+    "ready": "check.sim.ready",
+    "absent": "check.sim.absent",
+    "pin": "check.sim.pin",
+    "puk": "check.sim.puk",
+    "busy": "check.sim.busy",
+    "error": "check.sim.error",
+}
+
+
+def reason_key(code: str) -> str:
+    return f"check.reason.{code.lower()}"
+
+
+def advice_key(code: str) -> str:
+    return f"check.advice.{code.lower()}"
+
+
+def grade_text(m: Messages, grade: str | None) -> str:
+    return m(_GRADE_KEYS[grade]) if grade in _GRADE_KEYS else m("common.unknown")
+
+
+def document(report: dict[str, Any], findings: list[Finding], m: Messages) -> dict[str, Any]:
+    """The ``--json`` document (schema documented in :mod:`agent.cli_tech`)."""
+    verdict = verdict_of(findings)
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "verdict": verdict,
+        "verdict_text": m(_VERDICT_KEYS[verdict]),
+        "reasons": [
+            {"code": f.code, "severity": f.severity, "message": m(reason_key(f.code), **f.fields)}
+            for f in ordered(findings)
+        ],
+        "advice": [{"code": a, "message": m(advice_key(a))} for a in advice_for(findings)],
+    }
+    doc.update(report)
+    doc["lang"] = m.lang
+    return doc
+
+
+def human(doc: dict[str, Any], m: Messages, style: Style) -> str:
+    """The table a technician reads."""
+    lines = [style.paint(m("check.title", site=doc.get("site") or "-"), "bold"), ""]
+    rows: list[tuple[str, str]] = []
+    rows.append((m("check.label.modem"), _modem(doc, m)))
+    if doc["modem"]["status"] == "ok":
+        sim = doc["sim"]["state"]
+        rows.append((m("check.label.sim"), m(_SIM_KEYS[sim]) if sim in _SIM_KEYS else "-"))
+        rows.append((m("check.label.network"), _network(doc, m)))
+        sig = doc["signal"]
+        if doc["network"]["registered"]:
+            rows.append(
+                (
+                    m("check.label.signal"),
+                    style.paint(
+                        f"{style.bars(sig['bars'])} {grade_text(m, sig['grade'])}",
+                        GRADE_COLOUR.get(sig["grade"] or ""),
+                    )
+                    + "  "
+                    + m("check.signal.samples", n=sig["samples"]),
+                )
+            )
+            for name, metric in sig["metrics"].items():
+                label = "  " + _metric_label(name)
+                value = f"{render.num(metric['value'])} {metric['unit']}"
+                g = metric["grade"]
+                graded = (
+                    style.paint(grade_text(m, g), GRADE_COLOUR.get(g or ""))
+                    if g is not None
+                    else ""
+                )
+                rows.append((label, f"{value:<10} {graded}".rstrip()))
+    for name, r in doc["probes"]["results"].items():
+        rows.append((_probe_label(name, r, m), _probe_value(r, m)))
+    rows.append((m("check.label.collector"), _collector(doc, m)))
+    rows.append((m("check.label.throughput"), _throughput(doc, m)))
+    if doc.get("spool") is not None:
+        rows.append((m("check.label.spool"), m("check.spool.records", n=doc["spool"]["records"])))
+    rows.append((m("check.label.clock"), _clock(doc, m)))
+    data = doc.get("data_today")
+    if data is not None:
+        text = render.size(data["used_bytes"])
+        if data.get("daily_bytes"):
+            text = m("check.data.of", used=text, budget=render.size(data["daily_bytes"]))
+        rows.append((m("check.label.data_today"), text))
+    rows.append((m("check.label.photos"), _photos(doc, m)))
+    lines += render.table(rows)
+    lines.append("")
+    verdict = doc["verdict"]
+    lines.append(
+        style.paint(m("check.verdict.line", verdict=doc["verdict_text"]), VERDICT_COLOUR[verdict])
+    )
+    if doc["reasons"]:
+        lines.append(m("check.heading.reasons"))
+        marks = {"not-ready": "x", "degraded": "!", "note": "i"}
+        lines += [f"  [{marks[r['severity']]}] {r['message']}" for r in doc["reasons"]]
+    if doc["advice"]:
+        lines.append(m("check.heading.advice"))
+        lines += [f"  -> {a['message']}" for a in doc["advice"]]
+    return "\n".join(lines)
+
+
+def _modem(doc: dict[str, Any], m: Messages) -> str:
+    modem = doc["modem"]
+    status = modem["status"]
+    if status == "not-configured":
+        return m("check.modem.not_configured")
+    if status != "ok":
+        return m("check.modem.failed", port=modem.get("port") or "-")
+    name = " ".join(p for p in (modem.get("manufacturer"), modem.get("model")) if p) or "-"
+    text = m("check.modem.ok", name=name, imei=modem.get("imei") or "-")
+    if modem.get("from_agent_unix"):
+        text += " " + m("check.modem.from_agent")
+    return text
+
+
+def _network(doc: dict[str, Any], m: Messages) -> str:
+    n = doc["network"]
+    if not n["registered"]:
+        return m("check.network.none", state=n.get("reg_state") or "-")
+    operator = n.get("operator") or "-"
+    code = f"{n.get('mcc') or ''}-{n.get('mnc') or ''}"
+    rat = f"{n.get('generation') or '?'} ({(n.get('rat') or '-').upper()})"
+    key = "check.network.roaming" if n.get("roaming") else "check.network.home"
+    return m(key, operator=operator, code=code, rat=rat)
+
+
+def _metric_label(name: str) -> str:
+    base = name.removeprefix("nr_").split("_")[0]
+    label = {"ecio": "Ec/Io"}.get(base, base.upper())
+    return ("NR " if name.startswith("nr_") else "") + label
+
+
+def _probe_label(name: str, r: dict[str, Any], m: Messages) -> str:
+    known = {
+        "collector-tcp": "check.label.collector_tcp",
+        "collector-ping": "check.label.collector_ping",
+        "collector-dns": "check.label.collector_dns",
+    }
+    if name in known:
+        return m(known[name])
+    return m("check.label.probe", name=name)
+
+
+def _probe_value(r: dict[str, Any], m: Messages) -> str:
+    target = r.get("target") or "-"
+    if r["status"] != "ok" and not (r["kind"] == "icmp" and r.get("received")):
+        return m("check.probe.failed", target=target, error=r.get("reason") or r["status"])
+    if r["kind"] == "icmp":
+        return m(
+            "check.probe.ping",
+            target=target,
+            received=r["received"],
+            sent=r["sent"],
+            median=render.num(r.get("median_ms")),
+        )
+    if r["kind"] == "tcp":
+        return m("check.probe.tcp", target=target, ms=render.num(r.get("connect_ms")))
+    if r["kind"] == "dns":
+        return m("check.probe.dns", target=target, ms=render.num(r.get("query_ms")))
+    return m("check.probe.ok", target=target)
+
+
+def _collector(doc: dict[str, Any], m: Messages) -> str:
+    c = doc["collector"]
+    address = c.get("address") or "-"
+    status = c["status"]
+    if status == "ok":
+        return m(
+            "check.collector.ok",
+            address=address,
+            agent=c.get("agent_id") or "-",
+            site=c.get("site") or "-",
+            ms=render.num(c.get("rtt_ms")),
+        )
+    if status == "not-configured":
+        return m("check.collector.not_configured")
+    if status in ("no-credential", "reachability-only") and c.get("reachable"):
+        key = (
+            "check.collector.no_credential_up"
+            if status == "no-credential"
+            else "check.collector.reachable"
+        )
+        return m(key, address=address)
+    if status == "rejected":
+        return m("check.collector.rejected", address=address, error=c.get("error") or "-")
+    return m("check.collector.down", address=address, error=c.get("error") or "-")
+
+
+def _throughput(doc: dict[str, Any], m: Messages) -> str:
+    tp = doc["probes"]["throughput"]
+    status = tp.get("status")
+    if status == "not-configured":
+        return m("check.throughput.not_configured")
+    if status == "skipped":
+        return m("check.throughput.skipped")
+    if status == "ok" and tp.get("goodput_bps") is not None:
+        return m("check.throughput.ok", rate=render.rate(tp["goodput_bps"]))
+    return m("check.throughput.failed", error=tp.get("reason") or status or "-")
+
+
+def _clock(doc: dict[str, Any], m: Messages) -> str:
+    clock = doc["clock"]
+    key = "check.clock.synced" if clock.get("synced") else "check.clock.unsynced"
+    text = m(key)
+    if clock.get("offset_ms") is not None:
+        text += ", " + m("check.clock.offset", seconds=f"{clock['offset_ms'] / 1000:+.1f}")
+    return text
+
+
+def _photos(doc: dict[str, Any], m: Messages) -> str:
+    p = doc["photos"]
+    mb = render.num(p["total_bytes"] / 1e6)
+    if p.get("seconds") is None:
+        return m("check.photos.none", mb=mb)
+    key = "check.photos.measured" if p["basis"] == "measured" else "check.photos.estimated"
+    return m(key, mb=mb, time=render.duration(p["seconds"]), rate=render.rate(p["uplink_bps"]))

@@ -1,0 +1,104 @@
+"""Small readers shared by ``check`` and ``status``: spool backlog, data budget, the
+running agent's status file, and blocking calls bounded in time. No heavy imports."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_DAY_S = 86400
+
+
+async def in_thread(fn: Callable[[], T], timeout_s: float) -> T:
+    """Run a blocking ``fn`` in a daemon thread, waiting at most ``timeout_s``.
+
+    Unlike ``asyncio.to_thread``, a call that overruns never holds the process at
+    exit (a hung modem must not hang ``check``). Raises TimeoutError.
+    """
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def target() -> None:
+        try:
+            future.set_result(fn())
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            future.set_exception(exc)
+
+    threading.Thread(target=target, name="pantau-check", daemon=True).start()
+    return await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
+
+
+def spool_backlog(path: Path, now_ns: int | None = None) -> dict[str, Any]:
+    """Records waiting in the spool file, read only (the agent may be running).
+
+    ``{"path", "exists", "records", "bytes", "oldest_age_s", "error"}``.
+    """
+    out: dict[str, Any] = {
+        "path": str(path),
+        "exists": path.exists(),
+        "records": 0,
+        "bytes": 0,
+        "oldest_age_s": None,
+        "error": None,
+    }
+    if not out["exists"]:
+        return out
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2.0)
+        try:
+            count, size = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM records"
+            ).fetchone()
+            first = db.execute("SELECT payload FROM records ORDER BY seq LIMIT 1").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        out["error"] = str(exc)
+        return out
+    out["records"], out["bytes"] = int(count), int(size)
+    if first is not None:
+        from pantau.v1 import records_pb2
+
+        try:
+            record = records_pb2.Record.FromString(bytes(first[0]))
+        except Exception:  # noqa: BLE001 - a damaged row: the age is unknown, not fatal
+            record = None
+        if record is not None and record.time.wall_unix_ns:
+            now = time.time_ns() if now_ns is None else now_ns
+            out["oldest_age_s"] = max(0.0, (now - record.time.wall_unix_ns) / 1e9)
+    return out
+
+
+def data_today(path: Path, daily_bytes: int | None, now_s: float | None = None) -> dict[str, Any]:
+    """Bytes the probes used today (UTC day) from the agent's ``budget.json``.
+
+    ``{"used_bytes", "daily_bytes", "ratio", "day", "error"}``.
+    """
+    now = time.time() if now_s is None else now_s
+    today = int(now // _DAY_S)
+    out: dict[str, Any] = {
+        "used_bytes": 0,
+        "daily_bytes": daily_bytes,
+        "ratio": None,
+        "day": time.strftime("%Y-%m-%d", time.gmtime(today * _DAY_S)),
+        "error": None,
+    }
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if int(raw["day"]) == today:
+            out["used_bytes"] = int(raw["used_bytes"])
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        out["error"] = f"{path}: {exc}"
+    if daily_bytes:
+        out["ratio"] = out["used_bytes"] / daily_bytes
+    return out

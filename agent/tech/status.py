@@ -1,0 +1,120 @@
+"""The running agent's status file, and reading it for ``pantau-agent status``.
+
+The service writes ``<data_dir>/status.json`` (next to its spool) every
+:data:`WRITE_INTERVAL_S` seconds and when it stops, atomically (a temporary file in the
+same directory, then rename), so a reader never sees half a file. Schema (version 1)::
+
+    {
+      "schema": 1,
+      "version": "0.1.0", "pid": 1234,
+      "agent_id": "...", "site": "3171011001005", "collector": "host:7600",
+      "started_unix": 1732800000.0, "written_unix": 1732800123.4,
+      "uptime_s": 123.4, "write_interval_s": 5.0, "stopped": false,
+      "modem": {"port": "/dev/ttyUSB2", "identity": {...} | null},
+      "last_reading": {"time_unix": ..., "reading": {SignalSample fields}} | null,
+      "uplink": {"connected": true, "last_ack_unix": ... | null, "last_ack_seq": 42,
+                 "last_error": null | "...", "connects": 1},
+      "spool": {"records": 3, "bytes": 1234},
+      "data_today": {"used_bytes": 0, "daily_bytes": 20000000},
+      "records_produced": 99,
+      "last_errors": ["..."]
+    }
+
+A status older than ``max(3 * write_interval_s, STALE_MIN_S)`` or whose pid is gone
+means the agent is not running (or hung); ``stopped`` is set by a clean stop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Final
+
+FILENAME: Final = "status.json"
+SCHEMA: Final = 1
+WRITE_INTERVAL_S: Final = 5.0
+STALE_MIN_S: Final = 15.0
+
+RUNNING, STALE, NOT_RUNNING = "running", "stale", "not-running"
+
+
+def status_path(data_dir: Path) -> Path:
+    return data_dir / FILENAME
+
+
+def write_status(path: Path, doc: dict[str, Any]) -> None:
+    """Replace ``path`` with ``doc`` atomically (tmp + rename). Raises OSError."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    data = json.dumps(doc, indent=1, sort_keys=True)
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(data)
+        handle.flush()
+    tmp.replace(path)
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with ``pid`` exists (EPERM: it exists, as another user)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_status(path: Path, now_s: float | None = None) -> dict[str, Any]:
+    """The agent's state: ``{"state": running|stale|not-running, "why", "age_s", "status"}``.
+
+    ``why`` (for not-running / stale): ``no-file``, ``unreadable``, ``stopped``,
+    ``pid-gone``, ``old``.
+    """
+    now = time.time() if now_s is None else now_s
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+    except FileNotFoundError:
+        return {"state": NOT_RUNNING, "why": "no-file", "age_s": None, "status": None}
+    except (OSError, ValueError) as exc:
+        return {
+            "state": NOT_RUNNING,
+            "why": "unreadable",
+            "error": str(exc),
+            "age_s": None,
+            "status": None,
+        }
+    written = float(doc.get("written_unix") or 0.0)
+    age = max(0.0, now - written)
+    interval = float(doc.get("write_interval_s") or WRITE_INTERVAL_S)
+    out: dict[str, Any] = {"state": RUNNING, "why": None, "age_s": age, "status": doc}
+    if doc.get("stopped"):
+        out.update(state=NOT_RUNNING, why="stopped")
+    elif not pid_alive(int(doc.get("pid") or 0)):
+        out.update(state=NOT_RUNNING, why="pid-gone")
+    elif age > max(3 * interval, STALE_MIN_S):
+        out.update(state=STALE, why="old")
+    return out
+
+
+def reading_dict(msg: Any) -> dict[str, Any]:
+    """A ``pantau.v1.SignalReading`` as the SignalSample field names and values (the
+    enums as agent.modem.model names: ``rat="lte"``, ``sim_state="pin"``)."""
+    from agent.modem import model
+
+    names: dict[str, dict[int, str]] = {
+        "rat": {int(v): k for k, v in model._RAT_TO_PROTO.items()},
+        "reg_state": {int(v): k for k, v in model._REG_TO_PROTO.items()},
+        "sim_state": {int(v): k for k, v in model._SIM_TO_PROTO.items()},
+    }
+    out: dict[str, Any] = {}
+    for desc, value in msg.ListFields():
+        if desc.name in names:
+            out[desc.name] = names[desc.name].get(int(value))
+        else:
+            out[desc.name] = value
+    return out

@@ -1,0 +1,418 @@
+"""``pantau-agent survey``: walk the site with the kit, readings with GNSS positions.
+
+Every ``interval_s`` the modem is read with its GNSS receiver on (``Modem(gnss=True)``).
+Each reading becomes a line on the screen, a CSV row (every reading; empty lat/lon
+without a fix) and, when it has a fix, a GeoJSON Point feature (``[lon, lat]``, RFC
+7946). Both files are complete and valid after every reading (the GeoJSON file is
+rewritten from its closing bracket on, then flushed), so Ctrl-C or a pulled plug loses
+nothing. Ctrl-C (or SIGTERM) is taken between readings: a write is never cut in half.
+
+With ``--upload`` every reading is also queued in the kit's spool as a SignalReading
+record (with lat/lon when there is a fix); the running agent delivers it with its own
+records, and the collector stores it like any reading.
+
+At the end: the count of readings with and without a fix and the best spot (the
+strongest RSRP, or RSCP / RSSI off LTE, then the best SINR) with its distance and
+bearing from the first position.
+
+``--json`` prints one JSON object per line: ``{"type": "reading", ...the CSV
+columns}`` per reading, then ``{"type": "summary", "readings", "with_fix",
+"without_fix", "queued", "geojson", "csv", "best": {...} | null}``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from agent.i18n import Messages
+from agent.tech import grades, render
+
+#: The CSV columns (and GeoJSON properties, without lat/lon).
+COLUMNS: tuple[str, ...] = (
+    "time",
+    "lat",
+    "lon",
+    "rat",
+    "operator",
+    "mcc",
+    "mnc",
+    "cell_id",
+    "rsrp_dbm",
+    "rsrq_db",
+    "sinr_db",
+    "rssi_dbm",
+    "grade",
+)
+PROPERTIES: tuple[str, ...] = tuple(c for c in COLUMNS if c not in ("lat", "lon"))
+_COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+_EARTH_RADIUS_M = 6_371_008.8
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyOptions:
+    port: str
+    dialect: str = "auto"
+    interval_s: float = 5.0
+    duration_s: float | None = None
+    out_dir: Path | None = None
+    geojson: Path | None = None
+    csv: Path | None = None
+    spool_path: Path | None = None
+    spool_max_bytes: int = 0
+    command_timeout_s: float = 3.0
+    as_json: bool = False
+
+
+# -- geometry ----------------------------------------------------------------------------
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius), metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
+
+
+def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Initial bearing from point 1 to point 2, degrees clockwise from true north."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dl = math.radians(lon2 - lon1)
+    x = math.sin(dl) * math.cos(p2)
+    y = math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl)
+    return (math.degrees(math.atan2(x, y)) + 360.0) % 360.0
+
+
+def compass(bearing: float) -> str:
+    return _COMPASS[round(bearing / 45.0) % 8]
+
+
+# -- rows --------------------------------------------------------------------------------
+
+
+def row_of(sample: Any, when_unix: float) -> dict[str, Any]:
+    """One reading as the CSV columns (None: not reported)."""
+    registered = sample.reg_state in ("home", "roaming") and sample.rat not in (None, "none")
+    values = {
+        n: getattr(sample, n) for n in grades.THRESHOLDS if getattr(sample, n, None) is not None
+    }
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(when_unix))
+    return {
+        "time": f"{stamp}.{int(when_unix % 1 * 1000):03d}Z",
+        "lat": sample.lat_deg,
+        "lon": sample.lon_deg,
+        "rat": sample.rat,
+        "operator": sample.operator_name,
+        "mcc": sample.mcc,
+        "mnc": sample.mnc,
+        "cell_id": sample.cell_id,
+        "rsrp_dbm": sample.rsrp_dbm,
+        "rsrq_db": sample.rsrq_db,
+        "sinr_db": sample.sinr_db,
+        "rssi_dbm": sample.rssi_dbm,
+        "grade": grades.overall(sample.rat, values) if registered else None,
+    }
+
+
+def strength(row: dict[str, Any], sample: Any) -> tuple[float, float]:
+    """Sort key of the best spot: the RAT's strength quantity, then SINR."""
+    fam = grades.family(row["rat"])
+    name = {"3g": "rscp_dbm", "2g": "rssi_dbm"}.get(fam or "", "rsrp_dbm")
+    value = getattr(sample, name, None)
+    sinr = row["sinr_db"]
+    return (
+        -math.inf if value is None else float(value),
+        -math.inf if sinr is None else float(sinr),
+    )
+
+
+class GeoJsonWriter:
+    """A FeatureCollection that is valid JSON after every :meth:`add`."""
+
+    _HEAD = '{"type": "FeatureCollection", "features": [\n'
+    _TAIL = "\n]}\n"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self._file = path.open("w+", encoding="utf-8")
+        self._file.write(self._HEAD + self._TAIL)
+        self._file.flush()
+
+    def add(self, row: dict[str, Any]) -> None:
+        feature = {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+            "properties": {k: row[k] for k in PROPERTIES},
+        }
+        text = json.dumps(feature, ensure_ascii=False)
+        self._file.seek(0, io.SEEK_END)
+        end = self._file.tell()
+        self._file.seek(end - len(self._TAIL.encode()))
+        self._file.write(("" if self.count == 0 else ",\n") + text + self._TAIL)
+        self._file.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class CsvWriter:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = path.open("w", encoding="utf-8", newline="")
+        self._csv = csv.DictWriter(self._file, fieldnames=list(COLUMNS))
+        self._csv.writeheader()
+        self._file.flush()
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._csv.writerow({k: "" if row[k] is None else row[k] for k in COLUMNS})
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class SpoolQueue:
+    """Survey readings into the kit's spool, as SignalReading records."""
+
+    def __init__(self, path: Path, max_bytes: int) -> None:
+        from agent.service import overflow_record
+        from agent.spool import Spool
+
+        self.spool = Spool(path, max_bytes=max_bytes, overflow_record=overflow_record)
+        self.count = 0
+
+    def add(self, sample: Any) -> None:
+        from agent import clock
+        from agent.modem.model import signal_to_proto
+        from agent.records import PRIORITY, make_record
+
+        record = make_record(clock.now(), signal_to_proto(sample))
+        self.spool.append([("signal", PRIORITY["signal"], record.SerializeToString())])
+        self.count += 1
+
+    def close(self) -> None:
+        self.spool.close()
+
+
+def _paths(options: SurveyOptions) -> tuple[Path | None, Path | None]:
+    if options.geojson is not None or options.csv is not None:
+        return options.geojson, options.csv
+    folder = options.out_dir or Path.cwd()
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = time.strftime("survey-%Y%m%d-%H%M%S")
+    return folder / f"{stem}.geojson", folder / f"{stem}.csv"
+
+
+# -- the survey --------------------------------------------------------------------------
+
+
+class _Stop:
+    """Ctrl-C / SIGTERM ask the loop to stop between readings (twice: at once)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Stop:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+
+    def __exit__(self, *exc_info: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _line(row: dict[str, Any], m: Messages) -> str:
+    when = row["time"][11:19]
+    lat = "-" if row["lat"] is None else f"{row['lat']:.5f}"
+    lon = "-" if row["lon"] is None else f"{row['lon']:.5f}"
+    rat = (row["rat"] or "-").upper()
+    grade = m(f"check.grade.{row['grade']}") if row["grade"] else "-"
+    return (
+        f"{when}  {lat:>10} {lon:>11}  {rat:<8} {(row['operator'] or '-')[:12]:<12} "
+        f"{render.num(row['rsrp_dbm']):>6} {render.num(row['rsrq_db']):>6} "
+        f"{render.num(row['sinr_db']):>6}  {grade}"
+    )
+
+
+def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
+    """The survey; returns the exit code (0 done, 1 the modem could not be opened)."""
+    import sys
+
+    from agent.modem.errors import ModemError
+    from agent.modem.reader import Modem, gnss_commands
+
+    modem = Modem(
+        options.port,
+        dialect=options.dialect,
+        command_timeout_s=options.command_timeout_s,
+        gnss=True,
+    )
+    try:
+        modem.open()
+    except ModemError as exc:
+        modem.close()
+        print(m("survey.error.modem", port=options.port, error=str(exc)), file=sys.stderr)
+        return 1
+    geo_path, csv_path = _paths(options)
+    geo = GeoJsonWriter(geo_path) if geo_path is not None else None
+    table = CsvWriter(csv_path) if csv_path is not None else None
+    queue = SpoolQueue(options.spool_path, options.spool_max_bytes) if options.spool_path else None
+
+    def say(text: str) -> None:
+        if not options.as_json:
+            print(text, file=out, flush=True)
+
+    identity = modem.identity
+    if identity is not None and gnss_commands(identity.dialect, identity.model) is None:
+        say(m("survey.no_gnss", dialect=identity.dialect))
+    say(m("survey.started", geojson=str(geo_path or "-"), csv=str(csv_path or "-")))
+    say(m("survey.header"))
+    readings = with_fix = errors = 0
+    best: tuple[tuple[float, float], dict[str, Any]] | None = None
+    start_pos: tuple[float, float] | None = None
+    started = time.monotonic()
+    next_at = started
+    try:
+        with _Stop() as stop:
+            while not stop.event.is_set():
+                if (
+                    options.duration_s is not None
+                    and time.monotonic() - started >= options.duration_s
+                ):
+                    break
+                try:
+                    sample = modem.read_signal()
+                except ModemError as exc:
+                    errors += 1
+                    say(m("survey.error.reading", error=str(exc)))
+                else:
+                    row = row_of(sample, time.time())
+                    readings += 1
+                    if table is not None:
+                        table.add(row)
+                    if queue is not None:
+                        queue.add(sample)
+                    if row["lat"] is not None and row["lon"] is not None:
+                        with_fix += 1
+                        if start_pos is None:
+                            start_pos = (row["lat"], row["lon"])
+                        if geo is not None:
+                            geo.add(row)
+                        if row["grade"] is not None:
+                            key = strength(row, sample)
+                            if best is None or key > best[0]:
+                                best = (key, row)
+                    if options.as_json:
+                        print(json.dumps({"type": "reading", **row}), file=out, flush=True)
+                    else:
+                        say(_line(row, m))
+                next_at += options.interval_s
+                delay = next_at - time.monotonic()
+                if options.duration_s is not None:
+                    delay = min(delay, started + options.duration_s - time.monotonic())
+                if delay > 0:
+                    stop.event.wait(delay)
+                else:
+                    next_at = time.monotonic()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        modem.close()
+        for closing in (geo, table, queue):
+            if closing is not None:
+                closing.close()
+    summary = _summary(readings, with_fix, queue, geo_path, csv_path, best, start_pos)
+    summary["errors"] = errors
+    if options.as_json:
+        print(json.dumps({"type": "summary", **summary}), file=out, flush=True)
+    else:
+        say("")
+        say(_human_summary(summary, m))
+    return 0
+
+
+def _summary(  # noqa: PLR0917 - one call site, every value named there
+    readings: int,
+    with_fix: int,
+    queue: SpoolQueue | None,
+    geo_path: Path | None,
+    csv_path: Path | None,
+    best: tuple[tuple[float, float], dict[str, Any]] | None,
+    start_pos: tuple[float, float] | None,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "readings": readings,
+        "with_fix": with_fix,
+        "without_fix": readings - with_fix,
+        "queued": None if queue is None else queue.count,
+        "geojson": None if geo_path is None else str(geo_path),
+        "csv": None if csv_path is None else str(csv_path),
+        "best": None,
+    }
+    if best is not None and start_pos is not None:
+        row = best[1]
+        dist = distance_m(start_pos[0], start_pos[1], row["lat"], row["lon"])
+        bearing = bearing_deg(start_pos[0], start_pos[1], row["lat"], row["lon"])
+        out["best"] = {
+            **{k: row[k] for k in COLUMNS},
+            "distance_m": round(dist, 1),
+            "bearing_deg": round(bearing, 1),
+            "compass": compass(bearing),
+        }
+    return out
+
+
+def _human_summary(s: dict[str, Any], m: Messages) -> str:
+    lines = [m("survey.summary.readings", n=s["readings"], fix=s["with_fix"])]
+    if s["without_fix"]:
+        lines.append(m("survey.summary.without_fix", n=s["without_fix"]))
+    if s["geojson"]:
+        lines.append(m("survey.summary.geojson", path=s["geojson"]))
+    if s["csv"]:
+        lines.append(m("survey.summary.csv", path=s["csv"]))
+    if s["queued"] is not None:
+        lines.append(m("survey.summary.queued", n=s["queued"]))
+    best = s["best"]
+    if best is None:
+        lines.append(m("survey.summary.no_best"))
+    else:
+        lines.append(
+            m(
+                "survey.summary.best",
+                lat=f"{best['lat']:.6f}",
+                lon=f"{best['lon']:.6f}",
+                rsrp=render.num(best["rsrp_dbm"]),
+                sinr=render.num(best["sinr_db"]),
+                grade=m(f"check.grade.{best['grade']}"),
+            )
+        )
+        lines.append(
+            m(
+                "survey.summary.best_where",
+                distance=render.num(best["distance_m"], 0),
+                bearing=render.num(best["bearing_deg"], 0),
+                compass=best["compass"],
+            )
+        )
+    if s["errors"]:
+        lines.append(m("survey.summary.errors", n=s["errors"]))
+    return "\n".join(lines)

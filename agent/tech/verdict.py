@@ -1,0 +1,148 @@
+"""The readiness verdict: READY / DEGRADED / NOT READY from ``check``'s facts (pure).
+
+Every finding is a :class:`Finding` with a language-neutral ``code`` (stable: scripts
+and the JSON use it), a severity and the values its message needs; advice codes follow
+from the findings. The messages live in ``agent/messages/check.py`` as
+``check.reason.<code>`` and ``check.advice.<code>`` (lower case).
+
+Policy (documented in ``pantau-agent check --help`` too):
+
+- NOT READY: the kit cannot deliver anything: no modem answering, no SIM / a locked SIM,
+  no service (or registration denied), the collector unreachable or refusing the kit's
+  credential, or no credential at all (not enrolled).
+- DEGRADED: it delivers, but poorly: a poor signal (strength or quality), 2G only, ping
+  loss above 20 % or a median RTT above 1000 ms, failing DNS or configured probes, an
+  upload goodput under 0.5 Mbit/s, or result photos that would take over 15 minutes.
+- Notes never change the verdict: roaming, a fair signal, records waiting in the spool,
+  an unsynchronised or offset clock (the collector corrects event times from the
+  monotonic clock), a spent data budget, a throughput test that could not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+NOT_READY, DEGRADED, NOTE = "not-ready", "degraded", "note"
+VERDICTS: Final = ("READY", "DEGRADED", "NOT_READY")
+
+#: Reason code -> severity.
+REASONS: Final[Mapping[str, str]] = {
+    "MODEM_NOT_FOUND": NOT_READY,
+    "MODEM_BUSY": NOT_READY,
+    "MODEM_NO_ANSWER": NOT_READY,
+    "MODEM_ERROR": NOT_READY,
+    "MODEM_FROM_AGENT": NOTE,
+    "MODEM_NOT_CONFIGURED": NOTE,
+    "SIM_MISSING": NOT_READY,
+    "SIM_PIN": NOT_READY,
+    "SIM_PUK": NOT_READY,
+    "SIM_ERROR": NOT_READY,
+    "NO_SERVICE": NOT_READY,
+    "REGISTRATION_DENIED": NOT_READY,
+    "ROAMING": NOTE,
+    "SIGNAL_WEAK": DEGRADED,
+    "SIGNAL_NOISY": DEGRADED,
+    "SIGNAL_FAIR": NOTE,
+    "RAT_2G": DEGRADED,
+    "COLLECTOR_UNREACHABLE": NOT_READY,
+    "COLLECTOR_REJECTED": NOT_READY,
+    "NOT_ENROLLED": NOT_READY,
+    "COLLECTOR_NOT_CONFIGURED": NOTE,
+    "ENROLLMENT_NOT_CHECKED": NOTE,
+    "PING_LOSS": DEGRADED,
+    "PING_SLOW": DEGRADED,
+    "DNS_FAILED": DEGRADED,
+    "PROBE_FAILED": DEGRADED,
+    "THROUGHPUT_LOW": DEGRADED,
+    "THROUGHPUT_FAILED": NOTE,
+    "PHOTOS_SLOW": DEGRADED,
+    "SPOOL_BACKLOG": NOTE,
+    "CLOCK_UNSYNCED": NOTE,
+    "CLOCK_OFFSET": NOTE,
+    "BUDGET_SPENT": NOTE,
+}
+
+#: Advice codes, in the order they are shown (most useful first).
+ADVICE: Final = (
+    "INSERT_SIM",
+    "ENTER_PIN",
+    "CALL_OPERATOR",
+    "CHECK_MODEM",
+    "FREE_MODEM_PORT",
+    "MOVE_ANTENNA",
+    "TRY_OTHER_OPERATOR",
+    "USE_SATELLITE",
+    "CHECK_COLLECTOR_ADDRESS",
+    "ENROLL",
+    "CHECK_DNS",
+    "KEEP_AGENT_RUNNING",
+    "WAIT_CLOCK_SYNC",
+)
+
+#: Reason code -> the advice it calls for.
+_ADVICE_FOR: Final[Mapping[str, tuple[str, ...]]] = {
+    "MODEM_NOT_FOUND": ("CHECK_MODEM",),
+    "MODEM_BUSY": ("FREE_MODEM_PORT",),
+    "MODEM_NO_ANSWER": ("CHECK_MODEM",),
+    "MODEM_ERROR": ("CHECK_MODEM",),
+    "SIM_MISSING": ("INSERT_SIM",),
+    "SIM_PIN": ("ENTER_PIN",),
+    "SIM_PUK": ("CALL_OPERATOR",),
+    "SIM_ERROR": ("INSERT_SIM", "CALL_OPERATOR"),
+    "NO_SERVICE": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR", "USE_SATELLITE"),
+    "REGISTRATION_DENIED": ("CALL_OPERATOR", "TRY_OTHER_OPERATOR"),
+    "SIGNAL_WEAK": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
+    "SIGNAL_NOISY": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
+    "RAT_2G": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
+    "COLLECTOR_UNREACHABLE": ("CHECK_COLLECTOR_ADDRESS",),
+    "COLLECTOR_REJECTED": ("ENROLL",),
+    "NOT_ENROLLED": ("ENROLL",),
+    "PING_LOSS": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
+    "PING_SLOW": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
+    "DNS_FAILED": ("CHECK_DNS",),
+    "THROUGHPUT_LOW": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
+    "PHOTOS_SLOW": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
+    "SPOOL_BACKLOG": ("KEEP_AGENT_RUNNING",),
+    "CLOCK_OFFSET": ("WAIT_CLOCK_SYNC",),
+}
+
+#: Thresholds of the policy above.
+PING_LOSS_MAX: Final = 0.2
+PING_MEDIAN_MAX_MS: Final = 1000.0
+UPLOAD_MIN_BPS: Final = 500_000.0
+PHOTOS_MAX_S: Final = 15 * 60.0
+CLOCK_OFFSET_MAX_S: Final = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def severity(self) -> str:
+        return REASONS[self.code]
+
+
+def verdict_of(findings: list[Finding]) -> str:
+    """NOT_READY if any finding is not-ready, else DEGRADED if any is degraded, else READY."""
+    severities = {f.severity for f in findings}
+    if NOT_READY in severities:
+        return "NOT_READY"
+    if DEGRADED in severities:
+        return "DEGRADED"
+    return "READY"
+
+
+def advice_for(findings: list[Finding]) -> list[str]:
+    """The advice codes the findings call for, each once, in :data:`ADVICE` order."""
+    wanted = {a for f in findings for a in _ADVICE_FOR.get(f.code, ())}
+    return [a for a in ADVICE if a in wanted]
+
+
+def ordered(findings: list[Finding]) -> list[Finding]:
+    """Not-ready first, then degraded, then notes (stable within a severity)."""
+    rank = {NOT_READY: 0, DEGRADED: 1, NOTE: 2}
+    return sorted(findings, key=lambda f: rank[f.severity])
