@@ -103,6 +103,7 @@ def _run(config_path: Path) -> int:
     from agent.config import load_agent_config
     from agent.service import AgentService
     from agent.spool import SpoolError
+    from agent.systemd import Notifier
 
     config = load_agent_config(config_path)
     try:
@@ -110,7 +111,25 @@ def _run(config_path: Path) -> int:
     except SpoolError as exc:
         print(f"pantau-agent: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    asyncio.run(_until_signalled(service.run()))
+    notifier = Notifier.from_env()  # a no-op outside systemd
+
+    async def supervised() -> None:
+        """The service, with systemd told READY, pinged from this loop, told STOPPING."""
+        work = asyncio.ensure_future(service.run())
+        pinger = asyncio.ensure_future(notifier.ping_forever())
+        notifier.ready(f"site {config.agent.site}, collector {config.collector.address}")
+        try:
+            await asyncio.wait({work}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not work.done():
+                notifier.stopping()  # shutting down: the spool is flushed next
+            work.cancel()
+            pinger.cancel()
+            await asyncio.gather(work, pinger, return_exceptions=True)
+            notifier.close()
+        work.result()
+
+    asyncio.run(_until_signalled(supervised()))
     return EXIT_OK
 
 
