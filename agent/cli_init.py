@@ -288,7 +288,7 @@ class Init:
         if f.is_modem:
             self.ui.say(
                 "init.modem.item",
-                n=index or "-",
+                n=index or "*",
                 port=f.path,
                 maker=f.manufacturer or "",
                 model=f.model or self.m("common.unknown"),
@@ -543,7 +543,7 @@ class Init:
             else:
                 ui.error("init.enroll.failed", reason=exc.details() or status.name)
             return None
-        return agent_id, site, token
+        return token, agent_id, site
 
     # -- files -----------------------------------------------------------------------
 

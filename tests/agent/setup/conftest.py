@@ -1,0 +1,5 @@
+"""Fixtures for the ``init`` tests (see :mod:`initkit`)."""
+
+from initkit import collector, modem
+
+__all__ = ["collector", "modem"]
