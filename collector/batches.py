@@ -45,6 +45,8 @@ def signal_state(event_ns: int, s: records_pb2.SignalReading) -> SignalState:
         rsrq_db=s.rsrq_db if s.HasField("rsrq_db") else None,
         sinr_db=s.sinr_db if s.HasField("sinr_db") else None,
         rssi_dbm=s.rssi_dbm if s.HasField("rssi_dbm") else None,
+        lat=s.lat_deg if s.HasField("lat_deg") else None,
+        lon=s.lon_deg if s.HasField("lon_deg") else None,
     )
 
 

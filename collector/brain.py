@@ -40,6 +40,7 @@ from collector.rules import (
     observations_from_record,
 )
 from collector.store import Store
+from collector.store.model import Ticket
 from pantau.v1 import records_pb2
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,10 @@ class Brain:
         on_notification: Callable[[], None] = lambda: None,
     ) -> None:
         self._on_notification = on_notification
+        #: Observers (the operations centre): tickets changed by the brain, on the loop;
+        #: and the seconds each evaluation pass took.
+        self.on_tickets: Callable[[Sequence[Ticket]], None] | None = None
+        self.on_evaluated: Callable[[float], None] | None = None
         self.store = store
         self.engine = engine
         self.config = config
@@ -154,11 +159,22 @@ class Brain:
             for site_code in sites:
                 pending.extend(self.engine.evaluate(site_code, now))
             self._dirty.clear()
-            self.evaluation_s += time.perf_counter() - started
+            elapsed = time.perf_counter() - started
+            self.evaluation_s += elapsed
+            if self.on_evaluated is not None:
+                self.on_evaluated(elapsed)
             if pending:
-                await asyncio.to_thread(self._apply, pending, now)
+                changed = await asyncio.to_thread(self._apply, pending, now)
                 self._on_notification()
+                self._tell(changed)
             return len(pending)
+
+    def _tell(self, tickets: Sequence[Ticket]) -> None:
+        if self.on_tickets is not None and tickets:
+            try:
+                self.on_tickets(tickets)
+            except Exception:  # an observer's failure must never stop the brain
+                log.exception("the ticket observer failed")
 
     async def prune(self) -> None:
         """Retention: records and resolved tickets older than ``[store] retention_days``."""
@@ -172,6 +188,7 @@ class Brain:
         changes = await asyncio.to_thread(self.store.escalate_due, cut, now)
         if changes:
             self._on_notification()
+            self._tell([c.ticket for c in changes])
         for change in changes:
             log.warning(
                 "escalated ticket %d (%s at %s)",
@@ -180,9 +197,11 @@ class Brain:
 
     # -- tickets (in a worker thread) ----------------------------------------------------------
 
-    def _apply(self, transitions: Sequence[Transition], now_ns: int) -> None:
+    def _apply(self, transitions: Sequence[Transition], now_ns: int) -> list[Ticket]:
+        """Apply the transitions; the tickets they changed."""
         reopen_ns = int(self.config.tickets.reopen_window_s * _S)
         routing = self.config.routing
+        changed: list[Ticket] = []
         for t in transitions:
             key = t.key
             route = routing.route_for(key.operator)
@@ -193,17 +212,21 @@ class Brain:
                     self.engine.forget(key.site_code)
                     self._known.discard(key.site_code)
                     continue
-                self.store.raise_problem(
+                change = self.store.raise_problem(
                     key.site_code, key.operator, str(key.problem), route=route,
                     first_bad_ns=t.first_bad_ns, last_bad_ns=t.last_bad_ns,
                     evidence=t.evidence.as_dict(), historical=t.historical, now_ns=now_ns,
                     reopen_window_ns=reopen_ns,
                 )  # fmt: skip
+                changed.append(change.ticket)
             elif isinstance(t, Cleared):
-                self.store.clear_problem(
+                cleared = self.store.clear_problem(
                     key.site_code, key.operator, str(key.problem), resolved_ns=t.cleared_ns,
                     now_ns=now_ns,
                 )  # fmt: skip
+                if cleared is not None:
+                    changed.append(cleared.ticket)
+        return changed
 
     def _heard_elsewhere(self, site_code: str) -> bool:
         """Has another collector stored data for this site since this one last heard it?"""

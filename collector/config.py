@@ -16,6 +16,12 @@
     satellite = "satellite"     # NO_COVERAGE: recommend a BAKTI / satellite link
     default = "noc"             # operators not listed
 
+    [web]                       # the operations centre (docs/operations.md)
+    listen = "127.0.0.1:8080"
+    session_idle_s = 1800       # a session unused this long ends
+    session_max_s = 43200       # and every session ends this long after login
+    silent_after_s = 300        # a site not heard this long shows as silent
+
     [routes.telkomsel]
     url = "https://noc.telkomsel.example/pantau"
     secret_file = "/etc/pantau/telkomsel.secret"    # HMAC key for X-Pantau-Signature
@@ -76,6 +82,21 @@ class RoutingSection:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSection:
+    """The operations centre (docs/operations.md)."""
+
+    listen: str = "127.0.0.1:8080"
+    session_idle_s: float = setting(1800.0, min=60)
+    session_max_s: float = setting(43200.0, min=60)
+    silent_after_s: float = setting(300.0, min=10)
+    login_failures: int = setting(10, min=1)
+    login_window_s: float = setting(900.0, min=1)
+    #: Messages a live-stream subscriber may fall behind before it is told to resync.
+    sse_queue: int = setting(64, min=2)
+    heartbeat_s: float = setting(15.0, min=0.05)
+
+
+@dataclass(frozen=True, slots=True)
 class _RouteEntry:
     url: str
     secret: str = ""
@@ -94,6 +115,7 @@ class _File:
     tickets: TicketsSection = field(default_factory=TicketsSection)
     routing: RoutingSection = field(default_factory=RoutingSection)
     routes: dict[str, Any] = field(default_factory=dict)
+    web: WebSection = field(default_factory=WebSection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +126,7 @@ class CollectorConfig:
     routing: RoutingSection
     routes: dict[str, Route]
     source: str
+    web: WebSection = field(default_factory=WebSection)
 
 
 def default_config() -> CollectorConfig:
@@ -128,4 +151,6 @@ def load_collector_config(path: Path) -> CollectorConfig:
                     f"{exc.strerror}",
                 ) from None  # fmt: skip
         routes[name] = Route(name=name, url=entry.url, secret=secret, timeout_s=entry.timeout_s)
-    return CollectorConfig(raw.store, raw.rules, raw.tickets, raw.routing, routes, source)
+    return CollectorConfig(
+        raw.store, raw.rules, raw.tickets, raw.routing, routes, source, web=raw.web
+    )

@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -67,9 +67,18 @@ class Committer:
     one agent's bad batch never fails another's.
     """
 
-    def __init__(self, store: Store, *, max_group: int = 512) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_group: int = 512,
+        on_commit: Callable[[Sequence[IngestBatch]], None] | None = None,
+    ) -> None:
         self._store = store
         self._max_group = max_group
+        #: Called in the writer thread with the batches of each committed transaction
+        #: (the live stream learns which sites changed); it must not block.
+        self.on_commit = on_commit
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="pantau-committer", daemon=True)
         self._thread.start()
@@ -105,16 +114,28 @@ class Committer:
         try:
             outcomes = self._store.commit([p.batch for p in group])
         except Exception:  # noqa: BLE001 - isolate the failing batch below
+            committed = []
             for pending in group:
                 try:
                     (outcome,) = self._store.commit([pending.batch])
                 except Exception as exc:  # noqa: BLE001 - handed to the stream
                     _resolve(pending, exc)
                 else:
+                    committed.append(pending.batch)
                     _resolve(pending, outcome)
+            self._committed(committed)
             return
         for pending, outcome in zip(group, outcomes, strict=True):
             _resolve(pending, outcome)
+        self._committed([p.batch for p in group])
+
+    def _committed(self, batches: list[IngestBatch]) -> None:
+        if self.on_commit is None or not batches:
+            return
+        try:
+            self.on_commit(batches)
+        except Exception:  # an observer's failure must never stop the ingest
+            log.exception("the commit observer failed")
 
 
 def _resolve(pending: _Pending, result: BatchOutcome | BaseException) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
+from aiohttp import web
 
 from collector.brain import Brain
 from collector.config import CollectorConfig, default_config
@@ -18,6 +21,9 @@ from collector.store import Store
 from collector.throughput import ThroughputServer
 from collector.tls import TlsPaths, server_credentials
 from pantau.v1 import telemetry_pb2_grpc
+
+if TYPE_CHECKING:
+    from collector.web.app import WebContext
 
 
 def server_options() -> list[tuple[str, int]]:
@@ -49,6 +55,10 @@ class Collector:
         self.config = config or default_config()
         self._tasks: list[asyncio.Task[None]] = []
         self.committer = Committer(store)
+        self.web: WebContext | None = None
+        self.web_port = 0
+        self._web_runner: web.AppRunner | None = None
+        self._web_host = "127.0.0.1"
         self.dispatcher = Dispatcher(store, self.config.routes)
         rules = load_rules(Path(self.config.rules.file) if self.config.rules.file else None)
         self.brain = Brain(
@@ -75,6 +85,58 @@ class Collector:
         self.throughput_port = await self.throughput.start(host.strip("[]"), int(port))
         return self.throughput_port
 
+    async def start_web(self, listen: str, *, clock: Callable[[], int] | None = None) -> int:
+        """Serve the operations centre on ``listen`` (HOST:PORT; port 0 picks a free one),
+        over TLS when the collector has it; returns the port."""
+        from collector.web.app import WebContext, make_app
+
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise OSError(f"the web listen address must be HOST:PORT, got {listen!r}")
+        context = None
+        if self.tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.tls.server_cert, self.tls.server_key)
+        ctx = WebContext(
+            self.store,
+            self.config.web,
+            secure_cookies=context is not None,
+            stats=lambda: self.service.stats,
+            **({"clock": clock} if clock is not None else {}),
+        )
+        self.committer.on_commit = ctx.hub.committed
+        self.brain.on_tickets = ctx.hub.tickets_changed
+        self.brain.on_evaluated = ctx.metrics.rule_evaluation.observe
+        runner = web.AppRunner(
+            make_app(ctx, on_ticket_action=self.dispatcher.wake),
+            access_log=None,
+            shutdown_timeout=1.0,
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, host.strip("[]"), int(port), ssl_context=context)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise OSError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
+        await ctx.hub.start()
+        self.web, self._web_runner = ctx, runner
+        self._web_host = host.strip("[]")
+        server = site._server  # aiohttp exposes the bound port only here
+        sockets = getattr(server, "sockets", None) or []
+        self.web_port = int(sockets[0].getsockname()[1]) if sockets else int(port)
+        return self.web_port
+
+    @property
+    def web_url(self) -> str:
+        host = self._web_host
+        if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming, not binding
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host}:{self.web_port}"
+
     async def start(self, listen: str) -> int:
         """Listen on ``listen`` (HOST:PORT; port 0 picks a free one); returns the port."""
         try:
@@ -97,6 +159,11 @@ class Collector:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.web is not None:
+            await self.web.hub.stop()
+        if self._web_runner is not None:
+            await self._web_runner.cleanup()
+            self._web_runner = None
         if self.throughput is not None:
             await self.throughput.stop()
         await self.server.stop(grace_s)

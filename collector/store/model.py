@@ -40,6 +40,8 @@ class SignalState:
     rsrq_db: float | None
     sinr_db: float | None
     rssi_dbm: float | None
+    lat: float | None = None  # the kit's GNSS position, when the modem has a fix
+    lon: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,3 +183,28 @@ class PruneCounts:
     tickets: int
     ticket_events: int
     outbox: int
+
+
+# -- the operations centre's accounts -------------------------------------------------
+
+USER_ROLES = ("viewer", "operator", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    username: str
+    password_hash: str  # Argon2id, as argon2-cffi encodes it
+    role: str  # one of USER_ROLES
+    operator: str | None  # MCC-MNC the account is scoped to, or None (every network)
+    created_ns: int
+    disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    token_hash: str  # sha256 hex of the cookie's token: the token itself is never stored
+    username: str
+    csrf_token: str
+    created_ns: int
+    last_used_ns: int
+    expires_ns: int  # the absolute end of the session

@@ -34,6 +34,7 @@ import psycopg
 from psycopg import errors, sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from collector.store.accounts import AccountMethods
 from collector.store.base import StoreError
 from collector.store.model import (
     Agent,
@@ -82,7 +83,7 @@ _RACES = (errors.UniqueViolation, errors.DeadlockDetected, errors.SerializationF
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
-class PostgresStore(TicketMethods, OutboxMethods):
+class PostgresStore(TicketMethods, OutboxMethods, AccountMethods):
     """The store in a PostgreSQL database (libpq URL), optionally in one ``schema``."""
 
     backend = "postgres"
@@ -274,7 +275,10 @@ class PostgresStore(TicketMethods, OutboxMethods):
 
     # -- reading ------------------------------------------------------------------
 
-    def sites(self) -> list[SiteView]:
+    def sites(self, site_codes: Sequence[str] | None = None) -> list[SiteView]:
+        """Every site, or only those of ``site_codes``, in code order."""
+        where = "" if site_codes is None else "WHERE s.site_code = ANY(%s) "
+        params: list[Any] = [] if site_codes is None else [sorted(set(site_codes))]
         with self._pool.connection() as conn:
             rows = conn.execute(
                 "SELECT s.site_code, st.last_seen_ns, st.signal_ns, "
@@ -285,7 +289,9 @@ class PostgresStore(TicketMethods, OutboxMethods):
                 "WHERE a.site_code = s.site_code), "
                 "(SELECT COUNT(*) FROM records r WHERE r.site_code = s.site_code) "
                 "FROM sites s LEFT JOIN site_state st ON st.site_code = s.site_code "
-                "ORDER BY s.site_code"
+                + where
+                + "ORDER BY s.site_code",
+                params,
             ).fetchall()
         return [site_view_from_row(row) for row in rows]
 

@@ -145,6 +145,34 @@ CREATE INDEX outbox_undelivered ON outbox (id) WHERE delivered_ns IS NULL;
 CREATE INDEX outbox_undelivered_by_ticket ON outbox (ticket_id, id) WHERE delivered_ns IS NULL;
 """
 
+# v4 is SQLite's per-site record counter; PostgreSQL keeps its (site, time) index and
+# counts, so its v4 is empty (the numbers stay in step).
+_V4 = "SELECT 1"
+
+# v5: the operations centre: accounts, their server-side sessions, and the kit's GNSS
+# position in the site's live state.
+_V5 = """
+CREATE TABLE users (
+    username      TEXT PRIMARY KEY,
+    password_hash TEXT    NOT NULL,
+    role          TEXT    NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    operator      TEXT,
+    created_ns    BIGINT  NOT NULL,
+    disabled      BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE sessions (
+    token_hash   TEXT PRIMARY KEY,
+    username     TEXT   NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+    csrf_token   TEXT   NOT NULL,
+    created_ns   BIGINT NOT NULL,
+    last_used_ns BIGINT NOT NULL,
+    expires_ns   BIGINT NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (username);
+ALTER TABLE site_state ADD COLUMN lat DOUBLE PRECISION;
+ALTER TABLE site_state ADD COLUMN lon DOUBLE PRECISION;
+"""
+
 #: Schema migrations, applied in order; ``schema_version`` holds one row per applied one.
-MIGRATIONS = (_V1, _V2, _V3)
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)

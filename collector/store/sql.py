@@ -47,6 +47,8 @@ SIGNAL_COLUMNS = (
     "rsrq_db",
     "sinr_db",
     "rssi_dbm",
+    "lat",
+    "lon",
 )
 
 

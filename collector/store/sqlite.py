@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from collector.store.accounts import AccountMethods
 from collector.store.base import StoreError
 from collector.store.model import (
     Agent,
@@ -40,7 +41,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore", "StoreError"]
 T = TypeVar("T")
 
 
-class SqliteStore(TicketMethods, OutboxMethods):
+class SqliteStore(TicketMethods, OutboxMethods, AccountMethods):
     """The store in one SQLite file (WAL, ``synchronous=FULL``); see the module doc."""
 
     backend = "sqlite"
@@ -360,19 +361,30 @@ class SqliteStore(TicketMethods, OutboxMethods):
         found.sort(key=lambda rec: (rec.event_ns, rec.agent_id, rec.seq))
         return found
 
-    def sites(self) -> list[SiteView]:
+    def sites(self, site_codes: Sequence[str] | None = None) -> list[SiteView]:
+        """Every site, or only those of ``site_codes``, in code order."""
+        query = (
+            "SELECT s.site_code, st.last_seen_ns, st.signal_ns, "  # noqa: S608 - constants
+            + ", ".join(f"st.{c}" for c in SIGNAL_COLUMNS)
+            + ", st.ping_ns, st.ping_target, st.ping_method, st.ping_median_ms, "
+            "st.ping_loss_ratio, "
+            "(SELECT group_concat(agent_id, ' ') FROM agents a "
+            "WHERE a.site_code = s.site_code), "
+            "COALESCE(st.records, 0) "
+            "FROM sites s LEFT JOIN site_state st ON st.site_code = s.site_code "
+        )
+        rows: list[Any] = []
         with self._read_lock:
-            rows = self._reader.execute(
-                "SELECT s.site_code, st.last_seen_ns, st.signal_ns, "  # noqa: S608 - constants
-                + ", ".join(f"st.{c}" for c in SIGNAL_COLUMNS)
-                + ", st.ping_ns, st.ping_target, st.ping_method, st.ping_median_ms, "
-                "st.ping_loss_ratio, "
-                "(SELECT group_concat(agent_id, ' ') FROM agents a "
-                "WHERE a.site_code = s.site_code), "
-                "COALESCE(st.records, 0) "
-                "FROM sites s LEFT JOIN site_state st ON st.site_code = s.site_code "
-                "ORDER BY s.site_code"
-            ).fetchall()
+            if site_codes is None:
+                rows = self._reader.execute(query + "ORDER BY s.site_code").fetchall()
+            else:
+                codes = sorted(set(site_codes))
+                for start in range(0, len(codes), 500):
+                    chunk = codes[start : start + 500]
+                    marks = ", ".join("?" * len(chunk))
+                    rows += self._reader.execute(
+                        f"{query}WHERE s.site_code IN ({marks}) ORDER BY s.site_code", chunk
+                    ).fetchall()
         return [site_view_from_row(row) for row in rows]
 
     def records(

@@ -3,7 +3,8 @@
 v1 ingest (sites, agents, records, boot_anchors, site_state); v2 enrollment codes and
 the agent's hostname; v3 tickets, ticket_events and the outbox (see
 :mod:`collector.store.tickets`); v4 drops the records' (site, event time) index for
-a per-site record counter. AUTOINCREMENT keeps ticket and outbox ids from ever
+a per-site record counter; v5 the operations centre's users and sessions and the
+sites' GNSS position. AUTOINCREMENT keeps ticket and outbox ids from ever
 being reused, which the outbox's per-ticket order relies on.
 """
 
@@ -145,7 +146,31 @@ UPDATE site_state SET records = (
 );
 """
 
+# v5: the operations centre: accounts, their server-side sessions, and the kit's GNSS
+# position in the site's live state.
+_V5 = """
+CREATE TABLE users (
+    username      TEXT PRIMARY KEY,
+    password_hash TEXT    NOT NULL,
+    role          TEXT    NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    operator      TEXT,
+    created_ns    INTEGER NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))
+);
+CREATE TABLE sessions (
+    token_hash   TEXT PRIMARY KEY,
+    username     TEXT    NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+    csrf_token   TEXT    NOT NULL,
+    created_ns   INTEGER NOT NULL,
+    last_used_ns INTEGER NOT NULL,
+    expires_ns   INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (username);
+ALTER TABLE site_state ADD COLUMN lat REAL;
+ALTER TABLE site_state ADD COLUMN lon REAL
+"""
+
 #: Schema migrations, applied in order; PRAGMA user_version counts those applied.
 #: Never edit one that has shipped: add the next.
-MIGRATIONS = (_V1, _V2, _V3, _V4)
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)

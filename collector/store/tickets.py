@@ -307,14 +307,29 @@ class TicketMethods(Transactional):
         operator: str | None = None,
         problem: str | None = None,
         limit: int = 100,
+        site_prefix: str | None = None,
+        states: Sequence[str] | None = None,
     ) -> list[Ticket]:
-        """Tickets matching every filter given, newest first."""
+        """Tickets matching every filter given, newest first.
+
+        ``site_prefix`` keeps the sites whose code starts with it (a province's two
+        digits); ``states`` keeps tickets in any of those states.
+        """
         filters = {"state": state, "site_code": site_code, "operator": operator}
         filters["problem"] = problem
         given = [(column, value) for column, value in filters.items() if value is not None]
-        where = " AND ".join(f"{column} = ?" for column, _ in given) or "1 = 1"
+        clauses = [f"{column} = ?" for column, _ in given]
+        params: list[object] = [value for _, value in given]
+        if site_prefix is not None:
+            if not site_prefix.isdigit():
+                raise ValueError(f"site_prefix must be digits, got {site_prefix!r}")
+            clauses.append("site_code LIKE ?")
+            params.append(site_prefix + "%")
+        if states is not None:
+            clauses.append(f"state IN ({placeholders(len(states))})" if states else "1 = 0")
+            params += list(states)
+        where = " AND ".join(clauses) or "1 = 1"
         sql = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where} ORDER BY id DESC LIMIT ?"
-        params = [value for _, value in given]
         rows = self._read(lambda tx: tx.rows(sql, (*params, limit)))
         return [ticket_from_row(r) for r in rows]
 

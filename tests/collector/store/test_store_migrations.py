@@ -37,7 +37,7 @@ def test_opening_again_migrates_nothing_and_keeps_data(backend: Backend, store: 
         again.close()
     expected = SCHEMA_VERSION if backend.name == "sqlite" else POSTGRES_SCHEMA_VERSION
     assert schema_version(backend) == expected
-    assert (SCHEMA_VERSION, POSTGRES_SCHEMA_VERSION) == (4, 3)
+    assert (SCHEMA_VERSION, POSTGRES_SCHEMA_VERSION) == (5, 5)
 
 
 def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
@@ -68,6 +68,8 @@ def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
                     (1,),
                     (2,),
                     (3,),
+                    (4,),
+                    (5,),
                 ]
             finally:
                 raw.close()
