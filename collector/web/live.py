@@ -82,7 +82,12 @@ class LiveHub:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Load every site's row (what the first subscribers' map shows), then run."""
         self._loop = asyncio.get_running_loop()
+        try:
+            await self.tick(full=True)
+        except Exception:  # the next tick tries again
+            log.exception("live stream: cannot load the sites")
         self._task = asyncio.create_task(self._run(), name="live-hub")
 
     async def stop(self) -> None:
