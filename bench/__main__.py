@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.ingest", "bench.agent", "bench.modem", "bench.brain"]
+BENCHMARKS = ["bench.ingest", "bench.agent", "bench.modem", "bench.brain", "bench.dashboard"]
 
 
 def main() -> int:

@@ -56,8 +56,8 @@ function applyRows(rows, cols = columns) {
   }
 }
 
-async function loadMap() {
-  const data = await request("/api/v1/map");
+async function loadMap(data = null) {
+  data = data ?? (await request("/api/v1/map"));
   if (Array.isArray(data.columns)) columns = data.columns;
   sites.clear();
   applyRows(data.rows ?? []);
@@ -373,14 +373,18 @@ document.addEventListener("keydown", (e) => {
 async function start() {
   readQuery();
   writeQuery();
+  // Everything the first paint needs is asked for at once.
+  const account = initTopbar();
   const geo = fetch("/static/provinces.geojson", { credentials: "same-origin" }).then((r) => {
     if (!r.ok) throw new Error(`province outlines: HTTP ${r.status}`);
     return r.json();
   });
-  const account = initTopbar();
+  const first = request("/api/v1/map");
+  geo.catch(() => {});
+  first.catch(() => {});
   const indicator = liveIndicator(document.getElementById("live"));
   try {
-    await account; // 401 -> the login page, before anything else is asked
+    await account; // 401 -> the login page, before anything else is shown
   } catch (err) {
     showError(err);
     return;
@@ -396,7 +400,7 @@ async function start() {
   try {
     map.setProvinces(await geo);
     if (filters.province.value) map.focusProvince(filters.province.value);
-    await loadMap();
+    await loadMap(await first);
   } catch (err) {
     showError(err);
   }
