@@ -419,56 +419,34 @@ async def hello(options: CheckOptions) -> dict[str, Any]:
         return out
     import grpc
 
-    from agent import clock
-    from agent.channel import ChannelError, open_channel
-    from agent.uplink import VERSION
-    from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
+    from agent.channel import ChannelError
 
-    try:
-        channel = open_channel(
-            options.collector, ca_file=options.ca_file, insecure=options.insecure
-        )
-    except ChannelError as exc:
-        out.update(status="unreachable", reachable=False, error=str(exc))
-        return out
-    try:
-        async with channel:
-            stub = telemetry_pb2_grpc.TelemetryStub(channel)  # type: ignore[no-untyped-call]
-            call = stub.Stream(
-                metadata=(("authorization", f"Bearer {options.credential}"),),
-                timeout=options.collector_timeout_s,
-            )
-            stamp = clock.now()
-            msg = telemetry_pb2.Hello(
-                agent_id=options.agent_id,
-                claimed_site=options.site,
-                software_version=VERSION,
-                sent_at=records_pb2.RecordTime(
-                    wall_unix_ns=stamp.wall_unix_ns,
-                    monotonic_ns=stamp.monotonic_ns,
-                    boot_id=stamp.boot_id,
-                    clock_synced=stamp.clock_synced,
-                ),
-            )
-            msg.host["purpose"] = "check"
-            await call.write(telemetry_pb2.AgentMessage(hello=msg))
-            reply = await call.read()
-            t4 = time.time_ns()
-            if reply is grpc.aio.EOF or reply.WhichOneof("msg") != "welcome":
-                code = await call.code()
-                details = await call.details()
-                raise grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
-            welcome = reply.welcome
-            await call.done_writing()
-            call.cancel()
-    except grpc.aio.AioRpcError as exc:
-        code = exc.code()
-        if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
-            out.update(status="rejected", reachable=True, enrolled=False)
-        else:
-            out.update(status="unreachable", reachable=False)
-        out["error"] = f"{code.name}: {exc.details()}"
-        return out
+    deadline = time.monotonic() + options.collector_timeout_s
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            stamp, welcome, t4 = await _exchange(options, deadline)
+            break
+        except ChannelError as exc:
+            out.update(status="unreachable", reachable=False, error=str(exc))
+            return out
+        except grpc.aio.AioRpcError as exc:
+            code = exc.code()
+            # A connection that failed at once may be a blip: try again while time is left.
+            if (
+                code == grpc.StatusCode.UNAVAILABLE
+                and attempt < 3
+                and time.monotonic() + 1.0 < deadline
+            ):
+                await asyncio.sleep(0.5)
+                continue
+            if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+                out.update(status="rejected", reachable=True, enrolled=False)
+            else:
+                out.update(status="unreachable", reachable=False)
+            out["error"] = f"{code.name}: {exc.details()}"
+            return out
     t1 = stamp.wall_unix_ns
     t2, t3 = welcome.hello_received_unix_ns, welcome.welcome_sent_unix_ns
     out.update(
@@ -483,6 +461,47 @@ async def hello(options: CheckOptions) -> dict[str, Any]:
         clock_offset_ms=(((t2 - t1) + (t3 - t4)) / 2) / 1e6,
     )
     return out
+
+
+async def _exchange(options: CheckOptions, deadline: float) -> tuple[Any, Any, int]:
+    """One Hello -> Welcome; returns (the Hello's stamp, the Welcome, its arrival ns)."""
+    import grpc
+
+    from agent import clock
+    from agent.channel import open_channel
+    from agent.uplink import VERSION
+    from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
+
+    channel = open_channel(options.collector, ca_file=options.ca_file, insecure=options.insecure)
+    async with channel:
+        stub = telemetry_pb2_grpc.TelemetryStub(channel)  # type: ignore[no-untyped-call]
+        call = stub.Stream(
+            metadata=(("authorization", f"Bearer {options.credential}"),),
+            timeout=max(0.5, deadline - time.monotonic()),
+        )
+        stamp = clock.now()
+        msg = telemetry_pb2.Hello(
+            agent_id=options.agent_id,
+            claimed_site=options.site,
+            software_version=VERSION,
+            sent_at=records_pb2.RecordTime(
+                wall_unix_ns=stamp.wall_unix_ns,
+                monotonic_ns=stamp.monotonic_ns,
+                boot_id=stamp.boot_id,
+                clock_synced=stamp.clock_synced,
+            ),
+        )
+        msg.host["purpose"] = "check"
+        await call.write(telemetry_pb2.AgentMessage(hello=msg))
+        reply = await call.read()
+        t4 = time.time_ns()
+        if reply is grpc.aio.EOF or reply.WhichOneof("msg") != "welcome":
+            code = await call.code()
+            details = await call.details()
+            raise grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
+        await call.done_writing()
+        call.cancel()
+    return stamp, reply.welcome, t4
 
 
 # -- photos ------------------------------------------------------------------------------
