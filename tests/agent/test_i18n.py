@@ -1,0 +1,156 @@
+"""The message catalogues: every key in both languages with the same placeholders, and
+every key the code asks for defined (the scan fails on a message missing anywhere)."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+from agent import i18n
+from agent.i18n import CATALOGUES, LANGS, Messages, catalogue, placeholders
+
+AGENT = Path(__file__).resolve().parents[2] / "agent"
+#: Key prefixes: one per catalogue module (``check.``, ``init.``, ...).
+PREFIXES = tuple(f"{name}." for name in CATALOGUES)
+#: Names a Messages object goes by at call sites: ``m(...)``, ``msg(...)``, ``self.m(...)``.
+CALL_NAMES = frozenset({"m", "msg", "messages", "_m", "t", "_"})
+
+
+def _modules() -> list[str]:
+    found = []
+    for name in CATALOGUES:
+        try:
+            importlib.import_module(f"agent.messages.{name}")
+        except ModuleNotFoundError:
+            continue
+        found.append(name)
+    return found
+
+
+def test_every_catalogue_module_defines_messages_with_its_own_prefix() -> None:
+    for name in _modules():
+        module = importlib.import_module(f"agent.messages.{name}")
+        assert isinstance(module.MESSAGES, dict) and module.MESSAGES, name
+        for key in module.MESSAGES:
+            assert key.startswith(f"{name}."), f"{key!r} in agent.messages.{name}"
+
+
+def test_every_key_has_both_languages_with_the_same_placeholders() -> None:
+    problems = []
+    for key, texts in catalogue().items():
+        if set(texts) != set(LANGS):
+            problems.append(f"{key}: languages {sorted(texts)}, expected {sorted(LANGS)}")
+            continue
+        for lang in LANGS:
+            if not isinstance(texts[lang], str) or not texts[lang].strip():
+                problems.append(f"{key}: empty {lang!r} text")
+        try:
+            found = {lang: placeholders(texts[lang]) for lang in LANGS}
+        except ValueError as exc:
+            problems.append(f"{key}: bad template: {exc}")
+            continue
+        if found["id"] != found["en"]:
+            problems.append(f"{key}: placeholders id={found['id']} en={found['en']}")
+    assert not problems, "\n".join(problems)
+
+
+def _call_name(node: ast.Call) -> str | None:
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    if isinstance(node.func, ast.Attribute):
+        return node.func.attr
+    return None
+
+
+def used_keys(root: Path = AGENT) -> dict[str, list[str]]:
+    """Literal message keys passed to a Messages call anywhere under ``root``."""
+    used: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        if "messages" in path.relative_to(root).parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            first = node.args[0]
+            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                continue
+            if not first.value.startswith(PREFIXES):
+                continue
+            if _call_name(node) in CALL_NAMES:
+                where = f"{path.relative_to(root.parent)}:{node.lineno}"
+                used.setdefault(first.value, []).append(where)
+    return used
+
+
+def _messages_dicts(root: Path = AGENT) -> dict[str, list[str]]:
+    """Literal keys kept in mappings for later lookup (``{"ready": "check.sim.ready"}``)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        if "messages" in path.relative_to(root).parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Dict):
+                for value in node.values:
+                    if (
+                        isinstance(value, ast.Constant)
+                        and isinstance(value.value, str)
+                        and value.value.startswith(PREFIXES)
+                        and " " not in value.value
+                        and value.value.count(".") >= 2
+                    ):
+                        where = f"{path.relative_to(root.parent)}:{node.lineno}"
+                        found.setdefault(value.value, []).append(where)
+    return found
+
+
+def test_every_key_the_code_uses_exists() -> None:
+    defined = catalogue()
+    used = used_keys()
+    assert any(k.startswith("check.") for k in used)  # the scan does find calls
+    missing = {k: w for k, w in {**used, **_messages_dicts()}.items() if k not in defined}
+    assert not missing, "\n".join(f"{k} (used at {', '.join(w)})" for k, w in missing.items())
+
+
+def test_the_scan_catches_a_missing_message(tmp_path: Path) -> None:
+    code = tmp_path / "agent" / "tool.py"
+    code.parent.mkdir()
+    code.write_text('def f(m):\n    return m("check.no.such.message", n=1)\n')
+    used = used_keys(tmp_path / "agent")
+    assert "check.no.such.message" in used and "check.no.such.message" not in catalogue()
+
+
+def test_a_message_missing_from_one_language_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = {"check.only.english": {"en": "only English"}}
+    monkeypatch.setattr(i18n, "_loaded", {**catalogue(), **broken})
+    with pytest.raises(AssertionError, match=r"check\.only\.english: languages"):
+        test_every_key_has_both_languages_with_the_same_placeholders()
+    with pytest.raises(KeyError):
+        Messages("id")("check.only.english")
+
+
+def test_dynamic_keys_exist_for_every_code_and_grade() -> None:
+    """Keys built from codes (reasons, advice, grades) rather than written literally."""
+    from agent.tech import check_view, grades, verdict
+
+    defined = catalogue()
+    for code in verdict.REASONS:
+        assert check_view.reason_key(code) in defined, code
+    for code in verdict.ADVICE:
+        assert check_view.advice_key(code) in defined, code
+    for grade in grades.GRADES:
+        assert f"check.grade.{grade}" in defined
+
+
+def test_messages_render_in_both_languages() -> None:
+    assert Messages("id")("check.verdict.ready") == "SIAP"
+    assert Messages("en")("check.verdict.not_ready") == "NOT READY"
+    assert Messages("id")("check.verdict.degraded") == "KURANG BAIK"
+    assert "BAKTI" in Messages("en")("check.advice.use_satellite")
+    assert Messages("en")("check.reason.signal_weak", metric="RSRP", value="-117") == (
+        "Weak signal: RSRP -117"
+    )
