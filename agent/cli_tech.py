@@ -31,7 +31,8 @@ check
                     "throughput": {"status": "ok" | "not-configured" | "skipped" | ...,
                                    "goodput_bps", "direction", "payload_bytes", ...}},
          "collector": {"address", "status": "ok" | "unreachable" | "rejected"
-                       | "no-credential" | "not-configured", "reachable", "enrolled",
+                       | "no-credential" | "reachability-only" (no --config: enrollment
+                       not checked) | "not-configured", "reachable", "enrolled",
                        "error", "agent_id", "site", "acked_through_seq", "rtt_ms",
                        "clock_offset_ms"},
          "spool": {"path", "exists", "records", "bytes", "oldest_age_s", "error"} | null,

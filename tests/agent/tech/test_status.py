@@ -64,6 +64,15 @@ def test_status_of_a_running_agent_then_a_stopped_one(tmp_path: Path) -> None:
             assert "connected" in en.stdout and "-85 dBm" in en.stdout
             id_ = run_cli("status", "--config", str(config), "--lang", "id")
             assert "Agen Pantau: BERJALAN" in id_.stdout and "terhubung" in id_.stdout
+
+            # check on a kit whose agent holds the modem: its last reading stands in.
+            proc = run_cli("check", "--config", str(config), "--json", "--samples", "1")
+            doc = json.loads(proc.stdout)
+            assert doc["modem"]["status"] == "ok" and doc["modem"]["from_agent_unix"]
+            assert "MODEM_FROM_AGENT" in {r["code"] for r in doc["reasons"]}
+            assert doc["signal"]["metrics"]["rsrp_dbm"]["value"] == -85.0
+            assert doc["collector"]["status"] == "ok" and doc["verdict"] == "READY"
+            assert proc.returncode == 0
         finally:
             agent.send_signal(signal.SIGTERM)
             agent.communicate(timeout=20)

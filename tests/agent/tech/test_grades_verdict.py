@@ -1,0 +1,107 @@
+"""Signal grades, the verdict policy and the photo estimate (pure functions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agent.tech import check, grades
+from agent.tech.verdict import ADVICE, REASONS, Finding, advice_for, ordered, verdict_of
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "grade"),
+    [
+        ("rsrp_dbm", -79, "excellent"), ("rsrp_dbm", -80, "excellent"),
+        ("rsrp_dbm", -85, "good"), ("rsrp_dbm", -95, "fair"), ("rsrp_dbm", -100, "fair"),
+        ("rsrp_dbm", -100.5, "poor"), ("sinr_db", 20, "excellent"), ("sinr_db", 13, "good"),
+        ("sinr_db", 0, "fair"), ("sinr_db", -0.5, "poor"), ("rsrq_db", -10, "excellent"),
+        ("rsrq_db", -16, "fair"), ("rsrq_db", -21, "poor"), ("rscp_dbm", -95, "fair"),
+        ("ecio_db", -8, "good"), ("rssi_dbm", -101, "poor"), ("rsrp_dbm", None, None),
+        ("csq", 20, None),
+    ],
+)  # fmt: skip
+def test_grades(field: str, value: float | None, grade: str | None) -> None:
+    assert grades.grade(field, value) == grade
+
+
+def test_overall_grade_is_the_worst_of_the_serving_rats_quantities() -> None:
+    lte = {"rsrp_dbm": -85.0, "rsrq_db": -8.0, "sinr_db": -2.0, "rscp_dbm": -120.0}
+    assert grades.overall("lte", lte) == "poor"  # SINR; RSCP is not LTE's
+    assert grades.overall("umts", {"rscp_dbm": -75.0, "ecio_db": -4.0}) == "good"
+    assert grades.overall("gsm", {"rssi_dbm": -60.0, "rsrp_dbm": -130.0}) == "excellent"
+    assert grades.overall("lte", {}) is None
+    assert [grades.bars(g) for g in (*grades.GRADES, None)] == [4, 3, 2, 1, 0]
+
+
+def test_verdict_policy() -> None:
+    assert verdict_of([]) == "READY"
+    assert verdict_of([Finding("CLOCK_UNSYNCED"), Finding("SIGNAL_FAIR")]) == "READY"
+    assert verdict_of([Finding("SIGNAL_WEAK"), Finding("ROAMING")]) == "DEGRADED"
+    assert verdict_of([Finding("SIGNAL_WEAK"), Finding("SIM_MISSING")]) == "NOT_READY"
+    findings = [Finding("SPOOL_BACKLOG"), Finding("SIGNAL_NOISY"), Finding("NO_SERVICE")]
+    assert [f.code for f in ordered(findings)] == ["NO_SERVICE", "SIGNAL_NOISY", "SPOOL_BACKLOG"]
+    assert advice_for(findings) == [
+        "MOVE_ANTENNA",
+        "TRY_OTHER_OPERATOR",
+        "USE_SATELLITE",
+        "KEEP_AGENT_RUNNING",
+    ]
+    assert set(REASONS.values()) == {"not-ready", "degraded", "note"}
+    assert len(set(ADVICE)) == len(ADVICE)
+
+
+def report(**over: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "modem": {"status": "ok", "port": "/dev/ttyUSB2"},
+        "sim": {"state": "ready"},
+        "network": {"registered": True, "reg_state": "home", "rat": "lte", "generation": "4G"},
+        "signal": {"grade": "good", "metrics": {}},
+        "probes": {"results": {}, "throughput": {"status": "not-configured"}},
+        "collector": {"status": "ok", "address": "c:7600", "reachable": True},
+        "spool": {"records": 0},
+        "clock": {"synced": True, "offset_ms": 10.0},
+        "data_today": {"used_bytes": 0, "ratio": 0.0},
+        "photos": {"seconds": 60.0, "total_bytes": 30_000_000},
+    }
+    return base | over
+
+
+def test_assess() -> None:
+    assert check.assess(report()) == []
+    ping = {"kind": "icmp", "target": "c", "status": "ok", "loss_ratio": 0.4, "median_ms": 1500.0}
+    found = check.assess(
+        report(
+            probes={"results": {"collector-ping": ping}, "throughput": {"status": "ok",
+                    "goodput_bps": 100_000.0}},
+            photos={"seconds": 3600.0, "total_bytes": 30_000_000},
+            clock={"synced": False, "offset_ms": -120_000.0},
+            data_today={"used_bytes": 21_000_000, "ratio": 1.05},
+            spool={"records": 12},
+            network={"registered": True, "reg_state": "roaming", "rat": "edge",
+                     "generation": "2G", "roaming": True, "operator": "XL", "mcc": "510",
+                     "mnc": "11"},
+        )
+    )  # fmt: skip
+    assert [f.code for f in found] == [
+        "RAT_2G", "ROAMING", "PING_LOSS", "PING_SLOW", "THROUGHPUT_LOW", "PHOTOS_SLOW",
+        "SPOOL_BACKLOG", "CLOCK_OFFSET", "BUDGET_SPENT",
+    ]  # fmt: skip
+    assert verdict_of(found) == "DEGRADED"
+    assert found[-2].fields == {"seconds": -120}
+    denied = check.assess(report(network={"registered": False, "reg_state": "denied"}))
+    assert [f.code for f in denied] == ["REGISTRATION_DENIED"]
+    puk = check.assess(report(sim={"state": "puk"}))
+    assert [f.code for f in puk] == ["SIM_PUK"] and advice_for(puk) == ["CALL_OPERATOR"]
+
+
+def test_photo_estimate() -> None:
+    measured = check.photos_estimate(30, {"status": "ok", "goodput_bps": 8e6}, {}, None)
+    assert measured["basis"] == "measured"
+    assert measured["seconds"] == pytest.approx(30e6 * 8 / 8e6 * check.UPLOAD_OVERHEAD)
+    lte = {"registered": True, "generation": "4G"}
+    estimated = check.photos_estimate(30, {"status": "skipped"}, lte, "fair")
+    assert (estimated["basis"], estimated["uplink_bps"]) == ("estimated", 2e6)
+    none = check.photos_estimate(30, {}, {"registered": False}, None)
+    assert none["basis"] == "none" and none["seconds"] is None
