@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         help="where kits run throughput tests (default: the --listen host, port 7601; "
         "'off' disables)",
     )
+    serve.add_argument(
+        "--http-listen",
+        default="",
+        metavar="HOST:PORT",
+        help="the operations centre (web); port 0 picks a free port; 'off' disables "
+        "(default: [web] listen of the config, else 127.0.0.1:8080)",
+    )
     serve.add_argument("--config", type=Path, help="collector TOML file (routes, rules, store)")
     serve.add_argument(
         "--insecure",
@@ -73,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run a collector with three simulated kits")
     data_dir(demo, store=False)
+    demo.add_argument(
+        "--http-listen",
+        default="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="the operations centre (default 127.0.0.1:8080, a free port if taken)",
+    )
     demo.add_argument(
         "--duration",
         type=float,
@@ -115,9 +128,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path)
     check.set_defaults(handler=_rules_check)
 
-    from collector import cli_tickets
+    from collector import cli_tickets, cli_users
 
     cli_tickets.register(sub)
+    cli_users.register(sub)
     return parser
 
 
@@ -152,7 +166,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
         from collector.demo import run_demo
 
-        return run_demo(args.data_dir, args.duration)
+        _check_listen(args.http_listen, insecure=False, tls=False, flag="--http-listen")
+        return run_demo(args.data_dir, args.duration, http_listen=args.http_listen)
     if args.command == "serve":
         return _serve(args, insecure=args.insecure, throughput=args.throughput_listen)
     if args.command == "sites":
@@ -247,10 +262,10 @@ def _tls_init(data_dir: Path, hosts: list[str], *, force: bool) -> int:
     return EXIT_OK
 
 
-def _check_listen(listen: str, *, insecure: bool, tls: bool) -> None:
+def _check_listen(listen: str, *, insecure: bool, tls: bool, flag: str = "--listen") -> None:
     host, sep, port = listen.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise UsageError(f"--listen must be HOST:PORT, got {listen!r}")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise UsageError(f"{flag} must be HOST:PORT (port 0-65535), got {listen!r}")
     if not tls and not is_loopback(listen):
         if not insecure:
             raise UsageError(
@@ -278,6 +293,9 @@ def _serve(args: argparse.Namespace, *, insecure: bool, throughput: str) -> int:
         throughput = f"{listen.rpartition(':')[0]}:7601"
     if throughput != "off":
         _check_listen(throughput, insecure=insecure, tls=tls.exists())
+    http = args.http_listen or config.web.listen
+    if http != "off":
+        _check_listen(http, insecure=insecure, tls=tls.exists(), flag="--http-listen")
     store = open_any(args)
 
     async def serve() -> None:
@@ -286,8 +304,13 @@ def _serve(args: argparse.Namespace, *, insecure: bool, throughput: str) -> int:
             port = await collector.start(listen)
             if throughput != "off":
                 await collector.start_throughput(throughput)
+            if http != "off":
+                await collector.start_web(http)
         except OSError as exc:
+            await collector.stop(0)
             raise UsageError(f"cannot listen: {exc}") from None
+        if http != "off":
+            print(f"operations centre: {collector.web_url}/", flush=True)
         logging.getLogger(__name__).info(
             "collector listening on port %d (%s), throughput tests on port %s, data in %s",
             port,
@@ -313,4 +336,8 @@ def _serve(args: argparse.Namespace, *, insecure: bool, throughput: str) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Through the imported module, so that its exceptions are the ones the command
+    # modules (cli_users, ...) raise, not this __main__ copy's.
+    import importlib
+
+    sys.exit(importlib.import_module("collector.cli").main())

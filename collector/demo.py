@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -82,9 +83,13 @@ tcp_fallback_port = {collector_port}
 
 
 class Demo:
-    def __init__(self, data_dir: Path, *, out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self, data_dir: Path, *, out: TextIO = sys.stdout, http_listen: str = "127.0.0.1:8080"
+    ) -> None:
         self.data_dir = data_dir
         self.out = out
+        self.http_listen = http_listen
+        self.web_header = ""
         self.store = open_store(data_dir / "collector.sqlite")
         self.modems: list[SimModem] = []
         self.agents: list[tuple[DemoKit, subprocess.Popen[bytes]]] = []
@@ -97,6 +102,7 @@ class Demo:
         collector = Collector(self.store, config=config)
         port = await collector.start("127.0.0.1:0")
         self._say(f"collector listening on 127.0.0.1:{port}, data in {self.data_dir}")
+        await self._start_web(collector)
         self._say("tickets go to the operators' webhooks (demo stand-ins, lines marked ->)")
         if probes.icmp_method_available() is None:
             self._say(
@@ -113,6 +119,24 @@ class Demo:
             noc.stop()
             self._summary()
             self.store.close()
+
+    async def _start_web(self, collector: Collector) -> None:
+        """The operations centre on --http-listen (a free port if that one is taken), and
+        a demo admin account with a fresh random password."""
+        from collector.web.accounts import hash_password
+
+        try:
+            await collector.start_web(self.http_listen)
+        except OSError:
+            host = self.http_listen.rpartition(":")[0] or "127.0.0.1"
+            await collector.start_web(f"{host}:0")
+        password = secrets.token_urlsafe(12)
+        self.store.remove_user("demo")
+        self.store.add_user("demo", hash_password(password), "admin", None, time.time_ns())
+        self.web_header = (
+            f"operations centre: {collector.web_url}/  (login: demo / password: {password})"
+        )
+        self._say(self.web_header)
 
     def _start_kit(self, kit: DemoKit, collector_port: int) -> None:
         modem = SimModem(load_scenario(scenario_path(kit.scenario)), kit.dialect)
@@ -159,7 +183,10 @@ class Demo:
             table = sites_table(self.store.sites(), now_ns=time.time_ns())
             if tty:
                 self.out.write("\x1b[H\x1b[2J")
-            self.out.write(f"{time.strftime('%H:%M:%S')}  Pantau demo (Ctrl-C stops)\n{table}\n\n")
+            self.out.write(
+                f"{time.strftime('%H:%M:%S')}  Pantau demo (Ctrl-C stops)\n{self.web_header}\n"
+                f"{table}\n\n"
+            )
             self.out.flush()
             wait = 2.0 if deadline is None else min(2.0, max(0.0, deadline - time.monotonic()))
             await asyncio.sleep(wait)
@@ -197,9 +224,11 @@ class Demo:
         self.out.flush()
 
 
-def run_demo(data_dir: Path, duration_s: float | None) -> int:
+def run_demo(
+    data_dir: Path, duration_s: float | None, *, http_listen: str = "127.0.0.1:8080"
+) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
-    demo = Demo(data_dir.resolve())
+    demo = Demo(data_dir.resolve(), http_listen=http_listen)
     task_result = 130
     with contextlib.suppress(KeyboardInterrupt):
         task_result = asyncio.run(demo.run(duration_s))
