@@ -615,7 +615,7 @@ def assess(report: dict[str, Any]) -> list[Finding]:
         elif network.get("reg_state") == "denied":
             out.append(Finding("REGISTRATION_DENIED", {"operator": _operator(network)}))
         elif not network.get("registered"):
-            out.append(Finding("NO_SERVICE", {"state": network.get("reg_state") or "-"}))
+            out.append(Finding("NO_SERVICE", {"reg_state": network.get("reg_state")}))
         else:
             out.extend(_signal_findings(network, signal))
     out.extend(_collector_findings(report))

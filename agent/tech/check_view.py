@@ -32,6 +32,15 @@ _SIM_KEYS = {
 }
 
 
+def reg_key(state: str) -> str:
+    """The message key of a registration state (``agent.modem.model.REG_STATES``)."""
+    return f"check.reg.{state.replace('-', '_')}"
+
+
+def reg_text(m: Messages, state: str | None) -> str:
+    return m(reg_key(state)) if state and m.has(reg_key(state)) else m("common.unknown")
+
+
 def reason_key(code: str) -> str:
     return f"check.reason.{code.lower()}"
 
@@ -52,7 +61,11 @@ def document(report: dict[str, Any], findings: list[Finding], m: Messages) -> di
         "verdict": verdict,
         "verdict_text": m(_VERDICT_KEYS[verdict]),
         "reasons": [
-            {"code": f.code, "severity": f.severity, "message": m(reason_key(f.code), **f.fields)}
+            {
+                "code": f.code,
+                "severity": f.severity,
+                "message": m(reason_key(f.code), **_localised(f.fields, m)),
+            }
             for f in ordered(findings)
         ],
         "advice": [{"code": a, "message": m(advice_key(a))} for a in advice_for(findings)],
@@ -60,6 +73,14 @@ def document(report: dict[str, Any], findings: list[Finding], m: Messages) -> di
     doc.update(report)
     doc["lang"] = m.lang
     return doc
+
+
+def _localised(fields: dict[str, Any], m: Messages) -> dict[str, Any]:
+    """A finding's fields for its message (a registration state in words)."""
+    if "reg_state" in fields:
+        fields = {**fields, "state": reg_text(m, fields["reg_state"])}
+        del fields["reg_state"]
+    return fields
 
 
 def human(doc: dict[str, Any], m: Messages, style: Style) -> str:
@@ -141,7 +162,7 @@ def _modem(doc: dict[str, Any], m: Messages) -> str:
 def _network(doc: dict[str, Any], m: Messages) -> str:
     n = doc["network"]
     if not n["registered"]:
-        return m("check.network.none", state=n.get("reg_state") or "-")
+        return m("check.network.none", state=reg_text(m, n.get("reg_state")))
     operator = n.get("operator") or "-"
     code = f"{n.get('mcc') or ''}-{n.get('mnc') or ''}"
     rat = f"{n.get('generation') or '?'} ({(n.get('rat') or '-').upper()})"

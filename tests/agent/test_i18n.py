@@ -144,6 +144,10 @@ def test_dynamic_keys_exist_for_every_code_and_grade() -> None:
         assert check_view.advice_key(code) in defined, code
     for grade in grades.GRADES:
         assert f"check.grade.{grade}" in defined
+    from agent.modem.model import REG_STATES
+
+    for state in REG_STATES:
+        assert check_view.reg_key(state) in defined, state
 
 
 def test_messages_render_in_both_languages() -> None:

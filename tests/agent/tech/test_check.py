@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from techkit import (
+    CLI,
     LTE,
     SCENARIOS,
     RunningCollector,
@@ -258,3 +259,26 @@ def test_a_bad_config_exits_2_naming_the_file(tmp_path: Path) -> None:
     proc = run_cli("check", "--config", str(bad))
     assert proc.returncode == 2
     assert str(bad) in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_on_a_terminal_colour_and_a_progress_bar(tmp_path: Path, running: RunningCollector) -> None:
+    import os
+
+    import pexpect
+
+    with sim_modem({"steps": [LTE]}) as sim:
+        config = kit(tmp_path, running, sim.port_path)
+        env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        child = pexpect.spawn(
+            CLI, ["check", "--config", str(config), "--lang", "en", *FAST],
+            env={**env, "LANG": "C.UTF-8"}, encoding="utf-8", timeout=90,
+        )  # fmt: skip
+        try:
+            child.expect(r"Upload test \[[#.]+\]")  # the throughput progress bar
+            child.expect(pexpect.EOF)
+            out = child.before or ""
+        finally:
+            child.close(force=True)
+    assert child.exitstatus == 0
+    assert "\033[32mRESULT: READY\033[0m" in out  # green on a terminal
+    assert "▂▄▆·" in out  # three bars of four
