@@ -73,6 +73,23 @@ _VERDICT_EXIT = {"READY": EXIT_OK, "DEGRADED": EXIT_DEGRADED, "NOT_READY": EXIT_
 DIALECT_CHOICES = ("auto", "3gpp", "quectel", "simcom", "huawei", "sierra", "fibocom")
 
 
+CHECK_EPILOG = """\
+verdict:
+  NOT READY  no modem answering, no SIM or a locked one, no service or registration
+             denied, the collector unreachable or refusing the kit, not enrolled
+  DEGRADED   a poor signal (strength or quality), 2G only, ping loss > 20 % or median
+             > 1000 ms, DNS or a configured probe failing, upload < 0.5 Mbit/s, result
+             photos taking over 15 minutes
+  notes      (never change the verdict) roaming, a fair signal, a spool backlog, the
+             clock, a spent data budget
+signal grades (excellent / good / fair / poor; a bound takes the better grade):
+  RSRP dBm  >= -80 / -90 / -100 / below     RSRQ dB  >= -10 / -15 / -20 / below
+  SINR dB   >= 20 / 13 / 0 / below          RSCP dBm >= -70 / -85 / -100 / below (3G)
+  Ec/Io dB  >= -6 / -10 / -20 / below (3G)  RSSI dBm >= -70 / -85 / -100 / below (2G)
+  the reading's grade is the worst of its RAT's quantities; bars 4 / 3 / 2 / 1
+"""
+
+
 def _lang(value: str) -> str:
     from agent.i18n import check_lang
 
@@ -100,6 +117,8 @@ def register(sub: Any) -> None:
         "NOT READY)",
         description="Check whether this kit is ready for election day, within about a "
         "minute. Exit codes: 0 READY, 3 DEGRADED, 4 NOT READY, 2 bad usage, 1 failure.",
+        epilog=CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(check)
     check.add_argument("--port", help="modem AT port (overrides [modem] port)")

@@ -282,3 +282,32 @@ def test_on_a_terminal_colour_and_a_progress_bar(tmp_path: Path, running: Runnin
     assert child.exitstatus == 0
     assert "\033[32mRESULT: READY\033[0m" in out  # green on a terminal
     assert "▂▄▆·" in out  # three bars of four
+
+
+def test_a_failing_configured_probe_degrades_naming_it(
+    tmp_path: Path, running: RunningCollector
+) -> None:
+    dead = closed_port()
+    extra = f"""
+[[probe]]
+name = "tcp-sirekap"
+kind = "tcp"
+target = "127.0.0.1"
+port = {dead}
+
+[[probe]]
+name = "ping-loopback"
+kind = "icmp"
+target = "127.0.0.1"
+count = 2
+tcp_fallback_port = {running.port}
+"""
+    with sim_modem({"steps": [LTE]}) as sim:
+        config = kit(tmp_path, running, sim.port_path, extra=extra)
+        code, doc = check_json("--config", str(config), "--lang", "en", "--no-throughput", *FAST)
+    assert (code, doc["verdict"]) == (3, "DEGRADED")
+    failed = [r for r in doc["reasons"] if r["code"] == "PROBE_FAILED"]
+    assert len(failed) == 1 and "tcp-sirekap" in failed[0]["message"]
+    results = doc["probes"]["results"]
+    assert results["tcp-sirekap"]["status"] == "refused"
+    assert results["ping-loopback"]["status"] == "ok" and results["ping-loopback"]["sent"] == 2

@@ -105,3 +105,12 @@ def test_photo_estimate() -> None:
     assert (estimated["basis"], estimated["uplink_bps"]) == ("estimated", 2e6)
     none = check.photos_estimate(30, {}, {"registered": False}, None)
     assert none["basis"] == "none" and none["seconds"] is None
+
+
+def test_the_help_states_the_thresholds_in_force() -> None:
+    from agent.cli_tech import CHECK_EPILOG
+
+    for field, label in (("rsrp_dbm", "RSRP dBm"), ("sinr_db", "SINR dB"),
+                         ("rscp_dbm", "RSCP dBm"), ("rssi_dbm", "RSSI dBm")):  # fmt: skip
+        bounds = " / ".join(f"{b:g}" for b in grades.THRESHOLDS[field])
+        assert f"{label}" in CHECK_EPILOG and f">= {bounds} / below" in CHECK_EPILOG
