@@ -265,6 +265,8 @@ async function loadSite() {
   renderSummary(site);
 }
 
+let helloSeen = 0;
+
 async function start() {
   document.getElementById("site-code").textContent = code;
   document.title = `TPS ${code} · Pantau operations centre`;
@@ -276,6 +278,10 @@ async function start() {
   }
   const indicator = liveIndicator(document.getElementById("live"));
   openEvents(`/api/v1/events?site=${encodeURIComponent(code)}`, {
+    hello: () => {
+      // a reconnection: readings may have gone by while the stream was down
+      if (helloSeen++) Promise.all([loadSite(), loadMeasurements(), loadTickets()]).catch(showError);
+    },
     reading: (m) => {
       if (m && (m.site === undefined || m.site === code)) addItem(m.kind, m.item ?? {}, { live: true });
     },

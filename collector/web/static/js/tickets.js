@@ -20,6 +20,7 @@ const tickets = new Map(); // id -> ticket shown
 const expanded = new Set();
 let account = null;
 let newIds = new Set();
+let helloSeen = 0;
 
 function options(select, values, label) {
   for (const v of values) select.append(el("option", { value: v }, label(v)));
@@ -195,8 +196,13 @@ async function start() {
     form.elements[name].addEventListener("change", () => load().catch(showError));
   }
   document.getElementById("new-tickets").addEventListener("click", () => load().catch(showError));
-  openEvents("/api/v1/events", { tickets: onTickets, resync: () => load().catch(showError) },
-    liveIndicator(document.getElementById("live")));
+  openEvents("/api/v1/events", {
+    hello: () => {
+      if (helloSeen++) load().catch(showError); // a reconnection: changes may have gone by
+    },
+    tickets: onTickets,
+    resync: () => load().catch(showError),
+  }, liveIndicator(document.getElementById("live")));
   await load().catch(showError);
   if (hash) document.getElementById(`ticket-${hash[1]}`)?.scrollIntoView({ block: "center" });
 }
