@@ -74,7 +74,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "check.reg.sms_only": {"id": "hanya SMS", "en": "SMS only"},
     "check.reg.emergency": {"id": "hanya panggilan darurat", "en": "emergency calls only"},
     "check.reg.other": {"id": "lainnya", "en": "other"},
-    "check.signal.samples": {"id": "({n} pembacaan)", "en": "({n} readings)"},
+    "check.signal.samples": {"id": "(pembacaan: {n})", "en": "(readings: {n})"},
     "check.probe.ping": {
         "id": "{target}: {received}/{sent} balasan, median {median} ms",
         "en": "{target}: {received}/{sent} replies, median {median} ms",

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from techkit import CLI, LTE, collector, run_cli, sim_modem, wait_for, write_config
 
 from agent.tech import status
@@ -22,6 +23,7 @@ def status_json(config: Path, lang: str = "en") -> tuple[int, dict[str, Any]]:
     return proc.returncode, json.loads(proc.stdout)
 
 
+@pytest.mark.slow
 def test_status_of_a_running_agent_then_a_stopped_one(tmp_path: Path) -> None:
     with collector(tmp_path / "c") as running, sim_modem({"steps": [LTE]}) as sim:
         config = write_config(

@@ -32,6 +32,7 @@ def read_outputs(geo: Path, table: Path) -> tuple[dict[str, Any], list[dict[str,
     return doc, rows
 
 
+@pytest.mark.slow
 def test_survey_writes_geojson_and_csv_and_finds_the_best_spot(tmp_path: Path) -> None:
     geo, table = tmp_path / "walk.geojson", tmp_path / "walk.csv"
     with sim_modem(SCENARIOS / "gnss-walk.toml") as sim:
