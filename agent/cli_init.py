@@ -77,6 +77,13 @@ def register(sub: Any) -> None:
         default=None,
         help="install the systemd service, udev rule and log limits (root, systemd)",
     )
+    p.add_argument(
+        "--udev",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with the service, the udev rule keeping ModemManager off the modem (default on; "
+        "--no-udev when the kit's internet comes through ModemManager)",
+    )
     p.add_argument("--start", action="store_true", help="start (or restart) the service too")
     p.add_argument("--re-enroll", action="store_true", help="enroll again even with a credential")
     p.add_argument(
@@ -133,6 +140,7 @@ class Init:
         self.ui = ui
         self.m = m
         self.config_path: Path = args.config.absolute()
+        self.config_changed = False
 
     # -- the steps -------------------------------------------------------------------
 
@@ -570,6 +578,7 @@ class Init:
             self._backup_if_different(text)
             changed = atomic_write(self.config_path, text, CONFIG_MODE, check=_check_config)
             load_agent_config(self.config_path)  # the agent reads exactly this
+            self.config_changed = changed
         except ConfigError as exc:
             ui.error("init.file.config_invalid", error=exc.detail)
             raise Stop(EXIT_FAILURE) from None
@@ -600,8 +609,10 @@ class Init:
         real = root == Path("/")
         can = (not real) or (os.geteuid() == 0 and install.systemd_running())
         wanted = args.install_service
+        start = args.start
         if wanted is None:
             wanted = can and ui.interactive and ui.confirm("init.service.ask", default=True)
+            start = start or wanted  # asked and agreed: run it now too
         executable = install.agent_executable()
         if not wanted:
             self._manual(executable)
@@ -614,11 +625,20 @@ class Init:
             return
         if install._under_home(executable):
             ui.say("init.service.exe_in_home", exe=executable)
-        p = install.plan(executable, self.config_path, data_dir, start=args.start)
+        p = install.plan(
+            executable,
+            self.config_path,
+            data_dir,
+            udev=args.udev,
+            start=start,
+            restart=self.config_changed,
+        )
         done = install.Applied()
         if real and not install.user_exists():
             install.run_commands(install.user_commands(), done)
         written = install.write_files(p, root)
+        changed = [path.relative_to(root) for path in written.written]
+        commands = p.commands(changed)
         for path in written.written:
             ui.say("init.file.written", path=path)
         for path in written.unchanged:
@@ -626,16 +646,16 @@ class Init:
         if real:
             if install.user_exists():
                 install.own_for_service([data_dir, self.config_path])
-            install.run_commands(p.commands, done)
+            install.run_commands(commands, done)
             for command in done.ran:
                 ui.say("init.service.ran", command=command)
             for command, output in done.failed:
                 ui.error("init.service.command_failed", command=command, output=output)
             if done.failed:
                 raise Stop(EXIT_FAILURE)
-            ui.say("init.service.started" if args.start else "init.service.enabled")
+            ui.say("init.service.started" if start else "init.service.enabled")
         else:
-            for argv in p.commands:
+            for argv in commands:
                 ui.say("init.service.would_run", command=" ".join(argv))
 
     def _manual(self, executable: str) -> None:

@@ -89,10 +89,20 @@ def systemd_running(root: Path = Path("/")) -> bool:
 
 @dataclass(slots=True)
 class Plan:
-    """Files to write (relative to the root) and the commands that apply them."""
+    """Files to write (relative to the root), the commands each needs once it changed,
+    and the commands that always run (idempotent ones)."""
 
     files: dict[Path, str] = field(default_factory=dict)
-    commands: list[list[str]] = field(default_factory=list)
+    on_change: dict[Path, list[list[str]]] = field(default_factory=dict)
+    always: list[list[str]] = field(default_factory=list)
+
+    def commands(self, changed: Sequence[Path]) -> list[list[str]]:
+        """What to run after writing, given the files (relative paths) that changed."""
+        out: list[list[str]] = []
+        for rel in self.files:
+            if rel in changed:
+                out += [c for c in self.on_change.get(rel, []) if c not in out]
+        return out + [c for c in self.always if c not in out]
 
 
 def plan(
@@ -103,25 +113,27 @@ def plan(
     udev: bool = True,
     journald: bool = True,
     start: bool = False,
+    restart: bool = False,
 ) -> Plan:
+    """The files and commands for this kit. ``restart``: the config changed, so a
+    running service must restart to read it (with ``start``)."""
     p = Plan()
     p.files[UNIT_PATH] = render_unit(executable, config, data_dir)
+    p.on_change[UNIT_PATH] = [["systemctl", "daemon-reload"]]
     if udev:
         p.files[UDEV_PATH] = shipped(UDEV_RULE_NAME)
-        p.commands += [
+        p.on_change[UDEV_PATH] = [
             ["udevadm", "control", "--reload"],
             ["udevadm", "trigger", "--subsystem-match=tty", "--subsystem-match=usb"],
             ["systemctl", "try-restart", "ModemManager.service"],
         ]
     if journald:
         p.files[JOURNALD_PATH] = shipped(JOURNALD_NAME)
-        p.commands.append(["systemctl", "restart", "systemd-journald.service"])
-    p.commands.append(["systemctl", "daemon-reload"])
+        p.on_change[JOURNALD_PATH] = [["systemctl", "restart", "systemd-journald.service"]]
+    p.always.append(["systemctl", "enable", UNIT_NAME])
     if start:
-        p.commands.append(["systemctl", "enable", UNIT_NAME])
-        p.commands.append(["systemctl", "restart", UNIT_NAME])
-    else:
-        p.commands.append(["systemctl", "enable", UNIT_NAME])
+        p.on_change[UNIT_PATH].append(["systemctl", "restart", UNIT_NAME])
+        p.always.append(["systemctl", "restart" if restart else "start", UNIT_NAME])
     return p
 
 
