@@ -77,12 +77,26 @@ class TimeChart {
     });
   }
 
+  /** A time span to show at least (shared by the charts of one page). */
+  setSpan(t0, t1) {
+    this.span = [t0, t1];
+    this.request();
+  }
+
   xRange() {
-    if (!this.points.length) {
+    if (!this.points.length && !this.span) {
       const now = Date.now();
       return [now - 3600e3, now];
     }
-    let t0 = this.points[0].t, t1 = this.points[this.points.length - 1].t;
+    let t0 = Infinity, t1 = -Infinity;
+    if (this.points.length) {
+      t0 = this.points[0].t;
+      t1 = this.points[this.points.length - 1].t;
+    }
+    if (this.span) {
+      t0 = Math.min(t0, this.span[0]);
+      t1 = Math.max(t1, this.span[1]);
+    }
     if (t1 - t0 < 120e3) {
       t0 -= 60e3;
       t1 += 60e3;
@@ -298,7 +312,7 @@ export class SmokeChart extends TimeChart {
       const nextGap = i < pts.length - 1 ? x(pts[i + 1].t) - xc : Infinity;
       let half = Math.min(prevGap, nextGap) / 2;
       if (!Number.isFinite(half)) half = 4;
-      half = Math.max(1, Math.min(half, 8));
+      half = Math.max(1.5, Math.min(half, 8));
       const r = p.rtts;
       const n = r.length;
       // smoke: nested bands from (min, max) inwards, each adding grey

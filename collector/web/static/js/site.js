@@ -249,6 +249,11 @@ async function loadMeasurements() {
     charts[name].setPoints(signal.map((item) => ({ t: itemTime(item), values: { [name]: signalValue(item, name) }, item })));
   }
   charts.throughput.setPoints(throughput.map(throughputPoint));
+  // one time axis for every chart: the oldest item of any kind to now
+  const times = [...ping, ...signal, ...throughput].map(itemTime).filter(Number.isFinite);
+  const t1 = Math.max(Date.now(), ...times);
+  const t0 = times.length ? Math.min(...times) : t1 - Number(hours) * 3600e3;
+  for (const chart of Object.values(charts)) chart.setSpan(t0, t1);
   eventsBody.replaceChildren();
   const sorted = [...events].sort((a, b) => itemTime(b) - itemTime(a));
   for (const item of sorted) addEventRow(item);
