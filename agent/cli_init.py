@@ -185,7 +185,8 @@ class Init:
         except Stop as stop:
             return stop.code
         ui.say("init.done", config=self.config_path)
-        ui.say("init.next.check", exe="pantau-agent")
+        config = "" if self.config_path == DEFAULT_CONFIG else f" --config {self.config_path}"
+        ui.say("init.next.check", command=f"pantau-agent check{config}")
         return EXIT_OK
 
     def _existing(self) -> Existing:
@@ -614,13 +615,11 @@ class Init:
             wanted = can and ui.interactive and ui.confirm("init.service.ask", default=True)
             start = start or wanted  # asked and agreed: run it now too
         executable = install.agent_executable()
-        if not wanted:
-            self._manual(executable)
-            return
-        if not can:
+        if not can and (wanted or args.install_service is None):
             ui.say("init.service.cannot", reason=self.m(
                 "init.service.not_root" if os.geteuid() != 0 else "init.service.no_systemd"
             ))  # fmt: skip
+        if not wanted or not can:
             self._manual(executable)
             return
         if install._under_home(executable):

@@ -24,9 +24,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Done: the kit is set up, configuration in {config}.",
     },
     "init.next.check": {
-        "id": "Langkah berikutnya: `{exe} check` untuk memeriksa kesiapan "
+        "id": "Langkah berikutnya: `{command}` untuk memeriksa kesiapan "
         "(SIAP / KURANG BAIK / TIDAK SIAP).",
-        "en": "Next: `{exe} check` to check that the kit is ready (READY / DEGRADED / NOT READY).",
+        "en": "Next: `{command}` to check that the kit is ready (READY / DEGRADED / NOT READY).",
     },
     "init.missing": {
         "id": "Tidak ada nilai untuk {flag}: berikan {flag} (mode tanpa pertanyaan "

@@ -104,7 +104,7 @@ def test_interactive_init_from_nothing_to_records_at_the_collector(
     child.sendline(code.lower())  # technicians type in lower case
     child.expect_exact(f"Enrolled: kit kit-{SITE} for TPS {SITE}.")
     child.expect_exact("Done: the kit is set up")
-    child.expect_exact("pantau-agent check")
+    child.expect_exact(f"pantau-agent check --config {tmp_path}")
     assert finish(child) == 0
 
     config_path = tmp_path / "etc" / "agent.toml"
