@@ -58,6 +58,7 @@ class Collector:
         self.web: WebContext | None = None
         self.web_port = 0
         self._web_runner: web.AppRunner | None = None
+        self.web_app: web.Application | None = None
         self._web_host = "127.0.0.1"
         self.dispatcher = Dispatcher(store, self.config.routes)
         rules = load_rules(Path(self.config.rules.file) if self.config.rules.file else None)
@@ -107,8 +108,9 @@ class Collector:
         self.committer.on_commit = ctx.hub.committed
         self.brain.on_tickets = ctx.hub.tickets_changed
         self.brain.on_evaluated = ctx.metrics.rule_evaluation.observe
+        self.web_app = make_app(ctx, on_ticket_action=self.dispatcher.wake)
         runner = web.AppRunner(
-            make_app(ctx, on_ticket_action=self.dispatcher.wake),
+            self.web_app,
             access_log=None,
             shutdown_timeout=1.0,
         )

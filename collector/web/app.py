@@ -329,6 +329,17 @@ async def _json_body(request: web.Request, *, required: bool) -> dict[str, Any]:
     return body
 
 
+def _clean(value: str, field: str) -> str:
+    """Refuse text no store can keep: NUL characters and lone surrogates."""
+    if "\x00" in value:
+        bad(f"{field} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        bad(f"{field} is not valid Unicode text")
+    return value
+
+
 def _note(body: dict[str, Any]) -> str:
     unknown = set(body) - {"note"}
     if unknown:
@@ -340,7 +351,7 @@ def _note(body: dict[str, Any]) -> str:
         bad("note must be a string")
     if len(note) > MAX_NOTE:
         bad(f"note must be at most {MAX_NOTE} characters, got {len(note)}")
-    return note
+    return _clean(note, "note")
 
 
 # -- the handlers ----------------------------------------------------------------------------
@@ -387,7 +398,9 @@ class Handlers:
         if not isinstance(username, str) or not isinstance(password, str):
             bad('the body must be {"username": string, "password": string}')
         if len(username) > 200 or len(password) > 1024:
-            bad("username or password too long")
+            bad("username (200) or password (1024 characters) too long")
+        _clean(username, "username")
+        _clean(password, "password")
         if ctx.throttle.blocked(username):
             retry = ctx.throttle.retry_after_s(username)
             raise ApiError(

@@ -119,6 +119,10 @@ class WebSite:
     def web(self) -> Any:
         return self.collector.web
 
+    @property
+    def web_app(self) -> Any:
+        return self.collector.web_app
+
     def call(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
         future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
         return future.result(timeout)
