@@ -326,8 +326,8 @@ ID_P = {
     "required": True,
     "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807, "example": 1},
 }
-SESSION = [{"session": []}]
-SESSION_CSRF = [{"session": [], "csrf": []}]
+SESSION: list[dict[str, list[str]]] = [{"session": []}]
+SESSION_CSRF: list[dict[str, list[str]]] = [{"session": [], "csrf": []}]
 
 
 def _get(
