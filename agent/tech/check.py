@@ -536,6 +536,7 @@ async def gather(options: CheckOptions) -> dict[str, Any]:
     """Every section of the report (without verdict, reasons and advice)."""
     from agent import clock
 
+    asyncio.get_running_loop().set_default_executor(facts.DaemonExecutor())
     started = time.monotonic()
     deadline = started + options.modem_timeout_s
 

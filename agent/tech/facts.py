@@ -24,16 +24,37 @@ async def in_thread(fn: Callable[[], T], timeout_s: float) -> T:
     Unlike ``asyncio.to_thread``, a call that overruns never holds the process at
     exit (a hung modem must not hang ``check``). Raises TimeoutError.
     """
-    future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-    def target() -> None:
-        try:
-            future.set_result(fn())
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
-            future.set_exception(exc)
-
-    threading.Thread(target=target, name="pantau-check", daemon=True).start()
+    future = DaemonExecutor().submit(fn)
     return await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
+
+
+class DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
+    """A default executor whose calls run in daemon threads and are never waited for.
+
+    ``loop.getaddrinfo`` runs in the default executor; on a dead link a lookup can block
+    for half a minute after its probe timed out, and ``asyncio.run`` (and the
+    interpreter's exit) would wait for it. ``check`` promises a bounded time, so its
+    loop uses this instead.
+    """
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def target() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+                future.set_exception(exc)
+
+        threading.Thread(target=target, name="pantau-check", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to wait for: the threads are daemons."""
 
 
 def spool_backlog(path: Path, now_ns: int | None = None) -> dict[str, Any]:

@@ -114,3 +114,26 @@ def test_the_help_states_the_thresholds_in_force() -> None:
                          ("rscp_dbm", "RSCP dBm"), ("rssi_dbm", "RSSI dBm")):  # fmt: skip
         bounds = " / ".join(f"{b:g}" for b in grades.THRESHOLDS[field])
         assert f"{label}" in CHECK_EPILOG and f">= {bounds} / below" in CHECK_EPILOG
+
+
+def test_a_hung_blocking_call_does_not_hold_the_check_at_exit() -> None:
+    import asyncio
+    import threading
+    import time
+
+    from agent.tech import facts
+
+    release = threading.Event()
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_default_executor(facts.DaemonExecutor())
+        with pytest.raises(TimeoutError):  # like a getaddrinfo on a dead link
+            await asyncio.wait_for(asyncio.to_thread(release.wait, 30), 0.2)
+        with pytest.raises(TimeoutError):
+            await facts.in_thread(lambda: release.wait(30), 0.2)
+        assert await asyncio.to_thread(lambda: 42) == 42
+
+    started = time.monotonic()
+    asyncio.run(main())  # returns without waiting for the blocked threads
+    assert time.monotonic() - started < 5
+    release.set()
