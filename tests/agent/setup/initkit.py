@@ -1,13 +1,13 @@
-"""Fixtures for ``pantau-agent init``: a real collector on a free loopback port (in a
-thread with its own event loop), enrollment codes made through its store, and a
+"""Fixtures for ``pantau-agent init``: a real collector on a free loopback port (its
+own process), enrollment codes made through its store, and a
 simulated modem on a real pty reachable through a by-id style link."""
 
 from __future__ import annotations
 
-import asyncio
 import os
+import re
+import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,11 +18,11 @@ import pytest
 from agent.sim.modem import SimModem
 from agent.sim.scenario import Scenario
 from collector.enrollment import create_code
-from collector.server import Collector
 from collector.store.sqlite import SqliteStore
 
 SITE = "3171011001005"
 AGENT = str(Path(sys.executable).with_name("pantau-agent"))
+COLLECTOR = str(Path(sys.executable).with_name("pantau-collector"))
 
 SCENARIO = {
     "identity": {"manufacturer": "Quectel", "model": "EC25", "imei": "867698041234567"},
@@ -70,36 +70,34 @@ class RunningCollector:
 
 @pytest.fixture
 def collector(tmp_path: Path) -> Iterator[RunningCollector]:
-    db = tmp_path / "collector" / "collector.sqlite"
-    db.parent.mkdir()
-    started = threading.Event()
-    port: list[int] = []
-    loop = asyncio.new_event_loop()
-    stop: asyncio.Event | None = None
-
-    async def serve() -> None:
-        nonlocal stop
-        stop = asyncio.Event()
-        store = SqliteStore(db)
-        server = Collector(store)
-        try:
-            port.append(await server.start("127.0.0.1:0"))
-            started.set()
-            await stop.wait()
-        finally:
-            await server.stop(0)
-            store.close()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert started.wait(30), "the test collector did not start"
+    """``pantau-collector serve`` on a free loopback port, in its own process: the test
+    process then runs no gRPC threads, so forking it (pexpect) stays safe."""
+    data = tmp_path / "collector"
+    data.mkdir()
+    log = tmp_path / "collector.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [COLLECTOR, "serve", "--data-dir", str(data), "--listen", "127.0.0.1:0",
+             "--throughput-listen", "off", "--http-listen", "off"],
+            stdout=out, stderr=subprocess.STDOUT, env=clean_env(),
+        )  # fmt: skip
     try:
-        yield RunningCollector(f"127.0.0.1:{port[0]}", db)
+        found: list[str] = []
+
+        def listening() -> bool:
+            assert proc.poll() is None, log.read_text()
+            found[:] = re.findall(r"listening on port (\d+)", log.read_text())
+            return bool(found)
+
+        wait_for(listening, 30, "the test collector to listen")
+        yield RunningCollector(f"127.0.0.1:{found[0]}", data / "collector.sqlite")
     finally:
-        assert stop is not None
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(30)
-        loop.close()
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 @pytest.fixture

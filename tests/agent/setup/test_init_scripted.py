@@ -26,7 +26,9 @@ def init(tmp_path: Path, *extra: str, lang: str = "en") -> subprocess.CompletedP
 
 
 def snapshot(*paths: Path) -> dict[Path, tuple[bytes, int, int]]:
-    return {p: (p.read_bytes(), p.stat().st_mtime_ns, stat.S_IMODE(p.stat().st_mode)) for p in paths}
+    return {
+        p: (p.read_bytes(), p.stat().st_mtime_ns, stat.S_IMODE(p.stat().st_mode)) for p in paths
+    }
 
 
 def test_scripted_init_enrolls_and_rerunning_changes_nothing(
