@@ -301,9 +301,9 @@ def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
                     break
                 try:
                     sample = modem.read_signal()
-                except ModemError as exc:
+                except Exception as exc:  # noqa: BLE001 - modem garbage: a line, not a crash
                     errors += 1
-                    say(m("survey.error.reading", error=str(exc)))
+                    say(m("survey.error.reading", error=str(exc) or type(exc).__name__))
                 else:
                     row = row_of(sample, time.time())
                     readings += 1

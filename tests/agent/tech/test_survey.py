@@ -201,3 +201,36 @@ def test_geojson_file_is_valid_after_every_feature(tmp_path: Path) -> None:
         assert len(doc["features"]) == n
         assert doc["features"][-1]["geometry"]["coordinates"] == [106.5, -6.5]
     writer.close()
+
+
+def test_survey_rides_out_a_modem_that_vanishes(tmp_path: Path) -> None:
+    from agent.sim.modem import SimModem
+    from agent.sim.scenario import Scenario
+
+    steps = [
+        {**LTE, "lat_deg": -6.2088, "lon_deg": 106.8456},
+        {"at_s": 1.5, "vanish_s": 1.5},
+    ]
+    link = tmp_path / "ttyUSB2"
+    with SimModem(Scenario.from_dict({"steps": steps}), "quectel", link_path=link):
+        proc = run_cli(
+            "survey", "--port", str(link), "--interval", "0.25", "--duration", "5",
+            "--out", str(tmp_path / "out"), "--json",
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    summary = lines[-1]
+    assert summary["errors"] >= 1  # the readings while the port was gone
+    times = [x["time"] for x in lines if x["type"] == "reading"]
+    assert summary["readings"] == len(times) >= 6
+    assert "Traceback" not in proc.stderr
+    # Readings resumed after the port came back: a gap of about 1.5 s, then more.
+    import itertools
+    from datetime import datetime
+
+    stamps = [datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() for t in times]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    widest = max(range(len(gaps)), key=gaps.__getitem__)
+    assert gaps[widest] >= 1.0 and len(stamps) - (widest + 1) >= 2
+    table = next((tmp_path / "out").glob("*.csv")).read_text()
+    assert table.count("\n") == summary["readings"] + 1
