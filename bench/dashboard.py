@@ -286,8 +286,8 @@ async def sse_figures(base: str, proc: subprocess.Popen[str], counts: list[int])
             try:
                 name, _, _ = await asyncio.wait_for(events.get(), 10)
                 assert name == "hello", name
-                # Warm-up: the hub's first tick after start loads every row as its
-                # reference, so one change goes by before the measured ones.
+                # Warm-up: one change goes by before the measured ones, so that the
+                # hub has its reference rows loaded whatever it does at start.
                 await change(proc, 1)
                 while (await asyncio.wait_for(events.get(), 60))[0] != "tickets":
                     pass

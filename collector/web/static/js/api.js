@@ -321,6 +321,7 @@ export function openEvents(url, handlers, indicator) {
   let source = null;
   let retryMs = 2000;
   let lastEvent = null;
+  let closed = false;
   const stamp = () => {
     lastEvent = new Date();
     const at = document.getElementById("last-update");
@@ -330,6 +331,7 @@ export function openEvents(url, handlers, indicator) {
     }
   };
   const open = () => {
+    if (closed) return;
     source = new EventSource(url, { withCredentials: true });
     indicator?.set("connecting", "connecting");
     source.addEventListener("open", () => {
@@ -370,5 +372,12 @@ export function openEvents(url, handlers, indicator) {
     });
   };
   open();
-  return { close: () => source?.close(), last: () => lastEvent };
+  return {
+    close: () => {
+      closed = true;
+      source?.close();
+      indicator?.set("offline", "offline");
+    },
+    last: () => lastEvent,
+  };
 }

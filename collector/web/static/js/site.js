@@ -282,7 +282,7 @@ async function start() {
     return;
   }
   const indicator = liveIndicator(document.getElementById("live"));
-  openEvents(`/api/v1/events?site=${encodeURIComponent(code)}`, {
+  const live = openEvents(`/api/v1/events?site=${encodeURIComponent(code)}`, {
     hello: () => {
       // a reconnection: readings may have gone by while the stream was down
       if (helloSeen++) Promise.all([loadSite(), loadMeasurements(), loadTickets()]).catch(showError);
@@ -311,6 +311,7 @@ async function start() {
     document.body.dataset.loaded = "1";
   } catch (err) {
     if (err.status === 404) {
+      live.close();
       document.getElementById("summary").replaceChildren(el("p", {}, `No site ${code} (or it is not visible to your account).`));
     }
     showError(err);

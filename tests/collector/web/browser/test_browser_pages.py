@@ -395,3 +395,4 @@ def test_an_operator_account_sees_only_its_own_networks_tickets(
     foreign = web_site.seeded.codes(XL)[0]
     page.goto(f"{b.base}/site/{foreign}")
     page.locator("#summary", has_text="not visible to your account").wait_for()
+    page.wait_for_selector("#live[data-state='offline']")  # no stream for it either
