@@ -150,7 +150,8 @@ CREATE INDEX outbox_undelivered_by_ticket ON outbox (ticket_id, id) WHERE delive
 _V4 = "SELECT 1"
 
 # v5: the operations centre: accounts, their server-side sessions, and the kit's GNSS
-# position in the site's live state.
+# position in the site's live state; agents by site (a site's kits: the sites list and
+# its windows, which scanned every agent per site).
 _V5 = """
 CREATE TABLE users (
     username      TEXT PRIMARY KEY,
@@ -169,6 +170,7 @@ CREATE TABLE sessions (
     expires_ns   BIGINT NOT NULL
 );
 CREATE INDEX sessions_by_user ON sessions (username);
+CREATE INDEX IF NOT EXISTS agents_by_site ON agents (site_code);
 ALTER TABLE site_state ADD COLUMN lat DOUBLE PRECISION;
 ALTER TABLE site_state ADD COLUMN lon DOUBLE PRECISION;
 """

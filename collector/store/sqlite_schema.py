@@ -147,7 +147,8 @@ UPDATE site_state SET records = (
 """
 
 # v5: the operations centre: accounts, their server-side sessions, and the kit's GNSS
-# position in the site's live state.
+# position in the site's live state; agents by site (a site's kits: the sites list and
+# its windows, which scanned every agent per site).
 _V5 = """
 CREATE TABLE users (
     username      TEXT PRIMARY KEY,
@@ -166,6 +167,7 @@ CREATE TABLE sessions (
     expires_ns   INTEGER NOT NULL
 );
 CREATE INDEX sessions_by_user ON sessions (username);
+CREATE INDEX IF NOT EXISTS agents_by_site ON agents (site_code);
 ALTER TABLE site_state ADD COLUMN lat REAL;
 ALTER TABLE site_state ADD COLUMN lon REAL
 """
