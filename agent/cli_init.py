@@ -156,6 +156,7 @@ class Init:
                 self.args.data_dir or (old.data_dir if old else None) or DEFAULT_DATA_DIR
             ).absolute()
             credential_path = data_dir / "credential"
+            self._writable(self.config_path.parent, data_dir)
             from agent.setup.files import read_credential
 
             token = read_credential(credential_path)
@@ -188,6 +189,17 @@ class Init:
         config = "" if self.config_path == DEFAULT_CONFIG else f" --config {self.config_path}"
         ui.say("init.next.check", command=f"pantau-agent check{config}")
         return EXIT_OK
+
+    def _writable(self, *directories: Path) -> None:
+        """Stop before asking anything (and before a code is used up) when a file
+        could not be written: the nearest existing parent must be writable."""
+        for directory in directories:
+            node = directory
+            while not node.exists() and node != node.parent:
+                node = node.parent
+            if not os.access(node, os.W_OK | os.X_OK):
+                self.ui.error("init.file.cannot_write", path=directory, reason=os.strerror(13))
+                raise Stop(EXIT_FAILURE)
 
     def _existing(self) -> Existing:
         from agent.config import load_agent_config

@@ -96,6 +96,8 @@ def probe(path: str, *, timeout_s: float = 0.5, sysfs_root: Path = Path("/sys"))
                 found.usb = str(tty.identity)
                 break
     try:
+        if usb.is_usb_url(path):
+            device = found.device = usb.resolve_url(path, sysfs_root=sysfs_root)
         result = probe_port(path if "://" in path else device, timeout_s)
     except (ModemError, OSError, ValueError) as exc:
         found.error = str(exc)

@@ -127,3 +127,25 @@ def test_bad_flags_say_what_is_wrong(tmp_path: Path) -> None:
                   "--code", "7KQ2-M9XD-4H", "--modem", "none")  # fmt: skip
     assert remote.returncode == 2 and "--ca-file" in remote.stderr
     assert not (tmp_path / "etc" / "agent.toml").exists()
+
+
+def test_re_enroll_replaces_the_credential_and_keeps_the_spool(
+    tmp_path: Path, collector: RunningCollector
+) -> None:
+    base = ["--site", SITE, "--collector", collector.address, "--modem", "none"]
+    assert init(tmp_path, *base, "--code", collector.code()).returncode == 0
+    credential = tmp_path / "data" / "credential"
+    old_token = read_credential(credential)
+    spool = tmp_path / "data" / "spool.sqlite"
+    spool.write_bytes(b"unsent")
+    # A broken config (edited by hand) is replaced, and kept aside as .bak.
+    config_path = tmp_path / "etc" / "agent.toml"
+    config_path.write_text("[agent]\nsite = 'oops'\n", encoding="utf-8")
+    result = init(tmp_path, *base, "--re-enroll", "--code", collector.code())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is not valid" in result.stdout
+    new_token = read_credential(credential)
+    assert new_token and new_token != old_token
+    assert load_agent_config(config_path).credential_token() == new_token
+    assert (tmp_path / "etc" / "agent.toml.bak").read_text(encoding="utf-8").startswith("[agent]")
+    assert spool.read_bytes() == b"unsent"
