@@ -147,10 +147,18 @@ def test_map_shows_every_site_inside_its_province_in_its_status_colour(
     raise_ticket(web_site, extra[0].code, extra[0].operator, "AGENT_SILENT")
     raise_ticket(web_site, extra[1].code, extra[1].operator, "NO_COVERAGE")
     web_site.notify([s.code for s in extra])
+    # and a kit in Denpasar reporting its GNSS fix, through the real gRPC ingest
+    denpasar = "5171011001009"
+    fix = signal_record(
+        1, time.time_ns(), mcc="510", mnc="10", name="Telkomsel", rsrp=-85.0, cell_id=77,
+        lat=-8.6705, lon=115.2126,
+    )  # fmt: skip
+    assert web_site.ingest(denpasar, [fix]).through_seq == 1
     password = web_site.add_user("noc-lead", "admin")
     api = web_site.login("noc-lead", password)
     expected = {r[0]: r for r in api.get("/api/v1/map").json()["rows"]}
-    assert len(expected) == 19
+    assert len(expected) == 20
+    assert expected[denpasar][1:3] == [-8.6705, 115.2126]
     assert {r[3] for r in expected.values()} == set(COLOURS), "every status on the map"
     assert len({r[5] for r in expected.values()}) == 8
 
@@ -176,7 +184,7 @@ def test_map_shows_every_site_inside_its_province_in_its_status_colour(
                     && window.pantauSites.size === Object.keys(want).length""",
         arg=statuses,
     )
-    assert page.get_attribute("#map-canvas", "data-drawn") == "19"
+    assert page.get_attribute("#map-canvas", "data-drawn") == "20"
     assert page.locator("#map-svg path.province").count() == 38
     screenshot(page, "dashboard.png")
 
@@ -204,7 +212,7 @@ def test_map_shows_every_site_inside_its_province_in_its_status_colour(
         if province == "94":
             screenshot(page, "map-papua-tengah.png")
     page.select_option("#f-province", "")
-    page.wait_for_function("() => document.querySelector('#map-canvas').dataset.drawn === '19'")
+    page.wait_for_function("() => document.querySelector('#map-canvas').dataset.drawn === '20'")
 
 
 def test_dashboard_popup_filters_and_exports(
