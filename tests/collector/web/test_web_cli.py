@@ -127,3 +127,42 @@ def test_serve_http_listen_on_a_free_port_prints_the_url(tmp_path: Path) -> None
 def test_serve_refuses_a_bad_http_listen(tmp_path: Path) -> None:
     r = collector("serve", "--data-dir", str(tmp_path), "--http-listen", "nowhere")
     assert r.returncode == 2 and "--http-listen must be HOST:PORT" in r.stderr
+
+
+def test_web_over_tls_when_the_collector_has_it(tmp_path: Path) -> None:
+    import asyncio
+
+    from collector.server import Collector
+    from collector.tls import init_tls
+    from collector.web.accounts import hash_password
+
+    paths = init_tls(tmp_path, ["127.0.0.1"])
+    store = SqliteStore(tmp_path / "collector.sqlite")
+    store.add_user("tls", hash_password("long enough pw"), "viewer", None, time.time_ns())
+
+    async def main() -> None:
+        collector = Collector(store, tls=paths)
+        try:
+            await collector.start("127.0.0.1:0")
+            port = await collector.start_web("127.0.0.1:0")
+            assert collector.web_url == f"https://127.0.0.1:{port}"
+
+            def client() -> tuple[int, str]:
+                with requests.Session() as http:
+                    r = http.post(
+                        f"{collector.web_url}/api/v1/login",
+                        json={"username": "tls", "password": "long enough pw"},
+                        verify=str(paths.ca_cert),
+                        timeout=10,
+                    )
+                    return r.status_code, r.headers["Set-Cookie"]
+
+            status, cookie = await asyncio.to_thread(client)
+            assert status == 200 and "Secure" in cookie and "HttpOnly" in cookie
+        finally:
+            await collector.stop(0)
+
+    try:
+        asyncio.run(main())
+    finally:
+        store.close()
