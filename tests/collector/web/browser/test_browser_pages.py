@@ -404,3 +404,29 @@ def test_an_operator_account_sees_only_its_own_networks_tickets(
     page.goto(f"{b.base}/site/{foreign}")
     page.locator("#summary", has_text="not visible to your account").wait_for()
     page.wait_for_selector("#live[data-state='offline']")  # no stream for it either
+
+
+def test_a_ticket_changed_meanwhile_is_a_clear_conflict_in_the_page(
+    web_site: Any, browsing: Callable[[], Browsing]
+) -> None:
+    password = web_site.add_user("night-shift", "operator")
+    b = browsing()
+    b.login("night-shift", password)
+    page = b.page()
+    ticket = web_site.seeded.tickets[2]
+    page.goto(f"{b.base}/tickets")
+    page.wait_for_selector("body[data-loaded='1']")
+    row = page.locator(f"#ticket-{ticket.id}")
+    row.locator("button[data-action='ack']").click()
+    row.locator("textarea").fill("looking into it")
+    # meanwhile a colleague resolves it
+    colleague = web_site.user("operator")
+    assert colleague.post(f"/api/v1/tickets/{ticket.id}/resolve", json={"note": "fixed"}).ok
+    row.locator("form button[type='submit']").click()
+    alert = page.locator(".message[role='alert']")
+    alert.wait_for()
+    assert "Not possible in the ticket's current state" in alert.inner_text()
+    page.wait_for_selector(f"#ticket-{ticket.id}[data-state='resolved']")
+    history = colleague.get(f"/api/v1/tickets/{ticket.id}").json()["events"]
+    assert [e["action"] for e in history][-1] == "resolved"
+    assert all(e["note"] != "looking into it" for e in history)
