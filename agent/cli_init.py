@@ -432,7 +432,7 @@ class Init:
             and (not ui.interactive or Path(old.collector.ca_file).exists())
         ):
             ca = old.collector.ca_file
-        if ca is None and old is not None and old.collector.insecure and not ui.interactive:
+        if ca is None and old is not None and old.collector.insecure:
             return "", True
         if ca is None and is_loopback(address):
             return "", False
