@@ -125,9 +125,22 @@ def scan(
     timeout_s: float = 0.5,
     sysfs_root: Path = Path("/sys"),
 ) -> list[FoundPort]:
-    """Probe every candidate; modems first, in the candidates' order."""
+    """Probe every candidate; modems first, in the candidates' order.
+
+    A modem answers AT on more than one port (a Quectel EC25 on interfaces 2 and 3):
+    ports with the IMEI of a port listed before them are left out, so each modem is
+    listed once, under its first (most stable) name.
+    """
     found = [
         probe(p, timeout_s=timeout_s, sysfs_root=sysfs_root)
         for p in candidates(extra, default=default)
     ]
-    return sorted(found, key=lambda f: not f.is_modem)
+    imeis: set[str] = set()
+    unique = []
+    for f in found:
+        if f.is_modem and f.imei:
+            if f.imei in imeis:
+                continue
+            imeis.add(f.imei)
+        unique.append(f)
+    return sorted(unique, key=lambda f: not f.is_modem)
