@@ -274,10 +274,16 @@ def _int(request: web.Request, key: str, default: int, low: int, high: int) -> i
     return number
 
 
-def _operator(request: web.Request) -> str | None:
+#: Ticket queues that are not a network (collector.rules.model).
+QUEUES = ("field-team", "satellite", "unknown")
+
+
+def _operator(request: web.Request, *, queues: bool = False) -> str | None:
     value = _text(request, "operator")
     if value is None:
         return None
+    if queues and value in QUEUES:
+        return value
     try:
         return parse_operator(value)
     except AccountError as exc:
@@ -570,7 +576,7 @@ class Handlers:
         _known(request, ("state", "operator", "problem", "site", "province", "limit"))
         principal = await self.ctx.require(request)
         state = _choice(request, "state", (*TICKET_STATES, "active", "all")) or "active"
-        operator = _operator(request)
+        operator = _operator(request, queues=True)
         problem = _problem(request)
         site = _text(request, "site")
         if site is not None:

@@ -308,6 +308,14 @@ OPERATOR_Q = _query(
     {"type": "string", "enum": ["510-10", "510-01", "510-11", "telkomsel", "indosat", "xl"]},
     "A network: MCC-MNC or a name (telkomsel, indosat, im3, tri, xl, axis, smartfren)",
 )
+TICKET_OPERATOR_Q = _query(
+    "operator",
+    {
+        "type": "string",
+        "enum": [*OPERATOR_Q["schema"]["enum"], "field-team", "satellite", "unknown"],
+    },
+    "A network (MCC-MNC or a name) or a queue: field-team, satellite, unknown",
+)
 PROVINCE_Q = _query("province", PROVINCE, "A two-digit province code")
 PROBLEM_Q = _query(
     "problem",
@@ -513,7 +521,7 @@ def _paths() -> dict[str, Any]:
                     },
                     "active: open or acknowledged",
                 ),
-                OPERATOR_Q,
+                TICKET_OPERATOR_Q,
                 PROBLEM_Q,
                 _query("site", SITE_CODE, "A TPS code"),
                 PROVINCE_Q,

@@ -169,6 +169,8 @@ def test_tickets_list_detail_ack_resolve(any_web_site: WebSite) -> None:
     bali = api.get("/api/v1/tickets", params={"province": "51"}).json()["tickets"]
     assert len(bali) == 2 and all(t["site_code"].startswith("51") for t in bali)
     assert len(api.get("/api/v1/tickets", params={"limit": "1"}).json()["tickets"]) == 1
+    assert api.get("/api/v1/tickets", params={"operator": "field-team"}).json()["tickets"] == []
+    assert api.get("/api/v1/tickets", params={"operator": "nokia"}).status_code == 400
 
     ticket = site.seeded.tickets[0]
     r = api.post(f"/api/v1/tickets/{ticket.id}/ack", json={"note": "on it"})
