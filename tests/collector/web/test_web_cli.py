@@ -166,3 +166,33 @@ def test_web_over_tls_when_the_collector_has_it(tmp_path: Path) -> None:
         asyncio.run(main())
     finally:
         store.close()
+
+
+def test_users_add_prompts_for_the_password_twice(tmp_path: Path) -> None:
+    import pexpect
+
+    def add(name: str, first: str, second: str) -> tuple[int, str]:
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "collector.cli", "users", "add", name, "--role", "admin",
+             "--data-dir", str(tmp_path)],
+            timeout=30,
+            encoding="utf-8",
+        )  # fmt: skip
+        child.expect(f"password for {name}: ")
+        child.sendline(first)
+        child.expect("again: ")
+        child.sendline(second)
+        child.expect(pexpect.EOF)
+        child.close()
+        return int(child.exitstatus or 0), str(child.before)
+
+    code, output = add("gita", "a fine passphrase", "a fine passphrase")
+    assert code == 0 and "added gita (admin, every network)" in output
+    code, output = add("hadi", "a fine passphrase", "another one here")
+    assert code == 2 and "the two passwords differ" in output and "Traceback" not in output
+    store = SqliteStore(tmp_path / "collector.sqlite")
+    try:
+        assert store.get_user("gita") is not None and store.get_user("hadi") is None
+    finally:
+        store.close()
