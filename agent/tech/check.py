@@ -26,7 +26,7 @@ import dataclasses
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -433,9 +433,11 @@ async def hello(options: CheckOptions) -> dict[str, Any]:
             return out
         except grpc.aio.AioRpcError as exc:
             code = exc.code()
-            # A connection that failed at once may be a blip: try again while time is left.
+            # A connection that failed at once may be a blip (UNAVAILABLE), and a refusal
+            # racing the Hello can surface as a bare INTERNAL from gRPC's core: try again
+            # while time is left.
             if (
-                code == grpc.StatusCode.UNAVAILABLE
+                code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
                 and attempt < 3
                 and time.monotonic() + 1.0 < deadline
             ):
@@ -473,33 +475,40 @@ async def _exchange(options: CheckOptions, deadline: float) -> tuple[Any, Any, i
     from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
 
     channel = open_channel(options.collector, ca_file=options.ca_file, insecure=options.insecure)
+    stamp = clock.now()
+    msg = telemetry_pb2.Hello(
+        agent_id=options.agent_id,
+        claimed_site=options.site,
+        software_version=VERSION,
+        sent_at=records_pb2.RecordTime(
+            wall_unix_ns=stamp.wall_unix_ns,
+            monotonic_ns=stamp.monotonic_ns,
+            boot_id=stamp.boot_id,
+            clock_synced=stamp.clock_synced,
+        ),
+    )
+    msg.host["purpose"] = "check"
+
+    async def requests() -> AsyncIterator[Any]:
+        # Hello, then half-close: the collector answers Welcome and ends the stream when
+        # it sees no more messages. (A collector that refuses the credential ends the
+        # call before reading anything; with the request side already closed the
+        # status reliably says why.)
+        yield telemetry_pb2.AgentMessage(hello=msg)
+
     async with channel:
         stub = telemetry_pb2_grpc.TelemetryStub(channel)  # type: ignore[no-untyped-call]
         call = stub.Stream(
+            requests(),
             metadata=(("authorization", f"Bearer {options.credential}"),),
             timeout=max(0.5, deadline - time.monotonic()),
         )
-        stamp = clock.now()
-        msg = telemetry_pb2.Hello(
-            agent_id=options.agent_id,
-            claimed_site=options.site,
-            software_version=VERSION,
-            sent_at=records_pb2.RecordTime(
-                wall_unix_ns=stamp.wall_unix_ns,
-                monotonic_ns=stamp.monotonic_ns,
-                boot_id=stamp.boot_id,
-                clock_synced=stamp.clock_synced,
-            ),
-        )
-        msg.host["purpose"] = "check"
-        await call.write(telemetry_pb2.AgentMessage(hello=msg))
         reply = await call.read()
         t4 = time.time_ns()
         if reply is grpc.aio.EOF or reply.WhichOneof("msg") != "welcome":
             code = await call.code()
             details = await call.details()
             raise grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
-        await call.done_writing()
         call.cancel()
     return stamp, reply.welcome, t4
 
