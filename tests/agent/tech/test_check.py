@@ -311,3 +311,18 @@ tcp_fallback_port = {running.port}
     results = doc["probes"]["results"]
     assert results["tcp-sirekap"]["status"] == "refused"
     assert results["ping-loopback"]["status"] == "ok" and results["ping-loopback"]["sent"] == 2
+
+
+def test_3g_is_graded_on_rscp_and_ecio() -> None:
+    umts = {**LTE, "rat": "umts", "lac": 0x2B1, "rscp_dbm": -92, "ecio_db": -7, "rssi_dbm": -71}
+    for key in ("rsrp_dbm", "rsrq_db", "sinr_db", "tac"):
+        umts.pop(key)
+    with sim_modem({"steps": [umts]}, dialect="3gpp") as sim:
+        code, doc = check_json("--port", sim.port_path, "--lang", "en", *FAST)
+    assert doc["network"]["generation"] == "3G" and doc["network"]["rat"] == "umts"
+    metrics = doc["signal"]["metrics"]
+    assert metrics["rscp_dbm"] == {"value": -92.0, "unit": "dBm", "grade": "fair"}
+    assert metrics["ecio_db"] == {"value": -7.0, "unit": "dB", "grade": "good"}
+    assert "rsrp_dbm" not in metrics and doc["signal"]["grade"] == "fair"
+    assert (code, doc["verdict"]) == (0, "READY")  # a fair 3G signal is a note
+    assert "SIGNAL_FAIR" in codes(doc, "reasons")
