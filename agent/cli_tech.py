@@ -232,6 +232,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     port = args.port if args.port is not None else (config.modem.port if config else "")
     dialect = args.dialect or (config.modem.dialect if config else "auto")
     address = args.collector or (config.collector.address if config else "")
+    if not port and not address:
+        return _usage("check", "nothing to check: give --config FILE, or --port and/or --collector")
     for bad in (_check_port(port), _check_address(address) if address else None):
         if bad:
             return _usage("check", bad)

@@ -244,7 +244,8 @@ def test_a_missing_modem_and_a_garbled_one_are_findings_not_tracebacks(tmp_path:
         (("--port", "usb:zzzz:0125:if02"), "--port"),
         (("--collector", "no-port-here"), "--collector: expected HOST:PORT"),
         (("--lang", "fr"), "language must be one of id, en"),
-        (("--samples", "0"), "--samples"),
+        (("--port", "/dev/null", "--samples", "0"), "--samples"),
+        ((), "nothing to check"),
     ],
 )
 def test_bad_usage_exits_2_with_the_message(argv: tuple[str, ...], message: str) -> None:
