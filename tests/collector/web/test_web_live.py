@@ -228,3 +228,56 @@ def test_ten_thousand_sites_many_subscribers_and_a_slow_one() -> None:
 
 def _with(row: SiteRow, status: str) -> SiteRow:
     return SiteRow(row.site, row.operator, status, row.problems, row.lat, row.lon, row.located)
+
+
+def test_a_ticket_the_brain_raises_is_streamed(tmp_path: Any) -> None:
+    from dataclasses import replace
+    from importlib import resources
+
+    from conftest import fast_config
+
+    from collector.config import RulesSection
+    from collector.store.sqlite import SqliteStore
+
+    rules = str(resources.files("collector").joinpath("demo_rules.toml"))
+    config = replace(fast_config(), rules=RulesSection(file=rules))
+    store = SqliteStore(tmp_path / "brain.sqlite")
+    site = WebSite(store, config=config, seed=False)
+    try:
+        code = "3273011002012"
+        token = site.enroll(code)
+        reader = SseReader(site.user("viewer"))
+        reader.next("hello")
+        now = time.time_ns()
+        # A first healthy reading (the brain learns the site), then a fading signal.
+        healthy = signal_record(1, now - 30 * _S, mcc="510", mnc="01", name="Indosat",
+                                rsrp=-85, cell_id=7)  # fmt: skip
+        site.ingest(code, [healthy], token=token)
+        weak = [
+            signal_record(i + 2, now - (20 - 2 * i) * _S, mcc="510", mnc="01", name="Indosat",
+                          rsrp=-121, cell_id=7)
+            for i in range(11)
+        ]  # fmt: skip
+        site.ingest(code, weak, token=token)
+        # The brain raises WEAK_SIGNAL: the ticket and the site's changed row stream out.
+        problems: set[tuple[str, str, str]] = set()
+        status = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (problems and status == "degraded"):
+            try:
+                event, data = reader.events.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if event == "tickets":
+                problems |= {(t["site_code"], t["problem"], t["state"]) for t in data["tickets"]}
+            elif event == "sites":
+                for row in data["rows"]:
+                    if row[0] == code:
+                        status = row[3]
+                        assert row[3] != "degraded" or "WEAK_SIGNAL" in row[6]
+        assert (code, "WEAK_SIGNAL", "open") in problems
+        assert status == "degraded"
+        reader.close()
+    finally:
+        site.close()
+        store.close()
