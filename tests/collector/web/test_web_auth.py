@@ -132,3 +132,19 @@ def test_removed_user_loses_the_session(web_site: WebSite) -> None:
     api = web_site.user("admin", name="eko")
     assert web_site.store.remove_user("eko")
     assert api.get("/api/v1/me").status_code == 401
+
+
+def test_static_files_and_pages(web_site: WebSite) -> None:
+    anonymous = web_site.client()
+    r = anonymous.get("/static/provinces.geojson")
+    assert r.status_code == 200 and r.json()["type"] == "FeatureCollection"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert anonymous.get("/static/../app.py").status_code in (403, 404)
+    assert anonymous.get("/static/%2e%2e/app.py").status_code in (403, 404)
+    assert anonymous.get("/static/nothing.js").status_code == 404
+    api = web_site.user("viewer")
+    for path in ("/", "/tickets", "/site/3101011001001", "/login"):
+        r = api.get(path)
+        assert r.status_code == 200, path
+        assert r.headers["Content-Type"].startswith("text/html")
+        assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
