@@ -1,0 +1,38 @@
+"""The [web] section of the collector's configuration file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.tomlconfig import ConfigError
+from collector.config import default_config, load_collector_config
+
+
+def test_web_section_defaults_and_values(tmp_path: Path) -> None:
+    web = default_config().web
+    assert (web.listen, web.session_idle_s, web.session_max_s) == ("127.0.0.1:8080", 1800, 43200)
+    assert (web.silent_after_s, web.login_failures, web.heartbeat_s) == (300, 10, 15)
+    path = tmp_path / "collector.toml"
+    path.write_text('[web]\nlisten = "0.0.0.0:9090"\nsession_idle_s = 600\n', encoding="utf-8")
+    loaded = load_collector_config(path).web
+    assert (loaded.listen, loaded.session_idle_s, loaded.session_max_s) == (
+        "0.0.0.0:9090",
+        600,
+        43200,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[web]\nsession_idle_s = 1\n", "session_idle_s"),
+        ("[web]\nsesion_idle_s = 100\n", "did you mean 'session_idle_s'"),
+    ],
+)
+def test_bad_web_settings_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "collector.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_collector_config(path)
