@@ -178,7 +178,11 @@ class LiveHub:
     async def _run(self) -> None:
         last_full = time.monotonic()
         while True:
-            await self._wake.wait()
+            # Woken by a change, or when the next full reload is due (time alone changes
+            # a status: a site falls silent with no event at all).
+            due = max(0.0, self.full_every_s - (time.monotonic() - last_full))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), due)
             self._wake.clear()
             try:
                 if time.monotonic() - last_full >= self.full_every_s:
@@ -190,8 +194,6 @@ class LiveHub:
             except Exception:  # the hub must outlive a failing read (a database restart)
                 log.exception("live stream: cannot load the changed sites")
             await asyncio.sleep(self.interval_s)
-            if time.monotonic() - last_full >= self.full_every_s:
-                self._wake.set()
 
     async def tick(self, *, full: bool = False) -> None:
         """Load the changed sites (all with ``full``), send what differs."""

@@ -281,3 +281,29 @@ def test_a_ticket_the_brain_raises_is_streamed(tmp_path: Any) -> None:
     finally:
         site.close()
         store.close()
+
+
+def test_time_alone_changes_are_sent_by_the_periodic_reload() -> None:
+    async def main() -> None:
+        state = {"rows": _rows(3)}
+
+        async def load(codes: Sequence[str] | None) -> dict[str, SiteRow]:
+            rows = state["rows"]
+            return dict(rows) if codes is None else {c: rows[c] for c in codes if c in rows}
+
+        hub = LiveHub(load, interval_s=0.01, full_every_s=0.2)
+        await hub.start()
+        try:
+            sub = hub.subscribe(scoped=False, operator=None, site=None)
+            assert sub.queue.get_nowait().startswith(b"event: hello")
+            code = next(iter(state["rows"]))
+            # Nobody reports it: the site just falls silent as time passes.
+            state["rows"] = {**state["rows"], code: _with(state["rows"][code], "silent")}
+            message = await asyncio.wait_for(sub.queue.get(), 5)
+            assert message is not None
+            rows = json.loads(message.decode().split("data: ", 1)[1])["rows"]
+            assert [(r[0], r[3]) for r in rows] == [(code, "silent")]
+        finally:
+            await hub.stop()
+
+    asyncio.run(main())
