@@ -360,6 +360,14 @@ def _note(body: dict[str, Any]) -> str:
     return _clean(note, "note")
 
 
+def _compressed(response: web.Response) -> web.Response:
+    """Large lists (10,000 sites) go gzip-compressed to clients that accept it."""
+    body = response.body
+    if isinstance(body, bytes) and len(body) > 16 * 1024:
+        response.enable_compression()
+    return response
+
+
 # -- the handlers ----------------------------------------------------------------------------
 
 
@@ -486,12 +494,14 @@ class Handlers:
         principal = await self.ctx.require(request)
         version = self.ctx.hub.version
         rows = await self._visible_rows(principal)
-        return web.json_response(
-            {
-                "version": version,
-                "columns": ["code", "lat", "lon", "status", "operator", "province", "problems"],
-                "rows": [r.map_row() for r in rows],
-            }
+        return _compressed(
+            web.json_response(
+                {
+                    "version": version,
+                    "columns": ["code", "lat", "lon", "status", "operator", "province", "problems"],
+                    "rows": [r.map_row() for r in rows],
+                }
+            )
         )
 
     async def sites(self, request: web.Request) -> web.Response:
@@ -504,7 +514,7 @@ class Handlers:
             status=_choice(request, "status", STATUSES),
             problem=_problem(request),
         )
-        return web.json_response({"sites": [site_summary(r) for r in rows]})
+        return _compressed(web.json_response({"sites": [site_summary(r) for r in rows]}))
 
     async def _site_row(self, principal: Principal, code: str) -> SiteRow:
         rows = await self.ctx.load_rows([code])
