@@ -711,9 +711,9 @@ class Handlers:
             ping: list[float] = []
             loss: list[float] = []
             samples = 0
-            for stored in records:
-                if stored.kind not in ("signal", "ping"):
-                    continue
+            signals = [r for r in records if r.kind == "signal"][-COVERAGE_READINGS:]
+            pings = [r for r in records if r.kind == "ping"][-COVERAGE_READINGS:]
+            for stored in signals + pings:
                 record = measurements.decode(stored)
                 if record is None:
                     continue
@@ -792,6 +792,10 @@ class Handlers:
             hub.unsubscribe(sub)
         return response
 
+
+#: Readings of each kind (signal, ping) a site's coverage figures use at most: the
+#: newest in the window (a day at one a minute), so that a large export stays quick.
+COVERAGE_READINGS = 1440
 
 COVERAGE_COLUMNS = [
     "site_code",
