@@ -109,7 +109,7 @@ class CollectorProcess:
     def start(self) -> int:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "collector.cli", "serve", "--data-dir", str(self.data_dir),
-             "--listen", "127.0.0.1:0", "--throughput-listen", "off"],
+             "--listen", "127.0.0.1:0", "--throughput-listen", "off", "--http-listen", "off"],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT,
         )  # fmt: skip
         assert self.proc.stderr is not None

@@ -97,7 +97,8 @@ def processes() -> Iterator[list[subprocess.Popen[str]]]:
 def start_collector(procs: list[subprocess.Popen[str]], config: Path, data: Path) -> int:
     proc = subprocess.Popen(
         [sys.executable, "-m", "collector.cli", "serve", "--config", str(config),
-         "--listen", "127.0.0.1:0", "--throughput-listen", "off", "--data-dir", str(data)],
+         "--listen", "127.0.0.1:0", "--throughput-listen", "off", "--http-listen", "off",
+         "--data-dir", str(data)],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT,
     )  # fmt: skip
     procs.append(proc)
