@@ -112,6 +112,11 @@ def source_is_address(source: str) -> bool:
     return True
 
 
+def is_dns_name(host: str) -> bool:
+    """True when ``host`` is a name a DNS probe can check (not an IP literal, not localhost)."""
+    return host != "localhost" and not source_is_address(host.strip("[]"))
+
+
 def check_source(field: str, value: str | None) -> None:
     """``None``, a literal IP address, or a Linux interface name (e.g. ``wwan0``)."""
     if value is None or source_is_address(value):

@@ -95,6 +95,8 @@ class KitConfig:
 
     def render(self) -> str:
         """The config file's text: deterministic, so an unchanged kit rewrites nothing."""
+        from agent.probes.base import is_dns_name
+
         q = json.dumps  # a TOML basic string is a JSON string for these values
         host, _, port = self.collector.rpartition(":")
         host = host.strip("[]")
@@ -136,7 +138,7 @@ class KitConfig:
             f"target = {q(host)}",
             f"port = {port}",
         ]
-        if not _is_ip(host) and host != "localhost":
+        if is_dns_name(host):
             lines += [
                 "",
                 "[[probe]]",
@@ -146,13 +148,3 @@ class KitConfig:
                 f"query_name = {q(host)}",
             ]
         return "\n".join(lines) + "\n"
-
-
-def _is_ip(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True

@@ -247,20 +247,11 @@ def _split(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _is_ip(host: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def probe_plan(options: CheckOptions) -> list[tuple[str, str, Any]]:
     """(name, kind, config) of the probes to run once: the collector's, then the
     configured icmp / tcp / dns / http probes (timeouts capped)."""
     from agent import probes
+    from agent.probes.base import is_dns_name
 
     plan: list[tuple[str, str, Any]] = []
     if options.collector:
@@ -275,7 +266,7 @@ def probe_plan(options: CheckOptions) -> list[tuple[str, str, Any]]:
                 ),
             )
         )
-        if not _is_ip(host) and host != "localhost":
+        if is_dns_name(host):
             plan.append(("collector-dns", "dns", probes.DnsConfig(host, timeout_s=3.0)))
     cap = options.probe_timeout_s
     for entry in options.probes:

@@ -59,3 +59,18 @@ def test_the_config_names_the_collector_and_probes_it(tmp_path: Path) -> None:
     config = load_agent_config(tmp_path / "agent.toml")  # the agent's own loader
     assert [p.kind for p in config.probes] == ["icmp", "tcp", "dns"]
     assert config.collector.ca_file == "/etc/pantau/ca.crt"
+
+
+@pytest.mark.parametrize("collector", ["10.8.0.1:7600", "[2001:db8::1]:7600", "localhost:7600"])
+def test_an_address_or_localhost_gets_no_dns_probe(tmp_path: Path, collector: str) -> None:
+    kit = KitConfig(
+        site="3171011001005",
+        agent_id="kit-3171011001005",
+        data_dir=Path("/var/lib/pantau"),
+        collector=collector,
+        credential_file=Path("/var/lib/pantau/credential"),
+        insecure=True,
+    )
+    (tmp_path / "agent.toml").write_text(kit.render(), encoding="utf-8")
+    config = load_agent_config(tmp_path / "agent.toml")
+    assert [p.kind for p in config.probes] == ["icmp", "tcp"]
