@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from agent.tech.status import pid_alive
+
 PREFIX = "pt-"
 SUBNET_BASE = "10.250"  # link n gets 10.250.n.0/30 (.1 on side a, .2 on side b)
 NETNS_DIR = Path("/run/netns")
@@ -77,16 +79,6 @@ def _run(argv: Sequence[str], *, timeout_s: float = 20.0) -> str:
     return done.stdout
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def cleanup_leftovers(prefix: str = PREFIX) -> list[str]:
     """Delete ``prefix`` namespaces whose creating process is gone; returns their names."""
     if not NETNS_DIR.is_dir():
@@ -96,7 +88,7 @@ def cleanup_leftovers(prefix: str = PREFIX) -> list[str]:
         match = _NAME.match(entry.name)
         if not entry.name.startswith(prefix) or match is None:
             continue
-        if int(match.group(1)) == os.getpid() or _pid_alive(int(match.group(1))):
+        if int(match.group(1)) == os.getpid() or pid_alive(int(match.group(1))):
             continue
         subprocess.run(["ip", "netns", "del", entry.name], capture_output=True, check=False)
         removed.append(entry.name)
