@@ -65,16 +65,18 @@ class AgentService:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
         self.status = AgentStatus()
-        #: The status file ``pantau-agent status`` reads (see agent.tech.status).
-        self.status_path = status_file.status_path(config.data_dir)
-        self.status_interval_s = status_file.WRITE_INTERVAL_S
         self._pending: list[tuple[str, int, bytes]] = []
         data_dir = config.data_dir
         self.spool = Spool(
             data_dir / "spool.sqlite",
             max_bytes=config.spool.max_bytes,
             overflow_record=overflow_record,
+        )  # makes data_dir
+        #: The status file ``pantau-agent status`` reads (see agent.tech.status).
+        self.status_path = status_file.service_status_path(
+            data_dir, os.environ.get("RUNTIME_DIRECTORY")
         )
+        self.status_interval_s = status_file.WRITE_INTERVAL_S
         self.modem = ModemMonitor(config.modem, emit=self.emit, on_error=self._note_error)
         token = config.credential_token()
         self.budget = Budget(data_dir / "budget.json", config.budget.daily_bytes)

@@ -2,7 +2,10 @@
 
 The service writes ``<data_dir>/status.json`` (next to its spool) every
 :data:`WRITE_INTERVAL_S` seconds and when it stops, atomically (a temporary file in the
-same directory, then rename), so a reader never sees half a file. Schema (version 1)::
+same directory, then rename), so a reader never sees half a file. Under systemd
+(``RuntimeDirectory=pantau``, so ``$RUNTIME_DIRECTORY`` is set) the file lives in that
+directory in RAM instead, and ``<data_dir>/status.json`` is a link to it: a Pi's SD card
+is not rewritten every few seconds, and readers keep one path. Schema (version 1)::
 
     {
       "schema": 1,
@@ -42,6 +45,28 @@ RUNNING, STALE, NOT_RUNNING = "running", "stale", "not-running"
 
 def status_path(data_dir: Path) -> Path:
     return data_dir / FILENAME
+
+
+def service_status_path(data_dir: Path, runtime_dir: str | None) -> Path:
+    """Where the service writes its status: ``runtime_dir`` (systemd's
+    ``$RUNTIME_DIRECTORY``, the first of a ``:``-separated list) with a link to it at
+    :func:`status_path`; without one, or when the link cannot be made, the data
+    directory itself. Idempotent. Raises nothing."""
+    link = status_path(data_dir)
+    first = (runtime_dir or "").split(":")[0]
+    if not first:
+        return link
+    target = Path(first) / FILENAME
+    try:
+        if link.is_symlink() and link.readlink() == target:
+            return target
+        tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(target)
+        tmp.replace(link)  # an old regular file from a run outside systemd goes too
+    except OSError:
+        return link
+    return target
 
 
 def write_status(path: Path, doc: dict[str, Any]) -> None:

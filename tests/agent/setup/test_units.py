@@ -63,6 +63,7 @@ def test_the_unit_restarts_forever_under_a_watchdog_with_least_privilege() -> No
     assert s["StartLimitIntervalSec"] == ["0"]  # never gives up
     assert "network-online.target" in s["After"][0] and s["Wants"] == ["network-online.target"]
     assert s["ProtectSystem"] == ["strict"] and s["ReadWritePaths"] == ["/srv/k"]
+    assert s["RuntimeDirectory"] == ["pantau"] and s["RuntimeDirectoryPreserve"] == ["yes"]
     assert s["NoNewPrivileges"] == ["yes"] and s["PrivateTmp"] == ["yes"]
     assert s["CapabilityBoundingSet"] == ["CAP_NET_RAW"]
     assert s["AmbientCapabilities"] == ["CAP_NET_RAW"]

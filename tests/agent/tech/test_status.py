@@ -24,7 +24,16 @@ def status_json(config: Path, lang: str = "en") -> tuple[int, dict[str, Any]]:
 
 
 @pytest.mark.slow
-def test_status_of_a_running_agent_then_a_stopped_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("systemd", [False, True], ids=["plain", "systemd-runtime-dir"])
+def test_status_of_a_running_agent_then_a_stopped_one(tmp_path: Path, systemd: bool) -> None:
+    """Under systemd (``$RUNTIME_DIRECTORY`` set) the file lives there, in RAM, and the
+    data directory links to it; readers are the same either way."""
+    env = dict(os.environ)
+    env.pop("RUNTIME_DIRECTORY", None)
+    run_dir = tmp_path / "run"
+    if systemd:
+        run_dir.mkdir()  # systemd makes it (RuntimeDirectory=pantau)
+        env["RUNTIME_DIRECTORY"] = str(run_dir)
     with collector(tmp_path / "c") as running, sim_modem({"steps": [LTE]}) as sim:
         config = write_config(
             tmp_path, port=sim.port_path, address=f"127.0.0.1:{running.port}",
@@ -32,7 +41,7 @@ def test_status_of_a_running_agent_then_a_stopped_one(tmp_path: Path) -> None:
         )  # fmt: skip
         agent = subprocess.Popen(
             [CLI, "run", "--config", str(config)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip
         try:
 
@@ -82,6 +91,32 @@ def test_status_of_a_running_agent_then_a_stopped_one(tmp_path: Path) -> None:
     code, doc = status_json(config, "id")
     assert (code, doc["state"], doc["why"]) == (4, "not-running", "stopped")
     assert doc["state_text"] == "TIDAK BERJALAN"
+    link = status.status_path(tmp_path / "kit")
+    assert link.is_symlink() is systemd
+    if systemd:
+        assert link.resolve() == (run_dir / status.FILENAME).resolve()
+        (run_dir / status.FILENAME).unlink()  # a reboot empties /run
+        code, doc = status_json(config)
+        assert (code, doc["state"], doc["why"]) == (4, "not-running", "no-file")
+
+
+def test_the_service_status_path_links_the_data_dir_to_the_runtime_dir(tmp_path: Path) -> None:
+    data, run = tmp_path / "kit", tmp_path / "run"
+    data.mkdir()
+    run.mkdir()
+    assert status.service_status_path(data, None) == data / status.FILENAME
+    assert status.service_status_path(data, "") == data / status.FILENAME
+    (data / status.FILENAME).write_text("{}")  # left by a run outside systemd
+    target = status.service_status_path(data, f"{run}:/run/other")
+    assert target == run / status.FILENAME
+    assert (data / status.FILENAME).is_symlink()
+    assert status.service_status_path(data, str(run)) == target  # idempotent
+    assert sorted(p.name for p in data.iterdir()) == [status.FILENAME]  # no temporary left
+    doc = {"schema": 1, "pid": os.getpid(), "written_unix": time.time(), "write_interval_s": 5}
+    status.write_status(target, doc)
+    assert status.read_status(status.status_path(data))["state"] == status.RUNNING
+    gone = tmp_path / "no-such-dir"  # a link that cannot be made: the data directory
+    assert status.service_status_path(gone, str(run)) == gone / status.FILENAME
 
 
 def test_status_without_an_agent(tmp_path: Path) -> None:
