@@ -425,7 +425,8 @@ async def hello(options: CheckOptions) -> dict[str, Any]:
         except grpc.aio.AioRpcError as exc:
             code = exc.code()
             # A connection that failed at once may be a blip (UNAVAILABLE), and a refusal
-            # racing the Hello can surface as a bare INTERNAL from gRPC's core: try again
+            # racing the Hello can surface as a bare INTERNAL (grpc.aio overwrites the
+            # server's status when a write fails after it, grpc/grpc#36066): try again
             # while time is left.
             if (
                 code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
