@@ -232,7 +232,5 @@ class Brain:
         """Has another collector stored data for this site since this one last heard it?"""
         window = self.engine.window(site_code)
         heard_here = window.heard[-1] if window is not None and window.heard else 0
-        for site in self.store.sites():
-            if site.site_code == site_code:
-                return site.last_seen_ns is not None and site.last_seen_ns > heard_here
-        return False
+        seen = [s.last_seen_ns for s in self.store.sites([site_code])]
+        return bool(seen) and seen[0] is not None and seen[0] > heard_here

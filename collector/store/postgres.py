@@ -287,7 +287,7 @@ class PostgresStore(TicketMethods, OutboxMethods, AccountMethods):
                 "st.ping_loss_ratio, "
                 "(SELECT string_agg(agent_id, ' ' ORDER BY agent_id) FROM agents a "
                 "WHERE a.site_code = s.site_code), "
-                "(SELECT COUNT(*) FROM records r WHERE r.site_code = s.site_code) "
+                "COALESCE(st.records, 0) "
                 "FROM sites s LEFT JOIN site_state st ON st.site_code = s.site_code "
                 + where
                 + "ORDER BY s.site_code",
@@ -412,6 +412,7 @@ def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutco
             _update_site_state(conn, batches[i])
     inserted = set(inserted_cursor.fetchall()) if has_rows else set()
     outcomes = []
+    per_site: dict[str, int] = {}
     for i, batch in enumerate(batches):
         stored = 0
         for r in batch.rows:
@@ -419,6 +420,8 @@ def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutco
             if key in inserted:  # the first batch of the group holding a key stores it
                 inserted.discard(key)
                 stored += 1
+        if stored:
+            per_site[batch.site_code] = per_site.get(batch.site_code, 0) + stored
         acked = acked_cursors[i].fetchone()
         top = max((r.seq for r in batch.rows), default=0)
         outcomes.append(
@@ -428,6 +431,12 @@ def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutco
                 acked_through=int(acked[0]) if acked else top,
             )
         )
+    if per_site:  # rows this transaction already holds (site order), one round trip
+        with conn.cursor() as cur:
+            cur.executemany(
+                "UPDATE site_state SET records = records + %s WHERE site_code = %s",
+                [(n, code) for code, n in sorted(per_site.items())],
+            )
     return outcomes
 
 

@@ -175,6 +175,19 @@ ALTER TABLE site_state ADD COLUMN lat DOUBLE PRECISION;
 ALTER TABLE site_state ADD COLUMN lon DOUBLE PRECISION;
 """
 
+# v6: the record count per site kept in site_state, as SQLite has since its v4: the
+# sites list (the operations centre's map, /metrics) counted each site's records through
+# the (site, time) index, about 1.5 s for 10,000 sites.
+_V6 = """
+ALTER TABLE site_state ADD COLUMN records BIGINT NOT NULL DEFAULT 0;
+INSERT INTO site_state (site_code, last_seen_ns)
+    SELECT site_code, MAX(received_ns) FROM records GROUP BY site_code
+    ON CONFLICT (site_code) DO NOTHING;
+UPDATE site_state SET records = c.n
+    FROM (SELECT site_code, COUNT(*) AS n FROM records GROUP BY site_code) AS c
+    WHERE c.site_code = site_state.site_code;
+"""
+
 #: Schema migrations, applied in order; ``schema_version`` holds one row per applied one.
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)

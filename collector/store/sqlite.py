@@ -303,18 +303,6 @@ class SqliteStore(TicketMethods, OutboxMethods, AccountMethods):
 
     # -- reading ------------------------------------------------------------------
 
-    def _prune_records(self, tx: Tx, older_than_ns: int) -> int:
-        """Delete old records and take them off the sites' record counts (one scan)."""
-        for site_code, count in tx.rows(
-            "SELECT site_code, COUNT(*) FROM records WHERE event_ns < ? GROUP BY site_code",
-            (older_than_ns,),
-        ):
-            tx.run(
-                "UPDATE site_state SET records = MAX(0, records - ?) WHERE site_code = ?",
-                (count, site_code),
-            )
-        return tx.run("DELETE FROM records WHERE event_ns < ?", (older_than_ns,))
-
     #: Records older than the window read past before an agent's scan stops (a kit's
     #: seqs follow its production order, which event times follow but for a few
     #: out-of-order corrections, e.g. across a reboot).

@@ -172,7 +172,11 @@ ALTER TABLE site_state ADD COLUMN lat REAL;
 ALTER TABLE site_state ADD COLUMN lon REAL
 """
 
+# v6 is PostgreSQL's per-site record counter, which SQLite has had since v4: empty here
+# (the numbers stay in step).
+_V6 = "SELECT 1"
+
 #: Schema migrations, applied in order; PRAGMA user_version counts those applied.
 #: Never edit one that has shipped: add the next.
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -173,3 +173,28 @@ def test_big_batch_round_trips(store: Store) -> None:
     assert store.commit([big]) == [BatchOutcome(5000, 0, 5000)]
     assert store.commit([big]) == [BatchOutcome(0, 5000, 5000)]
     assert {r.payload for r in store.records()} == {bytes(range(256)) * 4}
+
+
+def test_each_sites_record_count_counts_what_was_stored_once(store: Store) -> None:
+    """One group with two sites, a duplicate within the group and one already stored:
+    each site counts exactly its stored records (the map and /metrics read the count)."""
+    other = OTHER_SITE
+    store.add_agent("kit-1", SITE, "h")
+    store.add_agent("kit-2", SITE, "h")
+    store.add_agent("kit-3", other, "h")
+    store.commit([batch("kit-1", 1)])
+    outcomes = store.commit(
+        [
+            batch("kit-1", 1, 2, 3),
+            batch("kit-2", 1),
+            batch("kit-1", 3, 4),
+            batch("kit-3", 1, 2, site=other),
+        ]
+    )
+    assert [o.stored for o in outcomes] == [2, 1, 1, 2]
+    counts = {s.site_code: s.records for s in store.sites()}
+    stored: dict[str, int] = {}
+    for r in store.records():
+        stored[r.site_code] = stored.get(r.site_code, 0) + 1
+    assert counts == stored == {SITE: 5, other: 2}
+    assert [s.records for s in store.sites([other])] == [2]

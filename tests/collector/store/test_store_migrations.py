@@ -12,6 +12,7 @@ from storekit import SITE, batch
 
 from collector.store.base import Store, StoreError, open_store
 from collector.store.model import BatchOutcome
+from collector.store.postgres_schema import MIGRATIONS as POSTGRES_MIGRATIONS
 from collector.store.postgres_schema import SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION
 from collector.store.sqlite import SCHEMA_VERSION, SqliteStore
 from collector.store.sqlite_schema import MIGRATIONS
@@ -37,7 +38,7 @@ def test_opening_again_migrates_nothing_and_keeps_data(backend: Backend, store: 
         again.close()
     expected = SCHEMA_VERSION if backend.name == "sqlite" else POSTGRES_SCHEMA_VERSION
     assert schema_version(backend) == expected
-    assert (SCHEMA_VERSION, POSTGRES_SCHEMA_VERSION) == (5, 5)
+    assert (SCHEMA_VERSION, POSTGRES_SCHEMA_VERSION) == (6, 6)
 
 
 def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
@@ -70,6 +71,7 @@ def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
                     (3,),
                     (4,),
                     (5,),
+                    (6,),
                 ]
             finally:
                 raw.close()
@@ -123,6 +125,42 @@ def test_a_v2_sqlite_file_from_the_previous_release_is_migrated(tmp_path: Path) 
     check = sqlite3.connect(path)
     assert check.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     check.close()
+
+
+@pytest.mark.postgres
+def test_a_v5_postgresql_store_gets_its_record_counts(postgres_backend: Backend) -> None:
+    """v6 counts each site's records into site_state (before, sites() counted them)."""
+    raw = postgres_backend.raw()
+    try:
+        raw.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_ns BIGINT)")
+        for number, migration in enumerate(POSTGRES_MIGRATIONS[:5], start=1):
+            raw.execute(migration)
+            raw.execute("INSERT INTO schema_version VALUES (%s, 0)", (number,))
+        raw.execute("INSERT INTO sites VALUES (%s, 1)", (SITE,))
+        raw.execute(
+            "INSERT INTO agents (agent_id, site_code, secret_hash, created_ns, acked_through) "
+            "VALUES ('kit-1', %s, 'h', 1, 7)",
+            (SITE,),
+        )
+        for seq in (6, 7):  # stored by v5, which kept no site_state row count
+            raw.execute(
+                "INSERT INTO records VALUES "
+                "('kit-1', %s, %s, 'signal', 5, 5, 'monotonic', 6, '\\x00')",
+                (seq, SITE),
+            )
+        raw.commit()
+    finally:
+        raw.close()
+    store = postgres_backend.open()
+    try:
+        assert schema_version(postgres_backend) == POSTGRES_SCHEMA_VERSION
+        (site,) = store.sites()
+        assert site.records == 2 and site.last_seen_ns == 6
+        assert store.commit([batch("kit-1", 7, 8)]) == [BatchOutcome(1, 1, 8)]
+        (site,) = store.sites()
+        assert site.records == 3
+    finally:
+        store.close()
 
 
 def test_open_store_picks_the_backend(tmp_path: Path, backend: Backend) -> None:

@@ -162,6 +162,8 @@ def test_prune_keeps_recent_data_and_undelivered_notifications(store: Store) -> 
     counts = store.prune(T0 + 3 * SECOND, T0 + MINUTE)
     assert (counts.records, counts.tickets, counts.ticket_events, counts.outbox) == (2, 1, 2, 2)
     assert [r.seq for r in store.records()] == [3, 4]
+    assert [s.records for s in store.sites()] == [2]  # the site's count follows
     assert store.get_ticket(old.id) is None
     assert {t.id for t in store.list_tickets()} == {pending.id, recent.id, still_open.id}
     assert store.prune(T0 + 3 * SECOND, T0 + MINUTE).records == 0
+    assert [s.records for s in store.sites()] == [2]
