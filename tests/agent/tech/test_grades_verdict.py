@@ -137,3 +137,21 @@ def test_a_hung_blocking_call_does_not_hold_the_check_at_exit() -> None:
     asyncio.run(main())  # returns without waiting for the blocked threads
     assert time.monotonic() - started < 5
     release.set()
+
+
+def test_the_guides_grade_tables_match_the_thresholds() -> None:
+    """docs/technician.md shows the grades in both languages: they must stay true."""
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[3] / "docs" / "technician.md").read_text()
+    field = {"RSRP": "rsrp_dbm", "RSRQ": "rsrq_db", "SINR": "sinr_db", "RSCP": "rscp_dbm",
+             "Ec/Io": "ecio_db", "RSSI": "rssi_dbm"}  # fmt: skip
+    rows = re.findall(r"^\| (RSRP|RSRQ|SINR|RSCP|Ec/Io|RSSI) .*\| ≥ (-?\d+) \| (-?\d+)\.\.(-?\d+) "
+                      r"\| (-?\d+)\.\.(-?\d+) \| < (-?\d+) \|$", guide, re.MULTILINE)  # fmt: skip
+    assert len(rows) == 12  # six quantities, two languages
+    for name, excellent, *ranges, poor in rows:
+        best, good, fair = grades.THRESHOLDS[field[name]]
+        good_range, fair_range = sorted(map(float, ranges[:2])), sorted(map(float, ranges[2:]))
+        assert float(excellent) == best and good_range == [good, best], name
+        assert fair_range == [fair, good] and float(poor) == fair, name
