@@ -7,6 +7,12 @@ Reconnection uses capped exponential back-off with full jitter, reset once a
 stream has been healthy. Keepalive is tuned for carrier NAT (which forgets idle
 flows after a few minutes) and matched by the collector's ping policy, and
 messages are gzip-compressed for metered SIMs.
+
+Keepalive proves only that the connection lives, not that the collector's service
+answers: a stream whose Welcome does not come within ``welcome_timeout_s``, or whose
+batches in flight see no ack for ``ack_timeout_s``, is dropped and a new one opened
+(DEADLINE_EXCEEDED in ``state.last_error``), so a stalled stream never holds the
+spool back for longer than that.
 """
 
 from __future__ import annotations
@@ -71,6 +77,8 @@ class Uplink:
         backoff: Backoff | None = None,
         poll_s: float = 1.0,
         backlog_records_per_s: float = 500.0,
+        welcome_timeout_s: float = 30.0,
+        ack_timeout_s: float = 60.0,
     ) -> None:
         self._spool = spool
         self._address = address
@@ -83,6 +91,11 @@ class Uplink:
         self._version = software_version
         self._backoff = backoff or Backoff()
         self._poll_s = poll_s
+        self._welcome_timeout_s = welcome_timeout_s
+        self._ack_timeout_s = ack_timeout_s
+        #: Batches written and not yet acked in this session, and when that last moved.
+        self._unacked = 0
+        self._progress_monotonic = 0.0
         self._wakeup = asyncio.Event()
         self.state = UplinkState()
         #: Backlog drain rate bound (records/s; 0 = none), settable by the collector.
@@ -121,8 +134,13 @@ class Uplink:
         ) as channel:
             stub = telemetry_pb2_grpc.TelemetryStub(channel)  # type: ignore[no-untyped-call]
             call = stub.Stream(metadata=metadata)
-            await call.write(telemetry_pb2.AgentMessage(hello=self._hello()))
-            reply = await call.read()
+            try:
+                async with asyncio.timeout(self._welcome_timeout_s):
+                    await call.write(telemetry_pb2.AgentMessage(hello=self._hello()))
+                    reply = await call.read()
+            except TimeoutError:
+                call.cancel()
+                raise _stalled(f"no Welcome within {self._welcome_timeout_s:g} s") from None
             if reply is grpc.aio.EOF or reply.WhichOneof("msg") != "welcome":
                 await call.done_writing()
                 code = await call.code()
@@ -133,10 +151,12 @@ class Uplink:
             welcome = reply.welcome
             self._on_welcome(welcome, t4)
             self._in_flight = asyncio.Semaphore(max(1, welcome.max_batches_in_flight or 1))
+            self._unacked = 0
             try:
                 async with asyncio.TaskGroup() as group:
                     group.create_task(self._send_loop(call, welcome))
                     group.create_task(self._receive_loop(call))
+                    group.create_task(self._ack_watchdog())
             except* grpc.aio.AioRpcError as errors:
                 raise errors.exceptions[0] from None
             return True
@@ -220,6 +240,9 @@ class Uplink:
                 record.MergeFromString(payload)
                 record.seq = seq
             await self._in_flight.acquire()
+            if self._unacked == 0:
+                self._progress_monotonic = time.monotonic()
+            self._unacked += 1
             await call.write(telemetry_pb2.AgentMessage(batch=batch))
             last_sent = rows[-1][0]
             if draining and self.backlog_records_per_s > 0:
@@ -248,9 +271,22 @@ class Uplink:
             which = reply.WhichOneof("msg")
             if which == "ack":
                 await asyncio.to_thread(self._ack, reply.ack.through_seq)
+                self._unacked = max(0, self._unacked - 1)
+                self._progress_monotonic = time.monotonic()
                 self._in_flight.release()
             elif which == "command":
                 self._on_command(reply.command)
+
+    async def _ack_watchdog(self) -> None:
+        """End the session when batches in flight see no ack for ``ack_timeout_s``."""
+        while True:
+            await asyncio.sleep(min(1.0, self._ack_timeout_s / 4))
+            waited = time.monotonic() - self._progress_monotonic
+            if self._unacked and waited > self._ack_timeout_s:
+                raise _stalled(
+                    f"no ack within {self._ack_timeout_s:g} s for {self._unacked} batch(es) "
+                    "in flight"
+                )
 
     def _on_command(self, command: telemetry_pb2.Command) -> None:
         action = command.WhichOneof("action")
@@ -259,3 +295,10 @@ class Uplink:
             log.info("backlog drain rate set to %g records/s", self.backlog_records_per_s)
         else:
             log.info("command from the collector not handled here: %s", action)
+
+
+def _stalled(details: str) -> grpc.aio.AioRpcError:
+    """A stream that lives but does not answer, as the error the reconnect loop handles."""
+    return grpc.aio.AioRpcError(
+        grpc.StatusCode.DEADLINE_EXCEEDED, grpc.aio.Metadata(), grpc.aio.Metadata(), details
+    )
