@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -54,7 +55,7 @@ async def main(spool_path: Path, address: str, credential: str, index: int) -> i
             while spool.backlog().records:
                 await asyncio.sleep(0.05)
     except TimeoutError:
-        print(f"could not drain: {spool.backlog()}", flush=True)
+        print(f"could not drain: {spool.backlog()} {uplink.state}", flush=True)
         return 4
     finally:
         streaming.cancel()
@@ -65,4 +66,7 @@ async def main(spool_path: Path, address: str, credential: str, index: int) -> i
 
 
 if __name__ == "__main__":
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     sys.exit(asyncio.run(main(Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]))))

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -117,7 +118,8 @@ class CollectorProcess:
         while time.monotonic() < deadline:
             line = self.proc.stderr.readline()
             if match := re.search(r"collector listening on port (\d+)", line):
-                threading.Thread(target=self.proc.stderr.read, daemon=True).start()  # drain
+                log = self.data_dir.parent / "collector.log"  # every run, appended
+                threading.Thread(target=_copy, args=(self.proc.stderr, log), daemon=True).start()
                 return int(match.group(1))
             if not line and self.proc.poll() is not None:
                 break
@@ -142,13 +144,28 @@ class CollectorProcess:
             self.proc.stderr.close()
 
 
+def _copy(stream: IO[str], path: Path) -> None:
+    """Keep a process's log (the pipe drained, the lines kept for a failure's message)."""
+    with path.open("a", encoding="utf-8") as out:
+        for line in stream:
+            out.write(line)
+            out.flush()
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    if not path.exists():
+        return f"(no {path.name})"
+    return "\n".join(path.read_text(encoding="utf-8").splitlines()[-lines:])
+
+
 def start_kit(tmp: Path, index: int, port: int, token: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, str(DRIVER), str(tmp / f"spool-{index}.sqlite"), f"127.0.0.1:{port}",
-         token, str(index)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    with (tmp / f"kit-{index}.log").open("a", encoding="utf-8") as log:  # the uplink's warnings
+        proc = subprocess.Popen(
+            [sys.executable, str(DRIVER), str(tmp / f"spool-{index}.sqlite"),
+             f"127.0.0.1:{port}", token, str(index)],
+            stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
     return proc
@@ -218,7 +235,10 @@ def test_nothing_lost_nothing_doubled_through_kills_restarts_and_a_60s_cut(tmp_p
             proc.send_signal(signal.SIGTERM)
         for i, proc in kits.items():
             out, _ = proc.communicate(timeout=120)
-            assert proc.returncode == 0, f"kit {i}: {out}"
+            assert proc.returncode == 0, (
+                f"kit {i}: {out}\nkit log:\n{tail(tmp_path / f'kit-{i}.log')}\n"
+                f"collector log:\n{tail(tmp_path / 'collector.log')}"
+            )
             heads[i] = int(out.split()[-1])
         collector.stop()
 
