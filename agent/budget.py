@@ -10,14 +10,19 @@ one that jumps forward at worst starts a new day early.
 Persistence: a small JSON file in the agent's data dir (``budget.json``), replaced
 atomically (write a temporary file, fsync, rename) on every charge, so the count survives
 restarts. An unreadable file is reported through ``problem`` and counting starts from zero.
+Several processes may charge the same file (the running agent, and ``pantau-agent check``
+testing the link beside it): each charge re-reads the file under an advisory lock
+(``budget.json.lock``), so no process's bytes overwrite another's. Run as root next to a
+service running as its own user, the files keep the data directory's owner.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,12 +86,61 @@ class Budget:
         return self.used_bytes >= self.daily_bytes
 
     def charge(self, nbytes: int) -> None:
-        """Count ``nbytes`` against today and persist."""
+        """Count ``nbytes`` against today and persist (with what other processes charged)."""
         if nbytes <= 0:
             return
-        state = self._current()
-        self._state = BudgetState(state.day, state.used_bytes + nbytes)
-        self._save()
+        with self._locked():
+            self._merge(self._read())
+            state = self._current()
+            self._state = BudgetState(state.day, state.used_bytes + nbytes)
+            self._save()
+
+    def _read(self) -> BudgetState | None:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return BudgetState(int(raw["day"]), int(raw["used_bytes"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # missing or unreadable: what this process counted stands
+
+    def _merge(self, stored: BudgetState | None) -> None:
+        """Take another process's newer count; a stored day in the past changes nothing."""
+        if stored is None or stored.day < self._state.day:
+            return
+        if stored.day > self._state.day:
+            self._state = stored
+        else:
+            self._state = BudgetState(stored.day, max(stored.used_bytes, self._state.used_bytes))
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An exclusive advisory lock beside the file (none where it cannot be had)."""
+        try:
+            import fcntl
+        except ImportError:  # not POSIX
+            yield
+            return
+        lock = self.path.with_name(self.path.name + ".lock")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_RDONLY | os.O_CREAT, 0o644)
+        except OSError:
+            yield  # a read-only data dir: _save reports it
+            return
+        try:
+            self._keep_owner(lock)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _keep_owner(self, path: Path) -> None:
+        """As root, give ``path`` the data directory's owner (the service's user)."""
+        if not hasattr(os, "geteuid") or os.geteuid() != 0:
+            return
+        with contextlib.suppress(OSError):
+            owner = self.path.parent.stat()
+            if path.stat().st_uid != owner.st_uid:
+                os.chown(path, owner.st_uid, owner.st_gid)
 
     def describe(self) -> str:
         return (
@@ -96,13 +150,14 @@ class Budget:
 
     def _save(self) -> None:
         data = json.dumps({"day": self._state.day, "used_bytes": self._state.used_bytes})
-        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with tmp.open("w", encoding="utf-8") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+            self._keep_owner(tmp)
             tmp.replace(self.path)
         except OSError as err:
             self.problem = f"cannot save the data budget to {self.path}: {err.strerror}"

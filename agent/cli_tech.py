@@ -37,7 +37,8 @@ check
                        "clock_offset_ms"},
          "spool": {"path", "exists", "records", "bytes", "oldest_age_s", "error"} | null,
          "clock": {"synced": bool, "offset_ms": float | null},
-         "data_today": {"used_bytes", "daily_bytes", "ratio", "day", "error"} | null,
+         "data_today": {"used_bytes", "daily_bytes", "ratio", "day", "error",
+                        "this_check_bytes"} | null,  (this check's bytes are counted in)
          "photos": {"total_bytes", "uplink_bps", "basis": "measured" | "estimated"
                     | "none", "seconds"},
          "duration_s": float, "lang": "id" | "en"}

@@ -125,6 +125,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "{seconds} s off the collector",
     },
     "check.data.of": {"id": "{used} dari {budget}", "en": "{used} of {budget}"},
+    "check.data.this_check": {
+        "id": "{data} (termasuk {used} untuk pemeriksaan ini)",
+        "en": "{data} (including {used} for this check)",
+    },
     "check.photos.measured": {
         "id": "{mb} MB: sekitar {time} (unggah {rate}, diukur)",
         "en": "{mb} MB: about {time} (upload {rate}, measured)",

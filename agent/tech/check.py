@@ -569,9 +569,14 @@ async def gather(options: CheckOptions) -> dict[str, Any]:
     report["probes"] = {"results": probe_results, "throughput": throughput}
     report["collector"] = collector
     data_dir = options.data_dir
+    spent = sum(int(r.get("bytes_used") or 0) for r in probe_results.values())
+    spent += int(throughput.get("bytes_used") or 0)
     if data_dir is not None:
         report["spool"] = await asyncio.to_thread(facts.spool_backlog, data_dir / "spool.sqlite")
+        if spent and data_dir.is_dir():  # the SIM paid for this check too: count it
+            await asyncio.to_thread(charge_budget, data_dir / "budget.json", spent)
         report["data_today"] = facts.data_today(data_dir / "budget.json", options.daily_bytes)
+        report["data_today"]["this_check_bytes"] = spent
     else:
         report["spool"] = None
         report["data_today"] = None
@@ -582,6 +587,13 @@ async def gather(options: CheckOptions) -> dict[str, Any]:
     )
     report["duration_s"] = round(time.monotonic() - started, 2)
     return report
+
+
+def charge_budget(path: Path, nbytes: int) -> None:
+    """Add this check's bytes to the kit's daily budget, beside the running agent's."""
+    from agent.budget import Budget
+
+    Budget(path, daily_bytes=1).charge(nbytes)  # the cap is the agent's to apply
 
 
 def assess(report: dict[str, Any]) -> list[Finding]:

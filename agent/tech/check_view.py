@@ -127,6 +127,8 @@ def human(doc: dict[str, Any], m: Messages, style: Style) -> str:
         text = render.size(data["used_bytes"])
         if data.get("daily_bytes"):
             text = m("check.data.of", used=text, budget=render.size(data["daily_bytes"]))
+        if data.get("this_check_bytes"):
+            text = m("check.data.this_check", data=text, used=render.size(data["this_check_bytes"]))
         rows.append((m("check.label.data_today"), text))
     rows.append((m("check.label.photos"), _photos(doc, m)))
     lines += render.table(rows)

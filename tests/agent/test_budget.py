@@ -4,6 +4,7 @@ by a clock that went back."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,44 @@ def test_unreadable_file_is_reported_and_counting_starts_from_zero(tmp_path: Pat
 def test_daily_bytes_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="daily_bytes must be positive, got 0"):
         Budget(tmp_path / "b.json", 0)
+
+
+def test_two_processes_charging_one_file_lose_nothing(tmp_path: Path) -> None:
+    """The running agent and `pantau-agent check` beside it: each charge re-reads the
+    file under the lock, so one's bytes never overwrite the other's."""
+    clock = Clock(100 * DAY + 10)
+    agent = Budget(tmp_path / "budget.json", 10_000, wall_clock=clock)
+    agent.charge(1000)
+    check = Budget(tmp_path / "budget.json", 10_000, wall_clock=clock)
+    check.charge(3000)
+    agent.charge(500)
+    assert agent.used_bytes == 4500
+    assert json.loads((tmp_path / "budget.json").read_text()) == {"day": 100, "used_bytes": 4500}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["budget.json", "budget.json.lock"]
+
+
+def test_charges_from_many_processes_at_once_all_count(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from pathlib import Path; from agent.budget import Budget\n"
+        "b = Budget(Path(sys.argv[1]), 10**9)\n"
+        "for _ in range(50): b.charge(7)\n"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "budget.json")])
+        for _ in range(4)
+    ]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
+    assert json.loads((tmp_path / "budget.json").read_text())["used_bytes"] == 4 * 50 * 7
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: a file given to another user")
+def test_charged_as_root_the_files_keep_the_data_dirs_owner(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    os.chown(data, 65534, 65534)  # the service's user owns its data directory
+    Budget(data / "budget.json", 1000).charge(10)
+    owners = {p.name: (p.stat().st_uid, p.stat().st_gid) for p in data.iterdir()}
+    assert owners == {"budget.json": (65534, 65534), "budget.json.lock": (65534, 65534)}

@@ -3,6 +3,7 @@ and a real collector (enrolled kit, throughput endpoint) on free loopback ports.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,6 +66,7 @@ def closed_port() -> int:
 def test_strong_lte_is_ready(tmp_path: Path, running: RunningCollector) -> None:
     with sim_modem({"identity": {"imei": "867698041234567"}, "steps": [LTE]}) as sim:
         config = kit(tmp_path, running, sim.port_path)
+        (tmp_path / "kit").mkdir(exist_ok=True)  # as `init` leaves it (else nothing to charge)
         code, doc = check_json("--config", str(config), "--lang", "en", *FAST)
         assert doc["verdict"] == "READY", doc["reasons"]
         assert code == 0
@@ -93,7 +95,14 @@ def test_strong_lte_is_ready(tmp_path: Path, running: RunningCollector) -> None:
         photos = doc["photos"]
         assert photos["basis"] == "measured" and photos["total_bytes"] == 30_000_000
         assert photos["seconds"] == pytest.approx(30e6 * 8 / tp["goodput_bps"] * 1.15)
-        assert doc["spool"]["records"] == 0 and doc["data_today"]["used_bytes"] == 0
+        assert doc["spool"]["records"] == 0
+        # What this check sent and received is counted in the kit's daily budget.
+        spent = sum(r["bytes_used"] for r in probes.values()) + tp["bytes_used"]
+        assert spent > tp["payload_bytes"] > 0
+        data = doc["data_today"]
+        assert data["this_check_bytes"] == spent and data["used_bytes"] == spent
+        budget = json.loads((tmp_path / "kit" / "budget.json").read_text())
+        assert budget["used_bytes"] == spent
         assert doc["lang"] == "en" and doc["verdict_text"] == "READY"
         assert doc["site"] == "3171011001005" and doc["duration_s"] < 60
 
@@ -104,10 +113,11 @@ def test_strong_lte_is_ready(tmp_path: Path, running: RunningCollector) -> None:
         assert "Telkomsel (510-10), 4G (LTE), registered" in en.stdout
         assert "-85 dBm" in en.stdout and "good" in en.stdout
         assert "skipped" in en.stdout  # --no-throughput
+        assert "for this check)" in en.stdout  # the probes' bytes, counted again
         assert "\033[" not in en.stdout  # no colour off a terminal
         id_ = run_cli("check", "--config", str(config), "--lang", "id", "--no-throughput", *FAST)
         assert id_.returncode == 0, id_.stderr
-        assert "HASIL: SIAP" in id_.stdout
+        assert "HASIL: SIAP" in id_.stdout and "untuk pemeriksaan ini)" in id_.stdout
         assert "terdaftar" in id_.stdout and "baik" in id_.stdout
         assert "READY" not in id_.stdout
 
