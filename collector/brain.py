@@ -74,6 +74,9 @@ class Brain:
         self.escalate_every_s = escalate_every_s
         self._known: set[str] = set()
         self._rebuilding: dict[str, asyncio.Future[None]] = {}
+        #: Per site, each agent's highest seq its rebuild read from the store (a kit's
+        #: batches are stored in seq order, so what a waiting batch holds up to it is in).
+        self._rebuilt_through: dict[str, dict[str, int]] = {}
         self._dirty: set[str] = set()
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -83,11 +86,16 @@ class Brain:
     # -- feeding (on the event loop) -------------------------------------------------------
 
     async def observe(
-        self, site_code: str, received_ns: int, records: Sequence[tuple[int, records_pb2.Record]]
+        self,
+        site_code: str,
+        received_ns: int,
+        records: Sequence[tuple[int, records_pb2.Record]],
+        *,
+        agent_id: str | None = None,
     ) -> None:
-        """Newly stored records of one batch, as (event_ns, record) pairs; pass them only
-        when their event time is trustworthy (not an unsynced kit clock). An empty list
-        still says the agent was heard."""
+        """Newly stored records of one batch (``agent_id``'s), as (event_ns, record) pairs;
+        pass them only when their event time is trustworthy (not an unsynced kit clock).
+        An empty list still says the agent was heard."""
         if site_code not in self._known:
             # One rebuild per site, however many streams arrive for it at once.
             pending = self._rebuilding.get(site_code)
@@ -97,6 +105,10 @@ class Brain:
                 )
                 pending.add_done_callback(lambda _: self._rebuilding.pop(site_code, None))
             await asyncio.shield(pending)
+            # The rebuild read the store, which already held this batch: what it read is
+            # in the window once and must not be fed again.
+            read = self._rebuilt_through.get(site_code, {}).get(agent_id or "", 0)
+            records = [(t, r) for t, r in records if r.seq > read]
         observations = [o for event_ns, r in records for o in observations_from_record(r, event_ns)]
         observations.append(Heard(received_ns))
         self.engine.observe(site_code, observations)
@@ -107,6 +119,10 @@ class Brain:
         now = self.clock()
         since = now - int(self.engine.config.engine.horizon_s * _S)
         rows = await asyncio.to_thread(self.store.site_window, site_code, since)
+        through: dict[str, int] = {}
+        for row in rows:
+            through[row.agent_id] = max(through.get(row.agent_id, 0), row.seq)
+        self._rebuilt_through[site_code] = through
         problems = self.engine.rebuild(site_code, rows, now)
         self._known.add(site_code)
         await asyncio.to_thread(self._reconcile, site_code, problems, now)

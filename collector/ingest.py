@@ -257,7 +257,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                         for row, record in zip(prepared.rows, body.records, strict=True)
                         if row.seq > acked and row.time_quality in TRUSTED_TIME
                     ]
-                    await self._brain.observe(agent.site_code, prepared.received_ns, fresh)
+                    await self._brain.observe(
+                        agent.site_code, prepared.received_ns, fresh, agent_id=agent.agent_id
+                    )
                 acked = max(acked, outcome.acked_through)
                 self.stats.records_stored += outcome.stored
                 self.stats.duplicates += outcome.duplicates

@@ -118,3 +118,37 @@ def test_a_backfilled_outage_is_a_historical_ticket_with_its_true_times_and_no_p
     assert ticket.first_bad_ns == T0 + 60 * S  # the first reading without service
     assert ticket.last_bad_ns == T0 + 61 * 30 * S  # the last one
     assert store.outbox_backlog() == 0  # nobody paged
+
+
+def test_the_batch_that_wakes_a_site_after_a_restart_is_observed_once(store: Store) -> None:
+    """After a (re)start the first batch of a site rebuilds it from the store, which
+    already holds that batch: its records must not be fed to the rules a second time."""
+    from collector.store.model import IngestBatch, RecordRow
+
+    rig = Rig(store)
+    store.add_agent("kit-1", SITE, "h")
+
+    def stored_batch(seqs: range, rsrp: float) -> list[tuple[int, records_pb2.Record]]:
+        pairs = []
+        for seq in seqs:
+            record = signal(rsrp)
+            record.seq = seq
+            pairs.append((T0 + seq * S, record))
+        rows = [
+            RecordRow(seq=r.seq, kind="signal", event_ns=t, agent_wall_ns=t,
+                      time_quality="monotonic", payload=r.SerializeToString())
+            for t, r in pairs
+        ]  # fmt: skip
+        store.commit([IngestBatch("kit-1", SITE, rows, rig.now)])
+        return pairs
+
+    before = stored_batch(range(1, 4), -85.0)  # stored before this collector started
+    rig.now = T0 + 10 * S
+    first = stored_batch(range(4, 7), -86.0)  # the batch that wakes the site
+    asyncio.run(rig.brain.observe(SITE, rig.now, first, agent_id="kit-1"))
+    window = rig.brain.engine.window(SITE)
+    assert window is not None
+    assert [s.event_ns for s in window.signals] == [t for t, _ in before + first]
+    later = stored_batch(range(7, 9), -87.0)  # and the next batch as it comes
+    asyncio.run(rig.brain.observe(SITE, rig.now, later, agent_id="kit-1"))
+    assert [s.event_ns for s in window.signals] == [t for t, _ in before + first + later]
