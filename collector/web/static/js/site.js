@@ -101,6 +101,7 @@ function addItem(kind, item, { live = false } = {}) {
     for (const name of ["rsrp", "rsrq", "sinr"]) {
       charts[name].add({ t, values: { [name]: signalValue(item, name) }, item });
     }
+    if (live) noteRadioChanges(item);
     if (live) updateLatestSignal(item);
   } else if (kind === "throughput") charts.throughput.add(throughputPoint(item));
   else if (kind === "events" || kind === "event") addEventRow(item, true);
@@ -207,6 +208,33 @@ function eventDetails(item) {
 }
 
 const eventsBody = document.querySelector("#site-events tbody");
+// The newest signal's serving operator, cell and RAT: a live reading that differs adds
+// a change row (the history's changes come from the server with the measurements).
+const RADIO_KEYS = [["operator", "operator"], ["cell", "cell_id"], ["rat", "rat"]];
+let lastRadio = { t: -Infinity };
+
+function rememberRadio(item) {
+  const t = itemTime(item);
+  if (!(t >= lastRadio.t)) return false;
+  lastRadio.t = t;
+  for (const [kind, field] of RADIO_KEYS) {
+    if (item[field] !== undefined && item[field] !== null) lastRadio[kind] = item[field];
+  }
+  return true;
+}
+
+function noteRadioChanges(item) {
+  const before = { ...lastRadio };
+  if (!rememberRadio(item)) return; // an older reading (backfill) changes nothing now
+  for (const [kind, field] of RADIO_KEYS) {
+    const value = item[field];
+    if (value === undefined || value === null || before[kind] === undefined) continue;
+    if (String(before[kind]) !== String(value)) {
+      addEventRow({ time: item.time, kind, from: before[kind], to: value }, true);
+    }
+  }
+}
+
 function addEventRow(item, prepend = false) {
   const row = el("tr", {}, el("td", {}, fmtTime(itemTime(item))), el("td", {}, eventText(item)), el("td", { class: "muted" }, eventDetails(item)));
   if (eventsBody.querySelector(".empty")) eventsBody.replaceChildren();
@@ -257,6 +285,8 @@ async function loadMeasurements() {
   eventsBody.replaceChildren();
   const sorted = [...events].sort((a, b) => itemTime(b) - itemTime(a));
   for (const item of sorted) addEventRow(item);
+  lastRadio = { t: -Infinity };
+  for (const item of signal) rememberRadio(item);
   if (!sorted.length) eventsBody.append(el("tr", { class: "empty" }, el("td", { colspan: 3, class: "muted" }, "No cell or operator changes in this period.")));
   const recent = [
     ...signal.map((i) => ["signal", i]), ...ping.map((i) => ["ping", i]), ...throughput.map((i) => ["throughput", i]),

@@ -356,6 +356,9 @@ def test_a_new_reading_appears_on_the_open_site_page_without_reload(
     )
     assert page.inner_text("[data-field='rsrp']") == "-67 dBm"
     assert page.inner_text("[data-field='cell']") == "424242"
+    # the new cell is a change, listed at once (the seeded history's cell was another)
+    change = page.locator("#site-events tbody tr").first
+    assert "cell" in change.inner_text() and "→ 424242" in change.inner_text()
     assert page.evaluate("window.pantauMarker") == "still the same page"
     screenshot(page, "site.png", full_page=True)
 
