@@ -32,6 +32,7 @@ the key and what is expected.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,10 @@ class WebSection:
     #: Messages a live-stream subscriber may fall behind before it is told to resync.
     sse_queue: int = setting(64, min=2)
     heartbeat_s: float = setting(15.0, min=0.05)
+    #: When set, /metrics asks for ``Authorization: Bearer <token>`` (Prometheus'
+    #: ``authorization`` / ``bearer_token_file``); the file form keeps it out of the config.
+    metrics_token: str = field(default="", repr=False)
+    metrics_token_file: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +156,18 @@ def load_collector_config(path: Path) -> CollectorConfig:
                     f"{exc.strerror}",
                 ) from None  # fmt: skip
         routes[name] = Route(name=name, url=entry.url, secret=secret, timeout_s=entry.timeout_s)
-    return CollectorConfig(
-        raw.store, raw.rules, raw.tickets, raw.routing, routes, source, web=raw.web
-    )
+    web = raw.web
+    if web.metrics_token_file:
+        try:
+            token = Path(web.metrics_token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                source, f"[web] metrics_token_file: cannot read {web.metrics_token_file}: "
+                f"{exc.strerror}",
+            ) from None  # fmt: skip
+        if not token:
+            raise ConfigError(
+                source, f"[web] metrics_token_file: {web.metrics_token_file} is empty"
+            )  # fmt: skip
+        web = dataclasses.replace(web, metrics_token=token)
+    return CollectorConfig(raw.store, raw.rules, raw.tickets, raw.routing, routes, source, web=web)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hmac
 import io
 import json
 import logging
@@ -397,6 +398,17 @@ class Handlers:
         return web.json_response({"status": "ok"})
 
     async def metrics(self, request: web.Request) -> web.Response:
+        token = self.ctx.config.metrics_token
+        if token:
+            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                given.strip().encode(), token.encode()
+            ):
+                return web.json_response(
+                    {"error": "unauthorized", "message": "metrics need 'Authorization: Bearer "
+                     "<token>' ([web] metrics_token_file)"},
+                    status=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+                )  # fmt: skip
         body = await asyncio.to_thread(self.ctx.metrics.render)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 

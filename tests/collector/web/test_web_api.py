@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import time
+from pathlib import Path
 
 import pytest
-from conftest import INDOSAT, TELKOMSEL, XL, WebSite
+from conftest import INDOSAT, TELKOMSEL, XL, WebSite, fast_config
 
 from collector.web.seed import ping_record, signal_record
 
@@ -271,6 +272,30 @@ def test_coverage_geojson_and_csv(web_site: WebSite) -> None:
         "lon", "located", "rsrp_dbm", "rsrq_db", "sinr_db", "ping_median_ms", "loss_ratio",
         "samples", "grade",
     ]  # fmt: skip
+
+
+def test_metrics_behind_a_token_when_one_is_set(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from collector.store.sqlite import SqliteStore
+
+    base = fast_config()
+    config = replace(base, web=replace(base.web, metrics_token="s3cret-scrape"))
+    store = SqliteStore(tmp_path / "collector.sqlite")
+    site = WebSite(store, config=config, seed=False)
+    try:
+        anonymous = site.client()
+        refused = anonymous.get("/metrics")
+        assert refused.status_code == 401 and "Bearer" in refused.headers["WWW-Authenticate"]
+        assert "pantau_" not in refused.text
+        wrong = anonymous.get("/metrics", headers={"Authorization": "Bearer guess"})
+        assert wrong.status_code == 401
+        right = anonymous.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape"})
+        assert right.status_code == 200 and "pantau_connected_agents 0.0" in right.text
+        assert anonymous.get("/healthz").status_code == 200  # health stays open
+    finally:
+        site.close()
+        store.close()
 
 
 def test_healthz_and_metrics(web_site: WebSite) -> None:
