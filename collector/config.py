@@ -140,6 +140,17 @@ def default_config() -> CollectorConfig:
     )
 
 
+def _read_secret(source: str, key: str, path: str) -> str:
+    """A secret kept in a file of its own (``key`` names it in errors): stripped, never empty."""
+    try:
+        secret = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(source, f"{key}: cannot read {path}: {exc.strerror}") from None
+    if not secret:
+        raise ConfigError(source, f"{key}: {path} is empty")
+    return secret
+
+
 def load_collector_config(path: Path) -> CollectorConfig:
     source = str(path)
     raw = build(_File, read_toml(path), source=source)
@@ -148,26 +159,10 @@ def load_collector_config(path: Path) -> CollectorConfig:
         entry = build(_RouteEntry, table, source=source, where=f"[routes.{name}]")
         secret = entry.secret
         if entry.secret_file:
-            try:
-                secret = Path(entry.secret_file).read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(
-                    source, f"[routes.{name}] secret_file: cannot read {entry.secret_file}: "
-                    f"{exc.strerror}",
-                ) from None  # fmt: skip
+            secret = _read_secret(source, f"[routes.{name}] secret_file", entry.secret_file)
         routes[name] = Route(name=name, url=entry.url, secret=secret, timeout_s=entry.timeout_s)
     web = raw.web
     if web.metrics_token_file:
-        try:
-            token = Path(web.metrics_token_file).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(
-                source, f"[web] metrics_token_file: cannot read {web.metrics_token_file}: "
-                f"{exc.strerror}",
-            ) from None  # fmt: skip
-        if not token:
-            raise ConfigError(
-                source, f"[web] metrics_token_file: {web.metrics_token_file} is empty"
-            )  # fmt: skip
+        token = _read_secret(source, "[web] metrics_token_file", web.metrics_token_file)
         web = dataclasses.replace(web, metrics_token=token)
     return CollectorConfig(raw.store, raw.rules, raw.tickets, raw.routing, routes, source, web=web)
