@@ -23,8 +23,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check agent collector tests bench
-	$(BIN)/ruff format --check agent collector tests bench
+	$(BIN)/ruff check agent collector proto/pantau/core tests bench
+	$(BIN)/ruff format --check agent collector proto/pantau/core tests bench
 	$(BIN)/mypy
 
 proto: $(STAMP)

@@ -6,10 +6,11 @@ Plaintext is allowed only to a loopback address, or when the configuration says
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from pantau.core.net import is_loopback
 
 if TYPE_CHECKING:  # grpc is imported when a channel opens, not when config is read
     import grpc
@@ -32,16 +33,6 @@ def channel_options() -> list[tuple[str, int]]:
         ("grpc.initial_reconnect_backoff_ms", 1_000),
         ("grpc.max_reconnect_backoff_ms", 60_000),
     ]
-
-
-def is_loopback(address: str) -> bool:
-    host = address.rpartition(":")[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def open_channel(address: str, *, ca_file: str = "", insecure: bool = False) -> grpc.aio.Channel:

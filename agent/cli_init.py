@@ -203,7 +203,7 @@ class Init:
 
     def _existing(self) -> Existing:
         from agent.config import load_agent_config
-        from agent.tomlconfig import ConfigError
+        from pantau.core.tomlconfig import ConfigError
 
         if not self.config_path.exists():
             return Existing(None, None)
@@ -347,7 +347,7 @@ class Init:
 
     def _check_site(self, text: str) -> tuple[str, str | None]:
         """The code, cleaned, and None; or the code and the problem (already shown)."""
-        from agent.sites import PROVINCES, TpsCodeError, province_of, validate_tps_code
+        from pantau.core.sites import PROVINCES, TpsCodeError, province_of, validate_tps_code
 
         code = "".join(c for c in text if c not in " .-/")
         key: str | None = None
@@ -417,7 +417,7 @@ class Init:
         return text
 
     def _tls(self, old: AgentConfig | None, address: str) -> tuple[str, bool]:
-        from agent.channel import is_loopback
+        from pantau.core.net import is_loopback
 
         ui, args = self.ui, self.args
         if args.insecure:
@@ -574,7 +574,7 @@ class Init:
 
         from agent.config import load_agent_config
         from agent.setup.files import CONFIG_MODE, atomic_write
-        from agent.tomlconfig import ConfigError
+        from pantau.core.tomlconfig import ConfigError
 
         ui = self.ui
         try:

@@ -65,7 +65,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.tomlconfig import ConfigError
+from pantau.core.tomlconfig import ConfigError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_DEGRADED, EXIT_NOT_READY = 3, 4

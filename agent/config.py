@@ -18,7 +18,7 @@
     interval_s = 60
     target = "collector.example"
 
-Bad files are refused with :class:`agent.tomlconfig.ConfigError` naming the file,
+Bad files are refused with :class:`pantau.core.tomlconfig.ConfigError` naming the file,
 the key and what is expected.
 """
 
@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent import probes
-from agent.channel import is_loopback
-from agent.sites import TpsCodeError, validate_tps_code
-from agent.tomlconfig import ConfigError, build, read_toml, setting
+from pantau.core.net import is_loopback
+from pantau.core.sites import TpsCodeError, validate_tps_code
+from pantau.core.tomlconfig import ConfigError, build, read_toml, setting
 
 
 @dataclass(frozen=True, slots=True)

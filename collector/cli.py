@@ -17,10 +17,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from agent.channel import is_loopback
-from agent.sites import TpsCodeError
-from agent.tomlconfig import ConfigError
 from collector.store import Store, StoreError, open_store
+from pantau.core.net import is_loopback
+from pantau.core.sites import TpsCodeError
+from pantau.core.tomlconfig import ConfigError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_DATA_DIR = Path("pantau-data")

@@ -26,7 +26,7 @@
     url = "https://noc.telkomsel.example/pantau"
     secret_file = "/etc/pantau/telkomsel.secret"    # HMAC key for X-Pantau-Signature
 
-Bad files are refused with :class:`agent.tomlconfig.ConfigError` naming the file,
+Bad files are refused with :class:`pantau.core.tomlconfig.ConfigError` naming the file,
 the key and what is expected.
 """
 
@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.tomlconfig import ConfigError, build, read_toml, setting
 from collector.notify import Route
+from pantau.core.tomlconfig import ConfigError, build, read_toml, setting
 
 
 @dataclass(frozen=True, slots=True)

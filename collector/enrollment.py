@@ -20,9 +20,9 @@ import time
 
 import grpc
 
-from agent.sites import validate_tps_code
 from collector import auth
 from collector.store import Store
+from pantau.core.sites import validate_tps_code
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from agent.modem.operators import operator_name
-from agent.sites import province_of
 from collector.store.model import SiteView
+from pantau.core.operators import operator_name
+from pantau.core.sites import province_of
 
 
 def _iso(ns: int | None) -> str | None:

@@ -24,7 +24,7 @@ from dataclasses import asdict, fields
 
 from agent.modem import fibocom, gnss, identity, parsers, quectel, sierra, vendors
 from agent.modem.engine import Response
-from agent.modem.operators import operator_name
+from pantau.core.operators import operator_name
 
 __all__ = [
     "COMMANDS",

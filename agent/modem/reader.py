@@ -40,7 +40,7 @@ from agent.modem.engine import Response
 from agent.modem.errors import CommandFailed, ModemTimeout
 from agent.modem.fields import first_line
 from agent.modem.model import DIALECTS, ModemIdentity, SignalSample
-from agent.modem.operators import operator_name
+from pantau.core.operators import operator_name
 
 log = logging.getLogger(__name__)
 

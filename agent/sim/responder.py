@@ -24,9 +24,9 @@ import math
 from dataclasses import dataclass
 
 from agent.modem.gnss import cgnssinfo_decimal
-from agent.modem.operators import operator_name
 from agent.modem.parsers import quectel_sinr_scaled, simcom_tenths
 from agent.sim.scenario import RadioState, ScenarioIdentity
+from pantau.core.operators import operator_name
 
 RAT_TO_ACT: dict[str, int] = {
     "gsm": 0,

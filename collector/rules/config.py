@@ -19,7 +19,7 @@ a few seconds is fine for demos), ``flap_window_s`` and ``flap_changes``
 (Nagios-style flap detection: that many good/bad changes within the window open
 the problem even though no bad run lasted ``for_s``; 0 turns it off).
 
-Bad files are refused with :class:`agent.tomlconfig.ConfigError` naming the file,
+Bad files are refused with :class:`pantau.core.tomlconfig.ConfigError` naming the file,
 the key and what is expected; :func:`check_rules_file` is
 ``pantau-collector rules check FILE``.
 """
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.tomlconfig import ConfigError, build, read_toml, setting
 from collector.rules.model import ProblemName
+from pantau.core.tomlconfig import ConfigError, build, read_toml, setting
 
 _S = 1_000_000_000
 _DAY_S = 86_400

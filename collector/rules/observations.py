@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agent.modem.operators import operator_name as _known_operator_name
 from collector.batches import enum_label
 from collector.store.model import StoredRecord
+from pantau.core.operators import operator_name as _known_operator_name
 from pantau.v1 import records_pb2
 
 

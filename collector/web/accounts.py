@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from agent.modem.operators import OPERATORS_510, operator_name
 from collector.store.model import USER_ROLES, WebSession
+from pantau.core.operators import OPERATORS_510, operator_name
 
 _S = 1_000_000_000
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")

@@ -22,7 +22,6 @@ from typing import Any, NoReturn
 
 from aiohttp import web
 
-from agent.sites import PROVINCES
 from collector.config import WebSection
 from collector.store import Store
 from collector.store.model import Ticket, User, WebSession
@@ -49,6 +48,7 @@ from collector.web.present import (
     ticket_event_json,
     ticket_json,
 )
+from pantau.core.sites import PROVINCES
 
 log = logging.getLogger(__name__)
 

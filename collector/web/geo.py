@@ -17,7 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from agent.sites import PROVINCES
+from pantau.core.sites import PROVINCES
 
 #: The dataset names whose code is not the official one.
 _BY_NAME = {

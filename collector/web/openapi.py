@@ -11,7 +11,7 @@ import copy
 from functools import cache
 from typing import Any
 
-from agent.sites import PROVINCES
+from pantau.core.sites import PROVINCES
 
 _REF = "#/components/schemas/"
 

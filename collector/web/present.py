@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agent.sites import PROVINCES
 from collector.store.model import SiteView, Ticket, TicketEvent
 from collector.web.accounts import operator_label
 from collector.web.geo import fallback_point
+from pantau.core.sites import PROVINCES
 
 STATUSES = ("ok", "degraded", "down", "silent")
 DOWN_PROBLEMS = frozenset({"NO_SERVICE", "NO_COVERAGE", "MODEM_FAULT"})

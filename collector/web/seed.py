@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.sites import PROVINCES
 from collector import auth
 from collector.batches import ping_state, signal_state
 from collector.store import Store
 from collector.store.model import IngestBatch, RecordRow
+from pantau.core.sites import PROVINCES
 from pantau.v1 import records_pb2
 
 _S = 1_000_000_000

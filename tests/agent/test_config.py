@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import load_agent_config
-from agent.tomlconfig import ConfigError
+from pantau.core.tomlconfig import ConfigError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "config"
 BAD = DATA / "bad"

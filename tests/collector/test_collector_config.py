@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.tomlconfig import ConfigError
 from collector.config import load_collector_config
+from pantau.core.tomlconfig import ConfigError
 
 ROUTE = '[routes.telkomsel]\nurl = "https://noc.example/hook"\n'
 

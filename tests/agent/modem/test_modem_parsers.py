@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from agent.modem import parsers as p
-from agent.modem.operators import operator_name
+from pantau.core.operators import operator_name
 
 
 @pytest.mark.parametrize(
@@ -485,8 +485,8 @@ def test_registration_answer_without_line() -> None:
 
 from agent.modem import gnss, sierra  # noqa: E402
 from agent.modem.fibocom import parse_xcesq  # noqa: E402
-from agent.modem.operators import operator_overrides  # noqa: E402
 from agent.modem.quectel import parse_qnwinfo  # noqa: E402
+from pantau.core.operators import operator_overrides  # noqa: E402
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.tomlconfig import ConfigError
 from collector.rules import RuleEngine, check_rules_file, load_rules
 from collector.rules.config import RulesConfig, describe
+from pantau.core.tomlconfig import ConfigError
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "rules"
 BAD = DATA / "bad"

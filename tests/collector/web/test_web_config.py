@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.tomlconfig import ConfigError
 from collector.config import default_config, load_collector_config
+from pantau.core.tomlconfig import ConfigError
 
 
 def test_web_section_defaults_and_values(tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ import time
 
 from conftest import WebSite
 
-from agent.sites import PROVINCES
 from collector.web import geo
 from collector.web.seed import signal_record, site_code
+from pantau.core.sites import PROVINCES
 
 
 def test_every_province_has_an_outline_under_its_official_code() -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from pantau.core.errors import PantauError
+
 #: Kemendagri province codes (38 provinces since 2022).
 PROVINCES: Final[dict[str, str]] = {
     "11": "Aceh",
@@ -51,7 +53,7 @@ PROVINCES: Final[dict[str, str]] = {
 }
 
 
-class TpsCodeError(ValueError):
+class TpsCodeError(PantauError, ValueError):
     """Not a valid TPS code."""
 
 

@@ -7,8 +7,8 @@ limits in its metadata (``min``, ``max``, ``choices``). Every problem is a
 
     agent.toml: [modem] interval_s: expected a number >= 1, got 0
 
-Used by both the agent and the collector (the collector imports it; the agent
-never imports the collector).
+Part of the shared domain (:mod:`pantau.core`): the agent's and the collector's
+configuration files are read the same way.
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
+from pantau.core.errors import PantauError
+
 T = TypeVar("T")
 
 
-class ConfigError(Exception):
+class ConfigError(PantauError):
     """A configuration file is missing, unreadable, not TOML, or has a bad value."""
 
     def __init__(self, source: str, message: str) -> None:
