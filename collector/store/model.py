@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 
@@ -106,9 +107,38 @@ class StoredRecord:
 # Unix epoch: ``first_bad_ns``/``last_bad_ns``/``resolved_ns`` of an automatic clear are
 # event times (what the data says), the rest are when the collector acted.
 
-TICKET_STATES = ("open", "acknowledged", "resolved")
-TICKET_ACTIONS = ("opened", "updated", "acknowledged", "resolved", "reopened", "escalated")
-NOTIFY_ACTIONS = ("trigger", "acknowledge", "resolve", "escalate")
+
+class TicketState(StrEnum):
+    """A ticket's state (the ``tickets.state`` column holds the value)."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class TicketAction(StrEnum):
+    """What happened to a ticket (``ticket_events.action``, ``TicketChange.action``)."""
+
+    OPENED = "opened"
+    UPDATED = "updated"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    ESCALATED = "escalated"
+
+
+class NotifyAction(StrEnum):
+    """The ``event_action`` of a notification (``outbox.action``; PagerDuty's words)."""
+
+    TRIGGER = "trigger"
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+    ESCALATE = "escalate"
+
+
+TICKET_STATES = tuple(s.value for s in TicketState)
+TICKET_ACTIONS = tuple(a.value for a in TicketAction)
+NOTIFY_ACTIONS = tuple(a.value for a in NotifyAction)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,19 +5,18 @@ sit behind :class:`Tx` (placeholders, row locks). Each public method is one
 transaction, and a change that pages someone writes its outbox row in the same
 transaction, so a ticket change and its notification exist together or not at all.
 
-Ticket rules (a ticket's key is ``(site_code, operator, problem)``):
+Ticket rules live in :mod:`collector.lifecycle` (a pure engine): each write here reads
+the current state in its transaction, asks the engine for a plan and runs the plan's
+steps (the ticket row, its history, its outbox row) in that same transaction. What
+the database adds (a ticket's key is ``(site_code, operator, problem)``):
 
 - at most one ticket per key is not ``resolved``; the database enforces it with a
   partial unique index, so collector replicas racing on one key end with one ticket
   (the loser of the race gets a unique violation, and its transaction is retried,
   now seeing the winner's ticket);
-- ``raise_problem`` updates the open ticket of the key, or reopens the key's ticket
-  resolved within ``reopen_window_ns`` of ``now_ns``, or opens a new one;
-- historical tickets (raised from backfilled data) are stored like any other but page
-  nobody: no outbox row is written for them, ever. A historical ticket that is raised
-  again from live data turns live, and only then pages (one 'trigger');
-- routine updates of an open ticket (newer ``last_bad_ns``, new evidence) change the
-  ticket row only: no history row, no notification.
+- the rows a plan was made from are read with row locks (PostgreSQL), and every
+  UPDATE re-checks the state it expects: a row that changed anyway is a lost race
+  (:class:`~collector.store.sql.Conflict`), and the whole transaction runs again.
 
 Outbox rules: rows are delivered in ``id`` order per ticket, one in flight per
 ticket; a claim is a lease (``claim_until_ns``), so a crashed worker's claims expire
@@ -31,16 +30,41 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, assert_never
 
-from collector.store.model import Ticket, TicketChange, TicketEvent
+from collector.lifecycle import (
+    AckRequested,
+    Create,
+    Current,
+    EscalationCheck,
+    HistoricalProblem,
+    MarkAcknowledged,
+    MarkEscalated,
+    MarkResolved,
+    Notify,
+    Plan,
+    ProblemCleared,
+    ProblemSeen,
+    Reopen,
+    ResolveRequested,
+    Subject,
+    TicketWrite,
+    UpdateEvidence,
+    WriteEvent,
+    decide,
+)
+from collector.store.model import NotifyAction, Ticket, TicketAction, TicketChange, TicketEvent
 from collector.store.sql import TICKET_COLUMNS, Conflict, Transactional, Tx, placeholders
 
 _KEY = "site_code = ? AND operator = ? AND problem = ?"
 
 
 class TicketMethods(Transactional):
-    """Raising, clearing, acknowledging, resolving, escalating and reading tickets."""
+    """Raising, clearing, acknowledging, resolving, escalating and reading tickets.
+
+    Each write reads the current state in its transaction, asks
+    :func:`collector.lifecycle.decide` for a plan and runs it (:func:`_execute`).
+    """
 
     # -- raising and clearing ---------------------------------------------------------
 
@@ -58,7 +82,7 @@ class TicketMethods(Transactional):
         now_ns: int,
         reopen_window_ns: int,
     ) -> TicketChange:
-        """Make sure the key has an open ticket; see the module docstring for the rules.
+        """Make sure the key has an open ticket (:class:`collector.lifecycle.ProblemSeen`).
 
         ``action`` of the change: 'updated' (the open ticket), 'reopened' (resolved at or
         after ``now_ns - reopen_window_ns``; ``reopen_count`` + 1) or 'opened'. A new or
@@ -67,88 +91,25 @@ class TicketMethods(Transactional):
         given; ``evidence`` replaces the stored one unless it is older (by
         ``last_bad_ns``) than what the ticket already has.
         """
-        key = (site_code, operator, problem)
-        evidence_json = json.dumps(evidence, sort_keys=True)
+        subject = Subject(site_code, operator, problem)
+        seen = ProblemSeen(
+            subject,
+            route=route,
+            first_bad_ns=first_bad_ns,
+            last_bad_ns=last_bad_ns,
+            evidence=evidence,
+            historical=historical,
+            now_ns=now_ns,
+            reopen_window_ns=reopen_window_ns,
+        )
 
         def body(tx: Tx) -> TicketChange:
-            row = tx.one(
-                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {_KEY} "
-                f"AND state <> 'resolved'{tx.lock_rows}",
-                key,
-            )
-            if row is not None:
-                old = ticket_from_row(row)
-                newer = last_bad_ns >= old.last_bad_ns
-                goes_live = old.historical and not historical
-                ticket = _updated(
-                    tx,
-                    "UPDATE tickets SET first_bad_ns = ?, last_bad_ns = ?, evidence = ?, "
-                    "route = ?, historical = ?, updated_ns = ? "
-                    "WHERE id = ? AND state <> 'resolved'",
-                    (
-                        min(old.first_bad_ns, first_bad_ns),
-                        max(old.last_bad_ns, last_bad_ns),
-                        evidence_json if newer else json.dumps(old.evidence, sort_keys=True),
-                        route,
-                        old.historical and historical,
-                        now_ns,
-                        old.id,
-                    ),
-                )
-                if not goes_live:
-                    return TicketChange(ticket, "updated", None)
-                _event(
-                    tx,
-                    ticket.id,
-                    "updated",
-                    at_ns=now_ns,
-                    actor="auto",
-                    note="live data: now paging",
-                )
-                return TicketChange(ticket, "updated", _notify(tx, ticket, "trigger", now_ns))
-            row = tx.one(
-                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {_KEY} "
-                "AND state = 'resolved' AND resolved_ns >= ? "
-                f"ORDER BY resolved_ns DESC, id DESC LIMIT 1{tx.lock_rows}",
-                (*key, now_ns - reopen_window_ns),
-            )
-            if row is not None:
-                old = ticket_from_row(row)
-                ticket = _updated(
-                    tx,
-                    "UPDATE tickets SET state = 'open', reopen_count = reopen_count + 1, "
-                    "reopened_ns = ?, updated_ns = ?, resolved_ns = NULL, resolved_by = NULL, "
-                    "escalated_ns = NULL, last_bad_ns = ?, evidence = ?, route = ?, "
-                    "historical = ? WHERE id = ? AND state = 'resolved'",
-                    (
-                        now_ns,
-                        now_ns,
-                        max(old.last_bad_ns, last_bad_ns),
-                        evidence_json,
-                        route,
-                        historical,
-                        old.id,
-                    ),
-                )
-                _event(tx, ticket.id, "reopened", at_ns=now_ns, actor="auto", note="")
-                notified = None if historical else _notify(tx, ticket, "trigger", now_ns)
-                return TicketChange(ticket, "reopened", notified)
-            ticket = _insert(
-                tx,
-                *key,
-                state="open",
-                route=route,
-                first_bad_ns=first_bad_ns,
-                last_bad_ns=last_bad_ns,
-                now_ns=now_ns,
-                resolved_ns=None,
-                historical=historical,
-                evidence_json=evidence_json,
-            )
-            note = "historical" if historical else ""
-            _event(tx, ticket.id, "opened", at_ns=now_ns, actor="auto", note=note)
-            notified = None if historical else _notify(tx, ticket, "trigger", now_ns)
-            return TicketChange(ticket, "opened", notified)
+            current = Current(ticket=_unresolved(tx, subject))
+            if current.ticket is None:
+                current = Current(last_resolved=_last_resolved(tx, subject))
+            change = _execute(tx, decide(current, seen))
+            assert change is not None  # a problem always has a ticket afterwards
+            return change
 
         return self._retrying(body)
 
@@ -168,20 +129,11 @@ class TicketMethods(Transactional):
         None when the key has no open ticket. Writes a 'resolve' outbox row unless the
         ticket is historical.
         """
-        key = (site_code, operator, problem)
-
-        def body(tx: Tx) -> TicketChange | None:
-            row = tx.one(
-                f"SELECT id FROM tickets WHERE {_KEY} AND state <> 'resolved'{tx.lock_rows}",
-                key,
-            )
-            if row is None:
-                return None
-            return _resolve(
-                tx, int(row[0]), resolved_ns=resolved_ns, now_ns=now_ns, actor=actor, note=note
-            )
-
-        return self._retrying(body)
+        subject = Subject(site_code, operator, problem)
+        cleared = ProblemCleared(resolved_ns, now_ns, actor, note)
+        return self._retrying(
+            lambda tx: _execute(tx, decide(Current(_unresolved(tx, subject)), cleared))
+        )
 
     def record_historical_problem(
         self,
@@ -202,25 +154,23 @@ class TicketMethods(Transactional):
         historical, with 'opened' and 'resolved' in its history and no outbox row. It
         never collides with a live open ticket of the same key.
         """
-
-        def body(tx: Tx) -> TicketChange:
-            ticket = _insert(
-                tx,
-                site_code,
-                operator,
-                problem,
-                state="resolved",
+        plan = decide(
+            Current(),
+            HistoricalProblem(
+                Subject(site_code, operator, problem),
                 route=route,
                 first_bad_ns=first_bad_ns,
                 last_bad_ns=last_bad_ns,
+                evidence=evidence,
                 now_ns=now_ns,
-                resolved_ns=last_bad_ns,
-                historical=True,
-                evidence_json=json.dumps(evidence, sort_keys=True),
-            )
-            _event(tx, ticket.id, "opened", at_ns=now_ns, actor="auto", note="historical")
-            _event(tx, ticket.id, "resolved", at_ns=now_ns, actor="auto", note=note)
-            return TicketChange(ticket, "resolved", None)
+                note=note,
+            ),
+        )
+
+        def body(tx: Tx) -> TicketChange:
+            change = _execute(tx, plan)
+            assert change is not None
+            return change
 
         return self._retrying(body)
 
@@ -231,68 +181,40 @@ class TicketMethods(Transactional):
     ) -> TicketChange | None:
         """Open -> acknowledged (stops escalation); 'acknowledge' outbox row unless
         historical. None if the ticket does not exist or is not open."""
-
-        def body(tx: Tx) -> TicketChange | None:
-            row = tx.one(
-                f"SELECT state FROM tickets WHERE id = ?{tx.lock_rows}",
-                (ticket_id,),
-            )
-            if row is None or row[0] != "open":
-                return None
-            ticket = _updated(
-                tx,
-                "UPDATE tickets SET state = 'acknowledged', updated_ns = ? "
-                "WHERE id = ? AND state = 'open'",
-                (now_ns, ticket_id),
-            )
-            _event(tx, ticket_id, "acknowledged", at_ns=now_ns, actor=actor, note=note)
-            notified = None if ticket.historical else _notify(tx, ticket, "acknowledge", now_ns)
-            return TicketChange(ticket, "acknowledged", notified)
-
-        return self._retrying(body)
+        ack = AckRequested(actor, note, now_ns)
+        return self._retrying(lambda tx: _execute(tx, decide(Current(_by_id(tx, ticket_id)), ack)))
 
     def resolve_ticket(
         self, ticket_id: int, *, actor: str, note: str, now_ns: int
     ) -> TicketChange | None:
         """Resolve by hand (``resolved_ns = now_ns``, ``resolved_by = actor``); 'resolve'
         outbox row unless historical. None if missing or already resolved."""
-
-        def body(tx: Tx) -> TicketChange | None:
-            row = tx.one(
-                f"SELECT state FROM tickets WHERE id = ?{tx.lock_rows}",
-                (ticket_id,),
-            )
-            if row is None or row[0] == "resolved":
-                return None
-            return _resolve(
-                tx, ticket_id, resolved_ns=now_ns, now_ns=now_ns, actor=actor, note=note
-            )
-
-        return self._retrying(body)
+        request = ResolveRequested(actor, note, now_ns)
+        return self._retrying(
+            lambda tx: _execute(tx, decide(Current(_by_id(tx, ticket_id)), request))
+        )
 
     def escalate_due(self, older_than_ns: int, now_ns: int) -> list[TicketChange]:
         """Escalate every live ticket still 'open' (not acknowledged), not yet escalated,
-        opened (or last reopened) before ``older_than_ns``: 'escalate' outbox rows."""
+        opened (or last reopened) before ``older_than_ns``: 'escalate' outbox rows.
+
+        The query narrows the tickets to the candidates (the same test, so the index
+        does the work); the lifecycle decides each.
+        """
+        check = EscalationCheck(older_than_ns, now_ns)
 
         def body(tx: Tx) -> list[TicketChange]:
             due = tx.rows(
-                "SELECT id FROM tickets WHERE state = 'open' AND historical = ? "
+                f"SELECT {TICKET_COLUMNS} FROM tickets WHERE state = 'open' AND historical = ? "
                 "AND escalated_ns IS NULL AND COALESCE(reopened_ns, opened_ns) < ? "
                 f"ORDER BY id{tx.lock_rows}",
                 (False, older_than_ns),
             )
             changes = []
-            for (ticket_id,) in due:
-                ticket = _updated(
-                    tx,
-                    "UPDATE tickets SET escalated_ns = ?, updated_ns = ? "
-                    "WHERE id = ? AND escalated_ns IS NULL AND state = 'open'",
-                    (now_ns, now_ns, ticket_id),
-                )
-                _event(tx, ticket.id, "escalated", at_ns=now_ns, actor="auto", note="")
-                changes.append(
-                    TicketChange(ticket, "escalated", _notify(tx, ticket, "escalate", now_ns))
-                )
+            for row in due:
+                change = _execute(tx, decide(Current(ticket_from_row(row)), check))
+                if change is not None:
+                    changes.append(change)
             return changes
 
         return self._retrying(body)
@@ -391,70 +313,157 @@ def _updated(tx: Tx, sql: str, params: Sequence[object]) -> Ticket:
     return ticket_from_row(row)
 
 
-def _insert(
-    tx: Tx,
-    site_code: str,
-    operator: str,
-    problem: str,
-    *,
-    state: str,
-    route: str,
-    first_bad_ns: int,
-    last_bad_ns: int,
-    now_ns: int,
-    resolved_ns: int | None,
-    historical: bool,
-    evidence_json: str,
-) -> Ticket:
+def _unresolved(tx: Tx, subject: Subject) -> Ticket | None:
+    row = tx.one(
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {_KEY} AND state <> 'resolved'{tx.lock_rows}",
+        _key(subject),
+    )
+    return None if row is None else ticket_from_row(row)
+
+
+def _last_resolved(tx: Tx, subject: Subject) -> Ticket | None:
+    row = tx.one(
+        f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {_KEY} "
+        "AND state = 'resolved' AND resolved_ns IS NOT NULL "
+        f"ORDER BY resolved_ns DESC, id DESC LIMIT 1{tx.lock_rows}",
+        _key(subject),
+    )
+    return None if row is None else ticket_from_row(row)
+
+
+def _by_id(tx: Tx, ticket_id: int) -> Ticket | None:
+    row = tx.one(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?{tx.lock_rows}", (ticket_id,))
+    return None if row is None else ticket_from_row(row)
+
+
+def _key(subject: Subject) -> tuple[str, str, str]:
+    return (subject.site_code, subject.operator, subject.problem)
+
+
+def _json(evidence: dict[str, Any]) -> str:
+    return json.dumps(evidence, sort_keys=True)
+
+
+def _execute(tx: Tx, plan: Plan) -> TicketChange | None:
+    """Run a lifecycle plan's steps in order; None for a plan that changes nothing."""
+    if plan.action is None:
+        return None
+    ticket: Ticket | None = None
+    notification_id = None
+    for step in plan.steps:
+        if isinstance(step, WriteEvent | Notify):
+            assert ticket is not None, "a plan writes its ticket before its events"
+            if isinstance(step, WriteEvent):
+                _event(
+                    tx, ticket.id, step.action, at_ns=step.at_ns, actor=step.actor, note=step.note
+                )
+            else:
+                notification_id = _notify(tx, ticket, step.action, step.at_ns)
+        else:
+            ticket = _write(tx, step)
+    assert ticket is not None, "a plan with an action writes a ticket"
+    return TicketChange(ticket, plan.action.value, notification_id)
+
+
+def _write(tx: Tx, step: TicketWrite) -> Ticket:
+    """One ticket write; each UPDATE re-checks the state the plan was made from."""
+    match step:
+        case Create():
+            return _insert(tx, step)
+        case UpdateEvidence():
+            return _updated(
+                tx,
+                "UPDATE tickets SET first_bad_ns = ?, last_bad_ns = ?, evidence = ?, "
+                "route = ?, historical = ?, updated_ns = ? WHERE id = ? AND state <> 'resolved'",
+                (
+                    step.first_bad_ns,
+                    step.last_bad_ns,
+                    _json(step.evidence),
+                    step.route,
+                    step.historical,
+                    step.at_ns,
+                    step.ticket_id,
+                ),
+            )
+        case Reopen():
+            return _updated(
+                tx,
+                "UPDATE tickets SET state = 'open', reopen_count = ?, reopened_ns = ?, "
+                "updated_ns = ?, resolved_ns = NULL, resolved_by = NULL, escalated_ns = NULL, "
+                "last_bad_ns = ?, evidence = ?, route = ?, historical = ? "
+                "WHERE id = ? AND state = 'resolved'",
+                (
+                    step.reopen_count,
+                    step.at_ns,
+                    step.at_ns,
+                    step.last_bad_ns,
+                    _json(step.evidence),
+                    step.route,
+                    step.historical,
+                    step.ticket_id,
+                ),
+            )
+        case MarkResolved():
+            return _updated(
+                tx,
+                "UPDATE tickets SET state = 'resolved', resolved_ns = ?, resolved_by = ?, "
+                "updated_ns = ? WHERE id = ? AND state <> 'resolved'",
+                (step.resolved_ns, step.resolved_by, step.at_ns, step.ticket_id),
+            )
+        case MarkAcknowledged():
+            return _updated(
+                tx,
+                "UPDATE tickets SET state = 'acknowledged', updated_ns = ? "
+                "WHERE id = ? AND state = 'open'",
+                (step.at_ns, step.ticket_id),
+            )
+        case MarkEscalated():
+            return _updated(
+                tx,
+                "UPDATE tickets SET escalated_ns = ?, updated_ns = ? "
+                "WHERE id = ? AND escalated_ns IS NULL AND state = 'open'",
+                (step.at_ns, step.at_ns, step.ticket_id),
+            )
+        case _:
+            assert_never(step)
+
+
+def _insert(tx: Tx, step: Create) -> Ticket:
     row = tx.one(
         "INSERT INTO tickets (site_code, operator, problem, state, route, first_bad_ns, "
         "last_bad_ns, opened_ns, updated_ns, resolved_ns, resolved_by, historical, "
         f"reopen_count, evidence) VALUES ({placeholders(14)}) RETURNING {TICKET_COLUMNS}",
         (
-            site_code,
-            operator,
-            problem,
-            state,
-            route,
-            first_bad_ns,
-            last_bad_ns,
-            now_ns,
-            now_ns,
-            resolved_ns,
-            None if resolved_ns is None else "auto",
-            historical,
+            *_key(step.subject),
+            step.state.value,
+            step.route,
+            step.first_bad_ns,
+            step.last_bad_ns,
+            step.at_ns,
+            step.at_ns,
+            step.resolved_ns,
+            step.resolved_by,
+            step.historical,
             0,
-            evidence_json,
+            _json(step.evidence),
         ),
     )
     assert row is not None
     return ticket_from_row(row)
 
 
-def _resolve(
-    tx: Tx, ticket_id: int, *, resolved_ns: int, now_ns: int, actor: str, note: str
-) -> TicketChange:
-    ticket = _updated(
-        tx,
-        "UPDATE tickets SET state = 'resolved', resolved_ns = ?, resolved_by = ?, "
-        "updated_ns = ? WHERE id = ? AND state <> 'resolved'",
-        (resolved_ns, actor, now_ns, ticket_id),
-    )
-    _event(tx, ticket_id, "resolved", at_ns=now_ns, actor=actor, note=note)
-    notified = None if ticket.historical else _notify(tx, ticket, "resolve", now_ns)
-    return TicketChange(ticket, "resolved", notified)
-
-
-def _event(tx: Tx, ticket_id: int, action: str, *, at_ns: int, actor: str, note: str) -> None:
+def _event(
+    tx: Tx, ticket_id: int, action: TicketAction, *, at_ns: int, actor: str, note: str
+) -> None:
     tx.run(
         "INSERT INTO ticket_events (ticket_id, at_ns, action, actor, note) VALUES (?, ?, ?, ?, ?)",
-        (ticket_id, at_ns, action, actor, note),
+        (ticket_id, at_ns, action.value, actor, note),
     )
 
 
-def _notify(tx: Tx, ticket: Ticket, action: str, now_ns: int) -> int:
+def _notify(tx: Tx, ticket: Ticket, action: NotifyAction, now_ns: int) -> int:
     payload = {
-        "action": action,
+        "action": action.value,
         "ticket_id": ticket.id,
         "site_code": ticket.site_code,
         "operator": ticket.operator,
@@ -474,7 +483,7 @@ def _notify(tx: Tx, ticket: Ticket, action: str, now_ns: int) -> int:
         (
             ticket.id,
             f"pantau-{ticket.id}",
-            action,
+            action.value,
             ticket.route,
             json.dumps(payload, sort_keys=True),
             now_ns,
