@@ -15,8 +15,10 @@ test suite runs against both). PostgreSQL specifics:
   from 100 to 10,000 rows per commit (see docs/architecture.md). Rows and row locks are taken in
   (agent_id, seq) / agent / site order, so two replicas' groups cannot deadlock on
   each other; a deadlock or serialization failure anyway is retried;
-- tickets: the portable code of :mod:`collector.store.tickets` with ``FOR UPDATE``
-  row locks, and ``FOR UPDATE SKIP LOCKED`` for outbox claims.
+- tickets, the outbox, accounts, agents, enrollment and anchors: the portable code
+  (:mod:`collector.store.tickets`, :mod:`~collector.store.outbox`,
+  :mod:`~collector.store.accounts`, :mod:`~collector.store.identity`) with ``FOR
+  UPDATE`` row locks, and ``FOR UPDATE SKIP LOCKED`` for outbox claims.
 
 Psycopg is imported only here (and only when a PostgreSQL store is opened).
 """
@@ -36,8 +38,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from collector.store.accounts import AccountMethods
 from collector.store.base import StoreError
+from collector.store.identity import UPSERT_ANCHOR, IdentityMethods
 from collector.store.model import (
-    Agent,
     BatchOutcome,
     IngestBatch,
     SiteView,
@@ -83,7 +85,7 @@ _RACES = (errors.UniqueViolation, errors.DeadlockDetected, errors.SerializationF
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
-class PostgresStore(TicketMethods, OutboxMethods, AccountMethods):
+class PostgresStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods):
     """The store in a PostgreSQL database (libpq URL), optionally in one ``schema``."""
 
     backend = "postgres"
@@ -169,97 +171,6 @@ class PostgresStore(TicketMethods, OutboxMethods, AccountMethods):
 
     def close(self) -> None:
         self._pool.close()
-
-    # -- enrollment and identity ------------------------------------------------
-
-    def add_agent(self, agent_id: str, site_code: str, secret_hash: str) -> None:
-        now = time.time_ns()
-        with self._pool.connection() as conn, conn.transaction():
-            _add_site(conn, site_code, now)
-            conn.execute(
-                "INSERT INTO agents (agent_id, site_code, secret_hash, created_ns) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (agent_id) DO UPDATE SET "
-                "site_code = excluded.site_code, secret_hash = excluded.secret_hash, "
-                "revoked_ns = NULL",
-                (agent_id, site_code, secret_hash, now),
-            )
-
-    def get_agent(self, agent_id: str) -> Agent | None:
-        with self._pool.connection() as conn:
-            row = conn.execute(
-                "SELECT agent_id, site_code, secret_hash, revoked_ns, acked_through "
-                "FROM agents WHERE agent_id = %s",
-                (agent_id,),
-            ).fetchone()
-        if row is None:
-            return None
-        return Agent(row[0], row[1], row[2], row[3] is not None, int(row[4]))
-
-    def add_enrollment_code(
-        self, code_hash: str, site_code: str, agent_id: str, expires_ns: int
-    ) -> None:
-        with self._pool.connection() as conn:
-            conn.execute(
-                "INSERT INTO enrollment_codes (code_hash, site_code, agent_id, created_ns, "
-                "expires_ns) VALUES (%s, %s, %s, %s, %s)",
-                (code_hash, site_code, agent_id, time.time_ns(), expires_ns),
-            )
-
-    def redeem_enrollment_code(
-        self, code_hash: str, secret_hash: str, hostname: str, now_ns: int
-    ) -> tuple[str, str] | None:
-        """Use a code once: enroll its agent with ``secret_hash``; (agent_id, site) or None.
-
-        The conditional UPDATE ... RETURNING makes the use atomic: of two replicas
-        redeeming one code at once, exactly one gets a row back.
-        """
-        with self._pool.connection() as conn, conn.transaction():
-            row = conn.execute(
-                "UPDATE enrollment_codes SET used_ns = %s WHERE code_hash = %s "
-                "AND used_ns IS NULL AND expires_ns > %s RETURNING agent_id, site_code",
-                (now_ns, code_hash, now_ns),
-            ).fetchone()
-            if row is None:
-                return None
-            agent_id, site_code = str(row[0]), str(row[1])
-            _add_site(conn, site_code, now_ns)
-            conn.execute(
-                "INSERT INTO agents (agent_id, site_code, secret_hash, created_ns, hostname) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (agent_id) DO UPDATE SET "
-                "site_code = excluded.site_code, secret_hash = excluded.secret_hash, "
-                "hostname = excluded.hostname, revoked_ns = NULL",
-                (agent_id, site_code, secret_hash, now_ns, hostname),
-            )
-            return agent_id, site_code
-
-    def revoke_agent(self, agent_id: str) -> bool:
-        with self._pool.connection() as conn:
-            cur = conn.execute(
-                "UPDATE agents SET revoked_ns = %s WHERE agent_id = %s AND revoked_ns IS NULL",
-                (time.time_ns(), agent_id),
-            )
-            return cur.rowcount > 0
-
-    # -- clock anchors ----------------------------------------------------------
-
-    def save_anchor(
-        self, agent_id: str, boot_id: str, monotonic_ns: int, collector_ns: int
-    ) -> None:
-        with self._pool.connection() as conn:
-            conn.execute(
-                "INSERT INTO boot_anchors (agent_id, boot_id, monotonic_ns, collector_ns) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (agent_id, boot_id) DO UPDATE SET "
-                "monotonic_ns = excluded.monotonic_ns, collector_ns = excluded.collector_ns",
-                (agent_id, boot_id, monotonic_ns, collector_ns),
-            )
-
-    def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
-        with self._pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT boot_id, monotonic_ns, collector_ns FROM boot_anchors WHERE agent_id = %s",
-                (agent_id,),
-            ).fetchall()
-        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
     # -- ingest -------------------------------------------------------------------
 
@@ -354,13 +265,6 @@ def _pg(query: str) -> str:
     return query.replace("?", "%s")
 
 
-def _add_site(conn: Connection, site_code: str, now_ns: int) -> None:
-    conn.execute(
-        "INSERT INTO sites (site_code, created_ns) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-        (site_code, now_ns),
-    )
-
-
 def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutcome]:
     agent_order = sorted(range(len(batches)), key=lambda i: (batches[i].agent_id, i))
     site_order = sorted(range(len(batches)), key=lambda i: (batches[i].site_code, i))
@@ -391,12 +295,7 @@ def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutco
         for i in agent_order:
             batch = batches[i]
             if batch.anchor is not None:
-                conn.execute(
-                    "INSERT INTO boot_anchors (agent_id, boot_id, monotonic_ns, collector_ns) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (agent_id, boot_id) DO UPDATE SET "
-                    "monotonic_ns = excluded.monotonic_ns, collector_ns = excluded.collector_ns",
-                    (batch.agent_id, *batch.anchor),
-                )
+                conn.execute(_pg(UPSERT_ANCHOR), (batch.agent_id, *batch.anchor))
             cur = acked_cursors[i] = conn.cursor()
             if batch.rows:
                 cur.execute(

@@ -6,8 +6,10 @@ agent is acked all the same. A batch's rows, its agent's ack position and the
 site's live state are written in one transaction, and the collector acks only
 after that transaction commits.
 
-Tickets, the outbox, retention and site windows come from the portable
-implementation in :mod:`collector.store.tickets` and :mod:`collector.store.outbox`;
+Tickets, the outbox, retention, accounts, agents, enrollment codes and anchors come
+from the portable implementation (:mod:`collector.store.tickets`,
+:mod:`~collector.store.outbox`, :mod:`~collector.store.accounts`,
+:mod:`~collector.store.identity`);
 here :meth:`SqliteStore._transact` runs them with ``BEGIN IMMEDIATE``, so writers
 (even in other processes on the same file) are serialised by SQLite's write lock.
 One connection serves the whole process, guarded by a lock.
@@ -24,8 +26,8 @@ from typing import Any, TypeVar
 
 from collector.store.accounts import AccountMethods
 from collector.store.base import StoreError
+from collector.store.identity import UPSERT_ANCHOR, IdentityMethods
 from collector.store.model import (
-    Agent,
     BatchOutcome,
     IngestBatch,
     SiteView,
@@ -41,7 +43,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore", "StoreError"]
 T = TypeVar("T")
 
 
-class SqliteStore(TicketMethods, OutboxMethods, AccountMethods):
+class SqliteStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods):
     """The store in one SQLite file (WAL, ``synchronous=FULL``); see the module doc."""
 
     backend = "sqlite"
@@ -113,97 +115,6 @@ class SqliteStore(TicketMethods, OutboxMethods, AccountMethods):
         with self._read_lock:
             self._reader.close()
 
-    # -- enrollment and identity ------------------------------------------------
-
-    def add_agent(self, agent_id: str, site_code: str, secret_hash: str) -> None:
-        now = time.time_ns()
-        with self._lock, self._tx():
-            self._db.execute(
-                "INSERT OR IGNORE INTO sites (site_code, created_ns) VALUES (?, ?)",
-                (site_code, now),
-            )
-            self._db.execute(
-                "INSERT INTO agents (agent_id, site_code, secret_hash, created_ns) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET "
-                "site_code = excluded.site_code, secret_hash = excluded.secret_hash, "
-                "revoked_ns = NULL",
-                (agent_id, site_code, secret_hash, now),
-            )
-
-    def get_agent(self, agent_id: str) -> Agent | None:
-        with self._read_lock:
-            row = self._reader.execute(
-                "SELECT agent_id, site_code, secret_hash, revoked_ns, acked_through "
-                "FROM agents WHERE agent_id = ?",
-                (agent_id,),
-            ).fetchone()
-        if row is None:
-            return None
-        return Agent(row[0], row[1], row[2], row[3] is not None, int(row[4]))
-
-    def add_enrollment_code(
-        self, code_hash: str, site_code: str, agent_id: str, expires_ns: int
-    ) -> None:
-        with self._lock, self._tx():
-            self._db.execute(
-                "INSERT INTO enrollment_codes (code_hash, site_code, agent_id, created_ns, "
-                "expires_ns) VALUES (?, ?, ?, ?, ?)",
-                (code_hash, site_code, agent_id, time.time_ns(), expires_ns),
-            )
-
-    def redeem_enrollment_code(
-        self, code_hash: str, secret_hash: str, hostname: str, now_ns: int
-    ) -> tuple[str, str] | None:
-        """Use a code once: enroll its agent with ``secret_hash``; (agent_id, site) or None."""
-        with self._lock, self._tx():
-            row = self._db.execute(
-                "UPDATE enrollment_codes SET used_ns = ? WHERE code_hash = ? "
-                "AND used_ns IS NULL AND expires_ns > ? RETURNING agent_id, site_code",
-                (now_ns, code_hash, now_ns),
-            ).fetchone()
-            if row is None:
-                return None
-            agent_id, site_code = str(row[0]), str(row[1])
-            self._db.execute(
-                "INSERT OR IGNORE INTO sites (site_code, created_ns) VALUES (?, ?)",
-                (site_code, now_ns),
-            )
-            self._db.execute(
-                "INSERT INTO agents (agent_id, site_code, secret_hash, created_ns, hostname) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET "
-                "site_code = excluded.site_code, secret_hash = excluded.secret_hash, "
-                "hostname = excluded.hostname, revoked_ns = NULL",
-                (agent_id, site_code, secret_hash, now_ns, hostname),
-            )
-            return agent_id, site_code
-
-    def revoke_agent(self, agent_id: str) -> bool:
-        with self._lock, self._tx():
-            cur = self._db.execute(
-                "UPDATE agents SET revoked_ns = ? WHERE agent_id = ? AND revoked_ns IS NULL",
-                (time.time_ns(), agent_id),
-            )
-            return cur.rowcount > 0
-
-    # -- clock anchors ----------------------------------------------------------
-
-    def save_anchor(
-        self, agent_id: str, boot_id: str, monotonic_ns: int, collector_ns: int
-    ) -> None:
-        with self._lock, self._tx():
-            self._db.execute(
-                "INSERT OR REPLACE INTO boot_anchors VALUES (?, ?, ?, ?)",
-                (agent_id, boot_id, monotonic_ns, collector_ns),
-            )
-
-    def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
-        with self._read_lock:
-            rows = self._reader.execute(
-                "SELECT boot_id, monotonic_ns, collector_ns FROM boot_anchors WHERE agent_id = ?",
-                (agent_id,),
-            ).fetchall()
-        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
-
     # -- ingest -------------------------------------------------------------------
 
     def commit(self, batches: Sequence[IngestBatch]) -> list[BatchOutcome]:
@@ -213,10 +124,7 @@ class SqliteStore(TicketMethods, OutboxMethods, AccountMethods):
 
     def _store_batch(self, batch: IngestBatch) -> BatchOutcome:
         if batch.anchor is not None:
-            self._db.execute(
-                "INSERT OR REPLACE INTO boot_anchors VALUES (?, ?, ?, ?)",
-                (batch.agent_id, *batch.anchor),
-            )
+            self._db.execute(UPSERT_ANCHOR, (batch.agent_id, *batch.anchor))
         if not batch.rows:  # a Snapshot: live state only
             self._update_site_state(batch)
             row = self._db.execute(

@@ -1,0 +1,140 @@
+"""Kits' identities, enrollment codes and clock anchors: one implementation for both backends.
+
+Portable SQL over :class:`collector.store.sql.Transactional` (upserts are written
+``INSERT ... ON CONFLICT``, which SQLite and PostgreSQL both read). A code is used
+once: the conditional ``UPDATE ... RETURNING`` makes its use atomic, so of two
+collectors redeeming one code at once exactly one gets a row back.
+"""
+
+from __future__ import annotations
+
+import time
+
+from collector.store.model import Agent
+from collector.store.sql import Transactional, Tx
+
+#: A kit's clock anchor for one boot, replaced when the kit says Hello again. The group
+#: commit of each backend writes it with the same statement.
+UPSERT_ANCHOR = (
+    "INSERT INTO boot_anchors (agent_id, boot_id, monotonic_ns, collector_ns) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (agent_id, boot_id) DO UPDATE SET "
+    "monotonic_ns = excluded.monotonic_ns, collector_ns = excluded.collector_ns"
+)
+
+
+class IdentityMethods(Transactional):
+    """Agents (enrolled, looked up, revoked), enrollment codes and boot anchors."""
+
+    # -- agents ---------------------------------------------------------------------------
+
+    def add_agent(self, agent_id: str, site_code: str, secret_hash: str) -> None:
+        """Enroll (or re-enroll, un-revoking) an agent at a site with a credential hash."""
+        now = time.time_ns()
+
+        def body(tx: Tx) -> None:
+            _enroll(tx, agent_id, site_code, secret_hash, now_ns=now, hostname=None)
+
+        self._retrying(body)
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        row = self._read(
+            lambda tx: tx.one(
+                "SELECT agent_id, site_code, secret_hash, revoked_ns, acked_through "
+                "FROM agents WHERE agent_id = ?",
+                (agent_id,),
+            )
+        )
+        if row is None:
+            return None
+        return Agent(str(row[0]), str(row[1]), str(row[2]), row[3] is not None, int(row[4]))
+
+    def revoke_agent(self, agent_id: str) -> bool:
+        """Refuse the agent's credential from now on; False if unknown or revoked already."""
+        now = time.time_ns()
+        return (
+            self._retrying(
+                lambda tx: tx.run(
+                    "UPDATE agents SET revoked_ns = ? WHERE agent_id = ? AND revoked_ns IS NULL",
+                    (now, agent_id),
+                )
+            )
+            > 0
+        )
+
+    # -- enrollment codes -------------------------------------------------------------------
+
+    def add_enrollment_code(
+        self, code_hash: str, site_code: str, agent_id: str, expires_ns: int
+    ) -> None:
+        now = time.time_ns()
+        self._retrying(
+            lambda tx: tx.run(
+                "INSERT INTO enrollment_codes (code_hash, site_code, agent_id, created_ns, "
+                "expires_ns) VALUES (?, ?, ?, ?, ?)",
+                (code_hash, site_code, agent_id, now, expires_ns),
+            )
+        )
+
+    def redeem_enrollment_code(
+        self, code_hash: str, secret_hash: str, hostname: str, now_ns: int
+    ) -> tuple[str, str] | None:
+        """Use a code once: enroll its agent with ``secret_hash``; (agent_id, site) or None."""
+
+        def body(tx: Tx) -> tuple[str, str] | None:
+            row = tx.one(
+                "UPDATE enrollment_codes SET used_ns = ? WHERE code_hash = ? "
+                "AND used_ns IS NULL AND expires_ns > ? RETURNING agent_id, site_code",
+                (now_ns, code_hash, now_ns),
+            )
+            if row is None:
+                return None
+            agent_id, site_code = str(row[0]), str(row[1])
+            _enroll(tx, agent_id, site_code, secret_hash, now_ns=now_ns, hostname=hostname)
+            return agent_id, site_code
+
+        return self._retrying(body)
+
+    # -- clock anchors ------------------------------------------------------------------------
+
+    def save_anchor(
+        self, agent_id: str, boot_id: str, monotonic_ns: int, collector_ns: int
+    ) -> None:
+        self._retrying(
+            lambda tx: tx.run(UPSERT_ANCHOR, (agent_id, boot_id, monotonic_ns, collector_ns))
+        )
+
+    def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
+        """Boot id -> (the kit's monotonic ns, the collector's ns) of each known boot."""
+        rows = self._read(
+            lambda tx: tx.rows(
+                "SELECT boot_id, monotonic_ns, collector_ns FROM boot_anchors WHERE agent_id = ?",
+                (agent_id,),
+            )
+        )
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+
+def _enroll(
+    tx: Tx,
+    agent_id: str,
+    site_code: str,
+    secret_hash: str,
+    *,
+    now_ns: int,
+    hostname: str | None,
+) -> None:
+    """The site (if new) and the agent, replacing an earlier enrollment of the same id.
+
+    A hostname is kept unless a new one is given (``add_agent`` has none to give).
+    """
+    tx.run(
+        "INSERT INTO sites (site_code, created_ns) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        (site_code, now_ns),
+    )
+    tx.run(
+        "INSERT INTO agents (agent_id, site_code, secret_hash, created_ns, hostname) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET "
+        "site_code = excluded.site_code, secret_hash = excluded.secret_hash, "
+        "hostname = COALESCE(excluded.hostname, agents.hostname), revoked_ns = NULL",
+        (agent_id, site_code, secret_hash, now_ns, hostname),
+    )
