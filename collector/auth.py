@@ -13,11 +13,13 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from collector.errors import CollectorError
+
 _AGENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class CredentialError(ValueError):
-    """A credential that is malformed (not ``<agent_id>.<secret>``)."""
+class CredentialError(CollectorError, ValueError):
+    """A credential that is malformed (not ``<agent_id>.<secret>``): the caller's input."""
 
 
 @dataclass(frozen=True, slots=True)

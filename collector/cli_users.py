@@ -14,6 +14,7 @@ import getpass
 import json
 import sys
 import time
+from contextlib import closing
 from typing import Any
 
 from collector.store.model import USER_ROLES
@@ -95,12 +96,9 @@ def _add(args: argparse.Namespace) -> int:
         password = validate_password(_password(args))
     except AccountError as exc:
         raise UsageError(str(exc)) from None
-    store = open_any(args)
-    try:
+    with closing(open_any(args)) as store:
         if not store.add_user(name, hash_password(password), role, operator, time.time_ns()):
             raise UsageError(f"user {name!r} exists already (remove it first to replace it)")
-    finally:
-        store.close()
     scope = "every network" if operator is None else f"{operator} ({operator_label(operator)})"
     print(f"added {name} ({role}, {scope})")
     return EXIT_OK
@@ -109,12 +107,9 @@ def _add(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     from collector.cli import UsageError, open_existing
 
-    store = open_existing(args)
-    try:
+    with closing(open_existing(args)) as store:
         if not store.remove_user(args.name):
             raise UsageError(f"no user {args.name!r}")
-    finally:
-        store.close()
     print(f"removed {args.name} (its sessions have ended)")
     return EXIT_OK
 
@@ -124,11 +119,8 @@ def _list(args: argparse.Namespace) -> int:
     from collector.web.accounts import operator_label
     from collector.web.present import iso
 
-    store = open_existing(args)
-    try:
+    with closing(open_existing(args)) as store:
         users = store.list_users()
-    finally:
-        store.close()
     if args.json:
         print(
             json.dumps(

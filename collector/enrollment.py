@@ -21,7 +21,8 @@ import time
 import grpc
 
 from collector import auth
-from collector.store import Store
+from collector.errors import CollectorError
+from collector.store import AccountStore
 from pantau.core.sites import validate_tps_code
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
 
@@ -32,8 +33,8 @@ CODE_LENGTH = 10
 DEFAULT_TTL_S = 7 * 24 * 3600
 
 
-class CodeError(ValueError):
-    """An enrollment code that is not of the expected form."""
+class CodeError(CollectorError, ValueError):
+    """An enrollment code that is not of the expected form (the kit's or a person's input)."""
 
 
 def new_code() -> str:
@@ -58,7 +59,11 @@ def code_hash(code: str) -> str:
 
 
 def create_code(
-    store: Store, site_code: str, *, agent_id: str | None = None, ttl_s: float = DEFAULT_TTL_S
+    store: AccountStore,
+    site_code: str,
+    *,
+    agent_id: str | None = None,
+    ttl_s: float = DEFAULT_TTL_S,
 ) -> tuple[str, str]:
     """Issue a code for a site; returns (code, agent_id)."""
     validate_tps_code(site_code)
@@ -75,7 +80,7 @@ def create_code(
 
 
 class EnrollmentService(telemetry_pb2_grpc.EnrollmentServicer):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: AccountStore) -> None:
         self._store = store
 
     async def Enroll(

@@ -87,19 +87,30 @@ class Current:
 
 
 @dataclass(frozen=True, slots=True)
-class ProblemSeen:
-    subject: Subject
-    route: str
+class Finding:
+    """What the rules found: the bad period in event time, its evidence, who to tell."""
+
+    route: str  # where notifications go: a key of the notifier's configuration
     first_bad_ns: int
     last_bad_ns: int
     evidence: dict[str, Any]
-    historical: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemSeen:
+    """The rules say the subject has the problem (live, or in backfilled data)."""
+
+    subject: Subject
+    finding: Finding
+    historical: bool  # from backfilled data: recorded, never paged
     now_ns: int
     reopen_window_ns: int
 
 
 @dataclass(frozen=True, slots=True)
 class ProblemCleared:
+    """The data shows the subject's problem has ended."""
+
     resolved_ns: int  # event time the problem ended
     now_ns: int
     actor: str = AUTO
@@ -108,31 +119,37 @@ class ProblemCleared:
 
 @dataclass(frozen=True, slots=True)
 class HistoricalProblem:
+    """A problem found in backfilled data that had already ended."""
+
     subject: Subject
-    route: str
-    first_bad_ns: int
-    last_bad_ns: int
-    evidence: dict[str, Any]
+    finding: Finding
     now_ns: int
     note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
-class AckRequested:
+class ByHand:
+    """What a person asks of a ticket: who, why, when."""
+
     actor: str
     note: str
     now_ns: int
 
 
 @dataclass(frozen=True, slots=True)
-class ResolveRequested:
-    actor: str
-    note: str
-    now_ns: int
+class AckRequested(ByHand):
+    """Acknowledge: someone is on it (stops escalation)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveRequested(ByHand):
+    """Resolve by hand, now."""
 
 
 @dataclass(frozen=True, slots=True)
 class EscalationCheck:
+    """Is the ticket due to be escalated (unanswered for too long)?"""
+
     older_than_ns: int  # escalate what was opened (or reopened) before this
     now_ns: int
 
@@ -154,39 +171,31 @@ class Create:
     """Insert a ticket (``opened_ns = updated_ns = at_ns``, ``reopen_count`` 0)."""
 
     subject: Subject
-    state: TicketState
-    route: str
-    first_bad_ns: int
-    last_bad_ns: int
+    state: TicketState  # open, or resolved for a problem that is already over
+    finding: Finding
     historical: bool
-    evidence: dict[str, Any]
     at_ns: int
-    resolved_ns: int | None = None
+    resolved_ns: int | None = None  # set (event time) only when born resolved
     resolved_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class UpdateEvidence:
-    """Widen an unresolved ticket's bad period and set its evidence, route and flag."""
+    """Set an unresolved ticket's finding (the merged one) and historical flag."""
 
     ticket_id: int
-    first_bad_ns: int
-    last_bad_ns: int
-    evidence: dict[str, Any]
-    route: str
+    finding: Finding
     historical: bool
     at_ns: int
 
 
 @dataclass(frozen=True, slots=True)
 class Reopen:
-    """A resolved ticket back to open: resolution and escalation cleared."""
+    """A resolved ticket back to open with a finding: resolution and escalation cleared."""
 
     ticket_id: int
     reopen_count: int
-    last_bad_ns: int
-    evidence: dict[str, Any]
-    route: str
+    finding: Finding
     historical: bool
     at_ns: int  # also the new reopened_ns: escalation counts from here
 
@@ -286,18 +295,11 @@ def _paging(historical: bool, action: NotifyAction, at_ns: int) -> tuple[Step, .
 
 
 def _problem(current: Current, seen: ProblemSeen) -> Plan:
-    now = seen.now_ns
+    now, new = seen.now_ns, seen.finding
     old = current.ticket
     if old is not None and old.state != TicketState.RESOLVED:
-        newer = seen.last_bad_ns >= old.last_bad_ns
         update = UpdateEvidence(
-            ticket_id=old.id,
-            first_bad_ns=min(old.first_bad_ns, seen.first_bad_ns),
-            last_bad_ns=max(old.last_bad_ns, seen.last_bad_ns),
-            evidence=seen.evidence if newer else old.evidence,
-            route=seen.route,
-            historical=old.historical and seen.historical,
-            at_ns=now,
+            old.id, _merged(old, new), historical=old.historical and seen.historical, at_ns=now
         )
         if not (old.historical and not seen.historical):
             return Plan(TicketAction.UPDATED, (update,))
@@ -309,33 +311,32 @@ def _problem(current: Current, seen: ProblemSeen) -> Plan:
         and last.resolved_ns is not None
         and last.resolved_ns >= now - seen.reopen_window_ns
     ):
-        reopen = Reopen(
-            ticket_id=last.id,
-            reopen_count=last.reopen_count + 1,
-            last_bad_ns=max(last.last_bad_ns, seen.last_bad_ns),
-            evidence=seen.evidence,
-            route=seen.route,
-            historical=seen.historical,
-            at_ns=now,
+        # The reopened ticket keeps its start; the new evidence wins, whatever its age.
+        finding = Finding(
+            new.route, last.first_bad_ns, max(last.last_bad_ns, new.last_bad_ns), new.evidence
         )
+        reopen = Reopen(last.id, last.reopen_count + 1, finding, seen.historical, now)
         event = WriteEvent(TicketAction.REOPENED, AUTO, "", now)
         return Plan(
             TicketAction.REOPENED,
             (reopen, event, *_paging(seen.historical, NotifyAction.TRIGGER, now)),
         )
-    create = Create(
-        subject=seen.subject,
-        state=TicketState.OPEN,
-        route=seen.route,
-        first_bad_ns=seen.first_bad_ns,
-        last_bad_ns=seen.last_bad_ns,
-        historical=seen.historical,
-        evidence=seen.evidence,
-        at_ns=now,
-    )
+    create = Create(seen.subject, TicketState.OPEN, new, seen.historical, now)
     event = WriteEvent(TicketAction.OPENED, AUTO, "historical" if seen.historical else "", now)
     return Plan(
         TicketAction.OPENED, (create, event, *_paging(seen.historical, NotifyAction.TRIGGER, now))
+    )
+
+
+def _merged(old: Ticket, new: Finding) -> Finding:
+    """The open ticket's finding with a new one: the earliest start, the latest end, the
+    new evidence unless it is older (by ``last_bad_ns``) than the ticket's, the new route."""
+    newer = new.last_bad_ns >= old.last_bad_ns
+    return Finding(
+        route=new.route,
+        first_bad_ns=min(old.first_bad_ns, new.first_bad_ns),
+        last_bad_ns=max(old.last_bad_ns, new.last_bad_ns),
+        evidence=new.evidence if newer else old.evidence,
     )
 
 
@@ -359,15 +360,12 @@ def _resolve(ticket: Ticket | None, resolved_ns: int, actor: str, note: str, now
 def _historical(problem: HistoricalProblem) -> Plan:
     now = problem.now_ns
     create = Create(
-        subject=problem.subject,
-        state=TicketState.RESOLVED,
-        route=problem.route,
-        first_bad_ns=problem.first_bad_ns,
-        last_bad_ns=problem.last_bad_ns,
+        problem.subject,
+        TicketState.RESOLVED,
+        problem.finding,
         historical=True,
-        evidence=problem.evidence,
         at_ns=now,
-        resolved_ns=problem.last_bad_ns,
+        resolved_ns=problem.finding.last_bad_ns,
         resolved_by=AUTO,
     )
     return Plan(

@@ -35,7 +35,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+
+from collector.store import OutboxStore
+from collector.store.model import Notification
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +60,6 @@ class Delivery:
     ok: bool
     status: int | None
     error: str
-
-
-class OutboxStore(Protocol):  # the part of the store the dispatcher uses
-    def claim_notifications(
-        self, worker_id: str, *, now_ns: int, lease_ns: int, limit: int
-    ) -> list[Any]: ...
-
-    def mark_delivered(self, notification_id: int, worker_id: str, now_ns: int) -> bool: ...
-
-    def mark_failed(
-        self, notification_id: int, worker_id: str, *, error: str, next_attempt_ns: int
-    ) -> bool: ...
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -146,7 +136,7 @@ class Dispatcher:
             await self._deliver(notification)
         return len(claimed)
 
-    async def _deliver(self, notification: Any) -> None:
+    async def _deliver(self, notification: Notification) -> None:
         route = self.routes.get(notification.route)
         if route is None:
             result = Delivery(
@@ -175,7 +165,7 @@ class Dispatcher:
         )
 
     @staticmethod
-    def render(notification: Any, route: Route) -> tuple[bytes, dict[str, str]]:
+    def render(notification: Notification, route: Route) -> tuple[bytes, dict[str, str]]:
         payload = json.loads(notification.payload) if notification.payload else {}
         document = {
             "dedup_key": notification.dedup_key,

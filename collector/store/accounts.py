@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from collector.store.model import User, WebSession
-from collector.store.sql import Transactional, Tx
+from collector.store.sql import Transactional, Tx, opt_str
 
 _USER_COLUMNS = "username, password_hash, role, operator, created_ns, disabled"
 _SESSION_COLUMNS = "token_hash, username, csrf_token, created_ns, last_used_ns, expires_ns"
@@ -24,7 +24,7 @@ def _user(row: Sequence[Any]) -> User:
         username=str(row[0]),
         password_hash=str(row[1]),
         role=str(row[2]),
-        operator=None if row[3] is None else str(row[3]),
+        operator=opt_str(row[3]),
         created_ns=int(row[4]),
         disabled=bool(row[5]),
     )

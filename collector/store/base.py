@@ -1,5 +1,11 @@
 """The storage contract every backend keeps, and :func:`open_store` to pick one.
 
+The contract is split by role, so each part of the collector names what it uses:
+:class:`IngestStore` (the ingest, the rules' rebuilds), :class:`TicketStore` (tickets
+and their :class:`OutboxStore`), :class:`AccountStore` (kits' enrollment, people's
+accounts and sessions) and :class:`QueryStore` (what the web and the CLI read).
+:class:`Store` is all of them with retention and ``close``.
+
 Two backends implement :class:`Store` with the same semantics, proven by one shared
 test suite (``tests/collector/store``):
 
@@ -10,7 +16,10 @@ test suite (``tests/collector/store``):
 
 Errors::
 
-    StoreError            the store cannot be opened, migrated or written
+    CollectorError
+     +-- StoreError        the store cannot be opened, migrated or written
+     +-- Conflict          (collector.store.sql) a transaction lost a race: run it again;
+                           retried inside the store, never seen by callers
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from collector.errors import CollectorError
 from collector.store.model import (
     Agent,
     BatchOutcome,
@@ -37,46 +47,31 @@ from collector.store.model import (
 SQLITE_FILENAME = "collector.sqlite"
 
 
-class StoreError(Exception):
+class StoreError(CollectorError):
     """The store cannot be opened, migrated or written."""
 
 
-class Store(Protocol):
-    """What the collector needs from storage; see each backend for the details."""
+# -- the roles: each part of the collector asks for the one it uses ------------------------
 
-    backend: str  # "sqlite" | "postgres"
 
-    def close(self) -> None: ...
+class OutboxStore(Protocol):
+    """The outbox, as the notification dispatcher (:mod:`collector.notify`) drains it."""
 
-    # -- enrollment and identity
-    def add_agent(self, agent_id: str, site_code: str, secret_hash: str) -> None: ...
-    def get_agent(self, agent_id: str) -> Agent | None: ...
-    def revoke_agent(self, agent_id: str) -> bool: ...
-    def add_enrollment_code(
-        self, code_hash: str, site_code: str, agent_id: str, expires_ns: int
-    ) -> None: ...
-    def redeem_enrollment_code(
-        self, code_hash: str, secret_hash: str, hostname: str, now_ns: int
-    ) -> tuple[str, str] | None: ...
+    def claim_notifications(
+        self, worker_id: str, *, now_ns: int, lease_ns: int, limit: int
+    ) -> list[Notification]: ...
+    def mark_delivered(self, notification_id: int, worker_id: str, now_ns: int) -> bool: ...
+    def mark_failed(
+        self, notification_id: int, worker_id: str, *, error: str, next_attempt_ns: int
+    ) -> bool: ...
 
-    # -- clock anchors
-    def save_anchor(
-        self, agent_id: str, boot_id: str, monotonic_ns: int, collector_ns: int
-    ) -> None: ...
-    def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]: ...
 
-    # -- ingest and reading
-    def commit(self, batches: Sequence[IngestBatch]) -> list[BatchOutcome]: ...
-    def sites(self, site_codes: Sequence[str] | None = None) -> list[SiteView]: ...
-    def records(
-        self, *, agent_id: str | None = None, kind: str | None = None
-    ) -> Iterator[StoredRecord]: ...
-    def site_window(self, site_code: str, since_ns: int) -> list[StoredRecord]: ...
-    def prune(
-        self, records_older_than_ns: int, resolved_tickets_older_than_ns: int
-    ) -> PruneCounts: ...
+class TicketStore(OutboxStore, Protocol):
+    """Tickets changed by the rules and by people, with their outbox rows.
 
-    # -- tickets (collector.store.tickets.TicketMethods documents the semantics)
+    :mod:`collector.lifecycle` holds the rules; :mod:`collector.store.tickets` runs them.
+    """
+
     def raise_problem(
         self,
         site_code: str,
@@ -122,6 +117,55 @@ class Store(Protocol):
         self, ticket_id: int, *, actor: str, note: str, now_ns: int
     ) -> TicketChange | None: ...
     def escalate_due(self, older_than_ns: int, now_ns: int) -> list[TicketChange]: ...
+
+
+class IngestStore(Protocol):
+    """What the ingest and the rules' rebuilds need: kits, anchors, records, windows."""
+
+    def get_agent(self, agent_id: str) -> Agent | None: ...
+    def save_anchor(
+        self, agent_id: str, boot_id: str, monotonic_ns: int, collector_ns: int
+    ) -> None: ...
+    def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]: ...
+    def commit(self, batches: Sequence[IngestBatch]) -> list[BatchOutcome]: ...
+    def records(
+        self, *, agent_id: str | None = None, kind: str | None = None
+    ) -> Iterator[StoredRecord]: ...
+    def site_window(self, site_code: str, since_ns: int) -> list[StoredRecord]: ...
+
+
+class AccountStore(Protocol):
+    """Who may talk to the collector: kits (enrollment), people (users, web sessions).
+
+    Kits: :mod:`collector.store.identity`; people: :mod:`collector.store.accounts`.
+    """
+
+    def add_agent(self, agent_id: str, site_code: str, secret_hash: str) -> None: ...
+    def get_agent(self, agent_id: str) -> Agent | None: ...
+    def revoke_agent(self, agent_id: str) -> bool: ...
+    def add_enrollment_code(
+        self, code_hash: str, site_code: str, agent_id: str, expires_ns: int
+    ) -> None: ...
+    def redeem_enrollment_code(
+        self, code_hash: str, secret_hash: str, hostname: str, now_ns: int
+    ) -> tuple[str, str] | None: ...
+    def add_user(
+        self, username: str, password_hash: str, role: str, operator: str | None, now_ns: int
+    ) -> bool: ...
+    def get_user(self, username: str) -> User | None: ...
+    def list_users(self) -> list[User]: ...
+    def remove_user(self, username: str) -> bool: ...
+    def create_session(self, session: WebSession) -> None: ...
+    def get_session(self, token_hash: str) -> tuple[WebSession, User] | None: ...
+    def touch_session(self, token_hash: str, last_used_ns: int) -> None: ...
+    def delete_session(self, token_hash: str) -> bool: ...
+    def delete_stale_sessions(self, *, now_ns: int, idle_before_ns: int) -> int: ...
+
+
+class QueryStore(Protocol):
+    """What the operations centre and the CLI read: sites, tickets, the outbox backlog."""
+
+    def sites(self, site_codes: Sequence[str] | None = None) -> list[SiteView]: ...
     def list_tickets(
         self,
         *,
@@ -134,29 +178,18 @@ class Store(Protocol):
         states: Sequence[str] | None = None,
     ) -> list[Ticket]: ...
     def get_ticket(self, ticket_id: int) -> tuple[Ticket, list[TicketEvent]] | None: ...
-
-    # -- outbox
-    def claim_notifications(
-        self, worker_id: str, *, now_ns: int, lease_ns: int, limit: int
-    ) -> list[Notification]: ...
-    def mark_delivered(self, notification_id: int, worker_id: str, now_ns: int) -> bool: ...
-    def mark_failed(
-        self, notification_id: int, worker_id: str, *, error: str, next_attempt_ns: int
-    ) -> bool: ...
     def outbox_backlog(self) -> int: ...
 
-    # -- the operations centre's accounts (collector.store.accounts.AccountMethods)
-    def add_user(
-        self, username: str, password_hash: str, role: str, operator: str | None, now_ns: int
-    ) -> bool: ...
-    def get_user(self, username: str) -> User | None: ...
-    def list_users(self) -> list[User]: ...
-    def remove_user(self, username: str) -> bool: ...
-    def create_session(self, session: WebSession) -> None: ...
-    def get_session(self, token_hash: str) -> tuple[WebSession, User] | None: ...
-    def touch_session(self, token_hash: str, last_used_ns: int) -> None: ...
-    def delete_session(self, token_hash: str) -> bool: ...
-    def delete_stale_sessions(self, *, now_ns: int, idle_before_ns: int) -> int: ...
+
+class Store(IngestStore, TicketStore, AccountStore, QueryStore, Protocol):
+    """Every role, plus retention and closing: what a backend implements in full."""
+
+    backend: str  # "sqlite" | "postgres"
+
+    def close(self) -> None: ...
+    def prune(
+        self, records_older_than_ns: int, resolved_tickets_older_than_ns: int
+    ) -> PruneCounts: ...
 
 
 def is_postgres_url(target: str | Path) -> bool:

@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from collector.store.model import Notification, PruneCounts, StoredRecord
-from collector.store.sql import OUTBOX_COLUMNS, RECORD_COLUMNS, Transactional, Tx, placeholders
+from collector.store.sql import (
+    OUTBOX_COLUMNS,
+    RECORD_COLUMNS,
+    Transactional,
+    Tx,
+    opt_int,
+    opt_str,
+    placeholders,
+)
 
 
 class OutboxMethods(Transactional):
@@ -178,8 +186,8 @@ def _notification(r: Sequence[Any]) -> Notification:
         created_ns=int(r[6]),
         attempts=int(r[7]),
         next_attempt_ns=int(r[8]),
-        delivered_ns=None if r[9] is None else int(r[9]),
-        last_error=None if r[10] is None else str(r[10]),
-        claimed_by=None if r[11] is None else str(r[11]),
-        claim_until_ns=None if r[12] is None else int(r[12]),
+        delivered_ns=opt_int(r[9]),
+        last_error=opt_str(r[10]),
+        claimed_by=opt_str(r[11]),
+        claim_until_ns=opt_int(r[12]),
     )

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
+from collector.errors import CollectorError
 from collector.store.base import StoreError
 from collector.store.model import PingState, SignalState, SiteView
 
@@ -74,8 +75,10 @@ def site_view_from_row(row: Sequence[Any]) -> SiteView:
     )
 
 
-class Conflict(Exception):
-    """A concurrent writer changed what this transaction read: run it again."""
+class Conflict(CollectorError):
+    """A concurrent writer changed what this transaction read: run it again.
+
+    Raised inside a transaction and caught by :meth:`Transactional._retrying`."""
 
 
 class Tx(Protocol):
@@ -91,6 +94,16 @@ class Tx(Protocol):
     def run(self, sql: str, params: Sequence[object] = ()) -> int:
         """Execute; the number of rows changed."""
         ...
+
+
+def opt_int(value: Any) -> int | None:
+    """A nullable integer column."""
+    return None if value is None else int(value)
+
+
+def opt_str(value: Any) -> str | None:
+    """A nullable text column."""
+    return None if value is None else str(value)
 
 
 def placeholders(n: int) -> str:

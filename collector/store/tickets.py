@@ -32,29 +32,18 @@ import json
 from collections.abc import Sequence
 from typing import Any, assert_never
 
-from collector.lifecycle import (
-    AckRequested,
-    Create,
-    Current,
-    EscalationCheck,
-    HistoricalProblem,
-    MarkAcknowledged,
-    MarkEscalated,
-    MarkResolved,
-    Notify,
-    Plan,
-    ProblemCleared,
-    ProblemSeen,
-    Reopen,
-    ResolveRequested,
-    Subject,
-    TicketWrite,
-    UpdateEvidence,
-    WriteEvent,
-    decide,
-)
+from collector import lifecycle
+from collector.lifecycle import Current, Plan, Subject, decide
 from collector.store.model import NotifyAction, Ticket, TicketAction, TicketChange, TicketEvent
-from collector.store.sql import TICKET_COLUMNS, Conflict, Transactional, Tx, placeholders
+from collector.store.sql import (
+    TICKET_COLUMNS,
+    Conflict,
+    Transactional,
+    Tx,
+    opt_int,
+    opt_str,
+    placeholders,
+)
 
 _KEY = "site_code = ? AND operator = ? AND problem = ?"
 
@@ -92,16 +81,8 @@ class TicketMethods(Transactional):
         ``last_bad_ns``) than what the ticket already has.
         """
         subject = Subject(site_code, operator, problem)
-        seen = ProblemSeen(
-            subject,
-            route=route,
-            first_bad_ns=first_bad_ns,
-            last_bad_ns=last_bad_ns,
-            evidence=evidence,
-            historical=historical,
-            now_ns=now_ns,
-            reopen_window_ns=reopen_window_ns,
-        )
+        finding = lifecycle.Finding(route, first_bad_ns, last_bad_ns, evidence)
+        seen = lifecycle.ProblemSeen(subject, finding, historical, now_ns, reopen_window_ns)
 
         def body(tx: Tx) -> TicketChange:
             current = Current(ticket=_unresolved(tx, subject))
@@ -130,7 +111,7 @@ class TicketMethods(Transactional):
         ticket is historical.
         """
         subject = Subject(site_code, operator, problem)
-        cleared = ProblemCleared(resolved_ns, now_ns, actor, note)
+        cleared = lifecycle.ProblemCleared(resolved_ns, now_ns, actor, note)
         return self._retrying(
             lambda tx: _execute(tx, decide(Current(_unresolved(tx, subject)), cleared))
         )
@@ -156,14 +137,11 @@ class TicketMethods(Transactional):
         """
         plan = decide(
             Current(),
-            HistoricalProblem(
+            lifecycle.HistoricalProblem(
                 Subject(site_code, operator, problem),
-                route=route,
-                first_bad_ns=first_bad_ns,
-                last_bad_ns=last_bad_ns,
-                evidence=evidence,
-                now_ns=now_ns,
-                note=note,
+                lifecycle.Finding(route, first_bad_ns, last_bad_ns, evidence),
+                now_ns,
+                note,
             ),
         )
 
@@ -181,7 +159,7 @@ class TicketMethods(Transactional):
     ) -> TicketChange | None:
         """Open -> acknowledged (stops escalation); 'acknowledge' outbox row unless
         historical. None if the ticket does not exist or is not open."""
-        ack = AckRequested(actor, note, now_ns)
+        ack = lifecycle.AckRequested(actor, note, now_ns)
         return self._retrying(lambda tx: _execute(tx, decide(Current(_by_id(tx, ticket_id)), ack)))
 
     def resolve_ticket(
@@ -189,7 +167,7 @@ class TicketMethods(Transactional):
     ) -> TicketChange | None:
         """Resolve by hand (``resolved_ns = now_ns``, ``resolved_by = actor``); 'resolve'
         outbox row unless historical. None if missing or already resolved."""
-        request = ResolveRequested(actor, note, now_ns)
+        request = lifecycle.ResolveRequested(actor, note, now_ns)
         return self._retrying(
             lambda tx: _execute(tx, decide(Current(_by_id(tx, ticket_id)), request))
         )
@@ -201,7 +179,7 @@ class TicketMethods(Transactional):
         The query narrows the tickets to the candidates (the same test, so the index
         does the work); the lifecycle decides each.
         """
-        check = EscalationCheck(older_than_ns, now_ns)
+        check = lifecycle.EscalationCheck(older_than_ns, now_ns)
 
         def body(tx: Tx) -> list[TicketChange]:
             due = tx.rows(
@@ -281,9 +259,6 @@ class TicketMethods(Transactional):
 
 
 def ticket_from_row(row: Sequence[Any]) -> Ticket:
-    def opt(value: Any) -> int | None:
-        return None if value is None else int(value)
-
     return Ticket(
         id=int(row[0]),
         site_code=str(row[1]),
@@ -295,13 +270,13 @@ def ticket_from_row(row: Sequence[Any]) -> Ticket:
         last_bad_ns=int(row[7]),
         opened_ns=int(row[8]),
         updated_ns=int(row[9]),
-        resolved_ns=opt(row[10]),
+        resolved_ns=opt_int(row[10]),
         historical=bool(row[11]),
-        escalated_ns=opt(row[12]),
+        escalated_ns=opt_int(row[12]),
         reopen_count=int(row[13]),
-        reopened_ns=opt(row[14]),
+        reopened_ns=opt_int(row[14]),
         evidence=json.loads(row[15]),
-        resolved_by=None if row[16] is None else str(row[16]),
+        resolved_by=opt_str(row[16]),
     )
 
 
@@ -340,8 +315,13 @@ def _key(subject: Subject) -> tuple[str, str, str]:
     return (subject.site_code, subject.operator, subject.problem)
 
 
-def _json(evidence: dict[str, Any]) -> str:
-    return json.dumps(evidence, sort_keys=True)
+#: The columns of a :class:`collector.lifecycle.Finding`, set in this order by _finding.
+_FINDING = "route = ?, first_bad_ns = ?, last_bad_ns = ?, evidence = ?"
+
+
+def _finding(finding: lifecycle.Finding) -> tuple[str, int, int, str]:
+    evidence = json.dumps(finding.evidence, sort_keys=True)
+    return (finding.route, finding.first_bad_ns, finding.last_bad_ns, evidence)
 
 
 def _execute(tx: Tx, plan: Plan) -> TicketChange | None:
@@ -351,9 +331,9 @@ def _execute(tx: Tx, plan: Plan) -> TicketChange | None:
     ticket: Ticket | None = None
     notification_id = None
     for step in plan.steps:
-        if isinstance(step, WriteEvent | Notify):
+        if isinstance(step, lifecycle.WriteEvent | lifecycle.Notify):
             assert ticket is not None, "a plan writes its ticket before its events"
-            if isinstance(step, WriteEvent):
+            if isinstance(step, lifecycle.WriteEvent):
                 _event(
                     tx, ticket.id, step.action, at_ns=step.at_ns, actor=step.actor, note=step.note
                 )
@@ -365,59 +345,48 @@ def _execute(tx: Tx, plan: Plan) -> TicketChange | None:
     return TicketChange(ticket, plan.action.value, notification_id)
 
 
-def _write(tx: Tx, step: TicketWrite) -> Ticket:
+def _write(tx: Tx, step: lifecycle.TicketWrite) -> Ticket:
     """One ticket write; each UPDATE re-checks the state the plan was made from."""
     match step:
-        case Create():
+        case lifecycle.Create():
             return _insert(tx, step)
-        case UpdateEvidence():
+        case lifecycle.UpdateEvidence():
             return _updated(
                 tx,
-                "UPDATE tickets SET first_bad_ns = ?, last_bad_ns = ?, evidence = ?, "
-                "route = ?, historical = ?, updated_ns = ? WHERE id = ? AND state <> 'resolved'",
-                (
-                    step.first_bad_ns,
-                    step.last_bad_ns,
-                    _json(step.evidence),
-                    step.route,
-                    step.historical,
-                    step.at_ns,
-                    step.ticket_id,
-                ),
+                f"UPDATE tickets SET {_FINDING}, historical = ?, updated_ns = ? "
+                "WHERE id = ? AND state <> 'resolved'",
+                (*_finding(step.finding), step.historical, step.at_ns, step.ticket_id),
             )
-        case Reopen():
+        case lifecycle.Reopen():
             return _updated(
                 tx,
-                "UPDATE tickets SET state = 'open', reopen_count = ?, reopened_ns = ?, "
-                "updated_ns = ?, resolved_ns = NULL, resolved_by = NULL, escalated_ns = NULL, "
-                "last_bad_ns = ?, evidence = ?, route = ?, historical = ? "
-                "WHERE id = ? AND state = 'resolved'",
+                f"UPDATE tickets SET {_FINDING}, historical = ?, state = 'open', "
+                "reopen_count = ?, reopened_ns = ?, updated_ns = ?, resolved_ns = NULL, "
+                "resolved_by = NULL, escalated_ns = NULL WHERE id = ? AND state = 'resolved'",
                 (
+                    *_finding(step.finding),
+                    step.historical,
                     step.reopen_count,
                     step.at_ns,
                     step.at_ns,
-                    step.last_bad_ns,
-                    _json(step.evidence),
-                    step.route,
-                    step.historical,
                     step.ticket_id,
                 ),
             )
-        case MarkResolved():
+        case lifecycle.MarkResolved():
             return _updated(
                 tx,
                 "UPDATE tickets SET state = 'resolved', resolved_ns = ?, resolved_by = ?, "
                 "updated_ns = ? WHERE id = ? AND state <> 'resolved'",
                 (step.resolved_ns, step.resolved_by, step.at_ns, step.ticket_id),
             )
-        case MarkAcknowledged():
+        case lifecycle.MarkAcknowledged():
             return _updated(
                 tx,
                 "UPDATE tickets SET state = 'acknowledged', updated_ns = ? "
                 "WHERE id = ? AND state = 'open'",
                 (step.at_ns, step.ticket_id),
             )
-        case MarkEscalated():
+        case lifecycle.MarkEscalated():
             return _updated(
                 tx,
                 "UPDATE tickets SET escalated_ns = ?, updated_ns = ? "
@@ -428,24 +397,21 @@ def _write(tx: Tx, step: TicketWrite) -> Ticket:
             assert_never(step)
 
 
-def _insert(tx: Tx, step: Create) -> Ticket:
+def _insert(tx: Tx, step: lifecycle.Create) -> Ticket:
     row = tx.one(
         "INSERT INTO tickets (site_code, operator, problem, state, route, first_bad_ns, "
-        "last_bad_ns, opened_ns, updated_ns, resolved_ns, resolved_by, historical, "
-        f"reopen_count, evidence) VALUES ({placeholders(14)}) RETURNING {TICKET_COLUMNS}",
+        "last_bad_ns, evidence, opened_ns, updated_ns, resolved_ns, resolved_by, historical, "
+        f"reopen_count) VALUES ({placeholders(14)}) RETURNING {TICKET_COLUMNS}",
         (
             *_key(step.subject),
             step.state.value,
-            step.route,
-            step.first_bad_ns,
-            step.last_bad_ns,
+            *_finding(step.finding),
             step.at_ns,
             step.at_ns,
             step.resolved_ns,
             step.resolved_by,
             step.historical,
             0,
-            _json(step.evidence),
         ),
     )
     assert row is not None

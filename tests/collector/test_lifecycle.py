@@ -21,6 +21,7 @@ from collector.lifecycle import (
     Create,
     Current,
     EscalationCheck,
+    Finding,
     HistoricalProblem,
     Input,
     MarkAcknowledged,
@@ -82,6 +83,12 @@ def ticket(state: TicketState = OPEN, **changes: Any) -> Ticket:
     return dataclasses.replace(base, **changes)
 
 
+def finding(
+    first: int = T0 + 50 * MINUTE, last: int = NOW, evidence: dict[str, Any] | None = None
+) -> Finding:
+    return Finding("noc-2", first, last, NEW_EVIDENCE if evidence is None else evidence)
+
+
 def seen(
     *,
     first: int = T0 + 50 * MINUTE,
@@ -89,16 +96,7 @@ def seen(
     evidence: dict[str, Any] | None = None,
     historical: bool = False,
 ) -> ProblemSeen:
-    return ProblemSeen(
-        SUBJECT,
-        route="noc-2",
-        first_bad_ns=first,
-        last_bad_ns=last,
-        evidence=NEW_EVIDENCE if evidence is None else evidence,
-        historical=historical,
-        now_ns=NOW,
-        reopen_window_ns=WINDOW,
-    )
+    return ProblemSeen(SUBJECT, finding(first, last, evidence), historical, NOW, WINDOW)
 
 
 def event(action: TicketAction, note: str = "", actor: str = AUTO) -> WriteEvent:
@@ -110,48 +108,26 @@ def notify(action: NotifyAction) -> Notify:
 
 
 def created(*, historical: bool = False) -> Create:
-    return Create(
-        SUBJECT,
-        OPEN,
-        "noc-2",
-        T0 + 50 * MINUTE,
-        NOW,
-        historical=historical,
-        evidence=NEW_EVIDENCE,
-        at_ns=NOW,
-    )
+    return Create(SUBJECT, OPEN, finding(), historical, NOW)
 
 
-def updated(**changes: Any) -> UpdateEvidence:
-    base = UpdateEvidence(
-        ticket_id=7,
-        first_bad_ns=T0,
-        last_bad_ns=NOW,
-        evidence=NEW_EVIDENCE,
-        route="noc-2",
-        historical=False,
-        at_ns=NOW,
-    )
-    return dataclasses.replace(base, **changes)
+def updated(*, historical: bool = False, **changes: Any) -> UpdateEvidence:
+    """The open ticket 7 (bad from T0) merged with a finding; ``changes`` to the merge."""
+    merged = dataclasses.replace(finding(first=T0), **changes)
+    return UpdateEvidence(7, merged, historical, NOW)
 
 
-def reopened(**changes: Any) -> Reopen:
-    base = Reopen(
-        ticket_id=7,
-        reopen_count=1,
-        last_bad_ns=NOW,
-        evidence=NEW_EVIDENCE,
-        route="noc-2",
-        historical=False,
-        at_ns=NOW,
-    )
-    return dataclasses.replace(base, **changes)
+def reopened(*, count: int = 1, historical: bool = False, **changes: Any) -> Reopen:
+    """Ticket 7 reopened: its own start (T0) kept, the rest from the new finding."""
+    merged = dataclasses.replace(finding(first=T0), **changes)
+    return Reopen(7, count, merged, historical, NOW)
 
 
 # A resolved ticket whose resolution is exactly at the window's edge, and one just past it.
 AT_EDGE = ticket(CLOSED, resolved_ns=NOW - WINDOW)
 PAST_EDGE = ticket(CLOSED, resolved_ns=NOW - WINDOW - 1)
 HISTORICAL_OPEN = ticket(historical=True)
+BACKFILLED = Finding("noc", T0, T0 + 5 * MINUTE, {"from": "backfill"})
 
 #: (name, current state, input, expected plan)
 TABLE: list[tuple[str, Current, Input, Plan]] = [
@@ -235,7 +211,7 @@ TABLE: list[tuple[str, Current, Input, Plan]] = [
         seen(),
         Plan(
             REOPENED,
-            (reopened(reopen_count=3), event(REOPENED), notify(NotifyAction.TRIGGER)),
+            (reopened(count=3), event(REOPENED), notify(NotifyAction.TRIGGER)),
         ),
     ),
     (
@@ -296,38 +272,15 @@ TABLE: list[tuple[str, Current, Input, Plan]] = [
         ProblemCleared(resolved_ns=NOW, now_ns=NOW),
         Plan(RESOLVED, (MarkResolved(7, NOW, AUTO, NOW), event(RESOLVED))),
     ),
-    (
-        "recovery with no open ticket: nothing",
-        Current(),
-        ProblemCleared(resolved_ns=NOW, now_ns=NOW),
-        NOTHING,
-    ),
-    (
-        "recovery of an already-resolved ticket: nothing",
-        Current(ticket(CLOSED)),
-        ProblemCleared(resolved_ns=NOW, now_ns=NOW),
-        NOTHING,
-    ),
     # -- a problem found in backfill, already over -----------------------------------------
     (
         "historical record: born resolved at its last_bad_ns, two events, no page",
         Current(ticket()),  # a live open ticket of the subject does not matter
-        HistoricalProblem(SUBJECT, "noc", T0, T0 + 5 * MINUTE, {"from": "backfill"}, NOW, "found"),
+        HistoricalProblem(SUBJECT, BACKFILLED, NOW, "found"),
         Plan(
             RESOLVED,
             (
-                Create(
-                    SUBJECT,
-                    CLOSED,
-                    "noc",
-                    T0,
-                    T0 + 5 * MINUTE,
-                    historical=True,
-                    evidence={"from": "backfill"},
-                    at_ns=NOW,
-                    resolved_ns=T0 + 5 * MINUTE,
-                    resolved_by=AUTO,
-                ),
+                Create(SUBJECT, CLOSED, BACKFILLED, True, NOW, T0 + 5 * MINUTE, AUTO),
                 event(OPENED, "historical"),
                 event(RESOLVED, "found"),
             ),
@@ -354,19 +307,6 @@ TABLE: list[tuple[str, Current, Input, Plan]] = [
         Plan(ACKED, (MarkAcknowledged(7, NOW), event(ACKED, "", "budi"))),
     ),
     (
-        "acknowledge twice: nothing",
-        Current(ticket(ACKNOWLEDGED)),
-        AckRequested("b", "", NOW),
-        NOTHING,
-    ),
-    (
-        "acknowledge a resolved ticket: nothing",
-        Current(ticket(CLOSED)),
-        AckRequested("b", "", NOW),
-        NOTHING,
-    ),
-    ("acknowledge a missing ticket: nothing", Current(), AckRequested("b", "", NOW), NOTHING),
-    (
         "resolve by hand: resolved now, by the person",
         Current(ticket(ACKNOWLEDGED)),
         ResolveRequested("sari", "fixed the antenna", NOW),
@@ -385,13 +325,6 @@ TABLE: list[tuple[str, Current, Input, Plan]] = [
         ResolveRequested("sari", "", NOW),
         Plan(RESOLVED, (MarkResolved(7, NOW, "sari", NOW), event(RESOLVED, "", "sari"))),
     ),
-    (
-        "resolve a resolved ticket: nothing",
-        Current(ticket(CLOSED)),
-        ResolveRequested("s", "", NOW),
-        NOTHING,
-    ),
-    ("resolve a missing ticket: nothing", Current(), ResolveRequested("s", "", NOW), NOTHING),
     # -- escalation --------------------------------------------------------------------------
     (
         "escalation due: opened before the cut, open, live, never escalated",
@@ -402,43 +335,58 @@ TABLE: list[tuple[str, Current, Input, Plan]] = [
             (MarkEscalated(7, NOW), event(ESCALATED), notify(NotifyAction.ESCALATE)),
         ),
     ),
+]
+
+
+#: (name, current state, input) that change nothing: the store answers None.
+NOTHING_TABLE: list[tuple[str, Current, Input]] = [
+    (
+        "recovery with no open ticket: nothing",
+        Current(),
+        ProblemCleared(resolved_ns=NOW, now_ns=NOW),
+    ),
+    (
+        "recovery of an already-resolved ticket: nothing",
+        Current(ticket(CLOSED)),
+        ProblemCleared(resolved_ns=NOW, now_ns=NOW),
+    ),
+    ("acknowledge twice: nothing", Current(ticket(ACKNOWLEDGED)), AckRequested("b", "", NOW)),
+    ("acknowledge a resolved ticket: nothing", Current(ticket(CLOSED)), AckRequested("b", "", NOW)),
+    ("acknowledge a missing ticket: nothing", Current(), AckRequested("b", "", NOW)),
+    ("resolve a resolved ticket: nothing", Current(ticket(CLOSED)), ResolveRequested("s", "", NOW)),
+    ("resolve a missing ticket: nothing", Current(), ResolveRequested("s", "", NOW)),
     (
         "escalation not due: opened exactly at the cut",
         Current(ticket()),
         EscalationCheck(older_than_ns=T0 + MINUTE, now_ns=NOW),
-        NOTHING,
     ),
     (
         "escalation counts from the reopening",
         Current(ticket(reopened_ns=T0 + 30 * MINUTE, reopen_count=1)),
         EscalationCheck(older_than_ns=T0 + 20 * MINUTE, now_ns=NOW),
-        NOTHING,
     ),
     (
         "escalation already done",
         Current(ticket(escalated_ns=T0 + 5 * MINUTE)),
         EscalationCheck(older_than_ns=NOW, now_ns=NOW),
-        NOTHING,
     ),
     (
         "escalation of an acknowledged ticket: never",
         Current(ticket(ACKNOWLEDGED)),
         EscalationCheck(older_than_ns=NOW, now_ns=NOW),
-        NOTHING,
     ),
     (
         "escalation of a historical ticket: never",
         Current(HISTORICAL_OPEN),
         EscalationCheck(older_than_ns=NOW, now_ns=NOW),
-        NOTHING,
     ),
     (
         "escalation of a resolved ticket: never",
         Current(ticket(CLOSED)),
         EscalationCheck(older_than_ns=NOW, now_ns=NOW),
-        NOTHING,
     ),
 ]
+TABLE += [(name, current, given, NOTHING) for name, current, given in NOTHING_TABLE]
 
 
 @pytest.mark.parametrize(
