@@ -58,6 +58,7 @@ from collector.store.sql import (
     SIGNAL_COLUMNS,
     Conflict,
     Tx,
+    live_state_updates,
     site_view_from_row,
 )
 from collector.store.tickets import TicketMethods
@@ -75,11 +76,6 @@ _COPY_TYPES = ("text", "text", "int8", "text", "int8", "int8", "text", "int8", "
 _MOVE_INCOMING = (
     f"INSERT INTO records ({RECORD_COLUMNS}) SELECT {RECORD_COLUMNS} FROM incoming_records "
     "ORDER BY agent_id, seq ON CONFLICT DO NOTHING RETURNING agent_id, seq"
-)
-_UPDATE_SIGNAL = (
-    "UPDATE site_state SET signal_ns = %s, "
-    + ", ".join(f"{c} = %s" for c in SIGNAL_COLUMNS)
-    + " WHERE site_code = %s AND (signal_ns IS NULL OR signal_ns <= %s)"
 )
 _RACES = (errors.UniqueViolation, errors.DeadlockDetected, errors.SerializationFailure)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -346,33 +342,8 @@ def _update_site_state(conn: Connection, batch: IngestBatch) -> None:
         "last_seen_ns = GREATEST(site_state.last_seen_ns, excluded.last_seen_ns)",
         (batch.site_code, batch.received_ns),
     )
-    if batch.signal is not None:
-        s = batch.signal
-        conn.execute(
-            _UPDATE_SIGNAL,
-            (
-                s.event_ns,
-                *(getattr(s, c) for c in SIGNAL_COLUMNS),
-                batch.site_code,
-                s.event_ns,
-            ),
-        )
-    if batch.ping is not None:
-        p = batch.ping
-        conn.execute(
-            "UPDATE site_state SET ping_ns = %s, ping_target = %s, ping_method = %s, "
-            "ping_median_ms = %s, ping_loss_ratio = %s "
-            "WHERE site_code = %s AND (ping_ns IS NULL OR ping_ns <= %s)",
-            (
-                p.event_ns,
-                p.target,
-                p.method,
-                p.median_ms,
-                p.loss_ratio,
-                batch.site_code,
-                p.event_ns,
-            ),
-        )
+    for statement, params in live_state_updates(batch):
+        conn.execute(_pg(statement), params)
 
 
 def _redacted(dsn: str) -> str:

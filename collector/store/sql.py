@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 
 from collector.errors import CollectorError
 from collector.store.base import StoreError
-from collector.store.model import PingState, SignalState, SiteView
+from collector.store.model import IngestBatch, PingState, SignalState, SiteView
 
 T = TypeVar("T")
 
@@ -51,6 +51,35 @@ SIGNAL_COLUMNS = (
     "lat",
     "lon",
 )
+
+
+#: A site's latest signal, applied only if newer than the one it has (event time).
+UPDATE_SIGNAL = (
+    "UPDATE site_state SET signal_ns = ?, "  # noqa: S608 - column names are constants
+    + ", ".join(f"{c} = ?" for c in SIGNAL_COLUMNS)
+    + " WHERE site_code = ? AND (signal_ns IS NULL OR signal_ns <= ?)"
+)
+#: A site's latest ping summary, applied only if newer than the one it has.
+UPDATE_PING = (
+    "UPDATE site_state SET ping_ns = ?, ping_target = ?, ping_method = ?, "
+    "ping_median_ms = ?, ping_loss_ratio = ? "
+    "WHERE site_code = ? AND (ping_ns IS NULL OR ping_ns <= ?)"
+)
+
+
+def live_state_updates(batch: IngestBatch) -> list[tuple[str, tuple[object, ...]]]:
+    """The statements (``?`` placeholders) and parameters that move a site's live state
+    to the signal and ping a batch carries; both backends' group commits run them."""
+    updates: list[tuple[str, tuple[object, ...]]] = []
+    if batch.signal is not None:
+        s = batch.signal
+        values = (getattr(s, c) for c in SIGNAL_COLUMNS)
+        updates.append((UPDATE_SIGNAL, (s.event_ns, *values, batch.site_code, s.event_ns)))
+    if batch.ping is not None:
+        p = batch.ping
+        ping = (p.event_ns, p.target, p.method, p.median_ms, p.loss_ratio)
+        updates.append((UPDATE_PING, (*ping, batch.site_code, p.event_ns)))
+    return updates
 
 
 def site_view_from_row(row: Sequence[Any]) -> SiteView:

@@ -34,7 +34,13 @@ from collector.store.model import (
     StoredRecord,
 )
 from collector.store.outbox import OutboxMethods
-from collector.store.sql import SIGNAL_COLUMNS, Conflict, Tx, site_view_from_row
+from collector.store.sql import (
+    SIGNAL_COLUMNS,
+    Conflict,
+    Tx,
+    live_state_updates,
+    site_view_from_row,
+)
 from collector.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from collector.store.tickets import TicketMethods
 
@@ -179,35 +185,8 @@ class SqliteStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods)
             "last_seen_ns = MAX(last_seen_ns, excluded.last_seen_ns)",
             (batch.site_code, batch.received_ns),
         )
-        if batch.signal is not None:
-            s = batch.signal
-            assignments = ", ".join(f"{c} = ?" for c in SIGNAL_COLUMNS)
-            self._db.execute(
-                f"UPDATE site_state SET signal_ns = ?, {assignments} "  # noqa: S608
-                "WHERE site_code = ? AND (signal_ns IS NULL OR signal_ns <= ?)",
-                (
-                    s.event_ns,
-                    *(getattr(s, c) for c in SIGNAL_COLUMNS),
-                    batch.site_code,
-                    s.event_ns,
-                ),
-            )
-        if batch.ping is not None:
-            p = batch.ping
-            self._db.execute(
-                "UPDATE site_state SET ping_ns = ?, ping_target = ?, ping_method = ?, "
-                "ping_median_ms = ?, ping_loss_ratio = ? "
-                "WHERE site_code = ? AND (ping_ns IS NULL OR ping_ns <= ?)",
-                (
-                    p.event_ns,
-                    p.target,
-                    p.method,
-                    p.median_ms,
-                    p.loss_ratio,
-                    batch.site_code,
-                    p.event_ns,
-                ),
-            )
+        for statement, params in live_state_updates(batch):
+            self._db.execute(statement, params)
 
     # -- reading ------------------------------------------------------------------
 
