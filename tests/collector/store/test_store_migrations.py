@@ -173,3 +173,57 @@ def test_open_store_picks_the_backend(tmp_path: Path, backend: Backend) -> None:
     if backend.name == "postgres":
         with pytest.raises(StoreError, match=r"cannot open the PostgreSQL store .*:\*\*\*@"):
             open_store("postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=1")
+
+
+@pytest.mark.postgres
+def test_both_backends_migrate_to_the_same_tables_and_columns(
+    sqlite_backend: Backend, postgres_backend: Backend
+) -> None:
+    """The migrations both share are written once (collector.store.schema); with each
+    backend's own ones they end in the same tables, columns and indexes."""
+    layouts = []
+    for backend in (sqlite_backend, postgres_backend):
+        backend.open().close()
+        raw = backend.raw()
+        try:
+            if backend.name == "sqlite":
+                tables = [
+                    r[0]
+                    for r in raw.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                    )
+                ]
+                columns = {
+                    (t, str(c[1])) for t in tables for c in raw.execute(f"PRAGMA table_info({t})")
+                }
+                indexes = {
+                    str(r[0])
+                    for r in raw.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                    )
+                }
+            else:
+                columns = {
+                    (str(t), str(c))
+                    for t, c in raw.execute(
+                        "SELECT table_name, column_name FROM information_schema.columns "
+                        "WHERE table_schema = current_schema() AND table_name <> 'schema_version'"
+                    )
+                }
+                indexes = {
+                    str(r[0])
+                    for r in raw.execute(
+                        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
+                        "AND indexname NOT LIKE ?",
+                        ("%_pkey",),
+                    )
+                }
+        finally:
+            raw.close()
+        layouts.append((columns, indexes))
+    (sqlite_columns, sqlite_indexes), (pg_columns, pg_indexes) = layouts
+    assert sqlite_columns == pg_columns
+    assert {t for t, _ in sqlite_columns} >= {"tickets", "outbox", "agents", "users", "sessions"}
+    # SQLite dropped the records' (site, time) index for a counter (v4); PostgreSQL keeps it.
+    assert pg_indexes - sqlite_indexes == {"records_by_site_time"}
+    assert sqlite_indexes < pg_indexes

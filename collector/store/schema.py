@@ -1,0 +1,212 @@
+"""The tables both backends share, written once and rendered in each dialect.
+
+:mod:`collector.store.sqlite_schema` and :mod:`collector.store.postgres_schema` take
+the migrations the two have in common (v1 ingest, v2 enrollment, v3 tickets, v5
+accounts) from here, rendered with their :class:`Dialect`, and keep only what is
+theirs (SQLite's v4 record counter, PostgreSQL's v6). The rendered text is the text
+each backend has always run, up to layout: a migration that has shipped is never
+edited, here or there; add the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """The type names and clauses a backend spells its own way."""
+
+    int64: str  # a time in ns, a seq, a counter that can grow past 2**31
+    real: str
+    blob: str
+    serial_id: str  # an id column that is never reused
+    true_false: str  # a flag column's type and default (the column name is {name})
+    v1_if_not_exists: str  # v1 created tables "IF NOT EXISTS" on SQLite
+    without_rowid: str  # SQLite's clustered tables (primary key order)
+
+    def flag(self, name: str) -> str:
+        return self.true_false.format(name=name)
+
+
+#: Each Dialect field, as SQLite and as PostgreSQL spell it.
+_SPELLINGS = {
+    "int64": ("INTEGER", "BIGINT"),
+    "real": ("REAL", "DOUBLE PRECISION"),
+    "blob": ("BLOB", "BYTEA"),
+    "serial_id": (
+        "INTEGER PRIMARY KEY AUTOINCREMENT",
+        "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    ),
+    "true_false": (
+        "INTEGER NOT NULL DEFAULT 0 CHECK ({name} IN (0, 1))",
+        "BOOLEAN NOT NULL DEFAULT FALSE",
+    ),
+    "v1_if_not_exists": ("IF NOT EXISTS ", ""),
+    "without_rowid": (" WITHOUT ROWID", ""),
+}
+SQLITE = Dialect(**{field: spelt[0] for field, spelt in _SPELLINGS.items()})
+POSTGRES = Dialect(**{field: spelt[1] for field, spelt in _SPELLINGS.items()})
+
+
+def v1_ingest(d: Dialect) -> str:
+    """Sites, agents, records, boot anchors and the sites' live state."""
+    big, real, maybe = d.int64, d.real, d.v1_if_not_exists
+    return f"""
+CREATE TABLE {maybe}sites (
+    site_code   TEXT PRIMARY KEY,
+    created_ns  {big} NOT NULL
+);
+CREATE TABLE {maybe}agents (
+    agent_id      TEXT PRIMARY KEY,
+    site_code     TEXT NOT NULL REFERENCES sites (site_code),
+    secret_hash   TEXT NOT NULL,
+    created_ns    {big} NOT NULL,
+    revoked_ns    {big},
+    acked_through {big} NOT NULL DEFAULT 0,
+    last_seen_ns  {big}
+);
+CREATE TABLE {maybe}records (
+    agent_id      TEXT NOT NULL,
+    seq           {big} NOT NULL,
+    site_code     TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    event_ns      {big} NOT NULL,
+    agent_wall_ns {big} NOT NULL,
+    time_quality  TEXT NOT NULL,
+    received_ns   {big} NOT NULL,
+    payload       {d.blob} NOT NULL,
+    PRIMARY KEY (agent_id, seq)
+){d.without_rowid};
+CREATE INDEX {maybe}records_by_site_time ON records (site_code, event_ns);
+CREATE TABLE {maybe}boot_anchors (
+    agent_id     TEXT NOT NULL,
+    boot_id      TEXT NOT NULL,
+    monotonic_ns {big} NOT NULL,
+    collector_ns {big} NOT NULL,
+    PRIMARY KEY (agent_id, boot_id)
+){d.without_rowid};
+CREATE TABLE {maybe}site_state (
+    site_code       TEXT PRIMARY KEY,
+    last_seen_ns    {big} NOT NULL,
+    signal_ns       {big},
+    rat             TEXT,
+    reg_state       TEXT,
+    mcc             TEXT,
+    mnc             TEXT,
+    operator_name   TEXT,
+    cell_id         {big},
+    rsrp_dbm        {real},
+    rsrq_db         {real},
+    sinr_db         {real},
+    rssi_dbm        {real},
+    ping_ns         {big},
+    ping_target     TEXT,
+    ping_method     TEXT,
+    ping_median_ms  {real},
+    ping_loss_ratio {real}
+);
+"""
+
+
+def v2_enrollment(d: Dialect) -> str:
+    """One-time enrollment codes and the agent's hostname."""
+    big = d.int64
+    return f"""
+CREATE TABLE enrollment_codes (
+    code_hash   TEXT PRIMARY KEY,
+    site_code   TEXT NOT NULL,
+    agent_id    TEXT NOT NULL,
+    created_ns  {big} NOT NULL,
+    expires_ns  {big} NOT NULL,
+    used_ns     {big}
+);
+ALTER TABLE agents ADD COLUMN hostname TEXT;
+"""
+
+
+def v3_tickets(d: Dialect) -> str:
+    """Tickets (one unresolved per key), their history and the outbox."""
+    big = d.int64
+    return f"""
+CREATE TABLE tickets (
+    id            {d.serial_id},
+    site_code     TEXT    NOT NULL,
+    operator      TEXT    NOT NULL,
+    problem       TEXT    NOT NULL,
+    state         TEXT    NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+    route         TEXT    NOT NULL,
+    first_bad_ns  {big} NOT NULL,
+    last_bad_ns   {big} NOT NULL,
+    opened_ns     {big} NOT NULL,
+    updated_ns    {big} NOT NULL,
+    resolved_ns   {big},
+    historical    {d.flag("historical")},
+    escalated_ns  {big},
+    reopen_count  INTEGER NOT NULL DEFAULT 0,
+    reopened_ns   {big},
+    evidence      TEXT    NOT NULL DEFAULT '{{}}',
+    resolved_by   TEXT
+);
+CREATE UNIQUE INDEX tickets_one_open ON tickets (site_code, operator, problem)
+    WHERE state <> 'resolved';
+CREATE INDEX tickets_by_key ON tickets (site_code, operator, problem, resolved_ns);
+CREATE INDEX tickets_by_state ON tickets (state, opened_ns);
+CREATE TABLE ticket_events (
+    id        {d.serial_id},
+    ticket_id {big} NOT NULL REFERENCES tickets (id),
+    at_ns     {big} NOT NULL,
+    action    TEXT NOT NULL CHECK (action IN
+        ('opened', 'updated', 'acknowledged', 'resolved', 'reopened', 'escalated')),
+    actor     TEXT NOT NULL,
+    note      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX ticket_events_by_ticket ON ticket_events (ticket_id, at_ns);
+CREATE TABLE outbox (
+    id              {d.serial_id},
+    ticket_id       {big} NOT NULL REFERENCES tickets (id),
+    dedup_key       TEXT    NOT NULL,
+    action          TEXT    NOT NULL CHECK (action IN
+        ('trigger', 'acknowledge', 'resolve', 'escalate')),
+    route           TEXT    NOT NULL,
+    payload         TEXT    NOT NULL,
+    created_ns      {big} NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ns {big} NOT NULL,
+    delivered_ns    {big},
+    last_error      TEXT,
+    claimed_by      TEXT,
+    claim_until_ns  {big}
+);
+CREATE INDEX outbox_undelivered ON outbox (id) WHERE delivered_ns IS NULL;
+CREATE INDEX outbox_undelivered_by_ticket ON outbox (ticket_id, id) WHERE delivered_ns IS NULL;
+"""
+
+
+def v5_accounts(d: Dialect) -> str:
+    """The operations centre: accounts, their server-side sessions, and the kit's GNSS
+    position in the site's live state; agents by site (a site's kits: the sites list
+    and its windows, which scanned every agent per site)."""
+    big = d.int64
+    return f"""
+CREATE TABLE users (
+    username      TEXT PRIMARY KEY,
+    password_hash TEXT    NOT NULL,
+    role          TEXT    NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+    operator      TEXT,
+    created_ns    {big} NOT NULL,
+    disabled      {d.flag("disabled")}
+);
+CREATE TABLE sessions (
+    token_hash   TEXT PRIMARY KEY,
+    username     TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+    csrf_token   TEXT NOT NULL,
+    created_ns   {big} NOT NULL,
+    last_used_ns {big} NOT NULL,
+    expires_ns   {big} NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (username);
+CREATE INDEX IF NOT EXISTS agents_by_site ON agents (site_code);
+ALTER TABLE site_state ADD COLUMN lat {d.real};
+ALTER TABLE site_state ADD COLUMN lon {d.real};
+"""
