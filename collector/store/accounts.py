@@ -20,14 +20,7 @@ _SESSION_COLUMNS = "token_hash, username, csrf_token, created_ns, last_used_ns, 
 
 
 def _user(row: Sequence[Any]) -> User:
-    return User(
-        username=str(row[0]),
-        password_hash=str(row[1]),
-        role=str(row[2]),
-        operator=opt_str(row[3]),
-        created_ns=int(row[4]),
-        disabled=bool(row[5]),
-    )
+    return User(str(row[0]), str(row[1]), str(row[2]), opt_str(row[3]), int(row[4]), bool(row[5]))
 
 
 def _session(row: Sequence[Any]) -> WebSession:
