@@ -18,8 +18,9 @@ Inputs and the plans they give:
     from live data turns live: an 'updated' event ("live data: now paging") and a
     'trigger' notification. Otherwise no event and no notification (routine);
   - else the subject's last ticket was resolved at or after ``now_ns -
-    reopen_window_ns``: :class:`Reopen` it ('reopened' event; 'trigger' unless the
-    input is historical);
+    reopen_window_ns``: :class:`Reopen` it, keeping its ``first_bad_ns`` and the
+    latest ``last_bad_ns``, with the new evidence and route whatever their age
+    ('reopened' event; 'trigger' unless the input is historical);
   - else :class:`Create` an open ticket ('opened' event, note "historical" for a
     historical one; 'trigger' unless historical).
 - :class:`ProblemCleared` (the data shows recovery): the unresolved ticket is
