@@ -158,6 +158,14 @@ class Store(Protocol):
     def delete_session(self, token_hash: str) -> bool: ...
     def delete_stale_sessions(self, *, now_ns: int, idle_before_ns: int) -> int: ...
 
+    # -- batched reads for the query service (collector.store.queries.QueryMethods)
+    def tickets_of_sites(
+        self, site_codes: Sequence[str] | None, states: Sequence[str]
+    ) -> list[Ticket]: ...
+    def newest_records_of_sites(
+        self, site_codes: Sequence[str], since_ns: int, kinds: Sequence[str], newest: int
+    ) -> dict[str, list[StoredRecord]]: ...
+
 
 def is_postgres_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))

@@ -32,6 +32,7 @@ from collector.store.model import (
     StoredRecord,
 )
 from collector.store.outbox import OutboxMethods
+from collector.store.queries import QueryMethods
 from collector.store.sql import SIGNAL_COLUMNS, Conflict, Tx, site_view_from_row
 from collector.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from collector.store.tickets import TicketMethods
@@ -41,7 +42,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore", "StoreError"]
 T = TypeVar("T")
 
 
-class SqliteStore(TicketMethods, OutboxMethods, AccountMethods):
+class SqliteStore(TicketMethods, OutboxMethods, AccountMethods, QueryMethods):
     """The store in one SQLite file (WAL, ``synchronous=FULL``); see the module doc."""
 
     backend = "sqlite"
