@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Literal
 
 from collector.store import Store
 from collector.store.model import SiteView, Ticket
@@ -161,9 +161,15 @@ class SiteFilter:
         )
 
 
+Grade = Literal["good", "fair", "poor", "none", "unknown"]
+
+
 @dataclass(frozen=True, slots=True)
 class CoverageEntry:
     """One site of the coverage export (a GeoJSON feature's properties, a CSV row)."""
+
+    #: The API's schema of it lists every key (pydantic reads this of a dataclass).
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
 
     site_code: str
     province: str
@@ -180,13 +186,13 @@ class CoverageEntry:
     ping_median_ms: float | None
     loss_ratio: float | None
     samples: int
-    grade: str
+    grade: Grade
 
 
-COVERAGE_COLUMNS = list(CoverageEntry.__dataclass_fields__)
+COVERAGE_COLUMNS = [f.name for f in fields(CoverageEntry)]
 
 
-def grade(rsrp_median: float | None, samples: int) -> str:
+def grade(rsrp_median: float | None, samples: int) -> Grade:
     """good (RSRP >= -90 dBm), fair (>= -105), poor (below), none (readings but no
     RSRP: no LTE service), unknown (no readings in the window)."""
     if samples == 0:

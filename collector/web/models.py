@@ -7,7 +7,6 @@ document and the code cannot drift apart.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -282,25 +281,6 @@ class ProvinceCounts(Strict):
     counts: Counts
 
 
-class CoverageProperties(Strict):
-    site_code: str
-    province: str
-    province_name: str | None
-    operator: str | None
-    operator_name: str | None
-    rat: str | None
-    lat: float | None
-    lon: float | None
-    located: str | None
-    rsrp_dbm: float | None
-    rsrq_db: float | None
-    sinr_db: float | None
-    ping_median_ms: float | None
-    loss_ratio: float | None
-    samples: int
-    grade: Literal["good", "fair", "poor", "none", "unknown"]
-
-
 class Point(Strict):
     type: Literal["Point"]
     coordinates: Annotated[list[float], Field(min_length=2, max_length=2)]
@@ -309,15 +289,14 @@ class Point(Strict):
 class Feature(Strict):
     type: Literal["Feature"]
     geometry: Point | None
-    properties: CoverageProperties
+    properties: CoverageEntry
 
     @classmethod
     def of(cls, entry: CoverageEntry) -> Feature:
         point = None
         if entry.lat is not None and entry.lon is not None:
             point = Point(type="Point", coordinates=[entry.lon, entry.lat])
-        props = CoverageProperties.model_validate(dataclasses.asdict(entry))
-        return cls(type="Feature", geometry=point, properties=props)
+        return cls(type="Feature", geometry=point, properties=entry)
 
 
 class Coverage(Strict):
