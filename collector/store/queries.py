@@ -16,6 +16,8 @@ from collector.store.model import StoredRecord, Ticket
 from collector.store.sql import RECORD_COLUMNS, TICKET_COLUMNS, Transactional, Tx, placeholders
 from collector.store.tickets import ticket_from_row
 
+_R_COLUMNS = ", ".join(f"r.{c.strip()}" for c in RECORD_COLUMNS.split(","))
+
 #: Site codes bound in one query (well under SQLite's limit on bound parameters).
 CHUNK = 500
 
@@ -58,19 +60,20 @@ class QueryMethods(Transactional):
         out: dict[str, list[StoredRecord]] = {code: [] for code in site_codes}
         kind_marks = placeholders(len(kinds))
         for chunk in _chunks(site_codes):
+            # Through the site's agents (indexed) and the records' primary key
+            # (agent_id, seq): no scan of other sites' records.
             sql = (
-                f"SELECT {RECORD_COLUMNS} FROM (SELECT {RECORD_COLUMNS}, ROW_NUMBER() OVER "
-                "(PARTITION BY site_code, kind ORDER BY event_ns DESC, agent_id DESC, seq DESC) "
-                f"AS newness FROM records WHERE site_code IN ({placeholders(len(chunk))}) "
-                f"AND kind IN ({kind_marks}) AND event_ns >= ?) w WHERE newness <= ? "
-                "ORDER BY site_code, event_ns, agent_id, seq"
+                f"SELECT {_R_COLUMNS} FROM agents a JOIN records r ON r.agent_id = a.agent_id "
+                f"WHERE a.site_code IN ({placeholders(len(chunk))}) "
+                f"AND r.site_code = a.site_code AND r.kind IN ({kind_marks}) AND r.event_ns >= ?"
             )
-            params = (*chunk, *kinds, since_ns, newest)
-            for r in self._read(_query(sql, params)):
-                out[str(r[1])].append(
-                    StoredRecord(
-                        str(r[0]), str(r[1]), int(r[2]), str(r[3]), int(r[4]), int(r[5]),
-                        str(r[6]), int(r[7]), bytes(r[8]),
-                    )
-                )  # fmt: skip
+            for r in self._read(_query(sql, (*chunk, *kinds, since_ns))):
+                stored = StoredRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bytes(r[8]))
+                out[r[1]].append(stored)
+        for code, records in out.items():
+            records.sort(key=lambda rec: (rec.event_ns, rec.agent_id, rec.seq))
+            kept = {kind: [rec for rec in records if rec.kind == kind][-newest:] for kind in kinds}
+            if sum(map(len, kept.values())) < len(records):
+                chosen = {id(rec) for recs in kept.values() for rec in recs}
+                out[code] = [rec for rec in records if id(rec) in chosen]
         return out
