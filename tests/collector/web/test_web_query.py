@@ -5,9 +5,11 @@ document generated from the models is plain OpenAPI 3.0."""
 
 from __future__ import annotations
 
+import ast
 import collections
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +17,7 @@ from conftest import WebSite
 
 from collector.query import COVERAGE_READINGS, OPEN_STATES, SiteFilter, SiteQueries
 from collector.store import Store
+from collector.web import routes
 from collector.web.app import openapi_document
 from collector.web.seed import ping_record, signal_record
 
@@ -177,3 +180,19 @@ def test_the_generated_document_is_openapi_3_0() -> None:
         "allOf": [{"$ref": "#/components/schemas/Cell"}],
     }
     assert json.loads(json.dumps(doc)) == doc
+
+
+def test_no_http_handler_decodes_protobuf_or_writes_sql() -> None:
+    """Decoding stored records and batching reads belong to the query service: the
+    routes modules import neither protobuf nor the decoding helpers nor a database."""
+    banned = ("pantau.v1", "google.protobuf", "collector.web.measurements", "sqlite3", "psycopg")
+    for path in Path(routes.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            for name in names:
+                assert not name.startswith(banned), f"{path.name} imports {name}"
