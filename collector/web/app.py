@@ -132,7 +132,10 @@ def make_app(
     app[DOCUMENT] = _document()
     ctx.on_ticket_action = on_ticket_action
     for op in ROUTES:
-        app.router.add_route(op.method, op.path, bind(op, ctx))
+        if op.method == "GET":  # and HEAD, as aiohttp's add_get does
+            app.router.add_get(op.path, bind(op, ctx))
+        else:
+            app.router.add_route(op.method, op.path, bind(op, ctx))
     app.router.add_static("/static", ctx.static, follow_symlinks=False, append_version=False)
     app.on_response_prepare.append(_security_headers)
     return app

@@ -196,3 +196,10 @@ def test_no_http_handler_decodes_protobuf_or_writes_sql() -> None:
                 names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
             for name in names:
                 assert not name.startswith(banned), f"{path.name} imports {name}"
+
+
+def test_get_routes_answer_head_too(web_site: WebSite) -> None:
+    api = web_site.user("viewer")
+    assert api.head("/api/v1/sites").status_code == 200
+    assert api.head("/healthz").status_code == 200
+    assert api.head("/api/v1/login").status_code == 405
