@@ -16,10 +16,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from collector.store import Store, StoreError, open_store
+from collector.store.model import SiteView
 from pantau.core.net import is_loopback
-from pantau.core.sites import TpsCodeError
+from pantau.core.operators import operator_name
+from pantau.core.sites import TpsCodeError, province_of
 from pantau.core.tomlconfig import ConfigError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -212,12 +215,39 @@ def open_existing(args: argparse.Namespace) -> Store:
     return open_any(args)
 
 
+def site_json(site: SiteView) -> dict[str, Any]:
+    """A site as ``pantau-collector sites --json`` prints it."""
+    from collector.query import signal_fields
+    from collector.views import iso_seconds
+
+    s, p = site.signal, site.ping
+    operator = None
+    if s is not None and s.mcc is not None and s.mnc is not None:
+        name = s.operator_name or operator_name(s.mcc, s.mnc)
+        operator = {"mcc": s.mcc, "mnc": s.mnc, "name": name}
+    ping = None
+    if p is not None:
+        ping = {"target": p.target, "method": p.method, "median_ms": p.median_ms,
+                "loss_ratio": p.loss_ratio, "time": iso_seconds(p.event_ns)}  # fmt: skip
+    return {
+        "site_code": site.site_code,
+        "province": province_of(site.site_code),
+        "agents": list(site.agent_ids),
+        "operator": operator,
+        **signal_fields(site, iso_seconds),
+        "ping": ping,
+        "last_seen": iso_seconds(site.last_seen_ns),
+        "records": site.records,
+    }
+
+
 def _sites(args: argparse.Namespace, *, as_json: bool) -> int:
-    from collector.views import site_json, sites_table
+    from collector.query import SiteQueries
+    from collector.views import sites_table
 
     store = open_existing(args)
     try:
-        sites = store.sites()
+        sites = SiteQueries(store).views()
     finally:
         store.close()
     if as_json:

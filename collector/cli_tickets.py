@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import getpass
 import json
 import sys
@@ -12,6 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from collector.store.model import Ticket, TicketEvent
+from collector.views import iso_seconds, sites_table
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 _SHOWN = ("id", "problem", "state", "site_code", "operator", "route", "first_bad", "last_bad",
@@ -58,23 +58,17 @@ def register(sub: Any) -> None:
     watch.set_defaults(handler=run_watch)
 
 
-def _iso(ns: int | None) -> str | None:
-    if ns is None:
-        return None
-    return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).isoformat(timespec="seconds")
-
-
 def ticket_json(ticket: Ticket) -> dict[str, Any]:
     data = asdict(ticket)
     for key in ("first_bad_ns", "last_bad_ns", "opened_ns", "updated_ns", "resolved_ns",
                 "escalated_ns", "reopened_ns"):  # fmt: skip
-        data[key.removesuffix("_ns")] = _iso(data.pop(key))
+        data[key.removesuffix("_ns")] = iso_seconds(data.pop(key))
     return data
 
 
 def event_json(event: TicketEvent) -> dict[str, Any]:
     return {
-        "at": _iso(event.at_ns),
+        "at": iso_seconds(event.at_ns),
         "action": event.action,
         "actor": event.actor,
         "note": event.note,
@@ -88,7 +82,7 @@ def tickets_table(tickets: list[Ticket]) -> str:
     )
     lines = [header, "-" * len(header)]
     for t in tickets:
-        since = (_iso(t.first_bad_ns) or "-")[:19].replace("T", " ")
+        since = (iso_seconds(t.first_bad_ns) or "-")[:19].replace("T", " ")
         lines.append(
             f"{t.id:>5} {t.state:<12} {t.problem:<15} {t.site_code:<14} {t.operator:<11} "
             f"{since:<20} {'yes' if t.historical else '':<4}"
@@ -147,7 +141,7 @@ def run_show(args: argparse.Namespace) -> int:
     print("      history:")
     for event in events:
         note = f" - {event.note}" if event.note else ""
-        print(f"    {_iso(event.at_ns)} {event.action} by {event.actor}{note}")
+        print(f"    {iso_seconds(event.at_ns)} {event.action} by {event.actor}{note}")
     return EXIT_OK
 
 
@@ -178,7 +172,7 @@ def run_change(args: argparse.Namespace) -> int:
 
 def run_watch(args: argparse.Namespace) -> int:
     from collector.cli import open_existing
-    from collector.views import sites_table
+    from collector.query import SiteQueries
 
     if args.interval <= 0:
         print(
@@ -186,12 +180,12 @@ def run_watch(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     store = open_existing(args)
+    queries = SiteQueries(store)
     tty = sys.stdout.isatty()
     try:
         while True:
-            sites = store.sites()
-            active = store.list_tickets(state="open") + store.list_tickets(state="acknowledged")
-            active.sort(key=lambda t: t.id, reverse=True)
+            sites = queries.views()
+            active = queries.active_tickets()
             if tty and not args.once:
                 sys.stdout.write("\x1b[H\x1b[2J")
             stamp = time.strftime("%H:%M:%S")

@@ -1,56 +1,19 @@
-"""Presenting sites to people (a table) and machines (JSON). Pure functions."""
+"""The CLI's text rendering of the query service's values (a table of sites). Pure functions."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from collector.store.model import SiteView
 from pantau.core.operators import operator_name
-from pantau.core.sites import province_of
 
 
-def _iso(ns: int | None) -> str | None:
+def iso_seconds(ns: int | None) -> str | None:
+    """ns since the epoch -> ISO 8601 UTC to the second, as the CLI writes times."""
     if ns is None:
         return None
     return dt.datetime.fromtimestamp(ns / 1e9, tz=dt.UTC).isoformat(timespec="seconds")
-
-
-def site_json(site: SiteView) -> dict[str, Any]:
-    s, p = site.signal, site.ping
-    operator = None
-    if s is not None and s.mcc is not None and s.mnc is not None:
-        operator = {
-            "mcc": s.mcc,
-            "mnc": s.mnc,
-            "name": s.operator_name or operator_name(s.mcc, s.mnc),
-        }
-    return {
-        "site_code": site.site_code,
-        "province": province_of(site.site_code),
-        "agents": list(site.agent_ids),
-        "operator": operator,
-        "rat": s.rat if s else None,
-        "reg_state": s.reg_state if s else None,
-        "cell_id": s.cell_id if s else None,
-        "rsrp_dbm": s.rsrp_dbm if s else None,
-        "rsrq_db": s.rsrq_db if s else None,
-        "sinr_db": s.sinr_db if s else None,
-        "rssi_dbm": s.rssi_dbm if s else None,
-        "signal_time": _iso(s.event_ns) if s else None,
-        "ping": None
-        if p is None
-        else {
-            "target": p.target,
-            "method": p.method,
-            "median_ms": p.median_ms,
-            "loss_ratio": p.loss_ratio,
-            "time": _iso(p.event_ns),
-        },
-        "last_seen": _iso(site.last_seen_ns),
-        "records": site.records,
-    }
 
 
 def _fmt(value: float | None, spec: str = ".0f") -> str:

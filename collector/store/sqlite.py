@@ -34,6 +34,7 @@ from collector.store.model import (
     StoredRecord,
 )
 from collector.store.outbox import OutboxMethods
+from collector.store.queries import QueryMethods
 from collector.store.sql import (
     SIGNAL_COLUMNS,
     Conflict,
@@ -49,7 +50,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore", "StoreError"]
 T = TypeVar("T")
 
 
-class SqliteStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods):
+class SqliteStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods):
     """The store in one SQLite file (WAL, ``synchronous=FULL``); see the module doc."""
 
     backend = "sqlite"

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from collector.errors import CollectorError
 from collector.store.model import USER_ROLES, WebSession
 from pantau.core.operators import OPERATORS_510, operator_name
 
@@ -48,7 +49,7 @@ _MCC_MNC = re.compile(r"(\d{3})-(\d{2,3})")
 _hasher = PasswordHasher()
 
 
-class AccountError(ValueError):
+class AccountError(CollectorError, ValueError):
     """Bad input for an account (the message says what)."""
 
 

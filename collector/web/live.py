@@ -24,9 +24,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from collector.query import SiteRow
 from collector.store.model import IngestBatch, Ticket
 from collector.web import measurements
-from collector.web.present import SiteRow, ticket_json
+from collector.web.models import Ticket as TicketModel
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class LiveHub:
         self._loop = asyncio.get_running_loop()
         try:
             await self.tick(full=True)
-        except Exception:  # the next tick tries again
+        except Exception:  # isolation boundary: the database may be restarting; a tick retries
             log.exception("live stream: cannot load the sites")
         self._task = asyncio.create_task(self._run(), name="live-hub")
 
@@ -235,7 +236,11 @@ class LiveHub:
                 rows = [r for op, r in changed if sub.sees(op)]
                 if rows:
                     messages.append(sse("sites", {"version": self.version, "rows": rows}))
-                visible = [ticket_json(t) for t in tickets if sub.sees(t.operator)]
+                visible = [
+                    TicketModel.of(t).model_dump(mode="json")
+                    for t in tickets
+                    if sub.sees(t.operator)
+                ]
                 if visible:
                     messages.append(sse("tickets", {"tickets": visible}))
                 by_scope[key] = messages

@@ -14,9 +14,9 @@ from typing import Any
 import requests
 from conftest import TELKOMSEL, XL, Api, WebSite
 
+from collector.query import SiteRow
 from collector.store.model import SiteView
 from collector.web.live import LiveHub
-from collector.web.present import SiteRow
 from collector.web.seed import ping_record, signal_record
 
 _S = 10**9

@@ -19,7 +19,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from collector.web.openapi import openapi_document
+from collector.web.app import openapi_document
 from collector.web.seed import ping_record, signal_record, throughput_record
 
 CHECKS = [

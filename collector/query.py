@@ -1,0 +1,327 @@
+"""The site/coverage query service: what the web and the CLI ask about sites.
+
+:class:`SiteQueries` is the one place that reads sites for people and programs: the
+site list, one site, the map rows, a site's measurements and the coverage export.
+It reads the store in batches (one query for many sites: ``store.sites(codes)``,
+``tickets_of_sites``, ``newest_records_of_sites``), decodes the stored protobuf
+payloads (through :mod:`collector.web.measurements`) and returns typed values
+(:class:`SiteRow`, :class:`CoverageEntry`); the HTTP handlers and the CLI only
+render them. Every method blocks (the web calls it in a worker thread).
+
+A site's status (docs/operations.md, "Site status"):
+
+- ``down``: an open or acknowledged NO_SERVICE, NO_COVERAGE or MODEM_FAULT ticket;
+- ``silent``: nothing heard for ``silent_after_s``, or an AGENT_SILENT ticket;
+- ``degraded``: any other open or acknowledged ticket;
+- ``ok``: otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Literal
+
+from collector.store import Store
+from collector.store.model import SiteView, Ticket
+from collector.web import measurements
+from collector.web.accounts import operator_label
+from collector.web.geo import fallback_point
+from collector.web.present import mcc_mnc
+from pantau.core.sites import PROVINCES
+
+STATUSES = ("ok", "degraded", "down", "silent")
+DOWN_PROBLEMS = frozenset({"NO_SERVICE", "NO_COVERAGE", "MODEM_FAULT"})
+SILENT_PROBLEM = "AGENT_SILENT"
+OPEN_STATES = ("open", "acknowledged")
+MAP_COLUMNS = ("code", "lat", "lon", "status", "operator", "province", "problems")
+
+#: Readings of each kind (signal, ping) a site's coverage figures use at most: the
+#: newest in the window (a day at one a minute), so that a large export stays quick.
+COVERAGE_READINGS = 1440
+
+_S = 1_000_000_000
+
+
+def site_operator(site: SiteView) -> str | None:
+    s = site.signal
+    return None if s is None else mcc_mnc(s.mcc, s.mnc)
+
+
+def status_of(site: SiteView, problems: Iterable[str], *, now_ns: int, silent_after_ns: int) -> str:
+    problems = set(problems)
+    if problems & DOWN_PROBLEMS:
+        return "down"
+    if SILENT_PROBLEM in problems:
+        return "silent"
+    if site.last_seen_ns is None or now_ns - site.last_seen_ns > silent_after_ns:
+        return "silent"
+    if problems:
+        return "degraded"
+    return "ok"
+
+
+def location(site: SiteView) -> tuple[float | None, float | None, str | None]:
+    """(lat, lon, located): the kit's GNSS fix ("gnss"), else a point in its province."""
+    s = site.signal
+    if s is not None and s.lat is not None and s.lon is not None:
+        return s.lat, s.lon, "gnss"
+    point = fallback_point(site.site_code)
+    if point is None:
+        return None, None, None
+    return point[0], point[1], "province"
+
+
+def signal_fields(site: SiteView, stamp: Callable[[int | None], str | None]) -> dict[str, Any]:
+    """The live signal columns every site listing shows (the CLI's and the API's),
+    ``signal_time`` written by ``stamp``."""
+    s = site.signal
+    return {
+        "rat": s.rat if s else None,
+        "reg_state": s.reg_state if s else None,
+        "cell_id": s.cell_id if s else None,
+        "rsrp_dbm": s.rsrp_dbm if s else None,
+        "rsrq_db": s.rsrq_db if s else None,
+        "sinr_db": s.sinr_db if s else None,
+        "rssi_dbm": s.rssi_dbm if s else None,
+        "signal_time": stamp(s.event_ns) if s else None,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRow:
+    """One site as the map and the lists see it, computed once and shared."""
+
+    site: SiteView
+    operator: str | None
+    status: str
+    problems: tuple[str, ...]
+    lat: float | None
+    lon: float | None
+    located: str | None
+
+    @property
+    def code(self) -> str:
+        return self.site.site_code
+
+    @property
+    def province(self) -> str:
+        return self.site.site_code[:2]
+
+    @property
+    def operator_name(self) -> str | None:
+        """The network's name as the modem reported it, else as Pantau knows it."""
+        s = self.site.signal
+        return (s.operator_name if s and s.operator_name else None) or operator_label(self.operator)
+
+    def map_row(self) -> list[Any]:
+        return [
+            self.code,
+            self.lat,
+            self.lon,
+            self.status,
+            self.operator,
+            self.province,
+            list(self.problems),
+        ]
+
+
+def site_row(
+    site: SiteView, open_tickets: Sequence[Ticket], *, now_ns: int, silent_after_ns: int
+) -> SiteRow:
+    problems = tuple(sorted({t.problem for t in open_tickets}))
+    lat, lon, located = location(site)
+    return SiteRow(
+        site=site,
+        operator=site_operator(site),
+        status=status_of(site, problems, now_ns=now_ns, silent_after_ns=silent_after_ns),
+        problems=problems,
+        lat=lat,
+        lon=lon,
+        located=located,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFilter:
+    """Which rows a listing keeps: every condition given must hold."""
+
+    operator: str | None = None
+    province: str | None = None
+    status: str | None = None
+    problem: str | None = None
+
+    def keeps(self, row: SiteRow) -> bool:
+        return (
+            (self.operator is None or row.operator == self.operator)
+            and (self.province is None or row.province == self.province)
+            and (self.status is None or row.status == self.status)
+            and (self.problem is None or self.problem in row.problems)
+        )
+
+
+Grade = Literal["good", "fair", "poor", "none", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageEntry:
+    """One site of the coverage export (a GeoJSON feature's properties, a CSV row)."""
+
+    #: The API's schema of it lists every key (pydantic reads this of a dataclass).
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
+
+    site_code: str
+    province: str
+    province_name: str | None
+    operator: str | None
+    operator_name: str | None
+    rat: str | None
+    lat: float | None
+    lon: float | None
+    located: str | None
+    rsrp_dbm: float | None
+    rsrq_db: float | None
+    sinr_db: float | None
+    ping_median_ms: float | None
+    loss_ratio: float | None
+    samples: int
+    grade: Grade
+
+
+COVERAGE_COLUMNS = [f.name for f in fields(CoverageEntry)]
+
+
+def grade(rsrp_median: float | None, samples: int) -> Grade:
+    """good (RSRP >= -90 dBm), fair (>= -105), poor (below), none (readings but no
+    RSRP: no LTE service), unknown (no readings in the window)."""
+    if samples == 0:
+        return "unknown"
+    if rsrp_median is None:
+        return "none"
+    if rsrp_median >= -90:
+        return "good"
+    if rsrp_median >= -105:
+        return "fair"
+    return "poor"
+
+
+def coverage_entry(row: SiteRow, records: Sequence[Any]) -> CoverageEntry:
+    """A site's coverage figures from its stored signal and ping records."""
+    rsrp: list[float] = []
+    rsrq: list[float] = []
+    sinr: list[float] = []
+    ping: list[float] = []
+    loss: list[float] = []
+    samples = 0
+    for stored in records:
+        record = measurements.decode(stored)
+        if record is None:
+            continue
+        if stored.kind == "signal" and record.HasField("signal"):
+            s = record.signal
+            samples += 1
+            if s.HasField("rsrp_dbm"):
+                rsrp.append(s.rsrp_dbm)
+            if s.HasField("rsrq_db"):
+                rsrq.append(s.rsrq_db)
+            if s.HasField("sinr_db"):
+                sinr.append(s.sinr_db)
+        elif stored.kind == "ping" and record.HasField("ping"):
+            p = record.ping
+            if p.HasField("median_ms"):
+                ping.append(p.median_ms)
+            loss.append(p.loss_ratio)
+    rsrp_median = measurements.median(rsrp)
+    return CoverageEntry(
+        site_code=row.code,
+        province=row.province,
+        province_name=PROVINCES.get(row.province),
+        operator=row.operator,
+        operator_name=row.operator_name,
+        rat=row.site.signal.rat if row.site.signal else None,
+        lat=row.lat,
+        lon=row.lon,
+        located=row.located,
+        rsrp_dbm=rsrp_median,
+        rsrq_db=measurements.median(rsrq),
+        sinr_db=measurements.median(sinr),
+        ping_median_ms=measurements.median(ping),
+        loss_ratio=sum(loss) / len(loss) if loss else None,
+        samples=samples,
+        grade=grade(rsrp_median, samples),
+    )
+
+
+class SiteQueries:
+    """Sites, one site, the map rows, measurements and coverage, over one store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        silent_after_s: float = 300.0,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.store = store
+        self.silent_after_s = silent_after_s
+        self.clock = clock
+
+    def views(self, codes: Sequence[str] | None = None) -> list[SiteView]:
+        """The sites' stored state (all, or ``codes``), in code order."""
+        return self.store.sites(codes)
+
+    def rows(self, codes: Sequence[str] | None = None) -> dict[str, SiteRow]:
+        """The sites' rows (all, or ``codes``) with their open tickets: two queries."""
+        sites = self.store.sites(codes)
+        tickets = self.store.tickets_of_sites(codes, OPEN_STATES)
+        by_site: dict[str, list[Ticket]] = {}
+        for ticket in tickets:
+            by_site.setdefault(ticket.site_code, []).append(ticket)
+        now = self.clock()
+        silent_ns = int(self.silent_after_s * _S)
+        return {
+            s.site_code: site_row(
+                s, by_site.get(s.site_code, []), now_ns=now, silent_after_ns=silent_ns
+            )
+            for s in sites
+        }
+
+    def row(self, code: str) -> SiteRow | None:
+        return self.rows([code]).get(code)
+
+    def listing(
+        self, where: SiteFilter, *, sees: Callable[[str | None], bool] = lambda _: True
+    ) -> list[SiteRow]:
+        """The rows ``sees`` lets through that ``where`` keeps, in code order."""
+        rows = [r for r in self.rows().values() if sees(r.operator) and where.keeps(r)]
+        rows.sort(key=lambda r: r.code)
+        return rows
+
+    def province_counts(self, rows: Iterable[SiteRow]) -> dict[str, dict[str, int]]:
+        """Every province with its ``rows`` counted by status."""
+        counts = {code: dict.fromkeys(STATUSES, 0) for code in PROVINCES}
+        for row in rows:
+            if row.province in counts:
+                counts[row.province][row.status] += 1
+        return counts
+
+    def site_tickets(self, code: str, *, operator: str | None, limit: int = 100) -> list[Ticket]:
+        return self.store.list_tickets(site_code=code, operator=operator, limit=limit)
+
+    def active_tickets(self, limit: int = 200) -> list[Ticket]:
+        """Open and acknowledged tickets, newest first."""
+        return self.store.list_tickets(states=OPEN_STATES, limit=limit)
+
+    def measurements(self, code: str, kind: str, *, hours: int, limit: int) -> list[Any]:
+        """A site's newest ``limit`` items of ``kind`` in the last ``hours``, oldest first."""
+        since = self.clock() - hours * 3600 * _S
+        return measurements.items(kind, self.store.site_window(code, since), limit=limit)
+
+    def coverage(self, rows: Sequence[SiteRow], *, hours: int) -> list[CoverageEntry]:
+        """The coverage figures of ``rows`` over the last ``hours``: one batched read."""
+        since = self.clock() - hours * 3600 * _S
+        records = self.store.newest_records_of_sites(
+            [r.code for r in rows], since, ("signal", "ping"), COVERAGE_READINGS
+        )
+        return [coverage_entry(row, records.get(row.code, [])) for row in rows]

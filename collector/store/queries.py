@@ -1,0 +1,79 @@
+"""Batched reads for the site/coverage query service (:mod:`collector.query`).
+
+One implementation for both backends, on the shared dialect layer
+(:class:`~collector.store.sql.Transactional`): each method answers for many sites
+with one query per :data:`CHUNK` site codes, never one query per site.
+"""
+
+# ruff: noqa: S608 - SQL is built from constants and placeholders; values are bound.
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from collector.store.model import StoredRecord, Ticket
+from collector.store.sql import RECORD_COLUMNS, TICKET_COLUMNS, Transactional, Tx, placeholders
+from collector.store.tickets import ticket_from_row
+
+_R_COLUMNS = ", ".join(f"r.{c.strip()}" for c in RECORD_COLUMNS.split(","))
+
+#: Site codes bound in one query (well under SQLite's limit on bound parameters).
+CHUNK = 500
+
+
+def _chunks(codes: Sequence[str]) -> list[list[str]]:
+    unique = sorted(set(codes))
+    return [unique[i : i + CHUNK] for i in range(0, len(unique), CHUNK)]
+
+
+def _query(sql: str, params: Sequence[object]) -> Callable[[Tx], list[tuple[Any, ...]]]:
+    return lambda tx: tx.rows(sql, params)
+
+
+class QueryMethods(Transactional):
+    """What the web and the CLI read about many sites at once."""
+
+    def tickets_of_sites(
+        self, site_codes: Sequence[str] | None, states: Sequence[str]
+    ) -> list[Ticket]:
+        """The tickets in ``states`` of ``site_codes`` (of every site with None), by id."""
+        marks = placeholders(len(states))
+        base = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE state IN ({marks})"
+        if site_codes is None:
+            rows = self._read(lambda tx: tx.rows(f"{base} ORDER BY id", tuple(states)))
+            return [ticket_from_row(r) for r in rows]
+        found: list[Ticket] = []
+        for chunk in _chunks(site_codes):
+            sql = f"{base} AND site_code IN ({placeholders(len(chunk))}) ORDER BY id"
+            params = (*states, *chunk)
+            rows = self._read(_query(sql, params))
+            found += [ticket_from_row(r) for r in rows]
+        found.sort(key=lambda t: t.id)
+        return found
+
+    def newest_records_of_sites(
+        self, site_codes: Sequence[str], since_ns: int, kinds: Sequence[str], newest: int
+    ) -> dict[str, list[StoredRecord]]:
+        """Per site: its records of ``kinds`` with ``event_ns >= since_ns``, at most the
+        ``newest`` of each kind, in event-time order (as ``site_window`` orders them)."""
+        out: dict[str, list[StoredRecord]] = {code: [] for code in site_codes}
+        kind_marks = placeholders(len(kinds))
+        for chunk in _chunks(site_codes):
+            # Through the site's agents (indexed) and the records' primary key
+            # (agent_id, seq): no scan of other sites' records.
+            sql = (
+                f"SELECT {_R_COLUMNS} FROM agents a JOIN records r ON r.agent_id = a.agent_id "
+                f"WHERE a.site_code IN ({placeholders(len(chunk))}) "
+                f"AND r.site_code = a.site_code AND r.kind IN ({kind_marks}) AND r.event_ns >= ?"
+            )
+            for r in self._read(_query(sql, (*chunk, *kinds, since_ns))):
+                stored = StoredRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bytes(r[8]))
+                out[r[1]].append(stored)
+        for code, records in out.items():
+            records.sort(key=lambda rec: (rec.event_ns, rec.agent_id, rec.seq))
+            kept = {kind: [rec for rec in records if rec.kind == kind][-newest:] for kind in kinds}
+            if sum(map(len, kept.values())) < len(records):
+                chosen = {id(rec) for recs in kept.values() for rec in recs}
+                out[code] = [rec for rec in records if id(rec) in chosen]
+        return out

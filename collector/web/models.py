@@ -1,0 +1,304 @@
+"""The REST API's response models (pydantic v2); the requests' are in :mod:`.params`.
+
+Handlers build every JSON response from these models; :mod:`collector.web.spec`
+generates the OpenAPI document from the same models and the route table, so the
+document and the code cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
+
+from collector.query import CoverageEntry, SiteRow, signal_fields
+from collector.store import model
+from collector.web.accounts import operator_label
+from collector.web.present import iso
+from pantau.core.sites import PROVINCES
+
+Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+Status = Literal["ok", "degraded", "down", "silent"]
+TicketState = Literal["open", "acknowledged", "resolved"]
+SITE_CODE_SCHEMA = {"type": "string", "pattern": "^[0-9]{13}$", "example": "3171011001005"}
+
+
+class Strict(BaseModel):
+    """A JSON object that lists every key it may have."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+class Error(Strict):
+    error: Literal[
+        "bad_request", "unauthorized", "login_failed", "csrf", "forbidden", "not_found",
+        "method_not_allowed", "conflict", "too_many_attempts", "too_large", "internal",
+    ]  # fmt: skip
+    message: str
+
+
+class Health(Strict):
+    status: Literal["ok"]
+
+
+class Account(Strict):
+    username: str
+    role: Literal["viewer", "operator", "admin"]
+    operator: str | None
+    operator_name: str | None
+    csrf_token: str
+    expires: Time
+
+
+class MapState(Strict):
+    version: int
+    columns: list[Literal["code", "lat", "lon", "status", "operator", "province", "problems"]]
+    rows: list[
+        Annotated[
+            list[Any],
+            Field(
+                min_length=7,
+                max_length=7,
+                description="code, lat, lon, status, operator, province, problems",
+            ),
+        ]
+    ]
+
+
+class SiteSummary(Strict):
+    code: Annotated[str, WithJsonSchema(SITE_CODE_SCHEMA)]
+    province: str
+    province_name: str | None
+    operator: str | None
+    operator_name: str | None
+    status: Status
+    problems: list[str]
+    lat: float | None
+    lon: float | None
+    located: Literal["gnss", "province"] | None
+    rat: str | None
+    reg_state: str | None
+    cell_id: int | None
+    rsrp_dbm: float | None
+    rsrq_db: float | None
+    sinr_db: float | None
+    rssi_dbm: float | None
+    signal_time: Time | None
+    ping_median_ms: float | None
+    loss_ratio: float | None
+    ping_time: Time | None
+    last_seen: Time | None
+    records: int
+
+    @classmethod
+    def fields_of(cls, row: SiteRow) -> dict[str, Any]:
+        site, p = row.site, row.site.ping
+        return {
+            "code": row.code,
+            "province": row.province,
+            "province_name": PROVINCES.get(row.province),
+            "operator": row.operator,
+            "operator_name": row.operator_name,
+            "status": row.status,
+            "problems": list(row.problems),
+            "lat": row.lat,
+            "lon": row.lon,
+            "located": row.located,
+            **signal_fields(site, iso),
+            "ping_median_ms": p.median_ms if p else None,
+            "loss_ratio": p.loss_ratio if p else None,
+            "ping_time": iso(p.event_ns) if p else None,
+            "last_seen": iso(site.last_seen_ns),
+            "records": site.records,
+        }
+
+    @classmethod
+    def of(cls, row: SiteRow) -> SiteSummary:
+        return cls(**cls.fields_of(row))
+
+
+class Sites(Strict):
+    sites: list[SiteSummary]
+
+
+class Cell(Strict):
+    cell_id: int | None
+    rat: str | None
+    reg_state: str | None
+    operator: str | None
+    operator_name: str | None
+    time: Time
+
+
+class TicketEvent(Strict):
+    time: Time
+    action: Literal["opened", "updated", "acknowledged", "resolved", "reopened", "escalated"]
+    actor: str
+    note: str
+
+    @classmethod
+    def of(cls, event: model.TicketEvent) -> TicketEvent:
+        return cls.model_validate(
+            {"time": iso(event.at_ns), "action": event.action, "actor": event.actor,
+             "note": event.note}
+        )  # fmt: skip
+
+
+class Ticket(Strict):
+    id: int
+    site_code: str
+    province: str
+    operator: str
+    operator_name: str | None
+    problem: str
+    state: TicketState
+    route: str
+    first_bad: Time
+    last_bad: Time
+    opened: Time
+    updated: Time
+    resolved: Time | None
+    resolved_by: str | None
+    historical: bool
+    escalated: Time | None
+    reopen_count: int
+    evidence: dict[str, Any]
+
+    @staticmethod
+    def fields_of(ticket: model.Ticket) -> dict[str, Any]:
+        return {
+            "id": ticket.id,
+            "site_code": ticket.site_code,
+            "province": ticket.site_code[:2],
+            "operator": ticket.operator,
+            "operator_name": operator_label(ticket.operator),
+            "problem": ticket.problem,
+            "state": ticket.state,
+            "route": ticket.route,
+            "first_bad": iso(ticket.first_bad_ns),
+            "last_bad": iso(ticket.last_bad_ns),
+            "opened": iso(ticket.opened_ns),
+            "updated": iso(ticket.updated_ns),
+            "resolved": iso(ticket.resolved_ns),
+            "resolved_by": ticket.resolved_by,
+            "historical": ticket.historical,
+            "escalated": iso(ticket.escalated_ns),
+            "reopen_count": ticket.reopen_count,
+            "evidence": ticket.evidence,
+        }
+
+    @classmethod
+    def of(cls, ticket: model.Ticket) -> Ticket:
+        return cls(**cls.fields_of(ticket))
+
+
+class TicketDetail(Ticket):
+    events: list[TicketEvent]
+
+    @classmethod
+    def of_history(cls, ticket: model.Ticket, events: list[model.TicketEvent]) -> TicketDetail:
+        return cls(**cls.fields_of(ticket), events=[TicketEvent.of(e) for e in events])
+
+
+class Tickets(Strict):
+    tickets: list[Ticket]
+
+
+class SiteDetail(SiteSummary):
+    agents: list[str]
+    cell: Cell | None
+    tickets: list[Ticket]
+
+
+class SignalItem(Strict):
+    time: Time
+    rat: str | None
+    rsrp_dbm: float | None
+    rsrq_db: float | None
+    sinr_db: float | None
+    rssi_dbm: float | None
+    cell_id: int | None
+    operator: str | None
+    lat: float | None
+    lon: float | None
+
+
+class PingItem(Strict):
+    time: Time
+    target: str
+    method: str
+    sent: int
+    received: int
+    loss_ratio: float
+    rtts_ms: list[float | None]
+    median_ms: float | None
+    min_ms: float | None
+    max_ms: float | None
+
+
+class ThroughputItem(Strict):
+    time: Time
+    direction: str | None
+    mbps: float | None
+    bytes: int
+    duration_s: float
+
+
+class EventItem(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    time: Time
+    kind: Literal["cell", "operator", "rat"]
+    from_: str | int = Field(alias="from")
+    to: str | int
+
+
+class Measurements(Strict):
+    site: Annotated[str, WithJsonSchema(SITE_CODE_SCHEMA)]
+    kind: Literal["signal", "ping", "throughput", "events"]
+    hours: int
+    items: list[SignalItem | PingItem | ThroughputItem | EventItem]
+
+
+class Counts(Strict):
+    ok: int
+    degraded: int
+    down: int
+    silent: int
+
+
+class ProvinceCounts(Strict):
+    code: str
+    name: str
+    counts: Counts
+
+
+class Point(Strict):
+    type: Literal["Point"]
+    coordinates: Annotated[list[float], Field(min_length=2, max_length=2)]
+
+
+class Feature(Strict):
+    type: Literal["Feature"]
+    geometry: Point | None
+    properties: CoverageEntry
+
+    @classmethod
+    def of(cls, entry: CoverageEntry) -> Feature:
+        point = None
+        if entry.lat is not None and entry.lon is not None:
+            point = Point(type="Point", coordinates=[entry.lon, entry.lat])
+        return cls(type="Feature", geometry=point, properties=entry)
+
+
+class Coverage(Strict):
+    type: Literal["FeatureCollection"]
+    features: list[Feature]

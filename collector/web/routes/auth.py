@@ -1,0 +1,87 @@
+"""Accounts: log in (a session cookie and a CSRF token), log out, the session's account."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from collector.web.accounts import verify_password
+from collector.web.context import COOKIE, ApiError, Principal, WebContext
+from collector.web.models import Account
+from collector.web.params import Login
+from collector.web.spec import BAD, CSRF_OR_ROLE, UNAUTHORIZED, Operation, given, json_response
+
+SESSION_CSRF: tuple[dict[str, list[str]], ...] = ({"session": [], "csrf": []},)
+
+
+async def login(ctx: WebContext, request: web.Request) -> web.Response:
+    body = given(request, "body", Login)
+    username, password = body.username, body.password
+    if ctx.throttle.blocked(username):
+        retry = ctx.throttle.retry_after_s(username)
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            f"too many failed logins for this account; try again in {retry} s",
+            {"Retry-After": str(retry)},
+        )
+    user = await asyncio.to_thread(ctx.store.get_user, username)
+    ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+    if user is None or user.disabled or not ok:
+        ctx.throttle.failed(username)
+        raise ApiError(401, "login_failed", "wrong user name or password")
+    ctx.throttle.succeeded(username)
+    now = ctx.clock()
+    token, session = ctx.policy.new(user.username, now)
+    await asyncio.to_thread(ctx.store.create_session, session)
+    idle_before = now - ctx.policy.idle_ns
+    await asyncio.to_thread(
+        lambda: ctx.store.delete_stale_sessions(now_ns=now, idle_before_ns=idle_before)
+    )
+    response = json_response(Principal(user, session).account(ctx.policy))
+    response.set_cookie(
+        COOKIE, token, path="/", httponly=True, samesite="Strict", secure=ctx.secure_cookies
+    )
+    return response
+
+
+async def logout(ctx: WebContext, request: web.Request) -> web.Response:
+    principal = await ctx.require(request)
+    await asyncio.to_thread(ctx.store.delete_session, principal.session.token_hash)
+    response = web.Response(status=204)
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+async def me(ctx: WebContext, request: web.Request) -> web.Response:
+    principal = await ctx.require(request)
+    return json_response(principal.account(ctx.policy))
+
+
+OPERATIONS = [
+    Operation(
+        "POST", "/api/v1/login", login, "Log in", "login", "accounts", ok=Account,
+        ok_description="A session: the cookie and the CSRF token",
+        ok_headers={"Set-Cookie": {
+            "schema": {"type": "string"},
+            "description": "pantau_session=...; HttpOnly; SameSite=Strict",
+        }},
+        query=None, body=Login, body_required=True, security=(),
+        errors=(
+            BAD,
+            (401, "Wrong user name or password"),
+            (429, "Too many failed logins for this user name",
+             {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}),
+        ),
+    ),
+    Operation(
+        "POST", "/api/v1/logout", logout, "Log out", "logout", "accounts", ok_status=204,
+        ok_description="The session has ended", query=None, security=SESSION_CSRF,
+        errors=(UNAUTHORIZED, CSRF_OR_ROLE),
+    ),
+    Operation(
+        "GET", "/api/v1/me", me, "The session's account", "the_sessions_account", "accounts",
+        ok=Account, ok_description="The account",
+    ),
+]  # fmt: skip

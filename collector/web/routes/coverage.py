@@ -1,0 +1,57 @@
+"""The coverage export: one entry per visible site, as GeoJSON or CSV."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import io
+import json
+
+from aiohttp import web
+
+from collector.query import COVERAGE_COLUMNS, SiteFilter
+from collector.web.context import WebContext
+from collector.web.models import Coverage, Feature
+from collector.web.params import CoverageQuery
+from collector.web.routes.sites import visible_rows
+from collector.web.spec import Operation, given
+
+
+async def coverage(ctx: WebContext, request: web.Request) -> web.StreamResponse:
+    q = given(request, "query", CoverageQuery)
+    principal = await ctx.require(request)
+    rows = await visible_rows(ctx, principal, SiteFilter(operator=q.operator, province=q.province))
+    entries = await asyncio.to_thread(ctx.queries.coverage, rows, hours=q.hours)
+    if q.format == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COVERAGE_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for entry in entries:
+            fields = dataclasses.asdict(entry)
+            writer.writerow({k: "" if v is None else v for k, v in fields.items()})
+        return web.Response(
+            text=out.getvalue(),
+            content_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="pantau-coverage.csv"'},
+        )
+    collection = Coverage(type="FeatureCollection", features=[Feature.of(e) for e in entries])
+    return web.Response(
+        text=json.dumps(collection.model_dump(mode="json")),
+        content_type="application/geo+json",
+        headers={"Content-Disposition": 'attachment; filename="pantau-coverage.geojson"'},
+    )
+
+
+OPERATIONS = [
+    Operation(
+        "GET", "/api/v1/coverage", coverage, "Coverage", "coverage", "sites",
+        ok={
+            "application/geo+json": {"model": Coverage},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+        ok_description="A download: one entry per visible site",
+        ok_headers={"Content-Disposition": {"schema": {"type": "string"}}},
+        query=CoverageQuery,
+    ),
+]  # fmt: skip

@@ -1,0 +1,34 @@
+"""A site's measurements: signal, ping and throughput items, and its change events."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from collector.web.context import WebContext
+from collector.web.models import Measurements
+from collector.web.params import MeasurementsQuery, SitePath
+from collector.web.spec import NOT_FOUND, READ_ERRORS, Operation, given, json_response
+
+
+async def site_measurements(ctx: WebContext, request: web.Request) -> web.Response:
+    code = given(request, "path", SitePath).code
+    q = given(request, "query", MeasurementsQuery)
+    principal = await ctx.require(request)
+    await ctx.site_row(principal, code)  # 404 unless visible
+    items = await asyncio.to_thread(
+        lambda: ctx.queries.measurements(code, q.kind, hours=q.hours, limit=q.limit)
+    )
+    body = {"site": code, "kind": q.kind, "hours": q.hours, "items": items}
+    return json_response(Measurements.model_validate(body))
+
+
+OPERATIONS = [
+    Operation(
+        "GET", "/api/v1/sites/{code}/measurements", site_measurements, "A site's measurements",
+        "a_sites_measurements", "sites", ok=Measurements,
+        ok_description="The items of one kind, oldest first", query=MeasurementsQuery,
+        path_params=SitePath, errors=(*READ_ERRORS, NOT_FOUND),
+    ),
+]  # fmt: skip

@@ -1,0 +1,34 @@
+"""The operations centre's pages (static HTML behind the login)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from collector.web.context import WebContext
+from collector.web.spec import Operation
+
+PAGES = {"/": "index.html", "/tickets": "tickets.html"}
+
+
+async def page(ctx: WebContext, request: web.Request) -> web.StreamResponse:
+    path = request.path
+    if path == "/login":
+        return _file(ctx, "login.html")
+    if await ctx.principal(request) is None:
+        raise web.HTTPFound("/login")
+    if path.startswith("/site/"):
+        return _file(ctx, "site.html")
+    return _file(ctx, PAGES[path])
+
+
+def _file(ctx: WebContext, name: str) -> web.StreamResponse:
+    path = ctx.static / name
+    if not path.is_file():
+        return web.Response(status=404, text=f"{name} is not installed\n")
+    return web.FileResponse(path, headers={"Cache-Control": "no-store"})
+
+
+OPERATIONS = [
+    Operation("GET", path, page, "A page", "page", "pages", query=None, documented=False)
+    for path in ("/", "/login", "/tickets", "/site/{code}")
+]

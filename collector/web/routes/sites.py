@@ -1,0 +1,116 @@
+"""Sites: the map, the list, one site with its cell and tickets, the provinces."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from collector.query import MAP_COLUMNS, SiteFilter, SiteRow
+from collector.web.context import Principal, WebContext
+from collector.web.models import (
+    Cell,
+    MapState,
+    ProvinceCounts,
+    SiteDetail,
+    Sites,
+    SiteSummary,
+    Ticket,
+)
+from collector.web.params import SitePath, SitesQuery
+from collector.web.spec import NOT_FOUND, READ_ERRORS, Operation, given, json_response
+from pantau.core.sites import PROVINCES
+
+
+def compressed(response: web.Response) -> web.Response:
+    """Large lists (10,000 sites) go gzip-compressed to clients that accept it."""
+    body = response.body
+    if isinstance(body, bytes) and len(body) > 16 * 1024:
+        response.enable_compression()
+    return response
+
+
+async def visible_rows(
+    ctx: WebContext, principal: Principal, where: SiteFilter | None = None
+) -> list[SiteRow]:
+    """The rows the account may see that ``where`` keeps, in code order."""
+    return await asyncio.to_thread(ctx.queries.listing, where or SiteFilter(), sees=principal.sees)
+
+
+async def map_state(ctx: WebContext, request: web.Request) -> web.Response:
+    principal = await ctx.require(request)
+    version = ctx.hub.version
+    rows = await visible_rows(ctx, principal)
+    state = MapState.model_construct(
+        version=version, columns=list(MAP_COLUMNS), rows=[r.map_row() for r in rows]
+    )
+    return compressed(json_response(state))
+
+
+async def sites(ctx: WebContext, request: web.Request) -> web.Response:
+    q = given(request, "query", SitesQuery)
+    principal = await ctx.require(request)
+    where = SiteFilter(operator=q.operator, province=q.province, status=q.status, problem=q.problem)
+    rows = await visible_rows(ctx, principal, where)
+    return compressed(json_response(Sites(sites=[SiteSummary.of(r) for r in rows])))
+
+
+async def site(ctx: WebContext, request: web.Request) -> web.Response:
+    code = given(request, "path", SitePath).code
+    principal = await ctx.require(request)
+    row = await ctx.site_row(principal, code)
+    tickets = await asyncio.to_thread(
+        ctx.queries.site_tickets, code, operator=principal.user.operator
+    )
+    s = row.site.signal
+    cell = None
+    if s is not None:
+        cell = Cell(
+            cell_id=s.cell_id,
+            rat=s.rat,
+            reg_state=s.reg_state,
+            operator=row.operator,
+            operator_name=row.operator_name,
+            time=SiteSummary.fields_of(row)["signal_time"],
+        )
+    detail = SiteDetail(
+        **SiteSummary.fields_of(row),
+        agents=list(row.site.agent_ids),
+        cell=cell,
+        tickets=[Ticket.of(t) for t in tickets],
+    )
+    return json_response(detail)
+
+
+async def provinces(ctx: WebContext, request: web.Request) -> web.Response:
+    principal = await ctx.require(request)
+    rows = await visible_rows(ctx, principal)
+    counts = ctx.queries.province_counts(rows)
+    return json_response(
+        [
+            ProvinceCounts.model_validate({"code": code, "name": name, "counts": counts[code]})
+            for code, name in PROVINCES.items()
+        ]
+    )
+
+
+OPERATIONS = [
+    Operation(
+        "GET", "/api/v1/map", map_state, "The map", "the_map", "sites", ok=MapState,
+        ok_description="One row per visible site",
+    ),
+    Operation(
+        "GET", "/api/v1/sites", sites, "Sites", "sites", "sites", ok=Sites,
+        ok_description="The visible sites matching every filter", query=SitesQuery,
+    ),
+    Operation(
+        "GET", "/api/v1/sites/{code}", site, "A site", "a_site", "sites", ok=SiteDetail,
+        ok_description="The site, its kits, cell and tickets", path_params=SitePath,
+        errors=(*READ_ERRORS, NOT_FOUND),
+    ),
+    Operation(
+        "GET", "/api/v1/provinces", provinces, "Provinces", "provinces", "sites",
+        ok=(ProvinceCounts, "list"),
+        ok_description="Every province with its visible sites counted by status",
+    ),
+]  # fmt: skip
