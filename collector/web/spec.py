@@ -20,7 +20,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from collector.web.context import ApiError, WebContext, bad
+from collector.web.context import ApiError, Principal, WebContext, bad
 from collector.web.models import Error
 from collector.web.params import NoQuery
 
@@ -30,6 +30,7 @@ DOCUMENT: web.AppKey[dict[str, Any]] = web.AppKey("pantau_openapi", dict)
 _VALIDATED = {
     part: web.RequestKey(f"pantau_{part}", BaseModel) for part in ("query", "path", "body")
 }
+_PRINCIPAL = web.RequestKey("pantau_principal", Principal)
 Handler = Callable[[WebContext, web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
 _REF = "#/components/schemas/{model}"
@@ -63,7 +64,12 @@ class Operation:
     path_params: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
     body_required: bool = False
+    #: Who may call it: a session (and, for a state change, its CSRF token) is checked
+    #: before anything in the request is read, so a stranger learns nothing from
+    #: validation messages. ``()``: the route is public or checks for itself.
     security: Sequence[dict[str, list[str]]] = ({"session": []},)
+    #: The role a session needs beyond being logged in ("operator": operator or admin).
+    role: str | None = None
     errors: Sequence[tuple[int, str] | tuple[int, str, dict[str, Any]]] = READ_ERRORS
     documented: bool = True
 
@@ -118,9 +124,12 @@ async def parse_body(request: web.Request, model: type[M], *, required: bool) ->
 
 
 def bind(op: Operation, ctx: WebContext) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """The aiohttp handler of ``op``: validates the request, then runs ``op.handler``."""
+    """The aiohttp handler of ``op``: authenticates (401/403 first), validates the
+    request (400), then runs ``op.handler``."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        if op.security:
+            request[_PRINCIPAL] = await ctx.require(request, role=op.role)
         if op.query is not None:
             request[_VALIDATED["query"]] = parse_query(request, op.query)
         if op.path_params is not None:
@@ -134,6 +143,14 @@ def bind(op: Operation, ctx: WebContext) -> Callable[[web.Request], Awaitable[we
         return await op.handler(ctx, request)
 
     return handle
+
+
+def authenticated(request: web.Request) -> Principal:
+    """Who is calling a route whose ``security`` :func:`bind` checked."""
+    principal = request.get(_PRINCIPAL)
+    if not isinstance(principal, Principal):
+        raise ApiError(500, "internal", "the route table asks for no session on this route")
+    return principal
 
 
 def given(request: web.Request, key: str, model: type[M]) -> M:

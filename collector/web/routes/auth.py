@@ -10,7 +10,15 @@ from collector.web.accounts import verify_password
 from collector.web.context import COOKIE, ApiError, Principal, WebContext
 from collector.web.models import Account
 from collector.web.params import Login
-from collector.web.spec import BAD, CSRF_OR_ROLE, UNAUTHORIZED, Operation, given, json_response
+from collector.web.spec import (
+    BAD,
+    CSRF_OR_ROLE,
+    UNAUTHORIZED,
+    Operation,
+    authenticated,
+    given,
+    json_response,
+)
 
 SESSION_CSRF: tuple[dict[str, list[str]], ...] = ({"session": [], "csrf": []},)
 
@@ -47,7 +55,7 @@ async def login(ctx: WebContext, request: web.Request) -> web.Response:
 
 
 async def logout(ctx: WebContext, request: web.Request) -> web.Response:
-    principal = await ctx.require(request)
+    principal = authenticated(request)
     await asyncio.to_thread(ctx.store.delete_session, principal.session.token_hash)
     response = web.Response(status=204)
     response.del_cookie(COOKIE, path="/")
@@ -55,7 +63,7 @@ async def logout(ctx: WebContext, request: web.Request) -> web.Response:
 
 
 async def me(ctx: WebContext, request: web.Request) -> web.Response:
-    principal = await ctx.require(request)
+    principal = authenticated(request)
     return json_response(principal.account(ctx.policy))
 
 

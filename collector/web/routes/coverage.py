@@ -15,12 +15,12 @@ from collector.web.context import WebContext
 from collector.web.models import Coverage, Feature
 from collector.web.params import CoverageQuery
 from collector.web.routes.sites import visible_rows
-from collector.web.spec import Operation, given
+from collector.web.spec import Operation, authenticated, given
 
 
 async def coverage(ctx: WebContext, request: web.Request) -> web.StreamResponse:
     q = given(request, "query", CoverageQuery)
-    principal = await ctx.require(request)
+    principal = authenticated(request)
     rows = await visible_rows(ctx, principal, SiteFilter(operator=q.operator, province=q.province))
     entries = await asyncio.to_thread(ctx.queries.coverage, rows, hours=q.hours)
     if q.format == "csv":

@@ -8,12 +8,12 @@ from aiohttp import web
 
 from collector.web.context import WebContext
 from collector.web.params import EventsQuery
-from collector.web.spec import NOT_FOUND, READ_ERRORS, Operation, given
+from collector.web.spec import NOT_FOUND, READ_ERRORS, Operation, authenticated, given
 
 
 async def events(ctx: WebContext, request: web.Request) -> web.StreamResponse:
     site = given(request, "query", EventsQuery).site
-    principal = await ctx.require(request)
+    principal = authenticated(request)
     if site is not None:
         await ctx.site_row(principal, site)  # 404 unless visible
     response = web.StreamResponse(

@@ -9,13 +9,20 @@ from aiohttp import web
 from collector.web.context import WebContext
 from collector.web.models import Measurements
 from collector.web.params import MeasurementsQuery, SitePath
-from collector.web.spec import NOT_FOUND, READ_ERRORS, Operation, given, json_response
+from collector.web.spec import (
+    NOT_FOUND,
+    READ_ERRORS,
+    Operation,
+    authenticated,
+    given,
+    json_response,
+)
 
 
 async def site_measurements(ctx: WebContext, request: web.Request) -> web.Response:
     code = given(request, "path", SitePath).code
     q = given(request, "query", MeasurementsQuery)
-    principal = await ctx.require(request)
+    principal = authenticated(request)
     await ctx.site_row(principal, code)  # 404 unless visible
     items = await asyncio.to_thread(
         lambda: ctx.queries.measurements(code, q.kind, hours=q.hours, limit=q.limit)

@@ -29,6 +29,8 @@ def _file(ctx: WebContext, name: str) -> web.StreamResponse:
 
 
 OPERATIONS = [
-    Operation("GET", path, page, "A page", "page", "pages", query=None, documented=False)
+    Operation(
+        "GET", path, page, "A page", "page", "pages", query=None, security=(), documented=False
+    )
     for path in ("/", "/login", "/tickets", "/site/{code}")
 ]

@@ -18,7 +18,14 @@ from collector.web.models import (
     Ticket,
 )
 from collector.web.params import SitePath, SitesQuery
-from collector.web.spec import NOT_FOUND, READ_ERRORS, Operation, given, json_response
+from collector.web.spec import (
+    NOT_FOUND,
+    READ_ERRORS,
+    Operation,
+    authenticated,
+    given,
+    json_response,
+)
 from pantau.core.sites import PROVINCES
 
 
@@ -38,7 +45,7 @@ async def visible_rows(
 
 
 async def map_state(ctx: WebContext, request: web.Request) -> web.Response:
-    principal = await ctx.require(request)
+    principal = authenticated(request)
     version = ctx.hub.version
     rows = await visible_rows(ctx, principal)
     state = MapState.model_construct(
@@ -49,7 +56,7 @@ async def map_state(ctx: WebContext, request: web.Request) -> web.Response:
 
 async def sites(ctx: WebContext, request: web.Request) -> web.Response:
     q = given(request, "query", SitesQuery)
-    principal = await ctx.require(request)
+    principal = authenticated(request)
     where = SiteFilter(operator=q.operator, province=q.province, status=q.status, problem=q.problem)
     rows = await visible_rows(ctx, principal, where)
     return compressed(json_response(Sites(sites=[SiteSummary.of(r) for r in rows])))
@@ -57,7 +64,7 @@ async def sites(ctx: WebContext, request: web.Request) -> web.Response:
 
 async def site(ctx: WebContext, request: web.Request) -> web.Response:
     code = given(request, "path", SitePath).code
-    principal = await ctx.require(request)
+    principal = authenticated(request)
     row = await ctx.site_row(principal, code)
     tickets = await asyncio.to_thread(
         ctx.queries.site_tickets, code, operator=principal.user.operator
@@ -83,7 +90,7 @@ async def site(ctx: WebContext, request: web.Request) -> web.Response:
 
 
 async def provinces(ctx: WebContext, request: web.Request) -> web.Response:
-    principal = await ctx.require(request)
+    principal = authenticated(request)
     rows = await visible_rows(ctx, principal)
     counts = ctx.queries.province_counts(rows)
     return json_response(

@@ -18,6 +18,7 @@ from collector.web.spec import (
     READ_ERRORS,
     UNAUTHORIZED,
     Operation,
+    authenticated,
     given,
     json_response,
 )
@@ -25,7 +26,7 @@ from collector.web.spec import (
 
 async def tickets(ctx: WebContext, request: web.Request) -> web.Response:
     q = given(request, "query", TicketsQuery)
-    principal = await ctx.require(request)
+    principal = authenticated(request)
     scope = principal.user.operator
     if scope is not None and q.operator is not None and q.operator != scope:
         return json_response(Tickets(tickets=[]))
@@ -52,7 +53,7 @@ async def _detail(ctx: WebContext, principal: Principal, ticket_id: int) -> Tick
 
 async def ticket(ctx: WebContext, request: web.Request) -> web.Response:
     ticket_id = given(request, "path", TicketPath).id
-    principal = await ctx.require(request)
+    principal = authenticated(request)
     return json_response(await _detail(ctx, principal, ticket_id))
 
 
@@ -67,7 +68,7 @@ async def resolve(ctx: WebContext, request: web.Request) -> web.Response:
 async def _act(ctx: WebContext, request: web.Request, action: str) -> web.Response:
     ticket_id = given(request, "path", TicketPath).id
     note = given(request, "body", Note).note
-    principal = await ctx.require(request, role="operator")
+    principal = authenticated(request)
     current = await _detail(ctx, principal, ticket_id)  # 404 unless visible
     store, now, actor = ctx.store, ctx.clock(), principal.user.username
     change_fn = store.acknowledge_ticket if action == "acknowledge" else store.resolve_ticket
@@ -104,7 +105,8 @@ OPERATIONS = [
         Operation(
             "POST", f"/api/v1/tickets/{{id}}/{verb}", handler, summary, operation_id, "tickets",
             ok=TicketDetail, ok_description="The ticket afterwards, with its history",
-            path_params=TicketPath, body=Note, security=SESSION_CSRF, errors=ACTION_ERRORS,
+            path_params=TicketPath, body=Note, security=SESSION_CSRF, role="operator",
+            errors=ACTION_ERRORS,
         )
         for verb, handler, summary, operation_id in (
             ("ack", ack, "Acknowledge a ticket", "acknowledge_ticket"),

@@ -152,6 +152,27 @@ def test_a_bad_body_is_named_in_the_400(web_site: WebSite, body: Any, named: str
     assert named in r.json()["message"]
 
 
+def test_who_may_call_is_checked_before_what_is_asked(web_site: WebSite) -> None:
+    """A stranger's bad request is a 401, a viewer's bad ack a 403: no validation
+    message reaches anyone who may not use the route."""
+    stranger = web_site.client()
+    r = stranger.get("/api/v1/sites", params={"status": "bogus"})
+    assert r.status_code == 401 and r.json()["error"] == "unauthorized", r.text
+    ticket = web_site.seeded.tickets[0]
+    r = stranger.post(f"/api/v1/tickets/{ticket.id}/ack", json={"nope": 1})
+    assert r.status_code == 401, r.text
+    viewer = web_site.user("viewer")
+    r = viewer.post(f"/api/v1/tickets/{ticket.id}/ack", json={"nope": 1})
+    assert (r.status_code, r.json()["error"]) == (403, "forbidden"), r.text
+    operator = web_site.user("operator")
+    csrf, operator.csrf = operator.csrf, "wrong"
+    r = operator.post(f"/api/v1/tickets/{ticket.id}/ack", json={"nope": 1})
+    assert (r.status_code, r.json()["error"]) == (403, "csrf"), r.text
+    operator.csrf = csrf
+    r = operator.post(f"/api/v1/tickets/{ticket.id}/ack", json={"nope": 1})
+    assert r.status_code == 400 and "nope" in r.json()["message"], r.text
+
+
 def _walk(node: Any) -> Any:
     if isinstance(node, dict):
         yield node
