@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from collector.config import CollectorConfig
+from collector.observe import observations_from_record, observations_from_stored
 from collector.rules import (
     Cleared,
     Heard,
@@ -37,7 +38,6 @@ from collector.rules import (
     Started,
     Transition,
     Updated,
-    observations_from_record,
 )
 from collector.store import Store
 from collector.store.model import Ticket
@@ -123,7 +123,7 @@ class Brain:
         for row in rows:
             through[row.agent_id] = max(through.get(row.agent_id, 0), row.seq)
         self._rebuilt_through[site_code] = through
-        problems = self.engine.rebuild(site_code, rows, now)
+        problems = self.engine.rebuild(site_code, observations_from_stored(rows), now)
         self._known.add(site_code)
         await asyncio.to_thread(self._reconcile, site_code, problems, now)
 

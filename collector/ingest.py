@@ -31,7 +31,7 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from collector import auth, batches
-from collector.clocks import Anchor
+from collector.clocks import TRUSTED_TIME, Anchor
 from collector.store import Store
 from collector.store.model import Agent, BatchOutcome, IngestBatch
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
@@ -40,9 +40,6 @@ if TYPE_CHECKING:
     from collector.brain import Brain
 
 _STORE_DOWN = "the collector cannot store data right now ({}); the kit keeps it and retries"
-
-#: Event times the rules trust: not a kit clock that may say 1970 or 2099.
-TRUSTED_TIME = frozenset({"monotonic", "synced-wall"})
 
 log = logging.getLogger(__name__)
 
