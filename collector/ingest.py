@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,6 +30,7 @@ from google.protobuf.message import DecodeError
 
 from collector import auth, batches
 from collector.clocks import TRUSTED_TIME, Anchor
+from collector.committer import Committer
 from collector.store import Store
 from collector.store.model import Agent, BatchOutcome, IngestBatch
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
@@ -47,104 +46,6 @@ VERSION = "0.1.0"
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 MAX_BATCH_BYTES = 256 * 1024
 MAX_BATCHES_IN_FLIGHT = 4
-
-
-@dataclass(slots=True)
-class _Pending:
-    batch: IngestBatch
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[BatchOutcome]
-
-
-class Committer:
-    """Group commit: one writer thread stores the batches of many streams at once.
-
-    A stream waits on its own future; the thread drains whatever is queued into
-    one transaction. If that transaction fails, each batch is retried alone so
-    one agent's bad batch never fails another's.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        *,
-        max_group: int = 512,
-        on_commit: Callable[[Sequence[IngestBatch]], None] | None = None,
-    ) -> None:
-        self._store = store
-        self._max_group = max_group
-        #: Called in the writer thread with the batches of each committed transaction
-        #: (the live stream learns which sites changed); it must not block.
-        self.on_commit = on_commit
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="pantau-committer", daemon=True)
-        self._thread.start()
-
-    async def commit(self, batch: IngestBatch) -> BatchOutcome:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[BatchOutcome] = loop.create_future()
-        self._queue.put(_Pending(batch, loop, future))
-        return await future
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            group = [first]
-            while len(group) < self._max_group:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)
-                    break
-                group.append(item)
-            self._commit_group(group)
-
-    def _commit_group(self, group: list[_Pending]) -> None:
-        try:
-            outcomes = self._store.commit([p.batch for p in group])
-        except Exception:  # noqa: BLE001 - isolate the failing batch below
-            committed = []
-            for pending in group:
-                try:
-                    (outcome,) = self._store.commit([pending.batch])
-                except Exception as exc:  # noqa: BLE001 - handed to the stream
-                    _resolve(pending, exc)
-                else:
-                    committed.append(pending.batch)
-                    _resolve(pending, outcome)
-            self._committed(committed)
-            return
-        for pending, outcome in zip(group, outcomes, strict=True):
-            _resolve(pending, outcome)
-        self._committed([p.batch for p in group])
-
-    def _committed(self, batches: list[IngestBatch]) -> None:
-        if self.on_commit is None or not batches:
-            return
-        try:
-            self.on_commit(batches)
-        except Exception:  # an observer's failure must never stop the ingest
-            log.exception("the commit observer failed")
-
-
-def _resolve(pending: _Pending, result: BatchOutcome | BaseException) -> None:
-    def settle() -> None:
-        if pending.future.done():
-            return
-        if isinstance(result, BaseException):
-            pending.future.set_exception(result)
-        else:
-            pending.future.set_result(result)
-
-    pending.loop.call_soon_threadsafe(settle)
 
 
 @dataclass(slots=True)
