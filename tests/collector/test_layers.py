@@ -1,26 +1,23 @@
-"""The rules are pure and see only observations: no store, no generated code, no wire
-checks, no I/O (walked with ``ast`` over every module of the package)."""
+"""Which way the collector's imports point, walked with ``ast`` (nothing is imported).
+
+- ``collector/rules`` is pure and sees only observations: no store, no generated
+  code, no wire checks, no I/O.
+- The stream session and the pure modules it calls for its rules do no I/O: no
+  sqlite3, psycopg, grpc, asyncio, socket or time.
+"""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-import collector.rules
+import pytest
 
-FORBIDDEN = (
-    "collector.store",
-    "collector.batches",
-    "collector.ingest",
-    "pantau.v1",
-    "agent",
-    "sqlite3",
-    "psycopg",
-    "grpc",
-    "asyncio",
-    "socket",
-    "time",
-)
+import collector
+
+COLLECTOR = Path(collector.__file__).parent
+IO = ("sqlite3", "psycopg", "grpc", "asyncio", "socket", "time")
+NOT_IN_RULES = ("collector.store", "collector.batches", "collector.ingest", "pantau.v1", "agent")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -35,21 +32,25 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-def forbidden_in(path: Path) -> list[str]:
+def forbidden_in(path: Path, forbidden: tuple[str, ...]) -> list[str]:
     return sorted(
         name
         for name in imported_modules(path)
-        for bad in FORBIDDEN
+        for bad in forbidden
         if name == bad or name.startswith(bad + ".")
     )
 
 
 def test_the_rules_import_no_store_no_protobuf_and_no_io() -> None:
-    package = Path(collector.rules.__file__).parent
-    modules = sorted(package.glob("*.py"))
+    modules = sorted((COLLECTOR / "rules").glob("*.py"))
     assert len(modules) >= 10
-    found = {m.name: forbidden_in(m) for m in modules}
+    found = {m.name: forbidden_in(m, NOT_IN_RULES + IO) for m in modules}
     assert {name: bad for name, bad in found.items() if bad} == {}
+
+
+@pytest.mark.parametrize("module", ["session", "batches", "clocks", "refusals", "observe"])
+def test_the_stream_session_and_its_pure_modules_do_no_io(module: str) -> None:
+    assert forbidden_in(COLLECTOR / f"{module}.py", IO) == []
 
 
 def test_the_walker_sees_what_it_must_refuse(tmp_path: Path) -> None:
@@ -57,7 +58,7 @@ def test_the_walker_sees_what_it_must_refuse(tmp_path: Path) -> None:
     probe.write_text(
         "import time\nfrom collector.store.model import StoredRecord\nfrom pantau.v1 import x\n"
     )
-    assert forbidden_in(probe) == [
+    assert forbidden_in(probe, NOT_IN_RULES + IO) == [
         "collector.store.model",
         "collector.store.model.StoredRecord",
         "pantau.v1",
