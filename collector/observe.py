@@ -15,16 +15,8 @@ from collections.abc import Iterable
 
 from collector.batches import enum_label
 from collector.clocks import TRUSTED_TIME
-from collector.rules.observations import (
-    KIT_EVENT_KINDS,
-    Heard,
-    KitEvent,
-    Observation,
-    Ping,
-    Signal,
-    Throughput,
-    operator_key,
-)
+from collector.rules import observations as obs
+from collector.rules.observations import Observation
 from collector.store.model import StoredRecord
 from pantau.core.operators import operator_name as _known_operator_name
 from pantau.v1 import records_pb2
@@ -36,13 +28,13 @@ def _opt(message: object, name: str) -> float | None:
     return None
 
 
-def _signal(event_ns: int, s: records_pb2.SignalReading) -> Signal:
+def _signal(event_ns: int, s: records_pb2.SignalReading) -> obs.Signal:
     mcc = s.mcc if s.HasField("mcc") else None
     mnc = s.mnc if s.HasField("mnc") else None
     name = s.operator_name if s.HasField("operator_name") else None
-    return Signal(
+    return obs.Signal(
         event_ns=event_ns,
-        operator=operator_key(mcc, mnc),
+        operator=obs.operator_key(mcc, mnc),
         operator_name=name or _known_operator_name(mcc, mnc),
         rat=enum_label(records_pb2.Rat, s.rat, "RAT_"),
         reg_state=enum_label(records_pb2.RegState, s.reg_state, "REG_STATE_"),
@@ -70,7 +62,7 @@ def observations_from_record(record: records_pb2.Record, event_ns: int) -> list[
     if kind == "ping":
         p = record.ping
         return [
-            Ping(
+            obs.Ping(
                 event_ns=event_ns,
                 operator=None,
                 target=p.common.target,
@@ -85,7 +77,7 @@ def observations_from_record(record: records_pb2.Record, event_ns: int) -> list[
     if kind == "throughput":
         t = record.throughput
         return [
-            Throughput(
+            obs.Throughput(
                 event_ns=event_ns,
                 operator=None,
                 direction=enum_label(records_pb2.Direction, t.direction, "DIRECTION_"),
@@ -96,8 +88,8 @@ def observations_from_record(record: records_pb2.Record, event_ns: int) -> list[
     if kind == "event":
         e = record.event
         label = enum_label(records_pb2.AgentEvent.Kind, e.kind, "KIND_")
-        if label in KIT_EVENT_KINDS:
-            return [KitEvent(event_ns=event_ns, kind=label, message=e.message)]
+        if label in obs.KIT_EVENT_KINDS:
+            return [obs.KitEvent(event_ns=event_ns, kind=label, message=e.message)]
     return []
 
 
@@ -114,5 +106,5 @@ def observations_from_stored(rows: Iterable[StoredRecord]) -> list[Observation]:
         record = records_pb2.Record()
         record.ParseFromString(row.payload)
         out.extend(observations_from_record(record, row.event_ns))
-    out.extend(Heard(t) for t in sorted(heard))
+    out.extend(obs.Heard(t) for t in sorted(heard))
     return out

@@ -105,16 +105,13 @@ def play(messages: Sequence[telemetry_pb2.AgentMessage]) -> list[object]:
 
 
 WELCOME = Welcome("kit-1", SITE, 0, HELLO_NS, HELLO_NS)
+OPENED = [HelloAccepted("kit-1"), WELCOME]  # the answers to a good Hello
 
 
 def acked(seq: int, n: int, *trusted: int) -> Acked:
     """The answer to the n-th message, a batch of one record ``seq``, anchored."""
     event = [TrustedRecord(HELLO_NS - 60 * S, record(s)) for s in trusted]
     return Acked(Ack(seq, 1, 0), HELLO_NS + n * S, tuple(event))
-
-
-def refused(status: Status, message: str) -> Refusal:
-    return Refusal(status, message)
 
 
 FIRST_HELLO = "the first message on a stream must be Hello"
@@ -125,28 +122,27 @@ REVOKED = Refusal(Status.PERMISSION_DENIED, "agent kit-1 has been revoked")
 SCRIPTS: dict[str, tuple[list[telemetry_pb2.AgentMessage], list[object]]] = {
     "hello, batch, batch": (
         [hello(), batch(record(1)), batch(record(2))],
-        [HelloAccepted("kit-1"), WELCOME, acked(1, 1, 1), acked(2, 2, 2)],
+        [*OPENED, acked(1, 1, 1), acked(2, 2, 2)],
     ),
     "batch before hello": (
         [batch(record(1))],
-        [refused(Status.FAILED_PRECONDITION, FIRST_HELLO)],
+        [Refusal(Status.FAILED_PRECONDITION, FIRST_HELLO)],
     ),
     "snapshot before hello": (
         [snapshot(record(1))],
-        [refused(Status.FAILED_PRECONDITION, FIRST_HELLO)],
+        [Refusal(Status.FAILED_PRECONDITION, FIRST_HELLO)],
     ),
     "a second hello": (
         [hello(), hello()],
         [
-            HelloAccepted("kit-1"),
-            WELCOME,
-            refused(Status.FAILED_PRECONDITION, "Hello may be sent only once per stream"),
+            *OPENED,
+            Refusal(Status.FAILED_PRECONDITION, "Hello may be sent only once per stream"),
         ],
     ),
     "hello naming another agent": (
         [hello(agent_id="kit-2")],
         [
-            refused(
+            Refusal(
                 Status.PERMISSION_DENIED,
                 "Hello names agent 'kit-2' but the credential is 'kit-1'",
             )
@@ -155,7 +151,7 @@ SCRIPTS: dict[str, tuple[list[telemetry_pb2.AgentMessage], list[object]]] = {
     "hello claiming another site": (
         [hello(site="3171011001006")],
         [
-            refused(
+            Refusal(
                 Status.PERMISSION_DENIED,
                 f"this credential is enrolled for site {SITE}, not 3171011001006: "
                 "enroll this kit for its own site",
@@ -165,17 +161,15 @@ SCRIPTS: dict[str, tuple[list[telemetry_pb2.AgentMessage], list[object]]] = {
     "an empty batch": (
         [hello(), batch()],
         [
-            HelloAccepted("kit-1"),
-            WELCOME,
-            refused(Status.INVALID_ARGUMENT, "empty batch: a Batch must carry at least one record"),
+            *OPENED,
+            Refusal(Status.INVALID_ARGUMENT, "empty batch: a Batch must carry at least one record"),
         ],
     ),
     "seqs not increasing": (
         [hello(), batch(record(2), record(2))],
         [
-            HelloAccepted("kit-1"),
-            WELCOME,
-            refused(
+            *OPENED,
+            Refusal(
                 Status.INVALID_ARGUMENT,
                 "record #1: seq 2 is not greater than the previous (2); "
                 "seqs start at 1 and strictly increase",
@@ -185,25 +179,22 @@ SCRIPTS: dict[str, tuple[list[telemetry_pb2.AgentMessage], list[object]]] = {
     "a record with no body": (
         [hello(), batch(no_body(1))],
         [
-            HelloAccepted("kit-1"),
-            WELCOME,
-            refused(Status.INVALID_ARGUMENT, "record #0 (seq 1) has no body"),
+            *OPENED,
+            Refusal(Status.INVALID_ARGUMENT, "record #0 (seq 1) has no body"),
         ],
     ),
     "a record with no time": (
         [hello(), batch(record(1), no_time(2))],
         [
-            HelloAccepted("kit-1"),
-            WELCOME,
-            refused(Status.INVALID_ARGUMENT, "record #1 (seq 2) has no time or boot_id"),
+            *OPENED,
+            Refusal(Status.INVALID_ARGUMENT, "record #1 (seq 2) has no time or boot_id"),
         ],
     ),
     "a good batch after a bad one is not taken": (
         [hello(), batch(), batch(record(1))],
         [
-            HelloAccepted("kit-1"),
-            WELCOME,
-            refused(Status.INVALID_ARGUMENT, "empty batch: a Batch must carry at least one record"),
+            *OPENED,
+            Refusal(Status.INVALID_ARGUMENT, "empty batch: a Batch must carry at least one record"),
         ],
     ),
 }
