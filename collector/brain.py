@@ -189,7 +189,7 @@ class Brain:
         if self.on_tickets is not None and tickets:
             try:
                 self.on_tickets(tickets)
-            except Exception:  # an observer's failure must never stop the brain
+            except Exception:  # isolation boundary: an observer's failure must never stop the brain
                 log.exception("the ticket observer failed")
 
     async def prune(self) -> None:

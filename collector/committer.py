@@ -83,7 +83,7 @@ class Committer:
     def _commit_group(self, group: list[_Pending]) -> None:
         try:
             outcomes = self._store.commit([p.batch for p in group])
-        except Exception:
+        except Exception:  # isolation boundary: whatever failed, store each batch alone
             if len(group) > 1:
                 log.warning(
                     "a group commit of %d batches failed; storing each alone", len(group),
