@@ -1,7 +1,9 @@
 """The collector's brain: committed records in, tickets out.
 
-After each batch commits, the ingest hands its records here; they become rule
-observations (:mod:`collector.rules`) in the site's event-time window. A loop
+After each batch commits, the ingest hands its newly stored, trusted-time records
+here (the stream session picks them: :mod:`collector.session`); they become rule
+observations (:mod:`collector.observe`) in the site's event-time window of the rule
+engine (:mod:`collector.rules`, which sees only observations). A loop
 judges every site whose window changed, and every site as time passes (silence
 and ``for`` durations expire with no new data), and turns the engine's
 transitions into ticket calls on the store:
