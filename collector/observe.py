@@ -54,42 +54,48 @@ def _status(common: records_pb2.ProbeCommon) -> str:
     return label or "unspecified"
 
 
+def _ping(event_ns: int, p: records_pb2.PingResult) -> obs.Ping:
+    return obs.Ping(
+        event_ns=event_ns,
+        operator=None,  # attributed by the rules, at event time
+        target=p.common.target,
+        status=_status(p.common),
+        loss_ratio=p.loss_ratio,
+        median_ms=_opt(p, "median_ms"),
+        avg_ms=_opt(p, "avg_ms"),
+        sent=p.sent,
+        received=p.received,
+    )
+
+
+def _throughput(event_ns: int, t: records_pb2.ThroughputResult) -> obs.Throughput:
+    return obs.Throughput(
+        event_ns=event_ns,
+        operator=None,  # attributed by the rules, at event time
+        direction=enum_label(records_pb2.Direction, t.direction, "DIRECTION_"),
+        status=_status(t.common),
+        goodput_bps=_opt(t, "goodput_bps"),
+    )
+
+
+def _kit_events(event_ns: int, e: records_pb2.AgentEvent) -> list[Observation]:
+    label = enum_label(records_pb2.AgentEvent.Kind, e.kind, "KIND_")
+    if label in obs.KIT_EVENT_KINDS:
+        return [obs.KitEvent(event_ns=event_ns, kind=label, message=e.message)]
+    return []
+
+
 def observations_from_record(record: records_pb2.Record, event_ns: int) -> list[Observation]:
     """The observations in one record (zero or one today), at corrected ``event_ns``."""
     kind = record.WhichOneof("body")
     if kind == "signal":
         return [_signal(event_ns, record.signal)]
     if kind == "ping":
-        p = record.ping
-        return [
-            obs.Ping(
-                event_ns=event_ns,
-                operator=None,
-                target=p.common.target,
-                status=_status(p.common),
-                loss_ratio=p.loss_ratio,
-                median_ms=_opt(p, "median_ms"),
-                avg_ms=_opt(p, "avg_ms"),
-                sent=p.sent,
-                received=p.received,
-            )
-        ]
+        return [_ping(event_ns, record.ping)]
     if kind == "throughput":
-        t = record.throughput
-        return [
-            obs.Throughput(
-                event_ns=event_ns,
-                operator=None,
-                direction=enum_label(records_pb2.Direction, t.direction, "DIRECTION_"),
-                status=_status(t.common),
-                goodput_bps=_opt(t, "goodput_bps"),
-            )
-        ]
+        return [_throughput(event_ns, record.throughput)]
     if kind == "event":
-        e = record.event
-        label = enum_label(records_pb2.AgentEvent.Kind, e.kind, "KIND_")
-        if label in obs.KIT_EVENT_KINDS:
-            return [obs.KitEvent(event_ns=event_ns, kind=label, message=e.message)]
+        return _kit_events(event_ns, record.event)
     return []
 
 
