@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from collector import auth
+from collector.batches import BatchRejected
 from collector.refusals import KitRefused, MalformedMessage, Refusal, Status
 from collector.session import (
     Ack,
@@ -366,3 +367,11 @@ def test_commit_carries_the_records_as_sent() -> None:
     commit = session.receive(message, HELLO_NS)
     assert isinstance(commit, Commit)
     assert list(commit.records) == list(message.batch.records)
+
+
+def test_a_bad_batch_is_the_kits_fault_and_says_what_to_answer() -> None:
+    session, _ = opened()
+    with pytest.raises(RemoteProtocolError) as info:
+        session.receive(batch(record(1), no_body(2)), HELLO_NS)
+    assert isinstance(info.value, BatchRejected)
+    assert info.value.status is Status.INVALID_ARGUMENT
