@@ -31,7 +31,8 @@ from agent.sim.scenario import Scenario
 from collector import auth
 from collector.config import RoutingSection, RulesSection, default_config
 from collector.notify import Route
-from collector.rules import RuleEngine, observations_from_record
+from collector.observe import observations_from_record
+from collector.rules import RuleEngine
 from collector.server import Collector
 from collector.store import open_store
 from pantau.v1 import records_pb2

@@ -2,7 +2,9 @@
 
 A batch is refused whole (and nothing of it stored) when it is empty, when its
 seqs are not strictly increasing from 1 up, or when a record has no time or no
-body. Refusals are :class:`BatchRejected` with a message that names the record.
+body. Refusals are :class:`BatchRejected` (the kit's fault: a
+:class:`~collector.refusals.KitRefused`, answered INVALID_ARGUMENT) with a message
+that names the record.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from collector.clocks import Anchor, event_time
+from collector.refusals import KitRefused, Status
 from collector.store.model import IngestBatch, PingState, RecordRow, SignalState
 from pantau.v1 import records_pb2, telemetry_pb2
 
@@ -17,8 +20,10 @@ MAX_RECORDS_PER_BATCH = 10_000
 _LIVE_KINDS = frozenset({"signal", "ping"})
 
 
-class BatchRejected(ValueError):
+class BatchRejected(KitRefused):
     """The agent sent a batch that breaks the contract; nothing of it is stored."""
+
+    status = Status.INVALID_ARGUMENT
 
 
 def enum_label(enum: object, value: int, prefix: str) -> str | None:

@@ -1,7 +1,9 @@
 """The collector's brain: committed records in, tickets out.
 
-After each batch commits, the ingest hands its records here; they become rule
-observations (:mod:`collector.rules`) in the site's event-time window. A loop
+After each batch commits, the ingest hands its newly stored, trusted-time records
+here (the stream session picks them: :mod:`collector.session`); they become rule
+observations (:mod:`collector.observe`) in the site's event-time window of the rule
+engine (:mod:`collector.rules`, which sees only observations). A loop
 judges every site whose window changed, and every site as time passes (silence
 and ``for`` durations expire with no new data), and turns the engine's
 transitions into ticket calls on the store:
@@ -28,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from collector.config import CollectorConfig
+from collector.observe import observations_from_record, observations_from_stored
 from collector.rules import (
     Cleared,
     Heard,
@@ -37,7 +40,6 @@ from collector.rules import (
     Started,
     Transition,
     Updated,
-    observations_from_record,
 )
 from collector.store import Store
 from collector.store.model import Ticket
@@ -123,7 +125,7 @@ class Brain:
         for row in rows:
             through[row.agent_id] = max(through.get(row.agent_id, 0), row.seq)
         self._rebuilt_through[site_code] = through
-        problems = self.engine.rebuild(site_code, rows, now)
+        problems = self.engine.rebuild(site_code, observations_from_stored(rows), now)
         self._known.add(site_code)
         await asyncio.to_thread(self._reconcile, site_code, problems, now)
 
@@ -189,7 +191,7 @@ class Brain:
         if self.on_tickets is not None and tickets:
             try:
                 self.on_tickets(tickets)
-            except Exception:  # an observer's failure must never stop the brain
+            except Exception:  # isolation boundary: an observer's failure must never stop the brain
                 log.exception("the ticket observer failed")
 
     async def prune(self) -> None:

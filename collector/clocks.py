@@ -10,6 +10,9 @@ clock: an *anchor* for that boot. Any record of the same boot then gets::
 whatever the kit's wall clock said, so backfilled data lands at its true time.
 Records from a boot with no anchor (the kit rebooted before it could connect)
 fall back to the kit's wall clock, flagged by ``time_quality``.
+
+The trusted-time rule lives here, once (:data:`TRUSTED_TIME`): only records whose
+event time is anchored or comes from a synced clock reach the rules.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from typing import Literal
 from pantau.v1 import records_pb2
 
 TimeQuality = Literal["monotonic", "synced-wall", "unsynced-wall"]
+
+#: Event times the rules trust. "unsynced-wall" is a kit clock that may say 1970 or
+#: 2099: feeding it would put readings anywhere in a site's window (and evict the rest).
+TRUSTED_TIME: frozenset[str] = frozenset({"monotonic", "synced-wall"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,16 +1,20 @@
-"""The gRPC ingest: a thin servicer over plain functions and a group committer.
+"""The gRPC ingest: a servicer that only translates between gRPC and the stream session.
 
-One stream per agent. The agent authenticates with its credential in the call
-metadata; the site comes from its enrollment, never from what it says. Every
-Batch is checked (:mod:`collector.batches`), handed to the :class:`Committer`,
-and acked only after the transaction holding it has committed. Refusals use
-precise status codes:
+One stream per agent. Every rule of the stream (who the agent is, message order,
+the batch checks, clock anchoring, which records the rules may trust) lives in the
+sans-I/O :class:`collector.session.StreamSession`; this module reads the stream, does
+the store lookups the session asks for (the agent, its clock anchors) in a worker
+thread, hands checked batches to the :class:`~collector.committer.Committer`, acks
+only after the transaction holding a batch has committed, hands the trusted records
+to the brain, and maps the session's answers to protobuf messages and its refusals
+(:mod:`collector.refusals`) to gRPC status codes:
 
 - UNAUTHENTICATED: no credential, or a malformed, unknown or wrong one
 - PERMISSION_DENIED: a revoked credential, or a Hello claiming another agent id or
   another site than the credential's enrollment
 - FAILED_PRECONDITION: anything before Hello, or a second Hello
-- INVALID_ARGUMENT: a batch that breaks the contract (see collector.batches)
+- INVALID_ARGUMENT: a malformed message, or a batch that breaks the contract (see
+  collector.batches)
 - RESOURCE_EXHAUSTED: a message over the size cap (enforced by gRPC itself)
 - UNAVAILABLE: the store cannot take the batch (disk full, database lost); nothing
   is acked, so the kit keeps it and retries
@@ -20,134 +24,49 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import grpc
 from google.protobuf.message import DecodeError
 
-from collector import auth, batches
-from collector.clocks import Anchor
+from collector import session as sessions
+from collector.batches import BatchRejected
+from collector.committer import Committer
+from collector.errors import CollectorError
+from collector.refusals import KitRefused, MalformedMessage, Refusal, Status
+from collector.session import Commit, StreamSession
 from collector.store import Store
-from collector.store.model import Agent, BatchOutcome, IngestBatch
+from collector.store.model import BatchOutcome
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
 
 if TYPE_CHECKING:
     from collector.brain import Brain
 
-_STORE_DOWN = "the collector cannot store data right now ({}); the kit keeps it and retries"
-
-#: Event times the rules trust: not a kit clock that may say 1970 or 2099.
-TRUSTED_TIME = frozenset({"monotonic", "synced-wall"})
-
 log = logging.getLogger(__name__)
 
-VERSION = "0.1.0"
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
-MAX_BATCH_BYTES = 256 * 1024
-MAX_BATCHES_IN_FLIGHT = 4
+
+_CODES: dict[Status, grpc.StatusCode] = {
+    Status.UNAUTHENTICATED: grpc.StatusCode.UNAUTHENTICATED,
+    Status.PERMISSION_DENIED: grpc.StatusCode.PERMISSION_DENIED,
+    Status.FAILED_PRECONDITION: grpc.StatusCode.FAILED_PRECONDITION,
+    Status.INVALID_ARGUMENT: grpc.StatusCode.INVALID_ARGUMENT,
+    Status.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+}
+
+_Context = grpc.aio.ServicerContext[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage]
 
 
-@dataclass(slots=True)
-class _Pending:
-    batch: IngestBatch
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[BatchOutcome]
+class _StoreFailed(CollectorError):
+    """The store could not answer: not the kit's fault (carried to the one place that
+    ends the stream)."""
 
-
-class Committer:
-    """Group commit: one writer thread stores the batches of many streams at once.
-
-    A stream waits on its own future; the thread drains whatever is queued into
-    one transaction. If that transaction fails, each batch is retried alone so
-    one agent's bad batch never fails another's.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        *,
-        max_group: int = 512,
-        on_commit: Callable[[Sequence[IngestBatch]], None] | None = None,
-    ) -> None:
-        self._store = store
-        self._max_group = max_group
-        #: Called in the writer thread with the batches of each committed transaction
-        #: (the live stream learns which sites changed); it must not block.
-        self.on_commit = on_commit
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="pantau-committer", daemon=True)
-        self._thread.start()
-
-    async def commit(self, batch: IngestBatch) -> BatchOutcome:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[BatchOutcome] = loop.create_future()
-        self._queue.put(_Pending(batch, loop, future))
-        return await future
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            group = [first]
-            while len(group) < self._max_group:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)
-                    break
-                group.append(item)
-            self._commit_group(group)
-
-    def _commit_group(self, group: list[_Pending]) -> None:
-        try:
-            outcomes = self._store.commit([p.batch for p in group])
-        except Exception:  # noqa: BLE001 - isolate the failing batch below
-            committed = []
-            for pending in group:
-                try:
-                    (outcome,) = self._store.commit([pending.batch])
-                except Exception as exc:  # noqa: BLE001 - handed to the stream
-                    _resolve(pending, exc)
-                else:
-                    committed.append(pending.batch)
-                    _resolve(pending, outcome)
-            self._committed(committed)
-            return
-        for pending, outcome in zip(group, outcomes, strict=True):
-            _resolve(pending, outcome)
-        self._committed([p.batch for p in group])
-
-    def _committed(self, batches: list[IngestBatch]) -> None:
-        if self.on_commit is None or not batches:
-            return
-        try:
-            self.on_commit(batches)
-        except Exception:  # an observer's failure must never stop the ingest
-            log.exception("the commit observer failed")
-
-
-def _resolve(pending: _Pending, result: BatchOutcome | BaseException) -> None:
-    def settle() -> None:
-        if pending.future.done():
-            return
-        if isinstance(result, BaseException):
-            pending.future.set_exception(result)
-        else:
-            pending.future.set_result(result)
-
-    pending.loop.call_soon_threadsafe(settle)
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
 
 
 @dataclass(slots=True)
@@ -168,172 +87,86 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
     async def Stream(
         self,
         request_iterator: AsyncIterator[telemetry_pb2.AgentMessage],
-        context: grpc.aio.ServicerContext[
-            telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage
-        ],
+        context: _Context,
     ) -> AsyncIterator[telemetry_pb2.CollectorMessage]:
-        agent = await self._authenticate(context)
-        messages = aiter(request_iterator)
-        first = await _next(messages, context)
-        if first is None:
-            return
-        if first.WhichOneof("msg") != "hello":
-            await context.abort(
-                grpc.StatusCode.FAILED_PRECONDITION, "the first message on a stream must be Hello"
-            )
-        hello = first.hello
-        if hello.agent_id and hello.agent_id != agent.agent_id:
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"Hello names agent {hello.agent_id!r} but the credential is {agent.agent_id!r}",
-            )
-        if hello.claimed_site and hello.claimed_site != agent.site_code:
-            # A credential copied to the wrong kit: its data would be filed under the
-            # wrong TPS. Refuse rather than guess; the technician re-enrolls the kit.
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"this credential is enrolled for site {agent.site_code}, not "
-                f"{hello.claimed_site}: enroll this kit for its own site",
-            )
-        received_ns = time.time_ns()
         try:
-            anchors = await asyncio.to_thread(self._anchors, agent)
-        except Exception as exc:  # noqa: BLE001 - a storage failure: tell the kit
-            log.error("cannot read the clock anchors of %s: %s", agent.agent_id, exc)
-            await context.abort(grpc.StatusCode.UNAVAILABLE, _STORE_DOWN.format(type(exc).__name__))
-        # This Hello's anchor corrects this stream's records at once, and is stored with
-        # the stream's first commit (a reconnect storm costs no transaction per kit).
-        pending_anchor = None
-        if hello.HasField("sent_at") and hello.sent_at.boot_id:
-            boot, mono = hello.sent_at.boot_id, hello.sent_at.monotonic_ns
-            anchors[boot] = Anchor(mono, received_ns)
-            pending_anchor = (boot, mono, received_ns)
-        yield telemetry_pb2.CollectorMessage(
-            welcome=telemetry_pb2.Welcome(
-                agent_id=agent.agent_id,
-                site_code=agent.site_code,
-                acked_through_seq=agent.acked_through,
-                hello_received_unix_ns=received_ns,
-                welcome_sent_unix_ns=time.time_ns(),
-                max_batch_bytes=MAX_BATCH_BYTES,
-                max_batches_in_flight=MAX_BATCHES_IN_FLIGHT,
-                collector_version=VERSION,
-            )
-        )
-        self.stats.connected[agent.agent_id] = time.monotonic()
-        acked = agent.acked_through
-        try:
-            while (message := await _next(messages, context)) is not None:
-                kind = message.WhichOneof("msg")
-                if kind == "hello":
-                    await context.abort(
-                        grpc.StatusCode.FAILED_PRECONDITION,
-                        "Hello may be sent only once per stream",
-                    )
-                body = message.snapshot if kind == "snapshot" else message.batch
-                try:
-                    prepared = batches.prepare(
-                        body,
-                        agent_id=agent.agent_id,
-                        site_code=agent.site_code,
-                        anchors=anchors,
-                        received_ns=time.time_ns(),
-                    )
-                except batches.BatchRejected as exc:
-                    self.stats.batches_rejected += 1
-                    await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-                prepared.anchor, pending_anchor = pending_anchor, None
-                if kind == "snapshot":  # live state only: the records come again in a Batch
-                    prepared.rows.clear()
-                    await self._commit(prepared, context)
-                    continue
-                outcome = await self._commit(prepared, context)
-                if self._brain is not None:
-                    # Only records new to the store go to the rules (a resent one was
-                    # judged already, or is in the stored window a rebuild reads), and
-                    # only those whose event time can be trusted.
-                    fresh = [
-                        (row.event_ns, record)
-                        for row, record in zip(prepared.rows, body.records, strict=True)
-                        if row.seq > acked and row.time_quality in TRUSTED_TIME
-                    ]
-                    await self._brain.observe(
-                        agent.site_code, prepared.received_ns, fresh, agent_id=agent.agent_id
-                    )
-                acked = max(acked, outcome.acked_through)
-                self.stats.records_stored += outcome.stored
-                self.stats.duplicates += outcome.duplicates
-                yield telemetry_pb2.CollectorMessage(
-                    ack=telemetry_pb2.Ack(
-                        through_seq=outcome.acked_through,
-                        stored=outcome.stored,
-                        duplicates=outcome.duplicates,
-                    )
-                )
-        finally:
-            self.stats.connected.pop(agent.agent_id, None)
+            header = dict(context.invocation_metadata() or ()).get("authorization", "")
+            credential = sessions.read_credential(str(header))
+            agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
+            session = StreamSession.admit(credential, agent)
+            messages = aiter(request_iterator)
+            first = await _next(messages)
+            if first is None:
+                return
+            session.hello(first, time.time_ns())
+            anchors = await self._anchors(session.agent.agent_id)
+            welcome = session.welcome(anchors, time.time_ns())
+            yield telemetry_pb2.CollectorMessage(welcome=telemetry_pb2.Welcome(
+                agent_id=welcome.agent_id,
+                site_code=welcome.site_code,
+                acked_through_seq=welcome.acked_through_seq,
+                hello_received_unix_ns=welcome.hello_received_unix_ns,
+                welcome_sent_unix_ns=welcome.welcome_sent_unix_ns,
+                max_batch_bytes=welcome.max_batch_bytes,
+                max_batches_in_flight=welcome.max_batches_in_flight,
+                collector_version=welcome.collector_version,
+            ))  # fmt: skip
+            agent_id = session.agent.agent_id
+            self.stats.connected[agent_id] = time.monotonic()
+            try:
+                while (message := await _next(messages)) is not None:
+                    commit = session.receive(message, time.time_ns())
+                    outcome = await self._commit(commit)
+                    acked = session.committed(commit, outcome)
+                    if acked is None:  # a Snapshot: live state, not answered
+                        continue
+                    if self._brain is not None:
+                        await self._brain.observe(
+                            session.agent.site_code, acked.received_ns, acked.trusted,
+                            agent_id=agent_id,
+                        )  # fmt: skip
+                    self.stats.records_stored += outcome.stored
+                    self.stats.duplicates += outcome.duplicates
+                    ack = acked.ack
+                    yield telemetry_pb2.CollectorMessage(ack=telemetry_pb2.Ack(
+                        through_seq=ack.through_seq, stored=ack.stored, duplicates=ack.duplicates
+                    ))  # fmt: skip
+            finally:
+                self.stats.connected.pop(agent_id, None)
+        except KitRefused as refused:
+            if isinstance(refused, BatchRejected):
+                self.stats.batches_rejected += 1
+            await _refuse(context, refused.refusal)
+        except _StoreFailed as failed:
+            await _refuse(context, failed.refusal)
 
-    async def _commit(
-        self,
-        prepared: IngestBatch,
-        context: grpc.aio.ServicerContext[
-            telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage
-        ],
-    ) -> BatchOutcome:
+    async def _anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
+        try:
+            return await asyncio.to_thread(self._store.anchors, agent_id)
+        except Exception as exc:  # isolation boundary: any storage failure is UNAVAILABLE
+            log.error("cannot read the clock anchors of %s", agent_id, exc_info=True)
+            raise _StoreFailed(sessions.store_unavailable(exc)) from exc
+
+    async def _commit(self, commit: Commit) -> BatchOutcome:
         """Commit, or end the stream with UNAVAILABLE when the store cannot take it (a full
         disk, a lost database): nothing is acked, so the kit keeps the batch and retries."""
         try:
-            return await self._committer.commit(prepared)
-        except Exception as exc:  # noqa: BLE001 - any storage failure: tell the kit, keep going
-            log.error("cannot store a batch of %s: %s", prepared.agent_id, exc)
-            await context.abort(grpc.StatusCode.UNAVAILABLE, _STORE_DOWN.format(type(exc).__name__))
-        raise AssertionError("unreachable: abort raises")  # pragma: no cover
-
-    async def _authenticate(
-        self,
-        context: grpc.aio.ServicerContext[
-            telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage
-        ],
-    ) -> Agent:
-        header = dict(context.invocation_metadata() or ()).get("authorization", "")
-        scheme, _, token = str(header).partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            await context.abort(
-                grpc.StatusCode.UNAUTHENTICATED,
-                "no credential: send 'authorization: Bearer <credential>' (enroll the kit first)",
-            )
-        try:
-            credential = auth.parse_token(token)
-        except auth.CredentialError as exc:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
-        agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
-        if agent is None or not auth.secret_matches(credential.secret, agent.secret_hash):
-            await context.abort(
-                grpc.StatusCode.UNAUTHENTICATED, "unknown agent or wrong credential"
-            )
-        assert agent is not None
-        if agent.revoked:
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED, f"agent {agent.agent_id} has been revoked"
-            )
-        return agent
-
-    def _anchors(self, agent: Agent) -> dict[str, Anchor]:
-        return {
-            boot: Anchor(mono, coll)
-            for boot, (mono, coll) in self._store.anchors(agent.agent_id).items()
-        }
+            return await self._committer.commit(commit.batch)
+        except Exception as exc:  # isolation boundary: any storage failure is UNAVAILABLE
+            log.error("cannot store a batch of %s", commit.batch.agent_id, exc_info=True)
+            raise _StoreFailed(sessions.store_unavailable(exc)) from exc
 
 
 async def _next(
     messages: AsyncIterator[telemetry_pb2.AgentMessage],
-    context: grpc.aio.ServicerContext[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage],
 ) -> telemetry_pb2.AgentMessage | None:
     """The next message, or None at the end; garbage is INVALID_ARGUMENT, not UNKNOWN."""
     try:
         return await anext(messages, None)
     except DecodeError:
-        await context.abort(
-            grpc.StatusCode.INVALID_ARGUMENT, "malformed message: not a pantau.v1.AgentMessage"
-        )
+        raise MalformedMessage() from None
+
+
+async def _refuse(context: _Context, refusal: Refusal) -> NoReturn:
+    await context.abort(_CODES[refusal.status], refusal.message)
     raise AssertionError("unreachable: abort raises")  # pragma: no cover

@@ -12,9 +12,10 @@ import grpc
 from aiohttp import web
 
 from collector.brain import Brain
+from collector.committer import Committer
 from collector.config import CollectorConfig, default_config
 from collector.enrollment import EnrollmentService
-from collector.ingest import MAX_MESSAGE_BYTES, Committer, TelemetryService
+from collector.ingest import MAX_MESSAGE_BYTES, TelemetryService
 from collector.notify import Dispatcher
 from collector.rules import RuleEngine, load_rules
 from collector.store import Store

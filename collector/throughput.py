@@ -38,6 +38,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from collector.auth import CredentialError, parse_token, secret_matches
+from collector.errors import CollectorError
 from collector.store.model import Agent
 
 __all__ = ["HELLO", "AgentLookup", "ThroughputServer"]
@@ -54,7 +55,11 @@ class AgentLookup(Protocol):
     def get_agent(self, agent_id: str) -> Agent | None: ...
 
 
-class _Refused(Exception):
+class _Refused(CollectorError):
+    """A request the endpoint refuses with ``ERR <code> <message>`` and a close. The code
+    says whose fault it is: ``busy`` and ``rate-limited`` are this endpoint's limits,
+    the others the client's request (see the module docstring)."""
+
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message

@@ -2,7 +2,8 @@
 
 Public surface::
 
-    from collector.rules import RuleEngine, load_rules, observations_from_record
+    from collector.rules import RuleEngine, load_rules
+    from collector.observe import observations_from_record   # the edge, outside rules
 
     engine = RuleEngine(load_rules(path_or_None))
     engine.observe(site_code, observations_from_record(record, event_ns))
@@ -10,7 +11,10 @@ Public surface::
     for transition in engine.evaluate(site_code, now_ns):   # Started/Updated/Cleared
         ...
 
-Modules: :mod:`.observations` (typed facts from pantau.v1 records), :mod:`.window`
+The rules receive only observations: this package imports neither the store nor
+pantau.v1 (:mod:`collector.observe` converts records and stored rows at the edge).
+
+Modules: :mod:`.observations` (the typed facts), :mod:`.window`
 (a site's bounded event-time window), :mod:`.radio`, :mod:`.network`, :mod:`.kit`
 (the rule families), :mod:`.registry` (the one list of rules), :mod:`.tracker`
 (``for``, ``hold``, flap detection), :mod:`.engine` (state per site and key,
@@ -41,8 +45,6 @@ from collector.rules.observations import (
     Ping,
     Signal,
     Throughput,
-    observations_from_record,
-    observations_from_stored,
 )
 
 __all__ = [
@@ -67,6 +69,4 @@ __all__ = [
     "Updated",
     "check_rules_file",
     "load_rules",
-    "observations_from_record",
-    "observations_from_stored",
 ]

@@ -26,8 +26,8 @@ is back, gives one historical NO_SERVICE with the outage's true start and end.
 *Flapping*: see :mod:`collector.rules.tracker` (hysteresis by ``hold``, and
 Nagios-style flap detection): one problem, not one per flap.
 
-*Restart*: :meth:`RuleEngine.rebuild` recomputes a site from stored records and
-returns its open problems (the caller reconciles them with its open tickets).
+*Restart*: :meth:`RuleEngine.rebuild` recomputes a site from its stored observations
+and returns its open problems (the caller reconciles them with its open tickets).
 
 *Work per evaluation.* Only what may have changed is judged again: samples from
 the oldest event time fed since the last evaluation (``now_ns`` for AGENT_SILENT),
@@ -58,11 +58,10 @@ from collector.rules.model import (
     Transition,
     Updated,
 )
-from collector.rules.observations import Heard, Observation, observations_from_stored
+from collector.rules.observations import Heard, Observation
 from collector.rules.registry import NOTES, RULES, TIME_DRIVEN
 from collector.rules.tracker import Episode, track
 from collector.rules.window import SiteWindow
-from collector.store.model import StoredRecord
 
 _S = 1_000_000_000
 
@@ -209,31 +208,19 @@ class RuleEngine:
     def rebuild(
         self,
         site_code: str,
-        records: Iterable[StoredRecord],
-        now_ns: int,
-        *,
-        heard_grace: bool = True,
-    ) -> list[Problem]:
-        """Rebuild a site's state from stored records (a window of them, e.g. the last
-        ``horizon_s``) as if they had been fed and judged at ``now_ns``; returns its
-        open problems. Nothing is announced: reconcile with the open tickets.
-
-        ``heard_grace``: the collector was not listening while it was down, so silence
-        before ``now_ns`` is not held against the agent: AGENT_SILENT starts afresh
-        (heard at ``now_ns``)."""
-        return self.rebuild_from(
-            site_code, observations_from_stored(records), now_ns, heard_grace=heard_grace
-        )
-
-    def rebuild_from(
-        self,
-        site_code: str,
         observations: Iterable[Observation],
         now_ns: int,
         *,
         heard_grace: bool = True,
     ) -> list[Problem]:
-        """:meth:`rebuild` from observations."""
+        """Rebuild a site's state from its stored data (a window of it, e.g. the last
+        ``horizon_s``, as observations: :func:`collector.observe.observations_from_stored`)
+        as if it had been fed and judged at ``now_ns``; returns its open problems.
+        Nothing is announced: reconcile with the open tickets.
+
+        ``heard_grace``: the collector was not listening while it was down, so silence
+        before ``now_ns`` is not held against the agent: AGENT_SILENT starts afresh
+        (heard at ``now_ns``)."""
         self.forget(site_code)
         self.observe(site_code, observations)
         self.evaluate(site_code, now_ns)

@@ -8,6 +8,9 @@ operator: one target of several failing shows as partial loss.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TypeVar
+
 from collector.rules.config import RulesConfig
 from collector.rules.model import UNKNOWN_OPERATOR, Figure, Sample
 from collector.rules.observations import Ping, Throughput
@@ -40,6 +43,23 @@ def _t(item: Ping | Throughput) -> int:
     return item.event_ns
 
 
+_R = TypeVar("_R", Ping, Throughput)
+
+
+def _per_operator(
+    window: SiteWindow, items: list[_R], kind: type[_R], window_s: float, from_ns: int
+) -> Iterator[tuple[str, _R, list[_R]]]:
+    """Per serving operator, each result from ``from_ns`` on, with the results within
+    ``window_s`` up to it (itself included)."""
+    window_ns = int(window_s * _S)
+    for operator, results in _by_operator(window, items).items():
+        for item, win in sliding(results, _t, window_ns):
+            if item.event_ns < from_ns:
+                continue
+            assert isinstance(item, kind)
+            yield operator, item, [r for r in win if isinstance(r, kind)]
+
+
 def round_loss(p: Ping) -> float:
     """A round's loss: a round that could not send (unreachable, unresolvable) lost all."""
     if p.status in _TOTAL_LOSS and p.sent == 0:
@@ -52,29 +72,24 @@ def high_loss(
 ) -> dict[str, list[Sample]]:
     """Bad: the mean loss of the rounds within ``window_s`` above ``max_loss_ratio``."""
     cfg = config.high_loss
-    window_ns = int(cfg.window_s * _S)
     pings = [p for p in window.pings if p.status in _COUNTED]
     streams: dict[str, list[Sample]] = {}
-    for operator, rounds in _by_operator(window, pings).items():
-        for p, win in sliding(rounds, _t, window_ns):
-            if p.event_ns < from_ns:
-                continue
-            assert isinstance(p, Ping)
-            losses = [round_loss(r) for r in win if isinstance(r, Ping)]
-            mean = sum(losses) / len(losses)
-            figures: dict[str, Figure] = {
-                "t_ns": p.event_ns,
-                "operator": operator,
-                "target": p.target,
-                "status": p.status,
-                "loss_ratio": round_loss(p),
-                "mean_loss_ratio": round(mean, 4),
-                "rounds": len(losses),
-                "targets": ", ".join(sorted({r.target for r in win if isinstance(r, Ping)})),
-                "max_loss_ratio": cfg.max_loss_ratio,
-                "window_s": cfg.window_s,
-            }
-            add(streams, operator, Sample(p.event_ns, mean > cfg.max_loss_ratio, figures))
+    for operator, p, win in _per_operator(window, pings, Ping, cfg.window_s, from_ns):
+        losses = [round_loss(r) for r in win]
+        mean = sum(losses) / len(losses)
+        figures: dict[str, Figure] = {
+            "t_ns": p.event_ns,
+            "operator": operator,
+            "target": p.target,
+            "status": p.status,
+            "loss_ratio": round_loss(p),
+            "mean_loss_ratio": round(mean, 4),
+            "rounds": len(losses),
+            "targets": ", ".join(sorted({r.target for r in win})),
+            "max_loss_ratio": cfg.max_loss_ratio,
+            "window_s": cfg.window_s,
+        }
+        add(streams, operator, Sample(p.event_ns, mean > cfg.max_loss_ratio, figures))
     return sort_streams(streams)
 
 
@@ -83,27 +98,22 @@ def high_latency(
 ) -> dict[str, list[Sample]]:
     """Bad: the median of the rounds' median RTT within ``window_s`` above ``max_rtt_ms``."""
     cfg = config.high_latency
-    window_ns = int(cfg.window_s * _S)
     pings = [p for p in window.pings if p.median_ms is not None]
     streams: dict[str, list[Sample]] = {}
-    for operator, rounds in _by_operator(window, pings).items():
-        for p, win in sliding(rounds, _t, window_ns):
-            if p.event_ns < from_ns:
-                continue
-            assert isinstance(p, Ping)
-            rtt, count = median_of([r.median_ms for r in win if isinstance(r, Ping)])
-            assert rtt is not None
-            figures: dict[str, Figure] = {
-                "t_ns": p.event_ns,
-                "operator": operator,
-                "target": p.target,
-                "median_ms": p.median_ms,
-                "window_median_ms": rtt,
-                "rounds": count,
-                "max_rtt_ms": cfg.max_rtt_ms,
-                "window_s": cfg.window_s,
-            }
-            add(streams, operator, Sample(p.event_ns, rtt > cfg.max_rtt_ms, figures))
+    for operator, p, win in _per_operator(window, pings, Ping, cfg.window_s, from_ns):
+        rtt, count = median_of([r.median_ms for r in win])
+        assert rtt is not None
+        figures: dict[str, Figure] = {
+            "t_ns": p.event_ns,
+            "operator": operator,
+            "target": p.target,
+            "median_ms": p.median_ms,
+            "window_median_ms": rtt,
+            "rounds": count,
+            "max_rtt_ms": cfg.max_rtt_ms,
+            "window_s": cfg.window_s,
+        }
+        add(streams, operator, Sample(p.event_ns, rtt > cfg.max_rtt_ms, figures))
     return sort_streams(streams)
 
 
@@ -114,36 +124,26 @@ def low_throughput(
     tests (data budget spent) and tests without a goodput are no sample."""
     cfg = config.low_throughput
     floors = {"download": cfg.min_download_bps, "upload": cfg.min_upload_bps}
-    window_ns = int(cfg.window_s * _S)
     tests = [
         t
         for t in window.throughputs
         if t.status not in _NOT_MEASURED and t.goodput_bps is not None and t.direction in floors
     ]
     streams: dict[str, list[Sample]] = {}
-    for operator, results in _by_operator(window, tests).items():
-        for t, win in sliding(results, _t, window_ns):
-            if t.event_ns < from_ns:
-                continue
-            assert isinstance(t, Throughput)
-            figures: dict[str, Figure] = {
-                "t_ns": t.event_ns,
-                "operator": operator,
-                "direction": t.direction,
-                "goodput_bps": t.goodput_bps,
-                "window_s": cfg.window_s,
-            }
-            bad = False
-            for direction, floor in floors.items():
-                values = [
-                    r.goodput_bps
-                    for r in win
-                    if isinstance(r, Throughput) and r.direction == direction
-                ]
-                level, count = median_of(values)
-                figures[f"median_{direction}_bps"] = level
-                figures[f"{direction}_tests"] = count
-                figures[f"min_{direction}_bps"] = floor
-                bad = bad or (level is not None and level < floor)
-            add(streams, operator, Sample(t.event_ns, bad, figures))
+    for operator, t, win in _per_operator(window, tests, Throughput, cfg.window_s, from_ns):
+        figures: dict[str, Figure] = {
+            "t_ns": t.event_ns,
+            "operator": operator,
+            "direction": t.direction,
+            "goodput_bps": t.goodput_bps,
+            "window_s": cfg.window_s,
+        }
+        bad = False
+        for direction, floor in floors.items():
+            level, count = median_of([r.goodput_bps for r in win if r.direction == direction])
+            figures[f"median_{direction}_bps"] = level
+            figures[f"{direction}_tests"] = count
+            figures[f"min_{direction}_bps"] = floor
+            bad = bad or (level is not None and level < floor)
+        add(streams, operator, Sample(t.event_ns, bad, figures))
     return sort_streams(streams)

@@ -1,4 +1,7 @@
-"""Observations: the typed facts the rules reason about, built from pantau.v1 Records.
+"""Observations: the typed facts the rules reason about (the rules see nothing else).
+
+They are built at the edge, from pantau.v1 Records and stored rows, by
+:mod:`collector.observe`; this package imports neither the store nor pantau.v1.
 
 Each observation carries its *event time* (``event_ns``, ns since the Unix epoch,
 as corrected by the collector: :mod:`collector.clocks`) and, where known, the
@@ -15,18 +18,12 @@ its time is the *arrival* time (``received_ns``): AGENT_SILENT is about what the
 collector heard, like Zabbix ``nodata()``.
 
 Records that no rule reads (tcp, dns, http, trace, and agent events other than the
-modem/SIM ones) give no observation.
+modem/SIM ones) give no observation (:data:`KIT_EVENT_KINDS`: the agent events read).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-
-from collector.batches import enum_label
-from collector.store.model import StoredRecord
-from pantau.core.operators import operator_name as _known_operator_name
-from pantau.v1 import records_pb2
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,96 +96,3 @@ def operator_key(mcc: str | None, mnc: str | None) -> str | None:
     if len(mnc) == 3 and mnc.startswith("0"):
         mnc = mnc[1:]
     return f"{mcc}-{mnc}"
-
-
-def _opt(message: object, name: str) -> float | None:
-    if message.HasField(name):  # type: ignore[attr-defined]
-        return float(getattr(message, name))
-    return None
-
-
-def _signal(event_ns: int, s: records_pb2.SignalReading) -> Signal:
-    mcc = s.mcc if s.HasField("mcc") else None
-    mnc = s.mnc if s.HasField("mnc") else None
-    name = s.operator_name if s.HasField("operator_name") else None
-    return Signal(
-        event_ns=event_ns,
-        operator=operator_key(mcc, mnc),
-        operator_name=name or _known_operator_name(mcc, mnc),
-        rat=enum_label(records_pb2.Rat, s.rat, "RAT_"),
-        reg_state=enum_label(records_pb2.RegState, s.reg_state, "REG_STATE_"),
-        sim_state=enum_label(records_pb2.SimState, s.sim_state, "SIM_STATE_"),
-        cell_id=s.cell_id if s.HasField("cell_id") else None,
-        rsrp_dbm=_opt(s, "rsrp_dbm"),
-        rsrq_db=_opt(s, "rsrq_db"),
-        sinr_db=_opt(s, "sinr_db"),
-        rssi_dbm=_opt(s, "rssi_dbm"),
-        rscp_dbm=_opt(s, "rscp_dbm"),
-        ecio_db=_opt(s, "ecio_db"),
-    )
-
-
-def _status(common: records_pb2.ProbeCommon) -> str:
-    label = enum_label(records_pb2.ProbeStatus, common.status, "PROBE_STATUS_")
-    return label or "unspecified"
-
-
-def observations_from_record(record: records_pb2.Record, event_ns: int) -> list[Observation]:
-    """The observations in one record (zero or one today), at corrected ``event_ns``."""
-    kind = record.WhichOneof("body")
-    if kind == "signal":
-        return [_signal(event_ns, record.signal)]
-    if kind == "ping":
-        p = record.ping
-        return [
-            Ping(
-                event_ns=event_ns,
-                operator=None,
-                target=p.common.target,
-                status=_status(p.common),
-                loss_ratio=p.loss_ratio,
-                median_ms=_opt(p, "median_ms"),
-                avg_ms=_opt(p, "avg_ms"),
-                sent=p.sent,
-                received=p.received,
-            )
-        ]
-    if kind == "throughput":
-        t = record.throughput
-        return [
-            Throughput(
-                event_ns=event_ns,
-                operator=None,
-                direction=enum_label(records_pb2.Direction, t.direction, "DIRECTION_"),
-                status=_status(t.common),
-                goodput_bps=_opt(t, "goodput_bps"),
-            )
-        ]
-    if kind == "event":
-        e = record.event
-        label = enum_label(records_pb2.AgentEvent.Kind, e.kind, "KIND_")
-        if label in KIT_EVENT_KINDS:
-            return [KitEvent(event_ns=event_ns, kind=label, message=e.message)]
-    return []
-
-
-#: Event times the rules trust. "unsynced-wall" is a kit clock that may say 1970 or
-#: 2099: feeding it would put readings anywhere in the window (and evict the rest).
-TRUSTED_TIME = frozenset({"monotonic", "synced-wall"})
-
-
-def observations_from_stored(rows: Iterable[StoredRecord]) -> list[Observation]:
-    """Observations from stored records (for :meth:`RuleEngine.rebuild`): each record's
-    observations at its stored event time (skipping untrusted times), plus one
-    :class:`Heard` per distinct arrival time."""
-    out: list[Observation] = []
-    heard: set[int] = set()
-    for row in rows:
-        heard.add(row.received_ns)
-        if row.time_quality not in TRUSTED_TIME:
-            continue
-        record = records_pb2.Record()
-        record.ParseFromString(row.payload)
-        out.extend(observations_from_record(record, row.event_ns))
-    out.extend(Heard(t) for t in sorted(heard))
-    return out

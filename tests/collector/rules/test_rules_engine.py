@@ -228,7 +228,7 @@ def test_rebuild_equals_incremental() -> None:
         incremental.observe(SITE, [o for o in data if at(t) <= o.event_ns < at(t + 30)])
         incremental.evaluate(SITE, at(t + 30))
     rebuilt = engine_with(engine={"update_every_s": 0})
-    problems = rebuilt.rebuild_from(SITE, data, at(7200), heard_grace=False)
+    problems = rebuilt.rebuild(SITE, data, at(7200), heard_grace=False)
     assert [(p.key, p.first_bad_ns, p.last_bad_ns) for p in problems] == _final(incremental)
     # and both go on identically
     more = every(7200, 8400, 30, lambda t: [lte(t), ping(t), heard(t)])
@@ -238,7 +238,7 @@ def test_rebuild_equals_incremental() -> None:
 def test_rebuild_from_stored_records_gives_agent_silent_a_fresh_start() -> None:
     engine = engine_with(agent_silent={"expected_interval_s": 60, "intervals": 5})
     # heard until 600 s, then the collector was down until 5000 s
-    problems = engine.rebuild_from(
+    problems = engine.rebuild(
         SITE, [lte(t) for t in range(0, 600, 60)] + [heard(t) for t in range(0, 600, 60)], at(5000)
     )
     assert problems == []

@@ -1,9 +1,11 @@
-"""From pantau.v1 records to observations, and a rebuild from stored records."""
+"""From pantau.v1 records to observations (collector.observe), and a rebuild from stored
+records."""
 
 from __future__ import annotations
 
 from rulefactory import SITE, T0, TSEL, S, at
 
+from collector.observe import observations_from_record, observations_from_stored
 from collector.rules import (
     Heard,
     KitEvent,
@@ -12,8 +14,6 @@ from collector.rules import (
     Signal,
     Started,
     Throughput,
-    observations_from_record,
-    observations_from_stored,
 )
 from collector.rules.observations import operator_key
 from collector.store.model import StoredRecord
@@ -134,7 +134,7 @@ def test_rebuild_from_stored_records() -> None:
     assert sum(isinstance(o, Heard) for o in observations) == 41
     assert all(o.event_ns >= T0 for o in observations)
     engine = RuleEngine()
-    problems = engine.rebuild(SITE, rows, at(1200))
+    problems = engine.rebuild(SITE, observations, at(1200))
     names = {p.key.problem: p for p in problems}
     assert set(names) == {"NO_SERVICE"}
     assert names["NO_SERVICE"].key.operator == TSEL
@@ -156,7 +156,7 @@ def test_rebuild_from_stored_records() -> None:
         ("Started", "AGENT_SILENT"),
     ]
     engine2 = RuleEngine()
-    engine2.rebuild(SITE, rows, at(1200))
+    engine2.rebuild(SITE, observations_from_stored(rows), at(1200))
     engine2.observe(SITE, [Heard(at(t)) for t in range(1200, 1600, 30)])
     engine2.observe(
         SITE,

@@ -1,0 +1,127 @@
+"""Group commit: one writer thread stores the batches of many streams at once.
+
+A stream hands its checked batch to :meth:`Committer.commit` and waits on its own
+future; the writer thread drains whatever is queued (up to ``max_group`` batches)
+into one store transaction, so a thousand kits cost one fsync, not a thousand. If
+that transaction fails, each batch is retried alone, so one agent's bad batch never
+fails another's: a batch that still fails has its exception set on its own future
+(the stream tells its kit UNAVAILABLE; nothing is acked, the kit retries).
+
+After each transaction the batches it held go to ``on_commit`` (the live stream
+learns which sites changed), in the writer thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from collector.store import Store
+from collector.store.model import BatchOutcome, IngestBatch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Pending:
+    batch: IngestBatch
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[BatchOutcome]
+
+
+class Committer:
+    """One writer thread storing the queued batches of every stream, a group at a time."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_group: int = 512,
+        on_commit: Callable[[Sequence[IngestBatch]], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._max_group = max_group
+        #: Called in the writer thread with the batches of each committed transaction
+        #: (the live stream learns which sites changed); it must not block.
+        self.on_commit = on_commit
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="pantau-committer", daemon=True)
+        self._thread.start()
+
+    async def commit(self, batch: IngestBatch) -> BatchOutcome:
+        """Store ``batch`` in the next group transaction; raises what the store raised."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[BatchOutcome] = loop.create_future()
+        self._queue.put(_Pending(batch, loop, future))
+        return await future
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < self._max_group:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                group.append(item)
+            self._commit_group(group)
+
+    def _commit_group(self, group: list[_Pending]) -> None:
+        try:
+            outcomes = self._store.commit([p.batch for p in group])
+        except Exception:  # isolation boundary: whatever failed, store each batch alone
+            if len(group) > 1:
+                log.warning(
+                    "a group commit of %d batches failed; storing each alone", len(group),
+                    exc_info=True,
+                )  # fmt: skip
+            committed = []
+            for pending in group:
+                try:
+                    (outcome,) = self._store.commit([pending.batch])
+                except Exception as exc:  # noqa: BLE001 - isolation boundary: to its stream
+                    _resolve(pending, exc)
+                else:
+                    committed.append(pending.batch)
+                    _resolve(pending, outcome)
+            self._committed(committed)
+            return
+        for pending, outcome in zip(group, outcomes, strict=True):
+            _resolve(pending, outcome)
+        self._committed([p.batch for p in group])
+
+    def _committed(self, batches: list[IngestBatch]) -> None:
+        if self.on_commit is None or not batches:
+            return
+        try:
+            self.on_commit(batches)
+        except Exception:  # isolation boundary: an observer's failure must never stop the ingest
+            log.exception("the commit observer failed")
+
+
+def _resolve(pending: _Pending, result: BatchOutcome | BaseException) -> None:
+    """Settle a stream's future from the writer thread, on the stream's own loop."""
+
+    def settle() -> None:
+        if pending.future.done():
+            return
+        if isinstance(result, BaseException):
+            pending.future.set_exception(result)
+        else:
+            pending.future.set_result(result)
+
+    pending.loop.call_soon_threadsafe(settle)

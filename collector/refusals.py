@@ -1,0 +1,90 @@
+"""What the collector answers a kit whose stream it ends, and whose fault it was (pure).
+
+A refusal is a status (named as gRPC names it; the servicer maps it to
+``grpc.StatusCode``, nothing here imports grpc) and a message for the person who
+reads the kit's log. What the kit sent wrong raises a :class:`KitRefused`, which
+carries its status::
+
+    PantauError                         pantau.core.errors
+     └ ProtocolError
+        ├ LocalProtocolError            a bug on this side (e.g. the servicer misusing
+        │                               the stream session)
+        └ RemoteProtocolError           the kit broke the contract
+           └ KitRefused                 .status, .refusal   (this module)
+              ├ CredentialRefused       UNAUTHENTICATED: no, a malformed, an unknown
+              │                         or a wrong credential
+              ├ AccessDenied            PERMISSION_DENIED: revoked, or a Hello naming
+              │                         another agent or another site
+              ├ OutOfOrder              FAILED_PRECONDITION: anything before Hello, a
+              │                         second Hello
+              ├ MalformedMessage        INVALID_ARGUMENT: not a pantau.v1.AgentMessage
+              └ BatchRejected           INVALID_ARGUMENT: a batch breaking the contract
+                                        (collector.batches)
+
+A store that cannot take a batch is not the kit's fault: that answer is
+:data:`Status.UNAVAILABLE` (:func:`collector.session.store_unavailable`), and nothing
+is acked, so the kit keeps its data and retries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
+
+from pantau.core.errors import RemoteProtocolError
+
+
+class Status(StrEnum):
+    """The status a refused stream ends with (the gRPC status code of the same name)."""
+
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    FAILED_PRECONDITION = "FAILED_PRECONDITION"
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """End the stream with ``status`` and ``message``."""
+
+    status: Status
+    message: str
+
+
+class KitRefused(RemoteProtocolError):
+    """The kit sent something the collector refuses; the stream ends with :attr:`status`."""
+
+    status: ClassVar[Status] = Status.INVALID_ARGUMENT
+
+    @property
+    def refusal(self) -> Refusal:
+        return Refusal(self.status, str(self))
+
+
+class CredentialRefused(KitRefused):
+    """No credential, or a malformed, unknown or wrong one."""
+
+    status = Status.UNAUTHENTICATED
+
+
+class AccessDenied(KitRefused):
+    """A revoked credential, or a Hello claiming another agent or site than its enrollment."""
+
+    status = Status.PERMISSION_DENIED
+
+
+class OutOfOrder(KitRefused):
+    """A message the stream's state does not allow (a Batch before Hello, a second Hello)."""
+
+    status = Status.FAILED_PRECONDITION
+
+
+class MalformedMessage(KitRefused):
+    """Bytes that do not decode as a pantau.v1.AgentMessage."""
+
+    status = Status.INVALID_ARGUMENT
+
+    def __init__(self, message: str = "malformed message: not a pantau.v1.AgentMessage") -> None:
+        super().__init__(message)

@@ -1,0 +1,276 @@
+"""One Telemetry stream, sans I/O: the kit's messages in, what to answer and the
+newly trusted records out.
+
+No I/O and no clock (this module imports no grpc, asyncio, socket, time or
+database): the servicer (:mod:`collector.ingest`) owns the stream, the store and
+the committer, and passes the time in (``received_ns``, ``sent_ns``). A stream
+goes::
+
+    read_credential(header) -> servicer: store.get_agent -> StreamSession.admit()
+    hello(Hello)      -> HelloAccepted   servicer: store.anchors(agent)
+    welcome(anchors)  -> Welcome         (acked_through: where the kit resumes)
+    receive(Batch)    -> Commit          servicer: committer.commit(commit.batch)
+    committed(c, o)   -> Acked           (the Ack, and the trusted records: the rules)
+    receive(Snapshot) -> Commit          (live state only: committed() -> None, no Ack)
+
+Rules kept here, once:
+
+- *Who*: the credential names the agent and the agent's enrollment names the site;
+  what the kit says never does. A Hello naming another agent, or claiming another
+  site, is refused (a credential copied to the wrong kit: its data would be filed
+  under the wrong TPS; the technician re-enrolls the kit).
+- *Order*: Hello first and once; then any number of Batch and Snapshot.
+- *Checks*: every Batch and Snapshot goes through :func:`collector.batches.prepare`
+  (refused whole: nothing of it is stored).
+- *Clock anchoring* (:mod:`collector.clocks`): the Hello's monotonic time paired with
+  the collector's receive time anchors the kit's current boot; it corrects this
+  stream's records at once and is stored with the stream's first commit (a reconnect
+  storm costs no transaction per kit). Stored anchors of earlier boots come from the
+  servicer at :meth:`StreamSession.welcome`.
+- *Trusted time*: only records new to the store (seq above what was acked before
+  the commit: a resent record was judged already) whose event time is trusted
+  (:data:`collector.clocks.TRUSTED_TIME`) are handed on to the rules.
+
+What the kit sent wrong raises a :class:`~collector.refusals.KitRefused` carrying the
+status to answer (``.refusal``); a refused session is closed and refuses anything
+more. A method called out of turn by the servicer is a
+:class:`~pantau.core.errors.LocalProtocolError` (a bug on this side).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from collector import auth, batches
+from collector.clocks import TRUSTED_TIME, Anchor
+from collector.refusals import (
+    AccessDenied,
+    CredentialRefused,
+    KitRefused,
+    OutOfOrder,
+    Refusal,
+    Status,
+)
+from collector.store.model import Agent, BatchOutcome, IngestBatch
+from pantau.core.errors import LocalProtocolError
+from pantau.v1 import records_pb2, telemetry_pb2
+
+VERSION = "0.1.0"
+MAX_BATCH_BYTES = 256 * 1024
+MAX_BATCHES_IN_FLIGHT = 4
+
+_STORE_DOWN = "the collector cannot store data right now ({}); the kit keeps it and retries"
+
+
+# -- what the session gives back ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HelloAccepted:
+    """The Hello is good: read the agent's stored anchors, then call ``welcome``."""
+
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    agent_id: str
+    site_code: str
+    acked_through_seq: int  # the kit resumes after this seq
+    hello_received_unix_ns: int
+    welcome_sent_unix_ns: int
+    max_batch_bytes: int = MAX_BATCH_BYTES
+    max_batches_in_flight: int = MAX_BATCHES_IN_FLIGHT
+    collector_version: str = VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """A checked Batch or Snapshot to store; answer it with ``committed`` once stored."""
+
+    batch: IngestBatch
+    records: Sequence[records_pb2.Record]  # as the kit sent them, one per row
+    snapshot: bool  # live state only: no rows are stored and nothing is answered
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    through_seq: int
+    stored: int
+    duplicates: int
+
+
+class TrustedRecord(NamedTuple):
+    """A record new to the store whose event time the rules may trust."""
+
+    event_ns: int
+    record: records_pb2.Record
+
+
+@dataclass(frozen=True, slots=True)
+class Acked:
+    """A committed Batch: the Ack to send, and the records to hand to the rules."""
+
+    ack: Ack
+    received_ns: int  # when the collector heard the kit (AGENT_SILENT is about arrival)
+    trusted: tuple[TrustedRecord, ...]
+
+
+# -- before the session: the credential -----------------------------------------------------
+
+
+def read_credential(authorization: str) -> auth.Credential:
+    """The credential in an ``authorization: Bearer <agent_id>.<secret>`` header."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise CredentialRefused(
+            "no credential: send 'authorization: Bearer <credential>' (enroll the kit first)"
+        )
+    try:
+        return auth.parse_token(token)
+    except auth.CredentialError as exc:
+        raise CredentialRefused(str(exc)) from None
+
+
+def store_unavailable(cause: BaseException) -> Refusal:
+    """The answer when the store cannot read or take a batch (not the kit's fault)."""
+    return Refusal(Status.UNAVAILABLE, _STORE_DOWN.format(type(cause).__name__))
+
+
+# -- the session ---------------------------------------------------------------------------
+
+
+class _State(enum.Enum):
+    AWAIT_HELLO = enum.auto()
+    AWAIT_ANCHORS = enum.auto()  # Hello accepted; the servicer reads the anchors
+    STREAMING = enum.auto()
+    CLOSED = enum.auto()  # refused: nothing more is accepted
+
+
+class StreamSession:
+    """The state of one open Telemetry.Stream of one authenticated agent."""
+
+    def __init__(self, agent: Agent) -> None:
+        """Use :meth:`admit`: it checks the credential against ``agent``."""
+        self.agent = agent
+        self.acked_through = agent.acked_through
+        self._state = _State.AWAIT_HELLO
+        self._anchors: dict[str, Anchor] = {}
+        self._hello_anchor: tuple[str, int, int] | None = None  # stored with the 1st commit
+        self._hello_received_ns = 0
+
+    @classmethod
+    def admit(cls, credential: auth.Credential, agent: Agent | None) -> StreamSession:
+        """A session for ``agent`` (the store's record of ``credential.agent_id``, or
+        None when it has none) if the credential is its own and not revoked."""
+        if agent is None or not auth.secret_matches(credential.secret, agent.secret_hash):
+            raise CredentialRefused("unknown agent or wrong credential")
+        if agent.revoked:
+            raise AccessDenied(f"agent {agent.agent_id} has been revoked")
+        return cls(agent)
+
+    @property
+    def streaming(self) -> bool:
+        return self._state is _State.STREAMING
+
+    def hello(self, message: telemetry_pb2.AgentMessage, received_ns: int) -> HelloAccepted:
+        """Take the stream's first message (it must be a Hello), received at
+        ``received_ns`` (collector clock)."""
+        try:
+            if self._state is not _State.AWAIT_HELLO:
+                raise LocalProtocolError(f"hello() in state {self._state.name}: call it once")
+            if message.WhichOneof("msg") != "hello":
+                raise OutOfOrder("the first message on a stream must be Hello")
+            return self._hello(message.hello, received_ns)
+        except KitRefused:
+            self._state = _State.CLOSED
+            raise
+
+    def receive(self, message: telemetry_pb2.AgentMessage, received_ns: int) -> Commit:
+        """Take any later message (a Batch or a Snapshot), received at ``received_ns``."""
+        try:
+            return self._receive(message, received_ns)
+        except KitRefused:
+            self._state = _State.CLOSED
+            raise
+
+    def welcome(self, stored_anchors: Mapping[str, tuple[int, int]], sent_ns: int) -> Welcome:
+        """After :class:`HelloAccepted`: the agent's stored anchors (boot_id ->
+        (monotonic_ns, collector_ns)); the Welcome to send at ``sent_ns``."""
+        if self._state is not _State.AWAIT_ANCHORS:
+            raise LocalProtocolError(f"welcome() in state {self._state.name}, not after a Hello")
+        anchors = {boot: Anchor(mono, coll) for boot, (mono, coll) in stored_anchors.items()}
+        if self._hello_anchor is not None:  # this boot's anchor is the Hello's, always
+            boot, mono, coll = self._hello_anchor
+            anchors[boot] = Anchor(mono, coll)
+        self._anchors = anchors
+        self._state = _State.STREAMING
+        agent = self.agent
+        return Welcome(
+            agent_id=agent.agent_id,
+            site_code=agent.site_code,
+            acked_through_seq=agent.acked_through,
+            hello_received_unix_ns=self._hello_received_ns,
+            welcome_sent_unix_ns=sent_ns,
+        )
+
+    def committed(self, commit: Commit, outcome: BatchOutcome) -> Acked | None:
+        """``commit`` is stored with ``outcome``: the answer (None for a Snapshot)."""
+        if commit.snapshot:
+            return None
+        acked = self.acked_through
+        trusted = tuple(
+            TrustedRecord(row.event_ns, record)
+            for row, record in zip(commit.batch.rows, commit.records, strict=True)
+            if row.seq > acked and row.time_quality in TRUSTED_TIME
+        )
+        self.acked_through = max(acked, outcome.acked_through)
+        ack = Ack(outcome.acked_through, outcome.stored, outcome.duplicates)
+        return Acked(ack, commit.batch.received_ns, trusted)
+
+    # -- inside ------------------------------------------------------------------------------
+
+    def _receive(self, message: telemetry_pb2.AgentMessage, received_ns: int) -> Commit:
+        kind = message.WhichOneof("msg")
+        state = self._state
+        if state is _State.CLOSED:
+            raise OutOfOrder("this stream was refused: open a new one")
+        if state is _State.AWAIT_HELLO:
+            raise OutOfOrder("the first message on a stream must be Hello")
+        if kind == "hello":
+            raise OutOfOrder("Hello may be sent only once per stream")
+        if state is _State.AWAIT_ANCHORS:
+            raise LocalProtocolError("receive() before welcome(): read the anchors first")
+        snapshot = kind == "snapshot"
+        body = message.snapshot if snapshot else message.batch
+        prepared = batches.prepare(
+            body,
+            agent_id=self.agent.agent_id,
+            site_code=self.agent.site_code,
+            anchors=self._anchors,
+            received_ns=received_ns,
+        )
+        prepared.anchor, self._hello_anchor = self._hello_anchor, None
+        if snapshot:  # live state only: its records come again in a Batch
+            prepared.rows.clear()
+        return Commit(prepared, body.records, snapshot)
+
+    def _hello(self, hello: telemetry_pb2.Hello, received_ns: int) -> HelloAccepted:
+        agent = self.agent
+        if hello.agent_id and hello.agent_id != agent.agent_id:
+            raise AccessDenied(
+                f"Hello names agent {hello.agent_id!r} but the credential is {agent.agent_id!r}"
+            )
+        if hello.claimed_site and hello.claimed_site != agent.site_code:
+            raise AccessDenied(
+                f"this credential is enrolled for site {agent.site_code}, not "
+                f"{hello.claimed_site}: enroll this kit for its own site"
+            )
+        self._hello_received_ns = received_ns
+        if hello.HasField("sent_at") and hello.sent_at.boot_id:
+            self._hello_anchor = (hello.sent_at.boot_id, hello.sent_at.monotonic_ns, received_ns)
+        self._state = _State.AWAIT_ANCHORS
+        return HelloAccepted(agent.agent_id)
