@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.errors import AgentError
+
 if TYPE_CHECKING:
     from agent.config import AgentConfig
     from agent.i18n import Messages
@@ -120,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ABORTED
 
 
-class Stop(Exception):
+class Stop(AgentError):
     """End ``init`` with an exit code (the message was already shown)."""
 
     def __init__(self, code: int) -> None:

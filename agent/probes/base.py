@@ -18,6 +18,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from agent.errors import AgentError
+
 __all__ = [
     "Common",
     "ProbeConfigError",
@@ -58,7 +60,7 @@ class Common:
     bytes_used: int  # on the air, both directions, headers included (estimated for TCP)
 
 
-class ProbeConfigError(ValueError):
+class ProbeConfigError(AgentError, ValueError):
     """A probe configuration is invalid; the message says which field and why."""
 
 

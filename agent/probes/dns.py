@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.errors import AgentError
 from agent.probes._net import (
     Resolved,
     bind_source,
@@ -112,7 +113,7 @@ def system_resolver(resolv_conf: Path = _RESOLV_CONF) -> str | None:
     return None
 
 
-class _Failed(Exception):
+class _Failed(AgentError):
     def __init__(self, status: ProbeStatus, reason: str, used: int = 0) -> None:
         super().__init__(reason)
         self.status, self.reason, self.used = status, reason, used

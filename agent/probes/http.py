@@ -23,6 +23,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
+from agent.errors import AgentError
 from agent.probes import tcpinfo
 from agent.probes._net import Unresolvable, resolve
 from agent.probes._stream import (
@@ -102,7 +103,7 @@ def status_is_valid(code: int, valid: str) -> bool:
     return False
 
 
-class _Bad(Exception):
+class _Bad(AgentError):
     def __init__(self, status: ProbeStatus, reason: str) -> None:
         super().__init__(reason)
         self.status, self.reason = status, reason

@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.errors import AgentError
 from agent.probes import tcpinfo
 from agent.probes._net import Unresolvable, resolve
 from agent.probes._stream import (
@@ -144,7 +145,7 @@ def goodput_after_grace(
     return (end_bytes - at_grace) * 8.0 / seconds, grace
 
 
-class _ProtocolError(Exception):
+class _ProtocolError(AgentError):
     def __init__(self, status: ProbeStatus, reason: str) -> None:
         super().__init__(reason)
         self.status, self.reason = status, reason

@@ -86,11 +86,13 @@ def spool_backlog(path: Path, now_ns: int | None = None) -> dict[str, Any]:
         return out
     out["records"], out["bytes"] = int(count), int(size)
     if first is not None:
+        from google.protobuf.message import DecodeError
+
         from pantau.v1 import records_pb2
 
         try:
             record = records_pb2.Record.FromString(bytes(first[0]))
-        except Exception:  # noqa: BLE001 - a damaged row: the age is unknown, not fatal
+        except DecodeError:  # a damaged row: the age is unknown, not fatal
             record = None
         if record is not None and record.time.wall_unix_ns:
             now = time.time_ns() if now_ns is None else now_ns
