@@ -45,7 +45,15 @@ from agent.probes.base import (
 )
 from agent.probes.tcp import format_hostport
 
-__all__ = ["QUERY_TYPES", "DnsAnswer", "DnsConfig", "DnsOutcome", "probe", "system_resolver"]
+__all__ = [
+    "QUERY_TYPES",
+    "DnsAnswer",
+    "DnsConfig",
+    "DnsOutcome",
+    "probe",
+    "summarize",
+    "system_resolver",
+]
 
 QUERY_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "PTR", "SRV", "CAA", "HTTPS")
 _RESOLV_CONF = Path("/etc/resolv.conf")
@@ -256,3 +264,8 @@ async def probe(config: DnsConfig, *, name: str) -> DnsOutcome:
         )
     reason = f"resolver {resolver} answered {rcode}"
     return outcome(ProbeStatus.ERROR, reason, used, query_ms=query_ms, rcode=rcode, answers=answers)
+
+
+def summarize(outcome: DnsOutcome) -> dict[str, object]:
+    """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
+    return {"query_ms": outcome.query_ms, "rcode": outcome.rcode}

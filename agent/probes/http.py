@@ -36,7 +36,7 @@ from agent.probes._stream import (
 )
 from agent.probes.base import Common, ProbeConfigError, ProbeStatus, check_range, check_source
 
-__all__ = ["HttpConfig", "HttpOutcome", "probe"]
+__all__ = ["HttpConfig", "HttpOutcome", "probe", "summarize"]
 
 _MAX_HEADER_BYTES = 32 * 1024
 
@@ -275,3 +275,8 @@ async def probe(config: HttpConfig, *, name: str) -> HttpOutcome:
         body_bytes=response.body_bytes,
         tls_version=stream.tls_version,
     )
+
+
+def summarize(outcome: HttpOutcome) -> dict[str, object]:
+    """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
+    return {"status_code": outcome.status_code, "total_ms": outcome.total_ms}

@@ -68,6 +68,7 @@ __all__ = [
     "PingPacket",
     "icmp_method_available",
     "probe",
+    "summarize",
 ]
 
 METHODS = ("auto", "icmp-raw", "icmp-dgram", "tcp-connect")
@@ -429,3 +430,15 @@ def _finish(
         payload_bytes=config.payload_bytes,
         interval_ms=config.interval_s * 1000.0,
     )
+
+
+def summarize(outcome: PingOutcome) -> dict[str, object]:
+    """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
+    return {
+        "method": outcome.method,
+        "sent": outcome.sent,
+        "received": outcome.received,
+        "loss_ratio": outcome.loss_ratio,
+        "median_ms": outcome.median_ms,
+        "jitter_ms": outcome.jitter_ms,
+    }

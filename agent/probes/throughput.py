@@ -62,6 +62,7 @@ __all__ = [
     "ThroughputOutcome",
     "goodput_after_grace",
     "probe",
+    "summarize",
 ]
 
 HELLO = "PANTAU-THROUGHPUT/1"
@@ -356,3 +357,13 @@ async def probe(config: ThroughputConfig, *, name: str) -> ThroughputOutcome:
         duration_s=duration,
         info=info,
     )
+
+
+def summarize(outcome: ThroughputOutcome) -> dict[str, object]:
+    """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
+    return {
+        "direction": outcome.direction,
+        "goodput_bps": outcome.goodput_bps,
+        "payload_bytes": outcome.payload_bytes,
+        "duration_ms": outcome.duration_ms,
+    }

@@ -273,8 +273,9 @@ def probe_plan(options: CheckOptions) -> list[tuple[str, str, Any]]:
             plan.append(("collector-dns", "dns", probes.DnsConfig(host, timeout_s=3.0)))
     cap = options.probe_timeout_s
     for entry in options.probes:
-        if entry.kind not in ("icmp", "tcp", "dns", "http"):
-            continue
+        spec = probes.PROBERS[entry.kind]
+        if spec.summarize is None or spec.expensive:
+            continue  # not run by check, or run in its own step (run_throughput)
         config = probes.with_credential(entry.config, options.credential or "")
         timeout = getattr(config, "timeout_s", None)
         if isinstance(timeout, float) and timeout > cap / 2:
@@ -284,6 +285,9 @@ def probe_plan(options: CheckOptions) -> list[tuple[str, str, Any]]:
 
 
 def _probe_summary(kind: str, outcome: Any) -> dict[str, Any]:
+    """The fields every probe has, then the kind's own (from the prober registry)."""
+    from agent import probes
+
     common = outcome.common
     out: dict[str, Any] = {
         "kind": kind,
@@ -293,24 +297,9 @@ def _probe_summary(kind: str, outcome: Any) -> dict[str, Any]:
         "reason": common.reason or None,
         "bytes_used": common.bytes_used,
     }
-    if kind == "icmp":
-        out.update(
-            method=outcome.method,
-            sent=outcome.sent,
-            received=outcome.received,
-            loss_ratio=outcome.loss_ratio,
-            median_ms=outcome.median_ms,
-            jitter_ms=outcome.jitter_ms,
-        )
-    elif kind == "tcp":
-        out.update(port=outcome.port, connect_ms=outcome.connect_ms)
-    elif kind == "dns":
-        out.update(query_ms=outcome.query_ms, rcode=outcome.rcode)
-    elif kind == "http":
-        out.update(
-            status_code=getattr(outcome, "status_code", None),
-            total_ms=getattr(outcome, "total_ms", None),
-        )
+    summarize = probes.PROBERS[kind].summarize
+    if summarize is not None:
+        out.update(summarize(outcome))
     return out
 
 
@@ -366,7 +355,8 @@ async def run_throughput(options: CheckOptions) -> dict[str, Any]:
         timeout_s=min(config.timeout_s, 5.0),
     )
     limit = config.max_time_s + config.timeout_s + 3.0
-    task = asyncio.ensure_future(probes.PROBERS["throughput"].probe(config, name="check-upload"))
+    spec = probes.PROBERS["throughput"]
+    task = asyncio.ensure_future(spec.probe(config, name="check-upload"))
     started = time.monotonic()
     try:
         while not task.done():
@@ -384,14 +374,12 @@ async def run_throughput(options: CheckOptions) -> dict[str, Any]:
     finally:
         if options.progress is not None:
             options.progress("throughput", -1.0, config.max_time_s)
+    assert spec.summarize is not None  # the registry's throughput entry has one
     return {
         "status": str(outcome.common.status),
         "reason": outcome.common.reason or None,
         "target": f"{config.target}:{config.port}",
-        "direction": outcome.direction,
-        "goodput_bps": outcome.goodput_bps,
-        "payload_bytes": outcome.payload_bytes,
-        "duration_ms": outcome.duration_ms,
+        **spec.summarize(outcome),
         "bytes_used": outcome.common.bytes_used,
     }
 
@@ -471,23 +459,12 @@ async def _exchange(options: CheckOptions, deadline: float) -> tuple[Any, Any, i
 
     from agent import clock
     from agent.channel import open_channel
-    from agent.uplink import VERSION
-    from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
+    from agent.uplink import build_hello
+    from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
 
     channel = open_channel(options.collector, ca_file=options.ca_file, insecure=options.insecure)
     stamp = clock.now()
-    msg = telemetry_pb2.Hello(
-        agent_id=options.agent_id,
-        claimed_site=options.site,
-        software_version=VERSION,
-        sent_at=records_pb2.RecordTime(
-            wall_unix_ns=stamp.wall_unix_ns,
-            monotonic_ns=stamp.monotonic_ns,
-            boot_id=stamp.boot_id,
-            clock_synced=stamp.clock_synced,
-        ),
-    )
-    msg.host["purpose"] = "check"
+    msg = build_hello(options.agent_id, options.site, stamp, purpose="check")
 
     async def requests() -> AsyncIterator[Any]:
         # Hello, then half-close: the collector answers Welcome and ends the stream when
