@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -275,11 +276,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     if not args.json:
         print(m("check.running"), file=sys.stderr, flush=True)
-    report = asyncio.run(check.gather(options))
-    report["site"] = config.agent.site if config else None
-    report["agent_id"] = config.agent_id if config else None
-    findings = check.assess(report)
-    doc = check_view.document(report, findings, m)
+    report = dataclasses.replace(
+        asyncio.run(check.gather(options)),
+        site=config.agent.site if config else None,
+        agent_id=config.agent_id if config else None,
+    )
+    doc = check_view.document(report, check.assess(report), m)
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
