@@ -41,6 +41,7 @@ from agent.probes.base import (
     check_port,
     check_range,
     check_source,
+    pick,
     source_is_address,
 )
 from agent.probes.tcp import format_hostport
@@ -268,4 +269,4 @@ async def probe(config: DnsConfig, *, name: str) -> DnsOutcome:
 
 def summarize(outcome: DnsOutcome) -> dict[str, object]:
     """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
-    return {"query_ms": outcome.query_ms, "rcode": outcome.rcode}
+    return pick(outcome, "query_ms", "rcode")

@@ -34,7 +34,14 @@ from agent.probes._stream import (
     open_stream,
     tls_context,
 )
-from agent.probes.base import Common, ProbeConfigError, ProbeStatus, check_range, check_source
+from agent.probes.base import (
+    Common,
+    ProbeConfigError,
+    ProbeStatus,
+    check_range,
+    check_source,
+    pick,
+)
 
 __all__ = ["HttpConfig", "HttpOutcome", "probe", "summarize"]
 
@@ -279,4 +286,4 @@ async def probe(config: HttpConfig, *, name: str) -> HttpOutcome:
 
 def summarize(outcome: HttpOutcome) -> dict[str, object]:
     """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
-    return {"status_code": outcome.status_code, "total_ms": outcome.total_ms}
+    return pick(outcome, "status_code", "total_ms")

@@ -56,6 +56,7 @@ from agent.probes.base import (
     check_range,
     check_source,
     check_target,
+    pick,
 )
 from agent.probes.icmp_wire import EchoReply, IcmpError, build_echo_request, parse_icmp
 from agent.probes.stats import loss_reason, rtt_statistics
@@ -434,11 +435,4 @@ def _finish(
 
 def summarize(outcome: PingOutcome) -> dict[str, object]:
     """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
-    return {
-        "method": outcome.method,
-        "sent": outcome.sent,
-        "received": outcome.received,
-        "loss_ratio": outcome.loss_ratio,
-        "median_ms": outcome.median_ms,
-        "jitter_ms": outcome.jitter_ms,
-    }
+    return pick(outcome, "method", "sent", "received", "loss_ratio", "median_ms", "jitter_ms")

@@ -38,6 +38,7 @@ from agent.probes.base import (
     check_range,
     check_source,
     check_target,
+    pick,
 )
 
 __all__ = ["ConnectAttempt", "TcpConfig", "TcpOutcome", "connect_once", "probe", "summarize"]
@@ -167,4 +168,4 @@ async def probe(config: TcpConfig, *, name: str) -> TcpOutcome:
 
 def summarize(outcome: TcpOutcome) -> dict[str, object]:
     """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
-    return {"port": outcome.port, "connect_ms": outcome.connect_ms}
+    return pick(outcome, "port", "connect_ms")

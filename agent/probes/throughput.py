@@ -52,6 +52,7 @@ from agent.probes.base import (
     check_range,
     check_source,
     check_target,
+    pick,
 )
 from agent.probes.tcp import format_hostport
 
@@ -361,9 +362,4 @@ async def probe(config: ThroughputConfig, *, name: str) -> ThroughputOutcome:
 
 def summarize(outcome: ThroughputOutcome) -> dict[str, object]:
     """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
-    return {
-        "direction": outcome.direction,
-        "goodput_bps": outcome.goodput_bps,
-        "payload_bytes": outcome.payload_bytes,
-        "duration_ms": outcome.duration_ms,
-    }
+    return pick(outcome, "direction", "goodput_bps", "payload_bytes", "duration_ms")
