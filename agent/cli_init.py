@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.modem.model import DIALECTS
 from agent.setup.collector_step import CollectorStep
 from agent.setup.context import EXIT_ABORTED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Stop
 from agent.setup.modem_step import ModemStep
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONFIG = Path("/etc/pantau/agent.toml")
 DEFAULT_DATA_DIR = Path("/var/lib/pantau")
-DIALECT_CHOICES = ("auto", "3gpp", "quectel", "simcom", "huawei", "sierra", "fibocom")
+DIALECT_CHOICES = ("auto", *DIALECTS)
 
 
 def register(sub: Any) -> None:

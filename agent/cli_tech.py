@@ -66,6 +66,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.modem.model import DIALECTS
 from pantau.core.tomlconfig import ConfigError
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_DEGRADED, EXIT_NOT_READY = 3, 4
 EXIT_STALE, EXIT_NOT_RUNNING = 3, 4
 _VERDICT_EXIT = {"READY": EXIT_OK, "DEGRADED": EXIT_DEGRADED, "NOT_READY": EXIT_NOT_READY}
-DIALECT_CHOICES = ("auto", "3gpp", "quectel", "simcom", "huawei", "sierra", "fibocom")
+DIALECT_CHOICES = ("auto", *DIALECTS)
 
 
 CHECK_EPILOG = """\

@@ -95,3 +95,13 @@ def test_flags_are_laid_over_the_file_and_checked_by_its_builder() -> None:
         modem_with_flags(None, {"port": "usb:zz"}, source="cli")
     with pytest.raises(ConfigError, match=r"^cli: dialect: expected one of 'auto'"):
         modem_with_flags(config, {"dialect": "nokia"}, source="cli")
+
+
+def test_the_files_dialects_are_the_modems() -> None:
+    import typing
+
+    from agent.config import ModemSection
+    from agent.modem.model import DIALECTS
+
+    hint = typing.get_type_hints(ModemSection)["dialect"]
+    assert typing.get_args(hint) == ("auto", *DIALECTS)
