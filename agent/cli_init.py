@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.modem.model import DIALECTS
+from agent.modem.dialects import DIALECTS
 from agent.setup.collector_step import CollectorStep
 from agent.setup.context import EXIT_ABORTED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Stop
 from agent.setup.modem_step import ModemStep

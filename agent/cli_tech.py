@@ -66,7 +66,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.modem.model import DIALECTS
+from agent.modem.dialects import DIALECTS
 from pantau.core.tomlconfig import ConfigError
 
 if TYPE_CHECKING:

@@ -101,7 +101,7 @@ def test_the_files_dialects_are_the_modems() -> None:
     import typing
 
     from agent.config import ModemSection
-    from agent.modem.model import DIALECTS
+    from agent.modem.dialects import DIALECTS
 
     hint = typing.get_type_hints(ModemSection)["dialect"]
     assert typing.get_args(hint) == ("auto", *DIALECTS)
