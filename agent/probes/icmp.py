@@ -42,6 +42,7 @@ from agent.probes._net import (
     Resolved,
     Unresolvable,
     bind_source,
+    common_for,
     errno_text,
     ip_header_bytes,
     resolve,
@@ -403,13 +404,12 @@ def _finish(
         failed = [rnd.failures[s] for s in seqs if s in rnd.failures]
         if failed:
             status, reason = failed[0][0], f"{reason}: {failed[0][1]}"
-    common = Common(
-        probe_name=name,
-        target=config.target,
-        target_address=resolved.address if isinstance(resolved, Resolved) else None,
-        status=status,
-        reason=reason,
-        resolve_ms=resolved.resolve_ms if resolved is not None else None,
+    common = common_for(
+        name,
+        config.target,
+        resolved,
+        status,
+        reason,
         source=config.source,
         bytes_used=rnd.bytes_used,
     )
