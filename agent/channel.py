@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.errors import AgentError
 from pantau.core.net import is_loopback
 
 if TYPE_CHECKING:  # grpc is imported when a channel opens, not when config is read
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # grpc is imported when a channel opens, not when config is r
 log = logging.getLogger(__name__)
 
 
-class ChannelError(Exception):
+class ChannelError(AgentError):
     """The channel cannot be set up as configured (bad CA file, plaintext refused)."""
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from agent.modem.dialects import DIALECTS
 from pantau.core.tomlconfig import ConfigError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -39,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--dialect",
         default="3gpp",
-        choices=["3gpp", "quectel", "simcom", "huawei", "sierra", "fibocom"],
+        choices=DIALECTS,
     )
     sim.add_argument("--scenario", required=True, type=Path, help="scenario TOML file")
     sim.add_argument(

@@ -19,6 +19,10 @@ rewritten, and the spool is never touched. Ctrl-C leaves no half-written file.
 
 Exit codes: 0 done; 1 the modem, the collector or the enrollment failed; 2 bad or
 missing flags; 130 stopped by the technician.
+
+This module holds the command (flags, the order of the steps, the site step and the
+files); the other steps are in :mod:`agent.setup.modem_step`,
+:mod:`agent.setup.collector_step` and :mod:`agent.setup.service_step`.
 """
 
 from __future__ import annotations
@@ -29,19 +33,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.modem.dialects import DIALECTS
+from agent.setup.collector_step import CollectorStep
+from agent.setup.context import EXIT_ABORTED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Stop
+from agent.setup.modem_step import ModemStep
+from agent.setup.service_step import ServiceStep
+
 if TYPE_CHECKING:
     from agent.config import AgentConfig
     from agent.i18n import Messages
     from agent.setup.files import KitConfig
-    from agent.setup.ports import FoundPort
     from agent.setup.prompt import Ui
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_ABORTED = 0, 1, 2, 130
 DEFAULT_CONFIG = Path("/etc/pantau/agent.toml")
 DEFAULT_DATA_DIR = Path("/var/lib/pantau")
-DEFAULT_COLLECTOR_PORT = 7600
-DIALECT_CHOICES = ("auto", "3gpp", "quectel", "simcom", "huawei", "sierra", "fibocom")
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+DIALECT_CHOICES = ("auto", *DIALECTS)
 
 
 def register(sub: Any) -> None:
@@ -120,21 +126,15 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ABORTED
 
 
-class Stop(Exception):
-    """End ``init`` with an exit code (the message was already shown)."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 @dataclass(slots=True)
 class Existing:
     config: AgentConfig | None
     error: str | None
 
 
-class Init:
+class Init(ModemStep, CollectorStep, ServiceStep):
+    """The steps in order; each step's methods live in its own module (agent.setup)."""
+
     def __init__(self, args: argparse.Namespace, ui: Ui, m: Messages) -> None:
         self.args = args
         self.ui = ui
@@ -221,105 +221,6 @@ class Init:
         )
         return Existing(cfg, None)
 
-    # -- modem -----------------------------------------------------------------------
-
-    def _modem(self, old: AgentConfig | None) -> tuple[str, str]:
-        from agent.setup import ports
-
-        ui, args = self.ui, self.args
-        dialect = args.dialect or (old.modem.dialect if old else "auto")
-        wanted = args.modem
-        if wanted is None and old is not None and not ui.interactive:
-            wanted = old.modem.port or "none"
-        if wanted is None:
-            wanted = "auto" if not ui.interactive else ""
-        if wanted.lower() == "none":
-            ui.say("init.modem.skipped")
-            return "", dialect
-        if wanted and wanted.lower() != "auto":
-            found = ports.probe(wanted)
-            self._show_port(0, found)
-            if not found.is_modem:
-                ui.say("init.modem.no_answer", port=wanted)
-                if ui.interactive and not ui.confirm("init.modem.use_anyway", default=True):
-                    return self._choose_modem(old), dialect
-            return wanted, dialect
-        if not ui.interactive:
-            ui.say("init.modem.scanning")
-            found_all = ports.scan(args.scan)
-            self._show_found(found_all)
-            modems = [f for f in found_all if f.is_modem]
-            if not modems:
-                ui.error("init.modem.none_unattended")
-                raise Stop(EXIT_FAILURE)
-            if len(modems) > 1:
-                ui.say("init.modem.several_first", port=modems[0].config_port)
-            ui.say("init.modem.chosen", port=modems[0].config_port)
-            return modems[0].config_port, dialect
-        return self._choose_modem(old), dialect
-
-    def _choose_modem(self, old: AgentConfig | None) -> str:
-        from agent.setup import ports
-
-        ui = self.ui
-        current = old.modem.port if old else ""
-        while True:
-            ui.say("init.modem.scanning")
-            found = ports.scan(self.args.scan)
-            modems = [f for f in found if f.is_modem]
-            self._show_found(found)
-            if modems:
-                ui.say("init.modem.option_none")
-                default = "1"
-                for i, f in enumerate(modems, start=1):
-                    if current and current in (f.path, f.usb, f.config_port):
-                        default = str(i)
-                answer = ui.ask("init.modem.choose", default=default)
-            else:
-                ui.say("init.modem.none_found")
-                answer = ui.ask("init.modem.enter", default=current)
-            if answer == "0":
-                ui.say("init.modem.skipped")
-                return ""
-            if answer.isdigit() and modems and 1 <= int(answer) <= len(modems):
-                chosen = modems[int(answer) - 1]
-                ui.say("init.modem.chosen", port=chosen.config_port)
-                return chosen.config_port
-            if answer.isdigit() or not answer:
-                if modems:
-                    ui.say("init.modem.bad_choice", n=len(modems))
-                continue  # scan again
-            probe = ports.probe(answer)
-            self._show_port(0, probe)
-            if probe.is_modem or ui.confirm("init.modem.use_anyway", default=False):
-                ui.say("init.modem.chosen", port=answer)
-                return answer
-
-    def _show_found(self, found: list[FoundPort]) -> None:
-        modems = [f for f in found if f.is_modem]
-        for i, f in enumerate(modems, start=1):
-            self._show_port(i, f)
-        for f in found:
-            if f.held_by:
-                self.ui.say("init.modem.held", port=f.path, holder=f.held_by)
-        if any(f.held_by and "ModemManager" in f.held_by for f in found):
-            self.ui.say("init.modem.mm_hint")
-
-    def _show_port(self, index: int, f: FoundPort) -> None:
-        if f.is_modem:
-            self.ui.say(
-                "init.modem.item",
-                n=index or "*",
-                port=f.path,
-                maker=f.manufacturer or "",
-                model=f.model or self.m("common.unknown"),
-                imei=f.imei or self.m("common.unknown"),
-            )
-            if f.usb:
-                self.ui.say("init.modem.item_usb", usb=f.usb)
-        elif f.held_by:
-            self.ui.say("init.modem.held", port=f.path, holder=f.held_by)
-
     # -- site ------------------------------------------------------------------------
 
     def _site(self, old: AgentConfig | None) -> str:
@@ -376,196 +277,6 @@ class Init:
         )
         return code, None
 
-    # -- collector -------------------------------------------------------------------
-
-    def _collector(self, old: AgentConfig | None) -> tuple[str, str, bool]:
-        ui, args = self.ui, self.args
-        given = args.collector
-        if given is None and old is not None and not ui.interactive:
-            given = old.collector.address
-        address = ""
-        if given is not None:
-            address = self._check_address(given) or ""
-            if not address and not ui.interactive:
-                raise Stop(EXIT_USAGE)
-        elif not ui.interactive:
-            ui.error("init.missing", flag="--collector")
-            raise Stop(EXIT_USAGE)
-        default = old.collector.address if old else ""
-        while not address:
-            answer = ui.ask("init.collector.ask", default=default)
-            if answer:
-                address = self._check_address(answer) or ""
-        ca_file, insecure = self._tls(old, address)
-        return address, ca_file, insecure
-
-    def _check_address(self, text: str) -> str | None:
-        """``HOST:PORT`` (a bare host gets the default port), or None (already said why)."""
-        text = text.strip()
-        for prefix in ("grpc://", "https://", "http://"):
-            text = text.removeprefix(prefix)
-        text = text.rstrip("/")
-        if text and ":" not in text and " " not in text:
-            address = f"{text}:{DEFAULT_COLLECTOR_PORT}"
-            self.ui.say("init.collector.default_port", address=address)
-            return address
-        host, _, port = text.rpartition(":")
-        bad_host = not host or " " in host or (":" in host and not host.startswith("["))
-        if bad_host or not port.isdigit() or not 0 < int(port) < 65536:
-            self.ui.error("init.collector.bad_address", address=text)
-            return None
-        return text
-
-    def _tls(self, old: AgentConfig | None, address: str) -> tuple[str, bool]:
-        from pantau.core.net import is_loopback
-
-        ui, args = self.ui, self.args
-        if args.insecure:
-            if not is_loopback(address):
-                ui.say("init.tls.insecure_warning")
-            return "", True
-        ca = args.ca_file
-        if (
-            ca is None
-            and old is not None
-            and old.collector.ca_file
-            and (not ui.interactive or Path(old.collector.ca_file).exists())
-        ):
-            ca = old.collector.ca_file
-        if ca is None and old is not None and old.collector.insecure:
-            return "", True
-        if ca is None and is_loopback(address):
-            return "", False
-        if ca is None and not ui.interactive:
-            ui.error("init.tls.missing_ca", address=address)
-            raise Stop(EXIT_USAGE)
-        while True:
-            if ca is None:
-                guess = self.config_path.parent / "ca.crt"
-                ca = ui.ask("init.tls.ask_ca", default=str(guess) if guess.exists() else "")
-                if not ca:
-                    ca = None
-                    continue
-            problem = _ca_problem(Path(ca))
-            if problem is None:
-                return str(Path(ca).absolute()), False
-            ui.error("init.tls.bad_ca", path=ca, reason=problem)
-            if not ui.interactive:
-                raise Stop(EXIT_USAGE)
-            ca = None
-
-    def _reachable(self, address: str) -> bool:
-        import socket
-
-        host, _, port = address.rpartition(":")
-        self.ui.say("init.collector.checking", address=address)
-        try:
-            with socket.create_connection((host.strip("[]"), int(port)), timeout=3.0):
-                pass
-        except OSError as exc:
-            reason = exc.strerror or str(exc) or type(exc).__name__
-            self.ui.error("init.collector.unreachable", address=address, reason=reason)
-            return False
-        self.ui.say("init.collector.reachable", address=address)
-        return True
-
-    # -- credential ------------------------------------------------------------------
-
-    def _credential(
-        self,
-        token: str | None,
-        old: AgentConfig | None,
-        *,
-        site: str,
-        address: str,
-        ca_file: str,
-        insecure: bool,
-    ) -> tuple[str, str, str]:
-        """(token, agent id, site): the kept credential, or a new one from the code."""
-        from agent.setup.files import agent_id_of
-
-        ui, args = self.ui, self.args
-        site_changed = old is not None and old.agent.site != site
-        if token and not args.re_enroll and not site_changed:
-            agent_id = agent_id_of(token)
-            ui.say("init.credential.kept", agent_id=agent_id)
-            if args.code:
-                ui.say("init.credential.code_unused")
-            self._reachable(address)  # informative only: the kit may be offline now
-            return token, agent_id, site
-        if token and site_changed:
-            ui.say("init.credential.site_changed", old=old.agent.site if old else "", new=site)
-        code = args.code
-        while True:
-            if not self._reachable(address):
-                if not ui.interactive:
-                    raise Stop(EXIT_FAILURE)
-                answer = ui.ask("init.collector.ask_again", default=address)
-                address = self._check_address(answer) or address
-                continue
-            if code is None:
-                if not ui.interactive:
-                    ui.error("init.missing", flag="--code")
-                    raise Stop(EXIT_USAGE)
-                code = ui.ask("init.code.ask")
-                if not code:
-                    code = None
-                    continue
-            if not _code_well_formed(code):
-                ui.error("init.code.malformed", code=code)
-                if not ui.interactive:
-                    raise Stop(EXIT_USAGE)
-                code = None
-                continue
-            result = self._enroll(address, code, ca_file, insecure)
-            if result is not None:
-                new_token, agent_id, enrolled_site = result
-                ui.say("init.enroll.ok", agent_id=agent_id, site=enrolled_site)
-                if enrolled_site != site:
-                    ui.say("init.enroll.other_site", typed=site, site=enrolled_site)
-                return new_token, agent_id, enrolled_site
-            if not ui.interactive:
-                raise Stop(EXIT_FAILURE)
-            code = None
-
-    def _enroll(
-        self, address: str, code: str, ca_file: str, insecure: bool
-    ) -> tuple[str, str, str] | None:
-        import asyncio
-
-        import grpc
-
-        from agent.channel import ChannelError
-        from agent.enroll import request
-
-        ui = self.ui
-        ui.say("init.enroll.sending", address=address)
-        try:
-            agent_id, site, token = asyncio.run(
-                request(address, code, ca_file=ca_file, insecure=insecure,
-                        timeout_s=self.args.timeout)
-            )  # fmt: skip
-        except ChannelError as exc:
-            ui.error("init.enroll.channel", reason=str(exc))
-            return None
-        except grpc.aio.AioRpcError as exc:
-            status = exc.code()
-            if status == grpc.StatusCode.PERMISSION_DENIED:
-                ui.error("init.enroll.rejected", code=code)
-            elif status == grpc.StatusCode.INVALID_ARGUMENT:
-                ui.error("init.code.malformed", code=code)
-            elif status in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE):
-                ui.error(
-                    "init.enroll.no_answer",
-                    address=address,
-                    seconds=f"{self.args.timeout:g}",
-                    reason=exc.details() or status.name,
-                )
-            else:
-                ui.error("init.enroll.failed", reason=exc.details() or status.name)
-            return None
-        return token, agent_id, site
-
     # -- files -----------------------------------------------------------------------
 
     def _write(self, kit: KitConfig, token: str) -> None:
@@ -611,88 +322,6 @@ class Init:
             backup = self.config_path.with_name(self.config_path.name + ".bak")
             atomic_write(backup, current, 0o600)
             self.ui.say("init.file.backup", path=backup)
-
-    # -- service ---------------------------------------------------------------------
-
-    def _service(self, data_dir: Path) -> None:
-        from agent.setup import install
-
-        ui, args = self.ui, self.args
-        root: Path = args.root
-        real = root == Path("/")
-        can = (not real) or (os.geteuid() == 0 and install.systemd_running())
-        wanted = args.install_service
-        start = args.start
-        if wanted is None:
-            wanted = can and ui.interactive and ui.confirm("init.service.ask", default=True)
-            start = start or wanted  # asked and agreed: run it now too
-        executable = install.agent_executable()
-        if not can and (wanted or args.install_service is None):
-            ui.say("init.service.cannot", reason=self.m(
-                "init.service.not_root" if os.geteuid() != 0 else "init.service.no_systemd"
-            ))  # fmt: skip
-        if not wanted or not can:
-            self._manual(executable)
-            return
-        if install._under_home(executable):
-            ui.say("init.service.exe_in_home", exe=executable)
-        p = install.plan(
-            executable,
-            self.config_path,
-            data_dir,
-            udev=args.udev,
-            start=start,
-            restart=self.config_changed,
-        )
-        done = install.Applied()
-        if real and not install.user_exists():
-            install.run_commands(install.user_commands(), done)
-        written = install.write_files(p, root)
-        changed = [path.relative_to(root) for path in written.written]
-        commands = p.commands(changed)
-        for path in written.written:
-            ui.say("init.file.written", path=path)
-        for path in written.unchanged:
-            ui.say("init.file.unchanged", path=path)
-        if real:
-            if install.user_exists():
-                install.own_for_service([data_dir, self.config_path])
-            install.run_commands(commands, done)
-            for command in done.ran:
-                ui.say("init.service.ran", command=command)
-            for command, output in done.failed:
-                ui.error("init.service.command_failed", command=command, output=output)
-            if done.failed:
-                raise Stop(EXIT_FAILURE)
-            ui.say("init.service.started" if start else "init.service.enabled")
-        else:
-            for argv in commands:
-                ui.say("init.service.would_run", command=" ".join(argv))
-
-    def _manual(self, executable: str) -> None:
-        ui = self.ui
-        ui.say("init.service.manual")
-        sudo = "" if os.geteuid() == 0 else "sudo "
-        ui.line(f"  {sudo}{executable} init --config {self.config_path} --install-service --start")
-        ui.say("init.service.manual_run")
-        ui.line(f"  {executable} run --config {self.config_path}")
-
-
-def _code_well_formed(code: str) -> bool:
-    """10 Crockford base32 characters once separators are dropped (O=0, I/L=1)."""
-    text = code.strip().upper().replace("-", "").replace(" ", "")
-    text = text.replace("O", "0").replace("I", "1").replace("L", "1")
-    return len(text) == 10 and all(c in _CROCKFORD for c in text)
-
-
-def _ca_problem(path: Path) -> str | None:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    if b"BEGIN CERTIFICATE" not in data:
-        return "not a PEM certificate (ca.crt)"
-    return None
 
 
 def _check_config(path: Path) -> None:

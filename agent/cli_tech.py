@@ -60,18 +60,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from agent.modem.dialects import DIALECTS
 from pantau.core.tomlconfig import ConfigError
+
+if TYPE_CHECKING:
+    from agent.config import AgentConfig, ModemSection
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_DEGRADED, EXIT_NOT_READY = 3, 4
 EXIT_STALE, EXIT_NOT_RUNNING = 3, 4
 _VERDICT_EXIT = {"READY": EXIT_OK, "DEGRADED": EXIT_DEGRADED, "NOT_READY": EXIT_NOT_READY}
-DIALECT_CHOICES = ("auto", "3gpp", "quectel", "simcom", "huawei", "sierra", "fibocom")
+DIALECT_CHOICES = ("auto", *DIALECTS)
 
 
 CHECK_EPILOG = """\
@@ -197,22 +202,39 @@ def _usage(command: str, message: str) -> int:
     return EXIT_USAGE
 
 
-def _check_port(port: str) -> str | None:
-    """An error message for a malformed port (a missing device is a finding instead)."""
-    if port.startswith("usb:"):
-        from agent.modem.usb import UsbIdentity
-
-        try:
-            UsbIdentity.parse(port)
-        except ValueError as exc:
-            return f"--port: {exc}"
-    return None
+#: The flags that stand for a settings key: a bad value's message names the flag.
+_FLAG_OF_KEY = {"port": "--port", "dialect": "--dialect", "address": "--collector"}
 
 
-def _check_address(address: str) -> str | None:
-    host, sep, port = address.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        return f"--collector: expected HOST:PORT (e.g. collector.example:7600), got {address!r}"
+def _flag_problem(detail: str) -> str:
+    """A settings builder's ``key: problem`` worded for the command line."""
+    key, sep, problem = detail.partition(":")
+    return f"{_FLAG_OF_KEY[key]}:{problem}" if sep and key in _FLAG_OF_KEY else detail
+
+
+def _modem_settings(
+    command: str, config: AgentConfig | None, args: argparse.Namespace
+) -> ModemSection | str:
+    """``[modem]`` from the file with ``--port`` / ``--dialect`` laid over it, through
+    the file's own builder and checks; or the usage problem (a missing device is a
+    finding, not a usage error)."""
+    from agent.config import modem_with_flags
+
+    flags = {"port": args.port, "dialect": args.dialect}
+    try:
+        return modem_with_flags(config, flags, source=f"pantau-agent {command}")
+    except ConfigError as exc:
+        return _flag_problem(exc.detail)
+
+
+def _address_problem(address: str) -> str | None:
+    """The collector's address checked as the file's ``[collector] address`` is."""
+    from agent.config import check_address
+
+    try:
+        check_address(address)
+    except ValueError as exc:
+        return _flag_problem(str(exc))
     return None
 
 
@@ -230,14 +252,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         from agent.config import load_agent_config
 
         config = load_agent_config(args.config)  # ConfigError: exit 2 (agent.cli)
-    port = args.port if args.port is not None else (config.modem.port if config else "")
-    dialect = args.dialect or (config.modem.dialect if config else "auto")
+    modem = _modem_settings("check", config, args)
+    if isinstance(modem, str):
+        return _usage("check", modem)
     address = args.collector or (config.collector.address if config else "")
-    if not port and not address:
+    if not modem.port and not address:
         return _usage("check", "nothing to check: give --config FILE, or --port and/or --collector")
-    for bad in (_check_port(port), _check_address(address) if address else None):
-        if bad:
-            return _usage("check", bad)
+    bad_address = _address_problem(address) if address else None
+    if bad_address:
+        return _usage("check", bad_address)
     if args.samples < 1 or args.samples > 10:
         return _usage("check", f"--samples: expected 1 to 10, got {args.samples}")
     if not 0 <= args.register_wait <= 60:
@@ -251,9 +274,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             problem = str(exc)
     show_progress = not args.json and sys.stderr.isatty()
     options = check.CheckOptions(
-        port=port,
-        dialect=dialect,
-        command_timeout_s=config.modem.command_timeout_s if config else 3.0,
+        port=modem.port,
+        dialect=modem.dialect,
+        command_timeout_s=modem.command_timeout_s,
         collector=address,
         ca_file=args.ca_file
         if args.ca_file is not None
@@ -275,11 +298,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     if not args.json:
         print(m("check.running"), file=sys.stderr, flush=True)
-    report = asyncio.run(check.gather(options))
-    report["site"] = config.agent.site if config else None
-    report["agent_id"] = config.agent_id if config else None
-    findings = check.assess(report)
-    doc = check_view.document(report, findings, m)
+    report = dataclasses.replace(
+        asyncio.run(check.gather(options)),
+        site=config.agent.site if config else None,
+        agent_id=config.agent_id if config else None,
+    )
+    doc = check_view.document(report, check.assess(report), m)
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
@@ -326,20 +350,18 @@ def cmd_survey(args: argparse.Namespace) -> int:
         from agent.config import load_agent_config
 
         config = load_agent_config(args.config)
-    port = args.port if args.port is not None else (config.modem.port if config else "")
-    if not port:
+    modem = _modem_settings("survey", config, args)
+    if isinstance(modem, str):
+        return _usage("survey", modem)
+    if not modem.port:
         return _usage("survey", "give --port URL (or --config with a [modem] port)")
-    problem = _check_port(port)
-    if problem:
-        return _usage("survey", problem)
     if args.upload and config is None:
         return _usage("survey", "--upload needs --config (the kit's spool)")
     if args.out is not None and (args.geojson is not None or args.csv is not None):
         return _usage("survey", "give --out DIR, or --geojson FILE and/or --csv FILE")
-    dialect = args.dialect or (config.modem.dialect if config else "auto")
     options = survey.SurveyOptions(
-        port=port,
-        dialect=dialect,
+        port=modem.port,
+        dialect=modem.dialect,
         interval_s=args.interval,
         duration_s=args.duration,
         out_dir=args.out,
@@ -347,7 +369,7 @@ def cmd_survey(args: argparse.Namespace) -> int:
         csv=args.csv,
         spool_path=(config.data_dir / "spool.sqlite") if (config and args.upload) else None,
         spool_max_bytes=config.spool.max_bytes if config else 0,
-        command_timeout_s=config.modem.command_timeout_s if config else 3.0,
+        command_timeout_s=modem.command_timeout_s,
         as_json=args.json,
     )
     try:

@@ -25,7 +25,8 @@ the key and what is expected.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,6 +49,15 @@ class AgentSection:
             raise ValueError(f"site: {exc}") from None
 
 
+def check_address(address: str) -> None:
+    """A collector address is ``HOST:PORT``; raises ValueError ("address: ...") if not."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(
+            f"address: expected HOST:PORT (e.g. collector.example:7600), got {address!r}"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class CollectorSection:
     address: str
@@ -57,11 +67,7 @@ class CollectorSection:
     insecure: bool = False
 
     def __post_init__(self) -> None:
-        host, sep, port = self.address.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(
-                f"address: expected HOST:PORT (e.g. collector.example:7600), got {self.address!r}"
-            )
+        check_address(self.address)
         if not self.ca_file and not self.insecure and not is_loopback(self.address):
             raise ValueError(
                 "ca_file: required for a collector outside loopback (TLS, pinned to the "
@@ -212,6 +218,20 @@ class _Schedule:
             k: raw[k] for k in ("interval_s", "jitter_ratio", "timeout_s") if k in raw
         }
         return build(cls, subset, source=source, where=where)
+
+
+def modem_with_flags(
+    config: AgentConfig | None, flags: Mapping[str, object], *, source: str
+) -> ModemSection:
+    """The ``[modem]`` table as the file gives it (or the defaults), with command-line
+    flags laid over it (a flag left out, None, keeps the file's value), built and
+    checked by the same builder as the file. ``flags`` are keyed by ``[modem]`` key
+    (``port``, ``dialect``). Raises ConfigError naming ``source`` and the key."""
+    table: dict[str, object] = {}
+    if config is not None:
+        table = {f.name: getattr(config.modem, f.name) for f in fields(ModemSection)}
+    table.update({key: value for key, value in flags.items() if value is not None})
+    return build(ModemSection, table, source=source)
 
 
 def load_agent_config(path: Path) -> AgentConfig:

@@ -34,7 +34,12 @@ _loaded: Catalogue | None = None
 
 
 class MessageError(KeyError):
-    """A message key that no catalogue defines (a bug: tests catch it)."""
+    """A message key that no catalogue defines (a bug: tests catch it).
+
+    Deliberately *not* an :class:`agent.errors.AgentError`: that root means "an expected
+    fault, with a message for a person", and a handler catching it must not swallow a
+    missing message, which is a programming error.
+    """
 
 
 def catalogue() -> Catalogue:

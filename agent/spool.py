@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.errors import AgentError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     seq      INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -40,7 +42,7 @@ OverflowRecord = Callable[[Mapping[str, int], int, int], tuple[str, int, bytes]]
 """Builds the overflow report: (dropped_by_kind, records, bytes) -> (kind, priority, payload)."""
 
 
-class SpoolError(Exception):
+class SpoolError(AgentError):
     """The spool cannot be opened or written (disk full, permissions, corruption)."""
 
 

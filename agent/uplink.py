@@ -40,6 +40,38 @@ _Call = grpc.aio.StreamStreamCall[telemetry_pb2.AgentMessage, telemetry_pb2.Coll
 _NEEDS_PERSON = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
 
 
+def build_hello(
+    agent_id: str,
+    site: str,
+    stamp: clock.Stamp,
+    *,
+    version: str = VERSION,
+    head_seq: int = 0,
+    modem: telemetry_pb2.ModemIdentity | None = None,
+    purpose: str | None = None,
+) -> telemetry_pb2.Hello:
+    """The Hello that opens a stream, sent at ``stamp``: the uplink's, and ``check``'s
+    (which says ``purpose="check"`` in ``host`` so the collector does not count it as
+    the kit's stream)."""
+    hello = telemetry_pb2.Hello(
+        agent_id=agent_id,
+        claimed_site=site,
+        software_version=version,
+        sent_at=records_pb2.RecordTime(
+            wall_unix_ns=stamp.wall_unix_ns,
+            monotonic_ns=stamp.monotonic_ns,
+            boot_id=stamp.boot_id,
+            clock_synced=stamp.clock_synced,
+        ),
+        head_seq=head_seq,
+    )
+    if modem is not None:
+        hello.modem.CopyFrom(modem)
+    if purpose is not None:
+        hello.host["purpose"] = purpose
+    return hello
+
+
 @dataclass(frozen=True, slots=True)
 class Backoff:
     """Capped exponential back-off with full jitter (AWS architecture blog style)."""
@@ -164,22 +196,14 @@ class Uplink:
     def _hello(self) -> telemetry_pb2.Hello:
         stamp = clock.now()
         self._hello_sent_ns = stamp.wall_unix_ns
-        modem = self._modem()
-        hello = telemetry_pb2.Hello(
-            agent_id=self._agent_id,
-            claimed_site=self._site,
-            software_version=self._version,
-            sent_at=records_pb2.RecordTime(
-                wall_unix_ns=stamp.wall_unix_ns,
-                monotonic_ns=stamp.monotonic_ns,
-                boot_id=stamp.boot_id,
-                clock_synced=stamp.clock_synced,
-            ),
+        return build_hello(
+            self._agent_id,
+            self._site,
+            stamp,
+            version=self._version,
             head_seq=self._spool.backlog().head_seq,
+            modem=self._modem(),
         )
-        if modem is not None:
-            hello.modem.CopyFrom(modem)
-        return hello
 
     def _on_welcome(self, welcome: telemetry_pb2.Welcome, t4: int) -> None:
         self.state.connected = True

@@ -3,7 +3,8 @@
 Layers (each importable on its own; only ``driver`` imports pyserial):
 
 * ``model``     SignalSample / ModemIdentity and their conversion to pantau.v1 messages
-* ``errors``    the exception tree (ModemError, PortUnavailable, PortBusy, ...)
+* ``dialects``  the AT dialects the layer knows (one list, imports nothing)
+* ``errors``    the exception tree (ModemError, ..., the Local/RemoteProtocolError pair)
 * ``engine``    sans-I/O AT engine: bytes in, typed events out
 * ``parsers``   pure parsers for 3GPP answers (+ ``quectel`` for +QENG, ``fields``)
 * ``operators`` Indonesian MCC-MNC -> operator name

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.errors import AgentError
 from agent.modem import identity, interpret
 from agent.modem.engine import (
     NEED_DATA,
@@ -58,7 +59,7 @@ _COMMAND = re.compile(r"^AT[\x20-\x7e]*$", re.IGNORECASE)
 _BINARY_SHARE = 0.05
 
 
-class CaptureError(Exception):
+class CaptureError(AgentError):
     """The capture cannot be read: the message says why, for a person."""
 
 

@@ -24,7 +24,7 @@ Failure mapping:
   late ``OK`` would be taken as the next command's answer and every answer after it
   would be shifted by one. An owed answer is forgiven after ``forgive_after_s`` (the
   modem dropped the command) or when the port vanishes (the modem rebooted);
-* a line over the engine's buffer limit -> :class:`ProtocolError`;
+* a line over the engine's buffer limit -> :class:`RemoteProtocolError`;
 * ``+CME ERROR: 14`` (SIM busy) / ``515`` (please wait) are retried with back-off
   using the injectable ``sleep``; other failures raise :class:`CommandFailed` from
   :meth:`AtPort.command` (or are returned by :meth:`AtPort.exchange`).
@@ -48,6 +48,7 @@ from agent.modem.engine import (
     AtEngine,
     BufferOverflow,
     Echo,
+    FinalKind,
     Garbage,
     Response,
     UnknownLine,
@@ -59,7 +60,7 @@ from agent.modem.errors import (
     ModemTimeout,
     PortBusy,
     PortUnavailable,
-    ProtocolError,
+    RemoteProtocolError,
 )
 
 log = logging.getLogger(__name__)
@@ -203,16 +204,18 @@ class AtPort:
         """Run ``command`` and return its Response, whatever its final result.
 
         Retries +CME 14/515 after the configured delays; raises ModemTimeout,
-        PortUnavailable or ProtocolError.
+        PortUnavailable or RemoteProtocolError.
         """
         delays = list(self.retry_delays_s)
         while True:
             response = self._run_once(command, timeout_s or self.command_timeout_s)
-            code = response.final.code
-            if response.final.kind != "cme" or code not in self.retry_cme_codes or not delays:
+            final = response.final
+            if final.kind is not FinalKind.CME or final.code not in self.retry_cme_codes:
+                return response
+            if not delays:
                 return response
             delay = delays.pop(0)
-            log.info("%s on %s: %s; retrying in %g s", command, self.url, code, delay)
+            log.info("%s on %s: %s; retrying in %g s", command, self.url, final.code, delay)
             self._sleep(delay)
 
     def command(self, command: str, *, timeout_s: float | None = None) -> Response:
@@ -277,7 +280,7 @@ class AtPort:
                 return event
             if isinstance(event, BufferOverflow):
                 self._engine.cancel()
-                raise ProtocolError(
+                raise RemoteProtocolError(
                     f"port {self.url} sent a line longer than {event.limit} bytes while "
                     f"{command} was pending (wrong baud rate, or not an AT port?)"
                 )

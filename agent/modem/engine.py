@@ -38,7 +38,7 @@ Garbage recovered from, never silently dropped:
   classified normally; a line with non-printable bytes elsewhere is :class:`Garbage`;
 * a line longer than ``max_buffer_bytes`` is discarded up to its end and reported once
   as :class:`BufferOverflow` (the peer's fault; the driver raises
-  :class:`~agent.modem.errors.ProtocolError` for it). The engine then keeps working.
+  :class:`~agent.modem.errors.RemoteProtocolError` for it). The engine then keeps working.
 
 Events are identical whatever way the input is split across :meth:`receive_data` calls.
 """
@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Final
 
 from agent.modem.errors import LocalProtocolError
@@ -64,23 +64,36 @@ NEED_DATA: Final = _NeedData.NEED_DATA
 DEFAULT_MAX_BUFFER_BYTES = 4096
 
 
+class FinalKind(StrEnum):
+    """The kinds of final result (a StrEnum: compares equal to, and logs as, its value)."""
+
+    OK = "ok"
+    ERROR = "error"
+    CME = "cme"
+    CMS = "cms"
+    NO_CARRIER = "no-carrier"
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    NO_DIALTONE = "no-dialtone"
+
+
 @dataclass(frozen=True, slots=True)
 class FinalResult:
     """The final result code that ends a command.
 
-    ``kind`` is one of "ok", "error", "cme", "cms", "no-carrier", "busy", "no-answer",
-    "no-dialtone". ``code`` is the numeric +CME/+CMS code, ``text`` its text form when
-    the modem used verbose errors (``+CME ERROR: SIM not inserted``).
+    ``kind`` says which :class:`FinalKind`. ``code`` is the numeric +CME/+CMS code,
+    ``text`` its text form when the modem used verbose errors
+    (``+CME ERROR: SIM not inserted``).
     """
 
-    kind: str
+    kind: FinalKind
     line: str
     code: int | None = None
     text: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.kind == "ok"
+        return self.kind is FinalKind.OK
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +143,13 @@ class BufferOverflow:
 Event = Response | Urc | Echo | UnknownLine | Garbage | BufferOverflow
 
 _FINAL_WORDS: Final = {
-    "OK": "ok",
-    "ERROR": "error",
-    "NO CARRIER": "no-carrier",
-    "BUSY": "busy",
-    "NO ANSWER": "no-answer",
-    "NO DIALTONE": "no-dialtone",
-    "NO DIAL TONE": "no-dialtone",
+    "OK": FinalKind.OK,
+    "ERROR": FinalKind.ERROR,
+    "NO CARRIER": FinalKind.NO_CARRIER,
+    "BUSY": FinalKind.BUSY,
+    "NO ANSWER": FinalKind.NO_ANSWER,
+    "NO DIALTONE": FinalKind.NO_DIALTONE,
+    "NO DIAL TONE": FinalKind.NO_DIALTONE,
 }
 _CME_RE: Final = re.compile(r"^\+(CME|CMS) ERROR:\s*(.*)$", re.IGNORECASE)
 _URC_START: Final = frozenset("+^$!*#%")
@@ -187,14 +200,14 @@ _LINE_END: Final = re.compile(rb"[\r\n]")
 
 def parse_final(line: str) -> FinalResult | None:
     """Return the final result a line denotes, or None when it is not one."""
-    kind = _FINAL_WORDS.get(line.upper())
-    if kind is not None:
-        return FinalResult(kind, line)
+    word = _FINAL_WORDS.get(line.upper())
+    if word is not None:
+        return FinalResult(word, line)
     m = _CME_RE.match(line)
     if m is None:
         return None
     detail = m.group(2).strip()
-    kind = m.group(1).lower()
+    kind = FinalKind(m.group(1).lower())
     if detail.isdigit():
         return FinalResult(kind, line, code=int(detail))
     return FinalResult(kind, line, text=detail or None)

@@ -2,13 +2,25 @@
 
 ::
 
-    ModemError                      base of everything below
-    ├── PortUnavailable             cannot open the port, or it vanished (USB re-enumeration)
-    │   └── PortBusy                another process holds the port (ModemManager, minicom)
-    ├── ModemTimeout                a command got no final result in time
-    ├── CommandFailed               the modem answered ERROR / +CME ERROR / +CMS ERROR / ...
-    ├── ProtocolError               garbage from the peer (e.g. a line over the buffer limit)
-    └── LocalProtocolError          local misuse of the engine (our bug, not the modem's)
+    AgentError                          (agent.errors) the agent's root
+    └── ModemError                      base of everything below
+        ├── PortUnavailable             cannot open the port, or it vanished (USB re-enumeration)
+        │   └── PortBusy                another process holds the port (ModemManager, minicom)
+        ├── ModemTimeout                a command got no final result in time
+        ├── CommandFailed               the modem answered ERROR / +CME ERROR / +CMS ERROR / ...
+        └── ProtocolError               the AT protocol was broken; never raised directly
+            ├── LocalProtocolError      we misused the engine (our bug, not the modem's)
+            └── RemoteProtocolError     the modem's answer broke the protocol (garbage,
+                │                       a line over the buffer limit)
+                └── ParseError          (agent.modem.fields) an answer line has the wrong
+                                        shape; also a ValueError
+
+The local/remote pair follows h11: the class says whose fault it was. It is the *AT*
+protocol's pair and stays modem-specific on purpose: it does not derive from
+:class:`pantau.core.errors.LocalProtocolError` / ``RemoteProtocolError``, which mean the
+``pantau.v1`` wire contract between kit and collector. A modem sending garbage is not a
+collector breaking the contract, and a handler catching the core pair (the uplink, the
+collector's ingest) must not catch modem faults by accident.
 
 A SIM that is absent or locked, or a modem with no service, is *not* an error for
 :class:`agent.modem.reader.Modem`: those are readings.
@@ -16,8 +28,10 @@ A SIM that is absent or locked, or a modem with no service, is *not* an error fo
 
 from __future__ import annotations
 
+from agent.errors import AgentError
 
-class ModemError(Exception):
+
+class ModemError(AgentError):
     """Base class for every error of the modem layer."""
 
 
@@ -81,8 +95,13 @@ class CommandFailed(ModemError):
 
 
 class ProtocolError(ModemError):
-    """The peer sent something the engine cannot frame (e.g. a line over the limit)."""
+    """The AT protocol was broken; see the two subclasses for whose fault it was."""
 
 
-class LocalProtocolError(ModemError):
-    """The caller misused the engine (e.g. sent a command while another is pending)."""
+class LocalProtocolError(ProtocolError):
+    """We misused the engine (e.g. sent a command while another is pending): our bug."""
+
+
+class RemoteProtocolError(ProtocolError):
+    """The modem's answer broke the protocol (e.g. a line over the buffer limit, an
+    answer of the wrong shape): the modem's fault, or not an AT port at all."""

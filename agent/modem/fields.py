@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from agent.modem.errors import RemoteProtocolError
 
-class ParseError(ValueError):
-    """A line does not have the expected shape; the message quotes it."""
+
+class ParseError(RemoteProtocolError, ValueError):
+    """A line does not have the expected shape; the message quotes it.
+
+    The modem's fault (a :class:`RemoteProtocolError`); still a ValueError, as it
+    always was, for the callers that catch conversions and parses in one clause.
+    """
 
 
 def split_fields(line: str, prefix: str | None = None) -> list[str]:

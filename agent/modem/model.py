@@ -37,8 +37,6 @@ REG_STATES: tuple[str, ...] = (
 )
 #: SIM states, as used in :attr:`SignalSample.sim_state`.
 SIM_STATES: tuple[str, ...] = ("ready", "absent", "pin", "puk", "busy", "error")
-#: AT dialects the layer knows.
-DIALECTS: tuple[str, ...] = ("3gpp", "quectel", "simcom", "huawei", "sierra", "fibocom")
 
 _RAT_TO_PROTO: dict[str, records_pb2.Rat] = {
     "none": records_pb2.RAT_NONE,

@@ -35,11 +35,12 @@ from dataclasses import dataclass, fields, replace
 from typing import TypeVar
 
 from agent.modem import fibocom, gnss, parsers, sierra, vendors
+from agent.modem.dialects import DIALECTS
 from agent.modem.driver import AtPort
 from agent.modem.engine import Response
 from agent.modem.errors import CommandFailed, ModemTimeout
 from agent.modem.fields import first_line
-from agent.modem.model import DIALECTS, ModemIdentity, SignalSample
+from agent.modem.model import ModemIdentity, SignalSample
 from pantau.core.operators import operator_name
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.modem.model import DIALECTS
+from agent.modem.dialects import DIALECTS
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_CANDIDATES: tuple[str, ...] = ("/dev/ttyUSB*", "/dev/ttyACM*", "/dev/wwan*at*")

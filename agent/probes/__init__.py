@@ -6,9 +6,12 @@ a failed measurement is an outcome with a status and a reason, never an exceptio
 builds its config with :func:`build_config`, awaits ``spec.probe`` and converts the outcome
 with ``spec.to_proto`` into the ``Record`` body field ``spec.record_field``.
 
+Each entry also carries ``summarize``, the kind's own fields in a ``pantau-agent check``
+report, so ``check`` asks the registry instead of listing kinds again.
+
 Errors::
 
-    ValueError
+    AgentError, ValueError
      └── ProbeConfigError   a probe's options are invalid (message says where and why)
 """
 
@@ -71,15 +74,29 @@ class ProberSpec(Generic[C, R]):
     # Expensive probes (bulk data) are skipped once the day's data budget is spent; the
     # others always run (reachability is outage evidence) and their bytes are still counted.
     expensive: bool = False
+    # The kind's own fields in a ``pantau-agent check`` report (beside kind, target,
+    # address, status, reason, bytes_used). None: check does not run this kind (a trace
+    # takes too long). Check runs the cheap kinds once each, and an expensive one in its
+    # own capped step (the upload test).
+    summarize: Callable[[R], dict[str, object]] | None = None
 
 
 PROBERS: dict[str, ProberSpec[Any, Any]] = {
-    "icmp": ProberSpec(IcmpConfig, icmp.probe, convert.ping_to_proto, "ping"),
-    "tcp": ProberSpec(TcpConfig, tcp.probe, convert.tcp_to_proto, "tcp"),
-    "dns": ProberSpec(DnsConfig, dns.probe, convert.dns_to_proto, "dns"),
-    "http": ProberSpec(HttpConfig, http.probe, convert.http_to_proto, "http"),
+    "icmp": ProberSpec(
+        IcmpConfig, icmp.probe, convert.ping_to_proto, "ping", summarize=icmp.summarize
+    ),
+    "tcp": ProberSpec(TcpConfig, tcp.probe, convert.tcp_to_proto, "tcp", summarize=tcp.summarize),
+    "dns": ProberSpec(DnsConfig, dns.probe, convert.dns_to_proto, "dns", summarize=dns.summarize),
+    "http": ProberSpec(
+        HttpConfig, http.probe, convert.http_to_proto, "http", summarize=http.summarize
+    ),
     "throughput": ProberSpec(
-        ThroughputConfig, throughput.probe, convert.throughput_to_proto, "throughput", True
+        ThroughputConfig,
+        throughput.probe,
+        convert.throughput_to_proto,
+        "throughput",
+        expensive=True,
+        summarize=throughput.summarize,
     ),
     "trace": ProberSpec(TraceConfig, trace.probe, convert.trace_to_proto, "trace"),
 }

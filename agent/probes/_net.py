@@ -13,12 +13,13 @@ import socket
 import time
 from dataclasses import dataclass
 
-from agent.probes.base import ProbeStatus, source_is_address
+from agent.probes.base import Common, ProbeStatus, source_is_address
 
 __all__ = [
     "Resolved",
     "Unresolvable",
     "bind_source",
+    "common_for",
     "errno_text",
     "ip_header_bytes",
     "resolve",
@@ -49,6 +50,30 @@ class Resolved:
 class Unresolvable:
     reason: str
     resolve_ms: float | None
+
+
+def common_for(
+    name: str,
+    target: str,
+    resolved: Resolved | Unresolvable | None,
+    status: ProbeStatus,
+    reason: str,
+    *,
+    source: str | None,
+    bytes_used: int,
+) -> Common:
+    """The part every outcome has, for a target resolved as ``resolved`` (None: not
+    resolved at all; Unresolvable: no address, but the time spent trying)."""
+    return Common(
+        probe_name=name,
+        target=target,
+        target_address=resolved.address if isinstance(resolved, Resolved) else None,
+        status=status,
+        reason=reason,
+        resolve_ms=resolved.resolve_ms if resolved is not None else None,
+        source=source,
+        bytes_used=bytes_used,
+    )
 
 
 def _family_for_source(source: str | None) -> int:

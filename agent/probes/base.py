@@ -18,6 +18,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from agent.errors import AgentError
+
 __all__ = [
     "Common",
     "ProbeConfigError",
@@ -27,6 +29,7 @@ __all__ = [
     "check_range",
     "check_source",
     "check_target",
+    "pick",
 ]
 
 
@@ -58,7 +61,7 @@ class Common:
     bytes_used: int  # on the air, both directions, headers included (estimated for TCP)
 
 
-class ProbeConfigError(ValueError):
+class ProbeConfigError(AgentError, ValueError):
     """A probe configuration is invalid; the message says which field and why."""
 
 
@@ -75,6 +78,11 @@ class Prober(Protocol[C_contra, R_co]):
 # Config checks shared by the config dataclasses. Messages read "<field> must ..., got <value>".
 
 _IFNAMSIZ = 16  # Linux interface names are at most 15 bytes
+
+
+def pick(outcome: object, *names: str) -> dict[str, object]:
+    """The named fields of an outcome, in order: a prober's ``summarize`` for ``check``."""
+    return {name: getattr(outcome, name) for name in names}
 
 
 def check_range(field: str, value: float, low: float, high: float) -> None:

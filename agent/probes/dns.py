@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.errors import AgentError
 from agent.probes._net import (
     Resolved,
     bind_source,
@@ -40,11 +41,20 @@ from agent.probes.base import (
     check_port,
     check_range,
     check_source,
+    pick,
     source_is_address,
 )
 from agent.probes.tcp import format_hostport
 
-__all__ = ["QUERY_TYPES", "DnsAnswer", "DnsConfig", "DnsOutcome", "probe", "system_resolver"]
+__all__ = [
+    "QUERY_TYPES",
+    "DnsAnswer",
+    "DnsConfig",
+    "DnsOutcome",
+    "probe",
+    "summarize",
+    "system_resolver",
+]
 
 QUERY_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "PTR", "SRV", "CAA", "HTTPS")
 _RESOLV_CONF = Path("/etc/resolv.conf")
@@ -112,7 +122,7 @@ def system_resolver(resolv_conf: Path = _RESOLV_CONF) -> str | None:
     return None
 
 
-class _Failed(Exception):
+class _Failed(AgentError):
     def __init__(self, status: ProbeStatus, reason: str, used: int = 0) -> None:
         super().__init__(reason)
         self.status, self.reason, self.used = status, reason, used
@@ -255,3 +265,8 @@ async def probe(config: DnsConfig, *, name: str) -> DnsOutcome:
         )
     reason = f"resolver {resolver} answered {rcode}"
     return outcome(ProbeStatus.ERROR, reason, used, query_ms=query_ms, rcode=rcode, answers=answers)
+
+
+def summarize(outcome: DnsOutcome) -> dict[str, object]:
+    """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
+    return pick(outcome, "query_ms", "rcode")

@@ -23,6 +23,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
+from agent.errors import AgentError
 from agent.probes import tcpinfo
 from agent.probes._net import Unresolvable, resolve
 from agent.probes._stream import (
@@ -33,9 +34,16 @@ from agent.probes._stream import (
     open_stream,
     tls_context,
 )
-from agent.probes.base import Common, ProbeConfigError, ProbeStatus, check_range, check_source
+from agent.probes.base import (
+    Common,
+    ProbeConfigError,
+    ProbeStatus,
+    check_range,
+    check_source,
+    pick,
+)
 
-__all__ = ["HttpConfig", "HttpOutcome", "probe"]
+__all__ = ["HttpConfig", "HttpOutcome", "probe", "summarize"]
 
 _MAX_HEADER_BYTES = 32 * 1024
 
@@ -102,7 +110,7 @@ def status_is_valid(code: int, valid: str) -> bool:
     return False
 
 
-class _Bad(Exception):
+class _Bad(AgentError):
     def __init__(self, status: ProbeStatus, reason: str) -> None:
         super().__init__(reason)
         self.status, self.reason = status, reason
@@ -274,3 +282,8 @@ async def probe(config: HttpConfig, *, name: str) -> HttpOutcome:
         body_bytes=response.body_bytes,
         tls_version=stream.tls_version,
     )
+
+
+def summarize(outcome: HttpOutcome) -> dict[str, object]:
+    """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
+    return pick(outcome, "status_code", "total_ms")

@@ -42,6 +42,7 @@ from agent.probes._net import (
     Resolved,
     Unresolvable,
     bind_source,
+    common_for,
     errno_text,
     ip_header_bytes,
     resolve,
@@ -56,6 +57,7 @@ from agent.probes.base import (
     check_range,
     check_source,
     check_target,
+    pick,
 )
 from agent.probes.icmp_wire import EchoReply, IcmpError, build_echo_request, parse_icmp
 from agent.probes.stats import loss_reason, rtt_statistics
@@ -68,6 +70,7 @@ __all__ = [
     "PingPacket",
     "icmp_method_available",
     "probe",
+    "summarize",
 ]
 
 METHODS = ("auto", "icmp-raw", "icmp-dgram", "tcp-connect")
@@ -401,13 +404,12 @@ def _finish(
         failed = [rnd.failures[s] for s in seqs if s in rnd.failures]
         if failed:
             status, reason = failed[0][0], f"{reason}: {failed[0][1]}"
-    common = Common(
-        probe_name=name,
-        target=config.target,
-        target_address=resolved.address if isinstance(resolved, Resolved) else None,
-        status=status,
-        reason=reason,
-        resolve_ms=resolved.resolve_ms if resolved is not None else None,
+    common = common_for(
+        name,
+        config.target,
+        resolved,
+        status,
+        reason,
         source=config.source,
         bytes_used=rnd.bytes_used,
     )
@@ -429,3 +431,8 @@ def _finish(
         payload_bytes=config.payload_bytes,
         interval_ms=config.interval_s * 1000.0,
     )
+
+
+def summarize(outcome: PingOutcome) -> dict[str, object]:
+    """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
+    return pick(outcome, "method", "sent", "received", "loss_ratio", "median_ms", "jitter_ms")

@@ -38,9 +38,10 @@ from agent.probes.base import (
     check_range,
     check_source,
     check_target,
+    pick,
 )
 
-__all__ = ["ConnectAttempt", "TcpConfig", "TcpOutcome", "connect_once", "probe"]
+__all__ = ["ConnectAttempt", "TcpConfig", "TcpOutcome", "connect_once", "probe", "summarize"]
 
 _TCP_SYN_BYTES = 40  # 20-byte header + MSS, SACK-permitted, timestamps, window scale
 _TCP_ACK_BYTES = 32  # 20-byte header + timestamps
@@ -163,3 +164,8 @@ async def probe(config: TcpConfig, *, name: str) -> TcpOutcome:
     )
     connect_ms = attempt.answer_ms if attempt.status is ProbeStatus.OK else None
     return TcpOutcome(common, config.port, connect_ms)
+
+
+def summarize(outcome: TcpOutcome) -> dict[str, object]:
+    """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
+    return pick(outcome, "port", "connect_ms")

@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.errors import AgentError
 from agent.probes import tcpinfo
 from agent.probes._net import Unresolvable, resolve
 from agent.probes._stream import (
@@ -51,6 +52,7 @@ from agent.probes.base import (
     check_range,
     check_source,
     check_target,
+    pick,
 )
 from agent.probes.tcp import format_hostport
 
@@ -61,6 +63,7 @@ __all__ = [
     "ThroughputOutcome",
     "goodput_after_grace",
     "probe",
+    "summarize",
 ]
 
 HELLO = "PANTAU-THROUGHPUT/1"
@@ -144,7 +147,7 @@ def goodput_after_grace(
     return (end_bytes - at_grace) * 8.0 / seconds, grace
 
 
-class _ProtocolError(Exception):
+class _ProtocolError(AgentError):
     def __init__(self, status: ProbeStatus, reason: str) -> None:
         super().__init__(reason)
         self.status, self.reason = status, reason
@@ -355,3 +358,8 @@ async def probe(config: ThroughputConfig, *, name: str) -> ThroughputOutcome:
         duration_s=duration,
         info=info,
     )
+
+
+def summarize(outcome: ThroughputOutcome) -> dict[str, object]:
+    """What ``pantau-agent check`` reports for one run, beside the fields every probe has."""
+    return pick(outcome, "direction", "goodput_bps", "payload_bytes", "duration_ms")

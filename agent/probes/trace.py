@@ -25,7 +25,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from agent.probes._net import Resolved, Unresolvable, resolve
+from agent.probes._net import Resolved, Unresolvable, common_for, resolve
 from agent.probes.base import (
     Common,
     ProbeConfigError,
@@ -184,15 +184,8 @@ async def probe(config: TraceConfig, *, name: str) -> TraceOutcome:
         hops: tuple[TraceHop, ...] = (),
         used: int = 0,
     ) -> TraceOutcome:
-        common = Common(
-            probe_name=name,
-            target=config.target,
-            target_address=resolved.address if isinstance(resolved, Resolved) else None,
-            status=status,
-            reason=reason,
-            resolve_ms=resolved.resolve_ms if resolved is not None else None,
-            source=config.source,
-            bytes_used=used,
+        common = common_for(
+            name, config.target, resolved, status, reason, source=config.source, bytes_used=used
         )
         reached = bool(hops) and hops[-1].reached_target
         return TraceOutcome(common, config.method, port, hops, reached)

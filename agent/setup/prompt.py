@@ -11,13 +11,14 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from agent.errors import AgentError
 from agent.i18n import Messages
 
 YES = frozenset({"y", "ya", "yes", "iya", "ok"})
 NO = frozenset({"n", "no", "t", "tidak", "tdk", "gak", "nggak"})
 
 
-class Aborted(Exception):
+class Aborted(AgentError):
     """The technician stopped ``init`` (Ctrl-C, Ctrl-D)."""
 
 

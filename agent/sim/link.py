@@ -48,6 +48,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Protocol
 
+from agent.errors import AgentError
 from agent.sim.scenario import RadioState, Scenario
 
 __all__ = [
@@ -67,7 +68,7 @@ __all__ = [
 ]
 
 
-class LinkConfigError(ValueError):
+class LinkConfigError(AgentError, ValueError):
     """A link parameter is invalid; the message names the parameter, the rule and the value."""
 
 

@@ -43,7 +43,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from agent.sim.responder import DIALECT_IDENTITY, SessionSettings, answer, encode_urc
+from agent.sim.encode import encode_urc
+from agent.sim.responder import DIALECT_IDENTITY, SessionSettings, answer
 from agent.sim.scenario import RadioState, Scenario, ScenarioError, load_scenario
 
 _MAX_COMMAND_BYTES = 512

@@ -43,12 +43,13 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from agent.errors import AgentError
 from agent.modem.model import RATS, REG_STATES
 
 SIM_STATES_SIMULATED: tuple[str, ...] = ("ready", "absent", "pin", "puk")
 
 
-class ScenarioError(ValueError):
+class ScenarioError(AgentError, ValueError):
     """A scenario file or dict is invalid; the message names file, key and expectation."""
 
 

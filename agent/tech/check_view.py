@@ -7,6 +7,7 @@ from typing import Any
 from agent.i18n import Messages
 from agent.tech import render
 from agent.tech.render import GRADE_COLOUR, VERDICT_COLOUR, Style
+from agent.tech.report import Report
 from agent.tech.verdict import Finding, advice_for, ordered, verdict_of
 
 SCHEMA = 1
@@ -53,8 +54,9 @@ def grade_text(m: Messages, grade: str | None) -> str:
     return m(_GRADE_KEYS[grade]) if grade in _GRADE_KEYS else m("common.unknown")
 
 
-def document(report: dict[str, Any], findings: list[Finding], m: Messages) -> dict[str, Any]:
-    """The ``--json`` document (schema documented in :mod:`agent.cli_tech`)."""
+def document(report: Report, findings: list[Finding], m: Messages) -> dict[str, Any]:
+    """The ``--json`` document (schema documented in :mod:`agent.cli_tech`), generated
+    from the typed report."""
     verdict = verdict_of(findings)
     doc: dict[str, Any] = {
         "schema": SCHEMA,
@@ -70,7 +72,7 @@ def document(report: dict[str, Any], findings: list[Finding], m: Messages) -> di
         ],
         "advice": [{"code": a, "message": m(advice_key(a))} for a in advice_for(findings)],
     }
-    doc.update(report)
+    doc.update(report.to_json())
     doc["lang"] = m.lang
     return doc
 

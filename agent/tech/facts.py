@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from agent.tech.report import DataToday, SpoolSection
+
 T = TypeVar("T")
 
 _DAY_S = 86400
@@ -57,21 +59,10 @@ class DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
         """Nothing to wait for: the threads are daemons."""
 
 
-def spool_backlog(path: Path, now_ns: int | None = None) -> dict[str, Any]:
-    """Records waiting in the spool file, read only (the agent may be running).
-
-    ``{"path", "exists", "records", "bytes", "oldest_age_s", "error"}``.
-    """
-    out: dict[str, Any] = {
-        "path": str(path),
-        "exists": path.exists(),
-        "records": 0,
-        "bytes": 0,
-        "oldest_age_s": None,
-        "error": None,
-    }
-    if not out["exists"]:
-        return out
+def spool_backlog(path: Path, now_ns: int | None = None) -> SpoolSection:
+    """Records waiting in the spool file, read only (the agent may be running)."""
+    if not path.exists():
+        return SpoolSection(str(path))
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2.0)
         try:
@@ -82,44 +73,43 @@ def spool_backlog(path: Path, now_ns: int | None = None) -> dict[str, Any]:
         finally:
             db.close()
     except sqlite3.Error as exc:
-        out["error"] = str(exc)
-        return out
-    out["records"], out["bytes"] = int(count), int(size)
+        return SpoolSection(str(path), exists=True, error=str(exc))
+    oldest_age_s: float | None = None
     if first is not None:
+        from google.protobuf.message import DecodeError
+
         from pantau.v1 import records_pb2
 
         try:
             record = records_pb2.Record.FromString(bytes(first[0]))
-        except Exception:  # noqa: BLE001 - a damaged row: the age is unknown, not fatal
+        except DecodeError:  # a damaged row: the age is unknown, not fatal
             record = None
         if record is not None and record.time.wall_unix_ns:
             now = time.time_ns() if now_ns is None else now_ns
-            out["oldest_age_s"] = max(0.0, (now - record.time.wall_unix_ns) / 1e9)
-    return out
+            oldest_age_s = max(0.0, (now - record.time.wall_unix_ns) / 1e9)
+    return SpoolSection(
+        str(path), exists=True, records=int(count), bytes=int(size), oldest_age_s=oldest_age_s
+    )
 
 
-def data_today(path: Path, daily_bytes: int | None, now_s: float | None = None) -> dict[str, Any]:
-    """Bytes the probes used today (UTC day) from the agent's ``budget.json``.
-
-    ``{"used_bytes", "daily_bytes", "ratio", "day", "error"}``.
-    """
+def data_today(path: Path, daily_bytes: int | None, now_s: float | None = None) -> DataToday:
+    """Bytes the probes used today (UTC day) from the agent's ``budget.json``."""
     now = time.time() if now_s is None else now_s
     today = int(now // _DAY_S)
-    out: dict[str, Any] = {
-        "used_bytes": 0,
-        "daily_bytes": daily_bytes,
-        "ratio": None,
-        "day": time.strftime("%Y-%m-%d", time.gmtime(today * _DAY_S)),
-        "error": None,
-    }
+    used_bytes = 0
+    error: str | None = None
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if int(raw["day"]) == today:
-            out["used_bytes"] = int(raw["used_bytes"])
+            used_bytes = int(raw["used_bytes"])
     except FileNotFoundError:
         pass
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        out["error"] = f"{path}: {exc}"
-    if daily_bytes:
-        out["ratio"] = out["used_bytes"] / daily_bytes
-    return out
+        error = f"{path}: {exc}"
+    return DataToday(
+        used_bytes=used_bytes,
+        daily_bytes=daily_bytes,
+        ratio=used_bytes / daily_bytes if daily_bytes else None,
+        day=time.strftime("%Y-%m-%d", time.gmtime(today * _DAY_S)),
+        error=error,
+    )

@@ -301,7 +301,7 @@ def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
                     break
                 try:
                     sample = modem.read_signal()
-                except Exception as exc:  # noqa: BLE001 - modem garbage: a line, not a crash
+                except (ModemError, OSError, ValueError) as exc:  # a line, not the end
                     errors += 1
                     say(m("survey.error.reading", error=str(exc) or type(exc).__name__))
                 else:

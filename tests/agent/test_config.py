@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import load_agent_config
+from agent.config import load_agent_config, modem_with_flags
 from pantau.core.tomlconfig import ConfigError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "config"
@@ -77,3 +77,31 @@ def test_a_good_file_gives_typed_values_and_defaults() -> None:
     ]
     assert config.probes[0].config.count == 5
     assert config.credential_token() == "kit-1.secret"
+
+
+def test_flags_are_laid_over_the_file_and_checked_by_its_builder() -> None:
+    config = load_agent_config(DATA / "good-agent.toml")
+    both = modem_with_flags(config, {"port": None, "dialect": "quectel"}, source="cli")
+    assert both.port == config.modem.port  # a flag left out keeps the file's value
+    assert both.dialect == "quectel"
+    assert both.interval_s == config.modem.interval_s
+    alone = modem_with_flags(None, {"port": "socket://127.0.0.1:9"}, source="cli")
+    assert (alone.port, alone.dialect, alone.command_timeout_s) == (
+        "socket://127.0.0.1:9",
+        "auto",
+        3.0,
+    )
+    with pytest.raises(ConfigError, match=r"^cli: port: modem port 'usb:zz'"):
+        modem_with_flags(None, {"port": "usb:zz"}, source="cli")
+    with pytest.raises(ConfigError, match=r"^cli: dialect: expected one of 'auto'"):
+        modem_with_flags(config, {"dialect": "nokia"}, source="cli")
+
+
+def test_the_files_dialects_are_the_modems() -> None:
+    import typing
+
+    from agent.config import ModemSection
+    from agent.modem.dialects import DIALECTS
+
+    hint = typing.get_type_hints(ModemSection)["dialect"]
+    assert typing.get_args(hint) == ("auto", *DIALECTS)

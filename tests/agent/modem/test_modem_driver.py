@@ -14,13 +14,23 @@ from agent.modem.errors import CommandFailed, ModemTimeout, PortUnavailable, Pro
 
 
 class ScriptedPeer:
-    """A TCP peer that answers each command line with the next scripted bytes."""
+    """A TCP peer that answers each command line with the next scripted bytes.
+
+    :meth:`close` is deterministic whatever the peer thread is doing: it marks the peer
+    closed under a lock, shuts down the listening socket (which wakes a pending
+    ``accept``) and the accepted connection if there is one; a connection accepted
+    after that is closed at once. The thread treats every socket error (the client or
+    :meth:`close` ended the connection) as the end of its work, never as a crash.
+    """
 
     def __init__(self, script: dict[str, list[bytes]]) -> None:
         self.script = script
         self.received: list[str] = []
         self._server = socket.create_server(("127.0.0.1", 0))
+        self._lock = threading.Lock()
+        self._closed = False
         self._conn: socket.socket | None = None
+        self.accepted = threading.Event()
         self.port = self._server.getsockname()[1]
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -28,33 +38,41 @@ class ScriptedPeer:
     def _run(self) -> None:
         try:
             conn, _ = self._server.accept()
-        except OSError:
+        except OSError:  # close() shut the listening socket down before a client came
             return
-        self._conn = conn
-        with conn:
-            buf = b""
-            while True:
-                try:
-                    data = conn.recv(1024)
-                except OSError:
-                    return
-                if not data:
-                    return
-                buf += data
-                while b"\r" in buf:
-                    line, buf = buf.split(b"\r", 1)
-                    command = line.decode()
-                    self.received.append(command)
-                    answers = self.script.get(command, [b"\r\nERROR\r\n"])
-                    reply = answers.pop(0) if len(answers) > 1 else answers[0]
-                    conn.sendall(reply)
+        with self._lock:
+            if self._closed:
+                conn.close()
+                return
+            self._conn = conn
+        self.accepted.set()
+        with conn, contextlib.suppress(OSError):  # the client or close() ended it
+            self._serve(conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        buf = b""
+        while data := conn.recv(1024):
+            buf += data
+            while b"\r" in buf:
+                line, buf = buf.split(b"\r", 1)
+                command = line.decode()
+                self.received.append(command)
+                answers = self.script.get(command, [b"\r\nERROR\r\n"])
+                reply = answers.pop(0) if len(answers) > 1 else answers[0]
+                conn.sendall(reply)
 
     def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(OSError):  # already closed by the peer thread
-                self._conn.shutdown(socket.SHUT_RDWR)
+        with self._lock:
+            self._closed = True
+            conn = self._conn
+        with contextlib.suppress(OSError):  # not listening any more / never connected
+            self._server.shutdown(socket.SHUT_RDWR)
         self._server.close()
+        if conn is not None:
+            with contextlib.suppress(OSError):  # already closed by the peer thread
+                conn.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=5)
+        assert not self._thread.is_alive(), "the scripted peer did not stop"
 
 
 @pytest.fixture
@@ -70,6 +88,8 @@ def connect(peers: list[ScriptedPeer], script: dict[str, list[bytes]], **kw: obj
     peers.append(peer)
     port = AtPort(f"socket://127.0.0.1:{peer.port}", **kw)  # type: ignore[arg-type]
     port.open()
+    # Tests start talking (or close the peer) only once the peer holds the connection.
+    assert peer.accepted.wait(timeout=5), "the scripted peer never accepted"
     return port
 
 

@@ -15,6 +15,7 @@ from agent.modem.engine import (
     BufferOverflow,
     Echo,
     Event,
+    FinalKind,
     FinalResult,
     Garbage,
     Response,
@@ -81,22 +82,25 @@ GARBAGE_CASES: list[tuple[str, list[tuple[str | None, bytes]], list[Event]]] = [
     (
         "junk before an answer is split off",
         [("AT+CSQ", b"\xff\xfe\x80+CSQ: 20,99\r\nOK\r\n")],
-        [Garbage(b"\xff\xfe\x80"), Response("AT+CSQ", ("+CSQ: 20,99",), FinalResult("ok", "OK"))],
+        [
+            Garbage(b"\xff\xfe\x80"),
+            Response("AT+CSQ", ("+CSQ: 20,99",), FinalResult(FinalKind.OK, "OK")),
+        ],
     ),
     (
         "a line of junk alone",
         [("AT", b"\r\n\x81\x00\x9f\r\n\r\nOK\r\n")],
-        [Garbage(b"\x81\x9f"), Response("AT", (), FinalResult("ok", "OK"))],
+        [Garbage(b"\x81\x9f"), Response("AT", (), FinalResult(FinalKind.OK, "OK"))],
     ),
     (
         "NULs inside a line are removed",
         [("AT+CSQ", b"\r\n+CSQ: 2\x000,99\r\n\r\nOK\x00\r\n")],
-        [Response("AT+CSQ", ("+CSQ: 20,99",), FinalResult("ok", "OK"))],
+        [Response("AT+CSQ", ("+CSQ: 20,99",), FinalResult(FinalKind.OK, "OK"))],
     ),
     (
         "control bytes in the middle make the whole line garbage",
         [("AT+CSQ", b"\r\n+CSQ:\x07 20,99\r\nOK\r\n")],
-        [Garbage(b"+CSQ:\x07 20,99"), Response("AT+CSQ", (), FinalResult("ok", "OK"))],
+        [Garbage(b"+CSQ:\x07 20,99"), Response("AT+CSQ", (), FinalResult(FinalKind.OK, "OK"))],
     ),
     (
         "CME without the space, text form, CMS",
@@ -106,9 +110,11 @@ GARBAGE_CASES: list[tuple[str, list[tuple[str | None, bytes]], list[Event]]] = [
             ("AT+CMGS=1", b"\r\n+CMS ERROR: 500\r\n"),
         ],
         [
-            Response("AT+CGATT=1", (), FinalResult("cme", "+CME ERROR:58", code=58)),
-            Response("AT+CPIN?", (), FinalResult("cme", "+CME ERROR: SIM busy", text="SIM busy")),
-            Response("AT+CMGS=1", (), FinalResult("cms", "+CMS ERROR: 500", code=500)),
+            Response("AT+CGATT=1", (), FinalResult(FinalKind.CME, "+CME ERROR:58", code=58)),
+            Response(
+                "AT+CPIN?", (), FinalResult(FinalKind.CME, "+CME ERROR: SIM busy", text="SIM busy")
+            ),
+            Response("AT+CMGS=1", (), FinalResult(FinalKind.CMS, "+CMS ERROR: 500", code=500)),
         ],
     ),
     (
@@ -121,13 +127,13 @@ GARBAGE_CASES: list[tuple[str, list[tuple[str | None, bytes]], list[Event]]] = [
         [("AT+CSQ", b"\r\nsomething\r\n+CSQ: 5,2\r\nOK\r\n")],
         [
             UnknownLine("something"),
-            Response("AT+CSQ", ("+CSQ: 5,2",), FinalResult("ok", "OK")),
+            Response("AT+CSQ", ("+CSQ: 5,2",), FinalResult(FinalKind.OK, "OK")),
         ],
     ),
     (
         "over-long line: one overflow event, then back to normal",
         [("AT+CSQ", b"\r\n" + b"A" * 600 + b"\r\n+CSQ: 1,0\r\nOK\r\n")],
-        [BufferOverflow(256), Response("AT+CSQ", ("+CSQ: 1,0",), FinalResult("ok", "OK"))],
+        [BufferOverflow(256), Response("AT+CSQ", ("+CSQ: 1,0",), FinalResult(FinalKind.OK, "OK"))],
     ),
     (
         "BUSY / NO ANSWER / NO DIALTONE end a dial",
@@ -137,9 +143,9 @@ GARBAGE_CASES: list[tuple[str, list[tuple[str | None, bytes]], list[Event]]] = [
             ("ATD123;", b"\r\nNO DIALTONE\r\n"),
         ],
         [
-            Response("ATD123;", (), FinalResult("busy", "BUSY")),
-            Response("ATD123;", (), FinalResult("no-answer", "NO ANSWER")),
-            Response("ATD123;", (), FinalResult("no-dialtone", "NO DIALTONE")),
+            Response("ATD123;", (), FinalResult(FinalKind.BUSY, "BUSY")),
+            Response("ATD123;", (), FinalResult(FinalKind.NO_ANSWER, "NO ANSWER")),
+            Response("ATD123;", (), FinalResult(FinalKind.NO_DIALTONE, "NO DIALTONE")),
         ],
     ),
 ]

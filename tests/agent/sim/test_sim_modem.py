@@ -19,10 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.modem import fibocom, gnss, parsers, sierra
-from agent.sim.modem import SimModem
-from agent.sim.responder import (
-    SessionSettings,
-    answer,
+from agent.sim.encode import (
     encode_cesq,
     encode_cgnssinfo,
     encode_cgpsinfo,
@@ -34,6 +31,8 @@ from agent.sim.responder import (
     encode_xcesq,
     nmea_coordinate,
 )
+from agent.sim.modem import SimModem
+from agent.sim.responder import SessionSettings, answer
 from agent.sim.scenario import RadioState, Scenario, ScenarioIdentity, bundled_scenario
 
 REPO = Path(__file__).resolve().parents[3]

@@ -1,12 +1,30 @@
-"""Signal grades, the verdict policy and the photo estimate (pure functions)."""
+"""Signal grades, the verdict policy, the photo estimate and the typed report (pure)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any
 
 import pytest
 
 from agent.tech import check, grades
+from agent.tech.report import (
+    ClockSection,
+    CollectorSection,
+    DataToday,
+    ModemSection,
+    NetworkSection,
+    Photos,
+    ProbeResult,
+    ProbesSection,
+    Report,
+    SignalSection,
+    SimSection,
+    SpoolSection,
+    Throughput,
+    Welcome,
+)
 from agent.tech.verdict import ADVICE, REASONS, Finding, advice_for, ordered, verdict_of
 
 
@@ -52,36 +70,36 @@ def test_verdict_policy() -> None:
     assert len(set(ADVICE)) == len(ADVICE)
 
 
-def report(**over: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "modem": {"status": "ok", "port": "/dev/ttyUSB2"},
-        "sim": {"state": "ready"},
-        "network": {"registered": True, "reg_state": "home", "rat": "lte", "generation": "4G"},
-        "signal": {"grade": "good", "metrics": {}},
-        "probes": {"results": {}, "throughput": {"status": "not-configured"}},
-        "collector": {"status": "ok", "address": "c:7600", "reachable": True},
-        "spool": {"records": 0},
-        "clock": {"synced": True, "offset_ms": 10.0},
-        "data_today": {"used_bytes": 0, "ratio": 0.0},
-        "photos": {"seconds": 60.0, "total_bytes": 30_000_000},
-    }
-    return base | over
+def report(**over: Any) -> Report:
+    base = Report(
+        modem=ModemSection("ok", port="/dev/ttyUSB2"),
+        sim=SimSection(state="ready"),
+        network=NetworkSection(registered=True, reg_state="home", rat="lte", generation="4G"),
+        signal=SignalSection(grade="good"),
+        probes=ProbesSection({}, Throughput("not-configured")),
+        collector=CollectorSection("c:7600", "ok", reachable=True),
+        spool=SpoolSection("spool.sqlite", exists=True, records=0),
+        clock=ClockSection(synced=True, offset_ms=10.0),
+        data_today=DataToday(used_bytes=0, ratio=0.0),
+        photos=Photos(30_000_000, seconds=60.0),
+    )
+    return dataclasses.replace(base, **over)
 
 
 def test_assess() -> None:
     assert check.assess(report()) == []
-    ping = {"kind": "icmp", "target": "c", "status": "ok", "loss_ratio": 0.4, "median_ms": 1500.0}
+    ping = ProbeResult("icmp", "c", "ok", details={"loss_ratio": 0.4, "median_ms": 1500.0})
     found = check.assess(
         report(
-            probes={"results": {"collector-ping": ping}, "throughput": {"status": "ok",
-                    "goodput_bps": 100_000.0}},
-            photos={"seconds": 3600.0, "total_bytes": 30_000_000},
-            clock={"synced": False, "offset_ms": -120_000.0},
-            data_today={"used_bytes": 21_000_000, "ratio": 1.05},
-            spool={"records": 12},
-            network={"registered": True, "reg_state": "roaming", "rat": "edge",
-                     "generation": "2G", "roaming": True, "operator": "XL", "mcc": "510",
-                     "mnc": "11"},
+            probes=ProbesSection({"collector-ping": ping},
+                                 Throughput("ok", details={"goodput_bps": 100_000.0})),
+            photos=Photos(30_000_000, seconds=3600.0),
+            clock=ClockSection(synced=False, offset_ms=-120_000.0),
+            data_today=DataToday(used_bytes=21_000_000, ratio=1.05),
+            spool=SpoolSection("spool.sqlite", exists=True, records=12),
+            network=NetworkSection(registered=True, reg_state="roaming", rat="edge",
+                                   generation="2G", roaming=True, operator="XL", mcc="510",
+                                   mnc="11"),
         )
     )  # fmt: skip
     assert [f.code for f in found] == [
@@ -90,21 +108,68 @@ def test_assess() -> None:
     ]  # fmt: skip
     assert verdict_of(found) == "DEGRADED"
     assert found[-2].fields == {"seconds": -120}
-    denied = check.assess(report(network={"registered": False, "reg_state": "denied"}))
+    denied = check.assess(report(network=NetworkSection(registered=False, reg_state="denied")))
     assert [f.code for f in denied] == ["REGISTRATION_DENIED"]
-    puk = check.assess(report(sim={"state": "puk"}))
+    puk = check.assess(report(sim=SimSection(state="puk")))
     assert [f.code for f in puk] == ["SIM_PUK"] and advice_for(puk) == ["CALL_OPERATOR"]
 
 
 def test_photo_estimate() -> None:
-    measured = check.photos_estimate(30, {"status": "ok", "goodput_bps": 8e6}, {}, None)
-    assert measured["basis"] == "measured"
-    assert measured["seconds"] == pytest.approx(30e6 * 8 / 8e6 * check.UPLOAD_OVERHEAD)
-    lte = {"registered": True, "generation": "4G"}
-    estimated = check.photos_estimate(30, {"status": "skipped"}, lte, "fair")
-    assert (estimated["basis"], estimated["uplink_bps"]) == ("estimated", 2e6)
-    none = check.photos_estimate(30, {}, {"registered": False}, None)
-    assert none["basis"] == "none" and none["seconds"] is None
+    measured = check.photos_estimate(
+        30, Throughput("ok", details={"goodput_bps": 8e6}), NetworkSection(), None
+    )
+    assert measured.basis == "measured"
+    assert measured.seconds == pytest.approx(30e6 * 8 / 8e6 * check.UPLOAD_OVERHEAD)
+    lte = NetworkSection(registered=True, generation="4G")
+    estimated = check.photos_estimate(30, Throughput("skipped"), lte, "fair")
+    assert (estimated.basis, estimated.uplink_bps) == ("estimated", 2e6)
+    none = check.photos_estimate(30, Throughput("error", "x"), NetworkSection(), None)
+    assert none.basis == "none" and none.seconds is None
+
+
+def test_the_report_json_keeps_its_shapes() -> None:
+    """The ``--json`` document is generated from the dataclasses; the sections whose
+    shape depends on what happened keep the keys they always had."""
+    r = report(
+        probes=ProbesSection(
+            {
+                "up": ProbeResult("tcp", "c", "ok", None, 120, address="10.0.0.1",
+                                  details={"port": 7600, "connect_ms": 3.5}),
+                "late": ProbeResult("dns", "c", "timeout", "no result", measured=False),
+            },
+            Throughput("skipped"),
+        ),
+        collector=CollectorSection("c:7600", "ok", True, True, welcome=Welcome(
+            "kit", "3171011001005", 7, "0.1.0", rtt_ms=2.0, clock_offset_ms=-1.5)),
+    )  # fmt: skip
+    doc = r.to_json()
+    assert list(doc) == [
+        "modem", "sim", "network", "signal", "probes", "collector", "spool", "data_today",
+        "clock", "photos", "duration_s", "site", "agent_id",
+    ]  # fmt: skip
+    assert doc["probes"]["results"]["up"] == {
+        "kind": "tcp", "target": "c", "address": "10.0.0.1", "status": "ok", "reason": None,
+        "bytes_used": 120, "port": 7600, "connect_ms": 3.5,
+    }  # fmt: skip
+    assert doc["probes"]["results"]["late"] == {
+        "kind": "dns", "target": "c", "status": "timeout", "reason": "no result", "bytes_used": 0
+    }  # fmt: skip
+    assert doc["probes"]["throughput"] == {"status": "skipped"}
+    assert Throughput("timeout", "slow").to_json() == {"status": "timeout", "reason": "slow"}
+    measured = Throughput("ok", None, "c:7601", {"goodput_bps": 1e6}, bytes_used=9).to_json()
+    assert measured == {"status": "ok", "reason": None, "target": "c:7601",
+                        "goodput_bps": 1e6, "bytes_used": 9}  # fmt: skip
+    assert doc["collector"] == {
+        "address": "c:7600", "status": "ok", "reachable": True, "enrolled": True,
+        "error": None, "agent_id": "kit", "site": "3171011001005", "acked_through_seq": 7,
+        "collector_version": "0.1.0", "rtt_ms": 2.0, "clock_offset_ms": -1.5,
+    }  # fmt: skip
+    assert CollectorSection().to_json() == {
+        "address": None, "status": "not-configured", "reachable": None, "enrolled": None,
+        "error": None,
+    }  # fmt: skip
+    assert doc["signal"] == {"grade": "good", "bars": 0, "samples": 0, "metrics": {}}
+    assert json.loads(json.dumps(doc)) == doc  # plain JSON all the way down
 
 
 def test_the_help_states_the_thresholds_in_force() -> None:

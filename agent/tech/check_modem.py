@@ -1,0 +1,186 @@
+"""``pantau-agent check``'s modem step: open the AT port, identity, up to ``samples``
+readings a second apart, waiting up to ``register_wait_s`` while the SIM is ready but
+not registered; the running agent's last reading (its status file) when it holds the
+port. Blocking (run in a thread); :func:`modem_sections` turns the facts into the
+report's modem, SIM, network and signal sections (the median of each quantity graded).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agent.tech import grades
+from agent.tech.report import Metric, ModemSection, NetworkSection, SignalSection, SimSection
+
+if TYPE_CHECKING:
+    from agent.tech.check import CheckOptions
+
+_NUMERIC = (
+    "rssi_dbm",
+    "rsrp_dbm",
+    "rsrq_db",
+    "sinr_db",
+    "rscp_dbm",
+    "ecio_db",
+    "nr_rsrp_dbm",
+    "nr_rsrq_db",
+    "nr_sinr_db",
+)
+_UNITS = {name: ("dBm" if name.endswith("dbm") else "dB") for name in _NUMERIC}
+
+
+@dataclass(slots=True)
+class ModemFacts:
+    status: str  # ok | not-configured | not-found | busy | no-answer | error
+    error: str | None = None
+    identity: Any = None  # agent.modem.model.ModemIdentity
+    samples: list[Any] = field(default_factory=list)  # SignalSample
+    from_agent_unix: float | None = None  # the reading came from the running agent
+
+
+def _registered(sample: Any) -> bool:
+    return sample.reg_state in ("home", "roaming") and sample.rat not in (None, "none")
+
+
+def read_modem(options: CheckOptions, deadline: float) -> ModemFacts:
+    """Blocking: identity and readings (see the module docstring)."""
+    from agent.modem.errors import ModemError, ModemTimeout, PortBusy, PortUnavailable
+    from agent.modem.reader import Modem
+
+    modem = Modem(
+        options.port, dialect=options.dialect, command_timeout_s=options.command_timeout_s
+    )
+    try:
+        modem.open()
+    except PortBusy as exc:
+        modem.close()
+        return ModemFacts("busy", str(exc))
+    except PortUnavailable as exc:
+        modem.close()
+        return ModemFacts("not-found", str(exc))
+    except ModemTimeout as exc:
+        modem.close()
+        return ModemFacts("no-answer", str(exc))
+    except (ModemError, OSError, ValueError) as exc:
+        modem.close()
+        return ModemFacts("error", str(exc))
+    out = ModemFacts("ok", identity=modem.identity)
+    started = time.monotonic()
+    try:
+        out.samples.append(modem.read_signal())
+        while (
+            not _registered(out.samples[-1])
+            and out.samples[-1].sim_state == "ready"
+            and time.monotonic() + 1.0 < min(deadline, started + options.register_wait_s)
+        ):
+            time.sleep(1.0)
+            out.samples = [modem.read_signal()]
+        while len(out.samples) < options.samples and time.monotonic() + 1.5 < deadline:
+            time.sleep(1.0)
+            out.samples.append(modem.read_signal())
+    except ModemError as exc:
+        if not out.samples:
+            out.status = "no-answer" if isinstance(exc, ModemTimeout) else "error"
+        out.error = str(exc)
+    except (OSError, ValueError) as exc:  # garbage no parser wrapped: reported, not a crash
+        if not out.samples:
+            out.status = "error"
+        out.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        modem.close()
+    return out
+
+
+def from_agent(options: CheckOptions, busy: ModemFacts) -> ModemFacts:
+    """The running agent's last reading when it holds the port (else ``busy`` as is)."""
+    if options.data_dir is None:
+        return busy
+    from agent.modem.model import ModemIdentity, SignalSample
+    from agent.tech.status import RUNNING, read_status, status_path
+
+    state = read_status(status_path(options.data_dir))
+    doc = state.get("status") or {}
+    last = doc.get("last_reading")
+    if state["state"] != RUNNING or not last:
+        return busy
+    names = {f.name for f in dataclasses.fields(SignalSample)}
+    reading = {k: v for k, v in last["reading"].items() if k in names}
+    try:
+        sample = SignalSample(**{"dialect": "3gpp", **reading})
+    except (TypeError, ValueError):
+        return busy
+    ident = (doc.get("modem") or {}).get("identity") or {}
+    id_names = {f.name for f in dataclasses.fields(ModemIdentity)}
+    identity = ModemIdentity(
+        **{"dialect": sample.dialect, "port": options.port}
+        | {k: v for k, v in ident.items() if k in id_names and k not in ("dialect", "port")}
+    )
+    return ModemFacts(
+        "ok",
+        identity=identity,
+        samples=[sample],
+        from_agent_unix=last.get("time_unix"),
+    )
+
+
+def modem_sections(
+    m: ModemFacts, port: str
+) -> tuple[ModemSection, SimSection, NetworkSection, SignalSection]:
+    """The report's ``modem``, ``sim``, ``network`` and ``signal`` sections."""
+    ident = m.identity
+
+    def said(name: str) -> Any:
+        return getattr(ident, name, None) if ident is not None else None
+
+    modem = ModemSection(
+        m.status,
+        port=port or None,
+        error=m.error,
+        manufacturer=said("manufacturer"),
+        model=said("model"),
+        firmware=said("firmware"),
+        imei=said("imei"),
+        dialect=said("dialect"),
+        from_agent_unix=m.from_agent_unix,
+    )
+    last = m.samples[-1] if m.samples else None
+    sim = SimSection(
+        state=getattr(last, "sim_state", None),
+        imsi=getattr(ident, "imsi", None),
+        iccid=getattr(ident, "iccid", None),
+    )
+    rat = getattr(last, "rat", None)
+    network = NetworkSection(
+        registered=bool(last is not None and _registered(last)),
+        reg_state=getattr(last, "reg_state", None),
+        rat=rat,
+        generation=grades.GENERATION.get(rat or ""),
+        operator=getattr(last, "operator_name", None),
+        mcc=getattr(last, "mcc", None),
+        mnc=getattr(last, "mnc", None),
+        roaming=getattr(last, "reg_state", None) == "roaming",
+        cell_id=getattr(last, "cell_id", None),
+        tac=getattr(last, "tac", None),
+        lac=getattr(last, "lac", None),
+        band=getattr(last, "band", None),
+    )
+    values: dict[str, float | None] = {}
+    for name in _NUMERIC:
+        seen = [getattr(s, name) for s in m.samples if getattr(s, name) is not None]
+        values[name] = float(statistics.median(seen)) if seen else None
+    graded = grades.grade_reading(rat, values) if network.registered else {}
+    shown = [n for n in grades.graded_fields(rat) if values.get(n) is not None]
+    if "rssi_dbm" not in shown and values.get("rssi_dbm") is not None:
+        shown.append("rssi_dbm")
+    overall = grades.worst(list(graded.values()))
+    signal = SignalSection(
+        grade=overall,
+        bars=grades.bars(overall) if network.registered else 0,
+        samples=len(m.samples),
+        metrics={n: Metric(values[n], _UNITS[n], graded.get(n)) for n in shown},
+    )
+    return modem, sim, network, signal
