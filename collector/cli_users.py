@@ -82,12 +82,12 @@ def _add(args: argparse.Namespace) -> int:
     from collector.web.accounts import (
         AccountError,
         hash_password,
-        operator_label,
         parse_operator,
         validate_password,
         validate_role,
         validate_username,
     )
+    from pantau.core.operators import operator_label
 
     try:
         name = validate_username(args.name)
@@ -116,8 +116,8 @@ def _remove(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from collector.cli import open_existing
-    from collector.web.accounts import operator_label
-    from collector.web.present import iso
+    from collector.present import iso
+    from pantau.core.operators import operator_label
 
     with closing(open_existing(args)) as store:
         users = store.list_users()

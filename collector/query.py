@@ -4,7 +4,7 @@
 site list, one site, the map rows, a site's measurements and the coverage export.
 It reads the store in batches (one query for many sites: ``store.sites(codes)``,
 ``tickets_of_sites``, ``newest_records_of_sites``), decodes the stored protobuf
-payloads (through :mod:`collector.web.measurements`) and returns typed values
+payloads (through :mod:`collector.measurements`) and returns typed values
 (:class:`SiteRow`, :class:`CoverageEntry`); the HTTP handlers and the CLI only
 render them. Every method blocks (the web calls it in a worker thread).
 
@@ -23,12 +23,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Literal
 
+from collector import measurements
+from collector.geo import fallback_point
 from collector.store import Store
 from collector.store.model import SiteView, Ticket
-from collector.web import measurements
-from collector.web.accounts import operator_label
-from collector.web.geo import fallback_point
-from collector.web.present import mcc_mnc
+from pantau.core.operators import mcc_mnc, operator_label
 from pantau.core.sites import PROVINCES
 
 STATUSES = ("ok", "degraded", "down", "silent")

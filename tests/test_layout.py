@@ -211,6 +211,16 @@ def test_pure_engines_import_no_io(engine: str) -> None:
     assert io == set(), f"{engine} loads {sorted(io)}"
 
 
+def test_the_query_service_knows_no_http() -> None:
+    """The CLI and the web both call it: it must not need the web package to run."""
+    web = {
+        n
+        for n in loaded_by("collector.query")
+        if n.startswith("collector.web") or _top(n) == "aiohttp"
+    }
+    assert web == set()
+
+
 def _docstring(path: Path) -> str:
     return ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
 

@@ -26,7 +26,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from collector.errors import CollectorError
 from collector.store.model import USER_ROLES, WebSession
-from pantau.core.operators import OPERATORS_510, operator_name
 
 _S = 1_000_000_000
 USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -91,16 +90,6 @@ def parse_operator(value: str) -> str:
     raise AccountError(
         f"operator {value!r} is neither MCC-MNC (e.g. 510-10) nor a known name ({names})"
     )
-
-
-def operator_label(code: str | None) -> str | None:
-    """``"510-10"`` -> ``"Telkomsel"`` (None for None or a code of no known network)."""
-    if code is None:
-        return None
-    mcc, _, mnc = code.partition("-")
-    if mcc == "510" and mnc in OPERATORS_510:
-        return OPERATORS_510[mnc]
-    return operator_name(mcc, mnc)
 
 
 def hash_password(password: str) -> str:

@@ -18,14 +18,15 @@ from aiohttp import web
 
 from collector.config import WebSection
 from collector.errors import CollectorError
+from collector.present import iso
 from collector.query import SiteQueries, SiteRow
 from collector.store import Store
 from collector.store.model import User, WebSession
-from collector.web.accounts import LoginThrottle, SessionPolicy, operator_label, token_hash
+from collector.web.accounts import LoginThrottle, SessionPolicy, token_hash
 from collector.web.live import LiveHub
 from collector.web.metrics import Metrics
 from collector.web.models import Account
-from collector.web.present import iso
+from pantau.core.operators import operator_label
 
 _S = 1_000_000_000
 COOKIE = "pantau_session"

@@ -24,9 +24,9 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from collector import measurements
 from collector.query import SiteRow
 from collector.store.model import IngestBatch, Ticket
-from collector.web import measurements
 from collector.web.models import Ticket as TicketModel
 
 log = logging.getLogger(__name__)

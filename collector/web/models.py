@@ -16,10 +16,10 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from collector.present import iso
 from collector.query import CoverageEntry, SiteRow, signal_fields
 from collector.store import model
-from collector.web.accounts import operator_label
-from collector.web.present import iso
+from pantau.core.operators import operator_label
 from pantau.core.sites import PROVINCES
 
 Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]

@@ -153,7 +153,7 @@ def seed_sites(
     chosen = list(provinces or PROVINCES)
     sites: list[SeededSite] = []
     pending: list[IngestBatch] = []
-    from collector.web.geo import fallback_point
+    from collector.geo import fallback_point
 
     for i in range(n):
         province = chosen[i % len(chosen)]

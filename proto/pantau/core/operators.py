@@ -22,6 +22,8 @@ from collections.abc import Mapping
 __all__ = [
     "INDONESIA_MCC",
     "OPERATORS_510",
+    "mcc_mnc",
+    "operator_label",
     "operator_name",
     "operator_overrides",
 ]
@@ -96,3 +98,20 @@ def operator_name(
     if mcc.strip() != INDONESIA_MCC:
         return None
     return OPERATORS_510.get(key[3:])
+
+
+def mcc_mnc(mcc: str | None, mnc: str | None) -> str | None:
+    """A network as people and the collector write it: ``("510", "010")`` -> ``"510-10"``
+    (None when either part is missing)."""
+    if not mcc or not mnc:
+        return None
+    key = _normalise(mcc, mnc)
+    return f"{key[:3]}-{key[3:]}"
+
+
+def operator_label(code: str | None) -> str | None:
+    """``"510-10"`` -> ``"Telkomsel"`` (None for None or a code of no known network)."""
+    if code is None:
+        return None
+    mcc, _, mnc = code.partition("-")
+    return operator_name(mcc, mnc)

@@ -6,7 +6,7 @@ import time
 
 from conftest import WebSite
 
-from collector.web import geo
+from collector import geo
 from collector.web.seed import signal_record, site_code
 from pantau.core.sites import PROVINCES
 

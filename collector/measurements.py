@@ -14,8 +14,9 @@ from typing import Any
 from google.protobuf.message import DecodeError
 
 from collector.batches import enum_label
+from collector.present import iso
 from collector.store.model import StoredRecord
-from collector.web.present import iso, mcc_mnc
+from pantau.core.operators import mcc_mnc
 from pantau.v1 import records_pb2
 
 KINDS = ("signal", "ping", "throughput", "events")
