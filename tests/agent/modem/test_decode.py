@@ -390,24 +390,7 @@ GARBLED_READABLE: list[dict[str, Any]] = [
         "reason": "no final result",
     },
     {"line": 8, "kind": "urc", "command": "RDY", "text": "RDY"},
-    {
-        "line": 10,
-        "kind": "response",
-        "command": 'AT+QENG="servingcell"',
-        "rat": "lte",
-        "mcc": "510",
-        "mnc": "10",
-        "tac": 1000,
-        "cell_id": 27447297,
-        "pci": 123,
-        "earfcn": 1850,
-        "band": 3,
-        "rssi_dbm": -65.0,
-        "rsrp_dbm": -95.0,
-        "rsrq_db": -10.0,
-        "sinr_db": 14.0,
-        "final": "OK",
-    },
+    {**QUECTEL[2], "line": 10, "sinr_db": 14.0},  # the EC25's answer, SINR in dB
 ]
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from modemkit import Peer
+from modemkit import BASE_SCRIPT, Peer
 
 from agent.modem import parsers, ranges, sierra
 from agent.modem.interpret import interpret_urc
@@ -184,12 +184,7 @@ def test_the_reader_never_puts_an_impossible_value_in_a_reading(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     script = {
-        "AT": ["OK"],
-        "ATE0": ["OK"],
-        "AT+CMEE=1": ["OK"],
-        "AT+CPIN?": ["+CPIN: READY", "OK"],
-        "AT+CSQ": ["+CSQ: 24,99", "OK"],
-        "AT+COPS?": ['+COPS: 0,2,"51010",7', "OK"],
+        **BASE_SCRIPT,
         # an LTE cell id of 64 bits: legal hex, impossible ECI (28 bits)
         "AT+CEREG?": ['+CEREG: 2,1,"03E8","FFFFFFFFFFFFFFFF",7', "OK"],
     }

@@ -87,19 +87,19 @@ NSA = RadioState(
 )
 
 
+def _has_both_cells(cell: parsers.ServingCell) -> None:
+    """The LTE anchor's cell and the NR cell's own PCI / ARFCN / levels, from NSA."""
+    anchor = (cell.rat, cell.pci, cell.earfcn, cell.rsrp_dbm)
+    nr = (cell.nr_pci, cell.nr_arfcn, cell.nr_rsrp_dbm, cell.nr_rsrq_db, cell.nr_sinr_db)
+    assert (anchor, nr) == (("nr5g-nsa", 123, 1850, -95.0), (501, 627264, -88.0, -11.0, 21.0))
+
+
 @pytest.mark.parametrize("model", ["EC25", "RM500Q-GL"])
 def test_qeng_nsa_answer_keeps_both_cells(model: str) -> None:
     lines = encode_qeng(NSA, model)
     assert lines[2] == '+QENG: "NR5G-NSA",510,10,501,-88,21,-11,627264,78'
     cell = parsers.parse_qeng_servingcell(lines)
-    assert (cell.rat, cell.pci, cell.earfcn, cell.rsrp_dbm) == ("nr5g-nsa", 123, 1850, -95.0)
-    assert (cell.nr_pci, cell.nr_arfcn, cell.nr_rsrp_dbm, cell.nr_rsrq_db, cell.nr_sinr_db) == (
-        501,
-        627264,
-        -88.0,
-        -11.0,
-        21.0,
-    )
+    _has_both_cells(cell)
 
 
 @pytest.mark.parametrize(
@@ -113,14 +113,7 @@ def test_cpsi_nsa_answer_keeps_both_cells(model: str, nr_line: str) -> None:
     lines = encode_cpsi(NSA, model)
     assert lines[1] == nr_line
     cell = parse_cpsi(lines)  # no model given: the values show the unit
-    assert (cell.rat, cell.pci, cell.earfcn, cell.rsrp_dbm) == ("nr5g-nsa", 123, 1850, -95.0)
-    assert (cell.nr_pci, cell.nr_arfcn, cell.nr_rsrp_dbm, cell.nr_rsrq_db, cell.nr_sinr_db) == (
-        501,
-        627264,
-        -88.0,
-        -11.0,
-        21.0,
-    )
+    _has_both_cells(cell)
     assert encode_cpsi(replace(NSA, rat="lte"), model) == lines[:1]
 
 
