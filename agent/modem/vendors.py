@@ -80,6 +80,22 @@ def _band(text: str | None) -> int | None:
     return None if m is None else int(m.group(1))
 
 
+def _serving_ids(f: list[str], rat: str) -> dict[str, object]:
+    """The fields the LTE and NR5G_SA layouts share: ``<mode>,<state>,MCC-MNC,TAC(0x..),
+    cellID(dec),PCI,<band>``."""
+    mcc, mnc = _mcc_mnc(field_at(f, 2))
+    return {
+        "state": field_at(f, 1),
+        "rat": rat,
+        "mcc": mcc,
+        "mnc": mnc,
+        "tac": to_int(field_at(f, 3), base=16),
+        "cell_id": to_int(field_at(f, 4)),
+        "pci": to_int(field_at(f, 5)),
+        "band": _band(field_at(f, 6)),
+    }
+
+
 def _cpsi_line(f: list[str], tenths: bool) -> dict[str, object]:
     mode = f[0].upper()
     mcc, mnc = _mcc_mnc(field_at(f, 2))
@@ -88,14 +104,7 @@ def _cpsi_line(f: list[str], tenths: bool) -> dict[str, object]:
         rsrq, rsrp, rssi = (to_int(field_at(f, i)) for i in (10, 11, 12))
         scale = tenths_shown([rsrp, rssi], ranges.RAT_FAMILY[rat], tenths)
         return {
-            "state": field_at(f, 1),
-            "rat": rat,
-            "mcc": mcc,
-            "mnc": mnc,
-            "tac": to_int(field_at(f, 3), base=16),
-            "cell_id": to_int(field_at(f, 4)),
-            "pci": to_int(field_at(f, 5)),
-            "band": _band(field_at(f, 6)),
+            **_serving_ids(f, rat),
             "earfcn": to_int(field_at(f, 7)),
             "rsrq_db": _level(rsrq, scale),
             "rsrp_dbm": _level(rsrp, scale),
@@ -106,14 +115,7 @@ def _cpsi_line(f: list[str], tenths: bool) -> dict[str, object]:
         rsrp, rsrq, snr = (to_int(field_at(f, i)) for i in (8, 9, 10))
         scale = tenths_shown([rsrp, None], "nr", tenths)
         return {
-            "state": field_at(f, 1),
-            "rat": "nr5g-sa",
-            "mcc": mcc,
-            "mnc": mnc,
-            "tac": to_int(field_at(f, 3), base=16),
-            "cell_id": to_int(field_at(f, 4)),
-            "pci": to_int(field_at(f, 5)),
-            "band": _band(field_at(f, 6)),
+            **_serving_ids(f, "nr5g-sa"),
             "arfcn": to_int(field_at(f, 7)),
             "rsrp_dbm": _level(rsrp, scale),
             "rsrq_db": _level(rsrq, scale),
