@@ -399,9 +399,10 @@ def run_decode(args: argparse.Namespace) -> int:
     out.flush()
     summary = summarize(records)
     if summary.skipped:
+        what = "answer or URC" if summary.decoded == 1 else "answers and URCs"
         print(
             f"pantau-agent: {args.file}: {summary.skipped_text()}; decoded "
-            f"{summary.decoded} answers and URCs",
+            f"{summary.decoded} {what}",
             file=sys.stderr,
         )
     return 0
