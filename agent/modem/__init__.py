@@ -7,6 +7,7 @@ Layers (each importable on its own; only ``driver`` imports pyserial):
 * ``errors``    the exception tree (ModemError, ..., the Local/RemoteProtocolError pair)
 * ``engine``    sans-I/O AT engine: bytes in, typed events out
 * ``parsers``   pure parsers for 3GPP answers (+ ``quectel`` for +QENG, ``fields``)
+* ``ranges``    the valid range of every value per field and RAT; impossible -> absent
 * ``operators`` Indonesian MCC-MNC -> operator name
 * ``gnss``, ``sierra``, ``fibocom``, ``identity``: more vendor parsers;
   ``interpret`` maps each command to its parser (used by ``decode``)

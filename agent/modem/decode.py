@@ -7,13 +7,23 @@ included. Each recognised answer or URC becomes one dict, keyed like
 line in the file), ``kind`` ("response", "urc" or "unknown") and ``command``. Output is
 JSON lines, one object per line. Nothing is dropped silently: a line no parser knows, a
 command without a final result (a truncated log), binary junk -- each is reported with
-``kind`` "unknown" and its ``text``.
+``kind`` "unknown" and its ``text``; junk also with ``reason`` "garbage" and its size in
+``bytes`` (its ``text`` is its first 64 bytes, each byte outside ASCII written ``\\xNN``, so
+no line separator of any kind can hide in the output).
 
 Garbage tolerated: line ends ``\\r\\n``, ``\\r\\r\\n`` (Huawei), ``\\n`` or a bare
 ``\\r``; an echo printed twice (local echo plus the modem's); timestamp prefixes such as
 ``[2024-02-14 10:00:01.123]``, ``[10:00:01]``, ``2024-02-14 10:00:01 `` or
-``10:00:01.123 `` and ``<<`` / ``>>`` direction markers; NUL padding and line noise
-(reported as unknown); a log that ends in the middle of an answer.
+``10:00:01.123 `` and ``<<`` / ``>>`` direction markers; NUL padding; line noise and
+binary garbage anywhere in the file (baud-rate noise, a modem resetting in the middle
+of a line, a binary blob pasted into the log), also glued in front of a typed command:
+each piece is reported as garbage and the readable rest is decoded; a log that ends in
+the middle of an answer. :func:`summarize` counts what was decoded and what was skipped
+(with line numbers); only a file with nothing decodable is refused.
+
+:class:`CaptureDecoder` takes the bytes in any split (``receive_data``) and gives the
+same records whether a capture is fed whole or a byte at a time. A file without any
+``\\n`` uses a bare ``\\r`` as its line end, so such a file is decoded at ``finish()``.
 
 The framing and classification are the sans-I/O engine's (:mod:`agent.modem.engine`):
 the decoder replays the log into it, sending each typed command and feeding each
@@ -26,7 +36,6 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,9 +53,19 @@ from agent.modem.engine import (
     UnknownLine,
     Urc,
 )
+from agent.modem.errors import LocalProtocolError
 from agent.modem.fields import ParseError
 
-__all__ = ["CaptureError", "add_parser", "decode_bytes", "decode_file", "run_decode"]
+__all__ = [
+    "CaptureDecoder",
+    "CaptureError",
+    "Summary",
+    "add_parser",
+    "decode_bytes",
+    "decode_file",
+    "run_decode",
+    "summarize",
+]
 
 Record = dict[str, object]
 
@@ -57,6 +76,8 @@ _PREFIX = re.compile(
 _COMMAND = re.compile(r"^AT[\x20-\x7e]*$", re.IGNORECASE)
 #: Share of bytes outside text (other than tab, CR, LF) that makes a file binary.
 _BINARY_SHARE = 0.05
+#: Bytes of a garbage piece quoted in its record.
+_GARBAGE_TEXT = 64
 
 
 class CaptureError(AgentError):
@@ -74,6 +95,10 @@ class _Replay:
     records: list[Record] = field(default_factory=list)
 
     def feed(self, segment: bytes, lineno: int) -> None:
+        junk, rest = _junk_before_command(segment)
+        if junk:
+            self.records.append(_garbage(junk, lineno))
+            segment = rest
         text = segment.decode("latin-1").strip()
         pending = self.engine.pending
         if _COMMAND.match(text):
@@ -139,8 +164,7 @@ class _Replay:
         elif isinstance(event, UnknownLine):
             self.records.append({"line": lineno, "kind": "unknown", "text": event.line})
         elif isinstance(event, Garbage):
-            text = event.data.decode("latin-1")
-            self.records.append({"line": lineno, "kind": "unknown", "text": text})
+            self.records.append(_garbage(event.data, lineno))
         elif isinstance(event, BufferOverflow):
             self.records.append(
                 {"line": lineno, "kind": "unknown", "reason": f"line over {event.limit} bytes"}
@@ -188,10 +212,78 @@ def _urc(line: str, lineno: int) -> Record:
     return record
 
 
-def _physical_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
-    separator = b"\n" if b"\n" in data else b"\r"
-    for index, line in enumerate(data.split(separator), start=1):
-        yield index, _PREFIX.sub(b"", line.rstrip(b"\r"), count=1)
+def _garbage(data: bytes, lineno: int) -> Record:
+    return {
+        "line": lineno,
+        "kind": "unknown",
+        "reason": "garbage",
+        "bytes": len(data),
+        "text": data[:_GARBAGE_TEXT].decode("ascii", "backslashreplace"),
+    }
+
+
+def _junk_before_command(segment: bytes) -> tuple[bytes, bytes]:
+    """Split non-text bytes off the front of a typed command (line noise glued to it):
+    ``(junk, command)``, or ``(b"", segment)`` when it is not that. As in the engine,
+    junk holding printable characters is not split: the whole piece is garbage."""
+    cut = len(segment)
+    while cut > 0 and 0x20 <= segment[cut - 1] < 0x7F:
+        cut -= 1
+    head, tail = segment[:cut].replace(b"\x00", b""), segment[cut:]
+    if not head or cut == len(segment) or any(0x20 < b < 0x7F for b in head):
+        return b"", segment
+    if not _COMMAND.match(tail.decode("ascii").strip()):
+        return b"", segment
+    return head, tail
+
+
+class CaptureDecoder:
+    """Decodes a capture fed in any split; :meth:`finish` returns the records.
+
+    Lines end at ``\\n`` (a ``\\r`` inside a line separates pieces of the same line
+    number); a capture without any ``\\n`` ends its lines with ``\\r``, which is known
+    only at the end, so its lines are decoded by :meth:`finish`.
+    """
+
+    def __init__(self, *, model: str | None = None) -> None:
+        self._replay = _Replay(model=model)
+        self._partial = bytearray()
+        self._lineno = 0
+        self._seen_lf = False
+        self._finished = False
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed the next bytes of the capture (``b""`` is ignored)."""
+        if self._finished:
+            raise LocalProtocolError("receive_data() after finish(): start a new decoder")
+        start = 0
+        while (end := data.find(b"\n", start)) >= 0:
+            self._partial += data[start:end]
+            self._seen_lf = True
+            self._line(bytes(self._partial))
+            self._partial.clear()
+            start = end + 1
+        self._partial += data[start:]
+
+    def finish(self) -> list[Record]:
+        """Decode what is left and return every record, in file order."""
+        if not self._finished:
+            self._finished = True
+            rest = bytes(self._partial)
+            self._partial.clear()
+            pieces = [rest] if self._seen_lf else rest.split(b"\r")
+            for piece in pieces:
+                self._line(piece)
+            self._replay.finish()
+        # Events surface when an answer completes; report them in file order.
+        return sorted(self._replay.records, key=lambda r: int(str(r["line"])))
+
+    def _line(self, raw: bytes) -> None:
+        self._lineno += 1
+        line = _PREFIX.sub(b"", raw.rstrip(b"\r"), count=1)
+        for segment in line.split(b"\r"):
+            if segment.strip():
+                self._replay.feed(segment, self._lineno)
 
 
 def _is_binary(data: bytes) -> bool:
@@ -209,19 +301,62 @@ def decode_bytes(data: bytes, *, model: str | None = None) -> list[Record]:
     ``model`` (e.g. "EC25", "SIMCOM_SIM7600E-H") selects the per-model unit settings
     until the capture's own ATI / AT+CGMM answer names the model.
     """
-    replay = _Replay(model=model)
-    for lineno, line in _physical_lines(data):
-        for segment in line.split(b"\r"):
-            if segment.strip():
-                replay.feed(segment, lineno)
-    replay.finish()
-    # Events surface when an answer completes; report them in file order.
-    return sorted(replay.records, key=lambda r: int(str(r["line"])))
+    decoder = CaptureDecoder(model=model)
+    decoder.receive_data(data)
+    return decoder.finish()
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a decode read and what it skipped."""
+
+    decoded: int  # answers (a command with its final result) and URCs a parser read
+    skipped: int  # unreadable pieces: garbage, over-long lines
+    skipped_bytes: int  # bytes in the garbage pieces
+    skipped_lines: tuple[int, ...]  # their line numbers, in order, each once
+
+    def skipped_text(self) -> str:
+        """``skipped 3 unreadable pieces (70 bytes) on lines 1-2, 9``."""
+        plural = "" if self.skipped == 1 else "s"
+        return (
+            f"skipped {self.skipped} unreadable piece{plural} ({self.skipped_bytes} bytes) "
+            f"on line{'' if len(self.skipped_lines) == 1 else 's'} "
+            f"{_spans(self.skipped_lines)}"
+        )
+
+
+def _spans(numbers: tuple[int, ...]) -> str:
+    """(1, 2, 3, 7, 9, 10) -> ``1-3, 7, 9-10``."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _skipped(record: Record) -> bool:
+    reason = str(record.get("reason", ""))
+    return reason == "garbage" or reason.startswith("line over ")
+
+
+def summarize(records: list[Record]) -> Summary:
+    """Count the decoded answers and URCs and the skipped pieces of a decode."""
+    decoded = sum(
+        1
+        for r in records
+        if r["kind"] == "response" or (r["kind"] == "urc" and "text" not in r and "error" not in r)
+    )
+    skipped = [r for r in records if _skipped(r)]
+    size = sum(int(str(r.get("bytes", 0))) for r in skipped)
+    lines = tuple(sorted({int(str(r["line"])) for r in skipped}))
+    return Summary(decoded, len(skipped), size, lines)
 
 
 def decode_file(path: Path, *, model: str | None = None) -> list[Record]:
-    """Read and decode a capture; raises CaptureError for a missing, unreadable or
-    binary file."""
+    """Read and decode a capture; raises CaptureError for a missing or unreadable file
+    and for one with nothing decodable (no answer, no known URC)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -230,16 +365,29 @@ def decode_file(path: Path, *, model: str | None = None) -> list[Record]:
         raise CaptureError(f"{path}: is a directory, not a capture file") from None
     except OSError as exc:
         raise CaptureError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if _is_binary(data):
-        raise CaptureError(
-            f"{path}: looks binary, not a text AT session log (save the terminal output "
-            "as text, e.g. minicom -C FILE or picocom --logfile FILE)"
+    records = decode_bytes(data, model=model)
+    summary = summarize(records)
+    if summary.decoded == 0:
+        if not data.strip():
+            raise CaptureError(f"{path}: nothing decodable: the file is empty")
+        lines = len(data.splitlines())
+        what = (
+            "it looks binary, not a text AT session log"
+            if _is_binary(data)
+            else f"no AT answer or known URC in its {lines} lines"
         )
-    return decode_bytes(data, model=model)
+        skipped = f" ({summary.skipped_text()})" if summary.skipped else ""
+        raise CaptureError(
+            f"{path}: nothing decodable: {what}{skipped}. Save the terminal output of the "
+            "modem's AT port as text, e.g. minicom -C FILE or picocom --logfile FILE"
+        )
+    return records
 
 
 def run_decode(args: argparse.Namespace) -> int:
-    """CLI handler: print one JSON object per record; 0, or 2 with a message on stderr."""
+    """CLI handler: print one JSON object per record (and, on stderr, what was skipped);
+    0, or 2 with a message on stderr when the file cannot be read or holds nothing
+    decodable."""
     try:
         records = decode_file(Path(args.file), model=getattr(args, "model", None))
     except CaptureError as exc:
@@ -249,6 +397,14 @@ def run_decode(args: argparse.Namespace) -> int:
     for record in records:
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()
+    summary = summarize(records)
+    if summary.skipped:
+        what = "answer or URC" if summary.decoded == 1 else "answers and URCs"
+        print(
+            f"pantau-agent: {args.file}: {summary.skipped_text()}; decoded "
+            f"{summary.decoded} {what}",
+            file=sys.stderr,
+        )
     return 0
 
 

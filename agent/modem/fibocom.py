@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agent.modem import ranges
 from agent.modem.fields import ParseError, first_line, split_fields, to_int
 from agent.modem.parsers import parse_cesq
 
@@ -37,14 +38,15 @@ def parse_xcesq(lines: tuple[str, ...] | list[str] | str) -> Xcesq:
 
     rxlev 0..63 -> -111+n dBm (99); rscp 0..96 -> -121+n dBm (255); ecno 0..49 ->
     -24.5+n/2 dB (255); rsrq 0..34 -> -20+n/2 dB (255); rsrp 0..97 -> -141+n dBm
-    (255); rssnr -> n/2 dB (255 unknown, otherwise any signed value within +-100).
+    (255); rssnr -> n/2 dB (255 unknown), then range-checked like every parser's
+    values (:mod:`agent.modem.ranges`).
     """
     f = split_fields(first_line(lines, "+XCESQ:"), "+XCESQ:")
     if len(f) < 8:
         raise ParseError(f"+XCESQ needs 8 fields, got {len(f)}: {f!r}")
     cesq = parse_cesq("+CESQ: " + ",".join(f[1:7]))
     rssnr = to_int(f[7], unknown=(255,))
-    return Xcesq(
+    xcesq = Xcesq(
         rxlev_dbm=cesq.rxlev_dbm,
         ber_percent=cesq.ber_percent,
         rscp_dbm=cesq.rscp_dbm,
@@ -53,3 +55,4 @@ def parse_xcesq(lines: tuple[str, ...] | list[str] | str) -> Xcesq:
         rsrp_dbm=cesq.rsrp_dbm,
         sinr_db=None if rssnr is None or abs(rssnr) > 200 else rssnr / 2,
     )
+    return ranges.drop_invalid(xcesq, source="+XCESQ")

@@ -8,7 +8,8 @@ it for every dialect. Keys are the contract's field names (``rsrp_dbm``, ``rsrq_
 ``lon_deg``, ...) plus the identity fields (``manufacturer``, ``model``, ``firmware``,
 ``imei``, ``imsi``, ``iccid``) and a few without a contract field (``fix``,
 ``altitude_m``, ``operators``). A value the answer does not give is left out, never
-``None`` and never a made-up number.
+``None`` and never a made-up number; nor is a value outside its field's valid range
+(:mod:`agent.modem.ranges`: left out and logged).
 
 Unit settings that differ by model (Quectel LTE SINR encoding, SIMCom tenths, SIMCom
 +CGNSSINFO coordinates) come from ``model`` (the +CGMM / ATI model string) through the
@@ -22,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, fields
 
-from agent.modem import fibocom, gnss, identity, parsers, quectel, sierra, vendors
+from agent.modem import fibocom, gnss, identity, parsers, quectel, ranges, sierra, vendors
 from agent.modem.engine import Response
 from pantau.core.operators import operator_name
 
@@ -213,7 +214,7 @@ def interpret_response(response: Response, *, model: str | None = None) -> Value
         return None if parse is None else {}
     if parse is None:
         return None
-    return parse(response.lines, model)
+    return ranges.drop_invalid_values(parse(response.lines, model), source=response.command)
 
 
 def _rssi_urc(line: str) -> Values:
@@ -259,4 +260,6 @@ def interpret_urc(line: str) -> Values | None:
     """
     prefix = urc_prefix(line)
     parse = None if prefix is None else _URCS.get(prefix + ":")
-    return None if parse is None else parse(line.strip())
+    if parse is None:
+        return None
+    return ranges.drop_invalid_values(parse(line.strip()), source=f"{prefix} URC")

@@ -102,6 +102,8 @@ class SignalSample:
     nr_rsrp_dbm: float | None = None
     nr_rsrq_db: float | None = None
     nr_sinr_db: float | None = None
+    nr_pci: int | None = None
+    nr_arfcn: int | None = None
     lat_deg: float | None = None
     lon_deg: float | None = None
 

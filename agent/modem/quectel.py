@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agent.modem import ranges
 from agent.modem.fields import ParseError, field_at, first_line, split_fields, to_int
 
 #: Models whose +QENG LTE SINR is reported as x with SINR = x/5 - 20 dB (EC2x/EG2x
@@ -49,6 +50,8 @@ class ServingCell:
     nr_rsrp_dbm: float | None = None
     nr_rsrq_db: float | None = None
     nr_sinr_db: float | None = None
+    nr_pci: int | None = None  # the NR cell's own PCI and NR-ARFCN in 5G NSA
+    nr_arfcn: int | None = None
 
 
 #: +QENG tags of the LTE-M / NB-IoT layouts (BG96: CAT-M, CAT-NB; BG95/BG77: eMTC, NBIoT).
@@ -110,8 +113,11 @@ def parse_qeng_servingcell(
     "ltem") and ``"CAT-NB"`` / ``"NBIoT"`` (rat "nbiot"), ending at srxlev.
     NR5G-NSA answers ``+QENG: "servingcell",<state>`` then ``+QENG: "LTE",...`` (same
     LTE layout without the state) and ``+QENG: "NR5G-NSA",MCC,MNC,PCID,RSRP,SINR,RSRQ,
-    ARFCN,band``. ``sinr_scaled`` selects the x/5 - 20 LTE SINR encoding (see
+    ARFCN,band`` (the NR cell's own PCI and ARFCN go to nr_pci / nr_arfcn, next to the
+    LTE anchor's pci / earfcn). ``sinr_scaled`` selects the x/5 - 20 LTE SINR encoding (see
     :func:`quectel_sinr_scaled`). A state of SEARCH/LIMSRV alone gives rat "none".
+    Every value is range-checked (:mod:`agent.modem.ranges`): an impossible one (an
+    unscaled SINR of 160 dB, an RSRP of +50 dBm) is left absent and logged.
     """
     values: dict[str, object] = {}
     nsa = False
@@ -145,6 +151,8 @@ def parse_qeng_servingcell(
         elif tag == "NR5G-NSA":
             nsa = True
             values.update(
+                nr_pci=to_int(field_at(f, 3)),
+                nr_arfcn=to_int(field_at(f, 7)),
                 nr_rsrp_dbm=_num(field_at(f, 4)),
                 nr_sinr_db=_num(field_at(f, 5)),
                 nr_rsrq_db=_num(field_at(f, 6)),
@@ -176,7 +184,8 @@ def parse_qeng_servingcell(
     state = str(values.get("state") or "").upper()
     if "rat" not in values and state in ("SEARCH", "LIMSRV"):
         values["rat"] = "none"
-    return ServingCell(**values)  # type: ignore[arg-type]
+    cell = ServingCell(**values)  # type: ignore[arg-type]
+    return ranges.drop_invalid(cell, source='+QENG: "servingcell"')
 
 
 #: +QNWINFO <Act> -> rat (Quectel EC2x/BG96/RM5xx manuals, "AT+QNWINFO").
@@ -229,7 +238,7 @@ def parse_qnwinfo(lines: tuple[str, ...] | list[str] | str) -> ServingCell:
     channel = to_int(field_at(f, 3))
     on_lte = rat in ("lte", "ltem", "nbiot")
     on_umts = rat in ("umts", "hspa")
-    return ServingCell(
+    cell = ServingCell(
         rat=rat,
         mcc=mcc,
         mnc=mnc,
@@ -238,3 +247,4 @@ def parse_qnwinfo(lines: tuple[str, ...] | list[str] | str) -> ServingCell:
         uarfcn=channel if on_umts else None,
         arfcn=None if on_lte or on_umts else channel,
     )
+    return ranges.drop_invalid(cell, source="+QNWINFO")

@@ -15,7 +15,8 @@ off LTE); then "quectel" adds ``AT+QENG="servingcell"``, "simcom" ``AT+CPSI?``, 
 ``AT^HCSQ?``, "sierra" ``AT!GSTATUS?`` and "fibocom" (Intel XMM) ``AT+XCESQ?`` (+CESQ
 plus SINR), whose values (more fields, finer units) win over 3GPP ones; a whole-dB vendor
 RSRQ / Ec/Io never replaces the half-dB +CESQ one, and a refused or unparsable vendor
-answer leaves the 3GPP reading as it is.
+answer leaves the 3GPP reading as it is. A value outside its field's valid range for the
+reading's RAT never reaches the sample (:mod:`agent.modem.ranges`: absent, logged).
 
 GNSS (``gnss=True``; "quectel" and "simcom" only): each reading also asks the position,
 ``AT+QGPSLOC=2`` (Quectel), ``AT+CGPSINFO`` (SIMCom SIM7xxx) or ``AT+CGNSSINFO``
@@ -34,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import TypeVar
 
-from agent.modem import fibocom, gnss, parsers, sierra, vendors
+from agent.modem import fibocom, gnss, parsers, ranges, sierra, vendors
 from agent.modem.dialects import DIALECTS
 from agent.modem.driver import AtPort
 from agent.modem.engine import Response
@@ -327,7 +328,9 @@ class Modem:
             fix = self._position()
             if fix is not None and fix.fix:
                 sample = replace(sample, lat_deg=fix.lat_deg, lon_deg=fix.lon_deg)
-        return sample
+        # The parsers check what they produce; this checks what was combined (a +CREG
+        # cell id, a PCI against the final RAT) before it can become a record.
+        return ranges.drop_invalid(sample, source=f"reading from {self.url}")
 
 
 def _combine(

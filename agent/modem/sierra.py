@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 
+from agent.modem import ranges
 from agent.modem.quectel import ServingCell
 
 __all__ = ["gstatus_labels", "parse_gstatus"]
@@ -110,9 +111,14 @@ def parse_gstatus(lines: tuple[str, ...] | list[str] | str) -> ServingCell:
     ``LTE Rx chan`` / ``LTE channel`` (earfcn), ``PCC RxM RSSI`` / ``RSSI (dBm)``,
     ``RSRP (dBm)``, ``RSRQ (dB)``, ``SINR (dB)`` / ``RSSNR (dB)``, ``TAC`` and
     ``Cell ID`` (hex with the decimal in brackets), ``WCDMA channel`` (uarfcn),
-    ``LAC``, ``RxM RSSI C0`` (WCDMA RSSI). Units are as printed (dBm, dB).
+    ``LAC``, ``RxM RSSI C0`` (WCDMA RSSI). Units are as printed (dBm, dB). Every value
+    is range-checked (:mod:`agent.modem.ranges`): an impossible one is left absent and
+    logged.
     """
-    labels = gstatus_labels(lines)
+    return ranges.drop_invalid(_gstatus(gstatus_labels(lines)), source="!GSTATUS")
+
+
+def _gstatus(labels: dict[str, str]) -> ServingCell:
     if not labels:
         return ServingCell(rat="none")
     mode = (_value(labels, "System mode") or "").upper()

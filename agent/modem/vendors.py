@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from agent.modem import ranges
 from agent.modem.fields import ParseError, field_at, split_fields, to_int
 from agent.modem.quectel import ServingCell
 
@@ -42,8 +43,28 @@ def simcom_tenths(model: str | None) -> bool:
     return any(m in name for m in SIMCOM_TENTHS_MODELS)
 
 
-def _level(text: str | None, tenths: bool) -> float | None:
-    value = to_int(text)
+def tenths_shown(raw: list[int | None], family: str, prior: bool) -> bool:
+    """Whether a +CPSI line's levels are in tenths, as the values themselves show it.
+
+    ``raw`` holds the line's RSRP then RSSI as printed (integers). The first one that
+    fits exactly one reading decides: RSRP -987 is no dBm figure (LTE RSRP is
+    -141..-44 dBm) but -98.7 is, so the line is in tenths; -95 is whole dBm (-9.5 is
+    not possible). The ranges do not overlap for RSRP on any RAT; RSSI decides only
+    when RSRP is absent and its value fits one reading. When no value decides (both
+    absent, or ambiguous), ``prior`` (the model table, :func:`simcom_tenths`) does.
+    """
+    for name, value in zip(("rsrp_dbm", "rssi_dbm"), raw, strict=True):
+        if value is None:
+            continue
+        valid = ranges.valid_range(name, family)
+        assert valid is not None
+        whole, tenths = value in valid, value / 10 in valid
+        if whole != tenths:
+            return tenths
+    return prior
+
+
+def _level(value: int | None, tenths: bool) -> float | None:
     if value is None:
         return None
     return value / 10 if tenths else float(value)
@@ -59,46 +80,57 @@ def _band(text: str | None) -> int | None:
     return None if m is None else int(m.group(1))
 
 
+def _serving_ids(f: list[str], rat: str) -> dict[str, object]:
+    """The fields the LTE and NR5G_SA layouts share: ``<mode>,<state>,MCC-MNC,TAC(0x..),
+    cellID(dec),PCI,<band>``."""
+    mcc, mnc = _mcc_mnc(field_at(f, 2))
+    return {
+        "state": field_at(f, 1),
+        "rat": rat,
+        "mcc": mcc,
+        "mnc": mnc,
+        "tac": to_int(field_at(f, 3), base=16),
+        "cell_id": to_int(field_at(f, 4)),
+        "pci": to_int(field_at(f, 5)),
+        "band": _band(field_at(f, 6)),
+    }
+
+
 def _cpsi_line(f: list[str], tenths: bool) -> dict[str, object]:
     mode = f[0].upper()
     mcc, mnc = _mcc_mnc(field_at(f, 2))
     if mode in _CPSI_LTE_MODES:
+        rat = _CPSI_LTE_MODES[mode]
+        rsrq, rsrp, rssi = (to_int(field_at(f, i)) for i in (10, 11, 12))
+        scale = tenths_shown([rsrp, rssi], ranges.RAT_FAMILY[rat], tenths)
         return {
-            "state": field_at(f, 1),
-            "rat": _CPSI_LTE_MODES[mode],
-            "mcc": mcc,
-            "mnc": mnc,
-            "tac": to_int(field_at(f, 3), base=16),
-            "cell_id": to_int(field_at(f, 4)),
-            "pci": to_int(field_at(f, 5)),
-            "band": _band(field_at(f, 6)),
+            **_serving_ids(f, rat),
             "earfcn": to_int(field_at(f, 7)),
-            "rsrq_db": _level(field_at(f, 10), tenths),
-            "rsrp_dbm": _level(field_at(f, 11), tenths),
-            "rssi_dbm": _level(field_at(f, 12), tenths),
-            "sinr_db": _level(field_at(f, 13), False),
+            "rsrq_db": _level(rsrq, scale),
+            "rsrp_dbm": _level(rsrp, scale),
+            "rssi_dbm": _level(rssi, scale),
+            "sinr_db": _level(to_int(field_at(f, 13)), False),
         }
     if mode == "NR5G_SA":
+        rsrp, rsrq, snr = (to_int(field_at(f, i)) for i in (8, 9, 10))
+        scale = tenths_shown([rsrp, None], "nr", tenths)
         return {
-            "state": field_at(f, 1),
-            "rat": "nr5g-sa",
-            "mcc": mcc,
-            "mnc": mnc,
-            "tac": to_int(field_at(f, 3), base=16),
-            "cell_id": to_int(field_at(f, 4)),
-            "pci": to_int(field_at(f, 5)),
-            "band": _band(field_at(f, 6)),
+            **_serving_ids(f, "nr5g-sa"),
             "arfcn": to_int(field_at(f, 7)),
-            "rsrp_dbm": _level(field_at(f, 8), tenths),
-            "rsrq_db": _level(field_at(f, 9), tenths),
-            "sinr_db": _level(field_at(f, 10), tenths),
+            "rsrp_dbm": _level(rsrp, scale),
+            "rsrq_db": _level(rsrq, scale),
+            "sinr_db": _level(snr, scale),
         }
     if mode == "NR5G_NSA":
+        rsrp, rsrq, snr = (to_int(field_at(f, i)) for i in (4, 5, 6))
+        scale = tenths_shown([rsrp, None], "nr", tenths)
         return {
             "rat": "nr5g-nsa",
-            "nr_rsrp_dbm": _level(field_at(f, 4), tenths),
-            "nr_rsrq_db": _level(field_at(f, 5), tenths),
-            "nr_sinr_db": _level(field_at(f, 6), tenths),
+            "nr_pci": to_int(field_at(f, 1)),
+            "nr_arfcn": to_int(field_at(f, 3)),
+            "nr_rsrp_dbm": _level(rsrp, scale),
+            "nr_rsrq_db": _level(rsrq, scale),
+            "nr_sinr_db": _level(snr, scale),
         }
     if mode == "WCDMA":
         # Levels (EC/IO, RSCP) are printed as magnitudes whose sign differs by firmware:
@@ -123,7 +155,7 @@ def _cpsi_line(f: list[str], tenths: bool) -> dict[str, object]:
             "lac": to_int(field_at(f, 3), base=16),
             "cell_id": to_int(field_at(f, 4)),
             "arfcn": None if arfcn is None else int(arfcn.group(1)),
-            "rssi_dbm": _level(field_at(f, 6), False),
+            "rssi_dbm": _level(to_int(field_at(f, 6)), False),
         }
     if mode == "NO SERVICE" or mode.startswith("NOT IN EN-DC"):
         return {"state": field_at(f, 1), "rat": "none"}
@@ -135,16 +167,24 @@ def parse_cpsi(lines: tuple[str, ...] | list[str] | str, *, tenths: bool = False
 
     LTE, ``LTE CAT-M1`` (rat "ltem") and ``LTE NB-IOT`` (rat "nbiot"): ``<mode>,Online,
     MCC-MNC,TAC(0x..),cellID(dec),PCI,EUTRAN-BANDn,EARFCN,dlbw,ulbw,RSRQ,RSRP,RSSI,
-    RSSNR``; RSRQ/RSRP/RSSI in tenths when ``tenths`` (SIM7600: -1126 -> -112.6 dBm),
-    whole dB otherwise (SIM7000/SIM7070); RSSNR is whole dB on both.
+    RSSNR``; RSRQ/RSRP/RSSI in tenths on SIM7600-class models (-1126 -> -112.6 dBm),
+    whole dB on SIM7000/SIM7070; RSSNR is whole dB on both.
     NR5G_SA (SIM8200): ``NR5G_SA,Online,MCC-MNC,TAC(0x..),cellID(dec),PCI,NR5G_BANDn,
-    ARFCN,RSRP,RSRQ,SNR`` -- note RSRP before RSRQ; all three in tenths when ``tenths``.
+    ARFCN,RSRP,RSRQ,SNR`` -- note RSRP before RSRQ; all three in tenths likewise.
     EN-DC answers an LTE line and then ``NR5G_NSA,PCI,NR5G_BANDn,ARFCN,RSRP,RSRQ,SNR``
-    (tenths likewise): rat "nr5g-nsa", the NR values in nr_rsrp_dbm / nr_rsrq_db /
-    nr_sinr_db. ``NOT IN EN-DC CONNECTED MODE`` as the second line is ignored.
+    (tenths likewise): rat "nr5g-nsa", the NR cell's own PCI and ARFCN in nr_pci /
+    nr_arfcn (the LTE anchor's stay in pci / earfcn), its levels in nr_rsrp_dbm /
+    nr_rsrq_db / nr_sinr_db. ``NOT IN EN-DC CONNECTED MODE`` as the second line is
+    ignored.
     WCDMA: ``WCDMA,Online,MCC-MNC,LAC(0x..),cellID(dec),band,PSC,UARFCN,...`` (ids only).
     GSM: ``GSM,Online,MCC-MNC,LAC(0x..),cellID(dec),ARFCN [band],RxLev(dBm),...``.
     ``NO SERVICE,Online`` gives rat "none"; an unknown system mode is a ParseError.
+
+    Units: ``tenths`` is the model table's word (:func:`simcom_tenths`), but each line's
+    values have the last say (:func:`tenths_shown`): RSRP -987 can only be -98.7 dBm,
+    so an unknown model, or a firmware that changed its unit, still comes out in
+    dBm / dB. Every value is then range-checked (:mod:`agent.modem.ranges`): an
+    impossible one is left absent and logged.
     """
     text_lines = [lines] if isinstance(lines, str) else list(lines)
     cpsi = [x for x in text_lines if x.upper().startswith("+CPSI:")]
@@ -155,7 +195,7 @@ def parse_cpsi(lines: tuple[str, ...] | list[str] | str, *, tenths: bool = False
         more = _cpsi_line(split_fields(extra, "+CPSI:"), tenths)
         if more.get("rat") == "nr5g-nsa":
             values.update(more)
-    return ServingCell(**values)  # type: ignore[arg-type]
+    return ranges.drop_invalid(ServingCell(**values), source="+CPSI")  # type: ignore[arg-type]
 
 
 def _huawei(value: int | None, lo: int, hi: int, offset: float, step: float) -> float | None:
@@ -226,4 +266,4 @@ def parse_hcsq(lines: tuple[str, ...] | list[str] | str) -> ServingCell:
                 nr_sinr_db=more.get("sinr_db"),
                 nr_rsrq_db=more.get("rsrq_db"),
             )
-    return ServingCell(**values)  # type: ignore[arg-type]
+    return ranges.drop_invalid(ServingCell(**values), source="^HCSQ")  # type: ignore[arg-type]

@@ -159,10 +159,15 @@ def encode_qeng(state: RadioState, model: str) -> list[str]:
         )
         if state.rat != "nr5g-nsa":
             return [f'+QENG: "servingcell","NOCONN",{lte}']
+        nr = (
+            f"{_int_text(state.nr_pci)},{_int_text(state.nr_rsrp_dbm)},"
+            f"{_int_text(state.nr_sinr_db)},{_int_text(state.nr_rsrq_db)},"
+            f"{_int_text(state.nr_arfcn)},{_int_text(state.nr_band)}"
+        )
         return [
             '+QENG: "servingcell","NOCONN"',
             f"+QENG: {lte}",
-            f'+QENG: "NR5G-NSA",{mcc},{mnc},-,-,-,-,-,-',
+            f'+QENG: "NR5G-NSA",{mcc},{mnc},{nr}',
         ]
     if state.rat == "nr5g-sa":
         return [
@@ -183,11 +188,12 @@ def encode_qeng(state: RadioState, model: str) -> list[str]:
     ]
 
 
-def encode_cpsi(state: RadioState, model: str) -> str:
-    """``+CPSI:`` (SIMCom): LTE with levels in tenths on SIM7600-class models, GSM /
-    WCDMA ids, else ``NO SERVICE,Online``."""
+def encode_cpsi(state: RadioState, model: str) -> list[str]:
+    """``+CPSI:`` (SIMCom): LTE with levels in tenths on SIM7600-class models (5G NSA:
+    then a ``NR5G_NSA,PCI,NR5G_BANDn,ARFCN,RSRP,RSRQ,SNR`` line, SIM8200 style, its
+    levels and SNR in tenths likewise), GSM / WCDMA ids, else ``NO SERVICE,Online``."""
     if not registered(state) or state.rat == "none":
-        return "+CPSI: NO SERVICE,Online"
+        return ["+CPSI: NO SERVICE,Online"]
     plmn = f"{state.mcc}-{state.mnc}"
     tenths = simcom_tenths(model)
 
@@ -197,18 +203,26 @@ def encode_cpsi(state: RadioState, model: str) -> str:
         return str(math.floor(value * 10 + 0.5)) if tenths else _int_text(value)
 
     if state.rat in ("lte", "nr5g-nsa"):
-        return (
+        lte = (
             f"+CPSI: LTE,Online,{plmn},0x{state.tac or 0:04X},{state.cell_id or 0},"
             f"{_int_text(state.pci)},EUTRAN-BAND{_int_text(state.band)},"
             f"{_int_text(state.earfcn)},5,5,{level(state.rsrq_db)},{level(state.rsrp_dbm)},"
             f"{level(state.rssi_dbm)},{_int_text(state.sinr_db)}"
         )
+        if state.rat == "lte":
+            return [lte]
+        nr = (
+            f"+CPSI: NR5G_NSA,{_int_text(state.nr_pci)},NR5G_BAND{_int_text(state.nr_band)},"
+            f"{_int_text(state.nr_arfcn)},{level(state.nr_rsrp_dbm)},"
+            f"{level(state.nr_rsrq_db)},{level(state.nr_sinr_db)}"
+        )
+        return [lte, nr]
     if state.rat in ("umts", "hspa"):
-        return f"+CPSI: WCDMA,Online,{plmn},0x{state.lac or 0:04X},{state.cell_id or 0},-,-,-"
-    return (
+        return [f"+CPSI: WCDMA,Online,{plmn},0x{state.lac or 0:04X},{state.cell_id or 0},-,-,-"]
+    return [
         f"+CPSI: GSM,Online,{plmn},0x{state.lac or 0:04X},{state.cell_id or 0},"
         f"62 EGSM 900,{_int_text(state.rssi_dbm)},0,30-30"
-    )
+    ]
 
 
 def encode_hcsq(state: RadioState) -> str:

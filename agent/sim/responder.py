@@ -155,7 +155,7 @@ def answer(
     if cmd == 'AT+QENG="SERVINGCELL"' and dialect == "quectel":
         return Reply(encode_qeng(state, model))
     if cmd == "AT+CPSI?" and dialect == "simcom":
-        return Reply([encode_cpsi(state, model)])
+        return Reply(encode_cpsi(state, model))
     if cmd == "AT^HCSQ?" and dialect == "huawei":
         return Reply([encode_hcsq(state)])
     if cmd == "AT!GSTATUS?" and dialect == "sierra":

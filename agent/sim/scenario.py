@@ -74,6 +74,14 @@ class RadioState:
     sinr_db: float | None = None
     rscp_dbm: float | None = None
     ecio_db: float | None = None
+    # The NR leg of a 5G NSA connection (rat "nr5g-nsa"; the fields above are the LTE
+    # anchor's): its own PCI, NR-ARFCN and band, and its levels.
+    nr_pci: int | None = None
+    nr_arfcn: int | None = None
+    nr_band: int | None = None
+    nr_rsrp_dbm: float | None = None
+    nr_rsrq_db: float | None = None
+    nr_sinr_db: float | None = None
     lat_deg: float | None = None  # GNSS position (signed decimal degrees, WGS84)
     lon_deg: float | None = None
     gnss_fix: bool = True  # False: the receiver lost its fix (the position is kept)
@@ -119,6 +127,12 @@ STEP_KEYS: dict[str, tuple[str, Any]] = {
     "sinr_db": ("number", (-20, 40, "dB")),
     "rscp_dbm": ("number", (-121, -25, "dBm")),
     "ecio_db": ("number", (-24.5, 0, "dB")),
+    "nr_pci": ("int", (0, 1007)),
+    "nr_arfcn": ("int", (0, 3279165)),
+    "nr_band": ("int", (1, 1024)),
+    "nr_rsrp_dbm": ("number", (-156, -31, "dBm")),
+    "nr_rsrq_db": ("number", (-43, 20, "dB")),
+    "nr_sinr_db": ("number", (-23, 40, "dB")),
     "lat_deg": ("number", (-90, 90, "degrees")),
     "lon_deg": ("number", (-180, 180, "degrees")),
     "gnss_fix": ("bool", None),

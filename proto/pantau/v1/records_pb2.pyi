@@ -117,7 +117,7 @@ class RecordTime(_message.Message):
     def __init__(self, wall_unix_ns: _Optional[int] = ..., monotonic_ns: _Optional[int] = ..., boot_id: _Optional[str] = ..., clock_synced: _Optional[bool] = ...) -> None: ...
 
 class SignalReading(_message.Message):
-    __slots__ = ("rat", "reg_state", "sim_state", "mcc", "mnc", "operator_name", "lac", "tac", "cell_id", "pci", "psc", "earfcn", "uarfcn", "arfcn", "band", "rssi_dbm", "rsrp_dbm", "rsrq_db", "sinr_db", "rscp_dbm", "ecio_db", "csq", "ber_percent", "nr_rsrp_dbm", "nr_rsrq_db", "nr_sinr_db", "dialect", "lat_deg", "lon_deg")
+    __slots__ = ("rat", "reg_state", "sim_state", "mcc", "mnc", "operator_name", "lac", "tac", "cell_id", "pci", "psc", "earfcn", "uarfcn", "arfcn", "band", "rssi_dbm", "rsrp_dbm", "rsrq_db", "sinr_db", "rscp_dbm", "ecio_db", "csq", "ber_percent", "nr_rsrp_dbm", "nr_rsrq_db", "nr_sinr_db", "dialect", "lat_deg", "lon_deg", "nr_pci", "nr_arfcn")
     RAT_FIELD_NUMBER: _ClassVar[int]
     REG_STATE_FIELD_NUMBER: _ClassVar[int]
     SIM_STATE_FIELD_NUMBER: _ClassVar[int]
@@ -147,6 +147,8 @@ class SignalReading(_message.Message):
     DIALECT_FIELD_NUMBER: _ClassVar[int]
     LAT_DEG_FIELD_NUMBER: _ClassVar[int]
     LON_DEG_FIELD_NUMBER: _ClassVar[int]
+    NR_PCI_FIELD_NUMBER: _ClassVar[int]
+    NR_ARFCN_FIELD_NUMBER: _ClassVar[int]
     rat: Rat
     reg_state: RegState
     sim_state: SimState
@@ -176,7 +178,9 @@ class SignalReading(_message.Message):
     dialect: str
     lat_deg: float
     lon_deg: float
-    def __init__(self, rat: _Optional[_Union[Rat, str]] = ..., reg_state: _Optional[_Union[RegState, str]] = ..., sim_state: _Optional[_Union[SimState, str]] = ..., mcc: _Optional[str] = ..., mnc: _Optional[str] = ..., operator_name: _Optional[str] = ..., lac: _Optional[int] = ..., tac: _Optional[int] = ..., cell_id: _Optional[int] = ..., pci: _Optional[int] = ..., psc: _Optional[int] = ..., earfcn: _Optional[int] = ..., uarfcn: _Optional[int] = ..., arfcn: _Optional[int] = ..., band: _Optional[int] = ..., rssi_dbm: _Optional[float] = ..., rsrp_dbm: _Optional[float] = ..., rsrq_db: _Optional[float] = ..., sinr_db: _Optional[float] = ..., rscp_dbm: _Optional[float] = ..., ecio_db: _Optional[float] = ..., csq: _Optional[int] = ..., ber_percent: _Optional[float] = ..., nr_rsrp_dbm: _Optional[float] = ..., nr_rsrq_db: _Optional[float] = ..., nr_sinr_db: _Optional[float] = ..., dialect: _Optional[str] = ..., lat_deg: _Optional[float] = ..., lon_deg: _Optional[float] = ...) -> None: ...
+    nr_pci: int
+    nr_arfcn: int
+    def __init__(self, rat: _Optional[_Union[Rat, str]] = ..., reg_state: _Optional[_Union[RegState, str]] = ..., sim_state: _Optional[_Union[SimState, str]] = ..., mcc: _Optional[str] = ..., mnc: _Optional[str] = ..., operator_name: _Optional[str] = ..., lac: _Optional[int] = ..., tac: _Optional[int] = ..., cell_id: _Optional[int] = ..., pci: _Optional[int] = ..., psc: _Optional[int] = ..., earfcn: _Optional[int] = ..., uarfcn: _Optional[int] = ..., arfcn: _Optional[int] = ..., band: _Optional[int] = ..., rssi_dbm: _Optional[float] = ..., rsrp_dbm: _Optional[float] = ..., rsrq_db: _Optional[float] = ..., sinr_db: _Optional[float] = ..., rscp_dbm: _Optional[float] = ..., ecio_db: _Optional[float] = ..., csq: _Optional[int] = ..., ber_percent: _Optional[float] = ..., nr_rsrp_dbm: _Optional[float] = ..., nr_rsrq_db: _Optional[float] = ..., nr_sinr_db: _Optional[float] = ..., dialect: _Optional[str] = ..., lat_deg: _Optional[float] = ..., lon_deg: _Optional[float] = ..., nr_pci: _Optional[int] = ..., nr_arfcn: _Optional[int] = ...) -> None: ...
 
 class ProbeCommon(_message.Message):
     __slots__ = ("probe_name", "target", "target_address", "status", "reason", "resolve_ms", "source", "bytes_used")

@@ -24,6 +24,17 @@ LTE_STEP: dict[str, Any] = {
     "sinr_db": 12,
 }
 
+#: The 3GPP answers of a registered LTE modem, for a :class:`Peer` script.
+BASE_SCRIPT: dict[str, list[str]] = {
+    "AT": ["OK"],
+    "ATE0": ["OK"],
+    "AT+CMEE=1": ["OK"],
+    "AT+CPIN?": ["+CPIN: READY", "OK"],
+    "AT+CSQ": ["+CSQ: 24,99", "OK"],
+    "AT+COPS?": ['+COPS: 0,2,"51010",7', "OK"],
+    "AT+CEREG?": ['+CEREG: 2,1,"03E8","01A2D001",7', "OK"],
+}
+
 
 class Peer:
     """A TCP peer answering each command line from a script (ERROR when unscripted).

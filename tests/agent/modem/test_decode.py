@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from agent.modem import decode
+from agent.modem.errors import LocalProtocolError
 
 CAPTURES = Path(__file__).resolve().parents[2] / "data" / "at" / "captures"
 ROOT = Path(__file__).resolve().parents[3]
@@ -244,9 +245,14 @@ def test_run_decode_prints_json_lines(capsys: pytest.CaptureFixture[str]) -> Non
     ("content", "message"),
     [
         (None, "file not found"),
-        (b"\x00\x01\x02\x03" * 64, "looks binary"),
+        (b"\x00\x01\x02\x03" * 64, "nothing decodable: it looks binary"),
+        (bytes(range(256)) * 16, "nothing decodable: it looks binary"),
+        (b"", "nothing decodable: the file is empty"),
+        (b"hello\nworld\n", "nothing decodable: no AT answer or known URC in its 2 lines"),
+        # typed commands that never got an answer, noise around them
+        (b"\xf0\x9f\x8eAT\r\nAT+CSQ\r\n\xff\xfe\x01\r\n", "nothing decodable: no AT answer"),
     ],
-    ids=["missing", "binary"],
+    ids=["missing", "binary", "all-bytes", "empty", "text", "commands-only"],
 )
 def test_run_decode_bad_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, message: str
@@ -272,7 +278,8 @@ def test_model_option_sets_units_without_ati() -> None:
     )
     raw = decode.decode_bytes(data)
     scaled = decode.decode_bytes(data, model="EC25")
-    assert (raw[0]["sinr_db"], scaled[0]["sinr_db"]) == (160.0, 12.0)
+    # 160 dB is impossible: without the model the SINR is left out, never guessed
+    assert ("sinr_db" in raw[0], scaled[0]["sinr_db"]) == (False, 12.0)
 
 
 def test_line_ends_and_garbage() -> None:
@@ -286,7 +293,7 @@ def test_line_ends_and_garbage() -> None:
             "rssi_dbm": -73.0,
             "final": "OK",
         },
-        {"line": 4, "kind": "unknown", "text": "\xff\xfe"},
+        {"line": 4, "kind": "unknown", "reason": "garbage", "bytes": 2, "text": "\\xff\\xfe"},
         {"line": 4, "kind": "urc", "command": "RDY", "text": "RDY"},
     ]
 
@@ -347,3 +354,97 @@ def test_cli_decode_missing_file(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == f"pantau-agent: {tmp_path / 'capture.log'}: file not found\n"
+
+
+#: A session wrapped in line noise and binary garbage: baud-rate noise before it, noise
+#: glued to a typed command, the modem resetting in the middle of a line, a binary blob
+#: (every byte value, line ends included) after it.
+GARBLED = (
+    b"\xf0\x9f\x00\x8e\x11\xc3(\x1f\xff\r\n"  # 1: baud-rate noise
+    b"\x85\x03\x9a\xfe\r\n"  # 2
+    b"\xe5\x80\x1dAT+CSQ\r\n"  # 3: noise glued to the command
+    b"+CSQ: 20,99\r\n"  # 4
+    b"OK\r\n"  # 5
+    b"AT+CESQ\r\n"  # 6
+    b"+CESQ: 99,99,255,2\x00\x00\xff\xfe\x93\r\n"  # 7: the modem resets mid-line
+    b"\x00\x00RDY\r\n"  # 8
+    b'AT+QENG="servingcell"\r\n'  # 9
+    b'+QENG: "servingcell","NOCONN","LTE","FDD",510,10,1A2D001,123,1850,3,5,5,3E8,'
+    b"-95,-10,-65,14,12,-,30\r\n"  # 10
+    b"OK\r\n" + bytes(range(256)) * 4  # 11  # 12..: a binary blob
+)
+GARBLED_READABLE: list[dict[str, Any]] = [
+    {
+        "line": 4,
+        "kind": "response",
+        "command": "AT+CSQ",
+        "csq": 20,
+        "rssi_dbm": -73.0,
+        "final": "OK",
+    },
+    {
+        "line": 6,
+        "kind": "unknown",
+        "command": "AT+CESQ",
+        "text": "AT+CESQ",
+        "reason": "no final result",
+    },
+    {"line": 8, "kind": "urc", "command": "RDY", "text": "RDY"},
+    {**QUECTEL[2], "line": 10, "sinr_db": 14.0},  # the EC25's answer, SINR in dB
+]
+
+
+def _garbage_lines(records: list[dict[str, object]]) -> list[object]:
+    return [r["line"] for r in records if r.get("reason") == "garbage"]
+
+
+def test_a_garbage_wrapped_capture_is_decoded_whole_and_byte_by_byte() -> None:
+    whole = decode.decode_bytes(GARBLED)
+    decoder = decode.CaptureDecoder()
+    for i in range(len(GARBLED)):
+        decoder.receive_data(GARBLED[i : i + 1])
+    assert decoder.finish() == whole
+    assert [r for r in whole if r.get("reason") != "garbage"] == GARBLED_READABLE
+    garbage = _garbage_lines(whole)
+    assert garbage[:4] == [1, 2, 3, 7]
+    assert set(garbage[4:]) == {12, 13, 14, 15, 16}  # the blob holds four \n
+    noise = next(r for r in whole if r["line"] == 3)
+    assert noise == {
+        "line": 3,
+        "kind": "unknown",
+        "reason": "garbage",
+        "bytes": 3,
+        "text": "\\xe5\\x80\x1d",
+    }
+    summary = decode.summarize(whole)
+    assert (summary.decoded, summary.skipped_lines[:4]) == (2, (1, 2, 3, 7))
+    assert summary.skipped == len(garbage)
+    assert summary.skipped_text().startswith(f"skipped {len(garbage)} unreadable pieces (")
+    assert summary.skipped_text().endswith(" on lines 1-3, 7, 12-16")
+
+
+def test_a_bare_cr_capture_fed_in_pieces_matches_the_whole() -> None:
+    data = b"AT+CSQ\r+CSQ: 20,99\rOK\r\xff\xfe\rAT+CESQ\r+CESQ: 99,99,255,255,23,46\rOK\r"
+    decoder = decode.CaptureDecoder()
+    for i in range(0, len(data), 3):
+        decoder.receive_data(data[i : i + 3])
+    records = decoder.finish()
+    assert records == decode.decode_bytes(data)
+    assert [r["line"] for r in records] == [2, 4, 6]
+    with pytest.raises(LocalProtocolError, match="after finish"):
+        decoder.receive_data(b"OK\r")
+
+
+def test_cli_decodes_the_readable_part_and_reports_what_it_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "garbled.log"
+    path.write_bytes(GARBLED)
+    done = _cli(str(path))
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(x) for x in done.stdout.splitlines()]
+    assert [r for r in records if r.get("reason") != "garbage"] == GARBLED_READABLE
+    skipped = len(_garbage_lines(records))
+    assert done.stderr == (
+        f"pantau-agent: {path}: skipped {skipped} unreadable pieces "
+        f"({decode.summarize(records).skipped_bytes} bytes) on lines 1-3, 7, 12-16; "
+        "decoded 2 answers and URCs\n"
+    )

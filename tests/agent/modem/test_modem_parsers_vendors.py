@@ -92,6 +92,8 @@ QENG_CASES = [
             nr_rsrp_dbm=-88.0,
             nr_sinr_db=21.0,
             nr_rsrq_db=-11.0,
+            nr_pci=501,  # the NR cell's own, next to the LTE anchor's pci / earfcn
+            nr_arfcn=627264,
         ),
     ),
     (

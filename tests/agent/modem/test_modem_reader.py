@@ -294,3 +294,29 @@ def test_half_db_rsrq_survives_whole_db_qeng(clock: FakeClock) -> None:
     step = {**LTE_STEP, "rsrq_db": -11.5}
     with serve(scenario(step), "quectel", clock) as sim, Modem(sim.port_path) as modem:
         assert modem.read_signal().rsrq_db == -11.5  # +CESQ -11.5, +QENG says -11
+
+
+@pytest.mark.parametrize("dialect", ["quectel", "simcom"])
+def test_nsa_reading_keeps_both_cells(clock: FakeClock, dialect: str) -> None:
+    step = {
+        **LTE_STEP,
+        "rat": "nr5g-nsa",
+        "nr_pci": 501,
+        "nr_arfcn": 627264,
+        "nr_band": 78,
+        "nr_rsrp_dbm": -88,
+        "nr_rsrq_db": -11,
+        "nr_sinr_db": 21,
+    }
+    with serve(scenario(step), dialect, clock) as sim, Modem(sim.port_path) as modem:
+        sample = modem.read_signal()
+    assert (sample.rat, sample.pci, sample.earfcn, sample.rsrp_dbm) == (
+        "nr5g-nsa",
+        123,
+        1850,
+        -95.0,
+    )
+    assert (sample.nr_pci, sample.nr_arfcn, sample.nr_rsrp_dbm) == (501, 627264, -88.0)
+    msg = signal_to_proto(sample)
+    assert (msg.rat, msg.pci, msg.earfcn) == (records_pb2.RAT_NR5G_NSA, 123, 1850)
+    assert (msg.nr_pci, msg.nr_arfcn) == (501, 627264)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from modemkit import Peer
+from modemkit import BASE_SCRIPT, Peer
 
 from agent.modem.reader import SUPPORTED_DIALECTS, Modem, detect_dialect
 from agent.sim.modem import SimModem
@@ -155,15 +155,7 @@ def peer() -> Iterator[Any]:
         p.close()
 
 
-BASE = {
-    "AT": ["OK"],
-    "ATE0": ["OK"],
-    "AT+CMEE=1": ["OK"],
-    "AT+CPIN?": ["+CPIN: READY", "OK"],
-    "AT+CSQ": ["+CSQ: 24,99", "OK"],
-    "AT+COPS?": ['+COPS: 0,2,"51010",7', "OK"],
-    "AT+CEREG?": ['+CEREG: 2,1,"03E8","01A2D001",7', "OK"],
-}
+BASE = BASE_SCRIPT
 #: An EM7455 answer (tabs and runs of spaces, RSRQ in whole dB).
 GSTATUS = [
     "!GSTATUS: ",

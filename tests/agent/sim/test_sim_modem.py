@@ -19,10 +19,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.modem import fibocom, gnss, parsers, sierra
+from agent.modem.vendors import parse_cpsi
 from agent.sim.encode import (
     encode_cesq,
     encode_cgnssinfo,
     encode_cgpsinfo,
+    encode_cpsi,
     encode_csq,
     encode_gstatus,
     encode_qeng,
@@ -66,6 +68,53 @@ def test_qeng_sinr_round_trips_per_model(sinr5: int, model: str) -> None:
     )
     assert cell.sinr_db == sinr
     assert (cell.cell_id, cell.tac, cell.pci, cell.rsrp_dbm) == (0x1A2D001, 0x3E8, 1, -90.0)
+
+
+NSA = RadioState(
+    rat="nr5g-nsa",
+    tac=0x3E8,
+    cell_id=0x1A2D001,
+    pci=123,
+    earfcn=1850,
+    band=3,
+    rsrp_dbm=-95,
+    nr_pci=501,
+    nr_arfcn=627264,
+    nr_band=78,
+    nr_rsrp_dbm=-88,
+    nr_rsrq_db=-11,
+    nr_sinr_db=21,
+)
+
+
+def _has_both_cells(cell: parsers.ServingCell) -> None:
+    """The LTE anchor's cell and the NR cell's own PCI / ARFCN / levels, from NSA."""
+    anchor = (cell.rat, cell.pci, cell.earfcn, cell.rsrp_dbm)
+    nr = (cell.nr_pci, cell.nr_arfcn, cell.nr_rsrp_dbm, cell.nr_rsrq_db, cell.nr_sinr_db)
+    assert (anchor, nr) == (("nr5g-nsa", 123, 1850, -95.0), (501, 627264, -88.0, -11.0, 21.0))
+
+
+@pytest.mark.parametrize("model", ["EC25", "RM500Q-GL"])
+def test_qeng_nsa_answer_keeps_both_cells(model: str) -> None:
+    lines = encode_qeng(NSA, model)
+    assert lines[2] == '+QENG: "NR5G-NSA",510,10,501,-88,21,-11,627264,78'
+    cell = parsers.parse_qeng_servingcell(lines)
+    _has_both_cells(cell)
+
+
+@pytest.mark.parametrize(
+    ("model", "nr_line"),
+    [
+        ("SIMCOM_SIM8200EA-M2", "+CPSI: NR5G_NSA,501,NR5G_BAND78,627264,-880,-110,210"),
+        ("SIM7070G", "+CPSI: NR5G_NSA,501,NR5G_BAND78,627264,-88,-11,21"),
+    ],
+)
+def test_cpsi_nsa_answer_keeps_both_cells(model: str, nr_line: str) -> None:
+    lines = encode_cpsi(NSA, model)
+    assert lines[1] == nr_line
+    cell = parse_cpsi(lines)  # no model given: the values show the unit
+    _has_both_cells(cell)
+    assert encode_cpsi(replace(NSA, rat="lte"), model) == lines[:1]
 
 
 def test_between_codes_rounds_to_nearest() -> None:
