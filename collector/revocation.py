@@ -16,7 +16,7 @@ being committed when the cut came may be stored, but it is not acked (the servic
 asks :meth:`OpenStream.check` before every commit and every Ack). So a revoked
 credential stops being served within :data:`REVOCATION_BOUND_S` of ``revoke``
 returning, on every replica (one check interval, plus one store read, plus slack):
-the bound docs/proto.md states and tests/collector/test_streams_identity.py measures.
+the bound docs/proto.md states and tests/collector/test_revocation.py measures.
 
 The servicer (:mod:`collector.ingest`) registers each stream once it is welcomed
 (:meth:`OpenStreams.open`) and reads through :meth:`OpenStream.read`; the collector
