@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,9 @@ class NullStore:
 
     def get_agent(self, agent_id: str) -> Agent | None:
         return self.agents.get(agent_id)
+
+    def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
+        return {a: self.agents[a] for a in agent_ids if a in self.agents}
 
     def save_anchor(self, *args: object) -> None:
         pass

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from collector.revocation import REVOCATION_BOUND_S
 from collector.store import Store, StoreError, open_store
 from collector.store.model import SiteView
 from pantau.core.net import is_loopback
@@ -121,7 +122,11 @@ def _parser() -> argparse.ArgumentParser:
     tls_init.add_argument("--ip", action="append", default=[], help="IP address kits use (repeat)")
     tls_init.add_argument("--force", action="store_true", help="replace an existing CA")
 
-    revoke = sub.add_parser("revoke", help="revoke a kit's credential")
+    revoke = sub.add_parser(
+        "revoke",
+        help="revoke a kit's credential (its open streams end within "
+        f"{REVOCATION_BOUND_S:g} s on every collector)",
+    )
     data_dir(revoke)
     revoke.add_argument("agent_id")
 
@@ -186,7 +191,10 @@ def _dispatch(args: argparse.Namespace) -> int:
                 raise UsageError(f"no active agent {args.agent_id!r}")
         finally:
             store.close()
-        print(f"revoked {args.agent_id}")
+        print(
+            f"revoked {args.agent_id}: a stream it has open ends within "
+            f"{REVOCATION_BOUND_S:g} s on every collector sharing this store"
+        )
         return EXIT_OK
     raise UsageError(f"unknown command {args.command}")  # pragma: no cover
 

@@ -8,6 +8,10 @@ the code, so a kit can never choose its own site.
 
 Refusals: a malformed code is INVALID_ARGUMENT; an unknown, used or expired one
 is PERMISSION_DENIED (the same answer for all three, so the answer leaks nothing).
+Each refusal is logged with the peer. What the kit sent (the code, its hostname) is
+echoed in a status or a log line only through :func:`collector.refusals.clip` (at
+most 64 characters and the length): a 100 kB code costs a short answer and a short
+line.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import grpc
 
 from collector import auth
 from collector.errors import CollectorError
+from collector.refusals import clip
 from collector.store import AccountStore
 from pantau.core.sites import validate_tps_code
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
@@ -49,7 +54,7 @@ def normalize_code(code: str) -> str:
     if len(text) != CODE_LENGTH or any(c not in _ALPHABET for c in text):
         raise CodeError(
             f"an enrollment code is {CODE_LENGTH} letters and digits like 7KQ2-M9XD-4H, "
-            f"got {code!r}"
+            f"got {clip(code)}"
         )
     return text
 
@@ -93,6 +98,7 @@ class EnrollmentService(telemetry_pb2_grpc.EnrollmentServicer):
         try:
             hashed = code_hash(request.code)
         except CodeError as exc:
+            log.warning("refused an enrollment from %s: %s", clip(context.peer()), exc)
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         secret = auth.new_credential("x").secret
         redeemed = await asyncio.to_thread(
@@ -103,6 +109,10 @@ class EnrollmentService(telemetry_pb2_grpc.EnrollmentServicer):
             time.time_ns(),
         )
         if redeemed is None:
+            log.warning(
+                "refused an enrollment from %s (host %s): the code is unknown, used or expired",
+                clip(context.peer()), clip(request.hostname),
+            )  # fmt: skip
             await context.abort(
                 grpc.StatusCode.PERMISSION_DENIED,
                 "enrollment code unknown, already used or expired: ask for a new one "
@@ -110,7 +120,7 @@ class EnrollmentService(telemetry_pb2_grpc.EnrollmentServicer):
             )
         assert redeemed is not None
         agent_id, site_code = redeemed
-        log.info("enrolled %s for site %s (host %r)", agent_id, site_code, request.hostname)
+        log.info("enrolled %s for site %s (host %s)", agent_id, site_code, clip(request.hostname))
         return telemetry_pb2.EnrollResponse(
             agent_id=agent_id,
             site_code=site_code,

@@ -9,23 +9,31 @@ only after the transaction holding a batch has committed, hands the trusted reco
 to the brain, and maps the session's answers to protobuf messages and its refusals
 (:mod:`collector.refusals`) to gRPC status codes:
 
-- UNAUTHENTICATED: no credential, or a malformed, unknown or wrong one
-- PERMISSION_DENIED: a revoked credential, or a Hello claiming another agent id or
-  another site than the credential's enrollment
+- UNAUTHENTICATED: no credential, or a malformed, unknown or wrong one; or, on an
+  open stream, a credential replaced by a re-enrollment or removed
+- PERMISSION_DENIED: a revoked credential (also one revoked while its stream is open:
+  :mod:`collector.revocation` cuts it within 5 s on every replica), or a Hello
+  claiming another agent id or another site than the credential's enrollment
 - FAILED_PRECONDITION: anything before Hello, or a second Hello
-- INVALID_ARGUMENT: a malformed message, or a batch that breaks the contract (see
-  collector.batches)
+- INVALID_ARGUMENT: a malformed message, an AgentMessage with no member set, or a
+  batch that breaks the contract (see collector.batches)
 - RESOURCE_EXHAUSTED: a message over the size cap (enforced by gRPC itself)
 - UNAVAILABLE: the store cannot take the batch (disk full, database lost); nothing
   is acked, so the kit keeps it and retries
+
+Every refusal is logged (a warning naming the agent and the peer, its message bounded
+like the status's: :func:`collector.refusals.clip`). An AgentMessage of a type this
+collector does not know (a kit on a later pantau.v1) is skipped and logged once per
+stream; the stream goes on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
@@ -36,8 +44,9 @@ from collector import session as sessions
 from collector.batches import BatchRejected
 from collector.committer import Committer
 from collector.errors import CollectorError
-from collector.refusals import KitRefused, MalformedMessage, Refusal, Status
-from collector.session import Commit, StreamSession
+from collector.refusals import KitRefused, MalformedMessage, Refusal, Status, clip
+from collector.revocation import OpenStream, OpenStreams
+from collector.session import Commit, Skipped, StreamSession
 from collector.store import Store
 from collector.store.model import BatchOutcome
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
@@ -75,6 +84,7 @@ class StreamStats:
     records_stored: int = 0
     duplicates: int = 0
     batches_rejected: int = 0
+    messages_skipped: int = 0  # AgentMessages of a type this collector does not know
 
 
 class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
@@ -83,15 +93,20 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         self._committer = committer
         self._brain = brain
         self.stats = StreamStats()
+        #: This replica's open streams; its ``run()`` cuts those whose credential is
+        #: revoked or replaced meanwhile (the collector runs it beside the server).
+        self.open_streams = OpenStreams(store)
 
     async def Stream(
         self,
         request_iterator: AsyncIterator[telemetry_pb2.AgentMessage],
         context: _Context,
     ) -> AsyncIterator[telemetry_pb2.CollectorMessage]:
+        agent_id = ""  # known once the credential is read: for the log of a refusal
         try:
             header = dict(context.invocation_metadata() or ()).get("authorization", "")
             credential = sessions.read_credential(str(header))
+            agent_id = credential.agent_id  # well-formed: at most 64 characters
             agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
             session = StreamSession.admit(credential, agent)
             messages = aiter(request_iterator)
@@ -111,34 +126,63 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 max_batches_in_flight=welcome.max_batches_in_flight,
                 collector_version=welcome.collector_version,
             ))  # fmt: skip
-            agent_id = session.agent.agent_id
-            self.stats.connected[agent_id] = time.monotonic()
-            try:
-                while (message := await _next(messages)) is not None:
-                    commit = session.receive(message, time.time_ns())
-                    outcome = await self._commit(commit)
-                    acked = session.committed(commit, outcome)
-                    if acked is None:  # a Snapshot: live state, not answered
-                        continue
-                    if self._brain is not None:
-                        await self._brain.observe(
-                            session.agent.site_code, acked.received_ns, acked.trusted,
-                            agent_id=agent_id,
-                        )  # fmt: skip
-                    self.stats.records_stored += outcome.stored
-                    self.stats.duplicates += outcome.duplicates
-                    ack = acked.ack
-                    yield telemetry_pb2.CollectorMessage(ack=telemetry_pb2.Ack(
-                        through_seq=ack.through_seq, stored=ack.stored, duplicates=ack.duplicates
-                    ))  # fmt: skip
-            finally:
-                self.stats.connected.pop(agent_id, None)
+            with self.open_streams.open(session) as stream:
+                async with contextlib.aclosing(self._serve(stream, messages)) as replies:
+                    async for reply in replies:
+                        yield reply
         except KitRefused as refused:
             if isinstance(refused, BatchRejected):
                 self.stats.batches_rejected += 1
+            _log_refusal(agent_id, context.peer(), refused.refusal)
             await _refuse(context, refused.refusal)
         except _StoreFailed as failed:
             await _refuse(context, failed.refusal)
+
+    async def _serve(
+        self, stream: OpenStream, messages: AsyncIterator[telemetry_pb2.AgentMessage]
+    ) -> AsyncGenerator[telemetry_pb2.CollectorMessage, None]:
+        """After the Welcome: commit each message, answer each Batch with its Ack."""
+        session = stream.session
+        agent_id = session.agent.agent_id
+        skipped = 0  # messages of an unknown type on this stream
+        self.stats.connected[agent_id] = time.monotonic()
+        try:
+            while (message := await stream.read(_next(messages))) is not None:
+                step = session.receive(message, time.time_ns())
+                if isinstance(step, Skipped):
+                    skipped += 1
+                    self._skipped(agent_id, step, first=skipped == 1)
+                    continue
+                stream.check()  # cut (revoked) since the last message?
+                outcome = await self._commit(step)
+                stream.check()  # cut while committing: stored maybe, never acked
+                acked = session.committed(step, outcome)
+                if acked is None:  # a Snapshot: live state, not answered
+                    continue
+                if self._brain is not None:
+                    await self._brain.observe(
+                        session.agent.site_code, acked.received_ns, acked.trusted,
+                        agent_id=agent_id,
+                    )  # fmt: skip
+                self.stats.records_stored += outcome.stored
+                self.stats.duplicates += outcome.duplicates
+                ack = acked.ack
+                yield telemetry_pb2.CollectorMessage(ack=telemetry_pb2.Ack(
+                    through_seq=ack.through_seq, stored=ack.stored, duplicates=ack.duplicates
+                ))  # fmt: skip
+        finally:
+            self.stats.connected.pop(agent_id, None)
+
+    def _skipped(self, agent_id: str, skipped: Skipped, *, first: bool) -> None:
+        """A message of a type this collector does not know: count it, log a stream's first."""
+        self.stats.messages_skipped += 1
+        if first:
+            log.info(
+                "skipped a message of a type this collector does not know from %s "
+                "(AgentMessage field %s): a kit on a later pantau.v1; upgrade the collector "
+                "to use it",
+                agent_id, ", ".join(map(str, skipped.field_numbers)),
+            )  # fmt: skip
 
     async def _anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
         try:
@@ -165,6 +209,13 @@ async def _next(
         return await anext(messages, None)
     except DecodeError:
         raise MalformedMessage() from None
+
+
+def _log_refusal(agent_id: str, peer: str, refusal: Refusal) -> None:
+    """Every refusal leaves a line (bounded: a refusal's message is, and echoes are clipped)."""
+    who = agent_id or "a kit with no valid credential"
+    log.warning("refused the stream of %s (%s): %s %s", who, clip(peer), refusal.status,
+                refusal.message)  # fmt: skip
 
 
 async def _refuse(context: _Context, refusal: Refusal) -> NoReturn:

@@ -12,18 +12,27 @@ carries its status::
         └ RemoteProtocolError           the kit broke the contract
            └ KitRefused                 .status, .refusal   (this module)
               ├ CredentialRefused       UNAUTHENTICATED: no, a malformed, an unknown
-              │                         or a wrong credential
-              ├ AccessDenied            PERMISSION_DENIED: revoked, or a Hello naming
-              │                         another agent or another site
+              │                         or a wrong credential (or one replaced by a
+              │                         re-enrollment while the stream is open)
+              ├ AccessDenied            PERMISSION_DENIED: revoked (also while the
+              │                         stream is open), or a Hello naming another
+              │                         agent or another site
               ├ OutOfOrder              FAILED_PRECONDITION: anything before Hello, a
               │                         second Hello
-              ├ MalformedMessage        INVALID_ARGUMENT: not a pantau.v1.AgentMessage
+              ├ MalformedMessage        INVALID_ARGUMENT: not a pantau.v1.AgentMessage,
+              │                         or one with no member set
               └ BatchRejected           INVALID_ARGUMENT: a batch breaking the contract
                                         (collector.batches)
 
 A store that cannot take a batch is not the kit's fault: that answer is
 :data:`Status.UNAVAILABLE` (:func:`collector.session.store_unavailable`), and nothing
 is acked, so the kit keeps its data and retries.
+
+What a client sent is echoed only through :func:`clip` (at most :data:`ECHO_CHARS`
+characters, quoted, with the length of the whole), and a refusal's message is at most
+:data:`MAX_MESSAGE_CHARS` characters (:attr:`KitRefused.refusal`): a 100 kB agent id
+or enrollment code must not come back in a status (a client waiting for a status
+that big may hang to its deadline) nor fill the log.
 """
 
 from __future__ import annotations
@@ -33,6 +42,25 @@ from enum import StrEnum
 from typing import ClassVar
 
 from pantau.core.errors import RemoteProtocolError
+
+#: At most this many characters of a client's string are echoed in a status or a log line.
+ECHO_CHARS = 64
+#: The longest message a refusal carries (a status's details), echoes included.
+MAX_MESSAGE_CHARS = 512
+
+
+def clip(text: str, limit: int = ECHO_CHARS) -> str:
+    """``text`` quoted for a status or a log line, cut to ``limit`` characters:
+    ``'kit-1'``, or ``'aaaa…' (100000 characters)`` for a long one. Quoting escapes
+    control characters, so a client cannot forge log lines either."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text)} characters)"
+
+
+def bounded(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``message`` cut to ``limit`` characters (the last one an ellipsis)."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 class Status(StrEnum):
@@ -60,11 +88,12 @@ class KitRefused(RemoteProtocolError):
 
     @property
     def refusal(self) -> Refusal:
-        return Refusal(self.status, str(self))
+        return Refusal(self.status, bounded(str(self)))
 
 
 class CredentialRefused(KitRefused):
-    """No credential, or a malformed, unknown or wrong one."""
+    """No credential, or a malformed, unknown or wrong one (or one replaced or removed
+    while its stream was open)."""
 
     status = Status.UNAUTHENTICATED
 
@@ -82,7 +111,7 @@ class OutOfOrder(KitRefused):
 
 
 class MalformedMessage(KitRefused):
-    """Bytes that do not decode as a pantau.v1.AgentMessage."""
+    """Bytes that do not decode as a pantau.v1.AgentMessage, or one with no member set."""
 
     status = Status.INVALID_ARGUMENT
 

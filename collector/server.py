@@ -156,6 +156,9 @@ class Collector:
         await self.server.start()
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
         self._tasks.append(asyncio.create_task(self.brain.run(), name="brain"))
+        self._tasks.append(
+            asyncio.create_task(self.service.open_streams.run(), name="credential re-checks")
+        )
         return self.port
 
     async def stop(self, grace_s: float = 2.0) -> None:

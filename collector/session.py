@@ -12,14 +12,28 @@ goes::
     receive(Batch)    -> Commit          servicer: committer.commit(commit.batch)
     committed(c, o)   -> Acked           (the Ack, and the trusted records: the rules)
     receive(Snapshot) -> Commit          (live state only: committed() -> None, no Ack)
+    receive(newer)    -> Skipped         (a member this collector does not know: ignored)
+    recheck(agent)    -> None, or raises (the servicer's periodic look at the store:
+                                          a credential revoked or replaced meanwhile)
 
 Rules kept here, once:
 
 - *Who*: the credential names the agent and the agent's enrollment names the site;
   what the kit says never does. A Hello naming another agent, or claiming another
-  site, is refused (a credential copied to the wrong kit: its data would be filed
-  under the wrong TPS; the technician re-enrolls the kit).
-- *Order*: Hello first and once; then any number of Batch and Snapshot.
+  site, is refused with PERMISSION_DENIED (a credential copied to the wrong kit: its
+  data would be filed under the wrong TPS; the technician re-enrolls the kit). The
+  credential is checked again while the stream is open (:meth:`StreamSession.recheck`):
+  revoked, it ends with PERMISSION_DENIED; replaced by a re-enrollment or removed,
+  UNAUTHENTICATED. What the kit sent is echoed only through
+  :func:`collector.refusals.clip`.
+- *Order*: Hello first and once; then any number of Batch and Snapshot. Messages are
+  taken one at a time in the order they came, so a Batch the kit sent before the
+  Welcome reached it is handled as if sent after, and batches beyond
+  ``max_batches_in_flight`` simply wait their turn (the limit is the kit's to keep,
+  not enforced here).
+- *Forward compatibility*: an AgentMessage whose member this collector does not know
+  (a kit on a later pantau.v1) is skipped (:class:`Skipped`, for the servicer to log)
+  and the stream goes on; one with no member at all is refused (INVALID_ARGUMENT).
 - *Checks*: every Batch and Snapshot goes through :func:`collector.batches.prepare`
   (refused whole: nothing of it is stored).
 - *Clock anchoring* (:mod:`collector.clocks`): the Hello's monotonic time paired with
@@ -44,15 +58,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from google.protobuf.unknown_fields import UnknownFieldSet
+
 from collector import auth, batches
 from collector.clocks import TRUSTED_TIME, Anchor
 from collector.refusals import (
     AccessDenied,
     CredentialRefused,
     KitRefused,
+    MalformedMessage,
     OutOfOrder,
     Refusal,
     Status,
+    clip,
 )
 from collector.store.model import Agent, BatchOutcome, IngestBatch
 from pantau.core.errors import LocalProtocolError
@@ -63,6 +81,12 @@ MAX_BATCH_BYTES = 256 * 1024
 MAX_BATCHES_IN_FLIGHT = 4
 
 _STORE_DOWN = "the collector cannot store data right now ({}); the kit keeps it and retries"
+_REVOKED = "agent {} has been revoked"
+_SHOWN_FIELDS = 8  # unknown field numbers a Skipped names (the log's, not the kit's, bound)
+_REPLACED = (
+    "this credential of agent {} is no longer valid (the kit was enrolled again or "
+    "removed): use the new credential"
+)
 
 
 # -- what the session gives back ---------------------------------------------------------
@@ -94,6 +118,15 @@ class Commit:
     batch: IngestBatch
     records: Sequence[records_pb2.Record]  # as the kit sent them, one per row
     snapshot: bool  # live state only: no rows are stored and nothing is answered
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An AgentMessage whose member this collector does not know (a newer kit's): ignored.
+
+    ``field_numbers`` are the message's unknown fields (the lowest few), for the log."""
+
+    field_numbers: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +202,7 @@ class StreamSession:
         if agent is None or not auth.secret_matches(credential.secret, agent.secret_hash):
             raise CredentialRefused("unknown agent or wrong credential")
         if agent.revoked:
-            raise AccessDenied(f"agent {agent.agent_id} has been revoked")
+            raise AccessDenied(_REVOKED.format(agent.agent_id))
         return cls(agent)
 
     @property
@@ -189,10 +222,25 @@ class StreamSession:
             self._state = _State.CLOSED
             raise
 
-    def receive(self, message: telemetry_pb2.AgentMessage, received_ns: int) -> Commit:
-        """Take any later message (a Batch or a Snapshot), received at ``received_ns``."""
+    def receive(self, message: telemetry_pb2.AgentMessage, received_ns: int) -> Commit | Skipped:
+        """Take any later message (a Batch or a Snapshot), received at ``received_ns``; a
+        message of a type this collector does not know is :class:`Skipped`."""
         try:
             return self._receive(message, received_ns)
+        except KitRefused:
+            self._state = _State.CLOSED
+            raise
+
+    def recheck(self, agent: Agent | None) -> None:
+        """The store's current record of this stream's agent (None: it has none): raise
+        the refusal that ends the stream if the credential no longer holds (revoked:
+        PERMISSION_DENIED; replaced by a re-enrollment or removed: UNAUTHENTICATED)."""
+        own = self.agent
+        try:
+            if agent is None or agent.secret_hash != own.secret_hash:
+                raise CredentialRefused(_REPLACED.format(own.agent_id))
+            if agent.revoked:
+                raise AccessDenied(_REVOKED.format(own.agent_id))
         except KitRefused:
             self._state = _State.CLOSED
             raise
@@ -233,7 +281,7 @@ class StreamSession:
 
     # -- inside ------------------------------------------------------------------------------
 
-    def _receive(self, message: telemetry_pb2.AgentMessage, received_ns: int) -> Commit:
+    def _receive(self, message: telemetry_pb2.AgentMessage, received_ns: int) -> Commit | Skipped:
         kind = message.WhichOneof("msg")
         state = self._state
         if state is _State.CLOSED:
@@ -244,6 +292,8 @@ class StreamSession:
             raise OutOfOrder("Hello may be sent only once per stream")
         if state is _State.AWAIT_ANCHORS:
             raise LocalProtocolError("receive() before welcome(): read the anchors first")
+        if kind is None:
+            return _unknown(message)
         snapshot = kind == "snapshot"
         body = message.snapshot if snapshot else message.batch
         prepared = batches.prepare(
@@ -262,15 +312,25 @@ class StreamSession:
         agent = self.agent
         if hello.agent_id and hello.agent_id != agent.agent_id:
             raise AccessDenied(
-                f"Hello names agent {hello.agent_id!r} but the credential is {agent.agent_id!r}"
+                f"Hello names agent {clip(hello.agent_id)} but the credential is {agent.agent_id!r}"
             )
         if hello.claimed_site and hello.claimed_site != agent.site_code:
             raise AccessDenied(
                 f"this credential is enrolled for site {agent.site_code}, not "
-                f"{hello.claimed_site}: enroll this kit for its own site"
+                f"{clip(hello.claimed_site)}: enroll this kit for its own site"
             )
         self._hello_received_ns = received_ns
         if hello.HasField("sent_at") and hello.sent_at.boot_id:
             self._hello_anchor = (hello.sent_at.boot_id, hello.sent_at.monotonic_ns, received_ns)
         self._state = _State.AWAIT_ANCHORS
         return HelloAccepted(agent.agent_id)
+
+
+def _unknown(message: telemetry_pb2.AgentMessage) -> Skipped:
+    """An AgentMessage with no member this collector knows: a newer kit's message type
+    (skipped), or nothing at all (refused: no version of the contract sends that)."""
+    fields = UnknownFieldSet(message)
+    if not len(fields):
+        raise MalformedMessage("an AgentMessage with no member set: send hello, batch or snapshot")
+    numbers = sorted({fields[i].field_number for i in range(len(fields))})
+    return Skipped(tuple(numbers[:_SHOWN_FIELDS]))

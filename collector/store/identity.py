@@ -9,9 +9,16 @@ collectors redeeming one code at once exactly one gets a row back.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from collector.store.model import Agent
-from collector.store.sql import Transactional, Tx
+from collector.store.sql import Transactional, Tx, placeholders
+
+#: Agent ids bound in one query (well under SQLite's limit on bound parameters).
+AGENTS_PER_QUERY = 500
+_AGENT_SELECT = "SELECT agent_id, site_code, secret_hash, revoked_ns, acked_through FROM agents"
+
 
 #: A kit's clock anchor for one boot, replaced when the kit says Hello again. The group
 #: commit of each backend writes it with the same statement.
@@ -20,6 +27,14 @@ UPSERT_ANCHOR = (
     "VALUES (?, ?, ?, ?) ON CONFLICT (agent_id, boot_id) DO UPDATE SET "
     "monotonic_ns = excluded.monotonic_ns, collector_ns = excluded.collector_ns"
 )
+
+
+def _agent(row: tuple[Any, ...]) -> Agent:
+    return Agent(str(row[0]), str(row[1]), str(row[2]), row[3] is not None, int(row[4]))
+
+
+def _rows(sql: str, params: Sequence[object]) -> Callable[[Tx], list[tuple[Any, ...]]]:
+    return lambda tx: tx.rows(sql, params)
 
 
 class IdentityMethods(Transactional):
@@ -37,16 +52,19 @@ class IdentityMethods(Transactional):
         self._retrying(body)
 
     def get_agent(self, agent_id: str) -> Agent | None:
-        row = self._read(
-            lambda tx: tx.one(
-                "SELECT agent_id, site_code, secret_hash, revoked_ns, acked_through "
-                "FROM agents WHERE agent_id = ?",
-                (agent_id,),
-            )
-        )
-        if row is None:
-            return None
-        return Agent(str(row[0]), str(row[1]), str(row[2]), row[3] is not None, int(row[4]))
+        row = self._read(lambda tx: tx.one(f"{_AGENT_SELECT} WHERE agent_id = ?", (agent_id,)))
+        return None if row is None else _agent(row)
+
+    def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
+        """The agents of ``agent_ids`` the store knows, by id: one query per
+        :data:`AGENTS_PER_QUERY` (the ingest re-checks every open stream with this)."""
+        unique = sorted(set(agent_ids))
+        found: dict[str, Agent] = {}
+        for start in range(0, len(unique), AGENTS_PER_QUERY):
+            chunk = unique[start : start + AGENTS_PER_QUERY]
+            sql = f"{_AGENT_SELECT} WHERE agent_id IN ({placeholders(len(chunk))})"
+            found.update((a.agent_id, a) for a in map(_agent, self._read(_rows(sql, chunk))))
+        return found
 
     def revoke_agent(self, agent_id: str) -> bool:
         """Refuse the agent's credential from now on; False if unknown or revoked already."""

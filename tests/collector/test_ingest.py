@@ -164,7 +164,9 @@ def test_the_site_comes_from_the_enrollment_never_from_the_kit(tmp_path: Path) -
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await exchange(collector.port, token, [other, batch(record(2))])
         assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
-        assert "enrolled for site 3171011001005, not 3273011002012" in (info.value.details() or "")
+        assert "enrolled for site 3171011001005, not '3273011002012'" in (
+            info.value.details() or ""
+        )
         assert [r.seq for r in collector.store.records()] == [1]
 
     run(body, tmp_path)

@@ -154,7 +154,7 @@ SCRIPTS: dict[str, tuple[list[telemetry_pb2.AgentMessage], list[object]]] = {
         [
             Refusal(
                 Status.PERMISSION_DENIED,
-                f"this credential is enrolled for site {SITE}, not 3171011001006: "
+                f"this credential is enrolled for site {SITE}, not '3171011001006': "
                 "enroll this kit for its own site",
             )
         ],

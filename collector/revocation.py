@@ -1,0 +1,147 @@
+"""Revocation reaches open streams: this replica's open streams, re-checked against the store.
+
+A stream's credential is checked when the stream opens
+(:meth:`collector.session.StreamSession.admit`), but a stream lives for days and
+``pantau-collector revoke`` only writes the store, which is all that replicas share.
+So every replica re-checks its own open streams: every :data:`CHECK_INTERVAL_S` it
+reads the store's record of every agent streaming to it, in batches
+(:meth:`~collector.store.IngestStore.get_agents`: 500 agents a query, so 20,000
+streams cost 40 primary-key reads every 2 s), asks each stream's session whether its
+credential still holds (:meth:`~collector.session.StreamSession.recheck`, pure) and
+cuts the streams whose credential does not: a revoked one ends with
+PERMISSION_DENIED, one replaced by a re-enrollment or removed with UNAUTHENTICATED.
+
+A cut stream is ended where it waits: a pending read is cancelled at once; a batch
+being committed when the cut came may be stored, but it is not acked (the servicer
+asks :meth:`OpenStream.check` before every commit and every Ack). So a revoked
+credential stops being served within :data:`REVOCATION_BOUND_S` of ``revoke``
+returning, on every replica (one check interval, plus one store read, plus slack):
+the bound docs/proto.md states and tests/collector/test_revocation.py measures.
+
+The servicer (:mod:`collector.ingest`) registers each stream once it is welcomed
+(:meth:`OpenStreams.open`) and reads through :meth:`OpenStream.read`; the collector
+runs :meth:`OpenStreams.run` beside the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine, Iterator, Sequence
+from typing import Any, Protocol, TypeVar
+
+from collector.refusals import KitRefused
+from collector.session import StreamSession
+from collector.store.model import Agent
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: How often every open stream's credential is looked up again.
+CHECK_INTERVAL_S = 2.0
+#: A revoked credential is no longer served this long after ``revoke`` returned.
+REVOCATION_BOUND_S = 5.0
+
+
+class AgentLookup(Protocol):
+    def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]: ...
+
+
+class OpenStream:
+    """One open, welcomed stream: its session, and the refusal that cut it (if any)."""
+
+    __slots__ = ("_reading", "cut_by", "session")
+
+    def __init__(self, session: StreamSession) -> None:
+        self.session = session
+        self.cut_by: KitRefused | None = None
+        self._reading: asyncio.Future[Any] | None = None
+
+    def check(self) -> None:
+        """Raise the refusal that cut this stream, if it was cut."""
+        if self.cut_by is not None:
+            raise self.cut_by
+
+    async def read(self, next_message: Coroutine[Any, Any, T]) -> T:
+        """Await ``next_message`` (the stream's next read) unless the stream is cut first:
+        then raise the refusal that cut it."""
+        if self.cut_by is not None:
+            next_message.close()
+            raise self.cut_by
+        reading = asyncio.ensure_future(next_message)
+        self._reading = reading
+        try:
+            return await reading
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self.cut_by is None or (task is not None and task.cancelling()):
+                raise  # the stream itself is being cancelled (the kit went away, a stop)
+            raise self.cut_by from None
+        finally:
+            self._reading = None
+
+    def cut(self, refused: KitRefused) -> None:
+        """End the stream with ``refused``: at once if it is waiting for a message, else
+        at its next :meth:`check`."""
+        self.cut_by = refused
+        if self._reading is not None:
+            self._reading.cancel()
+
+
+class OpenStreams:
+    """The open streams of this replica, and the periodic re-check of their credentials."""
+
+    def __init__(self, store: AgentLookup, *, interval_s: float = CHECK_INTERVAL_S) -> None:
+        self._store = store
+        self.interval_s = interval_s
+        self._streams: dict[str, set[OpenStream]] = {}  # agent_id -> its open streams
+
+    def __len__(self) -> int:
+        return sum(len(streams) for streams in self._streams.values())
+
+    @contextlib.contextmanager
+    def open(self, session: StreamSession) -> Iterator[OpenStream]:
+        """Register ``session``'s stream while the block runs."""
+        stream = OpenStream(session)
+        agent_id = session.agent.agent_id
+        self._streams.setdefault(agent_id, set()).add(stream)
+        try:
+            yield stream
+        finally:
+            streams = self._streams.get(agent_id)
+            if streams is not None:
+                streams.discard(stream)
+                if not streams:
+                    del self._streams[agent_id]
+
+    async def check(self) -> list[str]:
+        """Look every open stream's agent up in the store once and cut the streams whose
+        credential no longer holds; the agent ids cut."""
+        if not self._streams:
+            return []
+        agents = await asyncio.to_thread(self._store.get_agents, list(self._streams))
+        cut: list[str] = []
+        for agent_id, streams in list(self._streams.items()):
+            for stream in list(streams):
+                if stream.cut_by is not None:
+                    continue
+                try:
+                    stream.session.recheck(agents.get(agent_id))
+                except KitRefused as refused:
+                    stream.cut(refused)
+                    cut.append(agent_id)
+        return cut
+
+    async def run(self) -> None:
+        """Check every :attr:`interval_s` until cancelled."""
+        while True:
+            await asyncio.sleep(self.interval_s)
+            try:
+                cut = await self.check()
+            except Exception:  # isolation boundary: a lost database must not end the checks
+                log.warning("cannot re-check the open streams' credentials", exc_info=True)
+                continue
+            for agent_id in cut:
+                log.warning("cut the open stream of %s: its credential no longer holds", agent_id)
