@@ -152,13 +152,12 @@ port = {port}
     return path
 
 
-def _status(data_dir: Path) -> tuple[int, dict[str, Any]]:
-    """``pantau-agent status --json``: its exit code and the status file it shows."""
-    done = subprocess.run(
-        [sys.executable, "-m", "agent.cli", "status", "--data-dir", str(data_dir), "--json"],
+def _status(data_dir: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """``pantau-agent status``, as a technician runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "agent.cli", "status", "--data-dir", str(data_dir), *flags],
         capture_output=True, text=True, cwd=ROOT, timeout=30, check=False,
     )  # fmt: skip
-    return done.returncode, json.loads(done.stdout)
 
 
 @pytest.mark.slow
@@ -201,8 +200,11 @@ def test_a_kit_lives_through_a_full_data_disk_and_accounts_for_every_record(
             while time.monotonic() - filled < 20:  # past the status file's stale limit (15 s)
                 assert agent.poll() is None, alive()
                 time.sleep(0.5)
-            code, doc = _status(kit)
-            assert code == 0 and doc["state"] == "running", (doc, alive())
+            shown = _status(kit, "--json")
+            doc = json.loads(shown.stdout)
+            assert shown.returncode == 0 and doc["state"] == "running", (doc, alive())
+            for lang, text in (("en", "Data disk full"), ("id", "Disk data penuh")):
+                assert text in _status(kit, "--lang", lang).stdout
             assert doc["status"]["spool"]["disk_full"] is True
             assert doc["status"]["uplink"]["last_ack_seq"] > acked  # streaming went on
             filler.unlink()
