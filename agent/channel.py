@@ -23,13 +23,32 @@ class ChannelError(AgentError):
     """The channel cannot be set up as configured (bad CA file, plaintext refused)."""
 
 
+#: HTTP/2 keepalive: a ping this long after the collector was last heard (any frame
+#: from it resets the timer), and the connection is given up when the ping's ack is
+#: this late. A collector that hangs (SIGSTOP, a dead path, a half-open NAT flow) is
+#: noticed within ``KEEPALIVE_TIME_MS + KEEPALIVE_TIMEOUT_MS`` (18 s); carrier NAT,
+#: which forgets idle flows after a few minutes, never sees the stream idle. A
+#: stream the collector acks every few seconds needs no pings at all; one that
+#: carries nothing costs about 100 bytes per ping on the air (~1 MB a day).
+KEEPALIVE_TIME_MS = 8_000
+KEEPALIVE_TIMEOUT_MS = 10_000
+
+
 def channel_options() -> list[tuple[str, int]]:
-    """Keepalive for carrier NAT, matched by the collector's ping policy."""
+    """Keepalive that notices a hung collector, matched by the collector's ping policy
+    (collector.server.server_options), so it never answers GOAWAY "too_many_pings"."""
     return [
-        ("grpc.keepalive_time_ms", 120_000),
-        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+        ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.max_pings_without_data", 0),
+        # No flow-control (BDP) probes: gRPC keeps one ping in flight at a time, and a
+        # BDP ping sent just before the collector hung would hold back the keepalive
+        # ping (and its deadline) until the BDP ping's own 60 s timeout. Telemetry
+        # batches are small; the measured window buys nothing here.
+        ("grpc.http2.bdp_probe", 0),
+        # gRPC enforces a ping's deadline through this one, not keepalive_timeout_ms.
+        ("grpc.http2.ping_timeout_ms", KEEPALIVE_TIMEOUT_MS),
         ("grpc.max_receive_message_length", 4 * 1024 * 1024),
         ("grpc.initial_reconnect_backoff_ms", 1_000),
         ("grpc.max_reconnect_backoff_ms", 60_000),

@@ -1,9 +1,11 @@
 """The running agent: wires the modem, the probes, the spool and the uplink.
 
-Every measurement becomes a Record stamped with the kit's clocks and waits in an
-in-memory list; a flush task writes that list to the spool every
-``spool.flush_interval_s`` in one transaction (sparing the SD card) and wakes the
-uplink. Nothing here measures or parses: it schedules and connects.
+Every measurement becomes a Record stamped with the kit's clocks and waits in a
+bounded in-memory queue (``agent.pending``); a flush task writes the queue to the
+spool every ``spool.flush_interval_s`` in one transaction (sparing the SD card) and
+wakes the uplink. When the data disk is full the spool lives on its reserve; the
+service reports the state (the status file, an AgentEvent when it starts and when it
+ends) and goes on. Nothing here measures or parses: it schedules and connects.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from agent import clock, probes
 from agent.budget import Budget
 from agent.config import AgentConfig
 from agent.modem.monitor import ModemMonitor
+from agent.pending import Drops, Pending, Row
 from agent.records import PRIORITY, Body, event, kind_of, make_record
 from agent.scheduler import Scheduler
 from agent.spool import Spool, SpoolError
@@ -33,22 +36,56 @@ Kind = records_pb2.AgentEvent.Kind
 
 #: A wall-clock jump larger than this (against the monotonic clock) is a step.
 CLOCK_STEP_THRESHOLD_NS = 2_000_000_000
+#: Records waiting in memory for the spool, at most (payload bytes): past it they
+#: are dropped by priority and reported (only when the spool cannot take them).
+PENDING_MAX_BYTES = 1024 * 1024
 
 
 def overflow_record(
-    by_kind: Mapping[str, int], records: int, dropped_bytes: int
-) -> tuple[str, int, bytes]:
-    """The spool's overflow report, as a spool row (kind, priority, payload)."""
+    by_kind: Mapping[str, int], records: int, dropped_bytes: int, *, where: str = "spool"
+) -> Row:
+    """A drop report as a spool row (kind, priority, payload): the spool's at its bound
+    (``where="spool"``), or the memory queue's when the disk took nothing
+    (``where="memory"``; those records never had a seq)."""
     counts = dict(by_kind)
+    if where == "spool":
+        message = f"spool full: dropped {records} records ({dropped_bytes} bytes), oldest first"
+    else:
+        message = (
+            f"data disk full: dropped {records} records ({dropped_bytes} bytes) waiting in "
+            "memory, lowest priority and oldest first"
+        )
     body = records_pb2.AgentEvent(
         kind=Kind.KIND_SPOOL_OVERFLOW,
-        message=f"spool full: dropped {records} records ({dropped_bytes} bytes), oldest first",
+        message=message,
+        details={"where": where},
         dropped_by_kind=counts,
         dropped_records=records,
         dropped_bytes=dropped_bytes,
     )
     record = make_record(clock.now(), body)
     return ("event", PRIORITY["event"], record.SerializeToString())
+
+
+def disk_event(full: bool, spool: Path) -> records_pb2.AgentEvent:
+    """The AgentEvent for the data disk filling up or having room again.
+
+    The contract has no kind of its own for it yet: KIND_UNSPECIFIED, told apart by
+    ``details["condition"] = "disk-full"`` and ``details["state"]``.
+    """
+    if full:
+        message = (
+            f"the data disk of {spool} is full: streaming goes on from the spool's reserve; "
+            "new records push out old ones by priority, and every drop is reported"
+        )
+    else:
+        message = f"the data disk of {spool} has room again"
+    return event(
+        Kind.KIND_UNSPECIFIED,
+        message,
+        condition="disk-full",
+        state="start" if full else "end",
+    )
 
 
 @dataclass(slots=True)
@@ -65,7 +102,9 @@ class AgentService:
     def __init__(self, config: AgentConfig) -> None:
         self.config = config
         self.status = AgentStatus()
-        self._pending: list[tuple[str, int, bytes]] = []
+        self._pending = Pending(PENDING_MAX_BYTES)
+        #: The disk state last reported with an AgentEvent.
+        self._disk_full_reported = False
         data_dir = config.data_dir
         self.spool = Spool(
             data_dir / "spool.sqlite",
@@ -102,7 +141,7 @@ class AgentService:
         """Stamp a result now and queue it for the spool."""
         record = make_record(clock.now(), body)
         kind = kind_of(body)
-        self._pending.append((kind, PRIORITY[kind], record.SerializeToString()))
+        self._pending.add((kind, PRIORITY[kind], record.SerializeToString()))
         self.status.records_produced += 1
         if isinstance(body, records_pb2.SignalReading):
             self.status.last_reading = body
@@ -135,7 +174,10 @@ class AgentService:
             self.emit(
                 event(Kind.KIND_REBOOT, "first start since the kit booted", previous=previous or "")
             )
-            marker.write_text(clock.boot_id(), encoding="ascii")
+            try:
+                marker.write_text(clock.boot_id(), encoding="ascii")
+            except OSError as exc:  # a full data disk: said again at the next start
+                self._note_error(f"cannot write {marker}: {exc.strerror or exc}")
         if any(e.kind == "icmp" for e in self.config.probes):
             method = probes.icmp_method_available()
             if method is None:
@@ -157,19 +199,47 @@ class AgentService:
                 body.clock_step_ns = now_offset - offset
                 self.emit(body)
             offset = now_offset
-            await asyncio.to_thread(self._flush)
+            rows, drops = self._pending.take()
+            writing = asyncio.ensure_future(asyncio.to_thread(self._write, rows, drops))
+            try:
+                error = await asyncio.shield(writing)
+            except asyncio.CancelledError:  # stopping: the write ends in its thread anyway
+                self._flushed(rows, drops, await writing)
+                raise
+            self._flushed(rows, drops, error)
 
     def _flush(self) -> None:
-        rows, self._pending = self._pending, []
-        if not rows:
-            return
+        """Write what is pending now (on the way out, from the event loop's thread)."""
+        rows, drops = self._pending.take()
+        self._flushed(rows, drops, self._write(rows, drops))
+
+    def _write(self, rows: list[Row], drops: Drops) -> SpoolError | None:
+        """Append ``rows`` (after a report of ``drops``) to the spool, in one transaction."""
+        if not rows and not drops.records:
+            return None
+        report: list[Row] = []
+        if drops.records:
+            report = [overflow_record(drops.by_kind, drops.records, drops.bytes, where="memory")]
         try:
-            self.spool.append(rows)
+            self.spool.append([*report, *rows])
         except SpoolError as exc:
-            self._pending = rows + self._pending  # keep them; try again next flush
-            self._note_error(str(exc))
-            return
-        self.uplink.notify()
+            return exc
+        return None
+
+    def _flushed(self, rows: list[Row], drops: Drops, error: SpoolError | None) -> None:
+        """After a write: keep what the spool refused (bounded), report the disk's state."""
+        if error is not None:
+            self._pending.restore(rows, drops)  # try again next flush
+            if str(error) not in self.status.last_errors[-1:]:  # said once, not every flush
+                self._note_error(str(error))
+        elif rows or drops.records:
+            self.uplink.notify()
+        full = self.spool.disk_full
+        if full != self._disk_full_reported:
+            self._disk_full_reported = full
+            body = disk_event(full, self.spool.path)
+            log.log(logging.WARNING if full else logging.INFO, "%s", body.message)
+            self.emit(body)
 
     async def _status_loop(self) -> None:
         while True:
@@ -223,7 +293,13 @@ class AgentService:
                 "last_error": up.last_error,
                 "connects": up.connects,
             },
-            "spool": {"records": backlog.records, "bytes": backlog.bytes},
+            "spool": {
+                "records": backlog.records,
+                "bytes": backlog.bytes,
+                "disk_full": backlog.disk_full,
+                "pending_records": len(self._pending),
+                "dropped_unreported": self._pending.drops.records,
+            },
             "data_today": {
                 "used_bytes": self.budget.used_bytes,
                 "daily_bytes": self.budget.daily_bytes,

@@ -3,10 +3,15 @@
 At-least-once delivery: the agent deletes from its spool only what the collector
 acked. After every (re)connection, Welcome says how far the collector has
 stored; the spool is trimmed to that and sending resumes from the next seq.
-Reconnection uses capped exponential back-off with full jitter, reset once a
-stream has been healthy. Keepalive is tuned for carrier NAT (which forgets idle
-flows after a few minutes) and matched by the collector's ping policy, and
-messages are gzip-compressed for metered SIMs.
+Reconnection uses capped exponential back-off with full jitter; the attempt count
+goes back to zero after a healthy stream (welcomed, and up for ``healthy_after_s``),
+see :func:`next_attempt`. Keepalive pings (agent.channel) notice a collector that
+stopped answering (a hung process, a dead path) within about 20 s, and messages
+are gzip-compressed for metered SIMs.
+
+A spool that cannot delete what was acked (its disk is full) does not end the
+stream: the rows stay until a later ack or the next Welcome deletes them, they are
+not sent again, and ``state.spool_error`` says why.
 
 Keepalive proves only that the connection lives, not that the collector's service
 answers: a stream whose Welcome does not come within ``welcome_timeout_s``, or whose
@@ -22,14 +27,14 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import grpc
 
 from agent import clock
 from agent.channel import open_channel
-from agent.spool import Spool
+from agent.spool import Spool, SpoolError
 from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -83,6 +88,23 @@ class Backoff:
         return float(rng() * min(self.cap_s, self.base_s * 2 ** min(attempt, 30)))
 
 
+#: After a refusal only a person can fix, reconnect no sooner than this attempt's delay.
+NEEDS_PERSON_ATTEMPT = 6
+
+
+def next_attempt(
+    attempt: int, *, welcomed_for_s: float | None, healthy_after_s: float, needs_person: bool
+) -> int:
+    """The back-off attempt after a stream ended: 0 after a healthy stream (welcomed and
+    up for at least ``healthy_after_s``), one more after any other, and at least
+    :data:`NEEDS_PERSON_ATTEMPT` + 1 after a refusal (bad credential, revoked)."""
+    if needs_person:
+        return max(attempt, NEEDS_PERSON_ATTEMPT) + 1
+    if welcomed_for_s is not None and welcomed_for_s >= healthy_after_s:
+        return 0
+    return attempt + 1
+
+
 @dataclass(slots=True)
 class UplinkState:
     connected: bool = False
@@ -91,6 +113,8 @@ class UplinkState:
     last_error: str | None = None
     connects: int = 0
     clock_offset_ns: int | None = None
+    #: Why the spool could not delete what was acked (a full disk), until it can.
+    spool_error: str | None = None
 
 
 class Uplink:
@@ -111,6 +135,9 @@ class Uplink:
         backlog_records_per_s: float = 500.0,
         welcome_timeout_s: float = 30.0,
         ack_timeout_s: float = 60.0,
+        healthy_after_s: float = 5.0,
+        rng: Callable[[], float] = random.random,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._spool = spool
         self._address = address
@@ -125,6 +152,11 @@ class Uplink:
         self._poll_s = poll_s
         self._welcome_timeout_s = welcome_timeout_s
         self._ack_timeout_s = ack_timeout_s
+        self._healthy_after_s = healthy_after_s
+        self._rng = rng
+        self._sleep = sleep
+        #: When this session's Welcome came (monotonic), None before it.
+        self._welcomed_monotonic: float | None = None
         #: Batches written and not yet acked in this session, and when that last moved.
         self._unacked = 0
         self._progress_monotonic = 0.0
@@ -143,23 +175,33 @@ class Uplink:
         """Stream until cancelled, reconnecting with back-off."""
         attempt = 0
         while True:
-            healthy = False
+            needs_person = False
+            self._welcomed_monotonic = None
             try:
-                healthy = await self._session()
+                await self._session()
             except grpc.aio.AioRpcError as exc:
                 self.state.last_error = f"{exc.code().name}: {exc.details()}"
-                if exc.code() in _NEEDS_PERSON:
+                needs_person = exc.code() in _NEEDS_PERSON
+                if needs_person:
                     log.error("collector refused this kit: %s", self.state.last_error)
-                    attempt = max(attempt, 6)
                 else:
                     log.warning("uplink to %s lost: %s", self._address, self.state.last_error)
+            except SpoolError as exc:  # renumbering on a full disk: try again later
+                self.state.last_error = str(exc)
+                log.warning("uplink to %s paused: %s", self._address, exc)
             finally:
                 self.state.connected = False
-            attempt = 0 if healthy else attempt + 1
-            await asyncio.sleep(self._backoff.delay(attempt))
+            welcomed = self._welcomed_monotonic
+            attempt = next_attempt(
+                attempt,
+                welcomed_for_s=None if welcomed is None else time.monotonic() - welcomed,
+                healthy_after_s=self._healthy_after_s,
+                needs_person=needs_person,
+            )
+            await self._sleep(self._backoff.delay(attempt, self._rng))
 
-    async def _session(self) -> bool:
-        """One connection; returns True if it was healthy (got a Welcome)."""
+    async def _session(self) -> None:
+        """One connection, until it fails (it raises; a stream never ends well)."""
         metadata = (("authorization", f"Bearer {self._credential}"),)
         async with open_channel(
             self._address, ca_file=self._ca_file, insecure=self._insecure
@@ -191,7 +233,6 @@ class Uplink:
                     group.create_task(self._ack_watchdog())
             except* grpc.aio.AioRpcError as errors:
                 raise errors.exceptions[0] from None
-            return True
 
     def _hello(self) -> telemetry_pb2.Hello:
         stamp = clock.now()
@@ -208,6 +249,7 @@ class Uplink:
     def _on_welcome(self, welcome: telemetry_pb2.Welcome, t4: int) -> None:
         self.state.connected = True
         self.state.connects += 1
+        self._welcomed_monotonic = time.monotonic()
         self.state.last_error = None
         self.state.clock_offset_ns = (
             (welcome.hello_received_unix_ns - self._hello_sent_ns)
@@ -222,6 +264,7 @@ class Uplink:
                 offset,
             )
         self._ack(welcome.acked_through_seq)
+        self._spool.settle(welcome.acked_through_seq)
         log.info(
             "connected to %s as %s (site %s), collector has through seq %d",
             self._address,
@@ -231,9 +274,20 @@ class Uplink:
         )
 
     def _ack(self, through_seq: int) -> None:
-        self._spool.ack_through(through_seq)
+        """The collector has everything through ``through_seq``: delete it from the spool.
+        A spool that cannot (a full disk) keeps the rows until a later ack deletes them."""
         self.state.last_ack_seq = max(self.state.last_ack_seq, through_seq)
         self.state.last_ack_monotonic = time.monotonic()
+        try:
+            self._spool.ack_through(through_seq)
+        except SpoolError as exc:
+            if self.state.spool_error is None:
+                log.warning("%s; they stay until a later ack deletes them", exc)
+            self.state.spool_error = str(exc)
+            return
+        if self.state.spool_error is not None:
+            log.info("the spool deletes acked records again")
+        self.state.spool_error = None
 
     async def _send_loop(
         self,
@@ -248,6 +302,8 @@ class Uplink:
                 self._spool.read_after, last_sent, max_bytes=max_bytes, max_records=1000
             )
             if not rows:
+                if self.state.spool_error is not None:  # delete what was acked, at last
+                    await asyncio.to_thread(self._ack, self.state.last_ack_seq)
                 self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
@@ -267,6 +323,7 @@ class Uplink:
             if self._unacked == 0:
                 self._progress_monotonic = time.monotonic()
             self._unacked += 1
+            self._spool.mark_sent(rows[-1][0])  # from here the collector may store it
             await call.write(telemetry_pb2.AgentMessage(batch=batch))
             last_sent = rows[-1][0]
             if draining and self.backlog_records_per_s > 0:

@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 def server_options() -> list[tuple[str, int]]:
     """Message caps and keepalive enforcement matching the agent's client settings.
 
-    The agent pings every 120 s when idle (carrier NAT tables forget a flow after
-    a few minutes); the server permits pings down to every 60 s so that it never
-    answers with GOAWAY "too_many_pings".
+    The agent pings every 8 s (agent.channel: it notices a hung collector within
+    about 20 s); the server permits pings down to every 5 s, so that it never
+    answers with GOAWAY "too_many_pings", timer jitter included.
     """
     return [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -40,7 +40,7 @@ def server_options() -> list[tuple[str, int]]:
         ("grpc.keepalive_time_ms", 300_000),
         ("grpc.keepalive_timeout_ms", 20_000),
         ("grpc.keepalive_permit_without_calls", 1),
-        ("grpc.http2.min_recv_ping_interval_without_data_ms", 60_000),
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 5_000),
         ("grpc.http2.max_ping_strikes", 3),
     ]
 

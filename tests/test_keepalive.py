@@ -20,3 +20,12 @@ def test_client_pings_are_never_more_frequent_than_the_server_permits() -> None:
     # Often enough for carrier NAT, which forgets idle flows after a few minutes.
     assert client["grpc.keepalive_time_ms"] <= 180_000
     assert client["grpc.max_receive_message_length"] >= 64 * 1024
+
+
+def test_a_hung_collector_is_noticed_within_20_s() -> None:
+    """A ping at most every keepalive_time, given up after keepalive_timeout: the worst
+    case to notice a collector that stopped answering (SIGSTOP; tested for real in
+    tests/agent/test_kit_faults.py)."""
+    client = dict(channel_options())
+    assert client["grpc.keepalive_time_ms"] + client["grpc.keepalive_timeout_ms"] <= 20_000
+    assert client["grpc.http2.max_pings_without_data"] == 0  # keep pinging a silent peer

@@ -56,5 +56,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "status.uplink.down": {"id": "tidak terhubung", "en": "not connected"},
     "status.ack": {"id": "sampai rekaman #{seq}, {when}", "en": "through record #{seq}, {when}"},
     "status.spool": {"id": "{n} rekaman ({size})", "en": "{n} records ({size})"},
+    "status.spool_disk_full": {
+        "id": "Disk data penuh: rekaman tetap dikirim dari ruang cadangan; bila perlu, rekaman "
+        "lama yang paling tidak penting dibuang lebih dulu dan kolektor diberi tahu.",
+        "en": "Data disk full: records are still sent from the reserved room; if need be, the "
+        "oldest records of the least important kinds go first and the collector is told.",
+    },
     "status.data": {"id": "{used} dari {budget}", "en": "{used} of {budget}"},
 }

@@ -17,18 +17,30 @@ is not rewritten every few seconds, and readers keep one path. Schema (version 1
       "last_reading": {"time_unix": ..., "reading": {SignalSample fields}} | null,
       "uplink": {"connected": true, "last_ack_unix": ... | null, "last_ack_seq": 42,
                  "last_error": null | "...", "connects": 1},
-      "spool": {"records": 3, "bytes": 1234},
+      "spool": {"records": 3, "bytes": 1234, "disk_full": false,
+                "pending_records": 0, "dropped_unreported": 0},
       "data_today": {"used_bytes": 0, "daily_bytes": 20000000},
       "records_produced": 99,
       "last_errors": ["..."]
     }
 
+(``disk_full``: the data disk filled up and the spool lives on its reserve;
+``pending_records``: records in memory waiting for the spool; ``dropped_unreported``:
+records dropped from memory whose drop report has not reached the spool yet.)
+
 A status older than ``max(3 * write_interval_s, STALE_MIN_S)`` or whose pid is gone
 means the agent is not running (or hung); ``stopped`` is set by a clean stop.
+
+The file is padded with spaces to a multiple of :data:`BLOCK` bytes. When the data
+disk is full, so that no new file can be made, the writer overwrites the current file
+in place instead (its blocks are already allocated), and ``status`` keeps working;
+a reader that catches that write half done reads again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import time
@@ -39,6 +51,8 @@ FILENAME: Final = "status.json"
 SCHEMA: Final = 1
 WRITE_INTERVAL_S: Final = 5.0
 STALE_MIN_S: Final = 15.0
+#: The status file's size is a multiple of this (so that it can be rewritten in place).
+BLOCK: Final = 8192
 
 RUNNING, STALE, NOT_RUNNING = "running", "stale", "not-running"
 
@@ -70,13 +84,32 @@ def service_status_path(data_dir: Path, runtime_dir: str | None) -> Path:
 
 
 def write_status(path: Path, doc: dict[str, Any]) -> None:
-    """Replace ``path`` with ``doc`` atomically (tmp + rename). Raises OSError."""
+    """Replace ``path`` with ``doc`` atomically (tmp + rename); on a full disk, overwrite
+    it in place when it is big enough. Raises OSError."""
+    data = json.dumps(doc, indent=1, sort_keys=True).encode("utf-8") + b"\n"
+    data += b" " * (-len(data) % BLOCK)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = json.dumps(doc, indent=1, sort_keys=True)
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(data)
-        handle.flush()
-    tmp.replace(path)
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        _overwrite(path, data)
+
+
+def _overwrite(path: Path, data: bytes) -> None:
+    """Write ``data`` over the start of the existing file ``path`` (no new blocks)."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        if os.fstat(fd).st_size < len(data):
+            raise OSError(errno.ENOSPC, "no room for a larger status file", str(path))
+        os.pwrite(fd, data, 0)
+    finally:
+        os.close(fd)
 
 
 def pid_alive(pid: int) -> bool:
@@ -100,9 +133,7 @@ def read_status(path: Path, now_s: float | None = None) -> dict[str, Any]:
     """
     now = time.time() if now_s is None else now_s
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(doc, dict):
-            raise ValueError("not a JSON object")
+        doc = _load(path)
     except FileNotFoundError:
         return {"state": NOT_RUNNING, "why": "no-file", "age_s": None, "status": None}
     except (OSError, ValueError) as exc:
@@ -124,6 +155,22 @@ def read_status(path: Path, now_s: float | None = None) -> dict[str, Any]:
     elif age > max(3 * interval, STALE_MIN_S):
         out.update(state=STALE, why="old")
     return out
+
+
+def _load(path: Path) -> dict[str, Any]:
+    """The status document, read again (twice at most) if caught half rewritten in place."""
+    for attempt in range(3):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            if attempt == 2:
+                raise
+            time.sleep(0.05)
+            continue
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+        return doc
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def reading_dict(msg: Any) -> dict[str, Any]:

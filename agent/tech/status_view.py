@@ -117,6 +117,8 @@ def human(doc: dict[str, Any], m: Messages, style: Style) -> str:
         (m("status.label.spool"), m("status.spool", n=spool.get("records", 0),
                                     size=render.size(spool.get("bytes", 0))))
     )  # fmt: skip
+    if spool.get("disk_full"):
+        rows.append(("", style.paint(m("status.spool_disk_full"), "yellow")))
     data = st.get("data_today") or {}
     rows.append(
         (m("status.label.data_today"), m("status.data", used=render.size(data.get("used_bytes")),

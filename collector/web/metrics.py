@@ -42,7 +42,9 @@ class _StoreCollector(PromCollector):
         records.add_metric([], stats.records_stored if stats else 0)
         yield records
         duplicates = CounterMetricFamily(
-            "pantau_ingest_duplicates", "Records received again and not stored twice"
+            "pantau_ingest_records_already_stored",
+            "Records in a batch that the store already held (sent again after an ack was "
+            "lost); kits trim their spool to Welcome.acked_through_seq, so this stays near 0",
         )
         duplicates.add_metric([], stats.duplicates if stats else 0)
         yield duplicates

@@ -1,7 +1,8 @@
 """Chaos: 20 kits streaming through a link we control, the collector SIGKILLed and
-restarted twice, one kit SIGKILLed mid-batch and restarted, the link cut for 60 s.
-Afterwards every record produced is stored exactly once, with the right content,
-and every spool is empty.
+restarted twice, one kit SIGKILLed mid-batch and restarted, one kit's data disk
+full (a real tmpfs) while the collector hangs (SIGSTOP) for 25 s, the link cut for
+60 s. Afterwards every record produced is stored exactly once, with the right
+content, or counted in a drop report the collector stored, and every spool is empty.
 
 The kits are tests/chaos/driver.py processes: the real Spool and Uplink, producing
 records whose content is a function of (agent, seq), so that every stored record
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import pytest
 
@@ -30,10 +29,15 @@ from collector import auth
 from collector.store.sqlite import SqliteStore
 from pantau.v1 import records_pb2
 
+from .procs import ROOT, CollectorProcess, fill, tail, tmpfs
+
 AGENTS = 20
 SITE = "3171011001005"
 DRIVER = Path(__file__).with_name("driver.py")
-ROOT = Path(__file__).resolve().parents[2]
+#: The kit whose data disk fills up, and its spool's reserve (small, so that the
+#: spool has to drop by priority while the collector hangs, and report it).
+FULL_KIT = 5
+FULL_KIT_RESERVE = 128 * 1024
 
 
 class Link:
@@ -102,67 +106,15 @@ class Link:
         self._loop.close()
 
 
-class CollectorProcess:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.proc: subprocess.Popen[str] | None = None
-
-    def start(self) -> int:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "collector.cli", "serve", "--data-dir", str(self.data_dir),
-             "--listen", "127.0.0.1:0", "--throughput-listen", "off", "--http-listen", "off"],
-            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT,
-        )  # fmt: skip
-        assert self.proc.stderr is not None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = self.proc.stderr.readline()
-            if match := re.search(r"collector listening on port (\d+)", line):
-                log = self.data_dir.parent / "collector.log"  # every run, appended
-                threading.Thread(target=_copy, args=(self.proc.stderr, log), daemon=True).start()
-                return int(match.group(1))
-            if not line and self.proc.poll() is not None:
-                break
-        raise AssertionError("the collector did not start")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-        if self.proc.stderr:
-            self.proc.stderr.close()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc is not None and self.proc.stderr:
-            self.proc.stderr.close()
-
-
-def _copy(stream: IO[str], path: Path) -> None:
-    """Keep a process's log (the pipe drained, the lines kept for a failure's message)."""
-    with path.open("a", encoding="utf-8") as out:
-        for line in stream:
-            out.write(line)
-            out.flush()
-
-
-def tail(path: Path, lines: int = 15) -> str:
-    if not path.exists():
-        return f"(no {path.name})"
-    return "\n".join(path.read_text(encoding="utf-8").splitlines()[-lines:])
-
-
-def start_kit(tmp: Path, index: int, port: int, token: str) -> subprocess.Popen[str]:
+def start_kit(
+    tmp: Path, index: int, port: int, token: str, spool: Path | None = None
+) -> subprocess.Popen[str]:
+    spool = spool or tmp / f"spool-{index}.sqlite"
+    reserve = [str(FULL_KIT_RESERVE)] if index == FULL_KIT else []
     with (tmp / f"kit-{index}.log").open("a", encoding="utf-8") as log:  # the uplink's warnings
         proc = subprocess.Popen(
-            [sys.executable, str(DRIVER), str(tmp / f"spool-{index}.sqlite"),
-             f"127.0.0.1:{port}", token, str(index)],
+            [sys.executable, str(DRIVER), str(spool), f"127.0.0.1:{port}", token, str(index),
+             *reserve],
             stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
@@ -190,7 +142,9 @@ def cleanup(*things: object) -> Iterator[None]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_nothing_lost_nothing_doubled_through_kills_restarts_and_a_60s_cut(tmp_path: Path) -> None:
+def test_nothing_lost_nothing_doubled_through_kills_restarts_a_hang_a_full_disk_and_a_cut(
+    tmp_path: Path,
+) -> None:
     data = tmp_path / "collector"
     store = SqliteStore(data / "collector.sqlite")
     tokens = []
@@ -203,11 +157,13 @@ def test_nothing_lost_nothing_doubled_through_kills_restarts_and_a_60s_cut(tmp_p
     collector = CollectorProcess(data)
     link = Link()
     kits: dict[int, subprocess.Popen[str]] = {}
-    with cleanup(kits, collector, link):
+    spools = {i: tmp_path / f"spool-{i}.sqlite" for i in range(AGENTS)}
+    with tmpfs(tmp_path / "disk", "8m") as disk, cleanup(kits, collector, link):
+        spools[FULL_KIT] = disk / "spool.sqlite"
         link.upstream_port = collector.start()
         port = link.start()
         for i in range(AGENTS):
-            kits[i] = start_kit(tmp_path, i, port, tokens[i])
+            kits[i] = start_kit(tmp_path, i, port, tokens[i], spools[i])
         time.sleep(4)  # the scenario's timeline: everyone streaming
 
         collector.kill()  # 1st collector crash
@@ -221,6 +177,17 @@ def test_nothing_lost_nothing_doubled_through_kills_restarts_and_a_60s_cut(tmp_p
         kits[3] = start_kit(tmp_path, 3, port, tokens[3])
         time.sleep(2)
 
+        filler = fill(disk)  # a kit's data disk fills up ...
+        time.sleep(2)
+        collector.freeze()  # ... and the collector hangs for 25 s meanwhile
+        try:
+            time.sleep(25)
+        finally:
+            collector.thaw()
+        time.sleep(5)
+        filler.unlink()  # room again
+        time.sleep(2)
+
         link.cut()  # the link goes down for 60 s ...
         time.sleep(20)
         collector.kill()  # ... and the collector crashes meanwhile (2nd)
@@ -230,7 +197,7 @@ def test_nothing_lost_nothing_doubled_through_kills_restarts_and_a_60s_cut(tmp_p
         link.restore()
         time.sleep(3)
 
-        heads = {}
+        heads, full = {}, {}
         for proc in kits.values():
             proc.send_signal(signal.SIGTERM)
         for i, proc in kits.items():
@@ -239,22 +206,33 @@ def test_nothing_lost_nothing_doubled_through_kills_restarts_and_a_60s_cut(tmp_p
                 f"kit {i}: {out}\nkit log:\n{tail(tmp_path / f'kit-{i}.log')}\n"
                 f"collector log:\n{tail(tmp_path / 'collector.log')}"
             )
-            heads[i] = int(out.split()[-1])
+            heads[i], full[i] = map(int, out.split()[-2:])
         collector.stop()
+        assert full == {i: int(i == FULL_KIT) for i in range(AGENTS)}  # the fault happened
 
-    store = SqliteStore(data / "collector.sqlite")
-    total = 0
-    for i in range(AGENTS):
-        stored = list(store.records(agent_id=f"chaos-{i}"))
-        assert [r.seq for r in stored] == list(range(1, heads[i] + 1)), f"kit {i}"
-        for row in stored:
-            signal_reading = records_pb2.Record.FromString(row.payload).signal
-            assert signal_reading.operator_name == f"a{i}-r{row.seq}"
-            assert signal_reading.rsrp_dbm == -60.0 - row.seq % 50
-        spool = Spool(tmp_path / f"spool-{i}.sqlite", max_bytes=1 << 30,
-                      overflow_record=lambda *a: ("event", 3, b""))  # fmt: skip
-        assert spool.backlog().records == 0
-        spool.close()
-        total += heads[i]
-    store.close()
+        store = SqliteStore(data / "collector.sqlite")
+        total = 0
+        for i in range(AGENTS):
+            stored = list(store.records(agent_id=f"chaos-{i}"))
+            seqs = [r.seq for r in stored]
+            assert seqs == sorted(set(seqs)), f"kit {i}: a seq stored twice"
+            reported = 0
+            for row in stored:
+                record = records_pb2.Record.FromString(row.payload)
+                if record.WhichOneof("body") == "event":
+                    assert record.event.kind == records_pb2.AgentEvent.KIND_SPOOL_OVERFLOW
+                    reported += record.event.dropped_records
+                    continue
+                assert record.signal.operator_name == f"a{i}-r{row.seq}"
+                assert record.signal.rsrp_dbm == -60.0 - row.seq % 50
+            # Every seq the kit made is stored, or counted in a drop report: exactly.
+            missing = set(range(1, heads[i] + 1)) - set(seqs)
+            assert len(missing) == reported, f"kit {i}: {len(missing)} missing, {reported} reported"
+            assert i == FULL_KIT or not missing, f"kit {i} dropped records"
+            spool = Spool(spools[i], max_bytes=1 << 30, reserve_bytes=0,
+                          overflow_record=lambda *a: ("event", 3, b""))  # fmt: skip
+            assert spool.backlog().records == 0
+            spool.close()
+            total += heads[i]
+        store.close()
     assert total > AGENTS * 100  # the kits really produced through it all
