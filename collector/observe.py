@@ -6,13 +6,17 @@ for them, so ``collector/rules`` imports neither the store nor the generated cod
 Only records whose event time is trusted (:data:`collector.clocks.TRUSTED_TIME`)
 become observations of a stored window; the caller of
 :func:`observations_from_record` has already applied that rule (the stream session
-hands on only trusted records).
+hands on only trusted records). A figure outside its valid range
+(:mod:`collector.ranges`) is never an observation value: it is absent, as if the
+modem had not reported it; a ping round whose loss ratio is invalid is no
+observation at all (the rules cannot read it without one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
+from collector import ranges
 from collector.batches import enum_label
 from collector.clocks import TRUSTED_TIME
 from collector.rules import observations as obs
@@ -22,13 +26,14 @@ from pantau.core.operators import operator_name as _known_operator_name
 from pantau.v1 import records_pb2
 
 
-def _opt(message: object, name: str) -> float | None:
-    if message.HasField(name):  # type: ignore[attr-defined]
+def _opt(message: object, name: str, invalid: Collection[str]) -> float | None:
+    if name not in invalid and message.HasField(name):  # type: ignore[attr-defined]
         return float(getattr(message, name))
     return None
 
 
 def _signal(event_ns: int, s: records_pb2.SignalReading) -> obs.Signal:
+    invalid = ranges.invalid_fields(s)
     mcc = s.mcc if s.HasField("mcc") else None
     mnc = s.mnc if s.HasField("mnc") else None
     name = s.operator_name if s.HasField("operator_name") else None
@@ -39,13 +44,13 @@ def _signal(event_ns: int, s: records_pb2.SignalReading) -> obs.Signal:
         rat=enum_label(records_pb2.Rat, s.rat, "RAT_"),
         reg_state=enum_label(records_pb2.RegState, s.reg_state, "REG_STATE_"),
         sim_state=enum_label(records_pb2.SimState, s.sim_state, "SIM_STATE_"),
-        cell_id=s.cell_id if s.HasField("cell_id") else None,
-        rsrp_dbm=_opt(s, "rsrp_dbm"),
-        rsrq_db=_opt(s, "rsrq_db"),
-        sinr_db=_opt(s, "sinr_db"),
-        rssi_dbm=_opt(s, "rssi_dbm"),
-        rscp_dbm=_opt(s, "rscp_dbm"),
-        ecio_db=_opt(s, "ecio_db"),
+        cell_id=s.cell_id if s.HasField("cell_id") and "cell_id" not in invalid else None,
+        rsrp_dbm=_opt(s, "rsrp_dbm", invalid),
+        rsrq_db=_opt(s, "rsrq_db", invalid),
+        sinr_db=_opt(s, "sinr_db", invalid),
+        rssi_dbm=_opt(s, "rssi_dbm", invalid),
+        rscp_dbm=_opt(s, "rscp_dbm", invalid),
+        ecio_db=_opt(s, "ecio_db", invalid),
     )
 
 
@@ -54,27 +59,32 @@ def _status(common: records_pb2.ProbeCommon) -> str:
     return label or "unspecified"
 
 
-def _ping(event_ns: int, p: records_pb2.PingResult) -> obs.Ping:
-    return obs.Ping(
+def _ping(event_ns: int, p: records_pb2.PingResult) -> list[Observation]:
+    invalid = ranges.invalid_fields(p)
+    if "loss_ratio" in invalid:
+        return []
+    ping = obs.Ping(
         event_ns=event_ns,
         operator=None,  # attributed by the rules, at event time
         target=p.common.target,
         status=_status(p.common),
         loss_ratio=p.loss_ratio,
-        median_ms=_opt(p, "median_ms"),
-        avg_ms=_opt(p, "avg_ms"),
+        median_ms=_opt(p, "median_ms", invalid),
+        avg_ms=_opt(p, "avg_ms", invalid),
         sent=p.sent,
         received=p.received,
     )
+    return [ping]
 
 
 def _throughput(event_ns: int, t: records_pb2.ThroughputResult) -> obs.Throughput:
+    invalid = ranges.invalid_fields(t)
     return obs.Throughput(
         event_ns=event_ns,
         operator=None,  # attributed by the rules, at event time
         direction=enum_label(records_pb2.Direction, t.direction, "DIRECTION_"),
         status=_status(t.common),
-        goodput_bps=_opt(t, "goodput_bps"),
+        goodput_bps=_opt(t, "goodput_bps", invalid),
     )
 
 
@@ -91,7 +101,7 @@ def observations_from_record(record: records_pb2.Record, event_ns: int) -> list[
     if kind == "signal":
         return [_signal(event_ns, record.signal)]
     if kind == "ping":
-        return [_ping(event_ns, record.ping)]
+        return _ping(event_ns, record.ping)
     if kind == "throughput":
         return [_throughput(event_ns, record.throughput)]
     if kind == "event":
