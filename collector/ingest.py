@@ -34,6 +34,7 @@ from google.protobuf.message import DecodeError
 
 from collector import session as sessions
 from collector.batches import BatchRejected
+from collector.clocks import FUTURE_TOLERANCE_NS
 from collector.committer import Committer
 from collector.errors import CollectorError
 from collector.refusals import KitRefused, MalformedMessage, Refusal, Status
@@ -78,10 +79,18 @@ class StreamStats:
 
 
 class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
-    def __init__(self, store: Store, committer: Committer, *, brain: Brain | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        committer: Committer,
+        *,
+        brain: Brain | None = None,
+        future_tolerance_ns: int = FUTURE_TOLERANCE_NS,
+    ) -> None:
         self._store = store
         self._committer = committer
         self._brain = brain
+        self._future_tolerance_ns = future_tolerance_ns
         self.stats = StreamStats()
 
     async def Stream(
@@ -93,7 +102,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             header = dict(context.invocation_metadata() or ()).get("authorization", "")
             credential = sessions.read_credential(str(header))
             agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
-            session = StreamSession.admit(credential, agent)
+            session = StreamSession.admit(
+                credential, agent, future_tolerance_ns=self._future_tolerance_ns
+            )
             messages = aiter(request_iterator)
             first = await _next(messages)
             if first is None:

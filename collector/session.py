@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from collector import auth, batches
-from collector.clocks import TRUSTED_TIME, Anchor
+from collector.clocks import FUTURE_TOLERANCE_NS, TRUSTED_TIME, Anchor
 from collector.refusals import (
     AccessDenied,
     CredentialRefused,
@@ -153,9 +153,10 @@ class _State(enum.Enum):
 class StreamSession:
     """The state of one open Telemetry.Stream of one authenticated agent."""
 
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: Agent, *, future_tolerance_ns: int = FUTURE_TOLERANCE_NS) -> None:
         """Use :meth:`admit`: it checks the credential against ``agent``."""
         self.agent = agent
+        self.future_tolerance_ns = future_tolerance_ns
         self.acked_through = agent.acked_through
         self._state = _State.AWAIT_HELLO
         self._anchors: dict[str, Anchor] = {}
@@ -163,14 +164,21 @@ class StreamSession:
         self._hello_received_ns = 0
 
     @classmethod
-    def admit(cls, credential: auth.Credential, agent: Agent | None) -> StreamSession:
+    def admit(
+        cls,
+        credential: auth.Credential,
+        agent: Agent | None,
+        *,
+        future_tolerance_ns: int = FUTURE_TOLERANCE_NS,
+    ) -> StreamSession:
         """A session for ``agent`` (the store's record of ``credential.agent_id``, or
-        None when it has none) if the credential is its own and not revoked."""
+        None when it has none) if the credential is its own and not revoked; event times
+        more than ``future_tolerance_ns`` ahead of arrival are judged from the future."""
         if agent is None or not auth.secret_matches(credential.secret, agent.secret_hash):
             raise CredentialRefused("unknown agent or wrong credential")
         if agent.revoked:
             raise AccessDenied(f"agent {agent.agent_id} has been revoked")
-        return cls(agent)
+        return cls(agent, future_tolerance_ns=future_tolerance_ns)
 
     @property
     def streaming(self) -> bool:
@@ -252,6 +260,7 @@ class StreamSession:
             site_code=self.agent.site_code,
             anchors=self._anchors,
             received_ns=received_ns,
+            future_tolerance_ns=self.future_tolerance_ns,
         )
         prepared.anchor, self._hello_anchor = self._hello_anchor, None
         if snapshot:  # live state only: its records come again in a Batch

@@ -13,6 +13,7 @@ import grpc
 import pytest
 from test_ingest import run
 
+from collector.config import load_collector_config
 from collector.server import Collector
 from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
 
@@ -139,3 +140,23 @@ def test_a_reading_from_the_future_never_pins_the_live_view(tmp_path: Path) -> N
 
     run(body, tmp_path)
 
+
+def test_the_future_tolerance_is_configurable(tmp_path: Path) -> None:
+    config_file = tmp_path / "collector.toml"
+    config_file.write_text("[ingest]\nfuture_tolerance_s = 3600\n", encoding="utf-8")
+    config = load_collector_config(config_file)
+    assert config.ingest.future_tolerance_s == 3600
+
+    async def body(default: Collector, token: str) -> list[str]:
+        configured = Collector(default.store, config=config)  # a replica with the setting
+        await configured.start("127.0.0.1:0")
+        try:
+            half_hour, two_hours = time.time_ns() + 1800 * S, time.time_ns() + 7200 * S
+            await send(configured.port, token, reading(1, wall_ns=half_hour, rsrp_dbm=-90.0))
+            await send(configured.port, token, reading(2, wall_ns=two_hours, rsrp_dbm=-90.0))
+            await send(default.port, token, reading(3, wall_ns=half_hour, rsrp_dbm=-90.0))
+        finally:
+            await configured.stop(0)
+        return [r.time_quality for r in default.store.records()]
+
+    assert run(body, tmp_path) == ["synced-wall", "future", "future"]
