@@ -43,6 +43,8 @@ FUTURE: TimeQuality = "future"
 FUTURE_TOLERANCE_NS = 5 * 60 * 1_000_000_000
 #: The event times the store can hold (int64 ns since the Unix epoch).
 EVENT_NS_RANGE = range(-(2**63), 2**63)
+#: The longest boot id an anchor keeps (a Linux boot id has 36 characters).
+MAX_BOOT_ID = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,17 @@ def judge(
     """``quality``, or ``"future"`` when ``event_ns`` is more than ``tolerance_ns`` ahead
     of ``received_ns`` (the collector's clock when the record arrived)."""
     return FUTURE if event_ns - received_ns > tolerance_ns else quality
+
+
+def boot_id_fault(boot_id: str) -> str | None:
+    """Why ``boot_id`` cannot be the boot id of an anchor, else None: a NUL (which
+    PostgreSQL's text refuses: the store would fail on every retry) or more than
+    :data:`MAX_BOOT_ID` characters. Both are a kit's bug."""
+    if "\x00" in boot_id:
+        return "holds a NUL character"
+    if len(boot_id) > MAX_BOOT_ID:
+        return f"is {len(boot_id)} characters long (at most {MAX_BOOT_ID})"
+    return None
 
 
 def clock_offset_ns(t1_agent: int, t2_collector: int, t3_collector: int, t4_agent: int) -> int:

@@ -45,11 +45,12 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from collector import auth, batches
-from collector.clocks import FUTURE_TOLERANCE_NS, TRUSTED_TIME, Anchor
+from collector.clocks import FUTURE_TOLERANCE_NS, TRUSTED_TIME, Anchor, boot_id_fault
 from collector.refusals import (
     AccessDenied,
     CredentialRefused,
     KitRefused,
+    MalformedMessage,
     OutOfOrder,
     Refusal,
     Status,
@@ -280,6 +281,9 @@ class StreamSession:
             )
         self._hello_received_ns = received_ns
         if hello.HasField("sent_at") and hello.sent_at.boot_id:
+            fault = boot_id_fault(hello.sent_at.boot_id)
+            if fault is not None:  # not storable: refused, never UNAVAILABLE for ever
+                raise MalformedMessage(f"Hello.sent_at.boot_id {fault}: not a boot id")
             self._hello_anchor = (hello.sent_at.boot_id, hello.sent_at.monotonic_ns, received_ns)
         self._state = _State.AWAIT_ANCHORS
         return HelloAccepted(agent.agent_id)

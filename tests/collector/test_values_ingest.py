@@ -5,14 +5,17 @@ neither is ever UNAVAILABLE (which a kit retries for ever)."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from pathlib import Path
 
 import grpc
 import pytest
+from storebackends import Backend
 from test_ingest import run
 
+from collector import auth
 from collector.config import load_collector_config
 from collector.server import Collector
 from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
@@ -36,12 +39,15 @@ def reading(seq: int, *, wall_ns: int | None = None, **values: object) -> record
     return record
 
 
-async def send(port: int, token: str, *records: records_pb2.Record) -> telemetry_pb2.Ack:
-    """One stream: Hello, one Batch; the Ack (an AioRpcError when refused)."""
+async def send(
+    port: int, token: str, *records: records_pb2.Record, boot: str = "hello-boot"
+) -> telemetry_pb2.Ack:
+    """One stream: Hello (anchoring ``boot``), one Batch; the Ack (an AioRpcError when
+    refused)."""
     hello = telemetry_pb2.AgentMessage(
         hello=telemetry_pb2.Hello(
             agent_id="kit-1",
-            sent_at=records_pb2.RecordTime(monotonic_ns=2**63 - 1, boot_id="hello-boot"),
+            sent_at=records_pb2.RecordTime(monotonic_ns=2**63 - 1, boot_id=boot),
         )
     )
     batch = telemetry_pb2.AgentMessage(batch=telemetry_pb2.Batch(records=records))
@@ -49,24 +55,26 @@ async def send(port: int, token: str, *records: records_pb2.Record) -> telemetry
         call = telemetry_pb2_grpc.TelemetryStub(channel).Stream(
             metadata=(("authorization", f"Bearer {token}"),), timeout=30
         )
-        await call.write(hello)
-        welcome = await call.read()
-        assert welcome is not grpc.aio.EOF and welcome.WhichOneof("msg") == "welcome"
-        await call.write(batch)
-        reply = await call.read()
+        replies = []
+        for message in (hello, batch):
+            await call.write(message)
+            reply = await call.read()
+            if reply is grpc.aio.EOF:
+                code = await call.code()
+                raise grpc.aio.AioRpcError(
+                    code, grpc.aio.Metadata(), grpc.aio.Metadata(), await call.details()
+                )
+            replies.append(reply)
         await call.done_writing()
-        if reply is grpc.aio.EOF:
-            code = await call.code()
-            raise grpc.aio.AioRpcError(
-                code, grpc.aio.Metadata(), grpc.aio.Metadata(), await call.details()
-            )
-        assert reply.WhichOneof("msg") == "ack"
-        return reply.ack
+        assert [r.WhichOneof("msg") for r in replies] == ["welcome", "ack"]
+        return replies[1].ack
 
 
-async def refused(port: int, token: str, *records: records_pb2.Record) -> tuple[str, str]:
+async def refused(
+    port: int, token: str, *records: records_pb2.Record, boot: str = "hello-boot"
+) -> tuple[str, str]:
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await send(port, token, *records)
+        await send(port, token, *records, boot=boot)
     return info.value.code().name, info.value.details() or ""
 
 
@@ -160,3 +168,28 @@ def test_the_future_tolerance_is_configurable(tmp_path: Path) -> None:
         return [r.time_quality for r in default.store.records()]
 
     assert run(body, tmp_path) == ["synced-wall", "future", "future"]
+
+
+def test_a_hello_boot_id_no_store_can_hold_is_invalid_argument_on_both_stores(
+    backend: Backend,
+) -> None:
+    """A NUL in the boot id failed every PostgreSQL commit: UNAVAILABLE for ever."""
+
+    async def main() -> tuple[str, str, int]:
+        store = backend.open()
+        credential = auth.new_credential("kit-1")
+        store.add_agent("kit-1", SITE, auth.hash_secret(credential.secret))
+        collector = Collector(store)
+        await collector.start("127.0.0.1:0")
+        try:
+            code, details = await refused(
+                collector.port, credential.token(), reading(1, rsrp_dbm=-90.0), boot="b\x00t"
+            )
+            return code, details, len(list(store.records()))
+        finally:
+            await collector.stop(0)
+            store.close()
+
+    code, details, stored = asyncio.run(main())
+    assert (code, stored) == ("INVALID_ARGUMENT", 0)
+    assert "Hello.sent_at.boot_id holds a NUL character" in details
