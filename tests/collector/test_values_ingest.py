@@ -193,3 +193,28 @@ def test_a_hello_boot_id_no_store_can_hold_is_invalid_argument_on_both_stores(
     code, details, stored = asyncio.run(main())
     assert (code, stored) == ("INVALID_ARGUMENT", 0)
     assert "Hello.sent_at.boot_id holds a NUL character" in details
+
+
+def test_text_a_store_cannot_hold_never_fails_the_batch_on_both_stores(backend: Backend) -> None:
+    """PostgreSQL's text refuses NUL: the live state's columns get the text without it."""
+
+    async def main() -> tuple[int, str | None, str | None]:
+        store = backend.open()
+        credential = auth.new_credential("kit-1")
+        store.add_agent("kit-1", SITE, auth.hash_secret(credential.secret))
+        collector = Collector(store)
+        await collector.start("127.0.0.1:0")
+        try:
+            wild = reading(1, rsrp_dbm=-90.0, operator_name="Tel\x00kom", mcc="5\x0010")
+            ping = reading(2)
+            ping.ping.common.target = "\x00" * 10_000
+            ping.ping.loss_ratio = 0.0
+            ack = await send(collector.port, credential.token(), wild, ping)
+            (site,) = store.sites([SITE])
+            assert site.signal is not None and site.ping is not None
+            return ack.stored, site.signal.operator_name, site.signal.mcc
+        finally:
+            await collector.stop(0)
+            store.close()
+
+    assert asyncio.run(main()) == (2, "Telkom", "510")
