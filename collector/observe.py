@@ -14,7 +14,9 @@ observation at all (the rules cannot read it without one).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
+
+from google.protobuf.message import Message
 
 from collector import ranges
 from collector.batches import enum_label
@@ -26,14 +28,13 @@ from pantau.core.operators import operator_name as _known_operator_name
 from pantau.v1 import records_pb2
 
 
-def _opt(message: object, name: str, invalid: Collection[str]) -> float | None:
-    if name not in invalid and message.HasField(name):  # type: ignore[attr-defined]
-        return float(getattr(message, name))
-    return None
+def _opt(message: Message, name: str) -> float | None:
+    """The figure if the kit reported it within its range (:mod:`collector.ranges`)."""
+    found = ranges.value(message, name)
+    return None if found is None else float(found)
 
 
 def _signal(event_ns: int, s: records_pb2.SignalReading) -> obs.Signal:
-    invalid = ranges.invalid_fields(s)
     mcc = s.mcc if s.HasField("mcc") else None
     mnc = s.mnc if s.HasField("mnc") else None
     name = s.operator_name if s.HasField("operator_name") else None
@@ -44,13 +45,13 @@ def _signal(event_ns: int, s: records_pb2.SignalReading) -> obs.Signal:
         rat=enum_label(records_pb2.Rat, s.rat, "RAT_"),
         reg_state=enum_label(records_pb2.RegState, s.reg_state, "REG_STATE_"),
         sim_state=enum_label(records_pb2.SimState, s.sim_state, "SIM_STATE_"),
-        cell_id=s.cell_id if s.HasField("cell_id") and "cell_id" not in invalid else None,
-        rsrp_dbm=_opt(s, "rsrp_dbm", invalid),
-        rsrq_db=_opt(s, "rsrq_db", invalid),
-        sinr_db=_opt(s, "sinr_db", invalid),
-        rssi_dbm=_opt(s, "rssi_dbm", invalid),
-        rscp_dbm=_opt(s, "rscp_dbm", invalid),
-        ecio_db=_opt(s, "ecio_db", invalid),
+        cell_id=ranges.value(s, "cell_id"),
+        rsrp_dbm=_opt(s, "rsrp_dbm"),
+        rsrq_db=_opt(s, "rsrq_db"),
+        sinr_db=_opt(s, "sinr_db"),
+        rssi_dbm=_opt(s, "rssi_dbm"),
+        rscp_dbm=_opt(s, "rscp_dbm"),
+        ecio_db=_opt(s, "ecio_db"),
     )
 
 
@@ -60,17 +61,17 @@ def _status(common: records_pb2.ProbeCommon) -> str:
 
 
 def _ping(event_ns: int, p: records_pb2.PingResult) -> list[Observation]:
-    invalid = ranges.invalid_fields(p)
-    if "loss_ratio" in invalid:
+    loss_ratio = _opt(p, "loss_ratio")
+    if loss_ratio is None:
         return []
     ping = obs.Ping(
         event_ns=event_ns,
         operator=None,  # attributed by the rules, at event time
         target=p.common.target,
         status=_status(p.common),
-        loss_ratio=p.loss_ratio,
-        median_ms=_opt(p, "median_ms", invalid),
-        avg_ms=_opt(p, "avg_ms", invalid),
+        loss_ratio=loss_ratio,
+        median_ms=_opt(p, "median_ms"),
+        avg_ms=_opt(p, "avg_ms"),
         sent=p.sent,
         received=p.received,
     )
@@ -78,13 +79,12 @@ def _ping(event_ns: int, p: records_pb2.PingResult) -> list[Observation]:
 
 
 def _throughput(event_ns: int, t: records_pb2.ThroughputResult) -> obs.Throughput:
-    invalid = ranges.invalid_fields(t)
     return obs.Throughput(
         event_ns=event_ns,
         operator=None,  # attributed by the rules, at event time
         direction=enum_label(records_pb2.Direction, t.direction, "DIRECTION_"),
         status=_status(t.common),
-        goodput_bps=_opt(t, "goodput_bps", invalid),
+        goodput_bps=_opt(t, "goodput_bps"),
     )
 
 

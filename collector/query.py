@@ -211,9 +211,10 @@ def grade(rsrp_median: float | None, samples: int) -> Grade:
     return "poor"
 
 
-def _add(values: list[float], message: Any, name: str, invalid: Sequence[str]) -> None:
-    if name not in invalid and message.HasField(name):
-        values.append(getattr(message, name))
+def _add(values: list[float], message: Any, name: str) -> None:
+    found = ranges.value(message, name)  # None: absent or out of its range
+    if found is not None:
+        values.append(found)
 
 
 def coverage_entry(row: SiteRow, records: Sequence[Any]) -> CoverageEntry:
@@ -234,17 +235,14 @@ def coverage_entry(row: SiteRow, records: Sequence[Any]) -> CoverageEntry:
             continue
         if stored.kind == "signal" and record.HasField("signal"):
             s = record.signal
-            invalid = ranges.invalid_fields(s)
             samples += 1
-            _add(rsrp, s, "rsrp_dbm", invalid)
-            _add(rsrq, s, "rsrq_db", invalid)
-            _add(sinr, s, "sinr_db", invalid)
+            _add(rsrp, s, "rsrp_dbm")
+            _add(rsrq, s, "rsrq_db")
+            _add(sinr, s, "sinr_db")
         elif stored.kind == "ping" and record.HasField("ping"):
             p = record.ping
-            invalid = ranges.invalid_fields(p)
-            _add(ping, p, "median_ms", invalid)
-            if "loss_ratio" not in invalid:
-                loss.append(p.loss_ratio)
+            _add(ping, p, "median_ms")
+            _add(loss, p, "loss_ratio")
     rsrp_median = measurements.median(rsrp)
     return CoverageEntry(
         site_code=row.code,

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -176,7 +177,7 @@ FIELDS: dict[str, dict[str, Bound]] = {
     },
     "DnsAnswer": {"ttl_s": _count("s")},
     "DnsResult": {"query_ms": DURATION_MS},
-    "TcpConnectResult": {"port": Range(1, 65_535, "port"), "connect_ms": DURATION_MS},
+    "TcpConnectResult": {"port": Range(0, 65_535, "port"), "connect_ms": DURATION_MS},
     "HttpResult": {
         "status_code": Range(100, 599, "HTTP status"),
         "connect_ms": DURATION_MS,
@@ -198,7 +199,7 @@ FIELDS: dict[str, dict[str, Bound]] = {
         "tcp_snd_cwnd": _count("segments"),
         "transfer_sizes_bytes": BYTES,
     },
-    "TraceHop": {"ttl": Range(1, 255, "hops"), "rtts_ms": DURATION_MS, "probes_sent": _count()},
+    "TraceHop": {"ttl": Range(0, 255, "hops"), "rtts_ms": DURATION_MS, "probes_sent": _count()},
     "TraceResult": {"port": Range(1, 65_535, "port")},
     "AgentEvent": {
         "dropped_by_kind": Range(0, INT64_MAX, "records"),
@@ -217,6 +218,19 @@ def invalid_fields(message: Message) -> list[str]:
     return _walk(message, _R.RAT_UNSPECIFIED, "")
 
 
+def value(message: Message, name: str) -> Any:
+    """``message.name`` when it is set and in its range, else None: what a reader that
+    wants a few figures asks (cheaper than :func:`invalid_fields` of the whole message).
+    ``name`` is a numeric, non-repeated field of the table."""
+    _, by_rat, limits, presence = _plan(message.DESCRIPTOR)[name]
+    if presence and not message.HasField(name):
+        return None
+    found = getattr(message, name)
+    if by_rat is not None:
+        limits = by_rat.get(message.rat, limits)  # type: ignore[attr-defined]
+    return found if limits[0] <= found <= limits[1] else None
+
+
 def invalid_in_record(record: records_pb2.Record) -> list[str]:
     """:func:`invalid_fields` of a Record's body (paths relative to the body)."""
     kind = record.WhichOneof("body")
@@ -224,22 +238,18 @@ def invalid_in_record(record: records_pb2.Record) -> list[str]:
 
 
 # -- the walk ------------------------------------------------------------------------------
+#
+# Only the fields a message has set are walked (``ListFields``): an absent optional field
+# is never invalid, and a plain proto3 field at its zero default is valid in every range
+# of this table (a test checks), so leaving it out changes no answer. Each message type's
+# checks are worked out once: a field's (lo, hi), or per RAT, and whether it is a value,
+# a repeated value, a map, or a message to walk into.
 
-_SCALAR, _OPTIONAL, _REPEATED, _MAP = range(4)
-
-
-@dataclass(frozen=True, slots=True)
-class _Check:
-    name: str
-    bound: Bound
-    shape: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    checks: tuple[_Check, ...]
-    children: tuple[tuple[str, bool], ...]  # (field, repeated) of message fields
-
+_VALUE, _REPEATED, _MAP, _CHILD, _CHILDREN = range(5)
+_Limits = tuple[int | float, int | float]
+#: (what the field is, its limits per RAT or None, its limits (the default per RAT),
+#: whether it has presence)
+_Check = tuple[int, dict[int, _Limits] | None, _Limits, bool]
 
 _NUMERIC = frozenset(
     {
@@ -268,64 +278,61 @@ def _map_entry(field: FieldDescriptor) -> Descriptor | None:
     return entry if entry is not None and entry.GetOptions().map_entry else None
 
 
-def _is_map(field: FieldDescriptor) -> bool:
-    return _map_entry(field) is not None
+def _limits(bound: Bound) -> tuple[dict[int, _Limits] | None, _Limits]:
+    """(None, (lo, hi)), or ({rat: (lo, hi)}, the default (lo, hi)) for a range per RAT."""
+    if isinstance(bound, PerRat):
+        by_rat = {rat: (r.lo, r.hi) for rat, r in bound.by_rat.items()}
+        return by_rat, (bound.default.lo, bound.default.hi)
+    return None, (bound.lo, bound.hi)
 
 
 @cache
-def _plan(descriptor: Descriptor) -> _Plan:
+def _plan(descriptor: Descriptor) -> dict[str, _Check]:
+    """Field name -> what to check of it (:data:`_Check`)."""
     table = FIELDS.get(descriptor.name, {})
-    checks = []
+    plan: dict[str, _Check] = {}
     for field in numeric_fields(descriptor):
         bound = table.get(field.name)
         if bound is None:
             continue
-        if _is_map(field):
+        if _map_entry(field) is not None:
             shape = _MAP
-        elif field.is_repeated:
-            shape = _REPEATED
-        elif field.has_presence:  # proto3 optional
-            shape = _OPTIONAL
         else:
-            shape = _SCALAR
-        checks.append(_Check(field.name, bound, shape))
-    children = tuple(
-        (field.name, field.is_repeated)
-        for field in descriptor.fields
-        if field.type == FieldDescriptor.TYPE_MESSAGE and not _is_map(field)
-    )
-    return _Plan(tuple(checks), children)
+            shape = _REPEATED if field.is_repeated else _VALUE
+        plan[field.name] = (shape, *_limits(bound), field.has_presence)
+    for field in descriptor.fields:
+        if field.type == FieldDescriptor.TYPE_MESSAGE and _map_entry(field) is None:
+            plan[field.name] = (_CHILDREN if field.is_repeated else _CHILD, None, (0, 0), True)
+    return plan
 
 
 def _walk(message: Message, rat: int, prefix: str) -> list[str]:
-    plan = _plan(message.DESCRIPTOR)
-    if message.DESCRIPTOR.name == "SignalReading":
+    descriptor = message.DESCRIPTOR
+    plan = _plan(descriptor)
+    if descriptor.name == "SignalReading":
         rat = message.rat  # type: ignore[attr-defined]
     out: list[str] = []
-    for check in plan.checks:
-        bound = check.bound
-        limits = bound.range_for(rat) if isinstance(bound, PerRat) else bound
-        name = check.name
-        if check.shape == _SCALAR:
-            if not limits.holds(getattr(message, name)):
-                out.append(prefix + name)
-        elif check.shape == _OPTIONAL:
-            if message.HasField(name) and not limits.holds(getattr(message, name)):
-                out.append(prefix + name)
-        elif check.shape == _REPEATED:
-            for i, value in enumerate(getattr(message, name)):
-                if not limits.holds(value):
-                    out.append(f"{prefix}{name}[{i}]")
-        else:
-            for key, value in sorted(getattr(message, name).items()):
-                if not limits.holds(value):
-                    out.append(f"{prefix}{name}[{key}]")
-    for name, repeated in plan.children:
-        if repeated:
-            for i, child in enumerate(getattr(message, name)):
+    for field, value in message.ListFields():
+        check = plan.get(field.name)
+        if check is None:
+            continue
+        shape, by_rat, limits, _ = check
+        name = field.name
+        if shape == _CHILD:
+            out += _walk(value, rat, f"{prefix}{name}.")
+            continue
+        if shape == _CHILDREN:
+            for i, child in enumerate(value):
                 out += _walk(child, rat, f"{prefix}{name}[{i}].")
-        elif message.HasField(name):
-            out += _walk(getattr(message, name), rat, f"{prefix}{name}.")
+            continue
+        lo, hi = limits if by_rat is None else by_rat.get(rat, limits)
+        if shape == _VALUE:
+            if not lo <= value <= hi:  # False for NaN too
+                out.append(prefix + name)
+        elif shape == _REPEATED:
+            out += [f"{prefix}{name}[{i}]" for i, v in enumerate(value) if not lo <= v <= hi]
+        else:
+            out += [f"{prefix}{name}[{k}]" for k, v in sorted(value.items()) if not lo <= v <= hi]
     return out
 
 

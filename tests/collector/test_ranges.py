@@ -57,6 +57,18 @@ def test_every_numeric_field_of_a_record_body_has_a_range() -> None:
     assert listed <= real  # no range for a field that does not exist
 
 
+def test_a_plain_field_at_its_zero_default_is_valid() -> None:
+    """The walk reads only the fields a message has set: a proto3 field without presence
+    at 0 is skipped, so 0 must be valid for it (for every RAT)."""
+    for d in _bodies():
+        for f in ranges.numeric_fields(d):
+            bound = ranges.FIELDS.get(d.name, {}).get(f.name)
+            if bound is None or f.has_presence or f.is_repeated:
+                continue
+            limits = bound.by_rat.values() if isinstance(bound, ranges.PerRat) else [bound]
+            assert all(r.holds(0) for r in limits), f"{d.name}.{f.name}"
+
+
 def test_docs_print_the_table() -> None:
     text = DOCS.read_text(encoding="utf-8")
     assert [row for row in ranges.doc_rows() if row not in text] == []
@@ -91,8 +103,8 @@ def test_nested_repeated_and_map_fields_are_named_by_path() -> None:
     ping.packets.add(rtt_ms=12.0)
     ping.packets.add(rtt_ms=-1.0)
     ping.common.resolve_ms = math.nan
-    assert ranges.invalid_fields(ping) == [
-        "median_ms", "loss_ratio", "common.resolve_ms", "packets[1].rtt_ms",
+    assert ranges.invalid_fields(ping) == [  # in field-number order
+        "common.resolve_ms", "packets[1].rtt_ms", "median_ms", "loss_ratio",
     ]  # fmt: skip
     event = records_pb2.AgentEvent(dropped_by_kind={"ping": 2**63, "signal": 3})
     assert ranges.invalid_fields(event) == ["dropped_by_kind[ping]"]
@@ -176,7 +188,7 @@ def test_raw_readings_show_invalid_fields_as_null_and_name_them() -> None:
     item = measurements.item("ping", NOW, p, future=True)
     assert item is not None
     assert (item["loss_ratio"], item["rtts_ms"]) == (None, [10.0, None])
-    assert item["invalid"] == ["time", "loss_ratio", "packets[1].rtt_ms"]
+    assert item["invalid"] == ["time", "packets[1].rtt_ms", "loss_ratio"]
 
 
 # -- item 2: integers beyond int64 -------------------------------------------------------------

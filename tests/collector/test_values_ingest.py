@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 import pytest
@@ -20,6 +22,7 @@ from collector.config import load_collector_config
 from collector.server import Collector
 from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
 
+T = TypeVar("T")
 SITE = "3171011001005"
 S = 1_000_000_000
 
@@ -170,27 +173,35 @@ def test_the_future_tolerance_is_configurable(tmp_path: Path) -> None:
     assert run(body, tmp_path) == ["synced-wall", "future", "future"]
 
 
-def test_a_hello_boot_id_no_store_can_hold_is_invalid_argument_on_both_stores(
-    backend: Backend,
-) -> None:
-    """A NUL in the boot id failed every PostgreSQL commit: UNAVAILABLE for ever."""
+def on_store(backend: Backend, body: Callable[[Collector, str], Awaitable[T]]) -> T:
+    """Like ``run``, on the backend under test (SQLite, then PostgreSQL)."""
 
-    async def main() -> tuple[str, str, int]:
+    async def main() -> T:
         store = backend.open()
         credential = auth.new_credential("kit-1")
         store.add_agent("kit-1", SITE, auth.hash_secret(credential.secret))
         collector = Collector(store)
         await collector.start("127.0.0.1:0")
         try:
-            code, details = await refused(
-                collector.port, credential.token(), reading(1, rsrp_dbm=-90.0), boot="b\x00t"
-            )
-            return code, details, len(list(store.records()))
+            return await body(collector, credential.token())
         finally:
             await collector.stop(0)
             store.close()
 
-    code, details, stored = asyncio.run(main())
+    return asyncio.run(main())
+
+
+def test_a_hello_boot_id_no_store_can_hold_is_invalid_argument_on_both_stores(
+    backend: Backend,
+) -> None:
+    """A NUL in the boot id failed every PostgreSQL commit: UNAVAILABLE for ever."""
+
+    async def body(collector: Collector, token: str) -> tuple[str, str, int]:
+        first = reading(1, rsrp_dbm=-90.0)
+        code, details = await refused(collector.port, token, first, boot="b\x00t")
+        return code, details, len(list(collector.store.records()))
+
+    code, details, stored = on_store(backend, body)
     assert (code, stored) == ("INVALID_ARGUMENT", 0)
     assert "Hello.sent_at.boot_id holds a NUL character" in details
 
@@ -198,23 +209,14 @@ def test_a_hello_boot_id_no_store_can_hold_is_invalid_argument_on_both_stores(
 def test_text_a_store_cannot_hold_never_fails_the_batch_on_both_stores(backend: Backend) -> None:
     """PostgreSQL's text refuses NUL: the live state's columns get the text without it."""
 
-    async def main() -> tuple[int, str | None, str | None]:
-        store = backend.open()
-        credential = auth.new_credential("kit-1")
-        store.add_agent("kit-1", SITE, auth.hash_secret(credential.secret))
-        collector = Collector(store)
-        await collector.start("127.0.0.1:0")
-        try:
-            wild = reading(1, rsrp_dbm=-90.0, operator_name="Tel\x00kom", mcc="5\x0010")
-            ping = reading(2)
-            ping.ping.common.target = "\x00" * 10_000
-            ping.ping.loss_ratio = 0.0
-            ack = await send(collector.port, credential.token(), wild, ping)
-            (site,) = store.sites([SITE])
-            assert site.signal is not None and site.ping is not None
-            return ack.stored, site.signal.operator_name, site.signal.mcc
-        finally:
-            await collector.stop(0)
-            store.close()
+    async def body(collector: Collector, token: str) -> tuple[int, str | None, str | None]:
+        wild = reading(1, rsrp_dbm=-90.0, operator_name="Tel\x00kom", mcc="5\x0010")
+        ping = reading(2)
+        ping.ping.common.target = "\x00" * 10_000
+        ping.ping.loss_ratio = 0.0
+        ack = await send(collector.port, token, wild, ping)
+        (site,) = collector.store.sites([SITE])
+        assert site.signal is not None and site.ping is not None
+        return ack.stored, site.signal.operator_name, site.signal.mcc
 
-    assert asyncio.run(main()) == (2, "Telkom", "510")
+    assert on_store(backend, body) == (2, "Telkom", "510")
