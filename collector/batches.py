@@ -1,22 +1,43 @@
 """Checking an agent's Batch and turning it into rows to store (pure, no I/O).
 
-A batch is refused whole (and nothing of it stored) when it is empty, when its
-seqs are not strictly increasing from 1 up, or when a record has no time or no
-body. Refusals are :class:`BatchRejected` (the kit's fault: a
-:class:`~collector.refusals.KitRefused`, answered INVALID_ARGUMENT) with a message
-that names the record.
+A batch is refused whole (and nothing of it stored) when it breaks the contract:
+when it is empty, when its seqs are not strictly increasing from 1 up or do not
+fit int64, when a record has no time or no body, or when a record's monotonic time
+puts its event time outside int64. Refusals are :class:`BatchRejected` (the kit's
+fault: a :class:`~collector.refusals.KitRefused`, answered INVALID_ARGUMENT, never
+UNAVAILABLE: resending cannot help) with a message that names the record and field.
+
+A value a modem can produce is never refused: the record is stored as received.
+Its fields outside their range (:mod:`collector.ranges`) are left out of the site's
+live state, and a record whose event time is from the future
+(:func:`collector.clocks.judge`) is stored judged ``"future"`` and never becomes the
+site's latest reading. Text that goes into the live state's columns is cut to
+:data:`MAX_TEXT` characters without NULs (which PostgreSQL's text refuses).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from typing import Any
 
-from collector.clocks import Anchor, event_time
+from collector import ranges
+from collector.clocks import (
+    EVENT_NS_RANGE,
+    FUTURE,
+    FUTURE_TOLERANCE_NS,
+    Anchor,
+    event_time,
+    judge,
+)
 from collector.refusals import KitRefused, Status
 from collector.store.model import IngestBatch, PingState, RecordRow, SignalState
 from pantau.v1 import records_pb2, telemetry_pb2
 
 MAX_RECORDS_PER_BATCH = 10_000
+#: The largest seq the contract allows: seqs are uint64 on the wire but int64 in storage.
+MAX_SEQ = 2**63 - 1
+#: Characters of a kit's text kept in a live-state column.
+MAX_TEXT = 64
 _LIVE_KINDS = frozenset({"signal", "ping"})
 
 
@@ -37,31 +58,51 @@ def enum_label(enum: object, value: int, prefix: str) -> str | None:
     return None if label == "unspecified" else label
 
 
-def signal_state(event_ns: int, s: records_pb2.SignalReading) -> SignalState:
+def _text(message: object, name: str) -> str | None:
+    if not message.HasField(name):  # type: ignore[attr-defined]
+        return None
+    return str(getattr(message, name)).replace("\x00", "")[:MAX_TEXT]
+
+
+def _value(message: object, name: str, invalid: Collection[str]) -> Any:
+    if name in invalid or not message.HasField(name):  # type: ignore[attr-defined]
+        return None
+    return getattr(message, name)
+
+
+def signal_state(
+    event_ns: int, s: records_pb2.SignalReading, invalid: Collection[str] = ()
+) -> SignalState:
+    """The live state of a reading; its ``invalid`` fields (:mod:`collector.ranges`)
+    are absent, and so is a position with either coordinate invalid."""
+    located = "lat_deg" not in invalid and "lon_deg" not in invalid
     return SignalState(
         event_ns=event_ns,
         rat=enum_label(records_pb2.Rat, s.rat, "RAT_"),
         reg_state=enum_label(records_pb2.RegState, s.reg_state, "REG_STATE_"),
-        mcc=s.mcc if s.HasField("mcc") else None,
-        mnc=s.mnc if s.HasField("mnc") else None,
-        operator_name=s.operator_name if s.HasField("operator_name") else None,
-        cell_id=s.cell_id if s.HasField("cell_id") else None,
-        rsrp_dbm=s.rsrp_dbm if s.HasField("rsrp_dbm") else None,
-        rsrq_db=s.rsrq_db if s.HasField("rsrq_db") else None,
-        sinr_db=s.sinr_db if s.HasField("sinr_db") else None,
-        rssi_dbm=s.rssi_dbm if s.HasField("rssi_dbm") else None,
-        lat=s.lat_deg if s.HasField("lat_deg") else None,
-        lon=s.lon_deg if s.HasField("lon_deg") else None,
+        mcc=_text(s, "mcc"),
+        mnc=_text(s, "mnc"),
+        operator_name=_text(s, "operator_name"),
+        cell_id=_value(s, "cell_id", invalid),
+        rsrp_dbm=_value(s, "rsrp_dbm", invalid),
+        rsrq_db=_value(s, "rsrq_db", invalid),
+        sinr_db=_value(s, "sinr_db", invalid),
+        rssi_dbm=_value(s, "rssi_dbm", invalid),
+        lat=_value(s, "lat_deg", invalid) if located else None,
+        lon=_value(s, "lon_deg", invalid) if located else None,
     )
 
 
-def ping_state(event_ns: int, p: records_pb2.PingResult) -> PingState:
+def ping_state(
+    event_ns: int, p: records_pb2.PingResult, invalid: Collection[str] = ()
+) -> PingState:
+    """The live state of a ping round; its ``invalid`` figures are absent."""
     return PingState(
         event_ns=event_ns,
-        target=p.common.target,
-        method=p.method,
-        median_ms=p.median_ms if p.HasField("median_ms") else None,
-        loss_ratio=p.loss_ratio,
+        target=p.common.target.replace("\x00", "")[:MAX_TEXT],
+        method=p.method.replace("\x00", "")[:MAX_TEXT],
+        median_ms=_value(p, "median_ms", invalid),
+        loss_ratio=None if "loss_ratio" in invalid else p.loss_ratio,
     )
 
 
@@ -72,6 +113,7 @@ def prepare(
     site_code: str,
     anchors: Mapping[str, Anchor],
     received_ns: int,
+    future_tolerance_ns: int = FUTURE_TOLERANCE_NS,
 ) -> IngestBatch:
     records = batch.records
     if not records:
@@ -92,6 +134,11 @@ def prepare(
                 f"record #{index}: seq {seq} is not greater than the previous "
                 f"({previous}); seqs start at 1 and strictly increase"
             )
+        if seq > MAX_SEQ:
+            raise BatchRejected(
+                f"record #{index}: seq {seq} does not fit int64 (at most 2^63-1): a bug "
+                "in the kit's spool"
+            )
         previous = seq
         kind = record.WhichOneof("body")
         if kind is None:
@@ -100,18 +147,29 @@ def prepare(
         if not stamp.boot_id:
             raise BatchRejected(f"record #{index} (seq {seq}) has no time or boot_id")
         event_ns, quality = event_time(stamp, anchors)
+        if event_ns not in EVENT_NS_RANGE:
+            raise BatchRejected(
+                f"record #{index} (seq {seq}): time.monotonic_ns {stamp.monotonic_ns} puts "
+                f"the event time outside int64 for boot {stamp.boot_id[:40]!r}: not a "
+                "monotonic time of the boot the kit anchored"
+            )
+        quality = judge(event_ns, quality, received_ns, tolerance_ns=future_tolerance_ns)
         rows.append(
             RecordRow(seq, kind, event_ns, stamp.wall_unix_ns, quality, record.SerializeToString())
         )
-        if kind in _LIVE_KINDS and event_ns >= latest.get(kind, (event_ns, record))[0]:
+        if (
+            kind in _LIVE_KINDS
+            and quality != FUTURE
+            and event_ns >= latest.get(kind, (event_ns, record))[0]
+        ):
             latest[kind] = (event_ns, record)
     signal = ping = None
     if "signal" in latest:
         event_ns, record = latest["signal"]
-        signal = signal_state(event_ns, record.signal)
+        signal = signal_state(event_ns, record.signal, ranges.invalid_fields(record.signal))
     if "ping" in latest:
         event_ns, record = latest["ping"]
-        ping = ping_state(event_ns, record.ping)
+        ping = ping_state(event_ns, record.ping, ranges.invalid_fields(record.ping))
     return IngestBatch(
         agent_id=agent_id,
         site_code=site_code,
@@ -119,4 +177,5 @@ def prepare(
         received_ns=received_ns,
         signal=signal,
         ping=ping,
+        future_after_ns=received_ns + future_tolerance_ns,
     )

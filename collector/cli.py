@@ -259,7 +259,7 @@ def _sites(args: argparse.Namespace, *, as_json: bool) -> int:
     finally:
         store.close()
     if as_json:
-        print(json.dumps([site_json(s) for s in sites], indent=2))
+        print(json.dumps([site_json(s) for s in sites], indent=2, allow_nan=False))
     else:
         print(sites_table(sites, now_ns=time.time_ns()))
     return EXIT_OK

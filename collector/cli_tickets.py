@@ -112,7 +112,7 @@ def run_list(args: argparse.Namespace) -> int:
     found.sort(key=lambda t: t.id, reverse=True)
     found = found[: args.limit]
     if args.json:
-        print(json.dumps([ticket_json(t) for t in found], indent=2))
+        print(json.dumps([ticket_json(t) for t in found], indent=2, allow_nan=False))
     else:
         print(tickets_table(found))
     return EXIT_OK
@@ -132,12 +132,12 @@ def run_show(args: argparse.Namespace) -> int:
     ticket, events = found
     if args.json:
         print(json.dumps({**ticket_json(ticket), "history": [event_json(e) for e in events]},
-                         indent=2))  # fmt: skip
+                         indent=2, allow_nan=False))  # fmt: skip
         return EXIT_OK
     doc = ticket_json(ticket)
     for key in _SHOWN:
         print(f"{key:>13}: {doc[key]}")
-    print(f"{'evidence':>13}: {json.dumps(ticket.evidence, sort_keys=True)}")
+    print(f"{'evidence':>13}: {json.dumps(ticket.evidence, sort_keys=True, allow_nan=False)}")
     print("      history:")
     for event in events:
         note = f" - {event.note}" if event.note else ""
@@ -164,7 +164,7 @@ def run_change(args: argparse.Namespace) -> int:
                   f"{current[0].state}", file=sys.stderr)  # fmt: skip
         return EXIT_FAILURE
     if args.json:
-        print(json.dumps(ticket_json(change.ticket), indent=2))
+        print(json.dumps(ticket_json(change.ticket), indent=2, allow_nan=False))
     else:
         print(f"ticket {change.ticket.id} {change.ticket.state} by {args.by}")
     return EXIT_OK

@@ -136,6 +136,7 @@ def _list(args: argparse.Namespace) -> int:
                     for u in users
                 ],
                 indent=2,
+                allow_nan=False,
             )
         )
         return EXIT_OK

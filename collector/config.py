@@ -16,6 +16,10 @@
     satellite = "satellite"     # NO_COVERAGE: recommend a BAKTI / satellite link
     default = "noc"             # operators not listed
 
+    [ingest]
+    future_tolerance_s = 300    # event times further ahead of the collector's clock
+                                # are stored judged "future" (docs/proto.md)
+
     [web]                       # the operations centre (docs/operations.md)
     listen = "127.0.0.1:8080"
     session_idle_s = 1800       # a session unused this long ends
@@ -83,6 +87,14 @@ class RoutingSection:
 
 
 @dataclass(frozen=True, slots=True)
+class IngestSection:
+    """What the ingest accepts (docs/proto.md, "Numeric fields")."""
+
+    #: An event time further ahead of the collector's clock at arrival is from the future.
+    future_tolerance_s: float = setting(300.0, min=1, max=86_400)
+
+
+@dataclass(frozen=True, slots=True)
 class WebSection:
     """The operations centre (docs/operations.md)."""
 
@@ -121,6 +133,7 @@ class _File:
     routing: RoutingSection = field(default_factory=RoutingSection)
     routes: dict[str, Any] = field(default_factory=dict)
     web: WebSection = field(default_factory=WebSection)
+    ingest: IngestSection = field(default_factory=IngestSection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +145,7 @@ class CollectorConfig:
     routes: dict[str, Route]
     source: str
     web: WebSection = field(default_factory=WebSection)
+    ingest: IngestSection = field(default_factory=IngestSection)
 
 
 def default_config() -> CollectorConfig:
@@ -165,4 +179,6 @@ def load_collector_config(path: Path) -> CollectorConfig:
     if web.metrics_token_file:
         token = _read_secret(source, "[web] metrics_token_file", web.metrics_token_file)
         web = dataclasses.replace(web, metrics_token=token)
-    return CollectorConfig(raw.store, raw.rules, raw.tickets, raw.routing, routes, source, web=web)
+    return CollectorConfig(
+        raw.store, raw.rules, raw.tickets, raw.routing, routes, source, web=web, ingest=raw.ingest
+    )

@@ -42,6 +42,7 @@ from google.protobuf.message import DecodeError
 
 from collector import session as sessions
 from collector.batches import BatchRejected
+from collector.clocks import FUTURE_TOLERANCE_NS
 from collector.committer import Committer
 from collector.errors import CollectorError
 from collector.refusals import KitRefused, MalformedMessage, Refusal, Status, clip
@@ -88,10 +89,18 @@ class StreamStats:
 
 
 class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
-    def __init__(self, store: Store, committer: Committer, *, brain: Brain | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        committer: Committer,
+        *,
+        brain: Brain | None = None,
+        future_tolerance_ns: int = FUTURE_TOLERANCE_NS,
+    ) -> None:
         self._store = store
         self._committer = committer
         self._brain = brain
+        self._future_tolerance_ns = future_tolerance_ns
         self.stats = StreamStats()
         #: This replica's open streams; its ``run()`` cuts those whose credential is
         #: revoked or replaced meanwhile (the collector runs it beside the server).
@@ -108,7 +117,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             credential = sessions.read_credential(str(header))
             agent_id = credential.agent_id  # well-formed: at most 64 characters
             agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
-            session = StreamSession.admit(credential, agent)
+            session = StreamSession.admit(
+                credential, agent, future_tolerance_ns=self._future_tolerance_ns
+            )
             messages = aiter(request_iterator)
             first = await _next(messages)
             if first is None:

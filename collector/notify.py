@@ -166,14 +166,19 @@ class Dispatcher:
 
     @staticmethod
     def render(notification: Notification, route: Route) -> tuple[bytes, dict[str, str]]:
-        payload = json.loads(notification.payload) if notification.payload else {}
+        payload = (
+            json.loads(notification.payload, parse_constant=lambda _: None)
+            if notification.payload
+            else {}
+        )
         document = {
             "dedup_key": notification.dedup_key,
             "event_action": notification.action,
             "notification_id": notification.id,
             **payload,
         }
-        body = json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        body = text.encode("utf-8")
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",

@@ -6,13 +6,19 @@ for them, so ``collector/rules`` imports neither the store nor the generated cod
 Only records whose event time is trusted (:data:`collector.clocks.TRUSTED_TIME`)
 become observations of a stored window; the caller of
 :func:`observations_from_record` has already applied that rule (the stream session
-hands on only trusted records).
+hands on only trusted records). A figure outside its valid range
+(:mod:`collector.ranges`) is never an observation value: it is absent, as if the
+modem had not reported it; a ping round whose loss ratio is invalid is no
+observation at all (the rules cannot read it without one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from google.protobuf.message import Message
+
+from collector import ranges
 from collector.batches import enum_label
 from collector.clocks import TRUSTED_TIME
 from collector.rules import observations as obs
@@ -22,10 +28,10 @@ from pantau.core.operators import operator_name as _known_operator_name
 from pantau.v1 import records_pb2
 
 
-def _opt(message: object, name: str) -> float | None:
-    if message.HasField(name):  # type: ignore[attr-defined]
-        return float(getattr(message, name))
-    return None
+def _opt(message: Message, name: str) -> float | None:
+    """The figure if the kit reported it within its range (:mod:`collector.ranges`)."""
+    found = ranges.value(message, name)
+    return None if found is None else float(found)
 
 
 def _signal(event_ns: int, s: records_pb2.SignalReading) -> obs.Signal:
@@ -39,7 +45,7 @@ def _signal(event_ns: int, s: records_pb2.SignalReading) -> obs.Signal:
         rat=enum_label(records_pb2.Rat, s.rat, "RAT_"),
         reg_state=enum_label(records_pb2.RegState, s.reg_state, "REG_STATE_"),
         sim_state=enum_label(records_pb2.SimState, s.sim_state, "SIM_STATE_"),
-        cell_id=s.cell_id if s.HasField("cell_id") else None,
+        cell_id=ranges.value(s, "cell_id"),
         rsrp_dbm=_opt(s, "rsrp_dbm"),
         rsrq_db=_opt(s, "rsrq_db"),
         sinr_db=_opt(s, "sinr_db"),
@@ -54,18 +60,22 @@ def _status(common: records_pb2.ProbeCommon) -> str:
     return label or "unspecified"
 
 
-def _ping(event_ns: int, p: records_pb2.PingResult) -> obs.Ping:
-    return obs.Ping(
+def _ping(event_ns: int, p: records_pb2.PingResult) -> list[Observation]:
+    loss_ratio = _opt(p, "loss_ratio")
+    if loss_ratio is None:
+        return []
+    ping = obs.Ping(
         event_ns=event_ns,
         operator=None,  # attributed by the rules, at event time
         target=p.common.target,
         status=_status(p.common),
-        loss_ratio=p.loss_ratio,
+        loss_ratio=loss_ratio,
         median_ms=_opt(p, "median_ms"),
         avg_ms=_opt(p, "avg_ms"),
         sent=p.sent,
         received=p.received,
     )
+    return [ping]
 
 
 def _throughput(event_ns: int, t: records_pb2.ThroughputResult) -> obs.Throughput:
@@ -91,7 +101,7 @@ def observations_from_record(record: records_pb2.Record, event_ns: int) -> list[
     if kind == "signal":
         return [_signal(event_ns, record.signal)]
     if kind == "ping":
-        return [_ping(event_ns, record.ping)]
+        return _ping(event_ns, record.ping)
     if kind == "throughput":
         return [_throughput(event_ns, record.throughput)]
     if kind == "event":

@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Literal
 
-from collector import measurements
+from collector import measurements, ranges
+from collector.clocks import FUTURE
 from collector.geo import fallback_point
 from collector.store import Store
 from collector.store.model import SiteView, Ticket
@@ -61,10 +62,15 @@ def status_of(site: SiteView, problems: Iterable[str], *, now_ns: int, silent_af
     return "ok"
 
 
+def _on_globe(lat: float, lon: float) -> bool:
+    return ranges.LATITUDE.holds(lat) and ranges.LONGITUDE.holds(lon)
+
+
 def location(site: SiteView) -> tuple[float | None, float | None, str | None]:
-    """(lat, lon, located): the kit's GNSS fix ("gnss"), else a point in its province."""
+    """(lat, lon, located): the kit's GNSS fix ("gnss"), else a point in its province
+    (also when the stored fix is off the globe: stored before the ingest judged it)."""
     s = site.signal
-    if s is not None and s.lat is not None and s.lon is not None:
+    if s is not None and s.lat is not None and s.lon is not None and _on_globe(s.lat, s.lon):
         return s.lat, s.lon, "gnss"
     point = fallback_point(site.site_code)
     if point is None:
@@ -205,8 +211,16 @@ def grade(rsrp_median: float | None, samples: int) -> Grade:
     return "poor"
 
 
+def _add(values: list[float], message: Any, name: str) -> None:
+    found = ranges.value(message, name)  # None: absent or out of its range
+    if found is not None:
+        values.append(found)
+
+
 def coverage_entry(row: SiteRow, records: Sequence[Any]) -> CoverageEntry:
-    """A site's coverage figures from its stored signal and ping records."""
+    """A site's coverage figures from its stored signal and ping records; figures
+    outside their valid range (:mod:`collector.ranges`) and records from the future
+    are left out."""
     rsrp: list[float] = []
     rsrq: list[float] = []
     sinr: list[float] = []
@@ -214,23 +228,21 @@ def coverage_entry(row: SiteRow, records: Sequence[Any]) -> CoverageEntry:
     loss: list[float] = []
     samples = 0
     for stored in records:
+        if stored.time_quality == FUTURE:  # not in the window, whatever the kit's clock says
+            continue
         record = measurements.decode(stored)
         if record is None:
             continue
         if stored.kind == "signal" and record.HasField("signal"):
             s = record.signal
             samples += 1
-            if s.HasField("rsrp_dbm"):
-                rsrp.append(s.rsrp_dbm)
-            if s.HasField("rsrq_db"):
-                rsrq.append(s.rsrq_db)
-            if s.HasField("sinr_db"):
-                sinr.append(s.sinr_db)
+            _add(rsrp, s, "rsrp_dbm")
+            _add(rsrq, s, "rsrq_db")
+            _add(sinr, s, "sinr_db")
         elif stored.kind == "ping" and record.HasField("ping"):
             p = record.ping
-            if p.HasField("median_ms"):
-                ping.append(p.median_ms)
-            loss.append(p.loss_ratio)
+            _add(ping, p, "median_ms")
+            _add(loss, p, "loss_ratio")
     rsrp_median = measurements.median(rsrp)
     return CoverageEntry(
         site_code=row.code,

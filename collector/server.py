@@ -66,7 +66,12 @@ class Collector:
         self.brain = Brain(
             store, RuleEngine(rules), self.config, on_notification=self.dispatcher.wake
         )
-        self.service = TelemetryService(store, self.committer, brain=self.brain)
+        self.service = TelemetryService(
+            store,
+            self.committer,
+            brain=self.brain,
+            future_tolerance_ns=int(self.config.ingest.future_tolerance_s * 1e9),
+        )
         self.server = grpc.aio.server(options=server_options())
         telemetry_pb2_grpc.add_TelemetryServicer_to_server(self.service, self.server)  # type: ignore[no-untyped-call]
         telemetry_pb2_grpc.add_EnrollmentServicer_to_server(  # type: ignore[no-untyped-call]

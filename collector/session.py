@@ -61,7 +61,7 @@ from typing import NamedTuple
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from collector import auth, batches
-from collector.clocks import TRUSTED_TIME, Anchor
+from collector.clocks import FUTURE_TOLERANCE_NS, TRUSTED_TIME, Anchor, boot_id_fault
 from collector.refusals import (
     AccessDenied,
     CredentialRefused,
@@ -186,9 +186,10 @@ class _State(enum.Enum):
 class StreamSession:
     """The state of one open Telemetry.Stream of one authenticated agent."""
 
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: Agent, *, future_tolerance_ns: int = FUTURE_TOLERANCE_NS) -> None:
         """Use :meth:`admit`: it checks the credential against ``agent``."""
         self.agent = agent
+        self.future_tolerance_ns = future_tolerance_ns
         self.acked_through = agent.acked_through
         self._state = _State.AWAIT_HELLO
         self._anchors: dict[str, Anchor] = {}
@@ -196,14 +197,21 @@ class StreamSession:
         self._hello_received_ns = 0
 
     @classmethod
-    def admit(cls, credential: auth.Credential, agent: Agent | None) -> StreamSession:
+    def admit(
+        cls,
+        credential: auth.Credential,
+        agent: Agent | None,
+        *,
+        future_tolerance_ns: int = FUTURE_TOLERANCE_NS,
+    ) -> StreamSession:
         """A session for ``agent`` (the store's record of ``credential.agent_id``, or
-        None when it has none) if the credential is its own and not revoked."""
+        None when it has none) if the credential is its own and not revoked; event times
+        more than ``future_tolerance_ns`` ahead of arrival are judged from the future."""
         if agent is None or not auth.secret_matches(credential.secret, agent.secret_hash):
             raise CredentialRefused("unknown agent or wrong credential")
         if agent.revoked:
             raise AccessDenied(_REVOKED.format(agent.agent_id))
-        return cls(agent)
+        return cls(agent, future_tolerance_ns=future_tolerance_ns)
 
     @property
     def streaming(self) -> bool:
@@ -302,6 +310,7 @@ class StreamSession:
             site_code=self.agent.site_code,
             anchors=self._anchors,
             received_ns=received_ns,
+            future_tolerance_ns=self.future_tolerance_ns,
         )
         prepared.anchor, self._hello_anchor = self._hello_anchor, None
         if snapshot:  # live state only: its records come again in a Batch
@@ -321,6 +330,9 @@ class StreamSession:
             )
         self._hello_received_ns = received_ns
         if hello.HasField("sent_at") and hello.sent_at.boot_id:
+            fault = boot_id_fault(hello.sent_at.boot_id)
+            if fault is not None:  # not storable: refused, never UNAVAILABLE for ever
+                raise MalformedMessage(f"Hello.sent_at.boot_id {fault}: not a boot id")
             self._hello_anchor = (hello.sent_at.boot_id, hello.sent_at.monotonic_ns, received_ns)
         self._state = _State.AWAIT_ANCHORS
         return HelloAccepted(agent.agent_id)

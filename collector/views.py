@@ -35,7 +35,7 @@ def sites_table(sites: Sequence[SiteView], *, now_ns: int) -> str:
         seen = "never"
         if site.last_seen_ns is not None:
             seen = f"{max(0, (now_ns - site.last_seen_ns) // 1_000_000_000)}s"
-        loss = "-" if p is None else f"{p.loss_ratio:.0%}"
+        loss = "-" if p is None or p.loss_ratio is None else f"{p.loss_ratio:.0%}"
         lines.append(
             f"{site.site_code:<14} {op[:10]:<10} {(s.rat if s and s.rat else '-'):<9} "
             f"{(s.reg_state if s and s.reg_state else '-')[:11]:<11} "

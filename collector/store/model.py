@@ -24,8 +24,8 @@ class RecordRow:
     kind: str
     event_ns: int  # corrected event time, ns since the Unix epoch (collector clock)
     agent_wall_ns: int  # the kit's own wall clock, as sent
-    time_quality: str  # "monotonic" | "synced-wall" | "unsynced-wall"
-    payload: bytes  # the serialized pantau.v1.Record
+    time_quality: str  # "monotonic" | "synced-wall" | "unsynced-wall" | "future"
+    payload: bytes  # the serialized pantau.v1.Record, exactly as received
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class PingState:
     target: str
     method: str
     median_ms: float | None
-    loss_ratio: float
+    loss_ratio: float | None  # None: the kit's figure was outside 0..1 (collector.ranges)
 
 
 @dataclass(slots=True)
@@ -67,6 +67,9 @@ class IngestBatch:
     #: A clock anchor (boot_id, agent monotonic_ns, collector_ns) from this stream's
     #: Hello, saved in the same transaction (no commit of its own per connection).
     anchor: tuple[str, int, int] | None = None
+    #: Live state with an event time above this is from the future (the collector's
+    #: clock at arrival plus the tolerance): this batch's signal or ping replaces it.
+    future_after_ns: int = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -129,21 +129,25 @@ class OutboxMethods(Transactional):
 
     def _prune_records(self, tx: Tx, older_than_ns: int) -> int:
         """Delete old records and take them off the sites' record counts (one scan; in
-        site order, the order ingest locks site_state rows in)."""
+        site order, the order ingest locks site_state rows in). A record whose event time
+        was judged from the future is old by its arrival: its event time says nothing."""
+        where = "(event_ns < ? OR (time_quality = 'future' AND received_ns < ?))"
+        params = (older_than_ns, older_than_ns)
         for site_code, count in tx.rows(
-            "SELECT site_code, COUNT(*) FROM records WHERE event_ns < ? GROUP BY site_code "
+            f"SELECT site_code, COUNT(*) FROM records WHERE {where} GROUP BY site_code "
             "ORDER BY site_code",
-            (older_than_ns,),
+            params,
         ):
             tx.run(
                 "UPDATE site_state SET records = CASE WHEN records > ? THEN records - ? ELSE 0 "
                 "END WHERE site_code = ?",
                 (count, count, site_code),
             )
-        return tx.run("DELETE FROM records WHERE event_ns < ?", (older_than_ns,))
+        return tx.run(f"DELETE FROM records WHERE {where}", params)
 
     def prune(self, records_older_than_ns: int, resolved_tickets_older_than_ns: int) -> PruneCounts:
-        """Delete records with ``event_ns`` before the first cut-off, and tickets resolved
+        """Delete records with ``event_ns`` (``received_ns`` for a record from the future)
+        before the first cut-off, and tickets resolved
         (``resolved_ns``) before the second with their history and outbox rows. A ticket
         with an undelivered notification is kept until it is delivered."""
         records = self._retrying(lambda tx: self._prune_records(tx, records_older_than_ns))

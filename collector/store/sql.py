@@ -10,6 +10,7 @@ writer needs none).
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -53,17 +54,20 @@ SIGNAL_COLUMNS = (
 )
 
 
-#: A site's latest signal, applied only if newer than the one it has (event time).
+#: A site's latest signal, applied only if newer than the one it has (event time), or
+#: if the one it has is from the future (stored before the collector judged future
+#: times: it would pin the live view for ever).
 UPDATE_SIGNAL = (
     "UPDATE site_state SET signal_ns = ?, "  # noqa: S608 - column names are constants
     + ", ".join(f"{c} = ?" for c in SIGNAL_COLUMNS)
-    + " WHERE site_code = ? AND (signal_ns IS NULL OR signal_ns <= ?)"
+    + " WHERE site_code = ? AND (signal_ns IS NULL OR signal_ns <= ? OR signal_ns > ?)"
 )
-#: A site's latest ping summary, applied only if newer than the one it has.
+#: A site's latest ping summary, applied only if newer than the one it has (or that
+#: one is from the future).
 UPDATE_PING = (
     "UPDATE site_state SET ping_ns = ?, ping_target = ?, ping_method = ?, "
     "ping_median_ms = ?, ping_loss_ratio = ? "
-    "WHERE site_code = ? AND (ping_ns IS NULL OR ping_ns <= ?)"
+    "WHERE site_code = ? AND (ping_ns IS NULL OR ping_ns <= ? OR ping_ns > ?)"
 )
 
 
@@ -74,26 +78,39 @@ def live_state_updates(batch: IngestBatch) -> list[tuple[str, tuple[object, ...]
     if batch.signal is not None:
         s = batch.signal
         values = (getattr(s, c) for c in SIGNAL_COLUMNS)
-        updates.append((UPDATE_SIGNAL, (s.event_ns, *values, batch.site_code, s.event_ns)))
+        future = batch.future_after_ns
+        updates.append((UPDATE_SIGNAL, (s.event_ns, *values, batch.site_code, s.event_ns, future)))
     if batch.ping is not None:
         p = batch.ping
         ping = (p.event_ns, p.target, p.method, p.median_ms, p.loss_ratio)
-        updates.append((UPDATE_PING, (*ping, batch.site_code, p.event_ns)))
+        updates.append((UPDATE_PING, (*ping, batch.site_code, p.event_ns, batch.future_after_ns)))
     return updates
+
+
+def finite(value: Any) -> Any:
+    """A stored figure, or None for a non-finite one (stored before the collector judged
+    values: no non-finite number reaches a JSON writer)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def site_view_from_row(row: Sequence[Any]) -> SiteView:
     """A ``sites()`` row: site, last seen, signal_ns, SIGNAL_COLUMNS, ping, agents, count."""
     n = len(SIGNAL_COLUMNS)
     site_code, last_seen, signal_ns = row[0], row[1], row[2]
-    sig = row[3 : 3 + n]
+    sig = [finite(value) for value in row[3 : 3 + n]]
     ping_ns, target, method, median, loss, agents, count = row[3 + n :]
     signal = None
     if signal_ns is not None:
         signal = SignalState(int(signal_ns), *sig)
     ping = None
     if ping_ns is not None:
-        ping = PingState(int(ping_ns), str(target), str(method), median, float(loss))
+        loss = finite(loss)
+        ping = PingState(
+            int(ping_ns), str(target), str(method), finite(median),
+            None if loss is None else float(loss),
+        )  # fmt: skip
     return SiteView(
         site_code=str(site_code),
         agent_ids=tuple(str(agents).split()) if agents else (),

@@ -275,7 +275,8 @@ def ticket_from_row(row: Sequence[Any]) -> Ticket:
         escalated_ns=opt_int(row[12]),
         reopen_count=int(row[13]),
         reopened_ns=opt_int(row[14]),
-        evidence=json.loads(row[15]),
+        # A number stored as NaN/Infinity (before writers were strict) reads as null.
+        evidence=json.loads(row[15], parse_constant=lambda _: None),
         resolved_by=opt_str(row[16]),
     )
 
@@ -320,7 +321,7 @@ _FINDING = "route = ?, first_bad_ns = ?, last_bad_ns = ?, evidence = ?"
 
 
 def _finding(finding: lifecycle.Finding) -> tuple[str, int, int, str]:
-    evidence = json.dumps(finding.evidence, sort_keys=True)
+    evidence = json.dumps(finding.evidence, sort_keys=True, allow_nan=False)
     return (finding.route, finding.first_bad_ns, finding.last_bad_ns, evidence)
 
 
@@ -451,7 +452,7 @@ def _notify(tx: Tx, ticket: Ticket, action: NotifyAction, now_ns: int) -> int:
             f"pantau-{ticket.id}",
             action.value,
             ticket.route,
-            json.dumps(payload, sort_keys=True),
+            json.dumps(payload, sort_keys=True, allow_nan=False),
             now_ns,
             now_ns,
         ),

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collector import measurements
+from collector.clocks import FUTURE
 from collector.query import SiteRow
 from collector.store.model import IngestBatch, Ticket
 from collector.web.models import Ticket as TicketModel
@@ -38,7 +39,8 @@ MAX_READINGS = 256
 
 
 def sse(event: str, data: Any) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)  # strict JSON only
+    return f"event: {event}\ndata: {text}\n\n".encode()
 
 
 @dataclass(eq=False)
@@ -136,7 +138,8 @@ class LiveHub:
                 record = measurements.decode_payload(row.payload)
                 if record is None:
                     continue
-                item = measurements.item(row.kind, row.event_ns, record)
+                future = row.time_quality == FUTURE
+                item = measurements.item(row.kind, row.event_ns, record, future=future)
                 if item is None:
                     continue
                 message = sse("reading", {"site": batch.site_code, "kind": row.kind, "item": item})

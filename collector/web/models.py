@@ -25,6 +25,14 @@ from pantau.core.sites import PROVINCES
 Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 Status = Literal["ok", "degraded", "down", "silent"]
 TicketState = Literal["open", "acknowledged", "resolved"]
+Invalid = Annotated[
+    list[str],
+    Field(
+        description="The record's fields outside their valid range (docs/proto.md), e.g. "
+        '"rsrp_dbm" or "packets[2].rtt_ms", and "time" for an event time from the future: '
+        "stored as received, shown here as null"
+    ),
+]
 SITE_CODE_SCHEMA = {"type": "string", "pattern": "^[0-9]{13}$", "example": "3171011001005"}
 
 
@@ -229,6 +237,7 @@ class SignalItem(Strict):
     operator: str | None
     lat: float | None
     lon: float | None
+    invalid: Invalid
 
 
 class PingItem(Strict):
@@ -237,19 +246,21 @@ class PingItem(Strict):
     method: str
     sent: int
     received: int
-    loss_ratio: float
+    loss_ratio: float | None
     rtts_ms: list[float | None]
     median_ms: float | None
     min_ms: float | None
     max_ms: float | None
+    invalid: Invalid
 
 
 class ThroughputItem(Strict):
     time: Time
     direction: str | None
     mbps: float | None
-    bytes: int
-    duration_s: float
+    bytes: int | None
+    duration_s: float | None
+    invalid: Invalid
 
 
 class EventItem(Strict):

@@ -166,7 +166,13 @@ def json_response(value: BaseModel | Sequence[BaseModel], status: int = 200) -> 
         data: Any = value.model_dump(mode="json", by_alias=True)
     else:
         data = [v.model_dump(mode="json", by_alias=True) for v in value]
-    return web.json_response(data, status=status)
+    return web.json_response(data, status=status, dumps=strict_json)
+
+
+def strict_json(value: Any) -> str:
+    """JSON that every parser takes: a non-finite number is a bug here (ValueError, a
+    500), never ``Infinity`` or ``NaN`` in a response."""
+    return json.dumps(value, allow_nan=False)
 
 
 # -- the OpenAPI document --------------------------------------------------------------------

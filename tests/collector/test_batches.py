@@ -41,7 +41,11 @@ def test_latest_signal_and_ping_by_event_time_become_the_live_state() -> None:
     r.ping.common.target = "127.0.0.1"
     r.ping.loss_ratio = 0.25
     out = prepare(
-        batch, agent_id="a", site_code="s", anchors={"b1": Anchor(10_000, 10**12)}, received_ns=1
+        batch,
+        agent_id="a",
+        site_code="s",
+        anchors={"b1": Anchor(10_000, 10**12)},
+        received_ns=10**12,  # the anchor's clock: event times ahead of it are from the future
     )
     assert [row.seq for row in out.rows] == [1, 2, 3]
     assert out.signal is not None and out.signal.rsrp_dbm == -90.0 and out.signal.rat == "lte"

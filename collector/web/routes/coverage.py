@@ -6,7 +6,6 @@ import asyncio
 import csv
 import dataclasses
 import io
-import json
 
 from aiohttp import web
 
@@ -15,7 +14,7 @@ from collector.web.context import WebContext
 from collector.web.models import Coverage, Feature
 from collector.web.params import CoverageQuery
 from collector.web.routes.sites import visible_rows
-from collector.web.spec import Operation, authenticated, given
+from collector.web.spec import Operation, authenticated, given, strict_json
 
 
 async def coverage(ctx: WebContext, request: web.Request) -> web.StreamResponse:
@@ -37,7 +36,7 @@ async def coverage(ctx: WebContext, request: web.Request) -> web.StreamResponse:
         )
     collection = Coverage(type="FeatureCollection", features=[Feature.of(e) for e in entries])
     return web.Response(
-        text=json.dumps(collection.model_dump(mode="json")),
+        text=strict_json(collection.model_dump(mode="json")),
         content_type="application/geo+json",
         headers={"Content-Disposition": 'attachment; filename="pantau-coverage.geojson"'},
     )

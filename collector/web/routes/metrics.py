@@ -10,7 +10,7 @@ from aiohttp import web
 from collector.web.context import WebContext
 from collector.web.metrics import CONTENT_TYPE
 from collector.web.models import Error, Health
-from collector.web.spec import DOCUMENT, Operation, json_response
+from collector.web.spec import DOCUMENT, Operation, json_response, strict_json
 
 
 async def healthz(ctx: WebContext, request: web.Request) -> web.Response:
@@ -33,7 +33,7 @@ async def metrics(ctx: WebContext, request: web.Request) -> web.Response:
 
 
 async def openapi(ctx: WebContext, request: web.Request) -> web.Response:
-    return web.json_response(request.app[DOCUMENT])
+    return web.json_response(request.app[DOCUMENT], dumps=strict_json)
 
 
 OPERATIONS = [

@@ -102,9 +102,10 @@ def test_site_detail_and_measurements_decode_the_records(any_web_site: WebSite) 
     item = signal["items"][-1]
     assert set(item) == {
         "time", "rat", "rsrp_dbm", "rsrq_db", "sinr_db", "rssi_dbm", "cell_id", "operator",
-        "lat", "lon",
+        "lat", "lon", "invalid",
     }  # fmt: skip
     assert item["operator"] == TELKOMSEL and item["rat"] == "lte" and item["rsrp_dbm"] < -70
+    assert item["invalid"] == []  # every value in its range
     times = [i["time"] for i in signal["items"]]
     assert times == sorted(times)
 

@@ -110,7 +110,14 @@ function addItem(kind, item, { live = false } = {}) {
 
 // -- readings list -------------------------------------------------------------------
 
+// A reading with values outside their valid range says so: they are null in the item.
 function describe(kind, item) {
+  const text = describeValues(kind, item);
+  const invalid = Array.isArray(item.invalid) ? item.invalid : [];
+  return invalid.length ? `${text} · invalid: ${invalid.join(", ")}` : text;
+}
+
+function describeValues(kind, item) {
   if (kind === "signal") {
     return [
       "signal",
