@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
+import pytest
+
 from collector.brain import Brain
 from collector.config import RoutingSection, default_config
 from collector.rules import RuleEngine
@@ -241,5 +243,32 @@ def test_the_same_stall_unnoticed_would_have_paged(store: Store) -> None:
         rig.now = T0 + step * 5 * S
         rig.feed(rig.now, [signal(-85.0)])
     rig.now += 300 * S
+    rig.tick()
+    assert [t.state for t in _silent(store)] == ["open"]
+
+
+def test_a_ticket_write_the_store_refused_is_judged_again_from_the_store(store: Store) -> None:
+    """The engine announced a silence the store did not take (disk full): the site is
+    forgotten, so the next hearing rebuilds it from the store instead of trusting an
+    announcement no ticket holds."""
+    rig = Rig(store)
+    rig.feed(T0, [signal(-85.0)])
+    original = rig.brain.store.raise_problem
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError("database or disk is full")
+
+    rig.brain.store.raise_problem = full  # type: ignore[method-assign, assignment]
+    rig.now = T0 + 70 * S
+    with pytest.raises(OSError, match="disk is full"):
+        rig.tick()
+    assert rig.brain.engine.window(SITE) is None  # forgotten
+    rig.brain.store.raise_problem = original  # type: ignore[method-assign]
+    rig.brain.resume(rig.now, "store is back", down_ns=T0 + 65 * S)
+    rig.feed(rig.now, [signal(-85.0)])  # heard again: rebuilt, nothing false announced
+    rig.now += 59 * S
+    rig.tick()
+    assert _silent(store) == []
+    rig.now += 1 * S  # and a real silence after that is still reported
     rig.tick()
     assert [t.state for t in _silent(store)] == ["open"]
