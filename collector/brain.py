@@ -194,9 +194,9 @@ class Brain:
         """Judge every enrolled, active site for silence, heard by this collector or not:
         a site not in the engine starts from when the store last heard it (by any
         collector), with its unresolved AGENT_SILENT ticket carried on; a site the
-        engine holds learns of newer arrivals at other collectors. Sites whose kits are
-        all revoked are no longer judged unless heard here. Returns how many sites were
-        new to the engine."""
+        engine holds learns of newer arrivals at other collectors (one it has not heard
+        itself starts again from them). Sites whose kits are all revoked are no longer
+        judged unless heard here. Returns how many sites were new to the engine."""
         heard = await asyncio.to_thread(self.store.last_heard_of_active_sites)
         new = sorted(code for code in heard if self.engine.window(code) is None)
         tickets: list[Ticket] = []
@@ -209,8 +209,11 @@ class Brain:
                 self._restore(ticket)
         for code, last_ns in heard.items():
             window = self.engine.window(code)
-            if window is not None and (not window.heard or window.heard[-1] < last_ns):
-                self.engine.observe(code, [Heard(last_ns)])
+            if window is None or (window.heard and window.heard[-1] >= last_ns):
+                continue
+            if code not in self._known and code not in self._rebuilding:
+                self.engine.forget(code)  # heard elsewhere: what this engine held is stale
+            self.engine.observe(code, [Heard(last_ns)])
         for code in self.engine.sites():
             if code not in heard and code not in self._known and code not in self._rebuilding:
                 self.engine.forget(code)
@@ -337,7 +340,7 @@ class Brain:
             route = routing.route_for(key.operator)
             self.transitions += 1
             if isinstance(t, Started | Updated):
-                silent = isinstance(t, Started) and key.problem is ProblemName.AGENT_SILENT
+                silent = key.problem is ProblemName.AGENT_SILENT
                 if silent and self._heard_elsewhere(key.site_code):
                     self.engine.forget(key.site_code)
                     self._known.discard(key.site_code)

@@ -272,3 +272,30 @@ def test_a_ticket_write_the_store_refused_is_judged_again_from_the_store(store: 
     rig.now += 1 * S  # and a real silence after that is still reported
     rig.tick()
     assert [t.state for t in _silent(store)] == ["open"]
+
+
+def test_a_site_another_collector_hears_is_never_reported_silent_here(store: Store) -> None:
+    """Replicas: this collector surveys a site only another one hears; it stays quiet
+    while the other stores the kit's data, and reports the kit once nobody hears it."""
+    from collector.store.model import IngestBatch
+
+    store.add_agent("kit-1", SITE, "h")
+    store.commit([IngestBatch("kit-1", SITE, [], T0)])
+    rig = Rig(store)
+    rig.now = T0
+    rig.brain.resume(rig.now, "started")
+    asyncio.run(rig.brain.survey())
+    for step in range(1, 21):  # the other collector stores a batch every 20 s
+        rig.now = T0 + step * 20 * S
+        store.commit([IngestBatch("kit-1", SITE, [], rig.now)])
+        if step % 4 == 0:  # a survey every 80 s: longer than the rule's silence
+            asyncio.run(rig.brain.survey())
+        rig.tick()
+    assert _silent(store) == []
+    last = rig.now
+    for step in range(1, 8):  # the kit falls silent everywhere
+        rig.now = last + step * 10 * S
+        asyncio.run(rig.brain.survey())
+        rig.tick()
+    (ticket,) = _silent(store)
+    assert ticket.state == "open" and ticket.evidence["last_bad"]["last_heard_ns"] == last
