@@ -87,6 +87,9 @@ class NullStore:
     def list_tickets(self, **filters: object) -> list[object]:
         return []
 
+    def last_heard_of_active_sites(self) -> dict[str, int]:
+        return {}
+
     def claim_notifications(self, *args: object, **kwargs: object) -> list[object]:
         return []
 

@@ -19,6 +19,15 @@ their ticket calls agree, a site first seen by this collector (a restart, or an
 agent that moved here) is rebuilt from the stored records before new data is
 judged, and AGENT_SILENT is confirmed against the shared ``site_state`` so that
 an agent streaming to another collector is never reported silent.
+
+Silence is judged for every enrolled, active site, heard here or not: at start and
+every ``survey_every_s`` the brain reads when the store last heard each
+(:meth:`survey`), and an AGENT_SILENT ticket left open by an earlier run is carried
+on in the engine, so it clears when the kit is heard again. Silence the collector
+caused is not the kits': its start, a wake-up much later than its tick asked for
+(the process stood still: SIGSTOP, a blocked loop) and a pass that failed on the
+store each start a grace of the rule's whole silence from when it was back
+(:meth:`RuleEngine.resume`).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from collector.rules import (
     Cleared,
     Heard,
     Problem,
+    ProblemKey,
     ProblemName,
     RuleEngine,
     Started,
@@ -42,13 +52,14 @@ from collector.rules import (
     Updated,
 )
 from collector.store import Store
-from collector.store.model import Ticket
+from collector.store.model import StoredRecord, Ticket
 from pantau.v1 import records_pb2
 
 log = logging.getLogger(__name__)
 
 _S = 1_000_000_000
 PRUNE_EVERY_S = 6 * 3600
+_UNRESOLVED = ("open", "acknowledged")
 
 
 class Brain:
@@ -61,8 +72,12 @@ class Brain:
         clock: Callable[[], int] = time.time_ns,
         tick_s: float = 5.0,
         escalate_every_s: float = 30.0,
+        survey_every_s: float = 60.0,
+        stall_ticks: float = 3.0,
         on_notification: Callable[[], None] = lambda: None,
     ) -> None:
+        """``stall_ticks``: waking this many ticks later than asked means the collector
+        stood still (nobody was heard meanwhile)."""
         self._on_notification = on_notification
         #: Observers (the operations centre): tickets changed by the brain, on the loop;
         #: and the seconds each evaluation pass took.
@@ -74,6 +89,8 @@ class Brain:
         self.clock = clock
         self.tick_s = tick_s
         self.escalate_every_s = escalate_every_s
+        self.survey_every_s = survey_every_s
+        self.stall_ticks = stall_ticks
         self._known: set[str] = set()
         self._rebuilding: dict[str, asyncio.Future[None]] = {}
         #: Per site, each agent's highest seq its rebuild read from the store (a kit's
@@ -120,14 +137,87 @@ class Brain:
     async def _rebuild(self, site_code: str) -> None:
         now = self.clock()
         since = now - int(self.engine.config.engine.horizon_s * _S)
-        rows = await asyncio.to_thread(self.store.site_window, site_code, since)
+        rows, silent = await asyncio.to_thread(self._read_site, site_code, since)
         through: dict[str, int] = {}
         for row in rows:
             through[row.agent_id] = max(through.get(row.agent_id, 0), row.seq)
         self._rebuilt_through[site_code] = through
         problems = self.engine.rebuild(site_code, observations_from_stored(rows), now)
+        for ticket in silent:  # open across the restart: it clears when the kit is heard
+            self._restore(ticket)
         self._known.add(site_code)
         await asyncio.to_thread(self._reconcile, site_code, problems, now)
+
+    def _read_site(self, site_code: str, since_ns: int) -> tuple[list[StoredRecord], list[Ticket]]:
+        """A site's stored window and its unresolved AGENT_SILENT tickets."""
+        rows = self.store.site_window(site_code, since_ns)
+        silent = self.store.list_tickets(
+            site_code=site_code, problem=str(ProblemName.AGENT_SILENT), states=_UNRESOLVED
+        )
+        return rows, silent
+
+    def _restore(self, ticket: Ticket) -> None:
+        """Carry on an unresolved AGENT_SILENT ticket this engine did not announce."""
+        first, last = ticket.evidence.get("first_bad"), ticket.evidence.get("last_bad")
+        key = ProblemKey(ticket.site_code, ticket.operator, ProblemName.AGENT_SILENT)
+        self.engine.restore(
+            key, ticket.first_bad_ns, ticket.last_bad_ns,
+            first_figures=first if isinstance(first, dict) else None,
+            last_figures=last if isinstance(last, dict) else None,
+            historical=ticket.historical,
+        )  # fmt: skip
+
+    # -- silence of every site, and the collector's own -------------------------------------
+
+    def resume(self, back_ns: int, why: str, *, down_ns: int | None = None) -> None:
+        """The collector heard no kit from ``down_ns`` (None: not known, it is starting)
+        until ``back_ns`` (``why``): that silence is not the kits'; AGENT_SILENT waits the
+        rule's whole silence from ``back_ns``."""
+        level = logging.INFO if down_ns is None else logging.WARNING
+        log.log(level, "collector %s: silence until now is not held against any kit", why)
+        self.engine.resume(back_ns, down_ns=down_ns)
+
+    def note_wake(self, asleep_ns: int, now_ns: int) -> bool:
+        """The brain went to sleep at ``asleep_ns`` for at most a tick; waking later than
+        that by ``stall_ticks`` ticks (or by the kits' expected interval, if shorter)
+        means the whole collector stood still (SIGSTOP, a blocked event loop, a
+        suspended machine) and heard nobody: a grace starts (True)."""
+        tick_ns = int(self.tick_s * _S)
+        expected_ns = int(self.engine.config.agent_silent.expected_interval_s * _S)
+        if now_ns - asleep_ns - tick_ns <= min(self.stall_ticks * tick_ns, expected_ns):
+            return False
+        stood = (now_ns - asleep_ns) / _S
+        self.resume(now_ns, f"stood still for {stood:.1f} s", down_ns=asleep_ns)
+        return True
+
+    async def survey(self) -> int:
+        """Judge every enrolled, active site for silence, heard by this collector or not:
+        a site not in the engine starts from when the store last heard it (by any
+        collector), with its unresolved AGENT_SILENT ticket carried on; a site the
+        engine holds learns of newer arrivals at other collectors (one it has not heard
+        itself starts again from them). Sites whose kits are all revoked are no longer
+        judged unless heard here. Returns how many sites were new to the engine."""
+        heard = await asyncio.to_thread(self.store.last_heard_of_active_sites)
+        new = sorted(code for code in heard if self.engine.window(code) is None)
+        tickets: list[Ticket] = []
+        if new:
+            tickets = await asyncio.to_thread(self.store.tickets_of_sites, new, _UNRESOLVED)
+        for code in new:  # no await from here on: the engine is not touched meanwhile
+            self.engine.observe(code, [Heard(heard[code])])
+        for ticket in tickets:
+            if ticket.problem == ProblemName.AGENT_SILENT and ticket.site_code in heard:
+                self._restore(ticket)
+        for code, last_ns in heard.items():
+            window = self.engine.window(code)
+            if window is None or (window.heard and window.heard[-1] >= last_ns):
+                continue
+            if code not in self._known and code not in self._rebuilding:
+                self.engine.forget(code)  # heard elsewhere: what this engine held is stale
+            self.engine.observe(code, [Heard(last_ns)])
+        for code in self.engine.sites():
+            if code not in heard and code not in self._known and code not in self._rebuilding:
+                self.engine.forget(code)
+        return len(new)
 
     def _reconcile(self, site_code: str, problems: Sequence[Problem], now_ns: int) -> None:
         """After a rebuild: open tickets the stored data no longer shows are resolved (the
@@ -149,22 +239,39 @@ class Brain:
     # -- judging ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        last_escalation = last_all = last_prune = 0.0
+        self.resume(self.clock(), "started")  # nobody was heard before
+        last_escalation = last_all = last_prune = last_survey = 0.0
+        failing_since: int | None = None
         while True:
+            asleep_ns = self.clock()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.tick_s)
             self._wake.clear()
-            if time.monotonic() - last_all >= self.tick_s:
-                last_all = time.monotonic()
-                await self.evaluate_all()  # silence and `for` durations expire with time
-            else:
-                await self.evaluate_all(only_dirty=True)
-            if time.monotonic() - last_escalation >= self.escalate_every_s:
-                last_escalation = time.monotonic()
-                await self.escalate()
-            if time.monotonic() - last_prune >= PRUNE_EVERY_S:
-                last_prune = time.monotonic()
-                await self.prune()
+            self.note_wake(asleep_ns, self.clock())
+            try:
+                if time.monotonic() - last_survey >= self.survey_every_s:
+                    await self.survey()
+                    last_survey = time.monotonic()
+                if time.monotonic() - last_all >= self.tick_s:
+                    last_all = time.monotonic()
+                    await self.evaluate_all()  # silence and `for` durations expire with time
+                else:
+                    await self.evaluate_all(only_dirty=True)
+                if time.monotonic() - last_escalation >= self.escalate_every_s:
+                    last_escalation = time.monotonic()
+                    await self.escalate()
+                if time.monotonic() - last_prune >= PRUNE_EVERY_S:
+                    last_prune = time.monotonic()
+                    await self.prune()
+            except Exception:  # isolation boundary: a failing store (disk full, a database
+                # restart) or a bug in one pass must not stop judging for good
+                log.exception("the brain's pass failed; trying again in %g s", self.tick_s)
+                if failing_since is None:
+                    failing_since = asleep_ns
+                continue
+            if failing_since is not None:  # what the store refused, the ingest could not store
+                self.resume(self.clock(), "store is back", down_ns=failing_since)
+                failing_since = None
 
     async def evaluate_all(self, *, only_dirty: bool = False) -> int:
         """Judge every known site (or those with new data) now; returns the number of
@@ -182,7 +289,15 @@ class Brain:
             if self.on_evaluated is not None:
                 self.on_evaluated(elapsed)
             if pending:
-                changed = await asyncio.to_thread(self._apply, pending, now)
+                try:
+                    changed = await asyncio.to_thread(self._apply, pending, now)
+                except BaseException:
+                    # Tickets are the memory: the engine announced what the store did not
+                    # take, so these sites start again from the store when next judged.
+                    for site_code in {t.key.site_code for t in pending}:
+                        self.engine.forget(site_code)
+                        self._known.discard(site_code)
+                    raise
                 self._on_notification()
                 self._tell(changed)
             return len(pending)
@@ -225,7 +340,7 @@ class Brain:
             route = routing.route_for(key.operator)
             self.transitions += 1
             if isinstance(t, Started | Updated):
-                silent = isinstance(t, Started) and key.problem is ProblemName.AGENT_SILENT
+                silent = key.problem is ProblemName.AGENT_SILENT
                 if silent and self._heard_elsewhere(key.site_code):
                     self.engine.forget(key.site_code)
                     self._known.discard(key.site_code)

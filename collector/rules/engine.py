@@ -27,7 +27,13 @@ is back, gives one historical NO_SERVICE with the outage's true start and end.
 Nagios-style flap detection): one problem, not one per flap.
 
 *Restart*: :meth:`RuleEngine.rebuild` recomputes a site from its stored observations
-and returns its open problems (the caller reconciles them with its open tickets).
+and returns its open problems (the caller reconciles them with its open tickets);
+:meth:`RuleEngine.restore` carries on a problem announced before (a ticket still
+open), so its clear comes as a transition like any other.
+
+*The collector's own availability*: :meth:`RuleEngine.resume` says the collector
+could hear no one for a while (its start, its own stall): AGENT_SILENT counts every
+site's silence across it from when the collector was back (:mod:`collector.rules.kit`).
 
 *Work per evaluation.* Only what may have changed is judged again: samples from
 the oldest event time fed since the last evaluation (``now_ns`` for AGENT_SILENT),
@@ -43,13 +49,14 @@ keys (a key with nothing open is forgotten once its samples have left the window
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from collector.rules.config import RulesConfig, Timing
 from collector.rules.model import (
     Cleared,
     Evidence,
+    Figure,
     Problem,
     ProblemKey,
     ProblemName,
@@ -58,7 +65,7 @@ from collector.rules.model import (
     Transition,
     Updated,
 )
-from collector.rules.observations import Heard, Observation
+from collector.rules.observations import Observation
 from collector.rules.registry import NOTES, RULES, TIME_DRIVEN
 from collector.rules.tracker import Episode, track
 from collector.rules.window import SiteWindow
@@ -108,6 +115,7 @@ class RuleEngine:
             for name, t in self._timing.items()
         }
         self._sites: dict[str, _Site] = {}
+        self._outages: list[tuple[int, int]] = []  # the collector's own, within the horizon
 
     # -- feeding -----------------------------------------------------------------------
 
@@ -205,6 +213,44 @@ class RuleEngine:
     def forget(self, site_code: str) -> None:
         self._sites.pop(site_code, None)
 
+    def resume(self, back_ns: int, *, down_ns: int | None = None) -> None:
+        """The collector could hear no agent from ``down_ns`` (it was frozen, or could
+        not store; None: not known, it is starting) until ``back_ns``: silence across
+        that time is the collector's, so AGENT_SILENT counts each site's silence from
+        ``back_ns`` (sites added later too). ``back_ns`` is now: no older than the last
+        evaluation."""
+        down = back_ns if down_ns is None else min(down_ns, back_ns)
+        self._outages = [o for o in self._outages if o[1] > back_ns - self._horizon_ns]
+        self._outages.append((down, back_ns))
+        for site in self._sites.values():
+            site.window.outage(down, back_ns)
+
+    def restore(
+        self,
+        key: ProblemKey,
+        first_bad_ns: int,
+        last_bad_ns: int,
+        *,
+        first_figures: Mapping[str, Figure] | None = None,
+        last_figures: Mapping[str, Figure] | None = None,
+        historical: bool = False,
+    ) -> bool:
+        """Carry on a problem announced before this engine held it (a ticket left open
+        across a restart, with its times and evidence): it clears, or is updated, like
+        one this engine announced. Returns False (nothing changed) when the engine holds
+        the key open already."""
+        site = self._site(key.site_code)
+        state = site.keys.setdefault((key.problem, key.operator), _KeyState())
+        if state.open is not None:
+            return False
+        first = Sample(first_bad_ns, True, dict(first_figures or {"t_ns": first_bad_ns}))
+        last = Sample(last_bad_ns, True, dict(last_figures or {"t_ns": last_bad_ns}))
+        state.open = Episode(first, last, last_bad_ns)
+        state.since_ns = state.deferred_ns = None
+        state.historical = historical
+        state.announced_last_ns = last_bad_ns
+        return True
+
     def rebuild(
         self,
         site_code: str,
@@ -220,13 +266,13 @@ class RuleEngine:
 
         ``heard_grace``: the collector was not listening while it was down, so silence
         before ``now_ns`` is not held against the agent: AGENT_SILENT starts afresh
-        (heard at ``now_ns``)."""
+        (counted from ``now_ns``; a ticket still open is carried on by :meth:`restore`)."""
         self.forget(site_code)
         self.observe(site_code, observations)
         self.evaluate(site_code, now_ns)
         site = self._site(site_code)
         if heard_grace:
-            site.window.add([Heard(now_ns)])
+            site.window.outage(now_ns, now_ns)
             for (name, _target), state in site.keys.items():
                 if name is ProblemName.AGENT_SILENT:
                     state.open, state.since_ns, state.historical = None, now_ns, False
@@ -239,6 +285,7 @@ class RuleEngine:
         if site is None:
             engine = self.config.engine
             window = SiteWindow(self._horizon_ns, engine.max_observations)
+            window.outages = list(self._outages)
             site = self._sites[site_code] = _Site(window)
         return site
 

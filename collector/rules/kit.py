@@ -12,6 +12,11 @@ every heard time is a healthy sample. With the rule's ``for`` of
 heard for ``intervals`` intervals, and clears once the agent has been heard for
 ``hold_s``.
 
+Silence the collector caused is not the agent's: when the collector could not listen
+during a gap (``window.outages``: its restart, its own stall), the gap counts from
+when it was back, so a problem needs the full ``intervals`` of silence after that.
+The figures still name the true last heard time.
+
 MODEM_FAULT follows the kit's own reports in event time: MODEM_LOST marks the modem
 lost until MODEM_BACK, a reading, or a restart of the agent; a SIM absent, locked
 (PIN/PUK) or failing (from a reading's sim_state or a SIM_PROBLEM event) marks the
@@ -39,12 +44,13 @@ def agent_silent(
     expected_ns = int(cfg.expected_interval_s * _S)
     confirm_ns = cfg.timing().for_ns  # after the first missed report
     heard = window.heard
+    outages = window.outages
     samples: list[Sample] = []
     for i, h in enumerate(heard):
         samples.append(Sample(h, False, {"t_ns": h, "heard_ns": h}))
         nxt = heard[i + 1] if i + 1 < len(heard) else None
         end = now_ns if nxt is None else nxt - 1
-        missed = h + expected_ns
+        missed = (window.listening_since(h, end) if outages else h) + expected_ns
         if end <= missed:
             continue
         times = (missed, missed + confirm_ns, end) if missed + confirm_ns < end else (missed, end)

@@ -7,6 +7,11 @@ site) and by count (``max_per_kind`` per kind, the oldest dropped first), so mem
 per site is bounded whatever a kit sends. Data older than the horizon when it
 arrives is dropped: that is the *bounded lateness* the rules accept (stored, but
 not evaluated).
+
+Beside what the agent sent, the window keeps when the collector itself could not
+listen (``outages``: (down, back) in arrival time: its start, its own stall): silence
+across such a time is the collector's, not the agent's
+(:func:`collector.rules.kit.agent_silent`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ from collector.rules.observations import (
 
 def _t(obs: Observation) -> int:
     return obs.event_ns
+
+
+def _back(outage: tuple[int, int]) -> int:
+    return outage[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,7 @@ class SiteWindow:
     throughputs: list[Throughput] = field(default_factory=list)
     events: list[KitEvent] = field(default_factory=list)
     heard: list[int] = field(default_factory=list)  # arrival times
+    outages: list[tuple[int, int]] = field(default_factory=list)  # the collector's own
     newest_ns: int | None = None  # newest event time of a measurement (not Heard)
     dropped_late: int = 0  # observations older than the horizon when they came
     _timeline: OperatorTimeline | None = None
@@ -89,6 +99,23 @@ class SiteWindow:
         self._trim()
         return kept, oldest
 
+    def outage(self, down_ns: int, back_ns: int) -> None:
+        """The collector could not hear the agent from ``down_ns`` to ``back_ns`` (a
+        restart: both its start; its own stall): silence across it is not the agent's."""
+        insort(self.outages, (down_ns, back_ns), key=_back)
+        self._trim()
+
+    def listening_since(self, heard_ns: int, end_ns: int) -> int:
+        """From when the silence after ``heard_ns`` (until ``end_ns``) is the agent's: the
+        latest return of the collector from an outage that overlaps it, else ``heard_ns``."""
+        since = heard_ns
+        for down, back in reversed(self.outages):
+            if back <= heard_ns:
+                break  # sorted by return: the rest came back before the agent was heard
+            if down <= end_ns:
+                since = max(since, back)
+        return since
+
     def _trim(self) -> None:
         cap = self.max_per_kind
         if self.newest_ns is not None:
@@ -106,6 +133,13 @@ class SiteWindow:
             cut = max(cut, len(self.heard) - cap)
             if cut > 0:
                 del self.heard[:cut]
+        # an outage the collector was back from before the oldest heard time bounds no gap
+        if self.outages:
+            oldest_heard = self.heard[0] if self.heard else None
+            cut = 0 if oldest_heard is None else bisect_right(self.outages, oldest_heard, key=_back)
+            cut = max(cut, len(self.outages) - cap)
+            if cut > 0:
+                del self.outages[:cut]
 
     def operators(self) -> OperatorTimeline:
         """Who served the site when (from the readings that named an operator)."""

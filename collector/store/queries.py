@@ -77,3 +77,14 @@ class QueryMethods(Transactional):
                 chosen = {id(rec) for recs in kept.values() for rec in recs}
                 out[code] = [rec for rec in records if id(rec) in chosen]
         return out
+
+    def last_heard_of_active_sites(self) -> dict[str, int]:
+        """Every site with an active (unrevoked) kit that has been heard, and when it was
+        last heard (``site_state``'s arrival time, whichever collector heard it): the
+        brain judges silence for each (one query, however many sites)."""
+        sql = (
+            "SELECT st.site_code, st.last_seen_ns FROM site_state st WHERE EXISTS "
+            "(SELECT 1 FROM agents a WHERE a.site_code = st.site_code "
+            "AND a.revoked_ns IS NULL)"
+        )
+        return {str(code): int(seen) for code, seen in self._read(_query(sql, ()))}

@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
+import pytest
+
 from collector.brain import Brain
 from collector.config import RoutingSection, default_config
 from collector.rules import RuleEngine
 from collector.rules.config import rules_from_mapping
 from collector.store import Store
+from collector.store.model import Ticket
 from pantau.v1 import records_pb2
 
 SITE = "3171011001005"
@@ -152,3 +155,147 @@ def test_the_batch_that_wakes_a_site_after_a_restart_is_observed_once(store: Sto
     later = stored_batch(range(7, 9), -87.0)  # and the next batch as it comes
     asyncio.run(rig.brain.observe(SITE, rig.now, later, agent_id="kit-1"))
     assert [s.event_ns for s in window.signals] == [t for t, _ in before + first + later]
+
+
+# -- silence across the collector's own restarts and stalls (issue 13, items 11-13) --------
+
+OTHER_SITE = "3273011002012"
+
+
+def _silent(store: Store, site: str = SITE) -> list[Ticket]:
+    return store.list_tickets(site_code=site, problem="AGENT_SILENT")
+
+
+def test_a_kit_silent_since_before_a_restart_is_reported(store: Store) -> None:
+    """Item 12: a site this collector never heard is judged from the store's last heard."""
+    from collector.store.model import IngestBatch
+
+    store.add_agent("kit-1", SITE, "h")
+    store.add_agent("kit-2", OTHER_SITE, "h")
+    store.commit([IngestBatch("kit-1", SITE, [], T0)])  # last heard at T0, then silent
+    store.commit([IngestBatch("kit-2", OTHER_SITE, [], T0)])
+    assert store.revoke_agent("kit-2")  # a revoked kit's silence is nobody's business
+    rig = Rig(store)
+    rig.now = T0 + 3600 * S  # the collector (re)starts an hour later
+    rig.brain.resume(rig.now, "started")
+    assert asyncio.run(rig.brain.survey()) == 1
+    rig.tick()
+    rig.now += 59 * S  # within the rule's silence (6 x 10 s) after the start: the
+    rig.tick()  # collector cannot tell a silent kit from one it could not hear
+    assert _silent(store) == []
+    rig.now += 1 * S
+    rig.tick()
+    (ticket,) = _silent(store)
+    assert ticket.state == "open" and ticket.evidence["last_bad"]["last_heard_ns"] == T0
+    assert _silent(store, OTHER_SITE) == []
+
+
+def test_a_silence_ticket_open_across_a_restart_clears_when_the_kit_streams(
+    store: Store,
+) -> None:
+    """Item 11: the restarted collector carries the open ticket on and clears it."""
+    before = Rig(store)
+    before.feed(T0, [signal(-85.0)])
+    before.now = T0 + 70 * S
+    before.tick()
+    (ticket,) = _silent(store)
+    assert ticket.state == "open"
+    after = Rig(store)  # a restart: a new brain, a new engine, the same store
+    after.now = T0 + 600 * S
+    after.brain.resume(after.now, "started")
+    back = after.now
+    for step in range(0, 14):  # the kit streams again, every 10 s (hold: 120 s)
+        after.now = back + step * 10 * S
+        after.feed(after.now, [signal(-85.0)])
+    (ticket,) = _silent(store)
+    assert ticket.state == "resolved" and ticket.resolved_by == "auto"
+    assert ticket.resolved_ns == back  # when it was first heard again
+    assert ticket.first_bad_ns == T0 + 10 * S  # the ticket's own start, kept
+
+
+def test_the_collectors_own_stall_opens_no_silence_ticket(store: Store) -> None:
+    """Item 13: a collector frozen longer than the rule's silence pages nobody."""
+    rig = Rig(store)
+    for step in range(0, 20):
+        rig.now = T0 + step * 5 * S
+        rig.feed(rig.now, [signal(-85.0)])
+    asleep = rig.now
+    assert not rig.brain.note_wake(asleep, asleep + 6 * S)  # a tick and a bit: on time
+    rig.now = asleep + 300 * S  # SIGSTOP for five minutes
+    assert rig.brain.note_wake(asleep, rig.now)
+    rig.tick()
+    back = rig.now
+    for step in range(0, 30):  # the kit's held batches arrive, then it goes on
+        rig.now = back + step * 5 * S
+        rig.feed(rig.now, [signal(-85.0)])
+    assert _silent(store) == []
+    # silence after the collector is back is the kit's own again
+    rig.now += 60 * S
+    rig.tick()
+    assert [t.state for t in _silent(store)] == ["open"]
+
+
+def test_the_same_stall_unnoticed_would_have_paged(store: Store) -> None:
+    """The control for the test above: without the brain noting its stall, the gap reads
+    as the kit's silence."""
+    rig = Rig(store)
+    for step in range(0, 20):
+        rig.now = T0 + step * 5 * S
+        rig.feed(rig.now, [signal(-85.0)])
+    rig.now += 300 * S
+    rig.tick()
+    assert [t.state for t in _silent(store)] == ["open"]
+
+
+def test_a_ticket_write_the_store_refused_is_judged_again_from_the_store(store: Store) -> None:
+    """The engine announced a silence the store did not take (disk full): the site is
+    forgotten, so the next hearing rebuilds it from the store instead of trusting an
+    announcement no ticket holds."""
+    rig = Rig(store)
+    rig.feed(T0, [signal(-85.0)])
+    original = rig.brain.store.raise_problem
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError("database or disk is full")
+
+    rig.brain.store.raise_problem = full  # type: ignore[method-assign, assignment]
+    rig.now = T0 + 70 * S
+    with pytest.raises(OSError, match="disk is full"):
+        rig.tick()
+    assert rig.brain.engine.window(SITE) is None  # forgotten
+    rig.brain.store.raise_problem = original  # type: ignore[method-assign]
+    rig.brain.resume(rig.now, "store is back", down_ns=T0 + 65 * S)
+    rig.feed(rig.now, [signal(-85.0)])  # heard again: rebuilt, nothing false announced
+    rig.now += 59 * S
+    rig.tick()
+    assert _silent(store) == []
+    rig.now += 1 * S  # and a real silence after that is still reported
+    rig.tick()
+    assert [t.state for t in _silent(store)] == ["open"]
+
+
+def test_a_site_another_collector_hears_is_never_reported_silent_here(store: Store) -> None:
+    """Replicas: this collector surveys a site only another one hears; it stays quiet
+    while the other stores the kit's data, and reports the kit once nobody hears it."""
+    from collector.store.model import IngestBatch
+
+    store.add_agent("kit-1", SITE, "h")
+    store.commit([IngestBatch("kit-1", SITE, [], T0)])
+    rig = Rig(store)
+    rig.now = T0
+    rig.brain.resume(rig.now, "started")
+    asyncio.run(rig.brain.survey())
+    for step in range(1, 21):  # the other collector stores a batch every 20 s
+        rig.now = T0 + step * 20 * S
+        store.commit([IngestBatch("kit-1", SITE, [], rig.now)])
+        if step % 4 == 0:  # a survey every 80 s: longer than the rule's silence
+            asyncio.run(rig.brain.survey())
+        rig.tick()
+    assert _silent(store) == []
+    last = rig.now
+    for step in range(1, 8):  # the kit falls silent everywhere
+        rig.now = last + step * 10 * S
+        asyncio.run(rig.brain.survey())
+        rig.tick()
+    (ticket,) = _silent(store)
+    assert ticket.state == "open" and ticket.evidence["last_bad"]["last_heard_ns"] == last

@@ -30,6 +30,8 @@ from collector.rules import (
     UNKNOWN_OPERATOR,
     Cleared,
     Observation,
+    ProblemKey,
+    ProblemName,
     RuleEngine,
     Started,
     Transition,
@@ -151,6 +153,53 @@ def test_backfill_after_an_outage_gives_the_true_start_and_end_historical() -> N
     assert kinds(silent) == ["started", "cleared"]
     assert isinstance(silent[0][1], Started) and silent[0][1].historical is True
     assert all(tr.key.site_code == SITE for _, tr in got)
+
+
+def test_the_collectors_own_stall_is_not_the_agents_silence() -> None:
+    engine = engine_with(agent_silent={"expected_interval_s": 10, "intervals": 3, "hold_s": 20})
+    engine.observe(SITE, [heard(t) for t in range(0, 100, 5)])  # last heard at 95
+    assert engine.evaluate(SITE, at(100)) == []
+    # the collector stood still from 100 to 200 s (SIGSTOP): it heard nobody, and says so
+    engine.resume(at(200), down_ns=at(100))
+    assert engine.evaluate(SITE, at(200)) == []
+    # the kit's batches of that time arrive just after; it keeps reporting
+    engine.observe(SITE, [heard(t) for t in (200.5, *range(205, 300, 5))])
+    assert engine.evaluate(SITE, at(300)) == []
+    # a heard time stamped a moment before the collector noted its return changes nothing
+    other = engine_with(agent_silent={"expected_interval_s": 10, "intervals": 3})
+    other.observe(SITE, [heard(t) for t in range(0, 100, 5)])
+    other.observe(SITE, [heard(199.9)])
+    other.resume(at(200), down_ns=at(100))
+    other.observe(SITE, [heard(t) for t in range(205, 300, 5)])
+    assert other.evaluate(SITE, at(300)) == []
+
+
+def test_after_its_own_stall_the_collector_reports_a_kit_silent_a_full_silence_later() -> None:
+    engine = engine_with(agent_silent={"expected_interval_s": 10, "intervals": 3})
+    engine.observe(SITE, [heard(t) for t in range(0, 100, 5)])  # last heard at 95
+    engine.resume(at(200), down_ns=at(100))
+    assert engine.evaluate(SITE, at(229)) == []  # within 30 s of the collector's return
+    (started,) = engine.evaluate(SITE, at(230))
+    assert isinstance(started, Started) and started.first_bad_ns == at(210)
+    assert started.evidence.last_bad["last_heard_ns"] == at(95)  # the truth, still
+    # a site added after the return gets the same grace
+    engine.observe("3273011002012", [heard(90)])
+    assert engine.evaluate("3273011002012", at(229)) == []
+    assert len(engine.evaluate("3273011002012", at(230))) == 1
+
+
+def test_a_restored_silence_clears_when_the_agent_is_heard() -> None:
+    """A ticket open across a restart is carried on: the agent heard again clears it."""
+    engine = engine_with(agent_silent={"expected_interval_s": 60, "intervals": 5, "hold_s": 120})
+    key = ProblemKey(SITE, FIELD_TEAM, ProblemName.AGENT_SILENT)
+    engine.rebuild(SITE, [heard(t) for t in range(0, 600, 60)], at(5000))
+    assert engine.restore(key, at(600), at(4000), last_figures={"t_ns": at(4000), "x": 1})
+    assert not engine.restore(key, at(600), at(4000))  # held already
+    assert [p.first_bad_ns for p in engine.open_problems(SITE)] == [at(600)]
+    engine.observe(SITE, [heard(t) for t in range(5010, 5200, 30)])
+    got = [tr for t in range(5010, 5200, 30) for tr in engine.evaluate(SITE, at(t))]
+    assert [type(tr) for tr in got] == [Cleared]
+    assert got[0].cleared_ns == at(5010) and got[0].last_bad_ns == at(4000)
 
 
 def test_agent_silent_during_the_outage_is_live_when_evaluated_on_time() -> None:

@@ -140,3 +140,32 @@ def test_incremental_evaluation_equals_judging_every_window_whole(
         reference.observe(SITE, batch)
         assert fast.evaluate(SITE, at(now_s)) == reference.evaluate(SITE, at(now_s))
     assert fast.evaluate(SITE, at(5000)) == reference.evaluate(SITE, at(5000))
+
+
+@settings(max_examples=100, deadline=None)
+@given(scenario(), st.lists(st.booleans(), min_size=12, max_size=12))
+def test_incremental_evaluation_equals_judging_whole_across_the_collectors_outages(
+    steps: list[tuple[list[Observation], int]], stalls: list[bool]
+) -> None:
+    """The collector's own outages (:meth:`RuleEngine.resume` before an evaluation) keep
+    the incremental evaluation equal to judging every window whole, and well formed."""
+    from collector.rules import RuleEngine
+    from collector.rules.config import rules_from_mapping
+
+    config = rules_from_mapping(SMALL, source="test.toml")
+    fast, reference = RuleEngine(config), RuleEngine(config, recompute_all=True)
+    transitions: list[Transition] = []
+    previous = 0
+    for (batch, now_s), stalled in zip(steps, stalls, strict=False):
+        fast.observe(SITE, batch)
+        reference.observe(SITE, batch)
+        if stalled:
+            fast.resume(at(now_s), down_ns=at(previous))
+            reference.resume(at(now_s), down_ns=at(previous))
+        got = fast.evaluate(SITE, at(now_s))
+        assert got == reference.evaluate(SITE, at(now_s))
+        transitions += got
+        previous = now_s
+    got = fast.evaluate(SITE, at(5000))
+    assert got == reference.evaluate(SITE, at(5000))
+    _check(transitions + got)

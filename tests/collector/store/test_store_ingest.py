@@ -198,3 +198,15 @@ def test_each_sites_record_count_counts_what_was_stored_once(store: Store) -> No
         stored[r.site_code] = stored.get(r.site_code, 0) + 1
     assert counts == stored == {SITE: 5, other: 2}
     assert [s.records for s in store.sites([other])] == [2]
+
+
+def test_last_heard_of_active_sites_is_one_read_for_every_enrolled_site(store: Store) -> None:
+    store.add_agent("kit-1", SITE, "h1")
+    store.add_agent("kit-2", OTHER_SITE, "h2")
+    store.add_agent("kit-3", "5171011003001", "h3")  # enrolled, never heard: nothing to judge
+    store.commit([batch("kit-1", 1)])
+    store.commit([batch("kit-1", 2, received_ns=T0 + MINUTE)])
+    store.commit([batch("kit-2", 1, site=OTHER_SITE)])
+    assert store.last_heard_of_active_sites() == {SITE: T0 + MINUTE, OTHER_SITE: T0}
+    assert store.revoke_agent("kit-2")
+    assert store.last_heard_of_active_sites() == {SITE: T0 + MINUTE}
