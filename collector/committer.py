@@ -17,6 +17,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -48,6 +49,12 @@ class Committer:
         #: Called in the writer thread with the batches of each committed transaction
         #: (the live stream learns which sites changed); it must not block.
         self.on_commit = on_commit
+        #: Called in the writer thread as ``(down_ns, back_ns)`` when the store takes a
+        #: commit again after groups of which nothing could be stored (a full disk, a
+        #: lost database): the kits were not silent then, this collector was deaf. It
+        #: must not block.
+        self.on_outage: Callable[[int, int], None] | None = None
+        self._failing_since_ns: int | None = None
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="pantau-committer", daemon=True)
         self._thread.start()
@@ -98,6 +105,8 @@ class Committer:
                 else:
                     committed.append(pending.batch)
                     _resolve(pending, outcome)
+            if not committed and self._failing_since_ns is None:
+                self._failing_since_ns = time.time_ns()
             self._committed(committed)
             return
         for pending, outcome in zip(group, outcomes, strict=True):
@@ -105,6 +114,17 @@ class Committer:
         self._committed([p.batch for p in group])
 
     def _committed(self, batches: list[IngestBatch]) -> None:
+        if batches and self._failing_since_ns is not None:
+            down_ns, self._failing_since_ns = self._failing_since_ns, None
+            back_ns = time.time_ns()
+            log.warning("the store takes commits again after %.1f s", (back_ns - down_ns) / 1e9)
+            if self.on_outage is not None:
+                try:
+                    self.on_outage(down_ns, back_ns)
+                except (
+                    Exception
+                ):  # isolation boundary: an observer's failure must never stop the ingest
+                    log.exception("the outage observer failed")
         if self.on_commit is None or not batches:
             return
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -159,6 +160,15 @@ class Collector:
         if self.port == 0:
             raise OSError(f"cannot listen on {listen} (address in use or not available)")
         await self.server.start()
+        loop = asyncio.get_running_loop()
+
+        def deaf(down_ns: int, back_ns: int) -> None:  # in the committer's thread
+            why = f"could not store for {(back_ns - down_ns) / 1e9:.1f} s"
+            loop.call_soon_threadsafe(
+                functools.partial(self.brain.resume, back_ns, why, down_ns=down_ns)
+            )
+
+        self.committer.on_outage = deaf
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
         self._tasks.append(asyncio.create_task(self.brain.run(), name="brain"))
         self._tasks.append(
