@@ -24,14 +24,16 @@ class CollectorProcess:
     """``pantau-collector serve`` on a free loopback port, its log appended to
     ``<data_dir>/../collector.log``. :meth:`stop` also resumes a stopped one."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, config: Path | None = None) -> None:
         self.data_dir = data_dir
+        self.config = config
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self) -> int:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "collector.cli", "serve", "--data-dir", str(self.data_dir),
-             "--listen", "127.0.0.1:0", "--throughput-listen", "off", "--http-listen", "off"],
+             "--listen", "127.0.0.1:0", "--throughput-listen", "off", "--http-listen", "off",
+             *(["--config", str(self.config)] if self.config else [])],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=ROOT,
         )  # fmt: skip
         assert self.proc.stderr is not None

@@ -4,6 +4,11 @@ full (a real tmpfs) while the collector hangs (SIGSTOP) for 25 s, the link cut f
 60 s. Afterwards every record produced is stored exactly once, with the right
 content, or counted in a drop report the collector stored, and every spool is empty.
 
+The collector judges silence with short rules (a site silent for 15 s): its own hang
+opens no AGENT_SILENT ticket, the cut does (the collector restarted while the kits
+were silent still reports them), and once the kits stream again no ticket is left
+open.
+
 The kits are tests/chaos/driver.py processes: the real Spool and Uplink, producing
 records whose content is a function of (agent, seq), so that every stored record
 can be checked without a modem (20 simulated modems would only add CPU load).
@@ -19,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +43,27 @@ DRIVER = Path(__file__).with_name("driver.py")
 #: spool has to drop by priority while the collector hangs, and report it).
 FULL_KIT = 5
 FULL_KIT_RESERVE = 128 * 1024
+#: Silence after 3 x 5 s; recovery held 4 s.
+RULES = "[agent_silent]\nexpected_interval_s = 5\nintervals = 3\nhold_s = 4\n"
+
+
+def silent_tickets(data: Path, *, states: tuple[str, ...]) -> list[object]:
+    """The site's AGENT_SILENT tickets in ``states``, read while the collector runs."""
+    store = SqliteStore(data / "collector.sqlite")
+    try:
+        return list(
+            store.list_tickets(site_code=SITE, problem="AGENT_SILENT", states=states, limit=50)
+        )
+    finally:
+        store.close()
+
+
+def wait_for(what: str, predicate: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout_s:.0f} s: {what}")
+        time.sleep(0.5)
 
 
 class Link:
@@ -154,7 +180,10 @@ def test_nothing_lost_nothing_doubled_through_kills_restarts_a_hang_a_full_disk_
         tokens.append(credential.token())
     store.close()
 
-    collector = CollectorProcess(data)
+    (tmp_path / "rules.toml").write_text(RULES)
+    config = tmp_path / "collector.toml"
+    config.write_text(f'[rules]\nfile = "{tmp_path / "rules.toml"}"\n')
+    collector = CollectorProcess(data, config=config)
     link = Link()
     kits: dict[int, subprocess.Popen[str]] = {}
     spools = {i: tmp_path / f"spool-{i}.sqlite" for i in range(AGENTS)}
@@ -187,6 +216,8 @@ def test_nothing_lost_nothing_doubled_through_kills_restarts_a_hang_a_full_disk_
         time.sleep(5)
         filler.unlink()  # room again
         time.sleep(2)
+        # The collector's own 25 s hang was not the kits' silence.
+        assert silent_tickets(data, states=("open", "acknowledged", "resolved")) == []
 
         link.cut()  # the link goes down for 60 s ...
         time.sleep(20)
@@ -194,8 +225,15 @@ def test_nothing_lost_nothing_doubled_through_kills_restarts_a_hang_a_full_disk_
         time.sleep(1)
         link.upstream_port = collector.start()
         time.sleep(39)
+        # Silent for 60 s, across a restart: reported.
+        assert silent_tickets(data, states=("open",)), tail(tmp_path / "collector.log")
         link.restore()
-        time.sleep(3)
+        # Streaming again: no ticket left open for them.
+        wait_for(
+            "the AGENT_SILENT ticket resolves once the kits stream",
+            lambda: not silent_tickets(data, states=("open", "acknowledged")),
+            60,
+        )
 
         heads, full = {}, {}
         for proc in kits.values():
