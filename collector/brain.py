@@ -91,6 +91,9 @@ class Brain:
         self.escalate_every_s = escalate_every_s
         self.survey_every_s = survey_every_s
         self.stall_ticks = stall_ticks
+        #: When the running brain last knew the collector was awake (None: not running,
+        #: e.g. a test driving evaluate_all with its own clock).
+        self._alive_ns: int | None = None
         self._known: set[str] = set()
         self._rebuilding: dict[str, asyncio.Future[None]] = {}
         #: Per site, each agent's highest seq its rebuild read from the store (a kit's
@@ -247,7 +250,11 @@ class Brain:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.tick_s)
             self._wake.clear()
-            self.note_wake(asleep_ns, self.clock())
+            woke_ns = self.clock()
+            # Since the last pass began, not only since this sleep: the process may have
+            # been frozen while the pass waited for the store in a thread.
+            self.note_wake(asleep_ns if self._alive_ns is None else self._alive_ns, woke_ns)
+            self._alive_ns = woke_ns
             try:
                 if time.monotonic() - last_survey >= self.survey_every_s:
                     await self.survey()
@@ -278,6 +285,11 @@ class Brain:
         transitions applied."""
         async with self._lock:
             now = self.clock()
+            if self._alive_ns is not None:
+                # A stall can also come in the middle of a pass (a store read in a
+                # thread when the process was frozen): judge nobody silent for it.
+                self.note_wake(self._alive_ns, now)
+                self._alive_ns = now
             started = time.perf_counter()
             pending: list[Transition] = []
             sites = sorted(self._dirty) if only_dirty else self.engine.sites()
