@@ -189,6 +189,10 @@ class Uplink:
             except SpoolError as exc:  # renumbering on a full disk: try again later
                 self.state.last_error = str(exc)
                 log.warning("uplink to %s paused: %s", self._address, exc)
+            except Exception as exc:  # isolation boundary: no one stream's failure (a call
+                # gRPC ended under us, a bug) may end the uplink: the spool waits for it
+                self.state.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("uplink to %s failed; reconnecting", self._address)
             finally:
                 self.state.connected = False
             welcomed = self._welcomed_monotonic

@@ -111,3 +111,36 @@ def test_next_attempt_resets_only_after_a_stream_that_stayed_up() -> None:
     assert after(3, 5.0) == 0  # a healthy stream
     assert after(0, 600.0, needs_person=True) == 7
     assert after(9, None, needs_person=True) == 10
+
+
+def test_a_stream_failing_with_an_unexpected_error_does_not_end_the_uplink(tmp_path: Path) -> None:
+    """Only gRPC errors were caught: anything else a dying call raised ended the uplink's
+    task for good and the spool was never drained again."""
+    spool = Spool(
+        tmp_path / "spool.sqlite", max_bytes=1 << 20, reserve_bytes=0,
+        overflow_record=lambda *a: ("event", 3, b""),
+    )  # fmt: skip
+    slept: list[float] = []
+
+    async def sleep(delay: float) -> None:
+        slept.append(delay)
+
+    uplink = Uplink(
+        spool, address="127.0.0.1:1", credential="a.b", agent_id="a", site="3171011001005",
+        sleep=sleep, rng=lambda: 0.5,
+    )  # fmt: skip
+    calls = 0
+
+    async def session() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("the call ended under us")
+        raise asyncio.CancelledError  # the second attempt happened: stop here
+
+    uplink._session = session  # type: ignore[method-assign]
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(uplink.run())
+    spool.close()
+    assert calls == 2 and len(slept) == 1
+    assert uplink.state.last_error == "RuntimeError: the call ended under us"

@@ -68,7 +68,9 @@ async def main(
             while spool.backlog().records:
                 await asyncio.sleep(0.05)
     except TimeoutError:
-        print(f"could not drain: {spool.backlog()} {uplink.state}", flush=True)
+        ended = streaming.exception() if streaming.done() else None
+        print(f"could not drain: {spool.backlog()} {uplink.state} uplink ended: {ended!r}",
+              flush=True)  # fmt: skip
         return 4
     finally:
         streaming.cancel()
