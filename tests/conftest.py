@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 import pytest
+from machine import unavailable
 from netlab import NetLab, cleanup_leftovers, netns_unavailable
 
 
@@ -10,7 +11,7 @@ def skip_without_netns() -> None:
     """Skip the calling test, with the reason in the summary, when namespaces are unusable."""
     reason = netns_unavailable()
     if reason is not None:
-        pytest.skip(reason)
+        unavailable(reason)
 
 
 @pytest.fixture(scope="session")

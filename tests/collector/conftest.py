@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from machine import unavailable
 from storebackends import Backend, RawConnection
 
 from collector.store.base import Store
@@ -60,7 +61,7 @@ def sqlite_backend(tmp_path: Path) -> Backend:
 def postgres_backend() -> Iterator[Backend]:
     reason = pg_unavailable()
     if reason is not None:
-        pytest.skip(reason)
+        unavailable(reason)
     import psycopg
 
     from collector.store.postgres import PostgresStore

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import grpc
 import pytest
+from machine import unavailable
 
 from collector import auth, cli
 from collector.server import Collector
@@ -89,7 +90,7 @@ async def replicas(kind: str, tmp_path: Path) -> AsyncIterator[Replicas]:
             with psycopg.connect(DSN, autocommit=True, connect_timeout=3) as admin:
                 admin.execute(f"CREATE SCHEMA {schema}")
         except psycopg.Error as exc:
-            pytest.skip(f"no PostgreSQL at {DSN} (set PANTAU_TEST_PG_DSN): {exc}")
+            unavailable(f"no PostgreSQL at {DSN} (set PANTAU_TEST_PG_DSN): {exc}")
         url = f"{DSN}?options=-csearch_path%3D{schema}"
         stores = [open_store(url), open_store(url)]
         store_args = ["--store", url]

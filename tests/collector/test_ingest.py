@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import grpc
 import pytest
+from machine import unavailable
 
 from agent import clock
 from agent.records import make_record
@@ -420,7 +421,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     import subprocess
 
     if os.geteuid() != 0:
-        pytest.skip("needs root to mount a small tmpfs (a real full disk)")
+        unavailable("needs root to mount a small tmpfs (a real full disk)")
     mount = tmp_path / "disk"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from machine import unavailable
 
 from agent.sim.modem import SimModem
 from agent.sim.scenario import load_scenario
@@ -120,7 +121,7 @@ def start_collector(procs: list[subprocess.Popen[str]], config: Path, data: Path
 def test_two_collectors_on_one_postgresql_agree_on_one_ticket(tmp_path: Path) -> None:
     schema = pg_schema()
     if schema is None:
-        pytest.skip(f"no PostgreSQL at {DSN} (set PANTAU_TEST_PG_DSN)")
+        unavailable(f"no PostgreSQL at {DSN} (set PANTAU_TEST_PG_DSN)")
     url = f"{DSN}?options=-csearch_path%3D{schema}"
     (tmp_path / "scenario.toml").write_text(SCENARIO)
     (tmp_path / "rules.toml").write_text(RULES)
