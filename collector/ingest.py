@@ -112,15 +112,19 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         context: _Context,
     ) -> AsyncIterator[telemetry_pb2.CollectorMessage]:
         agent_id = ""  # known once the credential is read: for the log of a refusal
+        messages = aiter(request_iterator)
         try:
-            header = dict(context.invocation_metadata() or ()).get("authorization", "")
-            credential = sessions.read_credential(str(header))
-            agent_id = credential.agent_id  # well-formed: at most 64 characters
-            agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
-            session = StreamSession.admit(
-                credential, agent, future_tolerance_ns=self._future_tolerance_ns
-            )
-            messages = aiter(request_iterator)
+            try:
+                header = dict(context.invocation_metadata() or ()).get("authorization", "")
+                credential = sessions.read_credential(str(header))
+                agent_id = credential.agent_id  # well-formed: at most 64 characters
+                agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
+                session = StreamSession.admit(
+                    credential, agent, future_tolerance_ns=self._future_tolerance_ns
+                )
+            except KitRefused:
+                await _await_hello(messages)
+                raise
             first = await _next(messages)
             if first is None:
                 return
@@ -220,6 +224,20 @@ async def _next(
         return await anext(messages, None)
     except DecodeError:
         raise MalformedMessage() from None
+
+
+#: How long a stream refused at admission waits for its Hello before ending.
+HELLO_GRACE_S = 2.0
+
+
+async def _await_hello(messages: AsyncIterator[telemetry_pb2.AgentMessage]) -> None:
+    """Let a refused kit's Hello arrive (for at most :data:`HELLO_GRACE_S`) before ending
+    its stream. An asyncio gRPC client whose write is still in flight when the server ends
+    the call reports INTERNAL ("Internal error from Core") instead of the server's status
+    (grpc/grpc#36066): a kit that writes its Hello and waits for the Welcome, as the
+    agent does, then always reads the refusal it was given, not a retryable INTERNAL."""
+    with contextlib.suppress(Exception):  # whatever it sent, the refusal stands
+        await asyncio.wait_for(anext(messages, None), HELLO_GRACE_S)
 
 
 def _log_refusal(agent_id: str, peer: str, refusal: Refusal) -> None:

@@ -200,6 +200,28 @@ def test_a_revoked_agent_is_refused(tmp_path: Path) -> None:
     assert run(body, tmp_path) == (grpc.StatusCode.PERMISSION_DENIED, 0)
 
 
+def test_a_refused_kit_whose_hello_is_still_on_its_way_reads_its_refusal(tmp_path: Path) -> None:
+    """The Hello written a moment after the stream opened: the collector waits for it
+    before ending the stream, so the client reads PERMISSION_DENIED and not the INTERNAL
+    an asyncio client reports for a write racing the end of the call (grpc/grpc#36066)."""
+
+    async def body(collector: Collector, token: str) -> tuple[grpc.StatusCode, str]:
+        collector.store.revoke_agent("kit-1")
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{collector.port}") as channel:
+            call = telemetry_pb2_grpc.TelemetryStub(channel).Stream(
+                metadata=(("authorization", f"Bearer {token}"),)
+            )
+            await asyncio.sleep(0.3)  # the kit is slow to write: the server answers first
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await call.write(hello())
+                await call.read()
+            return await call.code(), await call.details() or ""
+
+    code, details = run(body, tmp_path)
+    assert code == grpc.StatusCode.PERMISSION_DENIED, details
+    assert "revoked" in details
+
+
 @pytest.mark.parametrize(
     ("messages", "code", "detail"),
     [
