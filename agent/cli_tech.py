@@ -16,7 +16,8 @@ check
          "advice": [{"code": str, "message": str}],
          "site": str | null, "agent_id": str | null,
          "modem": {"status": "ok" | "not-configured" | "not-found" | "busy" | "no-answer"
-                   | "error", "port", "error", "manufacturer", "model", "firmware", "imei",
+                   | "error" | "lost" (it answered, then vanished or fell silent during
+                   the check), "port", "error", "manufacturer", "model", "firmware", "imei",
                    "dialect", "from_agent_unix"},
          "sim": {"state": "ready" | "absent" | "pin" | "puk" | "busy" | "error" | null,
                  "imsi", "iccid"},
@@ -39,6 +40,9 @@ check
          "clock": {"synced": bool, "offset_ms": float | null},
          "data_today": {"used_bytes", "daily_bytes", "ratio", "day", "error",
                         "this_check_bytes"} | null,  (this check's bytes are counted in)
+         "disk": {"path", "checked" (path or its nearest existing parent), "status":
+                  "ok" | "full" | "read-only" | "no-permission" | "error", "free_bytes",
+                  "needed_bytes", "error"} | null,  (the data directory, written to)
          "photos": {"total_bytes", "uplink_bps", "basis": "measured" | "estimated"
                     | "none", "seconds"},
          "duration_s": float, "lang": "id" | "en"}
@@ -81,8 +85,9 @@ DIALECT_CHOICES = ("auto", *DIALECTS)
 
 CHECK_EPILOG = """\
 verdict:
-  NOT READY  no modem answering, no SIM or a locked one, no service or registration
-             denied, the collector unreachable or refusing the kit, not enrolled
+  NOT READY  no modem answering (or lost during the check), no SIM or a locked one, no
+             service or registration denied, the collector unreachable or refusing the
+             kit, not enrolled, the data disk full or not writable
   DEGRADED   a poor signal (strength or quality), 2G only, ping loss > 20 % or median
              > 1000 ms, DNS or a configured probe failing, upload < 0.5 Mbit/s, result
              photos taking over 15 minutes
