@@ -56,8 +56,9 @@ status
 
 survey
     Readings with GNSS positions, a live line per reading, GeoJSON and CSV written as
-    they come. Exit codes: 0 done (also after Ctrl-C), 1 the modem could not be read,
-    2 bad usage.
+    they come. Exit codes: 0 done (also after Ctrl-C), 1 the modem could not be read or
+    an output file could not be written (a full disk: the files stay valid and keep
+    every reading before), 2 bad usage.
 """
 
 from __future__ import annotations
@@ -377,8 +378,4 @@ def cmd_survey(args: argparse.Namespace) -> int:
         command_timeout_s=modem.command_timeout_s,
         as_json=args.json,
     )
-    try:
-        return survey.run(options, m, sys.stdout)
-    except OSError as exc:
-        print(f"pantau-agent survey: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    return survey.run(options, m, sys.stdout)
