@@ -79,3 +79,24 @@ def test_init_with_room_for_the_config_but_not_the_spool_reserve_stops_first(
             disk, "--site", SITE, "--collector", collector.address, "--code", code, lang="en"
         )
         assert done.returncode == 0, done.stdout + done.stderr  # the code was still unused
+
+
+def test_enroll_on_a_full_disk_keeps_the_code(tmp_path: Path, collector: RunningCollector) -> None:
+    """``pantau-agent enroll`` (the step on its own) stops before the code as well."""
+    code = collector.code()
+    with tmpfs(tmp_path / "disk", "8m") as disk:
+        filler = fill(disk)
+        argv = [AGENT, "enroll", "--collector", collector.address, "--code", code,
+                "--data-dir", str(disk / "data")]  # fmt: skip
+        failed = subprocess.run(
+            argv, capture_output=True, text=True, timeout=60, env=clean_env(), check=False
+        )
+        assert failed.returncode == 1, failed.stderr
+        assert "The disk is full" in failed.stderr and "code was not used" in failed.stderr
+        assert not [p for p in disk.rglob("*") if p.is_file() and p != filler]
+        filler.unlink()
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=60, env=clean_env(), check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert read_credential(disk / "data" / "credential") is not None
