@@ -159,10 +159,10 @@ class Init(ModemStep, CollectorStep, ServiceStep):
             ).absolute()
             credential_path = data_dir / "credential"
             self._writable(self.config_path.parent, data_dir)
-            self._room(data_dir)
             from agent.setup.files import read_credential
 
             token = read_credential(credential_path)
+            self._room(data_dir, code_pending=not token or self.args.re_enroll)
             if token:
                 ui.say("init.existing.credential", path=credential_path)
             port, dialect = self._modem(old)
@@ -204,7 +204,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
                 self.ui.error("init.file.cannot_write", path=directory, reason=os.strerror(13))
                 raise Stop(EXIT_FAILURE)
 
-    def _room(self, data_dir: Path) -> None:
+    def _room(self, data_dir: Path, *, code_pending: bool) -> None:
         """Stop before the enrollment code is redeemed when a disk has no room: the
         config's directory for its files, the data directory for the spool's reserve
         too (a real write in each, so a full, read-only or inode-less disk shows)."""
@@ -226,7 +226,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
                 continue
             if room.status == diskroom.FULL:
                 self.ui.error(
-                    "init.disk.full",
+                    "init.disk.full" if code_pending else "init.disk.full_enrolled",
                     path=directory,
                     checked=room.checked,
                     free=size(room.free_bytes),

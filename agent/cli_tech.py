@@ -50,6 +50,10 @@ check
     Reason and advice codes: :mod:`agent.tech.verdict` (REASONS, ADVICE), with the
     verdict policy; signal grades: :mod:`agent.tech.grades`.
 
+    Ctrl-C (every command but survey, see :mod:`agent.cli`): exit 130, and with
+    ``--json`` the document is ``{"schema": 1, "interrupted": true, "command",
+    "exit_code": 130, "message", "lang"}`` instead.
+
 status
     The running agent's status file. Exit codes: 0 running, 3 stale (the process exists
     but has not written its status for a while), 4 not running, 2 bad usage.

@@ -299,6 +299,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "left; `sudo journalctl --vacuum-size=50M`, delete large files that are not "
         "needed), then run `init` again with the same code.",
     },
+    "init.disk.full_enrolled": {
+        "id": "Disk penuh: {path} punya sisa {free}, kit perlu {needed}. Kosongkan ruang "
+        "(`df -h {checked}` menunjukkan sisanya; `sudo journalctl --vacuum-size=50M`, hapus "
+        "berkas besar yang tidak diperlukan), lalu jalankan `init` lagi.",
+        "en": "The disk is full: {path} has {free} free, the kit needs {needed}. Free some "
+        "space (`df -h {checked}` shows what is left; `sudo journalctl --vacuum-size=50M`, "
+        "delete large files that are not needed), then run `init` again.",
+    },
     "init.disk.read_only": {
         "id": "Disk untuk {path} hanya bisa dibaca ({error}). Kode pendaftaran belum "
         "dipakai. Kartu SD atau disk mungkin rusak (`dmesg`), atau pilih --config / "

@@ -55,6 +55,17 @@ def test_init_on_a_full_disk_keeps_the_code_for_when_room_returns(
         token = read_credential(disk / "data" / "credential")
         assert token is not None and config.credential_token() == token
 
+        # Run again on a full disk, enrolled: stopped, the files as they were, and no
+        # word of a code (none is needed).
+        before = {
+            p: p.read_bytes() for p in (disk / "etc" / "agent.toml", disk / "data" / "credential")
+        }
+        fill(disk)
+        again = init(disk, lang="en")
+        assert again.returncode == 1, again.stdout + again.stderr
+        assert "The disk is full" in again.stderr and "code" not in again.stderr
+        assert {p: p.read_bytes() for p in before} == before
+
 
 def test_init_with_room_for_the_config_but_not_the_spool_reserve_stops_first(
     tmp_path: Path, collector: RunningCollector
