@@ -160,4 +160,6 @@ class Budget:
             self._keep_owner(tmp)
             tmp.replace(self.path)
         except OSError as err:
+            with contextlib.suppress(OSError):
+                tmp.unlink()  # a full disk must not keep half a file
             self.problem = f"cannot save the data budget to {self.path}: {err.strerror}"

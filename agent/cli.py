@@ -1,7 +1,11 @@
 """``pantau-agent``: the kit's command line.
 
 Exit codes: 0 success, 1 a failure at run time, 2 bad usage or a bad
-configuration file (the message names the file, the key and what is expected).
+configuration file (the message names the file, the key and what is expected),
+130 interrupted by Ctrl-C (every command; said on stderr, and with ``--json`` a
+``{"interrupted": true, ...}`` object on stdout), 141 the output pipe was closed by
+its reader (``pantau-agent status | head -1``; nothing more is written). ``survey``
+takes Ctrl-C as "finish" (exit 0); ``sim-modem`` serves until a signal (exit 0).
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -20,6 +26,8 @@ from agent.modem.dialects import DIALECTS
 from pantau.core.tomlconfig import ConfigError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+#: Ctrl-C (128 + SIGINT) and a closed output pipe (128 + SIGPIPE), as a shell reports them.
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,7 +78,26 @@ def _command_groups() -> list[Callable[[Any], None]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Every command, with the two ways out that are not its own: Ctrl-C (exit 130,
+    said on stderr in the technician's language; with ``--json`` a JSON object saying
+    so on stdout) and a reader that closed the pipe (``status | head -1``: exit 141,
+    quietly, as a command killed by SIGPIPE would)."""
+    args: argparse.Namespace | None = None
+    try:
+        try:
+            args = _parser().parse_args(argv)
+        finally:
+            sys.stdout.flush()  # --help into a closed pipe: BrokenPipeError here
+        code = _dispatch(args)
+        sys.stdout.flush()  # a broken pipe shows here, not at exit as a traceback
+        return code
+    except KeyboardInterrupt:
+        return _interrupted(args)
+    except BrokenPipeError:
+        return _broken_pipe()
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -95,9 +122,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"pantau-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        return EXIT_OK
     return EXIT_USAGE  # pragma: no cover - argparse requires a command
+
+
+def _command(args: argparse.Namespace | None) -> str:
+    """The command as typed (``check``, ``modem read``), for the interrupted message."""
+    if args is None:
+        return "pantau-agent"
+    words = [getattr(args, "command", None), getattr(args, "modem_command", None)]
+    return "pantau-agent " + " ".join(w for w in words if w)
+
+
+def _interrupted(args: argparse.Namespace | None) -> int:
+    """Ctrl-C: say so (stderr; with --json also a JSON object on stdout); exit 130."""
+    from agent.i18n import Messages
+
+    try:
+        m = Messages(getattr(args, "lang", None))
+    except ValueError:  # an unchecked --lang (init's): the locale's language
+        m = Messages()
+    command = _command(args)
+    text = m("common.interrupted", command=command)
+    try:
+        if getattr(args, "json", False):
+            doc = {
+                "schema": 1,
+                "interrupted": True,
+                "command": command,
+                "exit_code": EXIT_INTERRUPTED,
+                "message": text,
+                "lang": m.lang,
+            }
+            print(json.dumps(doc, ensure_ascii=False), flush=True)
+        print(text, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        _broken_pipe()
+    return EXIT_INTERRUPTED
+
+
+def _broken_pipe() -> int:
+    """The reader went away (``| head``): nothing more to say to it, and nothing on
+    stderr either. stdout is pointed at /dev/null so the interpreter's final flush of
+    what is still buffered does not fail again (the Python documentation's recipe)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def _run(config_path: Path) -> int:
@@ -130,18 +201,27 @@ def _run(config_path: Path) -> int:
             notifier.close()
         work.result()
 
-    asyncio.run(_until_signalled(supervised()))
+    stopped_by = asyncio.run(_until_signalled(supervised()))
+    if stopped_by == signal.SIGINT:  # Ctrl-C by hand (systemd stops it with SIGTERM: 0)
+        raise KeyboardInterrupt
     return EXIT_OK
 
 
-async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
-    """Run ``work`` until SIGINT or SIGTERM, then cancel it cleanly."""
+async def _until_signalled(work: Coroutine[Any, Any, None]) -> int | None:
+    """Run ``work`` until SIGINT or SIGTERM, then cancel it cleanly; the signal, if any."""
     task = asyncio.ensure_future(work)
     loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def stop(sig: int) -> None:
+        received.append(sig)
+        task.cancel()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, stop, sig)
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    return received[0] if received else None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,9 @@ every answer comes from the flags or the existing config. Steps:
    TLS: the deployment's ``ca.crt`` (copied next to the config) or ``--insecure``;
 4. the enrollment code, traded for the kit's credential (:mod:`agent.enroll`);
 5. the config file, written atomically (mode 0600), checked with the agent's own
-   loader before it replaces anything; the credential (0600) in the data directory;
+   loader before it replaces anything; the credential (0600) in the data directory
+   (before any question, so before a code is redeemed: the directories are checked
+   for room, a full disk, a read-only one and a missing permission each said as such);
 6. optionally the systemd service, the udev rule and bounded logs
    (:mod:`agent.setup.install`), as root on a systemd host; otherwise the commands.
 
@@ -160,6 +162,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
             from agent.setup.files import read_credential
 
             token = read_credential(credential_path)
+            self._room(data_dir, code_pending=not token or self.args.re_enroll)
             if token:
                 ui.say("init.existing.credential", path=credential_path)
             port, dialect = self._modem(old)
@@ -200,6 +203,42 @@ class Init(ModemStep, CollectorStep, ServiceStep):
             if not os.access(node, os.W_OK | os.X_OK):
                 self.ui.error("init.file.cannot_write", path=directory, reason=os.strerror(13))
                 raise Stop(EXIT_FAILURE)
+
+    def _room(self, data_dir: Path, *, code_pending: bool) -> None:
+        """Stop before the enrollment code is redeemed when a disk has no room: the
+        config's directory for its files, the data directory for the spool's reserve
+        too (a real write in each, so a full, read-only or inode-less disk shows)."""
+        from agent import diskroom
+        from agent.spool import RESERVE_BYTES
+        from agent.tech.render import size
+
+        try:
+            made = (data_dir / "spool.sqlite.reserve").stat().st_size
+        except OSError:
+            made = 0
+        wanted = (
+            (self.config_path.parent, diskroom.FILES_BYTES),
+            (data_dir, diskroom.data_dir_need(RESERVE_BYTES, made)),
+        )
+        for directory, needed in wanted:
+            room = diskroom.measure(directory, needed)
+            if room.ok:
+                continue
+            if room.status == diskroom.FULL:
+                self.ui.error(
+                    "init.disk.full" if code_pending else "init.disk.full_enrolled",
+                    path=directory,
+                    checked=room.checked,
+                    free=size(room.free_bytes),
+                    needed=size(needed),
+                )
+            elif room.status == diskroom.READ_ONLY:
+                self.ui.error("init.disk.read_only", path=directory, error=room.error)
+            elif room.status == diskroom.NO_PERMISSION:
+                self.ui.error("init.file.cannot_write", path=directory, reason=room.error)
+            else:
+                self.ui.error("init.disk.failed", path=directory, error=room.error)
+            raise Stop(EXIT_FAILURE)
 
     def _existing(self) -> Existing:
         from agent.config import load_agent_config
@@ -307,9 +346,26 @@ class Init(ModemStep, CollectorStep, ServiceStep):
             ui.error("init.file.config_invalid", error=exc.detail)
             raise Stop(EXIT_FAILURE) from None
         except OSError as exc:
-            ui.error("init.file.cannot_write", path=exc.filename or "", reason=exc.strerror or exc)
+            self._cannot_write(exc)
             raise Stop(EXIT_FAILURE) from None
         ui.say("init.file.written" if changed else "init.file.unchanged", path=self.config_path)
+
+    def _cannot_write(self, exc: OSError) -> None:
+        """Why a file could not be written, with advice that fits: sudo only for a
+        permission problem (root on a full disk needs room, not sudo)."""
+        import errno
+
+        from agent import diskroom
+        from agent.tech.render import size
+
+        path = exc.filename or ""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            free = diskroom.free_bytes(diskroom.existing_parent(Path(path or ".").parent))
+            self.ui.error("init.disk.full_late", path=path, free=size(free))
+        elif exc.errno in (errno.EACCES, errno.EPERM):
+            self.ui.error("init.file.cannot_write", path=path, reason=exc.strerror or exc)
+        else:
+            self.ui.error("init.disk.failed", path=path, error=exc.strerror or exc)
 
     def _backup_if_different(self, text: bytes) -> None:
         from agent.setup.files import atomic_write

@@ -16,7 +16,8 @@ check
          "advice": [{"code": str, "message": str}],
          "site": str | null, "agent_id": str | null,
          "modem": {"status": "ok" | "not-configured" | "not-found" | "busy" | "no-answer"
-                   | "error", "port", "error", "manufacturer", "model", "firmware", "imei",
+                   | "error" | "lost" (it answered, then vanished or fell silent during
+                   the check), "port", "error", "manufacturer", "model", "firmware", "imei",
                    "dialect", "from_agent_unix"},
          "sim": {"state": "ready" | "absent" | "pin" | "puk" | "busy" | "error" | null,
                  "imsi", "iccid"},
@@ -39,6 +40,9 @@ check
          "clock": {"synced": bool, "offset_ms": float | null},
          "data_today": {"used_bytes", "daily_bytes", "ratio", "day", "error",
                         "this_check_bytes"} | null,  (this check's bytes are counted in)
+         "disk": {"path", "checked" (path or its nearest existing parent), "status":
+                  "ok" | "full" | "read-only" | "no-permission" | "error", "free_bytes",
+                  "needed_bytes", "error"} | null,  (the data directory, written to)
          "photos": {"total_bytes", "uplink_bps", "basis": "measured" | "estimated"
                     | "none", "seconds"},
          "duration_s": float, "lang": "id" | "en"}
@@ -46,14 +50,19 @@ check
     Reason and advice codes: :mod:`agent.tech.verdict` (REASONS, ADVICE), with the
     verdict policy; signal grades: :mod:`agent.tech.grades`.
 
+    Ctrl-C (every command but survey, see :mod:`agent.cli`): exit 130, and with
+    ``--json`` the document is ``{"schema": 1, "interrupted": true, "command",
+    "exit_code": 130, "message", "lang"}`` instead.
+
 status
     The running agent's status file. Exit codes: 0 running, 3 stale (the process exists
     but has not written its status for a while), 4 not running, 2 bad usage.
 
 survey
     Readings with GNSS positions, a live line per reading, GeoJSON and CSV written as
-    they come. Exit codes: 0 done (also after Ctrl-C), 1 the modem could not be read,
-    2 bad usage.
+    they come. Exit codes: 0 done (also after Ctrl-C), 1 the modem could not be read or
+    an output file could not be written (a full disk: the files stay valid and keep
+    every reading before), 2 bad usage.
 """
 
 from __future__ import annotations
@@ -81,8 +90,9 @@ DIALECT_CHOICES = ("auto", *DIALECTS)
 
 CHECK_EPILOG = """\
 verdict:
-  NOT READY  no modem answering, no SIM or a locked one, no service or registration
-             denied, the collector unreachable or refusing the kit, not enrolled
+  NOT READY  no modem answering (or lost during the check), no SIM or a locked one, no
+             service or registration denied, the collector unreachable or refusing the
+             kit, not enrolled, the data disk full or not writable
   DEGRADED   a poor signal (strength or quality), 2G only, ping loss > 20 % or median
              > 1000 ms, DNS or a configured probe failing, upload < 0.5 Mbit/s, result
              photos taking over 15 minutes
@@ -372,8 +382,4 @@ def cmd_survey(args: argparse.Namespace) -> int:
         command_timeout_s=modem.command_timeout_s,
         as_json=args.json,
     )
-    try:
-        return survey.run(options, m, sys.stdout)
-    except OSError as exc:
-        print(f"pantau-agent survey: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    return survey.run(options, m, sys.stdout)

@@ -1,12 +1,14 @@
 """``pantau-agent enroll``: exchange a one-time code for the kit's credential.
 
 The credential is written to ``<data-dir>/credential`` (mode 0600, atomically)
-and the matching ``[collector]`` lines are printed for the kit's configuration.
+and the matching ``[collector]`` lines are printed for the kit's configuration. The data
+directory is checked for room (and written to) before the code is redeemed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
@@ -34,13 +36,41 @@ def write_credential(data_dir: Path, token: str) -> Path:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "credential"
     tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(token + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(token + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except BaseException:  # a full disk must not leave half a credential behind
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     return path
+
+
+def room_problem(data_dir: Path) -> str | None:
+    """Why the credential could not be stored in ``data_dir`` (a full, read-only or
+    unwritable disk), in the technician's language; None when it can. Asked before the
+    code is redeemed: a code traded for a credential that cannot be written is burnt."""
+    from agent import diskroom
+    from agent.i18n import Messages
+    from agent.spool import RESERVE_BYTES
+    from agent.tech.render import size
+
+    room = diskroom.measure(data_dir, diskroom.data_dir_need(RESERVE_BYTES))
+    if room.ok:
+        return None
+    m = Messages()
+    if room.status == diskroom.FULL:
+        return m(
+            "common.disk.full_before_code",
+            path=data_dir,
+            free=size(room.free_bytes),
+            needed=size(room.needed_bytes),
+        )
+    return m("common.disk.unwritable_before_code", path=data_dir, error=room.error or "")
 
 
 async def request(
@@ -65,6 +95,10 @@ async def request(
 def run(args: Any) -> int:
     import grpc
 
+    problem = room_problem(args.data_dir)
+    if problem is not None:
+        print(f"pantau-agent enroll: {problem}", file=sys.stderr)
+        return EXIT_FAILURE
     try:
         agent_id, site, token = asyncio.run(
             request(args.collector, args.code, ca_file=args.ca_file, insecure=args.insecure,

@@ -46,6 +46,20 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "(read by the running agent)",
     },
     "check.modem.failed": {"id": "tidak terbaca ({port})", "en": "not readable ({port})"},
+    "check.modem.lost": {
+        "id": "hilang saat pemeriksaan ({port})",
+        "en": "lost during the check ({port})",
+    },
+    "check.label.disk": {"id": "Disk data", "en": "Data disk"},
+    "check.disk.ok": {"id": "sisa {free} (perlu {needed})", "en": "{free} free ({needed} needed)"},
+    "check.disk.full": {
+        "id": "PENUH: sisa {free}, perlu {needed} ({path})",
+        "en": "FULL: {free} free, {needed} needed ({path})",
+    },
+    "check.disk.failed": {
+        "id": "tidak bisa ditulis ({path}): {error}",
+        "en": "cannot be written ({path}): {error}",
+    },
     "check.modem.not_configured": {"id": "tidak diatur", "en": "not configured"},
     "check.sim.ready": {"id": "siap", "en": "ready"},
     "check.sim.absent": {"id": "tidak ada", "en": "missing"},
@@ -157,6 +171,26 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "check.reason.modem_error": {
         "id": "Modem di {port} tidak bisa dibaca: {error}",
         "en": "The modem at {port} cannot be read: {error}",
+    },
+    "check.reason.modem_lost": {
+        "id": "Modem di {port} hilang saat pemeriksaan (terlepas dari USB atau berhenti "
+        "menjawab): {error}",
+        "en": "The modem at {port} was lost during the check (it dropped off USB or "
+        "stopped answering): {error}",
+    },
+    "check.reason.disk_full": {
+        "id": "Disk data penuh: {path} punya sisa {free}, kit perlu {needed} (ruang "
+        "cadangan spool dan berkas kit); data yang belum terkirim tidak bisa disimpan",
+        "en": "The data disk is full: {path} has {free} free, the kit needs {needed} (the "
+        "spool's reserve and the kit's files); records not yet sent cannot be kept",
+    },
+    "check.reason.disk_read_only": {
+        "id": "Disk data hanya bisa dibaca: {path} tidak bisa ditulis ({error})",
+        "en": "The data disk is read-only: {path} cannot be written ({error})",
+    },
+    "check.reason.data_dir_not_writable": {
+        "id": "Direktori data {path} tidak bisa ditulis: {error}",
+        "en": "The data directory {path} cannot be written: {error}",
     },
     "check.reason.modem_from_agent": {
         "id": "Modem {port} dipakai agen yang sedang berjalan; sinyal dari pembacaan "
@@ -296,6 +330,30 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "dan paket data)",
         "en": "Call the SIM's operator: the card is blocked or inactive (check its validity "
         "and data package)",
+    },
+    "check.advice.reseat_modem": {
+        "id": "Cabut modem lalu pasang lagi dengan kuat (coba port USB lain), periksa kabel "
+        "dan daya (Raspberry Pi perlu adaptor 3 A; modem sebaiknya lewat hub USB berdaya), "
+        "lalu jalankan `check` lagi",
+        "en": "Re-seat the modem: unplug it and plug it in firmly (try another USB port), "
+        "check the cable and the power (a Raspberry Pi needs a 3 A supply; a powered USB "
+        "hub for the modem helps), then run `check` again",
+    },
+    "check.advice.free_disk": {
+        "id": "Kosongkan ruang di disk data (`df -h` menunjukkan sisanya): "
+        "`sudo journalctl --vacuum-size=50M`, hapus berkas besar yang tidak diperlukan, "
+        "lalu jalankan `check` lagi",
+        "en": "Free space on the data disk (`df -h` shows what is left): "
+        "`sudo journalctl --vacuum-size=50M`, delete large files that are not needed, "
+        "then run `check` again",
+    },
+    "check.advice.check_disk": {
+        "id": "Jalankan `check` dengan sudo. Bila tetap tidak bisa ditulis: kartu SD atau "
+        "disk mungkin rusak atau terpasang hanya-baca (`mount`, `dmesg`), atau direktorinya "
+        "bukan milik pengguna layanan (`sudo chown -R pantau:pantau /var/lib/pantau`)",
+        "en": "Run `check` with sudo. If it still cannot write: the SD card or disk may be "
+        "failing or mounted read-only (`mount`, `dmesg`), or the directory is not the "
+        "service user's (`sudo chown -R pantau:pantau /var/lib/pantau`)",
     },
     "check.advice.check_modem": {
         "id": "Periksa modem: kabel USB, daya, lampu modem; cabut dan pasang lagi "

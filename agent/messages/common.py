@@ -7,6 +7,23 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "Berkas konfigurasi {path} salah: {error}",
         "en": "The configuration file {path} is wrong: {error}",
     },
+    "common.interrupted": {
+        "id": "Dihentikan (Ctrl-C): {command} tidak selesai.",
+        "en": "Interrupted (Ctrl-C): {command} did not finish.",
+    },
+    "common.disk.full_before_code": {
+        "id": "Disk penuh: {path} punya sisa {free}, kit perlu {needed}. Kode pendaftaran "
+        "belum dipakai: kosongkan ruang (`sudo journalctl --vacuum-size=50M`, hapus berkas "
+        "besar yang tidak diperlukan), lalu ulangi dengan kode yang sama.",
+        "en": "The disk is full: {path} has {free} free, the kit needs {needed}. The "
+        "enrollment code was not used: free some space (`sudo journalctl "
+        "--vacuum-size=50M`, delete large files that are not needed), then try again with "
+        "the same code.",
+    },
+    "common.disk.unwritable_before_code": {
+        "id": "Tidak bisa menulis {path}: {error}. Kode pendaftaran belum dipakai.",
+        "en": "Cannot write {path}: {error}. The enrollment code was not used.",
+    },
     "common.yes": {"id": "ya", "en": "yes"},
     "common.no": {"id": "tidak", "en": "no"},
     "common.unknown": {"id": "tidak diketahui", "en": "unknown"},

@@ -289,6 +289,46 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Cannot write {path}: {reason}. Run with sudo, or choose another "
         "--config / --data-dir.",
     },
+    "init.disk.full": {
+        "id": "Disk penuh: {path} punya sisa {free}, kit perlu {needed}. Kode pendaftaran "
+        "belum dipakai. Kosongkan ruang (`df -h {checked}` menunjukkan sisanya; "
+        "`sudo journalctl --vacuum-size=50M`, hapus berkas besar yang tidak diperlukan), "
+        "lalu jalankan `init` lagi dengan kode yang sama.",
+        "en": "The disk is full: {path} has {free} free, the kit needs {needed}. The "
+        "enrollment code was not used. Free some space (`df -h {checked}` shows what is "
+        "left; `sudo journalctl --vacuum-size=50M`, delete large files that are not "
+        "needed), then run `init` again with the same code.",
+    },
+    "init.disk.full_enrolled": {
+        "id": "Disk penuh: {path} punya sisa {free}, kit perlu {needed}. Kosongkan ruang "
+        "(`df -h {checked}` menunjukkan sisanya; `sudo journalctl --vacuum-size=50M`, hapus "
+        "berkas besar yang tidak diperlukan), lalu jalankan `init` lagi.",
+        "en": "The disk is full: {path} has {free} free, the kit needs {needed}. Free some "
+        "space (`df -h {checked}` shows what is left; `sudo journalctl --vacuum-size=50M`, "
+        "delete large files that are not needed), then run `init` again.",
+    },
+    "init.disk.read_only": {
+        "id": "Disk untuk {path} hanya bisa dibaca ({error}). Kode pendaftaran belum "
+        "dipakai. Kartu SD atau disk mungkin rusak (`dmesg`), atau pilih --config / "
+        "--data-dir lain.",
+        "en": "The disk for {path} is read-only ({error}). The enrollment code was not "
+        "used. The SD card or disk may be failing (`dmesg`), or choose another --config / "
+        "--data-dir.",
+    },
+    "init.disk.failed": {
+        "id": "Tidak bisa menulis {path}: {error}. Kode pendaftaran belum dipakai. "
+        "Periksa disk (`dmesg`), atau pilih --config / --data-dir lain.",
+        "en": "Cannot write {path}: {error}. The enrollment code was not used. Check the "
+        "disk (`dmesg`), or choose another --config / --data-dir.",
+    },
+    "init.disk.full_late": {
+        "id": "Disk penuh saat menulis {path}: sisa {free}. Kosongkan ruang "
+        "(`sudo journalctl --vacuum-size=50M`, hapus berkas besar yang tidak diperlukan), "
+        "lalu jalankan `init` lagi.",
+        "en": "The disk filled up while writing {path}: {free} free. Free some space "
+        "(`sudo journalctl --vacuum-size=50M`, delete large files that are not needed), "
+        "then run `init` again.",
+    },
     # -- the service --------------------------------------------------------------------
     "init.service.ask": {
         "id": "Langkah 5: pasang sebagai layanan yang jalan sendiri saat kit menyala?",

@@ -11,6 +11,24 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "pembacaan gagal: {error}",
         "en": "reading failed: {error}",
     },
+    "survey.error.disk_full": {
+        "id": "Disk penuh: {path} tidak bisa menampung pembacaan lagi (sisa {free}). "
+        "Survei dihentikan; berkas itu tetap utuh dan menyimpan {kept} pembacaan yang "
+        "tertulis sebelumnya. Kosongkan ruang, atau simpan di tempat lain (--out FOLDER).",
+        "en": "The disk is full: {path} cannot take another reading ({free} free). The "
+        "survey stopped; the file is still valid and keeps the {kept} readings written "
+        "before. Free some space, or write elsewhere (--out DIR).",
+    },
+    "survey.error.write": {
+        "id": "Tidak bisa menulis {path}: {error}. Survei dihentikan; berkas itu tetap utuh "
+        "dan menyimpan {kept} pembacaan yang tertulis sebelumnya.",
+        "en": "Cannot write {path}: {error}. The survey stopped; the file is still valid "
+        "and keeps the {kept} readings written before.",
+    },
+    "survey.error.spool": {
+        "id": "Spool kit tidak bisa menampung pembacaan: {error}. Survei dihentikan.",
+        "en": "The kit's spool cannot take the readings: {error}. The survey stopped.",
+    },
     "survey.no_gnss": {
         "id": "Dialek modem {dialect} tidak punya perintah GNSS: pembacaan tanpa posisi",
         "en": "The modem's dialect {dialect} has no GNSS commands: readings without positions",

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import time
 
-from agent.tech import grades
+from agent import diskroom
+from agent.tech import grades, render
 from agent.tech.report import NetworkSection, Report, SignalSection
 from agent.tech.verdict import (
     CLOCK_OFFSET_MAX_S,
@@ -19,6 +20,7 @@ from agent.tech.verdict import (
 
 _MODEM_CODES = {
     "not-found": "MODEM_NOT_FOUND",
+    "lost": "MODEM_LOST",
     "busy": "MODEM_BUSY",
     "no-answer": "MODEM_NO_ANSWER",
     "error": "MODEM_ERROR",
@@ -60,6 +62,7 @@ def assess(report: Report) -> list[Finding]:
                 {"minutes": round(photos.seconds / 60), "mb": round(photos.total_bytes / 1e6)},
             )
         )
+    out.extend(_disk_findings(report))
     if report.spool is not None and report.spool.records:
         out.append(Finding("SPOOL_BACKLOG", {"records": report.spool.records}))
     offset = report.clock.offset_ms
@@ -71,6 +74,28 @@ def assess(report: Report) -> list[Finding]:
     if data is not None and data.ratio is not None and data.ratio >= 1.0:
         out.append(Finding("BUDGET_SPENT", {"mb": round(data.used_bytes / 1e6, 1)}))
     return out
+
+
+_DISK_CODES = {
+    diskroom.FULL: "DISK_FULL",
+    diskroom.READ_ONLY: "DISK_READ_ONLY",
+    diskroom.NO_PERMISSION: "DATA_DIR_NOT_WRITABLE",
+    diskroom.ERROR: "DATA_DIR_NOT_WRITABLE",
+}
+
+
+def _disk_findings(report: Report) -> list[Finding]:
+    """The data directory: a spool that cannot open or grow keeps nothing for later."""
+    disk = report.disk
+    if disk is None or disk.status not in _DISK_CODES:
+        return []
+    fields = {
+        "path": disk.path,
+        "free": render.size(disk.free_bytes),
+        "needed": render.size(disk.needed_bytes),
+        "error": disk.error or "",
+    }
+    return [Finding(_DISK_CODES[disk.status], fields)]
 
 
 def _operator(network: NetworkSection) -> str:

@@ -15,7 +15,9 @@ throughput test runs last so it does not disturb the pings):
    reachable and enrolled; gives the clock offset NTP-style); nothing is sent after
    (:mod:`agent.tech.check_collector`).
 4. throughput: the configured throughput probe, as an upload (photos go up), capped.
-5. local facts: spool backlog, clock sync (adjtimex), data used today.
+5. local facts: room on the data directory's disk (free space for the spool's reserve
+   and the kit's files, and a real write: :mod:`agent.diskroom`), spool backlog, clock
+   sync (adjtimex), data used today.
 
 The result is a typed :class:`~agent.tech.report.Report` (its JSON schema in
 :mod:`agent.cli_tech`); findings and the verdict come from
@@ -284,8 +286,9 @@ async def gather(options: CheckOptions) -> Report:
     modem, sim, network, signal = modem_sections(modem_facts, options.port)
     data_dir = options.data_dir
     spent = sum(r.bytes_used for r in probe_results.values()) + throughput.bytes_used
-    spool = data_today = None
+    spool = data_today = disk = None
     if data_dir is not None:
+        disk = await asyncio.to_thread(facts.data_dir_room, data_dir)
         spool = await asyncio.to_thread(facts.spool_backlog, data_dir / "spool.sqlite")
         if spent and data_dir.is_dir():  # the SIM paid for this check too: count it
             await asyncio.to_thread(charge_budget, data_dir / "budget.json", spent)
@@ -301,6 +304,7 @@ async def gather(options: CheckOptions) -> Report:
         collector=collector,
         spool=spool,
         data_today=data_today,
+        disk=disk,
         clock=ClockSection(synced=clock.clock_synced(), offset_ms=offset),
         photos=photos_estimate(options.photos_mb, throughput, network, signal.grade),
         duration_s=round(time.monotonic() - started, 2),

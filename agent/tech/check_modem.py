@@ -35,7 +35,7 @@ _UNITS = {name: ("dBm" if name.endswith("dbm") else "dB") for name in _NUMERIC}
 
 @dataclass(slots=True)
 class ModemFacts:
-    status: str  # ok | not-configured | not-found | busy | no-answer | error
+    status: str  # ok | not-configured | not-found | busy | no-answer | error | lost
     error: str | None = None
     identity: Any = None  # agent.modem.model.ModemIdentity
     samples: list[Any] = field(default_factory=list)  # SignalSample
@@ -82,17 +82,26 @@ def read_modem(options: CheckOptions, deadline: float) -> ModemFacts:
         while len(out.samples) < options.samples and time.monotonic() + 1.5 < deadline:
             time.sleep(1.0)
             out.samples.append(modem.read_signal())
-    except ModemError as exc:
-        if not out.samples:
-            out.status = "no-answer" if isinstance(exc, ModemTimeout) else "error"
-        out.error = str(exc)
-    except (OSError, ValueError) as exc:  # garbage no parser wrapped: reported, not a crash
+    except (PortUnavailable, ModemTimeout, OSError) as exc:
+        # The port vanished (USB re-enumeration, a loose cable, a brown-out), the I/O
+        # failed, or the modem stopped answering: after a first reading it was lost
+        # during the check, a finding whatever the readings before it said.
+        out.status = "lost" if out.samples else _failed(exc)
+        out.error = str(exc) if isinstance(exc, ModemError) else f"{type(exc).__name__}: {exc}"
+    except (ModemError, ValueError) as exc:  # garbage no parser wrapped: reported, not a crash
         if not out.samples:
             out.status = "error"
-        out.error = f"{type(exc).__name__}: {exc}"
+        out.error = str(exc) if isinstance(exc, ModemError) else f"{type(exc).__name__}: {exc}"
     finally:
         modem.close()
     return out
+
+
+def _failed(exc: BaseException) -> str:
+    """The modem's status when it failed before any reading."""
+    from agent.modem.errors import ModemTimeout
+
+    return "no-answer" if isinstance(exc, ModemTimeout) else "error"
 
 
 def from_agent(options: CheckOptions, busy: ModemFacts) -> ModemFacts:

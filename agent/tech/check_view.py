@@ -123,6 +123,8 @@ def human(doc: dict[str, Any], m: Messages, style: Style) -> str:
     rows.append((m("check.label.throughput"), _throughput(doc, m)))
     if doc.get("spool") is not None:
         rows.append((m("check.label.spool"), m("check.spool.records", n=doc["spool"]["records"])))
+    if doc.get("disk") is not None:
+        rows.append((m("check.label.disk"), _disk(doc["disk"], m)))
     rows.append((m("check.label.clock"), _clock(doc, m)))
     data = doc.get("data_today")
     if data is not None:
@@ -154,6 +156,8 @@ def _modem(doc: dict[str, Any], m: Messages) -> str:
     status = modem["status"]
     if status == "not-configured":
         return m("check.modem.not_configured")
+    if status == "lost":
+        return m("check.modem.lost", port=modem.get("port") or "-")
     if status != "ok":
         return m("check.modem.failed", port=modem.get("port") or "-")
     name = " ".join(p for p in (modem.get("manufacturer"), modem.get("model")) if p) or "-"
@@ -246,6 +250,15 @@ def _throughput(doc: dict[str, Any], m: Messages) -> str:
     if status == "ok" and tp.get("goodput_bps") is not None:
         return m("check.throughput.ok", rate=render.rate(tp["goodput_bps"]))
     return m("check.throughput.failed", error=tp.get("reason") or status or "-")
+
+
+def _disk(disk: dict[str, Any], m: Messages) -> str:
+    sizes = {"free": render.size(disk["free_bytes"]), "needed": render.size(disk["needed_bytes"])}
+    if disk["status"] == "ok":
+        return m("check.disk.ok", **sizes)
+    if disk["status"] == "full":
+        return m("check.disk.full", path=disk["path"], **sizes)
+    return m("check.disk.failed", path=disk["path"], error=disk["error"] or disk["status"])
 
 
 def _clock(doc: dict[str, Any], m: Messages) -> str:

@@ -1,4 +1,4 @@
-"""Small readers shared by ``check`` and ``status``: spool backlog, data budget, the
+"""Small readers shared by ``check`` and ``status``: disk room, spool backlog, data budget, the
 running agent's status file, and blocking calls bounded in time. No heavy imports."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from agent import diskroom
+from agent.diskroom import Room
 from agent.tech.report import DataToday, SpoolSection
 
 T = TypeVar("T")
@@ -57,6 +59,19 @@ class DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """Nothing to wait for: the threads are daemons."""
+
+
+def data_dir_room(data_dir: Path) -> Room:
+    """Room for the running agent in its data directory: free space for the spool's
+    reserve and the kit's files (a reserve already made counts), and a real write."""
+    from agent.spool import RESERVE_BYTES
+
+    reserve = data_dir / "spool.sqlite.reserve"
+    try:
+        made = reserve.stat().st_size
+    except OSError:
+        made = 0
+    return diskroom.measure(data_dir, diskroom.data_dir_need(RESERVE_BYTES, made))
 
 
 def spool_backlog(path: Path, now_ns: int | None = None) -> SpoolSection:

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.diskroom import Room
+
 
 def _plain(section: object) -> dict[str, Any]:
     """A flat section as a JSON object, its fields in declaration order."""
@@ -235,8 +237,8 @@ class Photos:
 @dataclass(frozen=True, slots=True)
 class Report:
     """Every section of a check, without verdict, reasons and advice (those follow from
-    :func:`agent.tech.assess.assess`). ``spool`` and ``data_today`` are None without a
-    data directory; ``site`` and ``agent_id`` None without a configuration."""
+    :func:`agent.tech.assess.assess`). ``spool``, ``data_today`` and ``disk`` are None
+    without a data directory; ``site`` and ``agent_id`` None without a configuration."""
 
     modem: ModemSection
     sim: SimSection = field(default_factory=SimSection)
@@ -246,6 +248,7 @@ class Report:
     collector: CollectorSection = field(default_factory=CollectorSection)
     spool: SpoolSection | None = None
     data_today: DataToday | None = None
+    disk: Room | None = None  # the data directory's room (None: no data directory)
     clock: ClockSection = field(default_factory=lambda: ClockSection(synced=True))
     photos: Photos = field(default_factory=lambda: Photos(total_bytes=0))
     duration_s: float = 0.0
@@ -263,6 +266,7 @@ class Report:
             "collector": self.collector.to_json(),
             "spool": None if self.spool is None else _plain(self.spool),
             "data_today": None if self.data_today is None else _plain(self.data_today),
+            "disk": None if self.disk is None else _plain(self.disk),
             "clock": _plain(self.clock),
             "photos": _plain(self.photos),
             "duration_s": self.duration_s,

@@ -3,9 +3,13 @@
 Every ``interval_s`` the modem is read with its GNSS receiver on (``Modem(gnss=True)``).
 Each reading becomes a line on the screen, a CSV row (every reading; empty lat/lon
 without a fix) and, when it has a fix, a GeoJSON Point feature (``[lon, lat]``, RFC
-7946). Both files are complete and valid after every reading (the GeoJSON file is
-rewritten from its closing bracket on, then flushed), so Ctrl-C or a pulled plug loses
-nothing. Ctrl-C (or SIGTERM) is taken between readings: a write is never cut in half.
+7946). Both files are complete and valid on disk after every reading (the GeoJSON
+replaced whole and atomically, the CSV appended a whole row at a time and fsynced:
+:mod:`agent.tech.survey_files`), so Ctrl-C or a pulled plug loses nothing. Ctrl-C (or
+SIGTERM) is taken between readings: a write is never cut in half. When a file cannot
+take a reading (a full disk) the survey stops there, says so in the technician's
+language (which file, the free space, how many readings it keeps) and exits 1; the
+files keep every reading before, valid.
 
 With ``--upload`` every reading is also queued in the kit's spool as a SignalReading
 record (with lat/lon when there is a fix); the running agent delivers it with its own
@@ -16,14 +20,14 @@ strongest RSRP, or RSCP / RSSI off LTE, then the best SINR) with its distance an
 bearing from the first position.
 
 ``--json`` prints one JSON object per line: ``{"type": "reading", ...the CSV
-columns}`` per reading, then ``{"type": "summary", "readings", "with_fix",
+columns}`` per reading, ``{"type": "error", "code": "DISK_FULL" | "WRITE_FAILED" |
+"SPOOL_FAILED", "path", "free_bytes", "kept", "message"}`` if it stopped early, then
+``{"type": "summary", "readings", "with_fix",
 "without_fix", "queued", "geojson", "csv", "best": {...} | null}``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import signal
@@ -36,6 +40,7 @@ from typing import Any, TextIO
 
 from agent.i18n import Messages
 from agent.tech import grades, render
+from agent.tech.survey_files import CsvWriter, GeoJsonWriter, SurveyFileError
 
 #: The CSV columns (and GeoJSON properties, without lat/lon).
 COLUMNS: tuple[str, ...] = (
@@ -136,53 +141,6 @@ def strength(row: dict[str, Any], sample: Any) -> tuple[float, float]:
     )
 
 
-class GeoJsonWriter:
-    """A FeatureCollection that is valid JSON after every :meth:`add`."""
-
-    _HEAD = '{"type": "FeatureCollection", "features": [\n'
-    _TAIL = "\n]}\n"
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.count = 0
-        self._file = path.open("w+", encoding="utf-8")
-        self._file.write(self._HEAD + self._TAIL)
-        self._file.flush()
-
-    def add(self, row: dict[str, Any]) -> None:
-        feature = {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
-            "properties": {k: row[k] for k in PROPERTIES},
-        }
-        text = json.dumps(feature, ensure_ascii=False)
-        self._file.seek(0, io.SEEK_END)
-        end = self._file.tell()
-        self._file.seek(end - len(self._TAIL.encode()))
-        self._file.write(("" if self.count == 0 else ",\n") + text + self._TAIL)
-        self._file.flush()
-        self.count += 1
-
-    def close(self) -> None:
-        self._file.close()
-
-
-class CsvWriter:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file = path.open("w", encoding="utf-8", newline="")
-        self._csv = csv.DictWriter(self._file, fieldnames=list(COLUMNS))
-        self._csv.writeheader()
-        self._file.flush()
-
-    def add(self, row: dict[str, Any]) -> None:
-        self._csv.writerow({k: "" if row[k] is None else row[k] for k in COLUMNS})
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
-
-
 class SpoolQueue:
     """Survey readings into the kit's spool, as SignalReading records."""
 
@@ -210,7 +168,10 @@ def _paths(options: SurveyOptions) -> tuple[Path | None, Path | None]:
     if options.geojson is not None or options.csv is not None:
         return options.geojson, options.csv
     folder = options.out_dir or Path.cwd()
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SurveyFileError(folder, exc, kept=0) from exc
     stem = time.strftime("survey-%Y%m%d-%H%M%S")
     return folder / f"{stem}.geojson", folder / f"{stem}.csv"
 
@@ -253,12 +214,80 @@ def _line(row: dict[str, Any], m: Messages) -> str:
     )
 
 
+@dataclass(slots=True)
+class _Outputs:
+    geo_path: Path | None = None
+    csv_path: Path | None = None
+    geo: GeoJsonWriter | None = None
+    table: CsvWriter | None = None
+    queue: SpoolQueue | None = None
+
+    def store(self, row: dict[str, Any], sample: Any) -> None:
+        """One reading into every output. Raises SurveyFileError, SpoolError."""
+        if self.table is not None:
+            self.table.add(row)
+        if self.queue is not None:
+            self.queue.add(sample)
+        if self.geo is not None and row["lat"] is not None and row["lon"] is not None:
+            self.geo.add(row)
+
+    def close(self) -> None:
+        for closing in (self.geo, self.table, self.queue):
+            if closing is not None:
+                closing.close()
+
+
+def _open_outputs(options: SurveyOptions) -> _Outputs:
+    """The output files (created, valid and empty) and the spool queue. Raises
+    SurveyFileError, SpoolError (what was opened is closed again)."""
+    outputs = _Outputs()
+    try:
+        outputs.geo_path, outputs.csv_path = _paths(options)
+        if outputs.geo_path is not None:
+            outputs.geo = GeoJsonWriter(outputs.geo_path, PROPERTIES)
+        if outputs.csv_path is not None:
+            outputs.table = CsvWriter(outputs.csv_path, COLUMNS)
+        if options.spool_path is not None:
+            outputs.queue = SpoolQueue(options.spool_path, options.spool_max_bytes)
+    except BaseException:
+        outputs.close()
+        raise
+    return outputs
+
+
+def _failure(exc: Exception, m: Messages, as_json: bool, out: TextIO) -> None:
+    """Why the survey stopped early: on stderr in the technician's language (and with
+    ``--json`` a ``{"type": "error"}`` line on stdout)."""
+    import sys
+
+    doc: dict[str, Any] = {"type": "error"}
+    if isinstance(exc, SurveyFileError):
+        fields = {"path": str(exc.path), "kept": exc.kept}
+        if exc.disk_full:
+            code = "DISK_FULL"
+            text = m("survey.error.disk_full", free=render.size(exc.free_bytes), **fields)
+        else:
+            code = "WRITE_FAILED"
+            text = m("survey.error.write", error=exc.error.strerror or str(exc.error), **fields)
+        doc.update(code=code, free_bytes=exc.free_bytes, **fields)
+    else:
+        code = "SPOOL_FAILED"
+        text = m("survey.error.spool", error=str(exc))
+        doc.update(code=code)
+    doc["message"] = text
+    if as_json:
+        print(json.dumps(doc, ensure_ascii=False), file=out, flush=True)
+    print(text, file=sys.stderr, flush=True)
+
+
 def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
-    """The survey; returns the exit code (0 done, 1 the modem could not be opened)."""
+    """The survey; returns the exit code (0 done, 1 the modem could not be opened or an
+    output could not be written: the files keep every reading before, valid)."""
     import sys
 
     from agent.modem.errors import ModemError
     from agent.modem.reader import Modem, gnss_commands
+    from agent.spool import SpoolError
 
     modem = Modem(
         options.port,
@@ -272,10 +301,12 @@ def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
         modem.close()
         print(m("survey.error.modem", port=options.port, error=str(exc)), file=sys.stderr)
         return 1
-    geo_path, csv_path = _paths(options)
-    geo = GeoJsonWriter(geo_path) if geo_path is not None else None
-    table = CsvWriter(csv_path) if csv_path is not None else None
-    queue = SpoolQueue(options.spool_path, options.spool_max_bytes) if options.spool_path else None
+    try:
+        outputs = _open_outputs(options)
+    except (SurveyFileError, SpoolError) as exc:
+        modem.close()
+        _failure(exc, m, options.as_json, out)
+        return 1
 
     def say(text: str) -> None:
         if not options.as_json:
@@ -284,9 +315,11 @@ def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
     identity = modem.identity
     if identity is not None and gnss_commands(identity.dialect, identity.model) is None:
         say(m("survey.no_gnss", dialect=identity.dialect))
-    say(m("survey.started", geojson=str(geo_path or "-"), csv=str(csv_path or "-")))
+    geo_name, csv_name = str(outputs.geo_path or "-"), str(outputs.csv_path or "-")
+    say(m("survey.started", geojson=geo_name, csv=csv_name))
     say(m("survey.header"))
     readings = with_fix = errors = 0
+    failure: SurveyFileError | SpoolError | None = None
     best: tuple[tuple[float, float], dict[str, Any]] | None = None
     start_pos: tuple[float, float] | None = None
     started = time.monotonic()
@@ -306,17 +339,16 @@ def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
                     say(m("survey.error.reading", error=str(exc) or type(exc).__name__))
                 else:
                     row = row_of(sample, time.time())
+                    try:
+                        outputs.store(row, sample)
+                    except (SurveyFileError, SpoolError) as exc:  # a full disk: stop here
+                        failure = exc
+                        break
                     readings += 1
-                    if table is not None:
-                        table.add(row)
-                    if queue is not None:
-                        queue.add(sample)
                     if row["lat"] is not None and row["lon"] is not None:
                         with_fix += 1
                         if start_pos is None:
                             start_pos = (row["lat"], row["lon"])
-                        if geo is not None:
-                            geo.add(row)
                         if row["grade"] is not None:
                             key = strength(row, sample)
                             if best is None or key > best[0]:
@@ -337,17 +369,19 @@ def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
         pass
     finally:
         modem.close()
-        for closing in (geo, table, queue):
-            if closing is not None:
-                closing.close()
-    summary = _summary(readings, with_fix, queue, geo_path, csv_path, best, start_pos)
+        outputs.close()
+    if failure is not None:
+        _failure(failure, m, options.as_json, out)
+    summary = _summary(
+        readings, with_fix, outputs.queue, outputs.geo_path, outputs.csv_path, best, start_pos
+    )
     summary["errors"] = errors
     if options.as_json:
         print(json.dumps({"type": "summary", **summary}), file=out, flush=True)
     else:
         say("")
         say(_human_summary(summary, m))
-    return 0
+    return 0 if failure is None else 1
 
 
 def _summary(  # noqa: PLR0917 - one call site, every value named there

@@ -7,9 +7,11 @@ from the findings. The messages live in ``agent/messages/check.py`` as
 
 Policy (documented in ``pantau-agent check --help`` too):
 
-- NOT READY: the kit cannot deliver anything: no modem answering, no SIM / a locked SIM,
-  no service (or registration denied), the collector unreachable or refusing the kit's
-  credential, or no credential at all (not enrolled).
+- NOT READY: the kit cannot deliver anything: no modem answering (or a modem lost
+  during the check: it fell off USB or stopped answering), no SIM / a locked SIM, no
+  service (or registration denied), the collector unreachable or refusing the kit's
+  credential, no credential at all (not enrolled), or a data disk that is full, read-only
+  or not writable (the spool cannot keep what the link cannot carry).
 - DEGRADED: it delivers, but poorly: a poor signal (strength or quality), 2G only, ping
   loss above 20 % or a median RTT above 1000 ms, failing DNS or configured probes, an
   upload goodput under 0.5 Mbit/s, or result photos that would take over 15 minutes.
@@ -33,6 +35,7 @@ REASONS: Final[Mapping[str, str]] = {
     "MODEM_BUSY": NOT_READY,
     "MODEM_NO_ANSWER": NOT_READY,
     "MODEM_ERROR": NOT_READY,
+    "MODEM_LOST": NOT_READY,
     "MODEM_FROM_AGENT": NOTE,
     "MODEM_NOT_CONFIGURED": NOTE,
     "SIM_MISSING": NOT_READY,
@@ -62,6 +65,9 @@ REASONS: Final[Mapping[str, str]] = {
     "CLOCK_UNSYNCED": NOTE,
     "CLOCK_OFFSET": NOTE,
     "BUDGET_SPENT": NOTE,
+    "DISK_FULL": NOT_READY,
+    "DISK_READ_ONLY": NOT_READY,
+    "DATA_DIR_NOT_WRITABLE": NOT_READY,
 }
 
 #: Advice codes, in the order they are shown (most useful first).
@@ -69,6 +75,9 @@ ADVICE: Final = (
     "INSERT_SIM",
     "ENTER_PIN",
     "CALL_OPERATOR",
+    "FREE_DISK",
+    "CHECK_DISK",
+    "RESEAT_MODEM",
     "CHECK_MODEM",
     "FREE_MODEM_PORT",
     "MOVE_ANTENNA",
@@ -87,6 +96,10 @@ _ADVICE_FOR: Final[Mapping[str, tuple[str, ...]]] = {
     "MODEM_BUSY": ("FREE_MODEM_PORT",),
     "MODEM_NO_ANSWER": ("CHECK_MODEM",),
     "MODEM_ERROR": ("CHECK_MODEM",),
+    "MODEM_LOST": ("RESEAT_MODEM",),
+    "DISK_FULL": ("FREE_DISK",),
+    "DISK_READ_ONLY": ("CHECK_DISK",),
+    "DATA_DIR_NOT_WRITABLE": ("CHECK_DISK",),
     "SIM_MISSING": ("INSERT_SIM",),
     "SIM_PIN": ("ENTER_PIN",),
     "SIM_PUK": ("CALL_OPERATOR",),

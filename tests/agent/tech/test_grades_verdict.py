@@ -145,7 +145,7 @@ def test_the_report_json_keeps_its_shapes() -> None:
     doc = r.to_json()
     assert list(doc) == [
         "modem", "sim", "network", "signal", "probes", "collector", "spool", "data_today",
-        "clock", "photos", "duration_s", "site", "agent_id",
+        "disk", "clock", "photos", "duration_s", "site", "agent_id",
     ]  # fmt: skip
     assert doc["probes"]["results"]["up"] == {
         "kind": "tcp", "target": "c", "address": "10.0.0.1", "status": "ok", "reason": None,

@@ -189,7 +189,7 @@ def test_geometry() -> None:
 
 
 def test_geojson_file_is_valid_after_every_feature(tmp_path: Path) -> None:
-    writer = survey.GeoJsonWriter(tmp_path / "x.geojson")
+    writer = survey.GeoJsonWriter(tmp_path / "x.geojson", survey.PROPERTIES)
     assert json.loads((tmp_path / "x.geojson").read_text()) == {
         "type": "FeatureCollection",
         "features": [],
