@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -117,6 +118,14 @@ def test_200_kits_for_20_s_store_every_record_once_and_the_outage_opens_its_tick
             assert account["acked_through"] == last, (agent_id, account)
             assert stored[agent_id] == (last - first + 1, last - first + 1, first, last)
         assert sum(s[0] for s in stored.values()) == records["produced"]
+        # every kit's clock was anchored by its Hello: clock-less kits' records too
+        # (their wall clocks say 1970) carry true, trusted event times
+        qualities = store._read(lambda tx: tx.rows("SELECT DISTINCT time_quality FROM records"))
+        assert {str(q[0]) for q in qualities} == {"monotonic"}
+        clockless = [a for a, acc in summary["agents"].items() if acc["clockless"]]
+        assert clockless
+        oldest = min(r.event_ns for a in clockless for r in store.records(agent_id=a))
+        assert oldest > time.time_ns() - 120 * 10**9  # not 1970
 
         (outage,) = [s for s in summary["spells"] if s["what"] == "outage"]
         assert len(outage["sites"]) == 10 and outage["operator"] == "510-10"

@@ -23,7 +23,9 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 def register(sub: Any) -> None:
     p = sub.add_parser("fleet", help="simulate many kits streaming to a collector (testing)")
     p.add_argument("--collector", required=True, metavar="HOST:PORT", help="collector address")
-    p.add_argument("--scenario", type=Path, help="scenario TOML (default: built-in day)")
+    p.add_argument(
+        "--scenario", type=Path, help="scenario TOML (default: the built-in election day)"
+    )
     p.add_argument("--codes", type=Path, help="codes from `pantau-collector enroll --sites-file`")
     p.add_argument(
         "--credentials",
@@ -84,9 +86,9 @@ async def _main(args: argparse.Namespace) -> int:
     from agent.fleet import credentials as creds
     from agent.fleet.kit import SimKit
     from agent.fleet.runner import Fleet, FleetOptions
-    from agent.fleet.scenario import Scenario, load_scenario, plan
+    from agent.fleet.scenario import load_scenario, plan
 
-    scenario = load_scenario(args.scenario) if args.scenario else Scenario()
+    scenario = load_scenario(args.scenario) if args.scenario else load_scenario()
     identities = await _identities(args, scenario)
     if args.kits is not None:
         identities = identities[: args.kits]

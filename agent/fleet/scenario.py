@@ -189,7 +189,11 @@ class Scenario:
                 raise ValueError(f"[[phase]]: {other!r} starts before {name!r} ends")
 
 
-def load_scenario(path: Path) -> Scenario:
+#: The scenario ``pantau-agent fleet`` follows unless given one.
+DEFAULT_SCENARIO = Path(__file__).with_name("scenarios") / "election-day.toml"
+
+
+def load_scenario(path: Path = DEFAULT_SCENARIO) -> Scenario:
     """Read and validate a scenario file (ConfigError naming the file and key)."""
     return load(Scenario, path)
 
