@@ -55,8 +55,17 @@ def channel_options() -> list[tuple[str, int]]:
     ]
 
 
-def open_channel(address: str, *, ca_file: str = "", insecure: bool = False) -> grpc.aio.Channel:
+def open_channel(
+    address: str, *, ca_file: str = "", insecure: bool = False, own_connection: bool = False
+) -> grpc.aio.Channel:
+    """A channel to the collector. ``own_connection``: never share a TCP connection with
+    another channel of this process to the same address (gRPC pools them by default),
+    as the fleet simulator needs to look like many kits."""
     import grpc
+
+    options = channel_options()
+    if own_connection:
+        options.append(("grpc.use_local_subchannel_pool", 1))
 
     if ca_file:
         try:
@@ -72,7 +81,7 @@ def open_channel(address: str, *, ca_file: str = "", insecure: bool = False) -> 
         return grpc.aio.secure_channel(
             address,
             grpc.ssl_channel_credentials(root_certificates=root),
-            options=channel_options(),
+            options=options,
             compression=grpc.Compression.Gzip,
         )
     if not is_loopback(address):
@@ -82,6 +91,4 @@ def open_channel(address: str, *, ca_file: str = "", insecure: bool = False) -> 
                 "--ca-file) or, only for testing, insecure = true / --insecure"
             )
         log.warning("connecting to %s in PLAINTEXT: the credential crosses the network", address)
-    return grpc.aio.insecure_channel(
-        address, options=channel_options(), compression=grpc.Compression.Gzip
-    )
+    return grpc.aio.insecure_channel(address, options=options, compression=grpc.Compression.Gzip)

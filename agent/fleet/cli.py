@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if args.enroll and args.kits is None:
         print("pantau-agent fleet: --enroll needs --kits", file=sys.stderr)
         return EXIT_USAGE
+    _raise_open_files_limit()
     try:
         return asyncio.run(_main(args))
     except (ConfigError, FleetSetupError) as exc:
@@ -142,3 +143,15 @@ async def _identities(args: argparse.Namespace, scenario: Any) -> list[Any]:
     if args.credentials is not None:
         creds.write_credentials(args.credentials, kits)
     return kits
+
+
+def _raise_open_files_limit() -> None:
+    """One connection per kit: lift the soft limit on open files to the hard one."""
+    import contextlib
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

@@ -21,6 +21,8 @@ class Stats:
     reconnects: int = 0
     link_drops: int = 0
     refused: Counter[str] = field(default_factory=Counter)
+    #: The first few refusals' status and details, as the collector gave them.
+    examples: list[str] = field(default_factory=list)
     ack_ms: list[float] = field(default_factory=list)
     lag_ms: list[float] = field(default_factory=list)
     connected: int = 0
@@ -102,6 +104,7 @@ def summary(
         "reconnects": stats.reconnects,
         "link_drops": stats.link_drops,
         "refused": dict(sorted(stats.refused.items())),
+        "refusal_examples": stats.examples,
         "spells": spells,
         "agents": {
             kit.agent_id: {

@@ -214,7 +214,9 @@ class Fleet:
     async def _connect(self, kit: SimKit) -> _Stream:
         self.stats.connects += 1
         o = self.options
-        channel = open_channel(o.address, ca_file=o.ca_file, insecure=o.insecure)
+        channel = open_channel(
+            o.address, ca_file=o.ca_file, insecure=o.insecure, own_connection=True
+        )
         call = open_stream(channel, kit.credential)
         stream = _Stream(channel, call)
         stamp = kit.stamp(time.time_ns(), clock.monotonic_ns())
@@ -270,6 +272,8 @@ class Fleet:
         self.stats.reconnects += 1
         if isinstance(exc, grpc.aio.AioRpcError):
             self.stats.refused[exc.code().name] += 1
+            if len(self.stats.examples) < 5:
+                self.stats.examples.append(f"{exc.code().name}: {exc.details()}")
         elif isinstance(exc, TimeoutError):
             self.stats.refused["TIMEOUT"] += 1
         else:
