@@ -144,13 +144,14 @@ def stat_private(path: Path) -> bool:
 
 @pytest.mark.timeout(60)
 def test_sigterm_stops_the_fleet_with_its_summary(tmp_path: Path) -> None:
-    enroll(tmp_path, 20)
+    """Also: ``--enroll`` makes and enrolls the sites itself (the collector's CLI)."""
 
     async def main() -> tuple[int, str]:
         async with collector(tmp_path) as running:
             proc = await asyncio.create_subprocess_exec(
-                *fleet_argv(running.port, tmp_path, "--speed", "60", "--duration", "300",
-                            "--progress", "0.5"),
+                sys.executable, "-m", "agent.cli", "fleet",
+                "--collector", f"127.0.0.1:{running.port}", "--enroll", str(tmp_path),
+                "--kits", "20", "--speed", "60", "--duration", "300", "--progress", "0.5",
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
             )  # fmt: skip
             assert proc.stderr is not None and proc.stdout is not None
@@ -166,6 +167,7 @@ def test_sigterm_stops_the_fleet_with_its_summary(tmp_path: Path) -> None:
     assert code == 0
     summary = strict_json(out)
     assert summary["stopped_by"] == "SIGTERM" and summary["kits"] == 20
+    assert all(a.startswith("kit-") for a in summary["agents"])
 
 
 def test_a_bad_scenario_file_is_refused_naming_the_key(tmp_path: Path) -> None:
