@@ -102,6 +102,7 @@ def test_200_kits_for_20_s_store_every_record_once_and_the_outage_opens_its_tick
     assert set(records["by_kind"]) == {"signal", "ping", "dns", "http"}
     assert summary["ack_latency_ms"]["p99"] is not None and summary["refused"] == {}
     assert summary["link_drops"] >= 10  # the outage and the offline kits dropped their links
+    assert summary["snapshots"] >= 10  # ... and came back with backlogs: latest state first
     assert stat_private(tmp_path / "credentials.csv")
 
     store = SqliteStore(tmp_path / "collector.sqlite")

@@ -52,6 +52,8 @@ class SimKit:
     due: dict[str, float] = field(default_factory=dict)
     next_batch_s: float = 0.0
     produced_by_kind: dict[str, int] = field(default_factory=dict)
+    #: Backlog drain bound, records/s (0: none); the collector may set it (SetBacklogRate).
+    backlog_records_per_s: float = 500.0
     base_rsrp: float = -90.0
     cell_id: int = 0
 
@@ -176,6 +178,22 @@ class SimKit:
         if out:
             self.sent_through = out[-1].seq
         return out
+
+    def oldest_unsent(self) -> Spooled | None:
+        start = max(self.sent_through, self.acked_through)
+        if not self.spool or self.spool[-1].seq <= start:
+            return None
+        return self.spool[max(0, start + 1 - self.spool[0].seq)]
+
+    def latest(self, kinds: tuple[str, ...] = ("signal", "ping")) -> list[Spooled]:
+        """The newest spooled record of each of ``kinds`` (for a Snapshot)."""
+        found: dict[str, Spooled] = {}
+        for record in reversed(self.spool):
+            if record.kind in kinds and record.kind not in found:
+                found[record.kind] = record
+                if len(found) == len(kinds):
+                    break
+        return sorted(found.values(), key=lambda r: r.seq)
 
     def ack(self, through: int) -> list[Spooled]:
         """Drop what the collector acked; the records dropped (for the lag)."""

@@ -16,6 +16,7 @@ class Stats:
     produced: int = 0
     acked: int = 0
     batches: int = 0
+    snapshots: int = 0
     connects: int = 0
     #: Streams lost or refused after a Welcome, or connects that failed: every new attempt.
     reconnects: int = 0
@@ -42,16 +43,21 @@ def quantiles(values: list[float]) -> dict[str, float | None]:
     return {"p50": round(cuts[49], 1), "p99": round(cuts[98], 1)}
 
 
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:g} ms"
+
+
 def progress_line(stats: Stats, *, elapsed_s: float, sim_s: float, plan: Plan, kits: int) -> str:
     phase = plan.phase(sim_s)
-    recent = stats.ack_ms[-2000:]
-    p99 = quantiles(recent)["p99"]
+    p99 = quantiles(stats.ack_ms[-2000:])["p99"]
+    lag = quantiles(stats.lag_ms[-2000:])["p99"]
     return (
         f"fleet +{elapsed_s:.0f}s sim {format_time(sim_s)} "
         f"phase {phase.name if phase else '-'}: kits {stats.joined}/{kits} joined, "
         f"{stats.connected} streaming; records {stats.produced} made, {stats.acked} acked, "
         f"{stats.produced - stats.acked} waiting; ack p99 "
-        f"{'-' if p99 is None else f'{p99:g} ms'}; reconnects {stats.reconnects}; "
+        f"{_ms(p99)}, lag p99 {_ms(lag)}; "
+        f"reconnects {stats.reconnects}; "
         f"refused {sum(stats.refused.values())}"
     )
 
@@ -98,6 +104,7 @@ def summary(
             "by_kind": dict(sorted(by_kind.items())),
         },
         "batches": stats.batches,
+        "snapshots": stats.snapshots,
         "ack_latency_ms": quantiles(stats.ack_ms),
         "lag_ms": quantiles(stats.lag_ms),
         "connects": stats.connects,

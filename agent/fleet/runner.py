@@ -36,7 +36,7 @@ from agent.channel import open_channel
 from agent.fleet.kit import SimKit, Spooled
 from agent.fleet.report import Stats, progress_line, summary
 from agent.fleet.scenario import Plan
-from agent.fleet.wire import RawCall, encode_batch, open_stream
+from agent.fleet.wire import RawCall, encode_batch, encode_snapshot, open_stream
 from agent.uplink import Backoff, build_hello
 from pantau.v1 import telemetry_pb2
 
@@ -175,7 +175,7 @@ class Fleet:
                 if stream is not None and sim >= kit.next_batch_s:
                     kit.next_batch_s = sim + cadence.batch_every_s
                     try:
-                        await self._drain(kit, stream)
+                        await self._drain(kit, stream, cadence.batch_every_s)
                     except _StreamLost:
                         await self._close(kit, stream)
                         stream = None
@@ -238,10 +238,17 @@ class Fleet:
         stream.welcomed = True
         return stream
 
-    async def _drain(self, kit: SimKit, stream: _Stream) -> None:
+    async def _drain(self, kit: SimKit, stream: _Stream, batch_every_s: float = 60.0) -> None:
         """Send batches until nothing is left unsent, one in flight, each acked."""
         o = self.options
         try:
+            oldest = kit.oldest_unsent()
+            age_s = 0.0 if oldest is None else (time.monotonic() - oldest.produced) * o.speed
+            if age_s > 2 * batch_every_s:  # a backlog: show the latest state first
+                latest = kit.latest()
+                if latest:
+                    await stream.call.write(encode_snapshot([(r.seq, r.body) for r in latest]))
+                    self.stats.snapshots += 1
             while True:
                 run = kit.take(o.max_batch_records)
                 if not run:
@@ -255,11 +262,16 @@ class Fleet:
                             raise _StreamLost(await self._status(stream.call))
                         if reply.HasField("ack"):
                             break
+                        if reply.command.HasField("set_backlog_rate"):
+                            rate = reply.command.set_backlog_rate.max_records_per_s
+                            kit.backlog_records_per_s = float(rate)
                 self.stats.batches += 1
                 self.stats.ack_ms.append((time.perf_counter() - started) * 1000)
                 self._acked(kit.ack(reply.ack.through_seq))
                 if reply.ack.through_seq < run[-1].seq:
                     raise _StreamLost("ack short of the batch")
+                if kit.unsent() > 0 and kit.backlog_records_per_s > 0:  # draining: bounded
+                    await asyncio.sleep(len(run) / kit.backlog_records_per_s)
         except (grpc.aio.AioRpcError, TimeoutError, _StreamLost) as exc:
             self._lost(exc)
             raise _StreamLost from None

@@ -44,6 +44,13 @@ def encode_batch(bodies: Sequence[bytes], first_seq: int) -> bytes:
     return _field(2, records)
 
 
+def encode_snapshot(records: Sequence[tuple[int, bytes]]) -> bytes:
+    """AgentMessage{snapshot: Snapshot{records}} as bytes, from (seq, body) pairs: the
+    kit's latest state ahead of its backlog (not stored, not acked)."""
+    body = b"".join(_field(1, b"\x08" + _varint(seq) + record) for seq, record in records)
+    return _field(3, body)
+
+
 def open_stream(channel: grpc.aio.Channel, token: str) -> RawCall:
     """``Telemetry.Stream`` on ``channel`` as ``token`` (``<agent_id>.<secret>``), taking
     AgentMessages as bytes."""
