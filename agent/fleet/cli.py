@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
         if not getattr(args, name) > 0:
             print(f"pantau-agent fleet: --{name} must be > 0", file=sys.stderr)
             return EXIT_USAGE
+    if args.drain < 0:
+        print("pantau-agent fleet: --drain must be >= 0", file=sys.stderr)
+        return EXIT_USAGE
     if args.kits is not None and args.kits < 1:
         print("pantau-agent fleet: --kits must be at least 1", file=sys.stderr)
         return EXIT_USAGE
