@@ -56,16 +56,16 @@ def channel_options() -> list[tuple[str, int]]:
 
 
 def open_channel(
-    address: str, *, ca_file: str = "", insecure: bool = False, own_connection: bool = False
+    address: str, *, ca_file: str = "", insecure: bool = False, connection: int | None = None
 ) -> grpc.aio.Channel:
-    """A channel to the collector. ``own_connection``: never share a TCP connection with
-    another channel of this process to the same address (gRPC pools them by default),
-    as the fleet simulator needs to look like many kits."""
+    """A channel to the collector. gRPC shares one TCP connection among the channels
+    of a process to one address; channels given different ``connection`` numbers get
+    connections of their own (the fleet simulator: one, or a few kits, per connection)."""
     import grpc
 
     options = channel_options()
-    if own_connection:
-        options.append(("grpc.use_local_subchannel_pool", 1))
+    if connection is not None:
+        options.append(("pantau.connection", connection))
 
     if ca_file:
         try:

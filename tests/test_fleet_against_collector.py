@@ -146,7 +146,8 @@ def stat_private(path: Path) -> bool:
 
 @pytest.mark.timeout(60)
 def test_sigterm_stops_the_fleet_with_its_summary(tmp_path: Path) -> None:
-    """Also: ``--enroll`` makes and enrolls the sites itself (the collector's CLI)."""
+    """Also: ``--enroll`` makes and enrolls the sites itself (the collector's CLI), and
+    kits may share connections."""
 
     async def main() -> tuple[int, str]:
         async with collector(tmp_path) as running:
@@ -154,6 +155,7 @@ def test_sigterm_stops_the_fleet_with_its_summary(tmp_path: Path) -> None:
                 sys.executable, "-m", "agent.cli", "fleet",
                 "--collector", f"127.0.0.1:{running.port}", "--enroll", str(tmp_path),
                 "--kits", "20", "--speed", "60", "--duration", "300", "--progress", "0.5",
+                "--kits-per-connection", "5",
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
             )  # fmt: skip
             assert proc.stderr is not None and proc.stdout is not None

@@ -43,6 +43,13 @@ def register(sub: Any) -> None:
     p.add_argument("--progress", type=float, default=5.0, help="seconds between progress lines")
     p.add_argument("--drain", type=float, default=30.0, help="seconds to deliver at the end")
     p.add_argument("--json", type=Path, help="write the summary here instead of stdout")
+    p.add_argument(
+        "--kits-per-connection",
+        type=int,
+        default=1,
+        metavar="N",
+        help="kits sharing one TCP connection (default 1: each its own, as in the field)",
+    )
     p.add_argument("--ca-file", default="", help="the deployment's ca.crt (TLS, pinned)")
     p.add_argument("--insecure", action="store_true", help="plaintext outside loopback")
     p.set_defaults(handler=run)
@@ -59,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
         if not getattr(args, name) > 0:
             print(f"pantau-agent fleet: --{name} must be > 0", file=sys.stderr)
             return EXIT_USAGE
+    if args.kits_per_connection < 1:
+        print("pantau-agent fleet: --kits-per-connection must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
     if args.drain < 0:
         print("pantau-agent fleet: --drain must be >= 0", file=sys.stderr)
         return EXIT_USAGE
@@ -115,6 +125,7 @@ async def _main(args: argparse.Namespace) -> int:
     options = FleetOptions(
         address=args.collector, ca_file=args.ca_file, insecure=args.insecure, speed=args.speed,
         duration_s=args.duration, progress_s=args.progress, drain_s=args.drain,
+        kits_per_connection=args.kits_per_connection,
     )  # fmt: skip
     fleet = Fleet(the_plan, kits, options)
     loop = asyncio.get_running_loop()

@@ -54,6 +54,8 @@ class FleetOptions:
     #: After the end, how long kits with a link may take to deliver what they hold.
     drain_s: float = 30.0
     max_batch_records: int = 500
+    #: Kits sharing one TCP connection (1: each its own, as in the field).
+    kits_per_connection: int = 1
     welcome_timeout_s: float = 30.0
     ack_timeout_s: float = 60.0
 
@@ -215,8 +217,9 @@ class Fleet:
         self.stats.connects += 1
         o = self.options
         channel = open_channel(
-            o.address, ca_file=o.ca_file, insecure=o.insecure, own_connection=True
-        )
+            o.address, ca_file=o.ca_file, insecure=o.insecure,
+            connection=kit.plan.index // o.kits_per_connection,
+        )  # fmt: skip
         call = open_stream(channel, kit.credential)
         stream = _Stream(channel, call)
         stamp = kit.stamp(time.time_ns(), clock.monotonic_ns())
