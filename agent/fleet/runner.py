@@ -35,7 +35,7 @@ from agent import clock
 from agent.channel import open_channel
 from agent.fleet.kit import SimKit, Spooled
 from agent.fleet.report import Stats, progress_line, summary
-from agent.fleet.scenario import Plan
+from agent.fleet.scenario import Cadence, Conditions, Plan
 from agent.fleet.wire import RawCall, encode_batch, encode_snapshot, open_stream
 from agent.uplink import Backoff, build_hello
 from pantau.v1 import telemetry_pb2
@@ -155,11 +155,7 @@ class Fleet:
         retry_at = 0.0  # real monotonic
         try:
             while not self.stop.is_set():
-                sim = self.sim_now()
-                world = self.plan.conditions(kit.plan.index, sim)
-                cadence = self.plan.cadence(sim)
-                stamp = kit.stamp(time.time_ns(), clock.monotonic_ns())
-                self.stats.produced += kit.produce(sim, cadence, world, stamp, time.monotonic())
+                sim, world, cadence = self._measure(kit)
                 if not world.link_up:
                     if stream is not None:
                         self.stats.link_drops += 1
@@ -192,6 +188,17 @@ class Fleet:
                 stream.call.cancel()
             raise
         await self._last_drain(kit, stream)
+
+    def _measure(self, kit: SimKit) -> tuple[float, Conditions, Cadence]:
+        """Whatever is due now goes into the kit's spool (also between the batches of a
+        long drain: a kit keeps measuring while it sends)."""
+        sim = self.sim_now()
+        world = self.plan.conditions(kit.plan.index, sim)
+        cadence = self.plan.cadence(sim)
+        if not self.stop.is_set():
+            stamp = kit.stamp(time.time_ns(), clock.monotonic_ns())
+            self.stats.produced += kit.produce(sim, cadence, world, stamp, time.monotonic())
+        return sim, world, cadence
 
     async def _last_drain(self, kit: SimKit, stream: _Stream | None) -> None:
         """At the end: a kit with a link delivers what it holds, within ``drain_s``."""
@@ -275,6 +282,7 @@ class Fleet:
                     raise _StreamLost("ack short of the batch")
                 if kit.unsent() > 0 and kit.backlog_records_per_s > 0:  # draining: bounded
                     await asyncio.sleep(len(run) / kit.backlog_records_per_s)
+                self._measure(kit)
         except (grpc.aio.AioRpcError, TimeoutError, _StreamLost) as exc:
             self._lost(exc)
             raise _StreamLost from None
