@@ -55,8 +55,17 @@ def channel_options() -> list[tuple[str, int]]:
     ]
 
 
-def open_channel(address: str, *, ca_file: str = "", insecure: bool = False) -> grpc.aio.Channel:
+def open_channel(
+    address: str, *, ca_file: str = "", insecure: bool = False, connection: int | None = None
+) -> grpc.aio.Channel:
+    """A channel to the collector. gRPC shares one TCP connection among the channels
+    of a process to one address; channels given different ``connection`` numbers get
+    connections of their own (the fleet simulator: one, or a few kits, per connection)."""
     import grpc
+
+    options = channel_options()
+    if connection is not None:
+        options.append(("pantau.connection", connection))
 
     if ca_file:
         try:
@@ -72,7 +81,7 @@ def open_channel(address: str, *, ca_file: str = "", insecure: bool = False) -> 
         return grpc.aio.secure_channel(
             address,
             grpc.ssl_channel_credentials(root_certificates=root),
-            options=channel_options(),
+            options=options,
             compression=grpc.Compression.Gzip,
         )
     if not is_loopback(address):
@@ -82,6 +91,4 @@ def open_channel(address: str, *, ca_file: str = "", insecure: bool = False) -> 
                 "--ca-file) or, only for testing, insecure = true / --insecure"
             )
         log.warning("connecting to %s in PLAINTEXT: the credential crosses the network", address)
-    return grpc.aio.insecure_channel(
-        address, options=channel_options(), compression=grpc.Compression.Gzip
-    )
+    return grpc.aio.insecure_channel(address, options=options, compression=grpc.Compression.Gzip)

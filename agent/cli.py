@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _command_groups() -> list[Callable[[Any], None]]:
     from agent import cli_init, cli_modem, cli_probe, cli_tech, enroll
+    from agent.fleet import cli as cli_fleet
 
     return [
         cli_modem.register,
@@ -74,6 +75,7 @@ def _command_groups() -> list[Callable[[Any], None]]:
         enroll.add_parser,
         cli_init.register,
         cli_tech.register,
+        cli_fleet.register,
     ]
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import grpc
 
 from agent.clock import now
+from agent.fleet.wire import encode_batch, open_stream
 from agent.records import make_record
 from collector.store.model import Agent, BatchOutcome, IngestBatch
 from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
@@ -141,30 +142,6 @@ def sample_batch(size: int) -> list[records_pb2.Record]:
     return [base] * size
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    """A length-delimited protobuf field."""
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
-
-def encode_batch(template: list[bytes], first_seq: int) -> bytes:
-    """AgentMessage{batch: Batch{records}} as bytes, built without protobuf objects so
-    the load generator is not what limits the measurement. A Record is its seq field
-    (1, varint) followed by the template's other fields; protobuf accepts any order."""
-    records = b"".join(
-        _field(1, b"\x08" + _varint(first_seq + k) + body) for k, body in enumerate(template)
-    )
-    return _field(2, records)
-
-
 class Start:
     """Every agent connects (Hello, Welcome) first; the clock starts when all have."""
 
@@ -192,12 +169,7 @@ async def one_agent(
 ) -> int:
     bodies = [r.SerializeToString() for r in template]  # seq 0: not serialized
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stream = channel.stream_stream(
-            "/pantau.v1.Telemetry/Stream",
-            request_serializer=lambda b: b,
-            response_deserializer=telemetry_pb2.CollectorMessage.FromString,
-        )
-        call = stream(metadata=(("authorization", f"Bearer {token}"),))
+        call = open_stream(channel, token)
         hello = telemetry_pb2.Hello(agent_id=token.split(".", maxsplit=1)[0])
         await call.write(telemetry_pb2.AgentMessage(hello=hello).SerializeToString())
         await call.read()

@@ -106,8 +106,24 @@ def _parser() -> argparse.ArgumentParser:
         "enroll", help="issue a one-time enrollment code for a kit at a TPS site"
     )
     data_dir(enroll)
-    enroll.add_argument("--site", required=True, help="13-digit TPS code")
+    which = enroll.add_mutually_exclusive_group(required=True)
+    which.add_argument("--site", help="13-digit TPS code")
+    which.add_argument(
+        "--sites-file",
+        type=Path,
+        metavar="CSV",
+        help="many sites: a CSV with a tps_code column (and optionally agent_id)",
+    )
     enroll.add_argument("--agent-id", help="agent id (default: kit-<site>)")
+    enroll.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="with --sites-file: where the codes go (a new file, mode 0600)",
+    )
+    enroll.add_argument(
+        "--json", action="store_true", help="with --sites-file: print a JSON summary"
+    )
     enroll.add_argument(
         "--valid-hours", type=float, default=168.0, help="how long the code stays valid (168)"
     )
@@ -181,6 +197,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sites":
         return _sites(args, as_json=args.json)
     if args.command == "enroll":
+        if args.sites_file is not None:
+            from collector.cli_bulk import bulk_enroll
+
+            return bulk_enroll(args)
+        if args.out is not None or args.json:
+            raise UsageError("--out and --json go with --sites-file")
         return _enroll(args, args.site, args.agent_id, args.valid_hours)
     if args.command == "tls":
         return _tls_init(args.data_dir, [*args.host, *args.ip], force=args.force)

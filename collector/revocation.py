@@ -121,10 +121,13 @@ class OpenStreams:
         credential no longer holds; the agent ids cut."""
         if not self._streams:
             return []
-        agents = await asyncio.to_thread(self._store.get_agents, list(self._streams))
+        # Only the agents looked up: a stream opened while the read ran (a reconnect
+        # storm) has no answer in it yet, and no answer must not read as "removed".
+        looked_up = list(self._streams)
+        agents = await asyncio.to_thread(self._store.get_agents, looked_up)
         cut: list[str] = []
-        for agent_id, streams in list(self._streams.items()):
-            for stream in list(streams):
+        for agent_id in looked_up:
+            for stream in list(self._streams.get(agent_id, ())):
                 if stream.cut_by is not None:
                     continue
                 try:

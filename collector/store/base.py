@@ -148,6 +148,9 @@ class AccountStore(Protocol):
     def add_enrollment_code(
         self, code_hash: str, site_code: str, agent_id: str, expires_ns: int
     ) -> None: ...
+    def add_enrollment_codes(
+        self, codes: Sequence[tuple[str, str, str]], expires_ns: int
+    ) -> list[str]: ...
     def redeem_enrollment_code(
         self, code_hash: str, secret_hash: str, hostname: str, now_ns: int
     ) -> tuple[str, str] | None: ...

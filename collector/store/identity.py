@@ -6,6 +6,7 @@ once: the conditional ``UPDATE ... RETURNING`` makes its use atomic, so of two
 collectors redeeming one code at once exactly one gets a row back.
 """
 
+# ruff: noqa: S608 - SQL is built from constants and placeholders; values are bound.
 from __future__ import annotations
 
 import time
@@ -17,6 +18,8 @@ from collector.store.sql import Transactional, Tx, placeholders
 
 #: Agent ids bound in one query (well under SQLite's limit on bound parameters).
 AGENTS_PER_QUERY = 500
+#: Rows of one multi-row INSERT of enrollment codes (5 bound parameters each).
+_CODES_PER_INSERT = 100
 _AGENT_SELECT = "SELECT agent_id, site_code, secret_hash, revoked_ns, acked_through FROM agents"
 
 
@@ -92,6 +95,62 @@ class IdentityMethods(Transactional):
                 (code_hash, site_code, agent_id, now, expires_ns),
             )
         )
+
+    def add_enrollment_codes(
+        self, codes: Sequence[tuple[str, str, str]], expires_ns: int
+    ) -> list[str]:
+        """Issue many codes, (code_hash, site_code, agent_id) each, in ONE transaction.
+
+        A site that already has an active agent or an unused, unexpired code, and an
+        agent id already in use, is not given a code: their site codes are returned
+        (the rest are issued). The bulk enrollment calls this once per batch.
+        """
+        now = time.time_ns()
+        sites = sorted({site for _, site, _ in codes})
+        agents = sorted({agent for _, _, agent in codes})
+
+        def body(tx: Tx) -> list[str]:
+            taken_sites: set[str] = set()
+            taken_agents: set[str] = set()
+            for start in range(0, len(sites), AGENTS_PER_QUERY):
+                chunk = sites[start : start + AGENTS_PER_QUERY]
+                marks = placeholders(len(chunk))
+                taken_sites.update(
+                    str(r[0])
+                    for r in tx.rows(
+                        f"SELECT site_code FROM agents WHERE revoked_ns IS NULL "
+                        f"AND site_code IN ({marks}) UNION SELECT site_code FROM "
+                        f"enrollment_codes WHERE used_ns IS NULL AND expires_ns > ? "
+                        f"AND site_code IN ({marks})",
+                        (*chunk, now, *chunk),
+                    )
+                )
+            for start in range(0, len(agents), AGENTS_PER_QUERY):
+                chunk = agents[start : start + AGENTS_PER_QUERY]
+                taken_agents.update(
+                    str(r[0])
+                    for r in tx.rows(
+                        f"SELECT agent_id FROM agents WHERE agent_id IN "
+                        f"({placeholders(len(chunk))})",
+                        chunk,
+                    )
+                )
+            refused = [s for _, s, a in codes if s in taken_sites or a in taken_agents]
+            rows = [
+                (hashed, site, agent, now, expires_ns)
+                for hashed, site, agent in codes
+                if site not in taken_sites and agent not in taken_agents
+            ]
+            for first in range(0, len(rows), _CODES_PER_INSERT):
+                many = rows[first : first + _CODES_PER_INSERT]
+                tx.run(
+                    "INSERT INTO enrollment_codes (code_hash, site_code, agent_id, created_ns, "
+                    "expires_ns) VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * len(many)),
+                    [value for row in many for value in row],
+                )
+            return refused
+
+        return self._retrying(body)
 
     def redeem_enrollment_code(
         self, code_hash: str, secret_hash: str, hostname: str, now_ns: int

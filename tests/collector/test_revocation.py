@@ -268,6 +268,36 @@ def test_one_lookup_rechecks_every_open_stream() -> None:
     assert asyncio.run(main()) == ["kit-7", "kit-9"]
 
 
+def test_a_stream_opened_while_the_lookup_runs_is_not_cut() -> None:
+    """A kit that connects while the check's read is in flight (a reconnect storm makes
+    the read slow and the connects many) is not in its answer: that is no refusal."""
+
+    def agent(agent_id: str) -> Agent:
+        return Agent(agent_id, SITE, auth.hash_secret("s"), False, 0)
+
+    async def main() -> list[str]:
+        reading, release = asyncio.Event(), asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        class SlowLookup:
+            def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
+                loop.call_soon_threadsafe(reading.set)
+                asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
+                return {a: agent(a) for a in agent_ids}
+
+        streams = OpenStreams(SlowLookup())
+        with streams.open(StreamSession(agent("kit-old"))):
+            check = asyncio.create_task(streams.check())
+            await reading.wait()
+            with streams.open(StreamSession(agent("kit-new"))) as new:
+                release.set()
+                cut = await check
+                new.check()  # not cut
+                return cut
+
+    assert asyncio.run(main()) == []
+
+
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_the_store_reads_many_agents_at_once(kind: str, tmp_path: Path) -> None:
     async def main() -> None:
