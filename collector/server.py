@@ -186,6 +186,7 @@ class Collector:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.web is not None:
             await self.web.hub.stop()
+            self.web.passwords.close()
         if self._web_runner is not None:
             await self._web_runner.cleanup()
             self._web_runner = None

@@ -49,6 +49,7 @@ class Error(Strict):
     error: Literal[
         "bad_request", "unauthorized", "login_failed", "csrf", "forbidden", "not_found",
         "method_not_allowed", "conflict", "too_many_attempts", "too_large", "internal",
+        "busy", "unsupported_media_type", "cross_origin",
     ]  # fmt: skip
     message: str
 

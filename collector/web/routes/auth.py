@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import NoReturn
 
 from aiohttp import web
 
-from collector.web.accounts import verify_password
 from collector.web.context import COOKIE, ApiError, Principal, WebContext
 from collector.web.models import Account
 from collector.web.params import Login
@@ -19,6 +19,7 @@ from collector.web.spec import (
     given,
     json_response,
 )
+from collector.web.throttle import Busy, client_key, retry_after_s
 
 SESSION_CSRF: tuple[dict[str, list[str]], ...] = ({"session": [], "csrf": []},)
 
@@ -26,20 +27,24 @@ SESSION_CSRF: tuple[dict[str, list[str]], ...] = ({"session": [], "csrf": []},)
 async def login(ctx: WebContext, request: web.Request) -> web.Response:
     body = given(request, "body", Login)
     username, password = body.username, body.password
-    if ctx.throttle.blocked(username):
-        retry = ctx.throttle.retry_after_s(username)
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            f"too many failed logins for this account; try again in {retry} s",
-            {"Retry-After": str(retry)},
-        )
-    user = await asyncio.to_thread(ctx.store.get_user, username)
-    ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+    client = client_key(request.remote)
+    throttle = ctx.throttle
+    wait = throttle.wait_ns(client, username)
+    if wait > 0 or client in throttle.checking:
+        _refuse(429, "too_many_attempts", "too many failed logins", retry_after_s(wait))
+    throttle.checking.add(client)
+    try:
+        user = await asyncio.to_thread(ctx.store.get_user, username)
+        try:
+            ok = await ctx.passwords.check(user.password_hash if user else None, password)
+        except Busy:
+            _refuse(503, "busy", "too many logins at once", 1)
+    finally:
+        throttle.checking.discard(client)
     if user is None or user.disabled or not ok:
-        ctx.throttle.failed(username)
+        throttle.failed(client, username)
         raise ApiError(401, "login_failed", "wrong user name or password")
-    ctx.throttle.succeeded(username)
+    throttle.succeeded(username)
     now = ctx.clock()
     token, session = ctx.policy.new(user.username, now)
     await asyncio.to_thread(ctx.store.create_session, session)
@@ -52,6 +57,10 @@ async def login(ctx: WebContext, request: web.Request) -> web.Response:
         COOKIE, token, path="/", httponly=True, samesite="Strict", secure=ctx.secure_cookies
     )
     return response
+
+
+def _refuse(status: int, code: str, why: str, retry_s: int) -> NoReturn:
+    raise ApiError(status, code, f"{why}; try again in {retry_s} s", {"Retry-After": str(retry_s)})
 
 
 async def logout(ctx: WebContext, request: web.Request) -> web.Response:
@@ -79,7 +88,9 @@ OPERATIONS = [
         errors=(
             BAD,
             (401, "Wrong user name or password"),
-            (429, "Too many failed logins for this user name",
+            (429, "Too many failed logins from this client or for this user name: wait",
+             {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}),
+            (503, "Too many logins being checked at once: try again shortly",
              {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}),
         ),
     ),

@@ -53,23 +53,6 @@ def test_bad_login_bodies_are_400(web_site: WebSite) -> None:
         assert r.json()["error"] == "bad_request"
 
 
-def test_throttling_after_ten_failures_then_the_window_passes(web_site: WebSite) -> None:
-    password = web_site.add_user("citra", "viewer")
-    api = web_site.client()
-    for _ in range(10):
-        r = api.post("/api/v1/login", json={"username": "citra", "password": "wrong-password"})
-        assert r.status_code == 401
-    # Now even the right password is refused, with the same generic wording.
-    r = api.post("/api/v1/login", json={"username": "citra", "password": password})
-    assert r.status_code == 429
-    assert r.json()["error"] == "too_many_attempts" and int(r.headers["Retry-After"]) > 0
-    # Another account is not affected.
-    other = web_site.add_user("dewi", "viewer")
-    assert web_site.login("dewi", other)
-    web_site.clock.advance(15 * 60 + 1)
-    assert web_site.login("citra", password)
-
-
 def test_idle_timeout_and_absolute_lifetime(web_site: WebSite) -> None:
     api = web_site.user("viewer")
     web_site.clock.advance(1799)
