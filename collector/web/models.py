@@ -67,6 +67,11 @@ class Account(Strict):
     expires: Time
 
 
+class LoginAnswer(Account):
+    #: Where to go now: the login's ``next`` when it is a path on this site, else ``/``.
+    next: str
+
+
 class MapState(Strict):
     version: int
     columns: list[Literal["code", "lat", "lon", "status", "operator", "province", "problems"]]

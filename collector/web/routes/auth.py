@@ -8,7 +8,8 @@ from typing import NoReturn
 from aiohttp import web
 
 from collector.web.context import COOKIE, ApiError, Principal, WebContext
-from collector.web.models import Account
+from collector.web.models import Account, LoginAnswer
+from collector.web.origin import safe_next
 from collector.web.params import Login
 from collector.web.spec import (
     BAD,
@@ -52,7 +53,9 @@ async def login(ctx: WebContext, request: web.Request) -> web.Response:
     await asyncio.to_thread(
         lambda: ctx.store.delete_stale_sessions(now_ns=now, idle_before_ns=idle_before)
     )
-    response = json_response(Principal(user, session).account(ctx.policy))
+    account = Principal(user, session).account(ctx.policy)
+    answer = LoginAnswer(**account.model_dump(), next=safe_next(body.next))
+    response = json_response(answer)
     response.set_cookie(
         COOKIE, token, path="/", httponly=True, samesite="Strict", secure=ctx.secure_cookies
     )
@@ -78,8 +81,8 @@ async def me(ctx: WebContext, request: web.Request) -> web.Response:
 
 OPERATIONS = [
     Operation(
-        "POST", "/api/v1/login", login, "Log in", "login", "accounts", ok=Account,
-        ok_description="A session: the cookie and the CSRF token",
+        "POST", "/api/v1/login", login, "Log in", "login", "accounts", ok=LoginAnswer,
+        ok_description="A session: the cookie, the CSRF token and where to go now",
         ok_headers={"Set-Cookie": {
             "schema": {"type": "string"},
             "description": "pantau_session=...; HttpOnly; SameSite=Strict",

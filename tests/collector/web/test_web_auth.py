@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 from conftest import WebSite
 
 
@@ -94,9 +96,16 @@ def test_csrf_missing_or_wrong_is_403_and_changes_nothing(web_site: WebSite) -> 
 
 def test_pages_redirect_to_login_and_carry_security_headers(web_site: WebSite) -> None:
     anonymous = web_site.client()
-    for path in ("/", "/tickets", "/site/3101011001001"):
+    for path, back in (
+        ("/", None),
+        ("/tickets", ["/tickets"]),
+        ("/site/3101011001001?kind=ping&hours=6", ["/site/3101011001001?kind=ping&hours=6"]),
+    ):
         r = anonymous.get(path)
-        assert r.status_code == 302 and r.headers["Location"] == "/login", path
+        assert r.status_code == 302, path
+        location = urlsplit(r.headers["Location"])
+        assert location.path == "/login" and not location.netloc, path
+        assert parse_qs(location.query).get("next") == back, r.headers["Location"]
     r = anonymous.get("/login")
     assert r.status_code in (200, 404)  # the page itself ships with the front-end
     csp = r.headers["Content-Security-Policy"]
