@@ -115,6 +115,8 @@ class WebSection:
     #: Password checks (Argon2) at once, and logins waiting for one; beyond: 503.
     login_concurrency: int = setting(1, min=1, max=64)
     login_queue: int = setting(16, min=0, max=10_000)
+    #: A refused login (429, 503) is answered after this pause (0: at once).
+    login_hold_s: float = setting(1.0, min=0, max=10)
     #: Messages a live-stream subscriber may fall behind before it is told to resync.
     sse_queue: int = setting(64, min=2)
     heartbeat_s: float = setting(15.0, min=0.05)

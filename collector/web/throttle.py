@@ -14,14 +14,19 @@ clock is given to them, so the table tests run without time passing.
 never hold the event loop nor the worker threads the store calls use) with at most
 ``concurrency`` at once and ``queue`` waiting; beyond that a login is refused at once
 (:class:`Busy`, a 503 with ``Retry-After``) instead of waiting in an unbounded queue.
+Those threads run at the lowest CPU priority (nice 19), so checks take the CPU the event
+loop leaves, not the other way round.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import ipaddress
 import math
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -139,6 +144,19 @@ class Busy(Exception):
     """Too many password checks running and waiting: refuse this one now."""
 
 
+#: The nice value of the password-check threads (and of the threads Argon2 starts).
+CHECK_NICENESS = 19
+
+
+def _lower_priority() -> None:
+    """Run this thread at a lower CPU priority (Linux: the nice value is per thread,
+    and threads it starts inherit it), so that a flood of password checks yields the
+    CPU to the event loop serving everyone else."""
+    tid = threading.get_native_id()
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, tid, CHECK_NICENESS)
+
+
 class PasswordGate:
     """Password checks in threads of their own, ``concurrency`` at once, ``queue`` waiting."""
 
@@ -150,10 +168,17 @@ class PasswordGate:
         self.queue = queue
         self.pending = 0
         self._slots = asyncio.Semaphore(concurrency)
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="password")
+        self._pool = ThreadPoolExecutor(
+            concurrency, thread_name_prefix="password", initializer=_lower_priority
+        )
+
+    @property
+    def full(self) -> bool:
+        return self.pending >= self.concurrency + self.queue
 
     async def check(self, password_hash: str | None, password: str) -> bool:
-        if self.pending >= self.concurrency + self.queue:
+        """Whether ``password`` matches; :class:`Busy` at once when the checks are full."""
+        if self.full:
             raise Busy
         self.pending += 1
         try:

@@ -32,13 +32,19 @@ async def login(ctx: WebContext, request: web.Request) -> web.Response:
     throttle = ctx.throttle
     wait = throttle.wait_ns(client, username)
     if wait > 0 or client in throttle.checking:
-        _refuse(429, "too_many_attempts", "too many failed logins", retry_after_s(wait))
+        await _hold(ctx)
+        retry = retry_after_s(throttle.wait_ns(client, username))
+        _refuse(429, "too_many_attempts", "too many failed logins", retry)
+    if ctx.passwords.full:  # refused before any work: a flood costs little
+        await _hold(ctx)
+        _refuse(503, "busy", "too many logins at once", 1)
     throttle.checking.add(client)
     try:
         user = await asyncio.to_thread(ctx.store.get_user, username)
         try:
             ok = await ctx.passwords.check(user.password_hash if user else None, password)
         except Busy:
+            await _hold(ctx)
             _refuse(503, "busy", "too many logins at once", 1)
     finally:
         throttle.checking.discard(client)
@@ -60,6 +66,14 @@ async def login(ctx: WebContext, request: web.Request) -> web.Response:
         COOKIE, token, path="/", httponly=True, samesite="Strict", secure=ctx.secure_cookies
     )
     return response
+
+
+async def _hold(ctx: WebContext) -> None:
+    """A refused login is answered only after ``login_hold_s``: a client that ignores
+    Retry-After and asks again at once gets no faster answers (it costs the collector a
+    sleeping request, not the work of answering it again and again)."""
+    if ctx.config.login_hold_s > 0:
+        await asyncio.sleep(ctx.config.login_hold_s)
 
 
 def _refuse(status: int, code: str, why: str, retry_s: int) -> NoReturn:
