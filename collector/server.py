@@ -175,8 +175,8 @@ class Collector:
                 self.port = self.server.add_secure_port(listen, credentials)
             else:
                 self.port = self.server.add_insecure_port(listen)
-        except RuntimeError as exc:  # grpc raises RuntimeError when it cannot bind
-            raise ListenError(listen, str(exc)) from None
+        except RuntimeError:  # grpc raises RuntimeError when it cannot bind (and logs why)
+            raise ListenError(listen, "address in use or not available") from None
         if self.port == 0:
             raise ListenError(listen, "address in use or not available")
         await self.server.start()
