@@ -1,21 +1,25 @@
 """A logged-in user's ``/api/v1/me`` while 40 clients flood the login endpoint.
 
 A collector (its own process, SQLite store, the web app on a free loopback port) has
-one account. The bench logs in as it, then times ``GET /api/v1/me`` (one request at a
-time, ``--requests`` of them) without a flood (the baseline), and again while
-``--clients`` clients, each from its own loopback address (127.0.1.N, so each is a
-client of its own to the throttle), post logins with wrong passwords as fast as they
-get answers, ignoring ``Retry-After``. Figures: p50/p95/max of ``/me`` in both phases,
-their p95 ratio (target under 3), and how the flood was answered (401: a password
-check ran; 429: throttled; 503: the password checks were full).
+one account. The bench logs in as it, then times ``GET /api/v1/me`` (one request at
+a time, ``--requests`` of them per phase) without a flood (the baseline), and again
+while ``--clients`` clients post logins with wrong passwords as fast as they get
+answers, ignoring ``Retry-After``: a process of their own (as an attacker's machine
+would be), each client from its own loopback address (127.0.1.N, so each is a client
+of its own to the throttle). The two phases alternate over ``--rounds`` rounds and
+each phase's latencies are pooled, so that the machine's other load, drifting, hits
+both alike. Figures: p50/p95/max of ``/me`` in both phases, their p95 ratio (target
+under 3), and how the flood was answered (401: a password check ran; 429: throttled;
+503: the password checks were full).
 
-Two scenarios, each with its own collector: ``default`` (the shipped settings: most
-of the flood is throttled), and ``checks_only`` (throttling set out of reach, so every
-flood login asks for an Argon2 check and only the bound on concurrent checks,
-``[web] login_concurrency`` and ``login_queue``, protects the user). Prints one JSON
+Two scenarios, each with its own collector: ``default`` (the shipped settings), and
+``checks_only`` (the throttle's failure counts set out of reach, so that only the
+bound on concurrent password checks, ``[web] login_concurrency`` and ``login_queue``,
+and the pause before a refusal, ``login_hold_s``, protect the user). Prints one JSON
 object.
 
-    python -m bench.login_flood [--clients 40] [--requests 300] [--scenario default,checks_only]
+    python -m bench.login_flood [--clients 40] [--requests 1000] [--rounds 4]
+                                [--scenario default,checks_only]
 """
 
 from __future__ import annotations
@@ -102,14 +106,15 @@ async def _me_latencies(session: Any, base: str, count: int) -> list[float]:
 
 
 async def _flood_client(
-    base: str, address: str, n: int, stop: asyncio.Event, answers: collections.Counter[int]
+    base: str, address: str, n: int, active: asyncio.Event, answers: collections.Counter[int]
 ) -> None:
     import aiohttp
 
     connector = aiohttp.TCPConnector(local_addr=(address, 0), limit=1)
     async with aiohttp.ClientSession(connector=connector) as session:
         i = 0
-        while not stop.is_set():
+        while True:
+            await active.wait()
             i += 1
             body = {"username": f"victim-{n}-{i % 50}", "password": "wrong-password"}
             try:
@@ -121,51 +126,76 @@ async def _flood_client(
 
 
 async def flood(base: str, clients: int) -> None:
-    """The flood (its own process, like an attacker's machine): ``clients`` clients
-    until stdin closes, then one JSON line: the answers by status and the rate."""
-    stop = asyncio.Event()
+    """The flood (its own process, like an attacker's machine): ``clients`` clients,
+    flooding after a ``go`` line on stdin and pausing after ``pause``; at the end of
+    stdin, one JSON line: the answers by status and the rate while flooding."""
+    active = asyncio.Event()
     answers: collections.Counter[int] = collections.Counter()
     tasks = [
-        asyncio.create_task(_flood_client(base, f"127.0.1.{n + 1}", n, stop, answers))
+        asyncio.create_task(_flood_client(base, f"127.0.1.{n + 1}", n, active, answers))
         for n in range(clients)
     ]
-    print(json.dumps({"flooding": clients}), flush=True)
-    started = time.monotonic()
-    await asyncio.to_thread(sys.stdin.read)
-    elapsed = time.monotonic() - started
-    stop.set()
-    await asyncio.gather(*tasks)
-    rate = round(sum(answers.values()) / max(elapsed, 1e-9), 1)
+    print(json.dumps({"clients": clients}), flush=True)
+    flooding_s, since = 0.0, 0.0
+    while line := await asyncio.to_thread(sys.stdin.readline):
+        if line.strip() == "go" and not active.is_set():
+            since = time.monotonic()
+            active.set()
+        elif line.strip() == "pause" and active.is_set():
+            active.clear()
+            flooding_s += time.monotonic() - since
+        print(json.dumps({"ok": line.strip()}), flush=True)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    rate = round(sum(answers.values()) / max(flooding_s, 1e-9), 1)
     answered = {str(k): v for k, v in sorted(answers.items())}
     print(json.dumps({"answers": answered, "per_s": rate}), flush=True)
 
 
-async def measure(base: str, clients: int, requests: int) -> dict[str, Any]:
+async def measure(base: str, clients: int, requests: int, rounds: int) -> dict[str, Any]:
+    """Rounds of: ``/me`` without the flood, then with it; each phase's latencies pooled
+    over the rounds (so that the machine's other load drifting hits both alike)."""
     import aiohttp
 
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        login = {"username": USER, "password": PASSWORD}
-        async with session.post(f"{base}/api/v1/login", json=login) as response:
-            if response.status != 200:
-                raise RuntimeError(f"login answered {response.status}: {await response.text()}")
-        await _me_latencies(session, base, 20)  # warm up
-        quiet = await _me_latencies(session, base, requests)
-        flooder = subprocess.Popen(
-            [sys.executable, "-m", "bench.login_flood", "--flood", base,
-             "--clients", str(clients)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        assert flooder.stdin is not None and flooder.stdout is not None
-        try:
-            await asyncio.to_thread(flooder.stdout.readline)
-            await asyncio.sleep(1.0)  # let the flood reach its pace
-            flooded = await _me_latencies(session, base, requests)
-        finally:
-            flooder.stdin.close()
-            report = json.loads(await asyncio.to_thread(flooder.stdout.readline) or "{}")
-            flooder.wait(timeout=60)
+    flooder = subprocess.Popen(
+        [sys.executable, "-m", "bench.login_flood", "--flood", base, "--clients", str(clients)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert flooder.stdin is not None and flooder.stdout is not None
+    pipe_in, pipe_out = flooder.stdin, flooder.stdout
+
+    async def tell(command: str) -> None:
+        pipe_in.write(command + "\n")
+        pipe_in.flush()
+        await asyncio.to_thread(pipe_out.readline)
+
+    quiet: list[float] = []
+    flooded: list[float] = []
+    each = max(1, requests // rounds)
+    try:
+        await asyncio.to_thread(pipe_out.readline)
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(cookie_jar=jar) as session:
+            login = {"username": USER, "password": PASSWORD}
+            async with session.post(f"{base}/api/v1/login", json=login) as response:
+                if response.status != 200:
+                    text = await response.text()
+                    raise RuntimeError(f"login answered {response.status}: {text}")
+            await _me_latencies(session, base, 20)  # warm up
+            for _ in range(rounds):
+                quiet += await _me_latencies(session, base, each)
+                await tell("go")
+                await asyncio.sleep(1.0)  # let the flood reach its pace
+                flooded += await _me_latencies(session, base, each)
+                await tell("pause")
+                await asyncio.sleep(2.0)  # the held refusals are answered
+    finally:
+        pipe_in.close()
+        report = json.loads(await asyncio.to_thread(pipe_out.readline) or "{}")
+        flooder.wait(timeout=60)
     quiet_s, flooded_s = _summary(quiet), _summary(flooded)
     ratio = flooded_s["p95_ms"] / quiet_s["p95_ms"]
     return {
@@ -179,7 +209,7 @@ async def measure(base: str, clients: int, requests: int) -> dict[str, Any]:
     }
 
 
-def run_scenario(name: str, clients: int, requests: int) -> dict[str, Any]:
+def run_scenario(name: str, clients: int, requests: int, rounds: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="pantau-bench-login-") as tmp:
         server = subprocess.Popen(
             [sys.executable, "-m", "bench.login_flood", "--serve", tmp,
@@ -192,7 +222,7 @@ def run_scenario(name: str, clients: int, requests: int) -> dict[str, Any]:
             assert server.stdout is not None and server.stdin is not None
             info = json.loads(server.stdout.readline())
             base = f"http://127.0.0.1:{info['web_port']}"
-            result = asyncio.run(measure(base, clients, requests))
+            result = asyncio.run(measure(base, clients, requests, rounds))
         finally:
             if server.stdin is not None:
                 server.stdin.close()
@@ -208,7 +238,8 @@ def run_scenario(name: str, clients: int, requests: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=40)
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--scenario", default=",".join(SCENARIOS))
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--settings", default="{}", help=argparse.SUPPRESS)
@@ -224,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario {unknown[0]!r} (known: {', '.join(SCENARIOS)})")
-    scenarios = {name: run_scenario(name, args.clients, args.requests) for name in names}
+    scenarios = {
+        name: run_scenario(name, args.clients, args.requests, args.rounds) for name in names
+    }
     print(
         json.dumps(
             {

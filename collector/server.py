@@ -202,10 +202,11 @@ class Collector:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.web is not None:
             await self.web.hub.stop()
-            self.web.passwords.close()
         if self._web_runner is not None:
             await self._web_runner.cleanup()
             self._web_runner = None
+        if self.web is not None:
+            self.web.passwords.close()  # after the web: no login is left to check
         if self.throughput is not None:
             await self.throughput.stop()
         await self.server.stop(grace_s)

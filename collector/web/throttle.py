@@ -184,7 +184,11 @@ class PasswordGate:
         try:
             async with self._slots:
                 loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(self._pool, self.verify, password_hash, password)
+                try:
+                    future = loop.run_in_executor(self._pool, self.verify, password_hash, password)
+                except RuntimeError:  # the pool has closed: the collector is stopping
+                    raise Busy from None
+                return await future
         finally:
             self.pending -= 1
 
