@@ -37,7 +37,7 @@ form.addEventListener("submit", async (event) => {
     });
     location.assign(sameSite(answer && answer.next));
   } catch (err) {
-    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+    if (err instanceof ApiError && err.status === 401) {
       error.textContent = "Wrong username or password.";
     } else if (err instanceof ApiError && (err.status === 429 || err.status === 503)) {
       const wait = err.retryAfter ? `${err.retryAfter} s` : "a moment";

@@ -5,6 +5,7 @@ body) passes the collector's same-origin checks."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -108,3 +109,34 @@ def test_a_page_on_the_collector_is_where_the_login_goes(
     url, elsewhere = _log_in_from(chromium, site, f"{site.url}/login?next={quote('/tickets')}")
     assert url == f"{site.url}/tickets"
     assert elsewhere == []
+
+
+def test_a_throttled_login_says_how_long_to_wait(chromium: Any, site_with_user: Any) -> None:
+    site = site_with_user
+    api = site.client()  # the same client address as the browser: 127.0.0.1
+    failures = 0
+    while failures < site.config.web.login_client_failures + 7:  # then a wait of 2 min
+        body = {"username": f"nobody-{failures}", "password": "wrong-password"}
+        r = api.post("/api/v1/login", json=body)
+        if r.status_code == 429:
+            site.clock.advance(int(r.headers["Retry-After"]))
+        else:
+            assert r.status_code == 401
+            failures += 1
+    context = chromium.new_context()
+    context.set_default_timeout(STEP_MS)
+    browsing = Browsing(context, site.url)
+    try:
+        page = browsing.page()
+        page.goto(f"{site.url}/login")
+        page.fill("#username", "gita")
+        page.fill("#password", site.password)
+        page.click("#login-submit")
+        from playwright.sync_api import expect
+
+        expect(page.locator("#login-error")).to_have_text(
+            re.compile(r"Too many failed attempts; try again in 1[0-2]\d s\.")
+        )
+        assert urlsplit(page.url).path == "/login"
+    finally:
+        context.close()
