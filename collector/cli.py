@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collector.revocation import REVOCATION_BOUND_S
 from collector.store import Store, StoreError, open_store
@@ -25,6 +25,9 @@ from pantau.core.net import is_loopback
 from pantau.core.operators import operator_name
 from pantau.core.sites import TpsCodeError, province_of
 from pantau.core.tomlconfig import ConfigError
+
+if TYPE_CHECKING:
+    from collector.server import ListenError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_DATA_DIR = Path("pantau-data")
@@ -338,9 +341,19 @@ def _check_listen(listen: str, *, insecure: bool, tls: bool, flag: str = "--list
         )
 
 
+def cannot_listen(exc: ListenError) -> str:
+    """Why serve cannot start on an address, in English and in Bahasa Indonesia."""
+    return (
+        f"{exc}; is another pantau-collector serve already using {exc.address}?\n"
+        f"pantau-collector: tidak bisa memakai alamat {exc.address}: alamat itu sedang "
+        f"dipakai atau tidak tersedia; apakah pantau-collector serve lain sudah "
+        f"berjalan di {exc.address}?"
+    )
+
+
 def _serve(args: argparse.Namespace, *, insecure: bool, throughput: str) -> int:
     from collector.config import default_config, load_collector_config
-    from collector.server import Collector
+    from collector.server import Collector, ListenError
     from collector.tls import paths_for
 
     config = default_config() if args.config is None else load_collector_config(args.config)
@@ -366,9 +379,9 @@ def _serve(args: argparse.Namespace, *, insecure: bool, throughput: str) -> int:
                 await collector.start_throughput(throughput)
             if http != "off":
                 await collector.start_web(http)
-        except OSError as exc:
+        except ListenError as exc:
             await collector.stop(0)
-            raise UsageError(f"cannot listen: {exc}") from None
+            raise UsageError(cannot_listen(exc)) from None
         if http != "off":
             print(f"operations centre: {collector.web_url}/", flush=True)
         logging.getLogger(__name__).info(

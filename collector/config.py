@@ -102,8 +102,21 @@ class WebSection:
     session_idle_s: float = setting(1800.0, min=60)
     session_max_s: float = setting(43200.0, min=60)
     silent_after_s: float = setting(300.0, min=10)
-    login_failures: int = setting(10, min=1)
+    #: Login throttling (collector.web.throttle): failures of one user name, and of one
+    #: client address, before delays start; the first delay, doubling with every further
+    #: failure up to the name's and the client's longest; failures are forgotten after
+    #: login_window_s without one.
+    login_failures: int = setting(5, min=1)
+    login_client_failures: int = setting(10, min=1)
+    login_delay_s: float = setting(1.0, min=0.01)
+    login_max_delay_s: float = setting(60.0, min=0.01)
+    login_client_max_delay_s: float = setting(900.0, min=0.01)
     login_window_s: float = setting(900.0, min=1)
+    #: Password checks (Argon2) at once, and logins waiting for one; beyond: 503.
+    login_concurrency: int = setting(1, min=1, max=64)
+    login_queue: int = setting(16, min=0, max=10_000)
+    #: A refused login (429, 503) is answered after this pause (0: at once).
+    login_hold_s: float = setting(1.0, min=0, max=10)
     #: Messages a live-stream subscriber may fall behind before it is told to resync.
     sse_queue: int = setting(64, min=2)
     heartbeat_s: float = setting(15.0, min=0.05)

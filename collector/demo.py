@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -47,6 +48,10 @@ KITS = (
     DemoKit("3273011002012", "weak-signal.toml", "3gpp"),
     DemoKit("5171011003001", "no-service.toml", "3gpp"),
 )
+
+
+#: The signals that stop the demo as Ctrl-C does: kits stopped, summary printed.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def scenario_path(name: str) -> Path:
@@ -93,8 +98,30 @@ class Demo:
         self.store = open_store(data_dir / "collector.sqlite")
         self.modems: list[SimModem] = []
         self.agents: list[tuple[DemoKit, subprocess.Popen[bytes]]] = []
+        #: The signal that stopped the demo (Ctrl-C, kill, a closed terminal), if any.
+        self.stopped_by: int | None = None
+        self._stop = asyncio.Event()
+
+    def _stop_on(self, signum: int) -> None:
+        if self.stopped_by is None:
+            self.stopped_by = signum
+            self._say(f"\n{signal.Signals(signum).name}: stopping the kits and the collector")
+        self._stop.set()
 
     async def run(self, duration_s: float | None) -> int:
+        """Runs until ``duration_s`` has passed (0) or a kit fails (1), or until SIGINT,
+        SIGTERM or SIGHUP (128 + the signal's number); the kits are stopped either way."""
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            loop.add_signal_handler(signum, self._stop_on, signum)
+        try:
+            status = await self._run(duration_s)
+        finally:
+            for signum in STOP_SIGNALS:
+                loop.remove_signal_handler(signum)
+        return status if self.stopped_by is None else 128 + self.stopped_by
+
+    async def _run(self, duration_s: float | None) -> int:
         noc = DemoNoc(self._say)
         config = noc.config(noc.start())
         rules = str(resources.files("collector").joinpath("demo_rules.toml"))
@@ -111,7 +138,8 @@ class Demo:
             )
         try:
             for kit in KITS:
-                self._start_kit(kit, port)
+                if not self._stop.is_set():
+                    self._start_kit(kit, port)
             return await self._watch(duration_s)
         finally:
             self._stop_kits()
@@ -172,7 +200,7 @@ class Demo:
     async def _watch(self, duration_s: float | None) -> int:
         deadline = None if duration_s is None else time.monotonic() + duration_s
         tty = self.out.isatty()
-        while deadline is None or time.monotonic() < deadline:
+        while (deadline is None or time.monotonic() < deadline) and not self._stop.is_set():
             for kit, proc in self.agents:
                 if proc.poll() is not None:
                     self._say(
@@ -189,7 +217,8 @@ class Demo:
             )
             self.out.flush()
             wait = 2.0 if deadline is None else min(2.0, max(0.0, deadline - time.monotonic()))
-            await asyncio.sleep(wait)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), wait)
         return 0
 
     def _stop_kits(self) -> None:
@@ -220,21 +249,25 @@ class Demo:
         )
 
     def _say(self, text: str) -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
+        try:
+            self.out.write(text + "\n")
+            self.out.flush()
+        except OSError:  # the terminal has gone (SIGHUP): stopping goes on without it
+            pass
 
 
 def run_demo(
     data_dir: Path, duration_s: float | None, *, http_listen: str = "127.0.0.1:8080"
 ) -> int:
+    """The demo's exit status: 0 when ``duration_s`` has passed, 1 when a kit failed,
+    128 + the signal's number when SIGINT (130), SIGTERM (143) or SIGHUP (129) ended it
+    (the kits and the collector are stopped and the summary printed all the same)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     demo = Demo(data_dir.resolve(), http_listen=http_listen)
-    task_result = 130
-    with contextlib.suppress(KeyboardInterrupt):
-        task_result = asyncio.run(demo.run(duration_s))
-    if task_result == 130:
-        return 0  # Ctrl-C is the normal way to stop an open-ended demo
-    return task_result
+    try:
+        return asyncio.run(demo.run(duration_s))
+    except KeyboardInterrupt:  # before the handlers were installed or after they were removed
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":  # pragma: no cover

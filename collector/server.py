@@ -47,7 +47,19 @@ def server_options() -> list[tuple[str, int]]:
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.min_recv_ping_interval_without_data_ms", 1_000),
         ("grpc.http2.max_ping_strikes", 0),
+        # gRPC sets SO_REUSEPORT by default: a second collector on the same address
+        # would then start silently and take half the connections. Refuse it instead.
+        ("grpc.so_reuseport", 0),
     ]
+
+
+class ListenError(OSError):
+    """An address the collector cannot listen on (in use, or not this machine's)."""
+
+    def __init__(self, address: str, reason: str) -> None:
+        super().__init__(f"cannot listen on {address}: {reason}")
+        self.address = address
+        self.reason = reason
 
 
 class Collector:
@@ -93,8 +105,12 @@ class Collector:
         if self.tls is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(self.tls.server_cert, self.tls.server_key)
-        self.throughput = ThroughputServer(self.store, ssl_context=context)
-        self.throughput_port = await self.throughput.start(host.strip("[]"), int(port))
+        throughput = ThroughputServer(self.store, ssl_context=context)
+        try:
+            self.throughput_port = await throughput.start(host.strip("[]"), int(port))
+        except OSError as exc:
+            raise ListenError(listen, exc.strerror or str(exc)) from None
+        self.throughput = throughput
         return self.throughput_port
 
     async def start_web(self, listen: str, *, clock: Callable[[], int] | None = None) -> int:
@@ -104,7 +120,7 @@ class Collector:
 
         host, _, port = listen.rpartition(":")
         if not host or not port.isdigit():
-            raise OSError(f"the web listen address must be HOST:PORT, got {listen!r}")
+            raise ListenError(listen, "the web listen address must be HOST:PORT")
         context = None
         if self.tls is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -131,7 +147,7 @@ class Collector:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise OSError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
+            raise ListenError(listen, exc.strerror or str(exc)) from None
         await ctx.hub.start()
         self.web, self._web_runner = ctx, runner
         self._web_host = host.strip("[]")
@@ -159,10 +175,10 @@ class Collector:
                 self.port = self.server.add_secure_port(listen, credentials)
             else:
                 self.port = self.server.add_insecure_port(listen)
-        except RuntimeError as exc:  # grpc raises RuntimeError when it cannot bind
-            raise OSError(f"cannot listen on {listen}: {exc}") from None
+        except RuntimeError:  # grpc raises RuntimeError when it cannot bind (and logs why)
+            raise ListenError(listen, "address in use or not available") from None
         if self.port == 0:
-            raise OSError(f"cannot listen on {listen} (address in use or not available)")
+            raise ListenError(listen, "address in use or not available")
         await self.server.start()
         loop = asyncio.get_running_loop()
 
@@ -189,6 +205,8 @@ class Collector:
         if self._web_runner is not None:
             await self._web_runner.cleanup()
             self._web_runner = None
+        if self.web is not None:
+            self.web.passwords.close()  # after the web: no login is left to check
         if self.throughput is not None:
             await self.throughput.stop()
         await self.server.stop(grace_s)

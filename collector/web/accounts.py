@@ -5,20 +5,16 @@
   the store keeps only its sha256, with a CSRF token, the last use and the absolute
   end. A session ends ``session_idle_s`` after its last use or ``session_max_s``
   after the login, whichever comes first;
-- throttling: ``login_failures`` wrong passwords for one user name within
-  ``login_window_s`` refuse further logins of that name (429) until the window
-  has passed, whatever the password;
+- throttling: growing delays per client and per user name (:mod:`collector.web.throttle`);
 - scoping: an account may be limited to one mobile network, given as MCC-MNC or
   as a name (``telkomsel``, ``indosat``, ``xl``, ``smartfren``, ...).
 """
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -136,44 +132,3 @@ class SessionPolicy:
 
     def alive(self, session: WebSession, now_ns: int) -> bool:
         return now_ns < self.ends_ns(session)
-
-
-class LoginThrottle:
-    """Failed logins per user name in a sliding window (in memory, per process)."""
-
-    def __init__(self, limit: int, window_s: float, clock: Callable[[], int]) -> None:
-        self.limit = limit
-        self.window_ns = int(window_s * _S)
-        self.clock = clock
-        self._failures: dict[str, collections.deque[int]] = {}
-
-    def _recent(self, username: str) -> collections.deque[int]:
-        now = self.clock()
-        failures = self._failures.get(username)
-        if failures is None:
-            return collections.deque()
-        while failures and failures[0] <= now - self.window_ns:
-            failures.popleft()
-        if not failures:
-            self._failures.pop(username, None)
-        return failures
-
-    def blocked(self, username: str) -> bool:
-        return len(self._recent(username)) >= self.limit
-
-    def retry_after_s(self, username: str) -> int:
-        failures = self._recent(username)
-        if not failures:
-            return 0
-        return max(1, (failures[0] + self.window_ns - self.clock()) // _S + 1)
-
-    def failed(self, username: str) -> None:
-        failures = self._recent(username)
-        failures.append(self.clock())
-        self._failures[username] = failures
-        if len(self._failures) > 100_000:  # bounded memory under a spray of names
-            oldest = min(self._failures, key=lambda n: self._failures[n][-1])
-            self._failures.pop(oldest, None)
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username, None)

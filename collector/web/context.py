@@ -22,10 +22,11 @@ from collector.present import iso
 from collector.query import SiteQueries, SiteRow
 from collector.store import Store
 from collector.store.model import User, WebSession
-from collector.web.accounts import LoginThrottle, SessionPolicy, token_hash
+from collector.web.accounts import SessionPolicy, token_hash, verify_password
 from collector.web.live import LiveHub
 from collector.web.metrics import Metrics
 from collector.web.models import Account
+from collector.web.throttle import Backoff, LoginThrottle, PasswordGate
 from pantau.core.operators import operator_label
 
 _S = 1_000_000_000
@@ -102,8 +103,21 @@ class WebContext:
         self.policy = SessionPolicy(
             idle_ns=int(self.config.session_idle_s * _S), max_ns=int(self.config.session_max_s * _S)
         )
+        web = self.config
         self.throttle = LoginThrottle(
-            self.config.login_failures, self.config.login_window_s, self.now
+            clients=Backoff(
+                web.login_client_failures,
+                web.login_delay_s,
+                web.login_client_max_delay_s,
+                web.login_window_s,
+            ),
+            names=Backoff(
+                web.login_failures, web.login_delay_s, web.login_max_delay_s, web.login_window_s
+            ),
+            clock=self.now,
+        )
+        self.passwords = PasswordGate(
+            verify_password, concurrency=web.login_concurrency, queue=web.login_queue
         )
         self.hub = LiveHub(self.load_rows, queue_size=self.config.sse_queue)
         self.metrics = Metrics(

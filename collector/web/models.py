@@ -49,6 +49,7 @@ class Error(Strict):
     error: Literal[
         "bad_request", "unauthorized", "login_failed", "csrf", "forbidden", "not_found",
         "method_not_allowed", "conflict", "too_many_attempts", "too_large", "internal",
+        "busy", "unsupported_media_type", "cross_origin",
     ]  # fmt: skip
     message: str
 
@@ -64,6 +65,11 @@ class Account(Strict):
     operator_name: str | None
     csrf_token: str
     expires: Time
+
+
+class LoginAnswer(Account):
+    #: Where to go now: the login's ``next`` when it is a path on this site, else ``/``.
+    next: str
 
 
 class MapState(Strict):

@@ -205,6 +205,9 @@ class Login(BaseModel):
 
     username: Username
     password: Password
+    #: Where the page wants to go after logging in (its ``?next=``): the answer's
+    #: ``next`` is this when it is a path on this site, else ``/``.
+    next: str | None = None
 
 
 class Note(Strict):

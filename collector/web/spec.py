@@ -20,8 +20,9 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from collector.web.context import ApiError, Principal, WebContext, bad
+from collector.web.context import SAFE_METHODS, ApiError, Principal, WebContext, bad
 from collector.web.models import Error
+from collector.web.origin import same_origin
 from collector.web.params import NoQuery
 
 #: The served document (set by :func:`collector.web.app.make_app`).
@@ -128,6 +129,8 @@ def bind(op: Operation, ctx: WebContext) -> Callable[[web.Request], Awaitable[we
     request (400), then runs ``op.handler``."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        if request.method not in SAFE_METHODS:
+            check_change(request, needs_body=op.body_required)
         if op.security:
             request[_PRINCIPAL] = await ctx.require(request, role=op.role)
         if op.query is not None:
@@ -143,6 +146,22 @@ def bind(op: Operation, ctx: WebContext) -> Callable[[web.Request], Awaitable[we
         return await op.handler(ctx, request)
 
     return handle
+
+
+def check_change(request: web.Request, *, needs_body: bool) -> None:
+    """A state-changing request must come from this site's pages (or from no browser):
+    an ``Origin``, else a ``Referer``, naming another site is 403; and its body, when it
+    has one (or needs one), must be declared JSON (415): a form or ``text/plain`` body,
+    which another site's page may send without asking, is never read."""
+    claimed = request.headers.get("Origin") or request.headers.get("Referer")
+    if claimed is not None and not same_origin(claimed, request.host):
+        raise ApiError(403, "cross_origin", "a state-changing request from another site is refused")
+    if (needs_body or request.body_exists) and request.content_type != "application/json":
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"the body must be JSON (Content-Type: application/json), got {request.content_type}",
+        )
 
 
 def authenticated(request: web.Request) -> Principal:
@@ -255,6 +274,15 @@ def _operation(op: Operation) -> dict[str, Any]:
         if headers:
             response["headers"] = headers[0]
         responses[str(status)] = response
+    if op.method not in SAFE_METHODS:  # check_change's refusals, on every state change
+        forbidden = responses.get("403", {}).get("description")
+        responses["403"] = _json(
+            _ref(Error),
+            f"{forbidden}, or sent from another site (cross_origin)"
+            if forbidden
+            else "Sent from another site (cross_origin)",
+        )
+        responses["415"] = _json(_ref(Error), "A body that is not declared application/json")
     out: dict[str, Any] = {
         "tags": [op.tag],
         "summary": op.summary,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import NoReturn
 
 from aiohttp import web
 
-from collector.web.accounts import verify_password
 from collector.web.context import COOKIE, ApiError, Principal, WebContext
-from collector.web.models import Account
+from collector.web.models import Account, LoginAnswer
+from collector.web.origin import safe_next
 from collector.web.params import Login
 from collector.web.spec import (
     BAD,
@@ -19,6 +20,7 @@ from collector.web.spec import (
     given,
     json_response,
 )
+from collector.web.throttle import Busy, client_key, retry_after_s
 
 SESSION_CSRF: tuple[dict[str, list[str]], ...] = ({"session": [], "csrf": []},)
 
@@ -26,20 +28,30 @@ SESSION_CSRF: tuple[dict[str, list[str]], ...] = ({"session": [], "csrf": []},)
 async def login(ctx: WebContext, request: web.Request) -> web.Response:
     body = given(request, "body", Login)
     username, password = body.username, body.password
-    if ctx.throttle.blocked(username):
-        retry = ctx.throttle.retry_after_s(username)
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            f"too many failed logins for this account; try again in {retry} s",
-            {"Retry-After": str(retry)},
-        )
-    user = await asyncio.to_thread(ctx.store.get_user, username)
-    ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+    client = client_key(request.remote)
+    throttle = ctx.throttle
+    wait = throttle.wait_ns(client, username)
+    if wait > 0 or client in throttle.checking:
+        await _hold(ctx)
+        retry = retry_after_s(throttle.wait_ns(client, username))
+        _refuse(429, "too_many_attempts", "too many failed logins", retry)
+    if ctx.passwords.full:  # refused before any work: a flood costs little
+        await _hold(ctx)
+        _refuse(503, "busy", "too many logins at once", 1)
+    throttle.checking.add(client)
+    try:
+        user = await asyncio.to_thread(ctx.store.get_user, username)
+        try:
+            ok = await ctx.passwords.check(user.password_hash if user else None, password)
+        except Busy:
+            await _hold(ctx)
+            _refuse(503, "busy", "too many logins at once", 1)
+    finally:
+        throttle.checking.discard(client)
     if user is None or user.disabled or not ok:
-        ctx.throttle.failed(username)
+        throttle.failed(client, username)
         raise ApiError(401, "login_failed", "wrong user name or password")
-    ctx.throttle.succeeded(username)
+    throttle.succeeded(username)
     now = ctx.clock()
     token, session = ctx.policy.new(user.username, now)
     await asyncio.to_thread(ctx.store.create_session, session)
@@ -47,11 +59,25 @@ async def login(ctx: WebContext, request: web.Request) -> web.Response:
     await asyncio.to_thread(
         lambda: ctx.store.delete_stale_sessions(now_ns=now, idle_before_ns=idle_before)
     )
-    response = json_response(Principal(user, session).account(ctx.policy))
+    account = Principal(user, session).account(ctx.policy)
+    answer = LoginAnswer(**account.model_dump(), next=safe_next(body.next))
+    response = json_response(answer)
     response.set_cookie(
         COOKIE, token, path="/", httponly=True, samesite="Strict", secure=ctx.secure_cookies
     )
     return response
+
+
+async def _hold(ctx: WebContext) -> None:
+    """A refused login is answered only after ``login_hold_s``: a client that ignores
+    Retry-After and asks again at once gets no faster answers (it costs the collector a
+    sleeping request, not the work of answering it again and again)."""
+    if ctx.config.login_hold_s > 0:
+        await asyncio.sleep(ctx.config.login_hold_s)
+
+
+def _refuse(status: int, code: str, why: str, retry_s: int) -> NoReturn:
+    raise ApiError(status, code, f"{why}; try again in {retry_s} s", {"Retry-After": str(retry_s)})
 
 
 async def logout(ctx: WebContext, request: web.Request) -> web.Response:
@@ -69,8 +95,8 @@ async def me(ctx: WebContext, request: web.Request) -> web.Response:
 
 OPERATIONS = [
     Operation(
-        "POST", "/api/v1/login", login, "Log in", "login", "accounts", ok=Account,
-        ok_description="A session: the cookie and the CSRF token",
+        "POST", "/api/v1/login", login, "Log in", "login", "accounts", ok=LoginAnswer,
+        ok_description="A session: the cookie, the CSRF token and where to go now",
         ok_headers={"Set-Cookie": {
             "schema": {"type": "string"},
             "description": "pantau_session=...; HttpOnly; SameSite=Strict",
@@ -79,7 +105,9 @@ OPERATIONS = [
         errors=(
             BAD,
             (401, "Wrong user name or password"),
-            (429, "Too many failed logins for this user name",
+            (429, "Too many failed logins from this client or for this user name: wait",
+             {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}),
+            (503, "Too many logins being checked at once: try again shortly",
              {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}),
         ),
     ),

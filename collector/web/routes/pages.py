@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from aiohttp import web
 
 from collector.web.context import WebContext
+from collector.web.origin import safe_next
 from collector.web.spec import Operation
 
 PAGES = {"/": "index.html", "/tickets": "tickets.html"}
@@ -14,8 +17,9 @@ async def page(ctx: WebContext, request: web.Request) -> web.StreamResponse:
     path = request.path
     if path == "/login":
         return _file(ctx, "login.html")
-    if await ctx.principal(request) is None:
-        raise web.HTTPFound("/login")
+    if await ctx.principal(request) is None:  # back here once logged in
+        here = safe_next(request.path_qs)
+        raise web.HTTPFound("/login" if here == "/" else f"/login?next={quote(here, safe='')}")
     if path.startswith("/site/"):
         return _file(ctx, "site.html")
     return _file(ctx, PAGES[path])

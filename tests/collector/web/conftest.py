@@ -229,11 +229,12 @@ class WebSite:
 
 
 def fast_config() -> CollectorConfig:
-    """Defaults, with a short heartbeat so that streams end quickly at shutdown."""
+    """Defaults, with a short heartbeat so that streams end quickly at shutdown, and
+    refused logins answered at once (their Retry-After is then exact)."""
     base = default_config()
     return CollectorConfig(
         base.store, base.rules, base.tickets, base.routing, base.routes, base.source,
-        web=WebSection(heartbeat_s=1.0),
+        web=WebSection(heartbeat_s=1.0, login_hold_s=0),
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from pantau.core.tomlconfig import ConfigError
 def test_web_section_defaults_and_values(tmp_path: Path) -> None:
     web = default_config().web
     assert (web.listen, web.session_idle_s, web.session_max_s) == ("127.0.0.1:8080", 1800, 43200)
-    assert (web.silent_after_s, web.login_failures, web.heartbeat_s) == (300, 10, 15)
+    assert (web.silent_after_s, web.login_failures, web.heartbeat_s) == (300, 5, 15)
     path = tmp_path / "collector.toml"
     path.write_text('[web]\nlisten = "0.0.0.0:9090"\nsession_idle_s = 600\n', encoding="utf-8")
     loaded = load_collector_config(path).web

@@ -142,7 +142,9 @@ export async function request(path, { method = "GET", body, allow401 = false, si
     const code = (data && data.error) || `http_${response.status}`;
     const detail = data && data.message ? data.message : "";
     const base = EXPLAIN[response.status] || `Request failed (HTTP ${response.status}).`;
-    throw new ApiError(response.status, code, detail ? `${base} ${detail}` : base);
+    const error = new ApiError(response.status, code, detail ? `${base} ${detail}` : base);
+    error.retryAfter = Number(response.headers.get("Retry-After")) || null;
+    throw error;
   }
   return data;
 }
