@@ -11,6 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from collector.store.model import Ticket, TicketEvent
+from collector.untrusted import terminal
 from collector.views import iso_seconds, sites_table
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -84,7 +85,8 @@ def tickets_table(tickets: list[Ticket]) -> str:
     for t in tickets:
         since = (iso_seconds(t.first_bad_ns) or "-")[:19].replace("T", " ")
         lines.append(
-            f"{t.id:>5} {t.state:<12} {t.problem:<15} {t.site_code:<14} {t.operator:<11} "
+            f"{t.id:>5} {terminal(t.state):<12} {terminal(t.problem):<15} "
+            f"{terminal(t.site_code):<14} {terminal(t.operator):<11} "
             f"{since:<20} {'yes' if t.historical else '':<4}"
         )
     if not tickets:
@@ -136,12 +138,14 @@ def run_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     doc = ticket_json(ticket)
     for key in _SHOWN:
-        print(f"{key:>13}: {doc[key]}")
-    print(f"{'evidence':>13}: {json.dumps(ticket.evidence, sort_keys=True, allow_nan=False)}")
+        print(f"{key:>13}: {terminal(doc[key])}")
+    evidence = json.dumps(ticket.evidence, sort_keys=True, allow_nan=False)
+    print(f"{'evidence':>13}: {terminal(evidence)}")
     print("      history:")
     for event in events:
-        note = f" - {event.note}" if event.note else ""
-        print(f"    {iso_seconds(event.at_ns)} {event.action} by {event.actor}{note}")
+        note = f" - {terminal(event.note)}" if event.note else ""
+        action, actor = terminal(event.action), terminal(event.actor)
+        print(f"    {iso_seconds(event.at_ns)} {action} by {actor}{note}")
     return EXIT_OK
 
 
@@ -166,7 +170,7 @@ def run_change(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(ticket_json(change.ticket), indent=2, allow_nan=False))
     else:
-        print(f"ticket {change.ticket.id} {change.ticket.state} by {args.by}")
+        print(f"ticket {change.ticket.id} {change.ticket.state} by {terminal(args.by)}")
     return EXIT_OK
 
 
