@@ -52,6 +52,23 @@ class QueryMethods(Transactional):
         found.sort(key=lambda t: t.id)
         return found
 
+    def networks_of_sites(self, site_codes: Sequence[str] | None) -> dict[str, set[str]]:
+        """Every network (MCC-MNC) each of ``site_codes`` (every site with None) has been
+        seen on (``site_operators``, kept at ingest); a site never heard on one is absent."""
+        out: dict[str, set[str]] = {}
+        base = "SELECT site_code, operator FROM site_operators"
+        if site_codes is None:
+            batches = [self._read(_query(base, ()))]
+        else:
+            batches = [
+                self._read(_query(f"{base} WHERE site_code IN ({placeholders(len(c))})", c))
+                for c in _chunks(site_codes)
+            ]
+        for rows in batches:
+            for code, network in rows:
+                out.setdefault(str(code), set()).add(str(network))
+        return out
+
     def newest_records_of_sites(
         self, site_codes: Sequence[str], since_ns: int, kinds: Sequence[str], newest: int
     ) -> dict[str, list[StoredRecord]]:

@@ -68,14 +68,17 @@ class Account(Strict):
 
 class MapState(Strict):
     version: int
-    columns: list[Literal["code", "lat", "lon", "status", "operator", "province", "problems"]]
+    columns: list[
+        Literal["code", "lat", "lon", "status", "operator", "province", "problems", "networks"]
+    ]
     rows: list[
         Annotated[
             list[Any],
             Field(
-                min_length=7,
-                max_length=7,
-                description="code, lat, lon, status, operator, province, problems",
+                min_length=8,
+                max_length=8,
+                description="code, lat, lon, status, operator (the latest reading's), "
+                "province, problems, networks (every network the site is known on)",
             ),
         ]
     ]
@@ -85,8 +88,11 @@ class SiteSummary(Strict):
     code: Annotated[str, WithJsonSchema(SITE_CODE_SCHEMA)]
     province: str
     province_name: str | None
-    operator: str | None
+    operator: str | None = Field(description="the network of the latest reading")
     operator_name: str | None
+    networks: list[str] = Field(
+        description="every network the site is known on (seen on, or a ticket about)"
+    )
     status: Status
     problems: list[str]
     lat: float | None
@@ -115,6 +121,7 @@ class SiteSummary(Strict):
             "province_name": PROVINCES.get(row.province),
             "operator": row.operator,
             "operator_name": row.operator_name,
+            "networks": list(row.networks),
             "status": row.status,
             "problems": list(row.problems),
             "lat": row.lat,

@@ -41,7 +41,9 @@ async def visible_rows(
     ctx: WebContext, principal: Principal, where: SiteFilter | None = None
 ) -> list[SiteRow]:
     """The rows the account may see that ``where`` keeps, in code order."""
-    return await asyncio.to_thread(ctx.queries.listing, where or SiteFilter(), sees=principal.sees)
+    return await asyncio.to_thread(
+        ctx.queries.listing, where or SiteFilter(), sees=principal.sees_site
+    )
 
 
 async def map_state(ctx: WebContext, request: web.Request) -> web.Response:
