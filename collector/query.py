@@ -18,6 +18,7 @@ A site's status (docs/operations.md, "Site status"):
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -26,6 +27,7 @@ from typing import Any, ClassVar, Literal
 from collector import measurements, ranges
 from collector.clocks import FUTURE
 from collector.geo import fallback_point
+from collector.measurements import Key as RecordKey
 from collector.store import Store
 from collector.store.model import SiteView, Ticket
 from pantau.core.operators import is_network, mcc_mnc, operator_label
@@ -359,6 +361,26 @@ class SiteQueries:
         """A site's newest ``limit`` items of ``kind`` in the last ``hours``, oldest first."""
         since = self.clock() - hours * 3600 * _S
         return measurements.items(kind, self.store.site_window(code, since), limit=limit)
+
+    def measurements_page(
+        self,
+        code: str,
+        kind: str,
+        *,
+        hours: int,
+        limit: int,
+        before: RecordKey | None = None,
+    ) -> tuple[list[Any], RecordKey | None]:
+        """A site's newest ``limit`` items of ``kind`` in the last ``hours`` that come
+        before the key ``before`` (all with None), oldest first, and the key to ask the
+        older ones from (None: there are none)."""
+        since = self.clock() - hours * 3600 * _S
+        keyed = measurements.keyed_items(kind, self.store.site_window(code, since))
+        if before is not None:
+            keyed = keyed[: bisect.bisect_left([key for key, _ in keyed], before)]
+        page = keyed[-limit:]
+        older = page[0][0] if len(keyed) > limit else None
+        return [item for _, item in page], older
 
     def coverage(self, rows: Sequence[SiteRow], *, hours: int) -> list[CoverageEntry]:
         """The coverage figures of ``rows`` over the last ``hours``: one batched read."""

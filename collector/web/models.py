@@ -49,6 +49,7 @@ class Error(Strict):
     error: Literal[
         "bad_request", "unauthorized", "login_failed", "csrf", "forbidden", "not_found",
         "method_not_allowed", "conflict", "too_many_attempts", "too_large", "internal",
+        "bad_cursor",
     ]  # fmt: skip
     message: str
 
@@ -142,6 +143,9 @@ class SiteSummary(Strict):
 
 class Sites(Strict):
     sites: list[SiteSummary]
+    next_cursor: str | None = Field(
+        description="null on the last page; else pass it as cursor for the next"
+    )
 
 
 class Cell(Strict):
@@ -225,6 +229,9 @@ class TicketDetail(Ticket):
 
 class Tickets(Strict):
     tickets: list[Ticket]
+    next_cursor: str | None = Field(
+        description="null on the last page; else pass it as cursor for the next"
+    )
 
 
 class SiteDetail(SiteSummary):
@@ -284,6 +291,9 @@ class Measurements(Strict):
     kind: Literal["signal", "ping", "throughput", "events"]
     hours: int
     items: list[SignalItem | PingItem | ThroughputItem | EventItem]
+    next_cursor: str | None = Field(
+        description="null on the last page; else pass it as cursor for the older items"
+    )
 
 
 class Counts(Strict):
