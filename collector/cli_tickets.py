@@ -33,7 +33,13 @@ def register(sub: Any) -> None:
     listing.add_argument("--site", help="only this TPS code")
     listing.add_argument("--operator", help="only this operator (MCC-MNC) or queue")
     listing.add_argument("--problem", help="only this problem, e.g. WEAK_SIGNAL")
-    listing.add_argument("--limit", type=int, default=200)
+    listing.add_argument("--limit", type=int, default=200, help="at most this many (a page)")
+    listing.add_argument(
+        "--before", type=int, metavar="ID", help="only tickets older than this id (the next page)"
+    )
+    listing.add_argument(
+        "--all", action="store_true", help="every matching ticket (read a page at a time)"
+    )
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=run_list)
 
@@ -94,29 +100,52 @@ def tickets_table(tickets: list[Ticket]) -> str:
     return "\n".join(lines)
 
 
+#: Tickets read at a time by ``tickets list --all``.
+PAGE = 1000
+
+
 def run_list(args: argparse.Namespace) -> int:
     from collector.cli import open_existing
 
-    if args.limit < 1:
-        print(f"pantau-collector: --limit must be at least 1, got {args.limit}", file=sys.stderr)
-        return EXIT_USAGE
+    for flag, value in (("--limit", args.limit), ("--before", args.before)):
+        if value is not None and value < 1:
+            print(f"pantau-collector: {flag} must be at least 1, got {value}", file=sys.stderr)
+            return EXIT_USAGE
+    states = {"active": ("open", "acknowledged"), "all": None}.get(args.state, (args.state,))
     store = open_existing(args)
     try:
-        states = {"active": ("open", "acknowledged"), "all": (None,)}.get(args.state, (args.state,))
-        found: list[Ticket] = []
-        for state in states:
-            found += store.list_tickets(
-                state=state, site_code=args.site, operator=args.operator, problem=args.problem,
-                limit=args.limit,
+
+        def page(before: int | None, limit: int) -> list[Ticket]:
+            return store.list_tickets(
+                states=states, site_code=args.site, operator=args.operator,
+                problem=args.problem, limit=limit, before_id=before,
             )  # fmt: skip
+
+        found: list[Ticket] = []
+        more = False
+        if args.all:  # keyset pages, newest first: each continues below the last id
+            before = args.before
+            while batch := page(before, PAGE):
+                found += batch
+                before = batch[-1].id
+                if len(batch) < PAGE:
+                    break
+        else:
+            found = page(args.before, args.limit + 1)
+            more = len(found) > args.limit
+            found = found[: args.limit]
     finally:
         store.close()
-    found.sort(key=lambda t: t.id, reverse=True)
-    found = found[: args.limit]
     if args.json:
         print(json.dumps([ticket_json(t) for t in found], indent=2, allow_nan=False))
     else:
         print(tickets_table(found))
+    if more:
+        print(
+            f"pantau-collector: more tickets: --before {found[-1].id} lists the next page, "
+            "--all every one",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
