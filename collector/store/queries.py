@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from collector.store.model import StoredRecord, Ticket
-from collector.store.sql import RECORD_COLUMNS, TICKET_COLUMNS, Transactional, Tx, placeholders
+from collector.store.sql import (
+    ADD_SITE_OPERATOR,
+    RECORD_COLUMNS,
+    TICKET_COLUMNS,
+    Transactional,
+    Tx,
+    placeholders,
+)
 from collector.store.tickets import ticket_from_row
 
 _R_COLUMNS = ", ".join(f"r.{c.strip()}" for c in RECORD_COLUMNS.split(","))
@@ -68,6 +75,27 @@ class QueryMethods(Transactional):
             for code, network in rows:
                 out.setdefault(str(code), set()).add(str(network))
         return out
+
+    def sites_without_networks(self) -> list[str]:
+        """Sites with stored records but no network in ``site_operators``: heard before
+        schema v7 only while their modem searched (their stored readings may still
+        name one, see :mod:`collector.site_networks`), or never on a network at all."""
+        sql = (
+            "SELECT st.site_code FROM site_state st WHERE st.records > 0 AND NOT EXISTS "
+            "(SELECT 1 FROM site_operators o WHERE o.site_code = st.site_code) "
+            "ORDER BY st.site_code"
+        )
+        return [str(row[0]) for row in self._read(_query(sql, ()))]
+
+    def add_site_networks(self, found: Sequence[tuple[str, str, int]]) -> None:
+        """Add (site, network, first seen ns) to the sites' networks (kept once)."""
+
+        def body(tx: Tx) -> None:
+            for row in found:
+                tx.run(ADD_SITE_OPERATOR, row)
+
+        if found:
+            self._retrying(body)
 
     def newest_records_of_sites(
         self, site_codes: Sequence[str], since_ns: int, kinds: Sequence[str], newest: int

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
 from storekit import OTHER_SITE, SITE, batch
 
 from collector.batches import prepare
 from collector.clocks import Anchor
+from collector.site_networks import backfill
 from collector.store.base import Store
-from collector.store.model import SignalState
+from collector.store.model import IngestBatch, RecordRow, SignalState
+from collector.web.seed import signal_record
 from pantau.v1 import records_pb2, telemetry_pb2
+
+_S = 10**9
 
 
 def _reading(batch_: telemetry_pb2.Batch, seq: int, mcc: str | None, mnc: str | None) -> None:
@@ -51,3 +57,29 @@ def test_networks_are_kept_at_ingest_and_outlive_a_reading_without_one(store: St
     assert store.networks_of_sites(None) == {SITE: {"510-10", "510-11"}}
     store.commit([batch("kit-1", 2, 3, signal=telkomsel)])  # seen again: kept once
     assert store.networks_of_sites([SITE]) == {SITE: {"510-10", "510-11"}}
+
+
+def test_sites_without_a_network_get_theirs_from_their_stored_readings(store: Store) -> None:
+    """Stored before v7 with the latest reading searching: the readings still name XL."""
+    now = time.time_ns()
+    store.add_agent("kit-1", SITE, "h")
+    store.add_agent("kit-2", OTHER_SITE, "h")
+    on_xl = signal_record(1, now - 3600 * _S, mcc="510", mnc="011", name="XL", rsrp=-90,
+                          cell_id=3)  # fmt: skip
+    also = signal_record(2, now - 1800 * _S, mcc="510", mnc="10", name="T", rsrp=-90, cell_id=4)
+    lost = signal_record(3, now - 60 * _S, mcc="510", mnc="11", name="", rsrp=-90, cell_id=1)
+    for name in ("mcc", "mnc", "operator_name"):
+        lost.signal.ClearField(name)
+    rows = [
+        RecordRow(r.seq, "signal", r.time.wall_unix_ns, r.time.wall_unix_ns, "synced-wall",
+                  r.SerializeToString())
+        for r in (on_xl, also, lost)
+    ]  # fmt: skip
+    # As a collector before v7 stored them: records only, no network kept.
+    store.commit([IngestBatch("kit-1", SITE, rows, now)])
+    store.commit([IngestBatch("kit-2", OTHER_SITE, [rows[2]], now)])  # never on a network
+    assert store.sites_without_networks() == [SITE, OTHER_SITE]
+    assert backfill(store, now_ns=now) == 2
+    assert store.networks_of_sites(None) == {SITE: {"510-11", "510-10"}}
+    assert store.sites_without_networks() == [OTHER_SITE]
+    assert backfill(store, now_ns=now) == 0
