@@ -30,7 +30,7 @@ from collector.geo import fallback_point
 from collector.measurements import Key as RecordKey
 from collector.store import Store
 from collector.store.model import SiteView, Ticket
-from pantau.core.operators import is_network, mcc_mnc, operator_label
+from pantau.core.operators import is_network, mcc_mnc, network_of, operator_label
 from pantau.core.sites import PROVINCES
 
 STATUSES = ("ok", "degraded", "down", "silent")
@@ -146,7 +146,8 @@ def site_networks(
     the latest reading's: while the modem searches, that names none."""
     found = set(seen)
     found.update(t.operator for t in tickets if is_network(t.operator))
-    current = site_operator(site)
+    s = site.signal
+    current = None if s is None else network_of(s.mcc, s.mnc)  # a network, not a kit's garbage
     if current is not None:
         found.add(current)
     return tuple(sorted(found))
