@@ -17,7 +17,7 @@ site's latest reading. Text that goes into the live state's columns is cut to
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from collector import ranges
@@ -31,6 +31,7 @@ from collector.clocks import (
 )
 from collector.refusals import KitRefused, Status
 from collector.store.model import IngestBatch, PingState, RecordRow, SignalState
+from pantau.core.operators import network_of
 from pantau.v1 import records_pb2, telemetry_pb2
 
 MAX_RECORDS_PER_BATCH = 10_000
@@ -126,6 +127,7 @@ def prepare(
     # The newest signal and ping by event time become the site's live state;
     # only those two are converted (this loop is the ingest's hot path).
     latest: dict[str, tuple[int, records_pb2.Record]] = {}
+    networks: set[tuple[str, str]] = set()
     previous = 0
     for index, record in enumerate(records):
         seq = record.seq
@@ -157,6 +159,10 @@ def prepare(
         rows.append(
             RecordRow(seq, kind, event_ns, stamp.wall_unix_ns, quality, record.SerializeToString())
         )
+        if kind == "signal":
+            s = record.signal
+            if s.mcc and s.mnc:
+                networks.add((s.mcc, s.mnc))
         if (
             kind in _LIVE_KINDS
             and quality != FUTURE
@@ -178,4 +184,12 @@ def prepare(
         signal=signal,
         ping=ping,
         future_after_ns=received_ns + future_tolerance_ns,
+        operators=networks_of(networks),
     )
+
+
+def networks_of(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """The networks ``(mcc, mnc)`` pairs name, as MCC-MNC, sorted; a pair that is not
+    one (a modem's garbage) is left out."""
+    found = {network_of(mcc, mnc) for mcc, mnc in pairs}
+    return tuple(sorted(n for n in found if n is not None))

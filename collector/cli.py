@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from collector.revocation import REVOCATION_BOUND_S
 from collector.store import Store, StoreError, open_store
 from collector.store.model import SiteView
+from collector.untrusted import terminal
 from pantau.core.net import is_loopback
 from pantau.core.operators import operator_name
 from pantau.core.sites import TpsCodeError, province_of
@@ -174,10 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(handler(args))
         return _dispatch(args)
     except StoreError as exc:
-        print(f"pantau-collector: {exc}", file=sys.stderr)
+        print(f"pantau-collector: {terminal(exc)}", file=sys.stderr)
         return EXIT_FAILURE
     except (UsageError, ConfigError) as exc:
-        print(f"pantau-collector: {exc}", file=sys.stderr)
+        print(f"pantau-collector: {terminal(exc)}", file=sys.stderr)
         return EXIT_USAGE
 
 

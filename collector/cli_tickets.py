@@ -11,6 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from collector.store.model import Ticket, TicketEvent
+from collector.untrusted import terminal
 from collector.views import iso_seconds, sites_table
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -32,7 +33,13 @@ def register(sub: Any) -> None:
     listing.add_argument("--site", help="only this TPS code")
     listing.add_argument("--operator", help="only this operator (MCC-MNC) or queue")
     listing.add_argument("--problem", help="only this problem, e.g. WEAK_SIGNAL")
-    listing.add_argument("--limit", type=int, default=200)
+    listing.add_argument("--limit", type=int, default=200, help="at most this many (a page)")
+    listing.add_argument(
+        "--before", type=int, metavar="ID", help="only tickets older than this id (the next page)"
+    )
+    listing.add_argument(
+        "--all", action="store_true", help="every matching ticket (read a page at a time)"
+    )
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=run_list)
 
@@ -84,7 +91,8 @@ def tickets_table(tickets: list[Ticket]) -> str:
     for t in tickets:
         since = (iso_seconds(t.first_bad_ns) or "-")[:19].replace("T", " ")
         lines.append(
-            f"{t.id:>5} {t.state:<12} {t.problem:<15} {t.site_code:<14} {t.operator:<11} "
+            f"{t.id:>5} {terminal(t.state):<12} {terminal(t.problem):<15} "
+            f"{terminal(t.site_code):<14} {terminal(t.operator):<11} "
             f"{since:<20} {'yes' if t.historical else '':<4}"
         )
     if not tickets:
@@ -92,29 +100,52 @@ def tickets_table(tickets: list[Ticket]) -> str:
     return "\n".join(lines)
 
 
+#: Tickets read at a time by ``tickets list --all``.
+PAGE = 1000
+
+
 def run_list(args: argparse.Namespace) -> int:
     from collector.cli import open_existing
 
-    if args.limit < 1:
-        print(f"pantau-collector: --limit must be at least 1, got {args.limit}", file=sys.stderr)
-        return EXIT_USAGE
+    for flag, value in (("--limit", args.limit), ("--before", args.before)):
+        if value is not None and value < 1:
+            print(f"pantau-collector: {flag} must be at least 1, got {value}", file=sys.stderr)
+            return EXIT_USAGE
+    states = {"active": ("open", "acknowledged"), "all": None}.get(args.state, (args.state,))
     store = open_existing(args)
     try:
-        states = {"active": ("open", "acknowledged"), "all": (None,)}.get(args.state, (args.state,))
-        found: list[Ticket] = []
-        for state in states:
-            found += store.list_tickets(
-                state=state, site_code=args.site, operator=args.operator, problem=args.problem,
-                limit=args.limit,
+
+        def page(before: int | None, limit: int) -> list[Ticket]:
+            return store.list_tickets(
+                states=states, site_code=args.site, operator=args.operator,
+                problem=args.problem, limit=limit, before_id=before,
             )  # fmt: skip
+
+        found: list[Ticket] = []
+        more = False
+        if args.all:  # keyset pages, newest first: each continues below the last id
+            before = args.before
+            while batch := page(before, PAGE):
+                found += batch
+                before = batch[-1].id
+                if len(batch) < PAGE:
+                    break
+        else:
+            found = page(args.before, args.limit + 1)
+            more = len(found) > args.limit
+            found = found[: args.limit]
     finally:
         store.close()
-    found.sort(key=lambda t: t.id, reverse=True)
-    found = found[: args.limit]
     if args.json:
         print(json.dumps([ticket_json(t) for t in found], indent=2, allow_nan=False))
     else:
         print(tickets_table(found))
+    if more:
+        print(
+            f"pantau-collector: more tickets: --before {found[-1].id} lists the next page, "
+            "--all every one",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -136,12 +167,14 @@ def run_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     doc = ticket_json(ticket)
     for key in _SHOWN:
-        print(f"{key:>13}: {doc[key]}")
-    print(f"{'evidence':>13}: {json.dumps(ticket.evidence, sort_keys=True, allow_nan=False)}")
+        print(f"{key:>13}: {terminal(doc[key])}")
+    evidence = json.dumps(ticket.evidence, sort_keys=True, allow_nan=False)
+    print(f"{'evidence':>13}: {terminal(evidence)}")
     print("      history:")
     for event in events:
-        note = f" - {event.note}" if event.note else ""
-        print(f"    {iso_seconds(event.at_ns)} {event.action} by {event.actor}{note}")
+        note = f" - {terminal(event.note)}" if event.note else ""
+        action, actor = terminal(event.action), terminal(event.actor)
+        print(f"    {iso_seconds(event.at_ns)} {action} by {actor}{note}")
     return EXIT_OK
 
 
@@ -166,7 +199,7 @@ def run_change(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(ticket_json(change.ticket), indent=2, allow_nan=False))
     else:
-        print(f"ticket {change.ticket.id} {change.ticket.state} by {args.by}")
+        print(f"ticket {change.ticket.id} {change.ticket.state} by {terminal(args.by)}")
     return EXIT_OK
 
 

@@ -18,6 +18,7 @@ from contextlib import closing
 from typing import Any
 
 from collector.store.model import USER_ROLES
+from collector.untrusted import terminal
 
 EXIT_OK = 0
 
@@ -100,7 +101,7 @@ def _add(args: argparse.Namespace) -> int:
         if not store.add_user(name, hash_password(password), role, operator, time.time_ns()):
             raise UsageError(f"user {name!r} exists already (remove it first to replace it)")
     scope = "every network" if operator is None else f"{operator} ({operator_label(operator)})"
-    print(f"added {name} ({role}, {scope})")
+    print(f"added {terminal(name)} ({role}, {scope})")
     return EXIT_OK
 
 
@@ -110,7 +111,7 @@ def _remove(args: argparse.Namespace) -> int:
     with closing(open_existing(args)) as store:
         if not store.remove_user(args.name):
             raise UsageError(f"no user {args.name!r}")
-    print(f"removed {args.name} (its sessions have ended)")
+    print(f"removed {terminal(args.name)} (its sessions have ended)")
     return EXIT_OK
 
 
@@ -143,5 +144,6 @@ def _list(args: argparse.Namespace) -> int:
     print(f"{'user':<24} {'role':<9} {'network':<28} created")
     for u in users:
         network = "all" if u.operator is None else f"{u.operator} {operator_label(u.operator)}"
-        print(f"{u.username:<24} {u.role:<9} {network:<28} {iso(u.created_ns)}")
+        name, role = terminal(u.username), terminal(u.role)
+        print(f"{name:<24} {role:<9} {terminal(network):<28} {iso(u.created_ns)}")
     return EXIT_OK

@@ -121,10 +121,24 @@ _ITEMS: dict[str, Callable[[int, Any, Sequence[str]], dict[str, Any]]] = {
 }
 
 
+#: Where an item sits in a site's history: its record's (event time, agent, seq),
+#: the order ``site_window`` returns records in. Cursor paging continues from one.
+Key = tuple[int, str, int]
+
+
+def key_of(stored: StoredRecord) -> Key:
+    return (stored.event_ns, stored.agent_id, stored.seq)
+
+
 def items(kind: str, records: Iterable[StoredRecord], *, limit: int) -> list[dict[str, Any]]:
     """The newest ``limit`` items of ``kind``, oldest first."""
+    return [found for _, found in keyed_items(kind, records)[-limit:]]
+
+
+def keyed_items(kind: str, records: Iterable[StoredRecord]) -> list[tuple[Key, dict[str, Any]]]:
+    """Every item of ``kind`` with the key of the record it comes from, oldest first."""
     if kind == "events":
-        return events(records)[-limit:]
+        return keyed_events(records)
     out = []
     for stored in records:
         if stored.kind != kind:
@@ -134,13 +148,18 @@ def items(kind: str, records: Iterable[StoredRecord], *, limit: int) -> list[dic
             continue
         found = item(kind, stored.event_ns, record, future=stored.time_quality == FUTURE)
         if found is not None:
-            out.append(found)
-    return out[-limit:]
+            out.append((key_of(stored), found))
+    return out
 
 
 def events(records: Iterable[StoredRecord]) -> list[dict[str, Any]]:
     """Cell, operator and radio-technology changes in the signal history."""
-    out: list[dict[str, Any]] = []
+    return [found for _, found in keyed_events(records)]
+
+
+def keyed_events(records: Iterable[StoredRecord]) -> list[tuple[Key, dict[str, Any]]]:
+    """:func:`events`, each with the key of the reading that showed the change."""
+    out: list[tuple[Key, dict[str, Any]]] = []
     last: dict[str, Any] = {}
     for stored in records:
         if stored.kind != "signal":
@@ -161,9 +180,8 @@ def events(records: Iterable[StoredRecord]) -> list[dict[str, Any]]:
                 continue
             before = last.get(kind)
             if before is not None and before != value:
-                out.append(
-                    {"time": iso(stored.event_ns), "kind": kind, "from": before, "to": value}
-                )
+                change = {"time": iso(stored.event_ns), "kind": kind, "from": before, "to": value}
+                out.append((key_of(stored), change))
             last[kind] = value
     return out
 

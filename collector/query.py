@@ -18,6 +18,7 @@ A site's status (docs/operations.md, "Site status"):
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -26,16 +27,17 @@ from typing import Any, ClassVar, Literal
 from collector import measurements, ranges
 from collector.clocks import FUTURE
 from collector.geo import fallback_point
+from collector.measurements import Key as RecordKey
 from collector.store import Store
 from collector.store.model import SiteView, Ticket
-from pantau.core.operators import mcc_mnc, operator_label
+from pantau.core.operators import is_network, mcc_mnc, network_of, operator_label
 from pantau.core.sites import PROVINCES
 
 STATUSES = ("ok", "degraded", "down", "silent")
 DOWN_PROBLEMS = frozenset({"NO_SERVICE", "NO_COVERAGE", "MODEM_FAULT"})
 SILENT_PROBLEM = "AGENT_SILENT"
 OPEN_STATES = ("open", "acknowledged")
-MAP_COLUMNS = ("code", "lat", "lon", "status", "operator", "province", "problems")
+MAP_COLUMNS = ("code", "lat", "lon", "status", "operator", "province", "problems", "networks")
 
 #: Readings of each kind (signal, ping) a site's coverage figures use at most: the
 #: newest in the window (a day at one a minute), so that a large export stays quick.
@@ -105,6 +107,9 @@ class SiteRow:
     lat: float | None
     lon: float | None
     located: str | None
+    #: Every network the site is known on: each it has been seen on (kept at ingest),
+    #: its latest reading's and its tickets' (what an account scoped to a network sees).
+    networks: tuple[str, ...] = ()
 
     @property
     def code(self) -> str:
@@ -129,16 +134,38 @@ class SiteRow:
             self.operator,
             self.province,
             list(self.problems),
+            list(self.networks),
         ]
 
 
+def site_networks(
+    site: SiteView, seen: Iterable[str], tickets: Iterable[Ticket]
+) -> tuple[str, ...]:
+    """The networks a site is known on: those it has been ``seen`` on, its latest
+    reading's, and those its ``tickets`` are about (not a queue's), sorted. Never only
+    the latest reading's: while the modem searches, that names none."""
+    found = set(seen)
+    found.update(t.operator for t in tickets if is_network(t.operator))
+    s = site.signal
+    current = None if s is None else network_of(s.mcc, s.mnc)  # a network, not a kit's garbage
+    if current is not None:
+        found.add(current)
+    return tuple(sorted(found))
+
+
 def site_row(
-    site: SiteView, open_tickets: Sequence[Ticket], *, now_ns: int, silent_after_ns: int
+    site: SiteView,
+    open_tickets: Sequence[Ticket],
+    *,
+    now_ns: int,
+    silent_after_ns: int,
+    seen_on: Iterable[str] = (),
 ) -> SiteRow:
     problems = tuple(sorted({t.problem for t in open_tickets}))
     lat, lon, located = location(site)
     return SiteRow(
         site=site,
+        networks=site_networks(site, seen_on, open_tickets),
         operator=site_operator(site),
         status=status_of(site, problems, now_ns=now_ns, silent_after_ns=silent_after_ns),
         problems=problems,
@@ -150,7 +177,8 @@ def site_row(
 
 @dataclass(frozen=True, slots=True)
 class SiteFilter:
-    """Which rows a listing keeps: every condition given must hold."""
+    """Which rows a listing keeps: every condition given must hold (``operator``: one
+    of the networks the site is known on)."""
 
     operator: str | None = None
     province: str | None = None
@@ -159,7 +187,7 @@ class SiteFilter:
 
     def keeps(self, row: SiteRow) -> bool:
         return (
-            (self.operator is None or row.operator == self.operator)
+            (self.operator is None or self.operator in row.networks)
             and (self.province is None or row.province == self.province)
             and (self.status is None or row.status == self.status)
             and (self.problem is None or self.problem in row.problems)
@@ -283,9 +311,11 @@ class SiteQueries:
         return self.store.sites(codes)
 
     def rows(self, codes: Sequence[str] | None = None) -> dict[str, SiteRow]:
-        """The sites' rows (all, or ``codes``) with their open tickets: two queries."""
+        """The sites' rows (all, or ``codes``) with their open tickets and networks: three
+        queries."""
         sites = self.store.sites(codes)
         tickets = self.store.tickets_of_sites(codes, OPEN_STATES)
+        networks = self.store.networks_of_sites(codes)
         by_site: dict[str, list[Ticket]] = {}
         for ticket in tickets:
             by_site.setdefault(ticket.site_code, []).append(ticket)
@@ -293,7 +323,11 @@ class SiteQueries:
         silent_ns = int(self.silent_after_s * _S)
         return {
             s.site_code: site_row(
-                s, by_site.get(s.site_code, []), now_ns=now, silent_after_ns=silent_ns
+                s,
+                by_site.get(s.site_code, []),
+                now_ns=now,
+                silent_after_ns=silent_ns,
+                seen_on=networks.get(s.site_code, ()),
             )
             for s in sites
         }
@@ -302,10 +336,10 @@ class SiteQueries:
         return self.rows([code]).get(code)
 
     def listing(
-        self, where: SiteFilter, *, sees: Callable[[str | None], bool] = lambda _: True
+        self, where: SiteFilter, *, sees: Callable[[SiteRow], bool] = lambda _: True
     ) -> list[SiteRow]:
         """The rows ``sees`` lets through that ``where`` keeps, in code order."""
-        rows = [r for r in self.rows().values() if sees(r.operator) and where.keeps(r)]
+        rows = [r for r in self.rows().values() if sees(r) and where.keeps(r)]
         rows.sort(key=lambda r: r.code)
         return rows
 
@@ -328,6 +362,26 @@ class SiteQueries:
         """A site's newest ``limit`` items of ``kind`` in the last ``hours``, oldest first."""
         since = self.clock() - hours * 3600 * _S
         return measurements.items(kind, self.store.site_window(code, since), limit=limit)
+
+    def measurements_page(
+        self,
+        code: str,
+        kind: str,
+        *,
+        hours: int,
+        limit: int,
+        before: RecordKey | None = None,
+    ) -> tuple[list[Any], RecordKey | None]:
+        """A site's newest ``limit`` items of ``kind`` in the last ``hours`` that come
+        before the key ``before`` (all with None), oldest first, and the key to ask the
+        older ones from (None: there are none)."""
+        since = self.clock() - hours * 3600 * _S
+        keyed = measurements.keyed_items(kind, self.store.site_window(code, since))
+        if before is not None:
+            keyed = keyed[: bisect.bisect_left([key for key, _ in keyed], before)]
+        page = keyed[-limit:]
+        older = page[0][0] if len(keyed) > limit else None
+        return [item for _, item in page], older
 
     def coverage(self, rows: Sequence[SiteRow], *, hours: int) -> list[CoverageEntry]:
         """The coverage figures of ``rows`` over the last ``hours``: one batched read."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import ssl
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +21,7 @@ from collector.enrollment import EnrollmentService
 from collector.ingest import MAX_MESSAGE_BYTES, TelemetryService
 from collector.notify import Dispatcher
 from collector.rules import RuleEngine, load_rules
+from collector.site_networks import backfill as find_site_networks
 from collector.store import Store
 from collector.throughput import ThroughputServer
 from collector.tls import TlsPaths, server_credentials
@@ -179,6 +182,7 @@ class Collector:
             raise ListenError(listen, "address in use or not available") from None
         if self.port == 0:
             raise ListenError(listen, "address in use or not available")
+        await self._site_networks()  # before any stream: nothing to race with
         await self.server.start()
         loop = asyncio.get_running_loop()
 
@@ -195,6 +199,14 @@ class Collector:
             asyncio.create_task(self.service.open_streams.run(), name="credential re-checks")
         )
         return self.port
+
+    async def _site_networks(self) -> None:
+        """At start: the networks of sites that have none, from their stored readings
+        (one query when every site has one)."""
+        try:
+            await asyncio.to_thread(find_site_networks, self.store, now_ns=time.time_ns())
+        except Exception:  # isolation boundary: the collector serves without it
+            logging.getLogger(__name__).exception("cannot read the sites' networks")
 
     async def stop(self, grace_s: float = 2.0) -> None:
         for task in self._tasks:

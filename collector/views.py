@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from collector.store.model import SiteView
+from collector.untrusted import terminal
 from pantau.core.operators import operator_name
 
 
@@ -31,14 +32,15 @@ def sites_table(sites: Sequence[SiteView], *, now_ns: int) -> str:
         op = "-"
         if s is not None and s.mcc and s.mnc:
             name = s.operator_name or operator_name(s.mcc, s.mnc)
-            op = name.split()[0] if name else f"{s.mcc}-{s.mnc}"
+            op = terminal(name.split()[0] if name and name.split() else f"{s.mcc}-{s.mnc}")
         seen = "never"
         if site.last_seen_ns is not None:
             seen = f"{max(0, (now_ns - site.last_seen_ns) // 1_000_000_000)}s"
         loss = "-" if p is None or p.loss_ratio is None else f"{p.loss_ratio:.0%}"
         lines.append(
-            f"{site.site_code:<14} {op[:10]:<10} {(s.rat if s and s.rat else '-'):<9} "
-            f"{(s.reg_state if s and s.reg_state else '-')[:11]:<11} "
+            f"{terminal(site.site_code):<14} {op[:10]:<10} "
+            f"{terminal(s.rat if s and s.rat else '-'):<9} "
+            f"{terminal(s.reg_state if s and s.reg_state else '-')[:11]:<11} "
             f"{_fmt(s.rsrp_dbm if s else None):>5} {_fmt(s.rsrq_db if s else None, '.1f'):>6} "
             f"{_fmt(s.sinr_db if s else None):>5} {_fmt(p.median_ms if p else None, '.2f'):>8} "
             f"{loss:>5} {seen:>6} {site.records:>8}"

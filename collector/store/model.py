@@ -70,6 +70,9 @@ class IngestBatch:
     #: Live state with an event time above this is from the future (the collector's
     #: clock at arrival plus the tolerance): this batch's signal or ping replaces it.
     future_after_ns: int = 2**63 - 1
+    #: Every network (MCC-MNC) a reading of this batch names: the site's networks
+    #: (``site_operators``) gain them in the same transaction.
+    operators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

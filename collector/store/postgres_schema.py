@@ -13,7 +13,14 @@ then see the new version. Never edit a migration that has shipped: add the next.
 
 from __future__ import annotations
 
-from collector.store.schema import POSTGRES, v1_ingest, v2_enrollment, v3_tickets, v5_accounts
+from collector.store.schema import (
+    POSTGRES,
+    v1_ingest,
+    v2_enrollment,
+    v3_tickets,
+    v5_accounts,
+    v7_site_networks,
+)
 
 #: (class id, …) of the advisory lock: "pant" in ASCII; the second key is the schema.
 ADVISORY_LOCK_CLASS = 0x70616E74
@@ -54,5 +61,9 @@ UPDATE site_state SET records = c.n
 """
 
 #: Schema migrations, applied in order; ``schema_version`` holds one row per applied one.
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6)
+# v7: every network a site has been seen on, kept at ingest (see schema.v7_site_networks):
+# a site's network was its latest reading's, which has none while the modem searches.
+_V7 = v7_site_networks(POSTGRES)
+
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from collector.store.model import StoredRecord, Ticket
-from collector.store.sql import RECORD_COLUMNS, TICKET_COLUMNS, Transactional, Tx, placeholders
+from collector.store.sql import (
+    ADD_SITE_OPERATOR,
+    RECORD_COLUMNS,
+    TICKET_COLUMNS,
+    Transactional,
+    Tx,
+    placeholders,
+)
 from collector.store.tickets import ticket_from_row
 
 _R_COLUMNS = ", ".join(f"r.{c.strip()}" for c in RECORD_COLUMNS.split(","))
@@ -51,6 +58,44 @@ class QueryMethods(Transactional):
             found += [ticket_from_row(r) for r in rows]
         found.sort(key=lambda t: t.id)
         return found
+
+    def networks_of_sites(self, site_codes: Sequence[str] | None) -> dict[str, set[str]]:
+        """Every network (MCC-MNC) each of ``site_codes`` (every site with None) has been
+        seen on (``site_operators``, kept at ingest); a site never heard on one is absent."""
+        out: dict[str, set[str]] = {}
+        base = "SELECT site_code, operator FROM site_operators"
+        if site_codes is None:
+            batches = [self._read(_query(base, ()))]
+        else:
+            batches = [
+                self._read(_query(f"{base} WHERE site_code IN ({placeholders(len(c))})", c))
+                for c in _chunks(site_codes)
+            ]
+        for rows in batches:
+            for code, network in rows:
+                out.setdefault(str(code), set()).add(str(network))
+        return out
+
+    def sites_without_networks(self) -> list[str]:
+        """Sites with stored records but no network in ``site_operators``: heard before
+        schema v7 only while their modem searched (their stored readings may still
+        name one, see :mod:`collector.site_networks`), or never on a network at all."""
+        sql = (
+            "SELECT st.site_code FROM site_state st WHERE st.records > 0 AND NOT EXISTS "
+            "(SELECT 1 FROM site_operators o WHERE o.site_code = st.site_code) "
+            "ORDER BY st.site_code"
+        )
+        return [str(row[0]) for row in self._read(_query(sql, ()))]
+
+    def add_site_networks(self, found: Sequence[tuple[str, str, int]]) -> None:
+        """Add (site, network, first seen ns) to the sites' networks (kept once)."""
+
+        def body(tx: Tx) -> None:
+            for row in found:
+                tx.run(ADD_SITE_OPERATOR, row)
+
+        if found:
+            self._retrying(body)
 
     def newest_records_of_sites(
         self, site_codes: Sequence[str], since_ns: int, kinds: Sequence[str], newest: int

@@ -2,11 +2,13 @@
 
 :mod:`collector.store.sqlite_schema` and :mod:`collector.store.postgres_schema` take
 the migrations the two have in common (v1 ingest, v2 enrollment, v3 tickets, v5
-accounts) from here, rendered with their :class:`Dialect`, and keep only what is
-theirs (SQLite's v4 record counter, PostgreSQL's v6). The rendered text is the text
-each backend has always run, up to layout: a migration that has shipped is never
-edited, here or there; add the next.
+accounts, v7 the sites' networks) from here, rendered with their :class:`Dialect`,
+and keep only what is theirs (SQLite's v4 record counter, PostgreSQL's v6). The
+rendered text is the text each backend has always run, up to layout: a migration
+that has shipped is never edited, here or there; add the next.
 """
+
+# ruff: noqa: S608 - the SQL is built from constants; no value from outside is in it.
 
 from __future__ import annotations
 
@@ -24,9 +26,13 @@ class Dialect:
     true_false: str  # a flag column's type and default (the column name is {name})
     v1_if_not_exists: str  # v1 created tables "IF NOT EXISTS" on SQLite
     without_rowid: str  # SQLite's clustered tables (primary key order)
+    network_pattern: str  # the condition "{column} is an MCC-MNC" (not a queue's name)
 
     def flag(self, name: str) -> str:
         return self.true_false.format(name=name)
+
+    def is_network(self, column: str) -> str:
+        return "(" + self.network_pattern.format(column=column) + ")"
 
 
 #: Each Dialect field, as SQLite and as PostgreSQL spell it.
@@ -44,6 +50,11 @@ _SPELLINGS = {
     ),
     "v1_if_not_exists": ("IF NOT EXISTS ", ""),
     "without_rowid": (" WITHOUT ROWID", ""),
+    "network_pattern": (
+        "{column} GLOB '[0-9][0-9][0-9]-[0-9][0-9]' "
+        "OR {column} GLOB '[0-9][0-9][0-9]-[0-9][0-9][0-9]'",
+        "{column} ~ '^[0-9]{{3}}-[0-9]{{2,3}}$'",
+    ),
 }
 SQLITE = Dialect(**{field: spelt[0] for field, spelt in _SPELLINGS.items()})
 POSTGRES = Dialect(**{field: spelt[1] for field, spelt in _SPELLINGS.items()})
@@ -209,4 +220,37 @@ CREATE INDEX sessions_by_user ON sessions (username);
 CREATE INDEX IF NOT EXISTS agents_by_site ON agents (site_code);
 ALTER TABLE site_state ADD COLUMN lat {d.real};
 ALTER TABLE site_state ADD COLUMN lon {d.real};
+"""
+
+
+#: A site's network, as the latest reading spells it: MCC-MNC with a three-digit MNC's
+#: leading zero dropped (``pantau.core.operators.mcc_mnc``).
+_LATEST_NETWORK = (
+    "st.mcc || '-' || CASE WHEN length(st.mnc) = 3 AND substr(st.mnc, 1, 1) = '0' "
+    "THEN substr(st.mnc, 2) ELSE st.mnc END"
+)
+
+
+def v7_site_networks(d: Dialect) -> str:
+    """Every network a site has been seen on (``site_operators``): kept at ingest in the
+    commit that stores the readings naming it, so a site keeps its networks while the
+    modem searches (no operator in the latest reading). Backfilled from each site's
+    latest reading and from its tickets about a network (not a queue's)."""
+    return f"""
+CREATE TABLE site_operators (
+    site_code     TEXT NOT NULL,
+    operator      TEXT NOT NULL,
+    first_seen_ns {d.int64} NOT NULL,
+    PRIMARY KEY (site_code, operator)
+){d.without_rowid};
+INSERT INTO site_operators (site_code, operator, first_seen_ns)
+    SELECT site_code, network, MIN(seen) FROM (
+        SELECT st.site_code AS site_code, {_LATEST_NETWORK} AS network,
+            COALESCE(st.signal_ns, st.last_seen_ns) AS seen
+        FROM site_state st WHERE st.mcc IS NOT NULL AND st.mnc IS NOT NULL
+        UNION ALL
+        SELECT site_code, operator, first_bad_ns FROM tickets WHERE {d.is_network("operator")}
+    ) AS known
+    WHERE {d.is_network("network")}
+    GROUP BY site_code, network
 """

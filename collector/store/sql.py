@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 from collector.errors import CollectorError
 from collector.store.base import StoreError
 from collector.store.model import IngestBatch, PingState, SignalState, SiteView
+from pantau.core.operators import network_of
 
 T = TypeVar("T")
 
@@ -71,10 +72,32 @@ UPDATE_PING = (
 )
 
 
+#: A network the site is seen on, kept once (the first time it was heard).
+ADD_SITE_OPERATOR = (
+    "INSERT INTO site_operators (site_code, operator, first_seen_ns) VALUES (?, ?, ?) "
+    "ON CONFLICT (site_code, operator) DO NOTHING"
+)
+
+
+def batch_networks(batch: IngestBatch) -> list[str]:
+    """The networks a batch shows its site on: every one its readings name, and its
+    live signal's (a Snapshot's), as MCC-MNC, sorted."""
+    found = set(batch.operators)
+    if batch.signal is not None:
+        network = network_of(batch.signal.mcc, batch.signal.mnc)
+        if network is not None:
+            found.add(network)
+    return sorted(found)
+
+
 def live_state_updates(batch: IngestBatch) -> list[tuple[str, tuple[object, ...]]]:
     """The statements (``?`` placeholders) and parameters that move a site's live state
-    to the signal and ping a batch carries; both backends' group commits run them."""
-    updates: list[tuple[str, tuple[object, ...]]] = []
+    to the signal and ping a batch carries, and add the networks its readings name to
+    the site's; both backends' group commits run them."""
+    updates: list[tuple[str, tuple[object, ...]]] = [
+        (ADD_SITE_OPERATOR, (batch.site_code, network, batch.received_ns))
+        for network in batch_networks(batch)
+    ]
     if batch.signal is not None:
         s = batch.signal
         values = (getattr(s, c) for c in SIGNAL_COLUMNS)

@@ -10,7 +10,14 @@ being reused, which the outbox's per-ticket order relies on.
 
 from __future__ import annotations
 
-from collector.store.schema import SQLITE, v1_ingest, v2_enrollment, v3_tickets, v5_accounts
+from collector.store.schema import (
+    SQLITE,
+    v1_ingest,
+    v2_enrollment,
+    v3_tickets,
+    v5_accounts,
+    v7_site_networks,
+)
 
 _V1 = v1_ingest(SQLITE)
 
@@ -43,5 +50,9 @@ _V6 = "SELECT 1"
 
 #: Schema migrations, applied in order; PRAGMA user_version counts those applied.
 #: Never edit one that has shipped: add the next.
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6)
+# v7: every network a site has been seen on, kept at ingest (see schema.v7_site_networks):
+# a site's network was its latest reading's, which has none while the modem searches.
+_V7 = v7_site_networks(SQLITE)
+
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -209,11 +209,14 @@ class TicketMethods(Transactional):
         limit: int = 100,
         site_prefix: str | None = None,
         states: Sequence[str] | None = None,
+        before_id: int | None = None,
     ) -> list[Ticket]:
-        """Tickets matching every filter given, newest first.
+        """Tickets matching every filter given, newest (highest id) first.
 
         ``site_prefix`` keeps the sites whose code starts with it (a province's two
-        digits); ``states`` keeps tickets in any of those states.
+        digits); ``states`` keeps tickets in any of those states; ``before_id`` keeps
+        those with a lower id (the next page after a ticket: keyset paging, which
+        tickets opened meanwhile, with higher ids, never shift).
         """
         filters = {"state": state, "site_code": site_code, "operator": operator}
         filters["problem"] = problem
@@ -228,6 +231,9 @@ class TicketMethods(Transactional):
         if states is not None:
             clauses.append(f"state IN ({placeholders(len(states))})" if states else "1 = 0")
             params += list(states)
+        if before_id is not None:
+            clauses.append("id < ?")
+            params.append(before_id)
         where = " AND ".join(clauses) or "1 = 1"
         sql = f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {where} ORDER BY id DESC LIMIT ?"
         rows = self._read(lambda tx: tx.rows(sql, (*params, limit)))

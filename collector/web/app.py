@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from collector.web.compression import compress
 from collector.web.context import ApiError, WebContext
 from collector.web.models import Error
 from collector.web.routes import auth, coverage, events, measurements, metrics, pages, sites
@@ -127,7 +128,7 @@ def make_app(
     ctx: WebContext, *, on_ticket_action: Callable[[], None] | None = None
 ) -> web.Application:
     """The aiohttp application over ``ctx`` (start ``ctx.hub`` on the same loop)."""
-    app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[compress, _errors], client_max_size=MAX_BODY)
     app[CONTEXT] = ctx
     app[DOCUMENT] = _document()
     ctx.on_ticket_action = on_ticket_action

@@ -70,7 +70,13 @@ class Principal:
         return self.user.operator is not None
 
     def sees(self, operator: str | None) -> bool:
+        """A ticket (about ``operator``) the account may see."""
         return self.user.operator is None or operator == self.user.operator
+
+    def sees_site(self, row: SiteRow) -> bool:
+        """A site the account may see: one known on its network (``SiteRow.networks``:
+        every network it has been seen on, not only its latest reading's)."""
+        return self.user.operator is None or self.user.operator in row.networks
 
     def account(self, policy: SessionPolicy) -> Account:
         return Account(
@@ -141,7 +147,7 @@ class WebContext:
     async def site_row(self, principal: Principal, code: str) -> SiteRow:
         """The site's row, or a 404 when there is none or the account may not see it."""
         row = await asyncio.to_thread(self.queries.row, code)
-        if row is None or not principal.sees(row.operator):
+        if row is None or not principal.sees_site(row):
             not_found(f"no site {code}")
         return row
 

@@ -54,7 +54,12 @@ class Subscriber:
     closed: bool = field(default=False)
 
     def sees(self, operator: str | None) -> bool:
+        """A ticket about ``operator``."""
         return not self.scoped or (operator is not None and operator == self.operator)
+
+    def sees_site(self, networks: tuple[str, ...]) -> bool:
+        """A site known on ``networks`` (:attr:`collector.query.SiteRow.networks`)."""
+        return not self.scoped or (self.operator is not None and self.operator in networks)
 
 
 class LiveHub:
@@ -73,7 +78,6 @@ class LiveHub:
         self.version = 0
         self.subscribers: set[Subscriber] = set()
         self._last: dict[str, list[Any]] = {}  # code -> map row last sent
-        self._operator_of: dict[str, str | None] = {}
         self._dirty: set[str] = set()
         self._tickets: dict[int, Ticket] = {}
         self._wake = asyncio.Event()
@@ -208,7 +212,7 @@ class LiveHub:
         self._dirty.clear()
         tickets = list(self._tickets.values())
         self._tickets.clear()
-        changed: list[tuple[str | None, list[Any]]] = []
+        changed: list[tuple[tuple[str, ...], list[Any]]] = []
         if full or dirty:
             rows = await self._load_rows(None if full else dirty)
             codes: Iterable[str] = set(self._last) | set(rows) if full else dirty
@@ -219,9 +223,8 @@ class LiveHub:
                 map_row = row.map_row()
                 if self._last.get(code) != map_row:
                     if self._loaded:
-                        changed.append((row.operator, map_row))
+                        changed.append((row.networks, map_row))
                     self._last[code] = map_row
-                    self._operator_of[code] = row.operator
             self._loaded = True
         if not changed and not tickets:
             return
@@ -229,14 +232,16 @@ class LiveHub:
             self.version += 1
         self._send(changed, tickets)
 
-    def _send(self, changed: list[tuple[str | None, list[Any]]], tickets: list[Ticket]) -> None:
+    def _send(
+        self, changed: list[tuple[tuple[str, ...], list[Any]]], tickets: list[Ticket]
+    ) -> None:
         by_scope: dict[tuple[bool, str | None], list[bytes]] = {}
         for sub in list(self.subscribers):
             key = (sub.scoped, sub.operator if sub.scoped else None)
             messages = by_scope.get(key)
             if messages is None:
                 messages = []
-                rows = [r for op, r in changed if sub.sees(op)]
+                rows = [r for networks, r in changed if sub.sees_site(networks)]
                 if rows:
                     messages.append(sse("sites", {"version": self.version, "rows": rows}))
                 visible = [

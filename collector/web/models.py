@@ -49,7 +49,7 @@ class Error(Strict):
     error: Literal[
         "bad_request", "unauthorized", "login_failed", "csrf", "forbidden", "not_found",
         "method_not_allowed", "conflict", "too_many_attempts", "too_large", "internal",
-        "busy", "unsupported_media_type", "cross_origin",
+        "busy", "unsupported_media_type", "cross_origin", "bad_cursor",
     ]  # fmt: skip
     message: str
 
@@ -74,14 +74,17 @@ class LoginAnswer(Account):
 
 class MapState(Strict):
     version: int
-    columns: list[Literal["code", "lat", "lon", "status", "operator", "province", "problems"]]
+    columns: list[
+        Literal["code", "lat", "lon", "status", "operator", "province", "problems", "networks"]
+    ]
     rows: list[
         Annotated[
             list[Any],
             Field(
-                min_length=7,
-                max_length=7,
-                description="code, lat, lon, status, operator, province, problems",
+                min_length=8,
+                max_length=8,
+                description="code, lat, lon, status, operator (the latest reading's), "
+                "province, problems, networks (every network the site is known on)",
             ),
         ]
     ]
@@ -91,8 +94,11 @@ class SiteSummary(Strict):
     code: Annotated[str, WithJsonSchema(SITE_CODE_SCHEMA)]
     province: str
     province_name: str | None
-    operator: str | None
+    operator: str | None = Field(description="the network of the latest reading")
     operator_name: str | None
+    networks: list[str] = Field(
+        description="every network the site is known on (seen on, or a ticket about)"
+    )
     status: Status
     problems: list[str]
     lat: float | None
@@ -121,6 +127,7 @@ class SiteSummary(Strict):
             "province_name": PROVINCES.get(row.province),
             "operator": row.operator,
             "operator_name": row.operator_name,
+            "networks": list(row.networks),
             "status": row.status,
             "problems": list(row.problems),
             "lat": row.lat,
@@ -141,6 +148,9 @@ class SiteSummary(Strict):
 
 class Sites(Strict):
     sites: list[SiteSummary]
+    next_cursor: str | None = Field(
+        description="null on the last page; else pass it as cursor for the next"
+    )
 
 
 class Cell(Strict):
@@ -224,6 +234,9 @@ class TicketDetail(Ticket):
 
 class Tickets(Strict):
     tickets: list[Ticket]
+    next_cursor: str | None = Field(
+        description="null on the last page; else pass it as cursor for the next"
+    )
 
 
 class SiteDetail(SiteSummary):
@@ -283,6 +296,9 @@ class Measurements(Strict):
     kind: Literal["signal", "ping", "throughput", "events"]
     hours: int
     items: list[SignalItem | PingItem | ThroughputItem | EventItem]
+    next_cursor: str | None = Field(
+        description="null on the last page; else pass it as cursor for the older items"
+    )
 
 
 class Counts(Strict):

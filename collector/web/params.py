@@ -14,12 +14,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 
 from collector.web.accounts import AccountError, parse_operator
 from collector.web.models import SITE_CODE_SCHEMA, Status, Strict
+from collector.web.paging import CURSOR_SCHEMA
 from pantau.core.sites import PROVINCES
 
 MAX_NOTE = 2000
 MAX_HOURS = 168
 MAX_TICKETS = 1000
 MAX_ITEMS = 10_000
+MAX_SITES = 10_000
 MAX_ID = 2**63 - 1
 PROBLEM_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 #: Ticket queues that are not a network (collector.rules.model).
@@ -117,6 +119,9 @@ NetworkOrQueue = Annotated[
 Hours = Annotated[int, BeforeValidator(_whole(1, MAX_HOURS)), Field(ge=1, le=MAX_HOURS)]
 ItemLimit = Annotated[int, BeforeValidator(_whole(1, MAX_ITEMS)), Field(ge=1, le=MAX_ITEMS)]
 TicketLimit = Annotated[int, BeforeValidator(_whole(1, MAX_TICKETS)), Field(ge=1, le=MAX_TICKETS)]
+SiteLimit = Annotated[int, BeforeValidator(_whole(1, MAX_SITES)), Field(ge=1, le=MAX_SITES)]
+#: A list's ``next_cursor``, passed back (checked by :mod:`collector.web.paging`).
+Cursor = Annotated[str, BeforeValidator(_digits), WithJsonSchema(CURSOR_SCHEMA)]
 
 
 # -- query strings and path parameters -------------------------------------------------------
@@ -139,6 +144,8 @@ class SitesQuery(Strict):
     province: Province | None = Field(None, description="A two-digit province code")
     status: Status | None = Field(None, description="ok, degraded, down or silent")
     problem: Problem | None = Field(None, description="A problem name, e.g. WEAK_SIGNAL")
+    limit: SiteLimit = Field(1000, description=f"At most this many (at most {MAX_SITES})")
+    cursor: Cursor | None = Field(None, description="The previous page's next_cursor")
 
 
 class MeasurementsQuery(Strict):
@@ -146,7 +153,10 @@ class MeasurementsQuery(Strict):
         "signal", description="What to list"
     )
     hours: Hours = Field(24, description="The window, in hours back from now")
-    limit: ItemLimit = Field(2000, description="At most this many (the newest)")
+    limit: ItemLimit = Field(
+        2000, description=f"At most this many (the newest; at most {MAX_ITEMS})"
+    )
+    cursor: Cursor | None = Field(None, description="The previous page's next_cursor (older)")
 
 
 class TicketsQuery(Strict):
@@ -159,7 +169,8 @@ class TicketsQuery(Strict):
     problem: Problem | None = Field(None, description="A problem name, e.g. WEAK_SIGNAL")
     site: SiteCode | None = Field(None, description="A TPS code")
     province: Province | None = Field(None, description="A two-digit province code")
-    limit: TicketLimit = Field(100, description="At most this many")
+    limit: TicketLimit = Field(100, description=f"At most this many (at most {MAX_TICKETS})")
+    cursor: Cursor | None = Field(None, description="The previous page's next_cursor")
 
 
 class CoverageQuery(Strict):

@@ -37,7 +37,11 @@ M = TypeVar("M", bound=BaseModel)
 _REF = "#/components/schemas/{model}"
 
 #: Documented error responses, by status.
-BAD = (400, "A bad parameter or body: the message says which")
+BAD = (
+    400,
+    "A bad parameter or body (bad_request: the message says which), or a cursor that is "
+    "not a next_cursor of this list (bad_cursor)",
+)
 UNAUTHORIZED = (401, "Not logged in, or the session has ended")
 CSRF_OR_ROLE = (403, "No or a wrong X-CSRF-Token header (csrf), or the role may not (forbidden)")
 NOT_FOUND = (404, "Unknown, or not visible to this account")

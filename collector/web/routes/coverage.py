@@ -10,6 +10,7 @@ import io
 from aiohttp import web
 
 from collector.query import COVERAGE_COLUMNS, SiteFilter
+from collector.untrusted import csv_row
 from collector.web.context import WebContext
 from collector.web.models import Coverage, Feature
 from collector.web.params import CoverageQuery
@@ -27,8 +28,7 @@ async def coverage(ctx: WebContext, request: web.Request) -> web.StreamResponse:
         writer = csv.DictWriter(out, fieldnames=COVERAGE_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for entry in entries:
-            fields = dataclasses.asdict(entry)
-            writer.writerow({k: "" if v is None else v for k, v in fields.items()})
+            writer.writerow(csv_row(dataclasses.asdict(entry)))
         return web.Response(
             text=out.getvalue(),
             content_type="text/csv",

@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from collector.web import paging
 from collector.web.context import WebContext
 from collector.web.models import Measurements
 from collector.web.params import MeasurementsQuery, SitePath
@@ -23,11 +24,24 @@ async def site_measurements(ctx: WebContext, request: web.Request) -> web.Respon
     code = given(request, "path", SitePath).code
     q = given(request, "query", MeasurementsQuery)
     principal = authenticated(request)
+    before = None
+    if q.cursor is not None:
+        name = f"measurements/{code}/{q.kind}"
+        at_ns, agent_id, seq = paging.decode(q.cursor, name, (int, str, int))
+        before = (int(at_ns), str(agent_id), int(seq))
     await ctx.site_row(principal, code)  # 404 unless visible
-    items = await asyncio.to_thread(
-        lambda: ctx.queries.measurements(code, q.kind, hours=q.hours, limit=q.limit)
+    items, older = await asyncio.to_thread(
+        lambda: ctx.queries.measurements_page(
+            code, q.kind, hours=q.hours, limit=q.limit, before=before
+        )
     )
-    body = {"site": code, "kind": q.kind, "hours": q.hours, "items": items}
+    next_cursor = None
+    if older is not None:
+        next_cursor = paging.encode(f"measurements/{code}/{q.kind}", older)
+    body = {
+        "site": code, "kind": q.kind, "hours": q.hours, "items": items,
+        "next_cursor": next_cursor,
+    }  # fmt: skip
     return json_response(Measurements.model_validate(body))
 
 

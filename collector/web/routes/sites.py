@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 
 from aiohttp import web
 
 from collector.query import MAP_COLUMNS, SiteFilter, SiteRow
+from collector.web import paging
 from collector.web.context import Principal, WebContext
 from collector.web.models import (
     Cell,
@@ -29,19 +31,13 @@ from collector.web.spec import (
 from pantau.core.sites import PROVINCES
 
 
-def compressed(response: web.Response) -> web.Response:
-    """Large lists (10,000 sites) go gzip-compressed to clients that accept it."""
-    body = response.body
-    if isinstance(body, bytes) and len(body) > 16 * 1024:
-        response.enable_compression()
-    return response
-
-
 async def visible_rows(
     ctx: WebContext, principal: Principal, where: SiteFilter | None = None
 ) -> list[SiteRow]:
     """The rows the account may see that ``where`` keeps, in code order."""
-    return await asyncio.to_thread(ctx.queries.listing, where or SiteFilter(), sees=principal.sees)
+    return await asyncio.to_thread(
+        ctx.queries.listing, where or SiteFilter(), sees=principal.sees_site
+    )
 
 
 async def map_state(ctx: WebContext, request: web.Request) -> web.Response:
@@ -51,15 +47,20 @@ async def map_state(ctx: WebContext, request: web.Request) -> web.Response:
     state = MapState.model_construct(
         version=version, columns=list(MAP_COLUMNS), rows=[r.map_row() for r in rows]
     )
-    return compressed(json_response(state))
+    return json_response(state)
 
 
 async def sites(ctx: WebContext, request: web.Request) -> web.Response:
     q = given(request, "query", SitesQuery)
     principal = authenticated(request)
+    after = None if q.cursor is None else str(paging.decode(q.cursor, "sites", (str,))[0])
     where = SiteFilter(operator=q.operator, province=q.province, status=q.status, problem=q.problem)
-    rows = await visible_rows(ctx, principal, where)
-    return compressed(json_response(Sites(sites=[SiteSummary.of(r) for r in rows])))
+    rows = await visible_rows(ctx, principal, where)  # in code order
+    if after is not None:
+        rows = rows[bisect.bisect_right([r.code for r in rows], after) :]
+    page = rows[: q.limit]
+    next_cursor = paging.encode("sites", [page[-1].code]) if len(rows) > q.limit else None
+    return json_response(Sites(sites=[SiteSummary.of(r) for r in page], next_cursor=next_cursor))
 
 
 async def site(ctx: WebContext, request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from collector.query import OPEN_STATES
+from collector.web import paging
 from collector.web.context import ApiError, Principal, WebContext, not_found
 from collector.web.models import Ticket, TicketDetail, Tickets
 from collector.web.params import Note, TicketPath, TicketsQuery
@@ -27,9 +28,10 @@ from collector.web.spec import (
 async def tickets(ctx: WebContext, request: web.Request) -> web.Response:
     q = given(request, "query", TicketsQuery)
     principal = authenticated(request)
+    before = None if q.cursor is None else paging.decode(q.cursor, "tickets", (int,))
     scope = principal.user.operator
     if scope is not None and q.operator is not None and q.operator != scope:
-        return json_response(Tickets(tickets=[]))
+        return json_response(Tickets(tickets=[], next_cursor=None))
     states: Sequence[str] | None = {"active": OPEN_STATES, "all": None}.get(q.state, (q.state,))
     found = await asyncio.to_thread(
         lambda: ctx.store.list_tickets(
@@ -38,10 +40,14 @@ async def tickets(ctx: WebContext, request: web.Request) -> web.Response:
             site_code=q.site,
             site_prefix=q.province,
             states=states,
-            limit=q.limit,
+            limit=q.limit + 1,  # one more: is there a next page?
+            before_id=None if before is None else int(before[0]),
         )
     )
-    return json_response(Tickets(tickets=[Ticket.of(t) for t in found]))
+    page = found[: q.limit]
+    more = len(found) > q.limit
+    next_cursor = paging.encode("tickets", [page[-1].id]) if more else None
+    return json_response(Tickets(tickets=[Ticket.of(t) for t in page], next_cursor=next_cursor))
 
 
 async def _detail(ctx: WebContext, principal: Principal, ticket_id: int) -> TicketDetail:

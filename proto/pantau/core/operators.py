@@ -109,6 +109,21 @@ def mcc_mnc(mcc: str | None, mnc: str | None) -> str | None:
     return f"{key[:3]}-{key[3:]}"
 
 
+def network_of(mcc: str | None, mnc: str | None) -> str | None:
+    """:func:`mcc_mnc`, but only for a real network: three digits and two or three
+    (None for a modem's garbage, which must not become a network a site is on)."""
+    code = mcc_mnc(mcc, mnc)
+    return code if code is not None and is_network(code) else None
+
+
+def is_network(code: str) -> bool:
+    """``"510-10"``: a network, as :func:`mcc_mnc` writes one (not a queue's name)."""
+    return _NETWORK.fullmatch(code) is not None
+
+
+_NETWORK = re.compile(r"[0-9]{3}-[0-9]{2,3}")
+
+
 def operator_label(code: str | None) -> str | None:
     """``"510-10"`` -> ``"Telkomsel"`` (None for None or a code of no known network)."""
     if code is None:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from storebackends import Backend
+from storekit import OTHER_SITE as OTHER
 from storekit import SITE, batch
 
 from collector.store.base import Store, StoreError, open_store
-from collector.store.model import BatchOutcome
+from collector.store.model import BatchOutcome, SignalState
 from collector.store.postgres_schema import MIGRATIONS as POSTGRES_MIGRATIONS
 from collector.store.postgres_schema import SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION
 from collector.store.sqlite import SCHEMA_VERSION, SqliteStore
@@ -38,7 +39,7 @@ def test_opening_again_migrates_nothing_and_keeps_data(backend: Backend, store: 
         again.close()
     expected = SCHEMA_VERSION if backend.name == "sqlite" else POSTGRES_SCHEMA_VERSION
     assert schema_version(backend) == expected
-    assert (SCHEMA_VERSION, POSTGRES_SCHEMA_VERSION) == (6, 6)
+    assert (SCHEMA_VERSION, POSTGRES_SCHEMA_VERSION) == (7, 7)
 
 
 def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
@@ -72,6 +73,7 @@ def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
                     (4,),
                     (5,),
                     (6,),
+                    (7,),
                 ]
             finally:
                 raw.close()
@@ -159,6 +161,42 @@ def test_a_v5_postgresql_store_gets_its_record_counts(postgres_backend: Backend)
         assert store.commit([batch("kit-1", 7, 8)]) == [BatchOutcome(1, 1, 8)]
         (site,) = store.sites()
         assert site.records == 3
+    finally:
+        store.close()
+
+
+def test_a_v6_store_gets_its_sites_networks_from_what_it_holds(backend: Backend) -> None:
+    """v7 keeps every network a site has been seen on; a store from before it starts
+    with each site's latest reading's network and those its tickets are about."""
+    store = backend.open()
+    try:
+        store.add_agent("kit-1", SITE, "h")
+        on_xl = SignalState(5, "LTE", "registered", "510", "011", "XL", 1, -90.0, -9.0, 5.0, None)
+        store.commit([batch("kit-1", 1, signal=on_xl)])
+        store.add_agent("kit-2", OTHER, "h")
+        store.commit([batch("kit-2", 1, site=OTHER)])  # heard, never on a network
+        for operator, problem in (("510-10", "NO_SERVICE"), ("field-team", "MODEM_FAULT")):
+            store.raise_problem(
+                SITE, operator, problem, route="noc", first_bad_ns=3, last_bad_ns=4,
+                evidence={}, historical=False, now_ns=4, reopen_window_ns=0,
+            )  # fmt: skip
+    finally:
+        store.close()
+    raw = backend.raw()
+    try:
+        raw.execute("DROP TABLE site_operators")
+        if backend.name == "sqlite":
+            raw.execute("PRAGMA user_version = 6")
+        else:
+            raw.execute("DELETE FROM schema_version WHERE version = 7")
+        raw.commit()
+    finally:
+        raw.close()
+    store = backend.open()
+    try:
+        assert schema_version(backend) == 7
+        assert store.networks_of_sites([SITE, OTHER]) == {SITE: {"510-11", "510-10"}}
+        assert store.networks_of_sites(None) == {SITE: {"510-11", "510-10"}}
     finally:
         store.close()
 

@@ -19,7 +19,9 @@ def test_map_and_sites_see_everything_unscoped(any_web_site: WebSite) -> None:
     site = any_web_site
     api = site.user("viewer")
     body = api.get("/api/v1/map").json()
-    assert body["columns"] == ["code", "lat", "lon", "status", "operator", "province", "problems"]
+    assert body["columns"] == [
+        "code", "lat", "lon", "status", "operator", "province", "problems", "networks",
+    ]  # fmt: skip
     rows = {r[0]: r for r in body["rows"]}
     assert sorted(rows) == site.seeded.codes()
     for ticket in site.seeded.tickets:

@@ -100,8 +100,9 @@ def test_an_ingest_sends_only_the_changed_row_within_two_seconds(any_web_site: W
         assert time.monotonic() - started < 2.5
         assert message["version"] > version
         assert [row[0] for row in message["rows"]] == ["3171011001005"]
-        _code, lat, lon, status, operator, province, problems = message["rows"][0]
+        _code, lat, lon, status, operator, province, problems, networks = message["rows"][0]
         assert (status, operator, province, problems) == ("ok", TELKOMSEL, "31", [])
+        assert networks == [TELKOMSEL]
         assert -7 < lat < -5.5 and 106 < lon < 107.5  # inside DKI Jakarta
 
         kinds = {watcher.next("reading", timeout=3)["kind"] for _ in range(2)}
@@ -166,7 +167,8 @@ def _rows(n: int, status: str = "ok") -> dict[str, SiteRow]:
     for i in range(n):
         code = f"31{i:011d}"
         view = SiteView(code, (), None, None, None)
-        out[code] = SiteRow(view, ops[i % 3], status, (), -6.2, 106.8, "province")
+        op = ops[i % 3]
+        out[code] = SiteRow(view, op, status, (), -6.2, 106.8, "province", networks=(op,))
     return out
 
 
@@ -227,7 +229,9 @@ def test_ten_thousand_sites_many_subscribers_and_a_slow_one() -> None:
 
 
 def _with(row: SiteRow, status: str) -> SiteRow:
-    return SiteRow(row.site, row.operator, status, row.problems, row.lat, row.lon, row.located)
+    return SiteRow(
+        row.site, row.operator, status, row.problems, row.lat, row.lon, row.located, row.networks
+    )
 
 
 def test_a_ticket_the_brain_raises_is_streamed(tmp_path: Any) -> None:

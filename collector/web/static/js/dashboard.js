@@ -39,6 +39,7 @@ function rowObject(columns, values) {
   row.code = String(row.code ?? row.site_code ?? "");
   row.status = row.status || "silent";
   row.problems = Array.isArray(row.problems) ? row.problems : row.problems ? [row.problems] : [];
+  row.networks = Array.isArray(row.networks) ? row.networks : [];
   row.provinceCode = provinceCode(row.province) ?? row.code.slice(0, 2);
   const lat = Number(row.lat), lon = Number(row.lon);
   if (row.lat !== null && row.lon !== null && Number.isFinite(lat) && Number.isFinite(lon) && map.bounds) {
@@ -47,7 +48,7 @@ function rowObject(columns, values) {
   return row;
 }
 
-let columns = ["code", "lat", "lon", "status", "operator", "province", "problems"];
+let columns = ["code", "lat", "lon", "status", "operator", "province", "problems", "networks"];
 
 function applyRows(rows, cols = columns) {
   for (const values of rows) {
@@ -102,6 +103,7 @@ function refreshOptions() {
   const operators = new Set(), problems = new Set(KNOWN_PROBLEMS);
   for (const row of sites.values()) {
     if (row.operator) operators.add(String(row.operator));
+    for (const network of row.networks) operators.add(String(network));
     for (const p of row.problems) problems.add(p);
   }
   const ops = [...operators].sort();
@@ -151,7 +153,9 @@ function matches(row, { ignoreProvince = false } = {}) {
     status: filters.status.value,
     problem: filters.problem.value,
   };
-  if (f.operator && String(row.operator ?? "") !== f.operator) return false;
+  // A site is on every network it is known on, not only its latest reading's (none
+  // while the modem searches: exactly when it is down).
+  if (f.operator && String(row.operator ?? "") !== f.operator && !row.networks.includes(f.operator)) return false;
   if (!ignoreProvince && f.province && row.provinceCode !== f.province) return false;
   if (f.status && row.status !== f.status) return false;
   if (f.problem && !row.problems.includes(f.problem)) return false;

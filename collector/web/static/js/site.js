@@ -334,7 +334,7 @@ async function start() {
       }
     },
     sites: (m) => {
-      const cols = m?.columns ?? ["code", "lat", "lon", "status", "operator", "province", "problems"];
+      const cols = m?.columns ?? ["code", "lat", "lon", "status", "operator", "province", "problems", "networks"];
       for (const values of m?.rows ?? []) {
         const row = Array.isArray(values) ? Object.fromEntries(cols.map((c, i) => [c, values[i]])) : values;
         if (row.code === code) renderSummary({ ...summary, status: row.status, problems: row.problems ?? summary.problems });

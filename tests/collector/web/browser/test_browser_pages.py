@@ -1,7 +1,8 @@
 """The operations centre in a real browser (headless Chromium, Playwright's sync API)
 against a real collector: the map puts every site inside its province in its status
 colour, acknowledging in the page changes the API, a new reading reaches an open page
-without a reload, an operator account sees only its own network."""
+without a reload, an operator account sees only its own network and keeps its site on
+the map while the site is down (its modem searching: no network in the latest reading)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from browserkit import (
 )
 
 from collector.web.seed import ping_record, seed_sites, signal_record
+from pantau.v1 import records_pb2
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -433,3 +435,57 @@ def test_a_ticket_changed_meanwhile_is_a_clear_conflict_in_the_page(
     history = colleague.get(f"/api/v1/tickets/{ticket.id}").json()["events"]
     assert [e["action"] for e in history][-1] == "resolved"
     assert all(e["note"] != "looking into it" for e in history)
+
+
+SCOPED_CODE = "3171011001005"
+STATUS_OF = "(code) => window.pantauSites.get(code)?.status ?? 'absent'"
+
+
+def test_a_scoped_operators_site_stays_on_its_map_while_down(
+    web_site: Any, browsing: Callable[[], Browsing]
+) -> None:
+    name = "xl-noc"
+    password = web_site.add_user(name, "operator", XL)
+    token = web_site.enroll(SCOPED_CODE)
+    now = time.time_ns()
+    reading = signal_record(1, now - 120 * _S, mcc="510", mnc="11", name="XL", rsrp=-95,
+                            cell_id=7)  # fmt: skip
+    web_site.ingest(SCOPED_CODE, [reading], token=token)
+    web_site.notify([SCOPED_CODE])
+
+    b = browsing()
+    b.login(name, password)
+    page = b.page()
+    page.goto(f"{b.base}/")
+    page.wait_for_selector("body[data-painted='1']")
+    mine = sorted([*web_site.seeded.codes(XL), SCOPED_CODE])
+    assert page.evaluate("[...window.pantauSites.keys()].sort()") == mine
+    assert page.evaluate(STATUS_OF, SCOPED_CODE) == "ok"
+
+    # The modem loses service: it searches (no operator), and NO_SERVICE opens.
+    searching = signal_record(2, now - 60 * _S, mcc="510", mnc="11", name="", rsrp=-95, cell_id=7)
+    for field in ("mcc", "mnc", "operator_name", "cell_id", "rsrp_dbm", "rsrq_db", "sinr_db"):
+        searching.signal.ClearField(field)
+    searching.signal.reg_state = records_pb2.REG_STATE_SEARCHING
+    web_site.ingest(SCOPED_CODE, [searching], token=token)
+    web_site.store.raise_problem(
+        SCOPED_CODE, XL, "NO_SERVICE", route="noc", first_bad_ns=now - 60 * _S, last_bad_ns=now,
+        evidence={"why": "searching"}, historical=False, now_ns=now, reopen_window_ns=0,
+    )  # fmt: skip
+    web_site.notify([SCOPED_CODE])
+    page.wait_for_function(f"() => ({STATUS_OF})('{SCOPED_CODE}') === 'down'")  # live, no reload
+    assert page.evaluate("[...window.pantauSites.keys()].sort()") == mine
+
+    # Filtered to its own network, the searching site is still drawn.
+    page.select_option("#f-operator", XL)
+    drawn = len(mine)
+    page.wait_for_function(
+        f"() => document.querySelector('#map-canvas').dataset.drawn === '{drawn}'"
+    )
+    # After a reload (the map from the API, not the stream) it is there, red.
+    page.goto(f"{b.base}/")
+    page.wait_for_selector("body[data-painted='1']")
+    assert page.evaluate(STATUS_OF, SCOPED_CODE) == "down"
+    page.goto(f"{b.base}/site/{SCOPED_CODE}")
+    page.wait_for_selector("body[data-loaded='1']")
+    assert "not visible" not in page.inner_text("#summary")
