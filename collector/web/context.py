@@ -24,6 +24,7 @@ from collector.store import Store
 from collector.store.model import User, WebSession
 from collector.web.accounts import SessionPolicy, token_hash, verify_password
 from collector.web.live import LiveHub
+from collector.web.mapcache import MapCache
 from collector.web.metrics import Metrics
 from collector.web.models import Account
 from collector.web.throttle import Backoff, LoginThrottle, PasswordGate
@@ -76,7 +77,11 @@ class Principal:
     def sees_site(self, row: SiteRow) -> bool:
         """A site the account may see: one known on its network (``SiteRow.networks``:
         every network it has been seen on, not only its latest reading's)."""
-        return self.user.operator is None or self.user.operator in row.networks
+        return self.sees_networks(row.networks)
+
+    def sees_networks(self, networks: tuple[str, ...]) -> bool:
+        """A site known on ``networks`` (unscoped accounts see every site)."""
+        return self.user.operator is None or self.user.operator in networks
 
     def account(self, policy: SessionPolicy) -> Account:
         return Account(
@@ -126,6 +131,7 @@ class WebContext:
             verify_password, concurrency=web.login_concurrency, queue=web.login_queue
         )
         self.hub = LiveHub(self.load_rows, queue_size=self.config.sse_queue)
+        self.map_cache = MapCache(self.hub)
         self.metrics = Metrics(
             store,
             stats=stats,

@@ -78,6 +78,8 @@ class LiveHub:
         self.version = 0
         self.subscribers: set[Subscriber] = set()
         self._last: dict[str, list[Any]] = {}  # code -> map row last sent
+        self._networks: dict[str, tuple[str, ...]] = {}  # code -> the site's networks
+        self._lock = asyncio.Lock()  # one load at a time: the loop's tick or a map request
         self._dirty: set[str] = set()
         self._tickets: dict[int, Ticket] = {}
         self._wake = asyncio.Event()
@@ -203,8 +205,31 @@ class LiveHub:
                 log.exception("live stream: cannot load the changed sites")
             await asyncio.sleep(self.interval_s)
 
+    async def current(self) -> None:
+        """Bring the rows up to date now (for ``/api/v1/map``): the sites changed since
+        the last tick are loaded at once instead of at the next one, so an answer shows
+        every commit and ticket change the hub has been told of; concurrent callers share
+        one load. Time alone (a site falling silent) shows at the next full reload."""
+        if self._loaded and not self._dirty and not self._tickets:
+            return
+        await self.tick()
+
+    def map_rows(self) -> list[tuple[tuple[str, ...], list[Any]]]:
+        """Every site's (networks, map row) as of :attr:`version`, in code order."""
+        return [(self._networks[code], self._last[code]) for code in sorted(self._last)]
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
     async def tick(self, *, full: bool = False) -> None:
         """Load the changed sites (all with ``full``), send what differs."""
+        async with self._lock:
+            if not full and self._loaded and not self._dirty and not self._tickets:
+                return  # a concurrent caller has just done it
+            await self._tick(full=full)
+
+    async def _tick(self, *, full: bool) -> None:
         self.ticks += 1
         if not self._loaded:
             full = True
@@ -214,7 +239,13 @@ class LiveHub:
         self._tickets.clear()
         changed: list[tuple[tuple[str, ...], list[Any]]] = []
         if full or dirty:
-            rows = await self._load_rows(None if full else dirty)
+            try:
+                rows = await self._load_rows(None if full else dirty)
+            except BaseException:
+                self._dirty.update(dirty)  # kept for the next try
+                for ticket in tickets:
+                    self._tickets.setdefault(ticket.id, ticket)
+                raise
             codes: Iterable[str] = set(self._last) | set(rows) if full else dirty
             for code in codes:
                 row = rows.get(code)
@@ -225,6 +256,7 @@ class LiveHub:
                     if self._loaded:
                         changed.append((row.networks, map_row))
                     self._last[code] = map_row
+                    self._networks[code] = row.networks
             self._loaded = True
         if not changed and not tickets:
             return

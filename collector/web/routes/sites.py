@@ -7,7 +7,7 @@ import bisect
 
 from aiohttp import web
 
-from collector.query import MAP_COLUMNS, SiteFilter, SiteRow
+from collector.query import SiteFilter, SiteRow
 from collector.web import paging
 from collector.web.context import Principal, WebContext
 from collector.web.models import (
@@ -41,13 +41,10 @@ async def visible_rows(
 
 
 async def map_state(ctx: WebContext, request: web.Request) -> web.Response:
+    """The hub's maintained rows, one body per version and scope (collector.web.mapcache)."""
     principal = authenticated(request)
-    version = ctx.hub.version
-    rows = await visible_rows(ctx, principal)
-    state = MapState.model_construct(
-        version=version, columns=list(MAP_COLUMNS), rows=[r.map_row() for r in rows]
-    )
-    return json_response(state)
+    scope = (principal.scoped, principal.user.operator)
+    return await ctx.map_cache.respond(request, scope, principal.sees_networks)
 
 
 async def sites(ctx: WebContext, request: web.Request) -> web.Response:
