@@ -12,6 +12,7 @@ BENCHMARKS = [
     "bench.brain",
     "bench.dashboard",
     "bench.login_flood",
+    "bench.mapload",
 ]
 
 
