@@ -96,6 +96,9 @@ verdict:
   DEGRADED   a poor signal (strength or quality), 2G only, ping loss > 20 % or median
              > 1000 ms, DNS or a configured probe failing, upload < 0.5 Mbit/s, result
              photos taking over 15 minutes
+ping loss (the collector's 100 pings and each configured ICMP probe): from 100 packets
+  the observed ratio decides; below 100 it counts only when the 95 % Wilson lower
+  bound is above 20 % (3 of 5 lost: counted; 2 of 5: not proven)
   notes      (never change the verdict) roaming, a fair signal, a spool backlog, the
              clock, a spent data budget
 signal grades (excellent / good / fair / poor; a bound takes the better grade):
@@ -158,6 +161,13 @@ def register(sub: Any) -> None:
         default=10.0,
         metavar="S",
         help="wait up to S seconds for the modem to register (default 10)",
+    )
+    check.add_argument(
+        "--ping-interval",
+        type=float,
+        default=0.05,
+        metavar="S",
+        help="seconds between the collector's 100 pings (default 0.05; 0.01 to 1)",
     )
     check.set_defaults(handler=cmd_check)
 
@@ -275,6 +285,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _usage("check", f"--samples: expected 1 to 10, got {args.samples}")
     if not 0 <= args.register_wait <= 60:
         return _usage("check", f"--register-wait: expected 0 to 60 s, got {args.register_wait}")
+    if not 0.01 <= args.ping_interval <= 1.0:
+        return _usage("check", f"--ping-interval: expected 0.01 to 1 s, got {args.ping_interval}")
     credential: str | None = None
     problem: str | None = None
     if config is not None:
@@ -304,6 +316,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         throughput=not args.no_throughput,
         samples=args.samples,
         register_wait_s=args.register_wait,
+        ping_interval_s=args.ping_interval,
         progress=check.progress_bar(m("check.progress.throughput")) if show_progress else None,
     )
     if not args.json:

@@ -267,8 +267,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "The kit's enrollment with the collector {address} was not checked (give --config)",
     },
     "check.reason.ping_loss": {
-        "id": "Ping ke {target} hilang {percent}%",
-        "en": "{percent}% of pings to {target} were lost",
+        "id": "Ping ke {target}: {lost} dari {sent} paket hilang ({percent}%)",
+        "en": "Pings to {target}: {lost} of {sent} packets lost ({percent}%)",
     },
     "check.reason.ping_slow": {
         "id": "Ping ke {target} lambat: median {ms} ms",
@@ -366,6 +366,15 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "(`systemctl stop pantau-agent`) selama pemeriksaan",
         "en": "Another program holds the modem port: stop ModemManager or the agent "
         "(`systemctl stop pantau-agent`) while checking",
+    },
+    "check.advice.use_4g": {
+        "id": "Pakai modem yang mendukung 4G dan kartu SIM 4G (kartu lama bisa ditukar "
+        "gratis di gerai operator); bila keduanya sudah 4G, coba kartu SIM operator lain "
+        "yang punya 4G di lokasi ini. Memindahkan antena tidak menolong: 2G tetap lambat "
+        "walau sinyalnya kuat",
+        "en": "Use a 4G-capable modem and a 4G SIM (operators swap old cards for free at "
+        "their shops); if both are 4G already, try another operator's SIM with 4G at this "
+        "site. Moving the antenna does not help: 2G stays slow however strong its signal",
     },
     "check.advice.move_antenna": {
         "id": "Pindahkan antena atau kit ke tempat lebih tinggi atau dekat jendela, jauh "

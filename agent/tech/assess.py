@@ -8,14 +8,14 @@ import time
 
 from agent import diskroom
 from agent.tech import grades, render
-from agent.tech.report import NetworkSection, Report, SignalSection
+from agent.tech.report import NetworkSection, ProbeResult, Report, SignalSection
 from agent.tech.verdict import (
     CLOCK_OFFSET_MAX_S,
     PHOTOS_MAX_S,
-    PING_LOSS_MAX,
     PING_MEDIAN_MAX_MS,
     UPLOAD_MIN_BPS,
     Finding,
+    loss_above_threshold,
 )
 
 _MODEM_CODES = {
@@ -136,6 +136,19 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
 
 
+def _ping_findings(r: ProbeResult) -> list[Finding]:
+    out: list[Finding] = []
+    sent, received = int(r.detail("sent") or 0), int(r.detail("received") or 0)
+    if loss_above_threshold(sent, received):
+        percent = round((sent - received) * 100 / sent)
+        fields = {"target": r.target, "percent": percent, "lost": sent - received, "sent": sent}
+        out.append(Finding("PING_LOSS", fields))
+    median = r.detail("median_ms")
+    if median is not None and median > PING_MEDIAN_MAX_MS:
+        out.append(Finding("PING_SLOW", {"target": r.target, "ms": round(median)}))
+    return out
+
+
 def _collector_findings(report: Report) -> list[Finding]:
     c = report.collector
     address = c.address or ""
@@ -171,15 +184,12 @@ def _probe_findings(report: Report) -> list[Finding]:
     for name, r in report.probes.results.items():
         if name == "collector-tcp":
             continue  # part of COLLECTOR_UNREACHABLE
-        if name == "collector-ping":
-            if collector_down:
-                continue
-            loss = r.detail("loss_ratio")
-            if loss is not None and loss > PING_LOSS_MAX:
-                out.append(Finding("PING_LOSS", {"target": r.target, "percent": round(loss * 100)}))
-            median = r.detail("median_ms")
-            if median is not None and median > PING_MEDIAN_MAX_MS:
-                out.append(Finding("PING_SLOW", {"target": r.target, "ms": round(median)}))
+        if name == "collector-ping" and collector_down:
+            continue
+        if r.kind == "icmp" and r.detail("sent") and (r.ok or r.detail("received")):
+            # The collector's pings and every configured ICMP probe: loss and delay are
+            # judged on the packets (a ping run with some replies is not a failed probe).
+            out.extend(_ping_findings(r))
             continue
         if r.ok:
             continue

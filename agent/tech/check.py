@@ -88,6 +88,9 @@ class CheckOptions:
     photos_mb: float = 30.0
     throughput: bool = True
     samples: int = 3
+    #: The collector's pings: enough packets for the loss rule of agent.tech.verdict.
+    ping_count: int = 100
+    ping_interval_s: float = 0.05
     register_wait_s: float = 10.0
     modem_timeout_s: float = 25.0
     probe_timeout_s: float = 10.0
@@ -119,7 +122,11 @@ def probe_plan(options: CheckOptions) -> list[tuple[str, str, Any]]:
                 "collector-ping",
                 "icmp",
                 probes.IcmpConfig(
-                    host, count=5, interval_s=0.2, timeout_s=1.0, tcp_fallback_port=port
+                    host,
+                    count=options.ping_count,
+                    interval_s=options.ping_interval_s,
+                    timeout_s=1.0,
+                    tcp_fallback_port=port,
                 ),
             )
         )
