@@ -109,6 +109,15 @@ signal grades (excellent / good / fair / poor; a bound takes the better grade):
 """
 
 
+def _config_flag(path: Path | None) -> str:
+    """`` --config FILE`` for commands in advice, unless FILE is the default one."""
+    from agent.cli_init import DEFAULT_CONFIG
+
+    if path is None or path.absolute() == DEFAULT_CONFIG:
+        return ""
+    return f" --config {path.absolute()}"
+
+
 def _lang(value: str) -> str:
     from agent.i18n import check_lang
 
@@ -326,7 +335,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         site=config.agent.site if config else None,
         agent_id=config.agent_id if config else None,
     )
-    doc = check_view.document(report, check.assess(report), m)
+    doc = check_view.document(report, check.assess(report), m, _config_flag(args.config))
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:

@@ -399,10 +399,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "that the collector is running",
     },
     "check.advice.enroll": {
-        "id": "Daftarkan kit dengan kode sekali pakai dari operator kolektor: "
-        "`pantau-agent enroll --collector ALAMAT --code KODE`",
-        "en": "Enroll the kit with a one-time code from the collector's operators: "
-        "`pantau-agent enroll --collector ADDRESS --code CODE`",
+        "id": "Minta kode pendaftaran baru ke operator kolektor, lalu daftarkan ulang kit "
+        "(alamat kolektor dan berkas CA diambil dari konfigurasi): "
+        "`sudo pantau-agent init --re-enroll --code KODE{config}`",
+        "en": "Ask the collector's operators for a new enrollment code, then enroll the kit "
+        "again (the collector address and CA file come from the configuration): "
+        "`sudo pantau-agent init --re-enroll --code CODE{config}`",
     },
     "check.advice.check_dns": {
         "id": "Periksa DNS: pastikan paket data aktif, atau pakai alamat IP kolektor",

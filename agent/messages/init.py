@@ -249,6 +249,24 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "Pendaftaran gagal: {reason}",
         "en": "Enrollment failed: {reason}",
     },
+    "init.credential.accepted": {
+        "id": "Kolektor {address} menerima kredensial kit {agent_id}.",
+        "en": "The collector {address} accepts the credential of kit {agent_id}.",
+    },
+    "init.credential.refused": {
+        "id": "Kolektor {address} menolak kredensial kit {agent_id} (dicabut atau tidak "
+        "dikenal): kit tidak bisa mengirim data. Minta kode pendaftaran baru ke operator "
+        "kolektor, lalu jalankan `init` lagi dengan --re-enroll --code KODE.",
+        "en": "The collector {address} refuses the credential of kit {agent_id} (revoked "
+        "or unknown): the kit cannot send anything. Ask the collector's operators for a "
+        "new enrollment code, then run `init` again with --re-enroll --code CODE.",
+    },
+    "init.collector.no_hello": {
+        "id": "Kolektor {address} belum bisa memastikan kredensial kit (tidak ada jawaban); "
+        "jalankan `pantau-agent check` setelah kit tersambung ke internet.",
+        "en": "The collector {address} could not confirm the kit's credential (no answer); "
+        "run `pantau-agent check` once the kit is online.",
+    },
     "init.credential.kept": {
         "id": "Kredensial yang ada tetap dipakai (kit {agent_id}); tidak perlu kode baru. "
         "Pakai --re-enroll untuk mendaftar ulang.",

@@ -109,6 +109,37 @@ class CollectorStep(StepContext):
         self.ui.say("init.collector.reachable", address=address)
         return True
 
+    def _hello(
+        self, token: str, agent_id: str, site: str, *, address: str, ca_file: str, insecure: bool
+    ) -> None:
+        """The kept credential proven as ``check`` proves it: Hello -> Welcome. A refusal
+        stops ``init`` (the kit could send nothing); no answer is only said (the kit may
+        be offline now)."""
+        import asyncio
+
+        from agent.tech.check import CheckOptions
+        from agent.tech.check_collector import hello
+
+        ui = self.ui
+        ui.say("init.collector.checking", address=address)
+        options = CheckOptions(
+            collector=address,
+            ca_file=ca_file,
+            insecure=insecure,
+            credential=token,
+            agent_id=agent_id,
+            site=site,
+            collector_timeout_s=min(10.0, self.args.timeout),
+        )
+        section = asyncio.run(hello(options))
+        if section.status == "ok":
+            ui.say("init.credential.accepted", address=address, agent_id=agent_id)
+        elif section.status == "rejected":
+            ui.error("init.credential.refused", address=address, agent_id=agent_id)
+            raise Stop(EXIT_FAILURE)
+        else:
+            ui.error("init.collector.no_hello", address=address)
+
     # -- credential ------------------------------------------------------------------
 
     def _credential(
@@ -131,7 +162,7 @@ class CollectorStep(StepContext):
             ui.say("init.credential.kept", agent_id=agent_id)
             if args.code:
                 ui.say("init.credential.code_unused")
-            self._reachable(address)  # informative only: the kit may be offline now
+            self._hello(token, agent_id, site, address=address, ca_file=ca_file, insecure=insecure)
             return token, agent_id, site
         if token and site_changed:
             ui.say("init.credential.site_changed", old=old.agent.site if old else "", new=site)

@@ -54,9 +54,12 @@ def grade_text(m: Messages, grade: str | None) -> str:
     return m(_GRADE_KEYS[grade]) if grade in _GRADE_KEYS else m("common.unknown")
 
 
-def document(report: Report, findings: list[Finding], m: Messages) -> dict[str, Any]:
+def document(
+    report: Report, findings: list[Finding], m: Messages, config_flag: str = ""
+) -> dict[str, Any]:
     """The ``--json`` document (schema documented in :mod:`agent.cli_tech`), generated
-    from the typed report."""
+    from the typed report. ``config_flag`` (`` --config FILE`` for a config outside the
+    default place) completes the commands the advice gives."""
     verdict = verdict_of(findings)
     doc: dict[str, Any] = {
         "schema": SCHEMA,
@@ -70,7 +73,10 @@ def document(report: Report, findings: list[Finding], m: Messages) -> dict[str, 
             }
             for f in ordered(findings)
         ],
-        "advice": [{"code": a, "message": m(advice_key(a))} for a in advice_for(findings)],
+        "advice": [
+            {"code": a, "message": m(advice_key(a), config=config_flag)}
+            for a in advice_for(findings)
+        ],
     }
     doc.update(report.to_json())
     doc["lang"] = m.lang
