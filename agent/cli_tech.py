@@ -33,9 +33,10 @@ check
                                    "goodput_bps", "direction", "payload_bytes", ...}},
          "collector": {"address", "status": "ok" | "unreachable" | "rejected"
                        | "no-credential" | "reachability-only" (no --config: enrollment
-                       not checked) | "not-configured", "reachable", "enrolled",
-                       "error", "agent_id", "site", "acked_through_seq", "rtt_ms",
-                       "clock_offset_ms"},
+                       not checked) | "ca-file" (the CA file cannot serve: "ca_file",
+                       "error" = missing | not-a-file | not-readable | empty | not-pem)
+                       | "not-configured", "reachable", "enrolled", "error", "agent_id",
+                       "site", "acked_through_seq", "rtt_ms", "clock_offset_ms"},
          "spool": {"path", "exists", "records", "bytes", "oldest_age_s", "error"} | null,
          "clock": {"synced": bool, "offset_ms": float | null},
          "data_today": {"used_bytes", "daily_bytes", "ratio", "day", "error",

@@ -254,6 +254,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "Kolektor {address} menolak kredensial kit: {error}",
         "en": "The collector {address} refuses the kit's credential: {error}",
     },
+    "check.reason.ca_file_bad": {
+        "id": "Berkas CA kolektor {path} tidak bisa dipakai: {problem} (kolektor {address} "
+        "tidak diperiksa)",
+        "en": "The collector's CA file {path} cannot be used: {problem} (the collector "
+        "{address} was not checked)",
+    },
     "check.reason.not_enrolled": {
         "id": "Kit belum terdaftar ke kolektor {address} (tidak ada kredensial)",
         "en": "The kit is not enrolled with the collector {address} (no credential)",
@@ -391,6 +397,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "check.advice.use_satellite": {
         "id": "Jika tidak ada operator yang menjangkau lokasi, gunakan tautan satelit BAKTI",
         "en": "Where no operator covers the site, use the BAKTI satellite link",
+    },
+    "check.advice.fix_ca_file": {
+        "id": "Minta berkas ca.crt deployment ke operator kolektor, lalu pasang: "
+        "`sudo pantau-agent init --ca-file JALUR/ca.crt{config}` (atau salin ke tempat yang "
+        "disebut [collector] ca_file)",
+        "en": "Get the deployment's ca.crt from the collector's operators, then install it: "
+        "`sudo pantau-agent init --ca-file PATH/ca.crt{config}` (or copy it to where "
+        "[collector] ca_file says)",
     },
     "check.advice.check_collector_address": {
         "id": "Periksa alamat kolektor di konfigurasi ([collector] address) dan bahwa "

@@ -24,6 +24,21 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "Tidak bisa menulis {path}: {error}. Kode pendaftaran belum dipakai.",
         "en": "Cannot write {path}: {error}. The enrollment code was not used.",
     },
+    "common.file.missing": {"id": "berkasnya tidak ada", "en": "the file does not exist"},
+    "common.file.not_a_file": {"id": "itu bukan berkas", "en": "it is not a file"},
+    "common.file.not_readable": {
+        "id": "berkasnya tidak bisa dibaca (izin; coba dengan sudo)",
+        "en": "the file cannot be read (permissions; try with sudo)",
+    },
+    "common.file.empty": {"id": "berkasnya kosong", "en": "the file is empty"},
+    "common.file.not_pem": {
+        "id": "berkasnya bukan sertifikat PEM (ca.crt deployment)",
+        "en": "the file is not a PEM certificate (the deployment's ca.crt)",
+    },
+    "common.config.file_bad": {
+        "id": "{config}: [collector] {key} = {path}: {problem}",
+        "en": "{config}: [collector] {key} = {path}: {problem}",
+    },
     "common.yes": {"id": "ya", "en": "yes"},
     "common.no": {"id": "tidak", "en": "no"},
     "common.unknown": {"id": "tidak diketahui", "en": "unknown"},

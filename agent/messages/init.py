@@ -370,6 +370,20 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "NOTE: {exe} is inside a home directory; the service runs as the user "
         "pantau, which may not be able to read it. Install under /opt/pantau instead.",
     },
+    "init.service.not_installed": {
+        "id": "Layanan TIDAK dipasang walau --install-service diminta: kit tidak akan "
+        "berjalan sendiri setelah dinyalakan ulang. Konfigurasi sudah ditulis; jalankan "
+        "perintah di atas di kit dengan systemd, sebagai root.",
+        "en": "The service was NOT installed although --install-service was asked for: "
+        "the kit will not run by itself after a reboot. The configuration is written; run "
+        "the command above on the kit (with systemd), as root.",
+    },
+    "init.service.not_running": {
+        "id": "Layanan pantau-agent dipasang tetapi tidak berjalan (systemd: {state}). "
+        "Lihat sebabnya: `journalctl -u pantau-agent -n 30`.",
+        "en": "The pantau-agent service is installed but not running (systemd: {state}). "
+        "See why: `journalctl -u pantau-agent -n 30`.",
+    },
     "init.service.ran": {"id": "Dijalankan: {command}", "en": "Ran: {command}"},
     "init.service.would_run": {
         "id": "Perintah yang perlu dijalankan: {command}",

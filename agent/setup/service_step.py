@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from agent.setup.context import EXIT_FAILURE, StepContext, Stop
-
-if TYPE_CHECKING:
-    pass
 
 
 class ServiceStep(StepContext):
@@ -33,6 +29,10 @@ class ServiceStep(StepContext):
             ))  # fmt: skip
         if not wanted or not can:
             self._manual(executable)
+            if args.install_service and not can:
+                # Asked for by flag and not done: the kit would not run after a reboot.
+                ui.error("init.service.not_installed")
+                raise Stop(EXIT_FAILURE)
             return
         if install._under_home(executable):
             ui.say("init.service.exe_in_home", exe=executable)
@@ -64,6 +64,11 @@ class ServiceStep(StepContext):
                 ui.error("init.service.command_failed", command=command, output=output)
             if done.failed:
                 raise Stop(EXIT_FAILURE)
+            if start:
+                state = install.service_state()
+                if state != "active":
+                    ui.error("init.service.not_running", state=state)
+                    raise Stop(EXIT_FAILURE)
             ui.say("init.service.started" if start else "init.service.enabled")
         else:
             for argv in commands:

@@ -156,6 +156,9 @@ def _collector_findings(report: Report) -> list[Finding]:
     if status == "not-configured":
         return [Finding("COLLECTOR_NOT_CONFIGURED")]
     out: list[Finding] = []
+    if status == "ca-file":
+        fields = {"address": address, "path": c.ca_file or "", "problem": c.error or ""}
+        return [Finding("CA_FILE_BAD", fields)]
     if status == "reachability-only":
         out.append(Finding("ENROLLMENT_NOT_CHECKED", {"address": address}))
     if status == "no-credential":

@@ -85,6 +85,8 @@ def document(
 
 def _localised(fields: dict[str, Any], m: Messages) -> dict[str, Any]:
     """A finding's fields for its message (a registration state in words)."""
+    if "problem" in fields:  # a file's problem code (agent.kitfiles), in words
+        fields = {**fields, "problem": m(f"common.file.{fields['problem'].replace('-', '_')}")}
     if "reg_state" in fields:
         fields = {**fields, "state": reg_text(m, fields["reg_state"])}
         del fields["reg_state"]

@@ -10,8 +10,9 @@ Policy (documented in ``pantau-agent check --help`` too):
 - NOT READY: the kit cannot deliver anything: no modem answering (or a modem lost
   during the check: it fell off USB or stopped answering), no SIM / a locked SIM, no
   service (or registration denied), the collector unreachable or refusing the kit's
-  credential, no credential at all (not enrolled), or a data disk that is full, read-only
-  or not writable (the spool cannot keep what the link cannot carry).
+  credential, the collector's CA file missing or unusable, no credential at all (not
+  enrolled), or a data disk that is full, read-only or not writable (the spool cannot
+  keep what the link cannot carry).
 - DEGRADED: it delivers, but poorly: a poor signal (strength or quality), 2G only, ping
   loss above 20 % (judged by :func:`loss_above_threshold` on the collector's pings and on
   every configured ICMP probe) or a median RTT above 1000 ms, failing DNS or configured
@@ -54,6 +55,7 @@ REASONS: Final[Mapping[str, str]] = {
     "RAT_2G": DEGRADED,
     "COLLECTOR_UNREACHABLE": NOT_READY,
     "COLLECTOR_REJECTED": NOT_READY,
+    "CA_FILE_BAD": NOT_READY,
     "NOT_ENROLLED": NOT_READY,
     "COLLECTOR_NOT_CONFIGURED": NOTE,
     "ENROLLMENT_NOT_CHECKED": NOTE,
@@ -87,6 +89,7 @@ ADVICE: Final = (
     "MOVE_ANTENNA",
     "TRY_OTHER_OPERATOR",
     "USE_SATELLITE",
+    "FIX_CA_FILE",
     "CHECK_COLLECTOR_ADDRESS",
     "ENROLL",
     "CHECK_DNS",
@@ -117,6 +120,7 @@ _ADVICE_FOR: Final[Mapping[str, tuple[str, ...]]] = {
     "RAT_2G": ("USE_4G",),
     "COLLECTOR_UNREACHABLE": ("CHECK_COLLECTOR_ADDRESS",),
     "COLLECTOR_REJECTED": ("ENROLL",),
+    "CA_FILE_BAD": ("FIX_CA_FILE",),
     "NOT_ENROLLED": ("ENROLL",),
     "PING_LOSS": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
     "PING_SLOW": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),

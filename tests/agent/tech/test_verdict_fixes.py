@@ -121,3 +121,62 @@ def test_check_on_a_2g_only_modem_with_a_good_signal(
     (advice,) = doc["advice"]
     assert "modem yang mendukung 4G" in advice["message"]
     assert "Memindahkan antena tidak menolong" in advice["message"]
+
+
+def _with_ca(config: Path, ca: Path) -> Path:
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[collector]\n", f'[collector]\nca_file = "{ca}"\n'), "utf-8")
+    return config
+
+
+def test_file_problems() -> None:
+    from agent.kitfiles import file_problem
+
+    system_cas = Path("/etc/ssl/certs/ca-certificates.crt")
+    if system_cas.exists():
+        assert file_problem(system_cas, pem=True) is None
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (None, "missing", "the file does not exist", "berkasnya tidak ada"),
+        (b"", "empty", "the file is empty", "berkasnya kosong"),
+        (
+            b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+            "not-pem",
+            "the file is not a PEM certificate",
+            "bukan sertifikat PEM",
+        ),
+    ],
+)
+def test_a_bad_ca_file_is_named_by_config_check_and_check(
+    tmp_path: Path, running: RunningCollector, case: tuple[bytes | None, str, str, str]
+) -> None:
+    from techkit import run_cli
+
+    content, problem, en, id_ = case
+    ca = tmp_path / "ca.crt"
+    if content is not None:
+        ca.write_bytes(content)
+    config = _with_ca(
+        write_config(tmp_path, address=f"127.0.0.1:{running.port}", token=running.token), ca
+    )
+    for lang, words in (("en", en), ("id", id_)):
+        done = run_cli("config-check", str(config), env={"PANTAU_LANG": lang})
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"[collector] ca_file = {ca}: " in done.stderr and words in done.stderr
+        assert "OK" not in done.stdout
+    code, doc = check_json("--config", str(config), "--lang", "en", "--no-throughput", *FAST)
+    assert (code, doc["verdict"]) == (4, "NOT_READY")
+    assert doc["collector"]["status"] == "ca-file" and doc["collector"]["error"] == problem
+    assert doc["collector"]["ca_file"] == str(ca)
+    reasons = codes(doc, "reasons")
+    assert "CA_FILE_BAD" in reasons and "COLLECTOR_UNREACHABLE" not in reasons
+    assert [a["code"] for a in doc["advice"]] == ["FIX_CA_FILE"]
+    (reason,) = [r for r in doc["reasons"] if r["code"] == "CA_FILE_BAD"]
+    assert str(ca) in reason["message"] and en in reason["message"]
+    assert f"--ca-file PATH/ca.crt --config {config}" in doc["advice"][0]["message"]
+    _, doc_id = check_json("--config", str(config), "--lang", "id", "--no-throughput", *FAST)
+    (reason_id,) = [r for r in doc_id["reasons"] if r["code"] == "CA_FILE_BAD"]
+    assert id_ in reason_id["message"]
