@@ -287,11 +287,25 @@ class Init(ModemStep, CollectorStep, ServiceStep):
 
     def _check_site(self, text: str) -> tuple[str, str | None]:
         """The code, cleaned, and None; or the code and the problem (already shown)."""
-        from pantau.core.sites import PROVINCES, TpsCodeError, province_of, validate_tps_code
+        from pantau.core.sites import (
+            LOOKALIKES,
+            PROVINCES,
+            TpsCodeError,
+            first_non_digit,
+            province_of,
+            validate_tps_code,
+        )
 
         code = "".join(c for c in text if c not in " .-/")
+        bad = first_non_digit("".join(c if c not in " .-/" else "0" for c in text))
+        if bad is not None:  # the position as typed (separators count)
+            position, char = bad
+            digit = LOOKALIKES.get(char)
+            hint = self.m("init.site.lookalike", char=char, digit=digit) if digit else ""
+            self.ui.error("init.site.bad_char", code=text, char=char, position=position, hint=hint)
+            return code, "init.site.bad_char"
         key: str | None = None
-        if len(code) != 13 or not code.isascii() or not code.isdigit():
+        if len(code) != 13:
             key = "init.site.bad_length"
         elif code[:2] not in PROVINCES:
             key = "init.site.bad_province"

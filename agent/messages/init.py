@@ -137,6 +137,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "TPS code {code} is wrong: it must be 13 digits (10-digit desa/kelurahan "
         "code + 3-digit TPS number), got {digits}.",
     },
+    "init.site.bad_char": {
+        "id": "Kode TPS {code} salah: karakter ke-{position} adalah '{char}', bukan "
+        "angka{hint}. Kode TPS hanya berisi 13 angka.",
+        "en": "TPS code {code} is wrong: character {position} is '{char}', not a "
+        "digit{hint}. A TPS code is 13 digits only.",
+    },
+    "init.site.lookalike": {
+        "id": " (huruf {char}? ketik angka {digit})",
+        "en": " (the letter {char}? type the digit {digit})",
+    },
     "init.site.bad_province": {
         "id": "Kode TPS {code} salah: awalan {prefix} bukan kode provinsi.",
         "en": "TPS code {code} is wrong: it starts with {prefix}, which is not a province code.",
