@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.i18n import Detail
 from agent.modem.dialects import DIALECTS
 from agent.setup.collector_step import CollectorStep
 from agent.setup.context import EXIT_ABORTED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Stop
@@ -119,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"pantau-agent init: {exc}", file=sys.stderr)
         return EXIT_USAGE
     m = Messages(lang)
+    from agent.tech import render
+
+    render.use_lang(m.lang)
     ui = Ui(m, interactive=not args.yes and sys.stdin.isatty())
     try:
         return Init(args, ui, m).run()
@@ -249,7 +253,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
         try:
             cfg = load_agent_config(self.config_path)
         except ConfigError as exc:
-            self.ui.say("init.existing.invalid", path=self.config_path, error=exc.detail)
+            self.ui.say("init.existing.invalid", path=self.config_path, error=Detail(exc.detail))
             return Existing(None, exc.detail)
         self.ui.say("init.existing.found", path=self.config_path)
         self.ui.say(
@@ -317,7 +321,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
         try:
             validate_tps_code(code)
         except TpsCodeError as exc:  # a rule added later: its own words, in English
-            self.ui.error("init.site.invalid", code=text, reason=str(exc))
+            self.ui.error("init.site.invalid", code=text, reason=Detail(str(exc)))
             return code, "invalid"
         self.ui.say(
             "init.site.ok",
@@ -357,7 +361,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
             load_agent_config(self.config_path)  # the agent reads exactly this
             self.config_changed = changed
         except ConfigError as exc:
-            ui.error("init.file.config_invalid", error=exc.detail)
+            ui.error("init.file.config_invalid", error=Detail(exc.detail))
             raise Stop(EXIT_FAILURE) from None
         except OSError as exc:
             self._cannot_write(exc)

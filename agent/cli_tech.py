@@ -273,10 +273,11 @@ def _address_problem(address: str) -> str | None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from agent.i18n import Messages
-    from agent.tech import check, check_view
+    from agent.tech import check, check_view, render
     from agent.tech.render import Style
 
     m = Messages(args.lang)
+    render.use_lang(m.lang)
     config = None
     if args.config is not None:
         from agent.config import load_agent_config
@@ -349,10 +350,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from agent.i18n import Messages
-    from agent.tech import status, status_view
+    from agent.tech import render, status, status_view
     from agent.tech.render import Style
 
     m = Messages(args.lang)
+    render.use_lang(m.lang)
     if args.data_dir is not None:
         data_dir = args.data_dir
     elif args.config is not None:
@@ -375,9 +377,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_survey(args: argparse.Namespace) -> int:
     from agent.i18n import Messages
-    from agent.tech import survey
+    from agent.tech import render, survey
 
     m = Messages(args.lang)
+    render.use_lang(m.lang)
     config = None
     if args.config is not None:
         from agent.config import load_agent_config

@@ -129,8 +129,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "check.throughput.failed": {"id": "gagal ({error})", "en": "failed ({error})"},
     "check.spool.records": {
-        "id": "{n} rekaman menunggu dikirim",
+        "id": "{n} catatan data menunggu dikirim",
         "en": "{n} records waiting to be sent",
+        "en_one": "{n} record waiting to be sent",
     },
     "check.clock.synced": {"id": "tersinkron (NTP)", "en": "synchronised (NTP)"},
     "check.clock.unsynced": {"id": "belum tersinkron", "en": "not synchronised"},
@@ -223,8 +224,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "No cellular service (registration: {state})",
     },
     "check.reason.registration_denied": {
-        "id": "Jaringan {operator} menolak pendaftaran kartu SIM",
-        "en": "The network {operator} denies the SIM's registration",
+        "id": "Jaringan seluler menolak mendaftarkan kartu SIM ini (operator: {operator})",
+        "en": "The mobile network refuses to register this SIM (operator: {operator})",
     },
     "check.reason.roaming": {
         "id": "Kartu SIM sedang roaming di {operator}",
@@ -301,11 +302,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Uploading {mb} MB of result photos would take about {minutes} minutes",
     },
     "check.reason.spool_backlog": {
-        "id": "{records} rekaman masih menunggu dikirim ke kolektor",
-        "en": "{records} records are still waiting to be sent to the collector",
+        "id": "{n} catatan data masih menunggu dikirim ke kolektor",
+        "en": "{n} records are still waiting to be sent to the collector",
+        "en_one": "{n} record is still waiting to be sent to the collector",
     },
     "check.reason.clock_unsynced": {
-        "id": "Jam kit belum tersinkron NTP (kolektor tetap mengoreksi waktu rekaman)",
+        "id": "Jam kit belum tersinkron NTP (kolektor tetap mengoreksi waktu data)",
         "en": "The kit's clock is not NTP-synchronised (the collector still corrects record times)",
     },
     "check.reason.clock_offset": {
@@ -326,7 +328,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "it clicks), then power it on again",
     },
     "check.advice.enter_pin": {
-        "id": "Buka PIN kartu SIM (masukkan PIN di ponsel dan matikan permintaan PIN), "
+        "id": "Buka kunci PIN kartu SIM (masukkan PIN di ponsel dan matikan permintaan PIN), "
         "lalu pasang lagi",
         "en": "Unlock the SIM (enter the PIN in a phone and turn the PIN request off), "
         "then put it back",
@@ -407,7 +409,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "[collector] ca_file says)",
     },
     "check.advice.check_collector_address": {
-        "id": "Periksa alamat kolektor di konfigurasi ([collector] address) dan bahwa "
+        "id": "Periksa alamat kolektor di konfigurasi ([collector] address) dan pastikan "
         "kolektor menyala",
         "en": "Check the collector address in the configuration ([collector] address) and "
         "that the collector is running",

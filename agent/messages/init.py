@@ -192,7 +192,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "init.collector.unreachable": {
         "id": "Kolektor {address} tidak bisa dihubungi ({reason}). Periksa alamatnya, "
-        "sinyal/koneksi internet kit, dan bahwa kolektor menyala.",
+        "sinyal/koneksi internet kit, dan pastikan kolektor menyala.",
         "en": "The collector {address} cannot be reached ({reason}). Check the address, "
         "the kit's signal and internet connection, and that the collector is running.",
     },

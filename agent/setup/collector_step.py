@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.i18n import Localized
 from agent.setup.context import EXIT_FAILURE, EXIT_USAGE, StepContext, Stop
 
 if TYPE_CHECKING:
@@ -89,7 +90,8 @@ class CollectorStep(StepContext):
             problem = _ca_problem(Path(ca))
             if problem is None:
                 return str(Path(ca).absolute()), False
-            ui.error("init.tls.bad_ca", path=ca, reason=problem)
+            reason = Localized(self.m(f"common.file.{problem.replace('-', '_')}"))
+            ui.error("init.tls.bad_ca", path=ca, reason=reason)
             if not ui.interactive:
                 raise Stop(EXIT_USAGE)
             ca = None
@@ -246,10 +248,7 @@ def _code_well_formed(code: str) -> bool:
 
 
 def _ca_problem(path: Path) -> str | None:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    if b"BEGIN CERTIFICATE" not in data:
-        return "not a PEM certificate (ca.crt)"
-    return None
+    """The problem's code (agent.kitfiles: missing, not-pem, ...), or None."""
+    from agent.kitfiles import file_problem
+
+    return file_problem(path, pem=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from agent.i18n import Localized
 from agent.setup.context import EXIT_FAILURE, StepContext, Stop
 
 
@@ -24,9 +25,9 @@ class ServiceStep(StepContext):
             start = start or wanted  # asked and agreed: run it now too
         executable = install.agent_executable()
         if not can and (wanted or args.install_service is None):
-            ui.say("init.service.cannot", reason=self.m(
+            ui.say("init.service.cannot", reason=Localized(self.m(
                 "init.service.not_root" if os.geteuid() != 0 else "init.service.no_systemd"
-            ))  # fmt: skip
+            )))  # fmt: skip
         if not wanted or not can:
             self._manual(executable)
             if args.install_service and not can:

@@ -64,7 +64,7 @@ def assess(report: Report) -> list[Finding]:
         )
     out.extend(_disk_findings(report))
     if report.spool is not None and report.spool.records:
-        out.append(Finding("SPOOL_BACKLOG", {"records": report.spool.records}))
+        out.append(Finding("SPOOL_BACKLOG", {"n": report.spool.records}))
     offset = report.clock.offset_ms
     if offset is not None and abs(offset) > CLOCK_OFFSET_MAX_S * 1000:
         out.append(Finding("CLOCK_OFFSET", {"seconds": round(offset / 1000)}))
@@ -113,10 +113,10 @@ def _signal_findings(network: NetworkSection, signal: SignalSection) -> list[Fin
     noisy = [n for n in poor if n not in grades.STRENGTH]
     if weak:
         n = weak[0]
-        out.append(Finding("SIGNAL_WEAK", {"metric": _label(n), "value": _num(poor[n].value)}))
+        out.append(Finding("SIGNAL_WEAK", {"metric": _label(n), "value": _num(n, poor[n].value)}))
     if noisy:
         n = noisy[0]
-        out.append(Finding("SIGNAL_NOISY", {"metric": _label(n), "value": _num(poor[n].value)}))
+        out.append(Finding("SIGNAL_NOISY", {"metric": _label(n), "value": _num(n, poor[n].value)}))
     if not poor and signal.grade == "fair":
         out.append(Finding("SIGNAL_FAIR"))
     if network.generation == "2G":
@@ -132,8 +132,12 @@ def _label(name: str) -> str:
     return ("NR " if name.startswith("nr_") else "") + label
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
+def _num(name: str, value: float | None) -> str:
+    """The value with its unit (``-114 dBm``), numbers as the reader writes them."""
+    if value is None:
+        return "-"
+    unit = "dBm" if name.endswith("_dbm") else "dB"
+    return f"{render.num(float(value))} {unit}"
 
 
 def _ping_findings(r: ProbeResult) -> list[Finding]:

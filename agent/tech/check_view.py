@@ -70,6 +70,8 @@ def document(
                 "code": f.code,
                 "severity": f.severity,
                 "message": m(reason_key(f.code), **_localised(f.fields, m)),
+                # The technical words behind the message (English, as the system said).
+                **({"detail": str(f.fields["error"])} if f.fields.get("error") else {}),
             }
             for f in ordered(findings)
         ],
@@ -85,6 +87,8 @@ def document(
 
 def _localised(fields: dict[str, Any], m: Messages) -> dict[str, Any]:
     """A finding's fields for its message (a registration state in words)."""
+    if fields.get("operator") == "-":
+        fields = {**fields, "operator": m("common.unknown")}
     if "problem" in fields:  # a file's problem code (agent.kitfiles), in words
         fields = {**fields, "problem": m(f"common.file.{fields['problem'].replace('-', '_')}")}
     if "reg_state" in fields:

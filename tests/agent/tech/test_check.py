@@ -134,7 +134,7 @@ def test_weak_signal_is_degraded_with_antenna_and_operator_advice(
         assert {"MOVE_ANTENNA", "TRY_OTHER_OPERATOR"} <= codes(doc, "advice")
         assert "USE_SATELLITE" not in codes(doc, "advice")
         weak = next(r for r in doc["reasons"] if r["code"] == "SIGNAL_WEAK")
-        assert weak["message"] == "Sinyal lemah: RSRP -117"
+        assert weak["message"] == "Sinyal lemah: RSRP -117 dBm"
         assert doc["signal"]["grade"] == "poor" and doc["signal"]["bars"] == 1
         assert doc["network"]["operator"] == "Indosat Ooredoo Hutchison" or doc["network"][
             "operator"
