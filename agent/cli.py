@@ -122,9 +122,23 @@ def _dispatch(args: argparse.Namespace) -> int:
             link = None if args.link is None else str(args.link)
             return serve_cli(args.dialect, str(args.scenario), link, "tcp" if args.tcp else "pty")
     except ConfigError as exc:
-        print(f"pantau-agent: {exc}", file=sys.stderr)
+        print(f"pantau-agent: {_config_error(args, exc)}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE  # pragma: no cover - argparse requires a command
+
+
+def _config_error(args: argparse.Namespace, exc: ConfigError) -> str:
+    """A bad config file in the technician's language: English as the loader words it;
+    Indonesian in words, with the loader's (English) detail in the marked technical part."""
+    from agent.i18n import Detail, Messages
+
+    try:
+        m = Messages(getattr(args, "lang", None))
+    except ValueError:
+        m = Messages()
+    if m.lang == "en":
+        return str(exc)
+    return m("common.error.config", path=exc.source, error=Detail(exc.detail))
 
 
 def _config_files_ok(path: Path, cfg: AgentConfig) -> int:

@@ -146,7 +146,7 @@ class Messages:
             return text
         from agent.errwords import phrase_code
 
-        code = "other" if isinstance(value, Detail) else phrase_code(text)
+        code = "detail" if isinstance(value, Detail) else phrase_code(text)
         return self(f"common.err.{code}", detail=Localized(text))
 
     def has(self, key: str) -> bool:

@@ -97,6 +97,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "dilewati: kuota data harian habis",
         "en": "skipped: the daily data budget is spent",
     },
+    "common.err.detail": {
+        "id": "[rincian teknis: {detail}]",
+        "en": "{detail}",
+    },
     "common.err.other": {
         "id": "gangguan teknis [rincian teknis: {detail}]",
         "en": "{detail}",
