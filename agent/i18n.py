@@ -132,10 +132,18 @@ class Messages:
         if fields.get("n") == 1:
             template = texts.get(f"{self.lang}_one", template)
         if self.lang != "en":
-            fields = {
-                k: self.technical(v) if k in TECHNICAL_FIELDS else v for k, v in fields.items()
-            }
+            fields = {k: self._field(k, v) for k, v in fields.items()}
         return template.format(**fields)
+
+    def _field(self, name: str, value: object) -> object:
+        """A field in this (non-English) language: technical text as a phrase, a
+        fraction with a decimal comma (``20,5``)."""
+        if name in TECHNICAL_FIELDS:
+            return self.technical(value)
+        if isinstance(value, float):
+            text = f"{value:.6f}".rstrip("0").rstrip(".")
+            return "0" if text == "-0" else text.replace(".", ",")
+        return value
 
     def technical(self, value: object) -> str:
         """A technical text in this language (English: as it is)."""
