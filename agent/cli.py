@@ -20,10 +20,13 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.modem.dialects import DIALECTS
 from pantau.core.tomlconfig import ConfigError
+
+if TYPE_CHECKING:
+    from agent.config import AgentConfig
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 #: Ctrl-C (128 + SIGINT) and a closed output pipe (128 + SIGPIPE), as a shell reports them.
@@ -114,17 +117,49 @@ def _dispatch(args: argparse.Namespace) -> int:
             from agent.config import load_agent_config
 
             cfg = load_agent_config(args.config)
-            print(f"{args.config}: OK (site {cfg.agent.site}, {len(cfg.probes)} probes)")
-            return EXIT_OK
+            return _config_files_ok(args.config, cfg)
         if args.command == "sim-modem":
             from agent.sim.modem import serve_cli
 
             link = None if args.link is None else str(args.link)
             return serve_cli(args.dialect, str(args.scenario), link, "tcp" if args.tcp else "pty")
     except ConfigError as exc:
-        print(f"pantau-agent: {exc}", file=sys.stderr)
+        print(f"pantau-agent: {_config_error(args, exc)}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_USAGE  # pragma: no cover - argparse requires a command
+
+
+def _config_error(args: argparse.Namespace, exc: ConfigError) -> str:
+    """A bad config file in the technician's language: English as the loader words it;
+    Indonesian in words, with the loader's (English) detail in the marked technical part."""
+    from agent.i18n import Detail, Messages
+
+    try:
+        m = Messages(getattr(args, "lang", None))
+    except ValueError:
+        m = Messages()
+    if m.lang == "en":
+        return str(exc)
+    return m("common.error.config", path=exc.source, error=Detail(exc.detail))
+
+
+def _config_files_ok(path: Path, cfg: AgentConfig) -> int:
+    """``config-check``'s last step: the files the config names exist and serve."""
+    from agent.i18n import Messages
+    from agent.kitfiles import config_file_problems
+
+    problems = config_file_problems(cfg)
+    if not problems:
+        print(f"{path}: OK (site {cfg.agent.site}, {len(cfg.probes)} probes)")
+        return EXIT_OK
+    m = Messages()
+    for key, named, problem in problems:
+        text = m(f"common.file.{problem.replace('-', '_')}")
+        print(
+            m("common.config.file_bad", config=path, key=key, path=named, problem=text),
+            file=sys.stderr,
+        )
+    return EXIT_USAGE
 
 
 def _command(args: argparse.Namespace | None) -> str:

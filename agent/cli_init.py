@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.i18n import Detail
 from agent.modem.dialects import DIALECTS
 from agent.setup.collector_step import CollectorStep
 from agent.setup.context import EXIT_ABORTED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Stop
@@ -119,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"pantau-agent init: {exc}", file=sys.stderr)
         return EXIT_USAGE
     m = Messages(lang)
+    from agent.tech import render
+
+    render.use_lang(m.lang)
     ui = Ui(m, interactive=not args.yes and sys.stdin.isatty())
     try:
         return Init(args, ui, m).run()
@@ -249,7 +253,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
         try:
             cfg = load_agent_config(self.config_path)
         except ConfigError as exc:
-            self.ui.say("init.existing.invalid", path=self.config_path, error=exc.detail)
+            self.ui.say("init.existing.invalid", path=self.config_path, error=Detail(exc.detail))
             return Existing(None, exc.detail)
         self.ui.say("init.existing.found", path=self.config_path)
         self.ui.say(
@@ -287,11 +291,25 @@ class Init(ModemStep, CollectorStep, ServiceStep):
 
     def _check_site(self, text: str) -> tuple[str, str | None]:
         """The code, cleaned, and None; or the code and the problem (already shown)."""
-        from pantau.core.sites import PROVINCES, TpsCodeError, province_of, validate_tps_code
+        from pantau.core.sites import (
+            LOOKALIKES,
+            PROVINCES,
+            TpsCodeError,
+            first_non_digit,
+            province_of,
+            validate_tps_code,
+        )
 
         code = "".join(c for c in text if c not in " .-/")
+        bad = first_non_digit("".join(c if c not in " .-/" else "0" for c in text))
+        if bad is not None:  # the position as typed (separators count)
+            position, char = bad
+            digit = LOOKALIKES.get(char)
+            hint = self.m("init.site.lookalike", char=char, digit=digit) if digit else ""
+            self.ui.error("init.site.bad_char", code=text, char=char, position=position, hint=hint)
+            return code, "init.site.bad_char"
         key: str | None = None
-        if len(code) != 13 or not code.isascii() or not code.isdigit():
+        if len(code) != 13:
             key = "init.site.bad_length"
         elif code[:2] not in PROVINCES:
             key = "init.site.bad_province"
@@ -303,7 +321,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
         try:
             validate_tps_code(code)
         except TpsCodeError as exc:  # a rule added later: its own words, in English
-            self.ui.error("init.site.invalid", code=text, reason=str(exc))
+            self.ui.error("init.site.invalid", code=text, reason=Detail(str(exc)))
             return code, "invalid"
         self.ui.say(
             "init.site.ok",
@@ -343,7 +361,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
             load_agent_config(self.config_path)  # the agent reads exactly this
             self.config_changed = changed
         except ConfigError as exc:
-            ui.error("init.file.config_invalid", error=exc.detail)
+            ui.error("init.file.config_invalid", error=Detail(exc.detail))
             raise Stop(EXIT_FAILURE) from None
         except OSError as exc:
             self._cannot_write(exc)

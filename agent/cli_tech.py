@@ -33,9 +33,10 @@ check
                                    "goodput_bps", "direction", "payload_bytes", ...}},
          "collector": {"address", "status": "ok" | "unreachable" | "rejected"
                        | "no-credential" | "reachability-only" (no --config: enrollment
-                       not checked) | "not-configured", "reachable", "enrolled",
-                       "error", "agent_id", "site", "acked_through_seq", "rtt_ms",
-                       "clock_offset_ms"},
+                       not checked) | "ca-file" (the CA file cannot serve: "ca_file",
+                       "error" = missing | not-a-file | not-readable | empty | not-pem)
+                       | "not-configured", "reachable", "enrolled", "error", "agent_id",
+                       "site", "acked_through_seq", "rtt_ms", "clock_offset_ms"},
          "spool": {"path", "exists", "records", "bytes", "oldest_age_s", "error"} | null,
          "clock": {"synced": bool, "offset_ms": float | null},
          "data_today": {"used_bytes", "daily_bytes", "ratio", "day", "error",
@@ -96,6 +97,9 @@ verdict:
   DEGRADED   a poor signal (strength or quality), 2G only, ping loss > 20 % or median
              > 1000 ms, DNS or a configured probe failing, upload < 0.5 Mbit/s, result
              photos taking over 15 minutes
+ping loss (the collector's 100 pings and each configured ICMP probe): from 100 packets
+  the observed ratio decides; below 100 it counts only when the 95 % Wilson lower
+  bound is above 20 % (3 of 5 lost: counted; 2 of 5: not proven)
   notes      (never change the verdict) roaming, a fair signal, a spool backlog, the
              clock, a spent data budget
 signal grades (excellent / good / fair / poor; a bound takes the better grade):
@@ -104,6 +108,15 @@ signal grades (excellent / good / fair / poor; a bound takes the better grade):
   Ec/Io dB  >= -6 / -10 / -20 / below (3G)  RSSI dBm >= -70 / -85 / -100 / below (2G)
   the reading's grade is the worst of its RAT's quantities; bars 4 / 3 / 2 / 1
 """
+
+
+def _config_flag(path: Path | None) -> str:
+    """`` --config FILE`` for commands in advice, unless FILE is the default one."""
+    from agent.cli_init import DEFAULT_CONFIG
+
+    if path is None or path.absolute() == DEFAULT_CONFIG:
+        return ""
+    return f" --config {path.absolute()}"
 
 
 def _lang(value: str) -> str:
@@ -158,6 +171,13 @@ def register(sub: Any) -> None:
         default=10.0,
         metavar="S",
         help="wait up to S seconds for the modem to register (default 10)",
+    )
+    check.add_argument(
+        "--ping-interval",
+        type=float,
+        default=0.05,
+        metavar="S",
+        help="seconds between the collector's 100 pings (default 0.05; 0.01 to 1)",
     )
     check.set_defaults(handler=cmd_check)
 
@@ -253,10 +273,11 @@ def _address_problem(address: str) -> str | None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from agent.i18n import Messages
-    from agent.tech import check, check_view
+    from agent.tech import check, check_view, render
     from agent.tech.render import Style
 
     m = Messages(args.lang)
+    render.use_lang(m.lang)
     config = None
     if args.config is not None:
         from agent.config import load_agent_config
@@ -275,6 +296,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _usage("check", f"--samples: expected 1 to 10, got {args.samples}")
     if not 0 <= args.register_wait <= 60:
         return _usage("check", f"--register-wait: expected 0 to 60 s, got {args.register_wait}")
+    if not 0.01 <= args.ping_interval <= 1.0:
+        return _usage("check", f"--ping-interval: expected 0.01 to 1 s, got {args.ping_interval}")
     credential: str | None = None
     problem: str | None = None
     if config is not None:
@@ -304,6 +327,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         throughput=not args.no_throughput,
         samples=args.samples,
         register_wait_s=args.register_wait,
+        ping_interval_s=args.ping_interval,
         progress=check.progress_bar(m("check.progress.throughput")) if show_progress else None,
     )
     if not args.json:
@@ -313,7 +337,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         site=config.agent.site if config else None,
         agent_id=config.agent_id if config else None,
     )
-    doc = check_view.document(report, check.assess(report), m)
+    doc = check_view.document(report, check.assess(report), m, _config_flag(args.config))
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
@@ -326,10 +350,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from agent.i18n import Messages
-    from agent.tech import status, status_view
+    from agent.tech import render, status, status_view
     from agent.tech.render import Style
 
     m = Messages(args.lang)
+    render.use_lang(m.lang)
     if args.data_dir is not None:
         data_dir = args.data_dir
     elif args.config is not None:
@@ -352,9 +377,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_survey(args: argparse.Namespace) -> int:
     from agent.i18n import Messages
-    from agent.tech import survey
+    from agent.tech import render, survey
 
     m = Messages(args.lang)
+    render.use_lang(m.lang)
     config = None
     if args.config is not None:
         from agent.config import load_agent_config

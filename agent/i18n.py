@@ -12,6 +12,14 @@ technician-facing sentence inline: it asks a :class:`Messages` for a key::
 Texts are :meth:`str.format` templates; both languages of a key must use the same
 placeholders (``tests/agent/test_i18n.py`` checks every key, and that every key the
 code asks for exists). Logs and developer errors stay in English.
+
+Fields named ``error`` and ``reason`` (:data:`TECHNICAL_FIELDS`) carry technical text:
+an exception's words, a library's reason. English shows it as it is; Indonesian shows
+its phrase (:mod:`agent.errwords`) and never the English words. Text already in the
+reader's language goes in such a field as :class:`Localized`.
+
+A key may have an English singular, ``en_one``, used when the field ``n`` is 1
+("1 reading", not "1 readings"); Indonesian nouns do not change.
 """
 
 from __future__ import annotations
@@ -26,11 +34,28 @@ from typing import Final
 LANGS: Final = ("id", "en")
 
 #: The catalogue modules under ``agent.messages``; each defines ``MESSAGES``.
-CATALOGUES: Final = ("common", "check", "init", "survey", "status")
+CATALOGUES: Final = ("common", "check", "init", "survey", "status", "modem")
 
 Catalogue = dict[str, dict[str, str]]
 
 _loaded: Catalogue | None = None
+
+
+#: Fields whose text is technical (see the module docstring).
+TECHNICAL_FIELDS: Final = frozenset({"error", "reason"})
+
+
+class Localized(str):
+    """Text in the reader's language, passed in a technical field (shown as it is)."""
+
+    __slots__ = ()
+
+
+class Detail(str):
+    """Technical text that only its own words explain (a config file's error naming the
+    key): Indonesian shows it in the marked technical part, never as a phrase."""
+
+    __slots__ = ()
 
 
 class MessageError(KeyError):
@@ -103,7 +128,34 @@ class Messages:
         texts = catalogue().get(key)
         if texts is None:
             raise MessageError(f"no message {key!r}")
-        return texts[self.lang].format(**fields)
+        template = texts[self.lang]
+        if fields.get("n") == 1:
+            template = texts.get(f"{self.lang}_one", template)
+        if self.lang != "en":
+            fields = {k: self._field(k, v) for k, v in fields.items()}
+        return template.format(**fields)
+
+    def _field(self, name: str, value: object) -> object:
+        """A field in this (non-English) language: technical text as a phrase, a
+        fraction with a decimal comma (``20,5``)."""
+        if name in TECHNICAL_FIELDS:
+            return self.technical(value)
+        if isinstance(value, float):
+            text = f"{value:.6f}".rstrip("0").rstrip(".")
+            return "0" if text == "-0" else text.replace(".", ",")
+        return value
+
+    def technical(self, value: object) -> str:
+        """A technical text in this language (English: as it is)."""
+        if isinstance(value, Localized) or self.lang == "en":
+            return str(value)
+        text = str(value)
+        if not text.strip() or text.strip() == "-":
+            return text
+        from agent.errwords import phrase_code
+
+        code = "detail" if isinstance(value, Detail) else phrase_code(text)
+        return self(f"common.err.{code}", detail=Localized(text))
 
     def has(self, key: str) -> bool:
         return key in catalogue()

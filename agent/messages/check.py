@@ -129,8 +129,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "check.throughput.failed": {"id": "gagal ({error})", "en": "failed ({error})"},
     "check.spool.records": {
-        "id": "{n} rekaman menunggu dikirim",
+        "id": "{n} catatan data menunggu dikirim",
         "en": "{n} records waiting to be sent",
+        "en_one": "{n} record waiting to be sent",
     },
     "check.clock.synced": {"id": "tersinkron (NTP)", "en": "synchronised (NTP)"},
     "check.clock.unsynced": {"id": "belum tersinkron", "en": "not synchronised"},
@@ -223,8 +224,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "No cellular service (registration: {state})",
     },
     "check.reason.registration_denied": {
-        "id": "Jaringan {operator} menolak pendaftaran kartu SIM",
-        "en": "The network {operator} denies the SIM's registration",
+        "id": "Jaringan seluler menolak mendaftarkan kartu SIM ini (operator: {operator})",
+        "en": "The mobile network refuses to register this SIM (operator: {operator})",
     },
     "check.reason.roaming": {
         "id": "Kartu SIM sedang roaming di {operator}",
@@ -254,6 +255,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "Kolektor {address} menolak kredensial kit: {error}",
         "en": "The collector {address} refuses the kit's credential: {error}",
     },
+    "check.reason.ca_file_bad": {
+        "id": "Berkas CA kolektor {path} tidak bisa dipakai: {problem} (kolektor {address} "
+        "tidak diperiksa)",
+        "en": "The collector's CA file {path} cannot be used: {problem} (the collector "
+        "{address} was not checked)",
+    },
     "check.reason.not_enrolled": {
         "id": "Kit belum terdaftar ke kolektor {address} (tidak ada kredensial)",
         "en": "The kit is not enrolled with the collector {address} (no credential)",
@@ -267,8 +274,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "The kit's enrollment with the collector {address} was not checked (give --config)",
     },
     "check.reason.ping_loss": {
-        "id": "Ping ke {target} hilang {percent}%",
-        "en": "{percent}% of pings to {target} were lost",
+        "id": "Ping ke {target}: {lost} dari {sent} paket hilang ({percent}%)",
+        "en": "Pings to {target}: {lost} of {sent} packets lost ({percent}%)",
     },
     "check.reason.ping_slow": {
         "id": "Ping ke {target} lambat: median {ms} ms",
@@ -295,11 +302,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Uploading {mb} MB of result photos would take about {minutes} minutes",
     },
     "check.reason.spool_backlog": {
-        "id": "{records} rekaman masih menunggu dikirim ke kolektor",
-        "en": "{records} records are still waiting to be sent to the collector",
+        "id": "{n} catatan data masih menunggu dikirim ke kolektor",
+        "en": "{n} records are still waiting to be sent to the collector",
+        "en_one": "{n} record is still waiting to be sent to the collector",
     },
     "check.reason.clock_unsynced": {
-        "id": "Jam kit belum tersinkron NTP (kolektor tetap mengoreksi waktu rekaman)",
+        "id": "Jam kit belum tersinkron NTP (kolektor tetap mengoreksi waktu data)",
         "en": "The kit's clock is not NTP-synchronised (the collector still corrects record times)",
     },
     "check.reason.clock_offset": {
@@ -320,7 +328,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "it clicks), then power it on again",
     },
     "check.advice.enter_pin": {
-        "id": "Buka PIN kartu SIM (masukkan PIN di ponsel dan matikan permintaan PIN), "
+        "id": "Buka kunci PIN kartu SIM (masukkan PIN di ponsel dan matikan permintaan PIN), "
         "lalu pasang lagi",
         "en": "Unlock the SIM (enter the PIN in a phone and turn the PIN request off), "
         "then put it back",
@@ -367,6 +375,15 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Another program holds the modem port: stop ModemManager or the agent "
         "(`systemctl stop pantau-agent`) while checking",
     },
+    "check.advice.use_4g": {
+        "id": "Pakai modem yang mendukung 4G dan kartu SIM 4G (kartu lama bisa ditukar "
+        "gratis di gerai operator); bila keduanya sudah 4G, coba kartu SIM operator lain "
+        "yang punya 4G di lokasi ini. Memindahkan antena tidak menolong: 2G tetap lambat "
+        "walau sinyalnya kuat",
+        "en": "Use a 4G-capable modem and a 4G SIM (operators swap old cards for free at "
+        "their shops); if both are 4G already, try another operator's SIM with 4G at this "
+        "site. Moving the antenna does not help: 2G stays slow however strong its signal",
+    },
     "check.advice.move_antenna": {
         "id": "Pindahkan antena atau kit ke tempat lebih tinggi atau dekat jendela, jauh "
         "dari logam dan dinding tebal (`pantau-agent survey` membantu mencari titik terbaik)",
@@ -383,17 +400,27 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "Jika tidak ada operator yang menjangkau lokasi, gunakan tautan satelit BAKTI",
         "en": "Where no operator covers the site, use the BAKTI satellite link",
     },
+    "check.advice.fix_ca_file": {
+        "id": "Minta berkas ca.crt deployment ke operator kolektor, lalu pasang: "
+        "`sudo pantau-agent init --ca-file JALUR/ca.crt{config}` (atau salin ke tempat yang "
+        "disebut [collector] ca_file)",
+        "en": "Get the deployment's ca.crt from the collector's operators, then install it: "
+        "`sudo pantau-agent init --ca-file PATH/ca.crt{config}` (or copy it to where "
+        "[collector] ca_file says)",
+    },
     "check.advice.check_collector_address": {
-        "id": "Periksa alamat kolektor di konfigurasi ([collector] address) dan bahwa "
+        "id": "Periksa alamat kolektor di konfigurasi ([collector] address) dan pastikan "
         "kolektor menyala",
         "en": "Check the collector address in the configuration ([collector] address) and "
         "that the collector is running",
     },
     "check.advice.enroll": {
-        "id": "Daftarkan kit dengan kode sekali pakai dari operator kolektor: "
-        "`pantau-agent enroll --collector ALAMAT --code KODE`",
-        "en": "Enroll the kit with a one-time code from the collector's operators: "
-        "`pantau-agent enroll --collector ADDRESS --code CODE`",
+        "id": "Minta kode pendaftaran baru ke operator kolektor, lalu daftarkan ulang kit "
+        "(alamat kolektor dan berkas CA diambil dari konfigurasi): "
+        "`sudo pantau-agent init --re-enroll --code KODE{config}`",
+        "en": "Ask the collector's operators for a new enrollment code, then enroll the kit "
+        "again (the collector address and CA file come from the configuration): "
+        "`sudo pantau-agent init --re-enroll --code CODE{config}`",
     },
     "check.advice.check_dns": {
         "id": "Periksa DNS: pastikan paket data aktif, atau pakai alamat IP kolektor",

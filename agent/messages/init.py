@@ -137,6 +137,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "TPS code {code} is wrong: it must be 13 digits (10-digit desa/kelurahan "
         "code + 3-digit TPS number), got {digits}.",
     },
+    "init.site.bad_char": {
+        "id": "Kode TPS {code} salah: karakter ke-{position} adalah '{char}', bukan "
+        "angka{hint}. Kode TPS hanya berisi 13 angka.",
+        "en": "TPS code {code} is wrong: character {position} is '{char}', not a "
+        "digit{hint}. A TPS code is 13 digits only.",
+    },
+    "init.site.lookalike": {
+        "id": " (huruf {char}? ketik angka {digit})",
+        "en": " (the letter {char}? type the digit {digit})",
+    },
     "init.site.bad_province": {
         "id": "Kode TPS {code} salah: awalan {prefix} bukan kode provinsi.",
         "en": "TPS code {code} is wrong: it starts with {prefix}, which is not a province code.",
@@ -182,7 +192,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "init.collector.unreachable": {
         "id": "Kolektor {address} tidak bisa dihubungi ({reason}). Periksa alamatnya, "
-        "sinyal/koneksi internet kit, dan bahwa kolektor menyala.",
+        "sinyal/koneksi internet kit, dan pastikan kolektor menyala.",
         "en": "The collector {address} cannot be reached ({reason}). Check the address, "
         "the kit's signal and internet connection, and that the collector is running.",
     },
@@ -248,6 +258,24 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "init.enroll.failed": {
         "id": "Pendaftaran gagal: {reason}",
         "en": "Enrollment failed: {reason}",
+    },
+    "init.credential.accepted": {
+        "id": "Kolektor {address} menerima kredensial kit {agent_id}.",
+        "en": "The collector {address} accepts the credential of kit {agent_id}.",
+    },
+    "init.credential.refused": {
+        "id": "Kolektor {address} menolak kredensial kit {agent_id} (dicabut atau tidak "
+        "dikenal): kit tidak bisa mengirim data. Minta kode pendaftaran baru ke operator "
+        "kolektor, lalu jalankan `init` lagi dengan --re-enroll --code KODE.",
+        "en": "The collector {address} refuses the credential of kit {agent_id} (revoked "
+        "or unknown): the kit cannot send anything. Ask the collector's operators for a "
+        "new enrollment code, then run `init` again with --re-enroll --code CODE.",
+    },
+    "init.collector.no_hello": {
+        "id": "Kolektor {address} belum bisa memastikan kredensial kit (tidak ada jawaban); "
+        "jalankan `pantau-agent check` setelah kit tersambung ke internet.",
+        "en": "The collector {address} could not confirm the kit's credential (no answer); "
+        "run `pantau-agent check` once the kit is online.",
     },
     "init.credential.kept": {
         "id": "Kredensial yang ada tetap dipakai (kit {agent_id}); tidak perlu kode baru. "
@@ -351,6 +379,20 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "pantau yang mungkin tidak bisa membacanya. Lebih baik pasang di /opt/pantau.",
         "en": "NOTE: {exe} is inside a home directory; the service runs as the user "
         "pantau, which may not be able to read it. Install under /opt/pantau instead.",
+    },
+    "init.service.not_installed": {
+        "id": "Layanan TIDAK dipasang walau --install-service diminta: kit tidak akan "
+        "berjalan sendiri setelah dinyalakan ulang. Konfigurasi sudah ditulis; jalankan "
+        "perintah di atas di kit dengan systemd, sebagai root.",
+        "en": "The service was NOT installed although --install-service was asked for: "
+        "the kit will not run by itself after a reboot. The configuration is written; run "
+        "the command above on the kit (with systemd), as root.",
+    },
+    "init.service.not_running": {
+        "id": "Layanan pantau-agent dipasang tetapi tidak berjalan (systemd: {state}). "
+        "Lihat sebabnya: `journalctl -u pantau-agent -n 30`.",
+        "en": "The pantau-agent service is installed but not running (systemd: {state}). "
+        "See why: `journalctl -u pantau-agent -n 30`.",
     },
     "init.service.ran": {"id": "Dijalankan: {command}", "en": "Ran: {command}"},
     "init.service.would_run": {

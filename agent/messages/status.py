@@ -54,10 +54,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "status.never": {"id": "belum ada", "en": "none yet"},
     "status.uplink.connected": {"id": "terhubung", "en": "connected"},
     "status.uplink.down": {"id": "tidak terhubung", "en": "not connected"},
-    "status.ack": {"id": "sampai rekaman #{seq}, {when}", "en": "through record #{seq}, {when}"},
-    "status.spool": {"id": "{n} rekaman ({size})", "en": "{n} records ({size})"},
+    "status.ack": {"id": "sampai data #{seq}, {when}", "en": "through record #{seq}, {when}"},
+    "status.spool": {
+        "id": "{n} catatan data ({size})",
+        "en": "{n} records ({size})",
+        "en_one": "{n} record ({size})",
+    },
     "status.spool_disk_full": {
-        "id": "Disk data penuh: rekaman tetap dikirim dari ruang cadangan; bila perlu, rekaman "
+        "id": "Disk data penuh: data tetap dikirim dari ruang cadangan; bila perlu, data "
         "lama yang paling tidak penting dibuang lebih dulu dan kolektor diberi tahu.",
         "en": "Data disk full: records are still sent from the reserved room; if need be, the "
         "oldest records of the least important kinds go first and the collector is told.",

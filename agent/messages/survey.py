@@ -45,12 +45,15 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "survey.summary.readings": {
         "id": "{n} pembacaan, {fix} dengan posisi GNSS",
         "en": "{n} readings, {fix} with a GNSS position",
+        "en_one": "{n} reading, {fix} with a GNSS position",
     },
     "survey.summary.without_fix": {
         "id": "{n} pembacaan tanpa posisi GNSS: ada di CSV dengan koordinat kosong, tidak "
         "di GeoJSON",
         "en": "{n} readings without a GNSS fix: in the CSV with empty coordinates, not in "
         "the GeoJSON",
+        "en_one": "{n} reading without a GNSS fix: in the CSV with empty coordinates, not "
+        "in the GeoJSON",
     },
     "survey.summary.geojson": {"id": "GeoJSON: {path}", "en": "GeoJSON: {path}"},
     "survey.summary.csv": {"id": "CSV: {path}", "en": "CSV: {path}"},
@@ -58,6 +61,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "{n} pembacaan masuk antrean kirim kit; agen yang berjalan akan mengirimnya "
         "ke kolektor",
         "en": "{n} readings queued in the kit's spool; the running agent delivers them "
+        "to the collector",
+        "en_one": "{n} reading queued in the kit's spool; the running agent delivers it "
         "to the collector",
     },
     "survey.summary.no_best": {
@@ -75,5 +80,6 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "survey.summary.errors": {
         "id": "{n} pembacaan gagal",
         "en": "{n} readings failed",
+        "en_one": "{n} reading failed",
     },
 }

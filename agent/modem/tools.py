@@ -22,9 +22,12 @@ import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.modem.dialects import DIALECTS
+
+if TYPE_CHECKING:
+    from agent.i18n import Messages
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEFAULT_CANDIDATES: tuple[str, ...] = ("/dev/ttyUSB*", "/dev/ttyACM*", "/dev/wwan*at*")
@@ -82,6 +85,7 @@ def add_parsers(commands: Any) -> None:
     read.add_argument("--dialect", default="auto", choices=["auto", *DIALECTS])
     read.add_argument("--json", action="store_true", help="print JSON instead of a table")
     read.add_argument("--timeout", type=float, default=3.0, help="command timeout, s")
+    read.add_argument("--lang", help="id or en (default: from the locale)")
     read.set_defaults(handler=cmd_read)
 
     detect = commands.add_parser(
@@ -99,25 +103,46 @@ def add_parsers(commands: Any) -> None:
     detect.add_argument("--json", action="store_true", help="print JSON instead of a table")
     detect.add_argument("--timeout", type=float, default=0.5, help="per-command timeout, s")
     detect.add_argument("--sysfs-root", type=Path, default=Path("/sys"), help=argparse.SUPPRESS)
+    detect.add_argument("--lang", help="id or en (default: from the locale)")
     detect.set_defaults(handler=cmd_detect)
 
 
 # -- read ------------------------------------------------------------------------------
 
 
-def _fail(command: str, exc: BaseException) -> int:
-    print(f"pantau-agent modem {command}: {exc}", file=sys.stderr)
+def _messages(args: argparse.Namespace) -> Messages | None:
+    """The technician's language (``--lang``, else the locale); None for a bad --lang."""
+    from agent.i18n import Messages
+
+    try:
+        return Messages(getattr(args, "lang", None))
+    except ValueError as exc:
+        print(f"pantau-agent modem: {exc}", file=sys.stderr)
+        return None
+
+
+def _fail(m: Messages, command: str, port: str, exc: BaseException) -> int:
+    """The failure: English as the modem layer words it (it names the port); other
+    languages name the port, then the failure in words."""
+    from agent.i18n import Localized
+
+    error = str(exc) if m.lang == "en" else Localized(f"{port}: {m.technical(str(exc))}")
+    print(m("modem.error", command=command, error=error), file=sys.stderr)
     return EXIT_FAILURE
 
 
 def cmd_read(args: argparse.Namespace) -> int:
+    from agent.i18n import Detail
     from agent.modem.errors import ModemError
     from agent.modem.reader import Modem
 
+    m = _messages(args)
+    if m is None:
+        return EXIT_USAGE
     try:
         modem = Modem(args.port, dialect=args.dialect, command_timeout_s=args.timeout)
-    except ValueError as exc:
-        print(f"pantau-agent modem read: {exc}", file=sys.stderr)
+    except ValueError as exc:  # a bad --port: its own words name what is wrong
+        print(m("modem.error", command="read", error=Detail(str(exc))), file=sys.stderr)
         return EXIT_USAGE
     try:
         with modem:
@@ -125,7 +150,7 @@ def cmd_read(args: argparse.Namespace) -> int:
             identity = modem.identity
             device = modem.port.device
     except ModemError as exc:
-        return _fail("read", exc)
+        return _fail(m, "read", args.port, exc)
     assert identity is not None
     reading = {k: v for k, v in asdict(sample).items() if v is not None}
     ident = {k: v for k, v in asdict(identity).items() if v is not None}
@@ -138,7 +163,8 @@ def cmd_read(args: argparse.Namespace) -> int:
         doc = {"port": args.port, "device": device, "identity": ident, "reading": reading}
         print(json.dumps({**doc, "grades": grades}, indent=2))
         return EXIT_OK
-    print(format_read(args.port, device, ident, reading, grades))
+    words = {k: m(f"check.grade.{g}") for k, g in grades.items()}  # in the reader's language
+    print(format_read(args.port, device, ident, reading, words))
     return EXIT_OK
 
 
@@ -244,6 +270,7 @@ def probe_port(device: str, timeout_s: float) -> Probe:
 
 
 def _short(exc: BaseException) -> str:
+    """The failure in English (the JSON's ``error``; the table says it in words)."""
     from agent.modem.errors import ModemTimeout, PortUnavailable
 
     if isinstance(exc, ModemTimeout):
@@ -254,6 +281,9 @@ def _short(exc: BaseException) -> str:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
+    m = _messages(args)
+    if m is None:
+        return EXIT_USAGE
     paths, by_device = _candidates(args)
     probes: list[Probe] = []
     for path in paths:
@@ -267,36 +297,40 @@ def cmd_detect(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"ports": [asdict(p) for p in probes]}, indent=2))
     else:
-        print(format_detect(probes))
+        print(format_detect(probes, m))
     return EXIT_OK if at_ports else EXIT_FAILURE
 
 
-def format_detect(probes: list[Probe]) -> str:
-    """The human report for ``modem detect``."""
+def format_detect(probes: list[Probe], m: Messages | None = None) -> str:
+    """The human report for ``modem detect`` (English without ``m``)."""
+    from agent.i18n import Localized, Messages
+
+    m = m or Messages("en")
     if not probes:
-        return "no candidate ports found (is the modem plugged in? try --candidates PATH)"
+        return m("modem.detect.none")
     lines = []
     for p in probes:
         if p.held_by:
-            status = f"held by {p.held_by}: not probed"
+            holder = p.held_by
+            if holder == "another process":
+                holder = m("modem.detect.another_process")
+            status = m("modem.detect.held", holder=holder)
         elif p.is_at_port:
-            status = f"AT port (model {p.model})"
+            status = m("modem.detect.at_port", model=p.model)
         elif p.answers_at:
-            status = "answers AT"
+            status = m("modem.detect.answers")
+        elif p.error and p.error != "no answer to AT":
+            status = m("modem.detect.failed", error=p.error)
         else:
-            status = p.error or "no answer to AT"
+            status = m("modem.detect.no_answer")
         usb = f"  [{p.usb}{', ' + p.driver if p.driver else ''}]" if p.usb else ""
-        lines.append(f"{p.device}{usb}: {status}")
+        lines.append(f"{p.device}{usb}: {Localized(status)}")
     at_ports = [p for p in probes if p.is_at_port]
     for p in at_ports:
         name = p.usb.split("@", 1)[0] if p.usb else p.device
-        lines.append(f'\nconfigure: [modem] port = "{name}"  ({p.device}, {p.model})')
+        lines.append("\n" + m("modem.detect.configure", name=name, device=p.device, model=p.model))
     if any(p.held_by and "ModemManager" in p.held_by for p in probes):
-        lines.append(
-            "\nModemManager holds a port: add a udev rule with "
-            'ENV{ID_MM_PORT_IGNORE}="1" for it (ID_MM_DEVICE_IGNORE for the whole modem), '
-            "or `systemctl stop ModemManager`."
-        )
+        lines.append("\n" + m("modem.detect.modemmanager"))
     if not at_ports:
-        lines.append("\nno port answered AT+CGMM with a model")
+        lines.append("\n" + m("modem.detect.no_model"))
     return "\n".join(lines)

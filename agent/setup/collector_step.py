@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agent.i18n import Localized
 from agent.setup.context import EXIT_FAILURE, EXIT_USAGE, StepContext, Stop
 
 if TYPE_CHECKING:
@@ -89,7 +90,8 @@ class CollectorStep(StepContext):
             problem = _ca_problem(Path(ca))
             if problem is None:
                 return str(Path(ca).absolute()), False
-            ui.error("init.tls.bad_ca", path=ca, reason=problem)
+            reason = Localized(self.m(f"common.file.{problem.replace('-', '_')}"))
+            ui.error("init.tls.bad_ca", path=ca, reason=reason)
             if not ui.interactive:
                 raise Stop(EXIT_USAGE)
             ca = None
@@ -108,6 +110,37 @@ class CollectorStep(StepContext):
             return False
         self.ui.say("init.collector.reachable", address=address)
         return True
+
+    def _hello(
+        self, token: str, agent_id: str, site: str, *, address: str, ca_file: str, insecure: bool
+    ) -> None:
+        """The kept credential proven as ``check`` proves it: Hello -> Welcome. A refusal
+        stops ``init`` (the kit could send nothing); no answer is only said (the kit may
+        be offline now)."""
+        import asyncio
+
+        from agent.tech.check import CheckOptions
+        from agent.tech.check_collector import hello
+
+        ui = self.ui
+        ui.say("init.collector.checking", address=address)
+        options = CheckOptions(
+            collector=address,
+            ca_file=ca_file,
+            insecure=insecure,
+            credential=token,
+            agent_id=agent_id,
+            site=site,
+            collector_timeout_s=min(10.0, self.args.timeout),
+        )
+        section = asyncio.run(hello(options))
+        if section.status == "ok":
+            ui.say("init.credential.accepted", address=address, agent_id=agent_id)
+        elif section.status == "rejected":
+            ui.error("init.credential.refused", address=address, agent_id=agent_id)
+            raise Stop(EXIT_FAILURE)
+        else:
+            ui.error("init.collector.no_hello", address=address)
 
     # -- credential ------------------------------------------------------------------
 
@@ -131,7 +164,7 @@ class CollectorStep(StepContext):
             ui.say("init.credential.kept", agent_id=agent_id)
             if args.code:
                 ui.say("init.credential.code_unused")
-            self._reachable(address)  # informative only: the kit may be offline now
+            self._hello(token, agent_id, site, address=address, ca_file=ca_file, insecure=insecure)
             return token, agent_id, site
         if token and site_changed:
             ui.say("init.credential.site_changed", old=old.agent.site if old else "", new=site)
@@ -215,10 +248,7 @@ def _code_well_formed(code: str) -> bool:
 
 
 def _ca_problem(path: Path) -> str | None:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    if b"BEGIN CERTIFICATE" not in data:
-        return "not a PEM certificate (ca.crt)"
-    return None
+    """The problem's code (agent.kitfiles: missing, not-pem, ...), or None."""
+    from agent.kitfiles import file_problem
+
+    return file_problem(path, pem=True)

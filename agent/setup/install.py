@@ -23,14 +23,18 @@ UDEV_RULE_NAME = "77-pantau-modem.rules"
 JOURNALD_NAME = "journald-pantau.conf"
 SERVICE_USER = "pantau"
 
-#: USB vendor ids of the modem makers the agent reads (hex, lower case): Quectel,
-#: SIMCom, Huawei, Sierra Wireless, Fibocom. The udev rule covers each of them.
+#: USB vendor ids of the modem makers the agent reads (hex, lower case). The udev rule
+#: covers each of them; PCIe modems (no USB vendor id) by their wwan/mhi subsystem.
 MODEM_VENDORS: dict[str, str] = {
     "2c7c": "Quectel",
+    "05c6": "Qualcomm (Quectel EC20/UC20, others on Qualcomm's id)",
     "1e0e": "SIMCom",
     "12d1": "Huawei",
     "1199": "Sierra Wireless",
     "2cb7": "Fibocom",
+    "19d2": "ZTE",
+    "1bc7": "Telit",
+    "1546": "u-blox",
 }
 
 UNIT_PATH = Path("etc/systemd/system") / UNIT_NAME
@@ -90,19 +94,28 @@ def systemd_running(root: Path = Path("/")) -> bool:
 @dataclass(slots=True)
 class Plan:
     """Files to write (relative to the root), the commands each needs once it changed,
-    and the commands that always run (idempotent ones)."""
+    the commands that always run (idempotent ones), and how the agent is started."""
 
     files: dict[Path, str] = field(default_factory=dict)
     on_change: dict[Path, list[list[str]]] = field(default_factory=dict)
     always: list[list[str]] = field(default_factory=list)
+    #: None: not started; "start" (restarted instead when its unit changed) or "restart".
+    start: str | None = None
 
     def commands(self, changed: Sequence[Path]) -> list[list[str]]:
-        """What to run after writing, given the files (relative paths) that changed."""
+        """What to run after writing, given the files (relative paths) that changed: the
+        files' commands (systemd, then udev and ModemManager, then journald), the
+        idempotent ones, and last the agent, started or restarted once, so that it opens
+        the modem after ModemManager has let go of it."""
         out: list[list[str]] = []
         for rel in self.files:
             if rel in changed:
                 out += [c for c in self.on_change.get(rel, []) if c not in out]
-        return out + [c for c in self.always if c not in out]
+        out += [c for c in self.always if c not in out]
+        if self.start is not None:
+            verb = "restart" if self.start == "restart" or UNIT_PATH in changed else "start"
+            out.append(["systemctl", verb, UNIT_NAME])
+        return out
 
 
 def plan(
@@ -124,17 +137,44 @@ def plan(
         p.files[UDEV_PATH] = shipped(UDEV_RULE_NAME)
         p.on_change[UDEV_PATH] = [
             ["udevadm", "control", "--reload"],
-            ["udevadm", "trigger", "--subsystem-match=tty", "--subsystem-match=usb"],
+            ["udevadm", "trigger", "--action=change", "--subsystem-match=tty",
+             "--subsystem-match=usb", "--subsystem-match=wwan"],
+            ["udevadm", "settle", "--timeout=10"],
             ["systemctl", "try-restart", "ModemManager.service"],
-        ]
+        ]  # fmt: skip
     if journald:
         p.files[JOURNALD_PATH] = shipped(JOURNALD_NAME)
         p.on_change[JOURNALD_PATH] = [["systemctl", "restart", "systemd-journald.service"]]
     p.always.append(["systemctl", "enable", UNIT_NAME])
     if start:
-        p.on_change[UNIT_PATH].append(["systemctl", "restart", UNIT_NAME])
-        p.always.append(["systemctl", "restart" if restart else "start", UNIT_NAME])
+        p.start = "restart" if restart else "start"
     return p
+
+
+def service_state(
+    unit: str = UNIT_NAME,
+    *,
+    wait_s: float = 10.0,
+    systemctl: str = "systemctl",
+) -> str:
+    """``systemctl is-active`` of ``unit``, waited on while it is still activating (up to
+    ``wait_s``): ``active`` when it runs, else what systemd says (``failed``,
+    ``inactive``, ``activating``...) or why it could not be asked."""
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            result = subprocess.run(
+                [systemctl, "is-active", unit], capture_output=True, text=True, timeout=10,
+                check=False,
+            )  # fmt: skip
+            state = result.stdout.strip() or result.stderr.strip() or f"exit {result.returncode}"
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return str(exc)
+        if state not in ("activating", "reloading") or time.monotonic() >= deadline:
+            return state
+        time.sleep(0.5)
 
 
 def user_commands(user: str = SERVICE_USER) -> list[list[str]]:

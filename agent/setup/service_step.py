@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from agent.i18n import Localized
 from agent.setup.context import EXIT_FAILURE, StepContext, Stop
-
-if TYPE_CHECKING:
-    pass
 
 
 class ServiceStep(StepContext):
@@ -28,11 +25,15 @@ class ServiceStep(StepContext):
             start = start or wanted  # asked and agreed: run it now too
         executable = install.agent_executable()
         if not can and (wanted or args.install_service is None):
-            ui.say("init.service.cannot", reason=self.m(
+            ui.say("init.service.cannot", reason=Localized(self.m(
                 "init.service.not_root" if os.geteuid() != 0 else "init.service.no_systemd"
-            ))  # fmt: skip
+            )))  # fmt: skip
         if not wanted or not can:
             self._manual(executable)
+            if args.install_service and not can:
+                # Asked for by flag and not done: the kit would not run after a reboot.
+                ui.error("init.service.not_installed")
+                raise Stop(EXIT_FAILURE)
             return
         if install._under_home(executable):
             ui.say("init.service.exe_in_home", exe=executable)
@@ -64,6 +65,11 @@ class ServiceStep(StepContext):
                 ui.error("init.service.command_failed", command=command, output=output)
             if done.failed:
                 raise Stop(EXIT_FAILURE)
+            if start:
+                state = install.service_state()
+                if state != "active":
+                    ui.error("init.service.not_running", state=state)
+                    raise Stop(EXIT_FAILURE)
             ui.say("init.service.started" if start else "init.service.enabled")
         else:
             for argv in commands:

@@ -8,14 +8,14 @@ import time
 
 from agent import diskroom
 from agent.tech import grades, render
-from agent.tech.report import NetworkSection, Report, SignalSection
+from agent.tech.report import NetworkSection, ProbeResult, Report, SignalSection
 from agent.tech.verdict import (
     CLOCK_OFFSET_MAX_S,
     PHOTOS_MAX_S,
-    PING_LOSS_MAX,
     PING_MEDIAN_MAX_MS,
     UPLOAD_MIN_BPS,
     Finding,
+    loss_above_threshold,
 )
 
 _MODEM_CODES = {
@@ -64,7 +64,7 @@ def assess(report: Report) -> list[Finding]:
         )
     out.extend(_disk_findings(report))
     if report.spool is not None and report.spool.records:
-        out.append(Finding("SPOOL_BACKLOG", {"records": report.spool.records}))
+        out.append(Finding("SPOOL_BACKLOG", {"n": report.spool.records}))
     offset = report.clock.offset_ms
     if offset is not None and abs(offset) > CLOCK_OFFSET_MAX_S * 1000:
         out.append(Finding("CLOCK_OFFSET", {"seconds": round(offset / 1000)}))
@@ -113,10 +113,10 @@ def _signal_findings(network: NetworkSection, signal: SignalSection) -> list[Fin
     noisy = [n for n in poor if n not in grades.STRENGTH]
     if weak:
         n = weak[0]
-        out.append(Finding("SIGNAL_WEAK", {"metric": _label(n), "value": _num(poor[n].value)}))
+        out.append(Finding("SIGNAL_WEAK", {"metric": _label(n), "value": _num(n, poor[n].value)}))
     if noisy:
         n = noisy[0]
-        out.append(Finding("SIGNAL_NOISY", {"metric": _label(n), "value": _num(poor[n].value)}))
+        out.append(Finding("SIGNAL_NOISY", {"metric": _label(n), "value": _num(n, poor[n].value)}))
     if not poor and signal.grade == "fair":
         out.append(Finding("SIGNAL_FAIR"))
     if network.generation == "2G":
@@ -132,8 +132,25 @@ def _label(name: str) -> str:
     return ("NR " if name.startswith("nr_") else "") + label
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:g}"
+def _num(name: str, value: float | None) -> str:
+    """The value with its unit (``-114 dBm``), numbers as the reader writes them."""
+    if value is None:
+        return "-"
+    unit = "dBm" if name.endswith("_dbm") else "dB"
+    return f"{render.num(float(value))} {unit}"
+
+
+def _ping_findings(r: ProbeResult) -> list[Finding]:
+    out: list[Finding] = []
+    sent, received = int(r.detail("sent") or 0), int(r.detail("received") or 0)
+    if loss_above_threshold(sent, received):
+        percent = round((sent - received) * 100 / sent)
+        fields = {"target": r.target, "percent": percent, "lost": sent - received, "sent": sent}
+        out.append(Finding("PING_LOSS", fields))
+    median = r.detail("median_ms")
+    if median is not None and median > PING_MEDIAN_MAX_MS:
+        out.append(Finding("PING_SLOW", {"target": r.target, "ms": round(median)}))
+    return out
 
 
 def _collector_findings(report: Report) -> list[Finding]:
@@ -143,6 +160,9 @@ def _collector_findings(report: Report) -> list[Finding]:
     if status == "not-configured":
         return [Finding("COLLECTOR_NOT_CONFIGURED")]
     out: list[Finding] = []
+    if status == "ca-file":
+        fields = {"address": address, "path": c.ca_file or "", "problem": c.error or ""}
+        return [Finding("CA_FILE_BAD", fields)]
     if status == "reachability-only":
         out.append(Finding("ENROLLMENT_NOT_CHECKED", {"address": address}))
     if status == "no-credential":
@@ -171,15 +191,12 @@ def _probe_findings(report: Report) -> list[Finding]:
     for name, r in report.probes.results.items():
         if name == "collector-tcp":
             continue  # part of COLLECTOR_UNREACHABLE
-        if name == "collector-ping":
-            if collector_down:
-                continue
-            loss = r.detail("loss_ratio")
-            if loss is not None and loss > PING_LOSS_MAX:
-                out.append(Finding("PING_LOSS", {"target": r.target, "percent": round(loss * 100)}))
-            median = r.detail("median_ms")
-            if median is not None and median > PING_MEDIAN_MAX_MS:
-                out.append(Finding("PING_SLOW", {"target": r.target, "ms": round(median)}))
+        if name == "collector-ping" and collector_down:
+            continue
+        if r.kind == "icmp" and r.detail("sent") and (r.ok or r.detail("received")):
+            # The collector's pings and every configured ICMP probe: loss and delay are
+            # judged on the packets (a ping run with some replies is not a failed probe).
+            out.extend(_ping_findings(r))
             continue
         if r.ok:
             continue

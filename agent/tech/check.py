@@ -10,7 +10,8 @@ throughput test runs last so it does not disturb the pings):
 2. probes: TCP connect and ping (ICMP, or TCP connect timing where ICMP is not
    permitted) to the collector, DNS for its name, and one run of each configured
    probe of a cheap kind that has a check summary in agent.probes.PROBERS (timeouts
-   capped).
+   capped; ICMP probes send at least ``ping_count`` packets, ``ping_interval_s`` apart,
+   so that their loss can be judged: :func:`agent.tech.verdict.loss_above_threshold`).
 3. collector: a Telemetry stream with the kit's credential: Hello -> Welcome (proves
    reachable and enrolled; gives the clock offset NTP-style); nothing is sent after
    (:mod:`agent.tech.check_collector`).
@@ -88,6 +89,9 @@ class CheckOptions:
     photos_mb: float = 30.0
     throughput: bool = True
     samples: int = 3
+    #: The collector's pings: enough packets for the loss rule of agent.tech.verdict.
+    ping_count: int = 100
+    ping_interval_s: float = 0.05
     register_wait_s: float = 10.0
     modem_timeout_s: float = 25.0
     probe_timeout_s: float = 10.0
@@ -119,7 +123,11 @@ def probe_plan(options: CheckOptions) -> list[tuple[str, str, Any]]:
                 "collector-ping",
                 "icmp",
                 probes.IcmpConfig(
-                    host, count=5, interval_s=0.2, timeout_s=1.0, tcp_fallback_port=port
+                    host,
+                    count=options.ping_count,
+                    interval_s=options.ping_interval_s,
+                    timeout_s=1.0,
+                    tcp_fallback_port=port,
                 ),
             )
         )
@@ -131,6 +139,13 @@ def probe_plan(options: CheckOptions) -> list[tuple[str, str, Any]]:
         if spec.summarize is None or spec.expensive:
             continue  # not run by check, or run in its own step (run_throughput)
         config = probes.with_credential(entry.config, options.credential or "")
+        if isinstance(config, probes.IcmpConfig):
+            # Enough packets for the loss rule (agent.tech.verdict), at the check's pace.
+            config = dataclasses.replace(
+                config,
+                count=max(config.count, options.ping_count),
+                interval_s=options.ping_interval_s,
+            )
         timeout = getattr(config, "timeout_s", None)
         if isinstance(timeout, float) and timeout > cap / 2:
             config = dataclasses.replace(config, timeout_s=cap / 2)

@@ -27,6 +27,14 @@ async def hello(options: CheckOptions) -> CollectorSection:
                 address, status="no-credential", error=options.credential_problem
             )
         return CollectorSection(address, status="reachability-only")
+    if options.ca_file:
+        from pathlib import Path
+
+        from agent.kitfiles import file_problem
+
+        problem = file_problem(Path(options.ca_file), pem=True)
+        if problem is not None:  # the file, not the address: say so before connecting
+            return CollectorSection(address, "ca-file", error=problem, ca_file=options.ca_file)
     import grpc
 
     from agent.channel import ChannelError

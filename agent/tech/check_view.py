@@ -54,9 +54,12 @@ def grade_text(m: Messages, grade: str | None) -> str:
     return m(_GRADE_KEYS[grade]) if grade in _GRADE_KEYS else m("common.unknown")
 
 
-def document(report: Report, findings: list[Finding], m: Messages) -> dict[str, Any]:
+def document(
+    report: Report, findings: list[Finding], m: Messages, config_flag: str = ""
+) -> dict[str, Any]:
     """The ``--json`` document (schema documented in :mod:`agent.cli_tech`), generated
-    from the typed report."""
+    from the typed report. ``config_flag`` (`` --config FILE`` for a config outside the
+    default place) completes the commands the advice gives."""
     verdict = verdict_of(findings)
     doc: dict[str, Any] = {
         "schema": SCHEMA,
@@ -67,10 +70,15 @@ def document(report: Report, findings: list[Finding], m: Messages) -> dict[str, 
                 "code": f.code,
                 "severity": f.severity,
                 "message": m(reason_key(f.code), **_localised(f.fields, m)),
+                # The technical words behind the message (English, as the system said).
+                **({"detail": str(f.fields["error"])} if f.fields.get("error") else {}),
             }
             for f in ordered(findings)
         ],
-        "advice": [{"code": a, "message": m(advice_key(a))} for a in advice_for(findings)],
+        "advice": [
+            {"code": a, "message": m(advice_key(a), config=config_flag)}
+            for a in advice_for(findings)
+        ],
     }
     doc.update(report.to_json())
     doc["lang"] = m.lang
@@ -79,6 +87,10 @@ def document(report: Report, findings: list[Finding], m: Messages) -> dict[str, 
 
 def _localised(fields: dict[str, Any], m: Messages) -> dict[str, Any]:
     """A finding's fields for its message (a registration state in words)."""
+    if fields.get("operator") == "-":
+        fields = {**fields, "operator": m("common.unknown")}
+    if "problem" in fields:  # a file's problem code (agent.kitfiles), in words
+        fields = {**fields, "problem": m(f"common.file.{fields['problem'].replace('-', '_')}")}
     if "reg_state" in fields:
         fields = {**fields, "state": reg_text(m, fields["reg_state"])}
         del fields["reg_state"]

@@ -40,42 +40,74 @@ def table(rows: list[tuple[str, str]], indent: str = "") -> list[str]:
     return [f"{indent}{label:<{width}}  {value}".rstrip() for label, value in rows]
 
 
-def num(value: Any, digits: int = 1) -> str:
-    """A number without needless zeros (``-85``, ``12.5``); ``-`` for None."""
+#: The language numbers and units are written in (``use_lang``; the commands set it
+#: with their Messages, so that every figure in a message reads as its words do).
+_lang = "en"
+_UNITS = {
+    "en": {"s": "s", "min": "min", "h": "h"},
+    "id": {"s": "detik", "min": "menit", "h": "jam"},
+}
+
+
+def use_lang(lang: str) -> None:
+    """Write numbers and units in ``lang`` from now on (``id``: 20,0 MB, 1.250 kB)."""
+    global _lang  # noqa: PLW0603 - one language per command run
+    _lang = lang if lang in _UNITS else "en"
+
+
+def fixed(value: float, digits: int, lang: str | None = None) -> str:
+    """``value`` with ``digits`` decimals and grouped thousands: ``1,234.5`` in English
+    stays ``1234.5`` (no grouping: figures are read, not summed), ``1.234,5`` in
+    Indonesian (a decimal comma, a thousands dot)."""
+    lang = lang or _lang
+    if lang != "id":
+        return f"{value:.{digits}f}"
+    text = f"{value:,.{digits}f}"  # 1,234.5
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def num(value: Any, digits: int = 1, lang: str | None = None) -> str:
+    """A number without needless zeros (``-85``, ``12.5``; ``12,5`` in Indonesian);
+    ``-`` for None."""
     if value is None:
         return "-"
     if isinstance(value, float):
-        text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+        text = fixed(value, digits, lang)
+        point = "," if (lang or _lang) == "id" else "."
+        if point in text:
+            text = text.rstrip("0").rstrip(point)
         return "0" if text == "-0" else text
     return str(value)
 
 
-def size(nbytes: float | None) -> str:
+def size(nbytes: float | None, lang: str | None = None) -> str:
     """Bytes as kB / MB (decimal, as operators bill)."""
     if nbytes is None:
         return "-"
     if nbytes >= 1e6:
-        return f"{nbytes / 1e6:.1f} MB"
+        return f"{fixed(nbytes / 1e6, 1, lang)} MB"
     if nbytes >= 1e3:
-        return f"{nbytes / 1e3:.0f} kB"
+        return f"{fixed(nbytes / 1e3, 0, lang)} kB"
     return f"{int(nbytes)} B"
 
 
-def rate(bps: float | None) -> str:
+def rate(bps: float | None, lang: str | None = None) -> str:
     if bps is None:
         return "-"
     if bps >= 1e6:
-        return f"{bps / 1e6:.1f} Mbit/s"
-    return f"{bps / 1e3:.0f} kbit/s"
+        return f"{fixed(bps / 1e6, 1, lang)} Mbit/s"
+    return f"{fixed(bps / 1e3, 0, lang)} kbit/s"
 
 
-def duration(seconds: float | None) -> str:
-    """``45 s``, ``3 min 20 s``, ``1 h 5 min``."""
+def duration(seconds: float | None, lang: str | None = None) -> str:
+    """``45 s``, ``3 min 20 s``, ``1 h 5 min`` (``3 menit 20 detik`` in Indonesian)."""
     if seconds is None:
         return "-"
+    u = _UNITS[lang or _lang]
     s = round(seconds)
     if s < 60:
-        return f"{s} s"
+        return f"{s} {u['s']}"
     if s < 3600:
-        return f"{s // 60} min {s % 60} s" if s % 60 else f"{s // 60} min"
-    return f"{s // 3600} h {(s % 3600) // 60} min"
+        minutes = f"{s // 60} {u['min']}"
+        return f"{minutes} {s % 60} {u['s']}" if s % 60 else minutes
+    return f"{s // 3600} {u['h']} {(s % 3600) // 60} {u['min']}"

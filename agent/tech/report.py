@@ -174,7 +174,9 @@ class Welcome:
 @dataclass(frozen=True, slots=True)
 class CollectorSection:
     """``status``: ok | unreachable | rejected | no-credential | reachability-only |
-    not-configured. The Welcome's fields appear in the JSON only once one came."""
+    ca-file | not-configured. The Welcome's fields appear in the JSON only once one
+    came; ``ca_file`` only with ``ca-file`` (the CA file cannot serve: ``error`` is the
+    problem's code from :mod:`agent.kitfiles`)."""
 
     address: str | None = None
     status: str = "not-configured"
@@ -182,6 +184,7 @@ class CollectorSection:
     enrolled: bool | None = None
     error: str | None = None
     welcome: Welcome | None = None
+    ca_file: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -193,6 +196,8 @@ class CollectorSection:
         }
         if self.welcome is not None:
             out.update(_plain(self.welcome))
+        if self.ca_file is not None:
+            out["ca_file"] = self.ca_file
         return out
 
 

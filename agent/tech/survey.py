@@ -60,6 +60,10 @@ COLUMNS: tuple[str, ...] = (
 )
 PROPERTIES: tuple[str, ...] = tuple(c for c in COLUMNS if c not in ("lat", "lon"))
 _COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
+#: The eight points in Indonesian: utara, timur laut, timur, tenggara, selatan, barat
+#: daya, barat, barat laut.
+_COMPASS_ID = ("utara", "timur laut", "timur", "tenggara", "selatan", "barat daya", "barat",
+               "barat laut")  # fmt: skip
 _EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -98,8 +102,9 @@ def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return (math.degrees(math.atan2(x, y)) + 360.0) % 360.0
 
 
-def compass(bearing: float) -> str:
-    return _COMPASS[round(bearing / 45.0) % 8]
+def compass(bearing: float, lang: str = "en") -> str:
+    points = _COMPASS_ID if lang == "id" else _COMPASS
+    return points[round(bearing / 45.0) % 8]
 
 
 # -- rows --------------------------------------------------------------------------------
@@ -444,7 +449,7 @@ def _human_summary(s: dict[str, Any], m: Messages) -> str:
                 "survey.summary.best_where",
                 distance=render.num(best["distance_m"], 0),
                 bearing=render.num(best["bearing_deg"], 0),
-                compass=best["compass"],
+                compass=compass(best["bearing_deg"], m.lang),
             )
         )
     if s["errors"]:

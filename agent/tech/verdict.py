@@ -10,11 +10,14 @@ Policy (documented in ``pantau-agent check --help`` too):
 - NOT READY: the kit cannot deliver anything: no modem answering (or a modem lost
   during the check: it fell off USB or stopped answering), no SIM / a locked SIM, no
   service (or registration denied), the collector unreachable or refusing the kit's
-  credential, no credential at all (not enrolled), or a data disk that is full, read-only
-  or not writable (the spool cannot keep what the link cannot carry).
+  credential, the collector's CA file missing or unusable, no credential at all (not
+  enrolled), or a data disk that is full, read-only or not writable (the spool cannot
+  keep what the link cannot carry).
 - DEGRADED: it delivers, but poorly: a poor signal (strength or quality), 2G only, ping
-  loss above 20 % or a median RTT above 1000 ms, failing DNS or configured probes, an
-  upload goodput under 0.5 Mbit/s, or result photos that would take over 15 minutes.
+  loss above 20 % (judged by :func:`loss_above_threshold` on the collector's pings and on
+  every configured ICMP probe) or a median RTT above 1000 ms, failing DNS or configured
+  probes, an upload goodput under 0.5 Mbit/s, or result photos that would take over 15
+  minutes.
 - Notes never change the verdict: roaming, a fair signal, records waiting in the spool,
   an unsynchronised or offset clock (the collector corrects event times from the
   monotonic clock), a spent data budget, a throughput test that could not run.
@@ -22,6 +25,7 @@ Policy (documented in ``pantau-agent check --help`` too):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -51,6 +55,7 @@ REASONS: Final[Mapping[str, str]] = {
     "RAT_2G": DEGRADED,
     "COLLECTOR_UNREACHABLE": NOT_READY,
     "COLLECTOR_REJECTED": NOT_READY,
+    "CA_FILE_BAD": NOT_READY,
     "NOT_ENROLLED": NOT_READY,
     "COLLECTOR_NOT_CONFIGURED": NOTE,
     "ENROLLMENT_NOT_CHECKED": NOTE,
@@ -80,9 +85,11 @@ ADVICE: Final = (
     "RESEAT_MODEM",
     "CHECK_MODEM",
     "FREE_MODEM_PORT",
+    "USE_4G",
     "MOVE_ANTENNA",
     "TRY_OTHER_OPERATOR",
     "USE_SATELLITE",
+    "FIX_CA_FILE",
     "CHECK_COLLECTOR_ADDRESS",
     "ENROLL",
     "CHECK_DNS",
@@ -108,9 +115,12 @@ _ADVICE_FOR: Final[Mapping[str, tuple[str, ...]]] = {
     "REGISTRATION_DENIED": ("CALL_OPERATOR", "TRY_OTHER_OPERATOR"),
     "SIGNAL_WEAK": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
     "SIGNAL_NOISY": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
-    "RAT_2G": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
+    # A 2G-only link is slow however good its signal: moving the antenna does not
+    # help (a weak 2G signal adds SIGNAL_WEAK and its own advice); a 4G modem and SIM do.
+    "RAT_2G": ("USE_4G",),
     "COLLECTOR_UNREACHABLE": ("CHECK_COLLECTOR_ADDRESS",),
     "COLLECTOR_REJECTED": ("ENROLL",),
+    "CA_FILE_BAD": ("FIX_CA_FILE",),
     "NOT_ENROLLED": ("ENROLL",),
     "PING_LOSS": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
     "PING_SLOW": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
@@ -121,12 +131,19 @@ _ADVICE_FOR: Final[Mapping[str, tuple[str, ...]]] = {
     "CLOCK_OFFSET": ("WAIT_CLOCK_SYNC",),
 }
 
+#: Findings about the link's speed (their advice follows the cause).
+_SPEED_FINDINGS: Final = frozenset({"THROUGHPUT_LOW", "PHOTOS_SLOW"})
+
 #: Thresholds of the policy above.
 PING_LOSS_MAX: Final = 0.2
 PING_MEDIAN_MAX_MS: Final = 1000.0
 UPLOAD_MIN_BPS: Final = 500_000.0
 PHOTOS_MAX_S: Final = 15 * 60.0
 CLOCK_OFFSET_MAX_S: Final = 60.0
+#: Pings from which the observed loss ratio is judged as it is (see loss_above_threshold).
+PING_MIN_PACKETS: Final = 100
+#: z of the two-sided 95 % Wilson score interval used below that count.
+PING_LOSS_Z: Final = 1.96
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +154,34 @@ class Finding:
     @property
     def severity(self) -> str:
         return REASONS[self.code]
+
+
+def wilson_lower(lost: int, sent: int, z: float = PING_LOSS_Z) -> float:
+    """The lower bound of the Wilson score interval of a loss ratio (0 for no packets)."""
+    if sent <= 0:
+        return 0.0
+    p = lost / sent
+    z2 = z * z
+    centre = p + z2 / (2 * sent)
+    margin = z * math.sqrt(p * (1 - p) / sent + z2 / (4 * sent * sent))
+    return max(0.0, (centre - margin) / (1 + z2 / sent))
+
+
+def loss_above_threshold(sent: int, received: int) -> bool:
+    """Whether a ping run shows loss above :data:`PING_LOSS_MAX`.
+
+    With at least :data:`PING_MIN_PACKETS` packets the observed ratio decides (binomial:
+    a link losing 40 % shows 20 % or less in 1.7e-5 of 100-packet runs; one losing 10 %
+    shows more than 20 % in 8e-4). With fewer, the loss counts only when it is above the
+    threshold beyond doubt: the 95 % Wilson lower bound is above it (3 of 5 lost: yes; 2
+    of 5: not proven, and not counted).
+    """
+    if sent <= 0:
+        return False
+    lost = max(0, sent - received)
+    if sent >= PING_MIN_PACKETS:
+        return lost / sent > PING_LOSS_MAX
+    return wilson_lower(lost, sent) > PING_LOSS_MAX
 
 
 def verdict_of(findings: list[Finding]) -> str:
@@ -151,7 +196,11 @@ def verdict_of(findings: list[Finding]) -> str:
 
 def advice_for(findings: list[Finding]) -> list[str]:
     """The advice codes the findings call for, each once, in :data:`ADVICE` order."""
-    wanted = {a for f in findings for a in _ADVICE_FOR.get(f.code, ())}
+    present = {f.code for f in findings}
+    # On 2G the slowness is the generation's, not the antenna's: the speed findings then
+    # call for what RAT_2G calls for (a weak or noisy signal still brings its own advice).
+    skip = _SPEED_FINDINGS if "RAT_2G" in present else frozenset()
+    wanted = {a for c in present - skip for a in _ADVICE_FOR.get(c, ())}
     return [a for a in ADVICE if a in wanted]
 
 

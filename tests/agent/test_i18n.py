@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,15 @@ def test_every_catalogue_module_defines_messages_with_its_own_prefix() -> None:
 def test_every_key_has_both_languages_with_the_same_placeholders() -> None:
     problems = []
     for key, texts in catalogue().items():
-        if set(texts) != set(LANGS):
+        singulars = {f"{lang}_one" for lang in LANGS} & set(texts)
+        if set(texts) - singulars != set(LANGS):
             problems.append(f"{key}: languages {sorted(texts)}, expected {sorted(LANGS)}")
             continue
+        for variant in singulars:  # "1 reading": the same placeholders, with {n}
+            if placeholders(texts[variant]) != placeholders(texts[variant[:2]]):
+                problems.append(f"{key}: {variant} placeholders differ")
+            if "n" not in placeholders(texts[variant]):
+                problems.append(f"{key}: {variant} without {{n}}")
         for lang in LANGS:
             if not isinstance(texts[lang], str) or not texts[lang].strip():
                 problems.append(f"{key}: empty {lang!r} text")
@@ -158,3 +165,116 @@ def test_messages_render_in_both_languages() -> None:
     assert Messages("en")("check.reason.signal_weak", metric="RSRP", value="-117") == (
         "Weak signal: RSRP -117"
     )
+
+
+#: Failure texts as Python, pyserial, grpc and the probes word them.
+RAW_ERRORS = (
+    "[Errno 111] Connection refused",
+    "[Errno 13] Permission denied: '/var/lib/pantau/spool.sqlite'",
+    "timed out",
+    "UNAVAILABLE: failed to connect to all addresses; last error: UNKNOWN",
+    "[Errno 2] No such file or directory: '/dev/ttyUSB2'",
+    "could not open port /dev/ttyUSB2: [Errno 16] Device or resource busy",
+    "[Errno 28] No space left on device",
+    "[Errno -3] Temporary failure in name resolution",
+    "[Errno 5] Input/output error",
+    "[Errno 113] No route to host",
+    "UNAUTHENTICATED: unknown or revoked credential",
+    "refused",
+    "timeout",
+    "ValueError: something nobody mapped happened",
+)
+#: English words that must not appear in Indonesian text (outside the marked technical part).
+ENGLISH = re.compile(
+    r"\b(connection|refused|errno|permission|denied|timed|failed|failure|unavailable|"
+    r"device|resource|busy|space|left|temporary|resolution|input|output|route|host|"
+    r"such|directory|unknown|revoked|credential|timeout|something|nobody|happened|the|"
+    r"is|not|and|of|to)\b",
+    re.IGNORECASE,
+)
+TECHNICAL_PART = re.compile(r"\[rincian teknis: .*?\]")
+
+
+def _filled(template: str, **over: object) -> dict[str, object]:
+    return {name: over.get(name, "X") for name in placeholders(template)}
+
+
+def test_indonesian_never_carries_english_exception_words() -> None:
+    """Every message with a technical field, rendered in Indonesian with the failure
+    texts the system produces: phrases only (or the raw words inside the clearly marked
+    technical part); English keeps the raw words."""
+    from agent.i18n import TECHNICAL_FIELDS
+
+    id_, en = Messages("id"), Messages("en")
+    problems = []
+    checked = 0
+    for key, texts in catalogue().items():
+        fields = placeholders(texts["id"]) & TECHNICAL_FIELDS
+        if not fields:
+            continue
+        for raw in RAW_ERRORS:
+            values = _filled(texts["id"], **dict.fromkeys(fields, raw))
+            text = id_(key, **values)
+            outside = TECHNICAL_PART.sub("", text)
+            if raw in outside or ENGLISH.search(outside):
+                problems.append(f"{key} with {raw!r}: {text!r}")
+            if raw not in en(key, **values):
+                problems.append(f"{key} in English lost the raw words {raw!r}")
+            checked += 1
+    assert checked > 100
+    assert not problems, "\n".join(problems[:30])
+
+
+def test_every_failure_phrase_exists_in_both_languages() -> None:
+    from agent import errwords
+
+    for code in errwords.CODES:
+        assert f"common.err.{code}" in catalogue(), code
+    assert errwords.phrase_code("[Errno 111] Connection refused") == "refused"
+    assert errwords.phrase_code("ValueError: odd") == "other"
+    assert Messages("id").technical("ValueError: odd") == (
+        "gangguan teknis [rincian teknis: ValueError: odd]"
+    )
+
+
+def test_localised_text_in_a_technical_field_is_wrapped() -> None:
+    """A call that passes a message (already in the reader's language) as ``error=`` or
+    ``reason=`` wraps it in Localized, or it would be read as an English exception."""
+    offenders = []
+    for path in AGENT.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            for kw in node.keywords:
+                value = kw.value
+                technical = kw.arg in ("error", "reason") and isinstance(value, ast.Call)
+                if technical and _call_name(value) in CALL_NAMES:  # type: ignore[arg-type]
+                    offenders.append(f"{path.name}:{value.lineno}")
+    assert not offenders, offenders
+
+
+def test_plural_and_numbers() -> None:
+    from agent.tech import render
+
+    en, id_ = Messages("en"), Messages("id")
+    assert en("survey.summary.errors", n=1) == "1 reading failed"
+    assert en("survey.summary.errors", n=2) == "2 readings failed"
+    assert id_("survey.summary.errors", n=1) == "1 pembacaan gagal"
+    assert render.size(20e6, "id") == "20,0 MB" and render.size(20e6, "en") == "20.0 MB"
+    assert render.size(1_234_567_890, "id") == "1.234,6 MB"
+    assert render.num(-12.5, lang="id") == "-12,5" and render.num(-85.0, lang="id") == "-85"
+    assert render.rate(3.25e6, "id") == "3,2 Mbit/s"
+    assert render.duration(200, "id") == "3 menit 20 detik"
+    assert render.duration(45, "en") == "45 s" and render.duration(3900, "id") == "1 jam 5 menit"
+    assert id_("check.advice.enter_pin").startswith("Buka kunci PIN")
+    assert "pastikan kolektor menyala" in id_("check.advice.check_collector_address")
+    assert id_("check.reason.registration_denied", operator="tidak diketahui") == (
+        "Jaringan seluler menolak mendaftarkan kartu SIM ini (operator: tidak diketahui)"
+    )
+    assert id_("status.spool", n=0, size="0 B") == "0 catatan data (0 B)"
+    # A fraction handed to a message reads with a decimal comma in Indonesian.
+    assert id_("check.reason.throughput_low", mbps=0.35) == "Kecepatan unggah rendah: 0,35 Mbit/s"
+    assert en("check.reason.throughput_low", mbps=0.35) == "Low upload speed: 0.35 Mbit/s"
+    budget = id_("check.reason.budget_spent", mb=20.5)
+    assert budget.startswith("Kuota data harian kit sudah habis (20,5 MB")

@@ -57,9 +57,31 @@ class TpsCodeError(PantauError, ValueError):
     """Not a valid TPS code."""
 
 
+#: Characters typed for a digit they look like (a letter O for a zero).
+LOOKALIKES: dict[str, str] = {"O": "0", "o": "0", "I": "1", "l": "1", "i": "1", "L": "1"}
+
+
+def first_non_digit(text: str) -> tuple[int, str] | None:
+    """(1-based position, character) of the first character of ``text`` that is not an
+    ASCII digit, or None."""
+    for index, char in enumerate(text, start=1):
+        if not ("0" <= char <= "9"):
+            return index, char
+    return None
+
+
 def validate_tps_code(code: str) -> str:
     """Return the code if valid, else raise :class:`TpsCodeError` saying why."""
-    if len(code) != 13 or not code.isascii() or not code.isdigit():
+    bad = first_non_digit(code)
+    if bad is not None:
+        position, char = bad
+        hint = f" (the digit {LOOKALIKES[char]}?)" if char in LOOKALIKES else ""
+        raise TpsCodeError(
+            f"TPS code {code!r} has {char!r} at position {position}, not a digit{hint}; "
+            "it must be 13 digits (10-digit desa/kelurahan code + 3-digit TPS number, "
+            "e.g. 3171011001005)"
+        )
+    if len(code) != 13:
         raise TpsCodeError(
             f"TPS code {code!r} must be 13 digits (10-digit desa/kelurahan code + "
             "3-digit TPS number, e.g. 3171011001005)"

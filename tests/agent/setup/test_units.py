@@ -4,9 +4,11 @@ writes them (into a scratch root here) and a second run changes nothing."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -88,6 +90,7 @@ _MATCH_KEYS = {
     "ATTRS",
     "ENV",
     "DRIVERS",
+    "DRIVER",
     "TAG",
 }
 _ASSIGN_KEYS = {"ENV", "GOTO", "LABEL", "TAG", "MODE", "GROUP", "SYMLINK", "RUN"}
@@ -113,20 +116,9 @@ def parse_rules(text: str) -> list[list[dict[str, str]]]:
     return rules
 
 
-def test_the_udev_rule_parses_and_covers_every_known_modem_vendor(tmp_path: Path) -> None:
+def test_the_udev_rule_parses_and_covers_every_known_modem_vendor() -> None:
     text = install.shipped(install.UDEV_RULE_NAME)
-    udevadm = shutil.which("udevadm")
-    if (
-        udevadm
-        and "verify"
-        in subprocess.run([udevadm, "--help"], capture_output=True, text=True, check=False).stdout
-    ):
-        rule = tmp_path / install.UDEV_RULE_NAME
-        rule.write_text(text, encoding="utf-8")
-        result = subprocess.run(
-            [udevadm, "verify", str(rule)], capture_output=True, text=True, check=False
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+    udevadm_test_problems(text)
     rules = parse_rules(text)
     gotos = {t["value"] for r in rules for t in r if t["key"] == "GOTO"}
     labels = {t["value"] for r in rules for t in r if t["key"] == "LABEL"}
@@ -140,10 +132,118 @@ def test_the_udev_rule_parses_and_covers_every_known_modem_vendor(tmp_path: Path
             assert ("ID_MM_PORT_IGNORE", "=", "1") in envs
             covered.add(vendor[0])
     assert covered == set(install.MODEM_VENDORS)
+    assert {"05c6", "19d2", "1bc7", "1546"} <= covered  # Quectel EC20/UC20, ZTE, Telit, u-blox
+    # PCIe modems (Fibocom L860-GL: iosm; MHI modules) by subsystem and driver, before
+    # the USB-only part of the file.
+    pcie = [r for r in rules if any(t["key"] == "SUBSYSTEM" and t["value"] in ("wwan", "pci")
+                                    for t in r)]  # fmt: skip
+    matched = {(t["key"], t["value"]) for r in pcie for t in r if t["op"] == "=="}
+    assert {("SUBSYSTEM", "wwan"), ("DRIVER", "iosm"), ("DRIVER", "mhi-pci-generic")} <= matched
+    usb_gate = next(i for i, r in enumerate(rules) if r[0]["key"] == "SUBSYSTEMS")
+    assert all(rules.index(r) < usb_gate for r in pcie)
     # Every vendor the modem code names in a usb: identity is one the rule covers.
     usb_py = Path(__file__).parents[3] / "agent" / "modem" / "usb.py"
     named = set(re.findall(r"usb:([0-9a-f]{4}):", usb_py.read_text(encoding="utf-8")))
     assert named and named <= set(install.MODEM_VENDORS)
+
+
+def udevadm_test_problems(text: str) -> None:
+    """udev's own parser on the rule: ``udevadm verify`` (systemd >= 254), else
+    ``udevadm test`` reading it from /run/udev/rules.d in a private mount namespace (a
+    tmpfs over /run there: nothing on the host changes). Skipped only without either."""
+    udevadm = shutil.which("udevadm")
+    unshare = shutil.which("unshare")
+    if udevadm is None:
+        return
+    helptext = subprocess.run(
+        [udevadm, "--help"], capture_output=True, text=True, check=False
+    ).stdout
+    if "verify" in helptext:
+        with tempfile.TemporaryDirectory() as tmp:
+            rule = Path(tmp) / install.UDEV_RULE_NAME
+            rule.write_text(text, encoding="utf-8")
+            result = subprocess.run(
+                [udevadm, "verify", str(rule)], capture_output=True, text=True, check=False
+            )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return
+    if unshare is None or os.geteuid() != 0:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        rule = Path(tmp) / install.UDEV_RULE_NAME
+        rule.write_text(text, encoding="utf-8")
+        script = (
+            "mount -t tmpfs tmpfs /run && mkdir -p /run/udev/rules.d && "
+            f"cp {rule} /run/udev/rules.d/ && {udevadm} test --action=add /sys/class/net/lo"
+        )
+        result = subprocess.run(
+            [unshare, "--mount", "--propagation", "private", "sh", "-c", script],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    out = result.stdout + result.stderr
+    installed = f"/run/udev/rules.d/{install.UDEV_RULE_NAME}"
+    assert f"Reading rules file: {installed}" in out, out
+    problems = [line for line in out.splitlines() if line.startswith(f"{installed}:")]
+    assert not problems, problems
+
+
+def test_udev_parse_check_catches_a_bad_rule() -> None:
+    if shutil.which("udevadm") is None or os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs udevadm, unshare and root")
+    with pytest.raises(AssertionError, match="Invalid key"):
+        udevadm_test_problems('SUBSYSTEM=="tty", FOO=="1", ENV{ID_MM_PORT_IGNORE}="1"\n')
+
+
+def test_install_order_udev_then_modemmanager_then_the_agent_once() -> None:
+    p = install.plan("/opt/pantau/bin/pantau-agent", Path("/etc/pantau/agent.toml"),
+                     Path("/var/lib/pantau"), start=True)  # fmt: skip
+    first = [" ".join(c) for c in p.commands(list(p.files))]
+    agent = [c for c in first if install.UNIT_NAME in c and "enable" not in c]
+    assert agent == [f"systemctl restart {install.UNIT_NAME}"]  # the unit changed: once
+    assert first[-1] == agent[0]
+    order = [next(i for i, c in enumerate(first) if c.startswith(prefix)) for prefix in (
+        "systemctl daemon-reload", "udevadm control --reload", "udevadm trigger",
+        "systemctl try-restart ModemManager", f"systemctl restart {install.UNIT_NAME}",
+    )]  # fmt: skip
+    assert order == sorted(order)
+    # Nothing changed: the agent is started (a no-op when running), not restarted.
+    rerun = [" ".join(c) for c in p.commands([])]
+    assert rerun == [
+        f"systemctl enable {install.UNIT_NAME}",
+        f"systemctl start {install.UNIT_NAME}",
+    ]
+    # The config changed: restarted once, so that it reads it.
+    changed = install.plan("/a", Path("/c"), Path("/d"), start=True, restart=True)
+    assert [" ".join(c) for c in changed.commands([])][
+        -1
+    ] == f"systemctl restart {install.UNIT_NAME}"
+    assert install.plan("/a", Path("/c"), Path("/d")).commands([]) == [
+        ["systemctl", "enable", install.UNIT_NAME]
+    ]
+
+
+def test_service_state_waits_out_activating_and_says_failed(tmp_path: Path) -> None:
+    """``systemctl is-active`` stands in for a systemd this container does not run."""
+    counter = tmp_path / "calls"
+    fake = tmp_path / "systemctl"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f"n=$(cat {counter} 2>/dev/null || echo 0); n=$((n + 1)); echo $n > {counter}\n"
+        "if [ $n -lt 3 ]; then echo activating; exit 3; fi\n"
+        'echo "$STATE"; [ "$STATE" = active ]\n',
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    os.environ["STATE"] = "failed"
+    try:
+        assert install.service_state(systemctl=str(fake), wait_s=10) == "failed"
+        assert counter.read_text().strip() == "3"
+        counter.unlink()
+        os.environ["STATE"] = "active"
+        assert install.service_state(systemctl=str(fake), wait_s=10) == "active"
+    finally:
+        del os.environ["STATE"]
+    assert "No such file" in install.service_state(systemctl=str(tmp_path / "none"))
 
 
 def test_journald_is_bounded() -> None:
@@ -186,3 +286,29 @@ def test_init_installs_the_service_files_and_a_rerun_changes_nothing(
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"Unchanged: {unit}" in again.stdout
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
+
+
+def test_install_service_without_systemd_fails_instead_of_saying_done(
+    tmp_path: Path, collector: RunningCollector
+) -> None:
+    if install.systemd_running():
+        pytest.skip("this host runs systemd: the service would really be installed")
+    cmd = [AGENT, "init", "--yes", "--config", str(tmp_path / "etc" / "agent.toml"),
+           "--data-dir", str(tmp_path / "data"), "--site", SITE,
+           "--collector", collector.address, "--code", collector.code(), "--modem", "none",
+           "--install-service", "--start"]  # fmt: skip
+    done = subprocess.run(
+        [*cmd, "--lang", "en"], capture_output=True, text=True, env=clean_env(), timeout=60,
+        check=False,
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "The service was NOT installed although --install-service was asked for" in out
+    assert "Done" not in out
+    assert (tmp_path / "etc" / "agent.toml").exists()  # the configuration is kept
+    again = subprocess.run(
+        [*cmd, "--lang", "id"], capture_output=True, text=True, env=clean_env(), timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert again.returncode == 1 and "Layanan TIDAK dipasang" in again.stdout + again.stderr
+    assert "Selesai" not in again.stdout

@@ -88,7 +88,10 @@ def report(**over: Any) -> Report:
 
 def test_assess() -> None:
     assert check.assess(report()) == []
-    ping = ProbeResult("icmp", "c", "ok", details={"loss_ratio": 0.4, "median_ms": 1500.0})
+    ping = ProbeResult(
+        "icmp", "c", "ok",
+        details={"sent": 100, "received": 60, "loss_ratio": 0.4, "median_ms": 1500.0},
+    )  # fmt: skip
     found = check.assess(
         report(
             probes=ProbesSection({"collector-ping": ping},
