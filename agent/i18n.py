@@ -26,7 +26,7 @@ from typing import Final
 LANGS: Final = ("id", "en")
 
 #: The catalogue modules under ``agent.messages``; each defines ``MESSAGES``.
-CATALOGUES: Final = ("common", "check", "init", "survey", "status")
+CATALOGUES: Final = ("common", "check", "init", "survey", "status", "cells")
 
 Catalogue = dict[str, dict[str, str]]
 

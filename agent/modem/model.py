@@ -263,6 +263,39 @@ def carrier_to_proto(cc: CarrierComponent) -> records_pb2.CarrierComponent:
     return msg
 
 
+def cell_dict(msg: records_pb2.NeighbourCell | records_pb2.CarrierComponent) -> dict[str, object]:
+    """A wire neighbour or carrier as the fields of :class:`NeighbourCell` /
+    :class:`CarrierComponent` (enums by name; absent values left out)."""
+    rats = {int(v): k for k, v in _CELL_RAT_TO_PROTO.items()}
+    relations = {int(v): k for k, v in _RELATION_TO_PROTO.items()}
+    out: dict[str, object] = {}
+    for desc, value in msg.ListFields():
+        if desc.name == "rat":
+            out["rat"] = rats.get(int(value))
+        elif desc.name == "relation":
+            out["relation"] = relations.get(int(value))
+        else:
+            out[desc.name] = value
+    if isinstance(msg, records_pb2.CarrierComponent):
+        out.setdefault("primary", False)
+    return out
+
+
+def cells_from_dicts(
+    reading: dict[str, object],
+) -> tuple[tuple[NeighbourCell, ...] | None, tuple[CarrierComponent, ...]]:
+    """The ``neighbours`` / ``carriers`` lists of a reading dict (as :func:`cell_dict`
+    writes them) as dataclasses; a malformed item is a ValueError or TypeError."""
+    raw_n = reading.get("neighbours")
+    raw_c = reading.get("carriers") or []
+    neighbours = None
+    if isinstance(raw_n, list):
+        neighbours = tuple(NeighbourCell(**item) for item in raw_n)
+    if not isinstance(raw_c, list):
+        raise ValueError(f"carriers: expected a list, got {raw_c!r}")
+    return neighbours, tuple(CarrierComponent(**item) for item in raw_c)
+
+
 def signal_to_proto(sample: SignalSample) -> records_pb2.SignalReading:
     """Convert a sample to the wire message; ``None`` leaves the field unset."""
     msg = records_pb2.SignalReading(dialect=sample.dialect)

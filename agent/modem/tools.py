@@ -82,6 +82,12 @@ def add_parsers(commands: Any) -> None:
     read.add_argument("--dialect", default="auto", choices=["auto", *DIALECTS])
     read.add_argument("--json", action="store_true", help="print JSON instead of a table")
     read.add_argument("--timeout", type=float, default=3.0, help="command timeout, s")
+    read.add_argument(
+        "--lang",
+        choices=["id", "en"],
+        default=None,
+        help="language of the cell lines: id (Bahasa Indonesia) or en (default: locale)",
+    )
     read.set_defaults(handler=cmd_read)
 
     detect = commands.add_parser(
@@ -127,7 +133,15 @@ def cmd_read(args: argparse.Namespace) -> int:
     except ModemError as exc:
         return _fail("read", exc)
     assert identity is not None
-    reading = {k: v for k, v in asdict(sample).items() if v is not None}
+    from agent.i18n import Messages
+    from agent.tech.cells_view import cell_rows, cells_json
+
+    cells = cells_json(sample)
+    reading = {
+        k: v
+        for k, v in asdict(sample).items()
+        if v is not None and k not in ("neighbours", "carriers")
+    }
     ident = {k: v for k, v in asdict(identity).items() if v is not None}
     grades = {
         k: g
@@ -136,9 +150,10 @@ def cmd_read(args: argparse.Namespace) -> int:
     }
     if args.json:
         doc = {"port": args.port, "device": device, "identity": ident, "reading": reading}
-        print(json.dumps({**doc, "grades": grades}, indent=2))
+        print(json.dumps({**doc, "cells": cells, "grades": grades}, indent=2))
         return EXIT_OK
-    print(format_read(args.port, device, ident, reading, grades))
+    extra = cell_rows(cells, Messages(args.lang)) if cells["serving"]["rat"] else []
+    print(format_read(args.port, device, ident, reading, grades, cells=extra))
     return EXIT_OK
 
 
@@ -156,8 +171,11 @@ def format_read(
     identity: dict[str, Any],
     reading: dict[str, Any],
     grades: dict[str, str],
+    *,
+    cells: list[tuple[str, str]] | None = None,
 ) -> str:
-    """The human table for ``modem read``."""
+    """The human table for ``modem read``; ``cells`` are the cell, neighbour and carrier
+    rows (:func:`agent.tech.cells_view.cell_rows`), after a blank line."""
     rows: list[tuple[str, str, str]] = []
     where = port if device in (None, port) else f"{port} -> {device}"
     rows.append(("port", where, ""))
@@ -172,6 +190,9 @@ def format_read(
         text = _value(name, value) + (f" {unit}" if unit else "")
         grade = {"rsrp_dbm": grades.get("rsrp"), "sinr_db": grades.get("sinr")}.get(name)
         rows.append((name, text, grade or ""))
+    if cells:
+        rows.append(("", "", ""))
+        rows += [(label, value, "") for label, value in cells]
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
     return "\n".join(f"{n:<{width}}  {v:<{vwidth}}  {g}".rstrip() for n, v, g in rows)
