@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.modem import cells
 from agent.modem.model import CarrierComponent, NeighbourCell, signal_to_proto, strongest
@@ -224,3 +226,71 @@ def test_a_carrier_bandwidth_must_be_a_real_channel_width() -> None:
         Scenario.from_dict(
             {"steps": [{"at_s": 0, "carriers": [{"rat": "lte", "bandwidth_mhz": 12}]}]}
         )
+
+
+def test_the_status_file_keeps_neighbours_and_carriers_as_plain_lists() -> None:
+    """The running agent writes its last reading as JSON; check reads it back."""
+    import json
+
+    from agent.modem.model import SignalSample, cells_from_dicts
+    from agent.tech.status import reading_dict
+
+    sample = SignalSample(
+        dialect="quectel",
+        rat="lte",
+        neighbours=(NeighbourCell(rat="lte", relation="intra-frequency", pci=1, rsrp_dbm=-90.0),),
+        carriers=(CarrierComponent(primary=True, rat="lte", band=3, bandwidth_mhz=20.0),),
+    )
+    doc = json.loads(json.dumps(reading_dict(signal_to_proto(sample))))
+    assert doc["neighbours"] == [
+        {"rat": "lte", "relation": "intra-frequency", "pci": 1, "rsrp_dbm": -90.0}
+    ]
+    assert cells_from_dicts(doc) == (sample.neighbours, sample.carriers)
+    silent = json.loads(json.dumps(reading_dict(signal_to_proto(SignalSample(dialect="3gpp")))))
+    assert cells_from_dicts(silent) == (None, ())
+    heard_none = SignalSample(dialect="quectel", neighbours=())
+    assert cells_from_dicts(reading_dict(signal_to_proto(heard_none))) == ((), ())
+
+
+_LINE = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        lambda head, body: head + body,
+        st.sampled_from(
+            [
+                '+QENG: "neighbourcell intra","LTE",',
+                '+QENG: "neighbourcell inter","LTE",',
+                '+QENG: "neighbourcell","WCDMA",',
+                '+QENG: "neighbourcell","GSM",',
+                '+QENG: "neighbourcell","LTE",',
+                '+QCAINFO: "PCC",',
+                '+QCAINFO: "SCC",',
+                "+CENG: ",
+                "+CENG: 1,",
+            ]
+        ),
+        st.text(alphabet='0123456789-,"ABCDEFLTNR x', max_size=60),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINE, max_size=6), st.sampled_from([None, "lte", "umts", "gsm"]))
+def test_garbage_lines_never_crash_the_cell_parsers(lines: list[str], mode: str | None) -> None:
+    for cell in cells.parse_qeng_neighbourcell(lines, serving_rat=mode) + cells.parse_ceng(lines):
+        assert cell.rat in ("lte", "umts", "gsm", "nr")
+    for cc in cells.parse_qcainfo(lines):
+        assert cc.rat in ("lte", "nr")
+        assert cc.bandwidth_mhz is None or 1.4 <= cc.bandwidth_mhz <= 400
+
+
+def test_an_impossible_neighbour_value_is_absent_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    line = '+QENG: "neighbourcell intra","LTE",1850,612,-11,20,-70,8,30,5,62,10,62'
+    with caplog.at_level("WARNING", logger="agent.modem.ranges"):
+        (cell,) = cells.parse_qeng_neighbourcell([line])
+    assert (cell.pci, cell.rsrp_dbm, cell.rsrq_db, cell.earfcn) == (None, None, -11.0, 1850)
+    reasons = [r.getMessage() for r in caplog.records]
+    assert any("pci=612 is impossible on lte (valid 0..503)" in r for r in reasons)
+    assert any("rsrp_dbm=20.0 is impossible on lte" in r for r in reasons)
