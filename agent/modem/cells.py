@@ -24,6 +24,7 @@ Layouts (Quectel EC25&EC21 / EG25-G and RG50xQ/RM5xxQ AT Commands Manuals, +QENG
     +CENG: 0,"earfcn,pci,rsrp,rssi,rsrq,sinr,tac,cellid,mcc,mnc,tx_power"   (LTE serving)
     +CENG: n,"earfcn,pci,rsrp,rssi,rsrq,sinr"                              (LTE neighbour)
     +CENG: n,"arfcn,rxl,bsic,cellid(hex),mcc,mnc,lac(hex)"                 (GSM, n = 0 serving)
+    !LTEINFO: (Sierra Wireless EM74xx/MC73xx) column tables: see :func:`parse_lteinfo`
 
 Quirks handled: the WCDMA neighbour line has two layouts of the same length, told apart
 by the serving RAT (``serving_rat``, else "LTE" when the answer has intra/inter lines);
@@ -52,6 +53,7 @@ __all__ = [
     "LTE_BANDWIDTH_RB_MHZ",
     "NR_BANDWIDTH_INDEX_MHZ",
     "parse_ceng",
+    "parse_lteinfo",
     "parse_qcainfo",
     "parse_qeng_neighbourcell",
     "relate",
@@ -315,6 +317,68 @@ def parse_ceng(lines: tuple[str, ...] | list[str]) -> tuple[NeighbourCell, ...]:
             )
         if _heard(cell):
             found.append(_checked(cell, "+CENG"))
+    return tuple(found)
+
+
+_LTEINFO_SECTIONS = {
+    "SERVING": None,
+    "INTRAFREQ": "intra-frequency",
+    "INTERFREQ": "inter-frequency",
+}
+
+
+def _lteinfo_tables(lines: tuple[str, ...] | list[str]) -> list[tuple[str, dict[str, str]]]:
+    """(section, {column: value}) for every row under a ``Label: COL COL ...`` header."""
+    rows: list[tuple[str, dict[str, str]]] = []
+    section, columns = "", list[str]()
+    for raw in lines:
+        line = raw.replace("\t", " ").strip()
+        if line.upper().startswith("!LTEINFO:"):
+            line = line[len("!LTEINFO:") :].strip()
+        m = re.match(r"^([A-Za-z]+):\s*(.*)$", line)
+        if m:
+            section, columns = m.group(1).upper(), m.group(2).upper().split()
+            continue
+        values = line.split()
+        if section and values and len(values) == len(columns):
+            rows.append((section, dict(zip(columns, values, strict=True))))
+    return rows
+
+
+def _tenth(text: str | None) -> float | None:
+    try:
+        return None if text is None else float(text)
+    except ValueError:
+        return None
+
+
+def parse_lteinfo(lines: tuple[str, ...] | list[str]) -> tuple[NeighbourCell, ...]:
+    """The LTE neighbours of a Sierra Wireless ``AT!LTEINFO?`` answer (MC73xx/EM74xx/
+    EM75xx): column tables under ``Serving:``, ``IntraFreq:`` and ``InterFreq:``
+    headers (RSRQ, RSRP, RSSI in dB/dBm with one decimal; ``--`` absent). The
+    intra-frequency table lists the serving cell too: left out by its PCI. Sections
+    this parser does not know (WCDMA, GSM tables on some firmware) are skipped."""
+    rows = _lteinfo_tables(lines)
+    serving = next((r for s, r in rows if s == "SERVING"), {})
+    found: list[NeighbourCell] = []
+    for section, row in rows:
+        if section not in ("INTRAFREQ", "INTERFREQ"):
+            continue
+        pci = to_int(row.get("PCI"))
+        if section == "INTRAFREQ" and pci is not None and pci == to_int(serving.get("PCI")):
+            continue
+        earfcn = to_int(row.get("EARFCN")) if section == "INTERFREQ" else None
+        cell = NeighbourCell(
+            rat="lte",
+            relation=_LTEINFO_SECTIONS[section],
+            pci=pci,
+            earfcn=earfcn if earfcn is not None else to_int(serving.get("EARFCN")),
+            rsrq_db=_tenth(row.get("RSRQ")),
+            rsrp_dbm=_tenth(row.get("RSRP")),
+            rssi_dbm=_tenth(row.get("RSSI")),
+        )
+        if _heard(cell):
+            found.append(_checked(cell, "!LTEINFO"))
     return tuple(found)
 
 

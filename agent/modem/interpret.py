@@ -159,6 +159,7 @@ COMMANDS: dict[str, Parser] = {
     ),
     "AT+QCAINFO": _carriers,
     "AT+CENG?": lambda lines, model: _neighbours(cells.parse_ceng(lines)),
+    "AT!LTEINFO?": lambda lines, model: _neighbours(cells.parse_lteinfo(lines)),
     "AT+CPSI?": lambda lines, model: _cell(
         vendors.parse_cpsi(lines, tenths=vendors.simcom_tenths(model))
     ),

@@ -20,9 +20,10 @@ reading's RAT never reaches the sample (:mod:`agent.modem.ranges`: absent, logge
 
 Neighbour cells and carriers: "quectel" asks ``AT+QENG="neighbourcell"`` and
 ``AT+QCAINFO``, "simcom" ``AT+CENG?`` (switching engineering mode on with
-``AT+CENG=1,1`` once per connection) (:mod:`agent.modem.cells`); a neighbour whose
-relation the modem left open is related to the serving cell by RAT and channel. The
-other dialects have no documented neighbour command here: ``neighbours`` stays None
+``AT+CENG=1,1`` once per connection), "sierra" ``AT!LTEINFO?`` on LTE
+(:mod:`agent.modem.cells`); a neighbour whose
+relation the modem left open is related to the serving cell by RAT and channel. Huawei,
+Fibocom and 3GPP have no documented neighbour command here: ``neighbours`` stays None
 ("the modem cannot say"), which is not the same as ``()`` ("it hears none"). A refusal
 leaves them None too; ``carriers`` stays ``()``.
 
@@ -290,6 +291,8 @@ class Modem:
                 self._ceng_on = True
                 self._query("AT+CENG=1,1", lambda lines: None)
             found = self._query("AT+CENG?", cells.parse_ceng)
+        elif self.dialect == "sierra" and _serving_family(sample.rat) == "lte":
+            found = self._query("AT!LTEINFO?", cells.parse_lteinfo)
         if found is not None:
             found = cells.relate(found, family, _serving_channel(sample))
         return replace(sample, neighbours=found, carriers=carriers or ())

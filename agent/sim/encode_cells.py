@@ -1,7 +1,8 @@
 """The simulated modem's neighbour-cell and carrier answers: pure functions from a
-RadioState to Quectel ``+QENG: "neighbourcell"`` / ``+QCAINFO`` and SIMCom ``+CENG``
-lines, in the layouts :mod:`agent.modem.cells` documents (and parses back exactly:
-levels in whole dB like a real EC25, bandwidths on the manuals' RB / index tables).
+RadioState to Quectel ``+QENG: "neighbourcell"`` / ``+QCAINFO``, SIMCom ``+CENG`` and
+Sierra ``!LTEINFO`` lines, in the layouts :mod:`agent.modem.cells` documents (and parses
+back exactly: levels in whole dB like a real EC25, bandwidths on the manuals' RB / index
+tables).
 
 Defaults: a scenario without ``neighbours`` hears none (the answer is OK alone); the
 primary carrier is the serving cell (20 MHz unless ``bandwidth_mhz`` says otherwise);
@@ -169,5 +170,44 @@ def encode_ceng(state: RadioState) -> list[str]:
         lines.append(
             f'+CENG: {i},"{_n(n.earfcn)},{_n(n.pci)},{_n(n.rsrp_dbm)},{_n(n.rssi_dbm)},'
             f'{_n(n.rsrq_db)},{_n(n.sinr_db)}"'
+        )
+    return lines
+
+
+def _f(value: float | None) -> str:
+    return "--" if value is None else f"{value:.1f}"
+
+
+def encode_lteinfo(state: RadioState) -> list[str]:
+    """``!LTEINFO:`` (Sierra EM7455): the serving table, then the intra-frequency table
+    (the serving cell first, as the modem lists it) and the inter-frequency table; LTE
+    only (off LTE the answer is the header alone)."""
+    lines = ["!LTEINFO: "]
+    if not registered(state) or state.rat not in _LTE:
+        return lines
+    lte = [n for n in state.neighbours if n.rat == "lte"]
+    intra = [n for n in lte if n.earfcn in (None, state.earfcn)]
+    inter = [n for n in lte if n.earfcn not in (None, state.earfcn)]
+    cid = "--" if state.cell_id is None else f"{state.cell_id:08X}"
+    lines += [
+        "Serving:   EARFCN MCC MNC   TAC      CID Bd D U SNR PCI  RSRQ   RSRP   RSSI RXLV",
+        f"{_n(state.earfcn):>17} {state.mcc} {state.mnc:>3} {_n(state.tac):>5} {cid} "
+        f"{_n(state.band):>2} 5 5 {_n(state.sinr_db):>3} {_n(state.pci):>3} "
+        f"{_f(state.rsrq_db):>5} {_f(state.rsrp_dbm):>6} {_f(state.rssi_dbm):>6} --",
+        "",
+        "IntraFreq:                                          PCI  RSRQ   RSRP   RSSI RXLV",
+    ]
+    rows = [(state.pci, state.rsrq_db, state.rsrp_dbm, state.rssi_dbm)]
+    rows += [(n.pci, n.rsrq_db, n.rsrp_dbm, n.rssi_dbm) for n in intra]
+    for pci, rsrq, rsrp, rssi in rows:
+        lines.append(f"{_n(pci):>55} {_f(rsrq):>5} {_f(rsrp):>6} {_f(rssi):>6} --")
+    lines += [
+        "",
+        "InterFreq: EARFCN ThresholdLow ThresholdHi Priority PCI  RSRQ   RSRP   RSSI RXLV",
+    ]
+    for n in inter:
+        lines.append(
+            f"{_n(n.earfcn):>17} {0:>12} {0:>11} {0:>8} {_n(n.pci):>3} {_f(n.rsrq_db):>5} "
+            f"{_f(n.rsrp_dbm):>6} {_f(n.rssi_dbm):>6}   0"
         )
     return lines

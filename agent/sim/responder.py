@@ -3,7 +3,7 @@
 Dialects: "3gpp" (27.007 only), "quectel" (EC25: +QENG servingcell and neighbourcell,
 +QCAINFO, +QCCID), "simcom" (SIM7600: +CPSI; +CENG on SIM7000/SIM7070/SIM7080 models),
 "huawei" (ME909s: ^HCSQ; the pty adds Huawei's \\r\\r\\n line ends), "sierra"
-(EM7455: !GSTATUS?) and "fibocom" (L850-GL, Intel XMM: +XCESQ?).
+(EM7455: !GSTATUS?, !LTEINFO?) and "fibocom" (L850-GL, Intel XMM: +XCESQ?).
 
 GNSS (quectel, simcom): the receiver is off after power-up, like a real module, until
 ``AT+QGPS=1`` / ``AT+CGPS=1`` (``AT+CGNSSPWR=1`` on A76xx). Quectel ``AT+QGPSLOC[=mode]``
@@ -39,6 +39,7 @@ from agent.sim.encode import (
 from agent.sim.encode_cells import (
     ceng_documented,
     encode_ceng,
+    encode_lteinfo,
     encode_qcainfo,
     encode_qeng_neighbours,
 )
@@ -171,6 +172,8 @@ def answer(
         return Reply(encode_ceng(state) if cmd == "AT+CENG?" else [])
     if cmd == "AT^HCSQ?" and dialect == "huawei":
         return Reply([encode_hcsq(state)])
+    if cmd == "AT!LTEINFO?" and dialect == "sierra":
+        return Reply(encode_lteinfo(state))
     if cmd == "AT!GSTATUS?" and dialect == "sierra":
         return Reply(encode_gstatus(state))
     if cmd == "AT+XCESQ?" and dialect == "fibocom":

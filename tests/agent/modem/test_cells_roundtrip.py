@@ -161,7 +161,7 @@ def test_simcom_ceng_neighbours_on_a_model_that_documents_it() -> None:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("dialect", ["3gpp", "huawei", "sierra", "fibocom", "simcom"])
+@pytest.mark.parametrize("dialect", ["3gpp", "huawei", "fibocom", "simcom"])
 def test_dialects_without_a_neighbour_command_say_none(dialect: str) -> None:
     """3GPP gives the serving cell only; SIM7600's manual has no +CENG: the reading
     says "cannot say" (None), not "none heard" (())."""
@@ -170,6 +170,23 @@ def test_dialects_without_a_neighbour_command_say_none(dialect: str) -> None:
     assert sample.neighbours is None
     assert sample.rsrp_dbm is not None
     assert not signal_to_proto(sample).neighbours_reported
+
+
+@pytest.mark.timeout(60)
+def test_sierra_lteinfo_neighbours_without_the_serving_cell() -> None:
+    with serve(LTE, "sierra") as sim, Modem(sim.port_path) as modem:
+        sample = modem.read_signal()
+    assert sample.neighbours == (
+        NeighbourCell(
+            rat="lte", relation="intra-frequency", pci=124, earfcn=1850, rsrp_dbm=-98.0,
+            rsrq_db=-11.0,
+        ),
+        NeighbourCell(
+            rat="lte", relation="inter-frequency", pci=301, earfcn=500, rsrp_dbm=-91.0,
+            rsrq_db=-9.0,
+        ),
+    )  # fmt: skip
+    assert sample.carriers == ()
 
 
 @pytest.mark.timeout(60)
