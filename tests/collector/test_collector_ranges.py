@@ -238,3 +238,12 @@ def test_neighbours_and_carriers_are_judged_by_path() -> None:
     s.carriers.add(primary=True, rat=records_pb2.CELL_RAT_LTE, band=3, bandwidth_mhz=20.0)
     s.carriers.add(primary=False, rat=records_pb2.CELL_RAT_NR, band=78, bandwidth_mhz=800.0)
     assert ranges.invalid_fields(s) == ["neighbours[1].rsrp_dbm", "carriers[1].bandwidth_mhz"]
+
+
+def test_a_measurement_item_counts_the_neighbours_only_when_the_modem_said() -> None:
+    heard = records_pb2.Record(signal=records_pb2.SignalReading(neighbours_reported=True))
+    heard.signal.neighbours.add(rat=records_pb2.CELL_RAT_LTE, pci=1, rsrp_dbm=-90.0)
+    silent = records_pb2.Record(signal=records_pb2.SignalReading(rat=records_pb2.RAT_LTE))
+    none = records_pb2.Record(signal=records_pb2.SignalReading(neighbours_reported=True))
+    counts = [measurements.item("signal", 0, r)["neighbours"] for r in (heard, silent, none)]  # type: ignore[index]
+    assert counts == [1, None, 0]
