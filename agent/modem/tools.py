@@ -190,12 +190,13 @@ def format_read(
         text = _value(name, value) + (f" {unit}" if unit else "")
         grade = {"rsrp_dbm": grades.get("rsrp"), "sinr_db": grades.get("sinr")}.get(name)
         rows.append((name, text, grade or ""))
-    if cells:
-        rows.append(("", "", ""))
-        rows += [(label, value, "") for label, value in cells]
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
-    return "\n".join(f"{n:<{width}}  {v:<{vwidth}}  {g}".rstrip() for n, v, g in rows)
+    text = "\n".join(f"{n:<{width}}  {v:<{vwidth}}  {g}".rstrip() for n, v, g in rows)
+    if cells:
+        cwidth = max(len(label) for label, _ in cells)
+        text += "\n\n" + "\n".join(f"{label:<{cwidth}}  {value}" for label, value in cells)
+    return text
 
 
 # -- detect ----------------------------------------------------------------------------
