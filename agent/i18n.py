@@ -34,7 +34,7 @@ from typing import Final
 LANGS: Final = ("id", "en")
 
 #: The catalogue modules under ``agent.messages``; each defines ``MESSAGES``.
-CATALOGUES: Final = ("common", "check", "init", "survey", "status", "modem")
+CATALOGUES: Final = ("common", "check", "init", "survey", "status", "modem", "cells")
 
 Catalogue = dict[str, dict[str, str]]
 

@@ -57,6 +57,7 @@ def signal_item(
         "sinr_db": _opt(s, "sinr_db", invalid),
         "rssi_dbm": _opt(s, "rssi_dbm", invalid),
         "cell_id": _opt(s, "cell_id", invalid),
+        "neighbours": len(s.neighbours) if s.neighbours_reported else None,
         "operator": mcc_mnc(_opt(s, "mcc"), _opt(s, "mnc")),
         "lat": _opt(s, "lat_deg", invalid),
         "lon": _opt(s, "lon_deg", invalid),

@@ -145,6 +145,7 @@ FIELDS: dict[str, dict[str, Bound]] = {
         "arfcn": _per_rat(_id(3_279_165), (GSM, _id(1023))),  # NR-ARFCN up to 3 279 165
         "nr_pci": _id(1007),  # the NR leg of a 5G NSA reading (38.211)
         "nr_arfcn": _id(3_279_165),  # 38.104 NR-ARFCN
+        "nr_band": Range(1, 1024, "band"),  # the NR leg's band (n78)
         "band": Range(1, 1024, "band"),
         "rssi_dbm": Range(-125, -10, "dBm"),  # CSQ spans -113..-51; LTE carrier RSSI lower
         "rsrp_dbm": RSRP,
@@ -159,6 +160,34 @@ FIELDS: dict[str, dict[str, Bound]] = {
         "nr_sinr_db": SINR,
         "lat_deg": LATITUDE,
         "lon_deg": LONGITUDE,
+    },
+    # A neighbour cell and a component carrier carry their own RAT (CellRat), so their
+    # ranges are the widest over the RATs they can be (an LTE PCI fits in 0..1007).
+    "NeighbourCell": {
+        "pci": _id(1007),
+        "psc": _id(511),
+        "earfcn": _id(262_143),
+        "uarfcn": _id(16_383),
+        "arfcn": _id(3_279_165),
+        "rsrp_dbm": RSRP,
+        "rsrq_db": NR_RSRQ,
+        "rssi_dbm": Range(-125, -10, "dBm"),
+        "sinr_db": SINR,
+        "rscp_dbm": Range(-124, -25, "dBm"),
+        "ecio_db": Range(-24.5, 0, "dB"),
+        "lac": _id(0xFFFF),
+        "cell_id": _id(2**36 - 1),
+    },
+    "CarrierComponent": {
+        "band": Range(1, 1024, "band"),
+        "earfcn": _id(262_143),
+        "arfcn": _id(3_279_165),
+        "bandwidth_mhz": Range(1.4, 400, "MHz"),  # 36.101 5.6 / 38.101-1 5.3
+        "pci": _id(1007),
+        "rsrp_dbm": RSRP,
+        "rsrq_db": NR_RSRQ,
+        "rssi_dbm": Range(-125, -10, "dBm"),
+        "sinr_db": SINR,
     },
     "ProbeCommon": {"resolve_ms": DURATION_MS, "bytes_used": BYTES},
     "PingPacket": {"icmp_seq": ANY_UINT32, "rtt_ms": DURATION_MS, "duplicates": _count()},

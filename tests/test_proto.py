@@ -93,3 +93,23 @@ def test_every_measurement_is_optional_so_absent_is_not_zero() -> None:
 def test_every_record_carries_the_four_time_facts() -> None:
     names = {f.name for f in records_pb2.RecordTime.DESCRIPTOR.fields}
     assert names == {"wall_unix_ns", "monotonic_ns", "boot_id", "clock_synced"}
+
+
+def test_signal_reading_grew_only_by_new_field_numbers() -> None:
+    """Fields are added with new numbers, never renumbered: an older collector reads a
+    newer kit's reading (unknown fields are skipped) and the other way round."""
+    numbers = {f.name: f.number for f in records_pb2.SignalReading.DESCRIPTOR.fields}
+    assert numbers["nr_pci"] == 30 and numbers["nr_arfcn"] == 31
+    assert {
+        k: numbers[k] for k in ("nr_band", "neighbours", "neighbours_reported", "carriers")
+    } == {
+        "nr_band": 32,
+        "neighbours": 33,
+        "neighbours_reported": 34,
+        "carriers": 35,
+    }
+    assert sorted(numbers.values()) == list(range(1, 36))
+    cell = {f.name: f.number for f in records_pb2.NeighbourCell.DESCRIPTOR.fields}
+    assert cell["rat"] == 1 and cell["relation"] == 2 and max(cell.values()) == 15
+    carrier = {f.name: f.number for f in records_pb2.CarrierComponent.DESCRIPTOR.fields}
+    assert carrier["primary"] == 1 and max(carrier.values()) == 11

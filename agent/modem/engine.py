@@ -184,6 +184,7 @@ _BARE_COMMANDS: Final = frozenset(
         "AT+ICCID",
         "AT+QCCID",
         "AT!GSTATUS?",
+        "AT!LTEINFO?",
     }
 )
 #: Extra prefixes some modems use for a command's answer.

@@ -5,8 +5,10 @@ fills; :mod:`agent.modem.decode` uses it for captured sessions and the corpus te
 it for every dialect. Keys are the contract's field names (``rsrp_dbm``, ``rsrq_db``,
 ``sinr_db``, ``rssi_dbm``, ``rscp_dbm``, ``ecio_db``, ``mcc``, ``mnc``, ``reg_state``,
 ``lac``/``tac``, ``cell_id``, ``pci``, ``earfcn``, ``band``, ``rat``, ``lat_deg``,
-``lon_deg``, ...) plus the identity fields (``manufacturer``, ``model``, ``firmware``,
-``imei``, ``imsi``, ``iccid``) and a few without a contract field (``fix``,
+``lon_deg``, ..., and the lists ``neighbours`` and ``carriers``, one dict per cell keyed
+like ``pantau.v1.NeighbourCell`` / ``CarrierComponent``) plus the identity fields
+(``manufacturer``, ``model``, ``firmware``, ``imei``, ``imsi``, ``iccid``) and a few
+without a contract field (``fix``,
 ``altitude_m``, ``operators``). A value the answer does not give is left out, never
 ``None`` and never a made-up number; nor is a value outside its field's valid range
 (:mod:`agent.modem.ranges`: left out and logged).
@@ -23,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, fields
 
-from agent.modem import fibocom, gnss, identity, parsers, quectel, ranges, sierra, vendors
+from agent.modem import cells, fibocom, gnss, identity, parsers, quectel, ranges, sierra, vendors
 from agent.modem.engine import Response
 from pantau.core.operators import operator_name
 
@@ -127,6 +129,14 @@ def _cgnssinfo(lines: Lines, model: str | None) -> Values:
     return _fix(gnss.parse_cgnssinfo(lines, coord_format=fmt))
 
 
+def _neighbours(found: tuple[object, ...]) -> Values:
+    return {"neighbours": [_drop_none(asdict(n)) for n in found]}  # type: ignore[call-overload]
+
+
+def _carriers(lines: Lines, model: str | None) -> Values:
+    return {"carriers": [_drop_none(asdict(c)) for c in cells.parse_qcainfo(lines)]}
+
+
 Parser = Callable[[Lines, str | None], Values]
 
 #: Normalised command (upper case, no spaces) -> parser of its answer lines.
@@ -144,6 +154,12 @@ COMMANDS: dict[str, Parser] = {
         quectel.parse_qeng_servingcell(lines, sinr_scaled=quectel.quectel_sinr_scaled(model))
     ),
     "AT+QNWINFO": lambda lines, model: _cell(quectel.parse_qnwinfo(lines)),
+    'AT+QENG="NEIGHBOURCELL"': lambda lines, model: _neighbours(
+        cells.parse_qeng_neighbourcell(lines)
+    ),
+    "AT+QCAINFO": _carriers,
+    "AT+CENG?": lambda lines, model: _neighbours(cells.parse_ceng(lines)),
+    "AT!LTEINFO?": lambda lines, model: _neighbours(cells.parse_lteinfo(lines)),
     "AT+CPSI?": lambda lines, model: _cell(
         vendors.parse_cpsi(lines, tenths=vendors.simcom_tenths(model))
     ),

@@ -52,6 +52,7 @@ class ServingCell:
     nr_sinr_db: float | None = None
     nr_pci: int | None = None  # the NR cell's own PCI and NR-ARFCN in 5G NSA
     nr_arfcn: int | None = None
+    nr_band: int | None = None  # the NR cell's band in 5G NSA (78 for n78)
 
 
 #: +QENG tags of the LTE-M / NB-IoT layouts (BG96: CAT-M, CAT-NB; BG95/BG77: eMTC, NBIoT).
@@ -114,8 +115,9 @@ def parse_qeng_servingcell(
     NR5G-NSA answers ``+QENG: "servingcell",<state>`` then ``+QENG: "LTE",...`` (same
     LTE layout without the state) and ``+QENG: "NR5G-NSA",MCC,MNC,PCID,RSRP,SINR,RSRQ,
     ARFCN,band`` (the NR cell's own PCI and ARFCN go to nr_pci / nr_arfcn, next to the
-    LTE anchor's pci / earfcn). ``sinr_scaled`` selects the x/5 - 20 LTE SINR encoding (see
-    :func:`quectel_sinr_scaled`). A state of SEARCH/LIMSRV alone gives rat "none".
+    LTE anchor's pci / earfcn, its band to nr_band). ``sinr_scaled`` selects the x/5 - 20
+    LTE SINR encoding (see :func:`quectel_sinr_scaled`). A state of SEARCH/LIMSRV alone
+    gives rat "none".
     Every value is range-checked (:mod:`agent.modem.ranges`): an impossible one (an
     unscaled SINR of 160 dB, an RSRP of +50 dBm) is left absent and logged.
     """
@@ -153,6 +155,7 @@ def parse_qeng_servingcell(
             values.update(
                 nr_pci=to_int(field_at(f, 3)),
                 nr_arfcn=to_int(field_at(f, 7)),
+                nr_band=to_int(field_at(f, 8)),
                 nr_rsrp_dbm=_num(field_at(f, 4)),
                 nr_sinr_db=_num(field_at(f, 5)),
                 nr_rsrq_db=_num(field_at(f, 6)),

@@ -22,7 +22,10 @@ NB-IoT / LTE-M coverage enhancement down to -156 dBm), TS 38.133 10.1 (NR SS-RSR
 -156..-31 dBm, SS-RSRQ -43..20 dB, SS-SINR -23..40 dB), TS 27.007 (+CSQ 0..31, +CESQ
 code ranges), TS 36.101 / 38.101 (EARFCN 0..262143, NR-ARFCN 0..3279165), TS 45.005
 (ARFCN 0..1023), TS 25.101 (UARFCN 0..16383), TS 36.211 / 38.211 (PCI 0..503 / 0..1007),
-TS 23.003 (LAC 16 bits, TAC 24 bits, ECI 28 bits, NCI 36 bits).
+TS 23.003 (LAC 16 bits, TAC 24 bits, ECI 28 bits, NCI 36 bits), TS 36.101 5.6 / 38.101-1
+5.3 (channel bandwidths: LTE 1.4..20 MHz, NR 5..400 MHz). Neighbour cells and component
+carriers (:class:`~agent.modem.model.NeighbourCell`, ``CarrierComponent``) are checked
+with the same table against their own RAT ("gsm", "umts", "lte", "nr").
 
 Pure apart from the log line: no I/O, no clock.
 """
@@ -84,6 +87,7 @@ RAT_FAMILY: dict[str, str] = {
     "ltem": "lpwa",
     "nbiot": "lpwa",
     "nr5g-sa": "nr",
+    "nr": "nr",  # a neighbour cell's or a component carrier's own RAT (model.CELL_RATS)
 }
 _ALL = ("gsm", "umts", "lte", "lpwa", "nr")
 _EUTRA = ("lte", "lpwa")
@@ -127,6 +131,9 @@ RANGES: dict[str, dict[str, Range]] = {
     "band": _same(_ALL, Range(1, 1024)),
     "nr_pci": {"nr": Range(0, 1007)},
     "nr_arfcn": {"nr": Range(0, 3279165)},
+    "nr_band": {"nr": Range(1, 1024)},
+    # Component carriers (TS 36.101 5.6 / TS 38.101-1 5.3: channel bandwidths).
+    "bandwidth_mhz": {"lte": Range(1.4, 20, "MHz"), "nr": Range(5, 400, "MHz")},
     # Position (WGS84).
     "lat_deg": _same(_ALL, Range(-90, 90, "deg")),
     "lon_deg": _same(_ALL, Range(-180, 180, "deg")),

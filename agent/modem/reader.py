@@ -18,6 +18,15 @@ RSRQ / Ec/Io never replaces the half-dB +CESQ one, and a refused or unparsable v
 answer leaves the 3GPP reading as it is. A value outside its field's valid range for the
 reading's RAT never reaches the sample (:mod:`agent.modem.ranges`: absent, logged).
 
+Neighbour cells and carriers: "quectel" asks ``AT+QENG="neighbourcell"`` and
+``AT+QCAINFO``, "simcom" ``AT+CENG?`` (switching engineering mode on with
+``AT+CENG=1,1`` once per connection), "sierra" ``AT!LTEINFO?`` on LTE
+(:mod:`agent.modem.cells`); a neighbour whose
+relation the modem left open is related to the serving cell by RAT and channel. Huawei,
+Fibocom and 3GPP have no documented neighbour command here: ``neighbours`` stays None
+("the modem cannot say"), which is not the same as ``()`` ("it hears none"). A refusal
+leaves them None too; ``carriers`` stays ``()``.
+
 GNSS (``gnss=True``; "quectel" and "simcom" only): each reading also asks the position,
 ``AT+QGPSLOC=2`` (Quectel), ``AT+CGPSINFO`` (SIMCom SIM7xxx) or ``AT+CGNSSINFO``
 (SIMCom A76xx, decimal degrees), and fills ``lat_deg`` / ``lon_deg`` when there is a
@@ -35,13 +44,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from typing import TypeVar
 
-from agent.modem import fibocom, gnss, parsers, ranges, sierra, vendors
+from agent.modem import cells, fibocom, gnss, parsers, ranges, sierra, vendors
 from agent.modem.dialects import DIALECTS
 from agent.modem.driver import AtPort
 from agent.modem.engine import Response
 from agent.modem.errors import CommandFailed, ModemTimeout
 from agent.modem.fields import first_line
-from agent.modem.model import ModemIdentity, SignalSample
+from agent.modem.model import CarrierComponent, ModemIdentity, NeighbourCell, SignalSample
 from pantau.core.operators import operator_name
 
 log = logging.getLogger(__name__)
@@ -141,6 +150,7 @@ class Modem:
         #: Ask the position with every reading (see the module docstring).
         self.gnss = gnss
         self._gnss_started = False  # the receiver was checked/switched on (per connection)
+        self._ceng_on = False  # SIMCom engineering mode was switched on (per connection)
         if resolve is None:
             self.port = AtPort(url, command_timeout_s=command_timeout_s)
         else:
@@ -166,6 +176,7 @@ class Modem:
             self.port.setup()
             self.identity = self._read_identity()
             self._gnss_started = False
+            self._ceng_on = False
         except ModemTimeout:
             raise
         except BaseException:
@@ -264,6 +275,28 @@ class Modem:
             return self._query("AT+XCESQ?", _xcesq_cell)
         return None
 
+    def _cells(self, sample: SignalSample) -> SignalSample:
+        """The reading with the dialect's neighbour cells and component carriers."""
+        family = _serving_family(sample.rat)
+        found: tuple[NeighbourCell, ...] | None = None
+        carriers: tuple[CarrierComponent, ...] | None = None
+        if self.dialect == "quectel":
+            found = self._query(
+                'AT+QENG="neighbourcell"',
+                lambda lines: cells.parse_qeng_neighbourcell(lines, serving_rat=family),
+            )
+            carriers = self._query("AT+QCAINFO", cells.parse_qcainfo)
+        elif self.dialect == "simcom":
+            if not self._ceng_on:
+                self._ceng_on = True
+                self._query("AT+CENG=1,1", lambda lines: None)
+            found = self._query("AT+CENG?", cells.parse_ceng)
+        elif self.dialect == "sierra" and _serving_family(sample.rat) == "lte":
+            found = self._query("AT!LTEINFO?", cells.parse_lteinfo)
+        if found is not None:
+            found = cells.relate(found, family, _serving_channel(sample))
+        return replace(sample, neighbours=found, carriers=carriers or ())
+
     def _position(self) -> gnss.GnssFix | None:
         """The dialect's GNSS position (switching the receiver on once per connection);
         None when the dialect has no GNSS command, the modem refused or the answer is
@@ -324,6 +357,7 @@ class Modem:
         cell = self._serving_cell()
         if cell is not None:
             sample = _merge_serving_cell(sample, cell)
+        sample = self._cells(sample)
         if self.gnss:
             fix = self._position()
             if fix is not None and fix.fix:
@@ -384,6 +418,21 @@ def _combine(
         csq=csq.csq if csq is not None else None,
         ber_percent=ber,
     )
+
+
+def _serving_family(rat: str | None) -> str | None:
+    """The serving RAT as a cell RAT ("gsm", "umts", "lte", "nr"); None off service."""
+    family = ranges.family_of(rat)
+    return "lte" if family == "lpwa" else family
+
+
+def _serving_channel(sample: SignalSample) -> int | None:
+    family = _serving_family(sample.rat)
+    if family == "lte":
+        return sample.earfcn
+    if family == "umts":
+        return sample.uarfcn
+    return sample.arfcn
 
 
 def _xcesq_cell(lines: tuple[str, ...]) -> parsers.ServingCell:

@@ -152,7 +152,14 @@ def cmd_read(args: argparse.Namespace) -> int:
     except ModemError as exc:
         return _fail(m, "read", args.port, exc)
     assert identity is not None
-    reading = {k: v for k, v in asdict(sample).items() if v is not None}
+    from agent.tech.cells_view import cell_rows, cells_json
+
+    cells = cells_json(sample)
+    reading = {
+        k: v
+        for k, v in asdict(sample).items()
+        if v is not None and k not in ("neighbours", "carriers")
+    }
     ident = {k: v for k, v in asdict(identity).items() if v is not None}
     grades = {
         k: g
@@ -161,10 +168,11 @@ def cmd_read(args: argparse.Namespace) -> int:
     }
     if args.json:
         doc = {"port": args.port, "device": device, "identity": ident, "reading": reading}
-        print(json.dumps({**doc, "grades": grades}, indent=2))
+        print(json.dumps({**doc, "cells": cells, "grades": grades}, indent=2))
         return EXIT_OK
     words = {k: m(f"check.grade.{g}") for k, g in grades.items()}  # in the reader's language
-    print(format_read(args.port, device, ident, reading, words))
+    extra = cell_rows(cells, m) if cells["serving"]["rat"] else []
+    print(format_read(args.port, device, ident, reading, words, cells=extra))
     return EXIT_OK
 
 
@@ -182,8 +190,11 @@ def format_read(
     identity: dict[str, Any],
     reading: dict[str, Any],
     grades: dict[str, str],
+    *,
+    cells: list[tuple[str, str]] | None = None,
 ) -> str:
-    """The human table for ``modem read``."""
+    """The human table for ``modem read``; ``cells`` are the cell, neighbour and carrier
+    rows (:func:`agent.tech.cells_view.cell_rows`), after a blank line."""
     rows: list[tuple[str, str, str]] = []
     where = port if device in (None, port) else f"{port} -> {device}"
     rows.append(("port", where, ""))
@@ -200,7 +211,11 @@ def format_read(
         rows.append((name, text, grade or ""))
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
-    return "\n".join(f"{n:<{width}}  {v:<{vwidth}}  {g}".rstrip() for n, v, g in rows)
+    text = "\n".join(f"{n:<{width}}  {v:<{vwidth}}  {g}".rstrip() for n, v, g in rows)
+    if cells:
+        cwidth = max(len(label) for label, _ in cells)
+        text += "\n\n" + "\n".join(f"{label:<{cwidth}}  {value}" for label, value in cells)
+    return text
 
 
 # -- detect ----------------------------------------------------------------------------

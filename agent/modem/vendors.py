@@ -128,6 +128,7 @@ def _cpsi_line(f: list[str], tenths: bool) -> dict[str, object]:
             "rat": "nr5g-nsa",
             "nr_pci": to_int(field_at(f, 1)),
             "nr_arfcn": to_int(field_at(f, 3)),
+            "nr_band": _band(field_at(f, 2)),
             "nr_rsrp_dbm": _level(rsrp, scale),
             "nr_rsrq_db": _level(rsrq, scale),
             "nr_sinr_db": _level(snr, scale),

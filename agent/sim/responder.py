@@ -1,8 +1,9 @@
 """What the simulated modem answers: pure functions from a RadioState and a command to AT lines.
 
-Dialects: "3gpp" (27.007 only), "quectel" (EC25: +QENG, +QCCID), "simcom" (SIM7600:
-+CPSI), "huawei" (ME909s: ^HCSQ; the pty adds Huawei's \\r\\r\\n line ends), "sierra"
-(EM7455: !GSTATUS?) and "fibocom" (L850-GL, Intel XMM: +XCESQ?).
+Dialects: "3gpp" (27.007 only), "quectel" (EC25: +QENG servingcell and neighbourcell,
++QCAINFO, +QCCID), "simcom" (SIM7600: +CPSI; +CENG on SIM7000/SIM7070/SIM7080 models),
+"huawei" (ME909s: ^HCSQ; the pty adds Huawei's \\r\\r\\n line ends), "sierra"
+(EM7455: !GSTATUS?, !LTEINFO?) and "fibocom" (L850-GL, Intel XMM: +XCESQ?).
 
 GNSS (quectel, simcom): the receiver is off after power-up, like a real module, until
 ``AT+QGPS=1`` / ``AT+CGPS=1`` (``AT+CGNSSPWR=1`` on A76xx). Quectel ``AT+QGPSLOC[=mode]``
@@ -34,6 +35,13 @@ from agent.sim.encode import (
     encode_qgpsloc,
     encode_registration,
     encode_xcesq,
+)
+from agent.sim.encode_cells import (
+    ceng_documented,
+    encode_ceng,
+    encode_lteinfo,
+    encode_qcainfo,
+    encode_qeng_neighbours,
 )
 from agent.sim.scenario import RadioState, ScenarioIdentity
 
@@ -154,10 +162,18 @@ def answer(
         return Reply([f"{cmd[2:]}: {identity.iccid}"])
     if cmd == 'AT+QENG="SERVINGCELL"' and dialect == "quectel":
         return Reply(encode_qeng(state, model))
+    if cmd == 'AT+QENG="NEIGHBOURCELL"' and dialect == "quectel":
+        return Reply(encode_qeng_neighbours(state))
+    if cmd == "AT+QCAINFO" and dialect == "quectel":
+        return Reply(encode_qcainfo(state))
     if cmd == "AT+CPSI?" and dialect == "simcom":
         return Reply(encode_cpsi(state, model))
+    if cmd in ("AT+CENG?", "AT+CENG=1,1") and dialect == "simcom" and ceng_documented(model):
+        return Reply(encode_ceng(state) if cmd == "AT+CENG?" else [])
     if cmd == "AT^HCSQ?" and dialect == "huawei":
         return Reply([encode_hcsq(state)])
+    if cmd == "AT!LTEINFO?" and dialect == "sierra":
+        return Reply(encode_lteinfo(state))
     if cmd == "AT!GSTATUS?" and dialect == "sierra":
         return Reply(encode_gstatus(state))
     if cmd == "AT+XCESQ?" and dialect == "fibocom":

@@ -26,6 +26,13 @@
     lat_deg = -6.2088                # GNSS position, signed decimal degrees (S and W
     lon_deg = 106.8456               # negative); both or neither; absent: no fix
     gnss_fix = false                 # optional: the fix is lost (position kept for later)
+    neighbours = [                   # optional: cells the modem hears (default: none);
+      { rat = "lte", pci = 124, earfcn = 1850, rsrp_dbm = -98, rsrq_db = -11 },
+      { rat = "umts", psc = 310, uarfcn = 10737, rscp_dbm = -89, ecio_db = -9 },
+    ]                                # keys: NEIGHBOUR_KEYS; intra/inter by channel
+    carriers = [                     # optional: secondary carriers (the primary is the
+      { rat = "lte", band = 1, earfcn = 275, bandwidth_mhz = 15, pci = 280 },
+    ]                                # serving cell; NSA adds its NR carrier itself)
     # ... see STEP_KEYS; faults: answer_delay_s (with delay_commands = ["AT+CSQ"] only
     # those commands are slow; [] means all), urc_per_s, garbage_bytes, and
     # vanish_s = 10: the port disappears at this step for 10 s (not carried forward)
@@ -44,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import AgentError
-from agent.modem.model import RATS, REG_STATES
+from agent.modem.model import RATS, REG_STATES, CarrierComponent, NeighbourCell
 
 SIM_STATES_SIMULATED: tuple[str, ...] = ("ready", "absent", "pin", "puk")
 
@@ -84,6 +91,9 @@ class RadioState:
     nr_sinr_db: float | None = None
     lat_deg: float | None = None  # GNSS position (signed decimal degrees, WGS84)
     lon_deg: float | None = None
+    bandwidth_mhz: float | None = None  # the serving (primary) carrier's; None: 20 MHz
+    neighbours: tuple[NeighbourCell, ...] = ()  # the cells the modem hears
+    carriers: tuple[CarrierComponent, ...] = ()  # secondary carriers (SCCs)
     gnss_fix: bool = True  # False: the receiver lost its fix (the position is kept)
     # Faults.
     answer_delay_s: float = 0.0  # wait before answering each command
@@ -133,6 +143,9 @@ STEP_KEYS: dict[str, tuple[str, Any]] = {
     "nr_rsrp_dbm": ("number", (-156, -31, "dBm")),
     "nr_rsrq_db": ("number", (-43, 20, "dB")),
     "nr_sinr_db": ("number", (-23, 40, "dB")),
+    "bandwidth_mhz": ("number", (1.4, 400, "MHz")),
+    "neighbours": ("cells", "neighbour"),
+    "carriers": ("cells", "carrier"),
     "lat_deg": ("number", (-90, 90, "degrees")),
     "lon_deg": ("number", (-180, 180, "degrees")),
     "gnss_fix": ("bool", None),
@@ -142,12 +155,68 @@ STEP_KEYS: dict[str, tuple[str, Any]] = {
     "delay_commands": ("commands", None),
     "vanish_s": ("number", (0, 3600, "s")),
 }
+#: Keys of one ``neighbours`` / ``carriers`` table (kind and detail as in STEP_KEYS).
+NEIGHBOUR_KEYS: dict[str, tuple[str, Any]] = {
+    "rat": ("choice", "lte,umts,gsm"),
+    "pci": ("int", (0, 503)),
+    "psc": ("int", (0, 511)),
+    "earfcn": ("int", (0, 262143)),
+    "uarfcn": ("int", (0, 16383)),
+    "arfcn": ("int", (0, 1023)),
+    "lac": ("int", (0, 0xFFFF)),
+    "cell_id": ("int", (0, 0xFFFF)),
+    "rsrp_dbm": ("number", (-140, -44, "dBm")),
+    "rsrq_db": ("number", (-20, -3, "dB")),
+    "rssi_dbm": ("number", (-110, -48, "dBm")),
+    "sinr_db": ("number", (-20, 40, "dB")),
+    "rscp_dbm": ("number", (-120, -25, "dBm")),
+    "ecio_db": ("number", (-24, 0, "dB")),
+}
+CARRIER_KEYS: dict[str, tuple[str, Any]] = {
+    "rat": ("choice", "lte,nr"),
+    "band": ("int", (1, 1024)),
+    "earfcn": ("int", (0, 262143)),
+    "arfcn": ("int", (0, 3279165)),
+    "bandwidth_mhz": ("choice", "1.4,3,5,10,15,20,25,30,40,50,60,70,80,90,100,200,400"),
+    "pci": ("int", (0, 1007)),
+    "rsrp_dbm": ("number", (-140, -44, "dBm")),
+    "rsrq_db": ("number", (-20, -3, "dB")),
+    "rssi_dbm": ("number", (-110, -48, "dBm")),
+    "sinr_db": ("number", (-20, 40, "dB")),
+}
 _TOP_KEYS = ("name", "description", "loop", "duration_s", "identity", "steps")
 _IDENTITY_KEYS = tuple(f.name for f in fields(ScenarioIdentity))
 
 
-def _check(where: str, key: str, value: object) -> object:
-    kind, detail = STEP_KEYS[key]
+def _cells(where: str, key: str, value: object) -> tuple[object, ...]:
+    """A ``neighbours`` / ``carriers`` list of tables, each validated."""
+    table = NEIGHBOUR_KEYS if key == "neighbours" else CARRIER_KEYS
+    if not isinstance(value, list):
+        raise ScenarioError(f"{where}.{key}: expected a list of tables, got {value!r}")
+    out: list[object] = []
+    for i, item in enumerate(value):
+        at = f"{where}.{key}[{i}]"
+        if not isinstance(item, Mapping):
+            raise ScenarioError(f"{at}: expected a table, got {item!r}")
+        _unknown(at, item, tuple(table))
+        if "rat" not in item:
+            raise ScenarioError(f"{at}.rat: missing (expected one of {table['rat'][1]})")
+        got = {k: _check(at, k, v, table) for k, v in item.items()}
+        if key == "neighbours":
+            out.append(NeighbourCell(**got))  # type: ignore[arg-type]
+        else:
+            if "bandwidth_mhz" in got:
+                got["bandwidth_mhz"] = float(str(got["bandwidth_mhz"]))
+            out.append(CarrierComponent(primary=False, **got))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+def _check(
+    where: str, key: str, value: object, table: dict[str, tuple[str, Any]] = STEP_KEYS
+) -> object:
+    kind, detail = table[key]
+    if kind == "cells":
+        return _cells(where, key, value)
     if kind == "commands":
         if not isinstance(value, list) or not all(
             isinstance(c, str) and c.upper().startswith("AT") for c in value
@@ -163,6 +232,8 @@ def _check(where: str, key: str, value: object) -> object:
         return value
     if kind == "choice":
         options = tuple(detail.split(","))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = f"{value:g}"  # a bandwidth written as a number
         if not isinstance(value, str) or value not in options:
             raise ScenarioError(f"{where}.{key}: expected one of {options}, got {value!r}")
         return value

@@ -39,6 +39,7 @@ from typing import Any
 
 from agent.tech import facts
 from agent.tech.assess import assess
+from agent.tech.cells_view import cells_section
 from agent.tech.check_collector import hello
 from agent.tech.check_modem import ModemFacts, from_agent, modem_sections, read_modem
 from agent.tech.report import (
@@ -299,6 +300,7 @@ async def gather(options: CheckOptions) -> Report:
     collector = _with_tcp(collector, probe_results.get("collector-tcp"))
     throughput = await run_throughput(options)
     modem, sim, network, signal = modem_sections(modem_facts, options.port)
+    cells = cells_section(modem_facts.samples[-1] if modem_facts.samples else None)
     data_dir = options.data_dir
     spent = sum(r.bytes_used for r in probe_results.values()) + throughput.bytes_used
     spool = data_today = disk = None
@@ -314,6 +316,7 @@ async def gather(options: CheckOptions) -> Report:
         modem=modem,
         sim=sim,
         network=network,
+        cells=cells,
         signal=signal,
         probes=ProbesSection(probe_results, throughput),
         collector=collector,

@@ -108,7 +108,7 @@ def from_agent(options: CheckOptions, busy: ModemFacts) -> ModemFacts:
     """The running agent's last reading when it holds the port (else ``busy`` as is)."""
     if options.data_dir is None:
         return busy
-    from agent.modem.model import ModemIdentity, SignalSample
+    from agent.modem.model import ModemIdentity, SignalSample, cells_from_dicts
     from agent.tech.status import RUNNING, read_status, status_path
 
     state = read_status(status_path(options.data_dir))
@@ -116,10 +116,13 @@ def from_agent(options: CheckOptions, busy: ModemFacts) -> ModemFacts:
     last = doc.get("last_reading")
     if state["state"] != RUNNING or not last:
         return busy
-    names = {f.name for f in dataclasses.fields(SignalSample)}
+    names = {f.name for f in dataclasses.fields(SignalSample)} - {"neighbours", "carriers"}
     reading = {k: v for k, v in last["reading"].items() if k in names}
     try:
-        sample = SignalSample(**{"dialect": "3gpp", **reading})
+        neighbours, carriers = cells_from_dicts(last["reading"])
+        sample = SignalSample(
+            **{"dialect": "3gpp", **reading}, neighbours=neighbours, carriers=carriers
+        )
     except (TypeError, ValueError):
         return busy
     ident = (doc.get("modem") or {}).get("identity") or {}

@@ -6,6 +6,7 @@ from typing import Any
 
 from agent.i18n import Messages
 from agent.tech import render
+from agent.tech.cells_view import cell_rows
 from agent.tech.render import GRADE_COLOUR, VERDICT_COLOUR, Style
 from agent.tech.report import Report
 from agent.tech.verdict import Finding, advice_for, ordered, verdict_of
@@ -106,6 +107,8 @@ def human(doc: dict[str, Any], m: Messages, style: Style) -> str:
         sim = doc["sim"]["state"]
         rows.append((m("check.label.sim"), m(_SIM_KEYS[sim]) if sim in _SIM_KEYS else "-"))
         rows.append((m("check.label.network"), _network(doc, m)))
+        if doc["network"]["registered"]:
+            rows += cell_rows(doc["cells"], m)
         sig = doc["signal"]
         if doc["network"]["registered"]:
             rows.append(

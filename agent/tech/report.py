@@ -60,6 +60,43 @@ class NetworkSection:
     band: int | None = None
 
 
+def _rank(n: Mapping[str, Any]) -> tuple[int, float]:
+    """An RSRP beats an RSCP beats an RSSI (levels of kinds that do not compare), then
+    the higher level wins; -1 without a level."""
+    for tier, name in ((2, "rsrp_dbm"), (1, "rscp_dbm"), (0, "rssi_dbm")):
+        if n.get(name) is not None:
+            return tier, float(n[name])
+    return -1, 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CellsSection:
+    """The serving cell as NetMonster shows it, the neighbours the modem hears and the
+    component carriers (from the last reading; see :mod:`agent.tech.cells_view`).
+    ``neighbours_reported`` False: the modem cannot say (not: it hears none)."""
+
+    serving: Mapping[str, Any] = field(default_factory=dict)
+    neighbours_reported: bool = False
+    neighbours: tuple[Mapping[str, Any], ...] = ()
+    carriers: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def strongest(self) -> Mapping[str, Any] | None:
+        ranked = [n for n in self.neighbours if _rank(n)[0] >= 0]
+        return max(ranked, key=_rank) if ranked else None
+
+    def to_json(self) -> dict[str, Any]:
+        strongest = self.strongest
+        return {
+            "serving": dict(self.serving),
+            "neighbours_reported": self.neighbours_reported,
+            "neighbour_count": len(self.neighbours),
+            "strongest_neighbour": None if strongest is None else dict(strongest),
+            "neighbours": [dict(n) for n in self.neighbours],
+            "carriers": [dict(c) for c in self.carriers],
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Metric:
     value: float | None
@@ -249,6 +286,7 @@ class Report:
     sim: SimSection = field(default_factory=SimSection)
     network: NetworkSection = field(default_factory=NetworkSection)
     signal: SignalSection = field(default_factory=SignalSection)
+    cells: CellsSection = field(default_factory=CellsSection)
     probes: ProbesSection = field(default_factory=ProbesSection)
     collector: CollectorSection = field(default_factory=CollectorSection)
     spool: SpoolSection | None = None
@@ -267,6 +305,7 @@ class Report:
             "sim": _plain(self.sim),
             "network": _plain(self.network),
             "signal": self.signal.to_json(),
+            "cells": self.cells.to_json(),
             "probes": self.probes.to_json(),
             "collector": self.collector.to_json(),
             "spool": None if self.spool is None else _plain(self.spool),

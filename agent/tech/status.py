@@ -187,6 +187,10 @@ def reading_dict(msg: Any) -> dict[str, Any]:
     for desc, value in msg.ListFields():
         if desc.name in names:
             out[desc.name] = names[desc.name].get(int(value))
-        else:
+        elif desc.name in ("neighbours", "carriers"):
+            out[desc.name] = [model.cell_dict(item) for item in value]
+        elif desc.name != "neighbours_reported":
             out[desc.name] = value
+    if msg.neighbours_reported:
+        out.setdefault("neighbours", [])
     return out

@@ -40,6 +40,7 @@ from typing import Any, TextIO
 
 from agent.i18n import Messages
 from agent.tech import grades, render
+from agent.tech.cells_view import cells_section
 from agent.tech.survey_files import CsvWriter, GeoJsonWriter, SurveyFileError
 
 #: The CSV columns (and GeoJSON properties, without lat/lon).
@@ -57,6 +58,13 @@ COLUMNS: tuple[str, ...] = (
     "sinr_db",
     "rssi_dbm",
     "grade",
+    "tac",
+    "band",
+    "earfcn",
+    "pci",
+    "neighbours",  # how many the modem hears (empty: it cannot say)
+    "best_neighbour_pci",
+    "best_neighbour_dbm",
 )
 PROPERTIES: tuple[str, ...] = tuple(c for c in COLUMNS if c not in ("lat", "lon"))
 _COMPASS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
@@ -131,6 +139,24 @@ def row_of(sample: Any, when_unix: float) -> dict[str, Any]:
         "sinr_db": sample.sinr_db,
         "rssi_dbm": sample.rssi_dbm,
         "grade": grades.overall(sample.rat, values) if registered else None,
+        **_cells_columns(sample),
+    }
+
+
+def _cells_columns(sample: Any) -> dict[str, Any]:
+    """The serving cell's ids and the neighbours (count, the strongest's PCI/PSC and
+    level) as CSV columns."""
+    cells = cells_section(sample)
+    best = cells.strongest or {}
+    level = next((best[k] for k in ("rsrp_dbm", "rscp_dbm", "rssi_dbm") if k in best), None)
+    return {
+        "tac": sample.tac,
+        "band": sample.band,
+        "earfcn": sample.earfcn,
+        "pci": sample.pci,
+        "neighbours": len(cells.neighbours) if cells.neighbours_reported else None,
+        "best_neighbour_pci": best.get("pci", best.get("psc")),
+        "best_neighbour_dbm": level,
     }
 
 
@@ -212,10 +238,16 @@ def _line(row: dict[str, Any], m: Messages) -> str:
     lon = "-" if row["lon"] is None else f"{row['lon']:.5f}"
     rat = (row["rat"] or "-").upper()
     grade = m(f"check.grade.{row['grade']}") if row["grade"] else "-"
+    cell = " ".join(
+        f"{prefix}{row[k]}"
+        for k, prefix in (("band", "B"), ("pci", "PCI "))
+        if row.get(k) is not None
+    )
+    n = "-" if row.get("neighbours") is None else str(row["neighbours"])
     return (
         f"{when}  {lat:>10} {lon:>11}  {rat:<8} {(row['operator'] or '-')[:12]:<12} "
         f"{render.num(row['rsrp_dbm']):>6} {render.num(row['rsrq_db']):>6} "
-        f"{render.num(row['sinr_db']):>6}  {grade}"
+        f"{render.num(row['sinr_db']):>6}  {grade}  " + m("cells.survey", cell=cell or "-", n=n)
     )
 
 

@@ -253,6 +253,8 @@ class SignalItem(Strict):
     sinr_db: float | None
     rssi_dbm: float | None
     cell_id: int | None
+    #: How many neighbour cells the kit's modem heard; null when it cannot say.
+    neighbours: int | None
     operator: str | None
     lat: float | None
     lon: float | None

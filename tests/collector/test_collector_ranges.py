@@ -229,3 +229,21 @@ def test_a_reading_from_the_future_is_stored_judged_future_and_never_the_latest(
     just_ahead = _record(3, wall=NOW + FUTURE_TOLERANCE_NS)  # within the tolerance
     just_ahead.signal.rsrp_dbm = -80.0
     assert _prepare(just_ahead).rows[0].time_quality == "synced-wall"
+
+
+def test_neighbours_and_carriers_are_judged_by_path() -> None:
+    s = records_pb2.SignalReading(rat=records_pb2.RAT_LTE, neighbours_reported=True, nr_band=78)
+    s.neighbours.add(rat=records_pb2.CELL_RAT_LTE, pci=124, earfcn=1850, rsrp_dbm=-98.0)
+    s.neighbours.add(rat=records_pb2.CELL_RAT_LTE, pci=301, rsrp_dbm=20.0, rsrq_db=-9.0)
+    s.carriers.add(primary=True, rat=records_pb2.CELL_RAT_LTE, band=3, bandwidth_mhz=20.0)
+    s.carriers.add(primary=False, rat=records_pb2.CELL_RAT_NR, band=78, bandwidth_mhz=800.0)
+    assert ranges.invalid_fields(s) == ["neighbours[1].rsrp_dbm", "carriers[1].bandwidth_mhz"]
+
+
+def test_a_measurement_item_counts_the_neighbours_only_when_the_modem_said() -> None:
+    heard = records_pb2.Record(signal=records_pb2.SignalReading(neighbours_reported=True))
+    heard.signal.neighbours.add(rat=records_pb2.CELL_RAT_LTE, pci=1, rsrp_dbm=-90.0)
+    silent = records_pb2.Record(signal=records_pb2.SignalReading(rat=records_pb2.RAT_LTE))
+    none = records_pb2.Record(signal=records_pb2.SignalReading(neighbours_reported=True))
+    counts = [measurements.item("signal", 0, r)["neighbours"] for r in (heard, silent, none)]  # type: ignore[index]
+    assert counts == [1, None, 0]

@@ -44,6 +44,21 @@ class SimState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SIM_STATE_BUSY: _ClassVar[SimState]
     SIM_STATE_ERROR: _ClassVar[SimState]
 
+class CellRat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CELL_RAT_UNSPECIFIED: _ClassVar[CellRat]
+    CELL_RAT_GSM: _ClassVar[CellRat]
+    CELL_RAT_UMTS: _ClassVar[CellRat]
+    CELL_RAT_LTE: _ClassVar[CellRat]
+    CELL_RAT_NR: _ClassVar[CellRat]
+
+class CellRelation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CELL_RELATION_UNSPECIFIED: _ClassVar[CellRelation]
+    CELL_RELATION_INTRA_FREQUENCY: _ClassVar[CellRelation]
+    CELL_RELATION_INTER_FREQUENCY: _ClassVar[CellRelation]
+    CELL_RELATION_INTER_RAT: _ClassVar[CellRelation]
+
 class ProbeStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     PROBE_STATUS_UNSPECIFIED: _ClassVar[ProbeStatus]
@@ -90,6 +105,15 @@ SIM_STATE_PIN_REQUIRED: SimState
 SIM_STATE_PUK_REQUIRED: SimState
 SIM_STATE_BUSY: SimState
 SIM_STATE_ERROR: SimState
+CELL_RAT_UNSPECIFIED: CellRat
+CELL_RAT_GSM: CellRat
+CELL_RAT_UMTS: CellRat
+CELL_RAT_LTE: CellRat
+CELL_RAT_NR: CellRat
+CELL_RELATION_UNSPECIFIED: CellRelation
+CELL_RELATION_INTRA_FREQUENCY: CellRelation
+CELL_RELATION_INTER_FREQUENCY: CellRelation
+CELL_RELATION_INTER_RAT: CellRelation
 PROBE_STATUS_UNSPECIFIED: ProbeStatus
 PROBE_STATUS_OK: ProbeStatus
 PROBE_STATUS_TIMEOUT: ProbeStatus
@@ -117,7 +141,7 @@ class RecordTime(_message.Message):
     def __init__(self, wall_unix_ns: _Optional[int] = ..., monotonic_ns: _Optional[int] = ..., boot_id: _Optional[str] = ..., clock_synced: _Optional[bool] = ...) -> None: ...
 
 class SignalReading(_message.Message):
-    __slots__ = ("rat", "reg_state", "sim_state", "mcc", "mnc", "operator_name", "lac", "tac", "cell_id", "pci", "psc", "earfcn", "uarfcn", "arfcn", "band", "rssi_dbm", "rsrp_dbm", "rsrq_db", "sinr_db", "rscp_dbm", "ecio_db", "csq", "ber_percent", "nr_rsrp_dbm", "nr_rsrq_db", "nr_sinr_db", "dialect", "lat_deg", "lon_deg", "nr_pci", "nr_arfcn")
+    __slots__ = ("rat", "reg_state", "sim_state", "mcc", "mnc", "operator_name", "lac", "tac", "cell_id", "pci", "psc", "earfcn", "uarfcn", "arfcn", "band", "rssi_dbm", "rsrp_dbm", "rsrq_db", "sinr_db", "rscp_dbm", "ecio_db", "csq", "ber_percent", "nr_rsrp_dbm", "nr_rsrq_db", "nr_sinr_db", "dialect", "lat_deg", "lon_deg", "nr_pci", "nr_arfcn", "nr_band", "neighbours", "neighbours_reported", "carriers")
     RAT_FIELD_NUMBER: _ClassVar[int]
     REG_STATE_FIELD_NUMBER: _ClassVar[int]
     SIM_STATE_FIELD_NUMBER: _ClassVar[int]
@@ -149,6 +173,10 @@ class SignalReading(_message.Message):
     LON_DEG_FIELD_NUMBER: _ClassVar[int]
     NR_PCI_FIELD_NUMBER: _ClassVar[int]
     NR_ARFCN_FIELD_NUMBER: _ClassVar[int]
+    NR_BAND_FIELD_NUMBER: _ClassVar[int]
+    NEIGHBOURS_FIELD_NUMBER: _ClassVar[int]
+    NEIGHBOURS_REPORTED_FIELD_NUMBER: _ClassVar[int]
+    CARRIERS_FIELD_NUMBER: _ClassVar[int]
     rat: Rat
     reg_state: RegState
     sim_state: SimState
@@ -180,7 +208,71 @@ class SignalReading(_message.Message):
     lon_deg: float
     nr_pci: int
     nr_arfcn: int
-    def __init__(self, rat: _Optional[_Union[Rat, str]] = ..., reg_state: _Optional[_Union[RegState, str]] = ..., sim_state: _Optional[_Union[SimState, str]] = ..., mcc: _Optional[str] = ..., mnc: _Optional[str] = ..., operator_name: _Optional[str] = ..., lac: _Optional[int] = ..., tac: _Optional[int] = ..., cell_id: _Optional[int] = ..., pci: _Optional[int] = ..., psc: _Optional[int] = ..., earfcn: _Optional[int] = ..., uarfcn: _Optional[int] = ..., arfcn: _Optional[int] = ..., band: _Optional[int] = ..., rssi_dbm: _Optional[float] = ..., rsrp_dbm: _Optional[float] = ..., rsrq_db: _Optional[float] = ..., sinr_db: _Optional[float] = ..., rscp_dbm: _Optional[float] = ..., ecio_db: _Optional[float] = ..., csq: _Optional[int] = ..., ber_percent: _Optional[float] = ..., nr_rsrp_dbm: _Optional[float] = ..., nr_rsrq_db: _Optional[float] = ..., nr_sinr_db: _Optional[float] = ..., dialect: _Optional[str] = ..., lat_deg: _Optional[float] = ..., lon_deg: _Optional[float] = ..., nr_pci: _Optional[int] = ..., nr_arfcn: _Optional[int] = ...) -> None: ...
+    nr_band: int
+    neighbours: _containers.RepeatedCompositeFieldContainer[NeighbourCell]
+    neighbours_reported: bool
+    carriers: _containers.RepeatedCompositeFieldContainer[CarrierComponent]
+    def __init__(self, rat: _Optional[_Union[Rat, str]] = ..., reg_state: _Optional[_Union[RegState, str]] = ..., sim_state: _Optional[_Union[SimState, str]] = ..., mcc: _Optional[str] = ..., mnc: _Optional[str] = ..., operator_name: _Optional[str] = ..., lac: _Optional[int] = ..., tac: _Optional[int] = ..., cell_id: _Optional[int] = ..., pci: _Optional[int] = ..., psc: _Optional[int] = ..., earfcn: _Optional[int] = ..., uarfcn: _Optional[int] = ..., arfcn: _Optional[int] = ..., band: _Optional[int] = ..., rssi_dbm: _Optional[float] = ..., rsrp_dbm: _Optional[float] = ..., rsrq_db: _Optional[float] = ..., sinr_db: _Optional[float] = ..., rscp_dbm: _Optional[float] = ..., ecio_db: _Optional[float] = ..., csq: _Optional[int] = ..., ber_percent: _Optional[float] = ..., nr_rsrp_dbm: _Optional[float] = ..., nr_rsrq_db: _Optional[float] = ..., nr_sinr_db: _Optional[float] = ..., dialect: _Optional[str] = ..., lat_deg: _Optional[float] = ..., lon_deg: _Optional[float] = ..., nr_pci: _Optional[int] = ..., nr_arfcn: _Optional[int] = ..., nr_band: _Optional[int] = ..., neighbours: _Optional[_Iterable[_Union[NeighbourCell, _Mapping]]] = ..., neighbours_reported: _Optional[bool] = ..., carriers: _Optional[_Iterable[_Union[CarrierComponent, _Mapping]]] = ...) -> None: ...
+
+class NeighbourCell(_message.Message):
+    __slots__ = ("rat", "relation", "pci", "psc", "earfcn", "uarfcn", "arfcn", "rsrp_dbm", "rsrq_db", "rssi_dbm", "sinr_db", "rscp_dbm", "ecio_db", "lac", "cell_id")
+    RAT_FIELD_NUMBER: _ClassVar[int]
+    RELATION_FIELD_NUMBER: _ClassVar[int]
+    PCI_FIELD_NUMBER: _ClassVar[int]
+    PSC_FIELD_NUMBER: _ClassVar[int]
+    EARFCN_FIELD_NUMBER: _ClassVar[int]
+    UARFCN_FIELD_NUMBER: _ClassVar[int]
+    ARFCN_FIELD_NUMBER: _ClassVar[int]
+    RSRP_DBM_FIELD_NUMBER: _ClassVar[int]
+    RSRQ_DB_FIELD_NUMBER: _ClassVar[int]
+    RSSI_DBM_FIELD_NUMBER: _ClassVar[int]
+    SINR_DB_FIELD_NUMBER: _ClassVar[int]
+    RSCP_DBM_FIELD_NUMBER: _ClassVar[int]
+    ECIO_DB_FIELD_NUMBER: _ClassVar[int]
+    LAC_FIELD_NUMBER: _ClassVar[int]
+    CELL_ID_FIELD_NUMBER: _ClassVar[int]
+    rat: CellRat
+    relation: CellRelation
+    pci: int
+    psc: int
+    earfcn: int
+    uarfcn: int
+    arfcn: int
+    rsrp_dbm: float
+    rsrq_db: float
+    rssi_dbm: float
+    sinr_db: float
+    rscp_dbm: float
+    ecio_db: float
+    lac: int
+    cell_id: int
+    def __init__(self, rat: _Optional[_Union[CellRat, str]] = ..., relation: _Optional[_Union[CellRelation, str]] = ..., pci: _Optional[int] = ..., psc: _Optional[int] = ..., earfcn: _Optional[int] = ..., uarfcn: _Optional[int] = ..., arfcn: _Optional[int] = ..., rsrp_dbm: _Optional[float] = ..., rsrq_db: _Optional[float] = ..., rssi_dbm: _Optional[float] = ..., sinr_db: _Optional[float] = ..., rscp_dbm: _Optional[float] = ..., ecio_db: _Optional[float] = ..., lac: _Optional[int] = ..., cell_id: _Optional[int] = ...) -> None: ...
+
+class CarrierComponent(_message.Message):
+    __slots__ = ("primary", "rat", "band", "earfcn", "arfcn", "bandwidth_mhz", "pci", "rsrp_dbm", "rsrq_db", "rssi_dbm", "sinr_db")
+    PRIMARY_FIELD_NUMBER: _ClassVar[int]
+    RAT_FIELD_NUMBER: _ClassVar[int]
+    BAND_FIELD_NUMBER: _ClassVar[int]
+    EARFCN_FIELD_NUMBER: _ClassVar[int]
+    ARFCN_FIELD_NUMBER: _ClassVar[int]
+    BANDWIDTH_MHZ_FIELD_NUMBER: _ClassVar[int]
+    PCI_FIELD_NUMBER: _ClassVar[int]
+    RSRP_DBM_FIELD_NUMBER: _ClassVar[int]
+    RSRQ_DB_FIELD_NUMBER: _ClassVar[int]
+    RSSI_DBM_FIELD_NUMBER: _ClassVar[int]
+    SINR_DB_FIELD_NUMBER: _ClassVar[int]
+    primary: bool
+    rat: CellRat
+    band: int
+    earfcn: int
+    arfcn: int
+    bandwidth_mhz: float
+    pci: int
+    rsrp_dbm: float
+    rsrq_db: float
+    rssi_dbm: float
+    sinr_db: float
+    def __init__(self, primary: _Optional[bool] = ..., rat: _Optional[_Union[CellRat, str]] = ..., band: _Optional[int] = ..., earfcn: _Optional[int] = ..., arfcn: _Optional[int] = ..., bandwidth_mhz: _Optional[float] = ..., pci: _Optional[int] = ..., rsrp_dbm: _Optional[float] = ..., rsrq_db: _Optional[float] = ..., rssi_dbm: _Optional[float] = ..., sinr_db: _Optional[float] = ...) -> None: ...
 
 class ProbeCommon(_message.Message):
     __slots__ = ("probe_name", "target", "target_address", "status", "reason", "resolve_ms", "source", "bytes_used")

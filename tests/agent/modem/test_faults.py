@@ -15,7 +15,7 @@ import pytest
 from modemkit import LTE_STEP
 
 from agent.config import ModemSection
-from agent.modem.model import SignalSample, signal_to_proto
+from agent.modem.model import CarrierComponent, SignalSample, signal_to_proto
 from agent.modem.monitor import ModemMonitor
 from agent.records import Body
 from agent.sim.modem import SimModem
@@ -60,6 +60,21 @@ LTE_QUECTEL = signal_to_proto(
         rsrq_db=-10.0,
         sinr_db=12.0,
         csq=24,
+        neighbours=(),  # asked (+QENG "neighbourcell"): the scenario has none
+        carriers=(
+            CarrierComponent(
+                primary=True,
+                rat="lte",
+                band=3,
+                earfcn=1850,
+                bandwidth_mhz=20.0,
+                pci=123,
+                rsrp_dbm=-95.0,
+                rsrq_db=-10.0,
+                rssi_dbm=-65.0,
+                sinr_db=12.0,
+            ),
+        ),
     )
 )
 

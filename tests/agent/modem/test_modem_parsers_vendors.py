@@ -94,6 +94,7 @@ QENG_CASES = [
             nr_rsrq_db=-11.0,
             nr_pci=501,  # the NR cell's own, next to the LTE anchor's pci / earfcn
             nr_arfcn=627264,
+            nr_band=78,
         ),
     ),
     (

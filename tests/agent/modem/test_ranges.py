@@ -26,13 +26,23 @@ RANGE_LOG = "agent.modem.ranges"
 
 #: Contract fields that are not numbers with a range (enums, text).
 _NOT_RANGED = {"rat", "reg_state", "sim_state", "mcc", "mnc", "operator_name", "dialect"}
+#: Lists and flags of the reading (their items are checked as cells and carriers).
+_LISTS = {"neighbours", "neighbours_reported", "carriers"}
+#: Ranged fields only the component carriers have.
+_CARRIER_ONLY = {"bandwidth_mhz"}
 
 
 def test_every_numeric_field_of_the_reading_has_a_range() -> None:
     names = {f.name for f in records_pb2.SignalReading.DESCRIPTOR.fields}
-    assert names - _NOT_RANGED == set(ranges.RANGES)
+    assert names - _NOT_RANGED - _LISTS == set(ranges.RANGES) - _CARRIER_ONLY
     sample_fields = set(SignalSample.__dataclass_fields__)
-    assert set(ranges.RANGES) <= sample_fields
+    assert set(ranges.RANGES) - _CARRIER_ONLY <= sample_fields
+
+
+@pytest.mark.parametrize("message", [records_pb2.NeighbourCell, records_pb2.CarrierComponent])
+def test_every_numeric_field_of_a_cell_and_a_carrier_has_a_range(message: Any) -> None:
+    names = {f.name for f in message.DESCRIPTOR.fields} - {"rat", "relation", "primary"}
+    assert names <= set(ranges.RANGES), names - set(ranges.RANGES)
 
 
 @pytest.mark.parametrize(

@@ -147,9 +147,13 @@ def test_the_report_json_keeps_its_shapes() -> None:
     )  # fmt: skip
     doc = r.to_json()
     assert list(doc) == [
-        "modem", "sim", "network", "signal", "probes", "collector", "spool", "data_today",
-        "disk", "clock", "photos", "duration_s", "site", "agent_id",
+        "modem", "sim", "network", "signal", "cells", "probes", "collector", "spool",
+        "data_today", "disk", "clock", "photos", "duration_s", "site", "agent_id",
     ]  # fmt: skip
+    assert doc["cells"] == {
+        "serving": {}, "neighbours_reported": False, "neighbour_count": 0,
+        "strongest_neighbour": None, "neighbours": [], "carriers": [],
+    }  # fmt: skip
     assert doc["probes"]["results"]["up"] == {
         "kind": "tcp", "target": "c", "address": "10.0.0.1", "status": "ok", "reason": None,
         "bytes_used": 120, "port": 7600, "connect_ms": 3.5,

@@ -103,9 +103,10 @@ def test_site_detail_and_measurements_decode_the_records(any_web_site: WebSite) 
     assert len(signal["items"]) == 6
     item = signal["items"][-1]
     assert set(item) == {
-        "time", "rat", "rsrp_dbm", "rsrq_db", "sinr_db", "rssi_dbm", "cell_id", "operator",
-        "lat", "lon", "invalid",
+        "time", "rat", "rsrp_dbm", "rsrq_db", "sinr_db", "rssi_dbm", "cell_id", "neighbours",
+        "operator", "lat", "lon", "invalid",
     }  # fmt: skip
+    assert item["neighbours"] is None  # the seeded readings do not say
     assert item["operator"] == TELKOMSEL and item["rat"] == "lte" and item["rsrp_dbm"] < -70
     assert item["invalid"] == []  # every value in its range
     times = [i["time"] for i in signal["items"]]
