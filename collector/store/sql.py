@@ -73,7 +73,7 @@ UPDATE_PING = (
 
 
 #: A SignalState's values in the order of SIGNAL_COLUMNS (one call: a commit's hot path).
-_signal_values = operator.attrgetter(*SIGNAL_COLUMNS)
+live_signal_values = operator.attrgetter(*SIGNAL_COLUMNS)
 
 
 def live_state_updates(batch: IngestBatch) -> list[tuple[str, tuple[object, ...]]]:
@@ -83,7 +83,7 @@ def live_state_updates(batch: IngestBatch) -> list[tuple[str, tuple[object, ...]
     if batch.signal is not None:
         s = batch.signal
         future = batch.future_after_ns
-        values = _signal_values(s)
+        values = live_signal_values(s)
         updates.append((UPDATE_SIGNAL, (s.event_ns, *values, batch.site_code, s.event_ns, future)))
     if batch.ping is not None:
         p = batch.ping

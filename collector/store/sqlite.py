@@ -42,6 +42,7 @@ from collector.store.sql import (
     live_state_updates,
     site_view_from_row,
 )
+from collector.store.sqlite_group import commit_group
 from collector.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from collector.store.tickets import TicketMethods
 
@@ -125,9 +126,12 @@ class SqliteStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods,
     # -- ingest -------------------------------------------------------------------
 
     def commit(self, batches: Sequence[IngestBatch]) -> list[BatchOutcome]:
-        """Store several agents' batches in one transaction (group commit)."""
+        """Store several agents' batches in one transaction (group commit), in a few
+        multi-row statements (:mod:`collector.store.sqlite_group`)."""
         with self._lock, self._tx():
-            return [self._store_batch(b) for b in batches]
+            if len(batches) == 1:
+                return [self._store_batch(batches[0])]
+            return commit_group(self._db, batches, self._store_batch)
 
     def _store_batch(self, batch: IngestBatch) -> BatchOutcome:
         """One batch's rows, its agent's ack position and its site's live state: four
