@@ -63,6 +63,8 @@ _S = 1_000_000_000
 PRUNE_EVERY_S = 6 * 3600
 #: Sites with new data are judged within this long of its arrival, one pass for all.
 JUDGE_EVERY_S = 1.0
+#: A pass lets the event loop (the ingest) run after judging for this long.
+SLICE_S = 0.01
 _UNRESOLVED = ("open", "acknowledged")
 
 
@@ -302,13 +304,10 @@ class Brain:
                 # thread when the process was frozen): judge nobody silent for it.
                 self.note_wake(self._alive_ns, now)
                 self._alive_ns = now
-            started = time.perf_counter()
-            pending: list[Transition] = []
+            # Sites that get data while this pass lets the ingest run are judged by the next.
             sites = sorted(self._dirty) if only_dirty else self.engine.sites()
-            for site_code in sites:
-                pending.extend(self.engine.evaluate(site_code, now))
             self._dirty.clear()
-            elapsed = time.perf_counter() - started
+            pending, elapsed = await self._judge(sites, now)
             self.evaluation_s += elapsed
             if self.on_evaluated is not None:
                 self.on_evaluated(elapsed)
@@ -325,6 +324,25 @@ class Brain:
                 self._on_notification()
                 self._tell(changed)
             return len(pending)
+
+    async def _judge(self, sites: Sequence[str], now: int) -> tuple[list[Transition], float]:
+        """Judge ``sites`` at ``now``, letting the event loop run every :data:`SLICE_S`
+        (a pass over thousands of sites must not hold every stream's ack back until it
+        ends); the transitions, and the seconds spent judging."""
+        pending: list[Transition] = []
+        spent = 0.0
+        slice_start = time.perf_counter()
+        for done, site_code in enumerate(sites):
+            try:
+                pending.extend(self.engine.evaluate(site_code, now))
+            except BaseException:
+                self._dirty.update(sites[done:])  # not judged: the next pass tries again
+                raise
+            if time.perf_counter() - slice_start >= SLICE_S:
+                spent += time.perf_counter() - slice_start
+                await asyncio.sleep(0)
+                slice_start = time.perf_counter()
+        return pending, spent + time.perf_counter() - slice_start
 
     def _tell(self, tickets: Sequence[Ticket]) -> None:
         if self.on_tickets is not None and tickets:
