@@ -11,6 +11,11 @@ durability costs) and ``noop`` (a bare servicer that acks without even looking:
 the gRPC ceiling). Prints one JSON object.
 
     python -m bench.ingest [--agents 1,100,1000] [--seconds 4] [--batch 100] [--repeat 3]
+                           [--profile FILE]
+
+``--profile FILE`` profiles the SQLite collector child (every thread, CPU time, with
+yappi when it is installed, else the event loop's thread with cProfile) and writes
+a pstats file (``python -m pstats FILE``), one per run: FILE.1, FILE.2, ...
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +112,7 @@ class NullStore:
         return out
 
 
-async def serve(mode: str, data_dir: Path, agents: int) -> None:
+async def serve(mode: str, data_dir: Path, agents: int, profile: Path | None = None) -> None:
     from collector import auth
     from collector.server import Collector, server_options
     from collector.store.sqlite import SqliteStore
@@ -128,8 +134,46 @@ async def serve(mode: str, data_dir: Path, agents: int) -> None:
         tokens.append(credential.token())
     collector = Collector(store)  # type: ignore[arg-type]
     port = await collector.start("127.0.0.1:0")
+    if profile is None:
+        print(json.dumps({"port": port, "credentials": tokens}), flush=True)
+        await collector.server.wait_for_termination()
+        return
+    loop = asyncio.get_running_loop()
+    go, stop = asyncio.Event(), asyncio.Event()
+    loop.add_signal_handler(signal.SIGUSR1, go.set)  # the clock started: steady state
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
     print(json.dumps({"port": port, "credentials": tokens}), flush=True)
-    await collector.server.wait_for_termination()
+    await go.wait()
+    save = _start_profile()
+    await stop.wait()
+    save(profile)
+    os._exit(0)  # the streams are not ours to wind down: the load generator is gone
+
+
+def _start_profile() -> Callable[[Path], None]:
+    """Start profiling this process; the function that stops it and writes pstats."""
+    try:
+        import yappi  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+
+        def dump(path: Path) -> None:
+            profiler.disable()
+            profiler.dump_stats(path)
+
+        return dump
+
+    yappi.set_clock_type("cpu")
+    yappi.start()
+
+    def save(path: Path) -> None:
+        yappi.stop()
+        yappi.get_func_stats().save(str(path), type="pstat")
+
+    return save
 
 
 # -- the load generator ----------------------------------------------------------------
@@ -193,6 +237,12 @@ async def one_agent(
         return sent
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user and system, every thread) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -200,8 +250,11 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-async def measure(mode: str, agents: int, seconds: float, batch: int) -> dict[str, float]:
+async def measure(
+    mode: str, agents: int, seconds: float, batch: int, profile: Path | None = None
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="pantau-bench-") as tmp:
+        extra = ["--profile", str(profile)] if profile is not None else []
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -213,6 +266,7 @@ async def measure(mode: str, agents: int, seconds: float, batch: int) -> dict[st
                 tmp,
                 "--agents",
                 str(agents),
+                *extra,
             ],
             stdout=subprocess.PIPE,
             cwd=Path(__file__).resolve().parent.parent,
@@ -223,6 +277,16 @@ async def measure(mode: str, agents: int, seconds: float, batch: int) -> dict[st
             template = sample_batch(batch)
             latencies: list[float] = []
             start = Start(len(info["credentials"]), seconds)
+            cpu_at_start = 0.0
+
+            def started(_: object) -> None:
+                nonlocal cpu_at_start
+                cpu_at_start = cpu_s(proc.pid)
+                if profile is not None:
+                    proc.send_signal(signal.SIGUSR1)
+
+            watch = asyncio.create_task(start.go.wait())
+            watch.add_done_callback(started)
             counts = await asyncio.gather(
                 *(
                     one_agent(info["port"], tok, template, start, latencies)
@@ -230,12 +294,16 @@ async def measure(mode: str, agents: int, seconds: float, batch: int) -> dict[st
                 )
             )
             elapsed = time.monotonic() - start.started
+            cpu = cpu_s(proc.pid) - cpu_at_start
             quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
             return {
                 "records_per_s": round(sum(counts) / elapsed),
                 "ack_p50_ms": round(quantiles[49] * 1000, 2),
                 "ack_p99_ms": round(quantiles[98] * 1000, 2),
                 "collector_rss_kb": rss_kb(proc.pid),
+                # The collector's own CPU per record: steadier than records/s on a
+                # machine whose load varies (the load generator shares the cores).
+                "collector_cpu_us_per_record": round(cpu / max(1, sum(counts)) * 1e6, 1),
             }
         finally:
             proc.terminate()
@@ -286,7 +354,11 @@ async def idle_streams(count: int) -> dict[str, float]:
 
 
 async def run(
-    agent_counts: list[int], seconds: float, batch: int, repeat: int = 3
+    agent_counts: list[int],
+    seconds: float,
+    batch: int,
+    repeat: int = 3,
+    profile: Path | None = None,
 ) -> dict[str, object]:
     results: dict[str, object] = {
         "batch_records": batch,
@@ -296,8 +368,9 @@ async def run(
     }
     for agents in agent_counts:
         stored, null, noop = [], [], []
-        for _ in range(repeat):  # interleaved, so drift in the machine hits all three
-            stored.append(await measure("sqlite", agents, seconds, batch))
+        for n in range(repeat):  # interleaved, so drift in the machine hits all three
+            where = None if profile is None else profile.with_name(f"{profile.name}.{n + 1}")
+            stored.append(await measure("sqlite", agents, seconds, batch, where))
             null.append(await measure("null_store", agents, seconds, batch))
             noop.append(await measure("noop", agents, seconds, batch))
         stored, null, noop = _median(stored), _median(null), _median(noop)
@@ -328,14 +401,22 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--serve", choices=["sqlite", "null_store", "noop"], help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--profile", type=Path, help="write a pstats file of the SQLite collector (FILE.1, ...)"
+    )
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(args.serve, args.data_dir, int(args.agents)))
+        asyncio.run(serve(args.serve, args.data_dir, int(args.agents), args.profile))
         return
     counts = [int(a) for a in args.agents.split(",")]
     print(
         json.dumps(
-            {"ingest": asyncio.run(run(counts, args.seconds, args.batch, args.repeat))}, indent=2
+            {
+                "ingest": asyncio.run(
+                    run(counts, args.seconds, args.batch, args.repeat, args.profile)
+                )
+            },
+            indent=2,
         )
     )
 

@@ -17,6 +17,7 @@ site's latest reading. Text that goes into the live state's columns is cut to
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
@@ -48,6 +49,7 @@ class BatchRejected(KitRefused):
     status = Status.INVALID_ARGUMENT
 
 
+@functools.lru_cache(maxsize=4096)  # bounded: a kit may send any number as an enum
 def enum_label(enum: object, value: int, prefix: str) -> str | None:
     """``RAT_LTE`` -> ``"lte"``; UNSPECIFIED -> None; a value newer than this
     collector (a kit on a later v1) -> ``"value-<n>"``, never an error."""
@@ -91,6 +93,43 @@ def signal_state(
         rssi_dbm=_value(s, "rssi_dbm", invalid),
         lat=_value(s, "lat_deg", invalid) if located else None,
         lon=_value(s, "lon_deg", invalid) if located else None,
+    )
+
+
+def live_signal(event_ns: int, s: records_pb2.SignalReading) -> SignalState:
+    """``signal_state(event_ns, s, ranges.invalid_fields(s))``, asking only the fields the
+    live state keeps (:func:`collector.ranges.value`) instead of judging every field:
+    the ingest's hot path."""
+    value = ranges.value
+    lat, lon = value(s, "lat_deg"), value(s, "lon_deg")
+    if (lat is None and s.HasField("lat_deg")) or (lon is None and s.HasField("lon_deg")):
+        lat = lon = None  # a position with either coordinate invalid is no position
+    return SignalState(
+        event_ns=event_ns,
+        rat=enum_label(records_pb2.Rat, s.rat, "RAT_"),
+        reg_state=enum_label(records_pb2.RegState, s.reg_state, "REG_STATE_"),
+        mcc=_text(s, "mcc"),
+        mnc=_text(s, "mnc"),
+        operator_name=_text(s, "operator_name"),
+        cell_id=value(s, "cell_id"),
+        rsrp_dbm=value(s, "rsrp_dbm"),
+        rsrq_db=value(s, "rsrq_db"),
+        sinr_db=value(s, "sinr_db"),
+        rssi_dbm=value(s, "rssi_dbm"),
+        lat=lat,
+        lon=lon,
+    )
+
+
+def live_ping(event_ns: int, p: records_pb2.PingResult) -> PingState:
+    """``ping_state(event_ns, p, ranges.invalid_fields(p))`` without walking the round's
+    packets: only its two figures the live state keeps are judged."""
+    return PingState(
+        event_ns=event_ns,
+        target=p.common.target.replace("\x00", "")[:MAX_TEXT],
+        method=p.method.replace("\x00", "")[:MAX_TEXT],
+        median_ms=ranges.value(p, "median_ms"),
+        loss_ratio=ranges.value(p, "loss_ratio"),
     )
 
 
@@ -172,10 +211,10 @@ def prepare(
     signal = ping = None
     if "signal" in latest:
         event_ns, record = latest["signal"]
-        signal = signal_state(event_ns, record.signal, ranges.invalid_fields(record.signal))
+        signal = live_signal(event_ns, record.signal)
     if "ping" in latest:
         event_ns, record = latest["ping"]
-        ping = ping_state(event_ns, record.ping, ranges.invalid_fields(record.ping))
+        ping = live_ping(event_ns, record.ping)
     return IngestBatch(
         agent_id=agent_id,
         site_code=site_code,

@@ -4,9 +4,11 @@ After each batch commits, the ingest hands its newly stored, trusted-time record
 here (the stream session picks them: :mod:`collector.session`); they become rule
 observations (:mod:`collector.observe`) in the site's event-time window of the rule
 engine (:mod:`collector.rules`, which sees only observations). A loop
-judges every site whose window changed, and every site as time passes (silence
-and ``for`` durations expire with no new data), and turns the engine's
-transitions into ticket calls on the store:
+judges every site whose window changed (within :data:`JUDGE_EVERY_S`, in one pass
+for every site that changed meanwhile, so a site's burst of small batches costs one
+evaluation, not one a batch), and every site as time passes (silence and ``for``
+durations expire with no new data), and turns the engine's transitions into ticket
+calls on the store:
 
 - ``Started`` -> ``raise_problem`` (the outbox row that pages the operator is
   written in the same transaction); when the engine says the problem was found
@@ -59,6 +61,10 @@ log = logging.getLogger(__name__)
 
 _S = 1_000_000_000
 PRUNE_EVERY_S = 6 * 3600
+#: Sites with new data are judged within this long of its arrival, one pass for all.
+JUDGE_EVERY_S = 1.0
+#: A pass lets the event loop (the ingest) run after judging for this long.
+SLICE_S = 0.01
 _UNRESOLVED = ("open", "acknowledged")
 
 
@@ -71,13 +77,16 @@ class Brain:
         *,
         clock: Callable[[], int] = time.time_ns,
         tick_s: float = 5.0,
+        judge_every_s: float = JUDGE_EVERY_S,
         escalate_every_s: float = 30.0,
         survey_every_s: float = 60.0,
         stall_ticks: float = 3.0,
         on_notification: Callable[[], None] = lambda: None,
     ) -> None:
         """``stall_ticks``: waking this many ticks later than asked means the collector
-        stood still (nobody was heard meanwhile)."""
+        stood still (nobody was heard meanwhile). ``judge_every_s``: sites with new data
+        are judged at most this often, so the batches a site sends meanwhile (a backlog
+        drained in small batches, many kits of one site) cost one evaluation."""
         self._on_notification = on_notification
         #: Observers (the operations centre): tickets changed by the brain, on the loop;
         #: and the seconds each evaluation pass took.
@@ -88,6 +97,7 @@ class Brain:
         self.config = config
         self.clock = clock
         self.tick_s = tick_s
+        self.judge_every_s = judge_every_s
         self.escalate_every_s = escalate_every_s
         self.survey_every_s = survey_every_s
         self.stall_ticks = stall_ticks
@@ -243,13 +253,17 @@ class Brain:
 
     async def run(self) -> None:
         self.resume(self.clock(), "started")  # nobody was heard before
-        last_escalation = last_all = last_prune = last_survey = 0.0
+        last_escalation = last_all = last_prune = last_survey = last_pass = 0.0
         failing_since: int | None = None
         while True:
             asleep_ns = self.clock()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.tick_s)
+            # New data waits for the rest of the interval since the last pass began, and
+            # whatever else arrives meanwhile is judged in the same pass.
+            await asyncio.sleep(last_pass + self.judge_every_s - time.monotonic())
             self._wake.clear()
+            last_pass = time.monotonic()
             woke_ns = self.clock()
             # Since the last pass began, not only since this sleep: the process may have
             # been frozen while the pass waited for the store in a thread.
@@ -290,13 +304,10 @@ class Brain:
                 # thread when the process was frozen): judge nobody silent for it.
                 self.note_wake(self._alive_ns, now)
                 self._alive_ns = now
-            started = time.perf_counter()
-            pending: list[Transition] = []
+            # Sites that get data while this pass lets the ingest run are judged by the next.
             sites = sorted(self._dirty) if only_dirty else self.engine.sites()
-            for site_code in sites:
-                pending.extend(self.engine.evaluate(site_code, now))
             self._dirty.clear()
-            elapsed = time.perf_counter() - started
+            pending, elapsed = await self._judge(sites, now)
             self.evaluation_s += elapsed
             if self.on_evaluated is not None:
                 self.on_evaluated(elapsed)
@@ -313,6 +324,25 @@ class Brain:
                 self._on_notification()
                 self._tell(changed)
             return len(pending)
+
+    async def _judge(self, sites: Sequence[str], now: int) -> tuple[list[Transition], float]:
+        """Judge ``sites`` at ``now``, letting the event loop run every :data:`SLICE_S`
+        (a pass over thousands of sites must not hold every stream's ack back until it
+        ends); the transitions, and the seconds spent judging."""
+        pending: list[Transition] = []
+        spent = 0.0
+        slice_start = time.perf_counter()
+        for done, site_code in enumerate(sites):
+            try:
+                pending.extend(self.engine.evaluate(site_code, now))
+            except BaseException:
+                self._dirty.update(sites[done:])  # not judged: the next pass tries again
+                raise
+            if time.perf_counter() - slice_start >= SLICE_S:
+                spent += time.perf_counter() - slice_start
+                await asyncio.sleep(0)
+                slice_start = time.perf_counter()
+        return pending, spent + time.perf_counter() - slice_start
 
     def _tell(self, tickets: Sequence[Ticket]) -> None:
         if self.on_tickets is not None and tickets:

@@ -97,20 +97,21 @@ class Committer:
                     exc_info=True,
                 )  # fmt: skip
             committed = []
+            results: list[BatchOutcome | BaseException] = []
             for pending in group:
                 try:
                     (outcome,) = self._store.commit([pending.batch])
                 except Exception as exc:  # noqa: BLE001 - isolation boundary: to its stream
-                    _resolve(pending, exc)
+                    results.append(exc)
                 else:
                     committed.append(pending.batch)
-                    _resolve(pending, outcome)
+                    results.append(outcome)
+            _resolve(group, results)
             if not committed and self._failing_since_ns is None:
                 self._failing_since_ns = time.time_ns()
             self._committed(committed)
             return
-        for pending, outcome in zip(group, outcomes, strict=True):
-            _resolve(pending, outcome)
+        _resolve(group, outcomes)
         self._committed([p.batch for p in group])
 
     def _committed(self, batches: list[IngestBatch]) -> None:
@@ -133,15 +134,28 @@ class Committer:
             log.exception("the commit observer failed")
 
 
-def _resolve(pending: _Pending, result: BatchOutcome | BaseException) -> None:
-    """Settle a stream's future from the writer thread, on the stream's own loop."""
+def _resolve(group: Sequence[_Pending], results: Sequence[BatchOutcome | BaseException]) -> None:
+    """Settle the streams' futures from the writer thread: one wake-up of each event loop
+    for the whole group, not one a batch."""
+    by_loop: dict[
+        asyncio.AbstractEventLoop, list[tuple[_Pending, BatchOutcome | BaseException]]
+    ] = {}
+    for pending, result in zip(group, results, strict=True):
+        by_loop.setdefault(pending.loop, []).append((pending, result))
+    for loop, settled in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, settled)
+        except RuntimeError:  # that loop is closed: nobody waits for these any more
+            log.debug("a group's event loop closed before its batches were settled")
 
-    def settle() -> None:
+
+def _settle(settled: Sequence[tuple[_Pending, BatchOutcome | BaseException]]) -> None:
+    """On the streams' loop: each future gets its outcome or exception (unless a
+    stream that went away cancelled its own)."""
+    for pending, result in settled:
         if pending.future.done():
-            return
+            continue
         if isinstance(result, BaseException):
             pending.future.set_exception(result)
         else:
             pending.future.set_result(result)
-
-    pending.loop.call_soon_threadsafe(settle)

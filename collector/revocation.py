@@ -52,12 +52,13 @@ class AgentLookup(Protocol):
 class OpenStream:
     """One open, welcomed stream: its session, and the refusal that cut it (if any)."""
 
-    __slots__ = ("_reading", "cut_by", "session")
+    __slots__ = ("_cancelled", "_reader", "cut_by", "session")
 
     def __init__(self, session: StreamSession) -> None:
         self.session = session
         self.cut_by: KitRefused | None = None
-        self._reading: asyncio.Future[Any] | None = None
+        self._reader: asyncio.Task[Any] | None = None  # the task waiting in read()
+        self._cancelled = False  # cut() cancelled that task
 
     def check(self) -> None:
         """Raise the refusal that cut this stream, if it was cut."""
@@ -66,28 +67,34 @@ class OpenStream:
 
     async def read(self, next_message: Coroutine[Any, Any, T]) -> T:
         """Await ``next_message`` (the stream's next read) unless the stream is cut first:
-        then raise the refusal that cut it."""
+        then raise the refusal that cut it.
+
+        The read runs in the stream's own task (no task of its own per message: this is
+        the ingest's hot path); a cut cancels that task while it waits here, and the
+        cancellation is taken back (``uncancel``) and turned into the refusal, unless
+        someone else cancelled the task too (the kit went away, a stop)."""
         if self.cut_by is not None:
             next_message.close()
             raise self.cut_by
-        reading = asyncio.ensure_future(next_message)
-        self._reading = reading
+        task = asyncio.current_task()
+        self._reader = task
         try:
-            return await reading
+            return await next_message
         except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if self.cut_by is None or (task is not None and task.cancelling()):
+            if not self._cancelled or task is None or task.uncancel() > 0:
                 raise  # the stream itself is being cancelled (the kit went away, a stop)
+            assert self.cut_by is not None  # set before the cancel
             raise self.cut_by from None
         finally:
-            self._reading = None
+            self._reader = None
 
     def cut(self, refused: KitRefused) -> None:
         """End the stream with ``refused``: at once if it is waiting for a message, else
         at its next :meth:`check`."""
         self.cut_by = refused
-        if self._reading is not None:
-            self._reading.cancel()
+        if self._reader is not None and not self._cancelled:
+            self._cancelled = True
+            self._reader.cancel()
 
 
 class OpenStreams:
@@ -121,13 +128,14 @@ class OpenStreams:
         credential no longer holds; the agent ids cut."""
         if not self._streams:
             return []
-        # Only the agents looked up: a stream opened while the read ran (a reconnect
-        # storm) has no answer in it yet, and no answer must not read as "removed".
-        looked_up = list(self._streams)
-        agents = await asyncio.to_thread(self._store.get_agents, looked_up)
+        # Only the streams open now are judged by this read: one registered while it runs
+        # (its agent may not even be in it) is judged by the next check, not cut as
+        # unknown (a reconnect storm registers streams all through a read).
+        looked_up = [(agent_id, list(streams)) for agent_id, streams in self._streams.items()]
+        agents = await asyncio.to_thread(self._store.get_agents, [a for a, _ in looked_up])
         cut: list[str] = []
-        for agent_id in looked_up:
-            for stream in list(self._streams.get(agent_id, ())):
+        for agent_id, streams in looked_up:
+            for stream in streams:
                 if stream.cut_by is not None:
                     continue
                 try:

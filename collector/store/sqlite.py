@@ -42,6 +42,7 @@ from collector.store.sql import (
     live_state_updates,
     site_view_from_row,
 )
+from collector.store.sqlite_group import commit_group
 from collector.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from collector.store.tickets import TicketMethods
 
@@ -125,69 +126,56 @@ class SqliteStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods,
     # -- ingest -------------------------------------------------------------------
 
     def commit(self, batches: Sequence[IngestBatch]) -> list[BatchOutcome]:
-        """Store several agents' batches in one transaction (group commit)."""
+        """Store several agents' batches in one transaction (group commit), in a few
+        multi-row statements (:mod:`collector.store.sqlite_group`)."""
         with self._lock, self._tx():
-            return [self._store_batch(b) for b in batches]
+            if len(batches) == 1:
+                return [self._store_batch(batches[0])]
+            return commit_group(self._db, batches, self._store_batch)
 
     def _store_batch(self, batch: IngestBatch) -> BatchOutcome:
+        """One batch's rows, its agent's ack position and its site's live state: four
+        statements a batch (a group commit runs this for every batch it holds)."""
+        db = self._db
         if batch.anchor is not None:
-            self._db.execute(UPSERT_ANCHOR, (batch.agent_id, *batch.anchor))
+            db.execute(UPSERT_ANCHOR, (batch.agent_id, *batch.anchor))
+        stored = 0
+        if batch.rows:
+            agent_id, site_code, received_ns = batch.agent_id, batch.site_code, batch.received_ns
+            cur = db.executemany(
+                "INSERT OR IGNORE INTO records (agent_id, seq, site_code, kind, event_ns, "
+                "agent_wall_ns, time_quality, received_ns, payload) VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (agent_id, r.seq, site_code, r.kind, r.event_ns, r.agent_wall_ns,
+                     r.time_quality, received_ns, r.payload)
+                    for r in batch.rows
+                ],
+            )  # fmt: skip
+            stored = max(cur.rowcount, 0)
+        db.execute(
+            "INSERT INTO site_state (site_code, last_seen_ns, records) VALUES (?, ?, ?) "
+            "ON CONFLICT (site_code) DO UPDATE SET records = records + excluded.records, "
+            "last_seen_ns = MAX(last_seen_ns, excluded.last_seen_ns)",
+            (batch.site_code, batch.received_ns, stored),
+        )
+        for statement, params in live_state_updates(batch):
+            db.execute(statement, params)
         if not batch.rows:  # a Snapshot: live state only
-            self._update_site_state(batch)
-            row = self._db.execute(
+            row = db.execute(
                 "SELECT acked_through FROM agents WHERE agent_id = ?", (batch.agent_id,)
             ).fetchone()
             return BatchOutcome(stored=0, duplicates=0, acked_through=int(row[0]) if row else 0)
-        cur = self._db.executemany(
-            "INSERT OR IGNORE INTO records (agent_id, seq, site_code, kind, event_ns, "
-            "agent_wall_ns, time_quality, received_ns, payload) VALUES (?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    batch.agent_id,
-                    r.seq,
-                    batch.site_code,
-                    r.kind,
-                    r.event_ns,
-                    r.agent_wall_ns,
-                    r.time_quality,
-                    batch.received_ns,
-                    r.payload,
-                )
-                for r in batch.rows
-            ],
-        )
-        stored = max(cur.rowcount, 0)
-        if stored:
-            self._db.execute(
-                "INSERT INTO site_state (site_code, last_seen_ns, records) VALUES (?, ?, ?) "
-                "ON CONFLICT (site_code) DO UPDATE SET records = records + excluded.records",
-                (batch.site_code, batch.received_ns, stored),
-            )
-        top = max((r.seq for r in batch.rows), default=0)
-        self._db.execute(
+        top = max(r.seq for r in batch.rows)
+        acked = db.execute(
             "UPDATE agents SET acked_through = MAX(acked_through, ?), last_seen_ns = ? "
-            "WHERE agent_id = ?",
+            "WHERE agent_id = ? RETURNING acked_through",
             (top, batch.received_ns, batch.agent_id),
-        )
-        acked = self._db.execute(
-            "SELECT acked_through FROM agents WHERE agent_id = ?", (batch.agent_id,)
-        ).fetchone()
-        self._update_site_state(batch)
+        ).fetchall()
         return BatchOutcome(
             stored=stored,
             duplicates=len(batch.rows) - stored,
-            acked_through=int(acked[0]) if acked else top,
+            acked_through=int(acked[0][0]) if acked else top,
         )
-
-    def _update_site_state(self, batch: IngestBatch) -> None:
-        self._db.execute(
-            "INSERT INTO site_state (site_code, last_seen_ns) VALUES (?, ?) "
-            "ON CONFLICT (site_code) DO UPDATE SET "
-            "last_seen_ns = MAX(last_seen_ns, excluded.last_seen_ns)",
-            (batch.site_code, batch.received_ns),
-        )
-        for statement, params in live_state_updates(batch):
-            self._db.execute(statement, params)
 
     # -- reading ------------------------------------------------------------------
 

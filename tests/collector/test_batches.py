@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from collector.batches import BatchRejected, prepare
+from collector import ranges
+from collector.batches import (
+    BatchRejected,
+    live_ping,
+    live_signal,
+    ping_state,
+    prepare,
+    signal_state,
+)
 from collector.clocks import Anchor, clock_offset_ns, event_time
 from pantau.v1 import records_pb2, telemetry_pb2
 
@@ -67,3 +77,54 @@ def test_too_many_records_is_refused() -> None:
         batch.records.add(seq=seq, time=stamp()).signal.csq = 1
     with pytest.raises(BatchRejected, match="batch of 10001 records exceeds the limit of 10000"):
         prepare(batch, agent_id="a", site_code="s", anchors={}, received_ns=1)
+
+
+_FIGURE = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([-140.0, -95.0, -44.0, -19.5, -3.0, 0.0, 30.0, 91.0, 181.0]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rat=st.sampled_from([*records_pb2.Rat.values(), 99]),
+    cell_id=st.one_of(st.none(), st.integers(0, 2**40)),
+    figures=st.fixed_dictionaries(
+        {n: _FIGURE for n in ("rsrp_dbm", "rsrq_db", "sinr_db", "rssi_dbm", "lat_deg", "lon_deg")}
+    ),
+    mcc=st.one_of(st.none(), st.text(max_size=80)),
+)
+def test_the_live_signal_equals_the_reading_judged_whole(
+    rat: int, cell_id: int | None, figures: dict[str, float | None], mcc: str | None
+) -> None:
+    """The ingest's cheaper live state asks only the fields it keeps: the same answer as
+    judging every field of the reading (invalid ones absent, a half-valid position none)."""
+    s = records_pb2.SignalReading(rat=rat, cell_id=cell_id, mcc=mcc)  # type: ignore[arg-type]
+    for name, value in figures.items():
+        if value is not None:
+            setattr(s, name, value)
+    whole = signal_state(5, s, ranges.invalid_fields(s))
+    assert _same(live_signal(5, s), whole)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    median=_FIGURE,
+    loss=st.floats(allow_nan=True, allow_infinity=True),
+    rtts=st.lists(st.floats(allow_nan=True), max_size=3),
+)
+def test_the_live_ping_equals_the_round_judged_whole(
+    median: float | None, loss: float, rtts: list[float]
+) -> None:
+    p = records_pb2.PingResult(method="icmp", loss_ratio=loss, median_ms=median)
+    p.common.target = "8.8.8.8\x00"
+    for rtt in rtts:
+        p.packets.add(rtt_ms=rtt)
+    assert _same(live_ping(5, p), ping_state(5, p, ranges.invalid_fields(p)))
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal field by field, NaN equal to NaN (a valid figure is never NaN, but equal
+    dataclasses holding the same NaN object compare unequal only by identity)."""
+    return repr(a) == repr(b)

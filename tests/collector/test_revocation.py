@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -268,34 +269,40 @@ def test_one_lookup_rechecks_every_open_stream() -> None:
     assert asyncio.run(main()) == ["kit-7", "kit-9"]
 
 
-def test_a_stream_opened_while_the_lookup_runs_is_not_cut() -> None:
-    """A kit that connects while the check's read is in flight (a reconnect storm makes
-    the read slow and the connects many) is not in its answer: that is no refusal."""
+def test_a_stream_opened_during_a_check_is_not_cut_by_it() -> None:
+    """Streams keep arriving while the batched read runs (a reconnect storm): one that was
+    not in the read is judged by the next check, never cut as unknown by this one."""
+    in_read, release = threading.Event(), threading.Event()
 
-    def agent(agent_id: str) -> Agent:
-        return Agent(agent_id, SITE, auth.hash_secret("s"), False, 0)
+    class SlowLookup:
+        def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
+            in_read.set()
+            release.wait(timeout=10)
+            return {a: agent(a) for a in agent_ids}
 
-    async def main() -> list[str]:
-        reading, release = asyncio.Event(), asyncio.Event()
-        loop = asyncio.get_running_loop()
+    class Lookup:
+        def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
+            return {a: agent(a, revoked=a == "kit-late") for a in agent_ids}
 
-        class SlowLookup:
-            def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
-                loop.call_soon_threadsafe(reading.set)
-                asyncio.run_coroutine_threadsafe(release.wait(), loop).result(timeout=10)
-                return {a: agent(a) for a in agent_ids}
+    def agent(agent_id: str, *, revoked: bool = False) -> Agent:
+        return Agent(agent_id, SITE, auth.hash_secret("s"), revoked, 0)
 
+    async def main() -> tuple[list[str], list[str]]:
         streams = OpenStreams(SlowLookup())
-        with streams.open(StreamSession(agent("kit-old"))):
-            check = asyncio.create_task(streams.check())
-            await reading.wait()
-            with streams.open(StreamSession(agent("kit-new"))) as new:
+        with streams.open(StreamSession(agent("kit-1"))):
+            checking = asyncio.create_task(streams.check())
+            await asyncio.to_thread(in_read.wait, 10)
+            with streams.open(StreamSession(agent("kit-late"))) as late:
                 release.set()
-                cut = await check
-                new.check()  # not cut
-                return cut
+                first = await checking
+                assert late.cut_by is None
+                streams._store = Lookup()  # the next read has it, revoked meanwhile
+                second = await streams.check()
+                assert late.cut_by is not None
+                assert late.cut_by.refusal.status is Status.PERMISSION_DENIED
+        return first, second
 
-    assert asyncio.run(main()) == []
+    assert asyncio.run(main()) == ([], ["kit-late"])
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
