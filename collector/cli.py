@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from collector.revocation import REVOCATION_BOUND_S
 from collector.store import Store, StoreError, open_store
 from collector.store.model import SiteView
-from collector.untrusted import terminal
 from pantau.core.net import is_loopback
 from pantau.core.operators import operator_name
 from pantau.core.sites import TpsCodeError, province_of
 from pantau.core.tomlconfig import ConfigError
+from pantau.core.untrusted import terminal
 
 if TYPE_CHECKING:
     from collector.server import ListenError

@@ -11,8 +11,8 @@ from dataclasses import asdict
 from typing import Any
 
 from collector.store.model import Ticket, TicketEvent
-from collector.untrusted import terminal
 from collector.views import iso_seconds, sites_table
+from pantau.core.untrusted import terminal
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 _SHOWN = ("id", "problem", "state", "site_code", "operator", "route", "first_bad", "last_bad",

@@ -18,7 +18,7 @@ from contextlib import closing
 from typing import Any
 
 from collector.store.model import USER_ROLES
-from collector.untrusted import terminal
+from pantau.core.untrusted import terminal
 
 EXIT_OK = 0
 

@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from collector.store.model import SiteView
-from collector.untrusted import terminal
 from pantau.core.operators import operator_name
+from pantau.core.untrusted import terminal
 
 
 def iso_seconds(ns: int | None) -> str | None:

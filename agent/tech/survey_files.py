@@ -28,6 +28,7 @@ from typing import Any
 
 from agent.diskroom import free_bytes
 from agent.errors import AgentError
+from pantau.core.untrusted import csv_cell
 
 
 class SurveyFileError(AgentError):
@@ -148,7 +149,8 @@ class CsvWriter:
         if row is None:
             writer.writeheader()
         else:
-            writer.writerow({k: "" if row[k] is None else row[k] for k in self.columns})
+            # a modem's operator name starting like a formula is shown, not evaluated
+            writer.writerow({k: csv_cell(row[k]) for k in self.columns})
         return out.getvalue().encode("utf-8")
 
     def add(self, row: dict[str, Any]) -> None:

@@ -10,12 +10,12 @@ import io
 from aiohttp import web
 
 from collector.query import COVERAGE_COLUMNS, SiteFilter
-from collector.untrusted import csv_row
 from collector.web.context import WebContext
 from collector.web.models import Coverage, Feature
 from collector.web.params import CoverageQuery
 from collector.web.routes.sites import visible_rows
 from collector.web.spec import Operation, authenticated, given, strict_json
+from pantau.core.untrusted import csv_row
 
 
 async def coverage(ctx: WebContext, request: web.Request) -> web.StreamResponse:

@@ -107,3 +107,22 @@ def test_a_survey_onto_a_full_disk_stops_at_once_saying_why(tmp_path: Path) -> N
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "Errno" not in proc.stderr
     assert proc.stderr.startswith(f"Disk penuh: {disk / 'survey'}"), proc.stderr
+
+
+def test_a_modems_name_that_starts_like_a_formula_is_shown_not_evaluated(tmp_path: Path) -> None:
+    """The survey CSV is opened in a spreadsheet: an operator name such as
+    ``=HYPERLINK(...)`` (the modem's or SIM's own text) gets a leading quote."""
+    from agent.tech.survey_files import CsvWriter
+
+    path = tmp_path / "walk.csv"
+    writer = CsvWriter(path, ["operator_name", "rsrp_dbm", "note"])
+    try:
+        writer.add({"operator_name": '=HYPERLINK("http://x","y")', "rsrp_dbm": -95, "note": None})
+        writer.add({"operator_name": "@SUM(1)", "rsrp_dbm": -101.5, "note": "+62"})
+    finally:
+        writer.close()
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["operator_name"] for r in rows] == ['\'=HYPERLINK("http://x","y")', "'@SUM(1)"]
+    assert [r["rsrp_dbm"] for r in rows] == ["-95", "-101.5"]  # numbers stay numbers
+    assert [r["note"] for r in rows] == ["", "'+62"]

@@ -18,8 +18,8 @@ from conftest import WebSite
 
 from collector.store.model import IngestBatch, RecordRow, SignalState
 from collector.store.sqlite import SqliteStore
-from collector.untrusted import csv_cell, terminal
 from collector.web.seed import signal_record
+from pantau.core.untrusted import csv_cell, terminal
 
 _S = 10**9
 CODE = "3171010001001"

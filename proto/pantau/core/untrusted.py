@@ -12,7 +12,7 @@ name) is stored as received. Two places would act on it rather than show it:
 - a spreadsheet: a CSV cell starting with ``=``, ``+``, ``-``, ``@``, TAB or CR is read
   as a formula (``=HYPERLINK(...)``). :func:`csv_cell` prefixes such a cell with a
   single quote (the OWASP rule), which spreadsheets show and do not evaluate. Every CSV
-  the collector writes goes through it.
+  Pantau writes (the coverage export, the survey file) goes through it.
 """
 
 from __future__ import annotations
