@@ -10,22 +10,32 @@ Windowed rules (WEAK_SIGNAL, POOR_QUALITY) judge the median at each reading, so 
 problem's ``first_bad_ns`` is the first reading at which the *median* was bad
 (about half a window after the level dropped) and it ends when the median recovers;
 the evidence carries the single reading's value next to the median.
+
+Each rule is ``(window, config, now_ns, from_ns, cursor) -> (streams, cursor)``: with
+a cursor (the window only appended to since) it reads only the new readings and
+carries its per-series summaries on (:mod:`collector.rules.series`); without, it
+reads the window from its start. Medians are exact.
 """
 
 from __future__ import annotations
+
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from collector.rules.config import RulesConfig
 from collector.rules.model import SATELLITE, UNKNOWN_OPERATOR, Figure, Sample
 from collector.rules.observations import Signal
 from collector.rules.series import (
+    Cursor,
+    SortedValues,
     add,
     has_service,
-    median_of,
     signal_figures,
-    sliding,
     sort_streams,
 )
-from collector.rules.window import SiteWindow
+from collector.rules.window import OperatorTimeline, SiteWindow
 
 _S = 1_000_000_000
 
@@ -41,45 +51,114 @@ LEVEL_BY_RAT: dict[str, tuple[str, str]] = {
     "gsm": ("gsm", "rssi_dbm"),
     "edge": ("gsm", "rssi_dbm"),
 }
+#: RAT family -> the field holding its signal level.
+LEVEL_BY_FAMILY = {family: metric for family, metric in LEVEL_BY_RAT.values()}
 
-
-def _operator(s: Signal, window: SiteWindow) -> str:
-    return s.operator or window.operators().at(s.event_ns) or UNKNOWN_OPERATOR
-
-
-def no_service(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
-    """Bad: not registered or no serving cell; healthy: registered with a cell."""
-    streams: dict[str, list[Sample]] = {}
-    timeline = window.operators()
-    for s in window.signals:
-        service = has_service(s)
-        if service is None or s.event_ns < from_ns:
-            continue
-        figures = signal_figures(s, timeline)
-        add(streams, _operator(s, window), Sample(s.event_ns, not service, figures))
-    return sort_streams(streams)
-
-
-def _groups(window: SiteWindow, families: set[str]) -> dict[tuple[str, str], list[Signal]]:
-    """Readings with service, by (operator, RAT family)."""
-    groups: dict[tuple[str, str], list[Signal]] = {}
-    for s in window.signals:
-        level = LEVEL_BY_RAT.get(s.rat or "")
-        if level is None or level[0] not in families or has_service(s) is not True:
-            continue
-        groups.setdefault((_operator(s, window), level[0]), []).append(s)
-    return groups
+Streams = dict[str, list[Sample]]
 
 
 def _t(s: Signal) -> int:
     return s.event_ns
 
 
+def _operator(s: Signal, timeline: OperatorTimeline) -> str:
+    return s.operator or timeline.at(s.event_ns) or UNKNOWN_OPERATOR
+
+
+def new_signals(window: SiteWindow, cursor: Cursor) -> list[Signal]:
+    """The readings the cursor has not read (all of them for a new cursor), and moves
+    the cursor past them."""
+    signals = window.signals
+    start = 0 if cursor.last_ns is None else bisect_right(signals, cursor.last_ns, key=_t)
+    if signals:
+        cursor.last_ns = signals[-1].event_ns
+    return signals[start:]
+
+
+def no_service(
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[Streams, Cursor]:
+    """Bad: not registered or no serving cell; healthy: registered with a cell."""
+    cursor = cursor or Cursor()
+    streams: Streams = {}
+    timeline = window.operators()
+    for s in new_signals(window, cursor):
+        service = has_service(s)
+        if service is None:
+            continue
+        operator = _operator(s, timeline)
+        if operator == UNKNOWN_OPERATOR:
+            cursor.unknown += 1
+        if s.event_ns < from_ns:
+            continue
+        figures = signal_figures(s, timeline)
+        add(streams, operator, Sample(s.event_ns, not service, figures))
+    return sort_streams(streams, cursor.unknown > 0), cursor
+
+
+@dataclass(slots=True)
+class _Series:
+    """One (operator, RAT family)'s readings within the window, and their medians."""
+
+    readings: deque[Signal] = field(default_factory=deque)
+    values: dict[str, SortedValues] = field(default_factory=dict)
+
+    def push(self, s: Signal, window_ns: int) -> None:
+        """``s`` enters; the readings no longer within ``window_ns`` of it leave."""
+        self.readings.append(s)
+        for metric, values in self.values.items():
+            v = getattr(s, metric)
+            if v is not None:
+                values.add(v)
+        readings = self.readings
+        while readings[0].event_ns <= s.event_ns - window_ns:
+            old = readings.popleft()
+            for metric, values in self.values.items():
+                v = getattr(old, metric)
+                if v is not None:
+                    values.remove(v)
+
+
+@dataclass(slots=True)
+class SeriesCursor(Cursor):
+    # in order of first appearance in the window, as the samples are merged
+    series: dict[tuple[str, str], _Series] = field(default_factory=dict)
+
+
+def _grouped(
+    window: SiteWindow,
+    cur: SeriesCursor,
+    metrics: dict[str, tuple[str, ...]],
+    window_ns: int,
+) -> Iterator[tuple[tuple[str, str], _Series, Signal]]:
+    """Push each new reading with service of a RAT family in ``metrics`` into its
+    (operator, family) series; yields each with its series as of it."""
+    timeline = window.operators()
+    for s in new_signals(window, cur):
+        level = LEVEL_BY_RAT.get(s.rat or "")
+        if level is None or level[0] not in metrics or has_service(s) is not True:
+            continue
+        key = (_operator(s, timeline), level[0])
+        series = cur.series.get(key)
+        if series is None:
+            series = cur.series[key] = _Series()
+            series.values = {m: SortedValues() for m in metrics[level[0]]}
+        series.push(s, window_ns)
+        yield key, series, s
+
+
+def _merge(cursor: SeriesCursor, samples: dict[tuple[str, str], list[Sample]]) -> Streams:
+    """Per operator, its series' samples (series in order of first appearance), by time."""
+    streams: Streams = {}
+    for key in cursor.series:
+        for sample in samples.get(key, ()):
+            add(streams, key[0], sample)
+    return sort_streams(streams, cursor.unknown > 0)
+
+
 def weak_signal(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[Streams, Cursor]:
     """Bad: the windowed median level of the serving RAT below its threshold."""
     cfg = config.weak_signal
     floors = {
@@ -88,36 +167,39 @@ def weak_signal(
         "umts": cfg.umts_min_rscp_dbm,
         "gsm": cfg.gsm_min_rssi_dbm,
     }
-    window_ns = int(cfg.window_s * _S)
+    metrics: dict[str, tuple[str, ...]] = {f: (LEVEL_BY_FAMILY[f],) for f in floors}
     timeline = window.operators()
-    streams: dict[str, list[Sample]] = {}
-    for (operator, family), readings in _groups(window, set(floors)).items():
-        metric = LEVEL_BY_RAT[readings[0].rat or ""][1]
-        for s, win in sliding(readings, _t, window_ns):
-            if s.event_ns < from_ns:
-                continue
-            value = getattr(s, metric)
-            if value is None:
-                continue
-            level, count = median_of([getattr(r, metric) for r in win])
-            assert level is not None
-            figures = signal_figures(s, timeline)
-            figures.update(
-                {
-                    metric: value,
-                    f"median_{metric}": level,
-                    "readings": count,
-                    "threshold_dbm": floors[family],
-                    "window_s": cfg.window_s,
-                }
-            )
-            add(streams, operator, Sample(s.event_ns, level < floors[family], figures))
-    return sort_streams(streams)
+    cur = cursor if isinstance(cursor, SeriesCursor) else SeriesCursor()
+    pushed = _grouped(window, cur, metrics, int(cfg.window_s * _S))
+    samples: dict[tuple[str, str], list[Sample]] = {}
+    for key, series, s in pushed:
+        metric = LEVEL_BY_FAMILY[key[1]]
+        value = getattr(s, metric)
+        if value is None:
+            continue
+        cur.unknown += key[0] == UNKNOWN_OPERATOR
+        if s.event_ns < from_ns:
+            continue
+        values = series.values[metric]
+        level = values.median()
+        assert level is not None
+        figures = signal_figures(s, timeline)
+        figures.update(
+            {
+                metric: value,
+                f"median_{metric}": level,
+                "readings": len(values),
+                "threshold_dbm": floors[key[1]],
+                "window_s": cfg.window_s,
+            }
+        )
+        samples.setdefault(key, []).append(Sample(s.event_ns, level < floors[key[1]], figures))
+    return _merge(cur, samples), cur
 
 
 def poor_quality(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[Streams, Cursor]:
     """Bad: windowed median SINR or RSRQ (LTE/NR) or Ec/Io (UMTS) below its floor."""
     cfg = config.poor_quality
     floors: dict[str, dict[str, float]] = {
@@ -125,54 +207,68 @@ def poor_quality(
         "nr": {"sinr_db": cfg.min_sinr_db, "rsrq_db": cfg.min_rsrq_db},
         "umts": {"ecio_db": cfg.umts_min_ecio_db},
     }
-    window_ns = int(cfg.window_s * _S)
+    metrics = {family: tuple(limits) for family, limits in floors.items()}
     timeline = window.operators()
-    streams: dict[str, list[Sample]] = {}
-    for (operator, family), readings in _groups(window, set(floors)).items():
-        limits = floors[family]
-        for s, win in sliding(readings, _t, window_ns):
-            if s.event_ns < from_ns:
-                continue
-            if all(getattr(s, m) is None for m in limits):
-                continue
-            figures: dict[str, Figure] = signal_figures(s, timeline)
-            bad = False
-            for metric, floor in limits.items():
-                level, _ = median_of([getattr(r, metric) for r in win])
-                figures[metric] = getattr(s, metric)
-                figures[f"median_{metric}"] = level
-                figures[f"min_{metric}"] = floor
-                bad = bad or (level is not None and level < floor)
-            figures["readings"] = len(win)
-            figures["window_s"] = cfg.window_s
-            add(streams, operator, Sample(s.event_ns, bad, figures))
-    return sort_streams(streams)
+    cur = cursor if isinstance(cursor, SeriesCursor) else SeriesCursor()
+    pushed = _grouped(window, cur, metrics, int(cfg.window_s * _S))
+    samples: dict[tuple[str, str], list[Sample]] = {}
+    for key, series, s in pushed:
+        limits = floors[key[1]]
+        if all(getattr(s, m) is None for m in limits):
+            continue
+        cur.unknown += key[0] == UNKNOWN_OPERATOR
+        if s.event_ns < from_ns:
+            continue
+        figures: dict[str, Figure] = signal_figures(s, timeline)
+        bad = False
+        for metric, floor in limits.items():
+            level = series.values[metric].median()
+            figures[metric] = getattr(s, metric)
+            figures[f"median_{metric}"] = level
+            figures[f"min_{metric}"] = floor
+            bad = bad or (level is not None and level < floor)
+        figures["readings"] = len(series.readings)
+        figures["window_s"] = cfg.window_s
+        samples.setdefault(key, []).append(Sample(s.event_ns, bad, figures))
+    return _merge(cur, samples), cur
 
 
 NOTE_SATELLITE = "no operator usable at this site: recommend a BAKTI / satellite link"
 
 
+@dataclass(slots=True)
+class CoverageCursor(Cursor):
+    first_ns: int | None = None  # the first reading that told service or not
+    last_service_ns: int | None = None
+    seen: list[str] = field(default_factory=list)  # the operators the samples named
+
+    def usable(self, window: SiteWindow) -> bool:
+        # every sample names the operators seen so far: a new one re-judges them all
+        return self.seen == window.operators_seen()
+
+
 def no_coverage(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[Streams, Cursor]:
     """Bad (key "satellite"): no reading of any operator had service within the trailing
     ``coverage_window_s``; no verdict until the window has that much history."""
     cfg = config.no_coverage
     span_ns = int(cfg.coverage_window_s * _S)
     timeline = window.operators()
-    seen = ", ".join(timeline.seen()) or "none"
+    cur = cursor if isinstance(cursor, CoverageCursor) else CoverageCursor()
+    cur.seen = list(window.operators_seen())
+    seen = ", ".join(cur.seen) or "none"
     samples: list[Sample] = []
-    first_ns: int | None = None
-    last_service_ns: int | None = None
-    for s in window.signals:
+    for s in new_signals(window, cur):
         service = has_service(s)
         if service is None:
             continue
-        if first_ns is None:
-            first_ns = s.event_ns
+        if cur.first_ns is None:
+            cur.first_ns = s.event_ns
         if service:
-            last_service_ns = s.event_ns
-        since = first_ns if last_service_ns is None else last_service_ns
+            cur.last_service_ns = s.event_ns
+        last_service_ns = cur.last_service_ns
+        since = cur.first_ns if last_service_ns is None else last_service_ns
         if not service and s.event_ns - since < span_ns and last_service_ns is None:
             continue  # not enough history to say no operator works here
         if s.event_ns < from_ns:
@@ -187,4 +283,4 @@ def no_coverage(
             }
         )
         samples.append(Sample(s.event_ns, bad, figures))
-    return {SATELLITE: samples} if samples else {}
+    return ({SATELLITE: samples} if samples else {}), cur
