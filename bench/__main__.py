@@ -5,7 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.ingest", "bench.agent", "bench.modem", "bench.brain", "bench.dashboard"]
+BENCHMARKS = [
+    "bench.ingest",
+    "bench.agent",
+    "bench.modem",
+    "bench.brain",
+    "bench.rules",
+    "bench.dashboard",
+]
 
 
 def main() -> int:
