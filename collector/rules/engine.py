@@ -35,22 +35,23 @@ open), so its clear comes as a transition like any other.
 could hear no one for a while (its start, its own stall): AGENT_SILENT counts every
 site's silence across it from when the collector was back (:mod:`collector.rules.kit`).
 
-*Work per evaluation.* When the site's window has only been appended to since
-its last evaluation (every measurement fed is newer than all it held, nothing
-trimmed: :attr:`SiteWindow.appended`), each rule carries on from its cursor (it
-reads only the new measurements, its windowed figures kept as summaries:
-:mod:`collector.rules.series`) and each key's tracker carries on from where it
-stopped (:class:`collector.rules.tracker.Tracker`): the cost is that of the new
-samples, whatever the window holds. Otherwise (data older than the window's
-newest, the window trimmed, a new operator named for NO_COVERAGE's evidence, a key
-restored) the rule reads its window again and only what may have changed is
-judged again: samples from the oldest event time fed since the last evaluation
-(``now_ns`` for AGENT_SILENT, which always works this way), less the rule's
-lookback (``for``, twice the flap window), and from each key's open problem,
-held-back episode and newest sample. Both are property-tested against judging
-every window whole (``recompute_all=True``) and against the brute-force rules
-(``reference=True``: :mod:`collector.rules.reference`); ``python -m bench.rules``
-measures them.
+*Work per evaluation.* When the site's window has changed since its last
+evaluation only by measurements newer than all it held (:attr:`SiteWindow.appended`)
+and by trims that change none of the samples judged again below
+(:meth:`collector.rules.series.Cursor.survives_trim`), each rule carries on from
+its cursor (it reads only the new measurements, its windowed figures kept as
+summaries: :mod:`collector.rules.series`) and each key's tracker carries on from
+where it stopped (:class:`collector.rules.tracker.Tracker`): the cost is that of
+the new samples, whatever the window holds. Otherwise (data older than the
+window's newest, a window trimmed within a rule's reach, as at its count cap; a new
+operator named, for NO_COVERAGE's evidence; a key restored) the rule reads its
+window again and only what may have changed is judged again: samples from the
+oldest event time fed since the last evaluation (``now_ns`` for AGENT_SILENT,
+which always works this way), less the rule's lookback (``for``, twice the flap
+window), and from each key's open problem, held-back episode and newest sample.
+Both are property-tested against judging every window whole
+(``recompute_all=True``) and against the brute-force rules (``reference=True``:
+:mod:`collector.rules.reference`); ``python -m bench.rules`` measures them.
 
 Memory per site is bounded by the window (time and count per kind) and by the
 keys (a key with nothing open is forgotten once its samples have left the window).
@@ -171,7 +172,11 @@ class RuleEngine:
             if from_ns is None:
                 continue
             cursor = site.cursors.get(name) if appended else None
-            if cursor is not None and not (cursor.usable(window) and self._tracked(site, name)):
+            if cursor is not None and not (
+                cursor.usable(window)
+                and self._tracked(site, name)
+                and (window.trimmed_to_ns is None or cursor.survives_trim(window, from_ns))
+            ):
                 cursor = None
             carry_on = cursor is not None
             streams, cursor = self._rules[name](window, self.config, now_ns, from_ns, cursor)

@@ -89,6 +89,23 @@ class ModemCursor(Cursor):
     detail: str = ""
     sim_state: str | None = None
 
+    def survives_trim(self, window: SiteWindow, from_ns: int) -> bool:
+        """A reading telling the SIM's state (ready or failing) left between the
+        trimmed data and ``from_ns``: the state from then on owes nothing to before."""
+        signals, trimmed = window.signals, window.trimmed_to_ns or 0
+        i = bisect_left(signals, from_ns, key=_t)
+        for j in range(i - 1, max(i - _SETTLE_SCAN, 0) - 1, -1):
+            if signals[j].event_ns <= trimmed:
+                return False
+            if signals[j].sim_state == "ready" or signals[j].sim_state in SIM_FAULT:
+                return True
+        return False
+
+
+#: How many readings before a judged time are searched for one that settles the
+#: state after a trim; none: the window is read again.
+_SETTLE_SCAN = 32
+
 
 def _after(items: list[Signal] | list[Ping] | list[KitEvent], last_ns: int | None) -> list[_Kit]:
     return list(items[0 if last_ns is None else bisect_right(items, last_ns, key=_t) :])

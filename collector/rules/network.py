@@ -21,7 +21,15 @@ from typing import Generic, TypeVar
 from collector.rules.config import RulesConfig
 from collector.rules.model import UNKNOWN_OPERATOR, Figure, Sample
 from collector.rules.observations import Ping, Throughput
-from collector.rules.series import Cursor, ExactSum, SortedValues, add, sort_streams
+from collector.rules.series import (
+    Cursor,
+    ExactSum,
+    SortedValues,
+    WindowedCursor,
+    add,
+    sort_streams,
+    unknown_in_window,
+)
 from collector.rules.window import SiteWindow
 
 _S = 1_000_000_000
@@ -43,7 +51,7 @@ def _t(item: Ping | Throughput) -> int:
 
 
 @dataclass(slots=True)
-class ProbeCursor(Cursor, Generic[_R]):
+class ProbeCursor(WindowedCursor, Generic[_R]):
     series: dict[str, deque[_R]] = field(default_factory=dict)
 
 
@@ -72,7 +80,6 @@ def _per_operator(
             if not keep(item):
                 continue
             operator = item.operator or timeline.at(item.event_ns) or UNKNOWN_OPERATOR
-            cur.unknown += operator == UNKNOWN_OPERATOR
             results = cur.series.get(operator)
             if results is None:
                 results = cur.series[operator] = deque()
@@ -83,6 +90,22 @@ def _per_operator(
             yield operator, item
 
     return walk()
+
+
+def _counted(p: Ping) -> bool:
+    return p.status in _COUNTED
+
+
+def _timed(p: Ping) -> bool:
+    return p.median_ms is not None
+
+
+def _measured(t: Throughput) -> bool:
+    return (
+        t.status not in _NOT_MEASURED
+        and t.goodput_bps is not None
+        and t.direction in ("download", "upload")
+    )
 
 
 def round_loss(p: Ping) -> float:
@@ -103,7 +126,8 @@ def high_loss(
 ) -> tuple[Streams, Cursor]:
     """Bad: the mean loss of the rounds within ``window_s`` above ``max_loss_ratio``."""
     cfg = config.high_loss
-    cur = cursor if isinstance(cursor, LossCursor) else LossCursor()
+    window_ns = int(cfg.window_s * _S)
+    cur = cursor if isinstance(cursor, LossCursor) else LossCursor(reach_ns=window_ns)
 
     def enter(operator: str, p: Ping) -> None:
         cur.losses.setdefault(operator, ExactSum()).add(round_loss(p))
@@ -121,7 +145,7 @@ def high_loss(
         window,
         window.pings,
         cur,
-        keep=lambda p: p.status in _COUNTED,
+        keep=_counted,
         window_s=cfg.window_s,
         enter=enter,
         leave=leave,
@@ -144,7 +168,7 @@ def high_loss(
             "window_s": cfg.window_s,
         }
         add(streams, operator, Sample(p.event_ns, mean > cfg.max_loss_ratio, figures))
-    return sort_streams(streams, cur.unknown > 0), cur
+    return sort_streams(streams, unknown_in_window(window, window.pings, _counted)), cur
 
 
 @dataclass(slots=True)
@@ -163,7 +187,10 @@ def high_latency(
 ) -> tuple[Streams, Cursor]:
     """Bad: the median of the rounds' median RTT within ``window_s`` above ``max_rtt_ms``."""
     cfg = config.high_latency
-    cur: MedianCursor[Ping] = cursor if isinstance(cursor, MedianCursor) else MedianCursor()
+    window_ns = int(cfg.window_s * _S)
+    cur: MedianCursor[Ping] = (
+        cursor if isinstance(cursor, MedianCursor) else MedianCursor(reach_ns=window_ns)
+    )
 
     def enter(operator: str, p: Ping) -> None:
         assert p.median_ms is not None
@@ -178,7 +205,7 @@ def high_latency(
         window,
         window.pings,
         cur,
-        keep=lambda p: p.median_ms is not None,
+        keep=_timed,
         window_s=cfg.window_s,
         enter=enter,
         leave=leave,
@@ -200,7 +227,7 @@ def high_latency(
             "window_s": cfg.window_s,
         }
         add(streams, operator, Sample(p.event_ns, rtt > cfg.max_rtt_ms, figures))
-    return sort_streams(streams, cur.unknown > 0), cur
+    return sort_streams(streams, unknown_in_window(window, window.pings, _timed)), cur
 
 
 def low_throughput(
@@ -252,4 +279,5 @@ def low_throughput(
             figures[f"min_{direction}_bps"] = floor
             bad = bad or (level is not None and level < floor)
         add(streams, operator, Sample(t.event_ns, bad, figures))
-    return sort_streams(streams, cur.unknown > 0), cur
+    unknown = unknown_in_window(window, window.throughputs, _measured)
+    return sort_streams(streams, unknown), cur

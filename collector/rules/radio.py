@@ -19,7 +19,7 @@ reads the window from its start. Medians are exact.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,10 +30,12 @@ from collector.rules.observations import Signal
 from collector.rules.series import (
     Cursor,
     SortedValues,
+    WindowedCursor,
     add,
     has_service,
     signal_figures,
     sort_streams,
+    unknown_in_window,
 )
 from collector.rules.window import OperatorTimeline, SiteWindow
 
@@ -79,21 +81,25 @@ def no_service(
     window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
 ) -> tuple[Streams, Cursor]:
     """Bad: not registered or no serving cell; healthy: registered with a cell."""
-    cursor = cursor or Cursor()
+    if cursor is None:  # no state: only what is judged needs reading
+        cursor = Cursor(window.signals[-1].event_ns if window.signals else None)
+        signals = window.signals[bisect_left(window.signals, from_ns, key=_t) :]
+    else:
+        signals = new_signals(window, cursor)
     streams: Streams = {}
     timeline = window.operators()
-    for s in new_signals(window, cursor):
+    for s in signals:
         service = has_service(s)
-        if service is None:
-            continue
-        operator = _operator(s, timeline)
-        if operator == UNKNOWN_OPERATOR:
-            cursor.unknown += 1
-        if s.event_ns < from_ns:
+        if service is None or s.event_ns < from_ns:
             continue
         figures = signal_figures(s, timeline)
-        add(streams, operator, Sample(s.event_ns, not service, figures))
-    return sort_streams(streams, cursor.unknown > 0), cursor
+        add(streams, _operator(s, timeline), Sample(s.event_ns, not service, figures))
+    unknown = unknown_in_window(window, window.signals, _tells_service)
+    return sort_streams(streams, unknown), cursor
+
+
+def _tells_service(s: Signal) -> bool:
+    return has_service(s) is not None
 
 
 @dataclass(slots=True)
@@ -120,8 +126,7 @@ class _Series:
 
 
 @dataclass(slots=True)
-class SeriesCursor(Cursor):
-    # in order of first appearance in the window, as the samples are merged
+class SeriesCursor(WindowedCursor):
     series: dict[tuple[str, str], _Series] = field(default_factory=dict)
 
 
@@ -135,25 +140,24 @@ def _grouped(
     (operator, family) series; yields each with its series as of it."""
     timeline = window.operators()
     for s in new_signals(window, cur):
-        level = LEVEL_BY_RAT.get(s.rat or "")
-        if level is None or level[0] not in metrics or has_service(s) is not True:
+        family = _in_series(s, metrics)
+        if family is None:
             continue
-        key = (_operator(s, timeline), level[0])
+        key = (_operator(s, timeline), family)
         series = cur.series.get(key)
         if series is None:
             series = cur.series[key] = _Series()
-            series.values = {m: SortedValues() for m in metrics[level[0]]}
+            series.values = {m: SortedValues() for m in metrics[family]}
         series.push(s, window_ns)
         yield key, series, s
 
 
-def _merge(cursor: SeriesCursor, samples: dict[tuple[str, str], list[Sample]]) -> Streams:
-    """Per operator, its series' samples (series in order of first appearance), by time."""
-    streams: Streams = {}
-    for key in cursor.series:
-        for sample in samples.get(key, ()):
-            add(streams, key[0], sample)
-    return sort_streams(streams, cursor.unknown > 0)
+def _in_series(s: Signal, metrics: dict[str, tuple[str, ...]]) -> str | None:
+    """The RAT family of a reading with service that a rule of ``metrics`` judges."""
+    level = LEVEL_BY_RAT.get(s.rat or "")
+    if level is None or level[0] not in metrics or has_service(s) is not True:
+        return None
+    return level[0]
 
 
 def weak_signal(
@@ -169,16 +173,13 @@ def weak_signal(
     }
     metrics: dict[str, tuple[str, ...]] = {f: (LEVEL_BY_FAMILY[f],) for f in floors}
     timeline = window.operators()
-    cur = cursor if isinstance(cursor, SeriesCursor) else SeriesCursor()
-    pushed = _grouped(window, cur, metrics, int(cfg.window_s * _S))
-    samples: dict[tuple[str, str], list[Sample]] = {}
-    for key, series, s in pushed:
+    window_ns = int(cfg.window_s * _S)
+    cur = cursor if isinstance(cursor, SeriesCursor) else SeriesCursor(reach_ns=window_ns)
+    streams: Streams = {}
+    for key, series, s in _grouped(window, cur, metrics, window_ns):
         metric = LEVEL_BY_FAMILY[key[1]]
         value = getattr(s, metric)
-        if value is None:
-            continue
-        cur.unknown += key[0] == UNKNOWN_OPERATOR
-        if s.event_ns < from_ns:
+        if value is None or s.event_ns < from_ns:
             continue
         values = series.values[metric]
         level = values.median()
@@ -193,8 +194,13 @@ def weak_signal(
                 "window_s": cfg.window_s,
             }
         )
-        samples.setdefault(key, []).append(Sample(s.event_ns, level < floors[key[1]], figures))
-    return _merge(cur, samples), cur
+        add(streams, key[0], Sample(s.event_ns, level < floors[key[1]], figures))
+
+    def counts(s: Signal) -> bool:
+        family = _in_series(s, metrics)
+        return family is not None and getattr(s, LEVEL_BY_FAMILY[family]) is not None
+
+    return sort_streams(streams, unknown_in_window(window, window.signals, counts)), cur
 
 
 def poor_quality(
@@ -209,15 +215,12 @@ def poor_quality(
     }
     metrics = {family: tuple(limits) for family, limits in floors.items()}
     timeline = window.operators()
-    cur = cursor if isinstance(cursor, SeriesCursor) else SeriesCursor()
-    pushed = _grouped(window, cur, metrics, int(cfg.window_s * _S))
-    samples: dict[tuple[str, str], list[Sample]] = {}
-    for key, series, s in pushed:
+    window_ns = int(cfg.window_s * _S)
+    cur = cursor if isinstance(cursor, SeriesCursor) else SeriesCursor(reach_ns=window_ns)
+    streams: Streams = {}
+    for key, series, s in _grouped(window, cur, metrics, window_ns):
         limits = floors[key[1]]
-        if all(getattr(s, m) is None for m in limits):
-            continue
-        cur.unknown += key[0] == UNKNOWN_OPERATOR
-        if s.event_ns < from_ns:
+        if s.event_ns < from_ns or all(getattr(s, m) is None for m in limits):
             continue
         figures: dict[str, Figure] = signal_figures(s, timeline)
         bad = False
@@ -229,9 +232,18 @@ def poor_quality(
             bad = bad or (level is not None and level < floor)
         figures["readings"] = len(series.readings)
         figures["window_s"] = cfg.window_s
-        samples.setdefault(key, []).append(Sample(s.event_ns, bad, figures))
-    return _merge(cur, samples), cur
+        add(streams, key[0], Sample(s.event_ns, bad, figures))
 
+    def counts(s: Signal) -> bool:
+        family = _in_series(s, metrics)
+        return family is not None and any(getattr(s, m) is not None for m in floors[family])
+
+    return sort_streams(streams, unknown_in_window(window, window.signals, counts)), cur
+
+
+#: How many readings before a judged time are searched for one that settles a
+#: rule's state (NO_COVERAGE, MODEM_FAULT) after a trim; none: the window is read again.
+_SETTLE_SCAN = 32
 
 NOTE_SATELLITE = "no operator usable at this site: recommend a BAKTI / satellite link"
 
@@ -245,6 +257,20 @@ class CoverageCursor(Cursor):
     def usable(self, window: SiteWindow) -> bool:
         # every sample names the operators seen so far: a new one re-judges them all
         return self.seen == window.operators_seen()
+
+    def survives_trim(self, window: SiteWindow, from_ns: int) -> bool:
+        """A reading with service left between the trimmed data and ``from_ns``: the
+        samples from then on count from it, whatever came before."""
+        if not window.attribution_kept(from_ns):
+            return False
+        signals, trimmed = window.signals, window.trimmed_to_ns or 0
+        i = bisect_left(signals, from_ns, key=_t)
+        for j in range(i - 1, max(i - _SETTLE_SCAN, 0) - 1, -1):
+            if signals[j].event_ns <= trimmed:
+                return False
+            if has_service(signals[j]) is True:
+                return True
+        return False
 
 
 def no_coverage(

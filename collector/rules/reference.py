@@ -8,6 +8,11 @@ the incremental rules are property-tested against and as the "before" of
 ``python -m bench.rules``; ``RuleEngine(reference=True)`` judges with it. Same
 signature as the registry's rules, without the cursor: ``(window, config, now_ns,
 from_ns) -> {operator or queue: [Sample]}``.
+
+One change from before: WEAK_SIGNAL and POOR_QUALITY give an operator's samples in
+the window's order (by event time, then as stored), where they were grouped by RAT
+family first; it shows only when one operator has readings of two RAT families at
+the same event time, and the incremental rules do the same.
 """
 
 from __future__ import annotations
@@ -91,6 +96,10 @@ def _t_signal(s: Signal) -> int:
     return s.event_ns
 
 
+def _first(tagged: tuple[int, str, Sample]) -> int:
+    return tagged[0]
+
+
 def weak_signal(
     window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
 ) -> dict[str, list[Sample]]:
@@ -105,6 +114,8 @@ def weak_signal(
     window_ns = int(cfg.window_s * _S)
     timeline = window.operators()
     streams: dict[str, list[Sample]] = {}
+    tagged: list[tuple[int, str, Sample]] = []
+    position = {id(s): i for i, s in enumerate(window.signals)}
     for (operator, family), readings in _groups(window, set(floors)).items():
         metric = LEVEL_BY_RAT[readings[0].rat or ""][1]
         for s, win in sliding(readings, _t_signal, window_ns):
@@ -125,7 +136,10 @@ def weak_signal(
                     "window_s": cfg.window_s,
                 }
             )
-            add(streams, operator, Sample(s.event_ns, level < floors[family], figures))
+            sample = Sample(s.event_ns, level < floors[family], figures)
+            tagged.append((position[id(s)], operator, sample))
+    for _, operator, sample in sorted(tagged, key=_first):
+        add(streams, operator, sample)
     return sort_streams(streams)
 
 
@@ -142,6 +156,8 @@ def poor_quality(
     window_ns = int(cfg.window_s * _S)
     timeline = window.operators()
     streams: dict[str, list[Sample]] = {}
+    tagged: list[tuple[int, str, Sample]] = []
+    position = {id(s): i for i, s in enumerate(window.signals)}
     for (operator, family), readings in _groups(window, set(floors)).items():
         limits = floors[family]
         for s, win in sliding(readings, _t_signal, window_ns):
@@ -159,7 +175,9 @@ def poor_quality(
                 bad = bad or (level is not None and level < floor)
             figures["readings"] = len(win)
             figures["window_s"] = cfg.window_s
-            add(streams, operator, Sample(s.event_ns, bad, figures))
+            tagged.append((position[id(s)], operator, Sample(s.event_ns, bad, figures)))
+    for _, operator, sample in sorted(tagged, key=_first):
+        add(streams, operator, sample)
     return sort_streams(streams)
 
 

@@ -18,21 +18,29 @@ fall on the other side of it.
 
 *Cursors.* What a rule keeps between evaluations (those summaries, the state
 carried from the window's start, where it stopped) is its :class:`Cursor`. The
-engine passes it back only when the window changed since then by appending
-newer measurements alone (:attr:`collector.rules.window.SiteWindow.appended`);
+engine passes it back when the window changed since then only by newer
+measurements (:attr:`collector.rules.window.SiteWindow.appended`) and by trims
+that change none of the samples the engine would judge again
+(:meth:`Cursor.survives_trim`: the trimmed data lies more than the rule's window
+before them, the serving operator at their times is still known, and for
+MODEM_FAULT and NO_COVERAGE a reading that settles their state lies between);
 the rule then reads only the new readings, so its cost per reading does not
-depend on how many readings the window holds. Otherwise the rule reads the
-window from its start and makes a new cursor.
+depend on how many readings the window holds. Otherwise (data older than the
+window's newest; a window at its count cap, trimmed within the rules' reach) the
+rule reads the window from its start and makes a new cursor: that judgement costs
+in proportion to the window.
 """
 
 from __future__ import annotations
 
 import math
 from bisect import bisect_left, insort
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from collector.rules.model import UNKNOWN_OPERATOR, Figure, Sample
-from collector.rules.observations import Signal
+from collector.rules.observations import Ping, Signal, Throughput
 from collector.rules.window import OperatorTimeline, SiteWindow
 
 #: SIM states that make the kit, not the operator, the problem (MODEM_FAULT).
@@ -139,11 +147,44 @@ class Cursor:
     time it read) and what it carries on from (subclasses). None of it is shared."""
 
     last_ns: int | None = None
-    unknown: int = 0  # samples it gave the "unknown" operator (read from the window's start)
 
     def usable(self, window: SiteWindow) -> bool:
         """Whether the rule can carry on from here (the window only appended to)."""
         return True
+
+    def survives_trim(self, window: SiteWindow, from_ns: int) -> bool:
+        """Whether the window's trims since the last judgement leave every sample from
+        ``from_ns`` on as it was, and this cursor right: here, a sample depends on its
+        own reading and the operator serving then."""
+        return window.attribution_kept(from_ns)
+
+
+@dataclass(slots=True)
+class WindowedCursor(Cursor):
+    """A cursor of a rule whose samples depend on the readings ``reach_ns`` before."""
+
+    reach_ns: int = 0
+
+    def survives_trim(self, window: SiteWindow, from_ns: int) -> bool:
+        trimmed = window.trimmed_to_ns
+        reach = trimmed is None or trimmed + self.reach_ns < from_ns
+        return reach and window.attribution_kept(from_ns)
+
+
+_O = TypeVar("_O", Signal, Ping, Throughput)
+
+
+def unknown_in_window(window: SiteWindow, items: list[_O], counts: Callable[[_O], bool]) -> bool:
+    """Whether one of ``items`` (sorted) gives the "unknown" operator a sample: it
+    names no operator, came before every reading that named one, and ``counts``."""
+    times = window.operators().times
+    first = times[0] if times else None
+    for item in items:
+        if first is not None and item.event_ns >= first:
+            return False
+        if item.operator is None and counts(item):
+            return True
+    return False
 
 
 def signal_figures(s: Signal, timeline: OperatorTimeline) -> dict[str, Figure]:

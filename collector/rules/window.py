@@ -15,11 +15,11 @@ across such a time is the collector's, not the agent's
 
 What the rules need of the window is kept as it changes, never rebuilt from all of
 it: the operator timeline (who served the site when) is inserted into and trimmed
-with the readings, and :meth:`SiteWindow.mark` / :attr:`SiteWindow.appended`
-tell the engine whether the window has changed since its last judgement only by
-measurements newer than everything it held then (nothing inserted before them,
-nothing trimmed): then each rule carries on from where it stopped
-(:mod:`collector.rules.series`) instead of reading the window again.
+with the readings, and :meth:`SiteWindow.mark` / :attr:`SiteWindow.appended` tell
+the engine whether the window has changed since its last judgement only by
+measurements newer than everything it held then (nothing inserted before them) and
+how far it was trimmed (``trimmed_to_ns``): then each rule may carry on from where
+it stopped (:mod:`collector.rules.series`) instead of reading the window again.
 """
 
 from __future__ import annotations
@@ -86,9 +86,12 @@ class SiteWindow:
     outages: list[tuple[int, int]] = field(default_factory=list)  # the collector's own
     newest_ns: int | None = None  # newest event time of a measurement (not Heard)
     dropped_late: int = 0  # observations older than the horizon when they came
-    # since :meth:`mark`: only measurements newer than ``marked_ns`` came, nothing trimmed
+    # since :meth:`mark`: only measurements newer than ``marked_ns`` came; the newest
+    # event time trimmed off (None: nothing), and whether a reading naming an operator was
     appended: bool = False
     marked_ns: int | None = None
+    trimmed_to_ns: int | None = None
+    trimmed_named: bool = False
     _timeline: OperatorTimeline = field(default_factory=lambda: OperatorTimeline([], []))
     _seen: list[str] | None = None  # operators in order of first appearance (cached)
 
@@ -132,6 +135,8 @@ class SiteWindow:
         next only appends to it."""
         self.marked_ns = self.newest_ns
         self.appended = True
+        self.trimmed_to_ns = None
+        self.trimmed_named = False
 
     def outage(self, down_ns: int, back_ns: int) -> None:
         """The collector could not hear the agent from ``down_ns`` to ``back_ns`` (a
@@ -164,8 +169,11 @@ class SiteWindow:
                         if named:
                             self._timeline.drop_first(named)
                             self._seen = None
+                            self.trimmed_named = True
+                    t = items[cut - 1].event_ns
+                    if self.trimmed_to_ns is None or t > self.trimmed_to_ns:
+                        self.trimmed_to_ns = t
                     del items[:cut]
-                    self.appended = False
         if self.heard:
             newest_heard = self.heard[-1]
             cut = bisect_right(self.heard, newest_heard - self.horizon_ns)
@@ -183,6 +191,12 @@ class SiteWindow:
     def operators(self) -> OperatorTimeline:
         """Who served the site when (from the readings that named an operator)."""
         return self._timeline
+
+    def attribution_kept(self, from_ns: int) -> bool:
+        """Whether every time from ``from_ns`` on has the serving operator it had before
+        the trims since :meth:`mark` (a reading naming one is left at or before it)."""
+        times = self._timeline.times
+        return not self.trimmed_named or bool(times and times[0] <= from_ns)
 
     def operators_seen(self) -> list[str]:
         """Every operator the readings named, in order of first appearance."""

@@ -1,7 +1,8 @@
 """Hypothesis: the rules' windowed figures, kept as summaries and carried on from a
 cursor, equal the brute-force recomputation (:mod:`collector.rules.reference`) over
 any observation sequence: out of order, late (older than the horizon), trimmed by
-time and by count, appended in order (the cursor path) or not (read again).
+time and by count, appended in order (the cursor path, across trims it survives)
+or not (read again).
 
 Tolerance (documented in :mod:`collector.rules.series`): medians and counts are
 exact; HIGH_LOSS's mean is the exact mean correctly rounded, so its 4-digit figure
@@ -135,11 +136,15 @@ def test_windowed_figures_equal_brute_force_recomputation(
     for batch, now_s in steps:
         window.add(batch)
         for name, rule in RULES.items():
-            cursor = cursors.get(name) if window.appended else None
-            if cursor is not None and not cursor.usable(window):
-                cursor = None
             # carried on: the new readings' samples; read again: those from the cut
-            from_ns = (window.marked_ns or 0) + 1 if cursor is not None else at(cut_s)
+            new_ns = (window.marked_ns or 0) + 1
+            cursor = cursors.get(name) if window.appended else None
+            if cursor is not None and not (
+                cursor.usable(window)
+                and (window.trimmed_to_ns is None or cursor.survives_trim(window, new_ns))
+            ):
+                cursor = None
+            from_ns = new_ns if cursor is not None else at(cut_s)
             got, cursors[name] = rule(window, config, at(now_s), from_ns, cursor)
             # the whole window judged, then the samples from the same time on
             want = BRUTE[name](window, config, at(now_s), -(2**63))
