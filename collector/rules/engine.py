@@ -41,10 +41,12 @@ and by trims that change none of the samples judged again below
 (:meth:`collector.rules.series.Cursor.survives_trim`), each rule carries on from
 its cursor (it reads only the new measurements, its windowed figures kept as
 summaries: :mod:`collector.rules.series`) and each key's tracker carries on from
-where it stopped (:class:`collector.rules.tracker.Tracker`): the cost is that of
-the new samples, whatever the window holds. Otherwise (data older than the
-window's newest, a window trimmed within a rule's reach, as at its count cap; a new
-operator named, for NO_COVERAGE's evidence; a key restored) the rule reads its
+where it stopped (:class:`collector.rules.tracker.Tracker`) if it is quiescent
+(:meth:`~collector.rules.tracker.Tracker.quiescent`: nothing open, pending or
+flapping): the cost is that of the new samples, whatever the window holds.
+Otherwise (data older than the window's newest, a window trimmed within a rule's
+reach, as at its count cap; a key of the rule with a problem open or in the
+making; a new operator named, for NO_COVERAGE's evidence) the rule reads its
 window again and only what may have changed is judged again: samples from the
 oldest event time fed since the last evaluation (``now_ns`` for AGENT_SILENT,
 which always works this way), less the rule's lookback (``for``, twice the flap
@@ -201,9 +203,13 @@ class RuleEngine:
         return out
 
     def _tracked(self, site: _Site, name: ProblemName) -> bool:
-        """Every key of the rule has a tracker to carry on from."""
+        """Every key of the rule has a quiescent tracker to carry on from (one with a
+        problem open, held back or in the making tracks its lookback again, as the
+        engine judges it at the edges of evaluations)."""
         return all(
-            state.tracker is not None for (rule, _), state in site.keys.items() if rule is name
+            state.tracker is not None and state.tracker.quiescent()
+            for (rule, _), state in site.keys.items()
+            if rule is name
         )
 
     def _from_ns(self, site: _Site, name: ProblemName, now_ns: int) -> int | None:

@@ -69,6 +69,18 @@ class Tracker:
         self.changes: deque[int] = deque()  # times of verdict changes (flap detection)
         self.run_starts: deque[Sample] = deque()  # first sample of each bad run in the window
 
+    def quiescent(self) -> bool:
+        """Nothing open, pending or within flap detection's reach, the last sample
+        healthy: tracking samples from here gives what tracking them afresh gives
+        (so the engine may carry on from here rather than track its lookback again)."""
+        return (
+            self.current is None
+            and self.pending is None
+            and self.prev_bad is False
+            and not self.changes
+            and not self.run_starts
+        )
+
     def feed(self, samples: Iterable[Sample]) -> list[Episode]:
         """The episode open when called (if any) then every episode found, in order:
         every one but the last is closed; the last may be open."""
