@@ -29,11 +29,13 @@ same whether the window holds 10 readings or 10,000. Medians are exact (no
 sampling, no bins). The mean loss is the exact mean rounded once to a float; a
 left-to-right float sum can differ from it in the last bits (about 1e-16), so a
 mean loss exactly equal to ``max_loss_ratio`` may be judged either side of it.
-When the window changes other than by newer readings (data older than the
-site's newest, or the window trimmed: at ``max_observations`` of a kind, or data
-leaving ``horizon_s``), the affected rules read the site's window again at the next
-judgement: that judgement costs in proportion to the readings in the window
-(``python -m bench.rules`` reports both).
+A rule reads the site's window again, at a cost in proportion to the readings it
+holds, when the window changed other than by newer readings (data older than the
+site's newest; a trim within the rule's reach, as at ``max_observations`` of a kind:
+data leaving ``horizon_s`` is usually beyond it) and while the rule has a problem
+open, held back or in the making at the site (its ``for`` and ``hold`` are then
+judged over the rule's lookback again, as always); ``python -m bench.rules``
+reports both costs.
 
 Bad files are refused with :class:`pantau.core.tomlconfig.ConfigError` naming the file,
 the key and what is expected; :func:`check_rules_file` is

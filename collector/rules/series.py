@@ -26,7 +26,8 @@ before them, the serving operator at their times is still known, and for
 MODEM_FAULT and NO_COVERAGE a reading that settles their state lies between);
 the rule then reads only the new readings, so its cost per reading does not
 depend on how many readings the window holds. Otherwise (data older than the
-window's newest; a window at its count cap, trimmed within the rules' reach) the
+window's newest; a window at its count cap, trimmed within the rules' reach; and,
+the engine decides, a problem of the rule open or in the making at the site) the
 rule reads the window from its start and makes a new cursor: that judgement costs
 in proportion to the window.
 """
