@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rulefactory import SITE, at, event, gsm, heard, lte, no_service, ping, tput, umts
@@ -126,6 +127,7 @@ def _same(
             assert abs(mean_w - config.high_loss.max_loss_ratio) <= 1e-4
 
 
+@pytest.mark.timeout(300)
 @settings(max_examples=300, deadline=None)
 @given(scenario(), st.integers(0, 400))
 def test_windowed_figures_equal_brute_force_recomputation(
@@ -158,6 +160,7 @@ def test_windowed_figures_equal_brute_force_recomputation(
         window.mark()
 
 
+@pytest.mark.timeout(300)
 @settings(max_examples=200, deadline=None)
 @given(scenario(EXACT_LOSSES))
 def test_engine_judges_as_the_brute_force_rules_did(
