@@ -13,6 +13,7 @@ BENCHMARKS = [
     "bench.dashboard",
     "bench.login_flood",
     "bench.mapload",
+    "bench.rules",
 ]
 
 

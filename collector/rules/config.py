@@ -19,6 +19,24 @@ a few seconds is fine for demos), ``flap_window_s`` and ``flap_changes``
 (Nagios-style flap detection: that many good/bad changes within the window open
 the problem even though no bad run lasted ``for_s``; 0 turns it off).
 
+How windowed figures are computed (``window_s``): each reading is judged on the
+median (WEAK_SIGNAL, POOR_QUALITY, HIGH_LATENCY, LOW_THROUGHPUT) or mean
+(HIGH_LOSS) of the readings of its series (operator, and RAT family for the radio
+rules) within ``window_s`` before it, itself included. The collector keeps these
+as summaries updated as readings enter and leave the window, not recomputed from
+the whole window (:mod:`collector.rules.series`), so judging a reading costs the
+same whether the window holds 10 readings or 10,000. Medians are exact (no
+sampling, no bins). The mean loss is the exact mean rounded once to a float; a
+left-to-right float sum can differ from it in the last bits (about 1e-16), so a
+mean loss exactly equal to ``max_loss_ratio`` may be judged either side of it.
+A rule reads the site's window again, at a cost in proportion to the readings it
+holds, when the window changed other than by newer readings (data older than the
+site's newest; a trim within the rule's reach, as at ``max_observations`` of a kind:
+data leaving ``horizon_s`` is usually beyond it) and while the rule has a problem
+open, held back or in the making at the site (its ``for`` and ``hold`` are then
+judged over the rule's lookback again, as always); ``python -m bench.rules``
+reports both costs.
+
 Bad files are refused with :class:`pantau.core.tomlconfig.ConfigError` naming the file,
 the key and what is expected; :func:`check_rules_file` is
 ``pantau-collector rules check FILE``.
@@ -196,7 +214,9 @@ class NoCoverageSection(RuleSection):
 class EngineSection:
     """``horizon_s``: how much event time a site's window keeps (also the bounded
     lateness: data older than the site's newest minus this is not evaluated);
-    ``max_observations``: the cap per kind (signal, ping, ...) per site;
+    ``max_observations``: the cap per kind (signal, ping, ...) per site (a window at
+    the cap is trimmed by every new reading, and a trimmed window is read again at
+    the next judgement: keep it above what ``horizon_s`` holds at the kits' cadence);
     ``historical_after_s``: learnt of later than this, and already over: historical;
     ``update_every_s``: an open problem's Updated at most once per this much event time."""
 

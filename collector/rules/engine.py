@@ -35,12 +35,25 @@ open), so its clear comes as a transition like any other.
 could hear no one for a while (its start, its own stall): AGENT_SILENT counts every
 site's silence across it from when the collector was back (:mod:`collector.rules.kit`).
 
-*Work per evaluation.* Only what may have changed is judged again: samples from
-the oldest event time fed since the last evaluation (``now_ns`` for AGENT_SILENT),
-less the rule's lookback (``for``, twice the flap window), and from each key's open
-problem, held-back episode and newest sample (property-tested against judging
-every window whole: ``recompute_all=True``). About 2 ms per site per minute of
-data with a full 3 h window on one core.
+*Work per evaluation.* When the site's window has changed since its last
+evaluation only by measurements newer than all it held (:attr:`SiteWindow.appended`)
+and by trims that change none of the samples judged again below
+(:meth:`collector.rules.series.Cursor.survives_trim`), each rule carries on from
+its cursor (it reads only the new measurements, its windowed figures kept as
+summaries: :mod:`collector.rules.series`) and each key's tracker carries on from
+where it stopped (:class:`collector.rules.tracker.Tracker`) if it is quiescent
+(:meth:`~collector.rules.tracker.Tracker.quiescent`: nothing open, pending or
+flapping): the cost is that of the new samples, whatever the window holds.
+Otherwise (data older than the window's newest, a window trimmed within a rule's
+reach, as at its count cap; a key of the rule with a problem open or in the
+making; a new operator named, for NO_COVERAGE's evidence) the rule reads its
+window again and only what may have changed is judged again: samples from the
+oldest event time fed since the last evaluation (``now_ns`` for AGENT_SILENT,
+which always works this way), less the rule's lookback (``for``, twice the flap
+window), and from each key's open problem, held-back episode and newest sample.
+Both are property-tested against judging every window whole
+(``recompute_all=True``) and against the brute-force rules (``reference=True``:
+:mod:`collector.rules.reference`); ``python -m bench.rules`` measures them.
 
 Memory per site is bounded by the window (time and count per kind) and by the
 keys (a key with nothing open is forgotten once its samples have left the window).
@@ -49,7 +62,7 @@ keys (a key with nothing open is forgotten once its samples have left the window
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from collector.rules.config import RulesConfig, Timing
@@ -66,8 +79,9 @@ from collector.rules.model import (
     Updated,
 )
 from collector.rules.observations import Observation
-from collector.rules.registry import NOTES, RULES, TIME_DRIVEN
-from collector.rules.tracker import Episode, track
+from collector.rules.registry import NOTES, RULES, TIME_DRIVEN, RuleFunction
+from collector.rules.series import Cursor
+from collector.rules.tracker import Episode, Tracker
 from collector.rules.window import SiteWindow
 
 _S = 1_000_000_000
@@ -81,12 +95,14 @@ class _KeyState:
     historical: bool = False
     deferred_ns: int | None = None  # first_bad of an episode held back (stale backfill)
     newest_ns: int | None = None  # the newest sample of the key at the last evaluation
+    tracker: Tracker | None = None  # where tracking stopped, to carry on from
 
 
 @dataclass(slots=True)
 class _Site:
     window: SiteWindow
     keys: dict[tuple[ProblemName, str], _KeyState] = field(default_factory=dict)
+    cursors: dict[ProblemName, Cursor] = field(default_factory=dict)
     dirty: bool = True
     changed_from_ns: int | None = None  # oldest event time fed since the last evaluation
 
@@ -94,11 +110,25 @@ class _Site:
 class RuleEngine:
     """Rules for many sites. Not thread-safe: one engine per worker, sites sharded."""
 
-    def __init__(self, config: RulesConfig | None = None, *, recompute_all: bool = False) -> None:
+    def __init__(
+        self,
+        config: RulesConfig | None = None,
+        *,
+        recompute_all: bool = False,
+        reference: bool = False,
+    ) -> None:
         """``recompute_all``: judge every window whole at every evaluation (slow; the
-        reference the incremental evaluation is tested against)."""
+        reference the incremental evaluation is tested against). ``reference``: judge
+        with the brute-force rules (:mod:`collector.rules.reference`), never carrying
+        on (the reference, and the "before" of ``bench.rules``)."""
         self.config = config or RulesConfig()
         self._recompute_all = recompute_all
+        self._carry_on = not (recompute_all or reference)
+        self._rules: dict[ProblemName, RuleFunction] = RULES
+        if reference:
+            from collector.rules import reference as brute
+
+            self._rules = {name: _without_cursor(rule) for name, rule in brute.RULES.items()}
         engine = self.config.engine
         self._horizon_ns = int(engine.horizon_s * _S)
         self._historical_ns = int(engine.historical_after_s * _S)
@@ -137,22 +167,50 @@ class RuleEngine:
         if site is None:
             return []
         out: list[Transition] = []
+        window = site.window
+        appended = self._carry_on and window.appended
         for name in self._enabled:
             from_ns = self._from_ns(site, name, now_ns)
             if from_ns is None:
                 continue
-            streams = RULES[name](site.window, self.config, now_ns, from_ns)
+            cursor = site.cursors.get(name) if appended else None
+            if cursor is not None and not (
+                cursor.usable(window)
+                and self._tracked(site, name)
+                and (window.trimmed_to_ns is None or cursor.survives_trim(window, from_ns))
+            ):
+                cursor = None
+            carry_on = cursor is not None
+            streams, cursor = self._rules[name](window, self.config, now_ns, from_ns, cursor)
+            if cursor is not None and self._carry_on:
+                site.cursors[name] = cursor
             for target in sorted(streams):
                 key = ProblemKey(site_code, target, name)
                 state = site.keys.setdefault((name, target), _KeyState())
                 samples = streams[target]
                 if samples:
                     state.newest_ns = max(samples[-1].t_ns, state.newest_ns or samples[-1].t_ns)
-                out.extend(self._advance(key, state, samples, now_ns))
+                out.extend(self._advance(key, state, samples, now_ns, carry_on))
+            if not carry_on and self._carry_on:  # the keys judged afresh next time
+                for (rule, target), state in site.keys.items():
+                    if rule is name and target not in streams:
+                        state.tracker = Tracker(self._timing[name], state.open)
         site.dirty = False
         site.changed_from_ns = None
         self._prune(site)
+        if self._carry_on:
+            window.mark()
         return out
+
+    def _tracked(self, site: _Site, name: ProblemName) -> bool:
+        """Every key of the rule has a quiescent tracker to carry on from (one with a
+        problem open, held back or in the making tracks its lookback again, as the
+        engine judges it at the edges of evaluations)."""
+        return all(
+            state.tracker is not None and state.tracker.quiescent()
+            for (rule, _), state in site.keys.items()
+            if rule is name
+        )
 
     def _from_ns(self, site: _Site, name: ProblemName, now_ns: int) -> int | None:
         """The earliest event time whose verdicts may differ from the last evaluation's
@@ -247,6 +305,7 @@ class RuleEngine:
         last = Sample(last_bad_ns, True, dict(last_figures or {"t_ns": last_bad_ns}))
         state.open = Episode(first, last, last_bad_ns)
         state.since_ns = state.deferred_ns = None
+        state.tracker = None
         state.historical = historical
         state.announced_last_ns = last_bad_ns
         return True
@@ -276,6 +335,7 @@ class RuleEngine:
             for (name, _target), state in site.keys.items():
                 if name is ProblemName.AGENT_SILENT:
                     state.open, state.since_ns, state.historical = None, now_ns, False
+                    state.tracker = None
         return self.open_problems(site_code)
 
     # -- inside ---------------------------------------------------------------------------
@@ -293,16 +353,29 @@ class RuleEngine:
         return Evidence(ep.first.figures, ep.last.figures, ep.flapping, NOTES.get(name, ""))
 
     def _advance(
-        self, key: ProblemKey, state: _KeyState, samples: list[Sample], now_ns: int
+        self,
+        key: ProblemKey,
+        state: _KeyState,
+        samples: list[Sample],
+        now_ns: int,
+        carry_on: bool = False,
     ) -> list[Transition]:
+        """Track the key's new samples: carrying on from its tracker (``carry_on``: the
+        samples are newer than every sample it was fed), else afresh from its open
+        problem."""
         cutoff = state.open.last_bad_ns if state.open is not None else state.since_ns
         if cutoff is not None:
             samples = samples[bisect_right(samples, cutoff, key=_sample_t) :]
+        tracker = state.tracker if carry_on else None
+        if tracker is None:
+            tracker = Tracker(self._timing[key.problem], state.open)
+        if self._carry_on:
+            state.tracker = tracker
         if not samples:
             return []
         out: list[Transition] = []
         stale_before = now_ns - self._historical_ns
-        for ep in track(samples, self._timing[key.problem], state.open):
+        for ep in tracker.feed(samples):
             if state.open is not None:  # the announced problem, carried on
                 state.open = ep
                 if ep.cleared_ns is not None:
@@ -347,3 +420,14 @@ class RuleEngine:
 
 def _sample_t(sample: Sample) -> int:
     return sample.t_ns
+
+
+def _without_cursor(
+    rule: Callable[[SiteWindow, RulesConfig, int, int], dict[str, list[Sample]]],
+) -> RuleFunction:
+    def judge(
+        window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+    ) -> tuple[dict[str, list[Sample]], Cursor | None]:
+        return rule(window, config, now_ns, from_ns), None
+
+    return judge

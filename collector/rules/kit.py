@@ -21,32 +21,40 @@ MODEM_FAULT follows the kit's own reports in event time: MODEM_LOST marks the mo
 lost until MODEM_BACK, a reading, or a restart of the agent; a SIM absent, locked
 (PIN/PUK) or failing (from a reading's sim_state or a SIM_PROBLEM event) marks the
 SIM bad until a reading says ready. Every observation in between is a sample of
-that state (pings keep coming while the modem is lost).
+that state (pings keep coming while the modem is lost); its cursor carries that
+state on, so only new observations are read.
 """
 
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 
 from collector.rules.config import RulesConfig
 from collector.rules.model import FIELD_TEAM, Figure, Sample
 from collector.rules.observations import KitEvent, Ping, Signal
-from collector.rules.series import SIM_FAULT
+from collector.rules.series import SIM_FAULT, Cursor
 from collector.rules.window import SiteWindow
 
 _S = 1_000_000_000
 
 
 def agent_silent(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[dict[str, list[Sample]], None]:
+    """Judged on arrival times and the passage of time: read again from the heard time
+    before ``from_ns`` at every evaluation (no cursor)."""
     cfg = config.agent_silent
     expected_ns = int(cfg.expected_interval_s * _S)
     confirm_ns = cfg.timing().for_ns  # after the first missed report
     heard = window.heard
     outages = window.outages
     samples: list[Sample] = []
-    for i, h in enumerate(heard):
+    # a gap's samples lie between its heard time and the next: earlier gaps end before
+    first = max(bisect_left(heard, from_ns) - 1, 0)
+    for i in range(first, len(heard)):
+        h = heard[i]
         samples.append(Sample(h, False, {"t_ns": h, "heard_ns": h}))
         nxt = heard[i + 1] if i + 1 < len(heard) else None
         end = now_ns if nxt is None else nxt - 1
@@ -64,7 +72,7 @@ def agent_silent(
             }
             samples.append(Sample(t, True, figures))
     samples = [s for s in samples if s.t_ns >= from_ns]
-    return {FIELD_TEAM: samples} if samples else {}
+    return ({FIELD_TEAM: samples} if samples else {}), None
 
 
 _Kit = Signal | Ping | KitEvent
@@ -74,39 +82,68 @@ def _t(obs: _Kit) -> int:
     return obs.event_ns
 
 
-def modem_fault(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
-    lost = False
-    sim_bad = False
-    detail = ""
+@dataclass(slots=True)
+class ModemCursor(Cursor):
+    lost: bool = False
+    sim_bad: bool = False
+    detail: str = ""
     sim_state: str | None = None
+
+    def survives_trim(self, window: SiteWindow, from_ns: int) -> bool:
+        """A reading telling the SIM's state (ready or failing) left between the
+        trimmed data and ``from_ns``: the state from then on owes nothing to before."""
+        signals, trimmed = window.signals, window.trimmed_to_ns or 0
+        i = bisect_left(signals, from_ns, key=_t)
+        for j in range(i - 1, max(i - _SETTLE_SCAN, 0) - 1, -1):
+            if signals[j].event_ns <= trimmed:
+                return False
+            if signals[j].sim_state == "ready" or signals[j].sim_state in SIM_FAULT:
+                return True
+        return False
+
+
+#: How many readings before a judged time are searched for one that settles the
+#: state after a trim; none: the window is read again.
+_SETTLE_SCAN = 32
+
+
+def _after(items: list[Signal] | list[Ping] | list[KitEvent], last_ns: int | None) -> list[_Kit]:
+    return list(items[0 if last_ns is None else bisect_right(items, last_ns, key=_t) :])
+
+
+def modem_fault(
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[dict[str, list[Sample]], Cursor]:
+    c = cursor if isinstance(cursor, ModemCursor) else ModemCursor()
     samples: list[Sample] = []
-    sources: list[list[_Kit]] = [list(window.signals), list(window.pings), list(window.events)]
+    sources = [_after(kind, c.last_ns) for kind in (window.signals, window.pings, window.events)]
+    newest = [kind[-1].event_ns for kind in sources if kind]
+    if newest:
+        c.last_ns = max(newest)
     obs: _Kit
     for obs in heapq.merge(*sources, key=_t):
         if isinstance(obs, KitEvent):
             if obs.kind == "modem-lost":
-                lost, detail = True, obs.message or "modem lost"
+                c.lost, c.detail = True, obs.message or "modem lost"
             elif obs.kind in ("modem-back", "reboot", "agent-started"):
-                lost = False
+                c.lost = False
             elif obs.kind == "sim-problem":
-                sim_bad, detail = True, obs.message or "SIM problem"
+                c.sim_bad, c.detail = True, obs.message or "SIM problem"
         elif isinstance(obs, Signal):
-            lost = False
-            sim_state = obs.sim_state
+            c.lost = False
+            c.sim_state = obs.sim_state
             if obs.sim_state in SIM_FAULT:
-                sim_bad, detail = True, f"SIM {obs.sim_state}"
+                c.sim_bad, c.detail = True, f"SIM {obs.sim_state}"
             elif obs.sim_state == "ready":
-                sim_bad = False
+                c.sim_bad = False
         if obs.event_ns < from_ns:
             continue
         figures: dict[str, Figure] = {
             "t_ns": obs.event_ns,
-            "modem": "lost" if lost else "ok",
-            "sim": "bad" if sim_bad else "ok",
-            "sim_state": sim_state,
-            "detail": detail if (lost or sim_bad) else "",
+            "modem": "lost" if c.lost else "ok",
+            "sim": "bad" if c.sim_bad else "ok",
+            "sim_state": c.sim_state,
+            "detail": c.detail if (c.lost or c.sim_bad) else "",
         }
-        samples.append(Sample(obs.event_ns, lost or sim_bad, figures))
-    return {FIELD_TEAM: samples} if samples else {}
+        samples.append(Sample(obs.event_ns, c.lost or c.sim_bad, figures))
+    return ({FIELD_TEAM: samples} if samples else {}), c

@@ -4,17 +4,32 @@ Pure functions ``(window, config, now_ns) -> {operator: [Sample]}``. A result is
 attributed to the operator serving the site at its event time (pings and
 throughput tests do not name one). Results from every target are pooled per
 operator: one target of several failing shows as partial loss.
+
+Like the radio rules, each keeps per operator the results within its window and
+their summary (median, exact mean, counts: :mod:`collector.rules.series`) and,
+given a cursor, reads only the new results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TypeVar
+from bisect import bisect_right
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from collector.rules.config import RulesConfig
 from collector.rules.model import UNKNOWN_OPERATOR, Figure, Sample
 from collector.rules.observations import Ping, Throughput
-from collector.rules.series import add, median_of, sliding, sort_streams
+from collector.rules.series import (
+    Cursor,
+    ExactSum,
+    SortedValues,
+    WindowedCursor,
+    add,
+    sort_streams,
+    unknown_in_window,
+)
 from collector.rules.window import SiteWindow
 
 _S = 1_000_000_000
@@ -27,37 +42,70 @@ _TOTAL_LOSS = frozenset({"timeout", "unreachable", "unresolvable"})
 #: Throughput outcomes that are no measurement (the data budget is not the network).
 _NOT_MEASURED = frozenset({"skipped-budget", "not-permitted"})
 
-
-def _by_operator(
-    window: SiteWindow, items: list[Ping] | list[Throughput]
-) -> dict[str, list[Ping | Throughput]]:
-    timeline = window.operators()
-    groups: dict[str, list[Ping | Throughput]] = {}
-    for item in items:
-        operator = item.operator or timeline.at(item.event_ns) or UNKNOWN_OPERATOR
-        groups.setdefault(operator, []).append(item)
-    return groups
+Streams = dict[str, list[Sample]]
+_R = TypeVar("_R", Ping, Throughput)
 
 
 def _t(item: Ping | Throughput) -> int:
     return item.event_ns
 
 
-_R = TypeVar("_R", Ping, Throughput)
+@dataclass(slots=True)
+class ProbeCursor(WindowedCursor, Generic[_R]):
+    series: dict[str, deque[_R]] = field(default_factory=dict)
 
 
 def _per_operator(
-    window: SiteWindow, items: list[_R], kind: type[_R], window_s: float, from_ns: int
-) -> Iterator[tuple[str, _R, list[_R]]]:
-    """Per serving operator, each result from ``from_ns`` on, with the results within
-    ``window_s`` up to it (itself included)."""
+    window: SiteWindow,
+    items: list[_R],
+    cur: ProbeCursor[_R],
+    *,
+    keep: Callable[[_R], bool],
+    window_s: float,
+    enter: Callable[[str, _R], None],
+    leave: Callable[[str, _R], None],
+) -> Iterator[tuple[str, _R]]:
+    """Per serving operator, each new result that ``keep`` accepts enters its
+    operator's window (``enter``) and those no longer within ``window_s`` of it leave
+    (``leave``); yields each with its operator, the summaries as of it."""
+    start = 0 if cur.last_ns is None else bisect_right(items, cur.last_ns, key=_t)
+    if items:
+        cur.last_ns = items[-1].event_ns
     window_ns = int(window_s * _S)
-    for operator, results in _by_operator(window, items).items():
-        for item, win in sliding(results, _t, window_ns):
-            if item.event_ns < from_ns:
+    timeline = window.operators()
+
+    def walk() -> Iterator[tuple[str, _R]]:
+        for i in range(start, len(items)):
+            item = items[i]
+            if not keep(item):
                 continue
-            assert isinstance(item, kind)
-            yield operator, item, [r for r in win if isinstance(r, kind)]
+            operator = item.operator or timeline.at(item.event_ns) or UNKNOWN_OPERATOR
+            results = cur.series.get(operator)
+            if results is None:
+                results = cur.series[operator] = deque()
+            results.append(item)
+            enter(operator, item)
+            while results[0].event_ns <= item.event_ns - window_ns:
+                leave(operator, results.popleft())
+            yield operator, item
+
+    return walk()
+
+
+def _counted(p: Ping) -> bool:
+    return p.status in _COUNTED
+
+
+def _timed(p: Ping) -> bool:
+    return p.median_ms is not None
+
+
+def _measured(t: Throughput) -> bool:
+    return (
+        t.status not in _NOT_MEASURED
+        and t.goodput_bps is not None
+        and t.direction in ("download", "upload")
+    )
 
 
 def round_loss(p: Ping) -> float:
@@ -67,16 +115,46 @@ def round_loss(p: Ping) -> float:
     return p.loss_ratio
 
 
+@dataclass(slots=True)
+class LossCursor(ProbeCursor[Ping]):
+    losses: dict[str, ExactSum] = field(default_factory=dict)
+    targets: dict[str, Counter[str]] = field(default_factory=dict)
+
+
 def high_loss(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[Streams, Cursor]:
     """Bad: the mean loss of the rounds within ``window_s`` above ``max_loss_ratio``."""
     cfg = config.high_loss
-    pings = [p for p in window.pings if p.status in _COUNTED]
-    streams: dict[str, list[Sample]] = {}
-    for operator, p, win in _per_operator(window, pings, Ping, cfg.window_s, from_ns):
-        losses = [round_loss(r) for r in win]
-        mean = sum(losses) / len(losses)
+    window_ns = int(cfg.window_s * _S)
+    cur = cursor if isinstance(cursor, LossCursor) else LossCursor(reach_ns=window_ns)
+
+    def enter(operator: str, p: Ping) -> None:
+        cur.losses.setdefault(operator, ExactSum()).add(round_loss(p))
+        cur.targets.setdefault(operator, Counter())[p.target] += 1
+
+    def leave(operator: str, p: Ping) -> None:
+        cur.losses[operator].remove(round_loss(p))
+        targets = cur.targets[operator]
+        targets[p.target] -= 1
+        if not targets[p.target]:
+            del targets[p.target]
+
+    streams: Streams = {}
+    walk = _per_operator(
+        window,
+        window.pings,
+        cur,
+        keep=_counted,
+        window_s=cfg.window_s,
+        enter=enter,
+        leave=leave,
+    )
+    for operator, p in walk:
+        if p.event_ns < from_ns:
+            continue
+        losses = cur.losses[operator]
+        mean = losses.mean()
         figures: dict[str, Figure] = {
             "t_ns": p.event_ns,
             "operator": operator,
@@ -84,24 +162,59 @@ def high_loss(
             "status": p.status,
             "loss_ratio": round_loss(p),
             "mean_loss_ratio": round(mean, 4),
-            "rounds": len(losses),
-            "targets": ", ".join(sorted({r.target for r in win})),
+            "rounds": losses.count,
+            "targets": ", ".join(sorted(cur.targets[operator])),
             "max_loss_ratio": cfg.max_loss_ratio,
             "window_s": cfg.window_s,
         }
         add(streams, operator, Sample(p.event_ns, mean > cfg.max_loss_ratio, figures))
-    return sort_streams(streams)
+    return sort_streams(streams, unknown_in_window(window, window.pings, _counted)), cur
+
+
+@dataclass(slots=True)
+class MedianCursor(ProbeCursor[_R]):
+    values: dict[tuple[str, str], SortedValues] = field(default_factory=dict)
+
+    def of(self, operator: str, part: str = "") -> SortedValues:
+        values = self.values.get((operator, part))
+        if values is None:
+            values = self.values[(operator, part)] = SortedValues()
+        return values
 
 
 def high_latency(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[Streams, Cursor]:
     """Bad: the median of the rounds' median RTT within ``window_s`` above ``max_rtt_ms``."""
     cfg = config.high_latency
-    pings = [p for p in window.pings if p.median_ms is not None]
-    streams: dict[str, list[Sample]] = {}
-    for operator, p, win in _per_operator(window, pings, Ping, cfg.window_s, from_ns):
-        rtt, count = median_of([r.median_ms for r in win])
+    window_ns = int(cfg.window_s * _S)
+    cur: MedianCursor[Ping] = (
+        cursor if isinstance(cursor, MedianCursor) else MedianCursor(reach_ns=window_ns)
+    )
+
+    def enter(operator: str, p: Ping) -> None:
+        assert p.median_ms is not None
+        cur.of(operator).add(p.median_ms)
+
+    def leave(operator: str, p: Ping) -> None:
+        assert p.median_ms is not None
+        cur.of(operator).remove(p.median_ms)
+
+    streams: Streams = {}
+    walk = _per_operator(
+        window,
+        window.pings,
+        cur,
+        keep=_timed,
+        window_s=cfg.window_s,
+        enter=enter,
+        leave=leave,
+    )
+    for operator, p in walk:
+        if p.event_ns < from_ns:
+            continue
+        values = cur.of(operator)
+        rtt = values.median()
         assert rtt is not None
         figures: dict[str, Figure] = {
             "t_ns": p.event_ns,
@@ -109,28 +222,47 @@ def high_latency(
             "target": p.target,
             "median_ms": p.median_ms,
             "window_median_ms": rtt,
-            "rounds": count,
+            "rounds": len(values),
             "max_rtt_ms": cfg.max_rtt_ms,
             "window_s": cfg.window_s,
         }
         add(streams, operator, Sample(p.event_ns, rtt > cfg.max_rtt_ms, figures))
-    return sort_streams(streams)
+    return sort_streams(streams, unknown_in_window(window, window.pings, _timed)), cur
 
 
 def low_throughput(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[Streams, Cursor]:
     """Bad: a direction's median goodput within ``window_s`` below its floor. Skipped
     tests (data budget spent) and tests without a goodput are no sample."""
     cfg = config.low_throughput
     floors = {"download": cfg.min_download_bps, "upload": cfg.min_upload_bps}
-    tests = [
-        t
-        for t in window.throughputs
-        if t.status not in _NOT_MEASURED and t.goodput_bps is not None and t.direction in floors
-    ]
-    streams: dict[str, list[Sample]] = {}
-    for operator, t, win in _per_operator(window, tests, Throughput, cfg.window_s, from_ns):
+    cur: MedianCursor[Throughput] = cursor if isinstance(cursor, MedianCursor) else MedianCursor()
+
+    def measured(t: Throughput) -> bool:
+        return t.status not in _NOT_MEASURED and t.goodput_bps is not None and t.direction in floors
+
+    def enter(operator: str, t: Throughput) -> None:
+        assert t.goodput_bps is not None and t.direction is not None
+        cur.of(operator, t.direction).add(t.goodput_bps)
+
+    def leave(operator: str, t: Throughput) -> None:
+        assert t.goodput_bps is not None and t.direction is not None
+        cur.of(operator, t.direction).remove(t.goodput_bps)
+
+    streams: Streams = {}
+    walk = _per_operator(
+        window,
+        window.throughputs,
+        cur,
+        keep=measured,
+        window_s=cfg.window_s,
+        enter=enter,
+        leave=leave,
+    )
+    for operator, t in walk:
+        if t.event_ns < from_ns:
+            continue
         figures: dict[str, Figure] = {
             "t_ns": t.event_ns,
             "operator": operator,
@@ -140,10 +272,12 @@ def low_throughput(
         }
         bad = False
         for direction, floor in floors.items():
-            level, count = median_of([r.goodput_bps for r in win if r.direction == direction])
+            values = cur.of(operator, direction)
+            level = values.median()
             figures[f"median_{direction}_bps"] = level
-            figures[f"{direction}_tests"] = count
+            figures[f"{direction}_tests"] = len(values)
             figures[f"min_{direction}_bps"] = floor
             bad = bad or (level is not None and level < floor)
         add(streams, operator, Sample(t.event_ns, bad, figures))
-    return sort_streams(streams)
+    unknown = unknown_in_window(window, window.throughputs, _measured)
+    return sort_streams(streams, unknown), cur

@@ -10,22 +10,34 @@ Windowed rules (WEAK_SIGNAL, POOR_QUALITY) judge the median at each reading, so 
 problem's ``first_bad_ns`` is the first reading at which the *median* was bad
 (about half a window after the level dropped) and it ends when the median recovers;
 the evidence carries the single reading's value next to the median.
+
+Each rule is ``(window, config, now_ns, from_ns, cursor) -> (streams, cursor)``: with
+a cursor (the window only appended to since) it reads only the new readings and
+carries its per-series summaries on (:mod:`collector.rules.series`); without, it
+reads the window from its start. Medians are exact.
 """
 
 from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from collector.rules.config import RulesConfig
 from collector.rules.model import SATELLITE, UNKNOWN_OPERATOR, Figure, Sample
 from collector.rules.observations import Signal
 from collector.rules.series import (
+    Cursor,
+    SortedValues,
+    WindowedCursor,
     add,
     has_service,
-    median_of,
     signal_figures,
-    sliding,
     sort_streams,
+    unknown_in_window,
 )
-from collector.rules.window import SiteWindow
+from collector.rules.window import OperatorTimeline, SiteWindow
 
 _S = 1_000_000_000
 
@@ -41,45 +53,116 @@ LEVEL_BY_RAT: dict[str, tuple[str, str]] = {
     "gsm": ("gsm", "rssi_dbm"),
     "edge": ("gsm", "rssi_dbm"),
 }
+#: RAT family -> the field holding its signal level.
+LEVEL_BY_FAMILY = {family: metric for family, metric in LEVEL_BY_RAT.values()}
 
-
-def _operator(s: Signal, window: SiteWindow) -> str:
-    return s.operator or window.operators().at(s.event_ns) or UNKNOWN_OPERATOR
-
-
-def no_service(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
-    """Bad: not registered or no serving cell; healthy: registered with a cell."""
-    streams: dict[str, list[Sample]] = {}
-    timeline = window.operators()
-    for s in window.signals:
-        service = has_service(s)
-        if service is None or s.event_ns < from_ns:
-            continue
-        figures = signal_figures(s, timeline)
-        add(streams, _operator(s, window), Sample(s.event_ns, not service, figures))
-    return sort_streams(streams)
-
-
-def _groups(window: SiteWindow, families: set[str]) -> dict[tuple[str, str], list[Signal]]:
-    """Readings with service, by (operator, RAT family)."""
-    groups: dict[tuple[str, str], list[Signal]] = {}
-    for s in window.signals:
-        level = LEVEL_BY_RAT.get(s.rat or "")
-        if level is None or level[0] not in families or has_service(s) is not True:
-            continue
-        groups.setdefault((_operator(s, window), level[0]), []).append(s)
-    return groups
+Streams = dict[str, list[Sample]]
 
 
 def _t(s: Signal) -> int:
     return s.event_ns
 
 
+def _operator(s: Signal, timeline: OperatorTimeline) -> str:
+    return s.operator or timeline.at(s.event_ns) or UNKNOWN_OPERATOR
+
+
+def new_signals(window: SiteWindow, cursor: Cursor) -> list[Signal]:
+    """The readings the cursor has not read (all of them for a new cursor), and moves
+    the cursor past them."""
+    signals = window.signals
+    start = 0 if cursor.last_ns is None else bisect_right(signals, cursor.last_ns, key=_t)
+    if signals:
+        cursor.last_ns = signals[-1].event_ns
+    return signals[start:]
+
+
+def no_service(
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[Streams, Cursor]:
+    """Bad: not registered or no serving cell; healthy: registered with a cell."""
+    if cursor is None:  # no state: only what is judged needs reading
+        cursor = Cursor(window.signals[-1].event_ns if window.signals else None)
+        signals = window.signals[bisect_left(window.signals, from_ns, key=_t) :]
+    else:
+        signals = new_signals(window, cursor)
+    streams: Streams = {}
+    timeline = window.operators()
+    for s in signals:
+        service = has_service(s)
+        if service is None or s.event_ns < from_ns:
+            continue
+        figures = signal_figures(s, timeline)
+        add(streams, _operator(s, timeline), Sample(s.event_ns, not service, figures))
+    unknown = unknown_in_window(window, window.signals, _tells_service)
+    return sort_streams(streams, unknown), cursor
+
+
+def _tells_service(s: Signal) -> bool:
+    return has_service(s) is not None
+
+
+@dataclass(slots=True)
+class _Series:
+    """One (operator, RAT family)'s readings within the window, and their medians."""
+
+    readings: deque[Signal] = field(default_factory=deque)
+    values: dict[str, SortedValues] = field(default_factory=dict)
+
+    def push(self, s: Signal, window_ns: int) -> None:
+        """``s`` enters; the readings no longer within ``window_ns`` of it leave."""
+        self.readings.append(s)
+        for metric, values in self.values.items():
+            v = getattr(s, metric)
+            if v is not None:
+                values.add(v)
+        readings = self.readings
+        while readings[0].event_ns <= s.event_ns - window_ns:
+            old = readings.popleft()
+            for metric, values in self.values.items():
+                v = getattr(old, metric)
+                if v is not None:
+                    values.remove(v)
+
+
+@dataclass(slots=True)
+class SeriesCursor(WindowedCursor):
+    series: dict[tuple[str, str], _Series] = field(default_factory=dict)
+
+
+def _grouped(
+    window: SiteWindow,
+    cur: SeriesCursor,
+    metrics: dict[str, tuple[str, ...]],
+    window_ns: int,
+) -> Iterator[tuple[tuple[str, str], _Series, Signal]]:
+    """Push each new reading with service of a RAT family in ``metrics`` into its
+    (operator, family) series; yields each with its series as of it."""
+    timeline = window.operators()
+    for s in new_signals(window, cur):
+        family = _in_series(s, metrics)
+        if family is None:
+            continue
+        key = (_operator(s, timeline), family)
+        series = cur.series.get(key)
+        if series is None:
+            series = cur.series[key] = _Series()
+            series.values = {m: SortedValues() for m in metrics[family]}
+        series.push(s, window_ns)
+        yield key, series, s
+
+
+def _in_series(s: Signal, metrics: dict[str, tuple[str, ...]]) -> str | None:
+    """The RAT family of a reading with service that a rule of ``metrics`` judges."""
+    level = LEVEL_BY_RAT.get(s.rat or "")
+    if level is None or level[0] not in metrics or has_service(s) is not True:
+        return None
+    return level[0]
+
+
 def weak_signal(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[Streams, Cursor]:
     """Bad: the windowed median level of the serving RAT below its threshold."""
     cfg = config.weak_signal
     floors = {
@@ -88,36 +171,41 @@ def weak_signal(
         "umts": cfg.umts_min_rscp_dbm,
         "gsm": cfg.gsm_min_rssi_dbm,
     }
-    window_ns = int(cfg.window_s * _S)
+    metrics: dict[str, tuple[str, ...]] = {f: (LEVEL_BY_FAMILY[f],) for f in floors}
     timeline = window.operators()
-    streams: dict[str, list[Sample]] = {}
-    for (operator, family), readings in _groups(window, set(floors)).items():
-        metric = LEVEL_BY_RAT[readings[0].rat or ""][1]
-        for s, win in sliding(readings, _t, window_ns):
-            if s.event_ns < from_ns:
-                continue
-            value = getattr(s, metric)
-            if value is None:
-                continue
-            level, count = median_of([getattr(r, metric) for r in win])
-            assert level is not None
-            figures = signal_figures(s, timeline)
-            figures.update(
-                {
-                    metric: value,
-                    f"median_{metric}": level,
-                    "readings": count,
-                    "threshold_dbm": floors[family],
-                    "window_s": cfg.window_s,
-                }
-            )
-            add(streams, operator, Sample(s.event_ns, level < floors[family], figures))
-    return sort_streams(streams)
+    window_ns = int(cfg.window_s * _S)
+    cur = cursor if isinstance(cursor, SeriesCursor) else SeriesCursor(reach_ns=window_ns)
+    streams: Streams = {}
+    for key, series, s in _grouped(window, cur, metrics, window_ns):
+        metric = LEVEL_BY_FAMILY[key[1]]
+        value = getattr(s, metric)
+        if value is None or s.event_ns < from_ns:
+            continue
+        values = series.values[metric]
+        level = values.median()
+        assert level is not None
+        figures = signal_figures(s, timeline)
+        figures.update(
+            {
+                metric: value,
+                f"median_{metric}": level,
+                "readings": len(values),
+                "threshold_dbm": floors[key[1]],
+                "window_s": cfg.window_s,
+            }
+        )
+        add(streams, key[0], Sample(s.event_ns, level < floors[key[1]], figures))
+
+    def counts(s: Signal) -> bool:
+        family = _in_series(s, metrics)
+        return family is not None and getattr(s, LEVEL_BY_FAMILY[family]) is not None
+
+    return sort_streams(streams, unknown_in_window(window, window.signals, counts)), cur
 
 
 def poor_quality(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[Streams, Cursor]:
     """Bad: windowed median SINR or RSRQ (LTE/NR) or Ec/Io (UMTS) below its floor."""
     cfg = config.poor_quality
     floors: dict[str, dict[str, float]] = {
@@ -125,54 +213,88 @@ def poor_quality(
         "nr": {"sinr_db": cfg.min_sinr_db, "rsrq_db": cfg.min_rsrq_db},
         "umts": {"ecio_db": cfg.umts_min_ecio_db},
     }
-    window_ns = int(cfg.window_s * _S)
+    metrics = {family: tuple(limits) for family, limits in floors.items()}
     timeline = window.operators()
-    streams: dict[str, list[Sample]] = {}
-    for (operator, family), readings in _groups(window, set(floors)).items():
-        limits = floors[family]
-        for s, win in sliding(readings, _t, window_ns):
-            if s.event_ns < from_ns:
-                continue
-            if all(getattr(s, m) is None for m in limits):
-                continue
-            figures: dict[str, Figure] = signal_figures(s, timeline)
-            bad = False
-            for metric, floor in limits.items():
-                level, _ = median_of([getattr(r, metric) for r in win])
-                figures[metric] = getattr(s, metric)
-                figures[f"median_{metric}"] = level
-                figures[f"min_{metric}"] = floor
-                bad = bad or (level is not None and level < floor)
-            figures["readings"] = len(win)
-            figures["window_s"] = cfg.window_s
-            add(streams, operator, Sample(s.event_ns, bad, figures))
-    return sort_streams(streams)
+    window_ns = int(cfg.window_s * _S)
+    cur = cursor if isinstance(cursor, SeriesCursor) else SeriesCursor(reach_ns=window_ns)
+    streams: Streams = {}
+    for key, series, s in _grouped(window, cur, metrics, window_ns):
+        limits = floors[key[1]]
+        if s.event_ns < from_ns or all(getattr(s, m) is None for m in limits):
+            continue
+        figures: dict[str, Figure] = signal_figures(s, timeline)
+        bad = False
+        for metric, floor in limits.items():
+            level = series.values[metric].median()
+            figures[metric] = getattr(s, metric)
+            figures[f"median_{metric}"] = level
+            figures[f"min_{metric}"] = floor
+            bad = bad or (level is not None and level < floor)
+        figures["readings"] = len(series.readings)
+        figures["window_s"] = cfg.window_s
+        add(streams, key[0], Sample(s.event_ns, bad, figures))
 
+    def counts(s: Signal) -> bool:
+        family = _in_series(s, metrics)
+        return family is not None and any(getattr(s, m) is not None for m in floors[family])
+
+    return sort_streams(streams, unknown_in_window(window, window.signals, counts)), cur
+
+
+#: How many readings before a judged time are searched for one that settles a
+#: rule's state (NO_COVERAGE, MODEM_FAULT) after a trim; none: the window is read again.
+_SETTLE_SCAN = 32
 
 NOTE_SATELLITE = "no operator usable at this site: recommend a BAKTI / satellite link"
 
 
+@dataclass(slots=True)
+class CoverageCursor(Cursor):
+    first_ns: int | None = None  # the first reading that told service or not
+    last_service_ns: int | None = None
+    seen: list[str] = field(default_factory=list)  # the operators the samples named
+
+    def usable(self, window: SiteWindow) -> bool:
+        # every sample names the operators seen so far: a new one re-judges them all
+        return self.seen == window.operators_seen()
+
+    def survives_trim(self, window: SiteWindow, from_ns: int) -> bool:
+        """A reading with service left between the trimmed data and ``from_ns``: the
+        samples from then on count from it, whatever came before."""
+        if not window.attribution_kept(from_ns):
+            return False
+        signals, trimmed = window.signals, window.trimmed_to_ns or 0
+        i = bisect_left(signals, from_ns, key=_t)
+        for j in range(i - 1, max(i - _SETTLE_SCAN, 0) - 1, -1):
+            if signals[j].event_ns <= trimmed:
+                return False
+            if has_service(signals[j]) is True:
+                return True
+        return False
+
+
 def no_coverage(
-    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
-) -> dict[str, list[Sample]]:
+    window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
+) -> tuple[Streams, Cursor]:
     """Bad (key "satellite"): no reading of any operator had service within the trailing
     ``coverage_window_s``; no verdict until the window has that much history."""
     cfg = config.no_coverage
     span_ns = int(cfg.coverage_window_s * _S)
     timeline = window.operators()
-    seen = ", ".join(timeline.seen()) or "none"
+    cur = cursor if isinstance(cursor, CoverageCursor) else CoverageCursor()
+    cur.seen = list(window.operators_seen())
+    seen = ", ".join(cur.seen) or "none"
     samples: list[Sample] = []
-    first_ns: int | None = None
-    last_service_ns: int | None = None
-    for s in window.signals:
+    for s in new_signals(window, cur):
         service = has_service(s)
         if service is None:
             continue
-        if first_ns is None:
-            first_ns = s.event_ns
+        if cur.first_ns is None:
+            cur.first_ns = s.event_ns
         if service:
-            last_service_ns = s.event_ns
-        since = first_ns if last_service_ns is None else last_service_ns
+            cur.last_service_ns = s.event_ns
+        last_service_ns = cur.last_service_ns
+        since = cur.first_ns if last_service_ns is None else last_service_ns
         if not service and s.event_ns - since < span_ns and last_service_ns is None:
             continue  # not enough history to say no operator works here
         if s.event_ns < from_ns:
@@ -187,4 +309,4 @@ def no_coverage(
             }
         )
         samples.append(Sample(s.event_ns, bad, figures))
-    return {SATELLITE: samples} if samples else {}
+    return ({SATELLITE: samples} if samples else {}), cur

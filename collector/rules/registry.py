@@ -1,11 +1,14 @@
 """The one list of rules: problem name -> pure rule function.
 
-A rule function is ``(window, config, now_ns, from_ns) -> {operator or queue:
-[Sample]}``: it reads the site's :class:`~collector.rules.window.SiteWindow` and
-gives, per key, its verdicts in event-time order, from ``from_ns`` on (earlier
-readings still feed its windowed figures; the engine asks only for what may have
-changed). ``for``, ``hold`` and flap detection are not the
-rule's business (:mod:`collector.rules.tracker` applies them to every rule alike).
+A rule function is ``(window, config, now_ns, from_ns, cursor) -> ({operator or
+queue: [Sample]}, cursor)``: it reads the site's
+:class:`~collector.rules.window.SiteWindow` and gives, per key, its verdicts in
+event-time order, from ``from_ns`` on (earlier readings still feed its windowed
+figures; the engine asks only for what may have changed). Given the cursor it
+returned last time (the window only appended to since), it reads only the new
+readings (:mod:`collector.rules.series`); None, it reads the window whole. ``for``,
+``hold`` and flap detection are not the rule's business
+(:mod:`collector.rules.tracker` applies them to every rule alike).
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ from collections.abc import Callable
 from collector.rules import kit, network, radio
 from collector.rules.config import RulesConfig
 from collector.rules.model import ProblemName, Sample
+from collector.rules.series import Cursor
 from collector.rules.window import SiteWindow
 
-RuleFunction = Callable[[SiteWindow, RulesConfig, int, int], dict[str, list[Sample]]]
+RuleFunction = Callable[
+    [SiteWindow, RulesConfig, int, int, Cursor | None],
+    tuple[dict[str, list[Sample]], Cursor | None],
+]
 
 RULES: dict[ProblemName, RuleFunction] = {
     ProblemName.NO_SERVICE: radio.no_service,

@@ -12,11 +12,19 @@ Beside what the agent sent, the window keeps when the collector itself could not
 listen (``outages``: (down, back) in arrival time: its start, its own stall): silence
 across such a time is the collector's, not the agent's
 (:func:`collector.rules.kit.agent_silent`).
+
+What the rules need of the window is kept as it changes, never rebuilt from all of
+it: the operator timeline (who served the site when) is inserted into and trimmed
+with the readings, and :meth:`SiteWindow.mark` / :attr:`SiteWindow.appended` tell
+the engine whether the window has changed since its last judgement only by
+measurements newer than everything it held then (nothing inserted before them) and
+how far it was trimmed (``trimmed_to_ns``): then each rule may carry on from where
+it stopped (:mod:`collector.rules.series`) instead of reading the window again.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -54,6 +62,17 @@ class OperatorTimeline:
         """Every operator seen, in order of first appearance."""
         return list(dict.fromkeys(self.operators))
 
+    def insert(self, t_ns: int, operator: str) -> bool:
+        """Insert a reading's operator; True if it came last (after every other)."""
+        i = bisect_right(self.times, t_ns)
+        self.times.insert(i, t_ns)
+        self.operators.insert(i, operator)
+        return i == len(self.times) - 1
+
+    def drop_first(self, count: int) -> None:
+        del self.times[:count]
+        del self.operators[:count]
+
 
 @dataclass(slots=True)
 class SiteWindow:
@@ -67,7 +86,14 @@ class SiteWindow:
     outages: list[tuple[int, int]] = field(default_factory=list)  # the collector's own
     newest_ns: int | None = None  # newest event time of a measurement (not Heard)
     dropped_late: int = 0  # observations older than the horizon when they came
-    _timeline: OperatorTimeline | None = None
+    # since :meth:`mark`: only measurements newer than ``marked_ns`` came; the newest
+    # event time trimmed off (None: nothing), and whether a reading naming an operator was
+    appended: bool = False
+    marked_ns: int | None = None
+    trimmed_to_ns: int | None = None
+    trimmed_named: bool = False
+    _timeline: OperatorTimeline = field(default_factory=lambda: OperatorTimeline([], []))
+    _seen: list[str] | None = None  # operators in order of first appearance (cached)
 
     def add(self, observations: Iterable[Observation]) -> tuple[int, int | None]:
         """Insert ``observations`` in event-time order; returns how many were kept and
@@ -83,8 +109,14 @@ class SiteWindow:
             if self.newest_ns is not None and obs.event_ns < self.newest_ns - self.horizon_ns:
                 self.dropped_late += 1
                 continue
+            if self.marked_ns is not None and obs.event_ns <= self.marked_ns:
+                self.appended = False
             if isinstance(obs, Signal):
                 insort(self.signals, obs, key=_t)
+                if obs.operator is not None:
+                    last = self._timeline.insert(obs.event_ns, obs.operator)
+                    if not (last and self._seen is not None and obs.operator in self._seen):
+                        self._seen = None  # the order of first appearance may change
             elif isinstance(obs, Ping):
                 insort(self.pings, obs, key=_t)
             elif isinstance(obs, Throughput):
@@ -95,9 +127,16 @@ class SiteWindow:
                 self.newest_ns = obs.event_ns
             kept += 1
             oldest = obs.event_ns if oldest is None else min(oldest, obs.event_ns)
-        self._timeline = None
         self._trim()
         return kept, oldest
+
+    def mark(self) -> None:
+        """The engine has judged the window as it is: start telling whether what comes
+        next only appends to it."""
+        self.marked_ns = self.newest_ns
+        self.appended = True
+        self.trimmed_to_ns = None
+        self.trimmed_named = False
 
     def outage(self, down_ns: int, back_ns: int) -> None:
         """The collector could not hear the agent from ``down_ns`` to ``back_ns`` (a
@@ -120,12 +159,20 @@ class SiteWindow:
         cap = self.max_per_kind
         if self.newest_ns is not None:
             oldest = self.newest_ns - self.horizon_ns
+            items: list[Signal] | list[Ping] | list[Throughput] | list[KitEvent]
             for items in (self.signals, self.pings, self.throughputs, self.events):
-                cut = 0
-                while cut < len(items) and items[cut].event_ns < oldest:
-                    cut += 1
+                cut = bisect_left(items, oldest, key=_t)
                 cut = max(cut, len(items) - cap)
                 if cut > 0:
+                    if items is self.signals:
+                        named = sum(1 for s in self.signals[:cut] if s.operator is not None)
+                        if named:
+                            self._timeline.drop_first(named)
+                            self._seen = None
+                            self.trimmed_named = True
+                    t = items[cut - 1].event_ns
+                    if self.trimmed_to_ns is None or t > self.trimmed_to_ns:
+                        self.trimmed_to_ns = t
                     del items[:cut]
         if self.heard:
             newest_heard = self.heard[-1]
@@ -143,10 +190,19 @@ class SiteWindow:
 
     def operators(self) -> OperatorTimeline:
         """Who served the site when (from the readings that named an operator)."""
-        if self._timeline is None:
-            named = [(s.event_ns, s.operator) for s in self.signals if s.operator is not None]
-            self._timeline = OperatorTimeline([t for t, _ in named], [op for _, op in named])
         return self._timeline
+
+    def attribution_kept(self, from_ns: int) -> bool:
+        """Whether every time from ``from_ns`` on has the serving operator it had before
+        the trims since :meth:`mark` (a reading naming one is left at or before it)."""
+        times = self._timeline.times
+        return not self.trimmed_named or bool(times and times[0] <= from_ns)
+
+    def operators_seen(self) -> list[str]:
+        """Every operator the readings named, in order of first appearance."""
+        if self._seen is None:
+            self._seen = self._timeline.seen()
+        return self._seen
 
     def operator_name(self, operator: str | None) -> str | None:
         """The newest name the readings gave ``operator``."""
