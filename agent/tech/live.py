@@ -42,7 +42,7 @@ HISTORY: Final = 120
 #: Field -> (low, high) of its sparkline: the value at ``low`` or below draws the
 #: lowest block, at ``high`` or above the highest; each of the eight levels spans
 #: (high - low) / 8. Strength: 5 dB a level, the grade bounds on level edges and an
-#: excellent reading a full block (RSRP -115..-75 dBm: ``▅`` from -100 (fair), ``▇``
+#: excellent reading a full block (RSRP -115..-75 dBm: ``▄`` from -100 (fair), ``▆``
 #: from -90 (good), ``█`` from -80). Quality: SINR -10..30 dB, 5 dB a level (``▃``
 #: from 0 dB, ``▇`` from 20); Ec/Io -24..0 dB, 3 dB a level.
 RANGES: Final[Mapping[str, tuple[float, float]]] = {

@@ -67,6 +67,27 @@ def test_ranges_eight_levels_strength_grade_bounds_on_level_edges() -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "value", "block"),
+    [  # the scale table of docs/technician.md
+        ("rsrp_dbm", -115.0, "▁"),
+        ("rsrp_dbm", -100.0, "▄"),
+        ("rsrp_dbm", -90.0, "▆"),
+        ("rsrp_dbm", -80.0, "█"),
+        ("sinr_db", -10.0, "▁"),
+        ("sinr_db", 0.0, "▃"),
+        ("sinr_db", 20.0, "▇"),
+        ("sinr_db", 25.0, "█"),
+        ("rscp_dbm", -105.0, "▁"),
+        ("rssi_dbm", -70.0, "█"),
+        ("ecio_db", -24.0, "▁"),
+        ("ecio_db", -3.0, "█"),
+    ],
+)
+def test_the_documented_scale(name: str, value: float, block: str) -> None:
+    assert live.sparkline([value], *live.RANGES[name]) == block
+
+
+@pytest.mark.parametrize(
     ("rat", "labels"),
     [
         ("lte", ["RSRP", "SINR"]),
