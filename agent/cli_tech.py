@@ -74,9 +74,9 @@ status
 survey
     Readings with GNSS positions, a live line per reading (above a live graph of the
     signal on a terminal), GeoJSON and CSV written as they come. Exit codes: 0 done
-    (also after Ctrl-C), 1 the modem could not be read or
-    an output file could not be written (a full disk: the files stay valid and keep
-    every reading before), 2 bad usage.
+    (also after Ctrl-C), 1 the modem could not be read or an output file could not be
+    written (a full disk: the files stay valid and keep every reading before), 2 bad
+    usage.
 """
 
 from __future__ import annotations

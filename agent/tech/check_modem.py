@@ -2,9 +2,9 @@
 readings a second apart (with ``watch_s``, readings a second apart for that long, the
 last ``samples`` of them graded; each reading also goes to ``on_reading``, the live
 view), waiting up to ``register_wait_s`` while the SIM is ready but not registered;
-the running agent's last reading (its status file) when it holds the
-port. Blocking (run in a thread); :func:`modem_sections` turns the facts into the
-report's modem, SIM, network and signal sections (the median of each quantity graded).
+the running agent's last reading (its status file) when it holds the port. Blocking
+(run in a thread); :func:`modem_sections` turns the facts into the report's modem,
+SIM, network and signal sections (the median of each quantity graded).
 """
 
 from __future__ import annotations
