@@ -5,8 +5,11 @@ Every sentence comes from :mod:`agent.messages` (``--lang id|en``; default from
 
 check
     A readiness report within about a minute (each step has its own timeout; offline it
-    reports what it can). Exit codes: 0 READY, 3 DEGRADED, 4 NOT READY, 2 bad usage or a
-    bad configuration file, 1 an unexpected failure.
+    reports what it can). On a terminal (not ``--json``) a live graph of the signal
+    (:mod:`agent.tech.live`) is drawn as the modem is read; ``--watch S`` keeps
+    reading for S seconds first (pointing the antenna) and grades the last readings.
+    Exit codes: 0 READY, 3 DEGRADED, 4 NOT READY, 2 bad usage or a bad configuration
+    file, 1 an unexpected failure.
 
     ``--json`` schema (version 1; keys are stable, ``null`` when unknown)::
 
@@ -69,10 +72,11 @@ status
     but has not written its status for a while), 4 not running, 2 bad usage.
 
 survey
-    Readings with GNSS positions, a live line per reading, GeoJSON and CSV written as
-    they come. Exit codes: 0 done (also after Ctrl-C), 1 the modem could not be read or
-    an output file could not be written (a full disk: the files stay valid and keep
-    every reading before), 2 bad usage.
+    Readings with GNSS positions, a live line per reading (above a live graph of the
+    signal on a terminal), GeoJSON and CSV written as they come. Exit codes: 0 done
+    (also after Ctrl-C), 1 the modem could not be read or an output file could not be
+    written (a full disk: the files stay valid and keep every reading before), 2 bad
+    usage.
 """
 
 from __future__ import annotations
@@ -90,6 +94,8 @@ from pantau.core.tomlconfig import ConfigError
 
 if TYPE_CHECKING:
     from agent.config import AgentConfig, ModemSection
+    from agent.i18n import Messages
+    from agent.tech.live import LiveView
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_DEGRADED, EXIT_NOT_READY = 3, 4
@@ -180,6 +186,14 @@ def register(sub: Any) -> None:
         default=10.0,
         metavar="S",
         help="wait up to S seconds for the modem to register (default 10)",
+    )
+    check.add_argument(
+        "--watch",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="keep reading the signal for S seconds before the verdict (0 to 600; on a "
+        "terminal: a live graph, for pointing the antenna); the last readings are graded",
     )
     check.add_argument(
         "--ping-interval",
@@ -307,6 +321,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _usage("check", f"--register-wait: expected 0 to 60 s, got {args.register_wait}")
     if not 0.01 <= args.ping_interval <= 1.0:
         return _usage("check", f"--ping-interval: expected 0.01 to 1 s, got {args.ping_interval}")
+    if not 0 <= args.watch <= 600:
+        return _usage("check", f"--watch: expected 0 to 600 s, got {args.watch:g}")
     credential: str | None = None
     problem: str | None = None
     if config is not None:
@@ -315,6 +331,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             problem = str(exc)
     show_progress = not args.json and sys.stderr.isatty()
+    live = _live_view(args.json, m)
     options = check.CheckOptions(
         port=modem.port,
         dialect=modem.dialect,
@@ -338,9 +355,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         register_wait_s=args.register_wait,
         ping_interval_s=args.ping_interval,
         progress=check.progress_bar(m("check.progress.throughput")) if show_progress else None,
+        watch_s=args.watch,
+        on_reading=live.reading if live is not None else None,
     )
     if not args.json:
         print(m("check.running"), file=sys.stderr, flush=True)
+    if live is not None and args.watch and modem.port:
+        print(m("live.watch", seconds=render.duration(args.watch)), flush=True)
     report = dataclasses.replace(
         asyncio.run(check.gather(options)),
         site=config.agent.site if config else None,
@@ -352,6 +373,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     else:
         print(check_view.human(doc, m, Style(sys.stdout)))
     return _VERDICT_EXIT[doc["verdict"]]
+
+
+def _live_view(as_json: bool, m: Messages) -> LiveView | None:
+    """The live signal view (agent.tech.live) when stdout is a terminal and not --json."""
+    if as_json or not sys.stdout.isatty():
+        return None
+    from agent.tech.live import LiveView
+    from agent.tech.render import Style
+
+    return LiveView(sys.stdout, m, unicode=Style(sys.stdout).unicode)
 
 
 # -- status ------------------------------------------------------------------------------
@@ -417,4 +448,4 @@ def cmd_survey(args: argparse.Namespace) -> int:
         command_timeout_s=modem.command_timeout_s,
         as_json=args.json,
     )
-    return survey.run(options, m, sys.stdout)
+    return survey.run(options, m, sys.stdout, _live_view(args.json, m))

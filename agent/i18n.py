@@ -34,7 +34,16 @@ from typing import Final
 LANGS: Final = ("id", "en")
 
 #: The catalogue modules under ``agent.messages``; each defines ``MESSAGES``.
-CATALOGUES: Final = ("common", "check", "init", "survey", "status", "modem", "cells")
+CATALOGUES: Final = (
+    "common",
+    "check",
+    "init",
+    "survey",
+    "status",
+    "modem",
+    "cells",
+    "live",
+)
 
 Catalogue = dict[str, dict[str, str]]
 

@@ -5,8 +5,11 @@ throughput test runs last so it does not disturb the pings):
 
 1. modem: open the AT port, identity, up to ``samples`` readings a second apart (the
    median of each quantity is graded); while the SIM is ready but not registered, keep
-   reading for up to ``register_wait_s``. When the port is held by the running agent,
-   its last reading (from its status file) stands in (:mod:`agent.tech.check_modem`).
+   reading for up to ``register_wait_s``. With ``watch_s`` (``--watch N``) it keeps
+   reading for N seconds and grades the last ``samples`` readings; every reading goes
+   to ``on_reading`` (the live sparkline on a terminal, :mod:`agent.tech.live`). When
+   the port is held by the running agent, its last reading (from its status file)
+   stands in (:mod:`agent.tech.check_modem`).
 2. probes: TCP connect and ping (ICMP, or TCP connect timing where ICMP is not
    permitted) to the collector, DNS for its name, and one run of each configured
    probe of a cheap kind that has a check summary in agent.probes.PROBERS (timeouts
@@ -98,6 +101,11 @@ class CheckOptions:
     probe_timeout_s: float = 10.0
     collector_timeout_s: float = 10.0
     throughput_time_s: float = 8.0
+    #: --watch: keep reading the modem (a second apart) this long before the verdict.
+    watch_s: float = 0.0
+    #: Called with each modem reading (SignalSample), from the modem's thread: the
+    #: live signal view (agent.tech.live) on a terminal.
+    on_reading: Callable[[Any], None] | None = field(default=None, repr=False)
     progress: Callable[[str, float, float], None] | None = field(default=None, repr=False)
 
 
@@ -279,17 +287,16 @@ async def gather(options: CheckOptions) -> Report:
 
     asyncio.get_running_loop().set_default_executor(facts.DaemonExecutor())
     started = time.monotonic()
-    deadline = started + options.modem_timeout_s
+    modem_timeout_s = options.modem_timeout_s + options.watch_s
+    deadline = started + modem_timeout_s
 
     async def modem_step() -> ModemFacts:
         if not options.port:
             return ModemFacts("not-configured")
         try:
-            m = await facts.in_thread(
-                lambda: read_modem(options, deadline), options.modem_timeout_s + 2.0
-            )
+            m = await facts.in_thread(lambda: read_modem(options, deadline), modem_timeout_s + 2.0)
         except TimeoutError:
-            return ModemFacts("no-answer", f"no reading within {options.modem_timeout_s:g} s")
+            return ModemFacts("no-answer", f"no reading within {modem_timeout_s:g} s")
         if m.status == "busy":
             return from_agent(options, m)
         return m

@@ -1,8 +1,10 @@
 """``pantau-agent check``'s modem step: open the AT port, identity, up to ``samples``
-readings a second apart, waiting up to ``register_wait_s`` while the SIM is ready but
-not registered; the running agent's last reading (its status file) when it holds the
-port. Blocking (run in a thread); :func:`modem_sections` turns the facts into the
-report's modem, SIM, network and signal sections (the median of each quantity graded).
+readings a second apart (with ``watch_s``, readings a second apart for that long, the
+last ``samples`` of them graded; each reading also goes to ``on_reading``, the live
+view), waiting up to ``register_wait_s`` while the SIM is ready but not registered;
+the running agent's last reading (its status file) when it holds the port. Blocking
+(run in a thread); :func:`modem_sections` turns the facts into the report's modem,
+SIM, network and signal sections (the median of each quantity graded).
 """
 
 from __future__ import annotations
@@ -70,18 +72,28 @@ def read_modem(options: CheckOptions, deadline: float) -> ModemFacts:
         return ModemFacts("error", str(exc))
     out = ModemFacts("ok", identity=modem.identity)
     started = time.monotonic()
+
+    def read() -> Any:
+        sample = modem.read_signal()
+        if options.on_reading is not None:
+            options.on_reading(sample)
+        return sample
+
     try:
-        out.samples.append(modem.read_signal())
+        out.samples.append(read())
         while (
             not _registered(out.samples[-1])
             and out.samples[-1].sim_state == "ready"
             and time.monotonic() + 1.0 < min(deadline, started + options.register_wait_s)
         ):
             time.sleep(1.0)
-            out.samples = [modem.read_signal()]
-        while len(out.samples) < options.samples and time.monotonic() + 1.5 < deadline:
+            out.samples = [read()]
+        while (
+            len(out.samples) < options.samples or time.monotonic() - started < options.watch_s
+        ) and time.monotonic() + 1.5 < deadline:
             time.sleep(1.0)
-            out.samples.append(modem.read_signal())
+            # --watch: the last ``samples`` readings are graded (the antenna's final place)
+            out.samples = [*out.samples, read()][-options.samples :]
     except (PortUnavailable, ModemTimeout, OSError) as exc:
         # The port vanished (USB re-enumeration, a loose cable, a brown-out), the I/O
         # failed, or the modem stopped answering: after a first reading it was lost

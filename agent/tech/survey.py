@@ -15,6 +15,9 @@ With ``--upload`` every reading is also queued in the kit's spool as a SignalRea
 record (with lat/lon when there is a fix); the running agent delivers it with its own
 records, and the collector stores it like any reading.
 
+On a terminal (not ``--json``) the reading lines scroll above a live graph of the
+signal, redrawn after each reading (:mod:`agent.tech.live`).
+
 At the end: the count of readings with and without a fix and the best spot (the
 strongest RSRP, or RSCP / RSSI off LTE, then the best SINR) with its distance and
 bearing from the first position.
@@ -41,6 +44,7 @@ from typing import Any, TextIO
 from agent.i18n import Messages
 from agent.tech import grades, render
 from agent.tech.cells_view import cells_section
+from agent.tech.live import LiveView
 from agent.tech.survey_files import CsvWriter, GeoJsonWriter, SurveyFileError
 
 #: The CSV columns (and GeoJSON properties, without lat/lon).
@@ -317,7 +321,7 @@ def _failure(exc: Exception, m: Messages, as_json: bool, out: TextIO) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
+def run(options: SurveyOptions, m: Messages, out: TextIO, live: LiveView | None = None) -> int:
     """The survey; returns the exit code (0 done, 1 the modem could not be opened or an
     output could not be written: the files keep every reading before, valid)."""
     import sys
@@ -346,7 +350,11 @@ def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
         return 1
 
     def say(text: str) -> None:
-        if not options.as_json:
+        if options.as_json:
+            return
+        if live is not None and live.history:
+            live.above(text)
+        else:
             print(text, file=out, flush=True)
 
     identity = modem.identity
@@ -392,6 +400,8 @@ def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
                                 best = (key, row)
                     if options.as_json:
                         print(json.dumps({"type": "reading", **row}), file=out, flush=True)
+                    elif live is not None:
+                        live.reading(sample, above=_line(row, m))
                     else:
                         say(_line(row, m))
                 next_at += options.interval_s
@@ -407,6 +417,7 @@ def run(options: SurveyOptions, m: Messages, out: TextIO) -> int:
     finally:
         modem.close()
         outputs.close()
+    live = None  # the graph stays where it is; the summary goes below it
     if failure is not None:
         _failure(failure, m, options.as_json, out)
     summary = _summary(
