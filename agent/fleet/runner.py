@@ -33,6 +33,7 @@ import grpc
 
 from agent import clock
 from agent.channel import open_channel
+from agent.errors import AgentError
 from agent.fleet.kit import SimKit, Spooled
 from agent.fleet.report import Stats, progress_line, summary
 from agent.fleet.scenario import Cadence, Conditions, Plan
@@ -60,7 +61,7 @@ class FleetOptions:
     ack_timeout_s: float = 60.0
 
 
-class _StreamLost(Exception):
+class _StreamLost(AgentError):
     """A stream ended or stalled: reconnect."""
 
 
