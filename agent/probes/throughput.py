@@ -21,14 +21,19 @@ upload as the server timed it), so the idle gaps between ramp steps do not count
 is ``grace_s``, but at most a third of the active time; the one actually used is reported.
 ``stop_reason``: ``complete`` (a transfer took at least ``fast_s``: long enough to trust),
 ``byte-cap``, ``time-cap`` or ``error``. ``bytes_used`` comes from the kernel's TCP_INFO
-byte and segment counters (TLS included); see :mod:`agent.probes.tcpinfo`.
+byte and segment counters (TLS included); see :mod:`agent.probes.tcpinfo`. A test cut
+short (``time-cap``, ``error``) ends with a RST, so that data still queued in the socket is
+dropped rather than sent after the count was taken.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
+import socket
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,6 +223,14 @@ async def _upload(stream: Stream, size: int, run: _Run, deadline: float, data: b
     run.active_s = run.samples[-1][0]
 
 
+def _reset(stream: Stream) -> None:
+    """Close with a RST (``SO_LINGER`` 0): the kernel discards the unsent queue instead of
+    sending it after the close, when ``bytes_used`` has already been read."""
+    with contextlib.suppress(OSError):
+        stream.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    abort_stream(stream)
+
+
 def _credential(config: ThroughputConfig) -> str | None:
     if config.credential:
         return config.credential.strip()
@@ -347,7 +360,10 @@ async def probe(config: ThroughputConfig, *, name: str) -> ThroughputOutcome:
     used = tcpinfo.wire_bytes(info, stream.family)
     if used is None:  # old kernel: payload plus ~5% of headers and ACKs
         used = run.moved + run.moved // 20 + 1000
-    await close_stream(stream)
+    if stop in {"complete", "byte-cap"}:
+        await close_stream(stream)
+    else:  # cut short: drop what is still queued (it would cross the link uncounted)
+        _reset(stream)
     return finish(
         status,
         reason,
