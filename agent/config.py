@@ -12,6 +12,10 @@
     port = "/dev/ttyUSB2"           # any pyserial URL: a device, socket://, a pty
     interval_s = 30
 
+    [check]                         # pantau-agent check's speed test (CheckSection)
+    upload_test = true              # false: declined (init --no-upload-test)
+    upload_need_mbps = 3.0          # a measured upload under this: DEGRADED
+
     [[probe]]
     name = "ping-collector"
     kind = "icmp"                   # one of agent.probes.PROBERS
