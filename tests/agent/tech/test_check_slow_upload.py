@@ -3,7 +3,8 @@ upload under the result photos' need is DEGRADED with its reason and advice, a f
 shows both figures and no upload finding, and the bytes ``check`` charges to the daily data
 budget are the bytes that crossed the link (IP level), within a small tolerance.
 
-server namespace: the real collector (its own process, TLS from ``pantau-collector tls
+A simulated modem (a good 4G signal, on a real pty) answers check's AT commands, so the
+upload is the only thing wrong on a slow link. server namespace: the real collector (its own process, TLS from ``pantau-collector tls
 init``, gRPC and the throughput endpoint on the link's address). client namespace: the
 ``check`` CLI with a kit config whose ``[check]`` table points the speed test at the
 collector's throughput port. The client's end of the link is shaped (uploads go through
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from netlab import Chain, NetLab, cleanup_leftovers, netns_unavailable
-from techkit import AGENT_ID, CLI, SITE, wait_for
+from techkit import AGENT_ID, CLI, LTE, SITE, sim_modem, wait_for
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -61,7 +62,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     credential = auth.new_credential(AGENT_ID)
     store.add_agent(AGENT_ID, SITE, auth.hash_secret(credential.secret))
     store.close()
-    with NetLab() as netlab:
+    with NetLab() as netlab, sim_modem({"steps": [LTE]}) as modem:
         path = netlab.chain("client", "server")
         ip = path.server_ip
         tls = init_tls(data, [ip])
@@ -98,6 +99,10 @@ data_dir = "{kit / "data"}"
 address = "{ip}:{ports[0]}"
 credential = "{credential.token()}"
 ca_file = "{tls.ca_cert}"
+
+[modem]
+port = "{modem.port_path}"
+dialect = "quectel"
 
 [check]
 throughput_port = {ports[1]}
@@ -169,6 +174,10 @@ def test_a_slow_upload_is_degraded_with_advice(lab: Lab, rate_bit: int) -> None:
     assert tp["latency_ms"] is not None and tp["jitter_ms"] is not None
     assert tp["download"]["status"] == "ok" and tp["download"]["goodput_bps"] > 3e6
     assert (code, doc["verdict"]) == (3, "DEGRADED"), doc["reasons"]
+    assert doc["signal"]["grade"] == "good"  # type: ignore[index]
+    degraded = {r["code"] for r in doc["reasons"] if r["severity"] != "note"}  # type: ignore[union-attr]
+    # Only the upload (and, at 300 kbit/s, the 30 MB of photos taking over 15 minutes).
+    assert "THROUGHPUT_LOW" in degraded <= {"THROUGHPUT_LOW", "PHOTOS_SLOW"}, doc["reasons"]
     low = next(r for r in doc["reasons"] if r["code"] == "THROUGHPUT_LOW")  # type: ignore[union-attr]
     assert "is under what the result photos need (3.0 Mbit/s" in low["message"]
     assert "PLAN_PHOTO_UPLOAD" in [a["code"] for a in doc["advice"]]  # type: ignore[union-attr]
