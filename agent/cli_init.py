@@ -6,7 +6,9 @@ every answer comes from the flags or the existing config. Steps:
 1. the modem: scan the serial ports, probe them with AT, show model and IMEI, pick one;
 2. the TPS code: validated (13 digits, a known province), the province shown;
 3. the collector: ``HOST:PORT`` checked, then whether it answers (a short TCP connect);
-   TLS: the deployment's ``ca.crt`` (copied next to the config) or ``--insecure``;
+   TLS: the deployment's ``ca.crt`` (copied next to the config) or ``--insecure``; and
+   whether ``check`` may run its bounded speed test to the collector's throughput
+   endpoint (``[check] upload_test``; ``--no-upload-test`` declines it);
 4. the enrollment code, traded for the kit's credential (:mod:`agent.enroll`);
 5. the config file, written atomically (mode 0600), checked with the agent's own
    loader before it replaces anything; the credential (0600) in the data directory
@@ -93,6 +95,13 @@ def register(sub: Any) -> None:
         help="with the service, the udev rule keeping ModemManager off the modem (default on; "
         "--no-udev when the kit's internet comes through ModemManager)",
     )
+    p.add_argument(
+        "--upload-test",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="let `check` run its bounded speed test to the collector (default on; "
+        "--no-upload-test declines it: check then says the upload is not measured)",
+    )
     p.add_argument("--start", action="store_true", help="start (or restart) the service too")
     p.add_argument("--re-enroll", action="store_true", help="enroll again even with a credential")
     p.add_argument(
@@ -172,6 +181,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
             port, dialect = self._modem(old)
             site = self._site(old)
             address, ca_file, insecure = self._collector(old)
+            upload_test = self._upload_test(old)
             token, agent_id, site = self._credential(
                 token, old, site=site, address=address, ca_file=ca_file, insecure=insecure
             )
@@ -187,6 +197,8 @@ class Init(ModemStep, CollectorStep, ServiceStep):
                 insecure=insecure,
                 modem_port=port,
                 dialect=dialect,
+                upload_test=upload_test,
+                **(_kept_check(old) if old else {}),
             )
             self._write(kit, token)
             self._service(data_dir)
@@ -396,6 +408,14 @@ class Init(ModemStep, CollectorStep, ServiceStep):
             backup = self.config_path.with_name(self.config_path.name + ".bak")
             atomic_write(backup, current, 0o600)
             self.ui.say("init.file.backup", path=backup)
+
+
+def _kept_check(old: AgentConfig) -> dict[str, Any]:
+    """The existing config's speed-test settings, kept on a re-run."""
+    return {
+        "throughput_port": old.check.throughput_port,
+        "upload_need_mbps": old.check.upload_need_mbps,
+    }
 
 
 def _check_config(path: Path) -> None:

@@ -41,8 +41,13 @@ check
                     ...}},
          "probes": {"results": {name: {"kind", "target", "address", "status", "reason",
                                        "bytes_used", ...kind fields}},
-                    "throughput": {"status": "ok" | "not-configured" | "skipped" | ...,
-                                   "goodput_bps", "direction", "payload_bytes", ...}},
+                    "throughput": {"status": "ok" | "not-configured" | "skipped"
+                                   | "declined" | "error" | ..., "need_bps",
+                                   the upload's "goodput_bps", "direction",
+                                   "payload_bytes", "duration_ms", "stop_reason",
+                                   "latency_ms", "jitter_ms", "min_rtt_ms",
+                                   "retransmits", "bytes_used" (both directions),
+                                   "download": {the same for the download}}},
          "collector": {"address", "status": "ok" | "unreachable" | "rejected"
                        | "no-credential" | "reachability-only" (no --config: enrollment
                        not checked) | "ca-file" (the CA file cannot serve: "ca_file",
@@ -110,13 +115,17 @@ verdict:
              service or registration denied, the collector unreachable or refusing the
              kit, not enrolled, the data disk full or not writable
   DEGRADED   a poor signal (strength or quality), 2G only, ping loss > 20 % or median
-             > 1000 ms, DNS or a configured probe failing, upload < 0.5 Mbit/s, result
+             > 1000 ms, DNS or a configured probe failing, a measured upload under
+             the photos' need ([check] upload_need_mbps, default 3 Mbit/s), result
              photos taking over 15 minutes
 ping loss (the collector's 100 pings and each configured ICMP probe): from 100 packets
   the observed ratio decides; below 100 it counts only when the 95 % Wilson lower
   bound is above 20 % (3 of 5 lost: counted; 2 of 5: not proven)
   notes      (never change the verdict) roaming, a fair signal, a spool backlog, the
-             clock, a spent data budget
+             clock, a spent data budget, an upload not measured (declined, skipped)
+speed test: download then upload to the collector's throughput endpoint, each at most
+  [check] test_max_bytes (2 MB) and test_max_time_s (6 s); its real bytes are charged
+  to the daily data budget
 signal grades (excellent / good / fair / poor; a bound takes the better grade):
   RSRP dBm  >= -80 / -90 / -100 / below     RSRQ dB  >= -10 / -15 / -20 / below
   SINR dB   >= 20 / 13 / 0 / below          RSCP dBm >= -70 / -85 / -100 / below (3G)
@@ -177,7 +186,9 @@ def register(sub: Any) -> None:
         help="result photos to upload, MB in total (default 30: 10 photos x 3 MB)",
     )
     check.add_argument(
-        "--no-throughput", action="store_true", help="skip the upload throughput test"
+        "--no-throughput",
+        action="store_true",
+        help="skip the speed test (download and upload; the report says not measured)",
     )
     check.add_argument("--samples", type=int, default=3, help="modem readings (default 3)")
     check.add_argument(
@@ -294,6 +305,18 @@ def _address_problem(address: str) -> str | None:
 # -- check -------------------------------------------------------------------------------
 
 
+def _speed_options(config: AgentConfig) -> dict[str, Any]:
+    """The speed test's settings from the kit's ``[check]`` table."""
+    c = config.check
+    return {
+        "upload_test": c.upload_test,
+        "throughput_port": c.throughput_port,
+        "upload_need_bps": c.upload_need_mbps * 1e6,
+        "test_max_bytes": c.test_max_bytes,
+        "throughput_time_s": c.test_max_time_s,
+    }
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from agent.i18n import Messages
     from agent.tech import check, check_view, render
@@ -351,6 +374,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         daily_bytes=config.budget.daily_bytes if config else None,
         photos_mb=args.photos_mb,
         throughput=not args.no_throughput,
+        **(_speed_options(config) if config else {}),
         samples=args.samples,
         register_wait_s=args.register_wait,
         ping_interval_s=args.ping_interval,

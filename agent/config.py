@@ -12,6 +12,10 @@
     port = "/dev/ttyUSB2"           # any pyserial URL: a device, socket://, a pty
     interval_s = 30
 
+    [check]                         # pantau-agent check's speed test (CheckSection)
+    upload_test = true              # false: declined (init --no-upload-test)
+    upload_need_mbps = 3.0          # a measured upload under this: DEGRADED
+
     [[probe]]
     name = "ping-collector"
     kind = "icmp"                   # one of agent.probes.PROBERS
@@ -119,6 +123,22 @@ class BudgetSection:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckSection:
+    """``pantau-agent check``'s speed test: download then upload to the collector's
+    throughput endpoint (same host as ``[collector] address``, TLS when the collector has
+    a ``ca_file``), each direction capped at ``test_max_bytes`` of payload and
+    ``test_max_time_s`` seconds. ``upload_test = false`` (``init --no-upload-test``): the
+    technician declined it, and check says "not measured". A measured upload under
+    ``upload_need_mbps`` (KPU asks about 3-4 Mbit/s for the result photos) is DEGRADED."""
+
+    upload_test: bool = True
+    throughput_port: int = setting(7601, min=1, max=65535)
+    upload_need_mbps: float = setting(3.0, min=0.1, max=1000)
+    test_max_bytes: int = setting(2_000_000, min=16_384, max=16_000_000)
+    test_max_time_s: float = setting(6.0, min=1, max=20)
+
+
+@dataclass(frozen=True, slots=True)
 class SchedulerSection:
     max_concurrent: int = setting(2, min=1, max=16)
 
@@ -143,6 +163,7 @@ class _File:
     spool: SpoolSection = field(default_factory=SpoolSection)
     budget: BudgetSection = field(default_factory=BudgetSection)
     scheduler: SchedulerSection = field(default_factory=SchedulerSection)
+    check: CheckSection = field(default_factory=CheckSection)
     probe: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -156,6 +177,7 @@ class AgentConfig:
     scheduler: SchedulerSection
     probes: tuple[ProbeEntry, ...]
     source: str
+    check: CheckSection = field(default_factory=CheckSection)
 
     @property
     def agent_id(self) -> str:
@@ -254,4 +276,5 @@ def load_agent_config(path: Path) -> AgentConfig:
         scheduler=raw.scheduler,
         probes=tuple(entries),
         source=source,
+        check=raw.check,
     )

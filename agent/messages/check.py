@@ -11,7 +11,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "Pantau: pemeriksaan kesiapan kit, TPS {site}",
         "en": "Pantau: kit readiness check, TPS {site}",
     },
-    "check.progress.throughput": {"id": "Uji unggah", "en": "Upload test"},
+    "check.progress.throughput": {"id": "Uji kecepatan", "en": "Speed test"},
     # Verdicts.
     "check.verdict.ready": {"id": "SIAP", "en": "READY"},
     "check.verdict.degraded": {"id": "KURANG BAIK", "en": "DEGRADED"},
@@ -35,6 +35,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "check.label.probe": {"id": "Uji {name}", "en": "Probe {name}"},
     "check.label.collector": {"id": "Kolektor", "en": "Collector"},
     "check.label.throughput": {"id": "Kecepatan unggah", "en": "Upload speed"},
+    "check.label.download": {"id": "Kecepatan unduh", "en": "Download speed"},
     "check.label.spool": {"id": "Antrean kirim", "en": "Send queue"},
     "check.label.clock": {"id": "Jam", "en": "Clock"},
     "check.label.data_today": {"id": "Data hari ini", "en": "Data today"},
@@ -122,10 +123,25 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "{address}: refuses this kit ({error})",
     },
     "check.throughput.ok": {"id": "{rate} (diukur)", "en": "{rate} (measured)"},
-    "check.throughput.skipped": {"id": "dilewati", "en": "skipped"},
+    "check.throughput.load": {
+        "id": "latensi saat beban penuh {latency} ms, jitter {jitter} ms",
+        "en": "latency under load {latency} ms, jitter {jitter} ms",
+    },
+    "check.throughput.need": {
+        "id": "kebutuhan foto hasil {need} Mbit/s",
+        "en": "the result photos need {need} Mbit/s",
+    },
+    "check.throughput.skipped": {
+        "id": "TIDAK DIUKUR: dilewati (--no-throughput)",
+        "en": "NOT MEASURED: skipped (--no-throughput)",
+    },
+    "check.throughput.declined": {
+        "id": "TIDAK DIUKUR: uji unggah ditolak saat init ([check] upload_test = false)",
+        "en": "NOT MEASURED: the upload test was declined at init ([check] upload_test = false)",
+    },
     "check.throughput.not_configured": {
-        "id": "tidak diatur (tidak ada uji throughput di konfigurasi)",
-        "en": "not configured (no throughput probe in the configuration)",
+        "id": "TIDAK DIUKUR: tidak ada uji kecepatan di konfigurasi",
+        "en": "NOT MEASURED: no speed test in the configuration",
     },
     "check.throughput.failed": {"id": "gagal ({error})", "en": "failed ({error})"},
     "check.spool.records": {
@@ -145,8 +161,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "{data} (including {used} for this check)",
     },
     "check.photos.measured": {
-        "id": "{mb} MB: sekitar {time} (unggah {rate}, diukur)",
-        "en": "{mb} MB: about {time} (upload {rate}, measured)",
+        "id": "{mb} MB (--photos-mb; bawaan 10 foto x 3 MB): sekitar {time} dengan unggah "
+        "{rate} yang diukur, ditambah 15 % untuk protokol",
+        "en": "{mb} MB (--photos-mb; default 10 photos x 3 MB): about {time} at the measured "
+        "upload {rate}, plus 15 % for the protocol",
     },
     "check.photos.estimated": {
         "id": "{mb} MB: sekitar {time} (unggah {rate}, perkiraan dari sinyal)",
@@ -290,8 +308,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Probe {name} to {target} failed: {error}",
     },
     "check.reason.throughput_low": {
-        "id": "Kecepatan unggah rendah: {mbps} Mbit/s",
-        "en": "Low upload speed: {mbps} Mbit/s",
+        "id": "Kecepatan unggah {mbps} Mbit/s di bawah kebutuhan foto hasil ({need_mbps} "
+        "Mbit/s; KPU meminta sekitar 3-4 Mbit/s)",
+        "en": "Upload speed {mbps} Mbit/s is under what the result photos need ({need_mbps} "
+        "Mbit/s; KPU asks for about 3-4 Mbit/s)",
+    },
+    "check.reason.upload_not_measured": {
+        "id": "Kecepatan unggah tidak diukur: kebutuhan foto hasil ({need_mbps} Mbit/s) "
+        "belum diperiksa",
+        "en": "Upload speed not measured: what the result photos need ({need_mbps} Mbit/s) "
+        "is not checked",
     },
     "check.reason.throughput_failed": {
         "id": "Uji kecepatan unggah tidak berhasil: {error}",
@@ -395,6 +421,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "sinyalnya lebih kuat di lokasi ini",
         "en": "Try another operator's SIM (Telkomsel, Indosat, XL, Smartfren) with a "
         "stronger signal at this site",
+    },
+    "check.advice.plan_photo_upload": {
+        "id": "Jika kecepatan unggah tetap di bawah kebutuhan setelah antena dipindah dan "
+        "operator lain dicoba, laporkan ke koordinator sebelum hari pemungutan suara agar "
+        "foto C1 TPS ini dikirim dari tempat lain yang sinyalnya lebih baik",
+        "en": "If the upload stays under the need after moving the antenna and trying "
+        "another operator, tell the coordinator before election day so that this TPS's "
+        "C1 photos are sent from another place with a better signal",
     },
     "check.advice.use_satellite": {
         "id": "Jika tidak ada operator yang menjangkau lokasi, gunakan tautan satelit BAKTI",

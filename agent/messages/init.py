@@ -196,6 +196,22 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "The collector {address} cannot be reached ({reason}). Check the address, "
         "the kit's signal and internet connection, and that the collector is running.",
     },
+    "init.upload.ask": {
+        "id": "Izinkan `pantau-agent check` menguji kecepatan unduh dan unggah ke kolektor "
+        "(paling banyak 4 MB sekali periksa, dihitung dalam kuota data harian)?",
+        "en": "Let `pantau-agent check` test the download and upload speed to the collector "
+        "(at most 4 MB a check, counted in the daily data budget)?",
+    },
+    "init.upload.on": {
+        "id": "Uji kecepatan: aktif ([check] upload_test = true).",
+        "en": "Speed test: on ([check] upload_test = true).",
+    },
+    "init.upload.off": {
+        "id": "Uji kecepatan: tidak aktif ([check] upload_test = false); `check` akan "
+        "menyebut kecepatan unggah tidak diukur.",
+        "en": "Speed test: off ([check] upload_test = false); `check` will say the upload "
+        "speed is not measured.",
+    },
     # -- TLS ----------------------------------------------------------------------------
     "init.tls.ask_ca": {
         "id": "Berkas sertifikat CA kolektor (ca.crt dari tim pusat)",

@@ -16,7 +16,7 @@ fewer bytes; missing fields are ``None``). Native byte order, offsets in bytes::
              data_segs_in, data_segs_out
     160  u64 delivery_rate, busy_time, rwnd_limited, sndbuf_limited
     192  u32 delivered, delivered_ce
-    200  u64 bytes_sent (4.19, retransmissions included), bytes_retrans
+    200  u64 bytes_sent (4.19, retransmissions included), bytes_retrans (4.19)
     216  (end of what we read)
 
 Pure parsing (:func:`parse_tcp_info`) is separate from the syscall (:func:`read_tcp_info`).
@@ -34,7 +34,7 @@ _HEAD = struct.Struct("=8B24I")  # 0 .. 104
 _COUNTERS = struct.Struct("=4Q")  # 104 .. 136
 _SEGS = struct.Struct("=6I")  # 136 .. 160
 _BYTES_SENT_AT = 200
-_BYTES_SENT = struct.Struct("=Q")
+_BYTES_SENT = struct.Struct("=2Q")
 TCP_INFO_BYTES = 216
 
 
@@ -51,6 +51,8 @@ class TcpInfo:
     segs_out: int | None = None  # segments sent, retransmissions and pure ACKs included
     segs_in: int | None = None
     bytes_sent: int | None = None  # payload bytes sent, retransmissions included
+    bytes_retrans: int | None = None  # payload bytes retransmitted (4.19)
+    unacked: int = 0  # segments in flight (sent, not yet acknowledged)
 
 
 def parse_tcp_info(data: bytes) -> TcpInfo | None:
@@ -69,13 +71,14 @@ def parse_tcp_info(data: bytes) -> TcpInfo | None:
         info["segs_out"], info["segs_in"] = segs_out, segs_in
         info["min_rtt_ms"] = min_rtt_us / 1000.0
     if len(data) >= _BYTES_SENT_AT + _BYTES_SENT.size:
-        info["bytes_sent"] = _BYTES_SENT.unpack_from(data, _BYTES_SENT_AT)[0]
+        info["bytes_sent"], info["bytes_retrans"] = _BYTES_SENT.unpack_from(data, _BYTES_SENT_AT)
     return TcpInfo(
         rtt_ms=rtt_us / 1000.0,
         rttvar_ms=rttvar_us / 1000.0,
         snd_cwnd=snd_cwnd,
         snd_mss=snd_mss,
         total_retrans=total_retrans,
+        unacked=u32[4],
         **info,  # type: ignore[arg-type]
     )
 
@@ -95,10 +98,19 @@ def read_tcp_info(sock: socket.socket) -> TcpInfo | None:
 def wire_bytes(info: TcpInfo | None, family: int, *, closing_segments: int = 4) -> int | None:
     """Bytes on the wire both ways: payload (retransmissions included) plus IP and TCP
     headers of every segment, plus ``closing_segments`` FIN/ACK segments not sent yet.
-    None when the kernel does not report segment and byte counters (Linux < 4.19)."""
+    None when the kernel does not report segment and byte counters (Linux < 4.19).
+
+    The payload sent is what the peer acknowledged, plus the retransmissions, plus what
+    is in flight (``unacked`` segments of ``snd_mss``): ``bytes_sent`` also counts segments
+    the kit's own queue dropped before they reached the link (its shaper full), which
+    the link never carried, so it is used only where the others are missing."""
     if info is None or None in (info.segs_in, info.segs_out, info.bytes_received):
         return None
-    sent = info.bytes_sent if info.bytes_sent is not None else info.bytes_acked
+    if info.bytes_acked is not None and info.bytes_retrans is not None:
+        delivered = info.bytes_acked + info.bytes_retrans + info.unacked * info.snd_mss
+        sent: int | None = delivered if info.bytes_sent is None else min(delivered, info.bytes_sent)
+    else:
+        sent = info.bytes_sent if info.bytes_sent is not None else info.bytes_acked
     if sent is None:
         return None
     header = (40 if family == socket.AF_INET6 else 20) + 32  # IP + TCP with timestamps

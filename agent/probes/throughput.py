@@ -20,15 +20,22 @@ Timeline: goodput uses "active" time only (a download from its request to its la
 upload as the server timed it), so the idle gaps between ramp steps do not count. The grace
 is ``grace_s``, but at most a third of the active time; the one actually used is reported.
 ``stop_reason``: ``complete`` (a transfer took at least ``fast_s``: long enough to trust),
-``byte-cap``, ``time-cap`` or ``error``. ``bytes_used`` comes from the kernel's TCP_INFO
-byte and segment counters (TLS included); see :mod:`agent.probes.tcpinfo`.
+``byte-cap``, ``time-cap`` or ``error``. An upload cut by the time cap counts what the server
+acknowledged by then (TCP_INFO ``bytes_acked``), so a link too slow for even the first
+transfer still gets a figure. ``bytes_used`` comes from the kernel's TCP_INFO
+byte and segment counters (TLS included); see :mod:`agent.probes.tcpinfo`. A test cut
+short (``time-cap``, ``error``) ends with a RST, so that data still queued in the socket is
+dropped rather than sent after the count was taken.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
+import socket
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,20 +209,46 @@ async def _download(stream: Stream, size: int, run: _Run, deadline: float) -> No
 
 
 async def _upload(stream: Stream, size: int, run: _Run, deadline: float, data: bytes) -> None:
+    started, before = time.monotonic(), run.moved
+    acked_before = _acked(stream)
     stream.writer.write(f"PUT {size}\n".encode())
     left = size
-    async with asyncio.timeout_at(_loop_time(deadline)):
-        while left:
-            n = min(left, len(data))
-            stream.writer.write(data[:n])
-            await stream.writer.drain()
-            left -= n
-            run.moved += n
-    words = await _line(stream, deadline)
+    try:
+        async with asyncio.timeout_at(_loop_time(deadline)):
+            while left:
+                n = min(left, len(data))
+                stream.writer.write(data[:n])
+                await stream.writer.drain()
+                left -= n
+                run.moved += n
+        words = await _line(stream, deadline)
+    except TimeoutError:
+        # Cut short by the time cap: what the server acknowledged so far is what moved
+        # (on a slow link the first transfer may never finish; it still measures).
+        acked = _acked(stream)
+        if acked is not None and acked_before is not None:
+            run.moved = before + max(0, min(size, acked - acked_before))
+            run.samples.append((run.active_s + time.monotonic() - started, run.moved))
+            run.active_s = run.samples[-1][0]
+        raise
     if words[:1] != ["DONE"] or len(words) != 3 or int(words[1]) != size:
         raise _ProtocolError(ProbeStatus.ERROR, f"unexpected answer to PUT: {' '.join(words)!r}")
     run.samples.append((run.active_s + int(words[2]) / 1e6, run.moved))
     run.active_s = run.samples[-1][0]
+
+
+def _acked(stream: Stream) -> int | None:
+    """Bytes the peer has acknowledged on the connection (TCP_INFO), None if unknown."""
+    info = tcpinfo.read_tcp_info(stream.sock)
+    return info.bytes_acked if info is not None else None
+
+
+def _reset(stream: Stream) -> None:
+    """Close with a RST (``SO_LINGER`` 0): the kernel discards the unsent queue instead of
+    sending it after the close, when ``bytes_used`` has already been read."""
+    with contextlib.suppress(OSError):
+        stream.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    abort_stream(stream)
 
 
 def _credential(config: ThroughputConfig) -> str | None:
@@ -347,7 +380,10 @@ async def probe(config: ThroughputConfig, *, name: str) -> ThroughputOutcome:
     used = tcpinfo.wire_bytes(info, stream.family)
     if used is None:  # old kernel: payload plus ~5% of headers and ACKs
         used = run.moved + run.moved // 20 + 1000
-    await close_stream(stream)
+    if stop in {"complete", "byte-cap"}:
+        await close_stream(stream)
+    else:  # cut short: drop what is still queued (it would cross the link uncounted)
+        _reset(stream)
     return finish(
         status,
         reason,

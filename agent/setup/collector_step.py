@@ -40,6 +40,17 @@ class CollectorStep(StepContext):
         ca_file, insecure = self._tls(old, address)
         return address, ca_file, insecure
 
+    def _upload_test(self, old: AgentConfig | None) -> bool:
+        """Whether ``check`` runs its bounded speed test (``[check] upload_test``): the
+        flag, else asked (the existing config's choice, or yes, by default), else unattended
+        the existing config's choice or yes."""
+        ui, flag = self.ui, self.args.upload_test
+        default = old.check.upload_test if old is not None else True
+        if flag is None:
+            flag = ui.confirm("init.upload.ask", default=default) if ui.interactive else default
+        ui.say("init.upload.on" if flag else "init.upload.off")
+        return bool(flag)
+
     def _check_address(self, text: str) -> str | None:
         """``HOST:PORT`` (a bare host gets the default port), or None (already said why)."""
         text = text.strip()

@@ -92,6 +92,9 @@ class KitConfig:
     insecure: bool = False
     modem_port: str = ""
     dialect: str = "auto"
+    upload_test: bool = True
+    throughput_port: int = 7601
+    upload_need_mbps: float = 3.0
 
     def render(self) -> str:
         """The config file's text: deterministic, so an unchanged kit rewrites nothing."""
@@ -119,6 +122,16 @@ class KitConfig:
         lines += ["", "[modem]", f"port = {q(self.modem_port)}"]
         if self.dialect != "auto":
             lines.append(f"dialect = {q(self.dialect)}")
+        lines += [
+            "",
+            "# check's speed test to the collector's throughput endpoint: download and upload,",
+            "# each at most 2 MB and 6 s, counted in the data budget; false: declined",
+            "# (init --no-upload-test). An upload under upload_need_mbps is DEGRADED.",
+            "[check]",
+            f"upload_test = {'true' if self.upload_test else 'false'}",
+            f"throughput_port = {self.throughput_port}",
+            f"upload_need_mbps = {self.upload_need_mbps:g}",
+        ]
         lines += [
             "",
             "# The recommended schedule (README): ping and TCP connect to the collector",

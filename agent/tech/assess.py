@@ -13,7 +13,7 @@ from agent.tech.verdict import (
     CLOCK_OFFSET_MAX_S,
     PHOTOS_MAX_S,
     PING_MEDIAN_MAX_MS,
-    UPLOAD_MIN_BPS,
+    UPLOAD_NEED_BPS,
     Finding,
     loss_above_threshold,
 )
@@ -211,9 +211,13 @@ def _probe_findings(report: Report) -> list[Finding]:
             )
     tp = report.probes.throughput
     goodput = tp.goodput_bps
+    need = tp.need_bps or UPLOAD_NEED_BPS
     if tp.status == "ok" and goodput is not None:
-        if goodput < UPLOAD_MIN_BPS:
-            out.append(Finding("THROUGHPUT_LOW", {"mbps": round(goodput / 1e6, 2)}))
-    elif tp.status not in ("not-configured", "skipped") and not collector_down:
+        if goodput < need:
+            fields = {"mbps": round(goodput / 1e6, 2), "need_mbps": round(need / 1e6, 2)}
+            out.append(Finding("THROUGHPUT_LOW", fields))
+    elif tp.status in ("not-configured", "skipped", "declined"):
+        out.append(Finding("UPLOAD_NOT_MEASURED", {"need_mbps": round(need / 1e6, 2)}))
+    elif not collector_down:
         out.append(Finding("THROUGHPUT_FAILED", {"error": tp.reason or tp.status}))
     return out

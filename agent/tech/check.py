@@ -18,7 +18,8 @@ throughput test runs last so it does not disturb the pings):
 3. collector: a Telemetry stream with the kit's credential: Hello -> Welcome (proves
    reachable and enrolled; gives the clock offset NTP-style); nothing is sent after
    (:mod:`agent.tech.check_collector`).
-4. throughput: the configured throughput probe, as an upload (photos go up), capped.
+4. speed test: download, then upload, to the collector's throughput endpoint, each
+   direction capped in bytes and seconds (:mod:`agent.tech.speedtest`).
 5. local facts: room on the data directory's disk (free space for the spool's reserve
    and the kit's files, and a real write: :mod:`agent.diskroom`), spool backlog, clock
    sync (adjtimex), data used today.
@@ -55,6 +56,7 @@ from agent.tech.report import (
     Report,
     Throughput,
 )
+from agent.tech.speedtest import run_speedtest
 
 __all__ = ["CheckOptions", "assess", "gather", "hello", "photos_estimate", "progress_bar"]
 
@@ -91,7 +93,13 @@ class CheckOptions:
     probes: tuple[Any, ...] = ()  # agent.config.ProbeEntry
     daily_bytes: int | None = None
     photos_mb: float = 30.0
-    throughput: bool = True
+    throughput: bool = True  # False: --no-throughput (skipped)
+    #: ``[check] upload_test`` of the kit's config; None without a config (then only a
+    #: configured throughput probe is tested).
+    upload_test: bool | None = None
+    throughput_port: int = 7601
+    upload_need_bps: float = 3_000_000.0
+    test_max_bytes: int = 2_000_000  # per direction
     samples: int = 3
     #: The collector's pings: enough packets for the loss rule of agent.tech.verdict.
     ping_count: int = 100
@@ -100,7 +108,7 @@ class CheckOptions:
     modem_timeout_s: float = 25.0
     probe_timeout_s: float = 10.0
     collector_timeout_s: float = 10.0
-    throughput_time_s: float = 8.0
+    throughput_time_s: float = 6.0  # per direction
     #: --watch: keep reading the modem (a second apart) this long before the verdict.
     watch_s: float = 0.0
     #: Called with each modem reading (SignalSample), from the modem's thread: the
@@ -146,7 +154,7 @@ def probe_plan(options: CheckOptions) -> list[tuple[str, str, Any]]:
     for entry in options.probes:
         spec = probes.PROBERS[entry.kind]
         if spec.summarize is None or spec.expensive:
-            continue  # not run by check, or run in its own step (run_throughput)
+            continue  # not run by check, or run in its own step (agent.tech.speedtest)
         config = probes.with_credential(entry.config, options.credential or "")
         if isinstance(config, probes.IcmpConfig):
             # Enough packets for the loss rule (agent.tech.verdict), at the check's pace.
@@ -209,52 +217,6 @@ async def run_probes(options: CheckOptions) -> dict[str, ProbeResult]:
     return {name: result for (name, _, _), result in zip(plan, results, strict=True)}
 
 
-async def run_throughput(options: CheckOptions) -> Throughput:
-    """One capped upload test against the configured throughput endpoint."""
-    from agent import probes
-
-    entry = next((e for e in options.probes if e.kind == "throughput"), None)
-    if entry is None:
-        return Throughput("not-configured")
-    if not options.throughput:
-        return Throughput("skipped")
-    config = probes.with_credential(entry.config, options.credential or "")
-    config = dataclasses.replace(
-        config,
-        direction="upload",
-        max_time_s=min(config.max_time_s, options.throughput_time_s),
-        timeout_s=min(config.timeout_s, 5.0),
-    )
-    limit = config.max_time_s + config.timeout_s + 3.0
-    spec = probes.PROBERS["throughput"]
-    task = asyncio.ensure_future(spec.probe(config, name="check-upload"))
-    started = time.monotonic()
-    try:
-        while not task.done():
-            if options.progress is not None:
-                options.progress("throughput", time.monotonic() - started, config.max_time_s)
-            await asyncio.wait({task}, timeout=0.2)
-            if time.monotonic() - started > limit:
-                task.cancel()
-                return Throughput("timeout", f"no result within {limit:g} s")
-        outcome = task.result()
-    except Exception as exc:  # isolation: a prober bug must not end the check
-        # As in run_probes: the throughput prober raises nothing on purpose; a bug, logged.
-        log.exception("the throughput probe raised")
-        return Throughput("error", f"{type(exc).__name__}: {exc}")
-    finally:
-        if options.progress is not None:
-            options.progress("throughput", -1.0, config.max_time_s)
-    assert spec.summarize is not None  # the registry's throughput entry has one
-    return Throughput(
-        str(outcome.common.status),
-        outcome.common.reason or None,
-        target=f"{config.target}:{config.port}",
-        details=spec.summarize(outcome),
-        bytes_used=outcome.common.bytes_used,
-    )
-
-
 # -- photos ------------------------------------------------------------------------------
 
 
@@ -305,7 +267,7 @@ async def gather(options: CheckOptions) -> Report:
         modem_step(), run_probes(options), hello(options)
     )
     collector = _with_tcp(collector, probe_results.get("collector-tcp"))
-    throughput = await run_throughput(options)
+    throughput = await run_speedtest(options)
     modem, sim, network, signal = modem_sections(modem_facts, options.port)
     cells = cells_section(modem_facts.samples[-1] if modem_facts.samples else None)
     data_dir = options.data_dir

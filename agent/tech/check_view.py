@@ -135,7 +135,10 @@ def human(doc: dict[str, Any], m: Messages, style: Style) -> str:
     for name, r in doc["probes"]["results"].items():
         rows.append((_probe_label(name, r, m), _probe_value(r, m)))
     rows.append((m("check.label.collector"), _collector(doc, m)))
-    rows.append((m("check.label.throughput"), _throughput(doc, m)))
+    tp = doc["probes"]["throughput"]
+    if tp.get("download") is not None:
+        rows.append((m("check.label.download"), _speed(tp["download"], None, m)))
+    rows.append((m("check.label.throughput"), _speed(tp, tp.get("need_bps"), m)))
     if doc.get("spool") is not None:
         rows.append((m("check.label.spool"), m("check.spool.records", n=doc["spool"]["records"])))
     if doc.get("disk") is not None:
@@ -255,16 +258,21 @@ def _collector(doc: dict[str, Any], m: Messages) -> str:
     return m("check.collector.down", address=address, error=c.get("error") or "-")
 
 
-def _throughput(doc: dict[str, Any], m: Messages) -> str:
-    tp = doc["probes"]["throughput"]
+def _speed(tp: dict[str, Any], need_bps: float | None, m: Messages) -> str:
+    """One direction of the speed test, like a phone's speed test: the rate, the latency
+    and jitter under load, and (for the upload) the photos' need; or why not measured."""
     status = tp.get("status")
-    if status == "not-configured":
-        return m("check.throughput.not_configured")
-    if status == "skipped":
-        return m("check.throughput.skipped")
-    if status == "ok" and tp.get("goodput_bps") is not None:
-        return m("check.throughput.ok", rate=render.rate(tp["goodput_bps"]))
-    return m("check.throughput.failed", error=tp.get("reason") or status or "-")
+    if status in ("not-configured", "skipped", "declined"):
+        return m(f"check.throughput.{status.replace('-', '_')}")
+    if status != "ok" or tp.get("goodput_bps") is None:
+        return m("check.throughput.failed", error=tp.get("reason") or status or "-")
+    parts = [m("check.throughput.ok", rate=render.rate(tp["goodput_bps"]))]
+    if tp.get("latency_ms") is not None:
+        latency, jitter = round(tp["latency_ms"]), round(tp.get("jitter_ms") or 0)
+        parts.append(m("check.throughput.load", latency=latency, jitter=jitter))
+    if need_bps:
+        parts.append(m("check.throughput.need", need=render.num(need_bps / 1e6)))
+    return "; ".join(parts)
 
 
 def _disk(disk: dict[str, Any], m: Messages) -> str:

@@ -157,15 +157,19 @@ class ProbeResult:
 
 @dataclass(frozen=True, slots=True)
 class Throughput:
-    """The upload test. ``status`` not-configured / skipped: it did not run (the JSON
-    has only the status); timeout / error: no outcome (status and reason); otherwise
-    an outcome: ``target``, the prober's ``details`` and ``bytes_used`` as well."""
+    """The speed test (:mod:`agent.tech.speedtest`): the upload's figures, the download's
+    under ``download``. ``status`` not-configured / skipped / declined: it did not run
+    (the JSON has the status and ``need_bps``); timeout / error: no outcome (status and
+    reason); otherwise an outcome: ``target``, the figures and ``bytes_used`` as well
+    (both directions: what the kernel counted on the sockets)."""
 
     status: str
     reason: str | None = None
     target: str | None = None
     details: Mapping[str, object] | None = None  # None: no outcome
     bytes_used: int = 0
+    download: Throughput | None = None
+    need_bps: float | None = None  # the upload the result photos need (the verdict's rule)
 
     @property
     def goodput_bps(self) -> float | None:
@@ -177,10 +181,14 @@ class Throughput:
         if self.details is None:
             if self.reason is not None:
                 out["reason"] = self.reason
-            return out
-        out.update(reason=self.reason, target=self.target)
-        out.update(self.details)
-        out["bytes_used"] = self.bytes_used
+        else:
+            out.update(reason=self.reason, target=self.target)
+            out.update(self.details)
+            out["bytes_used"] = self.bytes_used
+        if self.need_bps is not None:
+            out["need_bps"] = self.need_bps
+        if self.download is not None:
+            out["download"] = self.download.to_json()
         return out
 
 

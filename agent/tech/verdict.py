@@ -16,11 +16,13 @@ Policy (documented in ``pantau-agent check --help`` too):
 - DEGRADED: it delivers, but poorly: a poor signal (strength or quality), 2G only, ping
   loss above 20 % (judged by :func:`loss_above_threshold` on the collector's pings and on
   every configured ICMP probe) or a median RTT above 1000 ms, failing DNS or configured
-  probes, an upload goodput under 0.5 Mbit/s, or result photos that would take over 15
-  minutes.
+  probes, a measured upload under the result photos' need (``[check] upload_need_mbps``,
+  default 3 Mbit/s: KPU asks about 3-4 Mbit/s at TPS that send the C1 photos), or result
+  photos that would take over 15 minutes.
 - Notes never change the verdict: roaming, a fair signal, records waiting in the spool,
   an unsynchronised or offset clock (the collector corrects event times from the
-  monotonic clock), a spent data budget, a throughput test that could not run.
+  monotonic clock), a spent data budget, a speed test that could not run, or an upload
+  not measured (the test declined, skipped or not configured: said, never taken as good).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ REASONS: Final[Mapping[str, str]] = {
     "PROBE_FAILED": DEGRADED,
     "THROUGHPUT_LOW": DEGRADED,
     "THROUGHPUT_FAILED": NOTE,
+    "UPLOAD_NOT_MEASURED": NOTE,
     "PHOTOS_SLOW": DEGRADED,
     "SPOOL_BACKLOG": NOTE,
     "CLOCK_UNSYNCED": NOTE,
@@ -88,6 +91,7 @@ ADVICE: Final = (
     "USE_4G",
     "MOVE_ANTENNA",
     "TRY_OTHER_OPERATOR",
+    "PLAN_PHOTO_UPLOAD",
     "USE_SATELLITE",
     "FIX_CA_FILE",
     "CHECK_COLLECTOR_ADDRESS",
@@ -125,7 +129,7 @@ _ADVICE_FOR: Final[Mapping[str, tuple[str, ...]]] = {
     "PING_LOSS": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
     "PING_SLOW": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
     "DNS_FAILED": ("CHECK_DNS",),
-    "THROUGHPUT_LOW": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
+    "THROUGHPUT_LOW": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR", "PLAN_PHOTO_UPLOAD"),
     "PHOTOS_SLOW": ("MOVE_ANTENNA", "TRY_OTHER_OPERATOR"),
     "SPOOL_BACKLOG": ("KEEP_AGENT_RUNNING",),
     "CLOCK_OFFSET": ("WAIT_CLOCK_SYNC",),
@@ -137,7 +141,8 @@ _SPEED_FINDINGS: Final = frozenset({"THROUGHPUT_LOW", "PHOTOS_SLOW"})
 #: Thresholds of the policy above.
 PING_LOSS_MAX: Final = 0.2
 PING_MEDIAN_MAX_MS: Final = 1000.0
-UPLOAD_MIN_BPS: Final = 500_000.0
+#: The upload the result photos need, unless the kit's ``[check] upload_need_mbps`` says.
+UPLOAD_NEED_BPS: Final = 3_000_000.0
 PHOTOS_MAX_S: Final = 15 * 60.0
 CLOCK_OFFSET_MAX_S: Final = 60.0
 #: Pings from which the observed loss ratio is judged as it is (see loss_above_threshold).

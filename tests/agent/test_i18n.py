@@ -274,7 +274,12 @@ def test_plural_and_numbers() -> None:
     )
     assert id_("status.spool", n=0, size="0 B") == "0 catatan data (0 B)"
     # A fraction handed to a message reads with a decimal comma in Indonesian.
-    assert id_("check.reason.throughput_low", mbps=0.35) == "Kecepatan unggah rendah: 0,35 Mbit/s"
-    assert en("check.reason.throughput_low", mbps=0.35) == "Low upload speed: 0.35 Mbit/s"
+    low = {"mbps": 0.35, "need_mbps": 3.0}
+    assert id_("check.reason.throughput_low", **low).startswith(
+        "Kecepatan unggah 0,35 Mbit/s di bawah kebutuhan foto hasil (3 Mbit/s;"
+    )
+    assert en("check.reason.throughput_low", **low).startswith(
+        "Upload speed 0.35 Mbit/s is under what the result photos need (3.0 Mbit/s;"
+    )
     budget = id_("check.reason.budget_spent", mb=20.5)
     assert budget.startswith("Kuota data harian kit sudah habis (20,5 MB")

@@ -96,6 +96,9 @@ def test_interactive_init_from_nothing_to_records_at_the_collector(
     child.expect_exact("Collector address 127.0.0.1:notaport is wrong: write HOST:PORT")
     child.expect_exact("Step 3: the collector's address")
     child.sendline(collector.address)
+    child.expect_exact("(at most 4 MB a check, counted in the daily data budget)? [Y/n]: ")
+    child.sendline("")
+    child.expect_exact("Speed test: on ([check] upload_test = true).")
     child.expect_exact(f"The collector {collector.address} is reachable.")
     child.expect_exact("Step 4: the one-time enrollment code (e.g. 7KQ2-M9XD-4H): ")
     child.sendline("0000-0000-00")  # well formed, but never issued
@@ -156,6 +159,9 @@ def test_interactive_init_in_bahasa_indonesia(
     child.expect_exact(f"TPS {SITE}: provinsi DKI Jakarta")
     child.expect_exact("Langkah 3: alamat kolektor")
     child.sendline(collector.address)
+    child.expect_exact("dihitung dalam kuota data harian)? [Y/t]: ")
+    child.sendline("tidak")  # declined: check will say the upload is not measured
+    child.expect_exact("Uji kecepatan: tidak aktif ([check] upload_test = false)")
     child.expect_exact(f"Kolektor {collector.address} bisa dihubungi.")
     child.expect_exact("Langkah 4: kode pendaftaran sekali pakai")
     child.sendline("12345")
@@ -166,7 +172,8 @@ def test_interactive_init_in_bahasa_indonesia(
     child.expect_exact("Selesai: kit siap")
     child.expect_exact("(SIAP / KURANG BAIK / TIDAK SIAP)")
     assert finish(child) == 0
-    assert load_agent_config(tmp_path / "etc" / "agent.toml").agent.site == SITE
+    kept = load_agent_config(tmp_path / "etc" / "agent.toml")
+    assert kept.agent.site == SITE and kept.check.upload_test is False
 
     # Again: the existing setup is shown and kept, Enter takes every current value.
     child = terminal.init("id")
@@ -177,6 +184,8 @@ def test_interactive_init_in_bahasa_indonesia(
     child.expect_exact(f"Langkah 2: kode TPS (13 digit, mis. 3171011001005) [{SITE}]: ")
     child.sendline("")
     child.expect_exact(f"[{collector.address}]: ")
+    child.sendline("")
+    child.expect_exact("dihitung dalam kuota data harian)? [y/T]: ")  # the choice kept
     child.sendline("")
     child.expect_exact("Kredensial yang ada tetap dipakai")
     child.expect_exact("Tidak berubah: ")

@@ -285,7 +285,7 @@ def test_on_a_terminal_colour_and_a_progress_bar(tmp_path: Path, running: Runnin
             env={**env, "LANG": "C.UTF-8"}, encoding="utf-8", timeout=90,
         )  # fmt: skip
         try:
-            child.expect(r"Upload test \[[#.]+\]")  # the throughput progress bar
+            child.expect(r"Speed test \[[#.]+\]")  # the speed test's progress bar
             child.expect(pexpect.EOF)
             out = child.before or ""
         finally:

@@ -76,7 +76,7 @@ def report(**over: Any) -> Report:
         sim=SimSection(state="ready"),
         network=NetworkSection(registered=True, reg_state="home", rat="lte", generation="4G"),
         signal=SignalSection(grade="good"),
-        probes=ProbesSection({}, Throughput("not-configured")),
+        probes=ProbesSection({}, Throughput("ok", details={"goodput_bps": 8e6})),
         collector=CollectorSection("c:7600", "ok", reachable=True),
         spool=SpoolSection("spool.sqlite", exists=True, records=0),
         clock=ClockSection(synced=True, offset_ms=10.0),

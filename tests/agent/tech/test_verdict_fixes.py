@@ -70,6 +70,10 @@ def test_loss_rule_error_rates_on_simulated_links() -> None:
     assert not any(run(0.05) for _ in range(2000))
 
 
+#: An upload measured above the photos' need (no upload finding).
+MEASURED = Throughput("ok", details={"goodput_bps": 8e6})
+
+
 def _ping(sent: int, received: int) -> ProbeResult:
     details = {"sent": sent, "received": received, "median_ms": 40.0}
     return ProbeResult("icmp", "10.0.0.1", "ok" if received else "timeout", details=details)
@@ -79,13 +83,13 @@ def test_configured_icmp_probes_count_for_the_loss_verdict() -> None:
     from test_grades_verdict import report
 
     results = {"collector-ping": _ping(100, 100), "ping-kpu": _ping(100, 58)}
-    found = check.assess(report(probes=ProbesSection(results, Throughput("not-configured"))))
+    found = check.assess(report(probes=ProbesSection(results, MEASURED)))
     assert [f.code for f in found] == ["PING_LOSS"]
     assert found[0].fields == {"target": "10.0.0.1", "percent": 42, "lost": 42, "sent": 100}
     assert verdict_of(found) == "DEGRADED"
     # A 5-ping probe with 2 of 5 replies is DEGRADED too (60 % lost, proven).
     few = {"collector-ping": _ping(100, 99), "ping-kpu": _ping(5, 2)}
-    found = check.assess(report(probes=ProbesSection(few, Throughput("not-configured"))))
+    found = check.assess(report(probes=ProbesSection(few, MEASURED)))
     assert [f.code for f in found] == ["PING_LOSS"]
 
 
