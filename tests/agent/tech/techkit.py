@@ -231,3 +231,30 @@ def tmpfs(where: Path, size: str) -> Iterator[Path]:
         yield where
     finally:
         subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def namespaces_or_skip() -> None:
+    """Network namespaces are needed: skip (fail under CI) with the reason, else clear any
+    namespaces an earlier run left."""
+    from machine import unavailable
+    from netlab import cleanup_leftovers, netns_unavailable
+
+    reason = netns_unavailable()
+    if reason is not None:
+        unavailable(reason)
+    cleanup_leftovers()
+
+
+def collector_data_with_kit(tmp: Path) -> tuple[Path, str]:
+    """A collector data directory (``tmp/collector``) whose store has :data:`AGENT_ID`
+    enrolled at :data:`SITE`; the directory and the kit's credential token."""
+    from collector import auth
+    from collector.store.sqlite import SqliteStore
+
+    data = tmp / "collector"
+    data.mkdir()
+    store = SqliteStore(data / "collector.sqlite")
+    credential = auth.new_credential(AGENT_ID)
+    store.add_agent(AGENT_ID, SITE, auth.hash_secret(credential.secret))
+    store.close()
+    return data, credential.token()

@@ -19,8 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from netlab import Chain, NetLab, cleanup_leftovers, netns_unavailable
-from techkit import AGENT_ID, CLI, SITE, wait_for, write_config
+from netlab import Chain, NetLab
+from techkit import (
+    CLI,
+    collector_data_with_kit,
+    namespaces_or_skip,
+    wait_for,
+    write_config,
+)
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -39,22 +45,9 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lossy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    from machine import unavailable
-
-    from collector import auth
-    from collector.store.sqlite import SqliteStore
-
-    reason = netns_unavailable()
-    if reason is not None:
-        unavailable(reason)
-    cleanup_leftovers()
+    namespaces_or_skip()
     tmp = tmp_path_factory.mktemp("lossy")
-    data = tmp / "collector"
-    data.mkdir()
-    store = SqliteStore(data / "collector.sqlite")
-    credential = auth.new_credential(AGENT_ID)
-    store.add_agent(AGENT_ID, SITE, auth.hash_secret(credential.secret))
-    store.close()
+    data, token = collector_data_with_kit(tmp)
     with NetLab() as lab:
         path = lab.chain("client", "router", "server")
         router = path.namespaces[1]
@@ -90,7 +83,7 @@ count = 5
             config = write_config(
                 tmp / "kit",
                 address=f"127.0.0.1:{found[0]}",
-                token=credential.token(),
+                token=token,
                 extra=extra,
             )
             yield Lab(lab, path, config)

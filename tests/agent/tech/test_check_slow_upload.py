@@ -22,8 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from netlab import Chain, NetLab, cleanup_leftovers, netns_unavailable
-from techkit import AGENT_ID, CLI, LTE, SITE, sim_modem, wait_for
+from netlab import Chain, NetLab
+from techkit import (
+    AGENT_ID,
+    CLI,
+    LTE,
+    SITE,
+    collector_data_with_kit,
+    namespaces_or_skip,
+    sim_modem,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -45,23 +54,11 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    from machine import unavailable
-
-    from collector import auth
-    from collector.store.sqlite import SqliteStore
     from collector.tls import init_tls
 
-    reason = netns_unavailable()
-    if reason is not None:
-        unavailable(reason)
-    cleanup_leftovers()
+    namespaces_or_skip()
     tmp = tmp_path_factory.mktemp("slowup")
-    data = tmp / "collector"
-    data.mkdir()
-    store = SqliteStore(data / "collector.sqlite")
-    credential = auth.new_credential(AGENT_ID)
-    store.add_agent(AGENT_ID, SITE, auth.hash_secret(credential.secret))
-    store.close()
+    data, token = collector_data_with_kit(tmp)
     with NetLab() as netlab, sim_modem({"steps": [LTE]}) as modem:
         path = netlab.chain("client", "server")
         ip = path.server_ip
@@ -97,7 +94,7 @@ data_dir = "{kit / "data"}"
 
 [collector]
 address = "{ip}:{ports[0]}"
-credential = "{credential.token()}"
+credential = "{token}"
 ca_file = "{tls.ca_cert}"
 
 [modem]
