@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chaos.procs import ROOT, CollectorProcess, fill, tail, tmpfs
+from chaos.procs import ROOT, CollectorProcess, fill, tail
+from machine import tmpfs
 
 from agent import clock
 from agent.records import PRIORITY, make_record

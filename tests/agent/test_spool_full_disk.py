@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from chaos.procs import fill, tmpfs
+from chaos.procs import fill
+from machine import tmpfs
 
 from agent.spool import RESERVE_BYTES, ROW_OVERHEAD, WAL_LIMIT_BYTES, Spool
 

@@ -11,11 +11,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,20 +86,6 @@ def tail(path: Path, lines: int = 15) -> str:
     if not path.exists():
         return f"(no {path.name})"
     return "\n".join(path.read_text(encoding="utf-8").splitlines()[-lines:])
-
-
-@contextlib.contextmanager
-def tmpfs(where: Path, size: str) -> Iterator[Path]:
-    """A real filesystem of ``size`` (e.g. "8m") mounted at ``where``; unmounted after,
-    even when the test fails. Skips the test without root."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to mount a small tmpfs (a real full disk)")
-    where.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 def fill(disk: Path) -> Path:

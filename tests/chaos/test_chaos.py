@@ -28,13 +28,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from machine import tmpfs
 
 from agent.spool import Spool
 from collector import auth
 from collector.store.sqlite import SqliteStore
 from pantau.v1 import records_pb2
 
-from .procs import ROOT, CollectorProcess, fill, tail, tmpfs
+from .procs import ROOT, CollectorProcess, fill, tail
 
 AGENTS = 20
 SITE = "3171011001005"

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,19 +128,3 @@ def clean_env(**extra: str) -> dict[str, str]:
     env.update({"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PANTAU_LANG": "", "TERM": "dumb"})
     env.update(extra)
     return env
-
-
-@contextmanager
-def tmpfs(where: Path, size: str) -> Iterator[Path]:
-    """A real filesystem of ``size`` (e.g. "8m") mounted at ``where`` (a real full
-    disk); unmounted after, even when the test fails. Needs root."""
-    from machine import unavailable
-
-    if os.geteuid() != 0:
-        unavailable("needs root to mount a small tmpfs (a real full disk)")
-    where.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)

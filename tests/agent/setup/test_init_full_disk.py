@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 from chaos.procs import fill
-from initkit import AGENT, SITE, RunningCollector, clean_env, tmpfs
+from initkit import AGENT, SITE, RunningCollector, clean_env
+from machine import tmpfs
 
 from agent.config import load_agent_config
 from agent.setup.files import read_credential

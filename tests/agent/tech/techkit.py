@@ -217,22 +217,6 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
 PYTHON = sys.executable
 
 
-@contextmanager
-def tmpfs(where: Path, size: str) -> Iterator[Path]:
-    """A real filesystem of ``size`` (e.g. "8m") mounted at ``where`` (a real full
-    disk); unmounted after, even when the test fails. Needs root."""
-    from machine import unavailable
-
-    if os.geteuid() != 0:
-        unavailable("needs root to mount a small tmpfs (a real full disk)")
-    where.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
 def namespaces_or_skip() -> None:
     """Network namespaces are needed: skip (fail under CI) with the reason, else clear any
     namespaces an earlier run left."""

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from chaos.procs import fill
-from techkit import LTE, RunningCollector, check_json, codes, collector, tmpfs, write_config
+from machine import tmpfs
+from techkit import LTE, RunningCollector, check_json, codes, collector, write_config
 
 from agent import diskroom
 from agent.sim.modem import SimModem

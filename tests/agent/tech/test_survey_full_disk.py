@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from chaos.procs import fill
-from techkit import CLI, SCENARIOS, sim_modem, tmpfs, wait_for
+from machine import tmpfs
+from techkit import CLI, SCENARIOS, sim_modem, wait_for
 
 from agent.tech import survey
 
