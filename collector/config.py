@@ -115,6 +115,9 @@ class WebSection:
     #: Password checks (Argon2) at once, and logins waiting for one; beyond: 503.
     login_concurrency: int = setting(1, min=1, max=64)
     login_queue: int = setting(16, min=0, max=10_000)
+    #: Password checks a second on average, and at once after a quiet spell; beyond: 503.
+    login_checks_per_s: float = setting(5.0, min=0.1, max=10_000)
+    login_checks_burst: int = setting(10, min=1, max=100_000)
     #: A refused login (429, 503) is answered after this pause (0: at once).
     login_hold_s: float = setting(1.0, min=0, max=10)
     #: Messages a live-stream subscriber may fall behind before it is told to resync.

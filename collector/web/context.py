@@ -128,7 +128,11 @@ class WebContext:
             clock=self.now,
         )
         self.passwords = PasswordGate(
-            verify_password, concurrency=web.login_concurrency, queue=web.login_queue
+            verify_password,
+            concurrency=web.login_concurrency,
+            queue=web.login_queue,
+            per_s=web.login_checks_per_s,
+            burst=web.login_checks_burst,
         )
         self.hub = LiveHub(self.load_rows, queue_size=self.config.sse_queue)
         self.map_cache = MapCache(self.hub)

@@ -27,6 +27,7 @@ import ipaddress
 import math
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -157,16 +158,58 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, tid, CHECK_NICENESS)
 
 
+@dataclass(slots=True)
+class TokenBucket:
+    """At most ``rate_per_s`` on average, ``burst`` at once (pure: the clock is given)."""
+
+    rate_per_s: float
+    burst: float
+    tokens: float = -1.0  # full at first use
+    at_ns: int = 0
+
+    def _refill(self, now_ns: int) -> None:
+        if self.tokens < 0:
+            self.tokens = self.burst
+        else:
+            elapsed = max(0, now_ns - self.at_ns) / _S
+            self.tokens = min(self.burst, self.tokens + elapsed * self.rate_per_s)
+        self.at_ns = now_ns
+
+    def take(self, now_ns: int) -> bool:
+        """Take one token if there is one."""
+        self._refill(now_ns)
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+    def empty(self, now_ns: int) -> bool:
+        self._refill(now_ns)
+        return self.tokens < 1
+
+
 class PasswordGate:
-    """Password checks in threads of their own, ``concurrency`` at once, ``queue`` waiting."""
+    """Password checks in threads of their own, ``concurrency`` at once, ``queue`` waiting,
+    and at most ``per_s`` a second on average (``burst`` at once): Argon2 is memory-hard,
+    and even at the lowest CPU priority a stream of checks takes memory bandwidth and cache
+    from the event loop, so a flood is held to a small, fixed share of the machine."""
 
     def __init__(
-        self, verify: Callable[[str | None, str], bool], *, concurrency: int, queue: int
+        self,
+        verify: Callable[[str | None, str], bool],
+        *,
+        concurrency: int,
+        queue: int,
+        per_s: float = 1000.0,
+        burst: int = 1000,
+        clock: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.verify = verify
         self.concurrency = concurrency
         self.queue = queue
         self.pending = 0
+        self.clock = clock
+        self._bucket = TokenBucket(per_s, burst)
         self._slots = asyncio.Semaphore(concurrency)
         self._pool = ThreadPoolExecutor(
             concurrency, thread_name_prefix="password", initializer=_lower_priority
@@ -174,11 +217,11 @@ class PasswordGate:
 
     @property
     def full(self) -> bool:
-        return self.pending >= self.concurrency + self.queue
+        return self.pending >= self.concurrency + self.queue or self._bucket.empty(self.clock())
 
     async def check(self, password_hash: str | None, password: str) -> bool:
         """Whether ``password`` matches; :class:`Busy` at once when the checks are full."""
-        if self.full:
+        if self.pending >= self.concurrency + self.queue or not self._bucket.take(self.clock()):
             raise Busy
         self.pending += 1
         try:

@@ -234,7 +234,9 @@ def fast_config() -> CollectorConfig:
     base = default_config()
     return CollectorConfig(
         base.store, base.rules, base.tickets, base.routing, base.routes, base.source,
-        web=WebSection(heartbeat_s=1.0, login_hold_s=0),
+        # many logins in a test, at once: the checks' rate is tested on its own
+        web=WebSection(heartbeat_s=1.0, login_hold_s=0, login_checks_per_s=10_000,
+                       login_checks_burst=10_000),
     )  # fmt: skip
 
 

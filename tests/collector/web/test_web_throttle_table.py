@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from collector.web.throttle import (
     Backoff,
+    Busy,
     Failures,
     LoginThrottle,
+    PasswordGate,
+    TokenBucket,
     after_failure,
     client_key,
     retry_after_s,
@@ -128,3 +133,48 @@ def test_the_tables_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         throttle.failed(f"client{i}", f"name{i}")
     assert list(throttle.clients.records) == [f"client{i}" for i in range(15, 20)]
     assert len(throttle.names.records) == 5
+
+
+@pytest.mark.parametrize(
+    ("takes_at_s", "granted"),
+    [
+        ([0, 0, 0, 0], [True, True, True, False]),  # a burst of 3, then empty
+        ([0, 0, 0, 0.5, 1.0], [True, True, True, True, True]),  # 2 a second refill it
+        ([0, 0, 0, 0, 0.49, 0.5], [True, True, True, False, False, True]),
+        ([0, 10, 10, 10, 10], [True, True, True, True, False]),  # never above the burst
+    ],
+)
+def test_token_bucket(takes_at_s: list[float], granted: list[bool]) -> None:
+    bucket = TokenBucket(rate_per_s=2.0, burst=3)
+    assert [bucket.take(int(t * _S)) for t in takes_at_s] == granted
+
+
+def test_the_gate_refuses_checks_beyond_its_rate_as_busy() -> None:
+    """Argon2 checks beyond ``per_s`` (after the burst) are refused at once, unchecked."""
+    now = [0]
+    checked: list[str] = []
+
+    def verify(password_hash: str | None, password: str) -> bool:
+        checked.append(password)
+        return password == "right"
+
+    async def main() -> list[object]:
+        gate = PasswordGate(
+            verify, concurrency=1, queue=8, per_s=1.0, burst=2, clock=lambda: now[0]
+        )
+        answers: list[object] = []
+        try:
+            for password in ("a", "b", "c"):
+                try:
+                    answers.append(await gate.check("hash", password))
+                except Busy:
+                    answers.append("busy")
+            assert gate.full  # no token left: a login is refused before the account is read
+            now[0] += 1 * _S
+            answers.append(await gate.check("hash", "right"))
+        finally:
+            gate.close()
+        return answers
+
+    assert asyncio.run(main()) == [False, False, "busy", True]
+    assert checked == ["a", "b", "right"]
