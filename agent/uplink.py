@@ -195,6 +195,7 @@ class Uplink:
                 log.exception("uplink to %s failed; reconnecting", self._address)
             finally:
                 self.state.connected = False
+            _still_cancelled()
             welcomed = self._welcomed_monotonic
             attempt = next_attempt(
                 attempt,
@@ -230,13 +231,25 @@ class Uplink:
             self._on_welcome(welcome, t4)
             self._in_flight = asyncio.Semaphore(max(1, welcome.max_batches_in_flight or 1))
             self._unacked = 0
+            # Not a TaskGroup: on Python 3.11 a failing child leaves this task's
+            # cancelling() count raised, and run() reads that count to tell a stop
+            # from a lost stream (_still_cancelled).
+            loops = [
+                asyncio.create_task(self._send_loop(call, welcome)),
+                asyncio.create_task(self._receive_loop(call)),
+                asyncio.create_task(self._ack_watchdog()),
+            ]
             try:
-                async with asyncio.TaskGroup() as group:
-                    group.create_task(self._send_loop(call, welcome))
-                    group.create_task(self._receive_loop(call))
-                    group.create_task(self._ack_watchdog())
-            except* grpc.aio.AioRpcError as errors:
-                raise errors.exceptions[0] from None
+                done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_EXCEPTION)
+            finally:
+                for loop in loops:
+                    loop.cancel()
+                await asyncio.gather(*loops, return_exceptions=True)
+            for loop in done:
+                error = loop.exception()
+                if error is not None:
+                    raise error
+            raise RuntimeError("a stream's loops ended without an error")  # never: they loop
 
     def _hello(self) -> telemetry_pb2.Hello:
         stamp = clock.now()
@@ -387,3 +400,14 @@ def _stalled(details: str) -> grpc.aio.AioRpcError:
     return grpc.aio.AioRpcError(
         grpc.StatusCode.DEADLINE_EXCEEDED, grpc.aio.Metadata(), grpc.aio.Metadata(), details
     )
+
+
+def _still_cancelled() -> None:
+    """Stop here if this task was asked to stop. A cancellation that arrives while gRPC
+    awaits inside a call can come out as that call's error (CANCELLED, or a call ended
+    under us) rather than as CancelledError; caught as a lost stream, it would be
+    consumed and the uplink would reconnect instead of ending, holding the service's
+    shutdown open (SIGTERM unanswered). ``Task.cancelling()`` still says it was asked."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

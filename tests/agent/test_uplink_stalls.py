@@ -98,3 +98,51 @@ def test_a_stalled_stream_is_dropped_and_the_next_one_delivers(
 
     with caplog.at_level(logging.WARNING, logger="agent.uplink"):
         asyncio.run(body())
+
+
+@pytest.mark.parametrize("error", ["cancelled-call", "call-ended-under-us"])
+def test_a_stop_that_grpc_reports_as_the_calls_error_still_stops_the_uplink(
+    tmp_path: Path, error: str
+) -> None:
+    """SIGTERM cancels the uplink's task while gRPC awaits inside a call; gRPC may report
+    that as the call's error instead of CancelledError. The uplink must end, not take it
+    for a lost stream and reconnect (the service's shutdown would wait for it forever)."""
+
+    async def main() -> str:
+        spool = Spool(tmp_path / "spool.sqlite", max_bytes=1 << 20,
+                      overflow_record=lambda *a: ("event", 3, b""))  # fmt: skip
+        uplink = Uplink(
+            spool, address="127.0.0.1:9", credential="kit-1.c2VjcmV0", agent_id="kit-1",
+            site=SITE, backoff=Backoff(0.05, 0.1), poll_s=0.05,
+        )  # fmt: skip
+        in_call = asyncio.Event()
+        sessions = 0
+
+        async def session() -> None:
+            nonlocal sessions
+            sessions += 1
+            in_call.set()
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                if error == "cancelled-call":
+                    raise grpc.aio.AioRpcError(
+                        grpc.StatusCode.CANCELLED, grpc.aio.Metadata(), grpc.aio.Metadata()
+                    ) from None
+                raise RuntimeError("the call ended under us") from None
+
+        uplink._session = session  # type: ignore[method-assign]
+        task = asyncio.create_task(uplink.run())
+        try:
+            await asyncio.wait_for(in_call.wait(), 5)
+            task.cancel()
+            try:
+                await asyncio.wait_for(task, 5)
+            except asyncio.CancelledError:
+                return f"stopped after {sessions} session(s)"
+            return "returned"
+        finally:
+            task.cancel()
+            spool.close()
+
+    assert asyncio.run(main()) == "stopped after 1 session(s)"
