@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from machine import unavailable
 
 from agent.spool import ROW_OVERHEAD, Spool, SpoolError
 
@@ -139,7 +140,7 @@ def test_a_full_disk_is_a_clear_error_and_the_spool_keeps_working_after(tmp_path
     """On a real full disk (a 2 MiB tmpfs; needs root) an append fails whole with a
     SpoolError naming the spool, and succeeds once there is room again."""
     if os.geteuid() != 0:
-        pytest.skip("needs root to mount a small tmpfs (a real full disk)")
+        unavailable("needs root to mount a small tmpfs (a real full disk)")
     disk = tmp_path / "disk"
     disk.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)

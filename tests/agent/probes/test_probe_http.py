@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from machine import unavailable
 
 from agent.probes import ProbeConfigError, build_config
 from agent.probes.base import ProbeStatus
@@ -38,7 +39,7 @@ async def _respond(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     if shutil.which("openssl") is None:
-        pytest.skip("needs the openssl command to make a test certificate")
+        unavailable("needs the openssl command to make a test certificate")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(

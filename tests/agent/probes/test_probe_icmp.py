@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from machine import unavailable
 
 from agent.probes import icmp
 from agent.probes._net import Resolved
@@ -192,7 +193,7 @@ def test_tcp_connect_method_counts_refusal_as_an_answer(closed_port: int) -> Non
 def test_forced_dgram_without_permission_is_not_permitted() -> None:
     low, high = (int(v) for v in Path("/proc/sys/net/ipv4/ping_group_range").read_text().split())
     if any(low <= gid <= high for gid in {os.getgid(), *os.getgroups()}):
-        pytest.skip("ping_group_range allows this process: unprivileged ICMP works here")
+        unavailable("ping_group_range allows this process: unprivileged ICMP works here")
     outcome = run(IcmpConfig("127.0.0.1", count=1, method="icmp-dgram"))
     assert outcome.common.status is ProbeStatus.NOT_PERMITTED
     assert outcome.common.reason == (

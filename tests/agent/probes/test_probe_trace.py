@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from machine import unavailable
 
 from agent.probes import ProbeConfigError, build_config
 from agent.probes.base import ProbeStatus
@@ -65,7 +66,7 @@ def test_trace_to_loopback_reaches_it_at_hop_one(method: str) -> None:
 
 def test_unresolvable_target() -> None:
     if os.geteuid() != 0:
-        pytest.skip("without root the probe stops at not-permitted before resolving")
+        unavailable("without root the probe stops at not-permitted before resolving")
     outcome = asyncio.run(probe(TraceConfig("nothing.invalid"), name="t"))
     assert outcome.common.status is ProbeStatus.UNRESOLVABLE
     assert outcome.hops == () and not outcome.reached

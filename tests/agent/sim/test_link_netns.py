@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from machine import unavailable
 from netlab import NETNS_DIR, Chain, NetLab, cleanup_leftovers
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
@@ -107,7 +108,7 @@ def test_link_follows_the_modem_scenario(netlab: NetLab, tmp_path: Path) -> None
 
 def test_emulator_rate_limit_under_iperf3(netlab: NetLab) -> None:
     if shutil.which("iperf3") is None:
-        pytest.skip("needs iperf3 (Debian: iperf3)")
+        unavailable("needs iperf3 (Debian: iperf3)")
     path = emulated(netlab, "--rate-bps", "4000000", "--limit-packets", "60")
     server = netlab.popen(path.server, "iperf3", "-s", "-1", "-B", path.server_ip)
     for _ in range(100):
