@@ -272,3 +272,19 @@ def test_every_collector_module_imports_without_the_agent_libraries() -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.startswith("imported")
+
+
+def test_every_package_is_in_the_distribution() -> None:
+    """A package missing from [tool.setuptools] packages works in a checkout (editable
+    install) and is absent from the wheel a collector or kit installs."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]
+    roots = {name: ROOT / where for name, where in setuptools["package-dir"].items()}
+    found = {
+        ".".join((top, *init.parent.relative_to(where).parts))
+        for top, where in roots.items()
+        for init in where.rglob("__init__.py")
+        if "node_modules" not in init.parts
+    }
+    assert found - set(setuptools["packages"]) == set()
