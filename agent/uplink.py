@@ -23,7 +23,6 @@ spool back for longer than that.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -35,6 +34,7 @@ import grpc
 from agent import clock
 from agent.channel import open_channel
 from agent.spool import Spool, SpoolError
+from pantau.core.aio import wait_event
 from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -322,8 +322,7 @@ class Uplink:
                 if self.state.spool_error is not None:  # delete what was acked, at last
                     await asyncio.to_thread(self._ack, self.state.last_ack_seq)
                 self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
+                await wait_event(self._wakeup, self._poll_s)
                 continue
             lag = self._spool.backlog().head_seq - rows[-1][0]
             draining = lag > 0

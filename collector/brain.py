@@ -35,7 +35,6 @@ store each start a grace of the rule's whole silence from when it was back
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -55,6 +54,7 @@ from collector.rules import (
 )
 from collector.store import Store
 from collector.store.model import StoredRecord, Ticket
+from pantau.core.aio import wait_event
 from pantau.v1 import records_pb2
 
 log = logging.getLogger(__name__)
@@ -257,8 +257,7 @@ class Brain:
         failing_since: int | None = None
         while True:
             asleep_ns = self.clock()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.tick_s)
+            await wait_event(self._wake, self.tick_s)
             # New data waits for the rest of the interval since the last pass began, and
             # whatever else arrives meanwhile is judged in the same pass.
             await asyncio.sleep(last_pass + self.judge_every_s - time.monotonic())

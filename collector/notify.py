@@ -22,7 +22,6 @@ The JSON body follows PagerDuty Events v2 where it can: ``dedup_key``,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -38,6 +37,7 @@ from dataclasses import dataclass, field
 
 from collector.store import OutboxStore
 from collector.store.model import Notification
+from pantau.core.aio import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +118,7 @@ class Dispatcher:
         while True:
             sent = await self.run_once()
             if not sent:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self.poll_s)
+                await wait_event(self._wakeup, self.poll_s)
                 self._wakeup.clear()
 
     async def run_once(self) -> int:

@@ -288,3 +288,18 @@ def test_every_package_is_in_the_distribution() -> None:
         if "node_modules" not in init.parts
     }
     assert found - set(setuptools["packages"]) == set()
+
+
+def test_no_asyncio_wait_for_in_services() -> None:
+    """asyncio.wait_for loses a racing cancellation on Python 3.11 (pantau.core.aio says
+    how); the agent and the collector wait through pantau.core.aio."""
+    users = [
+        f"{name}:{node.lineno}"
+        for name, path in modules().items()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Attribute)
+        and node.attr == "wait_for"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "asyncio"
+    ]
+    assert users == []
