@@ -51,13 +51,14 @@ def _pattern(alert: Alert, target: Target) -> list[dict[str, Any]]:
 
 
 def _details(alert: Alert) -> str:
-    text = f"{alert.summary} / {alert.title_id}; affected TPS: {alert.affected}"
+    """English, then the Bahasa Indonesia title after " / " (never mixed in one part)."""
+    text = f"{alert.summary}; affected TPS: {alert.affected}"
     if alert.sites:
         text += " (" + " ".join(alert.sites) + ")"
     if alert.others_fine_count:
         operators = ", ".join(alert.others_fine_operators)
         text += f"; other operators fine at {alert.others_fine_count} TPS ({operators})"
-    return text
+    return f"{text} / {alert.title_id}"
 
 
 def alarm(alert: Alert, target: Target) -> dict[str, Any]:
