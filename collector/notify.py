@@ -205,9 +205,7 @@ class Dispatcher:
             except PayloadError as exc:
                 result = Delivery(False, None, f"cannot render for {route.format}: {exc}")
             else:
-                result = await asyncio.to_thread(
-                    post, route, body, headers, url=url, method=method
-                )
+                result = await asyncio.to_thread(post, route, body, headers, url=url, method=method)
         now = self.clock()
         if result.ok:
             self.delivered += 1

@@ -44,7 +44,7 @@ def fingerprint(label_set: dict[str, str]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def annotations(alert: Alert) -> dict[str, str]:
+def alert_annotations(alert: Alert) -> dict[str, str]:
     out = {
         "summary": alert.title,
         "summary_id": alert.title_id,
@@ -70,7 +70,7 @@ def render(alert: Alert, target: Target) -> Request:
     item: dict[str, Any] = {
         "status": status,
         "labels": label_set,
-        "annotations": annotations(alert),
+        "annotations": alert_annotations(alert),
         "startsAt": rfc3339(alert.opened_ns),
         "endsAt": rfc3339(ended) if resolved else ZERO_TIME,
         "generatorURL": "",

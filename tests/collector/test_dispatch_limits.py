@@ -173,7 +173,10 @@ def test_superseding_leaves_delivered_rows_and_live_claims_alone(
     trigger, u1, u2, u3, resolve = ids
     waiting = store.waiting_notifications("pantau-incident-1", trigger)
     assert [(n.id, n.action) for n in waiting] == [
-        (u1, "update"), (u2, "update"), (u3, "update"), (resolve, "resolve")
+        (u1, "update"),
+        (u2, "update"),
+        (u3, "update"),
+        (resolve, "resolve"),
     ]
     raw.execute(
         "UPDATE outbox SET claimed_by = 'other', claim_until_ns = ? WHERE id = ?",
@@ -189,6 +192,8 @@ def test_superseding_leaves_delivered_rows_and_live_claims_alone(
     assert rows[u1] == (T0, f"superseded by #{u3}", "me")
     assert rows[u2] == (None, None, "other")
     assert [n.id for n in store.waiting_notifications("pantau-incident-1", trigger)] == [
-        u2, u3, resolve
+        u2,
+        u3,
+        resolve,
     ]
     assert store.release_notifications([u2], "me", next_attempt_ns=T0) == 0  # not mine

@@ -163,7 +163,9 @@ def test_bodies_match_golden_files_and_the_published_schema(
     body = dumps(request.document)
     document = _strict(body)
     key = name + (request.path if name == "tmf642" else "")
-    errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validators[key].iter_errors(document)]
+    errors = [
+        f"{'/'.join(map(str, e.path))}: {e.message}" for e in validators[key].iter_errors(document)
+    ]
     assert errors == [], f"{name} {action} {shape}"
     rendered = {"method": request.method, "path": request.path, "body": document}
     golden = GOLDEN / name / f"{shape}-{action}.json"
