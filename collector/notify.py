@@ -170,11 +170,17 @@ class Dispatcher:
             tried += 1
             await self._deliver(notification, route)
         for name, ids in held.items():
-            due = self._budgets[name].free_at(self.clock())
             self.held += len(ids)
-            await asyncio.to_thread(
-                self.store.release_notifications, ids, self.worker_id, next_attempt_ns=due
-            )
+            # Due one by one as the route's tokens come back, not all at once.
+            by_time: dict[int, list[int]] = {}
+            for notification_id, due in zip(
+                ids, self._budgets[name].schedule(self.clock(), len(ids)), strict=True
+            ):
+                by_time.setdefault(due, []).append(notification_id)
+            for due, group in sorted(by_time.items()):
+                await asyncio.to_thread(
+                    self.store.release_notifications, group, self.worker_id, next_attempt_ns=due
+                )
         return tried
 
     async def _collapse(self, notification: Notification) -> bool:

@@ -47,6 +47,25 @@ class MinuteBudget:
             return now_ns
         return self._spent[0] + MINUTE_NS
 
+    def schedule(self, now_ns: int, count: int) -> list[int]:
+        """When each of ``count`` further calls may go, in order, if nothing else is
+        sent: the k-th waits for the k-th token to come back (a minute per round)."""
+        self._forget(now_ns)
+        spent = list(self._spent)
+        free = self.per_minute - len(spent)
+        times: list[int] = []
+        for k in range(count):
+            if k < free:
+                times.append(now_ns)
+                continue
+            rounds, index = divmod(k - free, self.per_minute)
+            if index < len(spent):
+                back = spent[index] + (rounds + 1) * MINUTE_NS
+            else:  # a token free now, spent at now_ns by an earlier call of this schedule
+                back = now_ns + (rounds + 1) * MINUTE_NS
+            times.append(back)
+        return times
+
     def take(self, now_ns: int) -> bool:
         """Spend a token for a call at ``now_ns``; False (nothing spent) if none is left."""
         if self.free_at(now_ns) > now_ns:

@@ -151,7 +151,8 @@ def test_calls_over_the_limit_wait_without_counting_as_attempts(
             "SELECT attempts, next_attempt_ns, claimed_by FROM outbox "
             "WHERE delivered_ns IS NULL ORDER BY id"
         )
-        assert waiting == [(0, T0 + MINUTE, None)] * 3
+        # due as the route's tokens come back: two a minute on, the third a minute later
+        assert waiting == [(0, T0 + MINUTE, None)] * 2 + [(0, T0 + 2 * MINUTE, None)]
         now[0] += 30 * S
         assert asyncio.run(dispatcher.run_once()) == 0  # not due yet
         now[0] += 30 * S

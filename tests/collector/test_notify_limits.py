@@ -26,6 +26,22 @@ def test_a_budget_never_exceeds_its_limit_over_a_long_driven_run() -> None:
     assert len(sent) == 70  # and it uses all of it: 7 a minute for 10 minutes
 
 
+def test_a_budget_schedules_waiting_calls_as_its_tokens_come_back() -> None:
+    budget = MinuteBudget(3)
+    assert budget.schedule(0, 4) == [0, 0, 0, MINUTE_NS]
+    for t in (0, 10 * S, 20 * S):
+        assert budget.take(t)
+    assert budget.schedule(30 * S, 7) == [
+        60 * S, 70 * S, 80 * S,  # the three tokens, back a minute after use
+        120 * S, 130 * S, 140 * S,  # and again a minute later
+        180 * S,
+    ]  # fmt: skip
+    assert budget.schedule(65 * S, 2) == [65 * S, 70 * S]  # one token back already
+    # Followed to the letter, the schedule keeps to the limit.
+    times = budget.schedule(30 * S, 12)
+    assert all(budget.take(t) for t in times)
+
+
 def test_a_budget_refuses_a_limit_below_one() -> None:
     with pytest.raises(ValueError, match="per_minute: expected at least 1, got 0"):
         MinuteBudget(0)
