@@ -60,6 +60,13 @@ class Route:
     routing_key: str = field(default="", repr=False)  # PagerDuty's integration key
     max_per_minute: int = 100  # calls in any 60 s (PagerDuty allows 120 a key)
 
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            known = ", ".join(FORMATS)
+            raise ValueError(f"route {self.name}: format {self.format!r} is not one of {known}")
+        if self.max_per_minute < 1:
+            raise ValueError(f"route {self.name}: max_per_minute must be at least 1")
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:

@@ -14,6 +14,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
+import pytest
 from storebackends import Backend, RawConnection
 
 from collector.notify import Dispatcher, Route
@@ -198,3 +199,41 @@ def test_superseding_leaves_delivered_rows_and_live_claims_alone(
         resolve,
     ]
     assert store.release_notifications([u2], "me", next_attempt_ns=T0) == 0  # not mine
+
+
+def test_a_tmf642_route_raises_acknowledges_and_clears_one_alarm(store: Store) -> None:
+    now = [T0]
+    with WebhookReceiver() as oss:
+        base = oss.url.removesuffix("/hook") + "/tmf-api/alarmManagement/v4"
+        route = Route("oss", base, format="tmf642")
+        dispatcher = Dispatcher(store, {"oss": route}, clock=lambda: now[0])
+        opened = store.raise_problem(
+            "3171011001005", "510-11", "NO_SERVICE", route="oss", first_bad_ns=T0,
+            last_bad_ns=T0, evidence={}, historical=False, now_ns=T0, reopen_window_ns=0,
+        )  # fmt: skip
+        store.acknowledge_ticket(opened.ticket.id, actor="noc", note="", now_ns=T0)
+        store.clear_problem("3171011001005", "510-11", "NO_SERVICE", resolved_ns=T0, now_ns=T0)
+        for _ in range(3):
+            asyncio.run(dispatcher.run_once())
+        received = oss.wait_for(3)
+    assert [r.path for r in received] == [
+        "/tmf-api/alarmManagement/v4/alarm",
+        "/tmf-api/alarmManagement/v4/ackAlarms",
+        "/tmf-api/alarmManagement/v4/clearAlarms",
+    ]
+    alarm, ack, clear = (r.json() for r in received)
+    key = f"pantau-{opened.ticket.id}"
+    assert (alarm["externalAlarmId"], alarm["state"], alarm["alarmedObject"]["id"]) == (
+        key,
+        "raised",
+        "3171011001005",
+    )
+    pattern = [{"externalAlarmId": key, "sourceSystemId": "pantau"}]
+    assert ack["alarmPattern"] == pattern and clear["alarmPattern"] == pattern
+
+
+def test_a_route_built_in_code_is_checked_too() -> None:
+    with pytest.raises(ValueError, match="route x: format 'pd' is not one of pantau, "):
+        Route("x", "http://127.0.0.1/", format="pd")
+    with pytest.raises(ValueError, match="route x: max_per_minute must be at least 1"):
+        Route("x", "http://127.0.0.1/", max_per_minute=0)
