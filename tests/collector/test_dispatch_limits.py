@@ -237,3 +237,39 @@ def test_a_route_built_in_code_is_checked_too() -> None:
         Route("x", "http://127.0.0.1/", format="pd")
     with pytest.raises(ValueError, match="route x: max_per_minute must be at least 1"):
         Route("x", "http://127.0.0.1/", max_per_minute=0)
+
+
+@pytest.mark.parametrize("fmt", ["pantau", "pagerduty", "alertmanager", "tmf642"])
+def test_a_14_site_cell_outage_pages_once_and_resolves_once_on_every_format(
+    backend: Backend, store: Store, fmt: str
+) -> None:
+    """Sites join one by one every 10 s, then recover one by one: the receiver sees one
+    trigger, a few updates (the newest of each wait), one resolve, 3 calls a minute."""
+    raw = _raw_allowing_updates(backend)
+    now = [T0]
+    ticket_id = _ticket(store, raw, 1)
+    script = ["trigger"] + ["update"] * 26 + ["resolve"]  # 13 joining, 13 recovering
+    with WebhookReceiver() as hook:
+        route = Route("noc", hook.url, format=fmt, routing_key="k" * 32, max_per_minute=3)
+        dispatcher = Dispatcher(store, {"noc": route}, clock=lambda: now[0])
+        calls: list[int] = []
+
+        async def drive() -> None:
+            for step in range(200):  # 10 s steps
+                if step < len(script):
+                    _queue(raw, ticket_id, 1, "noc", [script[step]])
+                before = len(hook.requests)
+                await dispatcher.run_once()
+                calls.extend([now[0]] * (len(hook.requests) - before))
+                if step >= len(script) and store.outbox_backlog() == 0:
+                    return
+                now[0] += 10 * S
+
+        asyncio.run(drive())
+        actions = [r.headers["Idempotency-Key"].split(":")[1] for r in hook.received]
+    assert store.outbox_backlog() == 0
+    assert actions[0] == "trigger" and actions[-1] == "resolve", actions
+    assert actions.count("trigger") == 1 and actions.count("resolve") == 1
+    assert set(actions[1:-1]) <= {"update"} and len(actions) < len(script)
+    assert len(actions) - 2 + dispatcher.superseded == 26  # every update sent or folded
+    assert _max_in_any_minute(calls) <= 3
