@@ -3,15 +3,11 @@
 One module per format, one signature for all (``render(alert, target) -> Request``),
 and one registry, :data:`FORMATS`, that the configuration and the dispatcher ask:
 
-========== ========================================== =====================================
-format     for                                        requests
-========== ========================================== =====================================
-pantau     Pantau's own body (PagerDuty-like, ticket)  POST {url}
-pagerduty  PagerDuty Events API v2                     POST {url} (.../v2/enqueue)
-alertmanager  Alertmanager webhook payload, version 4  POST {url}
-tmf642     TM Forum TMF642 Alarm Management v4         POST {url}/alarm, /ackAlarms,
-                                                        /commentAlarms, /clearAlarms
-========== ========================================== =====================================
+- ``pantau``: Pantau's own body (the row's payload, PagerDuty-like keys); POST {url}
+- ``pagerduty``: PagerDuty Events API v2; POST {url} (``.../v2/enqueue``)
+- ``alertmanager``: the Alertmanager webhook payload, version 4; POST {url}
+- ``tmf642``: TM Forum TMF642 Alarm Management v4; POST {url}/alarm, then
+  /commentAlarms, /ackAlarms, /clearAlarms (see :mod:`.tmf642`)
 
 Renderers are pure (no I/O, no clock): the same row renders to the same bytes, which the
 golden-file tests hold them to. Bodies are strict JSON (no NaN).
