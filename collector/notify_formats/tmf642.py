@@ -6,15 +6,11 @@ The alarm's ``id`` is the receiver's and Pantau does not store it, so every chan
 the create names the alarm by pattern (``externalAlarmId`` = the dedup key, plus
 ``sourceSystemId``), with the API's task resources:
 
-=========== ==================== ==================================================
-action      request              body
-=========== ==================== ==================================================
-trigger     POST {url}/alarm      Alarm (state raised, ackState unacknowledged)
-update      POST {url}/commentAlarms  comment: the new affected count and summary
-escalate    POST {url}/commentAlarms  comment: escalated, severity critical
-acknowledge POST {url}/ackAlarms  ackSystemId, ackUserId
-resolve     POST {url}/clearAlarms  alarmClearedTime, clearSystemId
-=========== ==================== ==================================================
+- trigger: ``POST {url}/alarm``, an Alarm (state raised, ackState unacknowledged);
+- update: ``POST {url}/commentAlarms``, a comment with the new affected count;
+- escalate: ``POST {url}/commentAlarms``, a comment saying it is now critical;
+- acknowledge: ``POST {url}/ackAlarms`` (ackSystemId, ackUserId);
+- resolve: ``POST {url}/clearAlarms`` (alarmClearedTime, clearSystemId, clearUserId).
 
 Severity (``perceivedSeverity``, ITU-T X.733): area critical, cell and field major,
 site minor. ``alarmType``: ``equipmentAlarm`` for the field team's kit faults, else
