@@ -204,6 +204,8 @@ def test_the_rules_read_observations_only() -> None:
         "collector.ranges",  # the valid ranges of what kits send
         "collector.observe",
         "collector.rules.engine",
+        "collector.notify_limits",  # route pacing and update aggregation
+        "collector.notify_formats",  # route formats (PagerDuty, Alertmanager, TMF642)
     ],
 )
 def test_pure_engines_import_no_io(engine: str) -> None:

@@ -64,6 +64,13 @@ class OutboxStore(Protocol):
     def mark_failed(
         self, notification_id: int, worker_id: str, *, error: str, next_attempt_ns: int
     ) -> bool: ...
+    def waiting_notifications(self, dedup_key: str, after_id: int) -> list[Notification]: ...
+    def mark_superseded(
+        self, notification_ids: Sequence[int], by_id: int, worker_id: str, now_ns: int
+    ) -> int: ...
+    def release_notifications(
+        self, notification_ids: Sequence[int], worker_id: str, *, next_attempt_ns: int
+    ) -> int: ...
 
 
 class TicketStore(OutboxStore, Protocol):
