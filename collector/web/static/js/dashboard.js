@@ -35,6 +35,7 @@ registerStrings({
     "index.open-site": "Open site page",
     "index.popup": "Site {code}",
     "index.problems": "Problems",
+    "index.outlines-failed": "The province outlines did not load (HTTP {status}).",
   },
   id: {
     "index.title": "Pusat operasi Pantau",
@@ -61,6 +62,7 @@ registerStrings({
     "index.open-site": "Buka halaman TPS",
     "index.popup": "TPS {code}",
     "index.problems": "Masalah",
+    "index.outlines-failed": "Batas provinsi gagal dimuat (HTTP {status}).",
   },
 });
 translatePage();
@@ -440,7 +442,7 @@ async function start() {
   // Everything the first paint needs is asked for at once.
   const account = initTopbar();
   const geo = fetch("/static/provinces.geojson", { credentials: "same-origin" }).then((r) => {
-    if (!r.ok) throw new Error(`province outlines: HTTP ${r.status}`);
+    if (!r.ok) throw new Error(t("index.outlines-failed", { status: r.status }));
     return r.json();
   });
   const first = request("/api/v1/map");
