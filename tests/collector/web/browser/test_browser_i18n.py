@@ -13,7 +13,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from browserkit import CHROMIUM, CHROMIUM_ARGS, STEP_MS, Browsing, skip_without_chromium
+from browserkit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    STEP_MS,
+    Browsing,
+    assert_png,
+    screenshot_dir,
+    skip_without_chromium,
+)
 from i18nkit import english_words
 
 pytestmark = [
@@ -76,7 +84,13 @@ def jakarta_ticket(web_site: Any) -> Any:
     return next(t for t in web_site.seeded.tickets if t.site_code.startswith("31"))
 
 
-def walk(page: Any, base: str, web_site: Any) -> dict[str, str]:
+def screenshot(page: Any, name: str) -> None:
+    path = screenshot_dir() / name
+    page.screenshot(path=str(path), full_page=True)
+    assert_png(path)
+
+
+def walk(page: Any, base: str, web_site: Any, lang: str) -> dict[str, str]:
     """Every page with its parts opened (popup, history, note form): page -> words."""
     seen: dict[str, str] = {}
     page.goto(f"{base}/")
@@ -89,6 +103,7 @@ def walk(page: Any, base: str, web_site: Any) -> dict[str, str]:
     page.mouse.click(position["x"], position["y"])
     page.locator("#site-popup").wait_for()
     seen["map"] = page.evaluate(PAGE_WORDS)
+    screenshot(page, f"dashboard-{lang}.png")
 
     ticket = bali_ticket(web_site)
     page.goto(f"{base}/tickets?state=all")
@@ -98,6 +113,7 @@ def walk(page: Any, base: str, web_site: Any) -> dict[str, str]:
     page.locator(f"#history-{ticket.id} li[data-action]").first.wait_for()
     row.locator("button[data-action='ack']").click()
     seen["tickets"] = page.evaluate(PAGE_WORDS)
+    screenshot(page, f"tickets-{lang}.png")
 
     page.goto(f"{base}/site/{code}")
     page.wait_for_selector("body[data-loaded='1']")
@@ -105,6 +121,7 @@ def walk(page: Any, base: str, web_site: Any) -> dict[str, str]:
         f"#site-tickets tr[data-ticket='{ticket.id}'] button[data-action='resolve']"
     ).click()
     seen["site"] = page.evaluate(PAGE_WORDS)
+    screenshot(page, f"site-{lang}.png")
     return seen
 
 
@@ -125,7 +142,7 @@ def test_every_page_in_both_languages_is_translated(
         words[lang] = {"login": page.evaluate(PAGE_WORDS)}
         assert page.evaluate("document.documentElement.lang") == lang
         b.login(name, password)
-        words[lang] |= walk(page, b.base, web_site)
+        words[lang] |= walk(page, b.base, web_site, lang)
         assert not b.problems, b.problems  # no untranslated key in this language
 
     for where, text in words["id"].items():
