@@ -42,12 +42,15 @@ function stored() {
   }
 })();
 
+let current = null; // read once: a change of language shows the page again (setLang)
+
 /** The reader's language: ?lang=, else the remembered choice, else Indonesian. */
 export function lang() {
+  if (current) return current;
   const asked = globalThis.pantauAskedLang;
-  if (LANGUAGES.includes(asked)) return asked;
   const remembered = stored();
-  return LANGUAGES.includes(remembered) ? remembered : "id";
+  current = LANGUAGES.includes(asked) ? asked : LANGUAGES.includes(remembered) ? remembered : "id";
+  return current;
 }
 
 export function locale() {
@@ -63,6 +66,7 @@ export function setLang(language) {
     // not remembered: only this page changes
   }
   globalThis.pantauAskedLang = language;
+  current = language;
   const url = new URL(location.href);
   if (url.searchParams.has("lang")) {
     url.searchParams.delete("lang");

@@ -264,3 +264,29 @@ def test_numbers_and_dates_follow_the_language(
         assert re.fullmatch(rf"-\d+\{decimal}\d dB", rsrq), rsrq
         heard = page.inner_text("[data-field='last_seen'] time")
         assert re.fullmatch(rf"\d{{1,2}} ({month}) \d{{4}} \d\d:\d\d:\d\d WITA", heard), heard
+
+
+def test_the_apis_refusal_is_shown_by_its_code_in_the_readers_language(
+    web_site: Any, browsing: Callable[[str | None], Browsing]
+) -> None:
+    b = browsing("id")
+    b.login("shift-malam", web_site.add_user("shift-malam", "operator"))
+    page = b.page()
+    ticket = bali_ticket(web_site)
+    page.goto(f"{b.base}/tickets")
+    page.wait_for_selector("body[data-loaded='1']")
+    row = page.locator(f"#ticket-{ticket.id}")
+    row.locator("button[data-action='ack']").click()
+    row.locator("textarea").fill("sedang dicek")
+    # meanwhile a colleague resolves it: the API answers 409 "conflict"
+    colleague = web_site.user("operator")
+    assert colleague.post(f"/api/v1/tickets/{ticket.id}/resolve", json={"note": "beres"}).ok
+    row.locator("form button[type='submit']").click()
+    alert = page.locator(".message[role='alert']")
+    alert.wait_for()
+    text = alert.inner_text()
+    assert "Tidak bisa dalam status tiket saat ini" in text, text
+    assert english_words(text.replace("×", "")) == [], text  # not the server's English detail
+    assert page.get_attribute(".message[role='alert'] button", "aria-label") == "Tutup"
+    page.wait_for_selector(f"#ticket-{ticket.id}[data-state='resolved']")
+    assert page.inner_text(f"#ticket-{ticket.id} [data-field='state']").strip() == "selesai"
