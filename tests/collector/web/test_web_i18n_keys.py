@@ -1,14 +1,17 @@
 """Every word the operations centre shows has a text in both languages: each key a page
 asks for by name (t("...") in the JS, data-i18n in the HTML) is in some module's table
 in English and in Indonesian, each table has the same keys and placeholders in both,
-and no Indonesian text holds a deny-listed English word."""
+and no Indonesian text holds a deny-listed English word. The pages' one zone table puts
+every province in WIB, WITA or WIT."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from i18nkit import english_words, tables, used_keys
+from i18nkit import JS, english_words, tables, used_keys
+
+from pantau.core.sites import PROVINCES
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -57,3 +60,19 @@ def test_the_deny_list_finds_english_words_and_spares_names() -> None:
     assert english_words("Log out · 3 min ago") == ["Log out", "ago"]
     assert english_words("TPS 5171011001009 Telkomsel (510-10) SINR 12 dB · operator") == []
     assert english_words("no-service kit-open") == []
+
+
+def test_the_zone_table_puts_every_province_in_one_zone() -> None:
+    source = (JS / "i18n.js").read_text(encoding="utf-8")
+    zones = {
+        name: re.findall(r'"(\d\d)"', provinces)
+        for name, provinces in re.findall(
+            r"\b(WIB|WITA|WIT): \{[^}]*provinces: \[([^\]]*)\]", source
+        )
+    }
+    assert set(zones) == {"WIB", "WITA", "WIT"}
+    listed = [p for provinces in zones.values() for p in provinces]
+    assert sorted(listed) == sorted(PROVINCES), "each province once"
+    assert {"31", "32", "36", "11", "61", "62"} <= set(zones["WIB"])
+    assert {"51", "52", "53", "63", "64", "65", "73"} <= set(zones["WITA"])
+    assert {"81", "82", "91", "94", "96"} <= set(zones["WIT"])
