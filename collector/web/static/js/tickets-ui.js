@@ -17,6 +17,7 @@ registerStrings({
     "ticket.acked": "Ticket {id} acknowledged.",
     "ticket.resolved": "Ticket {id} resolved.",
     "ticket.by": " by {actor}",
+    "ticket.auto": "the rules (automatic)",
     "ticket.no-history": "No history.",
     "ticket.evidence": "Evidence",
     "action.opened": "opened",
@@ -38,6 +39,7 @@ registerStrings({
     "ticket.acked": "Tiket {id} sedang ditangani.",
     "ticket.resolved": "Tiket {id} selesai.",
     "ticket.by": " oleh {actor}",
+    "ticket.auto": "aturan (otomatis)",
     "ticket.no-history": "Belum ada riwayat.",
     "ticket.evidence": "Bukti",
     "action.opened": "dibuka",
@@ -131,7 +133,7 @@ export async function ticketHistory(id, place = null) {
   for (const e of events) {
     list.append(el("li", { "data-action": e.action },
       timeElement(pick(e, "at", "time", "at_ns"), place ?? data.site_code), " · ",
-      el("strong", {}, word("action", e.action)), t("ticket.by", { actor: e.actor ?? "?" }),
+      el("strong", {}, word("action", e.action)), t("ticket.by", { actor: e.actor === "auto" ? t("ticket.auto") : e.actor ?? "?" }),
       e.note ? el("span", { class: "note" }, ` — ${e.note}`) : null));
   }
   if (!events.length) list.append(el("li", { class: "muted" }, t("ticket.no-history")));
