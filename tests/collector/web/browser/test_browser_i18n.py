@@ -193,6 +193,21 @@ def test_times_show_in_the_sites_zone_with_utc_on_hover(
     assert re.fullmatch(r"diperbarui \d\d:\d\d:\d\d WIB", clock.inner_text()), clock.inner_text()
     assert UTC_TITLE.fullmatch(clock.get_attribute("title") or "")
 
+    # the map's feed of ticket changes: each at its site's local time
+    page.goto(f"{b.base}/")
+    page.wait_for_selector("body[data-painted='1']")
+    page.wait_for_selector("#live[data-state='live']")
+    colleague = web_site.user("operator")
+    for ticket in (bali, jakarta):
+        answer = colleague.post(f"/api/v1/tickets/{ticket.id}/ack", json={"note": "dicek"})
+        assert answer.ok, answer.text
+    for ticket, zone in ((bali, "WITA"), (jakarta, "WIB")):
+        item = page.locator(f"#ticket-feed li[data-ticket='{ticket.id}']")
+        item.wait_for()
+        assert "ditangani" in item.inner_text()
+        assert re.fullmatch(rf"\d\d:\d\d:\d\d {zone}", item.locator("time").inner_text())
+        assert UTC_TITLE.fullmatch(item.locator("time").get_attribute("title") or "")
+
 
 def test_the_language_switch_is_remembered_across_reloads(
     web_site: Any, browsing: Callable[[str | None], Browsing]
