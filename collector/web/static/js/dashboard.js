@@ -2,10 +2,70 @@
 // table and the live stream (sites deltas, ticket changes).
 
 import {
-  PROVINCES, STATUS_ORDER, el, fmtClock, initTopbar, liveIndicator, openEvents,
-  operatorLabel, provinceCode, provinceName, request, showError, statusBadge,
+  PROVINCES, STATUS_ORDER, el, fmtNum, initTopbar, liveIndicator, openEvents, operatorLabel,
+  problemLabel, provinceCode, provinceName, request, showError, stateBadge, statusBadge, t, timeElement,
+  translatePage,
 } from "./api.js";
+import { registerStrings } from "./i18n.js";
 import { ProvinceMap } from "./map.js";
+
+registerStrings({
+  en: {
+    "index.title": "Pantau operations centre",
+    "index.h1": "Sites map",
+    "index.find-tps": "Find a TPS",
+    "index.find": "Find",
+    "index.export": "Coverage export:",
+    "index.provinces-img": "Indonesia's provinces",
+    "index.canvas": "Sites on the map: use the arrow keys to pan, + and - to zoom",
+    "index.zoom-in": "Zoom in",
+    "index.zoom-out": "Zoom out",
+    "index.zoom-reset": "Show all of Indonesia",
+    "index.legend": "Legend",
+    "index.attribution": "Province outlines: denyherianto, CC BY 4.0",
+    "index.feed": "Ticket changes",
+    "index.feed-empty": "None since this page opened.",
+    "index.all-tickets": "All tickets",
+    "index.by-province": "Sites by province",
+    "index.total": "total",
+    "index.shown": "{shown} of {total} sites shown",
+    "index.all-provinces": "All provinces",
+    "index.close": "Close",
+    "index.also-here": "Also here ({n}): ",
+    "index.open-site": "Open site page",
+    "index.popup": "Site {code}",
+    "index.problems": "Problems",
+    "index.outlines-failed": "The province outlines did not load (HTTP {status}).",
+  },
+  id: {
+    "index.title": "Pusat operasi Pantau",
+    "index.h1": "Peta TPS",
+    "index.find-tps": "Cari TPS",
+    "index.find": "Cari",
+    "index.export": "Unduh cakupan:",
+    "index.provinces-img": "Provinsi di Indonesia",
+    "index.canvas": "TPS di peta: geser dengan tombol panah, perbesar dan perkecil dengan + dan -",
+    "index.zoom-in": "Perbesar",
+    "index.zoom-out": "Perkecil",
+    "index.zoom-reset": "Tampilkan seluruh Indonesia",
+    "index.legend": "Keterangan",
+    "index.attribution": "Batas provinsi: denyherianto, CC BY 4.0",
+    "index.feed": "Perubahan tiket",
+    "index.feed-empty": "Belum ada sejak halaman ini dibuka.",
+    "index.all-tickets": "Semua tiket",
+    "index.by-province": "TPS per provinsi",
+    "index.total": "jumlah",
+    "index.shown": "{shown} dari {total} TPS ditampilkan",
+    "index.all-provinces": "Semua provinsi",
+    "index.close": "Tutup",
+    "index.also-here": "Juga di sini ({n}): ",
+    "index.open-site": "Buka halaman TPS",
+    "index.popup": "TPS {code}",
+    "index.problems": "Masalah",
+    "index.outlines-failed": "Batas provinsi gagal dimuat (HTTP {status}).",
+  },
+});
+translatePage();
 
 const KNOWN_PROBLEMS = [
   "NO_SERVICE", "NO_COVERAGE", "MODEM_FAULT", "AGENT_SILENT", "WEAK_SIGNAL", "POOR_QUALITY",
@@ -88,7 +148,7 @@ function onSites(message) {
 
 function fillSelect(select, values, label) {
   const current = select.value;
-  const options = [el("option", { value: "" }, "all")];
+  const options = [el("option", { value: "" }, t("all"))];
   for (const value of values) options.push(el("option", { value }, label(value)));
   select.replaceChildren(...options);
   if (current && [...values].includes(current)) select.value = current;
@@ -114,7 +174,7 @@ function refreshOptions() {
   }
   if (probs.join() !== problemKey) {
     problemKey = probs.join();
-    fillSelect(filters.problem, probs, (p) => p);
+    fillSelect(filters.problem, probs, problemLabel);
   }
 }
 
@@ -125,7 +185,8 @@ function readQuery() {
     const value = q.get(name);
     if (value) {
       if (![...select.options].some((o) => o.value === value)) {
-        select.append(el("option", { value }, name === "operator" ? operatorLabel(value) : value));
+        const label = { operator: operatorLabel, problem: problemLabel }[name] ?? ((v) => v);
+        select.append(el("option", { value }, label(value)));
       }
       select.value = value;
     }
@@ -226,9 +287,9 @@ function render() {
 
 function renderCounts(totals, shown) {
   document.getElementById("counts").replaceChildren(
-    el("span", {}, `${shown} of ${sites.size} sites shown`),
+    el("span", {}, t("index.shown", { shown: fmtNum(shown), total: fmtNum(sites.size) })),
     ...STATUS_ORDER.slice().reverse().map((s) =>
-      el("span", { "data-status": s }, statusBadge(s), ` ${totals[s] ?? 0}`)),
+      el("span", { "data-status": s }, statusBadge(s), ` ${fmtNum(totals[s] ?? 0)}`)),
   );
 }
 
@@ -251,13 +312,13 @@ function renderProvinces(byProvince) {
     });
     rows.push(el("tr", { "data-province": code, class: filters.province.value === code ? "selected" : null },
       el("th", { scope: "row" }, button),
-      ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num", "data-status": s }, c[s])),
-      el("td", { class: "num" }, total)));
+      ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num", "data-status": s }, fmtNum(c[s]))),
+      el("td", { class: "num" }, fmtNum(total))));
   }
   body.replaceChildren(...rows);
-  foot.replaceChildren(el("tr", {}, el("th", { scope: "row" }, "All provinces"),
-    ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num" }, sum[s])),
-    el("td", { class: "num" }, sum.ok + sum.degraded + sum.down + sum.silent)));
+  foot.replaceChildren(el("tr", {}, el("th", { scope: "row" }, t("index.all-provinces")),
+    ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num" }, fmtNum(sum[s]))),
+    el("td", { class: "num" }, fmtNum(sum.ok + sum.degraded + sum.down + sum.silent))));
 }
 
 // -- the popup -----------------------------------------------------------------------
@@ -270,13 +331,13 @@ function closePopup() {
 }
 
 function popupContent(row, others) {
-  const close = el("button", { type: "button", class: "close", "aria-label": "Close" }, "×");
+  const close = el("button", { type: "button", class: "close", "aria-label": t("index.close") }, "×");
   close.addEventListener("click", () => {
     closePopup();
     map.canvas.focus();
   });
   const list = others.length
-    ? el("p", {}, `Also here (${others.length}): `,
+    ? el("p", {}, t("index.also-here", { n: others.length }),
       ...others.slice(0, 8).flatMap((o, i) => [i ? ", " : "", el("a", { href: `/site/${o.code}` }, o.code)]),
       others.length > 8 ? " …" : "")
     : null;
@@ -284,12 +345,13 @@ function popupContent(row, others) {
     close,
     el("h3", {}, el("span", { class: "mono" }, row.code)),
     el("dl", {},
-      el("dt", {}, "Operator"), el("dd", { "data-field": "operator" }, operatorLabel(row.operator)),
-      el("dt", {}, "Province"), el("dd", {}, provinceName(row.provinceCode)),
-      el("dt", {}, "Status"), el("dd", { "data-field": "status" }, statusBadge(row.status)),
-      el("dt", {}, "Problems"), el("dd", { "data-field": "problems" }, row.problems.length ? row.problems.join(", ") : "none")),
+      el("dt", {}, t("f.operator")), el("dd", { "data-field": "operator" }, operatorLabel(row.operator)),
+      el("dt", {}, t("f.province")), el("dd", {}, provinceName(row.provinceCode)),
+      el("dt", {}, t("f.status")), el("dd", { "data-field": "status" }, statusBadge(row.status)),
+      el("dt", {}, t("index.problems")), el("dd", { "data-field": "problems" },
+        row.problems.length ? row.problems.map(problemLabel).join(", ") : t("none"))),
     list,
-    el("a", { href: `/site/${encodeURIComponent(row.code)}`, class: "button", id: "popup-link" }, "Open site page"),
+    el("a", { href: `/site/${encodeURIComponent(row.code)}`, class: "button", id: "popup-link" }, t("index.open-site")),
   ].filter(Boolean);
 }
 
@@ -300,7 +362,7 @@ function showPopup(hits) {
   }
   const [row, ...others] = hits;
   if (!popup) {
-    popup = el("div", { class: "popup", role: "dialog", "aria-label": `Site ${row.code}`, id: "site-popup" });
+    popup = el("div", { class: "popup", role: "dialog", "aria-label": t("index.popup", { code: row.code }), id: "site-popup" });
     popup.addEventListener("keydown", (e) => {
       if (e.key === "Escape") {
         closePopup();
@@ -350,12 +412,12 @@ function onTickets(message) {
     feed.replaceChildren();
     feedEmpty = false;
   }
-  for (const t of tickets) {
-    feed.prepend(el("li", { "data-ticket": t.id },
-      el("time", {}, fmtClock(new Date())), " ",
-      el("span", { class: `state ${t.state}` }, t.state), " ",
-      el("a", { href: `/site/${encodeURIComponent(t.site_code)}` }, t.site_code), " ",
-      t.problem, " · ", operatorLabel(t.operator)));
+  for (const ticket of tickets) {
+    feed.prepend(el("li", { "data-ticket": ticket.id },
+      timeElement(new Date(), ticket.site_code, { date: false }), " ",
+      stateBadge(ticket.state), " ",
+      el("a", { href: `/site/${encodeURIComponent(ticket.site_code)}` }, ticket.site_code), " ",
+      problemLabel(ticket.problem), " · ", operatorLabel(ticket.operator)));
   }
   while (feed.children.length > 40) feed.lastElementChild.remove();
 }
@@ -380,7 +442,7 @@ async function start() {
   // Everything the first paint needs is asked for at once.
   const account = initTopbar();
   const geo = fetch("/static/provinces.geojson", { credentials: "same-origin" }).then((r) => {
-    if (!r.ok) throw new Error(`province outlines: HTTP ${r.status}`);
+    if (!r.ok) throw new Error(t("index.outlines-failed", { status: r.status }));
     return r.json();
   });
   const first = request("/api/v1/map");
