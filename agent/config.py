@@ -8,6 +8,9 @@
     address = "collector.example:7600"
     credential_file = "/var/lib/pantau/credential"
 
+    [kit]
+    backhaul = "cellular"           # or "vsat-geo", "vsat-leo", "wired" (KitSection)
+
     [modem]
     port = "/dev/ttyUSB2"           # any pyserial URL: a device, socket://, a pty
     interval_s = 30
@@ -35,6 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent import probes
+from pantau.core.backhaul import CELLULAR, check_backhaul
 from pantau.core.net import is_loopback
 from pantau.core.sites import TpsCodeError, validate_tps_code
 from pantau.core.tomlconfig import ConfigError, build, read_toml, setting
@@ -81,6 +85,21 @@ class CollectorSection:
             raise ValueError(
                 "credential: set credential or credential_file (enroll the kit to get one)"
             )
+
+
+@dataclass(frozen=True, slots=True)
+class KitSection:
+    """``backhaul``: the link the kit's data travels over to the collector, one of
+    :data:`pantau.core.backhaul.BACKHAULS` (``cellular``, ``vsat-geo``, ``vsat-leo``,
+    ``wired``). The kit says it in every Hello; the collector judges the site's latency
+    and loss against that link and sends its network problems to the link's queue. A
+    kit on a satellite or wired link may have no modem (``[modem] port`` empty) or
+    keep one only for readings."""
+
+    backhaul: str = CELLULAR
+
+    def __post_init__(self) -> None:
+        check_backhaul(self.backhaul)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +178,7 @@ class ProbeEntry:
 class _File:
     agent: AgentSection
     collector: CollectorSection
+    kit: KitSection = field(default_factory=KitSection)
     modem: ModemSection = field(default_factory=ModemSection)
     spool: SpoolSection = field(default_factory=SpoolSection)
     budget: BudgetSection = field(default_factory=BudgetSection)
@@ -178,6 +198,7 @@ class AgentConfig:
     probes: tuple[ProbeEntry, ...]
     source: str
     check: CheckSection = field(default_factory=CheckSection)
+    kit: KitSection = field(default_factory=KitSection)
 
     @property
     def agent_id(self) -> str:
@@ -277,4 +298,5 @@ def load_agent_config(path: Path) -> AgentConfig:
         probes=tuple(entries),
         source=source,
         check=raw.check,
+        kit=raw.kit,
     )

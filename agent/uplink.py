@@ -35,6 +35,7 @@ from agent import clock
 from agent.channel import open_channel
 from agent.spool import Spool, SpoolError
 from pantau.core.aio import wait_event
+from pantau.core.backhaul import CELLULAR, enum_name
 from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def build_hello(
     head_seq: int = 0,
     modem: telemetry_pb2.ModemIdentity | None = None,
     purpose: str | None = None,
+    backhaul: str = CELLULAR,
 ) -> telemetry_pb2.Hello:
     """The Hello that opens a stream, sent at ``stamp``: the uplink's, and ``check``'s
     (which says ``purpose="check"`` in ``host`` so the collector does not count it as
@@ -69,6 +71,7 @@ def build_hello(
             clock_synced=stamp.clock_synced,
         ),
         head_seq=head_seq,
+        backhaul=telemetry_pb2.Backhaul.Value(enum_name(backhaul)),
     )
     if modem is not None:
         hello.modem.CopyFrom(modem)
@@ -129,6 +132,7 @@ class Uplink:
         insecure: bool = False,
         site: str,
         modem: Callable[[], telemetry_pb2.ModemIdentity | None] = lambda: None,
+        backhaul: str = CELLULAR,
         software_version: str = VERSION,
         backoff: Backoff | None = None,
         poll_s: float = 1.0,
@@ -147,6 +151,7 @@ class Uplink:
         self._agent_id = agent_id
         self._site = site
         self._modem = modem
+        self._backhaul = backhaul
         self._version = software_version
         self._backoff = backoff or Backoff()
         self._poll_s = poll_s
@@ -261,6 +266,7 @@ class Uplink:
             version=self._version,
             head_seq=self._spool.backlog().head_seq,
             modem=self._modem(),
+            backhaul=self._backhaul,
         )
 
     def _on_welcome(self, welcome: telemetry_pb2.Welcome, t4: int) -> None:
