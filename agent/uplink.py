@@ -71,7 +71,7 @@ def build_hello(
             clock_synced=stamp.clock_synced,
         ),
         head_seq=head_seq,
-        backhaul=telemetry_pb2.Backhaul.Value(enum_name(backhaul)),
+        backhaul=enum_name(backhaul),  # the name of a Backhaul value
     )
     if modem is not None:
         hello.modem.CopyFrom(modem)
