@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -221,6 +221,21 @@ class AgentConfig:
             ) from None
 
 
+#: On a geostationary link a reply takes 500-700 ms and more under load: a prober's
+#: own wait for a reply (a ping's, a DNS answer's) is at least this long there, so a
+#: slow reply is measured as latency, not counted as lost.
+GEO_MIN_REPLY_TIMEOUT_S = 3.0
+
+
+def for_backhaul(entry: ProbeEntry, backhaul: str) -> ProbeEntry:
+    """``entry`` as it runs over ``backhaul``: over ``vsat-geo`` its prober waits at
+    least :data:`GEO_MIN_REPLY_TIMEOUT_S` for a reply."""
+    timeout_s = getattr(entry.config, "timeout_s", None)
+    if backhaul != "vsat-geo" or timeout_s is None or timeout_s >= GEO_MIN_REPLY_TIMEOUT_S:
+        return entry
+    return replace(entry, config=replace(entry.config, timeout_s=GEO_MIN_REPLY_TIMEOUT_S))
+
+
 _SCHEDULE_KEYS = {"name", "kind", "interval_s", "jitter_ratio", "timeout_s"}
 
 
@@ -287,7 +302,7 @@ def load_agent_config(path: Path) -> AgentConfig:
         if entry.name in names:
             raise ConfigError(source, f"[[probe]] #{index} name: {entry.name!r} is used twice")
         names.add(entry.name)
-        entries.append(entry)
+        entries.append(for_backhaul(entry, raw.kit.backhaul))
     return AgentConfig(
         agent=raw.agent,
         collector=raw.collector,

@@ -117,6 +117,15 @@ class Brain:
 
     # -- feeding (on the event loop) -------------------------------------------------------
 
+    def note_backhaul(self, site_code: str, backhaul: str) -> None:
+        """The site's kit said, in its Hello, which link it reaches the collector over:
+        the rules judge the site against that link (before any of its data, as its
+        Hello comes before its batches; a rebuild after a restart keeps it)."""
+        if self.engine.set_backhaul(site_code, backhaul):
+            log.info("site %s: its kit reaches the collector over %s", site_code, backhaul)
+            self._dirty.add(site_code)
+            self._wake.set()
+
     async def observe(
         self,
         site_code: str,

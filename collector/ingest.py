@@ -129,7 +129,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             first = await _next(messages)
             if first is None:
                 return
-            session.hello(first, time.time_ns())
+            accepted = session.hello(first, time.time_ns())
+            if self._brain is not None and accepted.backhaul is not None:
+                self._brain.note_backhaul(session.agent.site_code, accepted.backhaul)
             anchors = await self._anchors(session.agent.agent_id)
             welcome = session.welcome(anchors, time.time_ns())
             yield telemetry_pb2.CollectorMessage(welcome=telemetry_pb2.Welcome(

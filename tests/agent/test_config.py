@@ -86,6 +86,9 @@ def test_a_satellite_kit_declares_its_backhaul_and_needs_no_modem() -> None:
     config = load_agent_config(DATA / "satellite-kit.toml")
     assert config.kit.backhaul == "vsat-geo"
     assert config.modem.port == ""  # no modem: probes only
+    # a reply over the geostationary link takes 500-700 ms and more: the ping waits 3 s
+    assert config.probes[0].config.timeout_s == 3.0
+    assert load_agent_config(DATA / "good-agent.toml").probes[0].config.timeout_s == 1.0
 
 
 def test_flags_are_laid_over_the_file_and_checked_by_its_builder() -> None:
