@@ -13,7 +13,8 @@
     [routing]                   # which queue each operator's tickets go to
     operators = { "510-10" = "telkomsel", "510-01" = "indosat", "510-11" = "xl" }
     field_team = "field-team"   # kit problems (modem, SIM, agent silent)
-    satellite = "satellite"     # NO_COVERAGE: recommend a BAKTI / satellite link
+    satellite = "satellite"     # NO_COVERAGE (recommend a BAKTI / satellite link), and
+                                # the network problems of satellite kits
     default = "noc"             # operators not listed
 
     [ingest]

@@ -112,3 +112,18 @@ def test_the_backhauls_in_a_file() -> None:
     assert config.baseline("vsat-geo").max_rtt_ms == 1500
     assert config.baseline("vsat-geo").max_loss_ratio == 0.25  # not in the file
     assert config.baseline("cellular").max_rtt_ms == 300
+
+
+def test_the_technicians_guide_states_the_built_in_baselines() -> None:
+    """Both languages' tables of docs/technician.md section 2b match the defaults."""
+    import re
+
+    guide = (DATA.parents[2] / "docs" / "technician.md").read_text(encoding="utf-8")
+    row = re.compile(r"^\| `([a-z-]+)` \| [^|]+ \| ([\d.,]+) ms \| (\d+) % \|$", re.MULTILINE)
+    rows = row.findall(guide)
+    assert len(rows) == 8  # four backhauls, two languages
+    config = RulesConfig()
+    for name, rtt, loss in rows:
+        baseline = config.baseline(name)
+        assert float(re.sub(r"[.,]", "", rtt)) == baseline.max_rtt_ms, name
+        assert int(loss) / 100 == baseline.max_loss_ratio, name
