@@ -114,6 +114,12 @@ class Site:
             for op, route, first, ev in rows
         ]
 
+    def problems(self) -> list[tuple[object, ...]]:
+        return self._query(
+            "SELECT problem, operator, route FROM tickets WHERE site_code = ? ORDER BY id",
+            self.site_code,
+        )
+
     def ping_medians_since(self, since_ns: int) -> list[float]:
         rows = self._query(
             "SELECT payload FROM records WHERE site_code = ? AND kind = 'ping' "
@@ -267,3 +273,5 @@ def test_a_satellite_kit_is_judged_against_its_link_and_routed_to_the_satellite_
     last = evidence["last_bad"]
     assert last["backhaul"] == "vsat-geo" and last["max_rtt_ms"] == 1200
     assert last["window_median_ms"] > 1200
+    # no modem: nothing about radio or a modem, and nothing for a mobile operator
+    assert satellite.problems() == [("HIGH_LATENCY", "satellite", "bakti-noc")]

@@ -159,3 +159,16 @@ def test_incremental_and_brute_force_rules_agree_per_backhaul(backhaul: str) -> 
         runs.append(live(engine, steps()))
     assert runs[0] == runs[1] == runs[2]
     assert runs[0]  # the scenario opens problems on every backhaul
+
+
+def test_a_change_of_backhaul_judges_the_window_again_under_the_new_link() -> None:
+    engine = _engine("vsat-geo")
+    steps = every(0, 200, 10, lambda t: [ping(t, rtt=600)])
+    assert of(live(engine, steps), "HIGH_LATENCY") == []  # normal for the VSAT
+    assert engine.set_backhaul(SITE, "cellular") is True  # the kit now says cellular
+    started = [tr for tr in engine.evaluate(SITE, at(200)) if isinstance(tr, Started)]
+    assert [(tr.key.operator, tr.first_bad_ns) for tr in started] == [(UNKNOWN_OPERATOR, at(0))]
+    # back to the VSAT: the new key sees nothing bad; the old one is left as it was
+    assert engine.set_backhaul(SITE, "vsat-geo") is True
+    assert [tr for tr in engine.evaluate(SITE, at(200)) if isinstance(tr, Started)] == []
+    assert [p.key.operator for p in engine.open_problems(SITE)] == [UNKNOWN_OPERATOR]
