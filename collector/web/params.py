@@ -102,6 +102,8 @@ def _instant(value: Any) -> int:
             "a time needs its zone (Z, +07:00 WIB, +08:00 WITA, +09:00 WIT), "
             f"{example}; got {text!r}"
         )
+    if not 2000 <= stamp.year < 2200:
+        raise ValueError(f"a time must be from the year 2000 to 2199, got {text!r}")
     return int(stamp.timestamp()) * 1_000_000_000 + stamp.microsecond * 1000
 
 
