@@ -10,7 +10,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from browserkit import CHROMIUM, CHROMIUM_ARGS, STEP_MS, Browsing, skip_without_chromium
+from browserkit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    STEP_MS,
+    Browsing,
+    assert_png,
+    screenshot_dir,
+    skip_without_chromium,
+)
 
 from collector.web.seed import seed_sites, signal_record
 
@@ -69,6 +77,12 @@ def raise_ticket(web_site: Any, code: str, operator: str, problem: str, age_s: i
 
 async def _tickets_changed(web_site: Any, tickets: list[Any]) -> None:
     web_site.collector.web.hub.tickets_changed(tickets)
+
+
+def screenshot(page: Any, name: str) -> None:
+    path = screenshot_dir() / name
+    page.screenshot(path=str(path), full_page=True)
+    assert_png(path)
 
 
 def trouble_codes(page: Any) -> list[str]:
@@ -224,6 +238,7 @@ def test_map_clusters_zoomed_out_and_shows_markers_zoomed_in(
     ) == len(down) + sum(t.problem == "NO_SERVICE" for t in web_site.seeded.tickets)
     # A cluster with a down site shows it as its share, not as a red cluster.
     assert any(0 < s["down"] < s["n"] for s in shares)
+    screenshot(page, "overview-clusters.png")
 
     # Clicking a cluster zooms into it.
     zoom = page.evaluate("window.pantauMap.zoom")
@@ -296,6 +311,7 @@ def test_tickets_fit_a_phone_and_link_the_exports(
         "#tickets tbody tr[data-ticket] td", "(c) => c.map((x) => x.dataset.label)"
     )
     assert all(labels)
+    screenshot(page, "tickets-phone.png")
     # The exports follow the page's filters and download what they say.
     page.select_option("#f-operator", TELKOMSEL)
     page.focus("#export-tickets-csv")
