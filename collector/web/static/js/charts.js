@@ -193,7 +193,8 @@ class TimeChart {
     ctx.restore();
     ctx.strokeStyle = "#8b96a1";
     ctx.strokeRect(PAD.left + 0.5, PAD.top + 0.5, w, h);
-    if (!this.points.length) {
+    const measured = this.points.some((p) => this.measured(p));
+    if (!measured) {
       ctx.fillStyle = "#56606b";
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
@@ -201,9 +202,15 @@ class TimeChart {
       ctx.fillText(t("chart.empty"), PAD.left + w / 2, PAD.top + h / 2);
     }
     this.canvas.dataset.points = String(this.points.length);
+    this.canvas.dataset.empty = measured ? "0" : "1";
   }
 
   plot() {}
+
+  /** Whether a point holds a value to draw (a reading without this figure does not). */
+  measured() {
+    return true;
+  }
 
   describe(point) {
     return `${point.v}`;
@@ -245,6 +252,10 @@ export class LineChart extends TimeChart {
   constructor(container, { series, ...options }) {
     super(container, options);
     this.series = series; // [{key, label, colour}]
+  }
+
+  measured(point) {
+    return this.series.some((s) => Number.isFinite(point.values?.[s.key]));
   }
 
   yRange() {

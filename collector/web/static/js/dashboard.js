@@ -8,6 +8,7 @@ import {
 } from "./api.js";
 import { registerStrings } from "./i18n.js";
 import { ProvinceMap } from "./map.js";
+import { TroubleList, hoverText } from "./trouble.js";
 
 registerStrings({
   en: {
@@ -90,6 +91,25 @@ const wrap = document.getElementById("map");
 const map = new ProvinceMap(wrap, { onSelect: (hits, sx, sy) => showPopup(hits, sx, sy) });
 window.pantauMap = map;
 map.onView = () => positionPopup();
+const trouble = new TroubleList(document.getElementById("trouble"));
+const hoverLabel = document.getElementById("map-hover");
+map.onHover = (hover) => {
+  if (!hover) {
+    hoverLabel.classList.add("hidden");
+    return;
+  }
+  hoverLabel.textContent = hoverText(hover);
+  hoverLabel.dataset.province = hover.province?.code ?? "";
+  hoverLabel.classList.remove("hidden");
+  hoverLabel.style.left = `${Math.min(hover.sx + 14, map.width - hoverLabel.offsetWidth - 4)}px`;
+  hoverLabel.style.top = `${Math.max(4, hover.sy - 30)}px`;
+};
+// A search (?q=): the codes of the sites it found (null: none made). The API does the
+// matching (code prefix, province and operator names); rows keep coming live.
+let searchCodes = null;
+const searchInput = document.getElementById("f-site");
+const searchResult = document.getElementById("search-result");
+searchInput.placeholder = t("search.placeholder");
 
 // -- data ----------------------------------------------------------------------------
 
@@ -196,6 +216,7 @@ function readQuery() {
 function writeQuery() {
   const q = new URLSearchParams();
   for (const [name, select] of Object.entries(filters)) if (select.value) q.set(name, select.value);
+  if (searchCodes && searchInput.dataset.searched) q.set("q", searchInput.dataset.searched);
   const text = q.toString();
   history.replaceState(null, "", text ? `?${text}` : location.pathname);
   const exportQuery = new URLSearchParams();
@@ -220,6 +241,7 @@ function matches(row, { ignoreProvince = false } = {}) {
   if (!ignoreProvince && f.province && row.provinceCode !== f.province) return false;
   if (f.status && row.status !== f.status) return false;
   if (f.problem && !row.problems.includes(f.problem)) return false;
+  if (searchCodes && !searchCodes.has(row.code)) return false;
   return true;
 }
 
@@ -233,23 +255,79 @@ for (const select of Object.values(filters)) {
 
 document.getElementById("filters").addEventListener("submit", (event) => {
   event.preventDefault();
-  const code = document.getElementById("f-site").value.trim();
-  if (!code) return;
-  const row = sites.get(code);
-  if (!row) {
-    location.assign(`/site/${encodeURIComponent(code)}`);
+  const text = searchInput.value.trim();
+  if (!text) {
+    clearSearch();
     return;
   }
-  if (row.wx !== undefined) {
-    map.zoom = Math.max(map.zoom, 8);
-    map.centreOn(row.wx, row.wy);
-    map.applyView();
-    map.requestDraw(() => {
-      const pos = map.screenPosition(row);
-      showPopup([row], pos.local[0], pos.local[1]);
-    });
+  const row = sites.get(text);
+  if (/^\d{13}$/.test(text)) {
+    if (!row) {
+      location.assign(`/site/${encodeURIComponent(text)}`);
+      return;
+    }
+    clearSearch();
+    showSite(row);
+    return;
   }
+  search(text).catch(showError);
 });
+
+function showSite(row) {
+  if (row.wx === undefined) return;
+  map.zoom = Math.max(map.zoom, 8);
+  map.centreOn(row.wx, row.wy);
+  map.applyView();
+  map.requestDraw(() => {
+    const pos = map.screenPosition(row);
+    showPopup([row], pos.local[0], pos.local[1]);
+  });
+}
+
+async function search(text) {
+  let found;
+  try {
+    found = await request(`/api/v1/sites?${new URLSearchParams({ q: text, limit: "10000" })}`);
+  } catch (err) {
+    if (err.status !== 400) throw err;
+    showSearchResult(err.message, null); // says what is wrong with the text
+    return;
+  }
+  const codes = (found.sites ?? []).map((s) => s.code);
+  searchCodes = new Set(codes);
+  searchInput.dataset.searched = text;
+  const count = codes.length;
+  showSearchResult(count ? t("search.found", { count, text }) : t("search.none", { text }), count);
+  writeQuery();
+  render();
+  const rows = codes.map((c) => sites.get(c)).filter((r) => r && r.wx !== undefined);
+  if (rows.length === 1) showSite(rows[0]);
+  else if (rows.length) map.fitRows(rows);
+}
+
+function showSearchResult(message, count) {
+  const clear = el("button", { type: "button", class: "linklike", id: "search-clear" }, t("search.clear"));
+  clear.addEventListener("click", () => {
+    searchInput.value = "";
+    clearSearch();
+  });
+  searchResult.replaceChildren(el("span", { "data-count": count ?? "" }, message), " ", clear);
+  searchResult.classList.remove("hidden");
+  searchResult.classList.toggle("error-text", count === null);
+}
+
+function clearSearch() {
+  const had = searchCodes !== null;
+  searchCodes = null;
+  delete searchInput.dataset.searched;
+  searchResult.classList.add("hidden");
+  searchResult.replaceChildren();
+  if (had) {
+    writeQuery();
+    map.focusProvince(filters.province.value || null); // the view before the search
+    render();
+  }
+}
 
 // -- rendering (batched: at most once per animation frame) ---------------------------
 
@@ -280,6 +358,7 @@ function render() {
       }
     });
     renderCounts(totals, visible.length);
+    trouble.update(visible);
     renderProvinces(byProvince);
     refreshPopup();
   });
@@ -437,6 +516,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 async function start() {
+  const searched = new URLSearchParams(location.search).get("q");
   readQuery();
   writeQuery();
   // Everything the first paint needs is asked for at once.
@@ -467,6 +547,10 @@ async function start() {
     map.setProvinces(await geo);
     if (filters.province.value) map.focusProvince(filters.province.value);
     await loadMap(await first);
+    if (searched) {
+      searchInput.value = searched;
+      await search(searched);
+    }
   } catch (err) {
     showError(err);
   }
