@@ -30,6 +30,14 @@ caused is not the kits': its start, a wake-up much later than its tick asked for
 (the process stood still: SIGSTOP, a blocked loop) and a pass that failed on the
 store each start a grace of the rule's whole silence from when it was back
 (:meth:`RuleEngine.resume`).
+
+Replicas on one PostgreSQL split the sites (:mod:`collector.replicas`): the brain
+judges only the sites :attr:`Brain.owns` says are its own. Data of another
+replica's site is stored and announced (:attr:`Brain.on_foreign`); data of its own
+sites stored elsewhere comes in through :meth:`Brain.feed_stored`, a site it takes
+over is rebuilt from the store (:meth:`Brain.take`) and one it hands over is
+forgotten (:meth:`Brain.disown`). A rebuild raises the tickets of problems the data
+shows open but nobody announced (the previous owner died or let go first).
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from collector.config import CollectorConfig
 from collector.observe import observations_from_record, observations_from_stored
@@ -88,6 +96,10 @@ class Brain:
         are judged at most this often, so the batches a site sends meanwhile (a backlog
         drained in small batches, many kits of one site) cost one evaluation."""
         self._on_notification = on_notification
+        #: Whether this collector judges a site (replicas split them; alone: every one),
+        #: and who hears of data this collector stored for a site it does not judge.
+        self.owns: Callable[[str], bool] = lambda _site: True
+        self.on_foreign: Callable[[str], None] | None = None
         #: Observers (the operations centre): tickets changed by the brain, on the loop;
         #: and the seconds each evaluation pass took.
         self.on_tickets: Callable[[Sequence[Ticket]], None] | None = None
@@ -137,24 +149,61 @@ class Brain:
         """Newly stored records of one batch (``agent_id``'s), as (event_ns, record) pairs;
         pass them only when their event time is trustworthy (not an unsynced kit clock).
         An empty list still says the agent was heard."""
-        if site_code not in self._known:
-            # One rebuild per site, however many streams arrive for it at once.
-            pending = self._rebuilding.get(site_code)
-            if pending is None:
-                pending = self._rebuilding[site_code] = asyncio.ensure_future(
-                    self._rebuild(site_code)
-                )
-                pending.add_done_callback(lambda _: self._rebuilding.pop(site_code, None))
-            await asyncio.shield(pending)
-            # The rebuild read the store, which already held this batch: what it read is
-            # in the window once and must not be fed again.
-            read = self._rebuilt_through.get(site_code, {}).get(agent_id or "", 0)
-            records = [(t, r) for t, r in records if r.seq > read]
+        if not self.owns(site_code):
+            if self.on_foreign is not None:
+                self.on_foreign(site_code)
+            return
+        await self.take(site_code)
+        # What a rebuild or another replica's data already fed (read from the store,
+        # which holds this batch too) is in the window once and must not be fed again.
+        fed = self._rebuilt_through.setdefault(site_code, {})
+        read = fed.get(agent_id or "", 0)
+        records = [(t, r) for t, r in records if r.seq > read]
+        if agent_id is not None and records:
+            fed[agent_id] = max(r.seq for _, r in records)  # all above read
         observations = [o for event_ns, r in records for o in observations_from_record(r, event_ns)]
         observations.append(Heard(received_ns))
         self.engine.observe(site_code, observations)
         self._dirty.add(site_code)
         self._wake.set()
+
+    async def take(self, site_code: str) -> None:
+        """Make sure the engine holds the site: rebuilt from the store the first time."""
+        if site_code in self._known:
+            return
+        # One rebuild per site, however many streams arrive for it at once.
+        pending = self._rebuilding.get(site_code)
+        if pending is None:
+            pending = self._rebuilding[site_code] = asyncio.ensure_future(self._rebuild(site_code))
+            pending.add_done_callback(lambda _: self._rebuilding.pop(site_code, None))
+        await asyncio.shield(pending)
+
+    def fed(self, site_code: str) -> dict[str, int]:
+        """Per kit, the highest seq of the site this engine has been fed."""
+        return dict(self._rebuilt_through.get(site_code, {}))
+
+    def feed_stored(self, site_code: str, rows: Sequence[StoredRecord]) -> None:
+        """Records of a site this collector judges, stored by another replica (read after
+        :meth:`fed`): fed to the rules once each, judged with the next pass."""
+        if site_code not in self._known or not self.owns(site_code):
+            return
+        fed = self._rebuilt_through.setdefault(site_code, {})
+        new = [row for row in rows if row.seq > fed.get(row.agent_id, 0)]
+        if not new:
+            return
+        for row in new:
+            fed[row.agent_id] = max(fed.get(row.agent_id, 0), row.seq)
+        self.engine.observe(site_code, observations_from_stored(new))
+        self._dirty.add(site_code)
+        self._wake.set()
+
+    def disown(self, site_codes: Iterable[str]) -> None:
+        """Sites another replica judges from now on: forgotten here."""
+        for code in site_codes:
+            self.engine.forget(code)
+            self._known.discard(code)
+            self._rebuilt_through.pop(code, None)
+            self._dirty.discard(code)
 
     async def _rebuild(self, site_code: str) -> None:
         now = self.clock()
@@ -168,7 +217,10 @@ class Brain:
         for ticket in silent:  # open across the restart: it clears when the kit is heard
             self._restore(ticket)
         self._known.add(site_code)
-        await asyncio.to_thread(self._reconcile, site_code, problems, now)
+        raised = await asyncio.to_thread(self._reconcile, site_code, problems, now)
+        if raised:
+            self._on_notification()
+            self._tell(raised)
 
     def _read_site(self, site_code: str, since_ns: int) -> tuple[list[StoredRecord], list[Ticket]]:
         """A site's stored window and its unresolved AGENT_SILENT tickets."""
@@ -220,6 +272,7 @@ class Brain:
         itself starts again from them). Sites whose kits are all revoked are no longer
         judged unless heard here. Returns how many sites were new to the engine."""
         heard = await asyncio.to_thread(self.store.last_heard_of_active_sites)
+        heard = {code: ns for code, ns in heard.items() if self.owns(code)}
         new = sorted(code for code in heard if self.engine.window(code) is None)
         tickets: list[Ticket] = []
         if new:
@@ -241,14 +294,18 @@ class Brain:
                 self.engine.forget(code)
         return len(new)
 
-    def _reconcile(self, site_code: str, problems: Sequence[Problem], now_ns: int) -> None:
+    def _reconcile(self, site_code: str, problems: Sequence[Problem], now_ns: int) -> list[Ticket]:
         """After a rebuild: open tickets the stored data no longer shows are resolved (the
         problem ended while no collector judged the site); AGENT_SILENT is left to clear
-        when the agent is heard, so a collector restart does not page twice."""
+        when the agent is heard, so a collector restart does not page twice. Problems open
+        in the data with no ticket are raised; returns those tickets."""
         still_open = {(p.key.operator, str(p.key.problem)) for p in problems}
+        ticketed: set[tuple[str, str]] = set()
+        raised: list[Ticket] = []
         for state in ("open", "acknowledged"):
             for ticket in self.store.list_tickets(state=state, site_code=site_code):
                 key = (ticket.operator, ticket.problem)
+                ticketed.add(key)
                 if key in still_open or ticket.problem == ProblemName.AGENT_SILENT:
                     continue
                 if ticket.problem not in ProblemName.__members__:
@@ -257,6 +314,20 @@ class Brain:
                 self.store.clear_problem(
                     site_code, ticket.operator, ticket.problem, resolved_ns=now_ns, now_ns=now_ns
                 )
+        for p in problems:  # open in the data, announced by nobody: announced now
+            key = (p.key.operator, str(p.key.problem))
+            if key in ticketed or p.key.problem is ProblemName.AGENT_SILENT:
+                continue
+            log.info("site %s: %s open in the data with no ticket; raising", site_code, key)
+            change = self.store.raise_problem(
+                site_code, p.key.operator, str(p.key.problem),
+                route=self.config.routing.route_for(p.key.operator),
+                first_bad_ns=p.first_bad_ns, last_bad_ns=p.last_bad_ns,
+                evidence=p.evidence.as_dict(), historical=p.historical, now_ns=now_ns,
+                reopen_window_ns=int(self.config.tickets.reopen_window_s * _S),
+            )  # fmt: skip
+            raised.append(change.ticket)
+        return raised
 
     # -- judging ---------------------------------------------------------------------------
 
@@ -314,6 +385,7 @@ class Brain:
                 self._alive_ns = now
             # Sites that get data while this pass lets the ingest run are judged by the next.
             sites = sorted(self._dirty) if only_dirty else self.engine.sites()
+            sites = [code for code in sites if self.owns(code)]
             self._dirty.clear()
             pending, elapsed = await self._judge(sites, now)
             self.evaluation_s += elapsed

@@ -21,6 +21,10 @@
     future_tolerance_s = 300    # event times further ahead of the collector's clock
                                 # are stored judged "future" (docs/proto.md)
 
+    [replicas]                  # several collectors on one PostgreSQL (docs/operations.md)
+    lease_s = 15                # a dead replica's sites are judged by another within
+                                # about 4/3 of this (a live one renews every lease_s / 3)
+
     [web]                       # the operations centre (docs/operations.md)
     listen = "127.0.0.1:8080"
     session_idle_s = 1800       # a session unused this long ends
@@ -104,6 +108,14 @@ class IngestSection:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplicasSection:
+    """Collector replicas sharing one PostgreSQL store (collector.replicas)."""
+
+    #: A replica's lease on its sites lasts this long unless renewed (every third of it).
+    lease_s: float = setting(15.0, min=1, max=600)
+
+
+@dataclass(frozen=True, slots=True)
 class WebSection:
     """The operations centre (docs/operations.md)."""
 
@@ -176,6 +188,7 @@ class _File:
     routes: dict[str, Any] = field(default_factory=dict)
     web: WebSection = field(default_factory=WebSection)
     ingest: IngestSection = field(default_factory=IngestSection)
+    replicas: ReplicasSection = field(default_factory=ReplicasSection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +201,7 @@ class CollectorConfig:
     source: str
     web: WebSection = field(default_factory=WebSection)
     ingest: IngestSection = field(default_factory=IngestSection)
+    replicas: ReplicasSection = field(default_factory=ReplicasSection)
 
 
 def default_config() -> CollectorConfig:
@@ -235,5 +249,13 @@ def load_collector_config(path: Path) -> CollectorConfig:
         token = _read_secret(source, "[web] metrics_token_file", web.metrics_token_file)
         web = dataclasses.replace(web, metrics_token=token)
     return CollectorConfig(
-        raw.store, raw.rules, raw.tickets, raw.routing, routes, source, web=web, ingest=raw.ingest
+        raw.store,
+        raw.rules,
+        raw.tickets,
+        raw.routing,
+        routes,
+        source,
+        web=web,
+        ingest=raw.ingest,
+        replicas=raw.replicas,
     )

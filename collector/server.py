@@ -20,6 +20,7 @@ from collector.config import CollectorConfig, default_config
 from collector.enrollment import EnrollmentService
 from collector.ingest import MAX_MESSAGE_BYTES, TelemetryService
 from collector.notify import Dispatcher
+from collector.replicas import LeaseStore, Replicas
 from collector.rules import RuleEngine, load_rules
 from collector.site_networks import backfill as find_site_networks
 from collector.store import Store
@@ -86,6 +87,10 @@ class Collector:
         self.brain = Brain(
             store, RuleEngine(rules), self.config, on_notification=self.dispatcher.wake
         )
+        #: Replicas on one PostgreSQL split the sites; alone (SQLite) this one judges all.
+        self.replicas: Replicas | None = None
+        if isinstance(store, LeaseStore):
+            self.replicas = Replicas(store, self.brain, lease_s=self.config.replicas.lease_s)
         self.service = TelemetryService(
             store,
             self.committer,
@@ -195,6 +200,8 @@ class Collector:
         self.committer.on_outage = deaf
         self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
         self._tasks.append(asyncio.create_task(self.brain.run(), name="brain"))
+        if self.replicas is not None:
+            self._tasks.append(asyncio.create_task(self.replicas.run(), name="replica leases"))
         self._tasks.append(
             asyncio.create_task(self.service.open_streams.run(), name="credential re-checks")
         )
@@ -212,6 +219,8 @@ class Collector:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.replicas is not None:
+            await self.replicas.leave()
         if self.web is not None:
             await self.web.hub.stop()
         if self._web_runner is not None:

@@ -18,7 +18,8 @@ test suite runs against both). PostgreSQL specifics:
 - tickets, the outbox, accounts, agents, enrollment and anchors: the portable code
   (:mod:`collector.store.tickets`, :mod:`~collector.store.outbox`,
   :mod:`~collector.store.accounts`, :mod:`~collector.store.identity`) with ``FOR
-  UPDATE`` row locks, and ``FOR UPDATE SKIP LOCKED`` for outbox claims.
+  UPDATE`` row locks, and ``FOR UPDATE SKIP LOCKED`` for outbox claims;
+- replicas' leases on sites and their wake-ups: :mod:`collector.store.postgres_leases`.
 
 Psycopg is imported only here (and only when a PostgreSQL store is opened).
 """
@@ -46,6 +47,7 @@ from collector.store.model import (
     StoredRecord,
 )
 from collector.store.outbox import OutboxMethods
+from collector.store.postgres_leases import LeaseMethods
 from collector.store.postgres_schema import (
     ADVISORY_LOCK_CLASS,
     MIGRATIONS,
@@ -82,7 +84,9 @@ _RACES = (errors.UniqueViolation, errors.DeadlockDetected, errors.SerializationF
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
-class PostgresStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods):
+class PostgresStore(
+    TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods, LeaseMethods
+):
     """The store in a PostgreSQL database (libpq URL), optionally in one ``schema``."""
 
     backend = "postgres"

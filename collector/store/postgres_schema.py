@@ -65,5 +65,23 @@ UPDATE site_state SET records = c.n
 # a site's network was its latest reading's, which has none while the modem searches.
 _V7 = v7_site_networks(POSTGRES)
 
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# Replicas sharing the work (collector.leases, collector.replicas): each live replica's
+# heartbeat, and per bucket of sites the replica that judges them until its lease expires
+# (database time, ns; acquired_ns: when the current owner took it). PostgreSQL only: a
+# SQLite store has one collector, which judges every site.
+_REPLICA_LEASES = """
+CREATE TABLE replicas (
+    replica_id TEXT   PRIMARY KEY,
+    started_ns BIGINT NOT NULL,
+    expires_ns BIGINT NOT NULL
+);
+CREATE TABLE site_leases (
+    bucket      INTEGER PRIMARY KEY,
+    owner       TEXT,
+    expires_ns  BIGINT  NOT NULL DEFAULT 0,
+    acquired_ns BIGINT  NOT NULL DEFAULT 0
+);
+"""
+
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _REPLICA_LEASES)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -54,5 +54,8 @@ _V6 = "SELECT 1"
 # a site's network was its latest reading's, which has none while the modem searches.
 _V7 = v7_site_networks(SQLITE)
 
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# PostgreSQL's replica leases (collector.replicas): one SQLite collector judges every
+# site, so nothing here (the numbers stay in step).
+_REPLICA_LEASES = "SELECT 1"
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _REPLICA_LEASES)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -39,7 +39,7 @@ def test_opening_again_migrates_nothing_and_keeps_data(backend: Backend, store: 
         again.close()
     expected = SCHEMA_VERSION if backend.name == "sqlite" else POSTGRES_SCHEMA_VERSION
     assert schema_version(backend) == expected
-    assert (SCHEMA_VERSION, POSTGRES_SCHEMA_VERSION) == (7, 7)
+    assert SCHEMA_VERSION == POSTGRES_SCHEMA_VERSION == 8
 
 
 def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
