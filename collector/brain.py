@@ -153,12 +153,14 @@ class Brain:
             if self.on_foreign is not None:
                 self.on_foreign(site_code)
             return
+        rebuilt = site_code not in self._known
         await self.take(site_code)
         # What a rebuild or another replica's data already fed (read from the store,
         # which holds this batch too) is in the window once and must not be fed again.
         fed = self._rebuilt_through.setdefault(site_code, {})
         read = fed.get(agent_id or "", 0)
-        records = [(t, r) for t, r in records if r.seq > read]
+        if agent_id is not None or rebuilt:
+            records = [(t, r) for t, r in records if r.seq > read]
         if agent_id is not None and records:
             fed[agent_id] = max(r.seq for _, r in records)  # all above read
         observations = [o for event_ns, r in records for o in observations_from_record(r, event_ns)]

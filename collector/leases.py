@@ -18,6 +18,7 @@ claiming at the same moment mostly reach for different buckets.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import zlib
 from collections.abc import Collection, Mapping
@@ -51,8 +52,9 @@ class LeasePlan:
     release: tuple[int, ...]
 
 
-def _preference(replica_id: str, bucket: int) -> int:
-    return zlib.crc32(f"{replica_id}/{bucket}".encode())
+def _preference(replica_id: str, bucket: int) -> bytes:
+    # A real hash: CRC-32 is linear, so similar ids would give similar orders.
+    return hashlib.blake2b(f"{replica_id}/{bucket}".encode(), digest_size=8).digest()
 
 
 def fair_share(live_replicas: int, buckets: int = BUCKETS) -> int:
