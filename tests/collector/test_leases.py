@@ -23,31 +23,32 @@ def held(owner: str | None, buckets: range | list[int], expires: int = LATER) ->
 
 
 @pytest.mark.parametrize(
-    ("case", "leases", "live", "renew", "claim", "release"),
+    ("case", "leases", "live", "counts"),
     [
-        ("alone, nothing held: claims every bucket", {}, ["a"], 0, BUCKETS, 0),
-        ("alone, all held: renews all", held("a", range(BUCKETS)), ["a"], BUCKETS, 0, 0),
+        ("alone, nothing held: claims every bucket", {}, ["a"], (0, BUCKETS, 0)),
+        ("alone, all held: renews all", held("a", range(BUCKETS)), ["a"], (BUCKETS, 0, 0)),
         ("a second replica came: half is let go", held("a", range(BUCKETS)), ["a", "b"],
-         BUCKETS // 2, 0, BUCKETS // 2),
-        ("the other holds all: nothing to claim", held("b", range(BUCKETS)), ["a", "b"], 0, 0, 0),
+         (BUCKETS // 2, 0, BUCKETS // 2)),
+        ("the other holds all: nothing to claim", held("b", range(BUCKETS)), ["a", "b"], (0, 0, 0)),
         ("the other's leases expired: all claimed", held("b", range(BUCKETS), GONE), ["a"],
-         0, BUCKETS, 0),
-        ("released buckets are free", held(None, range(BUCKETS), 0), ["a", "b"], 0,
-         BUCKETS // 2, 0),
-        ("three replicas: a third each, rounded up", {}, ["a", "b", "c"], 0,
-         fair_share(3), 0),
+         (0, BUCKETS, 0)),
+        ("released buckets are free", held(None, range(BUCKETS), 0), ["a", "b"],
+         (0, BUCKETS // 2, 0)),
+        ("three replicas: a third each, rounded up", {}, ["a", "b", "c"],
+         (0, fair_share(3), 0)),
         ("a dead replica's third, a live one holds a third",
          {**held("c", range(0, 86), GONE), **held("b", range(86, 171)), **held("a", range(171, BUCKETS))},
-         ["a", "b"], 85, BUCKETS // 2 - 85, 0),
+         ["a", "b"], (85, BUCKETS // 2 - 85, 0)),
         ("own lease expired: claimed again, not renewed", held("a", range(BUCKETS), GONE), ["a"],
-         0, BUCKETS, 0),
+         (0, BUCKETS, 0)),
     ],
 )  # fmt: skip
 def test_the_plan(
-    case: str, leases: dict[int, Lease], live: list[str], renew: int, claim: int, release: int
+    case: str, leases: dict[int, Lease], live: list[str], counts: tuple[int, int, int]
 ) -> None:
+    """``counts``: how many buckets ``a`` renews, claims and releases."""
     plan = plan_leases("a", NOW, leases, live)
-    assert (len(plan.renew), len(plan.claim), len(plan.release)) == (renew, claim, release), case
+    assert (len(plan.renew), len(plan.claim), len(plan.release)) == counts, case
     assert not set(plan.renew) & set(plan.release)
     for bucket in plan.claim:
         lease = leases.get(bucket)
