@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -68,6 +69,15 @@ class WebhookReceiver:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(5)
+
+    def wait_until(
+        self, done: Callable[[list[Received]], bool], what: str, timeout_s: float = 30.0
+    ) -> list[Received]:
+        """Wait until ``done(accepted requests)``; returns them all."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: done(self.received), timeout_s):
+                raise AssertionError(f"expected {what} within {timeout_s} s")
+            return list(self.received)
 
     def wait_for(self, count: int, timeout_s: float = 30.0) -> list[Received]:
         """Wait until at least ``count`` requests were accepted; returns them all."""
