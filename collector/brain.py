@@ -97,9 +97,10 @@ class Brain:
         drained in small batches, many kits of one site) cost one evaluation."""
         self._on_notification = on_notification
         #: Whether this collector judges a site (replicas split them; alone: every one),
-        #: and who hears of data this collector stored for a site it does not judge.
+        #: and who hears of data (or a Hello's backhaul) this collector got for a site it
+        #: does not judge.
         self.owns: Callable[[str], bool] = lambda _site: True
-        self.on_foreign: Callable[[str], None] | None = None
+        self.on_foreign: Callable[[str, str | None], None] | None = None
         #: Observers (the operations centre): tickets changed by the brain, on the loop;
         #: and the seconds each evaluation pass took.
         self.on_tickets: Callable[[Sequence[Ticket]], None] | None = None
@@ -132,7 +133,13 @@ class Brain:
     def note_backhaul(self, site_code: str, backhaul: str) -> None:
         """The site's kit said, in its Hello, which link it reaches the collector over:
         the rules judge the site against that link (before any of its data, as its
-        Hello comes before its batches; a rebuild after a restart keeps it)."""
+        Hello comes before its batches; a rebuild after a restart keeps it). Of a site
+        another replica judges, it is passed on (:attr:`on_foreign`)."""
+        if not self.owns(site_code):
+            self.engine.set_backhaul(site_code, backhaul)  # kept should the site come here
+            if self.on_foreign is not None:
+                self.on_foreign(site_code, backhaul)
+            return
         if self.engine.set_backhaul(site_code, backhaul):
             log.info("site %s: its kit reaches the collector over %s", site_code, backhaul)
             self._dirty.add(site_code)
@@ -151,7 +158,7 @@ class Brain:
         An empty list still says the agent was heard."""
         if not self.owns(site_code):
             if self.on_foreign is not None:
-                self.on_foreign(site_code)
+                self.on_foreign(site_code, None)
             return
         rebuilt = site_code not in self._known
         await self.take(site_code)

@@ -11,10 +11,13 @@ tells the brain which sites are its own (:attr:`collector.brain.Brain.owns`):
 - a site in a bucket it gains is rebuilt from the store (its open problems carried
   on, the ones nobody announced raised); a site in a bucket it loses is forgotten;
 - data a kit sends to a replica that does not judge its site is stored there, and the
-  site's code NOTIFYed (batched within :data:`NOTIFY_EVERY_S`); the owner LISTENs and
-  reads the site's records after what it has fed its rules, judging them with its next
-  pass: the owner sees it within about ``NOTIFY_EVERY_S + FOLLOW_EVERY_S`` plus the
-  brain's ``JUDGE_EVERY_S``, a couple of seconds.
+  site's code NOTIFYed, batched within :data:`NOTIFY_EVERY_S` (with the backhaul the
+  kit's Hello declared there, so the owner judges the site against its link); the
+  owner LISTENs and reads the site's records after what it has fed its rules, judging
+  them with its next pass: the owner sees it within about ``NOTIFY_EVERY_S +
+  FOLLOW_EVERY_S`` plus the brain's ``JUDGE_EVERY_S``, a couple of seconds. A
+  notification lost with its sender (killed between storing and telling) delays the
+  judging of that data until the site's next batch.
 
 When a replica dies (SIGKILL, a lost machine), its leases expire within ``lease_s`` of
 its last renewal and the others claim them at their next heartbeat: its sites are
@@ -103,6 +106,11 @@ class Replicas:
         self.owned: frozenset[int] = frozenset()
         self._valid_until = 0.0
         self._foreign: set[str] = set()
+        #: Backhauls the kits of other replicas' sites declared in their Hellos here:
+        #: passed on with each announcement (a new owner learns them with the next batch).
+        self._backhauls: dict[str, str] = {}
+        self._gained: set[int] = set()
+        self._gained_wake = asyncio.Event()
         self._foreign_wake = asyncio.Event()
         self._follow: set[str] = set()
         self._follow_all = False
@@ -126,7 +134,9 @@ class Replicas:
             asyncio.to_thread(self.store.listen_sites, heard, self._stop)
         )
         try:
-            await asyncio.gather(self._heartbeats(), self._announce(), self._follow_loop())
+            await asyncio.gather(
+                self._heartbeats(), self._take_overs(), self._announce(), self._follow_loop()
+            )
         finally:
             self._stop.set()
             with contextlib.suppress(Exception):
@@ -173,7 +183,8 @@ class Replicas:
                 "replica %s: judging %d buckets of sites (%d new)",
                 self.replica_id, len(held), len(gained),
             )  # fmt: skip
-            await self._take_over(gained)
+            self._gained |= gained  # rebuilt meanwhile: renewals must not wait for it
+            self._gained_wake.set()
 
     def _set_owned(self, owned: frozenset[int]) -> frozenset[int]:
         """Hold ``owned`` from now on; the buckets gained."""
@@ -182,6 +193,18 @@ class Replicas:
         if lost:
             self.brain.disown(c for c in self.brain.engine.sites() if bucket_of(c) in lost)
         return gained
+
+    async def _take_overs(self) -> None:
+        while True:
+            await self._gained_wake.wait()
+            self._gained_wake.clear()
+            buckets, self._gained = self._gained & self.owned, set()
+            try:
+                await self._take_over(buckets)
+            except Exception:  # isolation boundary: the sites are rebuilt when next heard
+                log.exception(
+                    "replica %s: taking over %d buckets failed", self.replica_id, len(buckets)
+                )
 
     async def _take_over(self, buckets: Collection[int]) -> None:
         """Rebuild the sites of newly held buckets heard within the rules' horizon; the
@@ -197,7 +220,9 @@ class Replicas:
 
     # -- data of sites judged elsewhere ------------------------------------------------------
 
-    def _note_foreign(self, site_code: str) -> None:
+    def _note_foreign(self, site_code: str, backhaul: str | None) -> None:
+        if backhaul is not None:
+            self._backhauls[site_code] = backhaul
         self._foreign.add(site_code)
         self._foreign_wake.set()
 
@@ -206,8 +231,9 @@ class Replicas:
             await self._foreign_wake.wait()
             self._foreign_wake.clear()
             codes, self._foreign = sorted(self._foreign), set()
+            said = [f"{c}={self._backhauls[c]}" if c in self._backhauls else c for c in codes]
             try:
-                await asyncio.to_thread(self.store.notify_sites, codes)
+                await asyncio.to_thread(self.store.notify_sites, said)
             except Exception:  # isolation boundary: the owner reads them at its next take-over
                 log.exception("could not tell the other replicas of %d sites' data", len(codes))
             await asyncio.sleep(NOTIFY_EVERY_S)
@@ -216,7 +242,12 @@ class Replicas:
         if codes is None:  # (re)connected: whatever was announced meanwhile is unknown
             self._follow_all = True
         else:
-            self._follow.update(c for c in codes if self.owns(c))
+            for token in codes:  # a site code, with the backhaul its kit declared
+                code, _, backhaul = token.partition("=")
+                if self.owns(code):
+                    self._follow.add(code)
+                    if backhaul:
+                        self.brain.note_backhaul(code, backhaul)
         self._follow_wake.set()
 
     async def _follow_loop(self) -> None:

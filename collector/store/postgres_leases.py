@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 #: The LISTEN/NOTIFY channel, per schema (channels are database-wide): payloads are site
 #: codes separated by spaces.
 CHANNEL = "pantau_sites_{:08x}"
-#: A NOTIFY payload stays well under PostgreSQL's 8000 bytes.
-_PAYLOAD_SITES = 400
+#: A NOTIFY payload stays well under PostgreSQL's 8000 bytes (a site code and its
+#: backhaul are under 30).
+_PAYLOAD_SITES = 200
 _NOW = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1e9)::bigint"
 
 LeaseRow = tuple[int, str | None, int]
@@ -138,6 +139,7 @@ class LeaseMethods:
         return CHANNEL.format(zlib.crc32(str(row[0] if row else "").encode()))
 
     def notify_sites(self, site_codes: Sequence[str]) -> None:
+        """Tell every replica of these sites' new data (each a code, or ``code=backhaul``)."""
         codes = sorted(set(site_codes))
         channel = self._channel
         with self._pool.connection() as conn, conn.transaction():

@@ -135,6 +135,7 @@ def test_a_replica_killed_mid_outage_hands_its_sites_over(tmp_path: Path) -> Non
                 f'[routes.indosat]\nurl = "{hook.url}"\nsecret = "k"\n'
             )
             store = open_store(url)
+
             def start(i: int) -> tuple[subprocess.Popen[str], int]:
                 mine: list[subprocess.Popen[str]] = []
                 try:
