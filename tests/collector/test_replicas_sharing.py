@@ -1,0 +1,111 @@
+"""Two replicas' brains in one process on a real PostgreSQL: the sites split between
+them, a site's data stored at the replica that does not judge it reaches the one that
+does (once), with its kit's backhaul, and a replica that leaves hands its sites over."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import time
+from collections.abc import Iterator
+
+import pytest
+from machine import unavailable
+
+from collector.brain import Brain
+from collector.config import default_config
+from collector.leases import BUCKETS, bucket_of
+from collector.replicas import Replicas
+from collector.rules import RuleEngine
+from collector.rules.config import rules_from_mapping
+from collector.store.model import IngestBatch, RecordRow
+from pantau.v1 import records_pb2
+
+DSN = os.environ.get("PANTAU_TEST_PG_DSN") or "postgresql://postgres@127.0.0.1:5432/test"
+S = 10**9
+
+
+@pytest.fixture
+def pg() -> Iterator[object]:
+    try:
+        import psycopg
+
+        schema = f"pantau_sharing_{secrets.token_hex(5)}"
+        with psycopg.connect(DSN, autocommit=True, connect_timeout=3) as admin:
+            admin.execute(f"CREATE SCHEMA {schema}")
+    except Exception:
+        unavailable(f"no PostgreSQL at {DSN} (set PANTAU_TEST_PG_DSN)")
+    from collector.store.postgres import PostgresStore
+
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        yield store
+    finally:
+        store.close()
+        with psycopg.connect(DSN, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def replica(store: object, name: str) -> Replicas:
+    engine = RuleEngine(rules_from_mapping({"poor_quality": {"enabled": False}}, source="test"))
+    brain = Brain(store, engine, default_config())  # type: ignore[arg-type]
+    return Replicas(store, brain, lease_s=60, replica_id=name)  # type: ignore[arg-type]
+
+
+def signal_batch(agent_id: str, site: str, seqs: range, at_ns: int) -> IngestBatch:
+    rows = []
+    for seq in seqs:
+        r = records_pb2.Record(seq=seq)
+        r.signal.mcc, r.signal.mnc, r.signal.rsrp_dbm = "510", "10", -90
+        r.signal.rat, r.signal.reg_state = records_pb2.RAT_LTE, records_pb2.REG_STATE_HOME
+        event = at_ns + seq * S
+        rows.append(RecordRow(seq, "signal", event, event, "synced", r.SerializeToString()))
+    return IngestBatch(agent_id, site, rows, at_ns + seqs[-1] * S)
+
+
+@pytest.mark.postgres
+def test_a_sites_data_reaches_the_replica_that_judges_it(pg: object) -> None:
+    from collector.store.postgres import PostgresStore
+
+    assert isinstance(pg, PostgresStore)
+
+    async def scenario() -> None:
+        a, b = replica(pg, "a"), replica(pg, "b")
+        await a.heartbeat()  # alone: every bucket
+        assert len(a.owned) == BUCKETS
+        await b.heartbeat()  # a holds them all: b waits for its share
+        await a.heartbeat()  # a sees b and lets half go
+        await b.heartbeat()
+        assert len(a.owned) == len(b.owned) == BUCKETS // 2 and not a.owned & b.owned
+        site = next(f"3171011001{n:03d}" for n in range(1, 999) if b.owns(f"3171011001{n:03d}"))
+        pg.add_agent("kit-1", site, "h")
+        now = time.time_ns() - 60 * S
+        first = signal_batch("kit-1", site, range(1, 6), now)
+        pg.commit([first])
+        # The kit streams to a: a stores, does not judge, and tells.
+        a.brain.note_backhaul(site, "vsat-geo")
+        await a.brain.observe(site, first.received_ns, [], agent_id="kit-1")
+        assert a.brain.engine.window(site) is None
+        assert a._foreign == {site} and a._backhauls == {site: "vsat-geo"}
+        # b hears (as its LISTEN would deliver it) and reads the site from the store.
+        b._note_follow([f"{site}=vsat-geo"])
+        await b.follow(sorted(b._follow))
+        window = b.brain.engine.window(site)
+        assert window is not None and b.brain.fed(site) == {"kit-1": 5}
+        assert b.brain.engine.backhaul(site) == "vsat-geo"
+        held = len(window.heard)
+        second = signal_batch("kit-1", site, range(6, 9), now)
+        pg.commit([second])
+        await b.follow([site])
+        await b.follow([site])  # read twice, fed once
+        assert b.brain.fed(site) == {"kit-1": 8}
+        assert len(window.heard) == held + 1
+        # b leaves: a takes its buckets at its next heartbeat and rebuilds the site.
+        await b.leave()
+        await a.heartbeat()
+        assert len(a.owned) == BUCKETS and a.owns(site)
+        await a._take_over({bucket_of(site)})
+        assert a.brain.fed(site) == {"kit-1": 8}
+
+    asyncio.run(scenario())
