@@ -105,3 +105,30 @@ def test_a_bad_route_format_or_limit_is_a_clear_error(
     path.write_text(ROUTE + lines.replace("MISSING", str(tmp_path / "none")) + "\n", "utf-8")
     with pytest.raises(ConfigError, match=message):
         load_collector_config(path)
+
+
+def test_the_replicas_lease_is_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "collector.toml"
+    assert (
+        load_collector_config(_written(path, "[replicas]\nlease_s = 4.5\n")).replicas.lease_s == 4.5
+    )
+    assert load_collector_config(_written(path, "")).replicas.lease_s == 15.0
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ("[replicas]\nlease_s = 0.5", r"\[replicas\] lease_s: expected a number between 1"),
+        ("[replicas]\nlease_s = 601", r"\[replicas\] lease_s: expected a number between 1"),
+        ('[replicas]\nlease_s = "15"', r"\[replicas\] lease_s: expected a number"),
+        ("[replicas]\nleases_s = 15", r"\[replicas\].*leases_s.*lease_s"),
+    ],
+)
+def test_a_bad_replicas_setting_is_a_clear_error(tmp_path: Path, lines: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_collector_config(_written(tmp_path / "collector.toml", lines + "\n"))
+
+
+def _written(path: Path, text: str) -> Path:
+    path.write_text(text, "utf-8")
+    return path
