@@ -48,19 +48,22 @@ def pg() -> Iterator[object]:
 
 
 def replica(store: object, name: str) -> Replicas:
-    engine = RuleEngine(rules_from_mapping({"poor_quality": {"enabled": False}}, source="test"))
+    rules = {"weak_signal": {"for_s": 30, "window_s": 10}, "poor_quality": {"enabled": False}}
+    engine = RuleEngine(rules_from_mapping(rules, source="test"))
     brain = Brain(store, engine, default_config())  # type: ignore[arg-type]
     return Replicas(store, brain, lease_s=60, replica_id=name)  # type: ignore[arg-type]
 
 
-def signal_batch(agent_id: str, site: str, seqs: range, at_ns: int) -> IngestBatch:
+def signal_batch(
+    agent_id: str, site: str, seqs: range, at_ns: int, rsrp_dbm: float = -90
+) -> IngestBatch:
     rows = []
     for seq in seqs:
         r = records_pb2.Record(seq=seq)
-        r.signal.mcc, r.signal.mnc, r.signal.rsrp_dbm = "510", "10", -90
+        r.signal.mcc, r.signal.mnc, r.signal.rsrp_dbm = "510", "10", rsrp_dbm
         r.signal.rat, r.signal.reg_state = records_pb2.RAT_LTE, records_pb2.REG_STATE_HOME
         event = at_ns + seq * S
-        rows.append(RecordRow(seq, "signal", event, event, "synced", r.SerializeToString()))
+        rows.append(RecordRow(seq, "signal", event, event, "monotonic", r.SerializeToString()))
     return IngestBatch(agent_id, site, rows, at_ns + seqs[-1] * S)
 
 
@@ -109,3 +112,29 @@ def test_a_sites_data_reaches_the_replica_that_judges_it(pg: object) -> None:
         assert a.brain.fed(site) == {"kit-1": 8}
 
     asyncio.run(scenario())
+
+
+@pytest.mark.postgres
+def test_a_problem_nobody_announced_is_raised_once_by_the_new_owner(pg: object) -> None:
+    """The previous owner died after the data showed a problem, before announcing it."""
+    from collector.store.postgres import PostgresStore
+
+    assert isinstance(pg, PostgresStore)
+    site = "3171011001005"
+    pg.add_agent("kit-1", site, "h")
+    weak_since = time.time_ns() - 120 * S
+    pg.commit([signal_batch("kit-1", site, range(1, 120), weak_since, rsrp_dbm=-120)])
+
+    async def take_over(name: str) -> None:
+        new = replica(pg, name)
+        await new.heartbeat()
+        await new.brain.take(site)
+
+    asyncio.run(take_over("a"))
+    (ticket,) = pg.list_tickets(problem="WEAK_SIGNAL")
+    assert (ticket.site_code, ticket.operator, ticket.state) == (site, "510-10", "open")
+    assert pg.outbox_backlog() == 1  # paged: a live problem
+    pg.leave("a")
+    asyncio.run(take_over("b"))  # the next owner carries it on
+    assert [t.id for t in pg.list_tickets(problem="WEAK_SIGNAL")] == [ticket.id]
+    assert pg.outbox_backlog() == 1
