@@ -191,18 +191,27 @@ class Brain:
         """Per kit, the highest seq of the site this engine has been fed."""
         return dict(self._rebuilt_through.get(site_code, {}))
 
-    def feed_stored(self, site_code: str, rows: Sequence[StoredRecord]) -> None:
+    def feed_stored(
+        self, site_code: str, rows: Sequence[StoredRecord], *, heard_ns: int | None = None
+    ) -> None:
         """Records of a site this collector judges, stored by another replica (read after
-        :meth:`fed`): fed to the rules once each, judged with the next pass."""
+        :meth:`fed`): fed to the rules once each, judged with the next pass; ``heard_ns``:
+        when the store last heard the site (a kit's empty batches store no record)."""
         if site_code not in self._known or not self.owns(site_code):
             return
         fed = self._rebuilt_through.setdefault(site_code, {})
         new = [row for row in rows if row.seq > fed.get(row.agent_id, 0)]
-        if not new:
-            return
         for row in new:
             fed[row.agent_id] = max(fed.get(row.agent_id, 0), row.seq)
-        self.engine.observe(site_code, observations_from_stored(new))
+        observations = observations_from_stored(new)
+        window = self.engine.window(site_code)
+        newest = window.heard[-1] if window is not None and window.heard else 0
+        newest = max([newest, *(row.received_ns for row in new)])
+        if heard_ns is not None and heard_ns > newest:
+            observations.append(Heard(heard_ns))
+        if not observations:
+            return
+        self.engine.observe(site_code, observations)
         self._dirty.add(site_code)
         self._wake.set()
 

@@ -54,6 +54,8 @@ NOTIFY_EVERY_S = 0.1
 FOLLOW_EVERY_S = 0.2
 #: Sites taken over are rebuilt this many at a time.
 REBUILD_AT_ONCE = 8
+#: Announced sites are read from the store this many in one query.
+FOLLOW_AT_ONCE = 200
 
 
 @runtime_checkable
@@ -77,9 +79,9 @@ class LeaseStore(Protocol):
     def listen_sites(
         self, on_sites: Callable[[list[str] | None], None], stop: threading.Event
     ) -> None: ...
-    def site_records_after(
-        self, site_code: str, since_ns: int, fed: Mapping[str, int]
-    ) -> list[StoredRecord]: ...
+    def sites_records_after(
+        self, site_codes: Sequence[str], since_ns: int, fed: Mapping[str, int]
+    ) -> tuple[list[StoredRecord], dict[str, int]]: ...
     def last_heard_of_active_sites(self) -> dict[str, int]: ...
 
 
@@ -270,12 +272,21 @@ class Replicas:
         """Feed the rules what other replicas stored of these sites (those this replica
         judges) since what they were fed."""
         horizon_ns = int(self.brain.engine.config.engine.horizon_s * _S)
-        for code in site_codes:
-            if not self.owns(code):
-                continue
-            await self.brain.take(code)  # the first time: rebuilt from all the store holds
+        codes = [code for code in site_codes if self.owns(code)]
+        for start in range(0, len(codes), FOLLOW_AT_ONCE):
+            chunk = codes[start : start + FOLLOW_AT_ONCE]
+            # The first time: rebuilt from all the store holds.
+            for at in range(0, len(chunk), REBUILD_AT_ONCE):
+                await asyncio.gather(
+                    *(self.brain.take(c) for c in chunk[at : at + REBUILD_AT_ONCE])
+                )
+            fed: dict[str, int] = {}
+            for code in chunk:
+                fed.update(self.brain.fed(code))
             since = time.time_ns() - horizon_ns
-            rows = await asyncio.to_thread(
-                self.store.site_records_after, code, since, self.brain.fed(code)
-            )
-            self.brain.feed_stored(code, rows)
+            rows, heard = await asyncio.to_thread(self.store.sites_records_after, chunk, since, fed)
+            by_site: dict[str, list[StoredRecord]] = {code: [] for code in chunk}
+            for row in rows:
+                by_site.setdefault(row.site_code, []).append(row)
+            for code, site_rows in by_site.items():
+                self.brain.feed_stored(code, site_rows, heard_ns=heard.get(code))

@@ -12,8 +12,8 @@ Executes what :mod:`collector.leases` decides (:mod:`collector.replicas` runs it
 - :meth:`LeaseMethods.notify_sites` / :meth:`LeaseMethods.listen_sites`: a replica
   that stored data of a site another replica judges says so on the ``pantau_sites``
   channel (LISTEN/NOTIFY), so the owner reads it at once;
-- :meth:`LeaseMethods.site_records_after`: a site's records after the seqs the owner
-  has already fed its rules, per kit.
+- :meth:`LeaseMethods.sites_records_after`: sites' records after the seqs the owner
+  has already fed its rules, per kit, and when each site was last heard.
 """
 
 # ruff: noqa: S608 - SQL is built from constants and placeholders; values are bound.
@@ -166,25 +166,33 @@ class LeaseMethods:
                 log.warning("listening for other replicas' data failed (%s); again in 1 s", exc)
                 stop.wait(1.0)
 
-    def site_records_after(
-        self, site_code: str, since_ns: int, fed: Mapping[str, int]
-    ) -> list[StoredRecord]:
-        """The site's records with ``event_ns >= since_ns`` and, per kit, a seq above
-        ``fed`` (0 for a kit not in it), in event-time order."""
+    def sites_records_after(
+        self, site_codes: Sequence[str], since_ns: int, fed: Mapping[str, int]
+    ) -> tuple[list[StoredRecord], dict[str, int]]:
+        """The sites' records with ``event_ns >= since_ns`` and, per kit, a seq above
+        ``fed`` (0 for a kit not in it), in event-time order; and when each site was last
+        heard (a kit's empty batch is heard too, and stores no record)."""
         agents = sorted(fed)
+        codes = sorted(set(site_codes))
         with self._pool.connection() as conn:
             rows = conn.execute(
                 f"SELECT {', '.join('r.' + c.strip() for c in RECORD_COLUMNS.split(','))} "
                 "FROM agents a JOIN records r ON r.agent_id = a.agent_id "
                 "LEFT JOIN unnest(%s::text[], %s::bigint[]) AS f(agent_id, seq) "
                 "ON f.agent_id = a.agent_id "
-                "WHERE a.site_code = %s AND r.seq > COALESCE(f.seq, 0) AND r.event_ns >= %s "
+                "WHERE a.site_code = ANY(%s) AND r.seq > COALESCE(f.seq, 0) AND r.event_ns >= %s "
                 "ORDER BY r.event_ns, r.agent_id, r.seq",
-                (agents, [fed[a] for a in agents], site_code, since_ns),
+                (agents, [fed[a] for a in agents], codes, since_ns),
             ).fetchall()
-        return [
+            heard = conn.execute(
+                "SELECT site_code, last_seen_ns FROM site_state WHERE site_code = ANY(%s) "
+                "AND last_seen_ns IS NOT NULL",
+                (codes,),
+            ).fetchall()
+        records = [
             StoredRecord(
                 r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
             )
             for r in rows
         ]
+        return records, {str(code): int(ns) for code, ns in heard}

@@ -10,7 +10,7 @@ import pytest
 from machine import unavailable
 
 from collector.leases import BUCKETS, Lease, bucket_of, fair_share, plan_leases
-from tests.collector.store.storekit import SITE, batch
+from tests.collector.store.storekit import SITE, T0, batch
 
 DSN = os.environ.get("PANTAU_TEST_PG_DSN") or "postgresql://postgres@127.0.0.1:5432/test"
 NOW = 1_000_000
@@ -116,5 +116,6 @@ def test_postgresql_reads_a_sites_records_after_what_was_fed(pg: object) -> None
     pg.add_agent("kit-1", SITE, "h")
     pg.add_agent("kit-2", SITE, "h")
     pg.commit([batch("kit-1", 1, 2, 3), batch("kit-2", 1, 2)])
-    rows = pg.site_records_after(SITE, 0, {"kit-1": 2})
+    rows, heard = pg.sites_records_after([SITE, "3171011001009"], 0, {"kit-1": 2})
     assert sorted((r.agent_id, r.seq) for r in rows) == [("kit-1", 3), ("kit-2", 1), ("kit-2", 2)]
+    assert heard == {SITE: T0}

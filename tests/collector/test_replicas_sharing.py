@@ -104,6 +104,9 @@ def test_a_sites_data_reaches_the_replica_that_judges_it(pg: object) -> None:
         await b.follow([site])  # read twice, fed once
         assert b.brain.fed(site) == {"kit-1": 8}
         assert len(window.heard) == held + 1
+        pg.commit([IngestBatch("kit-1", site, [], now + 30 * S)])  # an empty batch: heard
+        await b.follow([site])
+        assert window.heard[-1] == now + 30 * S
         # b leaves: a takes its buckets at its next heartbeat and rebuilds the site.
         await b.leave()
         await a.heartbeat()
