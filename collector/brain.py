@@ -45,8 +45,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
+from collector.brain_replica import ReplicaFeeding
 from collector.config import CollectorConfig
 from collector.observe import observations_from_record, observations_from_stored
 from collector.rules import (
@@ -76,7 +77,7 @@ SLICE_S = 0.01
 _UNRESOLVED = ("open", "acknowledged")
 
 
-class Brain:
+class Brain(ReplicaFeeding):
     def __init__(
         self,
         store: Store,
@@ -186,42 +187,6 @@ class Brain:
             pending = self._rebuilding[site_code] = asyncio.ensure_future(self._rebuild(site_code))
             pending.add_done_callback(lambda _: self._rebuilding.pop(site_code, None))
         await asyncio.shield(pending)
-
-    def fed(self, site_code: str) -> dict[str, int]:
-        """Per kit, the highest seq of the site this engine has been fed."""
-        return dict(self._rebuilt_through.get(site_code, {}))
-
-    def feed_stored(
-        self, site_code: str, rows: Sequence[StoredRecord], *, heard_ns: int | None = None
-    ) -> None:
-        """Records of a site this collector judges, stored by another replica (read after
-        :meth:`fed`): fed to the rules once each, judged with the next pass; ``heard_ns``:
-        when the store last heard the site (a kit's empty batches store no record)."""
-        if site_code not in self._known or not self.owns(site_code):
-            return
-        fed = self._rebuilt_through.setdefault(site_code, {})
-        new = [row for row in rows if row.seq > fed.get(row.agent_id, 0)]
-        for row in new:
-            fed[row.agent_id] = max(fed.get(row.agent_id, 0), row.seq)
-        observations = observations_from_stored(new)
-        window = self.engine.window(site_code)
-        newest = window.heard[-1] if window is not None and window.heard else 0
-        newest = max([newest, *(row.received_ns for row in new)])
-        if heard_ns is not None and heard_ns > newest:
-            observations.append(Heard(heard_ns))
-        if not observations:
-            return
-        self.engine.observe(site_code, observations)
-        self._dirty.add(site_code)
-        self._wake.set()
-
-    def disown(self, site_codes: Iterable[str]) -> None:
-        """Sites another replica judges from now on: forgotten here."""
-        for code in site_codes:
-            self.engine.forget(code)
-            self._known.discard(code)
-            self._rebuilt_through.pop(code, None)
-            self._dirty.discard(code)
 
     async def _rebuild(self, site_code: str) -> None:
         now = self.clock()
