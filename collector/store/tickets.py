@@ -87,7 +87,9 @@ class TicketMethods(Transactional):
         def body(tx: Tx) -> TicketChange:
             current = Current(ticket=_unresolved(tx, subject))
             if current.ticket is None:
-                current = Current(last_resolved=_last_resolved(tx, subject))
+                last = _last_resolved(tx, subject)
+                acked = last is not None and _was_acknowledged(tx, last.id)
+                current = Current(last_resolved=last, last_acknowledged=acked)
             change = _execute(tx, decide(current, seen))
             assert change is not None  # a problem always has a ticket afterwards
             return change
@@ -313,6 +315,21 @@ def _last_resolved(tx: Tx, subject: Subject) -> Ticket | None:
     return None if row is None else ticket_from_row(row)
 
 
+def _was_acknowledged(tx: Tx, ticket_id: int) -> bool:
+    """Acknowledged when it last resolved: an acknowledgement since it was last opened or
+    reopened, or a reopening that kept one."""
+    row = tx.one(
+        "SELECT action, note FROM ticket_events WHERE ticket_id = ? "
+        "AND action IN ('opened', 'reopened', 'acknowledged') ORDER BY id DESC LIMIT 1",
+        (ticket_id,),
+    )
+    if row is None:
+        return False
+    return row[0] == TicketAction.ACKNOWLEDGED.value or (
+        row[0] == TicketAction.REOPENED.value and row[1] == lifecycle.ACK_KEPT
+    )
+
+
 def _by_id(tx: Tx, ticket_id: int) -> Ticket | None:
     row = tx.one(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?{tx.lock_rows}", (ticket_id,))
     return None if row is None else ticket_from_row(row)
@@ -367,12 +384,13 @@ def _write(tx: Tx, step: lifecycle.TicketWrite) -> Ticket:
         case lifecycle.Reopen():
             return _updated(
                 tx,
-                f"UPDATE tickets SET {_FINDING}, historical = ?, state = 'open', "
+                f"UPDATE tickets SET {_FINDING}, historical = ?, state = ?, "
                 "reopen_count = ?, reopened_ns = ?, updated_ns = ?, resolved_ns = NULL, "
                 "resolved_by = NULL, escalated_ns = NULL WHERE id = ? AND state = 'resolved'",
                 (
                     *_finding(step.finding),
                     step.historical,
+                    step.state.value,
                     step.reopen_count,
                     step.at_ns,
                     step.at_ns,
