@@ -14,6 +14,9 @@ Every key is optional; a file holds only what differs from the defaults, e.g.::
     [high_latency]
     enabled = false
 
+    [incidents]                   # how tickets group into incidents (IncidentsSection)
+    group_wait_s = 30
+
 Common keys of every rule: ``enabled``, ``for_s``, ``hold_s`` (both may be 0, and
 a few seconds is fine for demos), ``flap_window_s`` and ``flap_changes``
 (Nagios-style flap detection: that many good/bad changes within the window open
@@ -49,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collector.incidents import Settings
 from collector.rules.model import ProblemName
 from pantau.core.tomlconfig import ConfigError, build, read_toml, setting
 
@@ -226,6 +230,45 @@ class EngineSection:
     update_every_s: float = setting(300.0, min=0, max=_DAY_S)
 
 
+@dataclass(frozen=True, slots=True)
+class IncidentsSection:
+    """How tickets group into incidents and when incidents page (:mod:`collector.incidents`).
+
+    ``group_wait_s``: an incident waits this long before its first page, so sites
+    failing together are one incident first; ``hold_s``: an incident with no live
+    ticket stays open this long (a ticket back meanwhile rejoins it); an ``update`` is
+    paged when the affected count moved by ``update_min_change_sites`` sites or by
+    ``update_min_change_ratio`` of the count last paged, at most once per
+    ``update_min_interval_s``; an area incident needs ``area_min_sites`` sites of one
+    kabupaten/kota (``field_min_sites`` for kit faults) gone bad within ``area_window_s``
+    of each other, and a province-level one area incidents in ``province_min_kabupaten``
+    kabupaten; ``enabled = false`` pages per ticket, as before incidents."""
+
+    enabled: bool = True
+    group_wait_s: float = setting(30.0, min=0, max=3600)
+    hold_s: float = setting(300.0, min=0, max=_DAY_S)
+    update_min_interval_s: float = setting(300.0, min=0, max=_DAY_S)
+    update_min_change_ratio: float = setting(0.25, min=0.01, max=10)
+    update_min_change_sites: int = setting(5, min=1, max=1_000_000)
+    area_min_sites: int = setting(5, min=2, max=1_000_000)
+    area_window_s: float = setting(600.0, min=1, max=_DAY_S)
+    province_min_kabupaten: int = setting(3, min=2, max=1000)
+    field_min_sites: int = setting(3, min=2, max=1_000_000)
+
+    def settings(self) -> Settings:
+        return Settings(
+            group_wait_ns=int(self.group_wait_s * _S),
+            hold_ns=int(self.hold_s * _S),
+            update_min_interval_ns=int(self.update_min_interval_s * _S),
+            update_min_change_ratio=self.update_min_change_ratio,
+            update_min_change_sites=self.update_min_change_sites,
+            area_min_sites=self.area_min_sites,
+            area_window_ns=int(self.area_window_s * _S),
+            province_min_kabupaten=self.province_min_kabupaten,
+            field_min_sites=self.field_min_sites,
+        )
+
+
 @dataclass(frozen=True)
 class RulesConfig:
     """The whole rules file; ``RulesConfig()`` is the built-in defaults."""
@@ -240,6 +283,7 @@ class RulesConfig:
     agent_silent: AgentSilentSection = field(default_factory=AgentSilentSection)
     modem_fault: ModemFaultSection = field(default_factory=ModemFaultSection)
     no_coverage: NoCoverageSection = field(default_factory=NoCoverageSection)
+    incidents: IncidentsSection = field(default_factory=IncidentsSection)
 
     def section(self, name: ProblemName) -> RuleSection:
         section: RuleSection = getattr(self, name.value.lower())
@@ -299,6 +343,7 @@ def check_rules_file(path: Path) -> tuple[int, str]:
 __all__ = [
     "AgentSilentSection",
     "EngineSection",
+    "IncidentsSection",
     "RuleSection",
     "RulesConfig",
     "Timing",
