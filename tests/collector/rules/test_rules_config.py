@@ -22,7 +22,7 @@ EXPECTED = {
     "rule-not-a-table.toml": "[no_service]: expected a table, got an integer (5)",
     "silent-one-interval.toml": "[agent_silent] intervals: expected an integer between 2 and 1000, got 1",
     "unknown-key.toml": "[weak_signal] lte_min_rsrp: unknown key (did you mean 'lte_min_rsrp_dbm'? allowed here: enabled, flap_changes, flap_window_s, for_s, gsm_min_rssi_dbm, hold_s, lte_min_rsrp_dbm, nr_min_rsrp_dbm, umts_min_rscp_dbm, window_s)",
-    "unknown-rule.toml": "weak_sigal: unknown key (did you mean 'weak_signal'? allowed here: agent_silent, engine, high_latency, high_loss, low_throughput, modem_fault, no_coverage, no_service, poor_quality, weak_signal)",
+    "unknown-rule.toml": "weak_sigal: unknown key (did you mean 'weak_signal'? allowed here: agent_silent, engine, high_latency, high_loss, incidents, low_throughput, modem_fault, no_coverage, no_service, poor_quality, weak_signal)",
     "wrong-type.toml": "[no_service] for_s: expected a number between 0 and 86400, got a string ('2m')",
 }
 
