@@ -34,9 +34,10 @@ class OutboxMethods(Transactional):
     ) -> list[Notification]:
         """Lease up to ``limit`` due notifications to ``worker_id`` until now + lease.
 
-        Only the oldest undelivered row of each ticket can be claimed, and only if it is
-        due (``next_attempt_ns <= now_ns``) and not leased to anyone (or the lease ran
-        out), so a ticket's notifications go out in order, one at a time. Concurrent
+        Only the oldest undelivered row of each ticket (and of each incident) can be
+        claimed, and only if it is due (``next_attempt_ns <= now_ns``) and not leased to
+        anyone (or the lease ran out), so a ticket's (an incident's) notifications go
+        out in order, one at a time. Concurrent
         workers never hold the same row (SKIP LOCKED on PostgreSQL, the single writer
         on SQLite). ``attempts`` counts claims.
         """
@@ -49,6 +50,8 @@ class OutboxMethods(Transactional):
                     "AND o.next_attempt_ns <= ? "
                     "AND (o.claim_until_ns IS NULL OR o.claim_until_ns <= ?) "
                     "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ticket_id = o.ticket_id "
+                    "AND p.delivered_ns IS NULL AND p.id < o.id) "
+                    "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.incident_id = o.incident_id "
                     "AND p.delivered_ns IS NULL AND p.id < o.id) "
                     f"ORDER BY o.id LIMIT ?{tx.skip_locked}",
                     (now_ns, now_ns, limit),
@@ -182,7 +185,7 @@ class OutboxMethods(Transactional):
 def _notification(r: Sequence[Any]) -> Notification:
     return Notification(
         id=int(r[0]),
-        ticket_id=int(r[1]),
+        ticket_id=opt_int(r[1]),
         dedup_key=str(r[2]),
         action=str(r[3]),
         route=str(r[4]),
@@ -194,4 +197,5 @@ def _notification(r: Sequence[Any]) -> Notification:
         last_error=opt_str(r[10]),
         claimed_by=opt_str(r[11]),
         claim_until_ns=opt_int(r[12]),
+        incident_id=opt_int(r[13]),
     )

@@ -33,12 +33,13 @@ from collections.abc import Sequence
 from typing import Any, assert_never
 
 from collector import lifecycle
+from collector.incidents import FAMILY, Settings
 from collector.lifecycle import Current, Plan, Subject, decide
+from collector.store.incidents import IncidentMethods, reconcile_group
 from collector.store.model import NotifyAction, Ticket, TicketAction, TicketChange, TicketEvent
 from collector.store.sql import (
     TICKET_COLUMNS,
     Conflict,
-    Transactional,
     Tx,
     opt_int,
     opt_str,
@@ -48,7 +49,7 @@ from collector.store.sql import (
 _KEY = "site_code = ? AND operator = ? AND problem = ?"
 
 
-class TicketMethods(Transactional):
+class TicketMethods(IncidentMethods):
     """Raising, clearing, acknowledging, resolving, escalating and reading tickets.
 
     Each write reads the current state in its transaction, asks
@@ -90,7 +91,7 @@ class TicketMethods(Transactional):
                 last = _last_resolved(tx, subject)
                 acked = last is not None and _was_acknowledged(tx, last.id)
                 current = Current(last_resolved=last, last_acknowledged=acked)
-            change = _execute(tx, decide(current, seen))
+            change = self._run(tx, decide(current, seen), now_ns)
             assert change is not None  # a problem always has a ticket afterwards
             return change
 
@@ -115,7 +116,7 @@ class TicketMethods(Transactional):
         subject = Subject(site_code, operator, problem)
         cleared = lifecycle.ProblemCleared(resolved_ns, now_ns, actor, note)
         return self._retrying(
-            lambda tx: _execute(tx, decide(Current(_unresolved(tx, subject)), cleared))
+            lambda tx: self._run(tx, decide(Current(_unresolved(tx, subject)), cleared), now_ns)
         )
 
     def record_historical_problem(
@@ -148,7 +149,7 @@ class TicketMethods(Transactional):
         )
 
         def body(tx: Tx) -> TicketChange:
-            change = _execute(tx, plan)
+            change = self._run(tx, plan, now_ns)
             assert change is not None
             return change
 
@@ -162,7 +163,9 @@ class TicketMethods(Transactional):
         """Open -> acknowledged (stops escalation); 'acknowledge' outbox row unless
         historical. None if the ticket does not exist or is not open."""
         ack = lifecycle.AckRequested(actor, note, now_ns)
-        return self._retrying(lambda tx: _execute(tx, decide(Current(_by_id(tx, ticket_id)), ack)))
+        return self._retrying(
+            lambda tx: self._run(tx, decide(Current(_by_id(tx, ticket_id)), ack), now_ns)
+        )
 
     def resolve_ticket(
         self, ticket_id: int, *, actor: str, note: str, now_ns: int
@@ -171,7 +174,7 @@ class TicketMethods(Transactional):
         outbox row unless historical. None if missing or already resolved."""
         request = lifecycle.ResolveRequested(actor, note, now_ns)
         return self._retrying(
-            lambda tx: _execute(tx, decide(Current(_by_id(tx, ticket_id)), request))
+            lambda tx: self._run(tx, decide(Current(_by_id(tx, ticket_id)), request), now_ns)
         )
 
     def escalate_due(self, older_than_ns: int, now_ns: int) -> list[TicketChange]:
@@ -192,12 +195,21 @@ class TicketMethods(Transactional):
             )
             changes = []
             for row in due:
-                change = _execute(tx, decide(Current(ticket_from_row(row)), check))
+                change = self._run(tx, decide(Current(ticket_from_row(row)), check), now_ns)
                 if change is not None:
                     changes.append(change)
             return changes
 
         return self._retrying(body)
+
+    def _run(self, tx: Tx, plan: Plan, now_ns: int) -> TicketChange | None:
+        """Execute a ticket plan; with incidents on, the ticket pages nobody itself and
+        its group's incidents are reconciled in the same transaction."""
+        settings = self.incident_settings
+        change = _execute(tx, plan, pages=settings is None)
+        if settings is not None and change is not None:
+            _reconcile_ticket(tx, settings, change.ticket, now_ns)
+        return change
 
     # -- reading ------------------------------------------------------------------------
 
@@ -325,7 +337,7 @@ def _was_acknowledged(tx: Tx, ticket_id: int) -> bool:
     )
     if row is None:
         return False
-    return row[0] == TicketAction.ACKNOWLEDGED.value or (
+    return bool(row[0] == TicketAction.ACKNOWLEDGED.value) or (
         row[0] == TicketAction.REOPENED.value and row[1] == lifecycle.ACK_KEPT
     )
 
@@ -348,8 +360,15 @@ def _finding(finding: lifecycle.Finding) -> tuple[str, int, int, str]:
     return (finding.route, finding.first_bad_ns, finding.last_bad_ns, evidence)
 
 
-def _execute(tx: Tx, plan: Plan) -> TicketChange | None:
-    """Run a lifecycle plan's steps in order; None for a plan that changes nothing."""
+def _reconcile_ticket(tx: Tx, settings: Settings, ticket: Ticket, now_ns: int) -> None:
+    family = FAMILY.get(ticket.problem)
+    if family is not None and not ticket.historical:
+        reconcile_group(tx, settings, (ticket.operator, family, ticket.site_code[:2]), now_ns)
+
+
+def _execute(tx: Tx, plan: Plan, *, pages: bool = True) -> TicketChange | None:
+    """Run a lifecycle plan's steps in order; None for a plan that changes nothing.
+    ``pages`` False: the plan's Notify step writes no outbox row (incidents page)."""
     if plan.action is None:
         return None
     ticket: Ticket | None = None
@@ -361,7 +380,7 @@ def _execute(tx: Tx, plan: Plan) -> TicketChange | None:
                 _event(
                     tx, ticket.id, step.action, at_ns=step.at_ns, actor=step.actor, note=step.note
                 )
-            else:
+            elif pages:
                 notification_id = _notify(tx, ticket, step.action, step.at_ns)
         else:
             ticket = _write(tx, step)
