@@ -151,8 +151,9 @@ class OutboxMethods(Transactional):
     def prune(self, records_older_than_ns: int, resolved_tickets_older_than_ns: int) -> PruneCounts:
         """Delete records with ``event_ns`` (``received_ns`` for a record from the future)
         before the first cut-off, and tickets resolved
-        (``resolved_ns``) before the second with their history and outbox rows. A ticket
-        with an undelivered notification is kept until it is delivered."""
+        (``resolved_ns``) before the second with their history and outbox rows, and
+        incidents resolved before it. A ticket or incident with an undelivered
+        notification is kept until it is delivered."""
         records = self._retrying(lambda tx: self._prune_records(tx, records_older_than_ns))
 
         def tickets(tx: Tx) -> PruneCounts:
@@ -169,6 +170,7 @@ class OutboxMethods(Transactional):
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 marks = placeholders(len(chunk))
+                tx.run(f"DELETE FROM incident_tickets WHERE ticket_id IN ({marks})", chunk)
                 for i, sql in enumerate(
                     (
                         f"DELETE FROM ticket_events WHERE ticket_id IN ({marks})",
@@ -177,9 +179,32 @@ class OutboxMethods(Transactional):
                     )
                 ):
                     counts[i] += tx.run(sql, chunk)
+            counts[1] += _prune_incidents(tx, resolved_tickets_older_than_ns)
             return PruneCounts(records, counts[2], counts[0], counts[1])
 
         return self._retrying(tickets)
+
+
+def _prune_incidents(tx: Tx, older_than_ns: int) -> int:
+    """Delete incidents resolved before the cut-off whose notifications were all
+    delivered, with their memberships and outbox rows; the outbox rows deleted."""
+    ids = [
+        int(r[0])
+        for r in tx.rows(
+            "SELECT i.id FROM incidents i WHERE i.state = 'resolved' AND i.resolved_ns < ? "
+            "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.incident_id = i.id "
+            f"AND o.delivered_ns IS NULL){tx.lock_rows}",
+            (older_than_ns,),
+        )
+    ]
+    deleted = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = placeholders(len(chunk))
+        tx.run(f"DELETE FROM incident_tickets WHERE incident_id IN ({marks})", chunk)
+        deleted += tx.run(f"DELETE FROM outbox WHERE incident_id IN ({marks})", chunk)
+        tx.run(f"DELETE FROM incidents WHERE id IN ({marks})", chunk)
+    return deleted
 
 
 def _notification(r: Sequence[Any]) -> Notification:
