@@ -16,6 +16,10 @@ calls on the store:
 - ``Updated`` -> ``raise_problem`` (newer evidence, no page);
 - ``Cleared`` -> ``clear_problem`` (an automatic resolve, paged).
 
+With incidents on (the rules file's ``[incidents]``, set on the store at start), the
+ticket calls page nobody themselves: each reconciles its incident group in the same
+transaction, and every pass ticks the incidents (:meth:`tick_incidents`), which pages.
+
 Several collectors may share one PostgreSQL store: the partial unique index makes
 their ticket calls agree, a site first seen by this collector (a restart, or an
 agent that moved here) is rebuilt from the stored records before new data is
@@ -278,6 +282,7 @@ class Brain:
                     await self.evaluate_all()  # silence and `for` durations expire with time
                 else:
                     await self.evaluate_all(only_dirty=True)
+                await self.tick_incidents()
                 if time.monotonic() - last_escalation >= self.escalate_every_s:
                     last_escalation = time.monotonic()
                     await self.escalate()
@@ -356,6 +361,16 @@ class Brain:
         cut = self.clock() - int(self.config.store.retention_days * 86_400 * _S)
         counts = await asyncio.to_thread(self.store.prune, cut, cut)
         log.info("retention: pruned %s", counts)
+
+    async def tick_incidents(self) -> int:
+        """Incidents as time passes (group wait, hold, updates, silences ending); the
+        notifications written. Nothing when incidents are off."""
+        if self.store.incident_settings is None:
+            return 0
+        pages = await asyncio.to_thread(self.store.incidents_tick, self.clock())
+        if pages:
+            self._on_notification()
+        return pages
 
     async def escalate(self) -> None:
         now = self.clock()
