@@ -225,14 +225,15 @@ class IncidentMethods(Transactional):
         return None if row is None else _silence(row)
 
     def expire_silence(self, silence_id: int, now_ns: int) -> bool:
-        """End a silence now (False: no such silence, or it has ended already). Incidents
-        it held are triggered at the next tick."""
+        """End a silence now, or cancel one planned for later (False: no such silence, or
+        it has ended already). Incidents it held are triggered at the next tick."""
 
         def body(tx: Tx) -> int:
+            # One planned for later is cancelled: it starts and ends now.
             return tx.run(
-                "UPDATE silences SET end_ns = CASE WHEN start_ns < ? THEN ? ELSE start_ns + 1 "
-                "END WHERE id = ? AND end_ns > ?",
-                (now_ns, now_ns, silence_id, now_ns),
+                "UPDATE silences SET start_ns = CASE WHEN start_ns < ? THEN start_ns ELSE ? END, "
+                "end_ns = ? WHERE id = ? AND end_ns > ?",
+                (now_ns, now_ns - 1, now_ns, silence_id, now_ns),
             )
 
         return self._retrying(body) > 0

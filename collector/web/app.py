@@ -24,6 +24,7 @@ from collector.web.compression import compress
 from collector.web.context import ApiError, WebContext
 from collector.web.models import Error
 from collector.web.routes import auth, coverage, events, measurements, metrics, pages, sites
+from collector.web.routes import incidents as incident_routes
 from collector.web.routes import tickets as ticket_routes
 from collector.web.spec import DOCUMENT, Operation, bind, json_response
 from collector.web.spec import openapi_document as document_of
@@ -54,11 +55,12 @@ ROUTES: list[Operation] = [
     *sites.OPERATIONS,
     *measurements.OPERATIONS,
     *ticket_routes.OPERATIONS,
+    *incident_routes.OPERATIONS,
     *coverage.OPERATIONS,
     *events.OPERATIONS,
 ]
 
-_TAG_ORDER = ("accounts", "sites", "tickets", "live", "meta")
+_TAG_ORDER = ("accounts", "sites", "tickets", "incidents", "live", "meta")
 
 
 @cache
