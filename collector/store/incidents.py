@@ -29,6 +29,7 @@ from typing import Any
 
 from collector import incidents as engine
 from collector.incidents import Family, Incident, Kind, Paged, Scope, Settings, Silence
+from collector.store.model import Ticket
 from collector.store.sql import Conflict, Transactional, Tx, opt_int, opt_str, placeholders
 from pantau.core.operators import operator_name
 
@@ -331,6 +332,13 @@ def reconcile_group(
     plan = engine.reconcile(group, now_ns, settings, silences)
     read = {s.incident.key: s.incident.updated_ns for s in stored}
     return _execute(tx, plan, ids, read, now_ns)
+
+
+def reconcile_ticket(tx: Tx, settings: Settings, ticket: Ticket, now_ns: int) -> None:
+    """Reconcile the group of a ticket that changed (not a historical one's)."""
+    family = engine.FAMILY.get(ticket.problem)
+    if family is not None and not ticket.historical:
+        reconcile_group(tx, settings, (ticket.operator, family, ticket.site_code[:2]), now_ns)
 
 
 def _with_parent(incident: Incident, parent_key: str | None) -> Incident:

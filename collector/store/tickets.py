@@ -33,9 +33,8 @@ from collections.abc import Sequence
 from typing import Any, assert_never
 
 from collector import lifecycle
-from collector.incidents import FAMILY, Settings
 from collector.lifecycle import Current, Plan, Subject, decide
-from collector.store.incidents import IncidentMethods, reconcile_group
+from collector.store.incidents import IncidentMethods, reconcile_ticket
 from collector.store.model import NotifyAction, Ticket, TicketAction, TicketChange, TicketEvent
 from collector.store.sql import (
     TICKET_COLUMNS,
@@ -208,7 +207,7 @@ class TicketMethods(IncidentMethods):
         settings = self.incident_settings
         change = _execute(tx, plan, pages=settings is None)
         if settings is not None and change is not None:
-            _reconcile_ticket(tx, settings, change.ticket, now_ns)
+            reconcile_ticket(tx, settings, change.ticket, now_ns)
         return change
 
     # -- reading ------------------------------------------------------------------------
@@ -358,12 +357,6 @@ _FINDING = "route = ?, first_bad_ns = ?, last_bad_ns = ?, evidence = ?"
 def _finding(finding: lifecycle.Finding) -> tuple[str, int, int, str]:
     evidence = json.dumps(finding.evidence, sort_keys=True, allow_nan=False)
     return (finding.route, finding.first_bad_ns, finding.last_bad_ns, evidence)
-
-
-def _reconcile_ticket(tx: Tx, settings: Settings, ticket: Ticket, now_ns: int) -> None:
-    family = FAMILY.get(ticket.problem)
-    if family is not None and not ticket.historical:
-        reconcile_group(tx, settings, (ticket.operator, family, ticket.site_code[:2]), now_ns)
 
 
 def _execute(tx: Tx, plan: Plan, *, pages: bool = True) -> TicketChange | None:
