@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 from collector.incidents import Family
-from collector.store.incidents import StoredSilence
+from collector.store.silences import StoredSilence
 from pantau.core.untrusted import terminal
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2

@@ -46,7 +46,8 @@ from collector.store.model import (
 )
 
 if TYPE_CHECKING:  # collector.store.incidents imports this module (through sql)
-    from collector.store.incidents import StoredIncident, StoredSilence
+    from collector.store.incidents import StoredIncident
+    from collector.store.silences import StoredSilence
 
 SQLITE_FILENAME = "collector.sqlite"
 

@@ -28,9 +28,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from collector import incidents as engine
-from collector.incidents import Family, Incident, Kind, Paged, Scope, Settings, Silence
+from collector.incidents import Family, Incident, Kind, Paged, Scope, Settings
 from collector.store.model import Ticket
-from collector.store.sql import Conflict, Transactional, Tx, opt_int, opt_str, placeholders
+from collector.store.silences import SILENCE_COLUMNS, SilenceMethods, silence_from_row
+from collector.store.sql import Conflict, Tx, opt_int, opt_str, placeholders
 from pantau.core.operators import operator_name
 
 _S = 1_000_000_000
@@ -41,10 +42,6 @@ INCIDENT_COLUMNS = (
     "route, opened_ns, updated_ns, resolved_ns, quiet_since_ns, counted_ns, paged, "
     "paged_affected, paged_ns, silenced_by, affected, sites, others_fine"
 )
-SILENCE_COLUMNS = (
-    "id, operator, cell, kabupaten, province, family, start_ns, end_ns, created_by, reason, "
-    "created_ns"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +50,8 @@ class StoredIncident:
     parent_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class StoredSilence:
-    silence: Silence
-    created_by: str
-    reason: str
-    created_ns: int
-
-
-class IncidentMethods(Transactional):
-    """Reading incidents, the periodic tick, and silences."""
+class IncidentMethods(SilenceMethods):
+    """Reading incidents and the periodic tick (and silences: :class:`SilenceMethods`)."""
 
     #: None: incidents off, tickets page one by one (the store's default).
     incident_settings: Settings | None = None
@@ -166,108 +155,6 @@ class IncidentMethods(Transactional):
         )
         return opt_int(row[0]) if row else None
 
-    # -- silences ----------------------------------------------------------------------
-
-    def add_silence(
-        self,
-        *,
-        operator: str,
-        start_ns: int,
-        end_ns: int,
-        created_by: str,
-        reason: str,
-        now_ns: int,
-        cell: str | None = None,
-        kabupaten: str | None = None,
-        province: str | None = None,
-        family: str | None = None,
-    ) -> StoredSilence:
-        """Record planned work; incidents it matches page nobody from ``start_ns`` to
-        ``end_ns``. Bad input raises ValueError naming the field."""
-        check_silence(operator, start_ns, end_ns, cell, kabupaten, province, family, reason)
-        values = (operator, cell, kabupaten, province, family, start_ns, end_ns, created_by)
-        row = self._retrying(
-            lambda tx: tx.one(
-                f"INSERT INTO silences ({SILENCE_COLUMNS.removeprefix('id, ')}) "
-                f"VALUES ({placeholders(10)}) RETURNING {SILENCE_COLUMNS}",
-                (*values, reason, now_ns),
-            )
-        )
-        assert row is not None
-        return _silence(row)
-
-    def list_silences(
-        self,
-        *,
-        active_after_ns: int | None = None,
-        operators: Sequence[str] | None = None,
-        limit: int = 500,
-    ) -> list[StoredSilence]:
-        """Silences, newest first; ``active_after_ns``: only those ending after it."""
-        clauses, params = ["1 = 1"], list[object]()
-        if active_after_ns is not None:
-            clauses.append("end_ns > ?")
-            params.append(active_after_ns)
-        if operators is not None:
-            clauses.append(
-                f"operator IN ({placeholders(len(operators))})" if operators else "1 = 0"
-            )
-            params += list(operators)
-        sql = (
-            f"SELECT {SILENCE_COLUMNS} FROM silences WHERE {' AND '.join(clauses)} "
-            "ORDER BY id DESC LIMIT ?"
-        )
-        return [_silence(r) for r in self._read(lambda tx: tx.rows(sql, (*params, limit)))]
-
-    def get_silence(self, silence_id: int) -> StoredSilence | None:
-        row = self._read(
-            lambda tx: tx.one(f"SELECT {SILENCE_COLUMNS} FROM silences WHERE id = ?", (silence_id,))
-        )
-        return None if row is None else _silence(row)
-
-    def expire_silence(self, silence_id: int, now_ns: int) -> bool:
-        """End a silence now, or cancel one planned for later (False: no such silence, or
-        it has ended already). Incidents it held are triggered at the next tick."""
-
-        def body(tx: Tx) -> int:
-            # One planned for later is cancelled: it starts and ends now.
-            return tx.run(
-                "UPDATE silences SET start_ns = CASE WHEN start_ns < ? THEN start_ns ELSE ? END, "
-                "end_ns = ? WHERE id = ? AND end_ns > ?",
-                (now_ns, now_ns - 1, now_ns, silence_id, now_ns),
-            )
-
-        return self._retrying(body) > 0
-
-
-def check_silence(  # noqa: PLR0917 - the fields of a silence, in their order
-    operator: str,
-    start_ns: int,
-    end_ns: int,
-    cell: str | None,
-    kabupaten: str | None,
-    province: str | None,
-    family: str | None,
-    reason: str,
-) -> None:
-    """ValueError naming the first bad field of a silence."""
-    if not operator:
-        raise ValueError("operator: expected an MCC-MNC such as 510-10, or field-team")
-    if end_ns <= start_ns:
-        raise ValueError("end: expected a time after the start")
-    if kabupaten is not None and not (len(kabupaten) == 4 and kabupaten.isdigit()):
-        raise ValueError(
-            f"kabupaten: expected 4 digits (the TPS code's first 4), got {kabupaten!r}"
-        )
-    if province is not None and not (len(province) == 2 and province.isdigit()):
-        raise ValueError(f"province: expected 2 digits, got {province!r}")
-    if cell is not None and not cell.strip():
-        raise ValueError("cell: expected a cell such as 510-01:12825858")
-    if family is not None and family not in tuple(Family):
-        raise ValueError(f"family: expected one of {', '.join(Family)}, got {family!r}")
-    if not reason.strip():
-        raise ValueError("reason: say why (the planned work)")
-
 
 # -- inside the caller's transaction --------------------------------------------------------
 
@@ -321,7 +208,7 @@ def reconcile_group(
         else _fine_elsewhere(tx, operator, problems, sorted({m.site_code for m in live}), now_ns)
     )  # fmt: skip
     silences = [
-        _silence(r).silence
+        silence_from_row(r).silence
         for r in tx.rows(
             f"SELECT {SILENCE_COLUMNS} FROM silences WHERE operator = ? AND start_ns <= ? "
             "AND end_ns > ?",
@@ -334,11 +221,29 @@ def reconcile_group(
     return _execute(tx, plan, ids, read, now_ns)
 
 
-def reconcile_ticket(tx: Tx, settings: Settings, ticket: Ticket, now_ns: int) -> None:
-    """Reconcile the group of a ticket that changed (not a historical one's)."""
+def reconcile_ticket(
+    tx: Tx, settings: Settings, ticket: Ticket, now_ns: int, *, routine: bool = False
+) -> None:
+    """Reconcile the group of a ticket that changed (not a historical one's).
+
+    ``routine``: newer evidence of a live ticket (or an acknowledgement, an escalation):
+    the group changes only when the ticket is not yet a member of the unresolved
+    incident its cell now names, so the check is one indexed read, not the group's.
+    """
     family = engine.FAMILY.get(ticket.problem)
-    if family is not None and not ticket.historical:
-        reconcile_group(tx, settings, (ticket.operator, family, ticket.site_code[:2]), now_ns)
+    if family is None or ticket.historical:
+        return
+    if routine and ticket.state != "resolved":
+        cell = engine.cell_of(ticket.operator, ticket.evidence)
+        member = engine.Member(ticket.id, ticket.site_code, ticket.problem, cell, 0, "")
+        key = engine.base_key(ticket.operator, family, member)
+        if tx.one(
+            "SELECT 1 FROM incident_tickets it JOIN incidents i ON i.id = it.incident_id "
+            "WHERE it.ticket_id = ? AND i.key = ? AND i.state <> 'resolved'",
+            (ticket.id, key),
+        ):
+            return
+    reconcile_group(tx, settings, (ticket.operator, family, ticket.site_code[:2]), now_ns)
 
 
 def _with_parent(incident: Incident, parent_key: str | None) -> Incident:
@@ -431,16 +336,6 @@ def _stored(r: Sequence[Any]) -> StoredIncident:
         others_fine=json.loads(r[23]),
     )  # fmt: skip
     return StoredIncident(incident, opt_int(r[10]))
-
-
-def _silence(r: Sequence[Any]) -> StoredSilence:
-    family = opt_str(r[5])
-    silence = Silence(
-        id=int(r[0]), operator=str(r[1]), cell=opt_str(r[2]), kabupaten=opt_str(r[3]),
-        province=opt_str(r[4]), family=None if family is None else Family(family),
-        start_ns=int(r[6]), end_ns=int(r[7]),
-    )  # fmt: skip
-    return StoredSilence(silence, str(r[8]), str(r[9]), int(r[10]))
 
 
 def names_of(operator: str) -> dict[str, str]:

@@ -46,6 +46,8 @@ from collector.store.sql import (
 )
 
 _KEY = "site_code = ? AND operator = ? AND problem = ?"
+#: Ticket changes that move no ticket into or out of an incident (unless its cell changed).
+_ROUTINE = (TicketAction.UPDATED, TicketAction.ACKNOWLEDGED, TicketAction.ESCALATED)
 
 
 class TicketMethods(IncidentMethods):
@@ -207,7 +209,8 @@ class TicketMethods(IncidentMethods):
         settings = self.incident_settings
         change = _execute(tx, plan, pages=settings is None)
         if settings is not None and change is not None:
-            reconcile_ticket(tx, settings, change.ticket, now_ns)
+            routine = not plan.pages and plan.action in _ROUTINE
+            reconcile_ticket(tx, settings, change.ticket, now_ns, routine=routine)
         return change
 
     # -- reading ------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from collector.incidents import titles
 from collector.present import iso
-from collector.store.incidents import StoredIncident, StoredSilence, names_of
+from collector.store.incidents import StoredIncident, names_of
+from collector.store.silences import StoredSilence
 from collector.web.models import Strict, Ticket, Time
 from collector.web.params import (
     MAX_ID,

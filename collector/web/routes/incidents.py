@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from collector.store.incidents import StoredSilence
+from collector.store.silences import StoredSilence
 from collector.web import paging
 from collector.web.context import ApiError, Principal, WebContext, not_found
 from collector.web.incident_models import (

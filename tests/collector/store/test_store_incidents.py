@@ -170,3 +170,14 @@ def test_pruning_removes_old_incidents_once_delivered(store: Store) -> None:
     assert [n.action for n in drain(store, T0 + 10 * MINUTE)] == ["trigger", "resolve"]
     assert store.prune(0, T0 + 60 * MINUTE).outbox == 2
     assert store.list_incidents() == []
+
+
+def test_a_site_handed_to_another_cell_moves_to_that_cells_incident(store: Store) -> None:
+    store.incident_settings = SETTINGS
+    ticket = raise_cell(store, tps(1), T0, cell=1)
+    raise_cell(store, tps(1), T0 + MINUTE, cell=1)  # newer evidence, same cell: no move
+    assert len(store.list_incidents()) == 1
+    raise_cell(store, tps(1), T0 + 2 * MINUTE, cell=2)
+    by_cell = {i.incident.scope.cell: i.incident for i in store.list_incidents()}
+    assert by_cell[f"{OP}:1"].affected == 0 and by_cell[f"{OP}:2"].affected == 1
+    assert store.incident_of_ticket(ticket) == by_cell[f"{OP}:2"].id
