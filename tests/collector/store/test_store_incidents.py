@@ -181,3 +181,21 @@ def test_a_site_handed_to_another_cell_moves_to_that_cells_incident(store: Store
     by_cell = {i.incident.scope.cell: i.incident for i in store.list_incidents()}
     assert by_cell[f"{OP}:1"].affected == 0 and by_cell[f"{OP}:2"].affected == 1
     assert store.incident_of_ticket(ticket) == by_cell[f"{OP}:2"].id
+
+
+def test_an_incidents_notifications_go_out_in_order_one_at_a_time(store: Store) -> None:
+    store.incident_settings = Settings(
+        group_wait_ns=30 * SECOND, hold_ns=5 * MINUTE, update_min_interval_ns=MINUTE
+    )
+    for i in range(4):
+        raise_cell(store, tps(i), T0)
+    store.incidents_tick(T0 + MINUTE)  # trigger (4 TPS), not delivered yet
+    for i in range(4, 10):
+        raise_cell(store, tps(i), T0 + MINUTE)
+    assert store.incidents_tick(T0 + 3 * MINUTE) == 1  # update (10 TPS)
+    (first,) = store.claim_notifications("w", now_ns=T0 + 3 * MINUTE, lease_ns=MINUTE, limit=10)
+    assert first.action == "trigger" and json.loads(first.payload)["incident"]["affected"] == 4
+    assert store.claim_notifications("w2", now_ns=T0 + 3 * MINUTE, lease_ns=MINUTE, limit=10) == []
+    assert store.mark_delivered(first.id, "w", T0 + 3 * MINUTE)
+    (second,) = store.claim_notifications("w", now_ns=T0 + 3 * MINUTE, lease_ns=MINUTE, limit=10)
+    assert second.action == "update" and json.loads(second.payload)["incident"]["affected"] == 10
