@@ -257,7 +257,7 @@ class Brain:
 
     async def run(self) -> None:
         self.resume(self.clock(), "started")  # nobody was heard before
-        last_escalation = last_all = last_prune = last_survey = last_pass = 0.0
+        last_escalation = last_all = last_prune = last_survey = last_pass = last_incidents = 0.0
         failing_since: int | None = None
         while True:
             asleep_ns = self.clock()
@@ -282,7 +282,9 @@ class Brain:
                     await self.evaluate_all()  # silence and `for` durations expire with time
                 else:
                     await self.evaluate_all(only_dirty=True)
-                await self.tick_incidents()
+                if time.monotonic() - last_incidents >= self.tick_s:
+                    last_incidents = time.monotonic()
+                    await self.tick_incidents()
                 if time.monotonic() - last_escalation >= self.escalate_every_s:
                     last_escalation = time.monotonic()
                     await self.escalate()

@@ -57,20 +57,35 @@ class IncidentMethods(SilenceMethods):
     incident_settings: Settings | None = None
 
     def incidents_tick(self, now_ns: int) -> int:
-        """Reconcile every group with an unresolved incident at ``now_ns``; the outbox
-        rows written."""
+        """Reconcile at ``now_ns`` every group with an unresolved incident, and every
+        group with a live ticket in no unresolved incident (tickets from before incidents
+        were on); the outbox rows written."""
         settings = self.incident_settings
         if settings is None:
             return 0
-        groups = self._read(
-            lambda tx: tx.rows(
-                "SELECT DISTINCT operator, family, province FROM incidents "
-                "WHERE state <> 'resolved' ORDER BY operator, family, province"
-            )
-        )
+
+        def read(tx: Tx) -> set[tuple[str, Family, str]]:
+            groups = {
+                (str(op), Family(family), str(province))
+                for op, family, province in tx.rows(
+                    "SELECT DISTINCT operator, family, province FROM incidents "
+                    "WHERE state <> 'resolved'"
+                )
+            }
+            for op, problem, province in tx.rows(
+                "SELECT DISTINCT t.operator, t.problem, SUBSTR(t.site_code, 1, 2) FROM tickets t "
+                "WHERE t.state <> 'resolved' AND t.historical = ? AND NOT EXISTS (SELECT 1 "
+                "FROM incident_tickets it JOIN incidents i ON i.id = it.incident_id "
+                "WHERE it.ticket_id = t.id AND i.state <> 'resolved')",
+                (False,),
+            ):
+                family = engine.FAMILY.get(str(problem))
+                if family is not None:
+                    groups.add((str(op), family, str(province)))
+            return groups
+
         pages = 0
-        for operator, family, province in groups:
-            key = (str(operator), Family(family), str(province))
+        for key in sorted(self._read(read)):
             pages += self._retrying(
                 lambda tx, k=key: reconcile_group(tx, settings, k, now_ns)  # type: ignore[misc]
             )

@@ -199,3 +199,15 @@ def test_an_incidents_notifications_go_out_in_order_one_at_a_time(store: Store) 
     assert store.mark_delivered(first.id, "w", T0 + 3 * MINUTE)
     (second,) = store.claim_notifications("w", now_ns=T0 + 3 * MINUTE, lease_ns=MINUTE, limit=10)
     assert second.action == "update" and json.loads(second.payload)["incident"]["affected"] == 10
+
+
+def test_tickets_from_before_incidents_join_one_at_the_next_tick(store: Store) -> None:
+    for i in range(3):
+        raise_cell(store, tps(i), T0)  # incidents off: tickets page as before
+    drain(store, T0)
+    store.incident_settings = SETTINGS
+    assert store.incidents_tick(T0 + MINUTE) == 0  # it opens now; its group wait starts
+    (listed,) = store.list_incidents()
+    assert listed.incident.affected == 3
+    assert store.incidents_tick(T0 + 2 * MINUTE) == 1
+    assert [n.action for n in drain(store, T0 + 2 * MINUTE)] == ["trigger"]
