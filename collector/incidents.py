@@ -14,8 +14,9 @@ NO_COVERAGE), ``network`` (HIGH_LOSS, HIGH_LATENCY, LOW_THROUGHPUT) and ``kit``
 Kinds, bottom up:
 
 - ``cell``: a ticket whose evidence names the serving cell joins the incident of its
-  operator, family and cell (``510-01:12825858``); ``site``: a ticket without a known
-  cell (NO_SERVICE has no serving cell to name) is an incident of its own site. These
+  operator, family and cell (``510-01:12825858``; NO_SERVICE, which has no serving
+  cell, names the one that served the site last: ``last_cell_id``, added by the
+  brain); ``site``: a ticket without a known cell is an incident of its own site. These
   *base* incidents are what tickets are members of: a ticket is a member of exactly one.
 - ``area`` (``field`` for the kit family): when at least ``area_min_sites``
   (``field_min_sites``) sites of one kabupaten/kota (TPS code digits 1-4) went bad
@@ -246,13 +247,17 @@ def base_key(operator: str, family: Family, member: Member) -> str:
 
 
 def cell_of(operator: str, evidence: Mapping[str, Any]) -> str | None:
-    """The serving cell a ticket's evidence names (its last bad figures, else its first)."""
+    """The serving cell a ticket's evidence names (its last bad figures, else its first,
+    else ``last_cell_id``: the cell that served the site before it lost service)."""
     for part in ("last_bad", "first_bad"):
         figures = evidence.get(part)
         if isinstance(figures, Mapping):
             cell = figures.get("cell_id")
             if isinstance(cell, int) and not isinstance(cell, bool):
                 return f"{figures.get('operator') or operator}:{cell}"
+    cell = evidence.get("last_cell_id")
+    if isinstance(cell, int) and not isinstance(cell, bool):
+        return f"{operator}:{cell}"
     return None
 
 

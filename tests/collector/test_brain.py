@@ -324,3 +324,22 @@ def test_with_incidents_on_the_brain_pages_the_incident_after_its_group_wait(
         ("trigger", "telkomsel", None), ("resolve", "telkomsel", None),
     ]  # fmt: skip
     assert pages == 2 and {n.incident_id for n in notes} == {store.incident_of_ticket(ticket.id)}
+
+
+def test_a_site_that_lost_service_is_in_the_incident_of_the_cell_that_served_it(
+    store: Store,
+) -> None:
+    from collector.incidents import Settings
+
+    store.incident_settings = Settings()
+    rig = Rig(store)
+    for step in range(0, 20):  # served by cell 4242 for a minute, then no service
+        rig.now = T0 + step * 10 * S
+        reading = signal(-85.0, registered=step < 6)
+        if step < 6:
+            reading.signal.cell_id = 4242
+        rig.feed(rig.now, [reading])
+    (ticket,) = store.list_tickets(problem="NO_SERVICE")
+    assert ticket.evidence["last_cell_id"] == 4242
+    (listed,) = store.list_incidents()
+    assert listed.incident.kind == "cell" and listed.incident.scope.cell == "510-10:4242"
