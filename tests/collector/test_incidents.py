@@ -50,6 +50,7 @@ def test_every_problem_has_a_family() -> None:
         ({"last_bad": {"cell_id": 12825858, "operator": "510-01"}}, CELL),
         ({"last_bad": {"cell_id": None}, "first_bad": {"cell_id": 7}}, "510-10:7"),
         ({"last_bad": {"cell_id": True}}, None),
+        ({"last_bad": {"cell_id": None}, "last_cell_id": 99}, "510-10:99"),  # lost service
         ({}, None),
     ],
 )
