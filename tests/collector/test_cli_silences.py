@@ -1,4 +1,4 @@
-"""``pantau-collector silences add|list|expire`` on a real SQLite store, in both languages."""
+"""``pantau-collector silences add|list|expire`` and ``incidents list|show`` (SQLite)."""
 
 from __future__ import annotations
 
@@ -74,3 +74,40 @@ def test_times_and_durations() -> None:
     assert parse_duration("90m") == 90 * 60 * S
     with pytest.raises(ValueError, match="0h"):
         parse_duration("0h")
+
+
+def test_incidents_list_and_show(tmp_path: Path) -> None:
+    from collector.incidents import Settings
+
+    store = SqliteStore(tmp_path / "collector.sqlite")
+    store.incident_settings = Settings()
+    at = 1_800_000_000 * S
+    for i in range(3):
+        figures = {"cell_id": 77, "operator": "510-10"}
+        store.raise_problem(
+            f"5171{i:09d}", "510-10", "WEAK_SIGNAL", route="tsel", first_bad_ns=at,
+            last_bad_ns=at, evidence={"last_bad": figures}, historical=False, now_ns=at,
+            reopen_window_ns=0,
+        )  # fmt: skip
+    store.close()
+    listed = subprocess.run(
+        [sys.executable, "-m", "collector.cli", "incidents", "list", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert "Telkomsel cell 510-10:77 no or poor coverage: 3 TPS" in listed.stdout
+    assert "Telkomsel sel 510-10:77 cakupan sinyal hilang atau lemah: 3 TPS" in listed.stdout
+    assert "WITA" in listed.stdout  # Bali
+    shown = subprocess.run(
+        [sys.executable, "-m", "collector.cli", "incidents", "show", "1", "--json",
+         "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    doc = json.loads(shown.stdout)
+    assert doc["incident"]["affected"] == 3 and len(doc["tickets"]) == 3
+    missing = subprocess.run(
+        [sys.executable, "-m", "collector.cli", "incidents", "show", "9",
+         "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert missing.returncode == 1 and "tidak ada insiden 9" in missing.stderr
