@@ -19,6 +19,8 @@ def test_incidents_list_and_detail_scoped_per_network(any_web_site: WebSite) -> 
     assert detail["tickets"] and all(t["operator"] == one["operator"] for t in detail["tickets"])
     seeded = {t.id for t in site.seeded.tickets}
     assert {t["id"] for t in detail["tickets"]} <= seeded
+    member = admin.get(f"/api/v1/tickets/{detail['tickets'][0]['id']}").json()
+    assert member["incident_id"] == one["id"]  # a ticket links to its incident
 
     first = admin.get("/api/v1/incidents", params={"limit": "1"}).json()
     assert len(first["incidents"]) == 1 and first["next_cursor"]
