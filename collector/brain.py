@@ -16,6 +16,10 @@ calls on the store:
 - ``Updated`` -> ``raise_problem`` (newer evidence, no page);
 - ``Cleared`` -> ``clear_problem`` (an automatic resolve, paged).
 
+With incidents on (the rules file's ``[incidents]``, set on the store at start), the
+ticket calls page nobody themselves: each reconciles its incident group in the same
+transaction, and every pass ticks the incidents (:meth:`tick_incidents`), which pages.
+
 Several collectors may share one PostgreSQL store: the partial unique index makes
 their ticket calls agree, a site first seen by this collector (a restart, or an
 agent that moved here) is rebuilt from the stored records before new data is
@@ -45,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
 from collector.brain_replica import ReplicaFeeding
@@ -61,6 +66,8 @@ from collector.rules import (
     Transition,
     Updated,
 )
+from collector.rules.observations import Signal
+from collector.rules.series import has_service
 from collector.store import Store
 from collector.store.model import StoredRecord, Ticket
 from pantau.core.aio import wait_event
@@ -75,6 +82,11 @@ JUDGE_EVERY_S = 1.0
 #: A pass lets the event loop (the ingest) run after judging for this long.
 SLICE_S = 0.01
 _UNRESOLVED = ("open", "acknowledged")
+_NO_SERVICE = ProblemName.NO_SERVICE
+
+
+def _event_ns(s: Signal) -> int:
+    return s.event_ns
 
 
 class Brain(ReplicaFeeding):
@@ -316,7 +328,7 @@ class Brain(ReplicaFeeding):
 
     async def run(self) -> None:
         self.resume(self.clock(), "started")  # nobody was heard before
-        last_escalation = last_all = last_prune = last_survey = last_pass = 0.0
+        last_escalation = last_all = last_prune = last_survey = last_pass = last_incidents = 0.0
         failing_since: int | None = None
         while True:
             asleep_ns = self.clock()
@@ -340,6 +352,9 @@ class Brain(ReplicaFeeding):
                     await self.evaluate_all()  # silence and `for` durations expire with time
                 else:
                     await self.evaluate_all(only_dirty=True)
+                if time.monotonic() - last_incidents >= self.tick_s:
+                    last_incidents = time.monotonic()
+                    await self.tick_incidents()
                 if time.monotonic() - last_escalation >= self.escalate_every_s:
                     last_escalation = time.monotonic()
                     await self.escalate()
@@ -376,7 +391,8 @@ class Brain(ReplicaFeeding):
                 self.on_evaluated(elapsed)
             if pending:
                 try:
-                    changed = await asyncio.to_thread(self._apply, pending, now)
+                    cells = self._last_cells(pending)  # on the loop: the windows are its
+                    changed = await asyncio.to_thread(self._apply, pending, now, cells)
                 except BaseException:
                     # Tickets are the memory: the engine announced what the store did not
                     # take, so these sites start again from the store when next judged.
@@ -420,6 +436,16 @@ class Brain(ReplicaFeeding):
         counts = await asyncio.to_thread(self.store.prune, cut, cut)
         log.info("retention: pruned %s", counts)
 
+    async def tick_incidents(self) -> int:
+        """Incidents as time passes (group wait, hold, updates, silences ending); the
+        notifications written. Nothing when incidents are off."""
+        if self.store.incident_settings is None:
+            return 0
+        pages = await asyncio.to_thread(self.store.incidents_tick, self.clock())
+        if pages:
+            self._on_notification()
+        return pages
+
     async def escalate(self) -> None:
         now = self.clock()
         cut = now - int(self.config.tickets.escalate_after_s * _S)
@@ -435,8 +461,30 @@ class Brain(ReplicaFeeding):
 
     # -- tickets (in a worker thread) ----------------------------------------------------------
 
-    def _apply(self, transitions: Sequence[Transition], now_ns: int) -> list[Ticket]:
-        """Apply the transitions; the tickets they changed."""
+    def _last_cells(self, transitions: Sequence[Transition]) -> dict[ProblemKey, int]:
+        """For NO_SERVICE (no serving cell in its evidence), the cell that served the
+        site on that network last before the problem began, from the site's window:
+        what the incident of a cell that went down is keyed by."""
+        cells: dict[ProblemKey, int] = {}
+        for t in transitions:
+            if not isinstance(t, Started | Updated) or t.key.problem is not _NO_SERVICE:
+                continue
+            window = self.engine.window(t.key.site_code)
+            if window is None:
+                continue
+            timeline = window.operators()
+            for s in reversed(window.signals[: bisect_left(window.signals, t.first_bad_ns,
+                                                           key=_event_ns)]):  # fmt: skip
+                network = s.operator or timeline.at(s.event_ns)
+                if network == t.key.operator and s.cell_id is not None and has_service(s):
+                    cells[t.key] = s.cell_id
+                    break
+        return cells
+
+    def _apply(
+        self, transitions: Sequence[Transition], now_ns: int, cells: dict[ProblemKey, int]
+    ) -> list[Ticket]:
+        """Apply the transitions (``cells``: :meth:`_last_cells`); the tickets changed."""
         reopen_ns = int(self.config.tickets.reopen_window_s * _S)
         routing = self.config.routing
         changed: list[Ticket] = []
@@ -450,10 +498,13 @@ class Brain(ReplicaFeeding):
                     self.engine.forget(key.site_code)
                     self._known.discard(key.site_code)
                     continue
+                evidence = t.evidence.as_dict()
+                if key in cells:
+                    evidence["last_cell_id"] = cells[key]
                 change = self.store.raise_problem(
                     key.site_code, key.operator, str(key.problem), route=route,
                     first_bad_ns=t.first_bad_ns, last_bad_ns=t.last_bad_ns,
-                    evidence=t.evidence.as_dict(), historical=t.historical, now_ns=now_ns,
+                    evidence=evidence, historical=t.historical, now_ns=now_ns,
                     reopen_window_ns=reopen_ns,
                 )  # fmt: skip
                 changed.append(change.ticket)

@@ -156,9 +156,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path)
     check.set_defaults(handler=_rules_check)
 
-    from collector import cli_tickets, cli_users
+    from collector import cli_incidents, cli_silences, cli_tickets, cli_users
 
     cli_tickets.register(sub)
+    cli_incidents.register(sub)
+    cli_silences.register(sub)
     cli_users.register(sub)
     return parser
 

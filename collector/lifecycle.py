@@ -20,7 +20,9 @@ Inputs and the plans they give:
   - else the subject's last ticket was resolved at or after ``now_ns -
     reopen_window_ns``: :class:`Reopen` it, keeping its ``first_bad_ns`` and the
     latest ``last_bad_ns``, with the new evidence and route whatever their age
-    ('reopened' event; 'trigger' unless the input is historical);
+    ('reopened' event; 'trigger' unless the input is historical). A ticket that was
+    acknowledged when it resolved comes back acknowledged (someone is still on it:
+    the event's note says "acknowledgement kept"), else open;
   - else :class:`Create` an open ticket ('opened' event, note "historical" for a
     historical one; 'trigger' unless historical).
 - :class:`ProblemCleared` (the data shows recovery): the unresolved ticket is
@@ -57,6 +59,8 @@ from collector.store.model import NotifyAction, Ticket, TicketAction, TicketStat
 
 #: Who acts when the data, not a person, changes a ticket.
 AUTO = "auto"
+#: The note of a 'reopened' event whose ticket came back acknowledged.
+ACK_KEPT = "acknowledgement kept"
 
 # -- what a ticket is about ---------------------------------------------------------------
 
@@ -77,11 +81,14 @@ class Current:
     ``ticket``: for problems and recoveries the subject's unresolved ticket; for
     inputs naming a ticket (by hand, escalation) that ticket, in whatever state.
     ``last_resolved``: the subject's most recently resolved ticket (only a
-    :class:`ProblemSeen` without an unresolved ticket looks at it).
+    :class:`ProblemSeen` without an unresolved ticket looks at it);
+    ``last_acknowledged``: that ticket was acknowledged when it resolved (an
+    acknowledgement since it was last opened or reopened).
     """
 
     ticket: Ticket | None = None
     last_resolved: Ticket | None = None
+    last_acknowledged: bool = False
 
 
 # -- inputs ---------------------------------------------------------------------------------
@@ -192,13 +199,15 @@ class UpdateEvidence:
 
 @dataclass(frozen=True, slots=True)
 class Reopen:
-    """A resolved ticket back to open with a finding: resolution and escalation cleared."""
+    """A resolved ticket back to ``state`` (open, or acknowledged when it was) with a
+    finding: resolution and escalation cleared."""
 
     ticket_id: int
     reopen_count: int
     finding: Finding
     historical: bool
     at_ns: int  # also the new reopened_ns: escalation counts from here
+    state: TicketState = TicketState.OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,8 +325,11 @@ def _problem(current: Current, seen: ProblemSeen) -> Plan:
         finding = Finding(
             new.route, last.first_bad_ns, max(last.last_bad_ns, new.last_bad_ns), new.evidence
         )
-        reopen = Reopen(last.id, last.reopen_count + 1, finding, seen.historical, now)
-        event = WriteEvent(TicketAction.REOPENED, AUTO, "", now)
+        acked = current.last_acknowledged
+        state = TicketState.ACKNOWLEDGED if acked else TicketState.OPEN
+        reopen = Reopen(last.id, last.reopen_count + 1, finding, seen.historical, now, state)
+        note = ACK_KEPT if acked else ""
+        event = WriteEvent(TicketAction.REOPENED, AUTO, note, now)
         return Plan(
             TicketAction.REOPENED,
             (reopen, event, *_paging(seen.historical, NotifyAction.TRIGGER, now)),

@@ -84,6 +84,8 @@ class Collector:
         self._web_host = "127.0.0.1"
         self.dispatcher = Dispatcher(store, self.config.routes)
         rules = load_rules(Path(self.config.rules.file) if self.config.rules.file else None)
+        if rules.incidents.enabled:  # tickets group into incidents, which page
+            store.incident_settings = rules.incidents.settings()
         self.brain = Brain(
             store, RuleEngine(rules), self.config, on_notification=self.dispatcher.wake
         )

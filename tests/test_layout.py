@@ -197,6 +197,7 @@ def test_the_rules_read_observations_only() -> None:
     "engine",
     [
         "collector.lifecycle",  # the ticket engine
+        "collector.incidents",  # the incident engine
         "collector.session",  # the stream session, and the pure modules it calls:
         "collector.batches",
         "collector.clocks",

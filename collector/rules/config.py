@@ -17,6 +17,8 @@ Every key is optional; a file holds only what differs from the defaults, e.g.::
     [backhaul.vsat-geo]           # a kit on a geostationary VSAT link (Hello.backhaul)
     max_rtt_ms = 1500             # its HIGH_LATENCY limit instead of [high_latency]'s
     max_loss_ratio = 0.3          # its HIGH_LOSS limit instead of [high_loss]'s
+    [incidents]                   # how tickets group into incidents (IncidentsSection)
+    group_wait_s = 30
 
 Common keys of every rule: ``enabled``, ``for_s``, ``hold_s`` (both may be 0, and
 a few seconds is fine for demos), ``flap_window_s`` and ``flap_changes``
@@ -73,6 +75,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from collector.incidents import Settings
 from collector.rules.model import ProblemName
 from pantau.core.backhaul import BACKHAULS, CELLULAR
 from pantau.core.tomlconfig import ConfigError, build, read_toml, setting
@@ -278,6 +281,45 @@ class EngineSection:
     update_every_s: float = setting(300.0, min=0, max=_DAY_S)
 
 
+@dataclass(frozen=True, slots=True)
+class IncidentsSection:
+    """How tickets group into incidents and when incidents page (:mod:`collector.incidents`).
+
+    ``group_wait_s``: an incident waits this long before its first page, so sites
+    failing together are one incident first; ``hold_s``: an incident with no live
+    ticket stays open this long (a ticket back meanwhile rejoins it); an ``update`` is
+    paged when the affected count moved by ``update_min_change_sites`` sites or by
+    ``update_min_change_ratio`` of the count last paged, at most once per
+    ``update_min_interval_s``; an area incident needs ``area_min_sites`` sites of one
+    kabupaten/kota (``field_min_sites`` for kit faults) gone bad within ``area_window_s``
+    of each other, and a province-level one area incidents in ``province_min_kabupaten``
+    kabupaten; ``enabled = false`` pages per ticket, as before incidents."""
+
+    enabled: bool = True
+    group_wait_s: float = setting(30.0, min=0, max=3600)
+    hold_s: float = setting(300.0, min=0, max=_DAY_S)
+    update_min_interval_s: float = setting(300.0, min=0, max=_DAY_S)
+    update_min_change_ratio: float = setting(0.25, min=0.01, max=10)
+    update_min_change_sites: int = setting(5, min=1, max=1_000_000)
+    area_min_sites: int = setting(5, min=2, max=1_000_000)
+    area_window_s: float = setting(600.0, min=1, max=_DAY_S)
+    province_min_kabupaten: int = setting(3, min=2, max=1000)
+    field_min_sites: int = setting(3, min=2, max=1_000_000)
+
+    def settings(self) -> Settings:
+        return Settings(
+            group_wait_ns=int(self.group_wait_s * _S),
+            hold_ns=int(self.hold_s * _S),
+            update_min_interval_ns=int(self.update_min_interval_s * _S),
+            update_min_change_ratio=self.update_min_change_ratio,
+            update_min_change_sites=self.update_min_change_sites,
+            area_min_sites=self.area_min_sites,
+            area_window_ns=int(self.area_window_s * _S),
+            province_min_kabupaten=self.province_min_kabupaten,
+            field_min_sites=self.field_min_sites,
+        )
+
+
 @dataclass(frozen=True)
 class RulesConfig:
     """The whole rules file; ``RulesConfig()`` is the built-in defaults."""
@@ -302,6 +344,8 @@ class RulesConfig:
             self.high_latency.max_rtt_ms if rtt is None else rtt,
             self.high_loss.max_loss_ratio if loss is None else loss,
         )
+
+    incidents: IncidentsSection = field(default_factory=IncidentsSection)
 
     def section(self, name: ProblemName) -> RuleSection:
         section: RuleSection = getattr(self, name.value.lower())
@@ -383,6 +427,7 @@ __all__ = [
     "BackhaulSection",
     "Baseline",
     "EngineSection",
+    "IncidentsSection",
     "RuleSection",
     "RulesConfig",
     "Timing",

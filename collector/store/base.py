@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from collector.errors import CollectorError
+from collector.incidents import Settings
 from collector.store.model import (
     Agent,
     BatchOutcome,
@@ -43,6 +44,10 @@ from collector.store.model import (
     User,
     WebSession,
 )
+
+if TYPE_CHECKING:  # collector.store.incidents imports this module (through sql)
+    from collector.store.incidents import StoredIncident
+    from collector.store.silences import StoredSilence
 
 SQLITE_FILENAME = "collector.sqlite"
 
@@ -213,7 +218,50 @@ class QueryStore(Protocol):
     ) -> dict[str, list[StoredRecord]]: ...
 
 
-class Store(IngestStore, TicketStore, AccountStore, QueryStore, Protocol):
+class IncidentStore(Protocol):
+    """Incidents and silences (:mod:`collector.store.incidents`)."""
+
+    incident_settings: Settings | None
+
+    def incidents_tick(self, now_ns: int) -> int: ...
+    def list_incidents(
+        self,
+        *,
+        states: Sequence[str] | None = None,
+        operator: str | None = None,
+        operators: Sequence[str] | None = None,
+        top_only: bool = False,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[StoredIncident]: ...
+    def get_incident(self, incident_id: int) -> tuple[StoredIncident, list[int]] | None: ...
+    def incident_of_ticket(self, ticket_id: int) -> int | None: ...
+    def add_silence(
+        self,
+        *,
+        operator: str,
+        start_ns: int,
+        end_ns: int,
+        created_by: str,
+        reason: str,
+        now_ns: int,
+        cell: str | None = None,
+        kabupaten: str | None = None,
+        province: str | None = None,
+        family: str | None = None,
+    ) -> StoredSilence: ...
+    def list_silences(
+        self,
+        *,
+        active_after_ns: int | None = None,
+        operators: Sequence[str] | None = None,
+        limit: int = 500,
+    ) -> list[StoredSilence]: ...
+    def get_silence(self, silence_id: int) -> StoredSilence | None: ...
+    def expire_silence(self, silence_id: int, now_ns: int) -> bool: ...
+
+
+class Store(IngestStore, TicketStore, IncidentStore, AccountStore, QueryStore, Protocol):
     """Every role, plus retention and closing: what a backend implements in full."""
 
     backend: str  # "sqlite" | "postgres"

@@ -140,6 +140,7 @@ class NotifyAction(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     RESOLVE = "resolve"
     ESCALATE = "escalate"
+    UPDATE = "update"  # an incident's affected count changed (collector.incidents)
 
 
 TICKET_STATES = tuple(s.value for s in TicketState)
@@ -199,8 +200,9 @@ class Notification:
     """One outbox row, as claimed by a notifier worker."""
 
     id: int
-    ticket_id: int
-    dedup_key: str  # stable per ticket ("pantau-<ticket id>"): the receiver's idempotency key
+    ticket_id: int | None  # None for an incident's notification
+    dedup_key: str  # stable per ticket ("pantau-<ticket id>") or incident
+    # ("pantau-incident-<id>"): the receiver's idempotency key
     action: str  # one of NOTIFY_ACTIONS
     route: str
     payload: str  # JSON text: the ticket as it was when the change was made
@@ -211,6 +213,7 @@ class Notification:
     last_error: str | None
     claimed_by: str | None
     claim_until_ns: int | None
+    incident_id: int | None = None  # set for an incident's notification
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,9 +34,10 @@ class OutboxMethods(Transactional):
     ) -> list[Notification]:
         """Lease up to ``limit`` due notifications to ``worker_id`` until now + lease.
 
-        Only the oldest undelivered row of each ticket can be claimed, and only if it is
-        due (``next_attempt_ns <= now_ns``) and not leased to anyone (or the lease ran
-        out), so a ticket's notifications go out in order, one at a time. Concurrent
+        Only the oldest undelivered row of each ticket (and of each incident) can be
+        claimed, and only if it is due (``next_attempt_ns <= now_ns``) and not leased to
+        anyone (or the lease ran out), so a ticket's (an incident's) notifications go
+        out in order, one at a time. Concurrent
         workers never hold the same row (SKIP LOCKED on PostgreSQL, the single writer
         on SQLite). ``attempts`` counts claims.
         """
@@ -49,6 +50,8 @@ class OutboxMethods(Transactional):
                     "AND o.next_attempt_ns <= ? "
                     "AND (o.claim_until_ns IS NULL OR o.claim_until_ns <= ?) "
                     "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ticket_id = o.ticket_id "
+                    "AND p.delivered_ns IS NULL AND p.id < o.id) "
+                    "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.incident_id = o.incident_id "
                     "AND p.delivered_ns IS NULL AND p.id < o.id) "
                     f"ORDER BY o.id LIMIT ?{tx.skip_locked}",
                     (now_ns, now_ns, limit),
@@ -204,8 +207,9 @@ class OutboxMethods(Transactional):
     def prune(self, records_older_than_ns: int, resolved_tickets_older_than_ns: int) -> PruneCounts:
         """Delete records with ``event_ns`` (``received_ns`` for a record from the future)
         before the first cut-off, and tickets resolved
-        (``resolved_ns``) before the second with their history and outbox rows. A ticket
-        with an undelivered notification is kept until it is delivered."""
+        (``resolved_ns``) before the second with their history and outbox rows, and
+        incidents resolved before it. A ticket or incident with an undelivered
+        notification is kept until it is delivered."""
         records = self._retrying(lambda tx: self._prune_records(tx, records_older_than_ns))
 
         def tickets(tx: Tx) -> PruneCounts:
@@ -222,6 +226,7 @@ class OutboxMethods(Transactional):
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 marks = placeholders(len(chunk))
+                tx.run(f"DELETE FROM incident_tickets WHERE ticket_id IN ({marks})", chunk)
                 for i, sql in enumerate(
                     (
                         f"DELETE FROM ticket_events WHERE ticket_id IN ({marks})",
@@ -230,15 +235,38 @@ class OutboxMethods(Transactional):
                     )
                 ):
                     counts[i] += tx.run(sql, chunk)
+            counts[1] += _prune_incidents(tx, resolved_tickets_older_than_ns)
             return PruneCounts(records, counts[2], counts[0], counts[1])
 
         return self._retrying(tickets)
 
 
+def _prune_incidents(tx: Tx, older_than_ns: int) -> int:
+    """Delete incidents resolved before the cut-off whose notifications were all
+    delivered, with their memberships and outbox rows; the outbox rows deleted."""
+    ids = [
+        int(r[0])
+        for r in tx.rows(
+            "SELECT i.id FROM incidents i WHERE i.state = 'resolved' AND i.resolved_ns < ? "
+            "AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.incident_id = i.id "
+            f"AND o.delivered_ns IS NULL){tx.lock_rows}",
+            (older_than_ns,),
+        )
+    ]
+    deleted = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = placeholders(len(chunk))
+        tx.run(f"DELETE FROM incident_tickets WHERE incident_id IN ({marks})", chunk)
+        deleted += tx.run(f"DELETE FROM outbox WHERE incident_id IN ({marks})", chunk)
+        tx.run(f"DELETE FROM incidents WHERE id IN ({marks})", chunk)
+    return deleted
+
+
 def _notification(r: Sequence[Any]) -> Notification:
     return Notification(
         id=int(r[0]),
-        ticket_id=int(r[1]),
+        ticket_id=opt_int(r[1]),
         dedup_key=str(r[2]),
         action=str(r[3]),
         route=str(r[4]),
@@ -250,4 +278,5 @@ def _notification(r: Sequence[Any]) -> Notification:
         last_error=opt_str(r[10]),
         claimed_by=opt_str(r[11]),
         claim_until_ns=opt_int(r[12]),
+        incident_id=opt_int(r[13]),
     )

@@ -20,6 +20,7 @@ from collector.store.schema import (
     v3_tickets,
     v5_accounts,
     v7_site_networks,
+    v8_incidents,
 )
 
 #: (class id, …) of the advisory lock: "pant" in ASCII; the second key is the schema.
@@ -65,7 +66,11 @@ UPDATE site_state SET records = c.n
 # a site's network was its latest reading's, which has none while the modem searches.
 _V7 = v7_site_networks(POSTGRES)
 
-# Replicas sharing the work (collector.leases, collector.replicas): each live replica's
+# v8: incidents, their member tickets, silences; the outbox names a ticket or an incident
+# (see schema.v8_incidents).
+_V8 = v8_incidents(POSTGRES)
+
+# v9: replicas sharing the work (collector.leases, collector.replicas): each live replica's
 # heartbeat, and per bucket of sites the replica that judges them until its lease expires
 # (database time, ns; acquired_ns: when the current owner took it). PostgreSQL only: a
 # SQLite store has one collector, which judges every site.
@@ -83,5 +88,5 @@ CREATE TABLE site_leases (
 );
 """
 
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _REPLICA_LEASES)
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _REPLICA_LEASES)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -254,3 +254,113 @@ INSERT INTO site_operators (site_code, operator, first_seen_ns)
     WHERE {d.is_network("network")}
     GROUP BY site_code, network
 """
+
+
+_OUTBOX_V8 = """
+    id              {serial},
+    ticket_id       {big} REFERENCES tickets (id),
+    incident_id     {big},
+    dedup_key       TEXT    NOT NULL,
+    action          TEXT    NOT NULL CHECK (action IN
+        ('trigger', 'acknowledge', 'resolve', 'escalate', 'update')),
+    route           TEXT    NOT NULL,
+    payload         TEXT    NOT NULL,
+    created_ns      {big} NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ns {big} NOT NULL,
+    delivered_ns    {big},
+    last_error      TEXT,
+    claimed_by      TEXT,
+    claim_until_ns  {big},
+    CHECK (ticket_id IS NOT NULL OR incident_id IS NOT NULL)
+"""
+
+_OUTBOX_COPIED = (
+    "id, ticket_id, dedup_key, action, route, payload, created_ns, attempts, next_attempt_ns, "
+    "delivered_ns, last_error, claimed_by, claim_until_ns"
+)
+
+
+def v8_incidents(d: Dialect) -> str:
+    """Incidents (one unresolved per key), which tickets are their members, silences,
+    and the outbox carrying incident notifications: a row names a ticket or an incident
+    (delivered in order per ticket or per incident) and may be an 'update'."""
+    big = d.int64
+    if d is SQLITE:  # a column's NOT NULL and CHECK change only with a new table
+        outbox = f"""
+CREATE TABLE outbox_v8 ({_OUTBOX_V8.format(serial=d.serial_id, big=big)});
+INSERT INTO outbox_v8 ({_OUTBOX_COPIED}) SELECT {_OUTBOX_COPIED} FROM outbox;
+DELETE FROM sqlite_sequence WHERE name = 'outbox_v8';
+INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox_v8', seq FROM sqlite_sequence
+    WHERE name = 'outbox';
+DROP TABLE outbox;
+ALTER TABLE outbox_v8 RENAME TO outbox;
+CREATE INDEX outbox_undelivered ON outbox (id) WHERE delivered_ns IS NULL;
+CREATE INDEX outbox_undelivered_by_ticket ON outbox (ticket_id, id) WHERE delivered_ns IS NULL;
+"""
+    else:
+        outbox = """
+ALTER TABLE outbox ALTER COLUMN ticket_id DROP NOT NULL;
+ALTER TABLE outbox ADD COLUMN incident_id BIGINT;
+ALTER TABLE outbox DROP CONSTRAINT outbox_action_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_action_check CHECK (action IN
+    ('trigger', 'acknowledge', 'resolve', 'escalate', 'update'));
+ALTER TABLE outbox ADD CONSTRAINT outbox_names_one
+    CHECK (ticket_id IS NOT NULL OR incident_id IS NOT NULL);
+"""
+    return f"""{outbox}
+CREATE INDEX outbox_undelivered_by_incident ON outbox (incident_id, id)
+    WHERE delivered_ns IS NULL;
+CREATE TABLE incidents (
+    id             {d.serial_id},
+    key            TEXT    NOT NULL,
+    kind           TEXT    NOT NULL CHECK (kind IN ('site', 'cell', 'area', 'field')),
+    operator       TEXT    NOT NULL,
+    family         TEXT    NOT NULL CHECK (family IN ('coverage', 'network', 'kit')),
+    problem        TEXT    NOT NULL,
+    cell           TEXT,
+    kabupaten      TEXT,
+    province       TEXT    NOT NULL,
+    state          TEXT    NOT NULL CHECK (state IN ('open', 'resolved')),
+    parent_id      {big},
+    route          TEXT    NOT NULL,
+    opened_ns      {big} NOT NULL,
+    updated_ns     {big} NOT NULL,
+    resolved_ns    {big},
+    quiet_since_ns {big},
+    counted_ns     {big},
+    paged          TEXT    NOT NULL CHECK (paged IN ('no', 'triggered', 'resolved')),
+    paged_affected INTEGER NOT NULL DEFAULT 0,
+    paged_ns       {big},
+    silenced_by    {big},
+    affected       INTEGER NOT NULL DEFAULT 0,
+    sites          TEXT    NOT NULL DEFAULT '[]',
+    others_fine    TEXT    NOT NULL DEFAULT '{{}}'
+);
+CREATE UNIQUE INDEX incidents_one_open ON incidents (key) WHERE state <> 'resolved';
+CREATE INDEX incidents_open_by_group ON incidents (operator, family, province)
+    WHERE state <> 'resolved';
+CREATE INDEX incidents_by_resolved ON incidents (resolved_ns) WHERE state = 'resolved';
+CREATE TABLE incident_tickets (
+    incident_id {big} NOT NULL REFERENCES incidents (id),
+    ticket_id   {big} NOT NULL REFERENCES tickets (id),
+    joined_ns   {big} NOT NULL,
+    PRIMARY KEY (incident_id, ticket_id)
+);
+CREATE INDEX incident_tickets_by_ticket ON incident_tickets (ticket_id);
+CREATE TABLE silences (
+    id         {d.serial_id},
+    operator   TEXT    NOT NULL,
+    cell       TEXT,
+    kabupaten  TEXT,
+    province   TEXT,
+    family     TEXT CHECK (family IS NULL OR family IN ('coverage', 'network', 'kit')),
+    start_ns   {big} NOT NULL,
+    end_ns     {big} NOT NULL,
+    created_by TEXT    NOT NULL,
+    reason     TEXT    NOT NULL,
+    created_ns {big} NOT NULL,
+    CHECK (end_ns > start_ns)
+);
+CREATE INDEX silences_by_operator ON silences (operator, end_ns);
+"""

@@ -33,7 +33,7 @@ TICKET_COLUMNS = (
 )
 OUTBOX_COLUMNS = (
     "id, ticket_id, dedup_key, action, route, payload, created_ns, attempts, next_attempt_ns, "
-    "delivered_ns, last_error, claimed_by, claim_until_ns"
+    "delivered_ns, last_error, claimed_by, claim_until_ns, incident_id"
 )
 RECORD_COLUMNS = (
     "agent_id, site_code, seq, kind, event_ns, agent_wall_ns, time_quality, received_ns, payload"

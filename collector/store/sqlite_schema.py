@@ -17,6 +17,7 @@ from collector.store.schema import (
     v3_tickets,
     v5_accounts,
     v7_site_networks,
+    v8_incidents,
 )
 
 _V1 = v1_ingest(SQLITE)
@@ -54,8 +55,12 @@ _V6 = "SELECT 1"
 # a site's network was its latest reading's, which has none while the modem searches.
 _V7 = v7_site_networks(SQLITE)
 
-# PostgreSQL's replica leases (collector.replicas): one SQLite collector judges every
+# v8: incidents, their member tickets, silences; the outbox names a ticket or an incident
+# (see schema.v8_incidents).
+_V8 = v8_incidents(SQLITE)
+
+# v9: PostgreSQL's replica leases (collector.replicas): one SQLite collector judges every
 # site, so nothing here (the numbers stay in step).
 _REPLICA_LEASES = "SELECT 1"
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _REPLICA_LEASES)
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _REPLICA_LEASES)
 SCHEMA_VERSION = len(MIGRATIONS)

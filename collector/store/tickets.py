@@ -34,11 +34,11 @@ from typing import Any, assert_never
 
 from collector import lifecycle
 from collector.lifecycle import Current, Plan, Subject, decide
+from collector.store.incidents import IncidentMethods, reconcile_ticket
 from collector.store.model import NotifyAction, Ticket, TicketAction, TicketChange, TicketEvent
 from collector.store.sql import (
     TICKET_COLUMNS,
     Conflict,
-    Transactional,
     Tx,
     opt_int,
     opt_str,
@@ -46,9 +46,11 @@ from collector.store.sql import (
 )
 
 _KEY = "site_code = ? AND operator = ? AND problem = ?"
+#: Ticket changes that move no ticket into or out of an incident (unless its cell changed).
+_ROUTINE = (TicketAction.UPDATED, TicketAction.ACKNOWLEDGED, TicketAction.ESCALATED)
 
 
-class TicketMethods(Transactional):
+class TicketMethods(IncidentMethods):
     """Raising, clearing, acknowledging, resolving, escalating and reading tickets.
 
     Each write reads the current state in its transaction, asks
@@ -87,8 +89,10 @@ class TicketMethods(Transactional):
         def body(tx: Tx) -> TicketChange:
             current = Current(ticket=_unresolved(tx, subject))
             if current.ticket is None:
-                current = Current(last_resolved=_last_resolved(tx, subject))
-            change = _execute(tx, decide(current, seen))
+                last = _last_resolved(tx, subject)
+                acked = last is not None and _was_acknowledged(tx, last.id)
+                current = Current(last_resolved=last, last_acknowledged=acked)
+            change = self._run(tx, decide(current, seen), now_ns)
             assert change is not None  # a problem always has a ticket afterwards
             return change
 
@@ -113,7 +117,7 @@ class TicketMethods(Transactional):
         subject = Subject(site_code, operator, problem)
         cleared = lifecycle.ProblemCleared(resolved_ns, now_ns, actor, note)
         return self._retrying(
-            lambda tx: _execute(tx, decide(Current(_unresolved(tx, subject)), cleared))
+            lambda tx: self._run(tx, decide(Current(_unresolved(tx, subject)), cleared), now_ns)
         )
 
     def record_historical_problem(
@@ -146,7 +150,7 @@ class TicketMethods(Transactional):
         )
 
         def body(tx: Tx) -> TicketChange:
-            change = _execute(tx, plan)
+            change = self._run(tx, plan, now_ns)
             assert change is not None
             return change
 
@@ -160,7 +164,9 @@ class TicketMethods(Transactional):
         """Open -> acknowledged (stops escalation); 'acknowledge' outbox row unless
         historical. None if the ticket does not exist or is not open."""
         ack = lifecycle.AckRequested(actor, note, now_ns)
-        return self._retrying(lambda tx: _execute(tx, decide(Current(_by_id(tx, ticket_id)), ack)))
+        return self._retrying(
+            lambda tx: self._run(tx, decide(Current(_by_id(tx, ticket_id)), ack), now_ns)
+        )
 
     def resolve_ticket(
         self, ticket_id: int, *, actor: str, note: str, now_ns: int
@@ -169,7 +175,7 @@ class TicketMethods(Transactional):
         outbox row unless historical. None if missing or already resolved."""
         request = lifecycle.ResolveRequested(actor, note, now_ns)
         return self._retrying(
-            lambda tx: _execute(tx, decide(Current(_by_id(tx, ticket_id)), request))
+            lambda tx: self._run(tx, decide(Current(_by_id(tx, ticket_id)), request), now_ns)
         )
 
     def escalate_due(self, older_than_ns: int, now_ns: int) -> list[TicketChange]:
@@ -190,12 +196,22 @@ class TicketMethods(Transactional):
             )
             changes = []
             for row in due:
-                change = _execute(tx, decide(Current(ticket_from_row(row)), check))
+                change = self._run(tx, decide(Current(ticket_from_row(row)), check), now_ns)
                 if change is not None:
                     changes.append(change)
             return changes
 
         return self._retrying(body)
+
+    def _run(self, tx: Tx, plan: Plan, now_ns: int) -> TicketChange | None:
+        """Execute a ticket plan; with incidents on, the ticket pages nobody itself and
+        its group's incidents are reconciled in the same transaction."""
+        settings = self.incident_settings
+        change = _execute(tx, plan, pages=settings is None)
+        if settings is not None and change is not None:
+            routine = not plan.pages and plan.action in _ROUTINE
+            reconcile_ticket(tx, settings, change.ticket, now_ns, routine=routine)
+        return change
 
     # -- reading ------------------------------------------------------------------------
 
@@ -313,6 +329,21 @@ def _last_resolved(tx: Tx, subject: Subject) -> Ticket | None:
     return None if row is None else ticket_from_row(row)
 
 
+def _was_acknowledged(tx: Tx, ticket_id: int) -> bool:
+    """Acknowledged when it last resolved: an acknowledgement since it was last opened or
+    reopened, or a reopening that kept one."""
+    row = tx.one(
+        "SELECT action, note FROM ticket_events WHERE ticket_id = ? "
+        "AND action IN ('opened', 'reopened', 'acknowledged') ORDER BY id DESC LIMIT 1",
+        (ticket_id,),
+    )
+    if row is None:
+        return False
+    return bool(row[0] == TicketAction.ACKNOWLEDGED.value) or (
+        row[0] == TicketAction.REOPENED.value and row[1] == lifecycle.ACK_KEPT
+    )
+
+
 def _by_id(tx: Tx, ticket_id: int) -> Ticket | None:
     row = tx.one(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?{tx.lock_rows}", (ticket_id,))
     return None if row is None else ticket_from_row(row)
@@ -331,8 +362,9 @@ def _finding(finding: lifecycle.Finding) -> tuple[str, int, int, str]:
     return (finding.route, finding.first_bad_ns, finding.last_bad_ns, evidence)
 
 
-def _execute(tx: Tx, plan: Plan) -> TicketChange | None:
-    """Run a lifecycle plan's steps in order; None for a plan that changes nothing."""
+def _execute(tx: Tx, plan: Plan, *, pages: bool = True) -> TicketChange | None:
+    """Run a lifecycle plan's steps in order; None for a plan that changes nothing.
+    ``pages`` False: the plan's Notify step writes no outbox row (incidents page)."""
     if plan.action is None:
         return None
     ticket: Ticket | None = None
@@ -344,7 +376,7 @@ def _execute(tx: Tx, plan: Plan) -> TicketChange | None:
                 _event(
                     tx, ticket.id, step.action, at_ns=step.at_ns, actor=step.actor, note=step.note
                 )
-            else:
+            elif pages:
                 notification_id = _notify(tx, ticket, step.action, step.at_ns)
         else:
             ticket = _write(tx, step)
@@ -367,12 +399,13 @@ def _write(tx: Tx, step: lifecycle.TicketWrite) -> Ticket:
         case lifecycle.Reopen():
             return _updated(
                 tx,
-                f"UPDATE tickets SET {_FINDING}, historical = ?, state = 'open', "
+                f"UPDATE tickets SET {_FINDING}, historical = ?, state = ?, "
                 "reopen_count = ?, reopened_ns = ?, updated_ns = ?, resolved_ns = NULL, "
                 "resolved_by = NULL, escalated_ns = NULL WHERE id = ? AND state = 'resolved'",
                 (
                     *_finding(step.finding),
                     step.historical,
+                    step.state.value,
                     step.reopen_count,
                     step.at_ns,
                     step.at_ns,

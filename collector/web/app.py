@@ -24,6 +24,7 @@ from collector.web.compression import compress
 from collector.web.context import ApiError, WebContext
 from collector.web.models import Error
 from collector.web.routes import auth, coverage, events, measurements, metrics, pages, sites
+from collector.web.routes import incidents as incident_routes
 from collector.web.routes import reports as report_routes
 from collector.web.routes import tickets as ticket_routes
 from collector.web.spec import DOCUMENT, Operation, bind, json_response
@@ -56,11 +57,12 @@ ROUTES: list[Operation] = [
     *measurements.OPERATIONS,
     *report_routes.OPERATIONS,  # before /api/v1/tickets/{id}, which would take "export" for an id
     *ticket_routes.OPERATIONS,
+    *incident_routes.OPERATIONS,
     *coverage.OPERATIONS,
     *events.OPERATIONS,
 ]
 
-_TAG_ORDER = ("accounts", "sites", "tickets", "live", "meta")
+_TAG_ORDER = ("accounts", "sites", "tickets", "incidents", "live", "meta")
 
 
 @cache

@@ -232,10 +232,22 @@ class Ticket(Strict):
 
 class TicketDetail(Ticket):
     events: list[TicketEvent]
+    incident_id: int | None = Field(
+        None, description="The incident it belongs (or last belonged) to: /api/v1/incidents/{id}"
+    )
 
     @classmethod
-    def of_history(cls, ticket: model.Ticket, events: list[model.TicketEvent]) -> TicketDetail:
-        return cls(**cls.fields_of(ticket), events=[TicketEvent.of(e) for e in events])
+    def of_history(
+        cls,
+        ticket: model.Ticket,
+        events: list[model.TicketEvent],
+        incident_id: int | None = None,
+    ) -> TicketDetail:
+        return cls(
+            **cls.fields_of(ticket),
+            events=[TicketEvent.of(e) for e in events],
+            incident_id=incident_id,
+        )
 
 
 class Tickets(Strict):

@@ -299,3 +299,47 @@ def test_a_site_another_collector_hears_is_never_reported_silent_here(store: Sto
         rig.tick()
     (ticket,) = _silent(store)
     assert ticket.state == "open" and ticket.evidence["last_bad"]["last_heard_ns"] == last
+
+
+def test_with_incidents_on_the_brain_pages_the_incident_after_its_group_wait(
+    store: Store,
+) -> None:
+    from collector.incidents import Settings
+
+    store.incident_settings = Settings(group_wait_ns=30 * S, hold_ns=60 * S)
+    rig = Rig(store)
+    pages = 0
+    for step in range(0, 40):  # as above: 2 min fine, 2 min weak, then fine
+        rig.now = T0 + step * 10 * S
+        rig.feed(rig.now, [signal(-118.0 if 12 <= step < 24 else -85.0)])
+        pages += asyncio.run(rig.brain.tick_incidents())
+    (ticket,) = store.list_tickets(problem="WEAK_SIGNAL")
+    assert ticket.state == "resolved"
+    notes = []
+    while claimed := store.claim_notifications("t", now_ns=rig.now, lease_ns=S, limit=10):
+        for n in claimed:
+            store.mark_delivered(n.id, "t", rig.now)
+        notes += claimed
+    assert [(n.action, n.route, n.ticket_id) for n in notes] == [
+        ("trigger", "telkomsel", None), ("resolve", "telkomsel", None),
+    ]  # fmt: skip
+    assert pages == 2 and {n.incident_id for n in notes} == {store.incident_of_ticket(ticket.id)}
+
+
+def test_a_site_that_lost_service_is_in_the_incident_of_the_cell_that_served_it(
+    store: Store,
+) -> None:
+    from collector.incidents import Settings
+
+    store.incident_settings = Settings()
+    rig = Rig(store)
+    for step in range(0, 20):  # served by cell 4242 for a minute, then no service
+        rig.now = T0 + step * 10 * S
+        reading = signal(-85.0, registered=step < 6)
+        if step < 6:
+            reading.signal.cell_id = 4242
+        rig.feed(rig.now, [reading])
+    (ticket,) = store.list_tickets(problem="NO_SERVICE")
+    assert ticket.evidence["last_cell_id"] == 4242
+    (listed,) = store.list_incidents()
+    assert listed.incident.kind == "cell" and listed.incident.scope.cell == "510-10:4242"

@@ -206,6 +206,25 @@ TABLE: list[tuple[str, Current, Input, Plan]] = [
         Plan(REOPENED, (reopened(), event(REOPENED), notify(NotifyAction.TRIGGER))),
     ),
     (
+        "acknowledged when it resolved: reopened acknowledged, the ack survives",
+        Current(last_resolved=AT_EDGE, last_acknowledged=True),
+        seen(),
+        Plan(
+            REOPENED,
+            (
+                dataclasses.replace(reopened(), state=ACKNOWLEDGED),
+                event(REOPENED, "acknowledgement kept"),
+                notify(NotifyAction.TRIGGER),
+            ),
+        ),
+    ),
+    (
+        "acknowledged but past the window: a new open ticket, no ack",
+        Current(last_resolved=PAST_EDGE, last_acknowledged=True),
+        seen(),
+        Plan(OPENED, (created(), event(OPENED), notify(NotifyAction.TRIGGER))),
+    ),
+    (
         "reopened twice before: the count goes on",
         Current(last_resolved=dataclasses.replace(AT_EDGE, reopen_count=2)),
         seen(),

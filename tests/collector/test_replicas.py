@@ -60,6 +60,9 @@ enabled = false
 [agent_silent]
 expected_interval_s = 10
 intervals = 6
+[incidents]
+group_wait_s = 1
+hold_s = 1
 """
 
 
@@ -172,6 +175,7 @@ def test_two_collectors_on_one_postgresql_agree_on_one_ticket(tmp_path: Path) ->
     assert len(tickets) == 1
     (ticket,) = tickets
     assert (ticket.site_code, ticket.operator, ticket.route) == (SITE, "510-01", "indosat")
-    weak = [r.json() for r in received if r.json()["problem"] == "WEAK_SIGNAL"]
+    weak = [r.json() for r in received if r.json()["incident"]["problem"] == "WEAK_SIGNAL"]
     assert [d["event_action"] for d in weak] == ["trigger", "resolve"]
-    assert {d["dedup_key"] for d in weak} == {f"pantau-{ticket.id}"}
+    (incident,) = {d["incident"]["id"] for d in weak}  # one incident, paged by either replica
+    assert {d["dedup_key"] for d in weak} == {f"pantau-incident-{incident}"}

@@ -54,7 +54,8 @@ async def _detail(ctx: WebContext, principal: Principal, ticket_id: int) -> Tick
     found = await asyncio.to_thread(ctx.store.get_ticket, ticket_id)
     if found is None or not principal.sees(found[0].operator):
         not_found(f"no ticket {ticket_id}")
-    return TicketDetail.of_history(*found)
+    incident_id = await asyncio.to_thread(ctx.store.incident_of_ticket, ticket_id)
+    return TicketDetail.of_history(*found, incident_id=incident_id)
 
 
 async def ticket(ctx: WebContext, request: web.Request) -> web.Response:

@@ -13,9 +13,11 @@ Needs root (skipped with the reason otherwise); about 15 s.
 import asyncio
 import math
 import re
+import shutil
 import statistics
 
 import pytest
+from machine import unavailable
 from netlab import Chain, Namespace, NetLab
 
 from agent.probes import icmp
@@ -33,6 +35,8 @@ def prober_ping(ns: Namespace, config: IcmpConfig) -> PingOutcome:
 
 def iputils_ping(ns: Namespace, target: str, count: int, interval_s: float) -> list[float]:
     """RTTs (ms) of the replies iputils ping got, from its per-packet lines."""
+    if shutil.which("ping") is None:
+        unavailable("iputils ping is not installed (Debian package iputils-ping)")
     done = ns.run(
         "ping", "-n", "-c", str(count), "-i", f"{interval_s:g}", "-W", "1", target, check=False
     )

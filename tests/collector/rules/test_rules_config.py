@@ -22,12 +22,14 @@ EXPECTED = {
     "enabled-not-bool.toml": "[high_latency] enabled: expected true or false, got a string ('no')",
     "flap-changes-one.toml": "[high_loss] flap_changes: expected 0 (off) or at least 2, got 1",
     "horizon-too-short.toml": "[engine] horizon_s: expected at least 10800 (the longest rule needs [low_throughput] for_s 0 + window_s 10800), got 3600",
+    "incidents-area-of-one.toml": "[incidents] area_min_sites: expected an integer between 2 and 1000000, got 1",
+    "incidents-unknown-key.toml": "[incidents] hold: unknown key (did you mean 'hold_s'? allowed here: area_min_sites, area_window_s, enabled, field_min_sites, group_wait_s, hold_s, province_min_kabupaten, update_min_change_ratio, update_min_change_sites, update_min_interval_s)",
     "not-toml.toml": "not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 12)",
     "out-of-range.toml": "[weak_signal] lte_min_rsrp_dbm: expected a number between -140 and -44, got -30",
     "rule-not-a-table.toml": "[no_service]: expected a table, got an integer (5)",
     "silent-one-interval.toml": "[agent_silent] intervals: expected an integer between 2 and 1000, got 1",
     "unknown-key.toml": "[weak_signal] lte_min_rsrp: unknown key (did you mean 'lte_min_rsrp_dbm'? allowed here: enabled, flap_changes, flap_window_s, for_s, gsm_min_rssi_dbm, hold_s, lte_min_rsrp_dbm, nr_min_rsrp_dbm, umts_min_rscp_dbm, window_s)",
-    "unknown-rule.toml": "weak_sigal: unknown key (did you mean 'weak_signal'? allowed here: agent_silent, backhaul, engine, high_latency, high_loss, low_throughput, modem_fault, no_coverage, no_service, poor_quality, weak_signal)",
+    "unknown-rule.toml": "weak_sigal: unknown key (did you mean 'weak_signal'? allowed here: agent_silent, backhaul, engine, high_latency, high_loss, incidents, low_throughput, modem_fault, no_coverage, no_service, poor_quality, weak_signal)",
     "wrong-type.toml": "[no_service] for_s: expected a number between 0 and 86400, got a string ('2m')",
 }
 
@@ -63,6 +65,7 @@ def test_check_a_good_file() -> None:
     assert config.weak_signal.for_s == 300  # not in the file: the default
     assert config.high_loss.flap_changes == 8
     assert config.agent_silent.timing().for_ns == 5 * 30 * 1_000_000_000
+    assert config.incidents.enabled and config.incidents.settings().group_wait_ns == 30 * 10**9
 
 
 def test_demo_sized_rules_load() -> None:

@@ -131,6 +131,37 @@ def test_reopen_within_the_window_and_a_new_ticket_after_it(store: Store) -> Non
     assert outbox_actions(store, first.id) == ["trigger", "resolve", "trigger", "resolve"]
 
 
+def test_an_acknowledgement_survives_every_reopen_within_the_window(store: Store) -> None:
+    first = raise_weak(store, now_ns=T0).ticket
+    store.acknowledge_ticket(first.id, actor="ani", note="on it", now_ns=T0 + 1)
+    for i in range(1, 8):  # flapping: reopened 7 times within minutes, acknowledged each time
+        at = T0 + i * MINUTE
+        store.clear_problem(SITE, OP, "WEAK_SIGNAL", resolved_ns=at, now_ns=at)
+        back = raise_weak(store, now_ns=at + 1)
+        assert back.action == "reopened" and back.ticket.state == "acknowledged"
+        assert back.ticket.reopen_count == i
+    history = store.get_ticket(first.id)
+    assert history is not None
+    assert history[1][-1].note == "acknowledgement kept"
+
+    # Resolved and back past the window: a new ticket, open.
+    store.clear_problem(SITE, OP, "WEAK_SIGNAL", resolved_ns=T0 + 8 * MINUTE, now_ns=T0)
+    later = raise_weak(store, now_ns=T0 + 8 * MINUTE + WINDOW + 1)
+    assert later.action == "opened" and later.ticket.state == "open"
+
+
+def test_a_reopen_without_an_acknowledgement_is_open(store: Store) -> None:
+    first = raise_weak(store, now_ns=T0).ticket
+    store.acknowledge_ticket(first.id, actor="ani", note="", now_ns=T0 + 1)
+    store.clear_problem(SITE, OP, "WEAK_SIGNAL", resolved_ns=T0 + MINUTE, now_ns=T0 + MINUTE)
+    # Past the window: a new ticket; it is not acknowledged, and its own reopen is open.
+    fresh = raise_weak(store, now_ns=T0 + MINUTE + WINDOW + 1).ticket
+    at = T0 + 2 * WINDOW
+    store.clear_problem(SITE, OP, "WEAK_SIGNAL", resolved_ns=at, now_ns=at)
+    back = raise_weak(store, now_ns=at + 1)
+    assert back.ticket.id == fresh.id and back.ticket.state == "open"
+
+
 def test_keys_are_independent_and_listed(store: Store) -> None:
     a = raise_weak(store, now_ns=T0).ticket
     b = raise_weak(store, now_ns=T0, problem="NO_SERVICE").ticket
