@@ -13,6 +13,7 @@ then see the new version. Never edit a migration that has shipped: add the next.
 
 from __future__ import annotations
 
+from collector.store.partitions import migration as partitioned_records
 from collector.store.schema import (
     POSTGRES,
     v1_ingest,
@@ -21,6 +22,7 @@ from collector.store.schema import (
     v5_accounts,
     v7_site_networks,
 )
+from collector.store.sql import RECORD_COLUMNS
 
 #: (class id, …) of the advisory lock: "pant" in ASCII; the second key is the schema.
 ADVISORY_LOCK_CLASS = 0x70616E74
@@ -65,5 +67,10 @@ UPDATE site_state SET records = c.n
 # a site's network was its latest reading's, which has none while the modem searches.
 _V7 = v7_site_networks(POSTGRES)
 
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+#: Records partitioned by UTC day of event time, retention dropping whole days, and
+#: exactly-once kept by the ingest (see collector.store.partitions). Self-contained:
+#: whatever its number, it needs only the records table of v1 (and v4's index).
+PARTITIONED_RECORDS = partitioned_records(RECORD_COLUMNS)
+
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, PARTITIONED_RECORDS)
 SCHEMA_VERSION = len(MIGRATIONS)
