@@ -9,7 +9,7 @@ ahead, or late backlogs of days long gone.
 - Made ahead: :func:`ensure_days` makes today's partition and the next
   :data:`AHEAD_DAYS` days' (when the store opens, and with every retention pass),
   so ingest never waits on DDL. Making a day moves the default partition's rows of
-  that day into it first (``pantau_records_day``, a function of the schema), as
+  that day into it first (``pantau_add_day``, a function of the schema), as
   attaching a range the default partition holds rows of would fail.
 - Exactly-once without a unique key: a partitioned table's unique key must hold
   the partition key, and the same (agent_id, seq) resent after a clock correction
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from collector.store.sql import Tx
 
@@ -70,25 +71,27 @@ def days_to_drop(days: list[int], older_than_ns: int) -> list[int]:
     return sorted(d for d in days if (d + 1) * DAY_NS <= older_than_ns)
 
 
-#: The migration's part that makes a day: create, move the default's rows of the day
-#: into it, attach (PL/pgSQL: ``CREATE TABLE ... PARTITION OF`` would fail on them).
+#: The migration's part that makes a day of a table partitioned by day (``records`` on
+#: ``event_ns``, ``site_rollups`` on ``bucket_ns``): create, move the default partition's
+#: rows of the day into it, attach (``CREATE TABLE ... PARTITION OF`` would fail on them).
 DAY_FUNCTION = f"""
-CREATE FUNCTION pantau_records_day(day BIGINT) RETURNS BOOLEAN LANGUAGE plpgsql AS $f$
+CREATE FUNCTION pantau_add_day(parent TEXT, key TEXT, day BIGINT) RETURNS BOOLEAN
+LANGUAGE plpgsql AS $f$
 DECLARE
     lo BIGINT := day * {DAY_NS};
     hi BIGINT := (day + 1) * {DAY_NS};
-    name TEXT := 'records_' || to_char(
+    name TEXT := parent || '_' || to_char(
         TIMESTAMP '1970-01-01' + day * INTERVAL '1 day', 'YYYYMMDD');
 BEGIN
     IF to_regclass(name) IS NOT NULL THEN
         RETURN FALSE;
     END IF;
-    EXECUTE format('CREATE TABLE %I (LIKE records INCLUDING DEFAULTS)', name);
+    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS)', name, parent);
     EXECUTE format(
-        'WITH moved AS (DELETE FROM {DEFAULT_PARTITION} WHERE event_ns >= %s AND event_ns < %s '
-        'RETURNING *) INSERT INTO %I SELECT * FROM moved', lo, hi, name);
-    EXECUTE format('ALTER TABLE records ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)',
-        name, lo, hi);
+        'WITH moved AS (DELETE FROM %I WHERE %I >= %s AND %I < %s RETURNING *) '
+        'INSERT INTO %I SELECT * FROM moved', parent || '_default', key, lo, key, hi, name);
+    EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)',
+        parent, name, lo, hi);
     RETURN TRUE;
 END
 $f$;
@@ -97,45 +100,76 @@ $f$;
 _LOCK = f"SELECT pg_advisory_xact_lock({PARTITION_LOCK[0]}, {PARTITION_LOCK[1]})"
 _CHILDREN = (
     "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-    "WHERE i.inhparent = 'records'::regclass"
+    "WHERE i.inhparent = ?::regclass"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DayTable:
+    """A table partitioned by UTC day: its name and the ns column it is split on."""
+
+    name: str
+    key: str
+
+    def day_of_name(self, name: str) -> int | None:
+        prefix = self.name + "_"
+        return day_of_name("records_" + name[len(prefix) :]) if name.startswith(prefix) else None
+
+
+RECORDS = DayTable("records", "event_ns")
+#: Made by a later migration (collector.store.schema's rollups): made and dropped with
+#: the records' days once it exists.
+ROLLUPS = DayTable("site_rollups", "bucket_ns")
+
+
+def _tables(tx: Tx) -> list[DayTable]:
+    row = tx.one("SELECT to_regclass('site_rollups') IS NOT NULL")
+    return [RECORDS, ROLLUPS] if row and row[0] else [RECORDS]
+
+
+def _days(tx: Tx, table: DayTable) -> dict[int, str]:
+    return {
+        day: str(name)
+        for (name,) in tx.rows(_CHILDREN, (table.name,))
+        if (day := table.day_of_name(str(name))) is not None
+    }
 
 
 def ensure_days(tx: Tx, now_ns: int, ahead_days: int = AHEAD_DAYS) -> int:
     """Make the partitions of today and ``ahead_days`` days after (UTC); how many were
-    made (0 when they all exist: the usual case, one catalog look-up)."""
+    made (0 when they all exist: the usual case, a catalog look-up a table)."""
     wanted = range(day_of(now_ns), day_of(now_ns) + ahead_days + 1)
-    existing = {day_of_name(str(r[0])) for r in tx.rows(_CHILDREN)}
-    missing = [d for d in wanted if d not in existing]
-    if not missing:
-        return 0
-    tx.run(_LOCK)
     made = 0
-    for day in missing:
-        row = tx.one("SELECT pantau_records_day(?)", (day,))
-        made += bool(row and row[0])
+    for table in _tables(tx):
+        existing = _days(tx, table)
+        missing = [d for d in wanted if d not in existing]
+        if missing:
+            tx.run(_LOCK)
+        for day in missing:
+            row = tx.one("SELECT pantau_add_day(?, ?, ?)", (table.name, table.key, day))
+            made += bool(row and row[0])
     return made
 
 
 def prune_days(tx: Tx, older_than_ns: int) -> int:
     """Drop the day partitions wholly older than the cut and prune the default
-    partition row by row; the sites' record counts follow. Records removed."""
+    partitions row by row; the sites' record counts follow. Records removed."""
     tx.run(_LOCK)
-    days = {
-        day: str(name)
-        for (name,) in tx.rows(_CHILDREN)
-        if (day := day_of_name(str(name))) is not None
-    }
     per_site: dict[str, int] = {}
     removed = 0
-    for day in days_to_drop(list(days), older_than_ns):
-        name = days[day]
-        for site_code, count in tx.rows(
-            f"SELECT site_code, COUNT(*) FROM {name} GROUP BY site_code"
-        ):
-            per_site[str(site_code)] = per_site.get(str(site_code), 0) + int(count)
-            removed += int(count)
-        tx.run(f"DROP TABLE {name}")
+    for table in _tables(tx):
+        days = _days(tx, table)
+        if table is ROLLUPS:
+            tx.run(f"DELETE FROM {ROLLUPS.name}_default WHERE bucket_ns < ?", (older_than_ns,))
+        for day in days_to_drop(list(days), older_than_ns):
+            name = days[day]
+            if table is RECORDS:
+                for site_code, count in tx.rows(
+                    f"SELECT site_code, COUNT(*) FROM {name} GROUP BY site_code"
+                ):
+                    per_site[str(site_code)] = per_site.get(str(site_code), 0) + int(count)
+                    removed += int(count)
+            tx.run(f"DROP TABLE {name}")
     where = "(event_ns < ? OR (time_quality = 'future' AND received_ns < ?))"
     params = (older_than_ns, older_than_ns)
     for site_code, count in tx.rows(
@@ -179,7 +213,7 @@ CREATE INDEX records_by_site_time ON records (site_code, event_ns);
 CREATE INDEX records_by_agent_seq ON records (agent_id, seq);
 CREATE TABLE {DEFAULT_PARTITION} PARTITION OF records DEFAULT;
 {DAY_FUNCTION}
-SELECT pantau_records_day(day) FROM (
+SELECT pantau_add_day('records', 'event_ns', day) FROM (
     SELECT DISTINCT event_ns / {DAY_NS} AS day FROM records_unpartitioned
     WHERE event_ns >= (EXTRACT(EPOCH FROM now())::BIGINT / {day_s} - 60) * {DAY_NS}
       AND event_ns < (EXTRACT(EPOCH FROM now())::BIGINT / {day_s} + {AHEAD_DAYS + 1}) * {DAY_NS}

@@ -59,6 +59,8 @@ from collector.store.postgres_schema import (
     SCHEMA_VERSION_TABLE,
 )
 from collector.store.queries import QueryMethods
+from collector.store.rollup_sql import UPSERT_ROLLUP, RollupMethods, rollup_params
+from collector.store.rollups import Sample, deltas
 from collector.store.sql import (
     MAX_ATTEMPTS,
     RECORD_COLUMNS,
@@ -97,7 +99,9 @@ _RACES = (errors.UniqueViolation, errors.DeadlockDetected, errors.SerializationF
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
-class PostgresStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods):
+class PostgresStore(
+    TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods, RollupMethods
+):
     """The store in a PostgreSQL database (libpq URL), optionally in one ``schema``."""
 
     backend = "postgres"
@@ -335,13 +339,18 @@ def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutco
     inserted = set(inserted_cursor.fetchall()) if has_rows else set()
     outcomes = []
     per_site: dict[str, int] = {}
+    samples: list[tuple[str, Sample]] = []
     for i, batch in enumerate(batches):
         stored = 0
+        stored_seqs: set[int] = set()
         for r in batch.rows:
             key = (batch.agent_id, r.seq)
             if key in inserted:  # the first batch of the group holding a key stores it
                 inserted.discard(key)
                 stored += 1
+                stored_seqs.add(r.seq)
+        if stored and batch.samples:
+            samples += batch.stored_samples(stored_seqs.__contains__)
         if stored:
             per_site[batch.site_code] = per_site.get(batch.site_code, 0) + stored
         acked = acked_cursors[i].fetchone()
@@ -359,6 +368,8 @@ def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutco
                 "UPDATE site_state SET records = records + %s WHERE site_code = %s",
                 [(n, code) for code, n in sorted(per_site.items())],
             )
+            if samples:  # the sites' rollups, written in key order (site first)
+                cur.executemany(_pg(UPSERT_ROLLUP), [rollup_params(r) for r in deltas(samples)])
     return outcomes
 
 

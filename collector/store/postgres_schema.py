@@ -16,6 +16,7 @@ from __future__ import annotations
 from collector.store.partitions import migration as partitioned_records
 from collector.store.schema import (
     POSTGRES,
+    rollups_table,
     v1_ingest,
     v2_enrollment,
     v3_tickets,
@@ -72,5 +73,19 @@ _V7 = v7_site_networks(POSTGRES)
 #: whatever its number, it needs only the records table of v1 (and v4's index).
 PARTITIONED_RECORDS = partitioned_records(RECORD_COLUMNS)
 
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, PARTITIONED_RECORDS)
+#: Per-site rollups kept at ingest (collector.store.rollups), partitioned by day of
+#: bucket as the records are (made and dropped with them). Self-contained; it begins
+#: empty: windows before it are read from the records.
+ROLLUPS = (
+    rollups_table(POSTGRES, partitioned_by=" PARTITION BY RANGE (bucket_ns)")
+    + """;
+CREATE TABLE site_rollups_default PARTITION OF site_rollups DEFAULT;
+INSERT INTO rollups_start VALUES ((EXTRACT(EPOCH FROM clock_timestamp()) * 1e9)::BIGINT);
+SELECT pantau_add_day('site_rollups', 'bucket_ns', day)
+    FROM generate_series(EXTRACT(EPOCH FROM now())::BIGINT / 86400,
+                         EXTRACT(EPOCH FROM now())::BIGINT / 86400 + 2) AS day;
+"""
+)
+
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, PARTITIONED_RECORDS, ROLLUPS)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -161,11 +161,13 @@ def test_a_v5_postgresql_store_gets_its_record_counts(postgres_backend: Backend)
 
 def undo_the_migrations_after_v7(backend: Backend, raw: RawConnection) -> None:
     """Back to v7's tables (the later migrations run again when the store opens)."""
+    raw.execute("DROP TABLE site_rollups")
+    raw.execute("DROP TABLE rollups_start")
     if backend.name == "postgres":  # records partitioned by day: one plain table again
         raw.execute("CREATE TABLE records_plain (LIKE records)")
         raw.execute("INSERT INTO records_plain SELECT * FROM records")
         raw.execute("DROP TABLE records")
-        raw.execute("DROP FUNCTION pantau_records_day")
+        raw.execute("DROP FUNCTION pantau_add_day")
         raw.execute("ALTER TABLE records_plain RENAME TO records")
         raw.execute("ALTER TABLE records ADD PRIMARY KEY (agent_id, seq)")
         raw.execute("CREATE INDEX records_by_site_time ON records (site_code, event_ns)")

@@ -134,7 +134,7 @@ def test_retention_drops_whole_days_and_keeps_the_counts(postgres_backend: Backe
         raw = postgres_backend.raw()
         try:
             for day in (TODAY - 5, TODAY - 4):
-                raw.execute("SELECT pantau_records_day(?)", (day,))
+                raw.execute("SELECT pantau_add_day('records', 'event_ns', ?)", (day,))
             raw.commit()
         finally:
             raw.close()
