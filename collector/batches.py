@@ -207,7 +207,7 @@ def prepare(
                 networks.add((s.mcc, s.mnc))
             network = network_of(s.mcc, s.mnc) or ""
         samples.append(
-            _sample(kind, getattr(record, kind), event_ns, network)
+            rollup_sample(kind, getattr(record, kind), event_ns, network)
             if kind in KIND_FIGURES and quality != FUTURE
             else None
         )
@@ -237,7 +237,7 @@ def prepare(
     )
 
 
-def _sample(kind: str, reading: Any, event_ns: int, network: str) -> Sample:
+def rollup_sample(kind: str, reading: Any, event_ns: int, network: str) -> Sample:
     """A record's part of its site's rollups: its figures in their valid range."""
     values = []
     for name, field_name in KIND_FIGURES[kind]:

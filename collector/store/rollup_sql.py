@@ -13,7 +13,8 @@ site first: a site's rows are written only by the transaction that holds its
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from collector.store.rollups import (
     FIGURES,
@@ -24,7 +25,7 @@ from collector.store.rollups import (
     decode_values,
     encode_values,
 )
-from collector.store.sql import Transactional, placeholders
+from collector.store.sql import Transactional, Tx, placeholders
 
 _PARTS = ("n", "min", "max", "sum", "values")
 _KEY = ("site_code", "bucket_ns", "network", "kind")
@@ -80,6 +81,10 @@ def rollup_of_row(r: Sequence[object]) -> Rollup:
     return rollup
 
 
+def _rows(sql: str, params: Sequence[object]) -> Callable[[Tx], list[tuple[Any, ...]]]:
+    return lambda tx: tx.rows(sql, params)
+
+
 #: Site codes bound in one read (well under SQLite's limit on bound parameters).
 _CHUNK = 500
 
@@ -105,7 +110,6 @@ class RollupMethods(Transactional):
                 f"({placeholders(len(chunk))}) AND bucket_ns >= ? "
                 "ORDER BY site_code, bucket_ns, network, kind"
             )
-            params = (*chunk, start)
-            for r in self._read(lambda tx, q=sql, p=params: tx.rows(q, p)):
+            for r in self._read(_rows(sql, (*chunk, start))):
                 out[str(r[0])].append(rollup_of_row(r))
         return out

@@ -54,6 +54,10 @@ T = TypeVar("T")
 
 #: Records of one multi-row INSERT of a single batch (9 bound parameters each).
 _ROWS_PER_INSERT = 500
+_INSERT_RECORDS = (
+    "INSERT OR IGNORE INTO records (agent_id, seq, site_code, kind, event_ns, agent_wall_ns, "
+    "time_quality, received_ns, payload) VALUES"
+)
 
 
 class SqliteStore(
@@ -157,15 +161,10 @@ class SqliteStore(
             stored_seqs: set[int] = set()
             for first in range(0, len(values), _ROWS_PER_INSERT):
                 chunk = values[first : first + _ROWS_PER_INSERT]
+                marks = ", ".join(["(?,?,?,?,?,?,?,?,?)"] * len(chunk))
+                insert = f"{_INSERT_RECORDS} {marks} RETURNING seq"
                 stored_seqs.update(
-                    int(r[0])
-                    for r in db.execute(
-                        "INSERT OR IGNORE INTO records (agent_id, seq, site_code, kind, "
-                        "event_ns, agent_wall_ns, time_quality, received_ns, payload) VALUES "
-                        + ", ".join(["(?,?,?,?,?,?,?,?,?)"] * len(chunk))
-                        + " RETURNING seq",
-                        [v for row in chunk for v in row],
-                    ).fetchall()
+                    int(r[0]) for r in db.execute(insert, [v for row in chunk for v in row])
                 )
             stored = len(stored_seqs)
             if batch.samples and stored:

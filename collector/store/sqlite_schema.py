@@ -64,7 +64,8 @@ NO_PARTITIONS = "SELECT 1"
 ROLLUPS = (
     rollups_table(SQLITE)
     + """;
-INSERT INTO rollups_start VALUES (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000000);
+INSERT INTO rollups_start
+    VALUES (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000000);
 """
 )
 
