@@ -14,6 +14,7 @@ BENCHMARKS = [
     "bench.login_flood",
     "bench.mapload",
     "bench.rules",
+    "bench.storage",
 ]
 
 

@@ -422,6 +422,15 @@ class SiteQueries:
         older = page[0][0] if len(keyed) > limit else None
         return [item for _, item in page], older
 
+    def rollups(self, code: str, *, hours: int) -> tuple[list[Rollup], bool]:
+        """A site's 5-minute rollups of the last ``hours`` (from the bucket holding the
+        window's start), in bucket order: what its charts draw; and whether they cover
+        the whole window (False: the rollups began after it did, e.g. on an upgrade)."""
+        since = self.clock() - hours * 3600 * _S
+        begun = self.store.rollups_since()
+        found = self.store.rollups_of_sites([code], since)[code]
+        return found, begun is not None and begun <= since
+
     def coverage(self, rows: Sequence[SiteRow], *, hours: int) -> list[CoverageEntry]:
         """The coverage figures of ``rows`` over the last ``hours``: one batched read,
         of the sites' rollups for a window over :data:`RAW_WINDOW_S` that they cover
