@@ -54,22 +54,24 @@ UPSERT_ROLLUP = (
 )
 
 
-def rollup_params(row: Rollup) -> tuple[object, ...]:
+_ABSENT: list[object] = [0, None, None, 0.0, ""] * len(FIGURES)
+_AT = {name: 5 + 5 * i for i, name in enumerate(FIGURES)}
+
+
+def rollup_params(row: Rollup) -> list[object]:
     """A delta's values for :data:`UPSERT_ROLLUP`, in its column order."""
-    out: list[object] = [row.site_code, row.bucket_ns, row.network, row.kind, row.records]
-    for name in FIGURES:
-        fig = row.figures.get(name)
-        if fig is None or fig.n == 0:
-            out += [0, None, None, 0.0, ""]
-        else:
-            out += [fig.n, fig.min, fig.max, fig.sum, encode_values(fig.values)]
-    return tuple(out)
+    out = [row.site_code, row.bucket_ns, row.network, row.kind, row.records, *_ABSENT]
+    for name, fig in row.figures.items():
+        if fig.n:
+            at = _AT[name]
+            out[at : at + 5] = (fig.n, fig.min, fig.max, fig.sum, encode_values(fig.values))
+    return out
 
 
 def rollup_of_row(r: Sequence[object]) -> Rollup:
     rollup = Rollup(str(r[0]), str(r[2]), str(r[3]), int(str(r[1])), int(str(r[4])))
-    for i, name in enumerate(FIGURES):
-        n, low, high, total, values = r[5 + 5 * i : 10 + 5 * i]
+    for name, at in _AT.items():
+        n, low, high, total, values = r[at : at + 5]
         if int(str(n)):
             rollup.figures[name] = Figure(
                 int(str(n)),
