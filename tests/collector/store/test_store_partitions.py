@@ -4,6 +4,7 @@ whole days; and the pure helpers."""
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 
@@ -12,6 +13,7 @@ from storebackends import Backend
 from storekit import SECOND, SITE, T0, batch
 
 from collector.store import partitions
+from collector.store.base import Store
 from collector.store.model import BatchOutcome, IngestBatch
 from collector.store.partitions import DAY_NS, day_of, day_of_name, days_to_drop, partition_name
 from collector.store.postgres_schema import MIGRATIONS, PARTITIONED_RECORDS, SCHEMA_VERSION
@@ -172,3 +174,44 @@ def test_days_are_made_ahead_once(postgres_backend: Backend) -> None:
         assert _children(postgres_backend) == before
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_two_replicas_storing_the_same_records_at_once_store_each_once(
+    postgres_backend: Backend,
+) -> None:
+    """Two replicas take the same kit's resends at the same moment, each copy with
+    another event time (another day's partition): every seq is stored once, and the
+    site's record count counts it once."""
+    first, second = postgres_backend.open(), postgres_backend.open()
+    try:
+        first.add_agent("kit-1", SITE, "h")
+        barrier = threading.Barrier(2)
+        outcomes: list[list[BatchOutcome]] = []
+
+        def send(store: Store, day: int) -> None:
+            barrier.wait(timeout=20)
+            for top in range(10, 201, 10):
+                rows = [
+                    replace(r, event_ns=_at(day, r.seq))
+                    for r in batch("kit-1", *range(top - 14, top + 1)).rows
+                    if r.seq > 0
+                ]
+                outcomes.append(store.commit([IngestBatch("kit-1", SITE, rows, _at(TODAY))]))
+
+        threads = [
+            threading.Thread(target=send, args=(store, day))
+            for store, day in ((first, TODAY), (second, TODAY + 1))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert not any(t.is_alive() for t in threads)
+        seqs = [r.seq for r in first.records()]
+        assert sorted(seqs) == list(range(1, 201))
+        assert sum(o.stored for out in outcomes for o in out) == 200
+        assert first.sites()[0].records == 200
+    finally:
+        first.close()
+        second.close()
