@@ -43,6 +43,7 @@ from agent.setup.collector_step import CollectorStep
 from agent.setup.context import EXIT_ABORTED, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Stop
 from agent.setup.modem_step import ModemStep
 from agent.setup.service_step import ServiceStep
+from pantau.core.backhaul import BACKHAULS, CELLULAR
 
 if TYPE_CHECKING:
     from agent.config import AgentConfig
@@ -71,6 +72,12 @@ def register(sub: Any) -> None:
         "--modem", metavar="PORT|auto|none", help="the modem's AT port (default: auto, scan)"
     )
     p.add_argument("--dialect", choices=DIALECT_CHOICES, help="modem dialect (default auto)")
+    p.add_argument(
+        "--backhaul",
+        choices=list(BACKHAULS),
+        help="the link the kit's data travels over (default: the config's, else cellular); "
+        "a VSAT kit may have no modem (--modem none)",
+    )
     p.add_argument(
         "--scan",
         action="append",
@@ -198,6 +205,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
                 modem_port=port,
                 dialect=dialect,
                 upload_test=upload_test,
+                backhaul=self.args.backhaul or (old.kit.backhaul if old else CELLULAR),
                 **(_kept_check(old) if old else {}),
             )
             self._write(kit, token)

@@ -8,6 +8,9 @@
     address = "collector.example:7600"
     credential_file = "/var/lib/pantau/credential"
 
+    [kit]
+    backhaul = "cellular"           # or "vsat-geo", "vsat-leo", "wired" (KitSection)
+
     [modem]
     port = "/dev/ttyUSB2"           # any pyserial URL: a device, socket://, a pty
     interval_s = 30
@@ -30,11 +33,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from agent import probes
+from pantau.core.backhaul import CELLULAR, check_backhaul
 from pantau.core.net import is_loopback
 from pantau.core.sites import TpsCodeError, validate_tps_code
 from pantau.core.tomlconfig import ConfigError, build, read_toml, setting
@@ -81,6 +85,21 @@ class CollectorSection:
             raise ValueError(
                 "credential: set credential or credential_file (enroll the kit to get one)"
             )
+
+
+@dataclass(frozen=True, slots=True)
+class KitSection:
+    """``backhaul``: the link the kit's data travels over to the collector, one of
+    :data:`pantau.core.backhaul.BACKHAULS` (``cellular``, ``vsat-geo``, ``vsat-leo``,
+    ``wired``). The kit says it in every Hello; the collector judges the site's latency
+    and loss against that link and sends its network problems to the link's queue. A
+    kit on a satellite or wired link may have no modem (``[modem] port`` empty) or
+    keep one only for readings."""
+
+    backhaul: str = CELLULAR
+
+    def __post_init__(self) -> None:
+        check_backhaul(self.backhaul)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +178,7 @@ class ProbeEntry:
 class _File:
     agent: AgentSection
     collector: CollectorSection
+    kit: KitSection = field(default_factory=KitSection)
     modem: ModemSection = field(default_factory=ModemSection)
     spool: SpoolSection = field(default_factory=SpoolSection)
     budget: BudgetSection = field(default_factory=BudgetSection)
@@ -178,6 +198,7 @@ class AgentConfig:
     probes: tuple[ProbeEntry, ...]
     source: str
     check: CheckSection = field(default_factory=CheckSection)
+    kit: KitSection = field(default_factory=KitSection)
 
     @property
     def agent_id(self) -> str:
@@ -198,6 +219,21 @@ class AgentConfig:
                 self.source,
                 f"[collector] credential_file: cannot read {path}: {exc.strerror}",
             ) from None
+
+
+#: On a geostationary link a reply takes 500-700 ms and more under load: a prober's
+#: own wait for a reply (a ping's, a DNS answer's) is at least this long there, so a
+#: slow reply is measured as latency, not counted as lost.
+GEO_MIN_REPLY_TIMEOUT_S = 3.0
+
+
+def for_backhaul(entry: ProbeEntry, backhaul: str) -> ProbeEntry:
+    """``entry`` as it runs over ``backhaul``: over ``vsat-geo`` its prober waits at
+    least :data:`GEO_MIN_REPLY_TIMEOUT_S` for a reply."""
+    timeout_s = getattr(entry.config, "timeout_s", None)
+    if backhaul != "vsat-geo" or timeout_s is None or timeout_s >= GEO_MIN_REPLY_TIMEOUT_S:
+        return entry
+    return replace(entry, config=replace(entry.config, timeout_s=GEO_MIN_REPLY_TIMEOUT_S))
 
 
 _SCHEDULE_KEYS = {"name", "kind", "interval_s", "jitter_ratio", "timeout_s"}
@@ -266,7 +302,7 @@ def load_agent_config(path: Path) -> AgentConfig:
         if entry.name in names:
             raise ConfigError(source, f"[[probe]] #{index} name: {entry.name!r} is used twice")
         names.add(entry.name)
-        entries.append(entry)
+        entries.append(for_backhaul(entry, raw.kit.backhaul))
     return AgentConfig(
         agent=raw.agent,
         collector=raw.collector,
@@ -277,4 +313,5 @@ def load_agent_config(path: Path) -> AgentConfig:
         probes=tuple(entries),
         source=source,
         check=raw.check,
+        kit=raw.kit,
     )

@@ -25,6 +25,7 @@ from agent import probes
 from agent.budget import Budget
 from agent.config import ProbeEntry
 from agent.records import Body, event
+from pantau.core.aio import within
 from pantau.v1 import records_pb2
 
 Kind = records_pb2.AgentEvent.Kind
@@ -78,9 +79,7 @@ class Scheduler:
             return
         async with self._slots:
             try:
-                outcome = await asyncio.wait_for(
-                    spec.probe(entry.config, name=entry.name), entry.timeout_s
-                )
+                outcome = await within(spec.probe(entry.config, name=entry.name), entry.timeout_s)
             except TimeoutError:
                 message = f"probe {entry.name} exceeded its timeout of {entry.timeout_s} s"
                 self._on_error(message)

@@ -135,6 +135,7 @@ class AgentService:
             insecure=config.collector.insecure,
             site=config.agent.site,
             modem=lambda: self.modem.identity,
+            backhaul=config.kit.backhaul,
         )
 
     def emit(self, body: Body) -> None:

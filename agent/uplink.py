@@ -23,7 +23,6 @@ spool back for longer than that.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -35,6 +34,8 @@ import grpc
 from agent import clock
 from agent.channel import open_channel
 from agent.spool import Spool, SpoolError
+from pantau.core.aio import wait_event
+from pantau.core.backhaul import CELLULAR, enum_name
 from pantau.v1 import records_pb2, telemetry_pb2, telemetry_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def build_hello(
     head_seq: int = 0,
     modem: telemetry_pb2.ModemIdentity | None = None,
     purpose: str | None = None,
+    backhaul: str = CELLULAR,
 ) -> telemetry_pb2.Hello:
     """The Hello that opens a stream, sent at ``stamp``: the uplink's, and ``check``'s
     (which says ``purpose="check"`` in ``host`` so the collector does not count it as
@@ -69,6 +71,7 @@ def build_hello(
             clock_synced=stamp.clock_synced,
         ),
         head_seq=head_seq,
+        backhaul=enum_name(backhaul),  # the name of a Backhaul value
     )
     if modem is not None:
         hello.modem.CopyFrom(modem)
@@ -129,6 +132,7 @@ class Uplink:
         insecure: bool = False,
         site: str,
         modem: Callable[[], telemetry_pb2.ModemIdentity | None] = lambda: None,
+        backhaul: str = CELLULAR,
         software_version: str = VERSION,
         backoff: Backoff | None = None,
         poll_s: float = 1.0,
@@ -147,6 +151,7 @@ class Uplink:
         self._agent_id = agent_id
         self._site = site
         self._modem = modem
+        self._backhaul = backhaul
         self._version = software_version
         self._backoff = backoff or Backoff()
         self._poll_s = poll_s
@@ -261,6 +266,7 @@ class Uplink:
             version=self._version,
             head_seq=self._spool.backlog().head_seq,
             modem=self._modem(),
+            backhaul=self._backhaul,
         )
 
     def _on_welcome(self, welcome: telemetry_pb2.Welcome, t4: int) -> None:
@@ -322,8 +328,7 @@ class Uplink:
                 if self.state.spool_error is not None:  # delete what was acked, at last
                     await asyncio.to_thread(self._ack, self.state.last_ack_seq)
                 self._wakeup.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._poll_s)
+                await wait_event(self._wakeup, self._poll_s)
                 continue
             lag = self._spool.backlog().head_seq - rows[-1][0]
             draining = lag > 0

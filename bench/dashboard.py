@@ -143,6 +143,8 @@ async def dashboard_load(context: Any, base: str) -> dict[str, float]:
                 map_transfer_bytes: map ? map.encodedBodySize : null,
                 sites: window.pantauSites.size,
                 drawn: Number(document.querySelector('#map-canvas').dataset.drawn),
+                clusters: Number(document.querySelector('#map-canvas').dataset.clusters || 0),
+                clustered: Number(document.querySelector('#map-canvas').dataset.clustered || 0),
               };
             }"""
         )
@@ -216,7 +218,10 @@ async def browser_figures(base: str, loads: int) -> dict[str, Any]:
             middle["first_paint_ms"] - (middle["map_fetch_end_ms"] or 0.0), 1
         ),
         "sites_in_page": middle["sites"],
+        # zoomed out, most sites are drawn as clusters (count and status shares)
         "dots_drawn": middle["drawn"],
+        "clusters_drawn": middle["clusters"],
+        "sites_in_clusters": middle["clustered"],
         "baseline_login_page_fcp_ms": round(statistics.median(login_paints), 1),
         "baseline_map_fetch_ms": round(statistics.median(f["fetch_ms"] for f in fetches), 1),
         "baseline_map_parse_ms": round(statistics.median(f["parse_ms"] for f in fetches), 1),

@@ -35,7 +35,6 @@ store each start a grace of the rule's whole silence from when it was back
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -55,6 +54,7 @@ from collector.rules import (
 )
 from collector.store import Store
 from collector.store.model import StoredRecord, Ticket
+from pantau.core.aio import wait_event
 from pantau.v1 import records_pb2
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,15 @@ class Brain:
         self.evaluation_s = 0.0  # total time spent judging, for /metrics and the bench
 
     # -- feeding (on the event loop) -------------------------------------------------------
+
+    def note_backhaul(self, site_code: str, backhaul: str) -> None:
+        """The site's kit said, in its Hello, which link it reaches the collector over:
+        the rules judge the site against that link (before any of its data, as its
+        Hello comes before its batches; a rebuild after a restart keeps it)."""
+        if self.engine.set_backhaul(site_code, backhaul):
+            log.info("site %s: its kit reaches the collector over %s", site_code, backhaul)
+            self._dirty.add(site_code)
+            self._wake.set()
 
     async def observe(
         self,
@@ -257,8 +266,7 @@ class Brain:
         failing_since: int | None = None
         while True:
             asleep_ns = self.clock()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.tick_s)
+            await wait_event(self._wake, self.tick_s)
             # New data waits for the rest of the interval since the last pass began, and
             # whatever else arrives meanwhile is judged in the same pass.
             await asyncio.sleep(last_pass + self.judge_every_s - time.monotonic())

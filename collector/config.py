@@ -13,7 +13,8 @@
     [routing]                   # which queue each operator's tickets go to
     operators = { "510-10" = "telkomsel", "510-01" = "indosat", "510-11" = "xl" }
     field_team = "field-team"   # kit problems (modem, SIM, agent silent)
-    satellite = "satellite"     # NO_COVERAGE: recommend a BAKTI / satellite link
+    satellite = "satellite"     # NO_COVERAGE (recommend a BAKTI / satellite link), and
+                                # the network problems of satellite kits
     default = "noc"             # operators not listed
 
     [ingest]
@@ -29,6 +30,13 @@
     [routes.telkomsel]
     url = "https://noc.telkomsel.example/pantau"
     secret_file = "/etc/pantau/telkomsel.secret"    # HMAC key for X-Pantau-Signature
+    format = "pantau"           # pantau | pagerduty | alertmanager | tmf642
+    max_per_minute = 100        # calls in any minute; the rest wait (1-10000)
+
+    [routes.indosat]            # PagerDuty Events API v2
+    url = "https://events.pagerduty.com/v2/enqueue"
+    format = "pagerduty"
+    routing_key_file = "/etc/pantau/indosat.pagerduty"  # the integration key
 
 Bad files are refused with :class:`pantau.core.tomlconfig.ConfigError` naming the file,
 the key and what is expected.
@@ -42,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.notify import Route
+from collector.notify_formats import FORMATS
 from pantau.core.tomlconfig import ConfigError, build, read_toml, setting
 
 
@@ -135,10 +144,27 @@ class _RouteEntry:
     secret: str = ""
     secret_file: str = ""
     timeout_s: float = setting(10.0, min=0.5, max=120)
+    #: How bodies are written (collector.notify_formats; docs/operations.md).
+    format: str = setting("pantau", choices=tuple(FORMATS))
+    #: PagerDuty's integration key, in a file of its own (format = "pagerduty").
+    routing_key_file: str = ""
+    #: Calls in any 60 s; beyond, notifications wait in the outbox (PagerDuty: 120).
+    max_per_minute: int = setting(100, min=1, max=10_000)
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
             raise ValueError(f"url: expected an http:// or https:// URL, got {self.url!r}")
+        needs = FORMATS[self.format].needs
+        if "routing_key" in needs and not self.routing_key_file:
+            raise ValueError(
+                f'routing_key_file: required with format = "{self.format}" (a file holding '
+                "the integration key of the PagerDuty service's Events API v2 integration)"
+            )
+        if self.routing_key_file and "routing_key" not in needs:
+            raise ValueError(
+                f'routing_key_file: only format = "pagerduty" sends a routing key, '
+                f'this route\'s format is "{self.format}"'
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +216,20 @@ def load_collector_config(path: Path) -> CollectorConfig:
         secret = entry.secret
         if entry.secret_file:
             secret = _read_secret(source, f"[routes.{name}] secret_file", entry.secret_file)
-        routes[name] = Route(name=name, url=entry.url, secret=secret, timeout_s=entry.timeout_s)
+        routing_key = ""
+        if entry.routing_key_file:
+            routing_key = _read_secret(
+                source, f"[routes.{name}] routing_key_file", entry.routing_key_file
+            )
+        routes[name] = Route(
+            name=name,
+            url=entry.url,
+            secret=secret,
+            timeout_s=entry.timeout_s,
+            format=entry.format,
+            routing_key=routing_key,
+            max_per_minute=entry.max_per_minute,
+        )
     web = raw.web
     if web.metrics_token_file:
         token = _read_secret(source, "[web] metrics_token_file", web.metrics_token_file)

@@ -10,7 +10,6 @@ terminal shows the sites as they update; at the end a summary is printed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import signal
@@ -32,6 +31,7 @@ from collector.demo_noc import DemoNoc
 from collector.server import Collector
 from collector.store import open_store
 from collector.views import sites_table
+from pantau.core.aio import wait_event
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,8 +217,7 @@ class Demo:
             )
             self.out.flush()
             wait = 2.0 if deadline is None else min(2.0, max(0.0, deadline - time.monotonic()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), wait)
+            await wait_event(self._stop, wait)
         return 0
 
     def _stop_kits(self) -> None:

@@ -50,6 +50,7 @@ from collector.revocation import OpenStream, OpenStreams
 from collector.session import Commit, Skipped, StreamSession
 from collector.store import Store
 from collector.store.model import BatchOutcome
+from pantau.core.aio import within
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
 
 if TYPE_CHECKING:
@@ -128,7 +129,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             first = await _next(messages)
             if first is None:
                 return
-            session.hello(first, time.time_ns())
+            accepted = session.hello(first, time.time_ns())
+            if self._brain is not None and accepted.backhaul is not None:
+                self._brain.note_backhaul(session.agent.site_code, accepted.backhaul)
             anchors = await self._anchors(session.agent.agent_id)
             welcome = session.welcome(anchors, time.time_ns())
             yield telemetry_pb2.CollectorMessage(welcome=telemetry_pb2.Welcome(
@@ -237,7 +240,7 @@ async def _await_hello(messages: AsyncIterator[telemetry_pb2.AgentMessage]) -> N
     (grpc/grpc#36066): a kit that writes its Hello and waits for the Welcome, as the
     agent does, then always reads the refusal it was given, not a retryable INTERNAL."""
     with contextlib.suppress(Exception):  # whatever it sent, the refusal stands
-        await asyncio.wait_for(anext(messages, None), HELLO_GRACE_S)
+        await within(anext(messages, None), HELLO_GRACE_S)
 
 
 def _log_refusal(agent_id: str, peer: str, refusal: Refusal) -> None:

@@ -28,6 +28,8 @@ from collector import measurements, ranges
 from collector.clocks import FUTURE
 from collector.geo import fallback_point
 from collector.measurements import Key as RecordKey
+from collector.present import iso
+from collector.search import SiteSearch
 from collector.store import Store, rollups
 from collector.store.model import SiteView, Ticket
 from collector.store.rollups import Rollup
@@ -38,7 +40,9 @@ STATUSES = ("ok", "degraded", "down", "silent")
 DOWN_PROBLEMS = frozenset({"NO_SERVICE", "NO_COVERAGE", "MODEM_FAULT"})
 SILENT_PROBLEM = "AGENT_SILENT"
 OPEN_STATES = ("open", "acknowledged")
-MAP_COLUMNS = ("code", "lat", "lon", "status", "operator", "province", "problems", "networks")
+MAP_COLUMNS = (
+    "code", "lat", "lon", "status", "operator", "province", "problems", "networks", "since",
+)  # fmt: skip
 
 #: Readings of each kind (signal, ping) a site's coverage figures use at most: the
 #: newest in the window (a day at one a minute), so that a large export stays quick.
@@ -113,6 +117,10 @@ class SiteRow:
     #: Every network the site is known on: each it has been seen on (kept at ingest),
     #: its latest reading's and its tickets' (what an account scoped to a network sees).
     networks: tuple[str, ...] = ()
+    #: Since when the site has been in trouble (event time, ns): its oldest open
+    #: ticket's first bad reading, or when it was last heard if it fell silent
+    #: without one; None while it is ok.
+    since_ns: int | None = None
 
     @property
     def code(self) -> str:
@@ -138,6 +146,7 @@ class SiteRow:
             self.province,
             list(self.problems),
             list(self.networks),
+            iso(self.since_ns),
         ]
 
 
@@ -166,16 +175,29 @@ def site_row(
 ) -> SiteRow:
     problems = tuple(sorted({t.problem for t in open_tickets}))
     lat, lon, located = location(site)
+    status = status_of(site, problems, now_ns=now_ns, silent_after_ns=silent_after_ns)
     return SiteRow(
         site=site,
         networks=site_networks(site, seen_on, open_tickets),
         operator=site_operator(site),
-        status=status_of(site, problems, now_ns=now_ns, silent_after_ns=silent_after_ns),
+        status=status,
         problems=problems,
         lat=lat,
         lon=lon,
         located=located,
+        since_ns=trouble_since(status, open_tickets, site.last_seen_ns),
     )
+
+
+def trouble_since(
+    status: str, open_tickets: Sequence[Ticket], last_seen_ns: int | None
+) -> int | None:
+    """Since when a site in ``status`` has been in trouble (None while ok)."""
+    if status == "ok":
+        return None
+    if open_tickets:
+        return min(t.first_bad_ns for t in open_tickets)
+    return last_seen_ns
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,10 +209,13 @@ class SiteFilter:
     province: str | None = None
     status: str | None = None
     problem: str | None = None
+    #: What a person typed (:mod:`collector.search`): a code prefix, names.
+    search: SiteSearch | None = None
 
     def keeps(self, row: SiteRow) -> bool:
         return (
-            (self.operator is None or self.operator in row.networks)
+            (self.search is None or self.search.keeps(row.code, row.networks))
+            and (self.operator is None or self.operator in row.networks)
             and (self.province is None or row.province == self.province)
             and (self.status is None or row.status == self.status)
             and (self.problem is None or self.problem in row.problems)

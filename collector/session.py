@@ -73,6 +73,7 @@ from collector.refusals import (
     clip,
 )
 from collector.store.model import Agent, BatchOutcome, IngestBatch
+from pantau.core.backhaul import from_enum_name
 from pantau.core.errors import LocalProtocolError
 from pantau.v1 import records_pb2, telemetry_pb2
 
@@ -94,9 +95,15 @@ _REPLACED = (
 
 @dataclass(frozen=True, slots=True)
 class HelloAccepted:
-    """The Hello is good: read the agent's stored anchors, then call ``welcome``."""
+    """The Hello is good: read the agent's stored anchors, then call ``welcome``.
+
+    ``backhaul``: the link the kit says it reaches the collector over (``"cellular"``,
+    ``"vsat-geo"``, ...: :mod:`pantau.core.backhaul`; cellular when it does not say),
+    for the rules to judge its site by; None when the stream is ``check``'s
+    (``host["purpose"] = "check"``), which says nothing about the kit's link."""
 
     agent_id: str
+    backhaul: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,7 +342,11 @@ class StreamSession:
                 raise MalformedMessage(f"Hello.sent_at.boot_id {fault}: not a boot id")
             self._hello_anchor = (hello.sent_at.boot_id, hello.sent_at.monotonic_ns, received_ns)
         self._state = _State.AWAIT_ANCHORS
-        return HelloAccepted(agent.agent_id)
+        backhaul = None
+        if hello.host.get("purpose") != "check":
+            value = telemetry_pb2.Backhaul.DESCRIPTOR.values_by_number.get(hello.backhaul)
+            backhaul = from_enum_name(value.name if value is not None else "")
+        return HelloAccepted(agent.agent_id, backhaul)
 
 
 def _unknown(message: telemetry_pb2.AgentMessage) -> Skipped:

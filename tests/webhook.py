@@ -14,6 +14,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int = 200  # what the receiver answered
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -24,7 +25,8 @@ class WebhookReceiver:
     """``with WebhookReceiver() as hook:`` serves on 127.0.0.1:<free port>."""
 
     status: int = 200  # what to answer; set to 500 to refuse
-    received: list[Received] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)  # the accepted requests
+    requests: list[Received] = field(default_factory=list)  # every request, refused too
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _changed: threading.Condition = field(default_factory=threading.Condition)
@@ -42,10 +44,12 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 status = receiver.status
-                if status < 300:
-                    with receiver._changed:
-                        receiver.received.append(Received(self.path, dict(self.headers), body))
-                        receiver._changed.notify_all()
+                request = Received(self.path, dict(self.headers), body, status)
+                with receiver._changed:
+                    receiver.requests.append(request)
+                    if status < 300:
+                        receiver.received.append(request)
+                    receiver._changed.notify_all()
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -39,6 +39,7 @@ from agent.fleet.report import Stats, progress_line, summary
 from agent.fleet.scenario import Cadence, Conditions, Plan
 from agent.fleet.wire import RawCall, encode_batch, encode_snapshot, open_stream
 from agent.uplink import Backoff, build_hello
+from pantau.core.aio import wait_event, within
 from pantau.v1 import telemetry_pb2
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,7 @@ class Fleet:
             self.stop.set()
 
     async def _pause(self, real_s: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stop.wait(), timeout=max(0.0, real_s))
+        await wait_event(self.stop, real_s)
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -305,7 +305,7 @@ class Fleet:
 
     async def _status(self, call: RawCall) -> str:
         with contextlib.suppress(Exception):
-            code = await asyncio.wait_for(call.code(), timeout=5)
+            code = await within(call.code(), 5)
             return str(code.name)
         return "LOST"
 

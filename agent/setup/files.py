@@ -95,6 +95,7 @@ class KitConfig:
     upload_test: bool = True
     throughput_port: int = 7601
     upload_need_mbps: float = 3.0
+    backhaul: str = "cellular"  # [kit] backhaul: written only when it is not cellular
 
     def render(self) -> str:
         """The config file's text: deterministic, so an unchanged kit rewrites nothing."""
@@ -119,6 +120,14 @@ class KitConfig:
             lines.append(f"ca_file = {q(self.ca_file)}")
         if self.insecure:
             lines.append("insecure = true")
+        if self.backhaul != "cellular":
+            lines += [
+                "",
+                "# The link the kit's data travels over (init --backhaul); the collector",
+                "# judges latency and loss against it.",
+                "[kit]",
+                f"backhaul = {q(self.backhaul)}",
+            ]
         lines += ["", "[modem]", f"port = {q(self.modem_port)}"]
         if self.dialect != "auto":
             lines.append(f"dialect = {q(self.dialect)}")

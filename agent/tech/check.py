@@ -57,6 +57,7 @@ from agent.tech.report import (
     Throughput,
 )
 from agent.tech.speedtest import run_speedtest
+from pantau.core.aio import within
 
 __all__ = ["CheckOptions", "assess", "gather", "hello", "photos_estimate", "progress_bar"]
 
@@ -196,7 +197,7 @@ async def run_probes(options: CheckOptions) -> dict[str, ProbeResult]:
     async def one(name: str, kind: str, config: Any) -> ProbeResult:
         spec = probes.PROBERS[kind]
         try:
-            outcome = await asyncio.wait_for(spec.probe(config, name=name), options.probe_timeout_s)
+            outcome = await within(spec.probe(config, name=name), options.probe_timeout_s)
         except TimeoutError:
             return ProbeResult(
                 kind,

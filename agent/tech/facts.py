@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from agent import diskroom
 from agent.diskroom import Room
 from agent.tech.report import DataToday, SpoolSection
+from pantau.core.aio import within
 
 T = TypeVar("T")
 
@@ -29,7 +30,7 @@ async def in_thread(fn: Callable[[], T], timeout_s: float) -> T:
     exit (a hung modem must not hang ``check``). Raises TimeoutError.
     """
     future = DaemonExecutor().submit(fn)
-    return await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
+    return await within(asyncio.wrap_future(future), timeout_s)
 
 
 class DaemonExecutor(concurrent.futures.ThreadPoolExecutor):

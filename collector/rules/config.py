@@ -14,6 +14,10 @@ Every key is optional; a file holds only what differs from the defaults, e.g.::
     [high_latency]
     enabled = false
 
+    [backhaul.vsat-geo]           # a kit on a geostationary VSAT link (Hello.backhaul)
+    max_rtt_ms = 1500             # its HIGH_LATENCY limit instead of [high_latency]'s
+    max_loss_ratio = 0.3          # its HIGH_LOSS limit instead of [high_loss]'s
+
 Common keys of every rule: ``enabled``, ``for_s``, ``hold_s`` (both may be 0, and
 a few seconds is fine for demos), ``flap_window_s`` and ``flap_changes``
 (Nagios-style flap detection: that many good/bad changes within the window open
@@ -37,6 +41,25 @@ open, held back or in the making at the site (its ``for`` and ``hold`` are then
 judged over the rule's lookback again, as always); ``python -m bench.rules``
 reports both costs.
 
+Backhauls (``[backhaul.NAME]``, NAME one of :data:`pantau.core.backhaul.BACKHAULS`):
+a site is judged against the baseline of the link its kit declares (cellular when it
+says nothing): HIGH_LATENCY against the backhaul's ``max_rtt_ms``, HIGH_LOSS against
+its ``max_loss_ratio``; a key left out keeps the built-in default of that backhaul
+(:data:`DEFAULT_BACKHAULS`), and cellular's defaults are the rules' own
+(``[high_latency] max_rtt_ms``, ``[high_loss] max_loss_ratio``). Built in::
+
+    backhaul    max_rtt_ms          max_loss_ratio
+    cellular    [high_latency] 300  [high_loss] 0.2
+    vsat-geo    1200                0.25     RTT 500-700 ms is normal; rain fade
+    vsat-leo    250                 0.1      RTT 25-60 ms, loss at satellite handovers
+    wired       150                 0.05
+
+A site on a satellite or wired link is judged on its link, not on a mobile operator:
+its HIGH_LOSS, HIGH_LATENCY and LOW_THROUGHPUT go to the ``satellite`` queue (vsat-geo,
+vsat-leo) or the ``field-team`` queue (wired, which no operator serves), and
+NO_COVERAGE (recommend a satellite link) is not judged there; the radio rules judge a
+modem kept for readings as at any site (a kit without a modem sends none).
+
 Bad files are refused with :class:`pantau.core.tomlconfig.ConfigError` naming the file,
 the key and what is expected; :func:`check_rules_file` is
 ``pantau-collector rules check FILE``.
@@ -45,11 +68,13 @@ the key and what is expected; :func:`check_rules_file` is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from collector.rules.model import ProblemName
+from pantau.core.backhaul import BACKHAULS, CELLULAR
 from pantau.core.tomlconfig import ConfigError, build, read_toml, setting
 
 _S = 1_000_000_000
@@ -211,6 +236,33 @@ class NoCoverageSection(RuleSection):
 
 
 @dataclass(frozen=True, slots=True)
+class BackhaulSection:
+    """A backhaul's baseline (``[backhaul.NAME]``); None: the rule's own limit."""
+
+    max_rtt_ms: float | None = setting(None, min=1, max=60_000)
+    max_loss_ratio: float | None = setting(None, min=0, max=1)
+
+
+#: The built-in baselines (geostationary RTT 500-700 ms is normal, not HIGH_LATENCY).
+DEFAULT_BACKHAULS: Mapping[str, BackhaulSection] = MappingProxyType(
+    {
+        CELLULAR: BackhaulSection(),
+        "vsat-geo": BackhaulSection(max_rtt_ms=1200.0, max_loss_ratio=0.25),
+        "vsat-leo": BackhaulSection(max_rtt_ms=250.0, max_loss_ratio=0.1),
+        "wired": BackhaulSection(max_rtt_ms=150.0, max_loss_ratio=0.05),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The limits a site on one backhaul is judged against."""
+
+    max_rtt_ms: float
+    max_loss_ratio: float
+
+
+@dataclass(frozen=True, slots=True)
 class EngineSection:
     """``horizon_s``: how much event time a site's window keeps (also the bounded
     lateness: data older than the site's newest minus this is not evaluated);
@@ -240,6 +292,16 @@ class RulesConfig:
     agent_silent: AgentSilentSection = field(default_factory=AgentSilentSection)
     modem_fault: ModemFaultSection = field(default_factory=ModemFaultSection)
     no_coverage: NoCoverageSection = field(default_factory=NoCoverageSection)
+    backhaul: Mapping[str, BackhaulSection] = field(default_factory=lambda: DEFAULT_BACKHAULS)
+
+    def baseline(self, backhaul: str) -> Baseline:
+        """The limits of a site on ``backhaul`` (an unknown one: cellular's)."""
+        own = self.backhaul.get(backhaul) or self.backhaul.get(CELLULAR) or BackhaulSection()
+        rtt, loss = own.max_rtt_ms, own.max_loss_ratio
+        return Baseline(
+            self.high_latency.max_rtt_ms if rtt is None else rtt,
+            self.high_loss.max_loss_ratio if loss is None else loss,
+        )
 
     def section(self, name: ProblemName) -> RuleSection:
         section: RuleSection = getattr(self, name.value.lower())
@@ -266,9 +328,28 @@ def _check_horizon(config: RulesConfig, source: str) -> None:
 
 def rules_from_mapping(data: Mapping[str, Any], *, source: str) -> RulesConfig:
     """Build and validate a :class:`RulesConfig` from parsed TOML."""
-    config = build(RulesConfig, data, source=source)
+    rest = dict(data)
+    backhauls = _backhauls(rest.pop("backhaul", {}), source)
+    config = replace(build(RulesConfig, rest, source=source), backhaul=backhauls)
     _check_horizon(config, source)
     return config
+
+
+def _backhauls(raw: object, source: str) -> dict[str, BackhaulSection]:
+    """``[backhaul.NAME]`` tables laid over :data:`DEFAULT_BACKHAULS`, key by key."""
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            source, f"[backhaul]: expected tables such as [backhaul.vsat-geo], got {raw!r}"
+        )
+    out = dict(DEFAULT_BACKHAULS)
+    table: Any
+    for name, table in raw.items():
+        if name not in BACKHAULS:
+            known = ", ".join(BACKHAULS)
+            raise ConfigError(source, f"[backhaul.{name}]: unknown backhaul (known: {known})")
+        given = build(BackhaulSection, table, source=source, where=f"[backhaul.{name}]")
+        out[name] = replace(out[name], **{key: getattr(given, key) for key in table})
+    return out
 
 
 def load_rules(path: Path | None) -> RulesConfig:
@@ -297,7 +378,10 @@ def check_rules_file(path: Path) -> tuple[int, str]:
 
 
 __all__ = [
+    "DEFAULT_BACKHAULS",
     "AgentSilentSection",
+    "BackhaulSection",
+    "Baseline",
     "EngineSection",
     "RuleSection",
     "RulesConfig",

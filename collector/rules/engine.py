@@ -31,6 +31,12 @@ and returns its open problems (the caller reconciles them with its open tickets)
 :meth:`RuleEngine.restore` carries on a problem announced before (a ticket still
 open), so its clear comes as a transition like any other.
 
+*Backhaul*: :meth:`RuleEngine.set_backhaul` says which link a site's kit reaches the
+collector over (its Hello): the network rules judge the site against that link's
+baseline and key its problems by the link's queue (:mod:`collector.rules.network`).
+It outlives :meth:`forget` and :meth:`rebuild` (a restart rebuilds a site after its
+kit's Hello said it); a change makes every rule read the site's window again.
+
 *The collector's own availability*: :meth:`RuleEngine.resume` says the collector
 could hear no one for a while (its start, its own stall): AGENT_SILENT counts every
 site's silence across it from when the collector was back (:mod:`collector.rules.kit`).
@@ -83,6 +89,7 @@ from collector.rules.registry import NOTES, RULES, TIME_DRIVEN, RuleFunction
 from collector.rules.series import Cursor
 from collector.rules.tracker import Episode, Tracker
 from collector.rules.window import SiteWindow
+from pantau.core.backhaul import CELLULAR
 
 _S = 1_000_000_000
 
@@ -145,6 +152,7 @@ class RuleEngine:
             for name, t in self._timing.items()
         }
         self._sites: dict[str, _Site] = {}
+        self._backhauls: dict[str, str] = {}  # site -> backhaul, when not cellular
         self._outages: list[tuple[int, int]] = []  # the collector's own, within the horizon
 
     # -- feeding -----------------------------------------------------------------------
@@ -237,6 +245,31 @@ class RuleEngine:
             if state.newest_ns is not None:
                 start = min(start, state.newest_ns - lookback)
         return start
+
+    def set_backhaul(self, site_code: str, backhaul: str) -> bool:
+        """The site's kit reaches the collector over ``backhaul`` (``"cellular"``,
+        ``"vsat-geo"``, ...: :data:`pantau.core.backhaul.BACKHAULS`); True if that
+        changed how the site is judged (every rule then reads its window again at the
+        next evaluation). Problems open under the old keys stay open until cleared."""
+        if backhaul == self.backhaul(site_code):
+            return False
+        if backhaul == CELLULAR:
+            self._backhauls.pop(site_code, None)
+        else:
+            self._backhauls[site_code] = backhaul
+        site = self._sites.get(site_code)
+        if site is not None:
+            site.window.backhaul = backhaul
+            site.cursors.clear()
+            for state in site.keys.values():
+                state.tracker = None
+            site.dirty = True
+            site.changed_from_ns = -(2**63)  # the whole window is judged again
+        return True
+
+    def backhaul(self, site_code: str) -> str:
+        """The link the site's kit declared (cellular until it says otherwise)."""
+        return self._backhauls.get(site_code, CELLULAR)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -346,6 +379,7 @@ class RuleEngine:
             engine = self.config.engine
             window = SiteWindow(self._horizon_ns, engine.max_observations)
             window.outages = list(self._outages)
+            window.backhaul = self.backhaul(site_code)
             site = self._sites[site_code] = _Site(window)
         return site
 

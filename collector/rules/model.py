@@ -4,7 +4,9 @@ A *problem* is identified by its :class:`ProblemKey` ``(site_code, operator,
 problem)``: ``operator`` is the MCC-MNC of the operator it concerns (``"510-10"``),
 or a queue for problems that are not an operator's: ``"field-team"`` for the kit
 (AGENT_SILENT, MODEM_FAULT), ``"satellite"`` for NO_COVERAGE, and ``"unknown"`` when
-no serving operator was ever seen at the site.
+no serving operator was ever seen at the site. A site whose kit's data does not travel
+over a mobile operator (its backhaul: :func:`link_queue`) has its network problems
+(HIGH_LOSS, HIGH_LATENCY, LOW_THROUGHPUT) keyed by its link's queue instead.
 
 The engine reports a problem's life as transitions, always in this order per key::
 
@@ -21,12 +23,26 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pantau.core.backhaul import SATELLITE_BACKHAULS
+
 #: A figure in the evidence: a number, a label, a flag or absent.
 Figure = float | int | str | bool | None
 
 FIELD_TEAM = "field-team"
 SATELLITE = "satellite"
 UNKNOWN_OPERATOR = "unknown"
+
+
+def link_queue(backhaul: str) -> str | None:
+    """The queue of a site's network problems when its kit's link is no mobile
+    operator's: ``"satellite"`` for a VSAT (geostationary or low-orbit) kit,
+    ``"field-team"`` for a wired one (the site's own line, which the field team
+    arranges); None for a cellular kit (the serving operator's)."""
+    if backhaul in SATELLITE_BACKHAULS:
+        return SATELLITE
+    if backhaul == "wired":
+        return FIELD_TEAM
+    return None
 
 
 class ProblemName(StrEnum):

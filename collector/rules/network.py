@@ -5,6 +5,13 @@ attributed to the operator serving the site at its event time (pings and
 throughput tests do not name one). Results from every target are pooled per
 operator: one target of several failing shows as partial loss.
 
+A site whose kit reaches the collector over a satellite or a wired line
+(``window.backhaul``) is judged on that link: every result goes to the link's queue
+(:func:`collector.rules.model.link_queue`), never to a mobile operator, and
+HIGH_LATENCY and HIGH_LOSS take the backhaul's limits
+(:meth:`collector.rules.config.RulesConfig.baseline`: a geostationary RTT of
+500-700 ms is normal there).
+
 Like the radio rules, each keeps per operator the results within its window and
 their summary (median, exact mean, counts: :mod:`collector.rules.series`) and,
 given a cursor, reads only the new results.
@@ -19,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from collector.rules.config import RulesConfig
-from collector.rules.model import UNKNOWN_OPERATOR, Figure, Sample
+from collector.rules.model import UNKNOWN_OPERATOR, Figure, Sample, link_queue
 from collector.rules.observations import Ping, Throughput
 from collector.rules.series import (
     Cursor,
@@ -73,13 +80,14 @@ def _per_operator(
         cur.last_ns = items[-1].event_ns
     window_ns = int(window_s * _S)
     timeline = window.operators()
+    queue = link_queue(window.backhaul)
 
     def walk() -> Iterator[tuple[str, _R]]:
         for i in range(start, len(items)):
             item = items[i]
             if not keep(item):
                 continue
-            operator = item.operator or timeline.at(item.event_ns) or UNKNOWN_OPERATOR
+            operator = queue or item.operator or timeline.at(item.event_ns) or UNKNOWN_OPERATOR
             results = cur.series.get(operator)
             if results is None:
                 results = cur.series[operator] = deque()
@@ -108,6 +116,18 @@ def _measured(t: Throughput) -> bool:
     )
 
 
+def on_link(window: SiteWindow, figures: dict[str, Figure]) -> dict[str, Figure]:
+    """``figures``, naming the site's backhaul when it is not cellular."""
+    if link_queue(window.backhaul) is not None:
+        figures["backhaul"] = window.backhaul
+    return figures
+
+
+def unknown_possible(window: SiteWindow) -> bool:
+    """Whether results may be nobody's ("unknown"): only on a mobile operator's link."""
+    return link_queue(window.backhaul) is None
+
+
 def round_loss(p: Ping) -> float:
     """A round's loss: a round that could not send (unreachable, unresolvable) lost all."""
     if p.status in _TOTAL_LOSS and p.sent == 0:
@@ -126,6 +146,7 @@ def high_loss(
 ) -> tuple[Streams, Cursor]:
     """Bad: the mean loss of the rounds within ``window_s`` above ``max_loss_ratio``."""
     cfg = config.high_loss
+    limit = config.baseline(window.backhaul).max_loss_ratio
     window_ns = int(cfg.window_s * _S)
     cur = cursor if isinstance(cursor, LossCursor) else LossCursor(reach_ns=window_ns)
 
@@ -164,11 +185,12 @@ def high_loss(
             "mean_loss_ratio": round(mean, 4),
             "rounds": losses.count,
             "targets": ", ".join(sorted(cur.targets[operator])),
-            "max_loss_ratio": cfg.max_loss_ratio,
+            "max_loss_ratio": limit,
             "window_s": cfg.window_s,
         }
-        add(streams, operator, Sample(p.event_ns, mean > cfg.max_loss_ratio, figures))
-    return sort_streams(streams, unknown_in_window(window, window.pings, _counted)), cur
+        add(streams, operator, Sample(p.event_ns, mean > limit, on_link(window, figures)))
+    unknown = unknown_possible(window) and unknown_in_window(window, window.pings, _counted)
+    return sort_streams(streams, unknown), cur
 
 
 @dataclass(slots=True)
@@ -187,6 +209,7 @@ def high_latency(
 ) -> tuple[Streams, Cursor]:
     """Bad: the median of the rounds' median RTT within ``window_s`` above ``max_rtt_ms``."""
     cfg = config.high_latency
+    limit = config.baseline(window.backhaul).max_rtt_ms
     window_ns = int(cfg.window_s * _S)
     cur: MedianCursor[Ping] = (
         cursor if isinstance(cursor, MedianCursor) else MedianCursor(reach_ns=window_ns)
@@ -223,11 +246,12 @@ def high_latency(
             "median_ms": p.median_ms,
             "window_median_ms": rtt,
             "rounds": len(values),
-            "max_rtt_ms": cfg.max_rtt_ms,
+            "max_rtt_ms": limit,
             "window_s": cfg.window_s,
         }
-        add(streams, operator, Sample(p.event_ns, rtt > cfg.max_rtt_ms, figures))
-    return sort_streams(streams, unknown_in_window(window, window.pings, _timed)), cur
+        add(streams, operator, Sample(p.event_ns, rtt > limit, on_link(window, figures)))
+    unknown = unknown_possible(window) and unknown_in_window(window, window.pings, _timed)
+    return sort_streams(streams, unknown), cur
 
 
 def low_throughput(
@@ -278,6 +302,6 @@ def low_throughput(
             figures[f"{direction}_tests"] = len(values)
             figures[f"min_{direction}_bps"] = floor
             bad = bad or (level is not None and level < floor)
-        add(streams, operator, Sample(t.event_ns, bad, figures))
-    unknown = unknown_in_window(window, window.throughputs, _measured)
+        add(streams, operator, Sample(t.event_ns, bad, on_link(window, figures)))
+    unknown = unknown_possible(window) and unknown_in_window(window, window.throughputs, _measured)
     return sort_streams(streams, unknown), cur

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from collector.rules.config import RulesConfig
-from collector.rules.model import SATELLITE, UNKNOWN_OPERATOR, Figure, Sample
+from collector.rules.model import SATELLITE, UNKNOWN_OPERATOR, Figure, Sample, link_queue
 from collector.rules.observations import Signal
 from collector.rules.series import (
     Cursor,
@@ -275,9 +275,13 @@ class CoverageCursor(Cursor):
 
 def no_coverage(
     window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int, cursor: Cursor | None
-) -> tuple[Streams, Cursor]:
+) -> tuple[Streams, Cursor | None]:
     """Bad (key "satellite"): no reading of any operator had service within the trailing
-    ``coverage_window_s``; no verdict until the window has that much history."""
+    ``coverage_window_s``; no verdict until the window has that much history. Not
+    judged at a site whose kit has a link of its own (satellite, wired): recommending
+    a satellite link there says nothing."""
+    if link_queue(window.backhaul) is not None:
+        return {}, None
     cfg = config.no_coverage
     span_ns = int(cfg.coverage_window_s * _S)
     timeline = window.operators()

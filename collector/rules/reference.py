@@ -32,8 +32,9 @@ from collector.rules.model import (
     Figure,
     ProblemName,
     Sample,
+    link_queue,
 )
-from collector.rules.network import _COUNTED, _NOT_MEASURED, round_loss
+from collector.rules.network import _COUNTED, _NOT_MEASURED, on_link, round_loss
 from collector.rules.observations import KitEvent, Ping, Signal, Throughput
 from collector.rules.radio import LEVEL_BY_RAT
 from collector.rules.series import SIM_FAULT, add, has_service, signal_figures, sort_streams
@@ -185,7 +186,10 @@ def no_coverage(
     window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
 ) -> dict[str, list[Sample]]:
     """Bad (key "satellite"): no reading of any operator had service within the trailing
-    ``coverage_window_s``; no verdict until the window has that much history."""
+    ``coverage_window_s``; no verdict until the window has that much history. Not at
+    a site whose kit has a link of its own (satellite, wired)."""
+    if link_queue(window.backhaul) is not None:
+        return {}
     cfg = config.no_coverage
     span_ns = int(cfg.coverage_window_s * _S)
     timeline = window.operators()
@@ -223,9 +227,10 @@ def _by_operator(
     window: SiteWindow, items: list[Ping] | list[Throughput]
 ) -> dict[str, list[Ping | Throughput]]:
     timeline = window.operators()
+    queue = link_queue(window.backhaul)
     groups: dict[str, list[Ping | Throughput]] = {}
     for item in items:
-        operator = item.operator or timeline.at(item.event_ns) or UNKNOWN_OPERATOR
+        operator = queue or item.operator or timeline.at(item.event_ns) or UNKNOWN_OPERATOR
         groups.setdefault(operator, []).append(item)
     return groups
 
@@ -256,6 +261,7 @@ def high_loss(
 ) -> dict[str, list[Sample]]:
     """Bad: the mean loss of the rounds within ``window_s`` above ``max_loss_ratio``."""
     cfg = config.high_loss
+    limit = config.baseline(window.backhaul).max_loss_ratio
     pings = [p for p in window.pings if p.status in _COUNTED]
     streams: dict[str, list[Sample]] = {}
     for operator, p, win in _per_operator(window, pings, Ping, cfg.window_s, from_ns):
@@ -270,10 +276,10 @@ def high_loss(
             "mean_loss_ratio": round(mean, 4),
             "rounds": len(losses),
             "targets": ", ".join(sorted({r.target for r in win})),
-            "max_loss_ratio": cfg.max_loss_ratio,
+            "max_loss_ratio": limit,
             "window_s": cfg.window_s,
         }
-        add(streams, operator, Sample(p.event_ns, mean > cfg.max_loss_ratio, figures))
+        add(streams, operator, Sample(p.event_ns, mean > limit, on_link(window, figures)))
     return sort_streams(streams)
 
 
@@ -282,6 +288,7 @@ def high_latency(
 ) -> dict[str, list[Sample]]:
     """Bad: the median of the rounds' median RTT within ``window_s`` above ``max_rtt_ms``."""
     cfg = config.high_latency
+    limit = config.baseline(window.backhaul).max_rtt_ms
     pings = [p for p in window.pings if p.median_ms is not None]
     streams: dict[str, list[Sample]] = {}
     for operator, p, win in _per_operator(window, pings, Ping, cfg.window_s, from_ns):
@@ -294,10 +301,10 @@ def high_latency(
             "median_ms": p.median_ms,
             "window_median_ms": rtt,
             "rounds": count,
-            "max_rtt_ms": cfg.max_rtt_ms,
+            "max_rtt_ms": limit,
             "window_s": cfg.window_s,
         }
-        add(streams, operator, Sample(p.event_ns, rtt > cfg.max_rtt_ms, figures))
+        add(streams, operator, Sample(p.event_ns, rtt > limit, on_link(window, figures)))
     return sort_streams(streams)
 
 
@@ -329,7 +336,7 @@ def low_throughput(
             figures[f"{direction}_tests"] = count
             figures[f"min_{direction}_bps"] = floor
             bad = bad or (level is not None and level < floor)
-        add(streams, operator, Sample(t.event_ns, bad, figures))
+        add(streams, operator, Sample(t.event_ns, bad, on_link(window, figures)))
     return sort_streams(streams)
 
 

@@ -36,6 +36,7 @@ from collector.rules.observations import (
     Signal,
     Throughput,
 )
+from pantau.core.backhaul import CELLULAR
 
 
 def _t(obs: Observation) -> int:
@@ -84,6 +85,7 @@ class SiteWindow:
     events: list[KitEvent] = field(default_factory=list)
     heard: list[int] = field(default_factory=list)  # arrival times
     outages: list[tuple[int, int]] = field(default_factory=list)  # the collector's own
+    backhaul: str = CELLULAR  # the link the site's kit declared (Hello.backhaul)
     newest_ns: int | None = None  # newest event time of a measurement (not Heard)
     dropped_late: int = 0  # observations older than the horizon when they came
     # since :meth:`mark`: only measurements newer than ``marked_ns`` came; the newest

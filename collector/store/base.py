@@ -65,6 +65,13 @@ class OutboxStore(Protocol):
     def mark_failed(
         self, notification_id: int, worker_id: str, *, error: str, next_attempt_ns: int
     ) -> bool: ...
+    def waiting_notifications(self, dedup_key: str, after_id: int) -> list[Notification]: ...
+    def mark_superseded(
+        self, notification_ids: Sequence[int], by_id: int, worker_id: str, now_ns: int
+    ) -> int: ...
+    def release_notifications(
+        self, notification_ids: Sequence[int], worker_id: str, *, next_attempt_ns: int
+    ) -> int: ...
 
 
 class TicketStore(OutboxStore, Protocol):
@@ -189,6 +196,15 @@ class QueryStore(Protocol):
     # -- batched reads for the query service (collector.store.queries.QueryMethods)
     def tickets_of_sites(
         self, site_codes: Sequence[str] | None, states: Sequence[str]
+    ) -> list[Ticket]: ...
+    def tickets_in_window(
+        self,
+        since_ns: int,
+        until_ns: int,
+        *,
+        operator: str | None = None,
+        site_prefix: str | None = None,
+        limit: int = 100_000,
     ) -> list[Ticket]: ...
     def networks_of_sites(self, site_codes: Sequence[str] | None) -> dict[str, set[str]]: ...
     def sites_without_networks(self) -> list[str]: ...

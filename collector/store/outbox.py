@@ -102,6 +102,62 @@ class OutboxMethods(Transactional):
             > 0
         )
 
+    def waiting_notifications(self, dedup_key: str, after_id: int) -> list[Notification]:
+        """Undelivered rows of ``dedup_key`` newer than ``after_id``, oldest first.
+
+        For aggregation: the dispatcher holds the oldest row of the key, so no other
+        worker can be sending any of these (they are claimable only after it).
+        """
+        rows = self._read(
+            lambda tx: tx.rows(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE dedup_key = ? AND id > ? "
+                "AND delivered_ns IS NULL ORDER BY id",
+                (dedup_key, after_id),
+            )
+        )
+        return [_notification(r) for r in rows]
+
+    def mark_superseded(
+        self, notification_ids: Sequence[int], by_id: int, worker_id: str, now_ns: int
+    ) -> int:
+        """Settle rows without sending them: a newer row (``by_id``) says it all.
+
+        They are marked delivered at ``now_ns`` with ``last_error`` "superseded by #<id>"
+        so the history shows why they never reached the receiver. Rows delivered already,
+        or leased to another worker whose lease still runs, are left alone. Returns how
+        many were settled.
+        """
+        if not notification_ids:
+            return 0
+        ids = list(notification_ids)
+        return self._retrying(
+            lambda tx: tx.run(
+                "UPDATE outbox SET delivered_ns = ?, last_error = ?, claimed_by = ?, "
+                f"claim_until_ns = NULL WHERE id IN ({placeholders(len(ids))}) "
+                "AND delivered_ns IS NULL AND (claimed_by IS NULL OR claimed_by = ? "
+                "OR claim_until_ns IS NULL OR claim_until_ns <= ?)",
+                (now_ns, f"superseded by #{by_id}", worker_id, *ids, worker_id, now_ns),
+            )
+        )
+
+    def release_notifications(
+        self, notification_ids: Sequence[int], worker_id: str, *, next_attempt_ns: int
+    ) -> int:
+        """Give back claims that were not tried (the route's rate limit): they are due
+        again at ``next_attempt_ns``, and the claim is not counted as an attempt."""
+        if not notification_ids:
+            return 0
+        ids = list(notification_ids)
+        return self._retrying(
+            lambda tx: tx.run(
+                "UPDATE outbox SET next_attempt_ns = ?, claimed_by = NULL, "
+                "claim_until_ns = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 "
+                f"ELSE 0 END WHERE id IN ({placeholders(len(ids))}) AND claimed_by = ? "
+                "AND delivered_ns IS NULL",
+                (next_attempt_ns, *ids, worker_id),
+            )
+        )
+
     def outbox_backlog(self) -> int:
         """Undelivered notifications (claimed or not)."""
         row = self._read(

@@ -59,6 +59,36 @@ class QueryMethods(Transactional):
         found.sort(key=lambda t: t.id)
         return found
 
+    def tickets_in_window(
+        self,
+        since_ns: int,
+        until_ns: int,
+        *,
+        operator: str | None = None,
+        site_prefix: str | None = None,
+        limit: int = 100_000,
+    ) -> list[Ticket]:
+        """The tickets whose trouble overlaps ``[since_ns, until_ns)`` (first bad reading
+        before its end, not resolved before its start), of ``operator`` and of the sites
+        whose code starts with ``site_prefix`` when given, oldest first, at most
+        ``limit`` (the after-action export and the uptime report)."""
+        if site_prefix is not None and not site_prefix.isdigit():
+            raise ValueError(f"site_prefix must be digits, got {site_prefix!r}")
+        clauses = ["first_bad_ns < ?", "(resolved_ns IS NULL OR resolved_ns > ?)"]
+        params: list[object] = [until_ns, since_ns]
+        if operator is not None:
+            clauses.append("operator = ?")
+            params.append(operator)
+        if site_prefix is not None:
+            clauses.append("site_code LIKE ?")
+            params.append(site_prefix + "%")
+        sql = (
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE {' AND '.join(clauses)} "
+            "ORDER BY first_bad_ns, id LIMIT ?"
+        )
+        rows = self._read(_query(sql, (*params, limit)))
+        return [ticket_from_row(r) for r in rows]
+
     def networks_of_sites(self, site_codes: Sequence[str] | None) -> dict[str, set[str]]:
         """Every network (MCC-MNC) each of ``site_codes`` (every site with None) has been
         seen on (``site_operators``, kept at ingest); a site never heard on one is absent."""

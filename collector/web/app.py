@@ -24,6 +24,7 @@ from collector.web.compression import compress
 from collector.web.context import ApiError, WebContext
 from collector.web.models import Error
 from collector.web.routes import auth, coverage, events, measurements, metrics, pages, sites
+from collector.web.routes import reports as report_routes
 from collector.web.routes import tickets as ticket_routes
 from collector.web.spec import DOCUMENT, Operation, bind, json_response
 from collector.web.spec import openapi_document as document_of
@@ -53,6 +54,7 @@ ROUTES: list[Operation] = [
     *auth.OPERATIONS,
     *sites.OPERATIONS,
     *measurements.OPERATIONS,
+    *report_routes.OPERATIONS,  # before /api/v1/tickets/{id}, which would take "export" for an id
     *ticket_routes.OPERATIONS,
     *coverage.OPERATIONS,
     *events.OPERATIONS,

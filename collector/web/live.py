@@ -29,6 +29,7 @@ from collector.clocks import FUTURE
 from collector.query import SiteRow
 from collector.store.model import IngestBatch, Ticket
 from collector.web.models import Ticket as TicketModel
+from pantau.core.aio import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +192,7 @@ class LiveHub:
             # Woken by a change, or when the next full reload is due (time alone changes
             # a status: a site falls silent with no event at all).
             due = max(0.0, self.full_every_s - (time.monotonic() - last_full))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), due)
+            await wait_event(self._wake, due)
             self._wake.clear()
             try:
                 if time.monotonic() - last_full >= self.full_every_s:

@@ -20,6 +20,7 @@ from collector.present import iso
 from collector.query import CoverageEntry, SiteRow, signal_fields
 from collector.store import model
 from collector.store.rollups import Rollup
+from collector.uptime import UptimeRow
 from pantau.core.operators import operator_label
 from pantau.core.sites import PROVINCES
 
@@ -76,16 +77,21 @@ class LoginAnswer(Account):
 class MapState(Strict):
     version: int
     columns: list[
-        Literal["code", "lat", "lon", "status", "operator", "province", "problems", "networks"]
-    ]
+        Literal[
+            "code", "lat", "lon", "status", "operator", "province", "problems", "networks",
+            "since",
+        ]
+    ]  # fmt: skip
     rows: list[
         Annotated[
             list[Any],
             Field(
-                min_length=8,
-                max_length=8,
+                min_length=9,
+                max_length=9,
                 description="code, lat, lon, status, operator (the latest reading's), "
-                "province, problems, networks (every network the site is known on)",
+                "province, problems, networks (every network the site is known on), "
+                "since (when its trouble began: its oldest open ticket's first bad "
+                "reading, or when it was last heard if silent; null while ok)",
             ),
         ]
     ]
@@ -382,3 +388,19 @@ class Feature(Strict):
 class Coverage(Strict):
     type: Literal["FeatureCollection"]
     features: list[Feature]
+
+
+class TicketExport(Strict):
+    since: Time
+    until: Time
+    #: More tickets overlap the window than one export holds: ask for a shorter one.
+    truncated: bool
+    tickets: list[Ticket]
+
+
+class UptimeReport(Strict):
+    since: Time
+    until: Time
+    by: Literal["site", "operator", "province"]
+    window_s: float
+    rows: list[UptimeRow]

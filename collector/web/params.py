@@ -7,11 +7,14 @@ validates every request with these before its handler runs).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
+from collector.search import MAX_CHARS, SearchError, parse_search
+from collector.uptime import BY, By
 from collector.web.accounts import AccountError, parse_operator
 from collector.web.models import SITE_CODE_SCHEMA, Status, Strict
 from collector.web.paging import CURSOR_SCHEMA
@@ -23,6 +26,7 @@ MAX_TICKETS = 1000
 MAX_ITEMS = 10_000
 MAX_SITES = 10_000
 MAX_ID = 2**63 - 1
+MAX_WINDOW_DAYS = 62
 PROBLEM_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 #: Ticket queues that are not a network (collector.rules.model).
 QUEUES = ("field-team", "satellite", "unknown")
@@ -76,6 +80,33 @@ def _network(value: Any) -> str:
         raise ValueError(str(exc)) from None
 
 
+def _search(value: Any) -> str:
+    text = _digits(value)
+    try:
+        parse_search(text)
+    except SearchError as exc:
+        raise ValueError(str(exc)) from None
+    return text.strip()
+
+
+def _instant(value: Any) -> int:
+    """An ISO 8601 time with its zone -> ns since the epoch."""
+    text = _digits(value).strip()
+    example = "e.g. 2024-02-14T07:00+07:00 (WIB) or 2024-02-14T00:00Z"
+    try:
+        stamp = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"a time is ISO 8601 with its zone, {example}; got {text!r}") from None
+    if stamp.tzinfo is None:
+        raise ValueError(
+            "a time needs its zone (Z, +07:00 WIB, +08:00 WITA, +09:00 WIT), "
+            f"{example}; got {text!r}"
+        )
+    if not 2000 <= stamp.year < 2200:
+        raise ValueError(f"a time must be from the year 2000 to 2199, got {text!r}")
+    return int(stamp.timestamp()) * 1_000_000_000 + stamp.microsecond * 1000
+
+
 def _network_or_queue(value: Any) -> str:
     return str(value) if value in QUEUES else _network(value)
 
@@ -116,6 +147,16 @@ NetworkOrQueue = Annotated[
     BeforeValidator(_network_or_queue),
     WithJsonSchema({"type": "string", "enum": [*OPERATOR_EXAMPLES, *QUEUES]}),
 ]
+Search = Annotated[
+    str,
+    BeforeValidator(_search),
+    WithJsonSchema({"type": "string", "maxLength": MAX_CHARS, "examples": ["3171", "Jakarta"]}),
+]
+Instant = Annotated[
+    int,
+    BeforeValidator(_instant),
+    WithJsonSchema({"type": "string", "format": "date-time", "example": "2024-02-14T07:00+07:00"}),
+]
 Hours = Annotated[int, BeforeValidator(_whole(1, MAX_HOURS)), Field(ge=1, le=MAX_HOURS)]
 ItemLimit = Annotated[int, BeforeValidator(_whole(1, MAX_ITEMS)), Field(ge=1, le=MAX_ITEMS)]
 TicketLimit = Annotated[int, BeforeValidator(_whole(1, MAX_TICKETS)), Field(ge=1, le=MAX_TICKETS)]
@@ -140,6 +181,11 @@ class TicketPath(Strict):
 
 
 class SitesQuery(Strict):
+    q: Search | None = Field(
+        None,
+        description="A search: TPS code prefix (3171), province name (Jakarta) or "
+        "operator (Telkomsel, XL); every word must match",
+    )
     operator: Network | None = Field(None, description="A network: MCC-MNC or a name")
     province: Province | None = Field(None, description="A two-digit province code")
     status: Status | None = Field(None, description="ok, degraded, down or silent")
@@ -182,6 +228,36 @@ class CoverageQuery(Strict):
     province: Province | None = Field(None, description="A two-digit province code")
     format: Literal["geojson", "csv"] = Field("geojson", description="GeoJSON or CSV")
     hours: Hours = Field(24, description="The window, in hours back from now")
+
+
+class WindowQuery(Strict):
+    """A window of time (default: the last 24 hours), at most :data:`MAX_WINDOW_DAYS`."""
+
+    since: Instant | None = Field(None, description="The window's start (default: until - 24 h)")
+    until: Instant | None = Field(None, description="The window's end (default: now)")
+    operator: NetworkOrQueue | None = Field(
+        None, description="A network (MCC-MNC or a name) or a queue"
+    )
+    province: Province | None = Field(None, description="A two-digit province code")
+    format: Literal["json", "csv"] = Field("json", description="JSON or CSV")
+
+    def window(self, now_ns: int) -> tuple[int, int]:
+        """(since, until) in ns; ValueError when it is empty or too long."""
+        until = now_ns if self.until is None else self.until
+        since = until - 24 * 3600 * 1_000_000_000 if self.since is None else self.since
+        if since >= until:
+            raise ValueError("since must be before until")
+        if until - since > MAX_WINDOW_DAYS * 86400 * 1_000_000_000:
+            raise ValueError(f"the window is at most {MAX_WINDOW_DAYS} days")
+        return since, until
+
+
+class TicketExportQuery(WindowQuery):
+    pass
+
+
+class UptimeQuery(WindowQuery):
+    by: By = Field("site", description=f"Group by: {', '.join(BY)}")
 
 
 class EventsQuery(Strict):

@@ -16,6 +16,8 @@ BAD = DATA / "bad"
 
 EXPECTED = {
     "bad-address.toml": "[collector] address: expected HOST:PORT (e.g. collector.example:7600), got 'collector.example'",
+    "bad-backhaul.toml": "[kit] backhaul: expected one of 'cellular' (the kit's own mobile data, the default); 'vsat-geo' (a geostationary VSAT link such as BAKTI, RTT 500-700 ms); 'vsat-leo' (a low-earth-orbit satellite terminal); 'wired' (a fixed line: fibre, DSL, the site's LAN), got 'vsat' / jenis sambungan 'vsat' tidak dikenal, pilih salah satu: 'cellular' (data seluler kit sendiri, bawaan); 'vsat-geo' (VSAT satelit geostasioner seperti BAKTI, RTT 500-700 ms); 'vsat-leo' (terminal satelit orbit rendah); 'wired' (sambungan kabel: serat optik, DSL, LAN)",
+    "backhaul-not-a-string.toml": "[kit] backhaul: expected a string, got an integer (2)",
     "bad-dialect.toml": "[modem] dialect: expected one of 'auto', '3gpp', 'quectel', 'simcom', 'huawei', 'sierra', 'fibocom', got a string ('nokia')",
     "bad-probe-option.toml": "[[probe]] #1: count must be between 1 and 100, got 0",
     "bad-tps.toml": "[agent] site: TPS code '317101100100' must be 13 digits (10-digit desa/kelurahan code + 3-digit TPS number, e.g. 3171011001005)",
@@ -77,6 +79,16 @@ def test_a_good_file_gives_typed_values_and_defaults() -> None:
     ]
     assert config.probes[0].config.count == 5
     assert config.credential_token() == "kit-1.secret"
+    assert config.kit.backhaul == "cellular"  # no [kit]: the kit's own mobile data
+
+
+def test_a_satellite_kit_declares_its_backhaul_and_needs_no_modem() -> None:
+    config = load_agent_config(DATA / "satellite-kit.toml")
+    assert config.kit.backhaul == "vsat-geo"
+    assert config.modem.port == ""  # no modem: probes only
+    # a reply over the geostationary link takes 500-700 ms and more: the ping waits 3 s
+    assert config.probes[0].config.timeout_s == 3.0
+    assert load_agent_config(DATA / "good-agent.toml").probes[0].config.timeout_s == 1.0
 
 
 def test_flags_are_laid_over_the_file_and_checked_by_its_builder() -> None:

@@ -31,3 +31,23 @@ def test_checks_hello_is_the_same_message_with_its_purpose() -> None:
     assert check.host["purpose"] == "check"
     del check.host["purpose"]
     assert check == build_hello("kit-1", "3171011001005", STAMP)
+
+
+def test_the_hello_says_the_kits_backhaul() -> None:
+    assert build_hello("kit-1", "3171011001005", STAMP).backhaul == (
+        telemetry_pb2.BACKHAUL_CELLULAR
+    )
+    satellite = build_hello("kit-1", "3171011001005", STAMP, backhaul="vsat-geo")
+    assert satellite.backhaul == telemetry_pb2.BACKHAUL_VSAT_GEO
+    wired = build_hello("kit-1", "3171011001005", STAMP, backhaul="wired")
+    assert wired.backhaul == telemetry_pb2.BACKHAUL_WIRED
+
+
+def test_every_backhaul_is_a_value_of_the_contracts_enum_and_back() -> None:
+    from pantau.core.backhaul import BACKHAULS, enum_name, from_enum_name
+
+    names = {v.name for v in telemetry_pb2.Backhaul.DESCRIPTOR.values}
+    assert {enum_name(b) for b in BACKHAULS} == names - {"BACKHAUL_UNSPECIFIED"}
+    assert [from_enum_name(enum_name(b)) for b in BACKHAULS] == list(BACKHAULS)
+    assert from_enum_name("BACKHAUL_UNSPECIFIED") == "cellular"  # a kit from before
+    assert from_enum_name("BACKHAUL_MOON_RELAY") == "cellular"  # a later contract's

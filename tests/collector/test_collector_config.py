@@ -37,3 +37,71 @@ def test_a_bad_secret_file_is_a_clear_error(
     path.write_text(ROUTE + f'secret_file = "{secret}"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_collector_config(path)
+
+
+def test_a_route_chooses_its_format_and_limit(tmp_path: Path) -> None:
+    key = tmp_path / "indosat.pagerduty"
+    key.write_text("0123456789abcdef0123456789abcdef\n", encoding="utf-8")
+    path = tmp_path / "collector.toml"
+    path.write_text(
+        ROUTE
+        + '\n[routes.indosat]\nurl = "https://events.pagerduty.com/v2/enqueue"\n'
+        + f'format = "pagerduty"\nrouting_key_file = "{key}"\nmax_per_minute = 110\n'
+        + '\n[routes.oss]\nurl = "https://oss.example/tmf-api/alarmManagement/v4"\n'
+        + 'format = "tmf642"\n',
+        encoding="utf-8",
+    )
+    routes = load_collector_config(path).routes
+    assert (routes["telkomsel"].format, routes["telkomsel"].max_per_minute) == ("pantau", 100)
+    indosat = routes["indosat"]
+    assert (indosat.format, indosat.max_per_minute) == ("pagerduty", 110)
+    assert indosat.routing_key == "0123456789abcdef0123456789abcdef"
+    assert "0123456789abcdef" not in repr(indosat)  # keys stay out of logs
+    assert routes["oss"].format == "tmf642"
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (
+            'format = "opsgenie"',
+            r"\[routes.telkomsel\] format: expected one of 'pantau', 'pagerduty', "
+            r"'alertmanager', 'tmf642', got 'opsgenie'",
+        ),
+        (
+            'format = "pagerduty"',
+            r'\[routes.telkomsel\] routing_key_file: required with format = "pagerduty"',
+        ),
+        (
+            'routing_key_file = "/etc/pantau/key"',
+            r'\[routes.telkomsel\] routing_key_file: only format = "pagerduty" sends a '
+            r'routing key, this route\'s format is "pantau"',
+        ),
+        (
+            'format = "pagerduty"\nrouting_key_file = "MISSING"',
+            r"\[routes.telkomsel\] routing_key_file: cannot read .*none: No such file",
+        ),
+        (
+            "max_per_minute = 0",
+            r"\[routes.telkomsel\] max_per_minute: expected an integer between 1 and 10000, "
+            r"got 0",
+        ),
+        (
+            "max_per_minute = 10001",
+            r"\[routes.telkomsel\] max_per_minute: expected an integer between 1 and 10000, "
+            r"got 10001",
+        ),
+        (
+            "max_per_minute = 1.5",
+            r"\[routes.telkomsel\] max_per_minute: expected an integer between 1 and 10000, "
+            r"got a number \(1.5\)",
+        ),
+    ],
+)
+def test_a_bad_route_format_or_limit_is_a_clear_error(
+    tmp_path: Path, lines: str, message: str
+) -> None:
+    path = tmp_path / "collector.toml"
+    path.write_text(ROUTE + lines.replace("MISSING", str(tmp_path / "none")) + "\n", "utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_collector_config(path)

@@ -80,7 +80,7 @@ def opened(
     a: Agent | None = None, stored_anchors: dict[str, tuple[int, int]] | None = None
 ) -> tuple[StreamSession, Welcome]:
     session = StreamSession(a or agent())
-    assert session.hello(hello(), HELLO_NS) == HelloAccepted("kit-1")
+    assert session.hello(hello(), HELLO_NS) == HelloAccepted("kit-1", "cellular")
     return session, session.welcome(stored_anchors or {}, HELLO_NS + 1000)
 
 
@@ -106,7 +106,7 @@ def play(messages: Sequence[telemetry_pb2.AgentMessage]) -> list[object]:
 
 
 WELCOME = Welcome("kit-1", SITE, 0, HELLO_NS, HELLO_NS)
-OPENED = [HelloAccepted("kit-1"), WELCOME]  # the answers to a good Hello
+OPENED = [HelloAccepted("kit-1", "cellular"), WELCOME]  # the answers to a good Hello
 
 
 def acked(seq: int, n: int, *trusted: int) -> Acked:
@@ -375,3 +375,26 @@ def test_a_bad_batch_is_the_kits_fault_and_says_what_to_answer() -> None:
         session.receive(batch(record(1), no_body(2)), HELLO_NS)
     assert isinstance(info.value, BatchRejected)
     assert info.value.status is Status.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize(
+    ("backhaul", "purpose", "expected"),
+    [
+        (telemetry_pb2.BACKHAUL_UNSPECIFIED, None, "cellular"),  # a kit from before the field
+        (telemetry_pb2.BACKHAUL_CELLULAR, None, "cellular"),
+        (telemetry_pb2.BACKHAUL_VSAT_GEO, None, "vsat-geo"),
+        (telemetry_pb2.BACKHAUL_VSAT_LEO, None, "vsat-leo"),
+        (telemetry_pb2.BACKHAUL_WIRED, None, "wired"),
+        (99, None, "cellular"),  # a value of a later pantau.v1: judged as before
+        (telemetry_pb2.BACKHAUL_CELLULAR, "check", None),  # check says nothing of the link
+    ],
+)
+def test_the_hello_says_which_link_the_site_is_judged_by(
+    backhaul: int, purpose: str | None, expected: str | None
+) -> None:
+    message = hello()
+    message.hello.backhaul = backhaul  # type: ignore[assignment]
+    if purpose is not None:
+        message.hello.host["purpose"] = purpose
+    session = StreamSession.admit(auth.Credential("kit-1", SECRET), agent())
+    assert session.hello(message, HELLO_NS) == HelloAccepted("kit-1", expected)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from collector.web.context import WebContext
 from collector.web.params import EventsQuery
 from collector.web.spec import NOT_FOUND, READ_ERRORS, Operation, authenticated, given
+from pantau.core.aio import within
 
 
 async def events(ctx: WebContext, request: web.Request) -> web.StreamResponse:
@@ -30,7 +29,7 @@ async def events(ctx: WebContext, request: web.Request) -> web.StreamResponse:
     try:
         while True:
             try:
-                message = await asyncio.wait_for(sub.queue.get(), heartbeat)
+                message = await within(sub.queue.get(), heartbeat)
             except TimeoutError:
                 if await ctx.principal(request) is None:
                     break  # logged out or expired: the stream ends with the session

@@ -8,6 +8,7 @@ import bisect
 from aiohttp import web
 
 from collector.query import SiteFilter, SiteRow
+from collector.search import parse_search
 from collector.web import paging
 from collector.web.context import Principal, WebContext
 from collector.web.models import (
@@ -51,7 +52,13 @@ async def sites(ctx: WebContext, request: web.Request) -> web.Response:
     q = given(request, "query", SitesQuery)
     principal = authenticated(request)
     after = None if q.cursor is None else str(paging.decode(q.cursor, "sites", (str,))[0])
-    where = SiteFilter(operator=q.operator, province=q.province, status=q.status, problem=q.problem)
+    where = SiteFilter(
+        operator=q.operator,
+        province=q.province,
+        status=q.status,
+        problem=q.problem,
+        search=None if q.q is None else parse_search(q.q),
+    )
     rows = await visible_rows(ctx, principal, where)  # in code order
     if after is not None:
         rows = rows[bisect.bisect_right([r.code for r in rows], after) :]

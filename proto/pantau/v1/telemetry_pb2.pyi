@@ -1,11 +1,25 @@
 from pantau.v1 import records_pb2 as _records_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class Backhaul(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BACKHAUL_UNSPECIFIED: _ClassVar[Backhaul]
+    BACKHAUL_CELLULAR: _ClassVar[Backhaul]
+    BACKHAUL_VSAT_GEO: _ClassVar[Backhaul]
+    BACKHAUL_VSAT_LEO: _ClassVar[Backhaul]
+    BACKHAUL_WIRED: _ClassVar[Backhaul]
+BACKHAUL_UNSPECIFIED: Backhaul
+BACKHAUL_CELLULAR: Backhaul
+BACKHAUL_VSAT_GEO: Backhaul
+BACKHAUL_VSAT_LEO: Backhaul
+BACKHAUL_WIRED: Backhaul
 
 class EnrollRequest(_message.Message):
     __slots__ = ("code", "hostname", "software_version")
@@ -48,7 +62,7 @@ class ModemIdentity(_message.Message):
     def __init__(self, manufacturer: _Optional[str] = ..., model: _Optional[str] = ..., firmware: _Optional[str] = ..., imei: _Optional[str] = ..., imsi: _Optional[str] = ..., iccid: _Optional[str] = ..., dialect: _Optional[str] = ..., port: _Optional[str] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("agent_id", "claimed_site", "software_version", "modem", "sent_at", "head_seq", "host")
+    __slots__ = ("agent_id", "claimed_site", "software_version", "modem", "sent_at", "head_seq", "host", "backhaul")
     class HostEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -63,6 +77,7 @@ class Hello(_message.Message):
     SENT_AT_FIELD_NUMBER: _ClassVar[int]
     HEAD_SEQ_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
+    BACKHAUL_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     claimed_site: str
     software_version: str
@@ -70,7 +85,8 @@ class Hello(_message.Message):
     sent_at: _records_pb2.RecordTime
     head_seq: int
     host: _containers.ScalarMap[str, str]
-    def __init__(self, agent_id: _Optional[str] = ..., claimed_site: _Optional[str] = ..., software_version: _Optional[str] = ..., modem: _Optional[_Union[ModemIdentity, _Mapping]] = ..., sent_at: _Optional[_Union[_records_pb2.RecordTime, _Mapping]] = ..., head_seq: _Optional[int] = ..., host: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    backhaul: Backhaul
+    def __init__(self, agent_id: _Optional[str] = ..., claimed_site: _Optional[str] = ..., software_version: _Optional[str] = ..., modem: _Optional[_Union[ModemIdentity, _Mapping]] = ..., sent_at: _Optional[_Union[_records_pb2.RecordTime, _Mapping]] = ..., head_seq: _Optional[int] = ..., host: _Optional[_Mapping[str, str]] = ..., backhaul: _Optional[_Union[Backhaul, str]] = ...) -> None: ...
 
 class Welcome(_message.Message):
     __slots__ = ("agent_id", "site_code", "acked_through_seq", "hello_received_unix_ns", "welcome_sent_unix_ns", "max_batch_bytes", "max_batches_in_flight", "collector_version")

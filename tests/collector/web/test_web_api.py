@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import INDOSAT, TELKOMSEL, XL, WebSite, fast_config
 
+from collector.present import iso
 from collector.web.seed import ping_record, signal_record
 
 _S = 10**9
@@ -20,12 +21,15 @@ def test_map_and_sites_see_everything_unscoped(any_web_site: WebSite) -> None:
     api = site.user("viewer")
     body = api.get("/api/v1/map").json()
     assert body["columns"] == [
-        "code", "lat", "lon", "status", "operator", "province", "problems", "networks",
+        "code", "lat", "lon", "status", "operator", "province", "problems", "networks", "since",
     ]  # fmt: skip
     rows = {r[0]: r for r in body["rows"]}
     assert sorted(rows) == site.seeded.codes()
     for ticket in site.seeded.tickets:
         assert ticket.problem in rows[ticket.site_code][6]
+        assert rows[ticket.site_code][8] == iso(ticket.first_bad_ns)  # in trouble since
+    for code, row in rows.items():
+        assert (row[8] is None) == (row[3] == "ok"), code
     statuses = {r[3] for r in rows.values()}
     assert statuses == {"ok", "degraded", "down"}
     for row in rows.values():

@@ -1,5 +1,12 @@
 // Shared by every page: API calls with the session's CSRF token, error display,
-// formatting, the top bar. Plain ES module, no dependencies.
+// formatting, the top bar. Plain ES module, no dependencies but ./i18n.js.
+
+import {
+  formatNumber, formatTime, has, lang, t, timeElement, toDate, translatePage, wallClock, zoneOf,
+} from "./i18n.js";
+import "./words.js";
+
+export { formatTime, t, timeElement, toDate, translatePage };
 
 export const STATUS_ORDER = ["ok", "silent", "degraded", "down"]; // draw order: worst on top
 export const STATUS_COLOURS = {
@@ -38,7 +45,7 @@ export function provinceCode(value) {
 
 export function provinceName(value) {
   const code = provinceCode(value);
-  return code && PROVINCES[code] ? PROVINCES[code] : String(value ?? "unknown");
+  return code && PROVINCES[code] ? PROVINCES[code] : value ? String(value) : t("unknown");
 }
 
 /** MNC (MCC 510) -> operator brand. */
@@ -50,10 +57,10 @@ const OPERATORS_510 = {
 
 /** "510-10" -> "Telkomsel (510-10)"; queues such as "field-team" as they are. */
 export function operatorLabel(value) {
-  if (value === null || value === undefined || value === "") return "unknown";
+  if (value === null || value === undefined || value === "") return t("unknown");
   if (typeof value === "object") {
     const code = value.mcc && value.mnc ? `${value.mcc}-${value.mnc}` : "";
-    return value.name ? `${value.name}${code ? ` (${code})` : ""}` : code || "unknown";
+    return value.name ? `${value.name}${code ? ` (${code})` : ""}` : code || t("unknown");
   }
   const m = /^(\d{3})-?(\d{2,3})$/.exec(String(value));
   if (m && m[1] === "510") {
@@ -95,12 +102,22 @@ export function loginUrl() {
   return here === "/" || here.startsWith("/login") ? "/login" : `/login?next=${encodeURIComponent(here)}`;
 }
 
-const EXPLAIN = {
-  401: "Your session has ended; please log in again.",
-  403: "Your account is not allowed to do that.",
-  404: "Not found (or not visible to your account).",
-  409: "Not possible in the ticket's current state (someone may have changed it).",
-};
+/** The error codes of collector/web's answers ({"error": code, "message": ...}). */
+const ERROR_BY_STATUS = { 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict" };
+
+/**
+ * What a failed call means, in the reader's language: the text for the answer's error
+ * code (else its HTTP status); in English the server's own detail follows.
+ */
+export function explainError(status, code, detail = "", retryAfter = null) {
+  const wait = retryAfter ? t("error.wait-s", { n: retryAfter }) : t("error.wait-moment");
+  let text;
+  if (has(`error.${code}`)) text = t(`error.${code}`, { wait, status });
+  else if (ERROR_BY_STATUS[status]) text = t(`error.${ERROR_BY_STATUS[status]}`, { wait, status });
+  else text = t("error.http", { status });
+  // the server's detail is English: shown to English readers only
+  return detail && lang() === "en" ? `${text} ${detail}` : text;
+}
 
 /**
  * fetch() for the API: JSON in and out, the CSRF token on state-changing requests, a
@@ -122,11 +139,11 @@ export async function request(path, { method = "GET", body, allow401 = false, si
     response = await fetch(path, init);
   } catch (err) {
     if (err.name === "AbortError") throw err;
-    throw new ApiError(0, "network", `The collector did not answer (${err.message}).`);
+    throw new ApiError(0, "network", explainError(0, "network"));
   }
   if (response.status === 401 && !allow401) {
     location.assign(loginUrl());
-    throw new ApiError(401, "unauthorized", EXPLAIN[401]);
+    throw new ApiError(401, "unauthorized", explainError(401, "unauthorized"));
   }
   if (response.status === 204) return null;
   const text = await response.text();
@@ -140,10 +157,11 @@ export async function request(path, { method = "GET", body, allow401 = false, si
   }
   if (!response.ok) {
     const code = (data && data.error) || `http_${response.status}`;
-    const detail = data && data.message ? data.message : "";
-    const base = EXPLAIN[response.status] || `Request failed (HTTP ${response.status}).`;
-    const error = new ApiError(response.status, code, detail ? `${base} ${detail}` : base);
-    error.retryAfter = Number(response.headers.get("Retry-After")) || null;
+    const detail = data && typeof data.message === "string" ? data.message : "";
+    const retryAfter = Number(response.headers.get("Retry-After")) || null;
+    const error = new ApiError(response.status, code, explainError(response.status, code, detail, retryAfter));
+    error.detail = detail;
+    error.retryAfter = retryAfter;
     throw error;
   }
   return data;
@@ -170,7 +188,7 @@ function messageArea() {
 }
 
 export function showMessage(text, { kind = "error", timeoutMs = 0 } = {}) {
-  const close = el("button", { type: "button", "aria-label": "Dismiss" }, "×");
+  const close = el("button", { type: "button", "aria-label": t("msg.dismiss") }, "×");
   const box = el("div", { class: `message ${kind}`, role: kind === "error" ? "alert" : "status" },
     el("span", {}, text), close);
   close.addEventListener("click", () => box.remove());
@@ -203,70 +221,62 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** The reader's word for a value from the server (`prefix.value`), else the value. */
+export function word(prefix, value) {
+  if (value === null || value === undefined || value === "") return t("unknown");
+  return has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : String(value);
+}
+
 export function statusBadge(status) {
-  return el("span", { class: `status ${status || "silent"}` }, status || "unknown");
+  return el("span", { class: `status ${status || "silent"}`, "data-value": status || "" }, word("status", status));
 }
 
 export function stateBadge(state) {
-  return el("span", { class: `state ${state}` }, state);
+  return el("span", { class: `state ${state}`, "data-value": state }, word("state", state));
+}
+
+/** A problem code (WEAK_SIGNAL) as the reader's words. */
+export function problemLabel(problem) {
+  return word("problem", problem);
 }
 
 // -- formatting ----------------------------------------------------------------------
 
-/** A time as ISO text, epoch ns, epoch ms or Date -> Date (or null). */
-export function toDate(value) {
-  if (value === null || value === undefined || value === "") return null;
-  if (value instanceof Date) return value;
-  if (typeof value === "number") {
-    if (value > 1e17) return new Date(value / 1e6); // ns
-    if (value > 1e11) return new Date(value); // ms
-    return new Date(value * 1000); // s
-  }
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? null : d;
+/** A time at `place` (TPS code, province code, or none: WIB): "4 Des 2026 14:05:07 WITA". */
+export function fmtTime(value, place = null) {
+  return formatTime(value, place);
 }
 
-const pad = (n) => String(n).padStart(2, "0");
-
-/** "2026-11-28 15:04:05 UTC": operations centres across three time zones agree on UTC. */
-export function fmtTime(value) {
-  const d = toDate(value);
-  if (!d) return "-";
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`;
-}
-
-export function fmtClock(value) {
-  const d = toDate(value);
-  if (!d) return "-";
-  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+/** "14:05:07" on the wall clock of `place`'s zone (WIB without one). */
+export function fmtClock(value, place = null, { seconds = true } = {}) {
+  return wallClock(value, zoneOf(place), { seconds });
 }
 
 export function fmtAgo(value, now = Date.now()) {
   const d = toDate(value);
-  if (!d) return "never";
+  if (!d) return t("ago.never");
   const s = Math.max(0, Math.round((now - d.getTime()) / 1000));
-  if (s < 90) return `${s} s ago`;
-  if (s < 5400) return `${Math.round(s / 60)} min ago`;
-  if (s < 172800) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} d ago`;
+  if (s < 90) return t("ago.s", { n: s });
+  if (s < 5400) return t("ago.min", { n: Math.round(s / 60) });
+  if (s < 172800) return t("ago.h", { n: Math.round(s / 3600) });
+  return t("ago.d", { n: Math.round(s / 86400) });
 }
 
 export function fmtNum(value, digits = 0, unit = "") {
-  if (value === null || value === undefined || Number.isNaN(Number(value))) return "-";
-  return `${Number(value).toFixed(digits)}${unit ? ` ${unit}` : ""}`;
+  if (value === null || value === undefined || value === "" || !Number.isFinite(Number(value))) return "-";
+  return `${formatNumber(Number(value), digits)}${unit ? ` ${unit}` : ""}`;
 }
 
 export function fmtBps(value) {
   if (value === null || value === undefined) return "-";
-  if (value >= 1e6) return `${(value / 1e6).toFixed(1)} Mbit/s`;
-  if (value >= 1e3) return `${(value / 1e3).toFixed(0)} kbit/s`;
-  return `${Math.round(value)} bit/s`;
+  if (value >= 1e6) return `${formatNumber(value / 1e6, 1)} Mbit/s`;
+  if (value >= 1e3) return `${formatNumber(value / 1e3, 0)} kbit/s`;
+  return `${formatNumber(Math.round(value), 0)} bit/s`;
 }
 
 export function fmtPercent(ratio, digits = 0) {
   if (ratio === null || ratio === undefined) return "-";
-  return `${(Number(ratio) * 100).toFixed(digits)} %`;
+  return `${formatNumber(Number(ratio) * 100, digits)} %`;
 }
 
 /** The first field present among `names` (the API's field names, defensively). */
@@ -289,11 +299,11 @@ export async function initTopbar() {
   const account = await me();
   const who = document.getElementById("who");
   if (who) {
-    const scope = account.operator ? operatorLabel(account.operator) : "all networks";
+    const scope = account.operator ? operatorLabel(account.operator) : t("who.all-networks");
     who.replaceChildren(
       el("span", { class: "who", id: "who-name" }, account.username),
       " · ",
-      el("span", { class: "who", id: "who-role" }, account.role),
+      el("span", { class: "who", id: "who-role", "data-value": account.role }, word("role", account.role)),
       " · ",
       el("span", { class: "who", id: "who-scope" }, scope),
     );
@@ -309,7 +319,7 @@ export function liveIndicator(node) {
     set(state, text) {
       if (!node) return;
       node.dataset.state = state;
-      node.textContent = text ?? state;
+      node.textContent = t(`live.${text ?? state}`);
     },
   };
 }
@@ -328,8 +338,9 @@ export function openEvents(url, handlers, indicator) {
     lastEvent = new Date();
     const at = document.getElementById("last-update");
     if (at) {
-      at.textContent = `updated ${fmtClock(lastEvent)} UTC`;
+      at.textContent = t("top.updated", { time: formatTime(lastEvent, null, { date: false }) });
       at.dateTime = lastEvent.toISOString();
+      at.title = timeElement(lastEvent).title;
     }
   };
   const open = () => {

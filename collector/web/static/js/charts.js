@@ -2,7 +2,23 @@
 // Each chart keeps its points, redraws at most once per animation frame, follows its
 // container's size and shows the nearest point under the pointer.
 
-import { fmtClock, toDate } from "./api.js";
+import { toDate } from "./api.js";
+import { ZONES, formatNumber, formatTime, registerStrings, t, wallClock, zoneOf } from "./i18n.js";
+
+registerStrings({
+  en: {
+    "chart.empty": "no measurements in this period",
+    "chart.no-reply": "no reply",
+    "chart.median": "median {ms} ms",
+    "chart.loss": "loss {percent} %",
+  },
+  id: {
+    "chart.empty": "tidak ada pengukuran pada periode ini",
+    "chart.no-reply": "tidak ada balasan",
+    "chart.median": "median {ms} ms",
+    "chart.loss": "paket hilang {percent} %",
+  },
+});
 
 export const LOSS_COLOURS = [
   [0, "#1e9e4a", "0 %"],
@@ -34,8 +50,10 @@ function timeStep(spanMs, target) {
 
 /** The base: axes, scaling, resizing, hover; subclasses plot. */
 class TimeChart {
-  constructor(container, { unit = "", digits = 0, fixedY = null, bands = null, label = "" } = {}) {
+  /** `place`: the site (TPS code) whose local time the time axis shows. */
+  constructor(container, { unit = "", digits = 0, fixedY = null, bands = null, label = "", place = null } = {}) {
     this.container = container;
+    this.place = place;
     this.unit = unit;
     this.digits = digits;
     this.fixedY = fixedY;
@@ -146,17 +164,19 @@ class TimeChart {
       ctx.moveTo(PAD.left, Math.round(y(v)) + 0.5);
       ctx.lineTo(PAD.left + w, Math.round(y(v)) + 0.5);
       ctx.stroke();
-      ctx.fillText(`${+v.toFixed(2)}`, PAD.left - 5, y(v));
+      ctx.fillText(formatNumber(v, 2, { trim: true }), PAD.left - 5, y(v));
     }
     const ts = timeStep(t1 - t0, Math.max(2, Math.floor(w / 90)));
+    // ticks on whole local hours and days: steps counted from the zone's midnight
+    const offset = ZONES[zoneOf(this.place)].utcOffsetH * 3600e3;
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
-    for (let t = Math.ceil(t0 / ts) * ts; t <= t1; t += ts) {
+    for (let tick = Math.ceil((t0 + offset) / ts) * ts - offset; tick <= t1; tick += ts) {
       ctx.beginPath();
-      ctx.moveTo(Math.round(x(t)) + 0.5, PAD.top);
-      ctx.lineTo(Math.round(x(t)) + 0.5, PAD.top + h);
+      ctx.moveTo(Math.round(x(tick)) + 0.5, PAD.top);
+      ctx.lineTo(Math.round(x(tick)) + 0.5, PAD.top + h);
       ctx.stroke();
-      ctx.fillText(fmtClock(new Date(t)).slice(0, 5), x(t), PAD.top + h + 5);
+      ctx.fillText(wallClock(new Date(tick), zoneOf(this.place)), x(tick), PAD.top + h + 5);
     }
     ctx.save();
     ctx.translate(11, PAD.top + h / 2);
@@ -173,17 +193,24 @@ class TimeChart {
     ctx.restore();
     ctx.strokeStyle = "#8b96a1";
     ctx.strokeRect(PAD.left + 0.5, PAD.top + 0.5, w, h);
-    if (!this.points.length) {
+    const measured = this.points.some((p) => this.measured(p));
+    if (!measured) {
       ctx.fillStyle = "#56606b";
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
       ctx.font = "13px system-ui, 'DejaVu Sans', sans-serif";
-      ctx.fillText("no measurements in this period", PAD.left + w / 2, PAD.top + h / 2);
+      ctx.fillText(t("chart.empty"), PAD.left + w / 2, PAD.top + h / 2);
     }
     this.canvas.dataset.points = String(this.points.length);
+    this.canvas.dataset.empty = measured ? "0" : "1";
   }
 
   plot() {}
+
+  /** Whether a point holds a value to draw (a reading without this figure does not). */
+  measured() {
+    return true;
+  }
 
   describe(point) {
     return `${point.v}`;
@@ -194,16 +221,16 @@ class TimeChart {
     const rect = this.canvas.getBoundingClientRect();
     const px = e.clientX - rect.left;
     const { t0, t1, w } = this.scales;
-    const t = t0 + ((px - PAD.left) / w) * (t1 - t0);
+    const at = t0 + ((px - PAD.left) / w) * (t1 - t0);
     let lo = 0, hi = this.points.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.points[mid].t < t) lo = mid + 1;
+      if (this.points[mid].t < at) lo = mid + 1;
       else hi = mid;
     }
     let best = this.points[lo];
-    if (lo > 0 && Math.abs(this.points[lo - 1].t - t) < Math.abs(best.t - t)) best = this.points[lo - 1];
-    this.tip.textContent = `${fmtClock(new Date(best.t))} · ${this.describe(best)}`;
+    if (lo > 0 && Math.abs(this.points[lo - 1].t - at) < Math.abs(best.t - at)) best = this.points[lo - 1];
+    this.tip.textContent = `${formatTime(new Date(best.t), this.place, { date: false })} · ${this.describe(best)}`;
     this.tip.classList.remove("hidden");
     const left = Math.min(px + 10, rect.width - this.tip.offsetWidth - 2);
     this.tip.style.left = `${Math.max(0, left)}px`;
@@ -225,6 +252,10 @@ export class LineChart extends TimeChart {
   constructor(container, { series, ...options }) {
     super(container, options);
     this.series = series; // [{key, label, colour}]
+  }
+
+  measured(point) {
+    return this.series.some((s) => Number.isFinite(point.values?.[s.key]));
   }
 
   yRange() {
@@ -275,7 +306,7 @@ export class LineChart extends TimeChart {
   describe(p) {
     return this.series
       .filter((s) => p.values[s.key] !== null && p.values[s.key] !== undefined)
-      .map((s) => `${s.label} ${(s.format ?? ((v) => v.toFixed(this.digits)))(p.values[s.key])}`)
+      .map((s) => `${s.label} ${(s.format ?? ((v) => formatNumber(v, this.digits)))(p.values[s.key])}`)
       .join(" · ");
   }
 }
@@ -339,9 +370,11 @@ export class SmokeChart extends TimeChart {
   }
 
   describe(p) {
-    const median = p.median === null || p.median === undefined ? "no reply" : `median ${p.median.toFixed(1)} ms`;
-    const range = p.rtts.length ? ` · ${p.rtts[0].toFixed(1)}–${p.rtts[p.rtts.length - 1].toFixed(1)} ms` : "";
-    return `${median}${range} · loss ${Math.round((p.loss ?? 0) * 100)} %`;
+    const median = p.median === null || p.median === undefined
+      ? t("chart.no-reply") : t("chart.median", { ms: formatNumber(p.median, 1) });
+    const range = p.rtts.length
+      ? ` · ${formatNumber(p.rtts[0], 1)}–${formatNumber(p.rtts[p.rtts.length - 1], 1)} ms` : "";
+    return `${median}${range} · ${t("chart.loss", { percent: formatNumber((p.loss ?? 0) * 100, 0) })}`;
   }
 }
 

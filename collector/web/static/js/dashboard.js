@@ -2,10 +2,71 @@
 // table and the live stream (sites deltas, ticket changes).
 
 import {
-  PROVINCES, STATUS_ORDER, el, fmtClock, initTopbar, liveIndicator, openEvents,
-  operatorLabel, provinceCode, provinceName, request, showError, statusBadge,
+  PROVINCES, STATUS_ORDER, el, fmtNum, initTopbar, liveIndicator, openEvents, operatorLabel,
+  problemLabel, provinceCode, provinceName, request, showError, stateBadge, statusBadge, t, timeElement,
+  translatePage,
 } from "./api.js";
+import { registerStrings } from "./i18n.js";
 import { ProvinceMap } from "./map.js";
+import { TroubleList, hoverText } from "./trouble.js";
+
+registerStrings({
+  en: {
+    "index.title": "Pantau operations centre",
+    "index.h1": "Sites map",
+    "index.find-tps": "Find a TPS",
+    "index.find": "Find",
+    "index.export": "Coverage export:",
+    "index.provinces-img": "Indonesia's provinces",
+    "index.canvas": "Sites on the map: use the arrow keys to pan, + and - to zoom",
+    "index.zoom-in": "Zoom in",
+    "index.zoom-out": "Zoom out",
+    "index.zoom-reset": "Show all of Indonesia",
+    "index.legend": "Legend",
+    "index.attribution": "Province outlines: denyherianto, CC BY 4.0",
+    "index.feed": "Ticket changes",
+    "index.feed-empty": "None since this page opened.",
+    "index.all-tickets": "All tickets",
+    "index.by-province": "Sites by province",
+    "index.total": "total",
+    "index.shown": "{shown} of {total} sites shown",
+    "index.all-provinces": "All provinces",
+    "index.close": "Close",
+    "index.also-here": "Also here ({n}): ",
+    "index.open-site": "Open site page",
+    "index.popup": "Site {code}",
+    "index.problems": "Problems",
+    "index.outlines-failed": "The province outlines did not load (HTTP {status}).",
+  },
+  id: {
+    "index.title": "Pusat operasi Pantau",
+    "index.h1": "Peta TPS",
+    "index.find-tps": "Cari TPS",
+    "index.find": "Cari",
+    "index.export": "Unduh cakupan:",
+    "index.provinces-img": "Provinsi di Indonesia",
+    "index.canvas": "TPS di peta: geser dengan tombol panah, perbesar dan perkecil dengan + dan -",
+    "index.zoom-in": "Perbesar",
+    "index.zoom-out": "Perkecil",
+    "index.zoom-reset": "Tampilkan seluruh Indonesia",
+    "index.legend": "Keterangan",
+    "index.attribution": "Batas provinsi: denyherianto, CC BY 4.0",
+    "index.feed": "Perubahan tiket",
+    "index.feed-empty": "Belum ada sejak halaman ini dibuka.",
+    "index.all-tickets": "Semua tiket",
+    "index.by-province": "TPS per provinsi",
+    "index.total": "jumlah",
+    "index.shown": "{shown} dari {total} TPS ditampilkan",
+    "index.all-provinces": "Semua provinsi",
+    "index.close": "Tutup",
+    "index.also-here": "Juga di sini ({n}): ",
+    "index.open-site": "Buka halaman TPS",
+    "index.popup": "TPS {code}",
+    "index.problems": "Masalah",
+    "index.outlines-failed": "Batas provinsi gagal dimuat (HTTP {status}).",
+  },
+});
+translatePage();
 
 const KNOWN_PROBLEMS = [
   "NO_SERVICE", "NO_COVERAGE", "MODEM_FAULT", "AGENT_SILENT", "WEAK_SIGNAL", "POOR_QUALITY",
@@ -30,6 +91,25 @@ const wrap = document.getElementById("map");
 const map = new ProvinceMap(wrap, { onSelect: (hits, sx, sy) => showPopup(hits, sx, sy) });
 window.pantauMap = map;
 map.onView = () => positionPopup();
+const trouble = new TroubleList(document.getElementById("trouble"));
+const hoverLabel = document.getElementById("map-hover");
+map.onHover = (hover) => {
+  if (!hover) {
+    hoverLabel.classList.add("hidden");
+    return;
+  }
+  hoverLabel.textContent = hoverText(hover);
+  hoverLabel.dataset.province = hover.province?.code ?? "";
+  hoverLabel.classList.remove("hidden");
+  hoverLabel.style.left = `${Math.min(hover.sx + 14, map.width - hoverLabel.offsetWidth - 4)}px`;
+  hoverLabel.style.top = `${Math.max(4, hover.sy - 30)}px`;
+};
+// A search (?q=): the codes of the sites it found (null: none made). The API does the
+// matching (code prefix, province and operator names); rows keep coming live.
+let searchCodes = null;
+const searchInput = document.getElementById("f-site");
+const searchResult = document.getElementById("search-result");
+searchInput.placeholder = t("search.placeholder");
 
 // -- data ----------------------------------------------------------------------------
 
@@ -88,7 +168,7 @@ function onSites(message) {
 
 function fillSelect(select, values, label) {
   const current = select.value;
-  const options = [el("option", { value: "" }, "all")];
+  const options = [el("option", { value: "" }, t("all"))];
   for (const value of values) options.push(el("option", { value }, label(value)));
   select.replaceChildren(...options);
   if (current && [...values].includes(current)) select.value = current;
@@ -114,7 +194,7 @@ function refreshOptions() {
   }
   if (probs.join() !== problemKey) {
     problemKey = probs.join();
-    fillSelect(filters.problem, probs, (p) => p);
+    fillSelect(filters.problem, probs, problemLabel);
   }
 }
 
@@ -125,7 +205,8 @@ function readQuery() {
     const value = q.get(name);
     if (value) {
       if (![...select.options].some((o) => o.value === value)) {
-        select.append(el("option", { value }, name === "operator" ? operatorLabel(value) : value));
+        const label = { operator: operatorLabel, problem: problemLabel }[name] ?? ((v) => v);
+        select.append(el("option", { value }, label(value)));
       }
       select.value = value;
     }
@@ -135,6 +216,7 @@ function readQuery() {
 function writeQuery() {
   const q = new URLSearchParams();
   for (const [name, select] of Object.entries(filters)) if (select.value) q.set(name, select.value);
+  if (searchCodes && searchInput.dataset.searched) q.set("q", searchInput.dataset.searched);
   const text = q.toString();
   history.replaceState(null, "", text ? `?${text}` : location.pathname);
   const exportQuery = new URLSearchParams();
@@ -159,6 +241,7 @@ function matches(row, { ignoreProvince = false } = {}) {
   if (!ignoreProvince && f.province && row.provinceCode !== f.province) return false;
   if (f.status && row.status !== f.status) return false;
   if (f.problem && !row.problems.includes(f.problem)) return false;
+  if (searchCodes && !searchCodes.has(row.code)) return false;
   return true;
 }
 
@@ -172,23 +255,79 @@ for (const select of Object.values(filters)) {
 
 document.getElementById("filters").addEventListener("submit", (event) => {
   event.preventDefault();
-  const code = document.getElementById("f-site").value.trim();
-  if (!code) return;
-  const row = sites.get(code);
-  if (!row) {
-    location.assign(`/site/${encodeURIComponent(code)}`);
+  const text = searchInput.value.trim();
+  if (!text) {
+    clearSearch();
     return;
   }
-  if (row.wx !== undefined) {
-    map.zoom = Math.max(map.zoom, 8);
-    map.centreOn(row.wx, row.wy);
-    map.applyView();
-    map.requestDraw(() => {
-      const pos = map.screenPosition(row);
-      showPopup([row], pos.local[0], pos.local[1]);
-    });
+  const row = sites.get(text);
+  if (/^\d{13}$/.test(text)) {
+    if (!row) {
+      location.assign(`/site/${encodeURIComponent(text)}`);
+      return;
+    }
+    clearSearch();
+    showSite(row);
+    return;
   }
+  search(text).catch(showError);
 });
+
+function showSite(row) {
+  if (row.wx === undefined) return;
+  map.zoom = Math.max(map.zoom, 8);
+  map.centreOn(row.wx, row.wy);
+  map.applyView();
+  map.requestDraw(() => {
+    const pos = map.screenPosition(row);
+    showPopup([row], pos.local[0], pos.local[1]);
+  });
+}
+
+async function search(text) {
+  let found;
+  try {
+    found = await request(`/api/v1/sites?${new URLSearchParams({ q: text, limit: "10000" })}`);
+  } catch (err) {
+    if (err.status !== 400) throw err;
+    showSearchResult(err.message, null); // says what is wrong with the text
+    return;
+  }
+  const codes = (found.sites ?? []).map((s) => s.code);
+  searchCodes = new Set(codes);
+  searchInput.dataset.searched = text;
+  const count = codes.length;
+  showSearchResult(count ? t("search.found", { count, text }) : t("search.none", { text }), count);
+  writeQuery();
+  render();
+  const rows = codes.map((c) => sites.get(c)).filter((r) => r && r.wx !== undefined);
+  if (rows.length === 1) showSite(rows[0]);
+  else if (rows.length) map.fitRows(rows);
+}
+
+function showSearchResult(message, count) {
+  const clear = el("button", { type: "button", class: "linklike", id: "search-clear" }, t("search.clear"));
+  clear.addEventListener("click", () => {
+    searchInput.value = "";
+    clearSearch();
+  });
+  searchResult.replaceChildren(el("span", { "data-count": count ?? "" }, message), " ", clear);
+  searchResult.classList.remove("hidden");
+  searchResult.classList.toggle("error-text", count === null);
+}
+
+function clearSearch() {
+  const had = searchCodes !== null;
+  searchCodes = null;
+  delete searchInput.dataset.searched;
+  searchResult.classList.add("hidden");
+  searchResult.replaceChildren();
+  if (had) {
+    writeQuery();
+    map.focusProvince(filters.province.value || null); // the view before the search
+    render();
+  }
+}
 
 // -- rendering (batched: at most once per animation frame) ---------------------------
 
@@ -219,6 +358,7 @@ function render() {
       }
     });
     renderCounts(totals, visible.length);
+    trouble.update(visible);
     renderProvinces(byProvince);
     refreshPopup();
   });
@@ -226,9 +366,9 @@ function render() {
 
 function renderCounts(totals, shown) {
   document.getElementById("counts").replaceChildren(
-    el("span", {}, `${shown} of ${sites.size} sites shown`),
+    el("span", {}, t("index.shown", { shown: fmtNum(shown), total: fmtNum(sites.size) })),
     ...STATUS_ORDER.slice().reverse().map((s) =>
-      el("span", { "data-status": s }, statusBadge(s), ` ${totals[s] ?? 0}`)),
+      el("span", { "data-status": s }, statusBadge(s), ` ${fmtNum(totals[s] ?? 0)}`)),
   );
 }
 
@@ -251,13 +391,13 @@ function renderProvinces(byProvince) {
     });
     rows.push(el("tr", { "data-province": code, class: filters.province.value === code ? "selected" : null },
       el("th", { scope: "row" }, button),
-      ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num", "data-status": s }, c[s])),
-      el("td", { class: "num" }, total)));
+      ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num", "data-status": s }, fmtNum(c[s]))),
+      el("td", { class: "num" }, fmtNum(total))));
   }
   body.replaceChildren(...rows);
-  foot.replaceChildren(el("tr", {}, el("th", { scope: "row" }, "All provinces"),
-    ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num" }, sum[s])),
-    el("td", { class: "num" }, sum.ok + sum.degraded + sum.down + sum.silent)));
+  foot.replaceChildren(el("tr", {}, el("th", { scope: "row" }, t("index.all-provinces")),
+    ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num" }, fmtNum(sum[s]))),
+    el("td", { class: "num" }, fmtNum(sum.ok + sum.degraded + sum.down + sum.silent))));
 }
 
 // -- the popup -----------------------------------------------------------------------
@@ -270,13 +410,13 @@ function closePopup() {
 }
 
 function popupContent(row, others) {
-  const close = el("button", { type: "button", class: "close", "aria-label": "Close" }, "×");
+  const close = el("button", { type: "button", class: "close", "aria-label": t("index.close") }, "×");
   close.addEventListener("click", () => {
     closePopup();
     map.canvas.focus();
   });
   const list = others.length
-    ? el("p", {}, `Also here (${others.length}): `,
+    ? el("p", {}, t("index.also-here", { n: others.length }),
       ...others.slice(0, 8).flatMap((o, i) => [i ? ", " : "", el("a", { href: `/site/${o.code}` }, o.code)]),
       others.length > 8 ? " …" : "")
     : null;
@@ -284,12 +424,13 @@ function popupContent(row, others) {
     close,
     el("h3", {}, el("span", { class: "mono" }, row.code)),
     el("dl", {},
-      el("dt", {}, "Operator"), el("dd", { "data-field": "operator" }, operatorLabel(row.operator)),
-      el("dt", {}, "Province"), el("dd", {}, provinceName(row.provinceCode)),
-      el("dt", {}, "Status"), el("dd", { "data-field": "status" }, statusBadge(row.status)),
-      el("dt", {}, "Problems"), el("dd", { "data-field": "problems" }, row.problems.length ? row.problems.join(", ") : "none")),
+      el("dt", {}, t("f.operator")), el("dd", { "data-field": "operator" }, operatorLabel(row.operator)),
+      el("dt", {}, t("f.province")), el("dd", {}, provinceName(row.provinceCode)),
+      el("dt", {}, t("f.status")), el("dd", { "data-field": "status" }, statusBadge(row.status)),
+      el("dt", {}, t("index.problems")), el("dd", { "data-field": "problems" },
+        row.problems.length ? row.problems.map(problemLabel).join(", ") : t("none"))),
     list,
-    el("a", { href: `/site/${encodeURIComponent(row.code)}`, class: "button", id: "popup-link" }, "Open site page"),
+    el("a", { href: `/site/${encodeURIComponent(row.code)}`, class: "button", id: "popup-link" }, t("index.open-site")),
   ].filter(Boolean);
 }
 
@@ -300,7 +441,7 @@ function showPopup(hits) {
   }
   const [row, ...others] = hits;
   if (!popup) {
-    popup = el("div", { class: "popup", role: "dialog", "aria-label": `Site ${row.code}`, id: "site-popup" });
+    popup = el("div", { class: "popup", role: "dialog", "aria-label": t("index.popup", { code: row.code }), id: "site-popup" });
     popup.addEventListener("keydown", (e) => {
       if (e.key === "Escape") {
         closePopup();
@@ -350,12 +491,12 @@ function onTickets(message) {
     feed.replaceChildren();
     feedEmpty = false;
   }
-  for (const t of tickets) {
-    feed.prepend(el("li", { "data-ticket": t.id },
-      el("time", {}, fmtClock(new Date())), " ",
-      el("span", { class: `state ${t.state}` }, t.state), " ",
-      el("a", { href: `/site/${encodeURIComponent(t.site_code)}` }, t.site_code), " ",
-      t.problem, " · ", operatorLabel(t.operator)));
+  for (const ticket of tickets) {
+    feed.prepend(el("li", { "data-ticket": ticket.id },
+      timeElement(new Date(), ticket.site_code, { date: false }), " ",
+      stateBadge(ticket.state), " ",
+      el("a", { href: `/site/${encodeURIComponent(ticket.site_code)}` }, ticket.site_code), " ",
+      problemLabel(ticket.problem), " · ", operatorLabel(ticket.operator)));
   }
   while (feed.children.length > 40) feed.lastElementChild.remove();
 }
@@ -375,12 +516,13 @@ document.addEventListener("keydown", (e) => {
 });
 
 async function start() {
+  const searched = new URLSearchParams(location.search).get("q");
   readQuery();
   writeQuery();
   // Everything the first paint needs is asked for at once.
   const account = initTopbar();
   const geo = fetch("/static/provinces.geojson", { credentials: "same-origin" }).then((r) => {
-    if (!r.ok) throw new Error(`province outlines: HTTP ${r.status}`);
+    if (!r.ok) throw new Error(t("index.outlines-failed", { status: r.status }));
     return r.json();
   });
   const first = request("/api/v1/map");
@@ -405,6 +547,10 @@ async function start() {
     map.setProvinces(await geo);
     if (filters.province.value) map.focusProvince(filters.province.value);
     await loadMap(await first);
+    if (searched) {
+      searchInput.value = searched;
+      await search(searched);
+    }
   } catch (err) {
     showError(err);
   }

@@ -1,4 +1,25 @@
-import { ApiError, request } from "./api.js";
+import { ApiError, request, t, translatePage } from "./api.js";
+import { registerStrings } from "./i18n.js";
+
+registerStrings({
+  en: {
+    "login.title": "Log in · Pantau operations centre",
+    "login.h1": "Log in",
+    "login.username": "Username",
+    "login.password": "Password",
+    "login.submit": "Log in",
+    "login.empty": "Enter your username and password.",
+  },
+  id: {
+    "login.title": "Masuk · Pusat operasi Pantau",
+    "login.h1": "Masuk",
+    "login.username": "Nama pengguna",
+    "login.password": "Kata sandi",
+    "login.submit": "Masuk",
+    "login.empty": "Isi nama pengguna dan kata sandi Anda.",
+  },
+});
+translatePage();
 
 /**
  * Where to go after logging in: the collector decides (collector/web/origin.py's
@@ -24,7 +45,7 @@ form.addEventListener("submit", async (event) => {
   const username = form.username.value.trim();
   const password = form.password.value;
   if (!username || !password) {
-    error.textContent = "Enter your username and password.";
+    error.textContent = t("login.empty");
     return;
   }
   submit.disabled = true;
@@ -38,12 +59,11 @@ form.addEventListener("submit", async (event) => {
     location.assign(sameSite(answer && answer.next));
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
-      error.textContent = "Wrong username or password.";
+      error.textContent = t("error.login_failed");
     } else if (err instanceof ApiError && (err.status === 429 || err.status === 503)) {
-      const wait = err.retryAfter ? `${err.retryAfter} s` : "a moment";
-      error.textContent = err.status === 429
-        ? `Too many failed attempts; try again in ${wait}.`
-        : `The collector is busy; try again in ${wait}.`;
+      // the codes' texts without the server's English detail ("try again in 3 s")
+      const wait = err.retryAfter ? t("error.wait-s", { n: err.retryAfter }) : t("error.wait-moment");
+      error.textContent = t(err.status === 429 ? "error.too_many_attempts" : "error.busy", { wait });
     } else {
       error.textContent = err.message || String(err);
     }

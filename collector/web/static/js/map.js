@@ -10,6 +10,14 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const STATUS_RANK = Object.fromEntries(STATUS_ORDER.map((s, i) => [s, i]));
 const MIN_ZOOM = 0.8;
 const MAX_ZOOM = 64;
+// Clusters: with more than CLUSTER_ABOVE sites on screen (10,000 zoomed out), the sites
+// of each CLUSTER_CELL-pixel square (a grid fixed to the map, so panning does not
+// regroup them) become one disc showing how many there are, its ring split by status
+// in proportion (4 % down reads as a sliver of red, not a red map). A square holding
+// one site, or every site once few are on screen (zoomed in), is drawn as its marker.
+export const CLUSTER_ABOVE = 400;
+const CLUSTER_CELL = 48;
+const HALO = "rgba(20, 30, 45, 0.55)";
 
 /** Province code of a GeoJSON feature: the file's 91/92 split by name (93-96). */
 const PAPUA_BY_NAME = {
@@ -51,6 +59,8 @@ export class ProvinceMap {
     this.ctx = this.canvas.getContext("2d", { alpha: true });
     this.sites = []; // the rows to draw (already filtered)
     this.drawn = []; // [x, y, row] of the last pass, for hit tests
+    this.clusters = []; // {x, y, r, n, counts, rows} of the last pass
+    this.clusterAbove = CLUSTER_ABOVE;
     this.zoom = 1;
     this.tx = 0;
     this.ty = 0;
@@ -179,6 +189,23 @@ export class ProvinceMap {
     this.applyView();
   }
 
+  /** Zooms to show every one of `rows` (with wx, wy), at least all of Indonesia. */
+  fitRows(rows) {
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const r of rows) {
+      x0 = Math.min(x0, r.wx);
+      y0 = Math.min(y0, r.wy);
+      x1 = Math.max(x1, r.wx);
+      y1 = Math.max(y1, r.wy);
+    }
+    if (!Number.isFinite(x0)) return;
+    const pad = 20; // world units: a fifth of a degree around them
+    const zoom = Math.min(this.width / (x1 - x0 + 2 * pad), this.height / (y1 - y0 + 2 * pad)) * 0.9 / this.baseScale;
+    this.zoom = Math.min(MAX_ZOOM / 4, Math.max(1, zoom));
+    this.centreOn((x0 + x1) / 2, (y0 + y1) / 2);
+    this.applyView();
+  }
+
   applyView() {
     const s = this.scale;
     this.group.setAttribute("transform", `matrix(${s} 0 0 ${s} ${this.tx} ${this.ty})`);
@@ -209,7 +236,8 @@ export class ProvinceMap {
     return Math.min(7, Math.max(3, 3 + Math.log2(this.zoom)));
   }
 
-  /** One pass over the sites: bucket by status, then a dark halo and one fill per status. */
+  /** One pass over the sites: clusters when many are on screen (see CLUSTER_ABOVE),
+   * then the markers bucketed by status: a dark halo and one fill per status. */
   draw() {
     const ctx = this.ctx;
     const dpr = window.devicePixelRatio || 1;
@@ -219,18 +247,66 @@ export class ProvinceMap {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const s = this.scale, tx = this.tx, ty = this.ty, w = this.width, h = this.height;
     const r = this.dotRadius();
-    const buckets = STATUS_ORDER.map(() => []);
-    const drawn = [];
+    const onScreen = []; // x, y, row
     for (const row of this.sites) {
       if (row.wx === undefined) continue;
       const x = row.wx * s + tx;
       const y = row.wy * s + ty;
       if (x < -r || y < -r || x > w + r || y > h + r) continue;
-      const rank = STATUS_RANK[row.status] ?? STATUS_RANK.silent;
-      buckets[rank].push(x, y);
-      drawn.push(x, y, row);
+      onScreen.push(x, y, row);
     }
-    this.drawn = drawn;
+    this.clusters = [];
+    const clustering = onScreen.length / 3 > this.clusterAbove && this.zoom < MAX_ZOOM;
+    const markers = clustering ? this.cluster(onScreen) : onScreen;
+    this.drawMarkers(markers, r);
+    this.drawClusters();
+    this.drawn = markers;
+    this.canvas.dataset.mode = clustering ? "clusters" : "markers";
+    this.canvas.dataset.drawn = String(markers.length / 3);
+    this.canvas.dataset.clusters = String(this.clusters.length);
+    this.canvas.dataset.clustered = String(this.clusters.reduce((n, c) => n + c.n, 0));
+  }
+
+  /** Groups [x, y, row, ...] by grid square: this.clusters gets the squares of two or
+   * more sites; the lone sites are returned, to be drawn as markers. */
+  cluster(points) {
+    const cells = new Map();
+    for (let i = 0; i < points.length; i += 3) {
+      const key = `${Math.floor((points[i] - this.tx) / CLUSTER_CELL)},${Math.floor((points[i + 1] - this.ty) / CLUSTER_CELL)}`;
+      let cell = cells.get(key);
+      if (!cell) cells.set(key, (cell = []));
+      cell.push(i);
+    }
+    const lone = [];
+    for (const members of cells.values()) {
+      if (members.length === 1) {
+        const i = members[0];
+        lone.push(points[i], points[i + 1], points[i + 2]);
+        continue;
+      }
+      let sx = 0, sy = 0;
+      const counts = Object.fromEntries(STATUS_ORDER.map((st) => [st, 0]));
+      const rows = [];
+      for (const i of members) {
+        sx += points[i];
+        sy += points[i + 1];
+        const row = points[i + 2];
+        counts[row.status in counts ? row.status : "silent"] += 1;
+        rows.push(row);
+      }
+      const n = members.length;
+      this.clusters.push({ x: sx / n, y: sy / n, r: Math.min(24, 9 + 2.5 * Math.log2(n)), n, counts, rows });
+    }
+    return lone;
+  }
+
+  drawMarkers(points, r) {
+    const ctx = this.ctx;
+    const buckets = STATUS_ORDER.map(() => []);
+    for (let i = 0; i < points.length; i += 3) {
+      const rank = STATUS_RANK[points[i + 2].status] ?? STATUS_RANK.silent;
+      buckets[rank].push(points[i], points[i + 1]);
+    }
     ctx.beginPath();
     for (const b of buckets) {
       for (let i = 0; i < b.length; i += 2) {
@@ -238,7 +314,7 @@ export class ProvinceMap {
         ctx.arc(b[i], b[i + 1], r + 1, 0, 2 * Math.PI);
       }
     }
-    ctx.fillStyle = "rgba(20, 30, 45, 0.55)";
+    ctx.fillStyle = HALO;
     ctx.fill();
     STATUS_ORDER.forEach((status, rank) => {
       const b = buckets[rank];
@@ -251,7 +327,62 @@ export class ProvinceMap {
       ctx.fillStyle = STATUS_COLOURS[status];
       ctx.fill();
     });
-    this.canvas.dataset.drawn = String(drawn.length / 3);
+  }
+
+  /** Each cluster: a ring split by status in proportion (worst first, from twelve
+   * o'clock), a white disc inside with the count. */
+  drawClusters() {
+    const ctx = this.ctx;
+    ctx.font = "bold 11px system-ui, 'DejaVu Sans', sans-serif";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    for (const c of this.clusters) {
+      ctx.beginPath();
+      ctx.arc(c.x, c.y, c.r + 1.5, 0, 2 * Math.PI);
+      ctx.fillStyle = HALO;
+      ctx.fill();
+      let angle = -Math.PI / 2;
+      for (const status of [...STATUS_ORDER].reverse()) {
+        const share = c.counts[status] / c.n;
+        if (!share) continue;
+        const next = angle + share * 2 * Math.PI;
+        ctx.beginPath();
+        ctx.moveTo(c.x, c.y);
+        ctx.arc(c.x, c.y, c.r, angle, next);
+        ctx.closePath();
+        ctx.fillStyle = STATUS_COLOURS[status];
+        ctx.fill();
+        angle = next;
+      }
+      ctx.beginPath();
+      ctx.arc(c.x, c.y, c.r * 0.62, 0, 2 * Math.PI);
+      ctx.fillStyle = "#ffffff";
+      ctx.fill();
+      ctx.fillStyle = "#1b2430";
+      ctx.fillText(c.n > 999 ? `${Math.round(c.n / 1000)}k` : String(c.n), c.x, c.y + 0.5);
+    }
+  }
+
+  /** The cluster under a point (canvas CSS pixels), or null. */
+  clusterAt(sx, sy) {
+    for (const c of this.clusters) {
+      if ((c.x - sx) ** 2 + (c.y - sy) ** 2 <= (c.r + 2) ** 2) return c;
+    }
+    return null;
+  }
+
+  /** The province under a point (canvas CSS pixels): {code, name} or null. */
+  provinceAt(sx, sy) {
+    const [wx, wy] = this.toWorld(sx, sy);
+    const point = new DOMPoint(wx, wy);
+    for (const [code, paths] of this.paths) {
+      for (const path of paths) {
+        const box = path.pantauBox ?? (path.pantauBox = path.getBBox());
+        if (wx < box.x || wy < box.y || wx > box.x + box.width || wy > box.y + box.height) continue;
+        if (path.isPointInFill(point)) return { code, name: path.dataset.name || code };
+      }
+    }
+    return null;
   }
 
   /** Sites under a point (canvas CSS pixels), worst status first, then nearest. */
@@ -280,6 +411,21 @@ export class ProvinceMap {
     };
   }
 
+  /** Tells onHover the province (and cluster) under the pointer, once a frame. */
+  hoverAt(e) {
+    this.hoverEvent = e;
+    if (this.hoverFrame) return;
+    this.hoverFrame = requestAnimationFrame(() => {
+      this.hoverFrame = 0;
+      const ev = this.hoverEvent;
+      if (!this.bounds || !this.onHover) return;
+      const rect = this.canvas.getBoundingClientRect();
+      const sx = ev.clientX - rect.left, sy = ev.clientY - rect.top;
+      const province = this.provinceAt(sx, sy);
+      this.onHover(province || this.clusterAt(sx, sy) ? { sx, sy, province, cluster: this.clusterAt(sx, sy) } : null);
+    });
+  }
+
   bindInput() {
     const c = this.canvas;
     c.tabIndex = 0;
@@ -289,6 +435,7 @@ export class ProvinceMap {
       down = { x: e.clientX, y: e.clientY, tx: this.tx, ty: this.ty, moved: false, id: e.pointerId };
     });
     c.addEventListener("pointermove", (e) => {
+      if (!down) this.hoverAt(e);
       if (!down || e.pointerId !== down.id) return;
       const dx = e.clientX - down.x, dy = e.clientY - down.y;
       if (!down.moved && Math.hypot(dx, dy) < 4) return;
@@ -309,8 +456,16 @@ export class ProvinceMap {
       if (wasDrag || e.type !== "pointerup") return;
       const rect = c.getBoundingClientRect();
       const sx = e.clientX - rect.left, sy = e.clientY - rect.top;
-      this.onSelect(this.sitesAt(sx, sy), sx, sy);
+      const hits = this.sitesAt(sx, sy);
+      const cluster = hits.length ? null : this.clusterAt(sx, sy);
+      if (cluster) {
+        this.onSelect([], sx, sy);
+        this.zoomAt(3, cluster.x, cluster.y); // into the cluster: its sites spread out
+        return;
+      }
+      this.onSelect(hits, sx, sy);
     };
+    c.addEventListener("pointerleave", () => this.onHover?.(null));
     c.addEventListener("pointerup", end);
     c.addEventListener("pointercancel", end);
     c.addEventListener("wheel", (e) => {

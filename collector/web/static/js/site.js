@@ -2,11 +2,15 @@
 // operator changes, tickets with their actions; live readings appended as they come.
 
 import {
-  canAct, el, fmtAgo, fmtBps, fmtNum, fmtPercent, fmtTime, initTopbar, liveIndicator,
-  openEvents, operatorLabel, pick, provinceName, request, showError, stateBadge, statusBadge,
+  canAct, el, fmtAgo, fmtBps, fmtNum, fmtPercent, initTopbar, liveIndicator, openEvents,
+  operatorLabel, pick, problemLabel, provinceName, request, showError, stateBadge, statusBadge,
+  t, timeElement, translatePage, word,
 } from "./api.js";
 import { LOSS_COLOURS, LineChart, SmokeChart, itemTime } from "./charts.js";
 import { ticketActions, ticketTime } from "./tickets-ui.js";
+import "./site-words.js";
+
+translatePage();
 
 function siteCode() {
   const fromQuery = new URLSearchParams(location.search).get("code");
@@ -19,37 +23,38 @@ const code = siteCode();
 let account = null;
 const hoursSelect = document.getElementById("hours");
 
+const place = code; // times on this page are the site's local time
 const charts = {
-  latency: new SmokeChart(document.getElementById("chart-latency"), { label: "Ping latency and loss" }),
+  latency: new SmokeChart(document.getElementById("chart-latency"), { label: t("site.chart-latency"), place }),
   rsrp: new LineChart(document.getElementById("chart-rsrp"), {
-    label: "RSRP history", unit: "dBm",
-    series: [{ key: "rsrp", label: "RSRP", colour: "#0b5cad", format: (v) => `${v.toFixed(0)} dBm` }],
+    label: t("site.chart-history", { what: "RSRP" }), unit: "dBm", place,
+    series: [{ key: "rsrp", label: "RSRP", colour: "#0b5cad", format: (v) => fmtNum(v, 0, "dBm") }],
     bands: [[-80, -40, "rgba(30,158,74,.10)"], [-100, -80, "rgba(224,155,0,.08)"], [-150, -100, "rgba(214,40,40,.08)"]],
   }),
   rsrq: new LineChart(document.getElementById("chart-rsrq"), {
-    label: "RSRQ history", unit: "dB", digits: 1,
-    series: [{ key: "rsrq", label: "RSRQ", colour: "#6a3d9a", format: (v) => `${v.toFixed(1)} dB` }],
+    label: t("site.chart-history", { what: "RSRQ" }), unit: "dB", digits: 1, place,
+    series: [{ key: "rsrq", label: "RSRQ", colour: "#6a3d9a", format: (v) => fmtNum(v, 1, "dB") }],
     bands: [[-10, 0, "rgba(30,158,74,.10)"], [-15, -10, "rgba(224,155,0,.08)"], [-40, -15, "rgba(214,40,40,.08)"]],
   }),
   sinr: new LineChart(document.getElementById("chart-sinr"), {
-    label: "SINR history", unit: "dB",
-    series: [{ key: "sinr", label: "SINR", colour: "#00796b", format: (v) => `${v.toFixed(0)} dB` }],
+    label: t("site.chart-history", { what: "SINR" }), unit: "dB", place,
+    series: [{ key: "sinr", label: "SINR", colour: "#00796b", format: (v) => fmtNum(v, 0, "dB") }],
     bands: [[13, 50, "rgba(30,158,74,.10)"], [0, 13, "rgba(224,155,0,.08)"], [-30, 0, "rgba(214,40,40,.08)"]],
   }),
   throughput: new LineChart(document.getElementById("chart-throughput"), {
-    label: "Throughput history", unit: "Mbit/s", digits: 2,
+    label: t("site.chart-throughput"), unit: "Mbit/s", digits: 2, place,
     series: [
-      { key: "down", label: "download", colour: "#0b5cad", format: (v) => `${v.toFixed(2)} Mbit/s` },
-      { key: "up", label: "upload", colour: "#e07b00", format: (v) => `${v.toFixed(2)} Mbit/s` },
+      { key: "down", label: t("site.download"), colour: "#0b5cad", format: (v) => fmtNum(v, 2, "Mbit/s") },
+      { key: "up", label: t("site.upload"), colour: "#e07b00", format: (v) => fmtNum(v, 2, "Mbit/s") },
     ],
   }),
 };
 charts.throughput.floorZero = true;
 
 document.getElementById("latency-legend").replaceChildren(
-  el("span", {}, el("span", { class: "swatch", "data-colour": "#9a9a9a" }), "spread of the round's packets"),
+  el("span", {}, el("span", { class: "swatch", "data-colour": "#9a9a9a" }), t("site.spread")),
   ...LOSS_COLOURS.map(([, colour, label]) =>
-    el("span", {}, el("span", { class: "swatch", "data-colour": colour }), `median, loss ${label}`)),
+    el("span", {}, el("span", { class: "swatch", "data-colour": colour }), t("site.median-loss", { loss: label }))),
 );
 // Colours set through CSSOM: the CSP forbids inline style attributes.
 for (const swatch of document.querySelectorAll("#latency-legend .swatch")) {
@@ -114,37 +119,40 @@ function addItem(kind, item, { live = false } = {}) {
 function describe(kind, item) {
   const text = describeValues(kind, item);
   const invalid = Array.isArray(item.invalid) ? item.invalid : [];
-  return invalid.length ? `${text} · invalid: ${invalid.join(", ")}` : text;
+  return invalid.length ? `${text} · ${t("site.invalid", { fields: invalid.join(", ") })}` : text;
 }
 
 function describeValues(kind, item) {
   if (kind === "signal") {
     return [
-      "signal",
+      t("site.kind-signal"),
       `RSRP ${fmtNum(signalValue(item, "rsrp"), 0, "dBm")}`,
       `RSRQ ${fmtNum(signalValue(item, "rsrq"), 1, "dB")}`,
       `SINR ${fmtNum(signalValue(item, "sinr"), 0, "dB")}`,
-      item.cell_id !== undefined && item.cell_id !== null ? `cell ${item.cell_id}` : null,
+      item.cell_id !== undefined && item.cell_id !== null ? t("site.cell-id", { id: item.cell_id }) : null,
     ].filter(Boolean).join(" · ");
   }
   if (kind === "ping") {
     const p = pingPoint(item);
-    return `ping ${item.target ?? ""} median ${fmtNum(p.median, 1, "ms")} · loss ${fmtPercent(p.loss)}`;
+    return t("site.ping-text", { target: item.target ?? "", median: fmtNum(p.median, 1, "ms"), loss: fmtPercent(p.loss) });
   }
   if (kind === "throughput") {
     const mbps = throughputPoint(item).values;
     const value = mbps.up ?? mbps.down;
-    return `throughput ${item.direction ?? ""} ${value === null || value === undefined ? "-" : fmtBps(value * 1e6)}`;
+    return t("site.throughput-text", {
+      direction: word("direction", item.direction ?? "download"),
+      value: value === null || value === undefined ? "-" : fmtBps(value * 1e6),
+    });
   }
-  if (kind === "events" || kind === "event") return `event ${eventText(item)}`;
+  if (kind === "events" || kind === "event") return t("site.event-text", { text: eventText(item) });
   return `${kind} ${JSON.stringify(item)}`;
 }
 
 const readings = document.getElementById("readings");
 function addReading(kind, item) {
-  const t = itemTime(item);
+  const at = itemTime(item);
   readings.prepend(el("li", { "data-kind": kind },
-    el("time", {}, fmtTime(Number.isFinite(t) ? t : new Date())), " ", describe(kind, item)));
+    timeElement(Number.isFinite(at) ? at : new Date(), place), " ", describe(kind, item)));
   while (readings.children.length > 50) readings.lastElementChild.remove();
 }
 
@@ -166,23 +174,27 @@ function renderSummary(site) {
   document.getElementById("site-status").replaceChildren(statusBadge(site.status));
   const lat = pick(site, "lat"), lon = pick(site, "lon");
   document.getElementById("summary").replaceChildren(
-    field("Status", site.status ?? "-", "status"),
-    field("Operator", site.operator_name && site.operator
+    field(t("f.status"), site.status ? word("status", site.status) : "-", "status"),
+    field(t("f.operator"), site.operator_name && site.operator
       ? `${site.operator_name} (${site.operator})` : operatorLabel(site.operator), "operator"),
-    field("Province", provinceName(site.province ?? code), "province"),
-    field("Position", lat !== undefined && lon !== undefined
-      ? `${Number(lat).toFixed(4)}, ${Number(lon).toFixed(4)}${site.located === "province" ? " (province point)" : ""}`
+    field(t("f.province"), provinceName(site.province ?? code), "province"),
+    field(t("site.position"), lat !== undefined && lon !== undefined
+      ? t("site.latlon", { lat: fmtNum(lat, 4), lon: fmtNum(lon, 4) }) +
+        (site.located === "province" ? t("site.province-point") : "")
       : "-", "position"),
-    field("Last heard", site.last_seen ? `${fmtAgo(site.last_seen)} (${fmtTime(site.last_seen)})` : "never", "last_seen"),
-    field("Radio", [pick(site, "rat") ?? cell.rat, pick(site, "reg_state") ?? cell.reg_state].filter(Boolean).join(" · ") || "-", "radio"),
-    field("Cell", String(pick(site, "cell_id") ?? pick(cell, "cell_id", "id", "eci") ?? "-"), "cell"),
+    field(t("site.last-heard"), site.last_seen
+      ? [fmtAgo(site.last_seen), " (", timeElement(site.last_seen, place), ")"] : t("ago.never"), "last_seen"),
+    field(t("site.radio"), [pick(site, "rat") ?? cell.rat, pick(site, "reg_state") ?? cell.reg_state]
+      .filter(Boolean).map((v) => word("radio", v)).join(" · ") || "-", "radio"),
+    field(t("site.cell"), String(pick(site, "cell_id") ?? pick(cell, "cell_id", "id", "eci") ?? "-"), "cell"),
     field("RSRP", fmtNum(pick(site, "rsrp_dbm") ?? cell.rsrp_dbm, 0, "dBm"), "rsrp"),
     field("RSRQ", fmtNum(pick(site, "rsrq_db") ?? cell.rsrq_db, 1, "dB"), "rsrq"),
     field("SINR", fmtNum(pick(site, "sinr_db") ?? cell.sinr_db, 0, "dB"), "sinr"),
-    field("Ping", ping.median_ms !== undefined ? `${fmtNum(ping.median_ms, 1, "ms")} · loss ${fmtPercent(ping.loss_ratio)}` : "-", "ping"),
-    field("Open problems", problems.length ? problems.join(", ") : "none", "problems"),
-    field("Kits", (site.agents ?? []).map((a) => (typeof a === "string" ? a : a.agent_id ?? a.id)).join(", ") || "-", "agents"),
-    field("Records", site.records !== undefined ? String(site.records) : "-", "records"),
+    field("Ping", ping.median_ms !== undefined
+      ? t("site.ping-summary", { median: fmtNum(ping.median_ms, 1, "ms"), loss: fmtPercent(ping.loss_ratio) }) : "-", "ping"),
+    field(t("site.open-problems"), problems.length ? problems.map(problemLabel).join(", ") : t("none"), "problems"),
+    field(t("site.kits"), (site.agents ?? []).map((a) => (typeof a === "string" ? a : a.agent_id ?? a.id)).join(", ") || "-", "agents"),
+    field(t("site.records"), site.records !== undefined ? fmtNum(site.records) : "-", "records"),
   );
 }
 
@@ -202,7 +214,7 @@ function updateLatestSignal(item) {
 // -- events (cell and operator changes) ------------------------------------------------
 
 function eventText(item) {
-  const what = pick(item, "change", "event", "type", "kind", "action") ?? "change";
+  const what = word("change", pick(item, "change", "event", "type", "kind", "action") ?? "change");
   const from = pick(item, "from", "old", "previous"), to = pick(item, "to", "new", "current");
   const change = from !== undefined || to !== undefined ? `${from ?? "-"} → ${to ?? "-"}` : "";
   return [what, change, item.message ?? ""].filter(Boolean).join(" ");
@@ -243,7 +255,8 @@ function noteRadioChanges(item) {
 }
 
 function addEventRow(item, prepend = false) {
-  const row = el("tr", {}, el("td", {}, fmtTime(itemTime(item))), el("td", {}, eventText(item)), el("td", { class: "muted" }, eventDetails(item)));
+  const row = el("tr", {}, el("td", {}, timeElement(itemTime(item), place)), el("td", {}, eventText(item)),
+    el("td", { class: "muted" }, eventDetails(item)));
   if (eventsBody.querySelector(".empty")) eventsBody.replaceChildren();
   if (prepend) eventsBody.prepend(row);
   else eventsBody.append(row);
@@ -255,15 +268,18 @@ const ticketsBody = document.querySelector("#site-tickets tbody");
 async function loadTickets() {
   const data = await request(`/api/v1/tickets?site=${encodeURIComponent(code)}&state=all&limit=100`);
   const tickets = data.tickets ?? [];
-  const rows = tickets.map((t) => el("tr", { "data-ticket": t.id, "data-state": t.state },
-    el("td", {}, el("a", { href: `/tickets?state=all&site=${encodeURIComponent(code)}#ticket-${t.id}` }, String(t.id))),
-    el("td", {}, t.problem),
-    el("td", {}, operatorLabel(t.operator)),
-    el("td", {}, stateBadge(t.state)),
-    el("td", {}, fmtTime(ticketTime(t, "opened"))),
-    el("td", {}, fmtTime(ticketTime(t, "last_bad"))),
-    el("td", {}, canAct(account) ? ticketActions(t, account, () => loadTickets().catch(showError)) : el("span", { class: "muted" }, "view only"))));
-  ticketsBody.replaceChildren(...(rows.length ? rows : [el("tr", { class: "empty" }, el("td", { colspan: 7, class: "muted" }, "No tickets."))]));
+  const rows = tickets.map((ticket) => el("tr", { "data-ticket": ticket.id, "data-state": ticket.state },
+    el("td", {}, el("a", { href: `/tickets?state=all&site=${encodeURIComponent(code)}#ticket-${ticket.id}` }, String(ticket.id))),
+    el("td", {}, problemLabel(ticket.problem)),
+    el("td", {}, operatorLabel(ticket.operator)),
+    el("td", {}, stateBadge(ticket.state)),
+    el("td", {}, timeElement(ticketTime(ticket, "opened"), place)),
+    el("td", {}, timeElement(ticketTime(ticket, "last_bad"), place)),
+    el("td", {}, canAct(account)
+      ? ticketActions(ticket, account, () => loadTickets().catch(showError))
+      : el("span", { class: "muted" }, t("site.view-only")))));
+  ticketsBody.replaceChildren(...(rows.length ? rows
+    : [el("tr", { class: "empty" }, el("td", { colspan: 7, class: "muted" }, t("site.no-tickets")))]));
 }
 
 // -- loading -------------------------------------------------------------------------
@@ -326,7 +342,7 @@ async function loadMeasurements() {
   for (const item of sorted) addEventRow(item);
   lastRadio = { t: -Infinity };
   for (const item of signal) rememberRadio(item);
-  if (!sorted.length) eventsBody.append(el("tr", { class: "empty" }, el("td", { colspan: 3, class: "muted" }, "No cell or operator changes in this period.")));
+  if (!sorted.length) eventsBody.append(el("tr", { class: "empty" }, el("td", { colspan: 3, class: "muted" }, t("site.no-changes"))));
   const recent = [
     ...signal.map((i) => ["signal", i]), ...ping.map((i) => ["ping", i]), ...throughput.map((i) => ["throughput", i]),
   ].sort((a, b) => itemTime(a[1]) - itemTime(b[1])).slice(-15);
@@ -343,7 +359,7 @@ let helloSeen = 0;
 
 async function start() {
   document.getElementById("site-code").textContent = code;
-  document.title = `TPS ${code} · Pantau operations centre`;
+  document.title = t("site.title", { code });
   try {
     account = await initTopbar();
   } catch (err) {
@@ -381,7 +397,7 @@ async function start() {
   } catch (err) {
     if (err.status === 404) {
       live.close();
-      document.getElementById("summary").replaceChildren(el("p", {}, `No site ${code} (or it is not visible to your account).`));
+      document.getElementById("summary").replaceChildren(el("p", {}, t("site.no-site", { code })));
     }
     showError(err);
   }

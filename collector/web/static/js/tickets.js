@@ -2,10 +2,51 @@
 // resolve with a note; live changes update the rows in place.
 
 import {
-  PROVINCES, canAct, el, fmtTime, initTopbar, liveIndicator, openEvents, operatorLabel,
-  provinceName, request, showError, stateBadge,
+  PROVINCES, canAct, el, fmtNum, initTopbar, liveIndicator, openEvents, operatorLabel,
+  problemLabel, provinceName, request, showError, stateBadge, t, timeElement, translatePage,
 } from "./api.js";
+import { registerStrings } from "./i18n.js";
 import { ticketActions, ticketHistory, ticketTime } from "./tickets-ui.js";
+
+registerStrings({
+  en: {
+    "tickets.title": "Tickets · Pantau operations centre",
+    "tickets.not-resolved": "open or acknowledged",
+    "tickets.tps-code": "TPS code",
+    "tickets.show": "Show",
+    "tickets.apply": "Apply",
+    "tickets.list": "Ticket list",
+    "tickets.history": "History",
+    "tickets.historical": " historical",
+    "tickets.escalated": " escalated",
+    "tickets.loading": "Loading history…",
+    "tickets.history-of": "History of ticket {id}",
+    "tickets.none": "No tickets match.",
+    "tickets.count-1": "1 ticket",
+    "tickets.count": "{n} tickets",
+    "tickets.limit": " (limit reached)",
+    "tickets.new": "{n} new — show",
+  },
+  id: {
+    "tickets.title": "Tiket · Pusat operasi Pantau",
+    "tickets.not-resolved": "terbuka atau ditangani",
+    "tickets.tps-code": "Kode TPS",
+    "tickets.show": "Tampilkan",
+    "tickets.apply": "Terapkan",
+    "tickets.list": "Daftar tiket",
+    "tickets.history": "Riwayat",
+    "tickets.historical": " riwayat lama",
+    "tickets.escalated": " dieskalasi",
+    "tickets.loading": "Memuat riwayat…",
+    "tickets.history-of": "Riwayat tiket {id}",
+    "tickets.none": "Tidak ada tiket yang cocok.",
+    "tickets.count-1": "1 tiket",
+    "tickets.count": "{n} tiket",
+    "tickets.limit": " (batas tercapai)",
+    "tickets.new": "{n} baru — tampilkan",
+  },
+});
+translatePage();
 
 const PROBLEMS = [
   "NO_SERVICE", "NO_COVERAGE", "MODEM_FAULT", "AGENT_SILENT", "WEAK_SIGNAL", "POOR_QUALITY",
@@ -48,51 +89,51 @@ function query() {
   return q;
 }
 
-function matchesFilters(t) {
+function matchesFilters(ticket) {
   const q = query();
   const state = q.get("state") ?? "";
-  if (state === "" && t.state === "resolved") return false;
-  if (state && state !== "all" && t.state !== state) return false;
-  if (q.get("operator") && t.operator !== q.get("operator")) return false;
-  if (q.get("problem") && t.problem !== q.get("problem")) return false;
-  if (q.get("province") && String(t.province ?? t.site_code.slice(0, 2)) !== q.get("province")) return false;
-  if (q.get("site") && t.site_code !== q.get("site")) return false;
+  if (state === "" && ticket.state === "resolved") return false;
+  if (state && state !== "all" && ticket.state !== state) return false;
+  if (q.get("operator") && ticket.operator !== q.get("operator")) return false;
+  if (q.get("problem") && ticket.problem !== q.get("problem")) return false;
+  if (q.get("province") && String(ticket.province ?? ticket.site_code.slice(0, 2)) !== q.get("province")) return false;
+  if (q.get("site") && ticket.site_code !== q.get("site")) return false;
   return true;
 }
 
-function ticketRow(t) {
+function ticketRow(ticket) {
   const expand = el("button", {
-    type: "button", class: "secondary expand", "aria-expanded": expanded.has(t.id) ? "true" : "false",
-    "aria-controls": `history-${t.id}`, "data-action": "history",
-  }, "History");
-  expand.addEventListener("click", () => toggle(t.id));
+    type: "button", class: "secondary expand", "aria-expanded": expanded.has(ticket.id) ? "true" : "false",
+    "aria-controls": `history-${ticket.id}`, "data-action": "history",
+  }, t("tickets.history"));
+  expand.addEventListener("click", () => toggle(ticket.id));
   const actions = el("div", { class: "actions" }, expand,
-    canAct(account) ? ticketActions(t, account, (updated) => refreshTicket(t.id, updated)) : null);
-  return el("tr", { id: `ticket-${t.id}`, "data-ticket": t.id, "data-state": t.state },
-    el("td", {}, String(t.id)),
-    el("td", {}, el("a", { href: `/site/${encodeURIComponent(t.site_code)}`, class: "mono" }, t.site_code)),
-    el("td", {}, provinceName(t.province ?? t.site_code)),
-    el("td", {}, t.operator_name && /^\d{3}-\d{2,3}$/.test(t.operator) ? `${t.operator_name} (${t.operator})` : operatorLabel(t.operator)),
-    el("td", {}, t.problem),
-    el("td", { "data-field": "state" }, stateBadge(t.state),
-      t.historical ? el("span", { class: "muted" }, " historical") : null,
-      t.escalated ? el("span", { class: "muted" }, " escalated") : null),
-    el("td", {}, fmtTime(ticketTime(t, "opened"))),
-    el("td", {}, fmtTime(ticketTime(t, "last_bad"))),
+    canAct(account) ? ticketActions(ticket, account, (updated) => refreshTicket(ticket.id, updated)) : null);
+  return el("tr", { id: `ticket-${ticket.id}`, "data-ticket": ticket.id, "data-state": ticket.state },
+    el("td", {}, String(ticket.id)),
+    el("td", {}, el("a", { href: `/site/${encodeURIComponent(ticket.site_code)}`, class: "mono" }, ticket.site_code)),
+    el("td", {}, provinceName(ticket.province ?? ticket.site_code)),
+    el("td", {}, ticket.operator_name && /^\d{3}-\d{2,3}$/.test(ticket.operator) ? `${ticket.operator_name} (${ticket.operator})` : operatorLabel(ticket.operator)),
+    el("td", {}, problemLabel(ticket.problem)),
+    el("td", { "data-field": "state" }, stateBadge(ticket.state),
+      ticket.historical ? el("span", { class: "muted" }, t("tickets.historical")) : null,
+      ticket.escalated ? el("span", { class: "muted" }, t("tickets.escalated")) : null),
+    el("td", {}, timeElement(ticketTime(ticket, "opened"), ticket.site_code)),
+    el("td", {}, timeElement(ticketTime(ticket, "last_bad"), ticket.site_code)),
     el("td", {}, actions));
 }
 
 function detailRow(id) {
   return el("tr", { class: "detail", id: `history-${id}`, "data-history": id },
-    el("td", { colspan: 9 }, el("span", { class: "muted" }, "Loading history…")));
+    el("td", { colspan: 9 }, el("span", { class: "muted" }, t("tickets.loading"))));
 }
 
 async function fillHistory(id) {
   const row = document.getElementById(`history-${id}`);
   if (!row) return;
   try {
-    const { node } = await ticketHistory(id);
-    row.firstElementChild.replaceChildren(el("h3", {}, `History of ticket ${id}`), node);
+    const { node } = await ticketHistory(id, tickets.get(id)?.site_code);
+    row.firstElementChild.replaceChildren(el("h3", {}, t("tickets.history-of", { id })), node);
   } catch (err) {
     row.firstElementChild.replaceChildren(el("span", { class: "error-text" }, err.message));
   }
@@ -113,23 +154,23 @@ async function toggle(id) {
   await fillHistory(id);
 }
 
-function replaceRow(t) {
-  const old = document.getElementById(`ticket-${t.id}`);
+function replaceRow(ticket) {
+  const old = document.getElementById(`ticket-${ticket.id}`);
   if (!old) return;
   if (old.querySelector("form.note-form:not(.hidden)")) return; // someone is typing
-  tickets.set(t.id, t);
-  old.replaceWith(ticketRow(t));
-  if (expanded.has(t.id)) fillHistory(t.id);
+  tickets.set(ticket.id, ticket);
+  old.replaceWith(ticketRow(ticket));
+  if (expanded.has(ticket.id)) fillHistory(ticket.id);
 }
 
 async function refreshTicket(id, updated) {
   try {
     const data = updated && updated.state ? updated : await request(`/api/v1/tickets/${id}`);
-    const t = data.ticket ?? data;
+    const ticket = data.ticket ?? data;
     const old = document.getElementById(`ticket-${id}`);
     if (old) {
-      tickets.set(id, t);
-      old.replaceWith(ticketRow(t));
+      tickets.set(id, ticket);
+      old.replaceWith(ticketRow(ticket));
     }
     if (expanded.has(id)) await fillHistory(id);
   } catch (err) {
@@ -146,33 +187,34 @@ async function load() {
   newIds = new Set();
   document.getElementById("new-tickets").classList.add("hidden");
   const rows = [];
-  for (const t of list) {
-    tickets.set(t.id, t);
-    rows.push(ticketRow(t));
-    if (expanded.has(t.id)) rows.push(detailRow(t.id));
+  for (const ticket of list) {
+    tickets.set(ticket.id, ticket);
+    rows.push(ticketRow(ticket));
+    if (expanded.has(ticket.id)) rows.push(detailRow(ticket.id));
   }
-  body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 9, class: "muted" }, "No tickets match."))]));
+  body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 9, class: "muted" }, t("tickets.none")))]));
   document.getElementById("ticket-count").textContent =
-    `${list.length} ticket${list.length === 1 ? "" : "s"}${list.length >= Number(q.get("limit") ?? 100) ? " (limit reached)" : ""}`;
+    (list.length === 1 ? t("tickets.count-1") : t("tickets.count", { n: fmtNum(list.length) })) +
+    (list.length >= Number(q.get("limit") ?? 100) ? t("tickets.limit") : "");
   for (const id of expanded) if (tickets.has(id)) fillHistory(id);
   document.body.dataset.loaded = "1";
 }
 
 function onTickets(message) {
-  for (const t of message?.tickets ?? []) {
-    if (tickets.has(t.id)) replaceRow(t);
-    else if (matchesFilters(t)) newIds.add(t.id);
+  for (const ticket of message?.tickets ?? []) {
+    if (tickets.has(ticket.id)) replaceRow(ticket);
+    else if (matchesFilters(ticket)) newIds.add(ticket.id);
   }
   const button = document.getElementById("new-tickets");
   if (newIds.size) {
-    button.textContent = `${newIds.size} new — show`;
+    button.textContent = t("tickets.new", { n: fmtNum(newIds.size) });
     button.classList.remove("hidden");
   }
 }
 
 async function start() {
   options(form.elements.operator, OPERATORS, operatorLabel);
-  options(form.elements.problem, PROBLEMS, (p) => p);
+  options(form.elements.problem, PROBLEMS, problemLabel);
   options(form.elements.province, Object.keys(PROVINCES), (c) => `${PROVINCES[c]} (${c})`);
   readQuery();
   const hash = /^#ticket-(\d+)$/.exec(location.hash);

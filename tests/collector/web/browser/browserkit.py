@@ -1,5 +1,6 @@
 """Helpers for the operations centre's browser tests: Chromium's location and flags,
-a browser context that records page errors and content-security-policy violations,
+a browser context that records page errors, content-security-policy violations and
+untranslated keys (the pages in English unless a test says otherwise),
 the screenshot directory (``$PANTAU_SCREENSHOTS``, default ``artifacts/screenshots/``
 at the repository root, which git ignores)."""
 
@@ -50,10 +51,17 @@ class Browsing:
     context: Any
     base: str
     problems: list[str] = field(default_factory=list)
+    #: The pages' language, set before any page script runs (None: the page's own
+    #: choice, Indonesian unless the reader switched).
+    lang: str | None = "en"
 
     def page(self) -> Any:
         page = self.context.new_page()
         page.set_default_timeout(STEP_MS)
+        if self.lang is not None:
+            page.add_init_script(
+                f"try {{ localStorage.setItem('pantau.lang', '{self.lang}') }} catch {{}}"
+            )
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
         page.on("console", self._console)
         return page
@@ -61,7 +69,10 @@ class Browsing:
     def _console(self, message: Any) -> None:
         text = message.text
         if message.type == "error" and (
-            "Content Security Policy" in text or "Uncaught" in text or "SyntaxError" in text
+            "Content Security Policy" in text
+            or "Uncaught" in text
+            or "SyntaxError" in text
+            or "untranslated key" in text
         ):
             self.problems.append(f"console: {text}")
 

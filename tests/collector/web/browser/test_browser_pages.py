@@ -7,7 +7,6 @@ the map while the site is down (its modem searching: no network in the latest re
 from __future__ import annotations
 
 import math
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -364,36 +363,6 @@ def test_a_new_reading_appears_on_the_open_site_page_without_reload(
     assert "cell" in change.inner_text() and "→ 424242" in change.inner_text()
     assert page.evaluate("window.pantauMarker") == "still the same page"
     screenshot(page, "site.png", full_page=True)
-
-
-def test_the_site_pages_charts_draw_the_rollups_over_a_day(
-    web_site: Any, browsing: Callable[[], Browsing]
-) -> None:
-    """Rollups covering the whole window (as if kept all along): the charts draw the
-    5-minute buckets, and only the newest readings are listed from the records."""
-    db = sqlite3.connect(web_site.store.path)
-    db.execute("UPDATE rollups_start SET since_ns = 0")
-    db.commit()
-    db.close()
-    site = web_site.seeded.sites[0]
-    b = browsing()
-    b.login("viewer", web_site.add_user("viewer", "viewer"))
-    page = b.page()
-    asked: list[str] = []
-    page.on("request", lambda request: asked.append(request.url))
-    page.goto(f"{b.base}/site/{site.code}")
-    page.wait_for_selector("body[data-loaded='1']")
-    assert any(f"/api/v1/sites/{site.code}/rollups?hours=24" in url for url in asked)
-    assert any("kind=signal&hours=24&limit=15" in url for url in asked)
-    points = {
-        name: int(page.get_attribute(f"#chart-{name} canvas", "data-points") or 0)
-        for name in ("rsrp", "latency")
-    }
-    assert points == {"rsrp": 6, "latency": 6}  # one reading a bucket, every 10 minutes
-    # An hour: the readings themselves, every one of them.
-    with page.expect_request(lambda r: r.url.endswith("kind=signal&hours=1")):
-        page.select_option("#hours", "1")
-    assert not any("rollups?hours=1" in url for url in asked)
 
 
 def test_an_operator_account_sees_only_its_own_networks_tickets(
