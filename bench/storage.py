@@ -9,7 +9,9 @@ ingest's group commit does. Reported per store: records and batches written, the
 commit rate (records/s, store only: no gRPC), and the bytes on disk per record,
 tables and indexes together: on PostgreSQL ``pg_total_relation_size`` summed over
 the records' partitions and the rollups' (and each alone); on SQLite the file's
-pages in use (after a WAL checkpoint) less those of an empty store. Each store runs
+pages in use (after a WAL checkpoint) less those of an empty store; and the seconds
+to compute every site's coverage over the run's window from the records and from
+the rollups (``coverage_s``). Each store runs
 twice, with rollups and without (``*_without_rollups``): what keeping them costs.
 One JSON object.
 
@@ -39,6 +41,7 @@ from agent.fleet.kit import SimKit
 from agent.fleet.scenario import Cadence, Conditions, KitPlan
 from collector.batches import prepare
 from collector.clocks import Anchor
+from collector.query import COVERAGE_READINGS, coverage_entry, coverage_from_rollups, site_row
 from collector.store.base import Store
 from collector.store.model import IngestBatch
 from pantau.v1 import telemetry_pb2
@@ -106,11 +109,31 @@ def run(
             records += sum(o.stored for o in outcomes)
             batches_n += len(chunk)
     return {
+        "coverage_s": coverage_times(store, minutes) if rollups else None,
         "records": records,
         "batches": batches_n,
         "records_per_batch": round(records / max(batches_n, 1), 2),
         "commit_records_per_s": round(records / spent) if spent else None,
     }
+
+
+def coverage_times(store: Store, minutes: int) -> dict[str, float]:
+    """Seconds to compute every site's coverage over the run's window, from the
+    records (decoding each) and from the rollups: the two reads of SiteQueries.coverage."""
+    views = store.sites()
+    rows = [site_row(v, [], now_ns=time.time_ns(), silent_after_ns=300 * _S) for v in views]
+    codes = [r.code for r in rows]
+    since = time.time_ns() - (minutes + 5) * 60 * _S
+    began = time.perf_counter()
+    found = store.newest_records_of_sites(codes, since, ("signal", "ping"), COVERAGE_READINGS)
+    raw = [coverage_entry(r, found.get(r.code, [])) for r in rows]
+    from_records = time.perf_counter() - began
+    began = time.perf_counter()
+    rollups = store.rollups_of_sites(codes, since)
+    rolled = [coverage_from_rollups(r, rollups.get(r.code, [])) for r in rows]
+    from_rollups = time.perf_counter() - began
+    assert [e.samples for e in raw] == [e.samples for e in rolled]
+    return {"from_records": round(from_records, 3), "from_rollups": round(from_rollups, 3)}
 
 
 def _pg_sizes(dsn: str, schema: str) -> dict[str, int]:
