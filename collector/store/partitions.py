@@ -25,8 +25,12 @@ ahead, or late backlogs of days long gone.
   from the future). A record judged from the future that landed in a day made
   ahead goes with that day.
 
-Every DDL step runs under one advisory transaction lock, so replicas making or
-dropping days at once take turns.
+The sites' rollups (``site_rollups``, :mod:`collector.store.rollups`) are split by
+day of their bucket the same way (:data:`ROLLUPS`), made and dropped with the
+records' days. Every DDL step runs under one advisory transaction lock, so replicas
+making or dropping days at once take turns. Dropping a day takes an exclusive lock
+on the parent table for a moment: ingest and reads of the records wait for it (the
+day's per-site counts are read before, under a share lock).
 """
 
 # ruff: noqa: S608 - SQL is built from constants and partition names made here.

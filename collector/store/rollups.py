@@ -6,11 +6,12 @@ A site's long windows (coverage over a day, a chart of the election) are read fr
 (RSRP, RSRQ and SINR of signal readings; the median round-trip time and the loss
 of ping rounds), its count, minimum, maximum, sum and its first values.
 
-No I/O and no clock: the ingest turns each stored record into a :class:`Sample`
-(:func:`sample_of`, at the record's decoding), :func:`deltas` folds a commit's
-samples into one :class:`Rollup` per bucket, which the store adds to the row
-(counts and sums added, minimum and maximum kept, values appended); a read folds
-the rows of a window back with :func:`merge` and :func:`figures`.
+No I/O and no clock: the ingest turns each record into a :class:`Sample` where it
+decodes it (``collector.batches.rollup_sample``), the store folds the samples of
+the records a commit stored into one :class:`Rollup` per bucket (:func:`deltas`)
+and adds each to its row (counts and sums added, minimum and maximum kept, values
+appended: :mod:`collector.store.rollup_sql`); a read folds the rows of a window
+back with :func:`merge` (each :class:`Figure`'s ``median`` and ``mean``).
 
 Medians and their tolerance: a bucket keeps its values while it holds fewer than
 :data:`MAX_VALUES` (a commit's values are appended while the row holds fewer; so
