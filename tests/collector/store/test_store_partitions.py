@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from storebackends import Backend
@@ -215,3 +217,52 @@ def test_two_replicas_storing_the_same_records_at_once_store_each_once(
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.postgres
+def test_a_day_made_later_takes_its_records_out_of_the_default_partition(
+    postgres_backend: Backend,
+) -> None:
+    """A record from beyond the days made ahead waits in the default partition; when
+    its day comes to be made (the collector's clock reaching it), the record moves
+    into it, and is still known: resent, it is a duplicate."""
+    store = postgres_backend.open()
+    try:
+        store.add_agent("kit-1", SITE, "h")
+        later = TODAY + partitions.AHEAD_DAYS + 3
+        row = replace(batch("kit-1", 1).rows[0], event_ns=_at(later))
+        store.commit([IngestBatch("kit-1", SITE, [row], _at(TODAY))])
+        assert partition_name(later) not in _children(postgres_backend)
+        raw = postgres_backend.raw()
+        try:
+            made = partitions.ensure_days(_RawTx(raw), _at(later - partitions.AHEAD_DAYS))
+            raw.commit()
+        finally:
+            raw.close()
+        assert made == 2 * (partitions.AHEAD_DAYS + 1)  # three new days: records', rollups'
+        where = _rows_of(postgres_backend, "SELECT tableoid::regclass::text FROM records")
+        assert [str(p).split(".")[-1] for (p,) in where] == [partition_name(later)]
+        assert store.commit([IngestBatch("kit-1", SITE, [row], _at(TODAY))]) == [
+            BatchOutcome(0, 1, 1)
+        ]
+        assert store.sites()[0].records == 1
+    finally:
+        store.close()
+
+
+class _RawTx:
+    """The store's transaction interface over a raw connection of the test."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        return self.raw.execute(sql, params)
+
+    def one(self, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:
+        found = self.raw.execute(sql, params)
+        return found[0] if found else None
+
+    def run(self, sql: str, params: Sequence[object] = ()) -> int:
+        self.raw.execute(sql, params)
+        return 0
