@@ -76,8 +76,9 @@ def days_to_drop(days: list[int], older_than_ns: int) -> list[int]:
 
 
 #: The migration's part that makes a day of a table partitioned by day (``records`` on
-#: ``event_ns``, ``site_rollups`` on ``bucket_ns``): create, move the default partition's
-#: rows of the day into it, attach (``CREATE TABLE ... PARTITION OF`` would fail on them).
+#: ``event_ns``, ``site_rollups`` on ``bucket_ns``): create (with the default partition's
+#: storage options), move the default partition's rows of the day into it, attach
+#: (``CREATE TABLE ... PARTITION OF`` would fail on them).
 DAY_FUNCTION = f"""
 CREATE FUNCTION pantau_add_day(parent TEXT, key TEXT, day BIGINT) RETURNS BOOLEAN
 LANGUAGE plpgsql AS $f$
@@ -86,11 +87,16 @@ DECLARE
     hi BIGINT := (day + 1) * {DAY_NS};
     name TEXT := parent || '_' || to_char(
         TIMESTAMP '1970-01-01' + day * INTERVAL '1 day', 'YYYYMMDD');
+    options TEXT;
 BEGIN
     IF to_regclass(name) IS NOT NULL THEN
         RETURN FALSE;
     END IF;
-    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS)', name, parent);
+    -- a day's storage options are its default partition's (the rollups' fillfactor)
+    SELECT COALESCE(' WITH (' || array_to_string(reloptions, ', ') || ')', '') INTO options
+        FROM pg_class WHERE oid = to_regclass(parent || '_default');
+    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS)', name, parent)
+        || COALESCE(options, '');
     EXECUTE format(
         'WITH moved AS (DELETE FROM %I WHERE %I >= %s AND %I < %s RETURNING *) '
         'INSERT INTO %I SELECT * FROM moved', parent || '_default', key, lo, key, hi, name);

@@ -75,11 +75,13 @@ PARTITIONED_RECORDS = partitioned_records(RECORD_COLUMNS)
 
 #: Per-site rollups kept at ingest (collector.store.rollups), partitioned by day of
 #: bucket as the records are (made and dropped with them). Self-contained; it begins
-#: empty: windows before it are read from the records.
+#: empty: windows before it are read from the records. Half of each page is left free
+#: (fillfactor 50, copied to every day): a row is updated by each commit of its bucket,
+#: and the new version then fits on its page (a HOT update, no index entry).
 ROLLUPS = (
     rollups_table(POSTGRES, partitioned_by=" PARTITION BY RANGE (bucket_ns)")
     + """;
-CREATE TABLE site_rollups_default PARTITION OF site_rollups DEFAULT;
+CREATE TABLE site_rollups_default PARTITION OF site_rollups DEFAULT WITH (fillfactor = 50);
 INSERT INTO rollups_start VALUES ((EXTRACT(EPOCH FROM clock_timestamp()) * 1e9)::BIGINT);
 SELECT pantau_add_day('site_rollups', 'bucket_ns', day)
     FROM generate_series(EXTRACT(EPOCH FROM now())::BIGINT / 86400,
