@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collector.store.schema import (
     SQLITE,
+    rollups_table,
     v1_ingest,
     v2_enrollment,
     v3_tickets,
@@ -59,5 +60,19 @@ _V7 = v7_site_networks(SQLITE)
 # (see schema.v8_incidents).
 _V8 = v8_incidents(SQLITE)
 
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+#: PostgreSQL's records partitioned by day: nothing here (one file has no partitions;
+#: its retention deletes rows), so the numbers stay in step.
+NO_PARTITIONS = "SELECT 1"
+
+#: Per-site rollups kept at ingest (collector.store.rollups); they begin empty: windows
+#: before them are read from the records.
+ROLLUPS = (
+    rollups_table(SQLITE)
+    + """;
+INSERT INTO rollups_start
+    VALUES (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000000);
+"""
+)
+
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, NO_PARTITIONS, ROLLUPS)
 SCHEMA_VERSION = len(MIGRATIONS)
