@@ -15,6 +15,7 @@ BENCHMARKS = [
     "bench.mapload",
     "bench.rules",
     "bench.incidents",
+    "bench.storage",
 ]
 
 

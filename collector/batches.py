@@ -32,6 +32,7 @@ from collector.clocks import (
 )
 from collector.refusals import KitRefused, Status
 from collector.store.model import IngestBatch, PingState, RecordRow, SignalState
+from collector.store.rollups import KIND_FIGURES, Sample
 from pantau.core.operators import network_of
 from pantau.v1 import records_pb2, telemetry_pb2
 
@@ -167,6 +168,8 @@ def prepare(
     # only those two are converted (this loop is the ingest's hot path).
     latest: dict[str, tuple[int, records_pb2.Record]] = {}
     networks: set[tuple[str, str]] = set()
+    samples: list[Sample | None] = []
+    network = ""  # of the batch's latest signal reading so far: its ping rounds' network
     previous = 0
     for index, record in enumerate(records):
         seq = record.seq
@@ -202,6 +205,12 @@ def prepare(
             s = record.signal
             if s.mcc and s.mnc:
                 networks.add((s.mcc, s.mnc))
+            network = network_of(s.mcc, s.mnc) or ""
+        samples.append(
+            rollup_sample(kind, getattr(record, kind), event_ns, network)
+            if kind in KIND_FIGURES and quality != FUTURE
+            else None
+        )
         if (
             kind in _LIVE_KINDS
             and quality != FUTURE
@@ -224,7 +233,18 @@ def prepare(
         ping=ping,
         future_after_ns=received_ns + future_tolerance_ns,
         operators=networks_of(networks),
+        samples=tuple(samples),
     )
+
+
+def rollup_sample(kind: str, reading: Any, event_ns: int, network: str) -> Sample:
+    """A record's part of its site's rollups: its figures in their valid range."""
+    values = []
+    for name, field_name in KIND_FIGURES[kind]:
+        value = ranges.value(reading, field_name)
+        if value is not None:
+            values.append((name, float(value)))
+    return Sample(kind, network, event_ns, tuple(values))
 
 
 def networks_of(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...]:

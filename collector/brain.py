@@ -35,13 +35,8 @@ caused is not the kits': its start, a wake-up much later than its tick asked for
 store each start a grace of the rule's whole silence from when it was back
 (:meth:`RuleEngine.resume`).
 
-Replicas on one PostgreSQL split the sites (:mod:`collector.replicas`): the brain
-judges only the sites :attr:`Brain.owns` says are its own. Data of another
-replica's site is stored and announced (:attr:`Brain.on_foreign`); data of its own
-sites stored elsewhere comes in through :meth:`Brain.feed_stored`, a site it takes
-over is rebuilt from the store (:meth:`Brain.take`) and one it hands over is
-forgotten (:meth:`Brain.disown`). A rebuild raises the tickets of problems the data
-shows open but nobody announced (the previous owner died or let go first).
+Replicas on one PostgreSQL split the sites: the brain judges only those
+:attr:`Brain.owns` says are its own (:mod:`collector.brain_replica`).
 """
 
 from __future__ import annotations
@@ -189,17 +184,6 @@ class Brain(ReplicaFeeding):
         self._dirty.add(site_code)
         self._wake.set()
 
-    async def take(self, site_code: str) -> None:
-        """Make sure the engine holds the site: rebuilt from the store the first time."""
-        if site_code in self._known:
-            return
-        # One rebuild per site, however many streams arrive for it at once.
-        pending = self._rebuilding.get(site_code)
-        if pending is None:
-            pending = self._rebuilding[site_code] = asyncio.ensure_future(self._rebuild(site_code))
-            pending.add_done_callback(lambda _: self._rebuilding.pop(site_code, None))
-        await asyncio.shield(pending)
-
     async def _rebuild(self, site_code: str) -> None:
         now = self.clock()
         since = now - int(self.engine.config.engine.horizon_s * _S)
@@ -296,7 +280,6 @@ class Brain(ReplicaFeeding):
         in the data with no ticket are raised; returns those tickets."""
         still_open = {(p.key.operator, str(p.key.problem)) for p in problems}
         ticketed: set[tuple[str, str]] = set()
-        raised: list[Ticket] = []
         for state in ("open", "acknowledged"):
             for ticket in self.store.list_tickets(state=state, site_code=site_code):
                 key = (ticket.operator, ticket.problem)
@@ -309,20 +292,7 @@ class Brain(ReplicaFeeding):
                 self.store.clear_problem(
                     site_code, ticket.operator, ticket.problem, resolved_ns=now_ns, now_ns=now_ns
                 )
-        for p in problems:  # open in the data, announced by nobody: announced now
-            key = (p.key.operator, str(p.key.problem))
-            if key in ticketed or p.key.problem is ProblemName.AGENT_SILENT:
-                continue
-            log.info("site %s: %s open in the data with no ticket; raising", site_code, key)
-            change = self.store.raise_problem(
-                site_code, p.key.operator, str(p.key.problem),
-                route=self.config.routing.route_for(p.key.operator),
-                first_bad_ns=p.first_bad_ns, last_bad_ns=p.last_bad_ns,
-                evidence=p.evidence.as_dict(), historical=p.historical, now_ns=now_ns,
-                reopen_window_ns=int(self.config.tickets.reopen_window_s * _S),
-            )  # fmt: skip
-            raised.append(change.ticket)
-        return raised
+        return self._raise_unannounced(site_code, problems, ticketed, now_ns)
 
     # -- judging ---------------------------------------------------------------------------
 

@@ -1,26 +1,57 @@
-"""What a brain that shares the sites with other replicas adds: the data of its sites
-stored by other replicas, and sites handed over (:mod:`collector.replicas` calls these;
-:class:`collector.brain.Brain` mixes them in)."""
+"""What a brain that shares the sites with other replicas adds (:mod:`collector.replicas`
+calls these; :class:`collector.brain.Brain` mixes them in).
+
+The brain judges only the sites :attr:`~collector.brain.Brain.owns` says are its own.
+Data of another replica's site is stored and announced
+(:attr:`~collector.brain.Brain.on_foreign`, with the backhaul a kit's Hello declared);
+data of its own sites stored elsewhere comes in through :meth:`ReplicaFeeding.feed_stored`,
+a site it takes over is rebuilt from the store (:meth:`ReplicaFeeding.take`) and one it
+hands over is forgotten (:meth:`ReplicaFeeding.disown`). A rebuild raises the tickets of
+problems the data shows open but nobody announced (the previous owner died, or let the
+site go, before their ``for`` was satisfied): :meth:`ReplicaFeeding._raise_unannounced`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+import logging
+from collections.abc import Callable, Collection, Iterable, Sequence
 
+from collector.config import CollectorConfig
 from collector.observe import observations_from_stored
-from collector.rules import Heard, RuleEngine
-from collector.store.model import StoredRecord
+from collector.rules import Heard, Problem, ProblemName, RuleEngine
+from collector.store import Store
+from collector.store.model import StoredRecord, Ticket
+
+log = logging.getLogger(__name__)
 
 
 class ReplicaFeeding:
     """Mixed into the brain, whose state it shares."""
 
     engine: RuleEngine
+    store: Store
+    config: CollectorConfig
     owns: Callable[[str], bool]
     _known: set[str]
+    _rebuilding: dict[str, asyncio.Future[None]]
     _rebuilt_through: dict[str, dict[str, int]]
     _dirty: set[str]
     _wake: asyncio.Event
+
+    async def _rebuild(self, site_code: str) -> None:
+        raise NotImplementedError  # the brain's
+
+    async def take(self, site_code: str) -> None:
+        """Make sure the engine holds the site: rebuilt from the store the first time."""
+        if site_code in self._known:
+            return
+        # One rebuild per site, however many streams arrive for it at once.
+        pending = self._rebuilding.get(site_code)
+        if pending is None:
+            pending = self._rebuilding[site_code] = asyncio.ensure_future(self._rebuild(site_code))
+            pending.add_done_callback(lambda _: self._rebuilding.pop(site_code, None))
+        await asyncio.shield(pending)
 
     def fed(self, site_code: str) -> dict[str, int]:
         """Per kit, the highest seq of the site this engine has been fed."""
@@ -57,3 +88,29 @@ class ReplicaFeeding:
             self._known.discard(code)
             self._rebuilt_through.pop(code, None)
             self._dirty.discard(code)
+
+    def _raise_unannounced(
+        self,
+        site_code: str,
+        problems: Sequence[Problem],
+        ticketed: Collection[tuple[str, str]],
+        now_ns: int,
+    ) -> list[Ticket]:
+        """After a rebuild (in a worker thread): the problems open in the data with no
+        unresolved ticket (``ticketed``: (operator, problem)) are raised now; AGENT_SILENT
+        waits for its own silence. Returns the tickets."""
+        raised: list[Ticket] = []
+        for p in problems:
+            key = (p.key.operator, str(p.key.problem))
+            if key in ticketed or p.key.problem is ProblemName.AGENT_SILENT:
+                continue
+            log.info("site %s: %s open in the data with no ticket; raising", site_code, key)
+            change = self.store.raise_problem(
+                site_code, p.key.operator, str(p.key.problem),
+                route=self.config.routing.route_for(p.key.operator),
+                first_bad_ns=p.first_bad_ns, last_bad_ns=p.last_bad_ns,
+                evidence=p.evidence.as_dict(), historical=p.historical, now_ns=now_ns,
+                reopen_window_ns=int(self.config.tickets.reopen_window_s * 1e9),
+            )  # fmt: skip
+            raised.append(change.ticket)
+        return raised

@@ -30,8 +30,9 @@ from collector.geo import fallback_point
 from collector.measurements import Key as RecordKey
 from collector.present import iso
 from collector.search import SiteSearch
-from collector.store import Store
+from collector.store import Store, rollups
 from collector.store.model import SiteView, Ticket
+from collector.store.rollups import Rollup
 from pantau.core.operators import is_network, mcc_mnc, network_of, operator_label
 from pantau.core.sites import PROVINCES
 
@@ -46,6 +47,8 @@ MAP_COLUMNS = (
 #: Readings of each kind (signal, ping) a site's coverage figures use at most: the
 #: newest in the window (a day at one a minute), so that a large export stays quick.
 COVERAGE_READINGS = 1440
+#: Windows up to this long are read from the records, longer ones from the rollups.
+RAW_WINDOW_S = 3600
 
 _S = 1_000_000_000
 
@@ -296,7 +299,43 @@ def coverage_entry(row: SiteRow, records: Sequence[Any]) -> CoverageEntry:
             p = record.ping
             _add(ping, p, "median_ms")
             _add(loss, p, "loss_ratio")
-    rsrp_median = measurements.median(rsrp)
+    return _entry(
+        row,
+        rsrp=measurements.median(rsrp),
+        rsrq=measurements.median(rsrq),
+        sinr=measurements.median(sinr),
+        ping=measurements.median(ping),
+        loss=sum(loss) / len(loss) if loss else None,
+        samples=samples,
+    )
+
+
+def coverage_from_rollups(row: SiteRow, rollup_rows: Sequence[Rollup]) -> CoverageEntry:
+    """A site's coverage figures from its rollups (every network's): the medians of
+    the values the buckets keep (see :mod:`collector.store.rollups` for the
+    tolerance), the loss's mean and the count of signal readings, exact."""
+    figures = rollups.merge(rollup_rows)
+    return _entry(
+        row,
+        rsrp=figures["rsrp_dbm"].median if "rsrp_dbm" in figures else None,
+        rsrq=figures["rsrq_db"].median if "rsrq_db" in figures else None,
+        sinr=figures["sinr_db"].median if "sinr_db" in figures else None,
+        ping=figures["rtt_ms"].median if "rtt_ms" in figures else None,
+        loss=figures["loss_ratio"].mean if "loss_ratio" in figures else None,
+        samples=rollups.records_of(rollup_rows, "signal"),
+    )
+
+
+def _entry(
+    row: SiteRow,
+    *,
+    rsrp: float | None,
+    rsrq: float | None,
+    sinr: float | None,
+    ping: float | None,
+    loss: float | None,
+    samples: int,
+) -> CoverageEntry:
     return CoverageEntry(
         site_code=row.code,
         province=row.province,
@@ -307,13 +346,13 @@ def coverage_entry(row: SiteRow, records: Sequence[Any]) -> CoverageEntry:
         lat=row.lat,
         lon=row.lon,
         located=row.located,
-        rsrp_dbm=rsrp_median,
-        rsrq_db=measurements.median(rsrq),
-        sinr_db=measurements.median(sinr),
-        ping_median_ms=measurements.median(ping),
-        loss_ratio=sum(loss) / len(loss) if loss else None,
+        rsrp_dbm=rsrp,
+        rsrq_db=rsrq,
+        sinr_db=sinr,
+        ping_median_ms=ping,
+        loss_ratio=loss,
         samples=samples,
-        grade=grade(rsrp_median, samples),
+        grade=grade(rsrp, samples),
     )
 
 
@@ -408,9 +447,24 @@ class SiteQueries:
         older = page[0][0] if len(keyed) > limit else None
         return [item for _, item in page], older
 
-    def coverage(self, rows: Sequence[SiteRow], *, hours: int) -> list[CoverageEntry]:
-        """The coverage figures of ``rows`` over the last ``hours``: one batched read."""
+    def rollups(self, code: str, *, hours: int) -> tuple[list[Rollup], bool]:
+        """A site's 5-minute rollups of the last ``hours`` (from the bucket holding the
+        window's start), in bucket order: what its charts draw; and whether they cover
+        the whole window (False: the rollups began after it did, e.g. on an upgrade)."""
         since = self.clock() - hours * 3600 * _S
+        begun = self.store.rollups_since()
+        found = self.store.rollups_of_sites([code], since)[code]
+        return found, begun is not None and begun <= since
+
+    def coverage(self, rows: Sequence[SiteRow], *, hours: int) -> list[CoverageEntry]:
+        """The coverage figures of ``rows`` over the last ``hours``: one batched read,
+        of the sites' rollups for a window over :data:`RAW_WINDOW_S` that they cover
+        (its 5-minute buckets: up to 5 minutes more), else of their records."""
+        since = self.clock() - hours * 3600 * _S
+        begun = self.store.rollups_since()
+        if hours * 3600 > RAW_WINDOW_S and begun is not None and begun <= since:
+            found = self.store.rollups_of_sites([r.code for r in rows], since)
+            return [coverage_from_rollups(row, found.get(row.code, [])) for row in rows]
         records = self.store.newest_records_of_sites(
             [r.code for r in rows], since, ("signal", "ping"), COVERAGE_READINGS
         )

@@ -203,6 +203,7 @@ def test_the_rules_read_observations_only() -> None:
         "collector.clocks",
         "collector.refusals",
         "collector.ranges",  # the valid ranges of what kits send
+        "collector.store.rollups",  # the sites' rollups
         "collector.observe",
         "collector.rules.engine",
         "collector.notify_limits",  # route pacing and update aggregation

@@ -44,6 +44,7 @@ from collector.store.model import (
     User,
     WebSession,
 )
+from collector.store.rollups import Rollup
 
 if TYPE_CHECKING:  # collector.store.incidents imports this module (through sql)
     from collector.store.incidents import StoredIncident
@@ -216,6 +217,11 @@ class QueryStore(Protocol):
     def newest_records_of_sites(
         self, site_codes: Sequence[str], since_ns: int, kinds: Sequence[str], newest: int
     ) -> dict[str, list[StoredRecord]]: ...
+    # -- the sites' rollups (collector.store.rollup_sql.RollupMethods)
+    def rollups_since(self) -> int | None: ...
+    def rollups_of_sites(
+        self, site_codes: Sequence[str], since_ns: int
+    ) -> dict[str, list[Rollup]]: ...
 
 
 class IncidentStore(Protocol):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from collector.store.rollups import Sample
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,17 @@ class IngestBatch:
     #: Every network (MCC-MNC) a reading of this batch names: the site's networks
     #: (``site_operators``) gain them in the same transaction.
     operators: tuple[str, ...] = ()
+    #: Each row's part of its site's rollups (collector.store.rollups), aligned with
+    #: ``rows`` (None: a record of no rolled-up kind); empty: no rollups from this batch.
+    samples: tuple[Sample | None, ...] = ()
+
+    def stored_samples(self, stored: Callable[[int], bool]) -> list[tuple[str, Sample]]:
+        """(site, sample) of the rows whose seq ``stored`` says this commit stored."""
+        return [
+            (self.site_code, s)
+            for row, s in zip(self.rows, self.samples, strict=False)
+            if s is not None and stored(row.seq)
+        ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -202,6 +202,7 @@ class OutboxMethods(Transactional):
                 "END WHERE site_code = ?",
                 (count, count, site_code),
             )
+        tx.run("DELETE FROM site_rollups WHERE bucket_ns < ?", (older_than_ns,))
         return tx.run(f"DELETE FROM records WHERE {where}", params)
 
     def prune(self, records_older_than_ns: int, resolved_tickets_older_than_ns: int) -> PruneCounts:

@@ -7,14 +7,19 @@ test suite runs against both). PostgreSQL specifics:
   connection in autocommit mode with explicit transactions;
 - migrations under an advisory lock (:mod:`collector.store.postgres_schema`);
 - ingest: a group's records are COPYed (binary) into a per-connection temporary
-  table, then moved with one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING
-  RETURNING agent_id, seq`` (the returned keys are the stored ones; the rest are
-  duplicates), followed by the agents' ack positions (``GREATEST``) and the sites'
-  live state, sent in one pipeline: two network round trips and one commit per
-  group. COPY measured fastest of unnest(arrays), executemany (pipelined) and COPY
-  from 100 to 10,000 rows per commit (see docs/architecture.md). Rows and row locks are taken in
-  (agent_id, seq) / agent / site order, so two replicas' groups cannot deadlock on
-  each other; a deadlock or serialization failure anyway is retried;
+  table; then, in one pipeline, the group's agents are locked (id order), the
+  records moved with one ``INSERT ... SELECT ... RETURNING agent_id, seq`` that
+  keeps those above their agent's ack position and those at or below it that no
+  partition holds (the returned keys are the stored ones; the rest are
+  duplicates; see :mod:`collector.store.partitions`), followed by the agents' ack
+  positions (``GREATEST``) and the sites' live state: two network round trips and
+  one commit per group. COPY measured fastest of unnest(arrays), executemany
+  (pipelined) and COPY from 100 to 10,000 rows per commit (see
+  docs/architecture.md). Row locks are taken in agent / site order, so two
+  replicas' groups cannot deadlock on each other; a deadlock or serialization
+  failure anyway is retried;
+- records partitioned by day, retention dropping whole days
+  (:mod:`collector.store.partitions`);
 - tickets, the outbox, accounts, agents, enrollment and anchors: the portable code
   (:mod:`collector.store.tickets`, :mod:`~collector.store.outbox`,
   :mod:`~collector.store.accounts`, :mod:`~collector.store.identity`) with ``FOR
@@ -37,6 +42,7 @@ import psycopg
 from psycopg import errors, sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from collector.store import partitions
 from collector.store.accounts import AccountMethods
 from collector.store.base import StoreError
 from collector.store.identity import UPSERT_ANCHOR, IdentityMethods
@@ -55,6 +61,8 @@ from collector.store.postgres_schema import (
     SCHEMA_VERSION_TABLE,
 )
 from collector.store.queries import QueryMethods
+from collector.store.rollup_sql import UPSERT_ROLLUP, RollupMethods, rollup_params
+from collector.store.rollups import Sample, deltas
 from collector.store.sql import (
     MAX_ATTEMPTS,
     RECORD_COLUMNS,
@@ -76,16 +84,31 @@ _CREATE_INCOMING = (
 )
 _COPY_INCOMING = f"COPY incoming_records ({RECORD_COLUMNS}) FROM STDIN (FORMAT BINARY)"
 _COPY_TYPES = ("text", "text", "int8", "text", "int8", "int8", "text", "int8", "bytea")
+#: The group's agents, locked in id order before their records are judged new: the
+#: move below then sees every record another replica stored for them before.
+_LOCK_AGENTS = "SELECT 1 FROM agents WHERE agent_id = ANY(%s) ORDER BY agent_id FOR UPDATE"
+_I_COLUMNS = ", ".join(f"i.{c.strip()}" for c in RECORD_COLUMNS.split(","))
+#: Exactly-once across partitions (see collector.store.partitions): a record above its
+#: agent's ack position is new; one at or below it is new only if no partition has it.
 _MOVE_INCOMING = (
-    f"INSERT INTO records ({RECORD_COLUMNS}) SELECT {RECORD_COLUMNS} FROM incoming_records "
-    "ORDER BY agent_id, seq ON CONFLICT DO NOTHING RETURNING agent_id, seq"
+    f"INSERT INTO records ({RECORD_COLUMNS}) SELECT DISTINCT ON (i.agent_id, i.seq) "
+    f"{_I_COLUMNS} FROM incoming_records i LEFT JOIN agents a ON a.agent_id = i.agent_id "
+    "WHERE i.seq > a.acked_through OR NOT EXISTS (SELECT 1 FROM records r "
+    "WHERE r.agent_id = i.agent_id AND r.seq = i.seq) "
+    "ORDER BY i.agent_id, i.seq RETURNING agent_id, seq"
 )
 _RACES = (errors.UniqueViolation, errors.DeadlockDetected, errors.SerializationFailure)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 class PostgresStore(
-    TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods, LeaseMethods
+    TicketMethods,
+    OutboxMethods,
+    AccountMethods,
+    IdentityMethods,
+    QueryMethods,
+    RollupMethods,
+    LeaseMethods,
 ):
     """The store in a PostgreSQL database (libpq URL), optionally in one ``schema``."""
 
@@ -112,6 +135,8 @@ class PostgresStore(
             ) as conn:
                 self._configure(conn)
                 self._migrate(conn)
+                with conn.transaction():
+                    partitions.ensure_days(_PgTx(conn), time.time_ns())
         except psycopg.Error as exc:
             raise StoreError(
                 f"cannot open the PostgreSQL store {_redacted(dsn)}: {str(exc).strip()}; check "
@@ -230,6 +255,14 @@ class PostgresStore(
                 r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
             )
 
+    # -- retention: whole days (collector.store.partitions) -------------------------
+
+    def _prune_records(self, tx: Tx, older_than_ns: int) -> int:
+        """Make the days ahead, drop the days wholly before the cut, prune the default
+        partition (see :mod:`collector.store.partitions`)."""
+        partitions.ensure_days(tx, time.time_ns())
+        return partitions.prune_days(tx, older_than_ns)
+
     # -- the transactions of collector.store.tickets and collector.store.outbox ------
 
     def _transact(self, body: Callable[[Tx], T]) -> T:
@@ -292,6 +325,7 @@ def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutco
     with conn.pipeline():
         inserted_cursor = conn.cursor()
         if has_rows:
+            conn.execute(_LOCK_AGENTS, (sorted({b.agent_id for b in batches if b.rows}),))
             inserted_cursor.execute(_MOVE_INCOMING)
         for i in agent_order:
             batch = batches[i]
@@ -313,13 +347,18 @@ def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutco
     inserted = set(inserted_cursor.fetchall()) if has_rows else set()
     outcomes = []
     per_site: dict[str, int] = {}
+    samples: list[tuple[str, Sample]] = []
     for i, batch in enumerate(batches):
         stored = 0
+        stored_seqs: set[int] = set()
         for r in batch.rows:
             key = (batch.agent_id, r.seq)
             if key in inserted:  # the first batch of the group holding a key stores it
                 inserted.discard(key)
                 stored += 1
+                stored_seqs.add(r.seq)
+        if stored and batch.samples:
+            samples += batch.stored_samples(stored_seqs.__contains__)
         if stored:
             per_site[batch.site_code] = per_site.get(batch.site_code, 0) + stored
         acked = acked_cursors[i].fetchone()
@@ -337,6 +376,8 @@ def _commit(conn: Connection, batches: Sequence[IngestBatch]) -> list[BatchOutco
                 "UPDATE site_state SET records = records + %s WHERE site_code = %s",
                 [(n, code) for code, n in sorted(per_site.items())],
             )
+            if samples:  # the sites' rollups, written in key order (site first)
+                cur.executemany(_pg(UPSERT_ROLLUP), [rollup_params(r) for r in deltas(samples)])
     return outcomes
 
 

@@ -13,8 +13,10 @@ then see the new version. Never edit a migration that has shipped: add the next.
 
 from __future__ import annotations
 
+from collector.store.partitions import migration as partitioned_records
 from collector.store.schema import (
     POSTGRES,
+    rollups_table,
     v1_ingest,
     v2_enrollment,
     v3_tickets,
@@ -22,6 +24,7 @@ from collector.store.schema import (
     v7_site_networks,
     v8_incidents,
 )
+from collector.store.sql import RECORD_COLUMNS
 
 #: (class id, …) of the advisory lock: "pant" in ASCII; the second key is the schema.
 ADVISORY_LOCK_CLASS = 0x70616E74
@@ -70,11 +73,32 @@ _V7 = v7_site_networks(POSTGRES)
 # (see schema.v8_incidents).
 _V8 = v8_incidents(POSTGRES)
 
-# v9: replicas sharing the work (collector.leases, collector.replicas): each live replica's
-# heartbeat, and per bucket of sites the replica that judges them until its lease expires
-# (database time, ns; acquired_ns: when the current owner took it). PostgreSQL only: a
-# SQLite store has one collector, which judges every site.
-_REPLICA_LEASES = """
+#: Records partitioned by UTC day of event time, retention dropping whole days, and
+#: exactly-once kept by the ingest (see collector.store.partitions). Self-contained:
+#: whatever its number, it needs only the records table of v1 (and v4's index).
+PARTITIONED_RECORDS = partitioned_records(RECORD_COLUMNS)
+
+#: Per-site rollups kept at ingest (collector.store.rollups), partitioned by day of
+#: bucket as the records are (made and dropped with them). Self-contained; it begins
+#: empty: windows before it are read from the records. Half of each page is left free
+#: (fillfactor 50, copied to every day): a row is updated by each commit of its bucket,
+#: and the new version then fits on its page (a HOT update, no index entry).
+ROLLUPS = (
+    rollups_table(POSTGRES, partitioned_by=" PARTITION BY RANGE (bucket_ns)")
+    + """;
+CREATE TABLE site_rollups_default PARTITION OF site_rollups DEFAULT WITH (fillfactor = 50);
+INSERT INTO rollups_start VALUES ((EXTRACT(EPOCH FROM clock_timestamp()) * 1e9)::BIGINT);
+SELECT pantau_add_day('site_rollups', 'bucket_ns', day)
+    FROM generate_series(EXTRACT(EPOCH FROM now())::BIGINT / 86400,
+                         EXTRACT(EPOCH FROM now())::BIGINT / 86400 + 2) AS day;
+"""
+)
+
+#: Replicas sharing the work (collector.leases, collector.replicas): each live replica's
+#: heartbeat, and per bucket of sites the replica that judges them until its lease expires
+#: (database time, ns; acquired_ns: when the current owner took it). PostgreSQL only: a
+#: SQLite store has one collector, which judges every site.
+REPLICA_LEASES = """
 CREATE TABLE replicas (
     replica_id TEXT   PRIMARY KEY,
     started_ns BIGINT NOT NULL,
@@ -88,5 +112,5 @@ CREATE TABLE site_leases (
 );
 """
 
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _REPLICA_LEASES)
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, PARTITIONED_RECORDS, ROLLUPS, REPLICA_LEASES)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -364,3 +364,31 @@ CREATE TABLE silences (
 );
 CREATE INDEX silences_by_operator ON silences (operator, end_ns);
 """
+
+
+def rollups_table(d: Dialect, *, partitioned_by: str = "") -> str:
+    """Per-site rollups (see :mod:`collector.store.rollups`): one row per (site,
+    5-minute bucket, network, kind) with the bucket's record count and, per figure,
+    its count, minimum, maximum, sum and kept values; and when the rollups begin (a
+    window that starts earlier is read from the records)."""
+    figures = ("rsrp_dbm", "rsrq_db", "sinr_db", "rtt_ms", "loss_ratio")
+    columns = "".join(
+        f"    {f}_n {d.int64} NOT NULL DEFAULT 0,\n"
+        f"    {f}_min {d.real},\n"
+        f"    {f}_max {d.real},\n"
+        f"    {f}_sum {d.real} NOT NULL DEFAULT 0,\n"
+        f"    {f}_values TEXT NOT NULL DEFAULT '',\n"
+        for f in figures
+    )
+    return f"""
+CREATE TABLE site_rollups (
+    site_code TEXT NOT NULL,
+    bucket_ns {d.int64} NOT NULL,
+    network   TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    records   {d.int64} NOT NULL DEFAULT 0,
+{columns}    PRIMARY KEY (site_code, bucket_ns, network, kind)
+){partitioned_by or d.without_rowid};
+CREATE TABLE rollups_start (
+    since_ns {d.int64} NOT NULL
+)"""

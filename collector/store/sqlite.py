@@ -35,6 +35,8 @@ from collector.store.model import (
 )
 from collector.store.outbox import OutboxMethods
 from collector.store.queries import QueryMethods
+from collector.store.rollup_sql import UPSERT_ROLLUP, RollupMethods, rollup_params
+from collector.store.rollups import deltas
 from collector.store.sql import (
     SIGNAL_COLUMNS,
     Conflict,
@@ -50,8 +52,17 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore", "StoreError"]
 
 T = TypeVar("T")
 
+#: Records of one multi-row INSERT of a single batch (9 bound parameters each).
+_ROWS_PER_INSERT = 500
+_INSERT_RECORDS = (
+    "INSERT OR IGNORE INTO records (agent_id, seq, site_code, kind, event_ns, agent_wall_ns, "
+    "time_quality, received_ns, payload) VALUES"
+)
 
-class SqliteStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods):
+
+class SqliteStore(
+    TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods, RollupMethods
+):
     """The store in one SQLite file (WAL, ``synchronous=FULL``); see the module doc."""
 
     backend = "sqlite"
@@ -142,16 +153,23 @@ class SqliteStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods,
         stored = 0
         if batch.rows:
             agent_id, site_code, received_ns = batch.agent_id, batch.site_code, batch.received_ns
-            cur = db.executemany(
-                "INSERT OR IGNORE INTO records (agent_id, seq, site_code, kind, event_ns, "
-                "agent_wall_ns, time_quality, received_ns, payload) VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (agent_id, r.seq, site_code, r.kind, r.event_ns, r.agent_wall_ns,
-                     r.time_quality, received_ns, r.payload)
-                    for r in batch.rows
-                ],
-            )  # fmt: skip
-            stored = max(cur.rowcount, 0)
+            values = [
+                (agent_id, r.seq, site_code, r.kind, r.event_ns, r.agent_wall_ns,
+                 r.time_quality, received_ns, r.payload)
+                for r in batch.rows
+            ]  # fmt: skip
+            stored_seqs: set[int] = set()
+            for first in range(0, len(values), _ROWS_PER_INSERT):
+                chunk = values[first : first + _ROWS_PER_INSERT]
+                marks = ", ".join(["(?,?,?,?,?,?,?,?,?)"] * len(chunk))
+                insert = f"{_INSERT_RECORDS} {marks} RETURNING seq"
+                stored_seqs.update(
+                    int(r[0]) for r in db.execute(insert, [v for row in chunk for v in row])
+                )
+            stored = len(stored_seqs)
+            if batch.samples and stored:
+                found = deltas(batch.stored_samples(stored_seqs.__contains__))
+                db.executemany(UPSERT_ROLLUP, [rollup_params(r) for r in found])
         db.execute(
             "INSERT INTO site_state (site_code, last_seen_ns, records) VALUES (?, ?, ?) "
             "ON CONFLICT (site_code) DO UPDATE SET records = records + excluded.records, "

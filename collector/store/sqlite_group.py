@@ -13,7 +13,8 @@ its size:
 4. one ``UPDATE ... FROM (VALUES ...)`` of the agents' ack positions;
 5. one multi-row upsert of the sites' record counts and last-heard times;
 6. the live-state updates, one ``UPDATE ... FROM (VALUES ...)`` per round (a site's
-   batches apply in their order: its first in round 1, its second in round 2, ...).
+   batches apply in their order: its first in round 1, its second in round 2, ...);
+7. the sites' rollups of the records stored (:mod:`collector.store.rollup_sql`).
 
 Every record above its agent's ack position is new: a batch's rows, its agent's ack
 position and its site's state are written in one transaction, so a stored record is
@@ -35,6 +36,8 @@ from typing import TypeVar
 
 from collector.store.identity import UPSERT_ANCHOR
 from collector.store.model import BatchOutcome, IngestBatch
+from collector.store.rollup_sql import UPSERT_ROLLUP, rollup_params
+from collector.store.rollups import Sample, deltas
 from collector.store.sql import (
     ADD_SITE_OPERATOR,
     SIGNAL_COLUMNS,
@@ -85,6 +88,7 @@ class _Plan:
     rows: list[tuple[object, ...]] = field(default_factory=list)
     agents: dict[str, _Agent] = field(default_factory=dict)
     sites: dict[str, _Site] = field(default_factory=dict)
+    samples: list[tuple[str, Sample]] = field(default_factory=list)
 
 
 def commit_group(
@@ -118,6 +122,8 @@ def commit_group(
     _write_sites(db, plan.sites, limit)
     _write_live_state(db, batches, limit)
     _write_networks(db, batches)
+    if plan.samples:
+        db.executemany(UPSERT_ROLLUP, [rollup_params(r) for r in deltas(plan.samples)])
     return plan.outcomes
 
 
@@ -141,16 +147,20 @@ def _plan(
     for b in batches:
         agent_id, site_code, received_ns = b.agent_id, b.site_code, b.received_ns
         new = 0
+        new_seqs: set[int] = set()
         for r in b.rows:
             key = (agent_id, r.seq)
             if key in seen:
                 continue
             seen.add(key)
             new += 1
+            new_seqs.add(r.seq)
             plan.rows.append(
                 (agent_id, r.seq, site_code, r.kind, r.event_ns, r.agent_wall_ns,
                  r.time_quality, received_ns, r.payload)
             )  # fmt: skip
+        if b.samples and new_seqs:
+            plan.samples += b.stored_samples(new_seqs.__contains__)
         site = plan.sites.setdefault(site_code, _Site(last_seen_ns=received_ns))
         site.records += new
         site.last_seen_ns = max(site.last_seen_ns, received_ns)

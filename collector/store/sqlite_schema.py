@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collector.store.schema import (
     SQLITE,
+    rollups_table,
     v1_ingest,
     v2_enrollment,
     v3_tickets,
@@ -59,8 +60,23 @@ _V7 = v7_site_networks(SQLITE)
 # (see schema.v8_incidents).
 _V8 = v8_incidents(SQLITE)
 
-# v9: PostgreSQL's replica leases (collector.replicas): one SQLite collector judges every
-# site, so nothing here (the numbers stay in step).
-_REPLICA_LEASES = "SELECT 1"
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _REPLICA_LEASES)
+#: PostgreSQL's records partitioned by day: nothing here (one file has no partitions;
+#: its retention deletes rows), so the numbers stay in step.
+NO_PARTITIONS = "SELECT 1"
+
+#: Per-site rollups kept at ingest (collector.store.rollups); they begin empty: windows
+#: before them are read from the records.
+ROLLUPS = (
+    rollups_table(SQLITE)
+    + """;
+INSERT INTO rollups_start
+    VALUES (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) * 1000000);
+"""
+)
+
+#: PostgreSQL's replica leases (collector.replicas): one SQLite collector judges every
+#: site, so nothing here (the numbers stay in step).
+REPLICA_LEASES = "SELECT 1"
+
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, NO_PARTITIONS, ROLLUPS, REPLICA_LEASES)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,6 +19,7 @@ from pydantic import (
 from collector.present import iso
 from collector.query import CoverageEntry, SiteRow, signal_fields
 from collector.store import model
+from collector.store.rollups import Rollup
 from collector.uptime import UptimeRow
 from pantau.core.operators import operator_label
 from pantau.core.sites import PROVINCES
@@ -319,6 +320,50 @@ class Measurements(Strict):
     next_cursor: str | None = Field(
         description="null on the last page; else pass it as cursor for the older items"
     )
+
+
+class FigureSummary(Strict):
+    """One figure over a bucket: the median of the values the bucket keeps (its
+    first 60), the rest exact."""
+
+    n: int
+    min: float | None
+    max: float | None
+    median: float | None
+    mean: float | None
+
+
+class RollupItem(Strict):
+    time: Time = Field(description="The bucket's start")
+    network: str | None = Field(description="MCC-MNC; null when the reading named none")
+    kind: Literal["signal", "ping"]
+    records: int
+    figures: dict[str, FigureSummary] = Field(
+        description="rsrp_dbm, rsrq_db, sinr_db (signal); rtt_ms, loss_ratio (ping)"
+    )
+
+    @classmethod
+    def of(cls, r: Rollup) -> RollupItem:
+        return cls(
+            time=iso(r.bucket_ns) or "",
+            network=r.network or None,
+            kind=r.kind,  # type: ignore[arg-type]
+            records=r.records,
+            figures={
+                name: FigureSummary(n=f.n, min=f.min, max=f.max, median=f.median, mean=f.mean)
+                for name, f in r.figures.items()
+            },
+        )
+
+
+class SiteRollups(Strict):
+    site: Annotated[str, WithJsonSchema(SITE_CODE_SCHEMA)]
+    hours: int
+    bucket_s: int
+    complete: bool = Field(
+        description="false: the rollups began after the window did (read the measurements)"
+    )
+    items: list[RollupItem]
 
 
 class Counts(Strict):

@@ -219,6 +219,10 @@ class TicketsQuery(Strict):
     cursor: Cursor | None = Field(None, description="The previous page's next_cursor")
 
 
+class RollupsQuery(Strict):
+    hours: Hours = Field(24, description="The window, in hours back from now")
+
+
 class CoverageQuery(Strict):
     operator: Network | None = Field(None, description="A network: MCC-MNC or a name")
     province: Province | None = Field(None, description="A two-digit province code")

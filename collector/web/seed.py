@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collector import auth
-from collector.batches import ping_state, signal_state
+from collector.batches import ping_state, rollup_sample, signal_state
 from collector.store import Store
 from collector.store.model import IngestBatch, RecordRow
+from collector.store.rollups import KIND_FIGURES, Sample
+from pantau.core.operators import network_of
 from pantau.core.sites import PROVINCES
 from pantau.v1 import records_pb2
 
@@ -118,10 +120,19 @@ def batch_of(
 ) -> IngestBatch:
     """Records (kit wall clock trusted) as the ingest would commit them."""
     rows = []
+    samples: list[Sample | None] = []
     signal = ping = None
+    network = ""
     for r in records:
         kind = r.WhichOneof("body")
         assert kind is not None
+        if kind == "signal":
+            network = network_of(r.signal.mcc, r.signal.mnc) or ""
+        samples.append(
+            rollup_sample(kind, getattr(r, kind), r.time.wall_unix_ns, network)
+            if kind in KIND_FIGURES
+            else None
+        )
         rows.append(
             RecordRow(
                 r.seq, kind, r.time.wall_unix_ns, r.time.wall_unix_ns, "synced-wall",
@@ -132,7 +143,7 @@ def batch_of(
             signal = signal_state(r.time.wall_unix_ns, r.signal)
         elif kind == "ping":
             ping = ping_state(r.time.wall_unix_ns, r.ping)
-    return IngestBatch(agent_id, code, rows, received_ns, signal, ping)
+    return IngestBatch(agent_id, code, rows, received_ns, signal, ping, samples=tuple(samples))
 
 
 def seed_sites(

@@ -39,7 +39,7 @@ def test_opening_again_migrates_nothing_and_keeps_data(backend: Backend, store: 
         again.close()
     expected = SCHEMA_VERSION if backend.name == "sqlite" else POSTGRES_SCHEMA_VERSION
     assert schema_version(backend) == expected
-    assert SCHEMA_VERSION == POSTGRES_SCHEMA_VERSION
+    assert SCHEMA_VERSION == POSTGRES_SCHEMA_VERSION  # one number, whichever backend
 
 
 def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
@@ -67,7 +67,7 @@ def test_replicas_starting_together_migrate_once(backend: Backend) -> None:
             raw = backend.raw()
             try:
                 assert raw.execute("SELECT version FROM schema_version ORDER BY version") == [
-                    (n,) for n in range(1, POSTGRES_SCHEMA_VERSION + 1)
+                    (v,) for v in range(1, POSTGRES_SCHEMA_VERSION + 1)
                 ]
             finally:
                 raw.close()
@@ -159,12 +159,27 @@ def test_a_v5_postgresql_store_gets_its_record_counts(postgres_backend: Backend)
         store.close()
 
 
-def undo_v8(backend: Backend, raw: RawConnection) -> None:
-    """Take a store back to v7 (incidents, silences, the outbox's incident column; and
-    the replicas' leases after them, PostgreSQL's only)."""
-    if backend.name == "postgres":
+def _undo_rollups_and_partitions(backend: Backend, raw: RawConnection) -> None:
+    """Back to v8's tables: no rollups, one plain records table."""
+    raw.execute("DROP TABLE site_rollups")
+    raw.execute("DROP TABLE rollups_start")
+    if backend.name == "postgres":  # records partitioned by day: one plain table again
+        raw.execute("CREATE TABLE records_plain (LIKE records)")
+        raw.execute("INSERT INTO records_plain SELECT * FROM records")
+        raw.execute("DROP TABLE records")
+        raw.execute("DROP FUNCTION pantau_add_day")
+        raw.execute("ALTER TABLE records_plain RENAME TO records")
+        raw.execute("ALTER TABLE records ADD PRIMARY KEY (agent_id, seq)")
+        raw.execute("CREATE INDEX records_by_site_time ON records (site_code, event_ns)")
+
+
+def undo_the_migrations_after_v7(backend: Backend, raw: RawConnection) -> None:
+    """Back to v7: rollups, records by day, then incidents, silences and the outbox's
+    incident column (the later migrations run again when the store opens)."""
+    if backend.name == "postgres":  # the replicas' leases (PostgreSQL's only)
         raw.execute("DROP TABLE replicas")
         raw.execute("DROP TABLE site_leases")
+    _undo_rollups_and_partitions(backend, raw)
     for table in ("incident_tickets", "incidents", "silences"):
         raw.execute(f"DROP TABLE {table}")
     if backend.name == "sqlite":
@@ -196,13 +211,13 @@ def test_a_v7_store_keeps_its_tickets_and_outbox_order_through_v8(backend: Backe
         store.close()
     raw = backend.raw()
     try:
-        undo_v8(backend, raw)
+        undo_the_migrations_after_v7(backend, raw)
         raw.commit()
     finally:
         raw.close()
     store = backend.open()
     try:
-        assert schema_version(backend) == SCHEMA_VERSION
+        assert schema_version(backend) == POSTGRES_SCHEMA_VERSION
         change = store.raise_problem(
             SITE, "510-10", "WEAK_SIGNAL", route="noc", first_bad_ns=50, last_bad_ns=50,
             evidence={}, historical=False, now_ns=50, reopen_window_ns=0,
@@ -234,7 +249,7 @@ def test_a_v6_store_gets_its_sites_networks_from_what_it_holds(backend: Backend)
         store.close()
     raw = backend.raw()
     try:
-        undo_v8(backend, raw)
+        undo_the_migrations_after_v7(backend, raw)
         raw.execute("DROP TABLE site_operators")
         if backend.name == "sqlite":
             raw.execute("PRAGMA user_version = 6")
@@ -245,7 +260,7 @@ def test_a_v6_store_gets_its_sites_networks_from_what_it_holds(backend: Backend)
         raw.close()
     store = backend.open()
     try:
-        assert schema_version(backend) == SCHEMA_VERSION
+        assert schema_version(backend) == POSTGRES_SCHEMA_VERSION
         assert store.networks_of_sites([SITE, OTHER]) == {SITE: {"510-11", "510-10"}}
         assert store.networks_of_sites(None) == {SITE: {"510-11", "510-10"}}
     finally:
@@ -292,20 +307,31 @@ def test_both_backends_migrate_to_the_same_tables_and_columns(
                     )
                 }
             else:
+                # A partitioned table's partitions are its own storage, not tables of the
+                # schema's layout (collector.store.partitions).
+                partitions = {
+                    str(r[0])
+                    for r in raw.execute(
+                        "SELECT relname FROM pg_class WHERE relispartition "
+                        "AND relnamespace = current_schema()::regnamespace"
+                    )
+                }
                 columns = {
                     (str(t), str(c))
                     for t, c in raw.execute(
                         "SELECT table_name, column_name FROM information_schema.columns "
                         "WHERE table_schema = current_schema() AND table_name <> 'schema_version'"
                     )
+                    if str(t) not in partitions
                 }
                 indexes = {
-                    str(r[0])
-                    for r in raw.execute(
-                        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() "
-                        "AND indexname NOT LIKE ?",
+                    str(name)
+                    for name, table in raw.execute(
+                        "SELECT indexname, tablename FROM pg_indexes "
+                        "WHERE schemaname = current_schema() AND indexname NOT LIKE ?",
                         ("%_pkey",),
                     )
+                    if str(table) not in partitions
                 }
         finally:
             raw.close()
@@ -316,6 +342,8 @@ def test_both_backends_migrate_to_the_same_tables_and_columns(
     assert sqlite_columns == {c for c in pg_columns if c[0] not in postgres_only}
     assert {t for t, _ in pg_columns} >= postgres_only
     assert {t for t, _ in sqlite_columns} >= {"tickets", "outbox", "agents", "users", "sessions"}
-    # SQLite dropped the records' (site, time) index for a counter (v4); PostgreSQL keeps it.
-    assert pg_indexes - sqlite_indexes == {"records_by_site_time"}
+    # SQLite dropped the records' (site, time) index for a counter (v4); PostgreSQL keeps
+    # it, and its partitioned records are found by (agent_id, seq) through an index where
+    # SQLite has the primary key.
+    assert pg_indexes - sqlite_indexes == {"records_by_site_time", "records_by_agent_seq"}
     assert sqlite_indexes < pg_indexes

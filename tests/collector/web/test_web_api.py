@@ -139,6 +139,34 @@ def test_site_detail_and_measurements_decode_the_records(any_web_site: WebSite) 
     assert recent["items"] == signal["items"][-4:]
 
 
+def test_a_sites_rollups_sum_up_its_readings(any_web_site: WebSite) -> None:
+    site = any_web_site
+    api = site.user("viewer")
+    code = site.seeded.codes(TELKOMSEL)[0]
+    signal = api.get(f"/api/v1/sites/{code}/measurements", params={"kind": "signal"}).json()
+    ping = api.get(f"/api/v1/sites/{code}/measurements", params={"kind": "ping"}).json()
+    body = api.get(f"/api/v1/sites/{code}/rollups", params={"hours": "24"}).json()
+    assert (body["site"], body["hours"], body["bucket_s"]) == (code, 24, 300)
+    assert body["complete"] is False  # the store (made now) began its rollups after
+    items = body["items"]
+    assert [i["time"] for i in items] == sorted(i["time"] for i in items)
+    signals = [i for i in items if i["kind"] == "signal"]
+    assert sum(i["records"] for i in signals) == len(signal["items"])
+    assert {i["network"] for i in signals} == {TELKOMSEL}
+    medians = sorted(i["figures"]["rsrp_dbm"]["median"] for i in signals)
+    assert medians == sorted(i["rsrp_dbm"] for i in signal["items"])  # one a bucket
+    pings = [i for i in items if i["kind"] == "ping"]
+    assert sum(i["records"] for i in pings) == len(ping["items"])
+    for i in pings:
+        rtt = i["figures"]["rtt_ms"]
+        assert rtt["min"] <= rtt["median"] <= rtt["max"] and rtt["n"] == i["records"]
+    theirs = site.seeded.codes(INDOSAT)[0]
+    assert (
+        site.user("operator", "telkomsel").get(f"/api/v1/sites/{theirs}/rollups").status_code == 404
+    )
+    assert api.get(f"/api/v1/sites/{code}/rollups", params={"hours": "0"}).status_code == 400
+
+
 def test_events_are_cell_and_operator_changes(web_site: WebSite) -> None:
     code = "3171011001005"
     now = time.time_ns()

@@ -284,24 +284,56 @@ async function loadTickets() {
 
 // -- loading -------------------------------------------------------------------------
 
+// Windows longer than this draw the site's 5-minute rollups (kept at ingest), not its
+// raw readings, when the rollups cover the whole window.
+const RAW_WINDOW_HOURS = 1;
+const FIGURE_OF = { rsrp: "rsrp_dbm", rsrq: "rsrq_db", sinr: "sinr_db" };
+
+function rollupPingPoint(r) {
+  const rtt = r.figures?.rtt_ms, loss = r.figures?.loss_ratio;
+  return { t: Date.parse(r.time), rtts: [], median: num(rtt?.median), loss: num(loss?.mean) ?? 0, item: r };
+}
+
+async function loadRollups(hours) {
+  if (Number(hours) <= RAW_WINDOW_HOURS) return null;
+  const d = await request(`/api/v1/sites/${encodeURIComponent(code)}/rollups?hours=${hours}`);
+  return d.complete ? d.items ?? [] : null;
+}
+
 async function loadMeasurements() {
   const hours = hoursSelect.value;
   const kinds = ["ping", "signal", "throughput", "events"];
-  const results = await Promise.all(kinds.map((kind) =>
-    request(`/api/v1/sites/${encodeURIComponent(code)}/measurements?kind=${kind}&hours=${hours}`)
+  const rollups = await loadRollups(hours).catch((err) => {
+    showError(err);
+    return null;
+  });
+  const results = await Promise.all(kinds.map((kind) => {
+    // with rollups, only the newest readings are listed (the charts draw the rollups)
+    const limit = rollups && (kind === "ping" || kind === "signal") ? "&limit=15" : "";
+    return request(`/api/v1/sites/${encodeURIComponent(code)}/measurements?kind=${kind}&hours=${hours}${limit}`)
       .then((d) => d.items ?? [])
       .catch((err) => {
         showError(err);
         return [];
-      })));
+      });
+  }));
   const [ping, signal, throughput, events] = results;
-  charts.latency.setPoints(ping.map(pingPoint));
-  for (const name of ["rsrp", "rsrq", "sinr"]) {
-    charts[name].setPoints(signal.map((item) => ({ t: itemTime(item), values: { [name]: signalValue(item, name) }, item })));
+  if (rollups) {
+    charts.latency.setPoints(rollups.filter((r) => r.kind === "ping").map(rollupPingPoint));
+    const signals = rollups.filter((r) => r.kind === "signal");
+    for (const name of ["rsrp", "rsrq", "sinr"]) {
+      charts[name].setPoints(signals.map((r) => ({ t: Date.parse(r.time), values: { [name]: num(r.figures?.[FIGURE_OF[name]]?.median) }, item: r })));
+    }
+  } else {
+    charts.latency.setPoints(ping.map(pingPoint));
+    for (const name of ["rsrp", "rsrq", "sinr"]) {
+      charts[name].setPoints(signal.map((item) => ({ t: itemTime(item), values: { [name]: signalValue(item, name) }, item })));
+    }
   }
   charts.throughput.setPoints(throughput.map(throughputPoint));
   // one time axis for every chart: the oldest item of any kind to now
-  const times = [...ping, ...signal, ...throughput].map(itemTime).filter(Number.isFinite);
+  const times = [...ping, ...signal, ...throughput].map(itemTime)
+    .concat((rollups ?? []).map((r) => Date.parse(r.time))).filter(Number.isFinite);
   const t1 = Math.max(Date.now(), ...times);
   const t0 = times.length ? Math.min(...times) : t1 - Number(hours) * 3600e3;
   for (const chart of Object.values(charts)) chart.setSpan(t0, t1);

@@ -1,10 +1,12 @@
 """The operations centre for election day in a real browser (headless Chromium): the
 trouble list (sorting, live updates), search by code prefix and by name, the map's
 clusters zoomed out and markers zoomed in with the province named on hover, the SINR
-chart's empty message, the tickets page on a phone (390 px) and its export links."""
+chart's empty message, the tickets page on a phone (390 px) and its export links; the
+site page's charts drawing the 5-minute rollups over a day."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -328,3 +330,32 @@ def test_tickets_fit_a_phone_and_link_the_exports(
     href = page.get_attribute("#uptime-province-json", "href") or ""
     response = b.context.request.get(f"{b.base}{href}")
     assert response.ok and response.json()["by"] == "province"
+
+
+def test_the_site_pages_charts_draw_the_rollups_over_a_day(
+    web_site: Any, browsing: Callable[[], Browsing]
+) -> None:
+    """Rollups covering the whole window (as if kept all along): the charts draw the
+    5-minute buckets, and only the newest readings are listed from the records."""
+    db = sqlite3.connect(web_site.store.path)
+    db.execute("UPDATE rollups_start SET since_ns = 0")
+    db.commit()
+    db.close()
+    site = web_site.seeded.sites[0]
+    b = browsing()
+    page = b.page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto(f"{b.base}/site/{site.code}")
+    page.wait_for_selector("body[data-loaded='1']")
+    assert any(f"/api/v1/sites/{site.code}/rollups?hours=24" in url for url in asked)
+    assert any("kind=signal&hours=24&limit=15" in url for url in asked)
+    points = {
+        name: int(page.get_attribute(f"#chart-{name} canvas", "data-points") or 0)
+        for name in ("rsrp", "latency")
+    }
+    assert points == {"rsrp": 6, "latency": 6}  # one reading a bucket, every 10 minutes
+    # An hour: the readings themselves, every one of them.
+    with page.expect_request(lambda r: r.url.endswith("kind=signal&hours=1")):
+        page.select_option("#hours", "1")
+    assert not any("rollups?hours=1" in url for url in asked)
