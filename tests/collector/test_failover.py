@@ -1,7 +1,8 @@
 """Failover: three collector replicas on one PostgreSQL split the sites; one is
 SIGKILLed while every site has a problem open. Its sites are judged again by the
 others within the lease bound, and every (site, operator, problem) still has exactly
-one ticket and each transition exactly one notification.
+one ticket and each transition exactly one notification: the tickets' own with
+incidents off, their incidents' with incidents on.
 
 The kits stream to the first two replicas only, so the third judges its sites on data
 stored by the others (LISTEN/NOTIFY) until it dies, and the survivors then take them
@@ -13,6 +14,7 @@ import contextlib
 import signal
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,7 +26,7 @@ from agent.sim.modem import SimModem
 from agent.sim.scenario import load_scenario
 from collector import auth
 from collector.leases import BUCKETS, bucket_of
-from collector.store import open_store
+from collector.store import Store, open_store
 from tests.collector.test_replicas import DSN, ROOT, pg_schema, processes, start_collector
 from tests.webhook import Received, WebhookReceiver
 
@@ -66,6 +68,9 @@ enabled = false
 [agent_silent]
 expected_interval_s = 10
 intervals = 6
+[incidents]
+group_wait_s = 1
+hold_s = 1
 """
 
 
@@ -85,8 +90,6 @@ def owners(raw: object) -> dict[int, str]:
 
 def wait_db(raw: object, what: str, done: object, timeout_s: float = 30.0) -> dict[int, str]:
     """Poll the lease table until ``done(owners)``."""
-    import time
-
     assert callable(done)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -98,23 +101,40 @@ def wait_db(raw: object, what: str, done: object, timeout_s: float = 30.0) -> di
 
 
 def transitions(received: list[Received]) -> dict[str, list[str]]:
-    """Per site, the WEAK_SIGNAL notifications' actions, each notification once (a
-    redelivery keeps its Idempotency-Key)."""
+    """Per page's dedup key (a ticket's or an incident's), the WEAK_SIGNAL notifications'
+    actions, each notification once (a redelivery keeps its Idempotency-Key)."""
     seen: dict[str, Received] = {}
     for r in received:
         seen.setdefault(r.headers["Idempotency-Key"], r)
     out: dict[str, list[str]] = defaultdict(list)
-    for r in seen.values():
+    for r in sorted(seen.values(), key=lambda r: r.json()["notification_id"]):
         body = r.json()
-        if body["problem"] == "WEAK_SIGNAL":
-            out[body["site_code"]].append(body["event_action"])
+        if body.get("incident", body).get("problem") == "WEAK_SIGNAL":
+            out[body["dedup_key"]].append(body["event_action"])
     return out
+
+
+def all_resolved(received: list[Received]) -> bool:
+    got = transitions(received)
+    return bool(got) and all(actions[-1] == "resolve" for actions in got.values())
+
+
+def wait_tickets(store: Store, sites: list[str], state: str, timeout_s: float = 60) -> None:
+    """Until every site has a WEAK_SIGNAL ticket in ``state``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        tickets = store.list_tickets(problem="WEAK_SIGNAL")
+        if {t.site_code for t in tickets if t.state == state} >= set(sites):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not every site's ticket {state} within {timeout_s} s")
 
 
 @pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.timeout(150)
-def test_a_replica_killed_mid_outage_hands_its_sites_over(tmp_path: Path) -> None:
+@pytest.mark.parametrize("incidents", [False, True], ids=["tickets", "incidents"])
+def test_a_replica_killed_mid_outage_hands_its_sites_over(tmp_path: Path, incidents: bool) -> None:
     import psycopg
 
     schema = pg_schema()
@@ -122,7 +142,7 @@ def test_a_replica_killed_mid_outage_hands_its_sites_over(tmp_path: Path) -> Non
         unavailable(f"no PostgreSQL at {DSN} (set PANTAU_TEST_PG_DSN)")
     url = f"{DSN}?options=-csearch_path%3D{schema}"
     (tmp_path / "scenario.toml").write_text(SCENARIO)
-    (tmp_path / "rules.toml").write_text(RULES)
+    (tmp_path / "rules.toml").write_text(RULES + f"enabled = {str(incidents).lower()}\n")
     modems: list[SimModem] = []
     raw = psycopg.connect(url, autocommit=True)
     try:
@@ -184,11 +204,9 @@ def test_a_replica_killed_mid_outage_hands_its_sites_over(tmp_path: Path) -> Non
                     [sys.executable, "-m", "agent.cli", "run", "--config", str(kit / "agent.toml")],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
                 ))  # fmt: skip
-            # Every site's problem is open (the victim's two raised by the victim).
-            hook.wait_until(
-                lambda got: all(transitions(got).get(s) == ["trigger"] for s in sites),
-                "a trigger for every site", timeout_s=60,
-            )  # fmt: skip
+            # Every site's problem is open (the victim's two raised by the victim), paged.
+            wait_tickets(store, sites, "open")
+            hook.wait_until(lambda got: bool(transitions(got)), "a trigger", timeout_s=30)
             row = raw.execute(
                 "SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1e9)::bigint"
             ).fetchone()
@@ -207,10 +225,8 @@ def test_a_replica_killed_mid_outage_hands_its_sites_over(tmp_path: Path) -> Non
                 ).fetchall()
             )
             # Every site's problem ends: the victim's sites are cleared by their new owners.
-            received = hook.wait_until(
-                lambda got: all(transitions(got).get(s) == ["trigger", "resolve"] for s in sites),
-                "a resolve for every site", timeout_s=60,
-            )  # fmt: skip
+            wait_tickets(store, sites, "resolved")
+            received = hook.wait_until(all_resolved, "every page resolved", timeout_s=30)
             with contextlib.suppress(AssertionError):  # a second one, were it coming, shows now
                 hook.wait_until(lambda got: len(got) > len(received), "more", timeout_s=3)
             received = list(hook.received)
@@ -228,5 +244,11 @@ def test_a_replica_killed_mid_outage_hands_its_sites_over(tmp_path: Path) -> Non
     assert sorted((t.site_code, t.operator, t.state) for t in tickets) == sorted(
         (s, "510-01", "resolved") for s in sites
     )
-    assert transitions(received) == {s: ["trigger", "resolve"] for s in sites}
-    assert len({r.json()["dedup_key"] for r in received}) == len(sites)
+    pages = transitions(received)
+    assert all(actions == ["trigger", "resolve"] for actions in pages.values()), pages
+    if incidents:
+        # Each kit is on a cell of its own: an incident per cell, each paged once.
+        assert 1 <= len(pages) <= len(sites)
+        assert all(key.startswith("pantau-incident-") for key in pages)
+    else:
+        assert sorted(pages) == sorted(f"pantau-{t.id}" for t in tickets)
