@@ -141,3 +141,19 @@ def test_a_problem_nobody_announced_is_raised_once_by_the_new_owner(pg: object) 
     asyncio.run(take_over("b"))  # the next owner carries it on
     assert [t.id for t in pg.list_tickets(problem="WEAK_SIGNAL")] == [ticket.id]
     assert pg.outbox_backlog() == 1
+
+
+@pytest.mark.postgres
+def test_a_replica_that_cannot_renew_stops_judging_when_its_lease_runs_out(pg: object) -> None:
+    from collector.store.postgres import PostgresStore
+
+    assert isinstance(pg, PostgresStore)
+    now = [100.0]
+    a = replica(pg, "a")
+    a.clock = lambda: now[0]
+    asyncio.run(a.heartbeat())
+    assert a.owns("3171011001005")
+    now[0] += 59.9  # renewed before this, by its own clock: still its
+    assert a.owns("3171011001005")
+    now[0] += 0.2  # the lease (60 s) counted from before the renewal has run out
+    assert not a.owns("3171011001005") and not a.brain.owns("3171011001005")
