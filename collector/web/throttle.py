@@ -149,13 +149,30 @@ class Busy(Exception):
 CHECK_NICENESS = 19
 
 
+def check_cpus(allowed: set[int]) -> set[int]:
+    """The CPUs the password checks may use, of the process's ``allowed`` ones: all but
+    one (the lowest), which the checks never take, so that the event loop always finds a
+    CPU free of them; with a single CPU, that one."""
+    if len(allowed) < 2:
+        return set(allowed)
+    return set(sorted(allowed)[1:])
+
+
 def _lower_priority() -> None:
-    """Run this thread at a lower CPU priority (Linux: the nice value is per thread,
-    and threads it starts inherit it), so that a flood of password checks yields the
-    CPU to the event loop serving everyone else."""
+    """Make this thread (and the threads it starts, as Argon2 does for its lanes: Linux
+    keeps the nice value, the policy and the CPU affinity per thread, and a new thread
+    inherits them) yield to the event loop: the lowest priority (nice 19, and the
+    ``SCHED_IDLE`` policy, which the kernel preempts as soon as a normal thread wakes,
+    instead of at the end of a time slice), and kept off one CPU (:func:`check_cpus`).
+    Without the three, a check (Argon2, its lanes on every CPU) delays the event loop's
+    every wake-up by a slice and takes its caches."""
     tid = threading.get_native_id()
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, tid, CHECK_NICENESS)
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined]
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setaffinity(0, check_cpus(os.sched_getaffinity(0)))
 
 
 @dataclass(slots=True)
