@@ -130,6 +130,11 @@ class LoginThrottle:
         now = self.clock()
         return max(self.clients.wait_ns(client, now), self.names.wait_ns(name, now))
 
+    def client_wait_ns(self, client: str) -> int:
+        """How long this client must wait before any login (0: now), known before the
+        user name is read."""
+        return self.clients.wait_ns(client, self.clock())
+
     def failed(self, client: str, name: str) -> None:
         now = self.clock()
         self.clients.failed(client, now)
