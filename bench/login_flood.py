@@ -1,17 +1,20 @@
 """A logged-in user's ``/api/v1/me`` while 40 clients flood the login endpoint.
 
-A collector (its own process, SQLite store, the web app on a free loopback port) has
-one account. The bench logs in as it, then times ``GET /api/v1/me`` (one request at
-a time, ``--requests`` of them per phase) without a flood (the baseline), and again
-while ``--clients`` clients post logins with wrong passwords as fast as they get
-answers, ignoring ``Retry-After``: a process of their own (as an attacker's machine
-would be), kept off the lowest CPU (as the collector's password checks are), so that
-the flood's own work does not count as the collector's, each client from its own
-loopback address (127.0.1.N, so each is a client of its own to the throttle). The two phases alternate over ``--rounds`` rounds and
-each phase's latencies are pooled, so that the machine's other load, drifting, hits
-both alike. Figures: p50/p95/max of ``/me`` in both phases, their p95 ratio (target
-under 3), and how the flood was answered (401: a password check ran; 429: throttled;
-503: the password checks were full).
+A collector (its own process, SQLite store, the web app on a free loopback port) has one
+account. The bench logs in as it, then times ``GET /api/v1/me`` (one request at a time,
+``--requests`` of them per phase) without a flood (the baseline), and again while
+``--clients`` clients post logins with wrong passwords as fast as they get answers,
+ignoring ``Retry-After``: a process of their own (as an attacker's machine would be),
+kept off the lowest CPU (as the collector's password checks are), so that the flood's
+own work does not count as the collector's, each client from its own loopback address
+(127.0.1.N, so each is a client of its own to the throttle). The two phases alternate
+over ``--rounds`` rounds and each phase's latencies are pooled, so that the machine's
+other load, drifting, hits both alike. Figures: p50/p95/max of ``/me`` in both phases,
+their p95 ratio (target under 3), and how the flood was answered (401: a password check
+ran; 429: throttled; 503: the password checks were full). With each phase: the share
+of a CPU the collector's event loop took (``loop_cpu_share``) and how long it was ready
+but waited for a CPU (``loop_waited_for_cpu_ms_per_s``; Linux's schedstat): on a shared
+machine the second tells the others' load apart from the flood's.
 
 Two scenarios, each with its own collector: ``default`` (the shipped settings), and
 ``checks_only`` (the throttle's failure counts set out of reach, so that only the

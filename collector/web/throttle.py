@@ -14,8 +14,10 @@ clock is given to them, so the table tests run without time passing.
 never hold the event loop nor the worker threads the store calls use) with at most
 ``concurrency`` at once and ``queue`` waiting; beyond that a login is refused at once
 (:class:`Busy`, a 503 with ``Retry-After``) instead of waiting in an unbounded queue.
-Those threads run at the lowest CPU priority (nice 19), so checks take the CPU the event
-loop leaves, not the other way round.
+Those threads run at the lowest CPU priority (nice 19 and Linux's ``SCHED_IDLE``, which
+gives the CPU up the moment another thread wakes) and never on one of the CPUs
+(:func:`check_cpus`), so checks take the CPU the event loop leaves, not the other way
+round.
 """
 
 from __future__ import annotations
@@ -175,7 +177,7 @@ def _lower_priority() -> None:
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, tid, CHECK_NICENESS)
     with contextlib.suppress(OSError, AttributeError):
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined]
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     with contextlib.suppress(OSError, AttributeError):
         os.sched_setaffinity(0, check_cpus(os.sched_getaffinity(0)))
 
