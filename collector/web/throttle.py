@@ -170,9 +170,9 @@ def _lower_priority() -> None:
     keeps the nice value, the policy and the CPU affinity per thread, and a new thread
     inherits them) yield to the event loop: the lowest priority (nice 19, and the
     ``SCHED_IDLE`` policy, which the kernel preempts as soon as a normal thread wakes,
-    instead of at the end of a time slice), and kept off one CPU (:func:`check_cpus`).
-    Without the three, a check (Argon2, its lanes on every CPU) delays the event loop's
-    every wake-up by a slice and takes its caches."""
+    instead of at the end of a time slice), and kept off one CPU (:func:`check_cpus`),
+    so that a check (Argon2, its four lanes in threads of their own) cannot take every
+    CPU while the event loop waits to wake up."""
     tid = threading.get_native_id()
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, tid, CHECK_NICENESS)
