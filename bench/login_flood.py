@@ -1,16 +1,20 @@
 """A logged-in user's ``/api/v1/me`` while 40 clients flood the login endpoint.
 
-A collector (its own process, SQLite store, the web app on a free loopback port) has
-one account. The bench logs in as it, then times ``GET /api/v1/me`` (one request at
-a time, ``--requests`` of them per phase) without a flood (the baseline), and again
-while ``--clients`` clients post logins with wrong passwords as fast as they get
-answers, ignoring ``Retry-After``: a process of their own (as an attacker's machine
-would be), each client from its own loopback address (127.0.1.N, so each is a client
-of its own to the throttle). The two phases alternate over ``--rounds`` rounds and
-each phase's latencies are pooled, so that the machine's other load, drifting, hits
-both alike. Figures: p50/p95/max of ``/me`` in both phases, their p95 ratio (target
-under 3), and how the flood was answered (401: a password check ran; 429: throttled;
-503: the password checks were full).
+A collector (its own process, SQLite store, the web app on a free loopback port) has one
+account. The bench logs in as it, then times ``GET /api/v1/me`` (one request at a time,
+``--requests`` of them per phase) without a flood (the baseline), and again while
+``--clients`` clients post logins with wrong passwords as fast as they get answers,
+ignoring ``Retry-After``: a process of their own (as an attacker's machine would be),
+kept off the lowest CPU (as the collector's password checks are), so that the flood's
+own work does not count as the collector's, each client from its own loopback address
+(127.0.1.N, so each is a client of its own to the throttle). The two phases alternate
+over ``--rounds`` rounds and each phase's latencies are pooled, so that the machine's
+other load, drifting, hits both alike. Figures: p50/p95/max of ``/me`` in both phases,
+their p95 ratio (target under 3), and how the flood was answered (401: a password check
+ran; 429: throttled; 503: the password checks were full). With each phase: the share
+of a CPU the collector's event loop took (``loop_cpu_share``) and how long it was ready
+but waited for a CPU (``loop_waited_for_cpu_ms_per_s``; Linux's schedstat): on a shared
+machine the second tells the others' load apart from the flood's.
 
 Two scenarios, each with its own collector: ``default`` (the shipped settings), and
 ``checks_only`` (the throttle's failure counts set out of reach, so that only the
@@ -18,7 +22,7 @@ bound on concurrent password checks, ``[web] login_concurrency`` and ``login_que
 and the pause before a refusal, ``login_hold_s``, protect the user). Prints one JSON
 object.
 
-    python -m bench.login_flood [--clients 40] [--requests 1000] [--rounds 4]
+    python -m bench.login_flood [--clients 40] [--requests 1000] [--rounds 10]
                                 [--scenario default,checks_only]
 """
 
@@ -27,7 +31,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -129,6 +135,10 @@ async def flood(base: str, clients: int) -> None:
     """The flood (its own process, like an attacker's machine): ``clients`` clients,
     flooding after a ``go`` line on stdin and pausing after ``pause``; at the end of
     stdin, one JSON line: the answers by status and the rate while flooding."""
+    from collector.web.throttle import check_cpus
+
+    with contextlib.suppress(OSError, AttributeError):  # where CPU affinity is unknown
+        os.sched_setaffinity(0, check_cpus(os.sched_getaffinity(0)))
     active = asyncio.Event()
     answers: collections.Counter[int] = collections.Counter()
     tasks = [
@@ -153,9 +163,47 @@ async def flood(base: str, clients: int) -> None:
     print(json.dumps({"answers": answered, "per_s": rate}), flush=True)
 
 
-async def measure(base: str, clients: int, requests: int, rounds: int) -> dict[str, Any]:
+def _schedstat(pid: int) -> tuple[int, int]:
+    """The CPU time and the time spent waiting for a CPU (ns) of a process's main
+    thread, the event loop's (Linux; zeros elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()
+    except OSError:
+        return 0, 0
+    return int(fields[0]), int(fields[1])
+
+
+class _Phase:
+    """One phase's ``/me`` latencies, and its event loop's CPU time and wait for a CPU."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.latencies_s: list[float] = []
+        self.cpu_ns = self.wait_ns = self.wall_ns = 0
+
+    async def time(self, session: Any, base: str, count: int) -> None:
+        cpu, wait, wall = *_schedstat(self.pid), time.monotonic_ns()
+        self.latencies_s += await _me_latencies(session, base, count)
+        cpu_after, wait_after = _schedstat(self.pid)
+        self.cpu_ns += cpu_after - cpu
+        self.wait_ns += wait_after - wait
+        self.wall_ns += time.monotonic_ns() - wall
+
+    def summary(self) -> dict[str, float]:
+        wall_s = max(self.wall_ns, 1) / 1e9
+        return {
+            **_summary(self.latencies_s),
+            "loop_cpu_share": round(self.cpu_ns / 1e9 / wall_s, 3),
+            "loop_waited_for_cpu_ms_per_s": round(self.wait_ns / 1e6 / wall_s, 2),
+        }
+
+
+async def measure(
+    base: str, clients: int, requests: int, rounds: int, server_pid: int
+) -> dict[str, Any]:
     """Rounds of: ``/me`` without the flood, then with it; each phase's latencies pooled
-    over the rounds (so that the machine's other load drifting hits both alike)."""
+    over the rounds (so that the machine's other load drifting hits both alike), with
+    how much CPU the collector's event loop took, and how long it waited for one."""
     import aiohttp
 
     flooder = subprocess.Popen(
@@ -172,8 +220,7 @@ async def measure(base: str, clients: int, requests: int, rounds: int) -> dict[s
         pipe_in.flush()
         await asyncio.to_thread(pipe_out.readline)
 
-    quiet: list[float] = []
-    flooded: list[float] = []
+    quiet, flooded = _Phase(server_pid), _Phase(server_pid)
     each = max(1, requests // rounds)
     try:
         await asyncio.to_thread(pipe_out.readline)
@@ -186,17 +233,17 @@ async def measure(base: str, clients: int, requests: int, rounds: int) -> dict[s
                     raise RuntimeError(f"login answered {response.status}: {text}")
             await _me_latencies(session, base, 20)  # warm up
             for _ in range(rounds):
-                quiet += await _me_latencies(session, base, each)
+                await quiet.time(session, base, each)
                 await tell("go")
                 await asyncio.sleep(1.0)  # let the flood reach its pace
-                flooded += await _me_latencies(session, base, each)
+                await flooded.time(session, base, each)
                 await tell("pause")
                 await asyncio.sleep(2.0)  # the held refusals are answered
     finally:
         pipe_in.close()
         report = json.loads(await asyncio.to_thread(pipe_out.readline) or "{}")
         flooder.wait(timeout=60)
-    quiet_s, flooded_s = _summary(quiet), _summary(flooded)
+    quiet_s, flooded_s = quiet.summary(), flooded.summary()
     ratio = flooded_s["p95_ms"] / quiet_s["p95_ms"]
     return {
         "me_without_flood": quiet_s,
@@ -222,7 +269,7 @@ def run_scenario(name: str, clients: int, requests: int, rounds: int) -> dict[st
             assert server.stdout is not None and server.stdin is not None
             info = json.loads(server.stdout.readline())
             base = f"http://127.0.0.1:{info['web_port']}"
-            result = asyncio.run(measure(base, clients, requests, rounds))
+            result = asyncio.run(measure(base, clients, requests, rounds, server.pid))
         finally:
             if server.stdin is not None:
                 server.stdin.close()
@@ -239,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=40)
     parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--scenario", default=",".join(SCENARIOS))
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--settings", default="{}", help=argparse.SUPPRESS)

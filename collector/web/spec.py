@@ -77,6 +77,10 @@ class Operation:
     role: str | None = None
     errors: Sequence[tuple[int, str] | tuple[int, str, dict[str, Any]]] = READ_ERRORS
     documented: bool = True
+    #: A check on the request's headers alone, before the query, path or body is read
+    #: (it raises :class:`ApiError` to refuse): the login's throttle refuses a flood
+    #: before any work is done for it.
+    screen: Callable[[WebContext, web.Request], Awaitable[None]] | None = None
 
 
 # -- validating requests ---------------------------------------------------------------------
@@ -129,14 +133,16 @@ async def parse_body(request: web.Request, model: type[M], *, required: bool) ->
 
 
 def bind(op: Operation, ctx: WebContext) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """The aiohttp handler of ``op``: authenticates (401/403 first), validates the
-    request (400), then runs ``op.handler``."""
+    """The aiohttp handler of ``op``: authenticates (401/403 first), runs its
+    ``screen``, validates the request (400), then runs ``op.handler``."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
         if request.method not in SAFE_METHODS:
             check_change(request, needs_body=op.body_required)
         if op.security:
             request[_PRINCIPAL] = await ctx.require(request, role=op.role)
+        if op.screen is not None:
+            await op.screen(ctx, request)
         if op.query is not None:
             request[_VALIDATED["query"]] = parse_query(request, op.query)
         if op.path_params is not None:

@@ -14,8 +14,10 @@ clock is given to them, so the table tests run without time passing.
 never hold the event loop nor the worker threads the store calls use) with at most
 ``concurrency`` at once and ``queue`` waiting; beyond that a login is refused at once
 (:class:`Busy`, a 503 with ``Retry-After``) instead of waiting in an unbounded queue.
-Those threads run at the lowest CPU priority (nice 19), so checks take the CPU the event
-loop leaves, not the other way round.
+Those threads run at the lowest CPU priority (nice 19 and Linux's ``SCHED_IDLE``, which
+gives the CPU up the moment another thread wakes) and never on one of the CPUs
+(:func:`check_cpus`), so checks take the CPU the event loop leaves, not the other way
+round.
 """
 
 from __future__ import annotations
@@ -130,6 +132,11 @@ class LoginThrottle:
         now = self.clock()
         return max(self.clients.wait_ns(client, now), self.names.wait_ns(name, now))
 
+    def client_wait_ns(self, client: str) -> int:
+        """How long this client must wait before any login (0: now), known before the
+        user name is read."""
+        return self.clients.wait_ns(client, self.clock())
+
     def failed(self, client: str, name: str) -> None:
         now = self.clock()
         self.clients.failed(client, now)
@@ -149,13 +156,30 @@ class Busy(Exception):
 CHECK_NICENESS = 19
 
 
+def check_cpus(allowed: set[int]) -> set[int]:
+    """The CPUs the password checks may use, of the process's ``allowed`` ones: all but
+    one (the lowest), which the checks never take, so that the event loop always finds a
+    CPU free of them; with a single CPU, that one."""
+    if len(allowed) < 2:
+        return set(allowed)
+    return set(sorted(allowed)[1:])
+
+
 def _lower_priority() -> None:
-    """Run this thread at a lower CPU priority (Linux: the nice value is per thread,
-    and threads it starts inherit it), so that a flood of password checks yields the
-    CPU to the event loop serving everyone else."""
+    """Make this thread (and the threads it starts, as Argon2 does for its lanes: Linux
+    keeps the nice value, the policy and the CPU affinity per thread, and a new thread
+    inherits them) yield to the event loop: the lowest priority (nice 19, and the
+    ``SCHED_IDLE`` policy, which the kernel preempts as soon as a normal thread wakes,
+    instead of at the end of a time slice), and kept off one CPU (:func:`check_cpus`),
+    so that a check (Argon2, its four lanes in threads of their own) cannot take every
+    CPU while the event loop waits to wake up."""
     tid = threading.get_native_id()
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, tid, CHECK_NICENESS)
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setaffinity(0, check_cpus(os.sched_getaffinity(0)))
 
 
 @dataclass(slots=True)

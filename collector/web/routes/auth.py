@@ -25,6 +25,22 @@ from collector.web.throttle import Busy, client_key, retry_after_s
 SESSION_CSRF: tuple[dict[str, list[str]], ...] = ({"session": [], "csrf": []},)
 
 
+async def screen_login(ctx: WebContext, request: web.Request) -> None:
+    """Refuse a login before its body is read when its answer is known from its client
+    alone: the client must wait (429), has a login being checked (429), or every password
+    check is taken (503). A flood of refused logins then costs the event loop little more
+    than their headers; :func:`login` checks the user name's wait once the body is read."""
+    client = client_key(request.remote)
+    throttle = ctx.throttle
+    if throttle.client_wait_ns(client) > 0 or client in throttle.checking:
+        await _hold(ctx)
+        retry = retry_after_s(throttle.client_wait_ns(client))
+        _refuse(429, "too_many_attempts", "too many failed logins", retry)
+    if ctx.passwords.full:
+        await _hold(ctx)
+        _refuse(503, "busy", "too many logins at once", 1)
+
+
 async def login(ctx: WebContext, request: web.Request) -> web.Response:
     body = given(request, "body", Login)
     username, password = body.username, body.password
@@ -101,7 +117,7 @@ OPERATIONS = [
             "schema": {"type": "string"},
             "description": "pantau_session=...; HttpOnly; SameSite=Strict",
         }},
-        query=None, body=Login, body_required=True, security=(),
+        query=None, body=Login, body_required=True, security=(), screen=screen_login,
         errors=(
             BAD,
             (401, "Wrong user name or password"),

@@ -17,7 +17,7 @@ from conftest import Api, WebSite, fast_config
 from requests.adapters import HTTPAdapter
 
 from collector.web.accounts import verify_password
-from collector.web.throttle import CHECK_NICENESS
+from collector.web.throttle import CHECK_NICENESS, check_cpus
 
 WRONG = "wrong-password"
 
@@ -115,9 +115,13 @@ def test_password_checks_are_bounded_and_logged_in_users_stay_served(
     running = [0]
     most = [0]
     niceness: set[int] = set()
+    policies: set[int] = set()
+    cpus: set[frozenset[int]] = set()
 
     def counting(password_hash: str | None, password: str) -> bool:
         niceness.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        policies.add(os.sched_getscheduler(0))
+        cpus.add(frozenset(os.sched_getaffinity(0)))
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
@@ -155,4 +159,39 @@ def test_password_checks_are_bounded_and_logged_in_users_stay_served(
         results = [f.result() for f in pending]
     assert [r.status_code for r in results] == [401] * 5
     assert most[0] == 2
-    assert niceness == {CHECK_NICENESS}  # the checks yield the CPU to the event loop
+    # The checks yield the CPU to the event loop: at once when it wakes (SCHED_IDLE),
+    # and they leave it a CPU of its own.
+    assert niceness == {CHECK_NICENESS}
+    assert policies == {os.SCHED_IDLE}
+    assert cpus == {frozenset(check_cpus(os.sched_getaffinity(0)))}
+
+
+def test_a_refused_login_is_refused_before_its_body_is_read(gated_site: WebSite) -> None:
+    """While its client must wait, or while every password check is taken, a login is
+    refused on its headers alone: even a body that is not JSON gets the 429 or the 503
+    (not a 400), so a flood of refused logins costs no parsing."""
+    site = gated_site
+    api = client_from(site, "127.0.0.41")
+
+    def garbage(api: Api) -> requests.Response:
+        return api.post(
+            "/api/v1/login", data=b"{not json", headers={"Content-Type": "application/json"}
+        )
+
+    assert garbage(api).status_code == 400  # the body is read when the login is let through
+    for i in range(site.config.web.login_client_failures):
+        assert login(api, f"name-{i}").status_code == 401
+    r = garbage(api)
+    assert r.status_code == 429, r.text
+    assert r.json()["error"] == "too_many_attempts" and r.headers["Retry-After"] == "1"
+    # The checks all taken: another client's login is refused as busy, body unread.
+    gate = site.web.passwords
+    site.on_loop(lambda: setattr(gate, "pending", gate.concurrency + gate.queue))
+    try:
+        other = client_from(site, "127.0.0.42")
+        r = garbage(other)
+        assert r.status_code == 503 and r.json()["error"] == "busy", r.text
+        assert r.headers["Retry-After"] == "1"
+    finally:
+        site.on_loop(lambda: setattr(gate, "pending", 0))
+    assert login(client_from(site, "127.0.0.43"), "name-0").status_code == 401

@@ -14,6 +14,7 @@ from collector.web.throttle import (
     PasswordGate,
     TokenBucket,
     after_failure,
+    check_cpus,
     client_key,
     retry_after_s,
     wait_ns,
@@ -94,6 +95,19 @@ class Clock:
 
     def __call__(self) -> int:
         return self.now
+
+
+@pytest.mark.parametrize(
+    ("allowed", "cpus"),
+    [
+        ({0}, {0}),  # one CPU: the checks run at the lowest priority on it
+        ({0, 1}, {1}),
+        ({2, 5, 3}, {3, 5}),  # the lowest allowed is left free, whichever it is
+        (set(range(8)), set(range(1, 8))),
+    ],
+)
+def test_the_password_checks_leave_one_cpu_free(allowed: set[int], cpus: set[int]) -> None:
+    assert check_cpus(allowed) == cpus
 
 
 def test_one_client_spraying_names_waits_and_another_client_does_not() -> None:
