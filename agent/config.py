@@ -353,9 +353,9 @@ def _check_modems(table: Mapping[str, Any], raw: _File, source: str) -> tuple[Mo
             f"tertulis {len(raw.modems)}",
         )
     modems: list[ModemSection] = []
-    for index, modem in enumerate(raw.modems, start=1):
+    for index, entry in enumerate(raw.modems, start=1):
         where = f"[[modems]] #{index}"
-        if not modem.port:
+        if not entry.port:
             raise ConfigError(
                 source,
                 f"{where} port: required (the modem's AT port: a device such as "
@@ -363,7 +363,7 @@ def _check_modems(table: Mapping[str, Any], raw: _File, source: str) -> tuple[Mo
                 "wajib diisi (perangkat seperti /dev/ttyUSB2, identitas USB usb:VID:PID:ifNN, "
                 "atau pty)",
             )
-        modem = replace(modem, name=modem.name or f"m{index}")
+        modem = replace(entry, name=entry.name or f"m{index}")
         for key, word in (("name", "nama"), ("port", "port"), ("interface", "antarmuka")):
             value = getattr(modem, key)
             if value and any(getattr(m, key) == value for m in modems):

@@ -129,18 +129,21 @@ class AgentService:
             else ModemMonitor(config.modem, emit=self.emit, on_error=self._note_error)
         )
         token = config.credential_token()
-        entries = [replace(e, config=probes.with_credential(e.config, token)) for e in config.probes]
+        entries = [
+            replace(e, config=probes.with_credential(e.config, token)) for e in config.probes
+        ]
         self.budget = Budget(data_dir / "budget.json", config.budget.daily_bytes)
         #: The probes run once per modem that has an interface (bound to it, each SIM
         #: with its own data budget); with none, once over the kit's default route.
         self.schedulers: list[Scheduler] = []
+        daily = config.budget.daily_bytes
         for modem in (m for m in config.modems if m.name and m.interface):
             self.schedulers.append(
                 Scheduler(
                     [bound_to(e, modem) for e in entries],
                     emit=partial(self._emit_modem, modem.name),
                     on_error=self._note_error,
-                    budget=Budget(data_dir / f"budget-{modem.name}.json", config.budget.daily_bytes),
+                    budget=Budget(data_dir / f"budget-{modem.name}.json", daily),
                     max_concurrent=config.scheduler.max_concurrent,
                 )
             )

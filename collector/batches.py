@@ -202,6 +202,9 @@ def prepare(
             s = record.signal
             if s.mcc and s.mnc:
                 networks.add((s.mcc, s.mnc))
+            if record.HasField("modem") and record.modem.network:  # its SIM's, even unserved
+                mcc, _, mnc = record.modem.network.partition("-")
+                networks.add((mcc, mnc))
         if (
             kind in _LIVE_KINDS
             and quality != FUTURE
