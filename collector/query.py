@@ -28,6 +28,7 @@ from collector import measurements, ranges
 from collector.clocks import FUTURE
 from collector.geo import fallback_point
 from collector.measurements import Key as RecordKey
+from collector.per_operator import CoverageClass, OperatorFigures, per_operator
 from collector.present import iso
 from collector.search import SiteSearch
 from collector.store import Store
@@ -250,6 +251,53 @@ class CoverageEntry:
 COVERAGE_COLUMNS = [f.name for f in fields(CoverageEntry)]
 
 
+@dataclass(frozen=True, slots=True)
+class OperatorCoverageEntry:
+    """One (site, operator) of the per-operator coverage export: does this operator
+    work at this TPS (``coverage``: :func:`collector.per_operator.coverage_class`)."""
+
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
+
+    site_code: str
+    province: str
+    operator: str
+    operator_name: str | None
+    lat: float | None
+    lon: float | None
+    located: str | None
+    rsrp_dbm: float | None  # median over the window
+    sinr_db: float | None  # median over the window
+    ping_median_ms: float | None  # the latest round's
+    loss_ratio: float | None  # the latest round's
+    readings: int
+    registered: int
+    coverage: CoverageClass
+
+    @classmethod
+    def of(cls, row: SiteRow, f: OperatorFigures) -> OperatorCoverageEntry:
+        return cls(
+            site_code=row.code,
+            province=row.province,
+            operator=f.operator,
+            operator_name=f.operator_name,
+            lat=row.lat,
+            lon=row.lon,
+            located=row.located,
+            rsrp_dbm=f.rsrp_median_dbm,
+            sinr_db=f.sinr_median_db,
+            ping_median_ms=f.ping_median_ms,
+            loss_ratio=f.loss_ratio,
+            readings=f.readings,
+            registered=f.registered,
+            coverage=f.coverage,
+        )
+
+
+OPERATOR_COVERAGE_COLUMNS = [f.name for f in fields(OperatorCoverageEntry)]
+#: The site page compares its operators over this last stretch.
+SITE_OPERATORS_WINDOW_S = 3600
+
+
 def grade(rsrp_median: float | None, samples: int) -> Grade:
     """good (RSRP >= -90 dBm), fair (>= -105), poor (below), none (readings but no
     RSRP: no LTE service), unknown (no readings in the window)."""
@@ -415,3 +463,27 @@ class SiteQueries:
             [r.code for r in rows], since, ("signal", "ping"), COVERAGE_READINGS
         )
         return [coverage_entry(row, records.get(row.code, [])) for row in rows]
+
+    def _per_operator(self, codes: Sequence[str], since: int) -> dict[str, list[OperatorFigures]]:
+        kinds = ("signal", "ping", "throughput")
+        records = self.store.newest_records_of_sites(codes, since, kinds, COVERAGE_READINGS)
+        return {code: per_operator(records.get(code, [])) for code in codes}
+
+    def site_operators(self, code: str) -> list[OperatorFigures]:
+        """The site's operators side by side over the last hour (site page)."""
+        since = self.clock() - SITE_OPERATORS_WINDOW_S * _S
+        return self._per_operator([code], since)[code]
+
+    def coverage_by_operator(
+        self, rows: Sequence[SiteRow], *, hours: int, operator: str | None = None
+    ) -> list[OperatorCoverageEntry]:
+        """One entry per (site, operator) measured over the last ``hours`` (only
+        ``operator``'s when given): one batched read."""
+        since = self.clock() - hours * 3600 * _S
+        found = self._per_operator([r.code for r in rows], since)
+        return [
+            OperatorCoverageEntry.of(row, f)
+            for row in rows
+            for f in found[row.code]
+            if operator is None or f.operator == operator
+        ]

@@ -24,6 +24,8 @@ from agent.sim.kit import SimKit, SimSlot
 from agent.sim.scenario import bundled_scenario, load_scenario
 from collector import auth
 from collector.config import RulesSection, default_config
+from collector.per_operator import OperatorFigures
+from collector.query import OperatorCoverageEntry, SiteFilter, SiteQueries
 from collector.server import Collector
 from collector.store.sqlite import SqliteStore
 from pantau.v1 import records_pb2
@@ -127,16 +129,43 @@ def open_problems(store: SqliteStore) -> set[tuple[str, str]]:
 def test_three_operators_are_stored_apart_and_only_the_bad_two_get_tickets(
     tmp_path: Path,
 ) -> None:
-    async def main() -> tuple[list[records_pb2.Record], set[tuple[str, str]]]:
+    async def main() -> tuple[
+        list[records_pb2.Record],
+        set[tuple[str, str]],
+        list[OperatorFigures],
+        list[OperatorCoverageEntry],
+    ]:
         async with running_kit(tmp_path) as (_kit, store):
             await until(
                 "tickets for Indosat and XL",
                 lambda: {op for op, _ in open_problems(store)} >= {INDOSAT, XL},
                 60,
             )
-            return stored(store), open_problems(store)
+            queries = SiteQueries(store)
+            # the fading modem's readings: weak for most of the window
+            await until(
+                "Indosat judged weak",
+                lambda: (
+                    ("isat", "weak")
+                    in {(f.modem, f.coverage) for f in queries.site_operators(SITE)}
+                ),
+                20,
+            )
+            side_by_side = queries.site_operators(SITE)
+            export = queries.coverage_by_operator(queries.listing(SiteFilter()), hours=1)
+            return stored(store), open_problems(store), side_by_side, export
 
-    records, problems = asyncio.run(main())
+    records, problems, side_by_side, export = asyncio.run(main())
+    # the site page's operators and the coverage export, one entry per operator
+    assert [(f.operator, f.modem, f.coverage) for f in side_by_side] == [
+        (INDOSAT, "isat", "weak"),
+        (TELKOMSEL, "tsel", "strong"),
+        (XL, "xl", "none"),
+    ]
+    assert all(f.ping_median_ms is not None and f.loss_ratio == 0 for f in side_by_side)
+    assert [(e.site_code, e.operator, e.coverage) for e in export] == [
+        (SITE, f.operator, f.coverage) for f in side_by_side
+    ]
     for name, network in (("tsel", TELKOMSEL), ("isat", INDOSAT), ("xl", XL)):
         readings = of_modem(records, name, "signal")
         assert readings, f"no readings from {name}"
