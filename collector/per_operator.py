@@ -4,29 +4,21 @@ A kit with a modem per operator measures several networks at one TPS; this modul
 puts its recent stored records side by side by operator (MCC-MNC): the latest
 reading (RAT, registration, RSRP, RSRQ, SINR), the latest ping round (median RTT,
 loss), the latest throughput per direction, the medians over all the readings given,
-and the coverage class those medians give (:func:`coverage_class`). A record is
+and the coverage class those medians give (:mod:`pantau.core.coverage`). A record is
 filed under the operator its reading names, else its modem's SIM operator
 (``Record.modem.network``, :func:`collector.observe.modem_network`); a probe of a
 one-modem kit (no modem named) goes to the site's only operator when there is just
 one, and is left out when there are several (it cannot be told whose it is).
 
-Coverage classes (KPU's four words for "does this operator work here"), from the
-median LTE/NR RSRP and SINR of the readings (thresholds: :data:`STRONG`,
-:data:`MEDIUM`; 3GPP TS 36.133 ranges, the grades field teams use):
-
-* ``strong``: RSRP >= -95 dBm and SINR >= 10 dB (SINR not reported: RSRP alone);
-* ``medium``: RSRP >= -105 dBm and SINR >= 0 dB;
-* ``weak``: registered with an RSRP below that (or SINR below 0 dB);
-* ``none``: readings, but the modem was registered in under half of them or never
-  reported an RSRP (no service);
-* ``unknown``: no readings in the window.
+The coverage class (KPU's strong / medium / weak / none) is
+:func:`pantau.core.coverage.coverage_class` of the medians, the same the kit's
+``check`` uses to recommend one of its modems.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 from collector import measurements, ranges
 from collector.batches import enum_label
@@ -34,29 +26,11 @@ from collector.clocks import FUTURE
 from collector.observe import modem_network
 from collector.rules.observations import operator_key
 from collector.store.model import StoredRecord
+from pantau.core.coverage import CoverageClass, coverage_class
 from pantau.core.operators import operator_name
 from pantau.v1 import records_pb2
 
-CoverageClass = Literal["strong", "medium", "weak", "none", "unknown"]
-#: (minimum RSRP dBm, minimum SINR dB) of the ``strong`` and ``medium`` classes.
-STRONG = (-95.0, 10.0)
-MEDIUM = (-105.0, 0.0)
 _REGISTERED = frozenset({records_pb2.REG_STATE_HOME, records_pb2.REG_STATE_ROAMING})
-
-
-def coverage_class(
-    rsrp_dbm: float | None, sinr_db: float | None, readings: int, registered: int
-) -> CoverageClass:
-    """The class of an operator at a site from the median RSRP and SINR of its
-    ``readings`` (``registered``: how many of them were registered); see the module."""
-    if readings == 0:
-        return "unknown"
-    if rsrp_dbm is None or registered * 2 < readings:
-        return "none"
-    for name, (min_rsrp, min_sinr) in (("strong", STRONG), ("medium", MEDIUM)):
-        if rsrp_dbm >= min_rsrp and (sinr_db is None or sinr_db >= min_sinr):
-            return name  # type: ignore[return-value]
-    return "weak"
 
 
 @dataclass(slots=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from collector.per_operator import coverage_class, per_operator
+from collector.per_operator import per_operator
 from collector.store.model import StoredRecord
+from pantau.core.coverage import coverage_class
 from pantau.v1 import records_pb2
 
 S = 1_000_000_000
