@@ -28,11 +28,12 @@ from collector import measurements, ranges
 from collector.clocks import FUTURE
 from collector.geo import fallback_point
 from collector.measurements import Key as RecordKey
-from collector.per_operator import CoverageClass, OperatorFigures, per_operator
+from collector.per_operator import OperatorFigures, per_operator
 from collector.present import iso
 from collector.search import SiteSearch
 from collector.store import Store
 from collector.store.model import SiteView, Ticket
+from pantau.core.coverage import CoverageClass
 from pantau.core.operators import is_network, mcc_mnc, network_of, operator_label
 from pantau.core.sites import PROVINCES
 
