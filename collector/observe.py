@@ -45,7 +45,9 @@ def modem_network(record: records_pb2.Record) -> str | None:
     return obs.operator_key(mcc, mnc)
 
 
-def _signal(event_ns: int, s: records_pb2.SignalReading, network: str | None) -> obs.Signal:
+def _signal(
+    event_ns: int, s: records_pb2.SignalReading, network: str | None, modem: str = ""
+) -> obs.Signal:
     mcc = s.mcc if s.HasField("mcc") else None
     mnc = s.mnc if s.HasField("mnc") else None
     name = s.operator_name if s.HasField("operator_name") else None
@@ -66,6 +68,7 @@ def _signal(event_ns: int, s: records_pb2.SignalReading, network: str | None) ->
         rssi_dbm=_opt(s, "rssi_dbm"),
         rscp_dbm=_opt(s, "rscp_dbm"),
         ecio_db=_opt(s, "ecio_db"),
+        modem=modem,
     )
 
 
@@ -104,10 +107,10 @@ def _throughput(
     )
 
 
-def _kit_events(event_ns: int, e: records_pb2.AgentEvent) -> list[Observation]:
+def _kit_events(event_ns: int, e: records_pb2.AgentEvent, modem: str = "") -> list[Observation]:
     label = enum_label(records_pb2.AgentEvent.Kind, e.kind, "KIND_")
     if label in obs.KIT_EVENT_KINDS:
-        return [obs.KitEvent(event_ns=event_ns, kind=label, message=e.message)]
+        return [obs.KitEvent(event_ns=event_ns, kind=label, message=e.message, modem=modem)]
     return []
 
 
@@ -115,13 +118,13 @@ def observations_from_record(record: records_pb2.Record, event_ns: int) -> list[
     """The observations in one record (zero or one today), at corrected ``event_ns``."""
     kind = record.WhichOneof("body")
     if kind == "signal":
-        return [_signal(event_ns, record.signal, modem_network(record))]
+        return [_signal(event_ns, record.signal, modem_network(record), record.modem.name)]
     if kind == "ping":
         return _ping(event_ns, record.ping, modem_network(record))
     if kind == "throughput":
         return [_throughput(event_ns, record.throughput, modem_network(record))]
     if kind == "event":
-        return _kit_events(event_ns, record.event)
+        return _kit_events(event_ns, record.event, record.modem.name)
     return []
 
 
