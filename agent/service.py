@@ -133,17 +133,20 @@ class AgentService:
             replace(e, config=probes.with_credential(e.config, token)) for e in config.probes
         ]
         self.budget = Budget(data_dir / "budget.json", config.budget.daily_bytes)
-        #: The probes run once per modem that has an interface (bound to it, each SIM
-        #: with its own data budget); with none, once over the kit's default route.
+        #: The probes run once per modem that has an interface (bound to it, each named
+        #: modem's SIM with its own data budget); with none, once over the default route.
         self.schedulers: list[Scheduler] = []
         daily = config.budget.daily_bytes
-        for modem in (m for m in config.modems if m.name and m.interface):
+        for modem in (m for m in config.modems if m.interface):
+            budget = self.budget  # one modem's SIM: the kit's own budget
+            if modem.name:
+                budget = Budget(data_dir / f"budget-{modem.name}.json", daily)
             self.schedulers.append(
                 Scheduler(
                     [bound_to(e, modem) for e in entries],
                     emit=partial(self._emit_modem, modem.name),
                     on_error=self._note_error,
-                    budget=Budget(data_dir / f"budget-{modem.name}.json", daily),
+                    budget=budget,
                     max_concurrent=config.scheduler.max_concurrent,
                 )
             )
@@ -385,12 +388,13 @@ class AgentService:
 
 def bound_to(entry: ProbeEntry, modem: ModemSection) -> ProbeEntry:
     """``entry`` as it runs for ``modem``: bound to its interface (a probe whose file
-    binds it elsewhere keeps that), its name suffixed with the modem's
+    binds it elsewhere keeps that), its name suffixed with the modem's, if it has one
     (``ping-collector@tsel``)."""
     config = entry.config
     if getattr(config, "source", "") is None:
         config = replace(config, source=modem.interface)
-    return replace(entry, name=f"{entry.name}@{modem.name}", config=config)
+    name = f"{entry.name}@{modem.name}" if modem.name else entry.name
+    return replace(entry, name=name, config=config)
 
 
 def _read(path: Path) -> str | None:
