@@ -7,6 +7,11 @@ scenario clock and faults), and :meth:`SimKit.modems_toml` writes the agent's
 there (``<link_dir>/<name>``, like ``/dev/serial/by-id``) that survives its vanish
 fault; :meth:`SimKit.unplug` takes one modem's port away for good, as when its USB
 cable is pulled.
+
+``pantau-agent sim-kit --modem tsel=strong-lte:quectel --modem isat=indosat-fading
+--modem xl=xl-no-service`` (:func:`serve_kit_cli`) serves such a kit until a signal
+and prints its ``[[modems]]`` tables, ready for an agent config; a scenario is a
+bundled name (:func:`agent.sim.scenario.bundled_scenario`) or a TOML file.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from pathlib import Path
 from types import TracebackType
 
 from agent.sim.modem import SimModem
-from agent.sim.scenario import Scenario
+from agent.sim.responder import DIALECT_IDENTITY
+from agent.sim.scenario import Scenario, ScenarioError, bundled_scenario, load_scenario
 
 #: A kit holds at most this many modems (the agent's ``[[modems]]`` bound).
 MAX_SLOTS = 3
@@ -111,3 +117,50 @@ class SimKit:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def parse_slot(text: str) -> SimSlot:
+    """``NAME=SCENARIO[:DIALECT]`` (``tsel=strong-lte:quectel``) -> a slot; the
+    scenario is a bundled name or a TOML file. Raises ValueError or ScenarioError."""
+    name, sep, rest = text.partition("=")
+    if not sep or not name or not rest:
+        raise ValueError(f"--modem {text!r}: expected NAME=SCENARIO[:DIALECT]")
+    scenario, _, dialect = rest.partition(":")
+    dialect = dialect or "3gpp"
+    if dialect not in DIALECT_IDENTITY:
+        raise ValueError(f"--modem {text!r}: dialect {dialect!r} is not one of "
+                         f"{', '.join(DIALECT_IDENTITY)}")  # fmt: skip
+    path = Path(scenario) if scenario.endswith(".toml") else bundled_scenario(scenario)
+    return SimSlot(name, load_scenario(path), dialect)
+
+
+def serve_kit_cli(specs: Sequence[str], link_dir: str | None = None) -> int:
+    """Serve the modems ``specs`` name until SIGINT/SIGTERM; print their ``[[modems]]``
+    tables. Returns 0 after a signal, 2 on a bad spec (message on stderr)."""
+    import signal
+    import sys
+    import threading
+
+    try:
+        kit = SimKit(
+            [parse_slot(spec) for spec in specs],
+            link_dir=None if link_dir is None else Path(link_dir),
+        )
+    except (ScenarioError, ValueError) as exc:
+        print(f"pantau-agent sim-kit: {exc}", file=sys.stderr)
+        return 2
+    done = threading.Event()
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: done.set())
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        ports = kit.start()
+        print(kit.modems_toml(ports), flush=True)
+        while not done.wait(0.5):
+            pass
+    finally:
+        kit.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
