@@ -61,6 +61,18 @@ def _parser() -> argparse.ArgumentParser:
         "--tcp", action="store_true", help="serve on a loopback TCP port (socket://) instead"
     )
 
+    kit = sub.add_parser(
+        "sim-kit", help="serve several simulated modems (a modem per operator); prints [[modems]]"
+    )
+    kit.add_argument(
+        "--modem",
+        action="append",
+        required=True,
+        metavar="NAME=SCENARIO[:DIALECT]",
+        help="one modem (1-3): a bundled scenario name or a TOML file, e.g. tsel=strong-lte",
+    )
+    kit.add_argument("--link-dir", type=Path, help="keep a stable symlink per modem here")
+
     # Command groups that live in their own modules (kept light: no heavy imports at
     # module level). Each adds its parsers with set_defaults(handler=...).
     for register in _command_groups():
@@ -118,6 +130,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
             cfg = load_agent_config(args.config)
             return _config_files_ok(args.config, cfg)
+        if args.command == "sim-kit":
+            from agent.sim.kit import serve_kit_cli
+
+            link_dir = None if args.link_dir is None else str(args.link_dir)
+            return serve_kit_cli(args.modem, link_dir)
         if args.command == "sim-modem":
             from agent.sim.modem import serve_cli
 

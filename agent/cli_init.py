@@ -185,7 +185,14 @@ class Init(ModemStep, CollectorStep, ServiceStep):
             self._room(data_dir, code_pending=not token or self.args.re_enroll)
             if token:
                 ui.say("init.existing.credential", path=credential_path)
-            port, dialect = self._modem(old)
+            modems_text = ""
+            if old is not None and len(old.modems) > 1 and self.args.modem is None:
+                from agent.setup.files import modems_toml
+
+                ui.say("init.modem.kept_several", n=len(old.modems))  # a modem per operator
+                port, dialect, modems_text = "", "auto", modems_toml(old.modems)
+            else:
+                port, dialect = self._modem(old)
             site = self._site(old)
             address, ca_file, insecure = self._collector(old)
             upload_test = self._upload_test(old)
@@ -206,6 +213,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
                 dialect=dialect,
                 upload_test=upload_test,
                 backhaul=self.args.backhaul or (old.kit.backhaul if old else CELLULAR),
+                modems_text=modems_text,
                 **(_kept_check(old) if old else {}),
             )
             self._write(kit, token)

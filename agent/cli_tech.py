@@ -392,10 +392,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         agent_id=config.agent_id if config else None,
     )
     doc = check_view.document(report, check.assess(report), m, _config_flag(args.config))
+    looks = []
+    if config is not None and len(config.modems) > 1 and args.port is None:
+        from agent.tech import operators
+
+        looks = operators.compare(config.modems, samples=args.samples)  # each in turn
+        doc["operators"] = operators.to_json(looks, m)
     if args.json:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         print(check_view.human(doc, m, Style(sys.stdout)))
+        if looks:
+            print("\n".join(operators.human_lines(looks, m)))
     return _VERDICT_EXIT[doc["verdict"]]
 
 

@@ -15,6 +15,12 @@
     port = "/dev/ttyUSB2"           # any pyserial URL: a device, socket://, a pty
     interval_s = 30
 
+    # or, a kit with a modem per operator (1-3; instead of [modem], ModemSection):
+    # [[modems]]
+    # name = "tsel"                 # kit-local name, on every record (m1, m2, ... if left out)
+    # port = "usb:2c7c:0125:if02"
+    # interface = "wwan0"           # its probes go out over this interface
+
     [check]                         # pantau-agent check's speed test (CheckSection)
     upload_test = true              # false: declined (init --no-upload-test)
     upload_need_mbps = 3.0          # a measured upload under this: DEGRADED
@@ -31,6 +37,7 @@ the key and what is expected.
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -38,6 +45,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent import probes
+from agent.probes import base as probes_base
 from pantau.core.backhaul import CELLULAR, check_backhaul
 from pantau.core.net import is_loopback
 from pantau.core.sites import TpsCodeError, validate_tps_code
@@ -102,6 +110,11 @@ class KitSection:
         check_backhaul(self.backhaul)
 
 
+_MODEM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,15}")
+#: A kit holds at most this many modems (one per operator: Telkomsel, Indosat, XL).
+MAX_MODEMS = 3
+
+
 @dataclass(frozen=True, slots=True)
 class ModemSection:
     """``port``: a pyserial URL (``/dev/ttyUSB2``, ``socket://host:port``, a pty) or a USB
@@ -117,8 +130,30 @@ class ModemSection:
     #: Consecutive timeouts or errors before the modem counts as lost (a vanished
     #: port counts at once).
     failures_before_lost: int = setting(3, min=1, max=100)
+    #: Kit-local name of the modem, on every record it gives (``Record.modem``). Empty
+    #: for the single ``[modem]`` of a one-modem kit (its records name no modem).
+    name: str = ""
+    #: The network interface of this modem's data connection (``wwan0``), or a source
+    #: address: the probes run once per modem, bound to it. Empty: the default route.
+    interface: str = ""
 
     def __post_init__(self) -> None:
+        if self.name and not _MODEM_NAME.fullmatch(self.name):
+            raise ValueError(
+                f"name: expected 1-16 lower-case letters, digits, '-' or '_' starting with a "
+                f"letter or digit (e.g. 'tsel'), got {self.name!r} / nama modem {self.name!r} "
+                "tidak sah: 1-16 huruf kecil, angka, '-' atau '_' (contoh 'tsel')"
+            )
+        if self.interface:
+            try:
+                probes_base.check_source("interface", self.interface)
+            except probes_base.ProbeConfigError:
+                raise ValueError(
+                    "interface: expected a network interface name (e.g. 'wwan0') or an IP "
+                    f"address, got {self.interface!r} / antarmuka jaringan "
+                    f"{self.interface!r} tidak sah: tulis nama antarmuka (contoh 'wwan0') "
+                    "atau alamat IP"
+                ) from None
         if self.port.startswith("usb:"):
             from agent.modem.usb import UsbIdentity
 
@@ -180,6 +215,7 @@ class _File:
     collector: CollectorSection
     kit: KitSection = field(default_factory=KitSection)
     modem: ModemSection = field(default_factory=ModemSection)
+    modems: list[ModemSection] = field(default_factory=list)
     spool: SpoolSection = field(default_factory=SpoolSection)
     budget: BudgetSection = field(default_factory=BudgetSection)
     scheduler: SchedulerSection = field(default_factory=SchedulerSection)
@@ -199,6 +235,10 @@ class AgentConfig:
     source: str
     check: CheckSection = field(default_factory=CheckSection)
     kit: KitSection = field(default_factory=KitSection)
+    #: Every modem the kit reads: the ``[[modems]]`` list, or the single ``[modem]``
+    #: when it has a port (then ``modem`` is it); empty: no modem. With ``[[modems]]``,
+    #: ``modem`` is the first of them.
+    modems: tuple[ModemSection, ...] = ()
 
     @property
     def agent_id(self) -> str:
@@ -292,9 +332,55 @@ def modem_with_flags(
     return build(ModemSection, table, source=source)
 
 
+def _check_modems(table: Mapping[str, Any], raw: _File, source: str) -> tuple[ModemSection, ...]:
+    """The kit's modems (see :attr:`AgentConfig.modems`), ``[[modems]]`` entries named
+    ``m1``, ``m2``, ... where the file names none; raises ConfigError on two of a name,
+    a port or an interface, on more than :data:`MAX_MODEMS`, and on both tables."""
+    if not raw.modems:
+        return (raw.modem,) if raw.modem.port else ()
+    if "modem" in table:
+        raise ConfigError(
+            source,
+            "[modem] and [[modems]]: use one of them (a kit with one modem: [modem]; with a "
+            "modem per operator: [[modems]]) / pakai salah satu saja: [modem] untuk satu "
+            "modem, [[modems]] untuk satu modem per operator",
+        )
+    if len(raw.modems) > MAX_MODEMS:
+        raise ConfigError(
+            source,
+            f"[[modems]]: at most {MAX_MODEMS} modems (one per operator), got "
+            f"{len(raw.modems)} / paling banyak {MAX_MODEMS} modem (satu per operator), "
+            f"tertulis {len(raw.modems)}",
+        )
+    modems: list[ModemSection] = []
+    for index, entry in enumerate(raw.modems, start=1):
+        where = f"[[modems]] #{index}"
+        if not entry.port:
+            raise ConfigError(
+                source,
+                f"{where} port: required (the modem's AT port: a device such as "
+                "/dev/ttyUSB2, a USB identity usb:VID:PID:ifNN, or a pty) / port AT modem "
+                "wajib diisi (perangkat seperti /dev/ttyUSB2, identitas USB usb:VID:PID:ifNN, "
+                "atau pty)",
+            )
+        modem = replace(entry, name=entry.name or f"m{index}")
+        for key, word in (("name", "nama"), ("port", "port"), ("interface", "antarmuka")):
+            value = getattr(modem, key)
+            if value and any(getattr(m, key) == value for m in modems):
+                raise ConfigError(
+                    source,
+                    f"{where} {key}: {value!r} is used by two modems / {word} {value!r} "
+                    "dipakai oleh dua modem",
+                )
+        modems.append(modem)
+    return tuple(modems)
+
+
 def load_agent_config(path: Path) -> AgentConfig:
     source = str(path)
-    raw = build(_File, read_toml(path), source=source)
+    table = read_toml(path)
+    raw = build(_File, table, source=source)
+    modems = _check_modems(table, raw, source)
     names: set[str] = set()
     entries = []
     for index, item in enumerate(raw.probe, start=1):
@@ -306,7 +392,8 @@ def load_agent_config(path: Path) -> AgentConfig:
     return AgentConfig(
         agent=raw.agent,
         collector=raw.collector,
-        modem=raw.modem,
+        modem=modems[0] if raw.modems else raw.modem,
+        modems=modems,
         spool=raw.spool,
         budget=raw.budget,
         scheduler=raw.scheduler,

@@ -43,6 +43,7 @@ CATALOGUES: Final = (
     "modem",
     "cells",
     "live",
+    "operators",
 )
 
 Catalogue = dict[str, dict[str, str]]

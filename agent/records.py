@@ -54,8 +54,11 @@ def kind_of(body: Body) -> str:
     return _FIELD_OF[type(body)]
 
 
-def make_record(stamp: Stamp, body: Body) -> records_pb2.Record:
-    """A Record without seq (the spool assigns it)."""
+def make_record(
+    stamp: Stamp, body: Body, modem: records_pb2.RecordModem | None = None
+) -> records_pb2.Record:
+    """A Record without seq (the spool assigns it); ``modem``: which of the kit's modems
+    it came from (a kit with several)."""
     record = records_pb2.Record(
         time=records_pb2.RecordTime(
             wall_unix_ns=stamp.wall_unix_ns,
@@ -65,6 +68,8 @@ def make_record(stamp: Stamp, body: Body) -> records_pb2.Record:
         )
     )
     getattr(record, kind_of(body)).CopyFrom(body)
+    if modem is not None:
+        record.modem.CopyFrom(modem)
     return record
 
 

@@ -16,12 +16,13 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from agent import clock, probes
 from agent.budget import Budget
-from agent.config import AgentConfig
+from agent.config import AgentConfig, ModemSection, ProbeEntry
 from agent.modem.monitor import ModemMonitor
 from agent.pending import Drops, Pending, Row
 from agent.records import PRIORITY, Body, event, kind_of, make_record
@@ -29,7 +30,7 @@ from agent.scheduler import Scheduler
 from agent.spool import Spool, SpoolError
 from agent.tech import status as status_file
 from agent.uplink import VERSION, Uplink
-from pantau.v1 import records_pb2
+from pantau.v1 import records_pb2, telemetry_pb2
 
 log = logging.getLogger(__name__)
 Kind = records_pb2.AgentEvent.Kind
@@ -116,16 +117,50 @@ class AgentService:
             data_dir, os.environ.get("RUNTIME_DIRECTORY")
         )
         self.status_interval_s = status_file.WRITE_INTERVAL_S
-        self.modem = ModemMonitor(config.modem, emit=self.emit, on_error=self._note_error)
-        token = config.credential_token()
-        self.budget = Budget(data_dir / "budget.json", config.budget.daily_bytes)
-        self.scheduler = Scheduler(
-            [replace(e, config=probes.with_credential(e.config, token)) for e in config.probes],
-            emit=self.emit,
-            on_error=self._note_error,
-            budget=self.budget,
-            max_concurrent=config.scheduler.max_concurrent,
+        #: One monitor per modem, each on its own schedule (a kit with a modem per
+        #: operator reads them all; one failing never stops the others).
+        self.monitors = [
+            ModemMonitor(m, emit=partial(self._emit_modem, m.name), on_error=self._note_error)
+            for m in config.modems
+        ]
+        self.modem = (
+            self.monitors[0]
+            if self.monitors
+            else ModemMonitor(config.modem, emit=self.emit, on_error=self._note_error)
         )
+        token = config.credential_token()
+        entries = [
+            replace(e, config=probes.with_credential(e.config, token)) for e in config.probes
+        ]
+        self.budget = Budget(data_dir / "budget.json", config.budget.daily_bytes)
+        #: The probes run once per modem that has an interface (bound to it, each named
+        #: modem's SIM with its own data budget); with none, once over the default route.
+        self.schedulers: list[Scheduler] = []
+        daily = config.budget.daily_bytes
+        for modem in (m for m in config.modems if m.interface):
+            budget = self.budget  # one modem's SIM: the kit's own budget
+            if modem.name:
+                budget = Budget(data_dir / f"budget-{modem.name}.json", daily)
+            self.schedulers.append(
+                Scheduler(
+                    [bound_to(e, modem) for e in entries],
+                    emit=partial(self._emit_modem, modem.name),
+                    on_error=self._note_error,
+                    budget=budget,
+                    max_concurrent=config.scheduler.max_concurrent,
+                )
+            )
+        if not self.schedulers:
+            self.schedulers.append(
+                Scheduler(
+                    entries,
+                    emit=self.emit,
+                    on_error=self._note_error,
+                    budget=self.budget,
+                    max_concurrent=config.scheduler.max_concurrent,
+                )
+            )
+        self.scheduler = self.schedulers[0]
         self.uplink = Uplink(
             self.spool,
             address=config.collector.address,
@@ -136,11 +171,36 @@ class AgentService:
             site=config.agent.site,
             modem=lambda: self.modem.identity,
             backhaul=config.kit.backhaul,
+            modems=self.kit_modems,
         )
 
-    def emit(self, body: Body) -> None:
+    def kit_modems(self) -> list[telemetry_pb2.KitModem]:
+        """The kit's named modems as its Hello lists them (none for a one-modem kit)."""
+        found = []
+        for monitor in self.monitors:
+            if not monitor.config.name:
+                continue
+            kit_modem = telemetry_pb2.KitModem(
+                name=monitor.config.name,
+                interface=monitor.config.interface,
+                network=monitor.network,
+            )
+            if monitor.identity is not None:
+                kit_modem.identity.CopyFrom(monitor.identity)
+            found.append(kit_modem)
+        return found
+
+    def _emit_modem(self, name: str, body: Body) -> None:
+        """Stamp a result of modem ``name`` (its reading, or a probe bound to it)."""
+        if not name:
+            self.emit(body)
+            return
+        network = next((m.network for m in self.monitors if m.config.name == name), "")
+        self.emit(body, modem=records_pb2.RecordModem(name=name, network=network))
+
+    def emit(self, body: Body, *, modem: records_pb2.RecordModem | None = None) -> None:
         """Stamp a result now and queue it for the spool."""
-        record = make_record(clock.now(), body)
+        record = make_record(clock.now(), body, modem)
         kind = kind_of(body)
         self._pending.add((kind, PRIORITY[kind], record.SerializeToString()))
         self.status.records_produced += 1
@@ -156,10 +216,11 @@ class AgentService:
                 group.create_task(self._flush_loop())
                 group.create_task(self._status_loop())
                 group.create_task(self.uplink.run())
-                if self.config.modem.port:
-                    group.create_task(self.modem.run())
+                for monitor in self.monitors:
+                    group.create_task(monitor.run())
                 if self.config.probes:
-                    group.create_task(self.scheduler.run())
+                    for scheduler in self.schedulers:
+                        group.create_task(scheduler.run())
         finally:
             self._flush()
             self._write_status(stopped=True)
@@ -286,6 +347,17 @@ class AgentService:
                 if identity is None
                 else {f.name: v for f, v in identity.ListFields()},
             },
+            "modems": [
+                {
+                    "name": m.config.name,
+                    "port": m.config.port,
+                    "interface": m.config.interface,
+                    "network": m.network,
+                    "lost": m.lost,
+                }
+                for m in self.monitors
+                if m.config.name
+            ],
             "last_reading": reading,
             "uplink": {
                 "connected": up.connected,
@@ -312,6 +384,17 @@ class AgentService:
     def _note_error(self, message: str) -> None:
         log.warning("%s", message)
         self.status.last_errors = [*self.status.last_errors[-9:], message]
+
+
+def bound_to(entry: ProbeEntry, modem: ModemSection) -> ProbeEntry:
+    """``entry`` as it runs for ``modem``: bound to its interface (a probe whose file
+    binds it elsewhere keeps that), its name suffixed with the modem's, if it has one
+    (``ping-collector@tsel``)."""
+    config = entry.config
+    if getattr(config, "source", "") is None:
+        config = replace(config, source=modem.interface)
+    name = f"{entry.name}@{modem.name}" if modem.name else entry.name
+    return replace(entry, name=name, config=config)
 
 
 def _read(path: Path) -> str | None:

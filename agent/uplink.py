@@ -26,7 +26,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -56,6 +56,7 @@ def build_hello(
     modem: telemetry_pb2.ModemIdentity | None = None,
     purpose: str | None = None,
     backhaul: str = CELLULAR,
+    modems: Sequence[telemetry_pb2.KitModem] = (),
 ) -> telemetry_pb2.Hello:
     """The Hello that opens a stream, sent at ``stamp``: the uplink's, and ``check``'s
     (which says ``purpose="check"`` in ``host`` so the collector does not count it as
@@ -75,6 +76,7 @@ def build_hello(
     )
     if modem is not None:
         hello.modem.CopyFrom(modem)
+    hello.modems.extend(modems)
     if purpose is not None:
         hello.host["purpose"] = purpose
     return hello
@@ -133,6 +135,7 @@ class Uplink:
         site: str,
         modem: Callable[[], telemetry_pb2.ModemIdentity | None] = lambda: None,
         backhaul: str = CELLULAR,
+        modems: Callable[[], Sequence[telemetry_pb2.KitModem]] = lambda: (),
         software_version: str = VERSION,
         backoff: Backoff | None = None,
         poll_s: float = 1.0,
@@ -152,6 +155,7 @@ class Uplink:
         self._site = site
         self._modem = modem
         self._backhaul = backhaul
+        self._modems = modems
         self._version = software_version
         self._backoff = backoff or Backoff()
         self._poll_s = poll_s
@@ -267,6 +271,7 @@ class Uplink:
             head_seq=self._spool.backlog().head_seq,
             modem=self._modem(),
             backhaul=self._backhaul,
+            modems=self._modems(),
         )
 
     def _on_welcome(self, welcome: telemetry_pb2.Welcome, t4: int) -> None:

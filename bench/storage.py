@@ -41,7 +41,8 @@ from agent.fleet.kit import SimKit
 from agent.fleet.scenario import Cadence, Conditions, KitPlan
 from collector.batches import prepare
 from collector.clocks import Anchor
-from collector.query import COVERAGE_READINGS, coverage_entry, coverage_from_rollups, site_row
+from collector.coverage_rows import coverage_entry, coverage_from_rollups
+from collector.query import COVERAGE_READINGS, site_row
 from collector.store.base import Store
 from collector.store.model import IngestBatch
 from pantau.v1 import telemetry_pb2

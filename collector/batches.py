@@ -205,9 +205,17 @@ def prepare(
             s = record.signal
             if s.mcc and s.mnc:
                 networks.add((s.mcc, s.mnc))
+            if record.HasField("modem") and record.modem.network:  # its SIM's, even unserved
+                mcc, _, mnc = record.modem.network.partition("-")
+                networks.add((mcc, mnc))
             network = network_of(s.mcc, s.mnc) or ""
+        # A record of a kit with several modems names its modem's SIM network: a probe's
+        # figures are that operator's, whatever another modem's latest reading said; a
+        # reading's are its serving network's (its SIM's while it has none).
+        own = record.modem.network if record.HasField("modem") else ""
+        figures_network = (network or own) if kind == "signal" else (own or network)
         samples.append(
-            rollup_sample(kind, getattr(record, kind), event_ns, network)
+            rollup_sample(kind, getattr(record, kind), event_ns, figures_network)
             if kind in KIND_FIGURES and quality != FUTURE
             else None
         )

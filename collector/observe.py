@@ -34,13 +34,29 @@ def _opt(message: Message, name: str) -> float | None:
     return None if found is None else float(found)
 
 
-def _signal(event_ns: int, s: records_pb2.SignalReading) -> obs.Signal:
+def modem_network(record: records_pb2.Record) -> str | None:
+    """The operator (MCC-MNC) of the kit's modem a record came from, by its SIM
+    (``Record.modem.network``); None for a record of no named modem or an unknown SIM.
+    A kit with a modem per operator files each reading and each probe bound to a
+    modem under that modem's operator, even when the record names none itself."""
+    if not record.HasField("modem"):
+        return None
+    mcc, _, mnc = record.modem.network.partition("-")
+    return obs.operator_key(mcc, mnc)
+
+
+def _signal(
+    event_ns: int, s: records_pb2.SignalReading, network: str | None, modem: str = ""
+) -> obs.Signal:
     mcc = s.mcc if s.HasField("mcc") else None
     mnc = s.mnc if s.HasField("mnc") else None
     name = s.operator_name if s.HasField("operator_name") else None
+    operator = obs.operator_key(mcc, mnc)
+    if operator is None and network is not None:  # no service: its SIM's operator's
+        mcc, _, mnc = network.partition("-")
     return obs.Signal(
         event_ns=event_ns,
-        operator=obs.operator_key(mcc, mnc),
+        operator=operator or network,
         operator_name=name or _known_operator_name(mcc, mnc),
         rat=enum_label(records_pb2.Rat, s.rat, "RAT_"),
         reg_state=enum_label(records_pb2.RegState, s.reg_state, "REG_STATE_"),
@@ -52,6 +68,7 @@ def _signal(event_ns: int, s: records_pb2.SignalReading) -> obs.Signal:
         rssi_dbm=_opt(s, "rssi_dbm"),
         rscp_dbm=_opt(s, "rscp_dbm"),
         ecio_db=_opt(s, "ecio_db"),
+        modem=modem,
     )
 
 
@@ -60,13 +77,13 @@ def _status(common: records_pb2.ProbeCommon) -> str:
     return label or "unspecified"
 
 
-def _ping(event_ns: int, p: records_pb2.PingResult) -> list[Observation]:
+def _ping(event_ns: int, p: records_pb2.PingResult, network: str | None) -> list[Observation]:
     loss_ratio = _opt(p, "loss_ratio")
     if loss_ratio is None:
         return []
     ping = obs.Ping(
         event_ns=event_ns,
-        operator=None,  # attributed by the rules, at event time
+        operator=network,  # None: attributed by the rules, at event time
         target=p.common.target,
         status=_status(p.common),
         loss_ratio=loss_ratio,
@@ -78,20 +95,22 @@ def _ping(event_ns: int, p: records_pb2.PingResult) -> list[Observation]:
     return [ping]
 
 
-def _throughput(event_ns: int, t: records_pb2.ThroughputResult) -> obs.Throughput:
+def _throughput(
+    event_ns: int, t: records_pb2.ThroughputResult, network: str | None
+) -> obs.Throughput:
     return obs.Throughput(
         event_ns=event_ns,
-        operator=None,  # attributed by the rules, at event time
+        operator=network,  # None: attributed by the rules, at event time
         direction=enum_label(records_pb2.Direction, t.direction, "DIRECTION_"),
         status=_status(t.common),
         goodput_bps=_opt(t, "goodput_bps"),
     )
 
 
-def _kit_events(event_ns: int, e: records_pb2.AgentEvent) -> list[Observation]:
+def _kit_events(event_ns: int, e: records_pb2.AgentEvent, modem: str = "") -> list[Observation]:
     label = enum_label(records_pb2.AgentEvent.Kind, e.kind, "KIND_")
     if label in obs.KIT_EVENT_KINDS:
-        return [obs.KitEvent(event_ns=event_ns, kind=label, message=e.message)]
+        return [obs.KitEvent(event_ns=event_ns, kind=label, message=e.message, modem=modem)]
     return []
 
 
@@ -99,13 +118,13 @@ def observations_from_record(record: records_pb2.Record, event_ns: int) -> list[
     """The observations in one record (zero or one today), at corrected ``event_ns``."""
     kind = record.WhichOneof("body")
     if kind == "signal":
-        return [_signal(event_ns, record.signal)]
+        return [_signal(event_ns, record.signal, modem_network(record), record.modem.name)]
     if kind == "ping":
-        return _ping(event_ns, record.ping)
+        return _ping(event_ns, record.ping, modem_network(record))
     if kind == "throughput":
-        return [_throughput(event_ns, record.throughput)]
+        return [_throughput(event_ns, record.throughput, modem_network(record))]
     if kind == "event":
-        return _kit_events(event_ns, record.event)
+        return _kit_events(event_ns, record.event, record.modem.name)
     return []
 
 

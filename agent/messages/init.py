@@ -439,4 +439,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "Atau jalankan agen langsung (berhenti dengan Ctrl-C):",
         "en": "Or run the agent directly (stop it with Ctrl-C):",
     },
+    # -- a kit with a modem per operator -------------------------------------------------
+    "init.modem.kept_several": {
+        "id": "Kit ini punya {n} modem (satu per operator, [[modems]]): semuanya tetap "
+        "dipakai. Untuk beralih ke satu modem, jalankan init dengan --modem.",
+        "en": "This kit has {n} modems (a modem per operator, [[modems]]): all are kept. "
+        "To go back to one modem, run init with --modem.",
+    },
 }

@@ -49,6 +49,26 @@ def _reason(exc: ModemError) -> str:
     return "error"
 
 
+def sim_network(
+    identity: ModemIdentity | None, reading: records_pb2.SignalReading | None = None
+) -> str:
+    """The network of the modem's SIM as MCC-MNC (``"510-10"``): from its IMSI in
+    Indonesia (MCC 510, whose network codes are two digits), else the network a reading
+    says the modem is registered with at home; ``""`` when neither tells."""
+    imsi = identity.imsi if identity is not None else None
+    if imsi and imsi.isdigit() and imsi.startswith("510") and len(imsi) >= 5:
+        return f"510-{imsi[3:5]}"
+    if (
+        reading is not None
+        and reading.reg_state == records_pb2.REG_STATE_HOME
+        and reading.mcc.isdigit()
+        and reading.mnc.isdigit()
+    ):
+        mnc = reading.mnc[1:] if len(reading.mnc) == 3 and reading.mnc[0] == "0" else reading.mnc
+        return f"{reading.mcc}-{mnc}"
+    return ""
+
+
 class ModemMonitor:
     def __init__(
         self,
@@ -62,6 +82,8 @@ class ModemMonitor:
         self._on_error = on_error
         self.failures_before_lost = config.failures_before_lost
         self.identity: telemetry_pb2.ModemIdentity | None = None
+        #: The network of the modem's SIM (MCC-MNC), once known (:func:`sim_network`).
+        self.network = ""
         self.lost = False
         self.last_reading_monotonic: float | None = None
         self._identity_seen: ModemIdentity | None = None
@@ -107,7 +129,9 @@ class ModemMonitor:
                         self._emit(back)
                         lost_since = None
                         self.lost = False
-                    self._emit(signal_to_proto(sample))
+                    reading = signal_to_proto(sample)
+                    self.network = sim_network(modem.identity, reading) or self.network
+                    self._emit(reading)
                     self.last_reading_monotonic = time.monotonic()
                 await asyncio.sleep(max(0.0, cfg.interval_s - (time.monotonic() - started)))
         finally:

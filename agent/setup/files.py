@@ -9,11 +9,16 @@ the new one, never half of one. A file whose content is already right is not tou
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.config import ModemSection
 
 CONFIG_MODE = 0o600
 CREDENTIAL_NAME = "credential"
@@ -96,6 +101,9 @@ class KitConfig:
     throughput_port: int = 7601
     upload_need_mbps: float = 3.0
     backhaul: str = "cellular"  # [kit] backhaul: written only when it is not cellular
+    #: A kit with a modem per operator: its ``[[modems]]``, written instead of ``[modem]``
+    #: (kept from the old file on a re-run: :func:`modems_toml`).
+    modems_text: str = ""
 
     def render(self) -> str:
         """The config file's text: deterministic, so an unchanged kit rewrites nothing."""
@@ -128,9 +136,12 @@ class KitConfig:
                 "[kit]",
                 f"backhaul = {q(self.backhaul)}",
             ]
-        lines += ["", "[modem]", f"port = {q(self.modem_port)}"]
-        if self.dialect != "auto":
-            lines.append(f"dialect = {q(self.dialect)}")
+        if self.modems_text:
+            lines += ["", self.modems_text.rstrip("\n")]
+        else:
+            lines += ["", "[modem]", f"port = {q(self.modem_port)}"]
+            if self.dialect != "auto":
+                lines.append(f"dialect = {q(self.dialect)}")
         lines += [
             "",
             "# check's speed test to the collector's throughput endpoint: download and upload,",
@@ -170,3 +181,22 @@ class KitConfig:
                 f"query_name = {q(host)}",
             ]
         return "\n".join(lines) + "\n"
+
+
+def modems_toml(modems: Sequence[ModemSection]) -> str:
+    """``[[modems]]`` tables for ``modems``: every key that differs from its default."""
+    tables = []
+    for modem in modems:
+        lines = ["[[modems]]"]
+        for f in dataclasses.fields(modem):
+            value = getattr(modem, f.name)
+            if f.name not in ("name", "port") and value == f.default:
+                continue
+            if isinstance(value, bool):
+                lines.append(f"{f.name} = {'true' if value else 'false'}")
+            elif isinstance(value, str):
+                lines.append(f"{f.name} = {json.dumps(value)}")
+            else:
+                lines.append(f"{f.name} = {value!r}")
+        tables.append("\n".join(lines))
+    return "\n\n".join(tables) + "\n"

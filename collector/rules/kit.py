@@ -84,8 +84,11 @@ def _t(obs: _Kit) -> int:
 
 @dataclass(slots=True)
 class ModemCursor(Cursor):
-    lost: bool = False
-    sim_bad: bool = False
+    #: The kit's modems (by ``Record.modem`` name; "" for a one-modem kit) lost, and
+    #: those whose SIM is failing: one modem of several failing is a fault, the
+    #: others' readings do not clear it.
+    lost: frozenset[str] = frozenset()
+    sim_bad: frozenset[str] = frozenset()
     detail: str = ""
     sim_state: str | None = None
 
@@ -124,18 +127,20 @@ def modem_fault(
     for obs in heapq.merge(*sources, key=_t):
         if isinstance(obs, KitEvent):
             if obs.kind == "modem-lost":
-                c.lost, c.detail = True, obs.message or "modem lost"
-            elif obs.kind in ("modem-back", "reboot", "agent-started"):
-                c.lost = False
+                c.lost, c.detail = c.lost | {obs.modem}, obs.message or "modem lost"
+            elif obs.kind == "modem-back":
+                c.lost = c.lost - {obs.modem}
+            elif obs.kind in ("reboot", "agent-started"):
+                c.lost = frozenset()
             elif obs.kind == "sim-problem":
-                c.sim_bad, c.detail = True, obs.message or "SIM problem"
+                c.sim_bad, c.detail = c.sim_bad | {obs.modem}, obs.message or "SIM problem"
         elif isinstance(obs, Signal):
-            c.lost = False
+            c.lost = c.lost - {obs.modem}
             c.sim_state = obs.sim_state
             if obs.sim_state in SIM_FAULT:
-                c.sim_bad, c.detail = True, f"SIM {obs.sim_state}"
+                c.sim_bad, c.detail = c.sim_bad | {obs.modem}, f"SIM {obs.sim_state}"
             elif obs.sim_state == "ready":
-                c.sim_bad = False
+                c.sim_bad = c.sim_bad - {obs.modem}
         if obs.event_ns < from_ns:
             continue
         figures: dict[str, Figure] = {
@@ -145,5 +150,5 @@ def modem_fault(
             "sim_state": c.sim_state,
             "detail": c.detail if (c.lost or c.sim_bad) else "",
         }
-        samples.append(Sample(obs.event_ns, c.lost or c.sim_bad, figures))
+        samples.append(Sample(obs.event_ns, bool(c.lost or c.sim_bad), figures))
     return ({FIELD_TEAM: samples} if samples else {}), c

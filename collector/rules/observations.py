@@ -6,8 +6,10 @@ They are built at the edge, from pantau.v1 Records and stored rows, by
 Each observation carries its *event time* (``event_ns``, ns since the Unix epoch,
 as corrected by the collector: :mod:`collector.clocks`) and, where known, the
 operator it concerns as ``"MCC-MNC"`` (``"510-10"``). A signal reading names its
-serving operator itself; a ping or a throughput result does not, so its
-``operator`` is None and the rules attribute it, by event time, to the site's
+serving operator itself; a ping or a throughput result does not (unless it came
+from one modem of a kit with a modem per operator: then its modem's SIM operator,
+as for a reading without service), so its ``operator`` is None and the rules
+attribute it, by event time, to the site's
 serving operator at that moment (the nearest earlier reading that named one:
 see :meth:`collector.rules.window.OperatorTimeline.at`). Doing that at
 evaluation rather than at conversion keeps the attribution right when readings
@@ -41,6 +43,7 @@ class Signal:
     rssi_dbm: float | None = None
     rscp_dbm: float | None = None
     ecio_db: float | None = None
+    modem: str = ""  # the kit's modem that read it (Record.modem.name); "" for one modem
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class KitEvent:
     event_ns: int
     kind: str  # "modem-lost", "modem-back", "sim-problem", "reboot", "agent-started"
     message: str = ""
+    modem: str = ""  # the kit's modem it concerns (Record.modem.name); "" for one modem
 
 
 @dataclass(frozen=True, slots=True)

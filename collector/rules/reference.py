@@ -350,8 +350,8 @@ def _t_kit(obs: _Kit) -> int:
 def modem_fault(
     window: SiteWindow, config: RulesConfig, now_ns: int, from_ns: int
 ) -> dict[str, list[Sample]]:
-    lost = False
-    sim_bad = False
+    lost: set[str] = set()  # by modem name, as the engine's ModemCursor
+    sim_bad: set[str] = set()
     detail = ""
     sim_state: str | None = None
     samples: list[Sample] = []
@@ -360,18 +360,23 @@ def modem_fault(
     for obs in heapq.merge(*sources, key=_t_kit):
         if isinstance(obs, KitEvent):
             if obs.kind == "modem-lost":
-                lost, detail = True, obs.message or "modem lost"
-            elif obs.kind in ("modem-back", "reboot", "agent-started"):
-                lost = False
+                lost.add(obs.modem)
+                detail = obs.message or "modem lost"
+            elif obs.kind == "modem-back":
+                lost.discard(obs.modem)
+            elif obs.kind in ("reboot", "agent-started"):
+                lost.clear()
             elif obs.kind == "sim-problem":
-                sim_bad, detail = True, obs.message or "SIM problem"
+                sim_bad.add(obs.modem)
+                detail = obs.message or "SIM problem"
         elif isinstance(obs, Signal):
-            lost = False
+            lost.discard(obs.modem)
             sim_state = obs.sim_state
             if obs.sim_state in SIM_FAULT:
-                sim_bad, detail = True, f"SIM {obs.sim_state}"
+                sim_bad.add(obs.modem)
+                detail = f"SIM {obs.sim_state}"
             elif obs.sim_state == "ready":
-                sim_bad = False
+                sim_bad.discard(obs.modem)
         if obs.event_ns < from_ns:
             continue
         figures: dict[str, Figure] = {
@@ -381,7 +386,7 @@ def modem_fault(
             "sim_state": sim_state,
             "detail": detail if (lost or sim_bad) else "",
         }
-        samples.append(Sample(obs.event_ns, lost or sim_bad, figures))
+        samples.append(Sample(obs.event_ns, bool(lost or sim_bad), figures))
     return {FIELD_TEAM: samples} if samples else {}
 
 

@@ -16,8 +16,10 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from collector.coverage_rows import CoverageEntry, OperatorCoverageEntry
+from collector.per_operator import OperatorFigures
 from collector.present import iso
-from collector.query import CoverageEntry, SiteRow, signal_fields
+from collector.query import SiteRow, signal_fields
 from collector.store import model
 from collector.store.rollups import Rollup
 from collector.uptime import UptimeRow
@@ -258,10 +260,57 @@ class Tickets(Strict):
     )
 
 
+class OperatorAtSite(Strict):
+    """One operator at a site, as its kit measured it over the last hour
+    (:mod:`collector.per_operator`): the latest reading and ping round, the latest
+    throughput each way, and the KPU-style coverage class of the hour's readings."""
+
+    operator: str
+    operator_name: str | None
+    modem: str | None
+    time: Time | None
+    rat: str | None
+    reg_state: str | None
+    rsrp_dbm: float | None
+    rsrq_db: float | None
+    sinr_db: float | None
+    ping_time: Time | None
+    ping_median_ms: float | None
+    loss_ratio: float | None
+    download_bps: float | None
+    upload_bps: float | None
+    readings: int
+    coverage: Literal["strong", "medium", "weak", "none", "unknown"]
+
+    @classmethod
+    def of(cls, f: OperatorFigures) -> OperatorAtSite:
+        return cls(
+            operator=f.operator,
+            operator_name=f.operator_name,
+            modem=f.modem,
+            time=iso(f.signal_ns),
+            rat=f.rat,
+            reg_state=f.reg_state,
+            rsrp_dbm=f.rsrp_dbm,
+            rsrq_db=f.rsrq_db,
+            sinr_db=f.sinr_db,
+            ping_time=iso(f.ping_ns),
+            ping_median_ms=f.ping_median_ms,
+            loss_ratio=f.loss_ratio,
+            download_bps=f.download_bps,
+            upload_bps=f.upload_bps,
+            readings=f.readings,
+            coverage=f.coverage,
+        )
+
+
 class SiteDetail(SiteSummary):
     agents: list[str]
     cell: Cell | None
     tickets: list[Ticket]
+    #: The operators the site's kit measured in the last hour, side by side (a kit
+    #: with a modem per operator has several).
+    operators: list[OperatorAtSite] = []
 
 
 class SignalItem(Strict):
@@ -397,9 +446,22 @@ class Feature(Strict):
         return cls(type="Feature", geometry=point, properties=entry)
 
 
+class OperatorFeature(Strict):
+    type: Literal["Feature"]
+    geometry: Point | None
+    properties: OperatorCoverageEntry
+
+    @classmethod
+    def of(cls, entry: OperatorCoverageEntry) -> OperatorFeature:
+        point = None
+        if entry.lat is not None and entry.lon is not None:
+            point = Point(type="Point", coordinates=[entry.lon, entry.lat])
+        return cls(type="Feature", geometry=point, properties=entry)
+
+
 class Coverage(Strict):
     type: Literal["FeatureCollection"]
-    features: list[Feature]
+    features: list[Feature] | list[OperatorFeature]
 
 
 class TicketExport(Strict):

@@ -228,6 +228,11 @@ class CoverageQuery(Strict):
     province: Province | None = Field(None, description="A two-digit province code")
     format: Literal["geojson", "csv"] = Field("geojson", description="GeoJSON or CSV")
     hours: Hours = Field(24, description="The window, in hours back from now")
+    by: Literal["site", "operator"] = Field(
+        "site",
+        description="One entry per site, or per (site, operator) with the KPU-style "
+        "coverage class strong / medium / weak / none (docs/operations.md)",
+    )
 
 
 class WindowQuery(Strict):

@@ -28,6 +28,12 @@ EXPECTED = {
     "out-of-range.toml": "[modem] interval_s: expected a number between 1 and 3600, got 0",
     "unknown-key.toml": "[agent] sitee: unknown key (did you mean 'site'? allowed here: data_dir, id, site)",
     "unknown-prober.toml": "[[probe]] #1 kind: unknown prober 'pingg' (known: dns, http, icmp, tcp, throughput, trace)",
+    "modems-and-modem.toml": "[modem] and [[modems]]: use one of them (a kit with one modem: [modem]; with a modem per operator: [[modems]]) / pakai salah satu saja: [modem] untuk satu modem, [[modems]] untuk satu modem per operator",
+    "modems-too-many.toml": "[[modems]]: at most 3 modems (one per operator), got 4 / paling banyak 3 modem (satu per operator), tertulis 4",
+    "modems-same-port.toml": "[[modems]] #2 port: '/dev/ttyUSB2' is used by two modems / port '/dev/ttyUSB2' dipakai oleh dua modem",
+    "modems-no-port.toml": "[[modems]] #1 port: required (the modem's AT port: a device such as /dev/ttyUSB2, a USB identity usb:VID:PID:ifNN, or a pty) / port AT modem wajib diisi (perangkat seperti /dev/ttyUSB2, identitas USB usb:VID:PID:ifNN, atau pty)",
+    "modems-bad-name.toml": "[[modems]] #1 name: expected 1-16 lower-case letters, digits, '-' or '_' starting with a letter or digit (e.g. 'tsel'), got 'Telkomsel 1' / nama modem 'Telkomsel 1' tidak sah: 1-16 huruf kecil, angka, '-' atau '_' (contoh 'tsel')",
+    "modems-bad-interface.toml": "[[modems]] #1 interface: expected a network interface name (e.g. 'wwan0') or an IP address, got 'wwan 0' / antarmuka jaringan 'wwan 0' tidak sah: tulis nama antarmuka (contoh 'wwan0') atau alamat IP",
     "wrong-type.toml": "[modem] interval_s: expected a number between 1 and 3600, got a string ('30s')",
 }
 
@@ -117,3 +123,21 @@ def test_the_files_dialects_are_the_modems() -> None:
 
     hint = typing.get_type_hints(ModemSection)["dialect"]
     assert typing.get_args(hint) == ("auto", *DIALECTS)
+
+
+def test_a_kit_with_a_modem_per_operator_lists_them_in_order() -> None:
+    config = load_agent_config(DATA / "multi-modem.toml")
+    assert [(m.name, m.port, m.interface, m.interval_s) for m in config.modems] == [
+        ("tsel", "usb:2c7c:0125:if02", "wwan0", 30.0),
+        ("isat", "/dev/ttyUSB6", "wwan1", 60.0),
+        ("m3", "/dev/ttyUSB10", "wwan2", 30.0),  # named by its place when the file does not
+    ]
+    assert config.modem is config.modems[0]
+    assert config.modems[0].dialect == "quectel"
+
+
+def test_the_single_modem_table_is_a_kit_of_one_unnamed_modem() -> None:
+    config = load_agent_config(DATA / "good-agent.toml")
+    assert config.modems == (config.modem,)
+    assert config.modem.name == "" and config.modem.interface == ""
+    assert load_agent_config(DATA / "satellite-kit.toml").modems == ()

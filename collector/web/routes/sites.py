@@ -14,6 +14,7 @@ from collector.web.context import Principal, WebContext
 from collector.web.models import (
     Cell,
     MapState,
+    OperatorAtSite,
     ProvinceCounts,
     SiteDetail,
     Sites,
@@ -74,6 +75,9 @@ async def site(ctx: WebContext, request: web.Request) -> web.Response:
     tickets = await asyncio.to_thread(
         ctx.queries.site_tickets, code, operator=principal.user.operator
     )
+    operators = await asyncio.to_thread(ctx.queries.site_operators, code)
+    if principal.user.operator is not None:  # an operator's account sees its own network
+        operators = [f for f in operators if f.operator == principal.user.operator]
     s = row.site.signal
     cell = None
     if s is not None:
@@ -90,6 +94,7 @@ async def site(ctx: WebContext, request: web.Request) -> web.Response:
         agents=list(row.site.agent_ids),
         cell=cell,
         tickets=[Ticket.of(t) for t in tickets],
+        operators=[OperatorAtSite.of(f) for f in operators],
     )
     return json_response(detail)
 

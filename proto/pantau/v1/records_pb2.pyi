@@ -520,10 +520,19 @@ class AgentEvent(_message.Message):
     gap_s: float
     def __init__(self, kind: _Optional[_Union[AgentEvent.Kind, str]] = ..., message: _Optional[str] = ..., details: _Optional[_Mapping[str, str]] = ..., dropped_by_kind: _Optional[_Mapping[str, int]] = ..., dropped_records: _Optional[int] = ..., dropped_bytes: _Optional[int] = ..., clock_step_ns: _Optional[int] = ..., gap_s: _Optional[float] = ...) -> None: ...
 
+class RecordModem(_message.Message):
+    __slots__ = ("name", "network")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    network: str
+    def __init__(self, name: _Optional[str] = ..., network: _Optional[str] = ...) -> None: ...
+
 class Record(_message.Message):
-    __slots__ = ("seq", "time", "signal", "ping", "tcp", "dns", "http", "throughput", "trace", "event")
+    __slots__ = ("seq", "time", "modem", "signal", "ping", "tcp", "dns", "http", "throughput", "trace", "event")
     SEQ_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
+    MODEM_FIELD_NUMBER: _ClassVar[int]
     SIGNAL_FIELD_NUMBER: _ClassVar[int]
     PING_FIELD_NUMBER: _ClassVar[int]
     TCP_FIELD_NUMBER: _ClassVar[int]
@@ -534,6 +543,7 @@ class Record(_message.Message):
     EVENT_FIELD_NUMBER: _ClassVar[int]
     seq: int
     time: RecordTime
+    modem: RecordModem
     signal: SignalReading
     ping: PingResult
     tcp: TcpConnectResult
@@ -542,4 +552,4 @@ class Record(_message.Message):
     throughput: ThroughputResult
     trace: TraceResult
     event: AgentEvent
-    def __init__(self, seq: _Optional[int] = ..., time: _Optional[_Union[RecordTime, _Mapping]] = ..., signal: _Optional[_Union[SignalReading, _Mapping]] = ..., ping: _Optional[_Union[PingResult, _Mapping]] = ..., tcp: _Optional[_Union[TcpConnectResult, _Mapping]] = ..., dns: _Optional[_Union[DnsResult, _Mapping]] = ..., http: _Optional[_Union[HttpResult, _Mapping]] = ..., throughput: _Optional[_Union[ThroughputResult, _Mapping]] = ..., trace: _Optional[_Union[TraceResult, _Mapping]] = ..., event: _Optional[_Union[AgentEvent, _Mapping]] = ...) -> None: ...
+    def __init__(self, seq: _Optional[int] = ..., time: _Optional[_Union[RecordTime, _Mapping]] = ..., modem: _Optional[_Union[RecordModem, _Mapping]] = ..., signal: _Optional[_Union[SignalReading, _Mapping]] = ..., ping: _Optional[_Union[PingResult, _Mapping]] = ..., tcp: _Optional[_Union[TcpConnectResult, _Mapping]] = ..., dns: _Optional[_Union[DnsResult, _Mapping]] = ..., http: _Optional[_Union[HttpResult, _Mapping]] = ..., throughput: _Optional[_Union[ThroughputResult, _Mapping]] = ..., trace: _Optional[_Union[TraceResult, _Mapping]] = ..., event: _Optional[_Union[AgentEvent, _Mapping]] = ...) -> None: ...

@@ -62,7 +62,7 @@ class ModemIdentity(_message.Message):
     def __init__(self, manufacturer: _Optional[str] = ..., model: _Optional[str] = ..., firmware: _Optional[str] = ..., imei: _Optional[str] = ..., imsi: _Optional[str] = ..., iccid: _Optional[str] = ..., dialect: _Optional[str] = ..., port: _Optional[str] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("agent_id", "claimed_site", "software_version", "modem", "sent_at", "head_seq", "host", "backhaul")
+    __slots__ = ("agent_id", "claimed_site", "software_version", "modem", "sent_at", "head_seq", "host", "backhaul", "modems")
     class HostEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -78,6 +78,7 @@ class Hello(_message.Message):
     HEAD_SEQ_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     BACKHAUL_FIELD_NUMBER: _ClassVar[int]
+    MODEMS_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     claimed_site: str
     software_version: str
@@ -86,7 +87,20 @@ class Hello(_message.Message):
     head_seq: int
     host: _containers.ScalarMap[str, str]
     backhaul: Backhaul
-    def __init__(self, agent_id: _Optional[str] = ..., claimed_site: _Optional[str] = ..., software_version: _Optional[str] = ..., modem: _Optional[_Union[ModemIdentity, _Mapping]] = ..., sent_at: _Optional[_Union[_records_pb2.RecordTime, _Mapping]] = ..., head_seq: _Optional[int] = ..., host: _Optional[_Mapping[str, str]] = ..., backhaul: _Optional[_Union[Backhaul, str]] = ...) -> None: ...
+    modems: _containers.RepeatedCompositeFieldContainer[KitModem]
+    def __init__(self, agent_id: _Optional[str] = ..., claimed_site: _Optional[str] = ..., software_version: _Optional[str] = ..., modem: _Optional[_Union[ModemIdentity, _Mapping]] = ..., sent_at: _Optional[_Union[_records_pb2.RecordTime, _Mapping]] = ..., head_seq: _Optional[int] = ..., host: _Optional[_Mapping[str, str]] = ..., backhaul: _Optional[_Union[Backhaul, str]] = ..., modems: _Optional[_Iterable[_Union[KitModem, _Mapping]]] = ...) -> None: ...
+
+class KitModem(_message.Message):
+    __slots__ = ("name", "identity", "interface", "network")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    identity: ModemIdentity
+    interface: str
+    network: str
+    def __init__(self, name: _Optional[str] = ..., identity: _Optional[_Union[ModemIdentity, _Mapping]] = ..., interface: _Optional[str] = ..., network: _Optional[str] = ...) -> None: ...
 
 class Welcome(_message.Message):
     __slots__ = ("agent_id", "site_code", "acked_through_seq", "hello_received_unix_ns", "welcome_sent_unix_ns", "max_batch_bytes", "max_batches_in_flight", "collector_version")

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from storebackends import Backend
 from storekit import SECOND, SITE, T0
 
-from collector.query import SiteQueries, SiteRow, coverage_entry, site_row
+from collector.coverage_rows import coverage_entry
+from collector.query import SiteQueries, SiteRow, site_row
 from collector.store.base import Store
 from collector.store.model import IngestBatch
 from collector.store.rollup_sql import rollup_of_row, rollup_params

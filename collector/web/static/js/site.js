@@ -9,6 +9,7 @@ import {
 import { LOSS_COLOURS, LineChart, SmokeChart, itemTime } from "./charts.js";
 import { ticketActions, ticketTime } from "./tickets-ui.js";
 import "./site-words.js";
+import { renderOperators } from "./site-operators.js";
 
 translatePage();
 
@@ -353,6 +354,7 @@ async function loadMeasurements() {
 async function loadSite() {
   const site = await request(`/api/v1/sites/${encodeURIComponent(code)}`);
   renderSummary(site);
+  renderOperators(document.getElementById("site-operators"), site.operators, place);
 }
 
 let helloSeen = 0;
