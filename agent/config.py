@@ -15,6 +15,10 @@
     port = "/dev/ttyUSB2"           # any pyserial URL: a device, socket://, a pty
     interval_s = 30
 
+    [sms]                           # the SMS lifeline (agent.sms.settings), off by default
+    enabled = true
+    collector_number = "+628110000099"
+
     [check]                         # pantau-agent check's speed test (CheckSection)
     upload_test = true              # false: declined (init --no-upload-test)
     upload_need_mbps = 3.0          # a measured upload under this: DEGRADED
@@ -38,6 +42,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from agent import probes
+from agent.sms.settings import SmsSection
 from pantau.core.backhaul import CELLULAR, check_backhaul
 from pantau.core.net import is_loopback
 from pantau.core.sites import TpsCodeError, validate_tps_code
@@ -184,6 +189,7 @@ class _File:
     budget: BudgetSection = field(default_factory=BudgetSection)
     scheduler: SchedulerSection = field(default_factory=SchedulerSection)
     check: CheckSection = field(default_factory=CheckSection)
+    sms: SmsSection = field(default_factory=SmsSection)
     probe: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -199,6 +205,7 @@ class AgentConfig:
     source: str
     check: CheckSection = field(default_factory=CheckSection)
     kit: KitSection = field(default_factory=KitSection)
+    sms: SmsSection = field(default_factory=SmsSection)
 
     @property
     def agent_id(self) -> str:
@@ -314,4 +321,5 @@ def load_agent_config(path: Path) -> AgentConfig:
         source=source,
         check=raw.check,
         kit=raw.kit,
+        sms=raw.sms,
     )

@@ -12,13 +12,16 @@ text on as a string) of ``key=value`` tokens, at most 160 characters::
 every SMS it sends (persisted, never reused: the collector accepts a counter only above
 the highest it has accepted for that kit, so a replayed SMS is refused); ``t`` the kit's
 clock (Unix seconds, informative only); ``reg`` the registration state (TS 27.007
-``<stat>``), ``act`` the access technology, ``sig`` the signal in dBm, ``op`` the
+``<stat>``), ``act`` the radio technology (the number of ``pantau.v1.Rat``: 6 LTE),
+``sig`` the signal in dBm (RSRP on LTE, RSSI otherwise), ``op`` the
 MCC-MNC, ``bl`` the spool backlog (records), ``down`` seconds since the data path went
 down, ``err`` the last uplink error as a short code. Absent values are left out.
 
 ``mac`` is HMAC-SHA256 under the kit's own SMS key over everything before `` mac=``,
 truncated to 64 bits (16 hex digits): a forger without the key has a 2^-64 chance per
-try, and every try costs an SMS.
+try, and every try costs an SMS. The kit's key is :func:`kit_key` of the collector's
+SMS secret and the agent id: the collector derives it again when a message arrives
+(no key table), and hands it to the kit in every Welcome.
 """
 
 from __future__ import annotations
@@ -93,6 +96,13 @@ def error_code(text: str) -> str:
     """A short code for an error text (lower case, ``_`` for the rest, 24 characters)."""
     code = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:24].strip("_")
     return code or "unknown"
+
+
+def kit_key(secret: bytes, agent_id: str) -> bytes:
+    """The SMS key of ``agent_id`` under the collector's SMS ``secret`` (32 bytes)."""
+    if len(secret) < 16:
+        raise LifelineError(f"SMS secret of {len(secret)} bytes: expected at least 16")
+    return hmac.new(secret, b"pantau-sms-key-v1\x00" + agent_id.encode(), hashlib.sha256).digest()
 
 
 def _mac(key: bytes, body: str) -> str:
