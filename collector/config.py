@@ -27,6 +27,10 @@
     session_max_s = 43200       # and every session ends this long after login
     silent_after_s = 300        # a site not heard this long shows as silent
 
+    [sms]                       # the SMS lifeline (docs/operations.md)
+    secret_file = "/etc/pantau/sms.secret"          # kits' SMS keys derive from it
+    webhook_secret_file = "/etc/pantau/sms-webhook.secret"  # POST /api/v1/sms HMAC key
+
     [routes.telkomsel]
     url = "https://noc.telkomsel.example/pantau"
     secret_file = "/etc/pantau/telkomsel.secret"    # HMAC key for X-Pantau-Signature
@@ -139,6 +143,22 @@ class WebSection:
 
 
 @dataclass(frozen=True, slots=True)
+class SmsSection:
+    """The SMS lifeline: ``secret_file`` holds the secret every kit's SMS key derives
+    from (pantau.core.lifeline.kit_key; each kit gets its key in the Welcome), at least
+    16 bytes; ``webhook_secret_file`` the shared secret of an SMS gateway posting to
+    ``POST /api/v1/sms`` (X-Pantau-Timestamp / X-Pantau-Signature, as the outbound
+    webhooks sign), whose timestamp may be at most ``webhook_max_age_s`` old. Both
+    empty: no lifeline."""
+
+    secret_file: str = ""
+    webhook_secret_file: str = ""
+    webhook_max_age_s: float = setting(300.0, min=10, max=3600)
+    secret: bytes = field(default=b"", repr=False)
+    webhook_secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class _RouteEntry:
     url: str
     secret: str = ""
@@ -176,6 +196,7 @@ class _File:
     routes: dict[str, Any] = field(default_factory=dict)
     web: WebSection = field(default_factory=WebSection)
     ingest: IngestSection = field(default_factory=IngestSection)
+    sms: SmsSection = field(default_factory=SmsSection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +209,7 @@ class CollectorConfig:
     source: str
     web: WebSection = field(default_factory=WebSection)
     ingest: IngestSection = field(default_factory=IngestSection)
+    sms: SmsSection = field(default_factory=SmsSection)
 
 
 def default_config() -> CollectorConfig:
@@ -235,5 +257,30 @@ def load_collector_config(path: Path) -> CollectorConfig:
         token = _read_secret(source, "[web] metrics_token_file", web.metrics_token_file)
         web = dataclasses.replace(web, metrics_token=token)
     return CollectorConfig(
-        raw.store, raw.rules, raw.tickets, raw.routing, routes, source, web=web, ingest=raw.ingest
+        raw.store,
+        raw.rules,
+        raw.tickets,
+        raw.routing,
+        routes,
+        source,
+        web=web,
+        ingest=raw.ingest,
+        sms=_sms(source, raw.sms),
     )
+
+
+def _sms(source: str, sms: SmsSection) -> SmsSection:
+    """``[sms]`` with its secrets read from their files."""
+    secret = b""
+    if sms.secret_file:
+        secret = _read_secret(source, "[sms] secret_file", sms.secret_file).encode()
+        if len(secret) < 16:
+            raise ConfigError(
+                source,
+                f"[sms] secret_file: {sms.secret_file} holds {len(secret)} bytes, "
+                "expected at least 16 (e.g. from: head -c 32 /dev/urandom | base64)",
+            )
+    hook = ""
+    if sms.webhook_secret_file:
+        hook = _read_secret(source, "[sms] webhook_secret_file", sms.webhook_secret_file)
+    return dataclasses.replace(sms, secret=secret, webhook_secret=hook)

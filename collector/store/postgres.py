@@ -53,6 +53,7 @@ from collector.store.postgres_schema import (
     SCHEMA_VERSION_TABLE,
 )
 from collector.store.queries import QueryMethods
+from collector.store.sms import SmsMethods
 from collector.store.sql import (
     MAX_ATTEMPTS,
     RECORD_COLUMNS,
@@ -82,7 +83,9 @@ _RACES = (errors.UniqueViolation, errors.DeadlockDetected, errors.SerializationF
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
-class PostgresStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods):
+class PostgresStore(
+    TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods, SmsMethods
+):
     """The store in a PostgreSQL database (libpq URL), optionally in one ``schema``."""
 
     backend = "postgres"

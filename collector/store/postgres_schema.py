@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collector.store.schema import (
     POSTGRES,
+    sms_lifeline,
     v1_ingest,
     v2_enrollment,
     v3_tickets,
@@ -65,5 +66,9 @@ UPDATE site_state SET records = c.n
 # a site's network was its latest reading's, which has none while the modem searches.
 _V7 = v7_site_networks(POSTGRES)
 
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# the SMS lifeline: kits' highest accepted counters and the received-SMS log
+# (see schema.sms_lifeline).
+_SMS_LIFELINE = sms_lifeline(POSTGRES)
+
+MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _SMS_LIFELINE)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -35,6 +35,7 @@ from collector.store.model import (
 )
 from collector.store.outbox import OutboxMethods
 from collector.store.queries import QueryMethods
+from collector.store.sms import SmsMethods
 from collector.store.sql import (
     SIGNAL_COLUMNS,
     Conflict,
@@ -51,7 +52,9 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore", "StoreError"]
 T = TypeVar("T")
 
 
-class SqliteStore(TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods):
+class SqliteStore(
+    TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods, SmsMethods
+):
     """The store in one SQLite file (WAL, ``synchronous=FULL``); see the module doc."""
 
     backend = "sqlite"
