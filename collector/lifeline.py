@@ -31,6 +31,16 @@ log = logging.getLogger(__name__)
 #: The live-view state of a site heard by SMS only (docs/operations.md).
 ALIVE_BY_SMS = "sms-alive"
 LABELS = {"en": "data down, kit alive", "id": "data terputus, kit hidup"}
+#: The status fields the live view shows (collector.web.models.Lifeline).
+LIFELINE_FIELDS = ("registration", "signal_dbm", "operator", "backlog", "down_s", "error")
+
+
+def alive_by_sms(last_sms_ns: int, last_seen_ns: int | None) -> bool:
+    """The site shows "data down, kit alive" while its newest authentic SMS is newer than
+    anything its kits sent over data."""
+    return last_seen_ns is None or last_sms_ns > last_seen_ns
+
+
 #: Longest text kept in the log (an SMS is at most 160 characters; a webhook may lie).
 MAX_BODY_CHARS = 480
 
