@@ -156,6 +156,15 @@ class SimSms:
             self._indications.append(free)
             return True
 
+    def snapshot(self) -> dict[int, tuple[int, str]]:
+        """The memory now (index -> (stat, PDU)), for an SMS service reading it directly."""
+        with self._lock:
+            return dict(self.slots)
+
+    def delete(self, index: int) -> None:
+        with self._lock:
+            self.slots.pop(index, None)
+
     def urcs(self) -> list[str]:
         """``+CMTI`` lines due (only when indications are on)."""
         with self._lock:
