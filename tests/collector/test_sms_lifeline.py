@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from storebackends import Backend
+
 from collector import auth
 from collector.config import SmsSection, default_config
 from collector.lifeline import judge_sms
@@ -167,3 +169,17 @@ def test_webhook_is_off_without_its_secret(tmp_path: Path) -> None:
 
     status, doc = asyncio.run(main())
     assert (status, doc["error"]) == (404, "not_found")
+
+
+def test_a_kit_heard_by_sms_counts_as_heard_after_a_restart(store: Store, backend: Backend) -> None:
+    """The brain's survey after a restart starts a site's silence from its newest SMS."""
+    store.add_agent("kit-1", SITE, "hash")
+    raw = backend.raw()
+    try:
+        raw.execute("INSERT INTO site_state (site_code, last_seen_ns) VALUES (?, ?)", (SITE, 1_000))
+        raw.commit()
+    finally:
+        raw.close()
+    assert store.last_heard_of_active_sites() == {SITE: 1_000}
+    store.accept_sms("kit-1", SITE, 1, 5_000, "{}")
+    assert store.last_heard_of_active_sites() == {SITE: 5_000}
