@@ -29,6 +29,8 @@ EXPECTED = {
     "unknown-key.toml": "[agent] sitee: unknown key (did you mean 'site'? allowed here: data_dir, id, site)",
     "unknown-prober.toml": "[[probe]] #1 kind: unknown prober 'pingg' (known: dns, http, icmp, tcp, throughput, trace)",
     "wrong-type.toml": "[modem] interval_s: expected a number between 1 and 3600, got a string ('30s')",
+    "sms-without-number.toml": "[sms] collector_number: required when enabled (the collector's gateway number, e.g. +628110000099)",
+    "sms-bad-number.toml": "[sms] collector_number: phone number '0811-CALL-ME': expected up to 20 digits, optionally after +",
 }
 
 
