@@ -133,6 +133,7 @@ class Brain:
         records: Sequence[tuple[int, records_pb2.Record]],
         *,
         agent_id: str | None = None,
+        by_sms: bool = False,
     ) -> None:
         """Newly stored records of one batch (``agent_id``'s), as (event_ns, record) pairs;
         pass them only when their event time is trustworthy (not an unsynced kit clock).
@@ -151,7 +152,7 @@ class Brain:
             read = self._rebuilt_through.get(site_code, {}).get(agent_id or "", 0)
             records = [(t, r) for t, r in records if r.seq > read]
         observations = [o for event_ns, r in records for o in observations_from_record(r, event_ns)]
-        observations.append(Heard(received_ns))
+        observations.append(Heard(received_ns, by_sms))
         self.engine.observe(site_code, observations)
         self._dirty.add(site_code)
         self._wake.set()

@@ -3,7 +3,7 @@
     [sms]
     enabled = true
     collector_number = "+628110000099"   # the collector's gateway modem (its SIM)
-    after_s = 600                        # data down this long before the first SMS
+    after_s = 180                        # data down this long before the first SMS
     repeat_s = 3600                      # then at most one SMS per this many seconds
     daily_budget = 6                     # and at most this many SMS per UTC day
 
@@ -22,7 +22,7 @@ from pantau.core.tomlconfig import setting
 class SmsSection:
     enabled: bool = False
     collector_number: str = ""
-    after_s: float = setting(600.0, min=1, max=86400)
+    after_s: float = setting(180.0, min=1, max=86400)
     repeat_s: float = setting(3600.0, min=60, max=86400)
     daily_budget: int = setting(6, min=0, max=100)
     #: How often the lifeline looks at the uplink and the modem.
