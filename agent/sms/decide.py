@@ -43,7 +43,7 @@ class Policy:
     """``[sms]`` settings: first SMS after ``after_s`` down, then at most one every
     ``repeat_s``, at most ``daily_budget`` a UTC day."""
 
-    after_s: float = 600.0
+    after_s: float = 180.0
     repeat_s: float = 3600.0
     daily_budget: int = 6
 
