@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 def _command_groups() -> list[Callable[[Any], None]]:
     from agent import cli_init, cli_modem, cli_probe, cli_tech, enroll
     from agent.fleet import cli as cli_fleet
+    from agent.sms import cli as cli_sms
 
     return [
         cli_modem.register,
@@ -91,6 +92,7 @@ def _command_groups() -> list[Callable[[Any], None]]:
         cli_init.register,
         cli_tech.register,
         cli_fleet.register,
+        cli_sms.register,
     ]
 
 

@@ -20,6 +20,9 @@
     # name = "tsel"                 # kit-local name, on every record (m1, m2, ... if left out)
     # port = "usb:2c7c:0125:if02"
     # interface = "wwan0"           # its probes go out over this interface
+    [sms]                           # the SMS lifeline (agent.sms.settings), off by default
+    enabled = true
+    collector_number = "+628110000099"
 
     [check]                         # pantau-agent check's speed test (CheckSection)
     upload_test = true              # false: declined (init --no-upload-test)
@@ -46,6 +49,7 @@ from typing import Any, Literal
 
 from agent import probes
 from agent.probes import base as probes_base
+from agent.sms.settings import SmsSection
 from pantau.core.backhaul import CELLULAR, check_backhaul
 from pantau.core.net import is_loopback
 from pantau.core.sites import TpsCodeError, validate_tps_code
@@ -220,6 +224,7 @@ class _File:
     budget: BudgetSection = field(default_factory=BudgetSection)
     scheduler: SchedulerSection = field(default_factory=SchedulerSection)
     check: CheckSection = field(default_factory=CheckSection)
+    sms: SmsSection = field(default_factory=SmsSection)
     probe: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -239,6 +244,7 @@ class AgentConfig:
     #: when it has a port (then ``modem`` is it); empty: no modem. With ``[[modems]]``,
     #: ``modem`` is the first of them.
     modems: tuple[ModemSection, ...] = ()
+    sms: SmsSection = field(default_factory=SmsSection)
 
     @property
     def agent_id(self) -> str:
@@ -401,4 +407,5 @@ def load_agent_config(path: Path) -> AgentConfig:
         source=source,
         check=raw.check,
         kit=raw.kit,
+        sms=raw.sms,
     )

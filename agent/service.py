@@ -27,6 +27,7 @@ from agent.modem.monitor import ModemMonitor
 from agent.pending import Drops, Pending, Row
 from agent.records import PRIORITY, Body, event, kind_of, make_record
 from agent.scheduler import Scheduler
+from agent.sms.task import Lifeline, run_quietly
 from agent.spool import Spool, SpoolError
 from agent.tech import status as status_file
 from agent.uplink import VERSION, Uplink
@@ -173,6 +174,21 @@ class AgentService:
             backhaul=config.kit.backhaul,
             modems=self.kit_modems,
         )
+        self.lifeline = self._lifeline() if config.sms.enabled and config.modem.port else None
+
+    def _lifeline(self) -> Lifeline:
+        """The SMS lifeline (agent.sms.task), wired to the uplink, spool and modem."""
+        return Lifeline(
+            self.config.sms,
+            self.config.data_dir,
+            self.config.agent_id,
+            uplink_up=lambda: self.uplink.state.connected,
+            sms_key=lambda: self.uplink.state.sms_key,
+            reading=lambda: None if self.modem.lost else self.status.last_reading,
+            backlog=lambda: self.spool.backlog().records,
+            last_error=lambda: self.uplink.state.last_error,
+            send=self.modem.send_sms,
+        )
 
     def kit_modems(self) -> list[telemetry_pb2.KitModem]:
         """The kit's named modems as its Hello lists them (none for a one-modem kit)."""
@@ -218,6 +234,8 @@ class AgentService:
                 group.create_task(self.uplink.run())
                 for monitor in self.monitors:
                     group.create_task(monitor.run())
+                if self.lifeline is not None:
+                    group.create_task(run_quietly(self.lifeline))
                 if self.config.probes:
                     for scheduler in self.schedulers:
                         group.create_task(scheduler.run())

@@ -120,6 +120,8 @@ class UplinkState:
     clock_offset_ns: int | None = None
     #: Why the spool could not delete what was acked (a full disk), until it can.
     spool_error: str | None = None
+    #: The SMS lifeline key from the last Welcome (empty: the collector has none).
+    sms_key: bytes = b""
 
 
 class Uplink:
@@ -277,6 +279,7 @@ class Uplink:
     def _on_welcome(self, welcome: telemetry_pb2.Welcome, t4: int) -> None:
         self.state.connected = True
         self.state.connects += 1
+        self.state.sms_key = welcome.sms_key
         self._welcomed_monotonic = time.monotonic()
         self.state.last_error = None
         self.state.clock_offset_ns = (

@@ -160,6 +160,7 @@ class Brain(ReplicaFeeding):
         records: Sequence[tuple[int, records_pb2.Record]],
         *,
         agent_id: str | None = None,
+        by_sms: bool = False,
     ) -> None:
         """Newly stored records of one batch (``agent_id``'s), as (event_ns, record) pairs;
         pass them only when their event time is trustworthy (not an unsynced kit clock).
@@ -179,7 +180,7 @@ class Brain(ReplicaFeeding):
         if agent_id is not None and records:
             fed[agent_id] = max(r.seq for _, r in records)  # all above read
         observations = [o for event_ns, r in records for o in observations_from_record(r, event_ns)]
-        observations.append(Heard(received_ns))
+        observations.append(Heard(received_ns, by_sms))
         self.engine.observe(site_code, observations)
         self._dirty.add(site_code)
         self._wake.set()

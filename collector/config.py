@@ -31,6 +31,10 @@
     session_max_s = 43200       # and every session ends this long after login
     silent_after_s = 300        # a site not heard this long shows as silent
 
+    [sms]                       # the SMS lifeline (docs/operations.md)
+    secret_file = "/etc/pantau/sms.secret"          # kits' SMS keys derive from it
+    webhook_secret_file = "/etc/pantau/sms-webhook.secret"  # POST /api/v1/sms HMAC key
+
     [routes.telkomsel]
     url = "https://noc.telkomsel.example/pantau"
     secret_file = "/etc/pantau/telkomsel.secret"    # HMAC key for X-Pantau-Signature
@@ -151,6 +155,22 @@ class WebSection:
 
 
 @dataclass(frozen=True, slots=True)
+class SmsSection:
+    """The SMS lifeline: ``secret_file`` holds the secret every kit's SMS key derives
+    from (pantau.core.lifeline.kit_key; each kit gets its key in the Welcome), at least
+    16 bytes; ``webhook_secret_file`` the shared secret of an SMS gateway posting to
+    ``POST /api/v1/sms`` (X-Pantau-Timestamp / X-Pantau-Signature, as the outbound
+    webhooks sign), whose timestamp may be at most ``webhook_max_age_s`` old. Both
+    empty: no lifeline."""
+
+    secret_file: str = ""
+    webhook_secret_file: str = ""
+    webhook_max_age_s: float = setting(300.0, min=10, max=3600)
+    secret: bytes = field(default=b"", repr=False)
+    webhook_secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class _RouteEntry:
     url: str
     secret: str = ""
@@ -189,6 +209,7 @@ class _File:
     web: WebSection = field(default_factory=WebSection)
     ingest: IngestSection = field(default_factory=IngestSection)
     replicas: ReplicasSection = field(default_factory=ReplicasSection)
+    sms: SmsSection = field(default_factory=SmsSection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +223,7 @@ class CollectorConfig:
     web: WebSection = field(default_factory=WebSection)
     ingest: IngestSection = field(default_factory=IngestSection)
     replicas: ReplicasSection = field(default_factory=ReplicasSection)
+    sms: SmsSection = field(default_factory=SmsSection)
 
 
 def default_config() -> CollectorConfig:
@@ -258,4 +280,22 @@ def load_collector_config(path: Path) -> CollectorConfig:
         web=web,
         ingest=raw.ingest,
         replicas=raw.replicas,
+        sms=_sms(source, raw.sms),
     )
+
+
+def _sms(source: str, sms: SmsSection) -> SmsSection:
+    """``[sms]`` with its secrets read from their files."""
+    secret = b""
+    if sms.secret_file:
+        secret = _read_secret(source, "[sms] secret_file", sms.secret_file).encode()
+        if len(secret) < 16:
+            raise ConfigError(
+                source,
+                f"[sms] secret_file: {sms.secret_file} holds {len(secret)} bytes, "
+                "expected at least 16 (e.g. from: head -c 32 /dev/urandom | base64)",
+            )
+    hook = ""
+    if sms.webhook_secret_file:
+        hook = _read_secret(source, "[sms] webhook_secret_file", sms.webhook_secret_file)
+    return dataclasses.replace(sms, secret=secret, webhook_secret=hook)

@@ -50,6 +50,7 @@ from collector.revocation import OpenStream, OpenStreams
 from collector.session import Commit, Skipped, StreamSession
 from collector.store import Store
 from collector.store.model import BatchOutcome
+from pantau.core import lifeline
 from pantau.core.aio import within
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
 
@@ -97,8 +98,10 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         *,
         brain: Brain | None = None,
         future_tolerance_ns: int = FUTURE_TOLERANCE_NS,
+        sms_secret: bytes = b"",
     ) -> None:
         self._store = store
+        self._sms_secret = sms_secret
         self._committer = committer
         self._brain = brain
         self._future_tolerance_ns = future_tolerance_ns
@@ -106,6 +109,10 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         #: This replica's open streams; its ``run()`` cuts those whose credential is
         #: revoked or replaced meanwhile (the collector runs it beside the server).
         self.open_streams = OpenStreams(store)
+
+    def _sms_key(self, agent_id: str) -> bytes:
+        """The kit's SMS lifeline key, for its Welcome (empty: no lifeline here)."""
+        return lifeline.kit_key(self._sms_secret, agent_id) if self._sms_secret else b""
 
     async def Stream(
         self,
@@ -143,6 +150,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 max_batch_bytes=welcome.max_batch_bytes,
                 max_batches_in_flight=welcome.max_batches_in_flight,
                 collector_version=welcome.collector_version,
+                sms_key=self._sms_key(welcome.agent_id),
             ))  # fmt: skip
             with self.open_streams.open(session) as stream:
                 async with contextlib.aclosing(self._serve(stream, messages)) as replies:

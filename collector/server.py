@@ -23,6 +23,7 @@ from collector.notify import Dispatcher
 from collector.replicas import LeaseStore, Replicas
 from collector.rules import RuleEngine, load_rules
 from collector.site_networks import backfill as find_site_networks
+from collector.sms_intake import SmsIntake
 from collector.store import Store
 from collector.throughput import ThroughputServer
 from collector.tls import TlsPaths, server_credentials
@@ -98,15 +99,24 @@ class Collector:
             self.committer,
             brain=self.brain,
             future_tolerance_ns=int(self.config.ingest.future_tolerance_s * 1e9),
+            sms_secret=self.config.sms.secret,
         )
         self.server = grpc.aio.server(options=server_options())
         telemetry_pb2_grpc.add_TelemetryServicer_to_server(self.service, self.server)  # type: ignore[no-untyped-call]
         telemetry_pb2_grpc.add_EnrollmentServicer_to_server(  # type: ignore[no-untyped-call]
             EnrollmentService(store), self.server
         )
+        self.sms_intake = SmsIntake(store, self.config.sms.secret, on_alive=self._alive_by_sms)
         self.port = 0
         self.throughput: ThroughputServer | None = None
         self.throughput_port = 0
+
+    async def _alive_by_sms(self, site_code: str, agent_id: str, received_ns: int) -> None:
+        """An authentic SMS from a kit: the rules hear it (its silence is not
+        AGENT_SILENT), and the live view shows the site again."""
+        await self.brain.observe(site_code, received_ns, [], agent_id=agent_id, by_sms=True)
+        if self.web is not None:
+            self.web.hub.sites_changed([site_code])
 
     async def start_throughput(self, listen: str) -> int:
         """Serve the kits' throughput tests on ``listen`` (TLS too when the collector has it)."""
@@ -142,6 +152,9 @@ class Collector:
             stats=lambda: self.service.stats,
             **({"clock": clock} if clock is not None else {}),
         )
+        ctx.sms_intake = self.sms_intake
+        ctx.sms_webhook_secret = self.config.sms.webhook_secret
+        ctx.sms_max_age_s = self.config.sms.webhook_max_age_s
         self.committer.on_commit = ctx.hub.committed
         self.brain.on_tickets = ctx.hub.tickets_changed
         self.brain.on_evaluated = ctx.metrics.rule_evaluation.observe

@@ -50,6 +50,7 @@ from agent.modem.engine import (
     Echo,
     FinalKind,
     Garbage,
+    Prompt,
     Response,
     UnknownLine,
     Urc,
@@ -200,15 +201,18 @@ class AtPort:
 
     # -- commands --------------------------------------------------------------------
 
-    def exchange(self, command: str, *, timeout_s: float | None = None) -> Response:
+    def exchange(
+        self, command: str, *, timeout_s: float | None = None, payload: bytes | None = None
+    ) -> Response:
         """Run ``command`` and return its Response, whatever its final result.
 
-        Retries +CME 14/515 after the configured delays; raises ModemTimeout,
-        PortUnavailable or RemoteProtocolError.
+        ``payload`` is written when the modem prompts for it (``> `` after ``AT+CMGS=``),
+        followed by Ctrl-Z. Retries +CME 14/515 after the configured delays; raises
+        ModemTimeout, PortUnavailable or RemoteProtocolError.
         """
         delays = list(self.retry_delays_s)
         while True:
-            response = self._run_once(command, timeout_s or self.command_timeout_s)
+            response = self._run_once(command, timeout_s or self.command_timeout_s, payload)
             final = response.final
             if final.kind is not FinalKind.CME or final.code not in self.retry_cme_codes:
                 return response
@@ -218,9 +222,11 @@ class AtPort:
             log.info("%s on %s: %s; retrying in %g s", command, self.url, final.code, delay)
             self._sleep(delay)
 
-    def command(self, command: str, *, timeout_s: float | None = None) -> Response:
+    def command(
+        self, command: str, *, timeout_s: float | None = None, payload: bytes | None = None
+    ) -> Response:
         """Like :meth:`exchange`, but a failure final result raises CommandFailed."""
-        response = self.exchange(command, timeout_s=timeout_s)
+        response = self.exchange(command, timeout_s=timeout_s, payload=payload)
         if not response.final.ok:
             raise CommandFailed(command, response.final, self.url)
         return response
@@ -245,7 +251,7 @@ class AtPort:
             except CommandFailed as exc:
                 log.info("%s refused on %s: %s", optional, self.url, exc)
 
-    def _run_once(self, command: str, timeout_s: float) -> Response:
+    def _run_once(self, command: str, timeout_s: float, payload: bytes | None = None) -> Response:
         port = self._serial
         if port is None:
             raise PortUnavailable(self.url, "the port is not open (call open() first)")
@@ -278,6 +284,10 @@ class AtPort:
             if isinstance(event, Response):
                 log.debug("%s -> %s %s", command, event.lines, event.final.line)
                 return event
+            if isinstance(event, Prompt):
+                # the payload, or ESC (abort) when there is none; the final result follows
+                self._write_raw(port, b"\x1b" if payload is None else payload + b"\x1a")
+                continue
             if isinstance(event, BufferOverflow):
                 self._engine.cancel()
                 raise RemoteProtocolError(
@@ -285,6 +295,14 @@ class AtPort:
                     f"{command} was pending (wrong baud rate, or not an AT port?)"
                 )
             self._note(event)
+
+    def _write_raw(self, port: serial.SerialBase, data: bytes) -> None:
+        try:
+            port.write(data)
+            port.flush()
+        except _IO_ERRORS as exc:
+            self._engine.cancel()
+            self._lost(exc)
 
     def _settle(self, port: serial.SerialBase, timeout_s: float) -> bool:
         """Wait up to ``timeout_s`` for the owed final results; True once none is owed."""
@@ -316,7 +334,7 @@ class AtPort:
         if data:
             self._engine.receive_data(data)
 
-    def _note(self, event: Urc | Echo | UnknownLine | Garbage | BufferOverflow) -> None:
+    def _note(self, event: Urc | Echo | UnknownLine | Garbage | BufferOverflow | Prompt) -> None:
         if isinstance(event, Urc | UnknownLine) and self._owed and parse_final(event.line):
             self._owed -= 1  # the late final result of a command that timed out
             log.debug("late answer on %s discarded: %s", self.url, event.line)

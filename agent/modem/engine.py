@@ -40,6 +40,11 @@ Garbage recovered from, never silently dropped:
   as :class:`BufferOverflow` (the peer's fault; the driver raises
   :class:`~agent.modem.errors.RemoteProtocolError` for it). The engine then keeps working.
 
+Prompts: while a command that takes a payload is pending (``AT+CMGS=``, ``AT+CMGW=``),
+a partial line that is just ``>`` (``"> "`` with no line end, as TS 27.005 has it) is a
+:class:`Prompt`: the caller writes the payload and Ctrl-Z, and the command then ends
+with its final result as any other.
+
 Events are identical whatever way the input is split across :meth:`receive_data` calls.
 """
 
@@ -140,7 +145,14 @@ class BufferOverflow:
     limit: int
 
 
-Event = Response | Urc | Echo | UnknownLine | Garbage | BufferOverflow
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """The modem waits for the pending command's payload (``> ``, after ``AT+CMGS=``)."""
+
+    command: str
+
+
+Event = Response | Urc | Echo | UnknownLine | Garbage | BufferOverflow | Prompt
 
 _FINAL_WORDS: Final = {
     "OK": FinalKind.OK,
@@ -185,8 +197,12 @@ _BARE_COMMANDS: Final = frozenset(
         "AT+QCCID",
         "AT!GSTATUS?",
         "AT!LTEINFO?",
+        "AT+CMGL",  # PDU mode: each +CMGL: line is followed by the PDU, bare
+        "AT+CMGR",
     }
 )
+#: Commands answered with a ``> `` prompt for a payload (upper case, up to the ``=``).
+_PROMPT_COMMANDS: Final = ("AT+CMGS=", "AT+CMGW=")
 #: Extra prefixes some modems use for a command's answer.
 _PREFIX_ALIASES: Final = {
     "+CCID:": ("+ICCID:", "+QCCID:", "ICCID:"),
@@ -336,6 +352,7 @@ class AtEngine:
                 continue
             self._buf += piece
             if m is None:
+                self._maybe_prompt()
                 return
             line = bytes(self._buf)
             self._buf.clear()
@@ -349,6 +366,16 @@ class AtEngine:
         return NEED_DATA
 
     # -- classification --------------------------------------------------------------
+
+    def _maybe_prompt(self) -> None:
+        pending = self._pending
+        if (
+            pending is not None
+            and pending.command.upper().startswith(_PROMPT_COMMANDS)
+            and bytes(self._buf).strip(b" \x00") == b">"
+        ):
+            self._buf.clear()
+            self._events.append(Prompt(pending.command))
 
     def _handle_raw_line(self, raw: bytes) -> None:
         raw = raw.replace(b"\x00", b"")
@@ -374,6 +401,9 @@ class AtEngine:
     def _handle_line(self, line: str) -> None:
         pending = self._pending
         if pending is not None:
+            if line == ">" and pending.command.upper().startswith(_PROMPT_COMMANDS):
+                self._events.append(Prompt(pending.command))  # a modem that ends it
+                return
             if line.upper() == pending.command.upper():
                 self._events.append(Echo(line))
                 return

@@ -88,6 +88,8 @@ class ModemMonitor:
         self.last_reading_monotonic: float | None = None
         self._identity_seen: ModemIdentity | None = None
         self._inflight: asyncio.Future[object] | None = None
+        self._modem: Modem | None = None
+        self._port_lock = asyncio.Lock()
 
     async def run(self) -> None:
         """Read until cancelled; closes the port on the way out."""
@@ -95,6 +97,7 @@ class ModemMonitor:
         modem = Modem(
             cfg.port, dialect=cfg.dialect, command_timeout_s=cfg.command_timeout_s, gnss=cfg.gnss
         )
+        self._modem = modem
         failures = 0
         lost_since: float | None = None
         try:
@@ -146,9 +149,25 @@ class ModemMonitor:
     async def _in_thread(self, fn: Callable[[], T]) -> T:
         """Run blocking reader work in a thread; on cancellation the work finishes
         (bounded by the command timeout) before the port is closed."""
-        task: asyncio.Future[T] = asyncio.ensure_future(asyncio.to_thread(fn))
-        self._inflight = task  # type: ignore[assignment]
-        return await asyncio.shield(task)
+        async with self._port_lock:  # one caller at a time on the port (readings, SMS)
+            task: asyncio.Future[T] = asyncio.ensure_future(asyncio.to_thread(fn))
+            self._inflight = task  # type: ignore[assignment]
+            return await asyncio.shield(task)
+
+    async def send_sms(self, number: str, text: str) -> int:
+        """Send an SMS on the modem's port between readings (see :mod:`agent.sms.at`);
+        returns the message reference. Raises ModemError when the modem cannot."""
+        from agent.sms import at
+
+        modem = self._modem
+        if modem is None or modem.identity is None:
+            raise PortUnavailable(self.config.port, "the modem is not read yet")
+
+        def send() -> int:
+            at.prepare(modem.port)
+            return at.send(modem.port, number, text)
+
+        return await self._in_thread(send)
 
     async def _settle_inflight(self) -> None:
         task, self._inflight = self._inflight, None

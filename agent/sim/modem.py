@@ -24,6 +24,9 @@ Output the reader does not take is dropped once the pty's buffer is full, as on 
 real modem whose port nobody reads. Per-session settings (echo, +CMEE, the GNSS
 receiver's power) reset when the port re-plugs or a new TCP client connects, as after a
 modem reboot. Dialects: the keys of :data:`agent.sim.responder.DIALECT_IDENTITY`.
+
+``sms`` (a SIM memory from :meth:`agent.sim.sms.SmsCentre.attach`) gives the modem a
+phone number and the PDU-mode SMS commands of :mod:`agent.sim.sms`.
 """
 
 from __future__ import annotations
@@ -44,8 +47,9 @@ from pathlib import Path
 from types import FrameType
 
 from agent.sim.encode import encode_urc
-from agent.sim.responder import DIALECT_IDENTITY, SessionSettings, answer
+from agent.sim.responder import DIALECT_IDENTITY, Reply, SessionSettings, answer
 from agent.sim.scenario import RadioState, Scenario, ScenarioError, load_scenario
+from agent.sim.sms import SimSms
 
 _MAX_COMMAND_BYTES = 512
 _IDLE_POLL_S = 0.05
@@ -64,12 +68,14 @@ class SimModem:
         clock: Callable[[], float] = time.monotonic,
         link_path: str | Path | None = None,
         transport: str = "pty",
+        sms: SimSms | None = None,
     ) -> None:
         if transport not in ("pty", "tcp"):
             raise ValueError(f"transport={transport!r}: expected 'pty' or 'tcp'")
         if dialect not in DIALECT_IDENTITY:
             raise ValueError(f"dialect={dialect!r}: the simulator speaks {tuple(DIALECT_IDENTITY)}")
         self.scenario = scenario
+        self.sms = sms
         self.dialect = dialect
         self._clock = clock
         self.link_path = None if link_path is None else Path(link_path)
@@ -261,13 +267,29 @@ class SimModem:
                 pending.clear()
                 continue
             for byte in data:
-                if byte == 0x0D:
+                if self.sms is not None and self.sms.awaiting_payload:
+                    self._sms_payload_byte(byte, pending)
+                elif byte == 0x0D:
                     line = pending.decode("ascii", "replace").strip()
                     pending.clear()
                     if line:
                         self._handle(line)
                 elif byte != 0x0A and len(pending) < _MAX_COMMAND_BYTES:
                     pending.append(byte)
+
+    def _sms_payload_byte(self, byte: int, pending: bytearray) -> None:
+        """After the ``> `` prompt: collect the PDU up to Ctrl-Z (send) or ESC (abort)."""
+        assert self.sms is not None
+        if byte == 0x1A:
+            lines, final = self.sms.payload(bytes(pending))
+            pending.clear()
+            self._write("".join(f"\r\n{t}\r\n" for t in [*lines, final]).encode())
+        elif byte == 0x1B:
+            self.sms.abort()
+            pending.clear()
+            self._write(b"\r\nOK\r\n")
+        elif len(pending) < _MAX_COMMAND_BYTES and byte not in (0x0D, 0x0A):
+            pending.append(byte)
 
     def _write(self, data: bytes) -> None:
         if self._master is None:
@@ -306,6 +328,10 @@ class SimModem:
         return due
 
     def _maybe_urcs(self) -> None:
+        if self.sms is not None:
+            self.sms.centre.pump()
+            for line in self.sms.urcs():
+                self._write(f"\r\n{line}\r\n".encode())
         state = self.state()
         due = self._urcs_due(state)
         if due:
@@ -322,7 +348,14 @@ class SimModem:
         )
         if state.answer_delay_s > 0 and delayed and self._stop.wait(state.answer_delay_s):
             return
-        reply = answer(line, state, self.scenario.identity, self.dialect, self._settings)
+        sms = None if self.sms is None else self.sms.answer(line, state.reg_state)
+        if sms is not None and sms[1] == ">":
+            self._write(b"\r\n> ")
+            return
+        if sms is not None:
+            reply = Reply(*sms)
+        else:
+            reply = answer(line, state, self.scenario.identity, self.dialect, self._settings)
         out = bytearray()
         if state.garbage_bytes:
             junk = [*range(0x80, 0x100), 0x00]

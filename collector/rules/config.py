@@ -199,6 +199,9 @@ class AgentSilentSection(RuleSection):
     flap_changes: int = setting(0, min=0, max=1000)
     expected_interval_s: float = setting(60.0, min=0.1, max=_DAY_S)
     intervals: int = setting(5, min=2, max=1000)
+    #: After an authentic SMS lifeline message the kit counts as alive this long (its
+    #: data path is down, not the kit): longer than the kits' ``[sms] repeat_s``.
+    sms_alive_s: float = setting(3900.0, min=0, max=_DAY_S)
 
     def timing(self) -> Timing:
         base = RuleSection.timing(self)

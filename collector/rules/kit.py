@@ -12,6 +12,11 @@ every heard time is a healthy sample. With the rule's ``for`` of
 heard for ``intervals`` intervals, and clears once the agent has been heard for
 ``hold_s``.
 
+A heard time that is an authentic SMS lifeline message (``Heard.by_sms``: the kit is
+alive, its data path down) starts its gap's count only after ``sms_alive_s``, so a kit
+that keeps texting is "data down, kit alive", never AGENT_SILENT; once it stops, the
+silence is judged as any other.
+
 Silence the collector caused is not the agent's: when the collector could not listen
 during a gap (``window.outages``: its restart, its own stall), the gap counts from
 when it was back, so a problem needs the full ``intervals`` of silence after that.
@@ -53,12 +58,19 @@ def agent_silent(
     samples: list[Sample] = []
     # a gap's samples lie between its heard time and the next: earlier gaps end before
     first = max(bisect_left(heard, from_ns) - 1, 0)
+    sms_alive_ns = int(cfg.sms_alive_s * _S)
     for i in range(first, len(heard)):
         h = heard[i]
         samples.append(Sample(h, False, {"t_ns": h, "heard_ns": h}))
         nxt = heard[i + 1] if i + 1 < len(heard) else None
         end = now_ns if nxt is None else nxt - 1
-        missed = (window.listening_since(h, end) if outages else h) + expected_ns
+        # after a lifeline SMS the kit is alive, its data down: silent only after sms_alive_s
+        by_sms = h in window.sms_heard
+        quiet_ns = max(expected_ns, sms_alive_ns) if by_sms else expected_ns
+        missed = (window.listening_since(h, end) if outages else h) + quiet_ns
+        if by_sms and end > h:  # alive all along that time (a silence before it clears)
+            alive = min(end, missed - 1)
+            samples.append(Sample(alive, False, {"t_ns": alive, "heard_ns": h, "by_sms": True}))
         if end <= missed:
             continue
         times = (missed, missed + confirm_ns, end) if missed + confirm_ns < end else (missed, end)

@@ -78,9 +78,12 @@ class KitEvent:
 
 @dataclass(frozen=True, slots=True)
 class Heard:
-    """The collector received something from the agent at ``event_ns`` (arrival time)."""
+    """The collector received something from the agent at ``event_ns`` (arrival time);
+    ``by_sms``: an authentic SMS lifeline message (collector.lifeline), which proves the
+    kit alive for ``[agent_silent] sms_alive_s`` though its data path is down."""
 
     event_ns: int
+    by_sms: bool = False
 
 
 Observation = Signal | Ping | Throughput | KitEvent | Heard

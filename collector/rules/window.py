@@ -84,6 +84,7 @@ class SiteWindow:
     throughputs: list[Throughput] = field(default_factory=list)
     events: list[KitEvent] = field(default_factory=list)
     heard: list[int] = field(default_factory=list)  # arrival times
+    sms_heard: set[int] = field(default_factory=set)  # those of lifeline SMS (in heard)
     outages: list[tuple[int, int]] = field(default_factory=list)  # the collector's own
     backhaul: str = CELLULAR  # the link the site's kit declared (Hello.backhaul)
     newest_ns: int | None = None  # newest event time of a measurement (not Heard)
@@ -105,6 +106,8 @@ class SiteWindow:
         for obs in observations:
             if isinstance(obs, Heard):
                 insort(self.heard, obs.event_ns)
+                if obs.by_sms:
+                    self.sms_heard.add(obs.event_ns)
                 kept += 1
                 oldest = obs.event_ns if oldest is None else min(oldest, obs.event_ns)
                 continue
@@ -182,6 +185,8 @@ class SiteWindow:
             cut = max(cut, len(self.heard) - cap)
             if cut > 0:
                 del self.heard[:cut]
+                if self.sms_heard:
+                    self.sms_heard = {t for t in self.sms_heard if t >= self.heard[0]}
         # an outage the collector was back from before the oldest heard time bounds no gap
         if self.outages:
             oldest_heard = self.heard[0] if self.heard else None

@@ -37,6 +37,8 @@ from collector.store.model import (
     Notification,
     PruneCounts,
     SiteView,
+    SmsHeard,
+    SmsLogRow,
     StoredRecord,
     Ticket,
     TicketChange,
@@ -267,7 +269,19 @@ class IncidentStore(Protocol):
     def expire_silence(self, silence_id: int, now_ns: int) -> bool: ...
 
 
-class Store(IngestStore, TicketStore, IncidentStore, AccountStore, QueryStore, Protocol):
+class SmsStore(Protocol):
+    """The SMS lifeline's counters and log (:mod:`collector.store.sms`)."""
+
+    def sms_highest_counter(self, agent_id: str) -> int | None: ...
+    def accept_sms(
+        self, agent_id: str, site_code: str, counter: int, received_ns: int, status_json: str
+    ) -> bool: ...
+    def log_sms(self, row: SmsLogRow) -> None: ...
+    def sms_heard(self, site_codes: list[str] | None = None) -> dict[str, SmsHeard]: ...
+    def sms_log(self, limit: int = 100) -> list[SmsLogRow]: ...
+
+
+class Store(IngestStore, TicketStore, IncidentStore, AccountStore, QueryStore, SmsStore, Protocol):
     """Every role, plus retention and closing: what a backend implements in full."""
 
     backend: str  # "sqlite" | "postgres"

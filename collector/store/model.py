@@ -261,3 +261,25 @@ class WebSession:
     created_ns: int
     last_used_ns: int
     expires_ns: int  # the absolute end of the session
+
+
+@dataclass(frozen=True, slots=True)
+class SmsHeard:
+    """A kit's last authentic SMS: when it came and the status it carried (JSON)."""
+
+    agent_id: str
+    site_code: str
+    counter: int
+    last_sms_ns: int
+    status_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class SmsLogRow:
+    received_ns: int
+    sender: str
+    via: str
+    agent_id: str | None
+    verdict: str
+    reason: str
+    body: str

@@ -63,6 +63,7 @@ from collector.store.postgres_schema import (
 from collector.store.queries import QueryMethods
 from collector.store.rollup_sql import UPSERT_ROLLUP, RollupMethods, rollup_params
 from collector.store.rollups import Sample, deltas
+from collector.store.sms import SmsMethods
 from collector.store.sql import (
     MAX_ATTEMPTS,
     RECORD_COLUMNS,
@@ -109,6 +110,7 @@ class PostgresStore(
     QueryMethods,
     RollupMethods,
     LeaseMethods,
+    SmsMethods,
 ):
     """The store in a PostgreSQL database (libpq URL), optionally in one ``schema``."""
 

@@ -17,6 +17,7 @@ from collector.store.partitions import migration as partitioned_records
 from collector.store.schema import (
     POSTGRES,
     rollups_table,
+    sms_lifeline,
     v1_ingest,
     v2_enrollment,
     v3_tickets,
@@ -112,5 +113,23 @@ CREATE TABLE site_leases (
 );
 """
 
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, PARTITIONED_RECORDS, ROLLUPS, REPLICA_LEASES)
+# the SMS lifeline: kits' highest accepted counters and the received-SMS log
+# (see schema.sms_lifeline).
+_SMS_LIFELINE = sms_lifeline(POSTGRES)
+
+
+MIGRATIONS = (
+    _V1,
+    _V2,
+    _V3,
+    _V4,
+    _V5,
+    _V6,
+    _V7,
+    _V8,
+    PARTITIONED_RECORDS,
+    ROLLUPS,
+    REPLICA_LEASES,
+    _SMS_LIFELINE,
+)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -155,11 +155,16 @@ class QueryMethods(Transactional):
 
     def last_heard_of_active_sites(self) -> dict[str, int]:
         """Every site with an active (unrevoked) kit that has been heard, and when it was
-        last heard (``site_state``'s arrival time, whichever collector heard it): the
-        brain judges silence for each (one query, however many sites)."""
+        last heard (``site_state``'s arrival time, whichever collector heard it, or its
+        newest authentic lifeline SMS when later): the brain judges silence for each (one
+        query, however many sites)."""
         sql = (
-            "SELECT st.site_code, st.last_seen_ns FROM site_state st WHERE EXISTS "
+            "SELECT st.site_code, st.last_seen_ns, (SELECT MAX(k.last_sms_ns) FROM sms_kits k "
+            "WHERE k.site_code = st.site_code) FROM site_state st WHERE EXISTS "
             "(SELECT 1 FROM agents a WHERE a.site_code = st.site_code "
             "AND a.revoked_ns IS NULL)"
         )
-        return {str(code): int(seen) for code, seen in self._read(_query(sql, ()))}
+        return {
+            str(code): max(int(seen), int(sms or 0))
+            for code, seen, sms in self._read(_query(sql, ()))
+        }

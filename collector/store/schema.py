@@ -392,3 +392,30 @@ CREATE TABLE site_rollups (
 CREATE TABLE rollups_start (
     since_ns {d.int64} NOT NULL
 )"""
+
+
+def sms_lifeline(d: Dialect) -> str:
+    """The SMS lifeline (collector.lifeline): per kit, the highest counter accepted (a
+    replayed SMS is at or below it) and when its last authentic SMS came, with the
+    status it carried (JSON); and every SMS received, refused ones too, for the log."""
+    return f"""
+CREATE TABLE sms_kits (
+    agent_id        TEXT PRIMARY KEY,
+    site_code       TEXT NOT NULL,
+    highest_counter {d.int64} NOT NULL,
+    last_sms_ns     {d.int64} NOT NULL,
+    last_status     TEXT NOT NULL
+);
+CREATE INDEX sms_kits_by_site ON sms_kits (site_code);
+CREATE TABLE sms_received (
+    id          {d.serial_id},
+    received_ns {d.int64} NOT NULL,
+    sender      TEXT NOT NULL,
+    via         TEXT NOT NULL,
+    agent_id    TEXT,
+    verdict     TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX sms_received_by_time ON sms_received (received_ns);
+"""

@@ -37,6 +37,7 @@ from collector.store.outbox import OutboxMethods
 from collector.store.queries import QueryMethods
 from collector.store.rollup_sql import UPSERT_ROLLUP, RollupMethods, rollup_params
 from collector.store.rollups import deltas
+from collector.store.sms import SmsMethods
 from collector.store.sql import (
     SIGNAL_COLUMNS,
     Conflict,
@@ -61,7 +62,13 @@ _INSERT_RECORDS = (
 
 
 class SqliteStore(
-    TicketMethods, OutboxMethods, AccountMethods, IdentityMethods, QueryMethods, RollupMethods
+    TicketMethods,
+    OutboxMethods,
+    AccountMethods,
+    IdentityMethods,
+    QueryMethods,
+    RollupMethods,
+    SmsMethods,
 ):
     """The store in one SQLite file (WAL, ``synchronous=FULL``); see the module doc."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collector.store.schema import (
     SQLITE,
     rollups_table,
+    sms_lifeline,
     v1_ingest,
     v2_enrollment,
     v3_tickets,
@@ -78,5 +79,23 @@ INSERT INTO rollups_start
 #: site, so nothing here (the numbers stay in step).
 REPLICA_LEASES = "SELECT 1"
 
-MIGRATIONS = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, NO_PARTITIONS, ROLLUPS, REPLICA_LEASES)
+# the SMS lifeline: kits' highest accepted counters and the received-SMS log
+# (see schema.sms_lifeline).
+_SMS_LIFELINE = sms_lifeline(SQLITE)
+
+
+MIGRATIONS = (
+    _V1,
+    _V2,
+    _V3,
+    _V4,
+    _V5,
+    _V6,
+    _V7,
+    _V8,
+    NO_PARTITIONS,
+    ROLLUPS,
+    REPLICA_LEASES,
+    _SMS_LIFELINE,
+)
 SCHEMA_VERSION = len(MIGRATIONS)

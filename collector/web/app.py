@@ -23,7 +23,7 @@ from aiohttp import web
 from collector.web.compression import compress
 from collector.web.context import ApiError, WebContext
 from collector.web.models import Error
-from collector.web.routes import auth, coverage, events, measurements, metrics, pages, sites
+from collector.web.routes import auth, coverage, events, measurements, metrics, pages, sites, sms
 from collector.web.routes import incidents as incident_routes
 from collector.web.routes import reports as report_routes
 from collector.web.routes import tickets as ticket_routes
@@ -60,6 +60,7 @@ ROUTES: list[Operation] = [
     *incident_routes.OPERATIONS,
     *coverage.OPERATIONS,
     *events.OPERATIONS,
+    *sms.OPERATIONS,
 ]
 
 _TAG_ORDER = ("accounts", "sites", "tickets", "incidents", "live", "meta")

@@ -20,6 +20,7 @@ from collector.config import WebSection
 from collector.errors import CollectorError
 from collector.present import iso
 from collector.query import SiteQueries, SiteRow
+from collector.sms_intake import SmsIntake
 from collector.store import Store
 from collector.store.model import User, WebSession
 from collector.web.accounts import SessionPolicy, token_hash, verify_password
@@ -146,6 +147,10 @@ class WebContext:
         )
         self.static = static_dir()
         self.on_ticket_action: Callable[[], None] | None = None
+        #: The SMS lifeline's webhook (collector.web.routes.sms); None: not served.
+        self.sms_intake: SmsIntake | None = None
+        self.sms_webhook_secret = ""
+        self.sms_max_age_s = 300.0
 
     def now(self) -> int:
         """The current time (ns): ``clock`` may be replaced, e.g. by a test's."""

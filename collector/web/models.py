@@ -304,6 +304,22 @@ class OperatorAtSite(Strict):
         )
 
 
+class Lifeline(Strict):
+    """The site's kit texts while its data path is down (the SMS lifeline)."""
+
+    state: Literal["data-down-kit-alive"]
+    label: dict[str, str] = Field(description='{"en": ..., "id": ...}')
+    last_sms: Time
+    agent_id: str
+    counter: int
+    registration: int | None = Field(description="TS 27.007 <stat> (1 home, 5 roaming)")
+    signal_dbm: int | None
+    operator: str | None
+    backlog: int | None = Field(description="records waiting in the kit's spool")
+    down_s: int | None = Field(description="seconds the kit's data path had been down")
+    error: str | None
+
+
 class SiteDetail(SiteSummary):
     agents: list[str]
     cell: Cell | None
@@ -311,6 +327,10 @@ class SiteDetail(SiteSummary):
     #: The operators the site's kit measured in the last hour, side by side (a kit
     #: with a modem per operator has several).
     operators: list[OperatorAtSite] = []
+
+    #: Set while the newest thing heard from the site is an authentic SMS (its data is
+    #: down but the kit is alive); null once data flows again.
+    lifeline: Lifeline | None = None
 
 
 class SignalItem(Strict):

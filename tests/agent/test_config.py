@@ -35,6 +35,8 @@ EXPECTED = {
     "modems-bad-name.toml": "[[modems]] #1 name: expected 1-16 lower-case letters, digits, '-' or '_' starting with a letter or digit (e.g. 'tsel'), got 'Telkomsel 1' / nama modem 'Telkomsel 1' tidak sah: 1-16 huruf kecil, angka, '-' atau '_' (contoh 'tsel')",
     "modems-bad-interface.toml": "[[modems]] #1 interface: expected a network interface name (e.g. 'wwan0') or an IP address, got 'wwan 0' / antarmuka jaringan 'wwan 0' tidak sah: tulis nama antarmuka (contoh 'wwan0') atau alamat IP",
     "wrong-type.toml": "[modem] interval_s: expected a number between 1 and 3600, got a string ('30s')",
+    "sms-without-number.toml": "[sms] collector_number: required when enabled (the collector's gateway number, e.g. +628110000099)",
+    "sms-bad-number.toml": "[sms] collector_number: phone number '0811-CALL-ME': expected up to 20 digits, optionally after +",
 }
 
 

@@ -129,6 +129,25 @@ def test_a_bad_replicas_setting_is_a_clear_error(tmp_path: Path, lines: str, mes
         load_collector_config(_written(tmp_path / "collector.toml", lines + "\n"))
 
 
+def test_the_sms_secrets_come_from_their_files(tmp_path: Path) -> None:
+    (tmp_path / "sms.secret").write_text("a-secret-of-enough-bytes\n", encoding="utf-8")
+    (tmp_path / "hook.secret").write_text("hook\n", encoding="utf-8")
+    path = tmp_path / "collector.toml"
+    path.write_text(
+        f'[sms]\nsecret_file = "{tmp_path / "sms.secret"}"\n'
+        f'webhook_secret_file = "{tmp_path / "hook.secret"}"\n',
+        encoding="utf-8",
+    )
+    sms = load_collector_config(path).sms
+    assert (sms.secret, sms.webhook_secret) == (b"a-secret-of-enough-bytes", "hook")
+    assert "a-secret" not in repr(sms)
+    (tmp_path / "sms.secret").write_text("short\n", encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match=r"\[sms\] secret_file: .* holds 5 bytes, expected at least 16"
+    ):
+        load_collector_config(path)
+
+
 def _written(path: Path, text: str) -> Path:
     path.write_text(text, "utf-8")
     return path

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import json
 
 from aiohttp import web
 
+from collector.lifeline import LABELS, LIFELINE_FIELDS, alive_by_sms
+from collector.present import iso
 from collector.query import SiteFilter, SiteRow
 from collector.search import parse_search
+from collector.store.model import SiteView
 from collector.web import paging
 from collector.web.context import Principal, WebContext
 from collector.web.models import (
     Cell,
+    Lifeline,
     MapState,
     OperatorAtSite,
     ProvinceCounts,
@@ -95,8 +100,26 @@ async def site(ctx: WebContext, request: web.Request) -> web.Response:
         cell=cell,
         tickets=[Ticket.of(t) for t in tickets],
         operators=[OperatorAtSite.of(f) for f in operators],
+        lifeline=await _lifeline(ctx, row.site),
     )
     return json_response(detail)
+
+
+async def _lifeline(ctx: WebContext, site: SiteView) -> Lifeline | None:
+    """The site's SMS lifeline state: its newest authentic SMS, when that is newer than
+    its newest data (collector.lifeline)."""
+    heard = (await asyncio.to_thread(ctx.store.sms_heard, [site.site_code])).get(site.site_code)
+    if heard is None or not alive_by_sms(heard.last_sms_ns, site.last_seen_ns):
+        return None
+    status = json.loads(heard.status_json)
+    return Lifeline(
+        state="data-down-kit-alive",
+        label=dict(LABELS),
+        last_sms=iso(heard.last_sms_ns) or "",
+        agent_id=heard.agent_id,
+        counter=heard.counter,
+        **{k: status.get(k) for k in LIFELINE_FIELDS},
+    )
 
 
 async def provinces(ctx: WebContext, request: web.Request) -> web.Response:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from pantau.v1 import records_pb2 as pantau_dot_v1_dot_records__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19pantau/v1/telemetry.proto\x12\tpantau.v1\x1a\x17pantau/v1/records.proto\"I\n\rEnrollRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x18\n\x10software_version\x18\x03 \x01(\t\"I\n\x0e\x45nrollResponse\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x11\n\tsite_code\x18\x02 \x01(\t\x12\x12\n\ncredential\x18\x03 \x01(\t\"\xf2\x01\n\rModemIdentity\x12\x19\n\x0cmanufacturer\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05model\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x15\n\x08\x66irmware\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x11\n\x04imei\x18\x04 \x01(\tH\x03\x88\x01\x01\x12\x11\n\x04imsi\x18\x05 \x01(\tH\x04\x88\x01\x01\x12\x12\n\x05iccid\x18\x06 \x01(\tH\x05\x88\x01\x01\x12\x0f\n\x07\x64ialect\x18\x07 \x01(\t\x12\x0c\n\x04port\x18\x08 \x01(\tB\x0f\n\r_manufacturerB\x08\n\x06_modelB\x0b\n\t_firmwareB\x07\n\x05_imeiB\x07\n\x05_imsiB\x08\n\x06_iccid\"\xde\x02\n\x05Hello\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63laimed_site\x18\x02 \x01(\t\x12\x18\n\x10software_version\x18\x03 \x01(\t\x12,\n\x05modem\x18\x04 \x01(\x0b\x32\x18.pantau.v1.ModemIdentityH\x00\x88\x01\x01\x12&\n\x07sent_at\x18\x05 \x01(\x0b\x32\x15.pantau.v1.RecordTime\x12\x10\n\x08head_seq\x18\x06 \x01(\x04\x12(\n\x04host\x18\x07 \x03(\x0b\x32\x1a.pantau.v1.Hello.HostEntry\x12%\n\x08\x62\x61\x63khaul\x18\x08 \x01(\x0e\x32\x13.pantau.v1.Backhaul\x12#\n\x06modems\x18\t \x03(\x0b\x32\x13.pantau.v1.KitModem\x1a+\n\tHostEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x08\n\x06_modem\"z\n\x08KitModem\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\x08identity\x18\x02 \x01(\x0b\x32\x18.pantau.v1.ModemIdentityH\x00\x88\x01\x01\x12\x11\n\tinterface\x18\x03 \x01(\t\x12\x0f\n\x07network\x18\x04 \x01(\tB\x0b\n\t_identity\"\xda\x01\n\x07Welcome\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x11\n\tsite_code\x18\x02 \x01(\t\x12\x19\n\x11\x61\x63ked_through_seq\x18\x03 \x01(\x04\x12\x1e\n\x16hello_received_unix_ns\x18\x04 \x01(\x03\x12\x1c\n\x14welcome_sent_unix_ns\x18\x05 \x01(\x03\x12\x17\n\x0fmax_batch_bytes\x18\x06 \x01(\r\x12\x1d\n\x15max_batches_in_flight\x18\x07 \x01(\r\x12\x19\n\x11\x63ollector_version\x18\x08 \x01(\t\"+\n\x05\x42\x61tch\x12\"\n\x07records\x18\x01 \x03(\x0b\x32\x11.pantau.v1.Record\".\n\x08Snapshot\x12\"\n\x07records\x18\x01 \x03(\x0b\x32\x11.pantau.v1.Record\">\n\x03\x41\x63k\x12\x13\n\x0bthrough_seq\x18\x01 \x01(\x04\x12\x0e\n\x06stored\x18\x02 \x01(\r\x12\x12\n\nduplicates\x18\x03 \x01(\r\"\x8b\x01\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12+\n\trun_probe\x18\n \x01(\x0b\x32\x16.pantau.v1.RunProbeNowH\x00\x12\x35\n\x10set_backlog_rate\x18\x0b \x01(\x0b\x32\x19.pantau.v1.SetBacklogRateH\x00\x42\x08\n\x06\x61\x63tion\"!\n\x0bRunProbeNow\x12\x12\n\nprobe_name\x18\x01 \x01(\t\"+\n\x0eSetBacklogRate\x12\x19\n\x11max_records_per_s\x18\x01 \x01(\r\"\x84\x01\n\x0c\x41gentMessage\x12!\n\x05hello\x18\x01 \x01(\x0b\x32\x10.pantau.v1.HelloH\x00\x12!\n\x05\x62\x61tch\x18\x02 \x01(\x0b\x32\x10.pantau.v1.BatchH\x00\x12\'\n\x08snapshot\x18\x03 \x01(\x0b\x32\x13.pantau.v1.SnapshotH\x00\x42\x05\n\x03msg\"\x86\x01\n\x10\x43ollectorMessage\x12%\n\x07welcome\x18\x01 \x01(\x0b\x32\x12.pantau.v1.WelcomeH\x00\x12\x1d\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x0e.pantau.v1.AckH\x00\x12%\n\x07\x63ommand\x18\x03 \x01(\x0b\x32\x12.pantau.v1.CommandH\x00\x42\x05\n\x03msg*}\n\x08\x42\x61\x63khaul\x12\x18\n\x14\x42\x41\x43KHAUL_UNSPECIFIED\x10\x00\x12\x15\n\x11\x42\x41\x43KHAUL_CELLULAR\x10\x01\x12\x15\n\x11\x42\x41\x43KHAUL_VSAT_GEO\x10\x02\x12\x15\n\x11\x42\x41\x43KHAUL_VSAT_LEO\x10\x03\x12\x12\n\x0e\x42\x41\x43KHAUL_WIRED\x10\x04\x32O\n\tTelemetry\x12\x42\n\x06Stream\x12\x17.pantau.v1.AgentMessage\x1a\x1b.pantau.v1.CollectorMessage(\x01\x30\x01\x32K\n\nEnrollment\x12=\n\x06\x45nroll\x12\x18.pantau.v1.EnrollRequest\x1a\x19.pantau.v1.EnrollResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19pantau/v1/telemetry.proto\x12\tpantau.v1\x1a\x17pantau/v1/records.proto\"I\n\rEnrollRequest\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08hostname\x18\x02 \x01(\t\x12\x18\n\x10software_version\x18\x03 \x01(\t\"I\n\x0e\x45nrollResponse\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x11\n\tsite_code\x18\x02 \x01(\t\x12\x12\n\ncredential\x18\x03 \x01(\t\"\xf2\x01\n\rModemIdentity\x12\x19\n\x0cmanufacturer\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05model\x18\x02 \x01(\tH\x01\x88\x01\x01\x12\x15\n\x08\x66irmware\x18\x03 \x01(\tH\x02\x88\x01\x01\x12\x11\n\x04imei\x18\x04 \x01(\tH\x03\x88\x01\x01\x12\x11\n\x04imsi\x18\x05 \x01(\tH\x04\x88\x01\x01\x12\x12\n\x05iccid\x18\x06 \x01(\tH\x05\x88\x01\x01\x12\x0f\n\x07\x64ialect\x18\x07 \x01(\t\x12\x0c\n\x04port\x18\x08 \x01(\tB\x0f\n\r_manufacturerB\x08\n\x06_modelB\x0b\n\t_firmwareB\x07\n\x05_imeiB\x07\n\x05_imsiB\x08\n\x06_iccid\"\xde\x02\n\x05Hello\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63laimed_site\x18\x02 \x01(\t\x12\x18\n\x10software_version\x18\x03 \x01(\t\x12,\n\x05modem\x18\x04 \x01(\x0b\x32\x18.pantau.v1.ModemIdentityH\x00\x88\x01\x01\x12&\n\x07sent_at\x18\x05 \x01(\x0b\x32\x15.pantau.v1.RecordTime\x12\x10\n\x08head_seq\x18\x06 \x01(\x04\x12(\n\x04host\x18\x07 \x03(\x0b\x32\x1a.pantau.v1.Hello.HostEntry\x12%\n\x08\x62\x61\x63khaul\x18\x08 \x01(\x0e\x32\x13.pantau.v1.Backhaul\x12#\n\x06modems\x18\t \x03(\x0b\x32\x13.pantau.v1.KitModem\x1a+\n\tHostEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x08\n\x06_modem\"z\n\x08KitModem\x12\x0c\n\x04name\x18\x01 \x01(\t\x12/\n\x08identity\x18\x02 \x01(\x0b\x32\x18.pantau.v1.ModemIdentityH\x00\x88\x01\x01\x12\x11\n\tinterface\x18\x03 \x01(\t\x12\x0f\n\x07network\x18\x04 \x01(\tB\x0b\n\t_identity\"\xeb\x01\n\x07Welcome\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x11\n\tsite_code\x18\x02 \x01(\t\x12\x19\n\x11\x61\x63ked_through_seq\x18\x03 \x01(\x04\x12\x1e\n\x16hello_received_unix_ns\x18\x04 \x01(\x03\x12\x1c\n\x14welcome_sent_unix_ns\x18\x05 \x01(\x03\x12\x17\n\x0fmax_batch_bytes\x18\x06 \x01(\r\x12\x1d\n\x15max_batches_in_flight\x18\x07 \x01(\r\x12\x19\n\x11\x63ollector_version\x18\x08 \x01(\t\x12\x0f\n\x07sms_key\x18\t \x01(\x0c\"+\n\x05\x42\x61tch\x12\"\n\x07records\x18\x01 \x03(\x0b\x32\x11.pantau.v1.Record\".\n\x08Snapshot\x12\"\n\x07records\x18\x01 \x03(\x0b\x32\x11.pantau.v1.Record\">\n\x03\x41\x63k\x12\x13\n\x0bthrough_seq\x18\x01 \x01(\x04\x12\x0e\n\x06stored\x18\x02 \x01(\r\x12\x12\n\nduplicates\x18\x03 \x01(\r\"\x8b\x01\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12+\n\trun_probe\x18\n \x01(\x0b\x32\x16.pantau.v1.RunProbeNowH\x00\x12\x35\n\x10set_backlog_rate\x18\x0b \x01(\x0b\x32\x19.pantau.v1.SetBacklogRateH\x00\x42\x08\n\x06\x61\x63tion\"!\n\x0bRunProbeNow\x12\x12\n\nprobe_name\x18\x01 \x01(\t\"+\n\x0eSetBacklogRate\x12\x19\n\x11max_records_per_s\x18\x01 \x01(\r\"\x84\x01\n\x0c\x41gentMessage\x12!\n\x05hello\x18\x01 \x01(\x0b\x32\x10.pantau.v1.HelloH\x00\x12!\n\x05\x62\x61tch\x18\x02 \x01(\x0b\x32\x10.pantau.v1.BatchH\x00\x12\'\n\x08snapshot\x18\x03 \x01(\x0b\x32\x13.pantau.v1.SnapshotH\x00\x42\x05\n\x03msg\"\x86\x01\n\x10\x43ollectorMessage\x12%\n\x07welcome\x18\x01 \x01(\x0b\x32\x12.pantau.v1.WelcomeH\x00\x12\x1d\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x0e.pantau.v1.AckH\x00\x12%\n\x07\x63ommand\x18\x03 \x01(\x0b\x32\x12.pantau.v1.CommandH\x00\x42\x05\n\x03msg*}\n\x08\x42\x61\x63khaul\x12\x18\n\x14\x42\x41\x43KHAUL_UNSPECIFIED\x10\x00\x12\x15\n\x11\x42\x41\x43KHAUL_CELLULAR\x10\x01\x12\x15\n\x11\x42\x41\x43KHAUL_VSAT_GEO\x10\x02\x12\x15\n\x11\x42\x41\x43KHAUL_VSAT_LEO\x10\x03\x12\x12\n\x0e\x42\x41\x43KHAUL_WIRED\x10\x04\x32O\n\tTelemetry\x12\x42\n\x06Stream\x12\x17.pantau.v1.AgentMessage\x1a\x1b.pantau.v1.CollectorMessage(\x01\x30\x01\x32K\n\nEnrollment\x12=\n\x06\x45nroll\x12\x18.pantau.v1.EnrollRequest\x1a\x19.pantau.v1.EnrollResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,8 +34,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_HELLO_HOSTENTRY']._loaded_options = None
   _globals['_HELLO_HOSTENTRY']._serialized_options = b'8\001'
-  _globals['_BACKHAUL']._serialized_start=1809
-  _globals['_BACKHAUL']._serialized_end=1934
+  _globals['_BACKHAUL']._serialized_start=1826
+  _globals['_BACKHAUL']._serialized_end=1951
   _globals['_ENROLLREQUEST']._serialized_start=65
   _globals['_ENROLLREQUEST']._serialized_end=138
   _globals['_ENROLLRESPONSE']._serialized_start=140
@@ -49,25 +49,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_KITMODEM']._serialized_start=813
   _globals['_KITMODEM']._serialized_end=935
   _globals['_WELCOME']._serialized_start=938
-  _globals['_WELCOME']._serialized_end=1156
-  _globals['_BATCH']._serialized_start=1158
-  _globals['_BATCH']._serialized_end=1201
-  _globals['_SNAPSHOT']._serialized_start=1203
-  _globals['_SNAPSHOT']._serialized_end=1249
-  _globals['_ACK']._serialized_start=1251
-  _globals['_ACK']._serialized_end=1313
-  _globals['_COMMAND']._serialized_start=1316
-  _globals['_COMMAND']._serialized_end=1455
-  _globals['_RUNPROBENOW']._serialized_start=1457
-  _globals['_RUNPROBENOW']._serialized_end=1490
-  _globals['_SETBACKLOGRATE']._serialized_start=1492
-  _globals['_SETBACKLOGRATE']._serialized_end=1535
-  _globals['_AGENTMESSAGE']._serialized_start=1538
-  _globals['_AGENTMESSAGE']._serialized_end=1670
-  _globals['_COLLECTORMESSAGE']._serialized_start=1673
-  _globals['_COLLECTORMESSAGE']._serialized_end=1807
-  _globals['_TELEMETRY']._serialized_start=1936
-  _globals['_TELEMETRY']._serialized_end=2015
-  _globals['_ENROLLMENT']._serialized_start=2017
-  _globals['_ENROLLMENT']._serialized_end=2092
+  _globals['_WELCOME']._serialized_end=1173
+  _globals['_BATCH']._serialized_start=1175
+  _globals['_BATCH']._serialized_end=1218
+  _globals['_SNAPSHOT']._serialized_start=1220
+  _globals['_SNAPSHOT']._serialized_end=1266
+  _globals['_ACK']._serialized_start=1268
+  _globals['_ACK']._serialized_end=1330
+  _globals['_COMMAND']._serialized_start=1333
+  _globals['_COMMAND']._serialized_end=1472
+  _globals['_RUNPROBENOW']._serialized_start=1474
+  _globals['_RUNPROBENOW']._serialized_end=1507
+  _globals['_SETBACKLOGRATE']._serialized_start=1509
+  _globals['_SETBACKLOGRATE']._serialized_end=1552
+  _globals['_AGENTMESSAGE']._serialized_start=1555
+  _globals['_AGENTMESSAGE']._serialized_end=1687
+  _globals['_COLLECTORMESSAGE']._serialized_start=1690
+  _globals['_COLLECTORMESSAGE']._serialized_end=1824
+  _globals['_TELEMETRY']._serialized_start=1953
+  _globals['_TELEMETRY']._serialized_end=2032
+  _globals['_ENROLLMENT']._serialized_start=2034
+  _globals['_ENROLLMENT']._serialized_end=2109
 # @@protoc_insertion_point(module_scope)

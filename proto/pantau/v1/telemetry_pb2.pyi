@@ -103,7 +103,7 @@ class KitModem(_message.Message):
     def __init__(self, name: _Optional[str] = ..., identity: _Optional[_Union[ModemIdentity, _Mapping]] = ..., interface: _Optional[str] = ..., network: _Optional[str] = ...) -> None: ...
 
 class Welcome(_message.Message):
-    __slots__ = ("agent_id", "site_code", "acked_through_seq", "hello_received_unix_ns", "welcome_sent_unix_ns", "max_batch_bytes", "max_batches_in_flight", "collector_version")
+    __slots__ = ("agent_id", "site_code", "acked_through_seq", "hello_received_unix_ns", "welcome_sent_unix_ns", "max_batch_bytes", "max_batches_in_flight", "collector_version", "sms_key")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     SITE_CODE_FIELD_NUMBER: _ClassVar[int]
     ACKED_THROUGH_SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -112,6 +112,7 @@ class Welcome(_message.Message):
     MAX_BATCH_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_BATCHES_IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
     COLLECTOR_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SMS_KEY_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     site_code: str
     acked_through_seq: int
@@ -120,7 +121,8 @@ class Welcome(_message.Message):
     max_batch_bytes: int
     max_batches_in_flight: int
     collector_version: str
-    def __init__(self, agent_id: _Optional[str] = ..., site_code: _Optional[str] = ..., acked_through_seq: _Optional[int] = ..., hello_received_unix_ns: _Optional[int] = ..., welcome_sent_unix_ns: _Optional[int] = ..., max_batch_bytes: _Optional[int] = ..., max_batches_in_flight: _Optional[int] = ..., collector_version: _Optional[str] = ...) -> None: ...
+    sms_key: bytes
+    def __init__(self, agent_id: _Optional[str] = ..., site_code: _Optional[str] = ..., acked_through_seq: _Optional[int] = ..., hello_received_unix_ns: _Optional[int] = ..., welcome_sent_unix_ns: _Optional[int] = ..., max_batch_bytes: _Optional[int] = ..., max_batches_in_flight: _Optional[int] = ..., collector_version: _Optional[str] = ..., sms_key: _Optional[bytes] = ...) -> None: ...
 
 class Batch(_message.Message):
     __slots__ = ("records",)

@@ -29,6 +29,7 @@ from collector.rules import (
     SATELLITE,
     UNKNOWN_OPERATOR,
     Cleared,
+    Heard,
     Observation,
     ProblemKey,
     ProblemName,
@@ -98,6 +99,36 @@ def test_agent_silent_opens_with_no_data_as_time_passes() -> None:
     (cleared,) = engine.evaluate(SITE, at(1420))
     assert isinstance(cleared, Cleared) and cleared.cleared_ns == at(1300)
     assert cleared.last_bad_ns == at(1300) - 1
+
+
+def test_a_kit_texting_while_its_data_is_down_is_not_silent() -> None:
+    """Data stops at 540; an SMS lifeline message at 700 keeps the kit alive for
+    sms_alive_s (1000 s here); silent only a full silence after that."""
+    engine = engine_with(
+        agent_silent={"expected_interval_s": 60, "intervals": 5, "hold_s": 120, "sms_alive_s": 1000}
+    )
+    engine.observe(SITE, [heard(t) for t in range(0, 600, 60)])  # last data at 540
+    assert engine.evaluate(SITE, at(600)) == []
+    engine.observe(SITE, [Heard(at(700), by_sms=True)])  # before the silence became a problem
+    assert engine.evaluate(SITE, at(1700)) == []  # 1,000 s after the SMS: alive
+    assert engine.evaluate(SITE, at(1700 + 239)) == []
+    (started,) = engine.evaluate(SITE, at(1700 + 240))  # then (intervals - 1) x 60 s more
+    assert isinstance(started, Started) and started.key.problem == "AGENT_SILENT"
+    assert started.first_bad_ns == at(1700)
+    assert started.evidence.last_bad["last_heard_ns"] == at(700)
+
+
+def test_a_silence_clears_when_the_kit_texts() -> None:
+    engine = engine_with(
+        agent_silent={"expected_interval_s": 60, "intervals": 5, "hold_s": 120, "sms_alive_s": 1000}
+    )
+    engine.observe(SITE, [heard(t) for t in range(0, 600, 60)])  # last data at 540
+    (started,) = engine.evaluate(SITE, at(840))
+    assert isinstance(started, Started)
+    engine.observe(SITE, [Heard(at(900), by_sms=True)])
+    assert engine.evaluate(SITE, at(1000)) == []  # heard, hold not yet done
+    (cleared,) = engine.evaluate(SITE, at(1020))
+    assert isinstance(cleared, Cleared) and cleared.cleared_ns == at(900)
 
 
 def test_a_site_never_heard_from_is_not_silent() -> None:

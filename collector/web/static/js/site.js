@@ -196,6 +196,10 @@ function renderSummary(site) {
     field(t("site.open-problems"), problems.length ? problems.map(problemLabel).join(", ") : t("none"), "problems"),
     field(t("site.kits"), (site.agents ?? []).map((a) => (typeof a === "string" ? a : a.agent_id ?? a.id)).join(", ") || "-", "agents"),
     field(t("site.records"), site.records !== undefined ? fmtNum(site.records) : "-", "records"),
+    ...(site.lifeline ? [field(t("site.lifeline"), t("site.lifeline-alive", {
+      ago: fmtAgo(site.lifeline.last_sms),
+      backlog: site.lifeline.backlog !== null ? fmtNum(site.lifeline.backlog) : "-",
+    }), "lifeline")] : []),
   );
 }
 
