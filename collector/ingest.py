@@ -19,7 +19,10 @@ to the brain, and maps the session's answers to protobuf messages and its refusa
   batch that breaks the contract (see collector.batches)
 - RESOURCE_EXHAUSTED: a message over the size cap (enforced by gRPC itself)
 - UNAVAILABLE: the store cannot take the batch (disk full, database lost); nothing
-  is acked, so the kit keeps it and retries
+  is acked, so the kit keeps it and retries. Also a kit the collector cannot take now
+  (admission control, :mod:`collector.gates`: the handshakes at once and their queue
+  are full, or its handshake took over ``handshake_timeout_s``), with the trailing
+  metadata ``retry-after-ms``: when to come back (jittered, docs/operations.md)
 
 Every refusal is logged (a warning naming the agent and the peer, its message bounded
 like the status's: :func:`collector.refusals.clip`). An AgentMessage of a type this
@@ -41,11 +44,21 @@ import grpc
 from google.protobuf.message import DecodeError
 
 from collector import session as sessions
+from collector.admission import ack_delay_s, backlog_records
 from collector.batches import BatchRejected
 from collector.clocks import FUTURE_TOLERANCE_NS
 from collector.committer import Committer
 from collector.errors import CollectorError
-from collector.refusals import KitRefused, MalformedMessage, Refusal, Status, clip
+from collector.gates import Admission, Busy
+from collector.refusals import (
+    RETRY_AFTER_KEY,
+    KitRefused,
+    MalformedMessage,
+    Refusal,
+    Status,
+    busy,
+    clip,
+)
 from collector.revocation import OpenStream, OpenStreams
 from collector.session import Commit, Skipped, StreamSession
 from collector.store import Store
@@ -86,6 +99,7 @@ class StreamStats:
     duplicates: int = 0
     batches_rejected: int = 0
     messages_skipped: int = 0  # AgentMessages of a type this collector does not know
+    busy_refusals: int = 0  # kits told to come back later (admission control)
 
 
 class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
@@ -96,8 +110,11 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         *,
         brain: Brain | None = None,
         future_tolerance_ns: int = FUTURE_TOLERANCE_NS,
+        admission: Admission | None = None,
     ) -> None:
         self._store = store
+        #: Admission control: handshakes and backlog drains at once (collector.gates).
+        self.admission = admission or Admission.unlimited()
         self._committer = committer
         self._brain = brain
         self._future_tolerance_ns = future_tolerance_ns
@@ -111,26 +128,30 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         request_iterator: AsyncIterator[telemetry_pb2.AgentMessage],
         context: _Context,
     ) -> AsyncIterator[telemetry_pb2.CollectorMessage]:
-        agent_id = ""  # known once the credential is read: for the log of a refusal
         messages = aiter(request_iterator)
+        admission = self.admission
+        agent = [""]  # known once the credential is read: for the log of a refusal
         try:
             try:
-                header = dict(context.invocation_metadata() or ()).get("authorization", "")
-                credential = sessions.read_credential(str(header))
-                agent_id = credential.agent_id  # well-formed: at most 64 characters
-                agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
-                session = StreamSession.admit(
-                    credential, agent, future_tolerance_ns=self._future_tolerance_ns
-                )
-            except KitRefused:
+                await admission.handshakes.enter()
+            except Busy as full:
+                self.stats.busy_refusals += 1
                 await _await_hello(messages)
-                raise
-            first = await _next(messages)
-            if first is None:
+                raise _StoreFailed(full.refusal) from None
+            try:
+                async with asyncio.timeout(admission.handshake_timeout_s):
+                    opened = await self._handshake(context, messages, agent)
+            except TimeoutError:
+                self.stats.busy_refusals += 1
+                log.warning("the handshake of %s took over %g s: refused, to retry later",
+                            agent[0] or "a kit", admission.handshake_timeout_s)  # fmt: skip
+                retry_ms = admission.handshakes.retry_after_ms()
+                raise _StoreFailed(busy("handshakes too slow", retry_ms)) from None
+            finally:
+                admission.handshakes.leave()
+            if opened is None:
                 return
-            session.hello(first, time.time_ns())
-            anchors = await self._anchors(session.agent.agent_id)
-            welcome = session.welcome(anchors, time.time_ns())
+            session, welcome, head_seq = opened
             yield telemetry_pb2.CollectorMessage(welcome=telemetry_pb2.Welcome(
                 agent_id=welcome.agent_id,
                 site_code=welcome.site_code,
@@ -141,25 +162,69 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 max_batches_in_flight=welcome.max_batches_in_flight,
                 collector_version=welcome.collector_version,
             ))  # fmt: skip
+            backlog = backlog_records(head_seq, welcome.acked_through_seq)
             with self.open_streams.open(session) as stream:
-                async with contextlib.aclosing(self._serve(stream, messages)) as replies:
+                serve = self._serve(stream, messages, backlog_through=head_seq, backlog=backlog)
+                async with contextlib.aclosing(serve) as replies:
                     async for reply in replies:
                         yield reply
         except KitRefused as refused:
             if isinstance(refused, BatchRejected):
                 self.stats.batches_rejected += 1
-            _log_refusal(agent_id, context.peer(), refused.refusal)
+            _log_refusal(agent[0], context.peer(), refused.refusal)
             await _refuse(context, refused.refusal)
         except _StoreFailed as failed:
             await _refuse(context, failed.refusal)
 
+    async def _handshake(
+        self,
+        context: _Context,
+        messages: AsyncIterator[telemetry_pb2.AgentMessage],
+        agent_id: list[str],
+    ) -> tuple[StreamSession, sessions.Welcome, int] | None:
+        """Credential, Hello and Welcome (None: the kit hung up before its Hello); the
+        Hello's ``head_seq`` too (how far the kit's spool goes)."""
+        try:
+            header = dict(context.invocation_metadata() or ()).get("authorization", "")
+            credential = sessions.read_credential(str(header))
+            agent_id[0] = credential.agent_id  # well-formed: at most 64 characters
+            agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
+            session = StreamSession.admit(
+                credential, agent, future_tolerance_ns=self._future_tolerance_ns
+            )
+        except KitRefused:
+            await _await_hello(messages)
+            raise
+        first = await _next(messages)
+        if first is None:
+            return None
+        session.hello(first, time.time_ns())
+        anchors = await self._anchors(session.agent.agent_id)
+        return session, session.welcome(anchors, time.time_ns()), first.hello.head_seq
+
     async def _serve(
-        self, stream: OpenStream, messages: AsyncIterator[telemetry_pb2.AgentMessage]
+        self,
+        stream: OpenStream,
+        messages: AsyncIterator[telemetry_pb2.AgentMessage],
+        *,
+        backlog_through: int,
+        backlog: int,
     ) -> AsyncGenerator[telemetry_pb2.CollectorMessage, None]:
-        """After the Welcome: commit each message, answer each Batch with its Ack."""
+        """After the Welcome: commit each message, answer each Batch with its Ack. A kit
+        with a backlog (``backlog`` records, through seq ``backlog_through``) drains it
+        at full rate only while it holds a drain slot; until then it is told the trickle
+        rate and its acks are paced to it (:class:`collector.gates.DrainPolicy`)."""
         session = stream.session
         agent_id = session.agent.agent_id
         skipped = 0  # messages of an unknown type on this stream
+        drains, policy = self.admission.drains, self.admission.drain
+        holds_drain = paced = False
+        if backlog > policy.threshold_records:
+            holds_drain = drains.try_enter()
+            paced = not holds_drain
+            rate = policy.full_records_per_s if holds_drain else policy.trickle_records_per_s
+            yield _backlog_rate(rate)
+        last_ack = time.monotonic()
         self.stats.connected[agent_id] = time.monotonic()
         try:
             while (message := await stream.read(_next(messages))) is not None:
@@ -181,12 +246,27 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                     )  # fmt: skip
                 self.stats.records_stored += outcome.stored
                 self.stats.duplicates += outcome.duplicates
+                if paced and drains.try_enter():  # a drain slot came free: full rate
+                    holds_drain, paced = True, False
+                    yield _backlog_rate(policy.full_records_per_s)
+                if paced:
+                    await asyncio.sleep(ack_delay_s(
+                        len(step.batch.rows), policy.trickle_records_per_s,
+                        time.monotonic() - last_ack, max_delay_s=policy.max_ack_delay_s,
+                    ))  # fmt: skip
+                    stream.check()
+                if holds_drain and session.acked_through >= backlog_through:
+                    holds_drain = False  # drained: what comes now is live
+                    drains.leave()
+                last_ack = time.monotonic()
                 ack = acked.ack
                 yield telemetry_pb2.CollectorMessage(ack=telemetry_pb2.Ack(
                     through_seq=ack.through_seq, stored=ack.stored, duplicates=ack.duplicates
                 ))  # fmt: skip
         finally:
             self.stats.connected.pop(agent_id, None)
+            if holds_drain:
+                drains.leave()
 
     def _skipped(self, agent_id: str, skipped: Skipped, *, first: bool) -> None:
         """A message of a type this collector does not know: count it, log a stream's first."""
@@ -247,6 +327,16 @@ def _log_refusal(agent_id: str, peer: str, refusal: Refusal) -> None:
                 refusal.message)  # fmt: skip
 
 
+def _backlog_rate(records_per_s: int) -> telemetry_pb2.CollectorMessage:
+    return telemetry_pb2.CollectorMessage(command=telemetry_pb2.Command(
+        command_id="backlog-rate",
+        set_backlog_rate=telemetry_pb2.SetBacklogRate(max_records_per_s=records_per_s),
+    ))  # fmt: skip
+
+
 async def _refuse(context: _Context, refusal: Refusal) -> NoReturn:
-    await context.abort(_CODES[refusal.status], refusal.message)
+    trailing: tuple[tuple[str, str], ...] = ()
+    if refusal.retry_after_ms is not None:
+        trailing = ((RETRY_AFTER_KEY, str(refusal.retry_after_ms)),)
+    await context.abort(_CODES[refusal.status], refusal.message, trailing_metadata=trailing)
     raise AssertionError("unreachable: abort raises")  # pragma: no cover

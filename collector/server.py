@@ -18,6 +18,7 @@ from collector.brain import Brain
 from collector.committer import Committer
 from collector.config import CollectorConfig, default_config
 from collector.enrollment import EnrollmentService
+from collector.gates import Admission
 from collector.ingest import MAX_MESSAGE_BYTES, TelemetryService
 from collector.notify import Dispatcher
 from collector.rules import RuleEngine, load_rules
@@ -91,6 +92,7 @@ class Collector:
             self.committer,
             brain=self.brain,
             future_tolerance_ns=int(self.config.ingest.future_tolerance_s * 1e9),
+            admission=Admission.from_settings(self.config.ingest),
         )
         self.server = grpc.aio.server(options=server_options())
         telemetry_pb2_grpc.add_TelemetryServicer_to_server(self.service, self.server)  # type: ignore[no-untyped-call]
