@@ -83,8 +83,8 @@ def test_remembered_demand_halves_with_its_half_life() -> None:
     for _ in range(1000):
         gate.arrive(0.0, 0.0)
     assert gate.demand == pytest.approx(1000)
-    assert gate.retry_after_ms(10.0, 1.0) == int(500 + 1)  # halved, plus the new kit
-    assert gate.retry_after_ms(20.0, 1.0) == int(250 + 1)
+    assert gate.retry_after_ms(10.0, 1.0) == 500 + 1  # halved, plus the new kit
+    assert gate.retry_after_ms(20.0, 1.0) == 250 + 1
 
 
 def test_a_released_slot_goes_to_the_waiter_first() -> None:
