@@ -248,7 +248,7 @@ class Fleet:
                 "welcome"
             ):
                 raise _StreamLost(await self._status(call))
-        except (grpc.aio.AioRpcError, TimeoutError, _StreamLost) as exc:
+        except (grpc.aio.AioRpcError, TimeoutError, asyncio.InvalidStateError, _StreamLost) as exc:
             retry = self._lost(exc)
             await self._close(kit, stream)
             raise _StreamLost(retry_after_s=retry) from None
@@ -292,7 +292,7 @@ class Fleet:
                 if kit.unsent() > 0 and kit.backlog_records_per_s > 0:  # draining: bounded
                     await asyncio.sleep(len(run) / kit.backlog_records_per_s)
                 self._measure(kit)
-        except (grpc.aio.AioRpcError, TimeoutError, _StreamLost) as exc:
+        except (grpc.aio.AioRpcError, TimeoutError, asyncio.InvalidStateError, _StreamLost) as exc:
             raise _StreamLost(retry_after_s=self._lost(exc)) from None
 
     def _acked(self, dropped: list[Spooled]) -> None:
@@ -312,6 +312,8 @@ class Fleet:
                 self.stats.retry_after_ms.append(retry * 1000)
         elif isinstance(exc, TimeoutError):
             self.stats.refused["TIMEOUT"] += 1
+        elif isinstance(exc, asyncio.InvalidStateError):  # written to a call that ended
+            self.stats.refused["LOST"] += 1
         else:
             self.stats.refused[str(exc) or "LOST"] += 1
         return retry
