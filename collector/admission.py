@@ -12,6 +12,8 @@ One :class:`Gate` bounds one kind of work done for many kits at once::
     gate.release()             -> True         the slot passes to the oldest waiter
                                -> False        the slot is free
     gate.gave_up(now_s, jitter) -> Refuse(ms)  a waiter that waited its bound
+    gate.refuse(now_s, jitter)  -> Refuse(ms)  a kit turned away for another reason (its
+                                               handshake took too long): demand too
     gate.left_queue()                          a waiter that went away (kit hung up)
 
 *When to come back*: every refusal is remembered as demand that will return (a count
@@ -126,6 +128,11 @@ class Gate:
     def gave_up(self, now_s: float, jitter: float) -> Refuse:
         """A waiter waited as long as it may: it leaves the queue, refused."""
         self.left_queue()
+        return self._refuse(now_s, jitter)
+
+    def refuse(self, now_s: float, jitter: float) -> Refuse:
+        """A kit turned away for another reason (a handshake over its bound): counted as
+        demand like any refusal."""
         return self._refuse(now_s, jitter)
 
     def left_queue(self) -> None:

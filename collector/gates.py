@@ -93,9 +93,9 @@ class AsyncGate:
         finally:
             self.leave()
 
-    def retry_after_ms(self) -> int:
-        """When a kit turned away now (for another reason) should come back."""
-        return self.gate.retry_after_ms(self._clock(), self._rng())
+    def refuse(self, what: str) -> Busy:
+        """Turn a kit away for another reason (``what``): the refusal to raise."""
+        return Busy(busy(what, self.gate.refuse(self._clock(), self._rng()).retry_after_ms))
 
     def _abandon(self, waiter: asyncio.Future[None]) -> None:
         if waiter.done() and not waiter.cancelled():

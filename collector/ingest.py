@@ -36,9 +36,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError
@@ -56,7 +57,6 @@ from collector.refusals import (
     MalformedMessage,
     Refusal,
     Status,
-    busy,
     clip,
 )
 from collector.revocation import OpenStream, OpenStreams
@@ -71,6 +71,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+#: Threads for the handshakes' store lookups (the agent, its clock anchors).
+HANDSHAKE_THREADS = 4
+T = TypeVar("T")
 
 _CODES: dict[Status, grpc.StatusCode] = {
     Status.UNAUTHENTICATED: grpc.StatusCode.UNAUTHENTICATED,
@@ -115,6 +118,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         self._store = store
         #: Admission control: handshakes and backlog drains at once (collector.gates).
         self.admission = admission or Admission.unlimited()
+        #: The handshakes' store lookups run on threads of their own: a brain busy
+        #: judging thousands of sites (asyncio's default threads) cannot hold up Welcomes.
+        self._lookups = ThreadPoolExecutor(HANDSHAKE_THREADS, thread_name_prefix="pantau-hello")
         self._committer = committer
         self._brain = brain
         self._future_tolerance_ns = future_tolerance_ns
@@ -145,8 +151,8 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 self.stats.busy_refusals += 1
                 log.warning("the handshake of %s took over %g s: refused, to retry later",
                             agent[0] or "a kit", admission.handshake_timeout_s)  # fmt: skip
-                retry_ms = admission.handshakes.retry_after_ms()
-                raise _StoreFailed(busy("handshakes too slow", retry_ms)) from None
+                slow = admission.handshakes.refuse("handshakes too slow")
+                raise _StoreFailed(slow.refusal) from None
             finally:
                 admission.handshakes.leave()
             if opened is None:
@@ -188,7 +194,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             header = dict(context.invocation_metadata() or ()).get("authorization", "")
             credential = sessions.read_credential(str(header))
             agent_id[0] = credential.agent_id  # well-formed: at most 64 characters
-            agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
+            agent = await self._lookup(self._store.get_agent, credential.agent_id)
             session = StreamSession.admit(
                 credential, agent, future_tolerance_ns=self._future_tolerance_ns
             )
@@ -268,6 +274,13 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             if holds_drain:
                 drains.leave()
 
+    async def _lookup(self, read: Callable[[str], T], agent_id: str) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._lookups, read, agent_id)
+
+    def close(self) -> None:
+        """Stop the handshakes' threads (after the server has stopped)."""
+        self._lookups.shutdown(wait=False, cancel_futures=True)
+
     def _skipped(self, agent_id: str, skipped: Skipped, *, first: bool) -> None:
         """A message of a type this collector does not know: count it, log a stream's first."""
         self.stats.messages_skipped += 1
@@ -281,7 +294,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
 
     async def _anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
         try:
-            return await asyncio.to_thread(self._store.anchors, agent_id)
+            return await self._lookup(self._store.anchors, agent_id)
         except Exception as exc:  # isolation boundary: any storage failure is UNAVAILABLE
             log.error("cannot read the clock anchors of %s", agent_id, exc_info=True)
             raise _StoreFailed(sessions.store_unavailable(exc)) from exc

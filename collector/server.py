@@ -224,4 +224,5 @@ class Collector:
         if self.throughput is not None:
             await self.throughput.stop()
         await self.server.stop(grace_s)
+        self.service.close()
         self.committer.close()

@@ -147,7 +147,9 @@ def test_bad_limits_are_refused(kwargs: dict[str, float], message: str) -> None:
         (0, 10, 0.0, 5.0, 0.0),
     ],
 )
-def test_ack_pacing(records: int, rate: float, since_s: float, max_s: float, delay_s: float) -> None:
+def test_ack_pacing(
+    records: int, rate: float, since_s: float, max_s: float, delay_s: float
+) -> None:
     assert ack_delay_s(records, rate, since_s, max_delay_s=max_s) == pytest.approx(delay_s)
 
 
@@ -156,3 +158,11 @@ def test_ack_pacing(records: int, rate: float, since_s: float, max_s: float, del
 )
 def test_backlog_records(head: int, acked: int, backlog: int) -> None:
     assert backlog_records(head, acked) == backlog
+
+
+def test_a_kit_refused_for_another_reason_counts_as_demand() -> None:
+    gate = Gate(Limits(concurrent=1, queue=0, retry_min_ms=100, retry_per_kit_ms=10,
+                       retry_max_ms=10_000, demand_half_life_s=1e9))  # fmt: skip
+    assert gate.refuse(0.0, 1.0) == Refuse(100 + 10)  # itself
+    assert gate.refuse(0.0, 1.0) == Refuse(100 + 20)  # itself and the one before
+    assert gate.refused == 2 and gate.active == 0
