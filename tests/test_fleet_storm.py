@@ -8,7 +8,11 @@ stored exactly once per (agent, seq)."""
 from __future__ import annotations
 
 import asyncio
+import re
+import signal
+import socket
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -92,3 +96,82 @@ def test_a_join_storm_is_admitted_in_turn_and_nothing_is_lost_or_stored_twice(
         assert sum(s[0] for s in stored.values()) == records["produced"]
     finally:
         store.close()
+
+
+def _serve(tmp: Path, port: int) -> subprocess.Popen[bytes]:
+    exe = Path(sys.executable).with_name("pantau-collector")
+    with (tmp / "collector.log").open("ab") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [str(exe), "serve", "--data-dir", str(tmp), "--listen", f"127.0.0.1:{port}",
+             "--http-listen", "off", "--throughput-listen", "off"],
+            stdout=log, stderr=log, cwd=ROOT,
+        )  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.timeout(150)
+def test_kits_come_back_to_a_collector_sigkilled_and_restarted_and_lose_nothing(
+    tmp_path: Path,
+) -> None:
+    """The collector (its own process) is SIGKILLed under 60 streaming kits and started
+    again on the same port and store: every kit streams again and delivers its backlog."""
+    kits = 60
+    enroll(tmp_path, kits)
+    port = _free_port()
+    collector = _serve(tmp_path, port)
+    fleet = subprocess.Popen(
+        fleet_argv(port, tmp_path, "--scenario", str(SCENARIO), "--kits", str(kits),
+                   "--speed", "60", "--duration", "30", "--drain", "40", "--progress", "0.5"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, text=True,
+    )  # fmt: skip
+    try:
+        assert fleet.stderr is not None and fleet.stdout is not None
+        streaming = re.compile(r"(\d+) streaming")
+        phase = "up"
+        for line in fleet.stderr:  # ends with the fleet; the test's timeout bounds it
+            match = streaming.search(line)
+            if match is None:
+                continue
+            now = int(match.group(1))
+            if phase == "up" and now == kits:
+                collector.send_signal(signal.SIGKILL)
+                collector.wait(10)
+                phase = "killed"
+            elif phase == "killed" and now < kits // 2:  # the kits saw it go
+                collector = _serve(tmp_path, port)
+                phase = "restarted"
+            elif phase == "restarted" and now == kits:
+                phase = "back"
+        out = fleet.stdout.read()
+        assert fleet.wait(30) == 0
+        assert phase == "back"
+        summary = strict_json(out)
+        records = summary["records"]
+        assert records["unacked"] == 0 and records["produced"] == records["acked"]
+        assert summary["reconnects"] >= kits
+        store = SqliteStore(tmp_path / "collector.sqlite")
+        try:
+            rows = store._read(
+                lambda tx: tx.rows(
+                    "SELECT agent_id, count(*), count(DISTINCT seq) FROM records GROUP BY agent_id"
+                )
+            )
+        finally:
+            store.close()
+        stored = {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+        for agent_id, account in summary["agents"].items():
+            made = account["last_seq"] - account["first_seq"] + 1
+            assert stored[agent_id] == (made, made), agent_id  # none lost, none twice
+    finally:
+        for proc in (fleet, collector):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+        for pipe in (fleet.stdout, fleet.stderr):
+            if pipe is not None:
+                pipe.close()
