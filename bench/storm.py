@@ -134,6 +134,7 @@ class Fleet:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
             self._log.write(line)
+            self._log.flush()
             match = PROGRESS.search(line)
             if match:
                 self.joined, _, self.streaming, self.made, self.acked = map(int, match.groups())
