@@ -38,6 +38,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -319,6 +320,7 @@ def main() -> None:
     parser.add_argument("--handshakes", type=int, help="[ingest] handshakes (default: config's)")
     parser.add_argument("--handshake-queue", type=int, help="[ingest] handshake_queue")
     parser.add_argument("--drains", type=int, help="[ingest] drains")
+    parser.add_argument("--keep", type=Path, help="copy the collector's and fleet's logs here")
     args = parser.parse_args()
     if args.kits < 1 or args.speed <= 0 or args.down < 0:
         parser.error("--kits must be >= 1, --speed > 0, --down >= 0")
@@ -328,6 +330,11 @@ def main() -> None:
                 result = run(args, Path(tmp), url)
         else:
             result = run(args, Path(tmp), "")
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for name in ("collector.log", "fleet.log", "fleet.json"):
+                if (Path(tmp) / name).exists():
+                    shutil.copy(Path(tmp) / name, args.keep / name)
     print(json.dumps({"storm": result}, indent=2, allow_nan=False))
 
 
