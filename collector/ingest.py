@@ -55,6 +55,7 @@ from collector.refusals import (
     RETRY_AFTER_KEY,
     KitRefused,
     MalformedMessage,
+    OutOfOrder,
     Refusal,
     Status,
     clip,
@@ -136,7 +137,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
     ) -> AsyncIterator[telemetry_pb2.CollectorMessage]:
         messages = aiter(request_iterator)
         admission = self.admission
-        agent = [""]  # known once the credential is read: for the log of a refusal
+        shake = _Handshake()
         try:
             try:
                 await admission.handshakes.enter()
@@ -146,11 +147,13 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 raise _StoreFailed(full.refusal) from None
             try:
                 async with asyncio.timeout(admission.handshake_timeout_s):
-                    opened = await self._handshake(context, messages, agent)
+                    opened = await self._handshake(context, messages, shake)
             except TimeoutError:
+                if shake.awaiting_hello:  # the kit's fault: not counted as demand
+                    raise NoHello(admission.handshake_timeout_s) from None
                 self.stats.busy_refusals += 1
                 log.warning("the handshake of %s took over %g s: refused, to retry later",
-                            agent[0] or "a kit", admission.handshake_timeout_s)  # fmt: skip
+                            shake.agent_id or "a kit", admission.handshake_timeout_s)  # fmt: skip
                 slow = admission.handshakes.refuse("handshakes too slow")
                 raise _StoreFailed(slow.refusal) from None
             finally:
@@ -177,7 +180,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         except KitRefused as refused:
             if isinstance(refused, BatchRejected):
                 self.stats.batches_rejected += 1
-            _log_refusal(agent[0], context.peer(), refused.refusal)
+            if shake.refused_before_hello:  # its slot is free again: now wait for it
+                await _await_hello(messages)
+            _log_refusal(shake.agent_id, context.peer(), refused.refusal)
             await _refuse(context, refused.refusal)
         except _StoreFailed as failed:
             await _refuse(context, failed.refusal)
@@ -186,22 +191,24 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         self,
         context: _Context,
         messages: AsyncIterator[telemetry_pb2.AgentMessage],
-        agent_id: list[str],
+        shake: _Handshake,
     ) -> tuple[StreamSession, sessions.Welcome, int] | None:
         """Credential, Hello and Welcome (None: the kit hung up before its Hello); the
         Hello's ``head_seq`` too (how far the kit's spool goes)."""
         try:
             header = dict(context.invocation_metadata() or ()).get("authorization", "")
             credential = sessions.read_credential(str(header))
-            agent_id[0] = credential.agent_id  # well-formed: at most 64 characters
+            shake.agent_id = credential.agent_id  # well-formed: at most 64 characters
             agent = await self._lookup(self._store.get_agent, credential.agent_id)
             session = StreamSession.admit(
                 credential, agent, future_tolerance_ns=self._future_tolerance_ns
             )
         except KitRefused:
-            await _await_hello(messages)
+            shake.refused_before_hello = True
             raise
+        shake.awaiting_hello = True
         first = await _next(messages)
+        shake.awaiting_hello = False
         if first is None:
             return None
         session.hello(first, time.time_ns())
@@ -317,6 +324,22 @@ async def _next(
         return await anext(messages, None)
     except DecodeError:
         raise MalformedMessage() from None
+
+
+@dataclass(slots=True)
+class _Handshake:
+    """How far a stream's handshake got (for its refusal and its log line)."""
+
+    agent_id: str = ""  # known once the credential is read
+    refused_before_hello: bool = False  # its Hello is still to be awaited (HELLO_GRACE_S)
+    awaiting_hello: bool = False
+
+
+class NoHello(OutOfOrder):
+    """A stream whose Hello did not come within the handshake's bound."""
+
+    def __init__(self, waited_s: float) -> None:
+        super().__init__(f"no Hello within {waited_s:g} s: the first message must be Hello")
 
 
 #: How long a stream refused at admission waits for its Hello before ending.

@@ -23,6 +23,7 @@ from agent.uplink import Backoff, Uplink
 from collector import auth
 from collector.config import IngestSection, default_config
 from collector.server import Collector
+from collector.store.model import Agent
 from collector.store.sqlite import SqliteStore
 from pantau.v1 import telemetry_pb2
 
@@ -199,5 +200,70 @@ def test_a_backlog_drains_at_full_rate_only_with_a_drain_slot(tmp_path: Path) ->
             await drains.enter()  # every slot taken
             assert await stream(running, token, 11) == [20]  # told to trickle
             drains.leave()
+
+    asyncio.run(main())
+
+
+@pytest.mark.timeout(30)
+def test_a_stream_that_sends_no_hello_gives_its_slot_back_within_the_bound(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        ingest = replace(FIXED_RETRY, handshake_timeout_s=1.0)
+        async with collector(tmp_path, ingest) as (running, token):
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+                call = channel.stream_stream(
+                    "/pantau.v1.Telemetry/Stream",
+                    request_serializer=telemetry_pb2.AgentMessage.SerializeToString,
+                    response_deserializer=telemetry_pb2.CollectorMessage.FromString,
+                )(metadata=metadata(token))
+                async with asyncio.timeout(10):
+                    assert await call.code() == grpc.StatusCode.FAILED_PRECONDITION
+                assert await call.details() == (
+                    "no Hello within 1 s: the first message must be Hello"
+                )
+            gate = running.service.admission.handshakes.gate
+            assert (gate.active, gate.refused, running.service.stats.busy_refusals) == (0, 0, 0)
+
+    asyncio.run(main())
+
+
+@pytest.mark.timeout(30)
+def test_a_refused_credential_does_not_hold_a_handshake_slot_while_its_hello_is_awaited(
+    tmp_path: Path,
+) -> None:
+    """A kit refused at its credential check is answered only after its Hello came (or
+    2 s of grace); the one handshake slot is free meanwhile."""
+
+    async def main() -> None:
+        async with collector(tmp_path, FIXED_RETRY) as (running, token):
+            looked_up = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            get_agent = running.store.get_agent
+
+            def watched(agent_id: str) -> Agent | None:
+                try:
+                    return get_agent(agent_id)
+                finally:
+                    loop.call_soon_threadsafe(looked_up.set)
+
+            running.store.get_agent = watched  # type: ignore[method-assign]
+            gate = running.service.admission.handshakes.gate
+            channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+            bad = channel.stream_stream(
+                "/pantau.v1.Telemetry/Stream",
+                request_serializer=telemetry_pb2.AgentMessage.SerializeToString,
+                response_deserializer=telemetry_pb2.CollectorMessage.FromString,
+            )(metadata=metadata("kit-1.wrongsecret"))  # sends nothing: 2 s of grace
+            async with channel, asyncio.timeout(10):
+                await looked_up.wait()
+                while gate.active:  # the refusal leaves the slot at once
+                    await asyncio.sleep(0.001)
+                assert not bad.done()  # ... while the refused stream still waits
+                good_channel, good = await open_and_hello(running.port, token)
+                async with good_channel:
+                    assert (await good.read()).WhichOneof("msg") == "welcome"
+                    good.cancel()
+                assert await bad.code() == grpc.StatusCode.UNAUTHENTICATED
 
     asyncio.run(main())
