@@ -14,7 +14,8 @@ to the brain, and maps the session's answers to protobuf messages and its refusa
 - PERMISSION_DENIED: a revoked credential (also one revoked while its stream is open:
   :mod:`collector.revocation` cuts it within 5 s on every replica), or a Hello
   claiming another agent id or another site than the credential's enrollment
-- FAILED_PRECONDITION: anything before Hello, or a second Hello
+- FAILED_PRECONDITION: anything before Hello, a second Hello, or no Hello within the
+  handshake's bound (``[ingest] handshake_timeout_s``)
 - INVALID_ARGUMENT: a malformed message, an AgentMessage with no member set, or a
   batch that breaks the contract (see collector.batches)
 - RESOURCE_EXHAUSTED: a message over the size cap (enforced by gRPC itself)
