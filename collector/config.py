@@ -19,7 +19,7 @@
     [ingest]
     future_tolerance_s = 300    # event times further ahead of the collector's clock
                                 # are stored judged "future" (docs/proto.md)
-    handshakes = 32             # admission control (docs/operations.md): Hellos
+    handshakes = 256            # admission control (docs/operations.md): Hellos
                                 # answered at once; more wait in a queue, then are
                                 # refused UNAVAILABLE with retry-after-ms
     drains = 16                 # kits sending a backlog at full rate at once
@@ -99,8 +99,8 @@ class IngestSection:
     future_tolerance_s: float = setting(300.0, min=1, max=86_400)
     #: Handshakes (credential check, Hello, Welcome) at once; kits queued for one, and
     #: for how long at most; a handshake's own bound. Beyond: UNAVAILABLE + retry-after-ms.
-    handshakes: int = setting(32, min=1, max=10_000)
-    handshake_queue: int = setting(256, min=0, max=100_000)
+    handshakes: int = setting(256, min=1, max=10_000)
+    handshake_queue: int = setting(2048, min=0, max=100_000)
     handshake_wait_s: float = setting(10.0, min=0, max=60)
     handshake_timeout_s: float = setting(15.0, min=1, max=120)
     #: A refused kit comes back after retry_min_ms plus a random share of a window of
