@@ -73,7 +73,7 @@ def test_a_join_storm_is_admitted_in_turn_and_nothing_is_lost_or_stored_twice(
     assert summary["kits"] == summary["joined"] == KITS
     refused = summary["refused"]
     assert set(refused) <= {"UNAVAILABLE"}, summary["refusal_examples"]
-    assert refused.get("UNAVAILABLE", 0) >= 10, summary  # the storm was refused in part ...
+    assert refused.get("UNAVAILABLE", 0) >= 5, summary  # the storm was refused in part ...
     assert summary["retry_after"]["refusals"] == refused["UNAVAILABLE"] == busy  # ... each told
     assert 200 <= summary["retry_after"]["p50"] <= 3000  # when to come back, within the window
     records = summary["records"]
