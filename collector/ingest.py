@@ -14,16 +14,16 @@ to the brain, and maps the session's answers to protobuf messages and its refusa
 - PERMISSION_DENIED: a revoked credential (also one revoked while its stream is open:
   :mod:`collector.revocation` cuts it within 5 s on every replica), or a Hello
   claiming another agent id or another site than the credential's enrollment
-- FAILED_PRECONDITION: anything before Hello, a second Hello, or no Hello within the
-  handshake's bound (``[ingest] handshake_timeout_s``)
+- FAILED_PRECONDITION: anything before Hello, or a second Hello
 - INVALID_ARGUMENT: a malformed message, an AgentMessage with no member set, or a
   batch that breaks the contract (see collector.batches)
 - RESOURCE_EXHAUSTED: a message over the size cap (enforced by gRPC itself)
 - UNAVAILABLE: the store cannot take the batch (disk full, database lost); nothing
   is acked, so the kit keeps it and retries. Also a kit the collector cannot take now
   (admission control, :mod:`collector.gates`: the handshakes at once and their queue
-  are full, or its handshake took over ``handshake_timeout_s``), with the trailing
-  metadata ``retry-after-ms``: when to come back (jittered, docs/operations.md)
+  are full, or its handshake, its Hello included, took over ``handshake_timeout_s``),
+  with the trailing metadata ``retry-after-ms``: when to come back (jittered,
+  docs/operations.md)
 
 Every refusal is logged (a warning naming the agent and the peer, its message bounded
 like the status's: :func:`collector.refusals.clip`). An AgentMessage of a type this
@@ -56,7 +56,6 @@ from collector.refusals import (
     RETRY_AFTER_KEY,
     KitRefused,
     MalformedMessage,
-    OutOfOrder,
     Refusal,
     Status,
     clip,
@@ -149,9 +148,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             try:
                 async with asyncio.timeout(admission.handshake_timeout_s):
                     opened = await self._handshake(context, messages, shake)
-            except TimeoutError:
-                if shake.awaiting_hello:  # the kit's fault: not counted as demand
-                    raise NoHello(admission.handshake_timeout_s) from None
+            except TimeoutError:  # a Hello not read in time may be the kit's fault or
+                # this collector's backlog (seen with 5,000 kits restarted at once): both
+                # are answered busy, so that an overloaded collector spreads kits out
                 self.stats.busy_refusals += 1
                 log.warning("the handshake of %s took over %g s: refused, to retry later",
                             shake.agent_id or "a kit", admission.handshake_timeout_s)  # fmt: skip
@@ -207,9 +206,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         except KitRefused:
             shake.refused_before_hello = True
             raise
-        shake.awaiting_hello = True
         first = await _next(messages)
-        shake.awaiting_hello = False
         if first is None:
             return None
         session.hello(first, time.time_ns())
@@ -333,14 +330,6 @@ class _Handshake:
 
     agent_id: str = ""  # known once the credential is read
     refused_before_hello: bool = False  # its Hello is still to be awaited (HELLO_GRACE_S)
-    awaiting_hello: bool = False
-
-
-class NoHello(OutOfOrder):
-    """A stream whose Hello did not come within the handshake's bound."""
-
-    def __init__(self, waited_s: float) -> None:
-        super().__init__(f"no Hello within {waited_s:g} s: the first message must be Hello")
 
 
 #: How long a stream refused at admission waits for its Hello before ending.

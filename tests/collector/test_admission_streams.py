@@ -205,9 +205,12 @@ def test_a_backlog_drains_at_full_rate_only_with_a_drain_slot(tmp_path: Path) ->
 
 
 @pytest.mark.timeout(30)
-def test_a_stream_that_sends_no_hello_gives_its_slot_back_within_the_bound(
+def test_a_stream_whose_hello_is_not_read_in_time_is_told_to_come_back(
     tmp_path: Path,
 ) -> None:
+    """A Hello not read within the handshake's bound (a silent kit, or a collector too
+    busy to read it) is answered busy, counted as demand, and the slot is given back."""
+
     async def main() -> None:
         ingest = replace(FIXED_RETRY, handshake_timeout_s=1.0)
         async with collector(tmp_path, ingest) as (running, token):
@@ -218,12 +221,13 @@ def test_a_stream_that_sends_no_hello_gives_its_slot_back_within_the_bound(
                     response_deserializer=telemetry_pb2.CollectorMessage.FromString,
                 )(metadata=metadata(token))
                 async with asyncio.timeout(10):
-                    assert await call.code() == grpc.StatusCode.FAILED_PRECONDITION
+                    assert await call.code() == grpc.StatusCode.UNAVAILABLE
                 assert await call.details() == (
-                    "no Hello within 1 s: the first message must be Hello"
+                    "the collector is busy (handshakes too slow): retry after 700 ms"
                 )
+                assert ("retry-after-ms", "700") in tuple(await call.trailing_metadata())
             gate = running.service.admission.handshakes.gate
-            assert (gate.active, gate.refused, running.service.stats.busy_refusals) == (0, 0, 0)
+            assert (gate.active, gate.refused, running.service.stats.busy_refusals) == (0, 1, 1)
 
     asyncio.run(main())
 
