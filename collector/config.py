@@ -97,8 +97,9 @@ class IngestSection:
 
     #: An event time further ahead of the collector's clock at arrival is from the future.
     future_tolerance_s: float = setting(300.0, min=1, max=86_400)
-    #: Handshakes (credential check, Hello, Welcome) at once; kits queued for one, and
-    #: for how long at most; a handshake's own bound. Beyond: UNAVAILABLE + retry-after-ms.
+    #: Handshakes doing their store work (credential check, clock anchors) at once; kits
+    #: queued for that, and for how long at most; the bound from a stream's start to its
+    #: Welcome. Beyond any of them: UNAVAILABLE + retry-after-ms.
     handshakes: int = setting(256, min=1, max=10_000)
     handshake_queue: int = setting(2048, min=0, max=100_000)
     handshake_wait_s: float = setting(10.0, min=0, max=60)

@@ -20,8 +20,9 @@ to the brain, and maps the session's answers to protobuf messages and its refusa
 - RESOURCE_EXHAUSTED: a message over the size cap (enforced by gRPC itself)
 - UNAVAILABLE: the store cannot take the batch (disk full, database lost); nothing
   is acked, so the kit keeps it and retries. Also a kit the collector cannot take now
-  (admission control, :mod:`collector.gates`: the handshakes at once and their queue
-  are full, or its handshake, its Hello included, took over ``handshake_timeout_s``),
+  (admission control, :mod:`collector.gates`: the handshakes' store lookups at once
+  and their queue are full, or its handshake, its Hello included, took over
+  ``handshake_timeout_s``),
   with the trailing metadata ``retry-after-ms``: when to come back (jittered,
   docs/operations.md)
 
@@ -140,24 +141,23 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         shake = _Handshake()
         try:
             try:
-                await admission.handshakes.enter()
-            except Busy as full:
-                self.stats.busy_refusals += 1
-                await _await_hello(messages)
-                raise _StoreFailed(full.refusal) from None
-            try:
                 async with asyncio.timeout(admission.handshake_timeout_s):
                     opened = await self._handshake(context, messages, shake)
+            except Busy as full:  # no handshake slot for its store lookups
+                self.stats.busy_refusals += 1
+                if not shake.hello_read:
+                    await _await_hello(messages)
+                raise _StoreFailed(full.refusal) from None
             except TimeoutError:  # a Hello not read in time may be the kit's fault or
-                # this collector's backlog (seen with 5,000 kits restarted at once): both
-                # are answered busy, so that an overloaded collector spreads kits out
+                # this collector's (or the network's) backlog: answered busy either way,
+                # so that kits are spread out when the collector cannot keep up
                 self.stats.busy_refusals += 1
                 log.warning("the handshake of %s took over %g s: refused, to retry later",
                             shake.agent_id or "a kit", admission.handshake_timeout_s)  # fmt: skip
                 slow = admission.handshakes.refuse("handshakes too slow")
+                if not shake.hello_read:
+                    await _await_hello(messages)
                 raise _StoreFailed(slow.refusal) from None
-            finally:
-                admission.handshakes.leave()
             if opened is None:
                 return
             session, welcome, head_seq = opened
@@ -207,6 +207,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             shake.refused_before_hello = True
             raise
         first = await _next(messages)
+        shake.hello_read = True
         if first is None:
             return None
         session.hello(first, time.time_ns())
@@ -280,7 +281,10 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 drains.leave()
 
     async def _lookup(self, read: Callable[[str], T], agent_id: str) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._lookups, read, agent_id)
+        """A handshake's store lookup, in one of the handshake slots (admission control:
+        raises :class:`~collector.gates.Busy` when there is none for this kit)."""
+        async with self.admission.handshakes.slot():
+            return await asyncio.get_running_loop().run_in_executor(self._lookups, read, agent_id)
 
     def close(self) -> None:
         """Stop the handshakes' threads (after the server has stopped)."""
@@ -300,6 +304,8 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
     async def _anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
         try:
             return await self._lookup(self._store.anchors, agent_id)
+        except Busy:
+            raise
         except Exception as exc:  # isolation boundary: any storage failure is UNAVAILABLE
             log.error("cannot read the clock anchors of %s", agent_id, exc_info=True)
             raise _StoreFailed(sessions.store_unavailable(exc)) from exc
@@ -330,6 +336,7 @@ class _Handshake:
 
     agent_id: str = ""  # known once the credential is read
     refused_before_hello: bool = False  # its Hello is still to be awaited (HELLO_GRACE_S)
+    hello_read: bool = False
 
 
 #: How long a stream refused at admission waits for its Hello before ending.
