@@ -14,15 +14,16 @@ to the brain, and maps the session's answers to protobuf messages and its refusa
 - PERMISSION_DENIED: a revoked credential (also one revoked while its stream is open:
   :mod:`collector.revocation` cuts it within 5 s on every replica), or a Hello
   claiming another agent id or another site than the credential's enrollment
-- FAILED_PRECONDITION: anything before Hello, or a second Hello
+- FAILED_PRECONDITION: anything before Hello, a second Hello, or no Hello within
+  :data:`HELLO_WAIT_S`
 - INVALID_ARGUMENT: a malformed message, an AgentMessage with no member set, or a
   batch that breaks the contract (see collector.batches)
 - RESOURCE_EXHAUSTED: a message over the size cap (enforced by gRPC itself)
 - UNAVAILABLE: the store cannot take the batch (disk full, database lost); nothing
   is acked, so the kit keeps it and retries. Also a kit the collector cannot take now
   (admission control, :mod:`collector.gates`: the handshakes' store lookups at once
-  and their queue are full, or its handshake, its Hello included, took over
-  ``handshake_timeout_s``),
+  and their queue are full, or the collector's part of its handshake, before or
+  after the Hello, took over ``handshake_timeout_s``),
   with the trailing metadata ``retry-after-ms``: when to come back (jittered,
   docs/operations.md)
 
@@ -57,6 +58,7 @@ from collector.refusals import (
     RETRY_AFTER_KEY,
     KitRefused,
     MalformedMessage,
+    OutOfOrder,
     Refusal,
     Status,
     clip,
@@ -141,16 +143,13 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         shake = _Handshake()
         try:
             try:
-                async with asyncio.timeout(admission.handshake_timeout_s):
-                    opened = await self._handshake(context, messages, shake)
+                opened = await self._handshake(context, messages, shake)
             except Busy as full:  # no handshake slot for its store lookups
                 self.stats.busy_refusals += 1
                 if not shake.hello_read:
                     await _await_hello(messages)
                 raise _StoreFailed(full.refusal) from None
-            except TimeoutError:  # a Hello not read in time may be the kit's fault or
-                # this collector's (or the network's) backlog: answered busy either way,
-                # so that kits are spread out when the collector cannot keep up
+            except TimeoutError:  # the collector's lookups took too long: come back later
                 self.stats.busy_refusals += 1
                 log.warning("the handshake of %s took over %g s: refused, to retry later",
                             shake.agent_id or "a kit", admission.handshake_timeout_s)  # fmt: skip
@@ -194,25 +193,34 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         shake: _Handshake,
     ) -> tuple[StreamSession, sessions.Welcome, int] | None:
         """Credential, Hello and Welcome (None: the kit hung up before its Hello); the
-        Hello's ``head_seq`` too (how far the kit's spool goes)."""
+        Hello's ``head_seq`` too (how far the kit's spool goes). The collector's part
+        before the Hello (the credential) and after it (the anchors, the Welcome) is
+        bounded by ``handshake_timeout_s`` each (TimeoutError); the kit's Hello by
+        :data:`HELLO_WAIT_S` (:class:`NoHello`)."""
+        bound_s = self.admission.handshake_timeout_s
         try:
             header = dict(context.invocation_metadata() or ()).get("authorization", "")
             credential = sessions.read_credential(str(header))
             shake.agent_id = credential.agent_id  # well-formed: at most 64 characters
-            agent = await self._lookup(self._store.get_agent, credential.agent_id)
+            async with asyncio.timeout(bound_s):
+                agent = await self._lookup(self._store.get_agent, credential.agent_id)
             session = StreamSession.admit(
                 credential, agent, future_tolerance_ns=self._future_tolerance_ns
             )
         except KitRefused:
             shake.refused_before_hello = True
             raise
-        first = await _next(messages)
+        try:
+            first = await asyncio.wait_for(_next(messages), HELLO_WAIT_S)
+        except TimeoutError:
+            raise NoHello(HELLO_WAIT_S) from None
         shake.hello_read = True
         if first is None:
             return None
-        session.hello(first, time.time_ns())
-        anchors = await self._anchors(session.agent.agent_id)
-        return session, session.welcome(anchors, time.time_ns()), first.hello.head_seq
+        async with asyncio.timeout(bound_s):
+            session.hello(first, time.time_ns())
+            anchors = await self._anchors(session.agent.agent_id)
+            return session, session.welcome(anchors, time.time_ns()), first.hello.head_seq
 
     async def _serve(
         self,
@@ -337,6 +345,18 @@ class _Handshake:
     agent_id: str = ""  # known once the credential is read
     refused_before_hello: bool = False  # its Hello is still to be awaited (HELLO_GRACE_S)
     hello_read: bool = False
+
+
+#: How long an admitted stream waits for its Hello (a kit sends it at once; its own
+#: Welcome timeout is 30 s).
+HELLO_WAIT_S = 60.0
+
+
+class NoHello(OutOfOrder):
+    """A stream whose Hello did not come within :data:`HELLO_WAIT_S`."""
+
+    def __init__(self, waited_s: float) -> None:
+        super().__init__(f"no Hello within {waited_s:g} s: the first message must be Hello")
 
 
 #: How long a stream refused at admission waits for its Hello before ending.

@@ -21,6 +21,7 @@ from streamharness import SITE, batch, hello, metadata, record
 from agent.spool import Spool
 from agent.uplink import Backoff, Uplink
 from collector import auth
+from collector import ingest as ingest_module
 from collector.config import IngestSection, default_config
 from collector.server import Collector
 from collector.store.model import Agent
@@ -205,15 +206,16 @@ def test_a_backlog_drains_at_full_rate_only_with_a_drain_slot(tmp_path: Path) ->
 
 
 @pytest.mark.timeout(30)
-def test_a_stream_whose_hello_is_not_read_in_time_is_told_to_come_back(
-    tmp_path: Path,
+def test_a_stream_that_sends_no_hello_is_refused_and_holds_no_slot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A Hello not read within the handshake's bound (a silent kit, or a collector too
-    busy to read it) is answered busy, counted as demand, and the slot is given back."""
+    """A kit that opens a stream and says nothing is refused (FAILED_PRECONDITION) after
+    the Hello's bound; meanwhile it holds no handshake slot, and it is not demand."""
+    monkeypatch.setattr(ingest_module, "HELLO_WAIT_S", 1.0)
 
     async def main() -> None:
-        ingest = replace(FIXED_RETRY, handshake_timeout_s=1.0)
-        async with collector(tmp_path, ingest) as (running, token):
+        async with collector(tmp_path, FIXED_RETRY) as (running, token):
+            gate = running.service.admission.handshakes.gate
             async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
                 call = channel.stream_stream(
                     "/pantau.v1.Telemetry/Stream",
@@ -221,13 +223,15 @@ def test_a_stream_whose_hello_is_not_read_in_time_is_told_to_come_back(
                     response_deserializer=telemetry_pb2.CollectorMessage.FromString,
                 )(metadata=metadata(token))
                 async with asyncio.timeout(10):
-                    assert await call.code() == grpc.StatusCode.UNAVAILABLE
+                    good_channel, good = await open_and_hello(running.port, token)
+                    async with good_channel:  # the one slot is free for another kit
+                        assert (await good.read()).WhichOneof("msg") == "welcome"
+                        good.cancel()
+                    assert await call.code() == grpc.StatusCode.FAILED_PRECONDITION
                 assert await call.details() == (
-                    "the collector is busy (handshakes too slow): retry after 700 ms"
+                    "no Hello within 1 s: the first message must be Hello"
                 )
-                assert ("retry-after-ms", "700") in tuple(await call.trailing_metadata())
-            gate = running.service.admission.handshakes.gate
-            assert (gate.active, gate.refused, running.service.stats.busy_refusals) == (0, 1, 1)
+            assert (gate.active, gate.refused, running.service.stats.busy_refusals) == (0, 0, 0)
 
     asyncio.run(main())
 
