@@ -26,7 +26,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import grpc
@@ -95,6 +95,44 @@ class Backoff:
 
 #: After a refusal only a person can fix, reconnect no sooner than this attempt's delay.
 NEEDS_PERSON_ATTEMPT = 6
+
+#: A busy collector says when to come back in this trailing metadata (milliseconds).
+RETRY_AFTER_KEY = "retry-after-ms"
+#: A longer retry-after is taken as this (a misconfigured or hostile value must not
+#: silence a kit for hours).
+MAX_RETRY_AFTER_S = 600.0
+#: On top of the collector's retry-after, up to this share more, drawn by the kit.
+RETRY_AFTER_JITTER = 0.2
+
+
+def retry_after_s(metadata: Iterable[tuple[str, str | bytes]]) -> float | None:
+    """The collector's ``retry-after-ms`` in seconds (None: not given, or not a
+    non-negative whole number), at most :data:`MAX_RETRY_AFTER_S` (a larger value is
+    clamped and logged)."""
+    for key, value in metadata:
+        if key != RETRY_AFTER_KEY:
+            continue
+        text = value.decode("ascii", "replace") if isinstance(value, bytes) else value
+        if not text.isdigit() or len(text) > 18:
+            log.warning("ignored retry-after-ms %.40r from the collector: not a number", text)
+            return None
+        seconds = int(text) / 1000
+        if seconds > MAX_RETRY_AFTER_S:
+            log.warning("the collector asked to retry after %.0f s; retrying after %.0f s",
+                        seconds, MAX_RETRY_AFTER_S)  # fmt: skip
+            return MAX_RETRY_AFTER_S
+        return seconds
+    return None
+
+
+def delay_after(
+    retry_after: float | None, backoff_s: float, rng: Callable[[], float] = random.random
+) -> float:
+    """The pause before the next attempt: the collector's retry-after plus the kit's own
+    jitter (up to :data:`RETRY_AFTER_JITTER` more) when it gave one, else the back-off's."""
+    if retry_after is None:
+        return backoff_s
+    return retry_after * (1 + RETRY_AFTER_JITTER * rng())
 
 
 def next_attempt(
@@ -187,12 +225,14 @@ class Uplink:
         attempt = 0
         while True:
             needs_person = False
+            retry_after: float | None = None
             self._welcomed_monotonic = None
             try:
                 await self._session()
             except grpc.aio.AioRpcError as exc:
                 self.state.last_error = f"{exc.code().name}: {exc.details()}"
                 needs_person = exc.code() in _NEEDS_PERSON
+                retry_after = retry_after_s(exc.trailing_metadata() or ())
                 if needs_person:
                     log.error("collector refused this kit: %s", self.state.last_error)
                 else:
@@ -214,7 +254,8 @@ class Uplink:
                 healthy_after_s=self._healthy_after_s,
                 needs_person=needs_person,
             )
-            await self._sleep(self._backoff.delay(attempt, self._rng))
+            backoff_s = self._backoff.delay(attempt, self._rng)
+            await self._sleep(delay_after(retry_after, backoff_s, self._rng))
 
     async def _session(self) -> None:
         """One connection, until it fails (it raises; a stream never ends well)."""
@@ -233,10 +274,7 @@ class Uplink:
                 raise _stalled(f"no Welcome within {self._welcome_timeout_s:g} s") from None
             if reply is grpc.aio.EOF or reply.WhichOneof("msg") != "welcome":
                 await call.done_writing()
-                code = await call.code()
-                raise grpc.aio.AioRpcError(
-                    code, grpc.aio.Metadata(), grpc.aio.Metadata(), await call.details()
-                )
+                raise await _ended(call)
             t4 = time.time_ns()
             welcome = reply.welcome
             self._on_welcome(welcome, t4)
@@ -374,10 +412,7 @@ class Uplink:
         while True:
             reply = await call.read()
             if reply is grpc.aio.EOF:
-                code = await call.code()
-                raise grpc.aio.AioRpcError(
-                    code, grpc.aio.Metadata(), grpc.aio.Metadata(), await call.details()
-                )
+                raise await _ended(call)
             assert isinstance(reply, telemetry_pb2.CollectorMessage)
             which = reply.WhichOneof("msg")
             if which == "ack":
@@ -406,6 +441,14 @@ class Uplink:
             log.info("backlog drain rate set to %g records/s", self.backlog_records_per_s)
         else:
             log.info("command from the collector not handled here: %s", action)
+
+
+async def _ended(call: _Call) -> grpc.aio.AioRpcError:
+    """The status a call ended with, trailing metadata (a busy collector's
+    ``retry-after-ms``) included."""
+    code = await call.code()
+    trailing = await call.trailing_metadata() or grpc.aio.Metadata()
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), trailing, await call.details())
 
 
 def _stalled(details: str) -> grpc.aio.AioRpcError:

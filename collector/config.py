@@ -20,6 +20,10 @@
     [ingest]
     future_tolerance_s = 300    # event times further ahead of the collector's clock
                                 # are stored judged "future" (docs/proto.md)
+    handshakes = 256            # admission control (docs/operations.md): Hellos
+                                # answered at once; more wait in a queue, then are
+                                # refused UNAVAILABLE with retry-after-ms
+    drains = 16                 # kits sending a backlog at full rate at once
 
     [replicas]                  # several collectors on one PostgreSQL (docs/operations.md)
     lease_s = 15                # a dead replica's sites are judged by another within
@@ -105,10 +109,43 @@ class RoutingSection:
 
 @dataclass(frozen=True, slots=True)
 class IngestSection:
-    """What the ingest accepts (docs/proto.md, "Numeric fields")."""
+    """What the ingest accepts (docs/proto.md, "Numeric fields"), and how many kits it
+    takes at once (admission control: docs/operations.md, "Reconnect storms")."""
 
     #: An event time further ahead of the collector's clock at arrival is from the future.
     future_tolerance_s: float = setting(300.0, min=1, max=86_400)
+    #: Handshakes doing their store work (credential check, clock anchors) at once; kits
+    #: queued for that, and for how long at most; the bound from a stream's start to its
+    #: Welcome. Beyond any of them: UNAVAILABLE + retry-after-ms.
+    handshakes: int = setting(256, min=1, max=10_000)
+    handshake_queue: int = setting(2048, min=0, max=100_000)
+    handshake_wait_s: float = setting(10.0, min=0, max=60)
+    handshake_timeout_s: float = setting(15.0, min=1, max=120)
+    #: A refused kit comes back after retry_min_ms plus a random share of a window of
+    #: retry_per_kit_ms per kit recently refused, at most retry_max_ms.
+    retry_min_ms: int = setting(1_000, min=0, max=600_000)
+    retry_per_kit_ms: float = setting(5.0, min=0, max=60_000)
+    retry_max_ms: int = setting(120_000, min=0, max=600_000)
+    #: Backlogs: a kit holding more than drain_threshold_records unstored records needs
+    #: one of ``drains`` slots to send at drain_records_per_s; the others are told
+    #: drain_trickle_records_per_s and their acks paced (held at most max_ack_delay_s).
+    drains: int = setting(16, min=1, max=100_000)
+    drain_threshold_records: int = setting(60, min=0)
+    drain_records_per_s: int = setting(500, min=1, max=1_000_000)
+    drain_trickle_records_per_s: int = setting(10, min=1, max=1_000_000)
+    max_ack_delay_s: float = setting(5.0, min=0, max=30)
+
+    def __post_init__(self) -> None:
+        if self.retry_min_ms > self.retry_max_ms:
+            raise ValueError(
+                f"retry_min_ms ({self.retry_min_ms}) must not exceed retry_max_ms "
+                f"({self.retry_max_ms})"
+            )
+        if self.drain_trickle_records_per_s > self.drain_records_per_s:
+            raise ValueError(
+                f"drain_trickle_records_per_s ({self.drain_trickle_records_per_s}) must not "
+                f"exceed drain_records_per_s ({self.drain_records_per_s})"
+            )
 
 
 @dataclass(frozen=True, slots=True)

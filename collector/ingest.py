@@ -14,12 +14,18 @@ to the brain, and maps the session's answers to protobuf messages and its refusa
 - PERMISSION_DENIED: a revoked credential (also one revoked while its stream is open:
   :mod:`collector.revocation` cuts it within 5 s on every replica), or a Hello
   claiming another agent id or another site than the credential's enrollment
-- FAILED_PRECONDITION: anything before Hello, or a second Hello
+- FAILED_PRECONDITION: anything before Hello, a second Hello, or no Hello within
+  :data:`HELLO_WAIT_S`
 - INVALID_ARGUMENT: a malformed message, an AgentMessage with no member set, or a
   batch that breaks the contract (see collector.batches)
 - RESOURCE_EXHAUSTED: a message over the size cap (enforced by gRPC itself)
 - UNAVAILABLE: the store cannot take the batch (disk full, database lost); nothing
-  is acked, so the kit keeps it and retries
+  is acked, so the kit keeps it and retries. Also a kit the collector cannot take now
+  (admission control, :mod:`collector.gates`: the handshakes' store lookups at once
+  and their queue are full, or the collector's part of its handshake, before or
+  after the Hello, took over ``handshake_timeout_s``),
+  with the trailing metadata ``retry-after-ms``: when to come back (jittered,
+  docs/operations.md)
 
 Every refusal is logged (a warning naming the agent and the peer, its message bounded
 like the status's: :func:`collector.refusals.clip`). An AgentMessage of a type this
@@ -33,19 +39,30 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError
 
 from collector import session as sessions
+from collector.admission import ack_delay_s, backlog_records
 from collector.batches import BatchRejected
 from collector.clocks import FUTURE_TOLERANCE_NS
 from collector.committer import Committer
 from collector.errors import CollectorError
-from collector.refusals import KitRefused, MalformedMessage, Refusal, Status, clip
+from collector.gates import Admission, Busy
+from collector.refusals import (
+    RETRY_AFTER_KEY,
+    KitRefused,
+    MalformedMessage,
+    OutOfOrder,
+    Refusal,
+    Status,
+    clip,
+)
 from collector.revocation import OpenStream, OpenStreams
 from collector.session import Commit, Skipped, StreamSession
 from collector.store import Store
@@ -60,6 +77,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+#: Threads for the handshakes' store lookups (the agent, its clock anchors).
+HANDSHAKE_THREADS = 4
+T = TypeVar("T")
 
 _CODES: dict[Status, grpc.StatusCode] = {
     Status.UNAUTHENTICATED: grpc.StatusCode.UNAUTHENTICATED,
@@ -88,6 +108,7 @@ class StreamStats:
     duplicates: int = 0
     batches_rejected: int = 0
     messages_skipped: int = 0  # AgentMessages of a type this collector does not know
+    busy_refusals: int = 0  # kits told to come back later (admission control)
 
 
 class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
@@ -98,10 +119,16 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         *,
         brain: Brain | None = None,
         future_tolerance_ns: int = FUTURE_TOLERANCE_NS,
+        admission: Admission | None = None,
         sms_secret: bytes = b"",
     ) -> None:
         self._store = store
         self._sms_secret = sms_secret
+        #: Admission control: handshakes and backlog drains at once (collector.gates).
+        self.admission = admission or Admission.unlimited()
+        #: The handshakes' store lookups run on threads of their own: a brain busy
+        #: judging thousands of sites (asyncio's default threads) cannot hold up Welcomes.
+        self._lookups = ThreadPoolExecutor(HANDSHAKE_THREADS, thread_name_prefix="pantau-hello")
         self._committer = committer
         self._brain = brain
         self._future_tolerance_ns = future_tolerance_ns
@@ -119,28 +146,28 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         request_iterator: AsyncIterator[telemetry_pb2.AgentMessage],
         context: _Context,
     ) -> AsyncIterator[telemetry_pb2.CollectorMessage]:
-        agent_id = ""  # known once the credential is read: for the log of a refusal
         messages = aiter(request_iterator)
+        admission = self.admission
+        shake = _Handshake()
         try:
             try:
-                header = dict(context.invocation_metadata() or ()).get("authorization", "")
-                credential = sessions.read_credential(str(header))
-                agent_id = credential.agent_id  # well-formed: at most 64 characters
-                agent = await asyncio.to_thread(self._store.get_agent, credential.agent_id)
-                session = StreamSession.admit(
-                    credential, agent, future_tolerance_ns=self._future_tolerance_ns
-                )
-            except KitRefused:
-                await _await_hello(messages)
-                raise
-            first = await _next(messages)
-            if first is None:
+                opened = await self._handshake(context, messages, shake)
+            except Busy as full:  # no handshake slot for its store lookups
+                self.stats.busy_refusals += 1
+                if not shake.hello_read:
+                    await _await_hello(messages)
+                raise _StoreFailed(full.refusal) from None
+            except TimeoutError:  # the collector's lookups took too long: come back later
+                self.stats.busy_refusals += 1
+                log.warning("the handshake of %s took over %g s: refused, to retry later",
+                            shake.agent_id or "a kit", admission.handshake_timeout_s)  # fmt: skip
+                slow = admission.handshakes.refuse("handshakes too slow")
+                if not shake.hello_read:
+                    await _await_hello(messages)
+                raise _StoreFailed(slow.refusal) from None
+            if opened is None:
                 return
-            accepted = session.hello(first, time.time_ns())
-            if self._brain is not None and accepted.backhaul is not None:
-                self._brain.note_backhaul(session.agent.site_code, accepted.backhaul)
-            anchors = await self._anchors(session.agent.agent_id)
-            welcome = session.welcome(anchors, time.time_ns())
+            session, welcome, head_seq = opened
             yield telemetry_pb2.CollectorMessage(welcome=telemetry_pb2.Welcome(
                 agent_id=welcome.agent_id,
                 site_code=welcome.site_code,
@@ -152,25 +179,83 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 collector_version=welcome.collector_version,
                 sms_key=self._sms_key(welcome.agent_id),
             ))  # fmt: skip
+            backlog = backlog_records(head_seq, welcome.acked_through_seq)
             with self.open_streams.open(session) as stream:
-                async with contextlib.aclosing(self._serve(stream, messages)) as replies:
+                serve = self._serve(stream, messages, backlog_through=head_seq, backlog=backlog)
+                async with contextlib.aclosing(serve) as replies:
                     async for reply in replies:
                         yield reply
         except KitRefused as refused:
             if isinstance(refused, BatchRejected):
                 self.stats.batches_rejected += 1
-            _log_refusal(agent_id, context.peer(), refused.refusal)
+            if shake.refused_before_hello:  # its slot is free again: now wait for it
+                await _await_hello(messages)
+            _log_refusal(shake.agent_id, context.peer(), refused.refusal)
             await _refuse(context, refused.refusal)
         except _StoreFailed as failed:
             await _refuse(context, failed.refusal)
 
+    async def _handshake(
+        self,
+        context: _Context,
+        messages: AsyncIterator[telemetry_pb2.AgentMessage],
+        shake: _Handshake,
+    ) -> tuple[StreamSession, sessions.Welcome, int] | None:
+        """Credential, Hello and Welcome (None: the kit hung up before its Hello); the
+        Hello's ``head_seq`` too (how far the kit's spool goes). The collector's part
+        before the Hello (the credential) and after it (the anchors, the Welcome) is
+        bounded by ``handshake_timeout_s`` each (TimeoutError); the kit's Hello by
+        :data:`HELLO_WAIT_S` (:class:`NoHello`)."""
+        bound_s = self.admission.handshake_timeout_s
+        try:
+            header = dict(context.invocation_metadata() or ()).get("authorization", "")
+            credential = sessions.read_credential(str(header))
+            shake.agent_id = credential.agent_id  # well-formed: at most 64 characters
+            async with asyncio.timeout(bound_s):
+                agent = await self._lookup(self._store.get_agent, credential.agent_id)
+            session = StreamSession.admit(
+                credential, agent, future_tolerance_ns=self._future_tolerance_ns
+            )
+        except KitRefused:
+            shake.refused_before_hello = True
+            raise
+        try:
+            first = await within(_next(messages), HELLO_WAIT_S)
+        except TimeoutError:
+            raise NoHello(HELLO_WAIT_S) from None
+        shake.hello_read = True
+        if first is None:
+            return None
+        async with asyncio.timeout(bound_s):
+            accepted = session.hello(first, time.time_ns())
+            if self._brain is not None and accepted.backhaul is not None:
+                self._brain.note_backhaul(session.agent.site_code, accepted.backhaul)
+            anchors = await self._anchors(session.agent.agent_id)
+            return session, session.welcome(anchors, time.time_ns()), first.hello.head_seq
+
     async def _serve(
-        self, stream: OpenStream, messages: AsyncIterator[telemetry_pb2.AgentMessage]
+        self,
+        stream: OpenStream,
+        messages: AsyncIterator[telemetry_pb2.AgentMessage],
+        *,
+        backlog_through: int,
+        backlog: int,
     ) -> AsyncGenerator[telemetry_pb2.CollectorMessage, None]:
-        """After the Welcome: commit each message, answer each Batch with its Ack."""
+        """After the Welcome: commit each message, answer each Batch with its Ack. A kit
+        with a backlog (``backlog`` records, through seq ``backlog_through``) drains it
+        at full rate only while it holds a drain slot; until then it is told the trickle
+        rate and its acks are paced to it (:class:`collector.gates.DrainPolicy`)."""
         session = stream.session
         agent_id = session.agent.agent_id
         skipped = 0  # messages of an unknown type on this stream
+        drains, policy = self.admission.drains, self.admission.drain
+        holds_drain = paced = False
+        if backlog > policy.threshold_records:
+            holds_drain = drains.try_enter()
+            paced = not holds_drain
+            rate = policy.full_records_per_s if holds_drain else policy.trickle_records_per_s
+            yield _backlog_rate(rate)
+        last_ack = time.monotonic()
         self.stats.connected[agent_id] = time.monotonic()
         try:
             while (message := await stream.read(_next(messages))) is not None:
@@ -192,12 +277,37 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                     )  # fmt: skip
                 self.stats.records_stored += outcome.stored
                 self.stats.duplicates += outcome.duplicates
+                if paced and drains.try_enter():  # a drain slot came free: full rate
+                    holds_drain, paced = True, False
+                    yield _backlog_rate(policy.full_records_per_s)
+                if paced:
+                    await asyncio.sleep(ack_delay_s(
+                        len(step.batch.rows), policy.trickle_records_per_s,
+                        time.monotonic() - last_ack, max_delay_s=policy.max_ack_delay_s,
+                    ))  # fmt: skip
+                    stream.check()
+                if holds_drain and session.acked_through >= backlog_through:
+                    holds_drain = False  # drained: what comes now is live
+                    drains.leave()
+                last_ack = time.monotonic()
                 ack = acked.ack
                 yield telemetry_pb2.CollectorMessage(ack=telemetry_pb2.Ack(
                     through_seq=ack.through_seq, stored=ack.stored, duplicates=ack.duplicates
                 ))  # fmt: skip
         finally:
             self.stats.connected.pop(agent_id, None)
+            if holds_drain:
+                drains.leave()
+
+    async def _lookup(self, read: Callable[[str], T], agent_id: str) -> T:
+        """A handshake's store lookup, in one of the handshake slots (admission control:
+        raises :class:`~collector.gates.Busy` when there is none for this kit)."""
+        async with self.admission.handshakes.slot():
+            return await asyncio.get_running_loop().run_in_executor(self._lookups, read, agent_id)
+
+    def close(self) -> None:
+        """Stop the handshakes' threads (after the server has stopped)."""
+        self._lookups.shutdown(wait=False, cancel_futures=True)
 
     def _skipped(self, agent_id: str, skipped: Skipped, *, first: bool) -> None:
         """A message of a type this collector does not know: count it, log a stream's first."""
@@ -212,7 +322,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
 
     async def _anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
         try:
-            return await asyncio.to_thread(self._store.anchors, agent_id)
+            return await self._lookup(self._store.anchors, agent_id)
+        except Busy:
+            raise
         except Exception as exc:  # isolation boundary: any storage failure is UNAVAILABLE
             log.error("cannot read the clock anchors of %s", agent_id, exc_info=True)
             raise _StoreFailed(sessions.store_unavailable(exc)) from exc
@@ -237,6 +349,27 @@ async def _next(
         raise MalformedMessage() from None
 
 
+@dataclass(slots=True)
+class _Handshake:
+    """How far a stream's handshake got (for its refusal and its log line)."""
+
+    agent_id: str = ""  # known once the credential is read
+    refused_before_hello: bool = False  # its Hello is still to be awaited (HELLO_GRACE_S)
+    hello_read: bool = False
+
+
+#: How long an admitted stream waits for its Hello (a kit sends it at once; its own
+#: Welcome timeout is 30 s).
+HELLO_WAIT_S = 60.0
+
+
+class NoHello(OutOfOrder):
+    """A stream whose Hello did not come within :data:`HELLO_WAIT_S`."""
+
+    def __init__(self, waited_s: float) -> None:
+        super().__init__(f"no Hello within {waited_s:g} s: the first message must be Hello")
+
+
 #: How long a stream refused at admission waits for its Hello before ending.
 HELLO_GRACE_S = 2.0
 
@@ -258,6 +391,16 @@ def _log_refusal(agent_id: str, peer: str, refusal: Refusal) -> None:
                 refusal.message)  # fmt: skip
 
 
+def _backlog_rate(records_per_s: int) -> telemetry_pb2.CollectorMessage:
+    return telemetry_pb2.CollectorMessage(command=telemetry_pb2.Command(
+        command_id="backlog-rate",
+        set_backlog_rate=telemetry_pb2.SetBacklogRate(max_records_per_s=records_per_s),
+    ))  # fmt: skip
+
+
 async def _refuse(context: _Context, refusal: Refusal) -> NoReturn:
-    await context.abort(_CODES[refusal.status], refusal.message)
+    trailing: tuple[tuple[str, str], ...] = ()
+    if refusal.retry_after_ms is not None:
+        trailing = ((RETRY_AFTER_KEY, str(refusal.retry_after_ms)),)
+    await context.abort(_CODES[refusal.status], refusal.message, trailing_metadata=trailing)
     raise AssertionError("unreachable: abort raises")  # pragma: no cover

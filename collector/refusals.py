@@ -26,7 +26,10 @@ carries its status::
 
 A store that cannot take a batch is not the kit's fault: that answer is
 :data:`Status.UNAVAILABLE` (:func:`collector.session.store_unavailable`), and nothing
-is acked, so the kit keeps its data and retries.
+is acked, so the kit keeps its data and retries. Nor is a collector too busy to take
+a kit now (:func:`busy`, admission control: :mod:`collector.admission`): UNAVAILABLE
+too, with :attr:`Refusal.retry_after_ms`, which the servicer sends as the trailing
+metadata :data:`RETRY_AFTER_KEY`.
 
 What a client sent is echoed only through :func:`clip` (at most :data:`ECHO_CHARS`
 characters, quoted, with the length of the whole), and a refusal's message is at most
@@ -47,6 +50,8 @@ from pantau.core.errors import RemoteProtocolError
 ECHO_CHARS = 64
 #: The longest message a refusal carries (a status's details), echoes included.
 MAX_MESSAGE_CHARS = 512
+#: The trailing metadata key telling a refused kit when to come back (milliseconds).
+RETRY_AFTER_KEY = "retry-after-ms"
 
 
 def clip(text: str, limit: int = ECHO_CHARS) -> str:
@@ -75,10 +80,22 @@ class Status(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """End the stream with ``status`` and ``message``."""
+    """End the stream with ``status`` and ``message`` (and, for a kit turned away by
+    admission control, when to come back: ``retry_after_ms``)."""
 
     status: Status
     message: str
+    retry_after_ms: int | None = None
+
+
+def busy(what: str, retry_after_ms: int) -> Refusal:
+    """The answer to a kit the collector cannot take now (``what`` is full): UNAVAILABLE,
+    which every kit retries, and when to retry."""
+    return Refusal(
+        Status.UNAVAILABLE,
+        f"the collector is busy ({what}): retry after {retry_after_ms} ms",
+        retry_after_ms,
+    )
 
 
 class KitRefused(RemoteProtocolError):

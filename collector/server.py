@@ -18,6 +18,7 @@ from collector.brain import Brain
 from collector.committer import Committer
 from collector.config import CollectorConfig, default_config
 from collector.enrollment import EnrollmentService
+from collector.gates import Admission
 from collector.ingest import MAX_MESSAGE_BYTES, TelemetryService
 from collector.notify import Dispatcher
 from collector.replicas import LeaseStore, Replicas
@@ -100,6 +101,7 @@ class Collector:
             brain=self.brain,
             future_tolerance_ns=int(self.config.ingest.future_tolerance_s * 1e9),
             sms_secret=self.config.sms.secret,
+            admission=Admission.from_settings(self.config.ingest),
         )
         self.server = grpc.aio.server(options=server_options())
         telemetry_pb2_grpc.add_TelemetryServicer_to_server(self.service, self.server)  # type: ignore[no-untyped-call]
@@ -246,4 +248,5 @@ class Collector:
         if self.throughput is not None:
             await self.throughput.stop()
         await self.server.stop(grace_s)
+        self.service.close()
         self.committer.close()

@@ -202,6 +202,7 @@ def test_the_rules_read_observations_only() -> None:
         "collector.batches",
         "collector.clocks",
         "collector.refusals",
+        "collector.admission",  # admission control's decisions (reconnect storms)
         "collector.ranges",  # the valid ranges of what kits send
         "collector.store.rollups",  # the sites' rollups
         "collector.observe",

@@ -28,6 +28,8 @@ class Stats:
     lag_ms: list[float] = field(default_factory=list)
     connected: int = 0
     joined: int = 0
+    #: Refusals that said when to come back (retry-after-ms), and the pauses they asked.
+    retry_after_ms: list[float] = field(default_factory=list)
 
     def acked_records(self, lags_s: list[float]) -> None:
         self.acked += len(lags_s)
@@ -112,6 +114,7 @@ def summary(
         "link_drops": stats.link_drops,
         "refused": dict(sorted(stats.refused.items())),
         "refusal_examples": stats.examples,
+        "retry_after": {"refusals": len(stats.retry_after_ms), **quantiles(stats.retry_after_ms)},
         "spells": spells,
         "agents": {
             kit.agent_id: {

@@ -38,7 +38,7 @@ from agent.fleet.kit import SimKit, Spooled
 from agent.fleet.report import Stats, progress_line, summary
 from agent.fleet.scenario import Cadence, Conditions, Plan
 from agent.fleet.wire import RawCall, encode_batch, encode_snapshot, open_stream
-from agent.uplink import Backoff, build_hello
+from agent.uplink import Backoff, build_hello, delay_after, retry_after_s
 from pantau.core.aio import wait_event, within
 from pantau.v1 import telemetry_pb2
 
@@ -63,7 +63,12 @@ class FleetOptions:
 
 
 class _StreamLost(AgentError):
-    """A stream ended or stalled: reconnect."""
+    """A stream ended or stalled: reconnect (after ``retry_after_s`` when the collector
+    said so)."""
+
+    def __init__(self, message: str = "", retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class Fleet:
@@ -166,22 +171,18 @@ class Fleet:
                     try:
                         stream = await self._connect(kit)
                         attempt = 0
-                    except _StreamLost:
+                    except _StreamLost as lost:
                         attempt += 1
-                        retry_at = (
-                            time.monotonic() + self._backoff.delay(attempt, kit.rng.random) / speed
-                        )
+                        retry_at = time.monotonic() + self._retry_s(kit, attempt, lost)
                 if stream is not None and sim >= kit.next_batch_s:
                     kit.next_batch_s = sim + cadence.batch_every_s
                     try:
                         await self._drain(kit, stream, cadence.batch_every_s)
-                    except _StreamLost:
+                    except _StreamLost as lost:
                         await self._close(kit, stream)
                         stream = None
                         attempt += 1
-                        retry_at = (
-                            time.monotonic() + self._backoff.delay(attempt, kit.rng.random) / speed
-                        )
+                        retry_at = time.monotonic() + self._retry_s(kit, attempt, lost)
                 target = min(kit.next_due(), kit.next_batch_s)
                 await self._pause(min((target - self.sim_now()) / speed, 1.0))
         except asyncio.CancelledError:
@@ -189,6 +190,12 @@ class Fleet:
                 stream.call.cancel()
             raise
         await self._last_drain(kit, stream)
+
+    def _retry_s(self, kit: SimKit, attempt: int, lost: _StreamLost) -> float:
+        """Real seconds before the next attempt: the collector's retry-after (real time)
+        with the kit's jitter, else the back-off (simulated time)."""
+        backoff_s = self._backoff.delay(attempt, kit.rng.random) / self.options.speed
+        return delay_after(lost.retry_after_s, backoff_s, kit.rng.random)
 
     def _measure(self, kit: SimKit) -> tuple[float, Conditions, Cadence]:
         """Whatever is due now goes into the kit's spool (also between the batches of a
@@ -213,11 +220,12 @@ class Fleet:
                 if stream is None:
                     stream = await self._connect(kit)
                 await self._drain(kit, stream)
-            except _StreamLost:
+            except _StreamLost as lost:
                 if stream is not None:
                     await self._close(kit, stream)
                     stream = None
-                await asyncio.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+                pause = delay_after(lost.retry_after_s, 1.0, kit.rng.random)
+                await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
         if stream is not None:
             await self._close(kit, stream)
 
@@ -240,10 +248,10 @@ class Fleet:
                 "welcome"
             ):
                 raise _StreamLost(await self._status(call))
-        except (grpc.aio.AioRpcError, TimeoutError, _StreamLost) as exc:
-            self._lost(exc)
+        except (grpc.aio.AioRpcError, TimeoutError, asyncio.InvalidStateError, _StreamLost) as exc:
+            retry = self._lost(exc)
             await self._close(kit, stream)
-            raise _StreamLost from None
+            raise _StreamLost(retry_after_s=retry) from None
         self._acked(kit.resume(reply.welcome.acked_through_seq))
         self.stats.connected += 1
         stream.welcomed = True
@@ -284,24 +292,31 @@ class Fleet:
                 if kit.unsent() > 0 and kit.backlog_records_per_s > 0:  # draining: bounded
                     await asyncio.sleep(len(run) / kit.backlog_records_per_s)
                 self._measure(kit)
-        except (grpc.aio.AioRpcError, TimeoutError, _StreamLost) as exc:
-            self._lost(exc)
-            raise _StreamLost from None
+        except (grpc.aio.AioRpcError, TimeoutError, asyncio.InvalidStateError, _StreamLost) as exc:
+            raise _StreamLost(retry_after_s=self._lost(exc)) from None
 
     def _acked(self, dropped: list[Spooled]) -> None:
         now = time.monotonic()
         self.stats.acked_records([now - r.produced for r in dropped])
 
-    def _lost(self, exc: BaseException) -> None:
+    def _lost(self, exc: BaseException) -> float | None:
+        """Count a lost stream; the collector's retry-after (seconds) if it gave one."""
         self.stats.reconnects += 1
+        retry = None
         if isinstance(exc, grpc.aio.AioRpcError):
             self.stats.refused[exc.code().name] += 1
             if len(self.stats.examples) < 5:
                 self.stats.examples.append(f"{exc.code().name}: {exc.details()}")
+            retry = retry_after_s(exc.trailing_metadata() or ())
+            if retry is not None:
+                self.stats.retry_after_ms.append(retry * 1000)
         elif isinstance(exc, TimeoutError):
             self.stats.refused["TIMEOUT"] += 1
+        elif isinstance(exc, asyncio.InvalidStateError):  # written to a call that ended
+            self.stats.refused["LOST"] += 1
         else:
             self.stats.refused[str(exc) or "LOST"] += 1
+        return retry
 
     async def _status(self, call: RawCall) -> str:
         with contextlib.suppress(Exception):

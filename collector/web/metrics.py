@@ -53,6 +53,13 @@ class _StoreCollector(PromCollector):
         )
         rejected.add_metric([], stats.batches_rejected if stats else 0)
         yield rejected
+        busy = CounterMetricFamily(
+            "pantau_ingest_busy_refusals",
+            "Streams told to come back later (UNAVAILABLE with retry-after-ms): admission "
+            "control in a reconnect storm",
+        )
+        busy.add_metric([], stats.busy_refusals if stats else 0)
+        yield busy
         yield GaugeMetricFamily(
             "pantau_connected_agents",
             "Kits streaming to this collector now",

@@ -148,6 +148,40 @@ def test_the_sms_secrets_come_from_their_files(tmp_path: Path) -> None:
         load_collector_config(path)
 
 
+def test_admission_control_is_set_in_the_ingest_table(tmp_path: Path) -> None:
+    path = tmp_path / "collector.toml"
+    path.write_text(
+        "[ingest]\nhandshakes = 5\nhandshake_queue = 0\nretry_min_ms = 200\ndrains = 2\n",
+        encoding="utf-8",
+    )
+    ingest = load_collector_config(path).ingest
+    assert (ingest.handshakes, ingest.handshake_queue, ingest.retry_min_ms) == (5, 0, 200)
+    assert (ingest.drains, ingest.retry_max_ms) == (2, 120_000)  # the rest: defaults
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("handshakes = 0", "handshakes"),
+        ("handshake_wait_s = 61", "handshake_wait_s"),
+        ("retry_max_ms = 600001", "retry_max_ms"),
+        ("handshakes = 1.5", "handshakes"),
+        ("retry_min_ms = 5000\nretry_max_ms = 1000",
+         r"retry_min_ms \(5000\) must not exceed retry_max_ms \(1000\)"),
+        ("drain_records_per_s = 5\ndrain_trickle_records_per_s = 50",
+         r"drain_trickle_records_per_s \(50\) must not exceed drain_records_per_s \(5\)"),
+        ("handshake = 5", "did you mean 'handshakes'"),
+    ],
+)  # fmt: skip
+def test_bad_admission_settings_are_refused_naming_the_key(
+    tmp_path: Path, table: str, message: str
+) -> None:
+    path = tmp_path / "collector.toml"
+    path.write_text(f"[ingest]\n{table}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_collector_config(path)
+
+
 def _written(path: Path, text: str) -> Path:
     path.write_text(text, "utf-8")
     return path

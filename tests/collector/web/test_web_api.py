@@ -340,6 +340,7 @@ def test_healthz_and_metrics(web_site: WebSite) -> None:
     web_site.user("viewer").get("/api/v1/sites")
     text = anonymous.get("/metrics").text
     assert "pantau_ingest_records_total 0.0" in text
+    assert "pantau_ingest_busy_refusals_total 0.0" in text
     assert "pantau_connected_agents 0.0" in text
     assert "pantau_records_stored 117.0" in text  # 9 sites x 13 records
     assert 'pantau_open_tickets{operator="510-01",problem="NO_SERVICE"} 2.0' in text
