@@ -249,7 +249,7 @@ class Demo:
         self._say(tickets_table(sorted(tickets, key=lambda t: t.id)))
         found = self.store.list_incidents(states=None, top_only=True, limit=50)
         self._say("\nIncidents / Insiden:")
-        self._say(incidents_table(sorted(found, key=lambda i: i.incident.id)))
+        self._say(incidents_table(sorted(found, key=lambda i: i.incident.id or 0)))
         total = sum(s.records for s in sites)
         self._say(
             f"\n{total} records stored from {len(sites)} sites in {self.data_dir}. "

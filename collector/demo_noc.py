@@ -1,8 +1,9 @@
 """The demo's stand-in for the operators' NOCs: a webhook receiver on loopback.
 
 Every notification the collector sends is verified (HMAC) and printed (an incident's
-title, or a ticket's problem and TPS), so the demo shows incidents reaching "Telkomsel", "Indosat", "XL", the field team and the
-satellite-fallback queue exactly as real webhooks would.
+title, or a ticket's problem and TPS), so the demo shows incidents reaching "Telkomsel",
+"Indosat", "XL", the field team and the satellite-fallback queue exactly as real
+webhooks would.
 """
 
 from __future__ import annotations

@@ -11,16 +11,16 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from collector.present import iso
 from collector.store.silences import StoredSilence
 from collector.web import paging
 from collector.web.context import ApiError, Principal, WebContext, not_found
-from collector.present import iso
 from collector.web.incident_models import (
     INCIDENT_COLUMNS,
     Incident,
+    IncidentDetail,
     IncidentExport,
     IncidentExportQuery,
-    IncidentDetail,
     IncidentPath,
     Incidents,
     IncidentsQuery,
@@ -32,8 +32,15 @@ from collector.web.incident_models import (
     incident_row,
 )
 from collector.web.models import Ticket
-from collector.web.routes.reports import MAX_EXPORT, download, export_csv, export_json, scope_of
-from collector.web.routes.reports import export_name, export_window
+from collector.web.routes.reports import (
+    MAX_EXPORT,
+    download,
+    export_csv,
+    export_json,
+    export_name,
+    export_window,
+    scope_of,
+)
 from collector.web.spec import (
     BAD,
     CSRF_OR_ROLE,

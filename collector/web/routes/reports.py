@@ -45,7 +45,9 @@ def scope_of(operator: str | None, wanted: str | None) -> tuple[str | None, bool
     return operator or wanted, True
 
 
-def export_csv(columns: list[str], rows: Iterable[Mapping[str, Any]], filename: str) -> web.Response:
+def export_csv(
+    columns: list[str], rows: Iterable[Mapping[str, Any]], filename: str
+) -> web.Response:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()

@@ -112,9 +112,9 @@ def test_incident_export_as_json_and_csv_scoped_per_network(any_web_site: WebSit
     indosat = site.user("operator", "indosat")
     mine = indosat.get("/api/v1/incidents/export").json()["incidents"]
     assert mine and {i["operator"] for i in mine} == {INDOSAT}
-    assert indosat.get("/api/v1/incidents/export", params={"operator": "xl"}).json()[
-        "incidents"
-    ] == []
+    assert (
+        indosat.get("/api/v1/incidents/export", params={"operator": "xl"}).json()["incidents"] == []
+    )
     # A window that ended before every incident began has none.
     old = {"since": "2019-12-31T00:00+07:00", "until": "2020-01-01T00:00Z"}
     assert admin.get("/api/v1/incidents/export", params=old).json()["incidents"] == []
