@@ -175,6 +175,11 @@ async function load() {
   const list = all.filter((i) => inArea(i, q));
   body.replaceChildren(...(list.length ? list.map(incidentRow)
     : [el("tr", {}, el("td", { colspan: 8, class: "muted" }, t("inc.none")))]));
+  // the phone layout: each cell labelled with its column's heading (one card per incident)
+  const headings = [...document.querySelectorAll("#incidents thead th")].map((th) => th.textContent.trim());
+  for (const row of body.querySelectorAll("tr[data-incident]")) {
+    [...row.children].forEach((cell, i) => { cell.dataset.label = headings[i]; });
+  }
   document.getElementById("incident-count").textContent =
     (list.length === 1 ? t("inc.count-1") : t("inc.count", { n: fmtNum(list.length) })) +
     (data.next_cursor ? t("inc.limit") : "");

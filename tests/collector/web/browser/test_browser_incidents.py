@@ -43,15 +43,14 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def browsing(chromium: Any, web_site: Any) -> Iterator[Callable[[str], Browsing]]:
-    """``browsing(lang)``: a fresh logged-in admin context; afterwards no page may have
-    thrown or asked for an untranslated key."""
+def browsing(chromium: Any, web_site: Any) -> Iterator[Callable[..., Browsing]]:
+    """``browsing(lang, width)``: a fresh logged-in admin context; afterwards no page may
+    have thrown or asked for an untranslated key."""
     opened: list[Browsing] = []
 
-    def make(lang: str) -> Browsing:
-        context = chromium.new_context(
-            viewport={"width": 1400, "height": 950}, accept_downloads=True
-        )
+    def make(lang: str, width: int = 1400) -> Browsing:
+        viewport = {"width": width, "height": 950}
+        context = chromium.new_context(viewport=viewport, accept_downloads=True)
         context.set_default_timeout(STEP_MS)
         b = Browsing(context, web_site.url, lang=lang)
         name = f"kominfo{len(opened)}"
@@ -98,7 +97,7 @@ def rows(page: Any) -> list[dict[str, str]]:
 
 
 def test_incidents_view_lists_filters_and_shows_one_incident_live(
-    web_site: Any, browsing: Callable[[str], Browsing], tmp_path: Path
+    web_site: Any, browsing: Callable[..., Browsing], tmp_path: Path
 ) -> None:
     b = browsing("en")
     page = b.page()
@@ -183,7 +182,7 @@ def test_incidents_view_lists_filters_and_shows_one_incident_live(
 
 
 def test_incidents_view_in_both_languages_is_translated(
-    web_site: Any, browsing: Callable[[str], Browsing]
+    web_site: Any, browsing: Callable[..., Browsing]
 ) -> None:
     cell_outage(web_site)
     api = web_site.user("admin")
@@ -206,3 +205,20 @@ def test_incidents_view_in_both_languages_is_translated(
         "Insiden" in words["id"] and "Kronologi" in words["id"] and "TPS terdampak" in words["id"]
     )
     assert "Incidents" in words["en"] and "Timeline" in words["en"]
+
+
+def test_incidents_fit_a_phone(web_site: Any, browsing: Callable[..., Browsing]) -> None:
+    cell_outage(web_site)
+    b = browsing("id", 390)
+    page = b.page()
+    page.goto(f"{b.base}/incidents")
+    page.wait_for_selector("#incidents tr[data-kind='cell'] td[data-label]")
+    width = page.evaluate(
+        "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+    )
+    assert width <= 390, width
+    labels = page.eval_on_selector_all(
+        "#incidents tbody tr[data-incident] td", "(c) => c.map((x) => x.dataset.label)"
+    )
+    assert labels and all(labels)
+    screenshot(page, "incidents-phone.png")
