@@ -1,4 +1,4 @@
-"""``pantau-collector demo``: a collector and three simulated kits on one machine.
+"""``pantau-collector demo``: a collector and five simulated kits on one machine.
 
 The collector runs on the embedded default (SQLite in the data directory, gRPC on
 a free loopback port). Each kit is a real ``pantau-agent run`` process reading
@@ -25,6 +25,7 @@ from agent import probes
 from agent.sim.modem import SimModem
 from agent.sim.scenario import load_scenario
 from collector import auth
+from collector.cli_incidents import incidents_table
 from collector.cli_tickets import tickets_table
 from collector.config import RulesSection
 from collector.demo_noc import DemoNoc
@@ -42,11 +43,14 @@ class DemoKit:
 
 
 #: The demo's kits: Jakarta on strong Telkomsel LTE, Bandung on Indosat with a
-#: signal that fades, Denpasar on XL losing service for a while.
+#: signal that fades, and three TPS in Denpasar served by one XL cell that goes off
+#: air for a while (a tower outage: one cell incident, one page to XL's NOC).
 KITS = (
     DemoKit("3171011001005", "strong-lte.toml", "quectel"),
     DemoKit("3273011002012", "weak-signal.toml", "3gpp"),
-    DemoKit("5171011003001", "no-service.toml", "3gpp"),
+    DemoKit("5171011003001", "tower-outage.toml", "3gpp"),
+    DemoKit("5171011003002", "tower-outage.toml", "3gpp"),
+    DemoKit("5171011003003", "tower-outage.toml", "3gpp"),
 )
 
 
@@ -130,7 +134,10 @@ class Demo:
         port = await collector.start("127.0.0.1:0")
         self._say(f"collector listening on 127.0.0.1:{port}, data in {self.data_dir}")
         await self._start_web(collector)
-        self._say("tickets go to the operators' webhooks (demo stand-ins, lines marked ->)")
+        self._say(
+            "incidents go to the operators' webhooks (demo stand-ins, lines marked ->); "
+            f"see them at {collector.web_url}/incidents"
+        )
         if probes.icmp_method_available() is None:
             self._say(
                 "ICMP is not permitted for this user: the kits time TCP connects to the "
@@ -240,11 +247,15 @@ class Demo:
         tickets = self.store.list_tickets(limit=50)
         self._say("\nTickets:")
         self._say(tickets_table(sorted(tickets, key=lambda t: t.id)))
+        found = self.store.list_incidents(states=None, top_only=True, limit=50)
+        self._say("\nIncidents / Insiden:")
+        self._say(incidents_table(sorted(found, key=lambda i: i.incident.id or 0)))
         total = sum(s.records for s in sites)
         self._say(
             f"\n{total} records stored from {len(sites)} sites in {self.data_dir}. "
             f"See them with: pantau-collector sites --data-dir {self.data_dir} --json, and "
-            f"pantau-collector tickets list --state all --data-dir {self.data_dir}"
+            f"pantau-collector tickets list --state all --data-dir {self.data_dir}, and "
+            f"pantau-collector incidents list --state all --data-dir {self.data_dir}"
         )
 
     def _say(self, text: str) -> None:

@@ -1,8 +1,9 @@
 """The demo's stand-in for the operators' NOCs: a webhook receiver on loopback.
 
-Every notification the collector sends is verified (HMAC) and printed, so the demo
-shows tickets reaching "Telkomsel", "Indosat", "XL", the field team and the
-satellite-fallback queue exactly as real webhooks would.
+Every notification the collector sends is verified (HMAC) and printed (an incident's
+title, or a ticket's problem and TPS), so the demo shows incidents reaching "Telkomsel",
+"Indosat", "XL", the field team and the satellite-fallback queue exactly as real
+webhooks would.
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ class DemoNoc:
 
     def accept(self, route: str, document: dict[str, object]) -> None:
         self.received.append(document)
+        incident = document.get("incident")
+        if isinstance(incident, dict):  # the collector pages per incident
+            self._say(
+                f"  -> {DESKS.get(route, route)}: {document.get('event_action')} "
+                f"incident {incident.get('id')}: {incident.get('title')}"
+            )
+            return
         self._say(
             f"  -> {DESKS.get(route, route)}: {document.get('event_action')} "
             f"{document.get('problem')} at {document.get('site_code')} "

@@ -100,10 +100,19 @@ class IncidentMethods(SilenceMethods):
         top_only: bool = False,
         before_id: int | None = None,
         limit: int = 100,
+        province: str | None = None,
+        window: tuple[int, int] | None = None,
     ) -> list[StoredIncident]:
         """Incidents matching every filter, newest (highest id) first; keyset paging by
-        ``before_id``. ``operators``: any of these (an operator account's networks)."""
+        ``before_id``. ``operators``: any of these (an operator account's networks);
+        ``window`` (since, until ns): those open at some time in it."""
         clauses, params = ["1 = 1"], list[object]()
+        if province is not None:
+            clauses.append("province = ?")
+            params.append(province)
+        if window is not None:
+            clauses.append("opened_ns < ? AND (resolved_ns IS NULL OR resolved_ns >= ?)")
+            params += [window[1], window[0]]
         if states is not None:
             clauses.append(f"state IN ({placeholders(len(states))})" if states else "1 = 0")
             params += list(states)

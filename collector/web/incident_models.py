@@ -23,6 +23,7 @@ from collector.web.params import (
     NetworkOrQueue,
     Province,
     TicketLimit,
+    WindowQuery,
     _digits,
     _text,
 )
@@ -106,6 +107,12 @@ class IncidentsQuery(Strict):
     operator: NetworkOrQueue | None = Field(None, description="A network or a queue")
     limit: TicketLimit = Field(100, description=f"At most this many (at most {MAX_TICKETS})")
     cursor: Cursor | None = Field(None, description="The previous page's next_cursor")
+
+
+class IncidentExportQuery(WindowQuery):
+    level: Literal["top", "all"] = Field(
+        "all", description="top: only incidents that page; all: their parts too"
+    )
 
 
 class IncidentPath(Strict):
@@ -204,6 +211,35 @@ class Incidents(Strict):
     next_cursor: str | None = Field(
         description="null on the last page; else pass it as cursor for the next"
     )
+
+
+class IncidentExport(Strict):
+    since: Time
+    until: Time
+    #: More incidents overlap the window than one export holds: ask for a shorter one.
+    truncated: bool
+    incidents: list[Incident]
+
+
+#: The CSV's columns: an incident's fields, its scope and others_fine spread out.
+INCIDENT_COLUMNS = [
+    *(n for n in Incident.model_fields if n not in ("scope", "sites", "others_fine")),
+    "cell", "kabupaten", "province", "sites", "others_fine_count", "others_fine_operators",
+]  # fmt: skip
+
+
+def incident_row(incident: Incident) -> dict[str, Any]:
+    """One CSV row: lists joined by spaces (TPS codes and network codes have none)."""
+    row = incident.model_dump(mode="json")
+    scope = row.pop("scope")
+    fine = row.pop("others_fine")
+    return {
+        **row,
+        **scope,
+        "sites": " ".join(row["sites"]),
+        "others_fine_count": fine["count"],
+        "others_fine_operators": " ".join(fine["operators"]),
+    }
 
 
 class Silence(Strict):

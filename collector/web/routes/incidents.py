@@ -11,12 +11,16 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from collector.present import iso
 from collector.store.silences import StoredSilence
 from collector.web import paging
 from collector.web.context import ApiError, Principal, WebContext, not_found
 from collector.web.incident_models import (
+    INCIDENT_COLUMNS,
     Incident,
     IncidentDetail,
+    IncidentExport,
+    IncidentExportQuery,
     IncidentPath,
     Incidents,
     IncidentsQuery,
@@ -25,8 +29,18 @@ from collector.web.incident_models import (
     SilencePath,
     Silences,
     SilencesQuery,
+    incident_row,
 )
 from collector.web.models import Ticket
+from collector.web.routes.reports import (
+    MAX_EXPORT,
+    download,
+    export_csv,
+    export_json,
+    export_name,
+    export_window,
+    scope_of,
+)
 from collector.web.spec import (
     BAD,
     CSRF_OR_ROLE,
@@ -91,6 +105,30 @@ async def incident(ctx: WebContext, request: web.Request) -> web.Response:
     return json_response(detail)
 
 
+async def incident_export(ctx: WebContext, request: web.Request) -> web.Response:
+    q = given(request, "query", IncidentExportQuery)
+    principal = authenticated(request)
+    since, until = export_window(q, ctx.clock())
+    operator, possible = scope_of(principal.user.operator, q.operator)
+    found = []
+    if possible:
+        found = await asyncio.to_thread(
+            lambda: ctx.store.list_incidents(
+                operator=operator, province=q.province, top_only=q.level == "top",
+                window=(since, until), limit=MAX_EXPORT + 1,
+            )
+        )  # fmt: skip
+    truncated = len(found) > MAX_EXPORT
+    listed = [Incident.of(i) for i in reversed(found[:MAX_EXPORT])]  # oldest first
+    name = export_name("incidents", since, until)
+    if q.format == "csv":
+        return export_csv(INCIDENT_COLUMNS, (incident_row(i) for i in listed), name)
+    document = IncidentExport(
+        since=iso(since) or "", until=iso(until) or "", truncated=truncated, incidents=listed
+    )
+    return export_json(document.model_dump(mode="json"), name)
+
+
 async def silences(ctx: WebContext, request: web.Request) -> web.Response:
     q = given(request, "query", SilencesQuery)
     principal = authenticated(request)
@@ -152,6 +190,13 @@ async def expire_silence(ctx: WebContext, request: web.Request) -> web.Response:
 SESSION_CSRF: tuple[dict[str, list[str]], ...] = ({"session": [], "csrf": []},)
 
 OPERATIONS = [
+    Operation(
+        "GET", "/api/v1/incidents/export", incident_export, "Incidents of a window",
+        "incident_export", "incidents", ok=download(IncidentExport),
+        ok_description="A download: every visible incident open at some time in the window",
+        ok_headers={"Content-Disposition": {"schema": {"type": "string"}}},
+        query=IncidentExportQuery,
+    ),
     Operation(
         "GET", "/api/v1/incidents", incidents, "Incidents", "incidents", "incidents",
         ok=Incidents, ok_description="Incidents matching every filter, newest first",

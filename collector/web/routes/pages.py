@@ -10,7 +10,7 @@ from collector.web.context import WebContext
 from collector.web.origin import safe_next
 from collector.web.spec import Operation
 
-PAGES = {"/": "index.html", "/tickets": "tickets.html"}
+PAGES = {"/": "index.html", "/tickets": "tickets.html", "/incidents": "incidents.html"}
 
 
 async def page(ctx: WebContext, request: web.Request) -> web.StreamResponse:
@@ -36,5 +36,5 @@ OPERATIONS = [
     Operation(
         "GET", path, page, "A page", "page", "pages", query=None, security=(), documented=False
     )
-    for path in ("/", "/login", "/tickets", "/site/{code}")
+    for path in ("/", "/login", "/tickets", "/incidents", "/site/{code}")
 ]

@@ -30,14 +30,14 @@ MAX_EXPORT = 100_000
 TICKET_COLUMNS = [name for name in TicketModel.model_fields if name != "evidence"] + ["evidence"]
 
 
-def _window(q: WindowQuery, now_ns: int) -> tuple[int, int]:
+def export_window(q: WindowQuery, now_ns: int) -> tuple[int, int]:
     try:
         return q.window(now_ns)
     except ValueError as exc:
         raise ApiError(400, "bad_request", str(exc)) from None
 
 
-def _scope(operator: str | None, wanted: str | None) -> tuple[str | None, bool]:
+def scope_of(operator: str | None, wanted: str | None) -> tuple[str | None, bool]:
     """(operator to read, whether anything can match) for an account scoped to
     ``operator`` asking for ``wanted``."""
     if operator is not None and wanted is not None and wanted != operator:
@@ -45,7 +45,9 @@ def _scope(operator: str | None, wanted: str | None) -> tuple[str | None, bool]:
     return operator or wanted, True
 
 
-def _csv(columns: list[str], rows: Iterable[Mapping[str, Any]], filename: str) -> web.Response:
+def export_csv(
+    columns: list[str], rows: Iterable[Mapping[str, Any]], filename: str
+) -> web.Response:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
@@ -58,7 +60,7 @@ def _csv(columns: list[str], rows: Iterable[Mapping[str, Any]], filename: str) -
     )
 
 
-def _json(document: Any, filename: str) -> web.Response:
+def export_json(document: Any, filename: str) -> web.Response:
     return web.Response(
         text=strict_json(document),
         content_type="application/json",
@@ -66,7 +68,7 @@ def _json(document: Any, filename: str) -> web.Response:
     )
 
 
-def _filename(kind: str, since: int, until: int) -> str:
+def export_name(kind: str, since: int, until: int) -> str:
     def day(ns: int) -> str:
         return (iso(ns) or "")[:16].replace(":", "")
 
@@ -76,7 +78,7 @@ def _filename(kind: str, since: int, until: int) -> str:
 async def _tickets(
     ctx: WebContext, q: WindowQuery, scope: str | None, since: int, until: int
 ) -> list[StoredTicket]:
-    operator, possible = _scope(scope, q.operator)
+    operator, possible = scope_of(scope, q.operator)
     if not possible:
         return []
     return await asyncio.to_thread(
@@ -89,32 +91,32 @@ async def _tickets(
 async def ticket_export(ctx: WebContext, request: web.Request) -> web.Response:
     q = given(request, "query", TicketExportQuery)
     principal = authenticated(request)
-    since, until = _window(q, ctx.clock())
+    since, until = export_window(q, ctx.clock())
     found = await _tickets(ctx, q, principal.user.operator, since, until)
     truncated = len(found) > MAX_EXPORT
     tickets = [TicketModel.of(t) for t in found[:MAX_EXPORT]]
-    name = _filename("tickets", since, until)
+    name = export_name("tickets", since, until)
     if q.format == "csv":
         rows = []
         for ticket in tickets:
             row = ticket.model_dump(mode="json")
             row["evidence"] = json.dumps(row["evidence"], separators=(",", ":"), allow_nan=False)
             rows.append(row)
-        return _csv(TICKET_COLUMNS, rows, name)
+        return export_csv(TICKET_COLUMNS, rows, name)
     document = TicketExport(
         since=iso(since) or "", until=iso(until) or "", truncated=truncated, tickets=tickets
     )
-    return _json(document.model_dump(mode="json"), name)
+    return export_json(document.model_dump(mode="json"), name)
 
 
 async def uptime(ctx: WebContext, request: web.Request) -> web.Response:
     q = given(request, "query", UptimeQuery)
     principal = authenticated(request)
-    since, until = _window(q, ctx.clock())
+    since, until = export_window(q, ctx.clock())
     found = await _tickets(ctx, q, principal.user.operator, since, until)
     if len(found) > MAX_EXPORT:
         raise ApiError(400, "bad_request", "too many tickets in this window: ask for a shorter one")
-    scope, possible = _scope(principal.user.operator, q.operator)
+    scope, possible = scope_of(principal.user.operator, q.operator)
     networks: dict[str, tuple[str, ...]] = {}
     if possible:
         rows = await visible_rows(ctx, principal, SiteFilter(province=q.province))
@@ -122,9 +124,9 @@ async def uptime(ctx: WebContext, request: web.Request) -> web.Response:
             networks[row.code] = tuple(n for n in row.networks if scope is None or n == scope)
     spans = [Span(t.site_code, t.operator, t.problem, t.first_bad_ns, t.resolved_ns) for t in found]
     report = uptime_report(spans, units_of(networks), since_ns=since, until_ns=until, by=q.by)
-    name = _filename(f"uptime-by-{q.by}", since, until)
+    name = export_name(f"uptime-by-{q.by}", since, until)
     if q.format == "csv":
-        return _csv(UPTIME_COLUMNS, (dataclasses.asdict(r) for r in report), name)
+        return export_csv(UPTIME_COLUMNS, (dataclasses.asdict(r) for r in report), name)
     document = UptimeReport(
         since=iso(since) or "",
         until=iso(until) or "",
@@ -132,24 +134,24 @@ async def uptime(ctx: WebContext, request: web.Request) -> web.Response:
         window_s=(until - since) / 1e9,
         rows=report,
     )
-    return _json(document.model_dump(mode="json"), name)
+    return export_json(document.model_dump(mode="json"), name)
 
 
-def _download(model: type[Any]) -> dict[str, Any]:
+def download(model: type[Any]) -> dict[str, Any]:
     return {"application/json": {"model": model}, "text/csv": {"schema": {"type": "string"}}}
 
 
 OPERATIONS = [
     Operation(
         "GET", "/api/v1/tickets/export", ticket_export, "Tickets of a window",
-        "ticket_export", "tickets", ok=_download(TicketExport),
+        "ticket_export", "tickets", ok=download(TicketExport),
         ok_description="A download: every visible ticket whose trouble overlaps the window",
         ok_headers={"Content-Disposition": {"schema": {"type": "string"}}},
         query=TicketExportQuery,
     ),
     Operation(
         "GET", "/api/v1/reports/uptime", uptime, "Uptime and time to recover",
-        "uptime_report", "tickets", ok=_download(UptimeReport),
+        "uptime_report", "tickets", ok=download(UptimeReport),
         ok_description="A download: uptime and time to recover per site, operator or province",
         ok_headers={"Content-Disposition": {"schema": {"type": "string"}}},
         query=UptimeQuery,

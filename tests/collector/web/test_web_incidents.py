@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from conftest import INDOSAT, TELKOMSEL, WebSite
 
 
@@ -80,3 +83,47 @@ def test_silences_announced_listed_and_ended_by_their_network(web_site: WebSite)
     assert indosat.get("/api/v1/silences").json()["silences"] == []
     everything = indosat.get("/api/v1/silences", params={"state": "all"}).json()["silences"]
     assert [s["id"] for s in everything] == [made["id"]]
+
+
+def test_incident_export_as_json_and_csv_scoped_per_network(any_web_site: WebSite) -> None:
+    site = any_web_site
+    admin = site.user("admin")
+    listed = admin.get("/api/v1/incidents", params={"level": "all", "state": "all"}).json()
+    r = admin.get("/api/v1/incidents/export")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
+    assert r.headers["Content-Disposition"].startswith('attachment; filename="pantau-incidents-')
+    body = r.json()
+    assert body["truncated"] is False and body["since"] < body["until"]
+    exported = body["incidents"]
+    assert sorted(i["id"] for i in exported) == sorted(i["id"] for i in listed["incidents"])
+    assert [i["id"] for i in exported] == sorted(i["id"] for i in exported)  # oldest first
+    top = admin.get("/api/v1/incidents/export", params={"level": "top"}).json()["incidents"]
+    assert top and all(i["parent_id"] is None for i in top)
+
+    r = admin.get("/api/v1/incidents/export", params={"format": "csv", "operator": "indosat"})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert rows and {row["operator"] for row in rows} == {INDOSAT}
+    assert list(rows[0])[:3] == ["id", "key", "kind"]
+    assert {"title_id", "cell", "province", "sites", "others_fine_count"} <= set(rows[0])
+    first = next(i for i in exported if i["id"] == int(rows[0]["id"]))
+    assert rows[0]["sites"].split() == first["sites"] and rows[0]["title"] == first["title"]
+
+    indosat = site.user("operator", "indosat")
+    mine = indosat.get("/api/v1/incidents/export").json()["incidents"]
+    assert mine and {i["operator"] for i in mine} == {INDOSAT}
+    assert (
+        indosat.get("/api/v1/incidents/export", params={"operator": "xl"}).json()["incidents"] == []
+    )
+    # A window that ended before every incident began has none.
+    old = {"since": "2019-12-31T00:00+07:00", "until": "2020-01-01T00:00Z"}
+    assert admin.get("/api/v1/incidents/export", params=old).json()["incidents"] == []
+    for bad, message in (
+        ({"since": "yesterday"}, "ISO 8601"),
+        ({"format": "xlsx"}, "format"),
+        ({"level": "some"}, "level"),
+    ):
+        r = admin.get("/api/v1/incidents/export", params=bad)
+        assert r.status_code == 400 and message in r.json()["message"], (bad, r.text)
+    doc = site.client().get("/api/v1/openapi.json").json()
+    assert "/api/v1/incidents/export" in doc["paths"]

@@ -7,7 +7,7 @@ import {
   t, timeElement, translatePage, word,
 } from "./api.js";
 import { LOSS_COLOURS, LineChart, SmokeChart, itemTime } from "./charts.js";
-import { ticketActions, ticketTime } from "./tickets-ui.js";
+import { incidentLink, ticketActions, ticketTime } from "./tickets-ui.js";
 import "./site-words.js";
 import { renderOperators } from "./site-operators.js";
 
@@ -285,7 +285,13 @@ async function loadTickets() {
       : el("span", { class: "muted" }, t("site.view-only")))));
   ticketsBody.replaceChildren(...(rows.length ? rows
     : [el("tr", { class: "empty" }, el("td", { colspan: 7, class: "muted" }, t("site.no-tickets")))]));
+  // Each ticket links to its incident (named by the ticket's detail): the newest few.
+  await Promise.all(tickets.slice(0, INCIDENT_LINKS).map(async (ticket, i) => {
+    const found = await request(`/api/v1/tickets/${ticket.id}`).catch(() => null);
+    if (found?.incident_id) rows[i].firstElementChild.append(" ", incidentLink(found.incident_id));
+  }));
 }
+const INCIDENT_LINKS = 20;
 
 // -- loading -------------------------------------------------------------------------
 

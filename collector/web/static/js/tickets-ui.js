@@ -20,6 +20,7 @@ registerStrings({
     "ticket.auto": "the rules (automatic)",
     "ticket.no-history": "No history.",
     "ticket.evidence": "Evidence",
+    "ticket.incident": "Part of incident {id}",
     "action.opened": "opened",
     "action.reopened": "reopened",
     "action.acknowledged": "acknowledged",
@@ -42,6 +43,7 @@ registerStrings({
     "ticket.auto": "aturan (otomatis)",
     "ticket.no-history": "Belum ada riwayat.",
     "ticket.evidence": "Bukti",
+    "ticket.incident": "Bagian dari insiden {id}",
     "action.opened": "dibuka",
     "action.reopened": "dibuka lagi",
     "action.acknowledged": "ditangani",
@@ -125,7 +127,13 @@ export function ticketActions(ticket, account, onChanged) {
   return box;
 }
 
-/** A ticket's history as a list (GET /api/v1/tickets/{id}). */
+/** A link to the incident a ticket is part of (a ticket's detail names it). */
+export function incidentLink(id) {
+  return el("a", { href: `/incidents#incident-${id}`, class: "incident-link", "data-incident": id },
+    t("ticket.incident", { id }));
+}
+
+/** A ticket's history as a list (GET /api/v1/tickets/{id}), with its incident. */
 export async function ticketHistory(id, place = null) {
   const data = await request(`/api/v1/tickets/${id}`);
   const events = data.events ?? data.history ?? [];
@@ -140,5 +148,6 @@ export async function ticketHistory(id, place = null) {
   const evidence = data.evidence && Object.keys(data.evidence).length
     ? el("details", {}, el("summary", {}, t("ticket.evidence")), el("pre", { class: "mono" }, JSON.stringify(data.evidence, null, 2)))
     : null;
-  return { ticket: data, node: el("div", {}, list, evidence) };
+  const incident = data.incident_id ? el("p", {}, incidentLink(data.incident_id)) : null;
+  return { ticket: data, node: el("div", {}, incident, list, evidence) };
 }
