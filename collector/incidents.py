@@ -241,8 +241,12 @@ class Plan:
 
 
 def base_key(operator: str, family: Family, member: Member) -> str:
+    """A ticket's own incident: its cell's, or its site's when no cell is known. Groups
+    are judged per province, so a cell serving TPS on both sides of a provincial border
+    is one incident per province (its key ends in the province code); one key for both
+    would have two groups open it at once."""
     if member.cell is not None:
-        return f"cell:{operator}:{family}:{member.cell}"
+        return f"cell:{operator}:{family}:{member.cell}@{member.site_code[:2]}"
     return f"site:{operator}:{family}:{member.site_code}"
 
 

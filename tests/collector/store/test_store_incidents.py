@@ -211,3 +211,21 @@ def test_tickets_from_before_incidents_join_one_at_the_next_tick(store: Store) -
     assert listed.incident.affected == 3
     assert store.incidents_tick(T0 + 2 * MINUTE) == 1
     assert [n.action for n in drain(store, T0 + 2 * MINUTE)] == ["trigger"]
+
+
+def test_a_cell_serving_two_provinces_is_one_incident_in_each(store: Store) -> None:
+    """Incidents are judged per province: a border cell's tickets on both sides are each
+    stored, in one incident per province (one key for both made the second ticket's
+    transaction lose its race for ever)."""
+    store.incident_settings = SETTINGS
+    jakarta = raise_cell(store, tps(1, "3171"), T0)
+    west_java = raise_cell(store, tps(1, "3273"), T0 + SECOND)
+    assert store.incident_of_ticket(jakarta) != store.incident_of_ticket(west_java)
+    store.incidents_tick(T0 + 31 * SECOND)
+    incidents = sorted(store.list_incidents(), key=lambda i: i.incident.scope.province or "")
+    assert [(i.incident.kind, i.incident.scope.province) for i in incidents] == [
+        ("cell", "31"),
+        ("cell", "32"),
+    ]
+    assert {i.incident.scope.cell for i in incidents} == {f"{OP}:{CELL_ID}"}
+    assert [n.action for n in drain(store, T0 + 31 * SECOND)] == ["trigger", "trigger"]
