@@ -78,7 +78,10 @@ def test_a_cell_outage_pages_once_per_incident_and_resolves(store: Store) -> Non
     store.incidents_tick(T0 + 15 * MINUTE)
     (resolve,) = drain(store, T0 + 15 * MINUTE)
     assert (resolve.action, resolve.incident_id) == ("resolve", incident.id)
-    assert json.loads(resolve.payload)["incident"]["state"] == "resolved"
+    resolved = json.loads(resolve.payload)["incident"]
+    assert resolved["state"] == "resolved"
+    assert resolved["title"].endswith(": 14 TPS, recovered")  # how many it took, not 0
+    assert resolved["title_id"].endswith(": 14 TPS, sudah pulih")
     assert [i.incident.state for i in store.list_incidents()] == ["resolved"]
     assert store.incidents_tick(T0 + 20 * MINUTE) == 0
 
