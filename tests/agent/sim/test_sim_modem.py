@@ -265,21 +265,32 @@ def test_link_path_follows_the_pty_across_a_vanish(tmp_path: Path) -> None:
 
 
 def test_urcs_keep_their_rate_between_commands() -> None:
+    """100 URCs a second on the sim's clock: each 10 ms of it brings one, between
+    commands too (driven clock: the count does not depend on how busy the machine is)."""
+    clock = StepClock()
     sc = Scenario.from_dict({"steps": [{"at_s": 0, "urc_per_s": 100}]})
-    with SimModem(sc) as sim:
+    with SimModem(sc, clock=clock) as sim:
         fd = os.open(sim.port_path, os.O_RDWR | os.O_NOCTTY)
+        out = b""
         try:
-            started = time.monotonic()
-            out = b""
-            while time.monotonic() - started < 0.5:
-                ready, _, _ = select.select([fd], [], [], 0.05)
-                if ready:
-                    out += os.read(fd, 4096)
-            elapsed = time.monotonic() - started
+            assert wait_for(lambda: sim.urcs_sent == 0 and sim._next_urc_at is not None)
+            for step in range(1, 51):
+                clock.now += 0.01
+                deadline = time.monotonic() + 5
+                while out.count(b"+CEREG: 1") < step and time.monotonic() < deadline:
+                    ready, _, _ = select.select([fd], [], [], 0.05)
+                    if ready:
+                        out += os.read(fd, 4096)
+                if step == 25:  # a command in the middle: the URCs go on after it
+                    answer = talk(fd, b"AT\r", b"OK\r\n")
+                    assert b"OK" in answer
+                    out += answer
+            while select.select([fd], [], [], 0.2)[0]:  # nothing more is due
+                out += os.read(fd, 4096)
         finally:
             os.close(fd)
-    assert 60 <= out.count(b"+CEREG: 1") / elapsed <= 140
-    assert sim.urcs_sent >= out.count(b"+CEREG: 1")
+    assert out.count(b"+CEREG: 1") == 50
+    assert sim.urcs_sent == 50
 
 
 def test_delay_only_the_listed_commands() -> None:
