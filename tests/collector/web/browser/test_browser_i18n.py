@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 from browserkit import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     STEP_MS,
     Browsing,
     assert_png,
     screenshot_dir,
-    skip_without_chromium,
 )
 from i18nkit import english_words
 
@@ -42,28 +40,15 @@ EN_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
 UTC_TITLE = re.compile(r"^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d) UTC$")
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    skip_without_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 @pytest.fixture
-def browsing(chromium: Any, web_site: Any) -> Iterator[Callable[[str | None], Browsing]]:
+def browsing(browser: Any, web_site: Any) -> Iterator[Callable[[str | None], Browsing]]:
     """``browsing(lang)``: a fresh browser context whose pages start in ``lang`` (None:
     the pages' own choice). After the test no page may have thrown, broken the content
     security policy or asked for an untranslated key."""
     opened: list[Browsing] = []
 
     def make(lang: str | None) -> Browsing:
-        context = chromium.new_context(viewport={"width": 1400, "height": 950})
+        context = browser.new_context(viewport={"width": 1400, "height": 950})
         context.set_default_timeout(STEP_MS)
         b = Browsing(context, web_site.url, lang=lang)
         opened.append(b)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import CHROMIUM, CHROMIUM_ARGS, STEP_MS, Browsing, skip_without_chromium
+from browserkit import CHROMIUM, STEP_MS, Browsing
 from i18nkit import english_words
 from test_browser_i18n import PAGE_WORDS, screenshot
 
@@ -29,28 +29,15 @@ TRI = "510-89"
 CELL = 4242
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    skip_without_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
 @pytest.fixture
-def browsing(chromium: Any, web_site: Any) -> Iterator[Callable[..., Browsing]]:
+def browsing(browser: Any, web_site: Any) -> Iterator[Callable[..., Browsing]]:
     """``browsing(lang, width)``: a fresh logged-in admin context; afterwards no page may
     have thrown or asked for an untranslated key."""
     opened: list[Browsing] = []
 
     def make(lang: str, width: int = 1400) -> Browsing:
         viewport = {"width": width, "height": 950}
-        context = chromium.new_context(viewport=viewport, accept_downloads=True)
+        context = browser.new_context(viewport=viewport, accept_downloads=True)
         context.set_default_timeout(STEP_MS)
         b = Browsing(context, web_site.url, lang=lang)
         name = f"kominfo{len(opened)}"

@@ -6,12 +6,11 @@ body) passes the collector's same-origin checks."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
-from browserkit import CHROMIUM, CHROMIUM_ARGS, STEP_MS, Browsing, skip_without_chromium
+from browserkit import CHROMIUM, STEP_MS, Browsing
 
 pytestmark = [
     pytest.mark.timeout(120),
@@ -31,23 +30,10 @@ HOSTILE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    skip_without_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def _log_in_from(chromium: Any, web_site: Any, login_url: str) -> tuple[str, list[str]]:
+def _log_in_from(browser: Any, web_site: Any, login_url: str) -> tuple[str, list[str]]:
     """Logs in through the page at ``login_url``; where the browser ends up, and the
     requests it tried to send anywhere but the collector (refused)."""
-    context = chromium.new_context()
+    context = browser.new_context()
     context.set_default_timeout(STEP_MS)
     origin = web_site.url
     elsewhere: list[str] = []
@@ -85,33 +71,29 @@ def site_with_user(web_site: Any) -> Any:
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_a_hostile_next_keeps_the_browser_on_the_collector(
-    chromium: Any, site_with_user: Any, hostile: str
+    browser: Any, site_with_user: Any, hostile: str
 ) -> None:
     site = site_with_user
-    url, elsewhere = _log_in_from(
-        chromium, site, f"{site.url}/login?next={quote(hostile, safe='')}"
-    )
+    url, elsewhere = _log_in_from(browser, site, f"{site.url}/login?next={quote(hostile, safe='')}")
     assert url == f"{site.url}/", url
     assert elsewhere == []
 
 
-def test_a_raw_backslash_next_in_the_address_bar(chromium: Any, site_with_user: Any) -> None:
+def test_a_raw_backslash_next_in_the_address_bar(browser: Any, site_with_user: Any) -> None:
     site = site_with_user
-    url, elsewhere = _log_in_from(chromium, site, f"{site.url}/login?next=/\\evil.example/")
+    url, elsewhere = _log_in_from(browser, site, f"{site.url}/login?next=/\\evil.example/")
     assert url == f"{site.url}/", url
     assert elsewhere == []
 
 
-def test_a_page_on_the_collector_is_where_the_login_goes(
-    chromium: Any, site_with_user: Any
-) -> None:
+def test_a_page_on_the_collector_is_where_the_login_goes(browser: Any, site_with_user: Any) -> None:
     site = site_with_user
-    url, elsewhere = _log_in_from(chromium, site, f"{site.url}/login?next={quote('/tickets')}")
+    url, elsewhere = _log_in_from(browser, site, f"{site.url}/login?next={quote('/tickets')}")
     assert url == f"{site.url}/tickets"
     assert elsewhere == []
 
 
-def test_a_throttled_login_says_how_long_to_wait(chromium: Any, site_with_user: Any) -> None:
+def test_a_throttled_login_says_how_long_to_wait(browser: Any, site_with_user: Any) -> None:
     site = site_with_user
     api = site.client()  # the same client address as the browser: 127.0.0.1
     failures = 0
@@ -123,7 +105,7 @@ def test_a_throttled_login_says_how_long_to_wait(chromium: Any, site_with_user: 
         else:
             assert r.status_code == 401
             failures += 1
-    context = chromium.new_context()
+    context = browser.new_context()
     context.set_default_timeout(STEP_MS)
     browsing = Browsing(context, site.url)
     try:

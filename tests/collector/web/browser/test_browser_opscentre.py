@@ -14,12 +14,10 @@ from typing import Any
 import pytest
 from browserkit import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     STEP_MS,
     Browsing,
     assert_png,
     screenshot_dir,
-    skip_without_chromium,
 )
 
 from collector.web.seed import seed_sites, signal_record
@@ -31,19 +29,6 @@ pytestmark = [
 
 _S = 1_000_000_000
 TELKOMSEL, XL = "510-10", "510-11"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    skip_without_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

@@ -14,12 +14,10 @@ from typing import Any
 import pytest
 from browserkit import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     STEP_MS,
     Browsing,
     assert_png,
     screenshot_dir,
-    skip_without_chromium,
 )
 
 from collector.web.seed import ping_record, seed_sites, signal_record
@@ -41,19 +39,6 @@ COLOURS = {
 }
 #: Draw order: a worse status is drawn over a better one.
 RANK = {"ok": 0, "silent": 1, "degraded": 2, "down": 3}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    skip_without_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture
