@@ -480,4 +480,8 @@ def cmd_survey(args: argparse.Namespace) -> int:
         command_timeout_s=modem.command_timeout_s,
         as_json=args.json,
     )
+    if config is not None and len(config.modems) > 1 and args.port is None:
+        from agent.tech import survey_operators  # a modem per operator: all of them
+
+        return survey_operators.run(options, config.modems, m, sys.stdout)
     return survey.run(options, m, sys.stdout, _live_view(args.json, m))
