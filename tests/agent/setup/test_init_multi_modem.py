@@ -7,7 +7,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from initkit import SITE, RunningCollector
+import pexpect
+from initkit import AGENT, SITE, RunningCollector, clean_env
 from test_init_scripted import init
 
 from agent.config import load_agent_config
@@ -121,3 +122,40 @@ def test_the_network_interfaces_of_a_usb_modem_are_read_from_sysfs(tmp_path: Pat
     (device / "1-1.3:1.4" / "net" / "wwan0").mkdir(parents=True)
     assert net_interfaces("1-1.3", tmp_path) == ["wwan0"]
     assert net_interfaces("1-1.4", tmp_path) == []
+
+
+def test_interactive_init_offers_every_modem_found(
+    tmp_path: Path, collector: RunningCollector
+) -> None:
+    by_id = tmp_path / "by-id"
+    by_id.mkdir()
+    kit = SimKit(
+        [
+            SimSlot("a", scenario("xl-no-service", "867698041230004")),
+            SimSlot("b", scenario("strong-lte", "867698041230005"), "quectel"),
+        ],
+        link_dir=by_id,
+    )
+    with kit, (tmp_path / "init.log").open("w", encoding="utf-8") as log:
+        kit.start()
+        child = pexpect.spawn(
+            AGENT,
+            ["init", "--lang", "id", "--config", str(tmp_path / "etc" / "agent.toml"),
+             "--data-dir", str(tmp_path / "data"), "--no-install-service", "--scan", str(by_id),
+             "--site", SITE, "--collector", collector.address, "--code", collector.code(),
+             "--no-upload-test"],
+            env=clean_env(), encoding="utf-8", timeout=30, dimensions=(50, 250),
+        )  # fmt: skip
+        child.logfile_read = log
+        try:
+            child.expect_exact("Pakai ke-2 modem, satu per operator? [Y/t]: ")
+            child.sendline("")
+            child.expect_exact("Ada 2 modem: semuanya dipakai, satu per operator ([[modems]]).")
+            child.expect_exact(f"  xl: XL Axiata (510-11), port {by_id / 'a'}, antarmuka -")
+            child.expect_exact(f"  tsel: Telkomsel (510-10), port {by_id / 'b'}, antarmuka -")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close(force=True)
+    assert child.exitstatus == 0, (tmp_path / "init.log").read_text()
+    modems = load_agent_config(tmp_path / "etc" / "agent.toml").modems
+    assert [m.name for m in modems] == ["xl", "tsel"]
