@@ -82,6 +82,8 @@ survey
     (also after Ctrl-C), 1 the modem could not be read or an output file could not be
     written (a full disk: the files stay valid and keep every reading before), 2 bad
     usage.
+    On a kit with ``[[modems]]`` and no ``--port``: every modem, each operator side by
+    side and the one recommended (:mod:`agent.tech.survey_operators`).
 """
 
 from __future__ import annotations
