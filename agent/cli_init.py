@@ -192,7 +192,7 @@ class Init(ModemStep, CollectorStep, ServiceStep):
                 ui.say("init.modem.kept_several", n=len(old.modems))  # a modem per operator
                 port, dialect, modems_text = "", "auto", modems_toml(old.modems)
             else:
-                port, dialect = self._modem(old)
+                port, dialect, modems_text = self._modem(old)
             site = self._site(old)
             address, ca_file, insecure = self._collector(old)
             upload_test = self._upload_test(old)

@@ -82,6 +82,8 @@ survey
     (also after Ctrl-C), 1 the modem could not be read or an output file could not be
     written (a full disk: the files stay valid and keep every reading before), 2 bad
     usage.
+    On a kit with ``[[modems]]`` and no ``--port``: every modem, each operator side by
+    side and the one recommended (:mod:`agent.tech.survey_operators`).
 """
 
 from __future__ import annotations
@@ -480,4 +482,8 @@ def cmd_survey(args: argparse.Namespace) -> int:
         command_timeout_s=modem.command_timeout_s,
         as_json=args.json,
     )
+    if config is not None and len(config.modems) > 1 and args.port is None:
+        from agent.tech import survey_operators  # a modem per operator: all of them
+
+        return survey_operators.run(options, config.modems, m, sys.stdout)
     return survey.run(options, m, sys.stdout, _live_view(args.json, m))

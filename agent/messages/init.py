@@ -117,9 +117,19 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "No modem answered AT. Plug the modem in, or pass --modem PORT "
         "(e.g. --modem /dev/ttyUSB2), or --modem none for a kit without a modem.",
     },
-    "init.modem.several_first": {
-        "id": "Ada beberapa modem; dipakai yang pertama: {port}",
-        "en": "Several modems answered; using the first: {port}",
+    "init.modem.several": {
+        "id": "Ada {n} modem: semuanya dipakai, satu per operator ([[modems]]). Untuk satu "
+        "modem saja, jalankan init dengan --modem PORT.",
+        "en": "{n} modems answered: all are used, a modem per operator ([[modems]]). For "
+        "one modem only, run init with --modem PORT.",
+    },
+    "init.modem.several_item": {
+        "id": "  {name}: {operator}, port {port}, antarmuka {interface}",
+        "en": "  {name}: {operator}, port {port}, interface {interface}",
+    },
+    "init.modem.use_all": {
+        "id": "Pakai ke-{n} modem, satu per operator?",
+        "en": "Use all {n} modems, a modem per operator?",
     },
     "init.modem.chosen": {"id": "Modem: {port}", "en": "Modem: {port}"},
     "init.modem.skipped": {

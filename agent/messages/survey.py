@@ -37,6 +37,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "id": "Survei dimulai (Ctrl-C untuk berhenti). GeoJSON: {geojson}  CSV: {csv}",
         "en": "Survey started (Ctrl-C to stop). GeoJSON: {geojson}  CSV: {csv}",
     },
+    "survey.kit": {
+        "id": "Semua modem kit ini dibaca bergantian: {modems}",
+        "en": "Every modem of this kit is read in turn: {modems}",
+    },
+    "survey.kit.modem": {"id": "modem", "en": "modem"},
     "survey.header": {
         "id": "waktu         lintang       bujur  RAT      operator       RSRP   RSRQ   SINR  mutu",
         "en": "time         latitude   longitude  RAT      operator       RSRP   RSRQ   "

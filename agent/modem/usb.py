@@ -184,6 +184,24 @@ def list_usb_ttys(sysfs_root: Path = Path("/sys"), dev_root: Path = Path("/dev")
     return found
 
 
+def net_interfaces(usb_path: str, sysfs_root: Path = Path("/sys")) -> list[str]:
+    """The network interfaces (``wwan0``) on the USB device at port path ``usb_path``
+    (``1-1.3``): ``bus/usb/devices/<path>/<path>:*/net/*``, sorted; none when sysfs
+    does not show one (a modem in a mode without a data interface)."""
+    device = sysfs_root / "bus" / "usb" / "devices" / usb_path
+    try:
+        functions = sorted(device.glob(f"{usb_path}:*"))
+    except OSError:
+        return []
+    names: list[str] = []
+    for function in functions:
+        try:
+            names += sorted(entry.name for entry in (function / "net").iterdir())
+        except OSError:
+            continue
+    return names
+
+
 def find_ttys(
     identity: UsbIdentity, sysfs_root: Path = Path("/sys"), dev_root: Path = Path("/dev")
 ) -> list[UsbTty]:

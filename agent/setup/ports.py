@@ -39,6 +39,9 @@ class FoundPort:
     manufacturer: str | None = None
     model: str | None = None
     imei: str | None = None
+    imsi: str | None = None  # its SIM's, which names the operator
+    usb_path: str | None = None  # the USB port path (1-1.3), when sysfs knows the device
+    interfaces: tuple[str, ...] = ()  # the network interfaces on the same USB device
     held_by: str | None = None
     error: str | None = None
 
@@ -93,7 +96,8 @@ def probe(path: str, *, timeout_s: float = 0.5, sysfs_root: Path = Path("/sys"))
     if not usb.is_usb_url(path):
         for tty in usb.list_usb_ttys(sysfs_root):
             if tty.device == device:
-                found.usb = str(tty.identity)
+                found.usb, found.usb_path = str(tty.identity), tty.usb_path
+                found.interfaces = tuple(usb.net_interfaces(tty.usb_path, sysfs_root))
                 break
     try:
         if usb.is_usb_url(path):
@@ -115,6 +119,7 @@ def probe(path: str, *, timeout_s: float = 0.5, sysfs_root: Path = Path("/sys"))
                 found.manufacturer = identity.manufacturer
                 found.model = identity.model or found.model
                 found.imei = identity.imei
+                found.imsi = identity.imsi
     return found
 
 

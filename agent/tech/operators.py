@@ -64,9 +64,49 @@ def _median(values: list[float]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
+def unreadable(name: str, port: str, exc: Exception) -> ModemLook:
+    """The row of a modem that could not be opened: why, as a status."""
+    from agent.modem.errors import ModemTimeout, PortBusy, PortUnavailable
+
+    status = {PortBusy: "busy", PortUnavailable: "not-found", ModemTimeout: "no-answer"}
+    why = next((v for k, v in status.items() if isinstance(exc, k)), "error")
+    return ModemLook(name, port, why, error=str(exc))
+
+
+def summarise(
+    name: str, port: str, identity: Any, readings: Sequence[Any], errors: Sequence[str]
+) -> ModemLook:
+    """Pure: one modem's look from its identity and its readings (``SignalSample``s, in
+    order); ``errors``: the readings that failed. Figures are medians, the operator and
+    the network those of the last reading."""
+    if not readings:
+        return ModemLook(name, port, "error", error=errors[-1] if errors else "no reading")
+    last = readings[-1]
+    rsrp = [r.rsrp_dbm for r in readings if r.rsrp_dbm is not None]
+    sinr = [r.sinr_db for r in readings if r.sinr_db is not None]
+    registered = sum(r.reg_state in _REGISTERED for r in readings)
+    network = sim_network(identity, signal_to_proto(last))
+    mcc, _, mnc = network.partition("-")
+    named = last.operator_name if last.reg_state in _REGISTERED else None
+    return ModemLook(
+        name=name,
+        port=port,
+        status="ok",
+        network=network,
+        operator_name=named or operator_name(mcc, mnc),
+        rat=last.rat,
+        reg_state=last.reg_state,
+        rsrp_dbm=_median(rsrp),
+        sinr_db=_median(sinr),
+        readings=len(readings),
+        registered=registered,
+        coverage=coverage_class(_median(rsrp), _median(sinr), len(readings), registered),
+    )
+
+
 def look_at(modem: ModemSection, samples: int = 3) -> ModemLook:
     """Blocking: open ``modem``, read it ``samples`` times, close it."""
-    from agent.modem.errors import ModemError, ModemTimeout, PortBusy, PortUnavailable
+    from agent.modem.errors import ModemError
     from agent.modem.reader import Modem
 
     reader = Modem(modem.port, dialect=modem.dialect, command_timeout_s=modem.command_timeout_s)
@@ -74,45 +114,15 @@ def look_at(modem: ModemSection, samples: int = 3) -> ModemLook:
         try:
             identity = reader.open()
         except (ModemError, OSError, ValueError) as exc:
-            status = {PortBusy: "busy", PortUnavailable: "not-found", ModemTimeout: "no-answer"}
-            why = next((v for k, v in status.items() if isinstance(exc, k)), "error")
-            return ModemLook(modem.name, modem.port, why, error=str(exc))
-        rsrp: list[float] = []
-        sinr: list[float] = []
-        registered = 0
-        last = None
+            return unreadable(modem.name, modem.port, exc)
+        readings = []
         errors: list[str] = []
         for _ in range(samples):
             try:
-                last = reader.read_signal()
+                readings.append(reader.read_signal())
             except ModemError as exc:
                 errors.append(str(exc))
-                continue
-            registered += last.reg_state in _REGISTERED
-            if last.rsrp_dbm is not None:
-                rsrp.append(last.rsrp_dbm)
-            if last.sinr_db is not None:
-                sinr.append(last.sinr_db)
-        readings = samples - len(errors)
-        if last is None:
-            return ModemLook(modem.name, modem.port, "error", error=errors[-1])
-        network = sim_network(identity, signal_to_proto(last))
-        mcc, _, mnc = network.partition("-")
-        named = last.operator_name if last.reg_state in _REGISTERED else None
-        return ModemLook(
-            name=modem.name,
-            port=modem.port,
-            status="ok",
-            network=network,
-            operator_name=named or operator_name(mcc, mnc),
-            rat=last.rat,
-            reg_state=last.reg_state,
-            rsrp_dbm=_median(rsrp),
-            sinr_db=_median(sinr),
-            readings=readings,
-            registered=registered,
-            coverage=coverage_class(_median(rsrp), _median(sinr), readings, registered),
-        )
+        return summarise(modem.name, modem.port, identity, readings, errors)
     finally:
         reader.close()
 

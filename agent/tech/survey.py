@@ -199,7 +199,7 @@ class SpoolQueue:
         self.spool.close()
 
 
-def _paths(options: SurveyOptions) -> tuple[Path | None, Path | None]:
+def output_paths(options: SurveyOptions) -> tuple[Path | None, Path | None]:
     if options.geojson is not None or options.csv is not None:
         return options.geojson, options.csv
     folder = options.out_dir or Path.cwd()
@@ -214,14 +214,14 @@ def _paths(options: SurveyOptions) -> tuple[Path | None, Path | None]:
 # -- the survey --------------------------------------------------------------------------
 
 
-class _Stop:
+class SurveyStop:
     """Ctrl-C / SIGTERM ask the loop to stop between readings (twice: at once)."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self._previous: dict[int, Any] = {}
 
-    def __enter__(self) -> _Stop:
+    def __enter__(self) -> SurveyStop:
         for sig in (signal.SIGINT, signal.SIGTERM):
             self._previous[sig] = signal.signal(sig, self._handle)
         return self
@@ -236,7 +236,7 @@ class _Stop:
             signal.signal(sig, handler)
 
 
-def _line(row: dict[str, Any], m: Messages) -> str:
+def reading_line(row: dict[str, Any], m: Messages) -> str:
     when = row["time"][11:19]
     lat = "-" if row["lat"] is None else f"{row['lat']:.5f}"
     lon = "-" if row["lon"] is None else f"{row['lon']:.5f}"
@@ -283,7 +283,7 @@ def _open_outputs(options: SurveyOptions) -> _Outputs:
     SurveyFileError, SpoolError (what was opened is closed again)."""
     outputs = _Outputs()
     try:
-        outputs.geo_path, outputs.csv_path = _paths(options)
+        outputs.geo_path, outputs.csv_path = output_paths(options)
         if outputs.geo_path is not None:
             outputs.geo = GeoJsonWriter(outputs.geo_path, PROPERTIES)
         if outputs.csv_path is not None:
@@ -296,7 +296,7 @@ def _open_outputs(options: SurveyOptions) -> _Outputs:
     return outputs
 
 
-def _failure(exc: Exception, m: Messages, as_json: bool, out: TextIO) -> None:
+def failure_lines(exc: Exception, m: Messages, as_json: bool, out: TextIO) -> None:
     """Why the survey stopped early: on stderr in the technician's language (and with
     ``--json`` a ``{"type": "error"}`` line on stdout)."""
     import sys
@@ -346,7 +346,7 @@ def run(options: SurveyOptions, m: Messages, out: TextIO, live: LiveView | None 
         outputs = _open_outputs(options)
     except (SurveyFileError, SpoolError) as exc:
         modem.close()
-        _failure(exc, m, options.as_json, out)
+        failure_lines(exc, m, options.as_json, out)
         return 1
 
     def say(text: str) -> None:
@@ -370,7 +370,7 @@ def run(options: SurveyOptions, m: Messages, out: TextIO, live: LiveView | None 
     started = time.monotonic()
     next_at = started
     try:
-        with _Stop() as stop:
+        with SurveyStop() as stop:
             while not stop.event.is_set():
                 if (
                     options.duration_s is not None
@@ -401,9 +401,9 @@ def run(options: SurveyOptions, m: Messages, out: TextIO, live: LiveView | None 
                     if options.as_json:
                         print(json.dumps({"type": "reading", **row}), file=out, flush=True)
                     elif live is not None:
-                        live.reading(sample, above=_line(row, m))
+                        live.reading(sample, above=reading_line(row, m))
                     else:
-                        say(_line(row, m))
+                        say(reading_line(row, m))
                 next_at += options.interval_s
                 delay = next_at - time.monotonic()
                 if options.duration_s is not None:
@@ -419,7 +419,7 @@ def run(options: SurveyOptions, m: Messages, out: TextIO, live: LiveView | None 
         outputs.close()
     live = None  # the graph stays where it is; the summary goes below it
     if failure is not None:
-        _failure(failure, m, options.as_json, out)
+        failure_lines(failure, m, options.as_json, out)
     summary = _summary(
         readings, with_fix, outputs.queue, outputs.geo_path, outputs.csv_path, best, start_pos
     )
