@@ -1,8 +1,7 @@
 """The REST API's response models (pydantic v2); the requests' are in :mod:`.params`.
 
-Handlers build every JSON response from these models; :mod:`collector.web.spec`
-generates the OpenAPI document from the same models and the route table, so the
-document and the code cannot drift apart.
+Handlers build every JSON response from these models; :mod:`collector.web.spec` makes
+the OpenAPI document from them and the route table: the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from pantau.core.operators import operator_label
 from pantau.core.sites import PROVINCES
 
 Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
-Status = Literal["ok", "degraded", "down", "silent"]
+Status = Literal["ok", "degraded", "down", "silent", "sms"]  # sms: data down, kit alive
 TicketState = Literal["open", "acknowledged", "resolved"]
 Invalid = Annotated[
     list[str],
@@ -440,6 +439,7 @@ class Counts(Strict):
     degraded: int
     down: int
     silent: int
+    sms: int  # data down, kit alive
 
 
 class ProvinceCounts(Strict):
