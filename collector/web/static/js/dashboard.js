@@ -339,11 +339,11 @@ function render() {
     renderQueued = false;
     const visible = [];
     const byProvince = new Map();
-    const totals = { ok: 0, degraded: 0, down: 0, silent: 0 };
+    const totals = { ok: 0, degraded: 0, down: 0, silent: 0, sms: 0 };
     for (const row of sites.values()) {
       if (!matches(row, { ignoreProvince: true })) continue;
       let counts = byProvince.get(row.provinceCode);
-      if (!counts) byProvince.set(row.provinceCode, (counts = { ok: 0, degraded: 0, down: 0, silent: 0 }));
+      if (!counts) byProvince.set(row.provinceCode, (counts = { ok: 0, degraded: 0, down: 0, silent: 0, sms: 0 }));
       counts[row.status] = (counts[row.status] ?? 0) + 1;
       if (filters.province.value && row.provinceCode !== filters.province.value) continue;
       totals[row.status] = (totals[row.status] ?? 0) + 1;
@@ -372,15 +372,18 @@ function renderCounts(totals, shown) {
   );
 }
 
+/** The province table's status columns, in the order of its header (index.html). */
+const PROVINCE_COLUMNS = ["ok", "degraded", "down", "silent", "sms"];
+
 function renderProvinces(byProvince) {
   const body = document.querySelector("#province-table tbody");
   const foot = document.querySelector("#province-table tfoot");
   const rows = [];
-  const sum = { ok: 0, degraded: 0, down: 0, silent: 0 };
+  const sum = { ok: 0, degraded: 0, down: 0, silent: 0, sms: 0 };
   for (const code of [...byProvince.keys()].sort()) {
     const c = byProvince.get(code);
-    const total = c.ok + c.degraded + c.down + c.silent;
-    for (const s of Object.keys(sum)) sum[s] += c[s];
+    const total = PROVINCE_COLUMNS.reduce((n, s) => n + (c[s] ?? 0), 0);
+    for (const s of Object.keys(sum)) sum[s] += c[s] ?? 0;
     const button = el("button", { type: "button", class: "linklike", "data-province": code },
       `${provinceName(code)} (${code})`);
     button.addEventListener("click", () => {
@@ -391,13 +394,13 @@ function renderProvinces(byProvince) {
     });
     rows.push(el("tr", { "data-province": code, class: filters.province.value === code ? "selected" : null },
       el("th", { scope: "row" }, button),
-      ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num", "data-status": s }, fmtNum(c[s]))),
+      ...PROVINCE_COLUMNS.map((s) => el("td", { class: "num", "data-status": s }, fmtNum(c[s] ?? 0))),
       el("td", { class: "num" }, fmtNum(total))));
   }
   body.replaceChildren(...rows);
   foot.replaceChildren(el("tr", {}, el("th", { scope: "row" }, t("index.all-provinces")),
-    ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num" }, fmtNum(sum[s]))),
-    el("td", { class: "num" }, fmtNum(sum.ok + sum.degraded + sum.down + sum.silent))));
+    ...PROVINCE_COLUMNS.map((s) => el("td", { class: "num" }, fmtNum(sum[s]))),
+    el("td", { class: "num" }, fmtNum(PROVINCE_COLUMNS.reduce((n, s) => n + sum[s], 0)))));
 }
 
 // -- the popup -----------------------------------------------------------------------
