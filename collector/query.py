@@ -21,6 +21,7 @@ A site's status (docs/operations.md, "Site status"):
 from __future__ import annotations
 
 import bisect
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ SILENT_PROBLEM = "AGENT_SILENT"
 OPEN_STATES = ("open", "acknowledged")
 MAP_COLUMNS = (
     "code", "lat", "lon", "status", "operator", "province", "problems", "networks", "since",
+    "operators",
 )  # fmt: skip
 
 #: Readings of each kind (signal, ping) a site's coverage figures use at most: the
@@ -147,6 +149,9 @@ class SiteRow:
     #: ticket's first bad reading, or when it was last heard if it fell silent
     #: without one; None while it is ok.
     since_ns: int | None = None
+    #: Of a site known on more than one network: each network's own status (its own
+    #: tickets and the kit's, :func:`network_statuses`); empty otherwise.
+    by_network: tuple[tuple[str, str], ...] = ()
 
     @property
     def code(self) -> str:
@@ -173,6 +178,7 @@ class SiteRow:
             list(self.problems),
             list(self.networks),
             iso(self.since_ns),
+            dict(self.by_network),
         ]
 
 
@@ -203,17 +209,20 @@ def site_row(
 ) -> SiteRow:
     problems = tuple(sorted({t.problem for t in open_tickets}))
     lat, lon, located = location(site)
-    status = status_of(
+    judge = functools.partial(
+        status_of,
         site,
-        problems,
         now_ns=now_ns,
         silent_after_ns=silent_after_ns,
         last_sms_ns=last_sms_ns,
         sms_alive_ns=sms_alive_ns,
     )
+    status = judge(problems)
+    networks = site_networks(site, seen_on, open_tickets)
     return SiteRow(
         site=site,
-        networks=site_networks(site, seen_on, open_tickets),
+        networks=networks,
+        by_network=network_statuses(networks, open_tickets, judge),
         operator=site_operator(site),
         status=status,
         problems=problems,
@@ -221,6 +230,20 @@ def site_row(
         lon=lon,
         located=located,
         since_ns=trouble_since(status, open_tickets, site.last_seen_ns),
+    )
+
+
+def network_statuses(
+    networks: Sequence[str], open_tickets: Sequence[Ticket], judge: Callable[[set[str]], str]
+) -> tuple[tuple[str, str], ...]:
+    """Each of ``networks``' own status (when there are several): ``judge`` of the
+    problems of its tickets and of the kit's (those not about a network: silence, the
+    lifeline and a kit's fault are every network's)."""
+    if len(networks) < 2:
+        return ()
+    kit = {t.problem for t in open_tickets if not is_network(t.operator)}
+    return tuple(
+        (n, judge(kit | {t.problem for t in open_tickets if t.operator == n})) for n in networks
     )
 
 

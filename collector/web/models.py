@@ -80,19 +80,19 @@ class MapState(Strict):
     columns: list[
         Literal[
             "code", "lat", "lon", "status", "operator", "province", "problems", "networks",
-            "since",
+            "since", "operators",
         ]
     ]  # fmt: skip
     rows: list[
         Annotated[
             list[Any],
             Field(
-                min_length=9,
-                max_length=9,
-                description="code, lat, lon, status, operator (the latest reading's), "
-                "province, problems, networks (every network the site is known on), "
-                "since (when its trouble began: its oldest open ticket's first bad "
-                "reading, or when it was last heard if silent; null while ok)",
+                min_length=10,
+                max_length=10,
+                description="code, lat, lon, status, operator (the latest reading's), province, "
+                "problems, networks (every network the site is known on), since (when its "
+                "trouble began: oldest open ticket's first bad reading, or last heard; null "
+                "while ok), operators (each network's own status, when it has several)",
             ),
         ]
     ]

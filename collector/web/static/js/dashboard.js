@@ -120,6 +120,8 @@ function rowObject(columns, values) {
   row.status = row.status || "silent";
   row.problems = Array.isArray(row.problems) ? row.problems : row.problems ? [row.problems] : [];
   row.networks = Array.isArray(row.networks) ? row.networks : [];
+  // each network's own status at a site known on several (absent from older collectors)
+  row.operators = row.operators && typeof row.operators === "object" ? row.operators : {};
   row.provinceCode = provinceCode(row.province) ?? row.code.slice(0, 2);
   const lat = Number(row.lat), lon = Number(row.lon);
   if (row.lat !== null && row.lon !== null && Number.isFinite(lat) && Number.isFinite(lon) && map.bounds) {
@@ -226,6 +228,13 @@ function writeQuery() {
     exportQuery.set("format", format);
     document.getElementById(`export-${format}`).href = `/api/v1/coverage?${exportQuery}`;
   }
+}
+
+/** The row as the operator filter's network sees it: that network's own status at a
+ * site known on several networks (its tickets and the kit's), else the site's. */
+function viewOf(row) {
+  const own = filters.operator.value ? row.operators[filters.operator.value] : undefined;
+  return own && own !== row.status ? { ...row, status: own } : row;
 }
 
 function matches(row, { ignoreProvince = false } = {}) {
@@ -340,7 +349,8 @@ function render() {
     const visible = [];
     const byProvince = new Map();
     const totals = { ok: 0, degraded: 0, down: 0, silent: 0, sms: 0 };
-    for (const row of sites.values()) {
+    for (const site of sites.values()) {
+      const row = viewOf(site);
       if (!matches(row, { ignoreProvince: true })) continue;
       let counts = byProvince.get(row.provinceCode);
       if (!counts) byProvince.set(row.provinceCode, (counts = { ok: 0, degraded: 0, down: 0, silent: 0, sms: 0 }));
