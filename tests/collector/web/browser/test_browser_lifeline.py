@@ -1,7 +1,9 @@
 """A site whose newest news is an authentic lifeline SMS, in a real browser (headless
 Chromium): "data down, kit alive" (status "sms") in the trouble list, the status
 filter, the legend and the province table, in English and in Bahasa Indonesia; it
-arrives by the live stream, and leaves it when data flows again."""
+arrives by the live stream, and leaves it when data flows again. And the operator
+filter at a kit with a modem per operator: the marker and the trouble list show that
+network's own status."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 from browserkit import CHROMIUM, CHROMIUM_ARGS, STEP_MS, Browsing, skip_without_chromium
 
 from collector.web.seed import signal_record
+from pantau.v1 import records_pb2
 
 pytestmark = [
     pytest.mark.timeout(90),
@@ -132,3 +135,49 @@ def test_the_sms_status_speaks_bahasa_indonesia(
     )
     assert page.inner_text(".legend .status.sms") == "data terputus, kit hidup"
     assert page.inner_text("#f-status option[value='sms']") == "data terputus, kit hidup"
+
+
+def _three_modems() -> list[Any]:
+    now = time.time_ns()
+    out = []
+    for seq, (name, mnc, network) in enumerate(
+        (("tsel", "10", "510-10"), ("isat", "01", "510-01"), ("xl", "11", "510-11")), start=1
+    ):
+        r: records_pb2.Record = signal_record(
+            seq, now + seq, mcc="510", mnc=mnc, name=name, rsrp=-85, cell_id=seq
+        )
+        r.modem.name, r.modem.network = name, network
+        out.append(r)
+    return out
+
+
+def test_the_operator_filter_shows_that_networks_own_status(
+    web_site: Any, browsing: Callable[..., Browsing]
+) -> None:
+    multi = "3273011002077"  # Bandung: a kit with a modem per operator
+    assert web_site.ingest(multi, _three_modems()).through_seq == 3
+    now = time.time_ns()
+    change = web_site.store.raise_problem(
+        multi, "510-01", "NO_SERVICE", route="noc", first_bad_ns=now - 60 * 10**9,
+        last_bad_ns=now, evidence={}, historical=False, now_ns=now, reopen_window_ns=0,
+    )  # fmt: skip
+    web_site.on_loop(lambda: web_site.web.hub.tickets_changed([change.ticket]))
+    b = browsing()
+    page = b.page()
+    page.goto(f"{b.base}/")
+    page.wait_for_selector("body[data-painted='1']")
+    page.wait_for_function("(c) => window.pantauSites.get(c)?.status === 'down'", arg=multi)
+    drawn = "(c) => window.pantauMap.sites.find((r) => r.code === c)?.status ?? null"
+    in_trouble = f"#trouble-table tr[data-code='{multi}']"
+
+    page.select_option("#f-operator", "510-01")  # Indosat's view: down there
+    page.wait_for_function(f"(c) => ({drawn})(c) === 'down'", arg=multi)
+    page.locator(f"{in_trouble}[data-status='down']").wait_for()
+
+    page.select_option("#f-operator", "510-10")  # Telkomsel's view: fine there
+    page.wait_for_function(f"(c) => ({drawn})(c) === 'ok'", arg=multi)
+    page.wait_for_function(f'() => !document.querySelector("{in_trouble}")')
+    assert page.evaluate("(c) => window.pantauSites.get(c).status", multi) == "down"
+
+    page.select_option("#f-operator", "")  # every network: the site's own status
+    page.wait_for_function(f"(c) => ({drawn})(c) === 'down'", arg=multi)
