@@ -250,15 +250,18 @@ class Brain(ReplicaFeeding):
         collector), with its unresolved AGENT_SILENT ticket carried on; a site the
         engine holds learns of newer arrivals at other collectors (one it has not heard
         itself starts again from them). Sites whose kits are all revoked are no longer
-        judged unless heard here. Returns how many sites were new to the engine."""
+        judged unless heard here; one last heard by SMS is heard so (``sms_alive_s``).
+        Returns how many sites were new to the engine."""
         heard = await asyncio.to_thread(self.store.last_heard_of_active_sites)
+        texts = await asyncio.to_thread(self.store.sms_heard)  # a newer one is observed live
+        sms = {code: h.last_sms_ns for code, h in texts.items()}
         heard = {code: ns for code, ns in heard.items() if self.owns(code)}
         new = sorted(code for code in heard if self.engine.window(code) is None)
         tickets: list[Ticket] = []
         if new:
             tickets = await asyncio.to_thread(self.store.tickets_of_sites, new, _UNRESOLVED)
         for code in new:  # no await from here on: the engine is not touched meanwhile
-            self.engine.observe(code, [Heard(heard[code])])
+            self.engine.observe(code, [Heard(heard[code], sms.get(code) == heard[code])])
         for ticket in tickets:
             if ticket.problem == ProblemName.AGENT_SILENT and ticket.site_code in heard:
                 self._restore(ticket)
@@ -268,7 +271,7 @@ class Brain(ReplicaFeeding):
                 continue
             if code not in self._known and code not in self._rebuilding:
                 self.engine.forget(code)  # heard elsewhere: what this engine held is stale
-            self.engine.observe(code, [Heard(last_ns)])
+            self.engine.observe(code, [Heard(last_ns, sms.get(code) == last_ns)])
         for code in self.engine.sites():
             if code not in heard and code not in self._known and code not in self._rebuilding:
                 self.engine.forget(code)

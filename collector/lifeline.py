@@ -29,7 +29,7 @@ from pantau.core.lifeline import Judgement, Verdict
 log = logging.getLogger(__name__)
 
 #: The live-view state of a site heard by SMS only (docs/operations.md).
-ALIVE_BY_SMS = "sms-alive"
+ALIVE_BY_SMS = "sms"
 LABELS = {"en": "data down, kit alive", "id": "data terputus, kit hidup"}
 #: The status fields the live view shows (collector.web.models.Lifeline).
 LIFELINE_FIELDS = ("registration", "signal_dbm", "operator", "backlog", "down_s", "error")

@@ -11,6 +11,8 @@ render them. Every method blocks (the web calls it in a worker thread).
 A site's status (docs/operations.md, "Site status"):
 
 - ``down``: an open or acknowledged NO_SERVICE, NO_COVERAGE or MODEM_FAULT ticket;
+- ``sms``: "data down, kit alive": the site's newest news is an authentic lifeline SMS
+  (:mod:`collector.lifeline`), newer than its data and at most ``sms_alive_s`` old;
 - ``silent``: nothing heard for ``silent_after_s``, or an AGENT_SILENT ticket;
 - ``degraded``: any other open or acknowledged ticket;
 - ``ok``: otherwise.
@@ -19,6 +21,7 @@ A site's status (docs/operations.md, "Site status"):
 from __future__ import annotations
 
 import bisect
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ from collector.coverage_rows import (
     coverage_from_rollups,
 )
 from collector.geo import fallback_point
+from collector.lifeline import ALIVE_BY_SMS, alive_by_sms
 from collector.measurements import Key as RecordKey
 from collector.per_operator import OperatorFigures, per_operator
 from collector.present import iso
@@ -43,12 +47,13 @@ from collector.store.rollups import Rollup
 from pantau.core.operators import is_network, mcc_mnc, network_of, operator_label
 from pantau.core.sites import PROVINCES
 
-STATUSES = ("ok", "degraded", "down", "silent")
+STATUSES = ("ok", "degraded", "down", "silent", ALIVE_BY_SMS)
 DOWN_PROBLEMS = frozenset({"NO_SERVICE", "NO_COVERAGE", "MODEM_FAULT"})
 SILENT_PROBLEM = "AGENT_SILENT"
 OPEN_STATES = ("open", "acknowledged")
 MAP_COLUMNS = (
     "code", "lat", "lon", "status", "operator", "province", "problems", "networks", "since",
+    "operators",
 )  # fmt: skip
 
 #: Readings of each kind (signal, ping) a site's coverage figures use at most: the
@@ -65,10 +70,26 @@ def site_operator(site: SiteView) -> str | None:
     return None if s is None else mcc_mnc(s.mcc, s.mnc)
 
 
-def status_of(site: SiteView, problems: Iterable[str], *, now_ns: int, silent_after_ns: int) -> str:
+def status_of(
+    site: SiteView,
+    problems: Iterable[str],
+    *,
+    now_ns: int,
+    silent_after_ns: int,
+    last_sms_ns: int | None = None,
+    sms_alive_ns: int = 0,
+) -> str:
+    """The site's status (the module's docstring); ``last_sms_ns``: its newest authentic
+    lifeline SMS (None: none)."""
     problems = set(problems)
     if problems & DOWN_PROBLEMS:
         return "down"
+    if (
+        last_sms_ns is not None
+        and alive_by_sms(last_sms_ns, site.last_seen_ns)
+        and now_ns - last_sms_ns <= sms_alive_ns
+    ):
+        return ALIVE_BY_SMS  # even with AGENT_SILENT open: the SMS says the kit is alive
     if SILENT_PROBLEM in problems:
         return "silent"
     if site.last_seen_ns is None or now_ns - site.last_seen_ns > silent_after_ns:
@@ -128,6 +149,9 @@ class SiteRow:
     #: ticket's first bad reading, or when it was last heard if it fell silent
     #: without one; None while it is ok.
     since_ns: int | None = None
+    #: Of a site known on more than one network: each network's own status (its own
+    #: tickets and the kit's, :func:`network_statuses`); empty otherwise.
+    by_network: tuple[tuple[str, str], ...] = ()
 
     @property
     def code(self) -> str:
@@ -154,6 +178,7 @@ class SiteRow:
             list(self.problems),
             list(self.networks),
             iso(self.since_ns),
+            dict(self.by_network),
         ]
 
 
@@ -179,13 +204,25 @@ def site_row(
     now_ns: int,
     silent_after_ns: int,
     seen_on: Iterable[str] = (),
+    last_sms_ns: int | None = None,
+    sms_alive_ns: int = 0,
 ) -> SiteRow:
     problems = tuple(sorted({t.problem for t in open_tickets}))
     lat, lon, located = location(site)
-    status = status_of(site, problems, now_ns=now_ns, silent_after_ns=silent_after_ns)
+    judge = functools.partial(
+        status_of,
+        site,
+        now_ns=now_ns,
+        silent_after_ns=silent_after_ns,
+        last_sms_ns=last_sms_ns,
+        sms_alive_ns=sms_alive_ns,
+    )
+    status = judge(problems)
+    networks = site_networks(site, seen_on, open_tickets)
     return SiteRow(
         site=site,
-        networks=site_networks(site, seen_on, open_tickets),
+        networks=networks,
+        by_network=network_statuses(networks, open_tickets, judge),
         operator=site_operator(site),
         status=status,
         problems=problems,
@@ -193,6 +230,20 @@ def site_row(
         lon=lon,
         located=located,
         since_ns=trouble_since(status, open_tickets, site.last_seen_ns),
+    )
+
+
+def network_statuses(
+    networks: Sequence[str], open_tickets: Sequence[Ticket], judge: Callable[[set[str]], str]
+) -> tuple[tuple[str, str], ...]:
+    """Each of ``networks``' own status (when there are several): ``judge`` of the
+    problems of its tickets and of the kit's (those not about a network: silence, the
+    lifeline and a kit's fault are every network's)."""
+    if len(networks) < 2:
+        return ()
+    kit = {t.problem for t in open_tickets if not is_network(t.operator)}
+    return tuple(
+        (n, judge(kit | {t.problem for t in open_tickets if t.operator == n})) for n in networks
     )
 
 
@@ -237,10 +288,13 @@ class SiteQueries:
         store: Store,
         *,
         silent_after_s: float = 300.0,
+        sms_alive_s: float = 3900.0,
         clock: Callable[[], int] = time.time_ns,
     ) -> None:
         self.store = store
         self.silent_after_s = silent_after_s
+        #: How long a lifeline SMS shows its site alive (the rules' ``[agent_silent]``).
+        self.sms_alive_s = sms_alive_s
         self.clock = clock
 
     def views(self, codes: Sequence[str] | None = None) -> list[SiteView]:
@@ -248,11 +302,12 @@ class SiteQueries:
         return self.store.sites(codes)
 
     def rows(self, codes: Sequence[str] | None = None) -> dict[str, SiteRow]:
-        """The sites' rows (all, or ``codes``) with their open tickets and networks: three
-        queries."""
+        """The sites' rows (all, or ``codes``) with their open tickets, networks and
+        newest lifeline SMS: four queries."""
         sites = self.store.sites(codes)
         tickets = self.store.tickets_of_sites(codes, OPEN_STATES)
         networks = self.store.networks_of_sites(codes)
+        texts = self.store.sms_heard(None if codes is None else list(codes))
         by_site: dict[str, list[Ticket]] = {}
         for ticket in tickets:
             by_site.setdefault(ticket.site_code, []).append(ticket)
@@ -265,6 +320,8 @@ class SiteQueries:
                 now_ns=now,
                 silent_after_ns=silent_ns,
                 seen_on=networks.get(s.site_code, ()),
+                last_sms_ns=texts[s.site_code].last_sms_ns if s.site_code in texts else None,
+                sms_alive_ns=int(self.sms_alive_s * _S),
             )
             for s in sites
         }

@@ -155,6 +155,7 @@ class Collector:
             **({"clock": clock} if clock is not None else {}),
         )
         ctx.sms_intake = self.sms_intake
+        ctx.queries.sms_alive_s = self.brain.engine.config.agent_silent.sms_alive_s
         ctx.sms_webhook_secret = self.config.sms.webhook_secret
         ctx.sms_max_age_s = self.config.sms.webhook_max_age_s
         self.committer.on_commit = ctx.hub.committed

@@ -39,6 +39,15 @@ RowLoader = Callable[[Sequence[str] | None], Awaitable[dict[str, SiteRow]]]
 MAX_READINGS = 256
 
 
+def scoped_row(row: list[Any], network: str | None) -> list[Any]:
+    """A map row as an account scoped to ``network`` sees it (None: unscoped): of the
+    networks' own statuses (the last column), only its own network's."""
+    if network is None or not row[-1]:
+        return row
+    own = {k: v for k, v in row[-1].items() if k == network}
+    return [*row[:-1], own]
+
+
 def sse(event: str, data: Any) -> bytes:
     text = json.dumps(data, separators=(",", ":"), allow_nan=False)  # strict JSON only
     return f"event: {event}\ndata: {text}\n\n".encode()
@@ -273,7 +282,8 @@ class LiveHub:
             messages = by_scope.get(key)
             if messages is None:
                 messages = []
-                rows = [r for networks, r in changed if sub.sees_site(networks)]
+                scope = sub.operator if sub.scoped else None
+                rows = [scoped_row(r, scope) for ns, r in changed if sub.sees_site(ns)]
                 if rows:
                     messages.append(sse("sites", {"version": self.version, "rows": rows}))
                 visible = [

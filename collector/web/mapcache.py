@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from aiohttp import hdrs, web
 
 from collector.query import MAP_COLUMNS
-from collector.web.live import LiveHub
+from collector.web.live import LiveHub, scoped_row
 
 #: A scope: (scoped, network) — every site, or the sites known on one network.
 Scope = tuple[bool, str | None]
@@ -77,7 +77,8 @@ class MapCache:
             cached = self._bodies.get(scope)
             if cached is not None and cached.version == version:
                 return cached
-            rows = [row for networks, row in self.hub.map_rows() if sees_site(networks)]
+            network = scope[1] if scope[0] else None
+            rows = [scoped_row(r, network) for ns, r in self.hub.map_rows() if sees_site(ns)]
             body = await asyncio.to_thread(build, version, rows)
             self.builds += 1
             self._bodies[scope] = body

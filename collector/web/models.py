@@ -1,8 +1,7 @@
 """The REST API's response models (pydantic v2); the requests' are in :mod:`.params`.
 
-Handlers build every JSON response from these models; :mod:`collector.web.spec`
-generates the OpenAPI document from the same models and the route table, so the
-document and the code cannot drift apart.
+Handlers build every JSON response from these models; :mod:`collector.web.spec` makes
+the OpenAPI document from them and the route table: the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from pantau.core.operators import operator_label
 from pantau.core.sites import PROVINCES
 
 Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
-Status = Literal["ok", "degraded", "down", "silent"]
+Status = Literal["ok", "degraded", "down", "silent", "sms"]  # sms: data down, kit alive
 TicketState = Literal["open", "acknowledged", "resolved"]
 Invalid = Annotated[
     list[str],
@@ -81,19 +80,19 @@ class MapState(Strict):
     columns: list[
         Literal[
             "code", "lat", "lon", "status", "operator", "province", "problems", "networks",
-            "since",
+            "since", "operators",
         ]
     ]  # fmt: skip
     rows: list[
         Annotated[
             list[Any],
             Field(
-                min_length=9,
-                max_length=9,
-                description="code, lat, lon, status, operator (the latest reading's), "
-                "province, problems, networks (every network the site is known on), "
-                "since (when its trouble began: its oldest open ticket's first bad "
-                "reading, or when it was last heard if silent; null while ok)",
+                min_length=10,
+                max_length=10,
+                description="code, lat, lon, status, operator (the latest reading's), province, "
+                "problems, networks (every network the site is known on), since (when its "
+                "trouble began: oldest open ticket's first bad reading, or last heard; null "
+                "while ok), operators (each network's own status, when it has several)",
             ),
         ]
     ]
@@ -440,6 +439,7 @@ class Counts(Strict):
     degraded: int
     down: int
     silent: int
+    sms: int  # data down, kit alive
 
 
 class ProvinceCounts(Strict):

@@ -188,7 +188,7 @@ class SitesQuery(Strict):
     )
     operator: Network | None = Field(None, description="A network: MCC-MNC or a name")
     province: Province | None = Field(None, description="A two-digit province code")
-    status: Status | None = Field(None, description="ok, degraded, down or silent")
+    status: Status | None = Field(None, description="ok, degraded, down, silent or sms")
     problem: Problem | None = Field(None, description="A problem name, e.g. WEAK_SIGNAL")
     limit: SiteLimit = Field(1000, description=f"At most this many (at most {MAX_SITES})")
     cursor: Cursor | None = Field(None, description="The previous page's next_cursor")

@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 from storebackends import Backend
 
 from collector import auth
-from collector.config import SmsSection, default_config
+from collector.config import CollectorConfig, SmsSection, default_config
 from collector.lifeline import judge_sms
 from collector.notify import sign
 from collector.server import Collector
 from collector.store.base import Store
-from collector.store.model import Agent, SmsLogRow
+from collector.store.model import Agent, SmsLogRow, Ticket
 from collector.store.sqlite import SqliteStore
 from pantau.core import lifeline
 from pantau.core.lifeline import Status, Verdict
@@ -31,6 +31,7 @@ SITE = "3171011001005"
 SECRET = b"collector-sms-secret-0123456789"
 HOOK = "webhook-secret"
 KEY = lifeline.kit_key(SECRET, "kit-1")
+S = 1_000_000_000
 T = TypeVar("T")
 
 
@@ -89,12 +90,16 @@ def _sms(text: str, sender: str = "+628120000001") -> bytes:
     return json.dumps({"from": sender, "text": text}).encode()
 
 
+def _config() -> CollectorConfig:
+    sms = SmsSection(secret=SECRET, webhook_secret=HOOK)
+    return dataclasses.replace(default_config(), sms=sms)
+
+
 def _run(tmp_path: Path, body: Callable[[Collector, int], Awaitable[T]]) -> T:
     async def main() -> T:
         store = SqliteStore(tmp_path / "collector.sqlite")
         store.add_agent("kit-1", SITE, auth.hash_secret(auth.new_credential("kit-1").secret))
-        sms = SmsSection(secret=SECRET, webhook_secret=HOOK)
-        collector = Collector(store, config=dataclasses.replace(default_config(), sms=sms))
+        collector = Collector(store, config=_config())
         await collector.start("127.0.0.1:0")
         try:
             port = await collector.start_web("127.0.0.1:0")
@@ -183,3 +188,48 @@ def test_a_kit_heard_by_sms_counts_as_heard_after_a_restart(store: Store, backen
     assert store.last_heard_of_active_sites() == {SITE: 1_000}
     store.accept_sms("kit-1", SITE, 1, 5_000, "{}")
     assert store.last_heard_of_active_sites() == {SITE: 5_000}
+
+
+def test_a_site_last_heard_by_sms_stays_alive_across_a_collector_restart(tmp_path: Path) -> None:
+    """A real restart (the store kept, a new collector): the kit's newest news was an
+    authentic SMS, so the restarted brain waits ``sms_alive_s`` from it, not the
+    ordinary silence (5 x 60 s), before AGENT_SILENT; after that it is silent."""
+    from collector.store.model import IngestBatch
+
+    sms_at = time.time_ns()
+    store = SqliteStore(tmp_path / "collector.sqlite")
+    store.commit([IngestBatch("kit-1", SITE, [], sms_at - 600 * S)])  # data, then none
+    store.close()
+    text = lifeline.encode(Status("kit-1", 1, registration=1), KEY)
+
+    async def before(collector: Collector, port: int) -> tuple[int, Any]:
+        return await asyncio.to_thread(_post, port, _sms(text))
+
+    assert _run(tmp_path, before)[1]["verdict"] == "accepted"
+
+    async def main() -> tuple[list[Ticket], list[Ticket]]:
+        store = SqliteStore(tmp_path / "collector.sqlite")
+        now = [sms_at + 10 * S]
+        collector = Collector(store, config=_config())
+        collector.brain.clock = lambda: now[0]  # time is driven from here on
+        collector.brain.tick_s = 3600.0  # the test drives each pass
+        await collector.start("127.0.0.1:0")
+        try:
+            # The brain's loop began (resuming at the start) before this first pass.
+            await collector.brain.survey()
+            await collector.brain.evaluate_all()
+            now[0] = sms_at + 1800 * S  # far past the ordinary silence, within sms_alive_s
+            await collector.brain.evaluate_all()
+            within = store.list_tickets(site_code=SITE, problem="AGENT_SILENT")
+            now[0] = sms_at + 4200 * S  # sms_alive_s (3900 s) and 4 x 60 s with no news
+            await collector.brain.evaluate_all()
+            after = store.list_tickets(site_code=SITE, problem="AGENT_SILENT")
+            return within, after
+        finally:
+            await collector.stop(0)
+            store.close()
+
+    within, after = asyncio.run(main())
+    assert within == []
+    (ticket,) = after
+    assert ticket.state == "open" and ticket.evidence["last_bad"]["last_heard_ns"] > sms_at

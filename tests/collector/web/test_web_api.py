@@ -22,6 +22,7 @@ def test_map_and_sites_see_everything_unscoped(any_web_site: WebSite) -> None:
     body = api.get("/api/v1/map").json()
     assert body["columns"] == [
         "code", "lat", "lon", "status", "operator", "province", "problems", "networks", "since",
+        "operators",
     ]  # fmt: skip
     rows = {r[0]: r for r in body["rows"]}
     assert sorted(rows) == site.seeded.codes()

@@ -100,8 +100,11 @@ def test_an_ingest_sends_only_the_changed_row_within_two_seconds(any_web_site: W
         assert time.monotonic() - started < 2.5
         assert message["version"] > version
         assert [row[0] for row in message["rows"]] == ["3171011001005"]
-        _code, lat, lon, status, operator, province, problems, networks, since = message["rows"][0]
+        _code, lat, lon, status, operator, province, problems, networks, since, by_network = (
+            message["rows"][0]
+        )
         assert (status, operator, province, problems, since) == ("ok", TELKOMSEL, "31", [], None)
+        assert by_network == {}  # one network: the site's status is its
         assert networks == [TELKOMSEL]
         assert -7 < lat < -5.5 and 106 < lon < 107.5  # inside DKI Jakarta
 

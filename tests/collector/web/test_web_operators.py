@@ -66,3 +66,33 @@ def test_a_site_and_the_coverage_export_per_operator(any_web_site: WebSite) -> N
     assert [o["operator"] for o in mine] == [INDOSAT]
     geo = isat.get("/api/v1/coverage", params={"by": "operator"}).json()
     assert {f["properties"]["operator"] for f in geo["features"]} == {INDOSAT}
+
+
+def test_the_map_gives_each_network_its_own_status_at_a_multi_modem_site(
+    web_site: WebSite,
+) -> None:
+    """Indosat down at the TPS, Telkomsel and XL fine: the site is down, but each
+    network's own status (the map's ``operators``) is its own; the kit's silence would
+    be every network's."""
+    assert web_site.ingest(CODE, three_modems(time.time_ns())).through_seq == 4
+    now = time.time_ns()
+    web_site.store.raise_problem(
+        CODE, INDOSAT, "NO_SERVICE", route="noc", first_bad_ns=now - 60 * 10**9,
+        last_bad_ns=now, evidence={}, historical=False, now_ns=now, reopen_window_ns=0,
+    )  # fmt: skip
+    web_site.store.raise_problem(
+        CODE, XL, "WEAK_SIGNAL", route="noc", first_bad_ns=now - 60 * 10**9,
+        last_bad_ns=now, evidence={}, historical=False, now_ns=now, reopen_window_ns=0,
+    )  # fmt: skip
+    web_site.notify([CODE])
+    body = web_site.user("viewer").get("/api/v1/map").json()
+    assert body["columns"][-1] == "operators"
+    (row,) = [dict(zip(body["columns"], r, strict=True)) for r in body["rows"] if r[0] == CODE]
+    assert row["status"] == "down"
+    assert row["operators"] == {INDOSAT: "down", TELKOMSEL: "ok", XL: "degraded"}
+    single = [r for r in body["rows"] if r[0] != CODE]
+    assert single and all(r[-1] == {} for r in single)  # one network: its status is the site's
+    # An account scoped to one network sees that network's own status only.
+    scoped = web_site.user("operator", "telkomsel").get("/api/v1/map").json()
+    (mine,) = [r for r in scoped["rows"] if r[0] == CODE]
+    assert mine[-1] == {TELKOMSEL: "ok"}

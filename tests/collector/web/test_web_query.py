@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from conftest import WebSite
 
-from collector.query import COVERAGE_READINGS, OPEN_STATES, SiteFilter, SiteQueries
+from collector.query import COVERAGE_READINGS, OPEN_STATES, SiteFilter, SiteQueries, status_of
 from collector.store import Store
+from collector.store.model import SiteView
 from collector.web import routes
 from collector.web.app import openapi_document
 from collector.web.seed import ping_record, signal_record
@@ -48,17 +49,17 @@ def _queries(site: WebSite) -> tuple[SiteQueries, CountingStore]:
     return SiteQueries(store, clock=time.time_ns), store  # type: ignore[arg-type]
 
 
-def test_rows_read_every_site_in_three_queries(any_web_site: WebSite) -> None:
+def test_rows_read_every_site_in_four_queries(any_web_site: WebSite) -> None:
     site = any_web_site
     queries, store = _queries(site)
     codes = site.seeded.codes()
     rows = queries.rows(codes)
     assert sorted(rows) == sorted(codes)
-    three = {"sites": 1, "tickets_of_sites": 1, "networks_of_sites": 1}
-    assert store.calls == three
+    four = {"sites": 1, "tickets_of_sites": 1, "networks_of_sites": 1, "sms_heard": 1}
+    assert store.calls == four
     store.calls.clear()
-    assert queries.rows() == rows  # all sites: the same three queries
-    assert store.calls == three
+    assert queries.rows() == rows  # all sites: the same four queries
+    assert store.calls == four
     # The same problems as asking each site's tickets on its own.
     for code, row in rows.items():
         one_by_one = site.store.list_tickets(site_code=code, states=OPEN_STATES, limit=100)
@@ -226,3 +227,34 @@ def test_get_routes_answer_head_too(web_site: WebSite) -> None:
     assert api.head("/api/v1/sites").status_code == 200
     assert api.head("/healthz").status_code == 200
     assert api.head("/api/v1/login").status_code == 405
+
+
+_S = 1_000_000_000
+_NOW = 10_000 * _S
+
+
+@pytest.mark.parametrize(
+    ("problems", "last_seen_s", "last_sms_s", "status"),
+    [
+        ((), 9_900, None, "ok"),
+        ((), 9_000, None, "silent"),  # 1,000 s unheard (silent after 300 s)
+        ((), 9_000, 9_500, "sms"),  # data down, kit alive
+        (("AGENT_SILENT",), 5_000, 9_500, "sms"),  # the SMS is newer than the silence
+        ((), 9_000, 5_000, "silent"),  # that SMS is older than sms_alive_s (3,900 s)
+        ((), 9_900, 9_000, "ok"),  # data came after the SMS
+        (("NO_SERVICE",), 9_000, 9_500, "down"),  # down before everything
+        (("HIGH_LATENCY",), 9_000, 9_500, "sms"),
+        (("HIGH_LATENCY",), 9_900, None, "degraded"),
+        ((), None, 9_500, "sms"),  # heard only by SMS
+    ],
+)
+def test_status_of(
+    problems: tuple[str, ...], last_seen_s: int | None, last_sms_s: int | None, status: str
+) -> None:
+    site = SiteView("3171011001005", ("kit",), None if last_seen_s is None else last_seen_s * _S,
+                    None, None)  # fmt: skip
+    got = status_of(
+        site, problems, now_ns=_NOW, silent_after_ns=300 * _S,
+        last_sms_ns=None if last_sms_s is None else last_sms_s * _S, sms_alive_ns=3900 * _S,
+    )  # fmt: skip
+    assert got == status

@@ -8,12 +8,14 @@ import "./words.js";
 
 export { formatTime, t, timeElement, toDate, translatePage };
 
-export const STATUS_ORDER = ["ok", "silent", "degraded", "down"]; // draw order: worst on top
+// draw order: worst on top; "sms": data down, kit alive (its newest news is a lifeline SMS)
+export const STATUS_ORDER = ["ok", "silent", "sms", "degraded", "down"];
 export const STATUS_COLOURS = {
   ok: "#1e9e4a",
   degraded: "#e09b00",
   down: "#d62828",
   silent: "#8a8f96",
+  sms: "#7b3fbf",
 };
 
 /** Kemendagri province codes (38 provinces since 2022). */

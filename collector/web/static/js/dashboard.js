@@ -120,6 +120,8 @@ function rowObject(columns, values) {
   row.status = row.status || "silent";
   row.problems = Array.isArray(row.problems) ? row.problems : row.problems ? [row.problems] : [];
   row.networks = Array.isArray(row.networks) ? row.networks : [];
+  // each network's own status at a site known on several (absent from older collectors)
+  row.operators = row.operators && typeof row.operators === "object" ? row.operators : {};
   row.provinceCode = provinceCode(row.province) ?? row.code.slice(0, 2);
   const lat = Number(row.lat), lon = Number(row.lon);
   if (row.lat !== null && row.lon !== null && Number.isFinite(lat) && Number.isFinite(lon) && map.bounds) {
@@ -226,6 +228,13 @@ function writeQuery() {
     exportQuery.set("format", format);
     document.getElementById(`export-${format}`).href = `/api/v1/coverage?${exportQuery}`;
   }
+}
+
+/** The row as the operator filter's network sees it: that network's own status at a
+ * site known on several networks (its tickets and the kit's), else the site's. */
+function viewOf(row) {
+  const own = filters.operator.value ? row.operators[filters.operator.value] : undefined;
+  return own && own !== row.status ? { ...row, status: own } : row;
 }
 
 function matches(row, { ignoreProvince = false } = {}) {
@@ -339,11 +348,12 @@ function render() {
     renderQueued = false;
     const visible = [];
     const byProvince = new Map();
-    const totals = { ok: 0, degraded: 0, down: 0, silent: 0 };
-    for (const row of sites.values()) {
+    const totals = { ok: 0, degraded: 0, down: 0, silent: 0, sms: 0 };
+    for (const site of sites.values()) {
+      const row = viewOf(site);
       if (!matches(row, { ignoreProvince: true })) continue;
       let counts = byProvince.get(row.provinceCode);
-      if (!counts) byProvince.set(row.provinceCode, (counts = { ok: 0, degraded: 0, down: 0, silent: 0 }));
+      if (!counts) byProvince.set(row.provinceCode, (counts = { ok: 0, degraded: 0, down: 0, silent: 0, sms: 0 }));
       counts[row.status] = (counts[row.status] ?? 0) + 1;
       if (filters.province.value && row.provinceCode !== filters.province.value) continue;
       totals[row.status] = (totals[row.status] ?? 0) + 1;
@@ -372,15 +382,18 @@ function renderCounts(totals, shown) {
   );
 }
 
+/** The province table's status columns, in the order of its header (index.html). */
+const PROVINCE_COLUMNS = ["ok", "degraded", "down", "silent", "sms"];
+
 function renderProvinces(byProvince) {
   const body = document.querySelector("#province-table tbody");
   const foot = document.querySelector("#province-table tfoot");
   const rows = [];
-  const sum = { ok: 0, degraded: 0, down: 0, silent: 0 };
+  const sum = { ok: 0, degraded: 0, down: 0, silent: 0, sms: 0 };
   for (const code of [...byProvince.keys()].sort()) {
     const c = byProvince.get(code);
-    const total = c.ok + c.degraded + c.down + c.silent;
-    for (const s of Object.keys(sum)) sum[s] += c[s];
+    const total = PROVINCE_COLUMNS.reduce((n, s) => n + (c[s] ?? 0), 0);
+    for (const s of Object.keys(sum)) sum[s] += c[s] ?? 0;
     const button = el("button", { type: "button", class: "linklike", "data-province": code },
       `${provinceName(code)} (${code})`);
     button.addEventListener("click", () => {
@@ -391,13 +404,13 @@ function renderProvinces(byProvince) {
     });
     rows.push(el("tr", { "data-province": code, class: filters.province.value === code ? "selected" : null },
       el("th", { scope: "row" }, button),
-      ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num", "data-status": s }, fmtNum(c[s]))),
+      ...PROVINCE_COLUMNS.map((s) => el("td", { class: "num", "data-status": s }, fmtNum(c[s] ?? 0))),
       el("td", { class: "num" }, fmtNum(total))));
   }
   body.replaceChildren(...rows);
   foot.replaceChildren(el("tr", {}, el("th", { scope: "row" }, t("index.all-provinces")),
-    ...["ok", "degraded", "down", "silent"].map((s) => el("td", { class: "num" }, fmtNum(sum[s]))),
-    el("td", { class: "num" }, fmtNum(sum.ok + sum.degraded + sum.down + sum.silent))));
+    ...PROVINCE_COLUMNS.map((s) => el("td", { class: "num" }, fmtNum(sum[s]))),
+    el("td", { class: "num" }, fmtNum(PROVINCE_COLUMNS.reduce((n, s) => n + sum[s], 0)))));
 }
 
 // -- the popup -----------------------------------------------------------------------

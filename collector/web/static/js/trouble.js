@@ -1,6 +1,6 @@
-// The overview's trouble list (the sites that are down, degraded or silent: why, since
-// when, operator, province; sortable by each column, the worst first, at most LIMIT
-// rows with a count of the rest), the search box's words, and the map's hover label.
+// The overview's trouble list (the sites that are down, degraded, silent or heard only
+// by SMS ("sms": data down, kit alive): why, since when, operator, province; sortable
+// by each column, the worst first, at most LIMIT rows with a count of the rest), the search box's words, and the map's hover label.
 // Fed from the dashboard's live site rows, so it follows the live stream like the map.
 
 import { el, fmtAgo, fmtTime, operatorLabel, provinceName, statusBadge } from "./api.js";
@@ -15,16 +15,17 @@ registerStrings({
     "trouble.since": "Since",
     "trouble.operator": "Operator",
     "trouble.province": "Province",
-    "trouble.none": "No site is down, degraded or silent.",
+    "trouble.none": "No site is down, degraded, silent or heard only by SMS.",
     "trouble.count": "{count} sites in trouble",
     "trouble.more": "and {count} more: sort or filter to see them",
     "trouble.silent": "not heard from",
+    "trouble.sms": "data down, kit alive (heard by SMS)",
     "trouble.sort": "Sort by {column}",
     "search.placeholder": "3171, Jakarta, Telkomsel",
     "search.found": "{count} sites match “{text}”",
     "search.none": "No site matches “{text}”.",
     "search.clear": "Clear the search",
-    "map.cluster": "{count} sites: {down} down, {degraded} degraded, {silent} silent, {ok} ok",
+    "map.cluster": "{count} sites: {down} down, {degraded} degraded, {sms} data down but kit alive, {silent} silent, {ok} ok",
   },
   id: {
     "trouble.title": "TPS bermasalah",
@@ -34,21 +35,22 @@ registerStrings({
     "trouble.since": "Sejak",
     "trouble.operator": "Operator",
     "trouble.province": "Provinsi",
-    "trouble.none": "Tidak ada TPS yang mati, terganggu, atau tanpa kabar.",
+    "trouble.none": "Tidak ada TPS yang mati, terganggu, tanpa kabar, atau hanya terdengar lewat SMS.",
     "trouble.count": "{count} TPS bermasalah",
     "trouble.more": "dan {count} lainnya: urutkan atau saring untuk melihatnya",
     "trouble.silent": "tidak ada kabar",
+    "trouble.sms": "data terputus, kit hidup (terdengar lewat SMS)",
     "trouble.sort": "Urutkan menurut {column}",
     "search.placeholder": "3171, Jakarta, Telkomsel",
     "search.found": "{count} TPS cocok dengan “{text}”",
     "search.none": "Tidak ada TPS yang cocok dengan “{text}”.",
     "search.clear": "Hapus pencarian",
-    "map.cluster": "{count} TPS: {down} mati, {degraded} terganggu, {silent} tanpa kabar, {ok} normal",
+    "map.cluster": "{count} TPS: {down} mati, {degraded} terganggu, {sms} data terputus tetapi kit hidup, {silent} tanpa kabar, {ok} normal",
   },
 });
 
 export const LIMIT = 50;
-const SEVERITY = { down: 0, silent: 1, degraded: 2 };
+const SEVERITY = { down: 0, silent: 1, sms: 2, degraded: 3 };
 
 function operatorText(row) {
   if (row.operator) return operatorLabel(row.operator);
@@ -56,7 +58,8 @@ function operatorText(row) {
 }
 
 function problemText(row) {
-  return row.problems.length ? row.problems.join(", ") : t("trouble.silent");
+  if (row.problems.length) return row.problems.join(", ");
+  return t(row.status === "sms" ? "trouble.sms" : "trouble.silent");
 }
 
 const sinceOf = (row) => (row.since ? Date.parse(row.since) : Infinity);

@@ -36,9 +36,10 @@ COLOURS = {
     "degraded": (0xE0, 0x9B, 0x00),
     "down": (0xD6, 0x28, 0x28),
     "silent": (0x8A, 0x8F, 0x96),
+    "sms": (0x7B, 0x3F, 0xBF),
 }
 #: Draw order: a worse status is drawn over a better one.
-RANK = {"ok": 0, "silent": 1, "degraded": 2, "down": 3}
+RANK = {"ok": 0, "silent": 1, "sms": 2, "degraded": 3, "down": 4}
 
 
 @pytest.fixture
@@ -127,12 +128,13 @@ def test_map_shows_every_site_inside_its_province_in_its_status_colour(
     # A demo-like spread: the fixture's nine sites (Jakarta, Jawa Barat, Bali) and ten
     # more in Aceh, Nusa Tenggara Timur, Kalimantan Timur and two of the new Papua
     # provinces (whose outlines carry other codes in the shipped file), some placed by
-    # their GNSS fix; one silent and one more down.
+    # their GNSS fix; one silent, one more down, one heard last by SMS (data down, kit alive).
     extra = seed_sites(
         web_site.store, 10, provinces=("11", "53", "64", "94", "96"), seed=7, gnss_every=3
     )
     raise_ticket(web_site, extra[0].code, extra[0].operator, "AGENT_SILENT")
     raise_ticket(web_site, extra[1].code, extra[1].operator, "NO_COVERAGE")
+    assert web_site.store.accept_sms("kit-sms", extra[2].code, 1, time.time_ns(), "{}")
     web_site.notify([s.code for s in extra])
     # and a kit in Denpasar reporting its GNSS fix, through the real gRPC ingest
     denpasar = "5171011001009"
