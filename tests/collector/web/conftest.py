@@ -271,3 +271,20 @@ def any_web_site(request: pytest.FixtureRequest) -> WebSite:
     """The operations centre on each store backend in turn."""
     name = "web_site" if request.param == "sqlite" else "web_site_pg"
     return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, one per browser-test module (skipped,
+    visibly, where the machine has none; CI installs it)."""
+    from browserkit import CHROMIUM, CHROMIUM_ARGS, skip_without_chromium  # browser/ tests
+
+    skip_without_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

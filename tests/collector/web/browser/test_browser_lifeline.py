@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from browserkit import CHROMIUM, CHROMIUM_ARGS, STEP_MS, Browsing, skip_without_chromium
+from browserkit import CHROMIUM, STEP_MS, Browsing
 
 from collector.web.seed import signal_record
 from pantau.v1 import records_pb2
@@ -23,19 +23,6 @@ pytestmark = [
 ]
 
 CODE = "3171011001099"  # DKI Jakarta, not one of the seeded sites
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    skip_without_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture
