@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int = 200  # what the receiver answered
+    at_ns: int = 0  # the receiver's clock when it came
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -26,6 +28,7 @@ class WebhookReceiver:
     """``with WebhookReceiver() as hook:`` serves on 127.0.0.1:<free port>."""
 
     status: int = 200  # what to answer; set to 500 to refuse
+    clock: Callable[[], int] = time.time_ns  # stamps each request (tests may drive it)
     received: list[Received] = field(default_factory=list)  # the accepted requests
     requests: list[Received] = field(default_factory=list)  # every request, refused too
     _server: ThreadingHTTPServer | None = None
@@ -45,7 +48,7 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 status = receiver.status
-                request = Received(self.path, dict(self.headers), body, status)
+                request = Received(self.path, dict(self.headers), body, status, receiver.clock())
                 with receiver._changed:
                     receiver.requests.append(request)
                     if status < 300:
@@ -71,13 +74,20 @@ class WebhookReceiver:
             self._thread.join(5)
 
     def wait_until(
-        self, done: Callable[[list[Received]], bool], what: str, timeout_s: float = 30.0
+        self,
+        done: Callable[[list[Received]], bool],
+        what: str,
+        timeout_s: float = 30.0,
+        *,
+        refused_too: bool = False,
     ) -> list[Received]:
-        """Wait until ``done(accepted requests)``; returns them all."""
+        """Wait until ``done(accepted requests)`` (``refused_too``: every request);
+        returns them."""
         with self._changed:
-            if not self._changed.wait_for(lambda: done(self.received), timeout_s):
+            seen = self.requests if refused_too else self.received
+            if not self._changed.wait_for(lambda: done(seen), timeout_s):
                 raise AssertionError(f"expected {what} within {timeout_s} s")
-            return list(self.received)
+            return list(seen)
 
     def wait_for(self, count: int, timeout_s: float = 30.0) -> list[Received]:
         """Wait until at least ``count`` requests were accepted; returns them all."""

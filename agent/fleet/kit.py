@@ -60,6 +60,8 @@ class SimKit:
     def __post_init__(self) -> None:
         self.base_rsrp = self.rng.uniform(-105.0, -80.0)
         self.cell_id = self.rng.randrange(1, 2**28)
+        if self.plan.cell_id is not None:  # a tower outage's kit: the tower's cell
+            self.cell_id = self.plan.cell_id
 
     def stamp(self, wall_ns: int, monotonic_ns: int) -> Stamp:
         """The kit's stamp from the process's clocks: its own boot clock, and a wall

@@ -88,6 +88,7 @@ def summary(
                 "end": format_time(spell.end_s),
                 "operator": spell.operator,
                 "province": spell.province,
+                "cell_id": spell.cell_id,
                 "sites": sorted(kits[i].site for i in spell.kits if i < len(kits)),
             }
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pantau.core.sites import PROVINCES
@@ -212,6 +212,8 @@ class KitPlan:
     province: str
     join_s: float
     clockless: bool
+    #: The serving cell shared with the other kits of a tower outage (None: its own).
+    cell_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +240,7 @@ class Spell:
     rsrp_drop_db: float = 0.0
     loss: float = 0.0
     latency_ms: float = 0.0
+    cell_id: int | None = None  # an outage's tower: the cell its kits share
 
 
 @dataclass(frozen=True)
@@ -300,12 +303,17 @@ def plan(scenario: Scenario, kits: int, provinces: list[str] | None = None) -> P
         for i in range(kits)
     ]
     spells: list[Spell] = []
-    for o in scenario.outage:
+    for n, o in enumerate(scenario.outage):
         of_operator = [k.index for k in kit_plans if k.operator == o.operator]
+        tower = of_operator[: o.sites]
+        # one tower: its kits are served by one cell (its own seed: other draws unchanged)
+        cell = random.Random(f"{scenario.day.seed}/outage/{n}").randrange(1, 2**28)
+        for i in tower:
+            kit_plans[i] = replace(kit_plans[i], cell_id=cell)
         start = parse_time(o.at)
         spells.append(
             Spell("outage", start, start + o.minutes * 60,
-                  frozenset(of_operator[: o.sites]), operator=o.operator)
+                  frozenset(tower), operator=o.operator, cell_id=cell)
         )  # fmt: skip
     for d in scenario.degradation:
         start = parse_time(d.at)

@@ -147,3 +147,29 @@ def test_the_world_shows_in_the_records() -> None:
     ping = next(r.ping for r in records if r.HasField("ping"))
     assert ping.loss_ratio == 1.0 and ping.common.status == records_pb2.PROBE_STATUS_TIMEOUT
     assert DEFAULT_SCENARIO.exists()
+
+
+def test_the_kits_of_a_tower_outage_share_its_cell_and_others_keep_their_own() -> None:
+    the_plan = plan(load_scenario(), 1000)
+    (outage,) = [s for s in the_plan.spells if s.what == "outage"]
+    assert outage.cell_id is not None
+    assert {the_plan.kits[i].cell_id for i in outage.kits} == {outage.cell_id}
+    assert all(k.cell_id is None for k in the_plan.kits if k.index not in outage.kits)
+    kits = [
+        SimKit(plan=the_plan.kits[i], agent_id=f"kit-{i}", site="3171011001001",
+               credential="x", boot_id="boot", boot_offset_ns=0, rng=random.Random(i))
+        for i in range(60)
+    ]  # fmt: skip
+    tower = {k.cell_id for k in kits if k.plan.index in outage.kits}
+    assert tower == {outage.cell_id}
+    others = [k.cell_id for k in kits if k.plan.index not in outage.kits]
+    assert len(set(others)) == len(others)  # each of the others its own cell
+    stamp = kits[min(outage.kits)].stamp(1_700_000_000 * 10**9, 5 * 10**9)
+    kit = kits[min(outage.kits)]
+    kit.produce(0.0, Cadence(), Conditions(), stamp, 0.0)
+    kit.produce(100.0, Cadence(), Conditions(), stamp, 0.0)  # the first reading is due
+    signal = next(
+        r.signal for r in map(records_pb2.Record.FromString, (s.body for s in kit.take(10)))
+        if r.HasField("signal")
+    )  # fmt: skip
+    assert signal.cell_id == outage.cell_id and signal.tac == outage.cell_id % 65000 + 1
