@@ -22,6 +22,7 @@ from typing import Final
 
 from agent.modem.driver import AtPort
 from agent.modem.engine import Response
+from agent.modem.errors import RemoteProtocolError
 from pantau.core.smspdu import Address, Deliver, PduError, Submit, decode_deliver, encode_submit
 
 #: ``<stat>`` of a stored message in PDU mode.
@@ -38,8 +39,8 @@ _CMGS: Final = re.compile(r"^\+CMGS:\s*(\d+)", re.IGNORECASE)
 SEND_TIMEOUT_S: Final = 60.0
 
 
-class SmsAtError(Exception):
-    """An SMS command's answer that cannot be read, naming the line."""
+class SmsAtError(RemoteProtocolError):
+    """An SMS command's answer that cannot be read, naming the line (the modem's fault)."""
 
 
 @dataclass(frozen=True, slots=True)

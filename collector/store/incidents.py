@@ -219,6 +219,13 @@ def reconcile_group(
         )
         for r in live_rows
     ]
+    if family is Family.NETWORK and live:
+        # A site that lost service cannot reach anything: its loss and latency are the
+        # outage's, paged by its coverage incident, not a second fault of their own.
+        out = _out_of_service(
+            tx, operator, sorted({m.site_code for m in live}), now_ns - settings.hold_ns
+        )
+        live = [m for m in live if m.site_code not in out]
     members: dict[int, str] = {}
     if key_of_id:
         for ticket_id, incident_id in tx.rows(
@@ -272,6 +279,26 @@ def reconcile_ticket(
 
 def _with_parent(incident: Incident, parent_key: str | None) -> Incident:
     return replace(incident, parent_key=parent_key)
+
+
+def _out_of_service(tx: Tx, operator: str, sites: Sequence[str], since_ns: int) -> set[str]:
+    """The sites with a live NO_SERVICE ticket of ``operator``, or one resolved at or
+    after ``since_ns`` (the hold: the loss of the outage's last minutes is still in the
+    network rules' windows when service returns)."""
+    out: set[str] = set()
+    for start in range(0, len(sites), 500):
+        chunk = sites[start : start + 500]
+        out.update(
+            str(r[0])
+            for r in tx.rows(
+                "SELECT DISTINCT site_code FROM tickets WHERE operator = ? "
+                "AND problem = 'NO_SERVICE' AND historical = ? "
+                f"AND site_code IN ({placeholders(len(chunk))}) "
+                "AND (state <> 'resolved' OR resolved_ns >= ?)",
+                (operator, False, *chunk, since_ns),
+            )
+        )
+    return out
 
 
 def _fine_elsewhere(

@@ -232,3 +232,42 @@ def test_a_cell_serving_two_provinces_is_one_incident_in_each(store: Store) -> N
     ]
     assert {i.incident.scope.cell for i in incidents} == {f"{OP}:{CELL_ID}"}
     assert [n.action for n in drain(store, T0 + 31 * SECOND)] == ["trigger", "trigger"]
+
+
+def raise_problem_at(store: Store, site: str, problem: str, now: int, evidence: dict) -> int:  # type: ignore[type-arg]
+    return store.raise_problem(
+        site, OP, problem, route="indosat", first_bad_ns=now, last_bad_ns=now,
+        evidence=evidence, historical=False, now_ns=now, reopen_window_ns=0,
+    ).ticket.id  # fmt: skip
+
+
+def test_a_sites_loss_while_it_has_no_service_is_the_outages_not_a_second_page(
+    store: Store,
+) -> None:
+    """A tower down: its TPS have NO_SERVICE and, as their pings fail, HIGH_LOSS. One
+    fault, one page: the cell's. Loss that outlasts the outage by more than the hold is
+    a fault of its own again."""
+    store.incident_settings = SETTINGS
+    sites = [tps(i) for i in range(3)]
+    for i, site in enumerate(sites):
+        raise_problem_at(store, site, "NO_SERVICE", T0 + i, {"last_cell_id": CELL_ID})
+        raise_problem_at(store, site, "HIGH_LOSS", T0 + 10 + i, {"last_bad": {"loss_ratio": 1}})
+    store.incidents_tick(T0 + 31 * SECOND)
+    pages = drain(store, T0 + 31 * SECOND)
+    (top,) = [i.incident for i in store.list_incidents() if i.incident.parent_key is None]
+    assert (top.kind, top.family.value, top.affected) == ("cell", "coverage", 3)
+    assert [(n.action, n.incident_id) for n in pages] == [("trigger", top.id)]
+
+    back = T0 + 2 * MINUTE  # service returns; the loss lingers in the windows
+    for site in sites:
+        store.clear_problem(site, OP, "NO_SERVICE", resolved_ns=back, now_ns=back)
+    store.incidents_tick(back + MINUTE)
+    assert [n.action for n in drain(store, back + MINUTE)] == []  # within the hold
+    later = back + SETTINGS.hold_ns + MINUTE  # the loss outlasts the outage: its own fault
+    store.incidents_tick(later)
+    store.incidents_tick(later + 31 * SECOND)
+    paged = drain(store, later + 31 * SECOND)
+    network = [i.incident for i in store.list_incidents() if i.incident.family.value == "network"]
+    assert sorted(i.sites[0] for i in network) == sites  # no cell named: one per site
+    triggered = {n.incident_id for n in paged if n.action == "trigger"}
+    assert triggered == {i.id for i in network}
