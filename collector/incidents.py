@@ -114,6 +114,7 @@ class Settings:
     area_window_ns: int = 600 * _S
     province_min_kabupaten: int = 3
     field_min_sites: int = 3
+    outage_grace_ns: int = 600 * _S
 
 
 @dataclass(frozen=True, slots=True)

@@ -296,7 +296,11 @@ class IncidentsSection:
     ``update_min_interval_s``; an area incident needs ``area_min_sites`` sites of one
     kabupaten/kota (``field_min_sites`` for kit faults) gone bad within ``area_window_s``
     of each other, and a province-level one area incidents in ``province_min_kabupaten``
-    kabupaten; ``enabled = false`` pages per ticket, as before incidents."""
+    kabupaten; ``outage_grace_s``: a site's network problems (loss, latency,
+    throughput) while it has NO_SERVICE on that operator, or within this long after,
+    are the outage's (a kit without service reaches nothing, and the rules' windows
+    hold that loss for a while): recorded, never an incident of their own; ``enabled =
+    false`` pages per ticket, as before incidents."""
 
     enabled: bool = True
     group_wait_s: float = setting(30.0, min=0, max=3600)
@@ -308,6 +312,7 @@ class IncidentsSection:
     area_window_s: float = setting(600.0, min=1, max=_DAY_S)
     province_min_kabupaten: int = setting(3, min=2, max=1000)
     field_min_sites: int = setting(3, min=2, max=1_000_000)
+    outage_grace_s: float = setting(600.0, min=0, max=_DAY_S)
 
     def settings(self) -> Settings:
         return Settings(
@@ -320,6 +325,7 @@ class IncidentsSection:
             area_window_ns=int(self.area_window_s * _S),
             province_min_kabupaten=self.province_min_kabupaten,
             field_min_sites=self.field_min_sites,
+            outage_grace_ns=int(self.outage_grace_s * _S),
         )
 
 

@@ -223,7 +223,7 @@ def reconcile_group(
         # A site that lost service cannot reach anything: its loss and latency are the
         # outage's, paged by its coverage incident, not a second fault of their own.
         out = _out_of_service(
-            tx, operator, sorted({m.site_code for m in live}), now_ns - settings.hold_ns
+            tx, operator, sorted({m.site_code for m in live}), now_ns - settings.outage_grace_ns
         )
         live = [m for m in live if m.site_code not in out]
     members: dict[int, str] = {}
@@ -283,8 +283,8 @@ def _with_parent(incident: Incident, parent_key: str | None) -> Incident:
 
 def _out_of_service(tx: Tx, operator: str, sites: Sequence[str], since_ns: int) -> set[str]:
     """The sites with a live NO_SERVICE ticket of ``operator``, or one resolved at or
-    after ``since_ns`` (the hold: the loss of the outage's last minutes is still in the
-    network rules' windows when service returns)."""
+    after ``since_ns`` (``outage_grace_s``: the loss of the outage's last minutes is
+    still in the network rules' windows, and their tickets hold, when service returns)."""
     out: set[str] = set()
     for start in range(0, len(sites), 500):
         chunk = sites[start : start + 500]

@@ -23,7 +23,7 @@ EXPECTED = {
     "flap-changes-one.toml": "[high_loss] flap_changes: expected 0 (off) or at least 2, got 1",
     "horizon-too-short.toml": "[engine] horizon_s: expected at least 10800 (the longest rule needs [low_throughput] for_s 0 + window_s 10800), got 3600",
     "incidents-area-of-one.toml": "[incidents] area_min_sites: expected an integer between 2 and 1000000, got 1",
-    "incidents-unknown-key.toml": "[incidents] hold: unknown key (did you mean 'hold_s'? allowed here: area_min_sites, area_window_s, enabled, field_min_sites, group_wait_s, hold_s, province_min_kabupaten, update_min_change_ratio, update_min_change_sites, update_min_interval_s)",
+    "incidents-unknown-key.toml": "[incidents] hold: unknown key (did you mean 'hold_s'? allowed here: area_min_sites, area_window_s, enabled, field_min_sites, group_wait_s, hold_s, outage_grace_s, province_min_kabupaten, update_min_change_ratio, update_min_change_sites, update_min_interval_s)",
     "not-toml.toml": "not valid TOML: Expected ']' at the end of a table declaration (at line 1, column 12)",
     "out-of-range.toml": "[weak_signal] lte_min_rsrp_dbm: expected a number between -140 and -44, got -30",
     "rule-not-a-table.toml": "[no_service]: expected a table, got an integer (5)",

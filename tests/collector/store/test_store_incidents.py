@@ -262,8 +262,8 @@ def test_a_sites_loss_while_it_has_no_service_is_the_outages_not_a_second_page(
     for site in sites:
         store.clear_problem(site, OP, "NO_SERVICE", resolved_ns=back, now_ns=back)
     store.incidents_tick(back + MINUTE)
-    assert [n.action for n in drain(store, back + MINUTE)] == []  # within the hold
-    later = back + SETTINGS.hold_ns + MINUTE  # the loss outlasts the outage: its own fault
+    assert [n.action for n in drain(store, back + MINUTE)] == []  # within the grace
+    later = back + SETTINGS.outage_grace_ns + MINUTE  # loss outlasting the outage: a fault
     store.incidents_tick(later)
     store.incidents_tick(later + 31 * SECOND)
     paged = drain(store, later + 31 * SECOND)
