@@ -250,14 +250,14 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         skipped = 0  # messages of an unknown type on this stream
         drains, policy = self.admission.drains, self.admission.drain
         holds_drain = paced = False
-        if backlog > policy.threshold_records:
-            holds_drain = drains.try_enter()
-            paced = not holds_drain
-            rate = policy.full_records_per_s if holds_drain else policy.trickle_records_per_s
-            yield _backlog_rate(rate)
         last_ack = time.monotonic()
         self.stats.connected[agent_id] = time.monotonic()
-        try:
+        try:  # from the slot on: a stream closed at any yield gives it back
+            if backlog > policy.threshold_records:
+                holds_drain = drains.try_enter()
+                paced = not holds_drain
+                rate = policy.full_records_per_s if holds_drain else policy.trickle_records_per_s
+                yield _backlog_rate(rate)
             while (message := await stream.read(_next(messages))) is not None:
                 step = session.receive(message, time.time_ns())
                 if isinstance(step, Skipped):

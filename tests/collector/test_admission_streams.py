@@ -206,6 +206,38 @@ def test_a_backlog_drains_at_full_rate_only_with_a_drain_slot(tmp_path: Path) ->
 
 
 @pytest.mark.timeout(30)
+def test_a_stream_that_ends_right_after_its_drain_rate_gives_the_slot_back(
+    tmp_path: Path,
+) -> None:
+    """A kit with a backlog that hangs up (or is cut) as soon as it is told its rate must
+    not keep the drain slot: after enough such kits nobody would drain at full rate."""
+    ingest = IngestSection(drains=1, drain_threshold_records=3, drain_records_per_s=400)
+
+    async def main() -> None:
+        async with collector(tmp_path, ingest) as (running, token):
+            drains = running.service.admission.drains
+            for _ in range(3):
+                head = hello()
+                head.hello.head_seq = 50
+                channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
+                call = channel.stream_stream(
+                    "/pantau.v1.Telemetry/Stream",
+                    request_serializer=telemetry_pb2.AgentMessage.SerializeToString,
+                    response_deserializer=telemetry_pb2.CollectorMessage.FromString,
+                )(metadata=metadata(token))
+                async with channel, asyncio.timeout(10):
+                    await call.write(head)
+                    assert (await call.read()).WhichOneof("msg") == "welcome"
+                    assert _rates([await call.read()]) == [400]  # it holds the one slot
+                    call.cancel()  # gone at once
+                async with asyncio.timeout(10):  # the collector notices the stream ended
+                    while drains.gate.active:
+                        await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+
+
+@pytest.mark.timeout(30)
 def test_a_stream_that_sends_no_hello_is_refused_and_holds_no_slot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
