@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from machine import unavailable
 from netlab import NetLab, netns_unavailable
 
 from agent.sim.modem import SimModem
@@ -102,7 +103,7 @@ def _start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
 @pytest.mark.timeout(240)
 def test_the_lifeline_across_a_link_that_goes_down(tmp_path: Path) -> None:
     if (why := netns_unavailable()) is not None:
-        pytest.skip(why)
+        unavailable(why)
     data = tmp_path / "collector"
     data.mkdir()
     store = SqliteStore(data / "collector.sqlite")

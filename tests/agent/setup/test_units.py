@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from initkit import AGENT, SITE, RunningCollector, clean_env
+from machine import unavailable
 
 from agent.setup import install
 
@@ -189,7 +190,7 @@ def udevadm_test_problems(text: str) -> None:
 
 def test_udev_parse_check_catches_a_bad_rule() -> None:
     if shutil.which("udevadm") is None or os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("needs udevadm, unshare and root")
+        unavailable("needs udevadm, unshare and root")
     with pytest.raises(AssertionError, match="Invalid key"):
         udevadm_test_problems('SUBSYSTEM=="tty", FOO=="1", ENV{ID_MM_PORT_IGNORE}="1"\n')
 
@@ -292,7 +293,7 @@ def test_install_service_without_systemd_fails_instead_of_saying_done(
     tmp_path: Path, collector: RunningCollector
 ) -> None:
     if install.systemd_running():
-        pytest.skip("this host runs systemd: the service would really be installed")
+        unavailable("this host runs systemd: the service would really be installed")
     cmd = [AGENT, "init", "--yes", "--config", str(tmp_path / "etc" / "agent.toml"),
            "--data-dir", str(tmp_path / "data"), "--site", SITE,
            "--collector", collector.address, "--code", collector.code(), "--modem", "none",
