@@ -226,7 +226,7 @@ def test_a_replica_killed_mid_outage_hands_its_sites_over(tmp_path: Path, incide
             )
             # Every site's problem ends: the victim's sites are cleared by their new owners.
             wait_tickets(store, sites, "resolved")
-            received = hook.wait_until(all_resolved, "every page resolved", timeout_s=30)
+            received = hook.wait_until(all_resolved, "every page resolved", timeout_s=60)
             with contextlib.suppress(AssertionError):  # a second one, were it coming, shows now
                 hook.wait_until(lambda got: len(got) > len(received), "more", timeout_s=3)
             received = list(hook.received)
