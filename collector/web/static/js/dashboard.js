@@ -299,14 +299,14 @@ async function search(text) {
     found = await request(`/api/v1/sites?${new URLSearchParams({ q: text, limit: "10000" })}`);
   } catch (err) {
     if (err.status !== 400) throw err;
-    showSearchResult(err.message, null); // says what is wrong with the text
+    showSearchResult(text, err.message, null); // says what is wrong with the text
     return;
   }
   const codes = (found.sites ?? []).map((s) => s.code);
   searchCodes = new Set(codes);
   searchInput.dataset.searched = text;
   const count = codes.length;
-  showSearchResult(count ? t("search.found", { count, text }) : t("search.none", { text }), count);
+  showSearchResult(text, count ? t("search.found", { count, text }) : t("search.none", { text }), count);
   writeQuery();
   render();
   const rows = codes.map((c) => sites.get(c)).filter((r) => r && r.wx !== undefined);
@@ -314,13 +314,14 @@ async function search(text) {
   else if (rows.length) map.fitRows(rows);
 }
 
-function showSearchResult(message, count) {
+// The span names the text it answers, so a reader (or a test) can tell this answer from the last one.
+function showSearchResult(text, message, count) {
   const clear = el("button", { type: "button", class: "linklike", id: "search-clear" }, t("search.clear"));
   clear.addEventListener("click", () => {
     searchInput.value = "";
     clearSearch();
   });
-  searchResult.replaceChildren(el("span", { "data-count": count ?? "" }, message), " ", clear);
+  searchResult.replaceChildren(el("span", { "data-count": count ?? "", "data-query": text }, message), " ", clear);
   searchResult.classList.remove("hidden");
   searchResult.classList.toggle("error-text", count === null);
 }

@@ -151,7 +151,7 @@ def test_search_by_code_prefix_and_by_name(
 
     page.fill("#f-site", "Bali")
     page.press("#f-site", "Enter")
-    page.wait_for_selector("#search-result [data-count='3']")
+    page.wait_for_selector("#search-result [data-query='Bali'][data-count='3']")
     page.wait_for_function(drawn, arg=3)
     assert "q=Bali" in page.url
     assert set(page.evaluate("[...window.pantauMap.sites].map((r) => r.code)")) == set(bali)
@@ -161,24 +161,27 @@ def test_search_by_code_prefix_and_by_name(
     page.fill("#f-site", jakarta_prefix)
     page.press("#f-site", "Enter")
     expected = [c for c in seeded.codes() if c.startswith(jakarta_prefix)]
-    page.wait_for_selector(f"#search-result [data-count='{len(expected)}']")
+    page.wait_for_selector(
+        f"#search-result [data-query='{jakarta_prefix}'][data-count='{len(expected)}']"
+    )
     page.wait_for_function(drawn, arg=len(expected))
 
     page.fill("#f-site", "XL")
     page.press("#f-site", "Enter")
-    page.wait_for_selector("#search-result [data-count='3']")
+    # The last answer also counted 3: wait for the one that answers "XL".
+    page.wait_for_selector("#search-result [data-query='XL'][data-count='3']")
     assert set(page.evaluate("[...window.pantauMap.sites].map((r) => r.code)")) == set(
         seeded.codes(XL)
     )
 
     page.fill("#f-site", "Kota Denpasar")  # no kabupaten names: found nothing, no error page
     page.press("#f-site", "Enter")
-    page.wait_for_selector("#search-result [data-count='0']")
+    page.wait_for_selector("#search-result [data-query='Kota Denpasar'][data-count='0']")
     page.wait_for_function(drawn, arg=0)
 
     page.fill("#f-site", "3171011001005123")  # not a code: said so in the page
     page.press("#f-site", "Enter")
-    page.wait_for_selector("#search-result.error-text")
+    page.wait_for_selector("#search-result.error-text [data-query='3171011001005123']")
     assert "13 digits" in page.inner_text("#search-result")
     assert page.url.startswith(f"{web_site.url}/")
 
@@ -188,7 +191,7 @@ def test_search_by_code_prefix_and_by_name(
 
     # A search in the address (a shared link) is applied when the page opens.
     page = open_overview(browsing(), "?q=Jakarta")
-    page.wait_for_selector("#search-result [data-count='3']")
+    page.wait_for_selector("#search-result [data-query='Jakarta'][data-count='3']")
     page.wait_for_function(drawn, arg=3)
 
 
