@@ -438,11 +438,16 @@ def titles(inc: Incident, names: Mapping[str, str]) -> tuple[str, str]:
         Kind.CELL: (f"cell {s.cell}", f"sel {s.cell}"),
         Kind.SITE: (f"TPS {inc.sites[0] if inc.sites else inc.key.rsplit(':', 1)[-1]}",) * 2,
     }.get(inc.kind, (f"area {s.kabupaten or s.province}", f"wilayah {s.kabupaten or s.province}"))
-    if inc.state == "resolved":  # none affected now: say how many it took, and that it is over
+    if inc.state == "resolved" or inc.affected == 0:  # none affected now: say how many it took
         count = max(inc.paged_affected, len(inc.sites))
-        return (
-            f"{who} {where_en} {en}: {count} TPS, recovered",
-            f"{who_id} {where_id} {id_}: {count} TPS, sudah pulih",
+        if inc.state == "resolved":
+            return (
+                f"{who} {where_en} {en}: {count} TPS, recovered",
+                f"{who_id} {where_id} {id_}: {count} TPS, sudah pulih",
+            )
+        return (  # in its hold: every site recovered, not yet long enough to resolve
+            f"{who} {where_en} {en}: {count} TPS, recovering",
+            f"{who_id} {where_id} {id_}: {count} TPS, sedang pulih",
         )
     return (
         f"{who} {where_en} {en}: {inc.affected} TPS",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,14 @@ def test_titles_in_both_languages() -> None:
         f"Indosat cell {CELL} down: 14 TPS",
         f"Indosat sel {CELL} mati: 14 TPS",
     )
+    # Every site recovered, the incident in its hold: how many it took, and that it is ending.
+    incident = replace(incident, affected=0, paged_affected=14)
+    assert titles(incident, {"510-01": "Indosat"}) == (
+        f"Indosat cell {CELL} down: 14 TPS, recovering",
+        f"Indosat sel {CELL} mati: 14 TPS, sedang pulih",
+    )
+    incident = replace(incident, state="resolved")
+    assert titles(incident, {"510-01": "Indosat"})[0].endswith(": 14 TPS, recovered")
 
 
 def test_the_engine_does_no_io() -> None:
