@@ -45,6 +45,7 @@ from agent.i18n import Messages
 from agent.tech import grades, render
 from agent.tech.cells_view import cells_section
 from agent.tech.live import LiveView
+from agent.tech.pacing import Pacer
 from agent.tech.survey_files import CsvWriter, GeoJsonWriter, SurveyFileError
 
 #: The CSV columns (and GeoJSON properties, without lat/lon).
@@ -367,15 +368,11 @@ def run(options: SurveyOptions, m: Messages, out: TextIO, live: LiveView | None 
     failure: SurveyFileError | SpoolError | None = None
     best: tuple[tuple[float, float], dict[str, Any]] | None = None
     start_pos: tuple[float, float] | None = None
-    started = time.monotonic()
-    next_at = started
+    pace = Pacer(options.interval_s, options.duration_s)
     try:
         with SurveyStop() as stop:
             while not stop.event.is_set():
-                if (
-                    options.duration_s is not None
-                    and time.monotonic() - started >= options.duration_s
-                ):
+                if pace.over():
                     break
                 try:
                     sample = modem.read_signal()
@@ -404,14 +401,7 @@ def run(options: SurveyOptions, m: Messages, out: TextIO, live: LiveView | None 
                         live.reading(sample, above=reading_line(row, m))
                     else:
                         say(reading_line(row, m))
-                next_at += options.interval_s
-                delay = next_at - time.monotonic()
-                if options.duration_s is not None:
-                    delay = min(delay, started + options.duration_s - time.monotonic())
-                if delay > 0:
-                    stop.event.wait(delay)
-                else:
-                    next_at = time.monotonic()
+                pace.wait(stop.event)
     except KeyboardInterrupt:
         pass
     finally:

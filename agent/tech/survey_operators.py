@@ -31,6 +31,7 @@ from typing import Any, TextIO
 from agent.config import ModemSection
 from agent.i18n import Messages
 from agent.tech import operators
+from agent.tech.pacing import Pacer
 from agent.tech.survey import COLUMNS as ONE_MODEM_COLUMNS
 from agent.tech.survey import PROPERTIES as ONE_MODEM_PROPERTIES
 from agent.tech.survey import SurveyOptions, SurveyStop, failure_lines, reading_line, row_of
@@ -164,15 +165,11 @@ def run(options: SurveyOptions, modems: Sequence[ModemSection], m: Messages, out
     say(f"{m('survey.kit.modem'):<8}" + m("survey.header"))
     readings = with_fix = errors = 0
     failure: Exception | None = None
-    started = time.monotonic()
-    next_at = started
+    pace = Pacer(options.interval_s, options.duration_s)
     try:
         with SurveyStop() as stop:
             while not stop.event.is_set() and failure is None:
-                if (
-                    options.duration_s is not None
-                    and time.monotonic() - started >= options.duration_s
-                ):
+                if pace.over():
                     break
                 for modem in opened:
                     name = modem.config.name
@@ -196,14 +193,7 @@ def run(options: SurveyOptions, modems: Sequence[ModemSection], m: Messages, out
                         print(json.dumps({"type": "reading", **row}), file=out, flush=True)
                     else:
                         say(f"{name:<8}" + reading_line(row, m))
-                next_at += options.interval_s
-                delay = next_at - time.monotonic()
-                if options.duration_s is not None:
-                    delay = min(delay, started + options.duration_s - time.monotonic())
-                if delay > 0:
-                    stop.event.wait(delay)
-                else:
-                    next_at = time.monotonic()
+                pace.wait(stop.event)
     except KeyboardInterrupt:
         pass
     finally:
