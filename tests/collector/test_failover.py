@@ -27,51 +27,21 @@ from agent.sim.scenario import load_scenario
 from collector import auth
 from collector.leases import BUCKETS, bucket_of
 from collector.store import Store, open_store
-from tests.collector.test_replicas import DSN, ROOT, pg_schema, processes, start_collector
+from tests.collector.test_replicas import (
+    DSN,
+    ROOT,
+    pg_schema,
+    processes,
+    replica_rules,
+    start_collector,
+    weak_for_a_while,
+)
 from tests.webhook import Received, WebhookReceiver
 
 LEASE_S = 3.0
 #: A dead replica's buckets are claimed within 4/3 of the lease (docs/operations.md);
 #: the rest is this shared test machine's scheduling.
 BOUND_S = LEASE_S * 4 / 3 + 2.0
-
-SCENARIO = """
-name = "weak-for-a-while"
-loop = false
-[[steps]]
-at_s = 0
-rat = "lte"
-reg_state = "home"
-mcc = "510"
-mnc = "01"
-rsrp_dbm = -90
-rsrq_db = -10
-sinr_db = 12
-[[steps]]
-at_s = 4
-rsrp_dbm = -118
-[[steps]]
-at_s = 22
-rsrp_dbm = -90
-"""
-
-RULES = """
-[engine]
-historical_after_s = 120
-update_every_s = 600
-[weak_signal]
-for_s = 3
-hold_s = 4
-window_s = 3
-[poor_quality]
-enabled = false
-[agent_silent]
-expected_interval_s = 10
-intervals = 6
-[incidents]
-group_wait_s = 1
-hold_s = 1
-"""
 
 
 def owners(raw: object) -> dict[int, str]:
@@ -141,8 +111,8 @@ def test_a_replica_killed_mid_outage_hands_its_sites_over(tmp_path: Path, incide
     if schema is None:
         unavailable(f"no PostgreSQL at {DSN} (set PANTAU_TEST_PG_DSN)")
     url = f"{DSN}?options=-csearch_path%3D{schema}"
-    (tmp_path / "scenario.toml").write_text(SCENARIO)
-    (tmp_path / "rules.toml").write_text(RULES + f"enabled = {str(incidents).lower()}\n")
+    (tmp_path / "scenario.toml").write_text(weak_for_a_while(4, 22))
+    (tmp_path / "rules.toml").write_text(replica_rules(4) + f"enabled = {str(incidents).lower()}\n")
     modems: list[SimModem] = []
     raw = psycopg.connect(url, autocommit=True)
     try:

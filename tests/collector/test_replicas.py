@@ -27,7 +27,11 @@ SITE = "3273011002012"
 ROOT = Path(__file__).resolve().parents[2]
 DSN = os.environ.get("PANTAU_TEST_PG_DSN") or "postgresql://postgres@127.0.0.1:5432/test"
 
-SCENARIO = """
+
+def weak_for_a_while(weak_at_s: int, back_at_s: int) -> str:
+    """A simulated modem's scenario: good signal, too weak from ``weak_at_s``, good again
+    from ``back_at_s``."""
+    return f"""
 name = "weak-for-a-while"
 loop = false
 [[steps]]
@@ -40,20 +44,24 @@ rsrp_dbm = -90
 rsrq_db = -10
 sinr_db = 12
 [[steps]]
-at_s = 5
+at_s = {weak_at_s}
 rsrp_dbm = -118
 [[steps]]
-at_s = 17
+at_s = {back_at_s}
 rsrp_dbm = -90
 """
 
-RULES = """
+
+def replica_rules(hold_s: int) -> str:
+    """Rules that open WEAK_SIGNAL after 3 s and clear it after ``hold_s``, everything else
+    quiet; the ``[incidents]`` table is last, so a caller may append its ``enabled``."""
+    return f"""
 [engine]
 historical_after_s = 120
 update_every_s = 600
 [weak_signal]
 for_s = 3
-hold_s = 5
+hold_s = {hold_s}
 window_s = 3
 [poor_quality]
 enabled = false
@@ -126,8 +134,8 @@ def test_two_collectors_on_one_postgresql_agree_on_one_ticket(tmp_path: Path) ->
     if schema is None:
         unavailable(f"no PostgreSQL at {DSN} (set PANTAU_TEST_PG_DSN)")
     url = f"{DSN}?options=-csearch_path%3D{schema}"
-    (tmp_path / "scenario.toml").write_text(SCENARIO)
-    (tmp_path / "rules.toml").write_text(RULES)
+    (tmp_path / "scenario.toml").write_text(weak_for_a_while(5, 17))
+    (tmp_path / "rules.toml").write_text(replica_rules(5))
     modems: list[SimModem] = []
     try:
         with WebhookReceiver() as hook, processes() as procs:
