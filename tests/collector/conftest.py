@@ -93,6 +93,16 @@ def postgres_backend() -> Iterator[Backend]:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+@pytest.fixture
+def pg_store(postgres_backend: Backend) -> Iterator[Store]:
+    """A PostgreSQL store in a fresh schema (for what only PostgreSQL does: leases, sharing)."""
+    store = postgres_backend.open()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest) -> Backend:
     """Each backend in turn; the PostgreSQL case skips (with the reason) without a server."""

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterator
-
 import pytest
-from machine import unavailable
 
 from collector.leases import BUCKETS, Lease, bucket_of, fair_share, plan_leases
 from tests.collector.store.storekit import SITE, T0, batch
 
-DSN = os.environ.get("PANTAU_TEST_PG_DSN") or "postgresql://postgres@127.0.0.1:5432/test"
 NOW = 1_000_000
 LATER = NOW + 10
 GONE = NOW - 1
@@ -66,56 +60,35 @@ def test_every_replica_hashes_a_site_to_the_same_bucket() -> None:
     assert len({bucket_of(f"32730110020{n:02d}") for n in range(100)}) > 50
 
 
-@pytest.fixture
-def pg() -> Iterator[object]:
-    try:
-        import psycopg
-
-        schema = f"pantau_leases_{secrets.token_hex(5)}"
-        with psycopg.connect(DSN, autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f"CREATE SCHEMA {schema}")
-    except Exception:
-        unavailable(f"no PostgreSQL at {DSN} (set PANTAU_TEST_PG_DSN)")
-    from collector.store.postgres import PostgresStore
-
-    store = PostgresStore(DSN, schema=schema)
-    try:
-        yield store
-    finally:
-        store.close()
-        with psycopg.connect(DSN, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 @pytest.mark.postgres
-def test_postgresql_claims_are_compare_and_set_and_expire(pg: object) -> None:
+def test_postgresql_claims_are_compare_and_set_and_expire(pg_store: object) -> None:
     from collector.store.postgres import PostgresStore
 
-    assert isinstance(pg, PostgresStore)
-    assert pg.settle_leases("a", 60, claim=[1, 2, 3]) == [1, 2, 3]
-    assert pg.settle_leases("b", 60, claim=[2, 3, 4]) == [4]  # held by a: not taken
-    assert pg.settle_leases("b", 60, renew=[1]) == []  # not b's to renew
-    now, rows, live = pg.lease_table("b", 60)
+    assert isinstance(pg_store, PostgresStore)
+    assert pg_store.settle_leases("a", 60, claim=[1, 2, 3]) == [1, 2, 3]
+    assert pg_store.settle_leases("b", 60, claim=[2, 3, 4]) == [4]  # held by a: not taken
+    assert pg_store.settle_leases("b", 60, renew=[1]) == []  # not b's to renew
+    now, rows, live = pg_store.lease_table("b", 60)
     assert {(b, owner) for b, owner, _ in rows} == {(1, "a"), (2, "a"), (3, "a"), (4, "b")}
     assert live == ["b"] and all(expires > now for _, _, expires in rows)
-    assert pg.settle_leases("a", 0.000_001, renew=[1, 2, 3]) == [1, 2, 3]  # now expired
-    assert pg.settle_leases("a", 60, renew=[1]) == []  # too late to renew
-    assert pg.settle_leases("b", 60, claim=[1, 2]) == [1, 2]  # expired: b takes them
-    assert pg.settle_leases("b", 60, release=[1], renew=[2]) == [2]
-    assert pg.settle_leases("a", 60, claim=[1]) == [1]  # released: free at once
-    pg.leave("b")
-    _, rows, live = pg.lease_table("a", 60)
+    assert pg_store.settle_leases("a", 0.000_001, renew=[1, 2, 3]) == [1, 2, 3]  # now expired
+    assert pg_store.settle_leases("a", 60, renew=[1]) == []  # too late to renew
+    assert pg_store.settle_leases("b", 60, claim=[1, 2]) == [1, 2]  # expired: b takes them
+    assert pg_store.settle_leases("b", 60, release=[1], renew=[2]) == [2]
+    assert pg_store.settle_leases("a", 60, claim=[1]) == [1]  # released: free at once
+    pg_store.leave("b")
+    _, rows, live = pg_store.lease_table("a", 60)
     assert {b for b, owner, _ in rows if owner == "b"} == set() and live == ["a"]
 
 
 @pytest.mark.postgres
-def test_postgresql_reads_a_sites_records_after_what_was_fed(pg: object) -> None:
+def test_postgresql_reads_a_sites_records_after_what_was_fed(pg_store: object) -> None:
     from collector.store.postgres import PostgresStore
 
-    assert isinstance(pg, PostgresStore)
-    pg.add_agent("kit-1", SITE, "h")
-    pg.add_agent("kit-2", SITE, "h")
-    pg.commit([batch("kit-1", 1, 2, 3), batch("kit-2", 1, 2)])
-    rows, heard = pg.sites_records_after([SITE, "3171011001009"], 0, {"kit-1": 2})
+    assert isinstance(pg_store, PostgresStore)
+    pg_store.add_agent("kit-1", SITE, "h")
+    pg_store.add_agent("kit-2", SITE, "h")
+    pg_store.commit([batch("kit-1", 1, 2, 3), batch("kit-2", 1, 2)])
+    rows, heard = pg_store.sites_records_after([SITE, "3171011001009"], 0, {"kit-1": 2})
     assert sorted((r.agent_id, r.seq) for r in rows) == [("kit-1", 3), ("kit-2", 1), ("kit-2", 2)]
     assert heard == {SITE: T0}

@@ -5,13 +5,9 @@ does (once), with its kit's backhaul, and a replica that leaves hands its sites 
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import time
-from collections.abc import Iterator
 
 import pytest
-from machine import unavailable
 
 from collector.brain import Brain
 from collector.config import default_config
@@ -22,29 +18,7 @@ from collector.rules.config import rules_from_mapping
 from collector.store.model import IngestBatch, RecordRow
 from pantau.v1 import records_pb2
 
-DSN = os.environ.get("PANTAU_TEST_PG_DSN") or "postgresql://postgres@127.0.0.1:5432/test"
 S = 10**9
-
-
-@pytest.fixture
-def pg() -> Iterator[object]:
-    try:
-        import psycopg
-
-        schema = f"pantau_sharing_{secrets.token_hex(5)}"
-        with psycopg.connect(DSN, autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f"CREATE SCHEMA {schema}")
-    except Exception:
-        unavailable(f"no PostgreSQL at {DSN} (set PANTAU_TEST_PG_DSN)")
-    from collector.store.postgres import PostgresStore
-
-    store = PostgresStore(DSN, schema=schema)
-    try:
-        yield store
-    finally:
-        store.close()
-        with psycopg.connect(DSN, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def replica(store: object, name: str) -> Replicas:
@@ -68,13 +42,13 @@ def signal_batch(
 
 
 @pytest.mark.postgres
-def test_a_sites_data_reaches_the_replica_that_judges_it(pg: object) -> None:
+def test_a_sites_data_reaches_the_replica_that_judges_it(pg_store: object) -> None:
     from collector.store.postgres import PostgresStore
 
-    assert isinstance(pg, PostgresStore)
+    assert isinstance(pg_store, PostgresStore)
 
     async def scenario() -> None:
-        a, b = replica(pg, "a"), replica(pg, "b")
+        a, b = replica(pg_store, "a"), replica(pg_store, "b")
         await a.heartbeat()  # alone: every bucket
         assert len(a.owned) == BUCKETS
         await b.heartbeat()  # a holds them all: b waits for its share
@@ -82,10 +56,10 @@ def test_a_sites_data_reaches_the_replica_that_judges_it(pg: object) -> None:
         await b.heartbeat()
         assert len(a.owned) == len(b.owned) == BUCKETS // 2 and not a.owned & b.owned
         site = next(f"3171011001{n:03d}" for n in range(1, 999) if b.owns(f"3171011001{n:03d}"))
-        pg.add_agent("kit-1", site, "h")
+        pg_store.add_agent("kit-1", site, "h")
         now = time.time_ns() - 60 * S
         first = signal_batch("kit-1", site, range(1, 6), now)
-        pg.commit([first])
+        pg_store.commit([first])
         # The kit streams to a: a stores, does not judge, and tells.
         a.brain.note_backhaul(site, "vsat-geo")
         await a.brain.observe(site, first.received_ns, [], agent_id="kit-1")
@@ -99,12 +73,12 @@ def test_a_sites_data_reaches_the_replica_that_judges_it(pg: object) -> None:
         assert b.brain.engine.backhaul(site) == "vsat-geo"
         held = len(window.heard)
         second = signal_batch("kit-1", site, range(6, 9), now)
-        pg.commit([second])
+        pg_store.commit([second])
         await b.follow([site])
         await b.follow([site])  # read twice, fed once
         assert b.brain.fed(site) == {"kit-1": 8}
         assert len(window.heard) == held + 1
-        pg.commit([IngestBatch("kit-1", site, [], now + 30 * S)])  # an empty batch: heard
+        pg_store.commit([IngestBatch("kit-1", site, [], now + 30 * S)])  # an empty batch: heard
         await b.follow([site])
         assert window.heard[-1] == now + 30 * S
         # b leaves: a takes its buckets at its next heartbeat and rebuilds the site.
@@ -118,38 +92,40 @@ def test_a_sites_data_reaches_the_replica_that_judges_it(pg: object) -> None:
 
 
 @pytest.mark.postgres
-def test_a_problem_nobody_announced_is_raised_once_by_the_new_owner(pg: object) -> None:
+def test_a_problem_nobody_announced_is_raised_once_by_the_new_owner(pg_store: object) -> None:
     """The previous owner died after the data showed a problem, before announcing it."""
     from collector.store.postgres import PostgresStore
 
-    assert isinstance(pg, PostgresStore)
+    assert isinstance(pg_store, PostgresStore)
     site = "3171011001005"
-    pg.add_agent("kit-1", site, "h")
+    pg_store.add_agent("kit-1", site, "h")
     weak_since = time.time_ns() - 120 * S
-    pg.commit([signal_batch("kit-1", site, range(1, 120), weak_since, rsrp_dbm=-120)])
+    pg_store.commit([signal_batch("kit-1", site, range(1, 120), weak_since, rsrp_dbm=-120)])
 
     async def take_over(name: str) -> None:
-        new = replica(pg, name)
+        new = replica(pg_store, name)
         await new.heartbeat()
         await new.brain.take(site)
 
     asyncio.run(take_over("a"))
-    (ticket,) = pg.list_tickets(problem="WEAK_SIGNAL")
+    (ticket,) = pg_store.list_tickets(problem="WEAK_SIGNAL")
     assert (ticket.site_code, ticket.operator, ticket.state) == (site, "510-10", "open")
-    assert pg.outbox_backlog() == 1  # paged: a live problem
-    pg.leave("a")
+    assert pg_store.outbox_backlog() == 1  # paged: a live problem
+    pg_store.leave("a")
     asyncio.run(take_over("b"))  # the next owner carries it on
-    assert [t.id for t in pg.list_tickets(problem="WEAK_SIGNAL")] == [ticket.id]
-    assert pg.outbox_backlog() == 1
+    assert [t.id for t in pg_store.list_tickets(problem="WEAK_SIGNAL")] == [ticket.id]
+    assert pg_store.outbox_backlog() == 1
 
 
 @pytest.mark.postgres
-def test_a_replica_that_cannot_renew_stops_judging_when_its_lease_runs_out(pg: object) -> None:
+def test_a_replica_that_cannot_renew_stops_judging_when_its_lease_runs_out(
+    pg_store: object,
+) -> None:
     from collector.store.postgres import PostgresStore
 
-    assert isinstance(pg, PostgresStore)
+    assert isinstance(pg_store, PostgresStore)
     now = [100.0]
-    a = replica(pg, "a")
+    a = replica(pg_store, "a")
     a.clock = lambda: now[0]
     asyncio.run(a.heartbeat())
     assert a.owns("3171011001005")
