@@ -57,7 +57,7 @@ def test_a_cell_outage_pages_once_per_incident_and_resolves(store: Store) -> Non
     assert set(body) == {
         "id", "key", "kind", "operator", "family", "problem", "scope", "title", "title_id",
         "state", "opened_ns", "updated_ns", "resolved_ns", "affected", "sites", "others_fine",
-        "silenced_by", "route",
+        "silenced_by", "route", "acked_by", "acked_ns", "ack_note", "escalation",
     }  # fmt: skip
     assert body["kind"] == "cell" and body["affected"] == 14 and body["state"] == "open"
     assert body["scope"] == {"cell": f"{OP}:{CELL_ID}", "kabupaten": "3171", "province": "31"}

@@ -174,8 +174,10 @@ def _undo_rollups_and_partitions(backend: Backend, raw: RawConnection) -> None:
 
 
 def undo_the_migrations_after_v7(backend: Backend, raw: RawConnection) -> None:
-    """Back to v7: rollups, records by day, then incidents, silences and the outbox's
-    incident column (the later migrations run again when the store opens)."""
+    """Back to v7: incidents' history, rollups, records by day, then incidents, silences
+    and the outbox's incident column (the later migrations run again when the store
+    opens)."""
+    raw.execute("DROP TABLE incident_events")  # incidents by hand (their columns go below)
     for table in ("sms_kits", "sms_received"):  # the SMS lifeline
         raw.execute(f"DROP TABLE {table}")
     if backend.name == "postgres":  # the replicas' leases (PostgreSQL's only)
