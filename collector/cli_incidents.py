@@ -68,6 +68,10 @@ def incidents_table(found: list[StoredIncident]) -> str:
         inc = stored.incident
         body = snapshot(stored)["incident"]
         silenced = f" [silenced by / dijeda oleh {inc.silenced_by}]" if inc.silenced_by else ""
+        if inc.acked_by is not None:
+            silenced += f" [acknowledged by / ditangani oleh {terminal(inc.acked_by)}]"
+        if inc.escalation:
+            silenced += f" [escalated / dieskalasi: {inc.escalation}]"
         lines.append(
             f"{inc.id:>5} {inc.state:<15} {local(inc.opened_ns, inc.scope.province):<21} "
             f"{terminal(body['title'])}{silenced}"
