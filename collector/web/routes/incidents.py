@@ -156,6 +156,8 @@ async def _by_hand(
         not_found(f"no incident {incident_id}")
     if done.refused is not None:
         raise ApiError(409, "conflict", done.refused)
+    if done.changed:
+        ctx.hub.incident_changed(incident_id, done.stored.incident.operator)
     if done.pages and ctx.on_ticket_action is not None:
         ctx.on_ticket_action()  # the dispatcher: deliver now
     return json_response(await _detail(ctx, principal, incident_id))

@@ -452,6 +452,7 @@ async function start() {
       if (helloSeen++) reloadSoon(); // a reconnection: changes may have gone by
     },
     tickets: reloadSoon,
+    incidents: reloadSoon, // acknowledged or escalated by someone
     resync: reloadSoon,
   }, liveIndicator(document.getElementById("live")));
   await load().catch(showError);

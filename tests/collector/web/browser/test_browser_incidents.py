@@ -266,3 +266,6 @@ def test_acknowledge_and_escalate_from_the_incidents_page(
     look.wait_for_selector(f"#detail[data-incident='{cell['id']}'][data-loaded='1']")
     assert look.locator("#detail-acked").inner_text().startswith(f"acknowledged by {who}")
     assert look.locator("#detail-ack button").count() == 0
+    look.wait_for_selector("#live[data-state='live']")
+    assert api.post(f"/api/v1/incidents/{cell['id']}/escalate", json={}).status_code == 200
+    look.wait_for_selector("#detail-escalation[data-escalation='3']")  # live, by itself
