@@ -1,4 +1,5 @@
-"""``pantau-collector incidents list|show``: the faults tickets are grouped into.
+"""``pantau-collector incidents list|show|ack|escalate``: the faults tickets are grouped
+into; acknowledging ("we have it") and escalating ("this is worse") one by hand.
 
 Titles and headings come in English and in Bahasa Indonesia; times in the zone of the
 incident's province (WIB, WITA or WIT).
@@ -7,11 +8,14 @@ incident's province (WIB, WITA or WIT).
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
+import time
 from typing import Any
 
 from collector.cli_silences import local
+from collector.incidents import MAX_ESCALATION
 from collector.store.incidents import StoredIncident, snapshot
 from pantau.core.untrusted import terminal
 
@@ -39,6 +43,23 @@ def register(sub: Any) -> None:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(handler=run_show)
 
+    for action, text in (
+        ("ack", "acknowledge an incident: someone is on it (pages 'acknowledge')"),
+        ("escalate", "escalate an incident: the next level (pages 'escalate')"),
+    ):
+        p = commands.add_parser(action, help=text)
+        data_dir(p)
+        p.add_argument("incident_id", type=int)
+        p.add_argument("--note", default="", help="why (kept in the incident's history)")
+        p.add_argument("--by", default=getpass.getuser(), help="who (default: this user)")
+        if action == "escalate":
+            p.add_argument(
+                "--level", type=int, choices=range(1, MAX_ESCALATION + 1),
+                help="to this level (default: the next; one reached already changes nothing)",
+            )  # fmt: skip
+        p.add_argument("--json", action="store_true", help="print JSON")
+        p.set_defaults(handler=run_by_hand, action=action)
+
 
 def incidents_table(found: list[StoredIncident]) -> str:
     header = f"{'id':>5} {'state / status':<15} {'since / sejak':<21} title / judul"
@@ -47,6 +68,10 @@ def incidents_table(found: list[StoredIncident]) -> str:
         inc = stored.incident
         body = snapshot(stored)["incident"]
         silenced = f" [silenced by / dijeda oleh {inc.silenced_by}]" if inc.silenced_by else ""
+        if inc.acked_by is not None:
+            silenced += f" [acknowledged by / ditangani oleh {terminal(inc.acked_by)}]"
+        if inc.escalation:
+            silenced += f" [escalated / dieskalasi: {inc.escalation}]"
         lines.append(
             f"{inc.id:>5} {inc.state:<15} {local(inc.opened_ns, inc.scope.province):<21} "
             f"{terminal(body['title'])}{silenced}"
@@ -97,13 +122,15 @@ def run_show(args: argparse.Namespace) -> int:
     stored, _ = found
     doc = snapshot(stored)
     rows = [t[0] for t in tickets if t is not None]
+    inc = stored.incident
     if args.json:
         doc["tickets"] = [{"id": t.id, "site_code": t.site_code, "problem": t.problem,
                            "state": t.state} for t in rows]  # fmt: skip
         print(json.dumps(doc, indent=2, allow_nan=False))
         return EXIT_OK
     print(incidents_table([stored]))
-    inc = stored.incident
+    for line in by_hand_lines(stored):
+        print(line)
     fine = inc.others_fine
     if fine.get("count"):
         others = ", ".join(fine.get("operators", []))
@@ -112,4 +139,68 @@ def run_show(args: argparse.Namespace) -> int:
     print("tickets / tiket:")
     for t in rows:
         print(f"  {t.id:>6} {terminal(t.site_code)} {terminal(t.problem):<15} {t.state}")
+    return EXIT_OK
+
+
+def by_hand_lines(stored: StoredIncident) -> list[str]:
+    """Who acknowledged it and its escalation level, in both languages (times local)."""
+    inc = stored.incident
+    out = []
+    if inc.acked_by is not None and inc.acked_ns is not None:
+        when = local(inc.acked_ns, inc.scope.province)
+        note = f": {terminal(inc.ack_note)}" if inc.ack_note else ""
+        out.append(f"acknowledged by {terminal(inc.acked_by)} at {when}{note}")
+        out.append(f"ditangani oleh {terminal(inc.acked_by)} pada {when}{note}")
+    if inc.escalation and inc.escalated_ns is not None:
+        when = local(inc.escalated_ns, inc.scope.province)
+        out.append(f"escalated to level {inc.escalation} at {when}")
+        out.append(f"dieskalasi ke tingkat {inc.escalation} pada {when}")
+    return out
+
+
+def run_by_hand(args: argparse.Namespace) -> int:
+    from collector.cli import open_existing
+
+    store = open_existing(args)
+    try:
+        now = time.time_ns()
+        if args.action == "ack":
+            done = store.acknowledge_incident(
+                args.incident_id, actor=args.by, note=args.note, now_ns=now
+            )
+        else:
+            done = store.escalate_incident(
+                args.incident_id, actor=args.by, note=args.note, now_ns=now, level=args.level
+            )
+    finally:
+        store.close()
+    if done.stored is None:
+        print(
+            f"pantau-collector: no incident {args.incident_id}\n"
+            f"pantau-collector: tidak ada insiden {args.incident_id}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    if done.refused is not None:
+        verb_id = "ditangani" if args.action == "ack" else "dieskalasi"
+        print(
+            f"pantau-collector: {terminal(done.refused)}\n"
+            f"pantau-collector: insiden {args.incident_id} tidak dapat {verb_id} "
+            "dalam keadaannya sekarang",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    if args.json:
+        doc = snapshot(done.stored)
+        doc["changed"] = done.changed
+        print(json.dumps(doc, indent=2, allow_nan=False))
+        return EXIT_OK
+    inc = done.stored.incident
+    if not done.changed:
+        what = "acknowledged" if args.action == "ack" else f"at level {inc.escalation}"
+        what_id = "ditangani" if args.action == "ack" else f"di tingkat {inc.escalation}"
+        print(f"incident {inc.id} is {what} already; nothing changed")
+        print(f"insiden {inc.id} sudah {what_id}; tidak ada yang berubah")
+    for line in by_hand_lines(done.stored):
+        print(line)
     return EXIT_OK

@@ -60,6 +60,7 @@ class Alert:
     route: str
     summary: str
     resolved_by: str | None = None
+    acked_by: str | None = None  # who acknowledged the incident, by hand
     raw: Mapping[str, Any] = field(default_factory=dict)  # the payload as written
 
     @property
@@ -126,6 +127,15 @@ def _get(data: Mapping[str, Any], name: str, kind: type, where: str, default: An
     return value
 
 
+def _silence(value: Any) -> str | None:
+    """The silence's id (the store writes an integer) or name, as text."""
+    if value is None:
+        return None
+    if type(value) is int or isinstance(value, str):
+        return str(value)
+    raise PayloadError(f"incident.silenced_by: expected a string or an integer, got {value!r}")
+
+
 def _strings(values: Any, where: str) -> tuple[str, ...]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise PayloadError(f"{where}: expected a list of strings")
@@ -164,10 +174,11 @@ def _from_incident(raw: Mapping[str, Any], route: str, common: dict[str, Any]) -
         others_fine_operators=_strings(
             others.get("operators", []), "incident.others_fine.operators"
         ),
-        silenced_by=_get(incident, "silenced_by", str, w, None),
+        silenced_by=_silence(incident.get("silenced_by")),
         route=_get(incident, "route", str, w, route),
         summary=_get(raw, "summary", str, "payload ", title),
         resolved_by=_get(incident, "resolved_by", str, w, None),
+        acked_by=_get(incident, "acked_by", str, w, None),
         **common,
     )
 

@@ -9,7 +9,8 @@ the create names the alarm by pattern (``externalAlarmId`` = the dedup key, plus
 - trigger: ``POST {url}/alarm``, an Alarm (state raised, ackState unacknowledged);
 - update: ``POST {url}/commentAlarms``, a comment with the new affected count;
 - escalate: ``POST {url}/commentAlarms``, a comment saying it is now critical;
-- acknowledge: ``POST {url}/ackAlarms`` (ackSystemId, ackUserId);
+- acknowledge: ``POST {url}/ackAlarms`` (ackSystemId, ackUserId: who acknowledged the
+  incident, else the source system);
 - resolve: ``POST {url}/clearAlarms`` (alarmClearedTime, clearSystemId, clearUserId).
 
 Severity (``perceivedSeverity``, ITU-T X.733): area critical, cell and field major,
@@ -98,7 +99,7 @@ def render(alert: Alert, target: Target) -> Request:
             {
                 "@type": "AckAlarms",
                 "ackSystemId": target.source,
-                "ackUserId": target.source,
+                "ackUserId": alert.acked_by or target.source,
                 "ackTime": stamp,
                 "alarmPattern": _pattern(alert, target),
             },

@@ -49,7 +49,7 @@ from collector.store.model import (
 from collector.store.rollups import Rollup
 
 if TYPE_CHECKING:  # collector.store.incidents imports this module (through sql)
-    from collector.store.incidents import StoredIncident
+    from collector.store.incidents import ByHandDone, IncidentEvent, StoredIncident
     from collector.store.silences import StoredSilence
 
 SQLITE_FILENAME = "collector.sqlite"
@@ -246,6 +246,13 @@ class IncidentStore(Protocol):
     ) -> list[StoredIncident]: ...
     def get_incident(self, incident_id: int) -> tuple[StoredIncident, list[int]] | None: ...
     def incident_of_ticket(self, ticket_id: int) -> int | None: ...
+    def incident_events(self, incident_id: int) -> list[IncidentEvent]: ...
+    def acknowledge_incident(
+        self, incident_id: int, *, actor: str, note: str, now_ns: int
+    ) -> ByHandDone: ...
+    def escalate_incident(
+        self, incident_id: int, *, actor: str, note: str, now_ns: int, level: int | None = None
+    ) -> ByHandDone: ...
     def add_silence(
         self,
         *,

@@ -13,6 +13,12 @@ Ticket-level rows are then no longer written: site tickets are the evidence.
 :meth:`IncidentMethods.incidents_tick` runs the same for every group with an unresolved
 incident, as time passes (group wait, hold, rate-limited updates, silences ending).
 
+By hand (:meth:`IncidentMethods.acknowledge_incident`, :meth:`~IncidentMethods.escalate_incident`):
+the incident row (read with a lock), an ``incident_events`` row (the incident's history,
+as ``ticket_events`` is a ticket's) and the outbox rows ('acknowledge', 'escalate')
+in one transaction; :func:`collector.incidents.acknowledge` and
+:func:`~collector.incidents.escalate` decide.
+
 Races between replicas: at most one unresolved incident per key (a partial unique
 index: the loser's transaction runs again), and every UPDATE re-checks the
 ``updated_ns`` it read (a lost race raises :class:`~collector.store.sql.Conflict`).
@@ -23,7 +29,7 @@ index: the loser's transaction runs again), and every UPDATE re-checks the
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,8 +46,34 @@ FINE_WITHIN_NS = 15 * 60 * _S
 INCIDENT_COLUMNS = (
     "id, key, kind, operator, family, problem, cell, kabupaten, province, state, parent_id, "
     "route, opened_ns, updated_ns, resolved_ns, quiet_since_ns, counted_ns, paged, "
-    "paged_affected, paged_ns, silenced_by, affected, sites, others_fine"
+    "paged_affected, paged_ns, silenced_by, affected, sites, others_fine, acked_by, acked_ns, "
+    "ack_note, escalation, escalated_ns"
 )
+_WRITTEN = INCIDENT_COLUMNS.split(", ")[1:]  # every column but the id
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEvent:
+    """A row of an incident's history: what a person did to it."""
+
+    incident_id: int
+    at_ns: int
+    action: str  # 'acknowledged' | 'escalated'
+    actor: str
+    note: str
+    level: int | None  # the level escalated to
+
+
+@dataclass(frozen=True, slots=True)
+class ByHandDone:
+    """What an acknowledgement or escalation did: the incident afterwards (None: there
+    is no such incident), whether it changed (False: already so, or refused), why it
+    was refused, and the outbox rows written."""
+
+    stored: StoredIncident | None
+    changed: bool = False
+    refused: str | None = None
+    pages: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +202,44 @@ class IncidentMethods(SilenceMethods):
 
         return self._read(body)
 
+    def incident_events(self, incident_id: int) -> list[IncidentEvent]:
+        """The incident's history (acknowledgements, escalations), oldest first."""
+        rows = self._read(
+            lambda tx: tx.rows(
+                "SELECT incident_id, at_ns, action, actor, note, level FROM incident_events "
+                "WHERE incident_id = ? ORDER BY at_ns, id",
+                (incident_id,),
+            )
+        )
+        return [
+            IncidentEvent(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), opt_int(r[5]))
+            for r in rows
+        ]
+
+    def acknowledge_incident(
+        self, incident_id: int, *, actor: str, note: str, now_ns: int
+    ) -> ByHandDone:
+        """Someone is on it (:func:`collector.incidents.acknowledge`): the incident, its
+        history row and its 'acknowledge' outbox row in one transaction."""
+        return self._retrying(
+            lambda tx: _by_hand(
+                tx, incident_id, actor=actor, note=note, now_ns=now_ns,
+                decide=lambda inc: engine.acknowledge(inc, actor, note, now_ns),
+            )
+        )  # fmt: skip
+
+    def escalate_incident(
+        self, incident_id: int, *, actor: str, note: str, now_ns: int, level: int | None = None
+    ) -> ByHandDone:
+        """It is worse (:func:`collector.incidents.escalate`): the next level, or
+        ``level``; the incident, its history row and its pages in one transaction."""
+        return self._retrying(
+            lambda tx: _by_hand(
+                tx, incident_id, actor=actor, note=note, now_ns=now_ns,
+                decide=lambda inc: engine.escalate(inc, actor, note, now_ns, level),
+            )
+        )  # fmt: skip
+
     def incident_of_ticket(self, ticket_id: int) -> int | None:
         """The latest incident a ticket joined."""
         row = self._read(
@@ -277,6 +347,68 @@ def reconcile_ticket(
     reconcile_group(tx, settings, (ticket.operator, family, ticket.site_code[:2]), now_ns)
 
 
+def _by_hand(
+    tx: Tx,
+    incident_id: int,
+    *,
+    decide: Callable[[Incident], engine.ByHand],
+    actor: str,
+    note: str,
+    now_ns: int,
+) -> ByHandDone:
+    """Read the incident (locked), decide, write the incident, its history row and
+    its pages."""
+    row = tx.one(
+        f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?{tx.lock_rows}", (incident_id,)
+    )
+    if row is None:
+        return ByHandDone(None)
+    stored = _stored(row)
+    parent = None
+    if stored.parent_id is not None:
+        found = tx.one("SELECT key FROM incidents WHERE id = ?", (stored.parent_id,))
+        parent = str(found[0]) if found else str(stored.parent_id)
+    decision = decide(_with_parent(stored.incident, parent))
+    if decision.refused is not None:
+        return ByHandDone(stored, refused=decision.refused)
+    if decision.incident is None or decision.action is None:
+        return ByHandDone(stored)
+    written = _write(tx, decision.incident, stored.parent_id, stored.incident.updated_ns)
+    level = written.incident.escalation if decision.action == engine.ESCALATED else None
+    tx.run(
+        "INSERT INTO incident_events (incident_id, at_ns, action, actor, note, level) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (incident_id, now_ns, decision.action, actor, note, level),
+    )
+    for page in decision.pages:
+        _page(tx, written, page.action, page.at_ns)
+    return ByHandDone(written, changed=True, pages=len(decision.pages))
+
+
+def _write(
+    tx: Tx, inc: Incident, parent_id: int | None, read_updated_ns: int | None
+) -> StoredIncident:
+    """Insert (``inc.id`` None) or update the incident, if unchanged since it was read
+    (its ``updated_ns`` then); a lost race raises :class:`Conflict`."""
+    values = _values(inc, parent_id)
+    if inc.id is None:
+        row = tx.one(
+            f"INSERT INTO incidents ({', '.join(_WRITTEN)}) "
+            f"VALUES ({placeholders(len(_WRITTEN))}) RETURNING {INCIDENT_COLUMNS}",
+            values,
+        )
+    else:
+        sets = ", ".join(f"{c} = ?" for c in _WRITTEN)
+        row = tx.one(
+            f"UPDATE incidents SET {sets} WHERE id = ? AND updated_ns = ? "
+            f"RETURNING {INCIDENT_COLUMNS}",
+            (*values, inc.id, read_updated_ns),
+        )
+    if row is None:
+        raise Conflict  # changed since it was read: a lost race
+    return _stored(row)
+
+
 def _with_parent(incident: Incident, parent_key: str | None) -> Incident:
     return replace(incident, parent_key=parent_key)
 
@@ -333,23 +465,7 @@ def _execute(
         if isinstance(step, engine.Write):
             inc = step.incident
             parent_id = None if inc.parent_key is None else ids.get(inc.parent_key)
-            values = _values(inc, parent_id)
-            if inc.id is None:
-                row = tx.one(
-                    f"INSERT INTO incidents ({INCIDENT_COLUMNS.removeprefix('id, ')}) "
-                    f"VALUES ({placeholders(23)}) RETURNING {INCIDENT_COLUMNS}",
-                    values,
-                )
-            else:
-                sets = ", ".join(f"{c} = ?" for c in INCIDENT_COLUMNS.split(", ")[1:])
-                row = tx.one(
-                    f"UPDATE incidents SET {sets} WHERE id = ? AND updated_ns = ? "
-                    f"RETURNING {INCIDENT_COLUMNS}",
-                    (*values, inc.id, read[inc.key]),
-                )
-            if row is None:
-                raise Conflict  # changed since it was read: a lost race
-            stored = _stored(row)
+            stored = _write(tx, inc, parent_id, read.get(inc.key))
             written[inc.key] = stored
             ids[inc.key] = stored.incident.id
         elif isinstance(step, engine.Join):
@@ -373,6 +489,7 @@ def _values(inc: Incident, parent_id: int | None) -> tuple[object, ...]:
         inc.opened_ns, inc.updated_ns, inc.resolved_ns, inc.quiet_since_ns, inc.counted_ns,
         inc.paged.value, inc.paged_affected, inc.paged_ns, inc.silenced_by, inc.affected,
         json.dumps(list(inc.sites)), json.dumps(dict(inc.others_fine), sort_keys=True),
+        inc.acked_by, inc.acked_ns, inc.ack_note, inc.escalation, inc.escalated_ns,
     )  # fmt: skip
 
 
@@ -384,7 +501,8 @@ def _stored(r: Sequence[Any]) -> StoredIncident:
         resolved_ns=opt_int(r[14]), quiet_since_ns=opt_int(r[15]), counted_ns=opt_int(r[16]),
         paged=Paged(r[17]), paged_affected=int(r[18]), paged_ns=opt_int(r[19]),
         silenced_by=opt_int(r[20]), affected=int(r[21]), sites=tuple(json.loads(r[22])),
-        others_fine=json.loads(r[23]),
+        others_fine=json.loads(r[23]), acked_by=opt_str(r[24]), acked_ns=opt_int(r[25]),
+        ack_note=str(r[26] or ""), escalation=int(r[27] or 0), escalated_ns=opt_int(r[28]),
     )  # fmt: skip
     return StoredIncident(incident, opt_int(r[10]))
 
@@ -413,6 +531,8 @@ def snapshot(stored: StoredIncident) -> dict[str, Any]:
             "opened_ns": inc.opened_ns, "updated_ns": inc.updated_ns,
             "resolved_ns": inc.resolved_ns, "affected": inc.affected, "sites": list(inc.sites),
             "others_fine": dict(fine), "silenced_by": inc.silenced_by, "route": inc.route,
+            "acked_by": inc.acked_by, "acked_ns": inc.acked_ns, "ack_note": inc.ack_note,
+            "escalation": inc.escalation,
         },
         "summary": summary,
     }  # fmt: skip

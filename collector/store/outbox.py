@@ -244,7 +244,7 @@ class OutboxMethods(Transactional):
 
 def _prune_incidents(tx: Tx, older_than_ns: int) -> int:
     """Delete incidents resolved before the cut-off whose notifications were all
-    delivered, with their memberships and outbox rows; the outbox rows deleted."""
+    delivered, with their memberships, history and outbox rows; the outbox rows deleted."""
     ids = [
         int(r[0])
         for r in tx.rows(
@@ -259,6 +259,7 @@ def _prune_incidents(tx: Tx, older_than_ns: int) -> int:
         chunk = ids[start : start + 500]
         marks = placeholders(len(chunk))
         tx.run(f"DELETE FROM incident_tickets WHERE incident_id IN ({marks})", chunk)
+        tx.run(f"DELETE FROM incident_events WHERE incident_id IN ({marks})", chunk)
         deleted += tx.run(f"DELETE FROM outbox WHERE incident_id IN ({marks})", chunk)
         tx.run(f"DELETE FROM incidents WHERE id IN ({marks})", chunk)
     return deleted

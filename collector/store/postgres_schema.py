@@ -16,6 +16,7 @@ from __future__ import annotations
 from collector.store.partitions import migration as partitioned_records
 from collector.store.schema import (
     POSTGRES,
+    incidents_by_hand,
     rollups_table,
     sms_lifeline,
     v1_ingest,
@@ -117,6 +118,10 @@ CREATE TABLE site_leases (
 # (see schema.sms_lifeline).
 _SMS_LIFELINE = sms_lifeline(POSTGRES)
 
+# incidents acknowledged and escalated by hand, and their history
+# (see schema.incidents_by_hand).
+_INCIDENTS_BY_HAND = incidents_by_hand(POSTGRES)
+
 
 MIGRATIONS = (
     _V1,
@@ -131,5 +136,6 @@ MIGRATIONS = (
     ROLLUPS,
     REPLICA_LEASES,
     _SMS_LIFELINE,
+    _INCIDENTS_BY_HAND,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -366,6 +366,30 @@ CREATE INDEX silences_by_operator ON silences (operator, end_ns);
 """
 
 
+def incidents_by_hand(d: Dialect) -> str:
+    """Incidents acknowledged and escalated by hand (collector.incidents.acknowledge,
+    escalate): who acknowledged, when and why, the level escalated to and when; and
+    the incidents' history of what people did (as ticket_events is the tickets')."""
+    big = d.int64
+    return f"""
+ALTER TABLE incidents ADD COLUMN acked_by TEXT;
+ALTER TABLE incidents ADD COLUMN acked_ns {big};
+ALTER TABLE incidents ADD COLUMN ack_note TEXT NOT NULL DEFAULT '';
+ALTER TABLE incidents ADD COLUMN escalation INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN escalated_ns {big};
+CREATE TABLE incident_events (
+    id          {d.serial_id},
+    incident_id {big} NOT NULL REFERENCES incidents (id),
+    at_ns       {big} NOT NULL,
+    action      TEXT NOT NULL CHECK (action IN ('acknowledged', 'escalated')),
+    actor       TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    level       INTEGER
+);
+CREATE INDEX incident_events_by_incident ON incident_events (incident_id, at_ns);
+"""
+
+
 def rollups_table(d: Dialect, *, partitioned_by: str = "") -> str:
     """Per-site rollups (see :mod:`collector.store.rollups`): one row per (site,
     5-minute bucket, network, kind) with the bucket's record count and, per figure,

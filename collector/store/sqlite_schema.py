@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collector.store.schema import (
     SQLITE,
+    incidents_by_hand,
     rollups_table,
     sms_lifeline,
     v1_ingest,
@@ -83,6 +84,10 @@ REPLICA_LEASES = "SELECT 1"
 # (see schema.sms_lifeline).
 _SMS_LIFELINE = sms_lifeline(SQLITE)
 
+# incidents acknowledged and escalated by hand, and their history
+# (see schema.incidents_by_hand).
+_INCIDENTS_BY_HAND = incidents_by_hand(SQLITE)
+
 
 MIGRATIONS = (
     _V1,
@@ -97,5 +102,6 @@ MIGRATIONS = (
     ROLLUPS,
     REPLICA_LEASES,
     _SMS_LIFELINE,
+    _INCIDENTS_BY_HAND,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from collector.incidents import titles
+from collector.incidents import MAX_ESCALATION, titles
 from collector.present import iso
+from collector.store.incidents import IncidentEvent as StoredEvent
 from collector.store.incidents import StoredIncident, names_of
 from collector.store.silences import StoredSilence
 from collector.web.models import Strict, Ticket, Time
@@ -21,6 +22,7 @@ from collector.web.params import (
     MAX_TICKETS,
     Cursor,
     NetworkOrQueue,
+    Note,
     Province,
     TicketLimit,
     WindowQuery,
@@ -119,6 +121,15 @@ class IncidentPath(Strict):
     id: IncidentId
 
 
+class Escalation(Note):
+    """Escalate: a note for the incident's history and, to make a second click harmless,
+    the level wanted (default: the next; a level reached already changes nothing)."""
+
+    level: int | None = Field(
+        None, ge=1, le=MAX_ESCALATION, description=f"1 to {MAX_ESCALATION}; default the next"
+    )
+
+
 class SilencesQuery(Strict):
     state: Literal["active", "all"] = Field(
         "active", description="active: not yet ended (running or planned)"
@@ -178,6 +189,11 @@ class Incident(Strict):
     others_fine: OthersFine
     silenced_by: int | None
     paged: Literal["no", "triggered", "resolved"]
+    acked_by: str | None = Field(description="Who acknowledged it (null: nobody yet)")
+    acked: Time | None
+    ack_note: str
+    escalation: int = Field(description=f"The level escalated to by hand, 0 to {MAX_ESCALATION}")
+    escalated: Time | None = Field(description="When it was last escalated")
 
     @staticmethod
     def fields_of(stored: StoredIncident) -> dict[str, Any]:
@@ -194,7 +210,9 @@ class Incident(Strict):
             "parent_id": stored.parent_id, "route": inc.route, "opened": iso(inc.opened_ns),
             "updated": iso(inc.updated_ns), "resolved": iso(inc.resolved_ns),
             "affected": inc.affected, "sites": list(inc.sites), "others_fine": fine,
-            "silenced_by": inc.silenced_by, "paged": inc.paged.value,
+            "silenced_by": inc.silenced_by, "paged": inc.paged.value, "acked_by": inc.acked_by,
+            "acked": iso(inc.acked_ns), "ack_note": inc.ack_note, "escalation": inc.escalation,
+            "escalated": iso(inc.escalated_ns),
         }  # fmt: skip
 
     @classmethod
@@ -202,8 +220,26 @@ class Incident(Strict):
         return cls.model_validate(cls.fields_of(stored))
 
 
+class IncidentEvent(Strict):
+    time: Time
+    action: Literal["acknowledged", "escalated"]
+    actor: str
+    note: str
+    level: int | None = Field(description="The level escalated to")
+
+    @classmethod
+    def of(cls, event: StoredEvent) -> IncidentEvent:
+        return cls.model_validate(
+            {"time": iso(event.at_ns), "action": event.action, "actor": event.actor,
+             "note": event.note, "level": event.level}
+        )  # fmt: skip
+
+
 class IncidentDetail(Incident):
     tickets: list[Ticket] = Field(description="Its tickets (and its parts'), newest first")
+    events: list[IncidentEvent] = Field(
+        description="What people did to it (acknowledged, escalated), oldest first"
+    )
 
 
 class Incidents(Strict):

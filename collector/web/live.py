@@ -1,4 +1,5 @@
-"""The live stream (Server-Sent Events): changed map rows, ticket changes, readings.
+"""The live stream (Server-Sent Events): changed map rows, ticket changes, readings,
+incidents acknowledged or escalated.
 
 The ingest tells the hub which sites a commit touched (:meth:`LiveHub.committed`,
 called from the committer's thread), the brain and the API tell it which tickets
@@ -139,6 +140,14 @@ class LiveHub:
             self._tickets[ticket.id] = ticket
             self._dirty.add(ticket.site_code)
         self._wake.set()
+
+    def incident_changed(self, incident_id: int, operator: str) -> None:
+        """On the loop: a person acknowledged or escalated this incident; subscribers who
+        see its network get ``event: incidents`` at once (people act rarely)."""
+        message = sse("incidents", {"incidents": [{"id": incident_id, "operator": operator}]})
+        for sub in list(self.subscribers):
+            if sub.sees(operator):
+                self._put(sub, message)
 
     def _on_commit(self, batches: list[IngestBatch]) -> None:
         self.sites_changed(b.site_code for b in batches)

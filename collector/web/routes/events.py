@@ -1,4 +1,5 @@
-"""The live stream (Server-Sent Events) of map rows, ticket changes and readings."""
+"""The live stream (Server-Sent Events) of map rows, ticket and incident changes and
+readings."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ OPERATIONS = [
     Operation(
         "GET", "/api/v1/events", events, "Live changes (Server-Sent Events)", "events", "live",
         ok={"text/event-stream": {"schema": {"type": "string"}}},
-        ok_description="event: hello, sites, tickets, reading, resync", query=EventsQuery,
+        ok_description="event: hello, sites, tickets, incidents, reading, resync",
+        query=EventsQuery,
         errors=(*READ_ERRORS, NOT_FOUND),
     ),
 ]  # fmt: skip

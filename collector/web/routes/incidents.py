@@ -17,8 +17,10 @@ from collector.web import paging
 from collector.web.context import ApiError, Principal, WebContext, not_found
 from collector.web.incident_models import (
     INCIDENT_COLUMNS,
+    Escalation,
     Incident,
     IncidentDetail,
+    IncidentEvent,
     IncidentExport,
     IncidentExportQuery,
     IncidentPath,
@@ -32,6 +34,7 @@ from collector.web.incident_models import (
     incident_row,
 )
 from collector.web.models import Ticket
+from collector.web.params import Note
 from collector.web.routes.reports import (
     MAX_EXPORT,
     download,
@@ -86,6 +89,11 @@ async def incidents(ctx: WebContext, request: web.Request) -> web.Response:
 async def incident(ctx: WebContext, request: web.Request) -> web.Response:
     incident_id = given(request, "path", IncidentPath).id
     principal = authenticated(request)
+    return json_response(await _detail(ctx, principal, incident_id))
+
+
+async def _detail(ctx: WebContext, principal: Principal, incident_id: int) -> IncidentDetail:
+    """The incident with its tickets and history; 404 unless the account sees it."""
 
     def read() -> IncidentDetail | None:
         found = ctx.store.get_incident(incident_id)
@@ -97,12 +105,62 @@ async def incident(ctx: WebContext, request: web.Request) -> web.Response:
             got = ctx.store.get_ticket(ticket_id)
             if got is not None:
                 tickets.append(Ticket.of(got[0]))
-        return IncidentDetail(**Incident.fields_of(stored), tickets=tickets)
+        events = [IncidentEvent.of(e) for e in ctx.store.incident_events(incident_id)]
+        return IncidentDetail(**Incident.fields_of(stored), tickets=tickets, events=events)
 
     detail = await asyncio.to_thread(read)
     if detail is None:
         not_found(f"no incident {incident_id}")
-    return json_response(detail)
+    return detail
+
+
+async def ack(ctx: WebContext, request: web.Request) -> web.Response:
+    """Acknowledge: someone is on it. A second acknowledgement changes nothing (200)."""
+    incident_id = given(request, "path", IncidentPath).id
+    note = given(request, "body", Note).note
+    return await _by_hand(ctx, request, incident_id, action="acknowledge", note=note)
+
+
+async def escalate(ctx: WebContext, request: web.Request) -> web.Response:
+    """Escalate: the next level, or the one asked (reached already: no change, 200)."""
+    incident_id = given(request, "path", IncidentPath).id
+    body = given(request, "body", Escalation)
+    return await _by_hand(
+        ctx, request, incident_id, action="escalate", note=body.note, level=body.level
+    )
+
+
+async def _by_hand(
+    ctx: WebContext,
+    request: web.Request,
+    incident_id: int,
+    *,
+    action: str,
+    note: str,
+    level: int | None = None,
+) -> web.Response:
+    principal = authenticated(request)
+    await _detail(ctx, principal, incident_id)  # 404 unless visible
+    store, now, actor = ctx.store, ctx.clock(), principal.user.username
+    if action == "acknowledge":
+        done = await asyncio.to_thread(
+            lambda: store.acknowledge_incident(incident_id, actor=actor, note=note, now_ns=now)
+        )
+    else:
+        done = await asyncio.to_thread(
+            lambda: store.escalate_incident(
+                incident_id, actor=actor, note=note, now_ns=now, level=level
+            )
+        )
+    if done.stored is None:
+        not_found(f"no incident {incident_id}")
+    if done.refused is not None:
+        raise ApiError(409, "conflict", done.refused)
+    if done.changed:
+        ctx.hub.incident_changed(incident_id, done.stored.incident.operator)
+    if done.pages and ctx.on_ticket_action is not None:
+        ctx.on_ticket_action()  # the dispatcher: deliver now
+    return json_response(await _detail(ctx, principal, incident_id))
 
 
 async def incident_export(ctx: WebContext, request: web.Request) -> web.Response:
@@ -188,6 +246,10 @@ async def expire_silence(ctx: WebContext, request: web.Request) -> web.Response:
 
 
 SESSION_CSRF: tuple[dict[str, list[str]], ...] = ({"session": [], "csrf": []},)
+BY_HAND_ERRORS = (
+    BAD, UNAUTHORIZED, CSRF_OR_ROLE, NOT_FOUND,
+    (409, "Resolved, part of an area incident, or at the highest level already"),
+)  # fmt: skip
 
 OPERATIONS = [
     Operation(
@@ -206,6 +268,20 @@ OPERATIONS = [
         "GET", "/api/v1/incidents/{id}", incident, "An incident", "an_incident", "incidents",
         ok=IncidentDetail, ok_description="The incident and its tickets",
         path_params=IncidentPath, errors=(*READ_ERRORS, NOT_FOUND),
+    ),
+    Operation(
+        "POST", "/api/v1/incidents/{id}/ack", ack, "Acknowledge an incident",
+        "acknowledge_incident", "incidents", ok=IncidentDetail,
+        ok_description="The incident afterwards (unchanged if acknowledged already)",
+        path_params=IncidentPath, body=Note, security=SESSION_CSRF, role="operator",
+        errors=BY_HAND_ERRORS,
+    ),
+    Operation(
+        "POST", "/api/v1/incidents/{id}/escalate", escalate, "Escalate an incident",
+        "escalate_incident", "incidents", ok=IncidentDetail,
+        ok_description="The incident afterwards (unchanged if at the level asked already)",
+        path_params=IncidentPath, body=Escalation, security=SESSION_CSRF, role="operator",
+        errors=BY_HAND_ERRORS,
     ),
     Operation(
         "GET", "/api/v1/silences", silences, "Silences", "silences", "incidents",

@@ -57,7 +57,7 @@ def test_a_cell_outage_pages_once_per_incident_and_resolves(store: Store) -> Non
     assert set(body) == {
         "id", "key", "kind", "operator", "family", "problem", "scope", "title", "title_id",
         "state", "opened_ns", "updated_ns", "resolved_ns", "affected", "sites", "others_fine",
-        "silenced_by", "route",
+        "silenced_by", "route", "acked_by", "acked_ns", "ack_note", "escalation",
     }  # fmt: skip
     assert body["kind"] == "cell" and body["affected"] == 14 and body["state"] == "open"
     assert body["scope"] == {"cell": f"{OP}:{CELL_ID}", "kabupaten": "3171", "province": "31"}
@@ -271,3 +271,81 @@ def test_a_sites_loss_while_it_has_no_service_is_the_outages_not_a_second_page(
     assert sorted(i.sites[0] for i in network) == sites  # no cell named: one per site
     triggered = {n.incident_id for n in paged if n.action == "trigger"}
     assert triggered == {i.id for i in network}
+
+
+def _triggered(store: Store) -> int:
+    store.incident_settings = SETTINGS
+    for i in range(3):
+        raise_cell(store, tps(i), T0 + i * SECOND)
+    store.incidents_tick(T0 + 31 * SECOND)
+    assert [n.action for n in drain(store, T0 + 31 * SECOND)] == ["trigger"]
+    (listed,) = store.list_incidents()
+    assert listed.incident.id is not None
+    return listed.incident.id
+
+
+def test_acknowledging_an_incident_pages_once_and_keeps_who_in_its_history(store: Store) -> None:
+    incident_id = _triggered(store)
+    done = store.acknowledge_incident(incident_id, actor="siti", note="on it", now_ns=T0 + MINUTE)
+    assert done.changed and done.refused is None and done.pages == 1 and done.stored
+    inc = done.stored.incident
+    assert (inc.acked_by, inc.acked_ns, inc.ack_note) == ("siti", T0 + MINUTE, "on it")
+    (ack,) = drain(store, T0 + MINUTE)
+    assert (ack.action, ack.incident_id, ack.dedup_key) == (
+        "acknowledge", incident_id, f"pantau-incident-{incident_id}",
+    )  # fmt: skip
+    assert json.loads(ack.payload)["incident"]["acked_by"] == "siti"
+    again = store.acknowledge_incident(incident_id, actor="budi", note="", now_ns=T0 + 2 * MINUTE)
+    assert not again.changed and again.refused is None and again.pages == 0
+    assert again.stored is not None and again.stored.incident.acked_by == "siti"
+    assert drain(store, T0 + 2 * MINUTE) == []
+    (event,) = store.incident_events(incident_id)
+    assert (event.action, event.actor, event.note, event.at_ns) == (
+        "acknowledged", "siti", "on it", T0 + MINUTE,
+    )  # fmt: skip
+    raise_cell(store, tps(9), T0 + 3 * MINUTE)  # a new member: still acknowledged
+    found = store.get_incident(incident_id)
+    assert found is not None and found[0].incident.affected == 4
+    assert found[0].incident.acked_by == "siti"
+    missing = store.acknowledge_incident(999_999, actor="x", note="", now_ns=T0)
+    assert missing.stored is None and not missing.changed
+
+
+def test_escalating_an_incident_pages_once_per_level(store: Store) -> None:
+    incident_id = _triggered(store)
+    for at, level in ((1, 1), (2, 1), (3, None)):
+        store.escalate_incident(
+            incident_id, actor="siti", note=f"n{at}", now_ns=T0 + at * MINUTE, level=level
+        )
+    assert [n.action for n in drain(store, T0 + 3 * MINUTE)] == ["escalate", "escalate"]
+    found = store.get_incident(incident_id)
+    assert found is not None and found[0].incident.escalation == 2
+    assert [(e.action, e.level, e.note) for e in store.incident_events(incident_id)] == [
+        ("escalated", 1, "n1"), ("escalated", 2, "n3"),
+    ]  # fmt: skip
+
+
+def test_a_resolved_incident_cannot_be_acknowledged_or_escalated(store: Store) -> None:
+    incident_id = _triggered(store)
+    for i in range(3):
+        store.clear_problem(tps(i), OP, "WEAK_SIGNAL", resolved_ns=T0 + MINUTE, now_ns=T0 + MINUTE)
+    store.incidents_tick(T0 + 10 * MINUTE)
+    drain(store, T0 + 10 * MINUTE)
+    ack = store.acknowledge_incident(incident_id, actor="siti", note="", now_ns=T0 + 11 * MINUTE)
+    assert ack.refused == f"incident {incident_id} is resolved: it cannot be acknowledged"
+    up = store.escalate_incident(incident_id, actor="siti", note="", now_ns=T0 + 11 * MINUTE)
+    assert up.refused == f"incident {incident_id} is resolved: it cannot be escalated"
+    assert not ack.changed and not up.changed and drain(store, T0 + 11 * MINUTE) == []
+    assert store.incident_events(incident_id) == []
+
+
+def test_pruning_an_acknowledged_incident_removes_its_history(store: Store) -> None:
+    incident_id = _triggered(store)
+    store.acknowledge_incident(incident_id, actor="siti", note="", now_ns=T0 + MINUTE)
+    for i in range(3):
+        store.clear_problem(tps(i), OP, "WEAK_SIGNAL", resolved_ns=T0 + MINUTE, now_ns=T0 + MINUTE)
+    store.incidents_tick(T0 + 10 * MINUTE)
+    drain(store, T0 + 10 * MINUTE)
+    store.prune(0, T0 + 100 * MINUTE)
+    assert store.get_incident(incident_id) is None
+    assert store.incident_events(incident_id) == []

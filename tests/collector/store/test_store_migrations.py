@@ -11,6 +11,7 @@ from storebackends import Backend, RawConnection
 from storekit import OTHER_SITE as OTHER
 from storekit import SITE, batch
 
+from collector.incidents import Settings
 from collector.store.base import Store, StoreError, open_store
 from collector.store.model import BatchOutcome, SignalState
 from collector.store.postgres_schema import MIGRATIONS as POSTGRES_MIGRATIONS
@@ -174,8 +175,10 @@ def _undo_rollups_and_partitions(backend: Backend, raw: RawConnection) -> None:
 
 
 def undo_the_migrations_after_v7(backend: Backend, raw: RawConnection) -> None:
-    """Back to v7: rollups, records by day, then incidents, silences and the outbox's
-    incident column (the later migrations run again when the store opens)."""
+    """Back to v7: incidents' history, rollups, records by day, then incidents, silences
+    and the outbox's incident column (the later migrations run again when the store
+    opens)."""
+    raw.execute("DROP TABLE incident_events")  # incidents by hand (their columns go below)
     for table in ("sms_kits", "sms_received"):  # the SMS lifeline
         raw.execute(f"DROP TABLE {table}")
     if backend.name == "postgres":  # the replicas' leases (PostgreSQL's only)
@@ -349,3 +352,40 @@ def test_both_backends_migrate_to_the_same_tables_and_columns(
     # SQLite has the primary key.
     assert pg_indexes - sqlite_indexes == {"records_by_site_time", "records_by_agent_seq"}
     assert sqlite_indexes < pg_indexes
+
+
+def test_a_v12_stores_incidents_come_through_unacknowledged(backend: Backend) -> None:
+    """v13 adds who acknowledged an incident, its escalation level and its history."""
+    store = backend.open()
+    try:
+        store.incident_settings = Settings(group_wait_ns=0)
+        store.raise_problem(
+            SITE, "510-10", "WEAK_SIGNAL", route="noc", first_bad_ns=1, last_bad_ns=1,
+            evidence={}, historical=False, now_ns=1, reopen_window_ns=0,
+        )  # fmt: skip
+        (before,) = store.list_incidents()
+    finally:
+        store.close()
+    raw = backend.raw()
+    try:
+        raw.execute("DROP TABLE incident_events")
+        for column in ("acked_by", "acked_ns", "ack_note", "escalation", "escalated_ns"):
+            raw.execute(f"ALTER TABLE incidents DROP COLUMN {column}")
+        if backend.name == "sqlite":
+            raw.execute("PRAGMA user_version = 12")
+        else:
+            raw.execute("DELETE FROM schema_version WHERE version >= 13")
+        raw.commit()
+    finally:
+        raw.close()
+    store = backend.open()
+    try:
+        assert schema_version(backend) == POSTGRES_SCHEMA_VERSION == 13
+        (after,) = store.list_incidents()
+        assert after == before
+        assert (after.incident.acked_by, after.incident.escalation) == (None, 0)
+        incident_id = after.incident.id or 0
+        done = store.acknowledge_incident(incident_id, actor="siti", note="", now_ns=5)
+        assert done.changed and [e.actor for e in store.incident_events(incident_id)] == ["siti"]
+    finally:
+        store.close()

@@ -147,6 +147,35 @@ def test_ticket_changes_are_streamed_scoped(web_site: WebSite) -> None:
         mine.close()
 
 
+def test_incidents_acknowledged_or_escalated_are_streamed_scoped(web_site: WebSite) -> None:
+    telkomsel = web_site.user("operator", "telkomsel")
+    xl = SseReader(web_site.user("viewer", "xl"))
+    mine = SseReader(web_site.user("viewer", "telkomsel"))
+    try:
+        xl.next("hello")
+        mine.next("hello")
+        ticket = next(t for t in web_site.seeded.tickets if t.operator == TELKOMSEL)
+        incident = web_site.store.incident_of_ticket(ticket.id)
+        r = telkomsel.post(f"/api/v1/incidents/{incident}/ack", json={"note": "seen"})
+        assert r.status_code == 200
+        assert mine.next("incidents", timeout=3) == {
+            "incidents": [{"id": incident, "operator": TELKOMSEL}]
+        }
+        seen = []
+        while (event := xl.events.get(timeout=5))[0] != "comment":
+            seen.append(event[0])
+        assert "incidents" not in seen
+        again = telkomsel.post(f"/api/v1/incidents/{incident}/ack", json={})
+        assert again.status_code == 200  # nothing changed: nothing streamed
+        seen = []
+        while (event := mine.events.get(timeout=5))[0] != "comment":
+            seen.append(event[0])
+        assert "incidents" not in seen
+    finally:
+        xl.close()
+        mine.close()
+
+
 def test_heartbeat_comments(web_site: WebSite) -> None:
     reader = SseReader(web_site.user("viewer"))
     try:

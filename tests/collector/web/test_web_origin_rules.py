@@ -124,8 +124,12 @@ def test_every_state_change_refuses_another_site(web_site: WebSite) -> None:
     site = web_site
     api = site.user("operator")
     ticket = site.seeded.tickets[0]
+    incident = site.store.incident_of_ticket(ticket.id)
     evil = {"Origin": "https://evil.example"}
-    for path in (f"/api/v1/tickets/{ticket.id}/ack", f"/api/v1/tickets/{ticket.id}/resolve"):
+    for path in (
+        f"/api/v1/tickets/{ticket.id}/ack", f"/api/v1/tickets/{ticket.id}/resolve",
+        f"/api/v1/incidents/{incident}/ack", f"/api/v1/incidents/{incident}/escalate",
+    ):  # fmt: skip
         r = api.post(path, json={"note": "x"}, headers=evil)
         assert r.status_code == 403 and r.json()["error"] == "cross_origin", r.text
         r = api.post(path, data='{"note": "x"}', headers={"Content-Type": "text/plain"})
@@ -133,6 +137,8 @@ def test_every_state_change_refuses_another_site(web_site: WebSite) -> None:
     r = api.post("/api/v1/logout", headers=evil)
     assert r.status_code == 403
     assert api.get(f"/api/v1/tickets/{ticket.id}").json()["state"] == "open"
+    untouched = api.get(f"/api/v1/incidents/{incident}").json()
+    assert (untouched["acked_by"], untouched["escalation"], untouched["events"]) == (None, 0, [])
     assert api.get("/api/v1/me").status_code == 200  # still logged in
     r = api.post(
         f"/api/v1/tickets/{ticket.id}/ack", json={"note": "x"}, headers={"Origin": site.url}

@@ -1,10 +1,12 @@
 // The incidents view: open incidents (the faults tickets are grouped into) by operator
 // and area; one incident's TPS on a small map, listed, and its timeline (sites joining
-// and recovering). Live: the list and the incident shown reload on ticket changes.
+// and recovering, people acknowledging and escalating). Who acknowledged it and when;
+// Acknowledge and Escalate for accounts that may act. Live: the list and the incident
+// shown reload on ticket changes.
 
 import {
-  PROVINCES, el, fmtNum, initTopbar, liveIndicator, openEvents, operatorLabel, problemLabel,
-  provinceName, request, showError, stateBadge, t, timeElement, translatePage, word,
+  PROVINCES, canAct, el, fmtNum, initTopbar, liveIndicator, openEvents, operatorLabel, problemLabel,
+  provinceName, request, showError, showMessage, stateBadge, t, timeElement, translatePage, word,
 } from "./api.js";
 import { lang, registerStrings } from "./i18n.js";
 import { ProvinceMap } from "./map.js";
@@ -48,6 +50,20 @@ registerStrings({
     "inc.no-location": "(no location)",
     "inc.loading": "Loading the incident…",
     "inc.not-found": "Incident {id} is not visible to this account or does not exist.",
+    "inc.acked-by": "acknowledged by {who}",
+    "inc.not-acked": "not acknowledged yet",
+    "inc.level": "escalated: level {n}",
+    "inc.escalated-at": "escalated to level {n}",
+    "inc.ack": "Acknowledge",
+    "inc.escalate": "Escalate",
+    "inc.ack-note": "Acknowledgement note (optional)",
+    "inc.escalate-note": "Why escalate (optional)",
+    "inc.confirm": "Confirm",
+    "inc.cancel": "Cancel",
+    "inc.acked-done": "Incident {id} acknowledged.",
+    "inc.escalated-done": "Incident {id} escalated to level {n}.",
+    "inc.event.acknowledged": "acknowledged by {actor}",
+    "inc.event.escalated": "escalated to level {n} by {actor}",
   },
   id: {
     "inc.title": "Insiden · Pusat operasi Pantau",
@@ -87,12 +103,27 @@ registerStrings({
     "inc.no-location": "(tanpa lokasi)",
     "inc.loading": "Memuat insiden…",
     "inc.not-found": "Insiden {id} tidak terlihat oleh akun ini atau tidak ada.",
+    "inc.acked-by": "ditangani oleh {who}",
+    "inc.not-acked": "belum ditangani",
+    "inc.level": "dieskalasi: tingkat {n}",
+    "inc.escalated-at": "dieskalasi ke tingkat {n}",
+    "inc.ack": "Tangani",
+    "inc.escalate": "Eskalasi",
+    "inc.ack-note": "Catatan penanganan (opsional)",
+    "inc.escalate-note": "Alasan eskalasi (opsional)",
+    "inc.confirm": "Konfirmasi",
+    "inc.cancel": "Batal",
+    "inc.acked-done": "Insiden {id} sedang ditangani.",
+    "inc.escalated-done": "Insiden {id} dieskalasi ke tingkat {n}.",
+    "inc.event.acknowledged": "ditangani oleh {actor}",
+    "inc.event.escalated": "dieskalasi ke tingkat {n} oleh {actor}",
   },
 });
 translatePage();
 
 const OPERATORS = ["510-10", "510-01", "510-11", "510-89", "510-09", "510-28", "field-team"];
 const LIMIT = 500;
+const MAX_ESCALATION = 3; // collector.incidents.MAX_ESCALATION
 const form = document.getElementById("filters");
 const body = document.querySelector("#incidents tbody");
 const detail = document.getElementById("detail");
@@ -102,6 +133,7 @@ let map = null;
 let locations = null; // site code -> [lon, lat], from /api/v1/map
 let helloSeen = 0;
 let reloadTimer = 0;
+let account = null; // who is logged in (may this account act?)
 
 function titleOf(incident) {
   return lang() === "id" ? incident.title_id || incident.title : incident.title;
@@ -144,7 +176,11 @@ function stateParts(incident) {
     el("span", { class: "muted", "data-paged": incident.paged }, word("inc.paged", incident.paged)),
     incident.silenced_by ? el("span", { class: "silenced", "data-silenced": incident.silenced_by },
       " · ", t("inc.silenced", { id: incident.silenced_by })) : null,
-    incident.parent_id ? el("span", { class: "muted" }, " · ", t("inc.part-of", { id: incident.parent_id })) : null];
+    incident.parent_id ? el("span", { class: "muted" }, " · ", t("inc.part-of", { id: incident.parent_id })) : null,
+    incident.acked_by ? el("span", { class: "acked", "data-acked-by": incident.acked_by },
+      " · ", t("inc.acked-by", { who: incident.acked_by })) : null,
+    incident.escalation ? el("span", { class: "escalated", "data-escalation": incident.escalation },
+      " · ", t("inc.level", { n: incident.escalation })) : null];
 }
 
 function stateCell(incident) {
@@ -233,6 +269,12 @@ function timeline(incident) {
         text: t("inc.recovered", { site: ticket.site_code }) });
     }
   }
+  for (const e of incident.events ?? []) {
+    const text = e.action === "escalated"
+      ? t("inc.event.escalated", { n: e.level ?? "?", actor: e.actor })
+      : t("inc.event.acknowledged", { actor: e.actor });
+    events.push({ at: e.time, bad: 0, kind: e.action, text: e.note ? `${text} — ${e.note}` : text });
+  }
   if (incident.resolved) events.push({ at: incident.resolved, kind: "resolved", text: t("inc.resolved"), bad: 0 });
   events.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.bad - b.bad);
   return events.map((e) => el("li", { "data-event": e.kind, "data-site": e.site ?? "" },
@@ -247,6 +289,79 @@ function siteItem(code, live, incident) {
     ticket ? el("span", {}, " · ", el("a", { href: `/tickets?state=all&site=${encodeURIComponent(code)}#ticket-${ticket.id}` },
       problemLabel(ticket.problem)), " ", stateBadge(ticket.state)) : null,
     locations && !locations.has(code) ? el("span", { class: "muted" }, " ", t("inc.no-location")) : null);
+}
+
+/** Who acknowledged the incident and when, its escalation (times in the TPS's zone). */
+function ackLine(incident) {
+  const place = incident.sites[0] ?? incident.scope.province;
+  const parts = [incident.acked_by
+    ? el("span", { id: "detail-acked", "data-acked-by": incident.acked_by },
+      t("inc.acked-by", { who: incident.acked_by }), " · ", timeElement(incident.acked, place),
+      incident.ack_note ? el("span", { class: "note" }, ` — ${incident.ack_note}`) : null)
+    : el("span", { id: "detail-acked", class: "muted" }, t("inc.not-acked"))];
+  if (incident.escalation) {
+    parts.push(" · ", el("span", { id: "detail-escalation", "data-escalation": incident.escalation },
+      t("inc.escalated-at", { n: incident.escalation }), " · ", timeElement(incident.escalated, place)));
+  }
+  return parts;
+}
+
+/** Acknowledge and Escalate, each with an optional note, for accounts that may act on an
+ * open incident that pages (one inside an area is acted on through its area). */
+function incidentActions(incident) {
+  const box = el("div", { class: "incident-actions", "data-incident": incident.id });
+  if (!canAct(account) || incident.state === "resolved" || incident.parent_id) return box;
+  const buttons = el("div", { class: "actions" });
+  const form = el("form", { class: "note-form hidden" });
+  const noteId = `inc-note-${incident.id}`;
+  const label = el("label", { for: noteId });
+  const note = el("textarea", { id: noteId, name: "note", maxlength: 2000 });
+  const submit = el("button", { type: "submit" }, t("inc.confirm"));
+  const cancel = el("button", { type: "button", class: "secondary" }, t("inc.cancel"));
+  form.append(label, note, el("div", { class: "row" }, submit, cancel));
+  let action = null;
+  const open = (which) => {
+    action = which;
+    label.textContent = t(which === "ack" ? "inc.ack-note" : "inc.escalate-note");
+    submit.textContent = t(which === "ack" ? "inc.ack" : "inc.escalate");
+    submit.dataset.action = which;
+    form.classList.remove("hidden");
+    note.focus();
+  };
+  if (!incident.acked_by) {
+    const ack = el("button", { type: "button", "data-action": "ack" }, t("inc.ack"));
+    ack.addEventListener("click", () => open("ack"));
+    buttons.append(ack);
+  }
+  if (incident.escalation < MAX_ESCALATION) {
+    const up = el("button", { type: "button", class: "secondary", "data-action": "escalate" }, t("inc.escalate"));
+    up.addEventListener("click", () => open("escalate"));
+    buttons.append(up);
+  }
+  cancel.addEventListener("click", () => {
+    form.classList.add("hidden");
+    note.value = "";
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    // the level wanted: a second click (or a colleague's) at the same level changes nothing
+    const body = action === "ack" ? { note: note.value.trim() } : { note: note.value.trim(), level: incident.escalation + 1 };
+    try {
+      const updated = await request(`/api/v1/incidents/${incident.id}/${action}`, { method: "POST", body });
+      showMessage(action === "ack" ? t("inc.acked-done", { id: incident.id })
+        : t("inc.escalated-done", { id: incident.id, n: updated.escalation }), { kind: "info", timeoutMs: 5000 });
+    } catch (err) {
+      showError(err);
+    } finally {
+      submit.disabled = false;
+      form.classList.add("hidden"); // done: the reload below draws the incident afresh
+    }
+    load().catch(showError);
+    showIncident(incident.id).catch(showError);
+  });
+  if (buttons.children.length) box.append(buttons, form);
+  return box;
 }
 
 async function showIncident(id) {
@@ -275,6 +390,11 @@ async function showIncident(id) {
     el("span", { id: "detail-state" }, ...stateParts(incident)),
     fine.count ? el("div", { class: "others-fine" }, t("inc.others-fine", {
       n: fmtNum(fine.count), operators: fine.operators.map(operatorLabel).join(", ") })) : null);
+  const ackBox = document.getElementById("detail-ack");
+  const typing = ackBox.querySelector(`.incident-actions[data-incident="${id}"] form:not(.hidden)`);
+  // a reload while someone writes a note keeps their form (and what they wrote)
+  const actions = typing ? typing.closest(".incident-actions") : incidentActions(incident);
+  ackBox.replaceChildren(...ackLine(incident), actions);
   const live = new Set(incident.tickets.filter((tk) => tk.state !== "resolved").map((tk) => tk.site_code));
   const codes = [...new Set([...incident.sites, ...incident.tickets.map((tk) => tk.site_code)])];
   document.getElementById("detail-sites").replaceChildren(...(codes.length
@@ -311,7 +431,6 @@ async function start() {
   for (const code of OPERATORS) form.elements.operator.append(el("option", { value: code }, networkLabel(code)));
   for (const code of Object.keys(PROVINCES)) form.elements.province.append(el("option", { value: code }, `${PROVINCES[code]} (${code})`));
   readQuery();
-  let account;
   try {
     account = await initTopbar();
   } catch (err) {
@@ -333,6 +452,7 @@ async function start() {
       if (helloSeen++) reloadSoon(); // a reconnection: changes may have gone by
     },
     tickets: reloadSoon,
+    incidents: reloadSoon, // acknowledged or escalated by someone
     resync: reloadSoon,
   }, liveIndicator(document.getElementById("live")));
   await load().catch(showError);

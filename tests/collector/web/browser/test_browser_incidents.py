@@ -209,3 +209,63 @@ def test_incidents_fit_a_phone(web_site: Any, browsing: Callable[..., Browsing])
     )
     assert labels and all(labels)
     screenshot(page, "incidents-phone.png")
+
+
+def test_acknowledge_and_escalate_from_the_incidents_page(
+    web_site: Any, browsing: Callable[..., Browsing]
+) -> None:
+    """An operator acknowledges an incident (who and when shown, in the TPS's zone),
+    escalates it twice (one level a click), in Indonesian; a viewer sees no buttons."""
+    cell_outage(web_site)
+    api = web_site.user("admin")
+    cell = next(i for i in api.get("/api/v1/incidents").json()["incidents"] if i["kind"] == "cell")
+    b = browsing("id")
+    page = b.page()
+    page.goto(f"{b.base}/incidents#incident-{cell['id']}")
+    page.wait_for_selector(f"#detail[data-incident='{cell['id']}'][data-loaded='1']")
+    assert page.locator("#detail-acked").inner_text() == "belum ditangani"
+
+    page.click("#detail-ack button[data-action='ack']")
+    page.fill("#detail-ack textarea", "tim menuju menara")
+    page.click("#detail-ack button[type='submit'][data-action='ack']")
+    page.wait_for_selector("#detail-acked[data-acked-by]")
+    who = page.locator("#detail-acked").get_attribute("data-acked-by")
+    acked = api.get(f"/api/v1/incidents/{cell['id']}").json()
+    assert acked["acked_by"] == who and acked["ack_note"] == "tim menuju menara"
+    shown = page.locator("#detail-acked").inner_text()
+    assert shown.startswith(f"ditangani oleh {who}") and shown.endswith("— tim menuju menara")
+    stamp = page.locator("#detail-acked time")
+    assert stamp.get_attribute("data-zone") == "WITA"  # Bali
+    assert stamp.get_attribute("title").endswith(" UTC")
+    assert page.locator("#detail-ack button[data-action='ack']").count() == 0  # done once
+    page.wait_for_selector(f"#incident-row-{cell['id']} [data-acked-by='{who}']")
+
+    for level in (1, 2):
+        page.click("#detail-ack button[data-action='escalate']")
+        page.click("#detail-ack button[type='submit'][data-action='escalate']")
+        page.wait_for_selector(f"#detail-escalation[data-escalation='{level}']")
+    page.wait_for_selector("#detail-timeline li[data-event='escalated']")
+    timeline = page.eval_on_selector_all(
+        "#detail-timeline li", "(ls) => ls.map((l) => l.dataset.event)"
+    )
+    assert timeline.count("escalated") == 2 and timeline.count("acknowledged") == 1
+    after = api.get(f"/api/v1/incidents/{cell['id']}").json()
+    assert (after["escalation"], after["acked_by"]) == (2, who)
+    assert [e["action"] for e in after["events"]] == ["acknowledged", "escalated", "escalated"]
+    page.wait_for_selector(f"#incident-row-{cell['id']} [data-escalation='2']")
+    words = page.evaluate(PAGE_WORDS)
+    assert english_words(words) == [], english_words(words)
+    screenshot(page, "incidents-acked-id.png")
+
+    viewer = browsing("en")
+    name = "viewer-incidents"
+    viewer.context.clear_cookies()
+    viewer.login(name, web_site.add_user(name, "viewer"))
+    look = viewer.page()
+    look.goto(f"{viewer.base}/incidents#incident-{cell['id']}")
+    look.wait_for_selector(f"#detail[data-incident='{cell['id']}'][data-loaded='1']")
+    assert look.locator("#detail-acked").inner_text().startswith(f"acknowledged by {who}")
+    assert look.locator("#detail-ack button").count() == 0
+    look.wait_for_selector("#live[data-state='live']")
+    assert api.post(f"/api/v1/incidents/{cell['id']}/escalate", json={}).status_code == 200
+    look.wait_for_selector("#detail-escalation[data-escalation='3']")  # live, by itself
