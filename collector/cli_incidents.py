@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from collector.cli_silences import local
-from collector.incidents import MAX_ESCALATION
+from collector.incidents_by_hand import MAX_ESCALATION
 from collector.store.incidents import StoredIncident, snapshot
 from pantau.core.untrusted import terminal
 

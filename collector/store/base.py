@@ -49,7 +49,8 @@ from collector.store.model import (
 from collector.store.rollups import Rollup
 
 if TYPE_CHECKING:  # collector.store.incidents imports this module (through sql)
-    from collector.store.incidents import ByHandDone, IncidentEvent, StoredIncident
+    from collector.store.incident_actions import ByHandDone, IncidentEvent
+    from collector.store.incidents import StoredIncident
     from collector.store.silences import StoredSilence
 
 SQLITE_FILENAME = "collector.sqlite"

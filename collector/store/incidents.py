@@ -13,12 +13,6 @@ Ticket-level rows are then no longer written: site tickets are the evidence.
 :meth:`IncidentMethods.incidents_tick` runs the same for every group with an unresolved
 incident, as time passes (group wait, hold, rate-limited updates, silences ending).
 
-By hand (:meth:`IncidentMethods.acknowledge_incident`, :meth:`~IncidentMethods.escalate_incident`):
-the incident row (read with a lock), an ``incident_events`` row (the incident's history,
-as ``ticket_events`` is a ticket's) and the outbox rows ('acknowledge', 'escalate')
-in one transaction; :func:`collector.incidents.acknowledge` and
-:func:`~collector.incidents.escalate` decide.
-
 Races between replicas: at most one unresolved incident per key (a partial unique
 index: the loser's transaction runs again), and every UPDATE re-checks the
 ``updated_ns`` it read (a lost race raises :class:`~collector.store.sql.Conflict`).
@@ -29,7 +23,7 @@ index: the loser's transaction runs again), and every UPDATE re-checks the
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,30 +44,6 @@ INCIDENT_COLUMNS = (
     "ack_note, escalation, escalated_ns"
 )
 _WRITTEN = INCIDENT_COLUMNS.split(", ")[1:]  # every column but the id
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentEvent:
-    """A row of an incident's history: what a person did to it."""
-
-    incident_id: int
-    at_ns: int
-    action: str  # 'acknowledged' | 'escalated'
-    actor: str
-    note: str
-    level: int | None  # the level escalated to
-
-
-@dataclass(frozen=True, slots=True)
-class ByHandDone:
-    """What an acknowledgement or escalation did: the incident afterwards (None: there
-    is no such incident), whether it changed (False: already so, or refused), why it
-    was refused, and the outbox rows written."""
-
-    stored: StoredIncident | None
-    changed: bool = False
-    refused: str | None = None
-    pages: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +136,7 @@ class IncidentMethods(SilenceMethods):
             "ORDER BY id DESC LIMIT ?"
         )
         rows = self._read(lambda tx: tx.rows(sql, (*params, limit)))
-        return [_stored(r) for r in rows]
+        return [stored_of(r) for r in rows]
 
     def get_incident(self, incident_id: int) -> tuple[StoredIncident, list[int]] | None:
         """The incident and the ids of its member tickets (its children's too), or None."""
@@ -198,47 +168,9 @@ class IncidentMethods(SilenceMethods):
                     )
                 }
             )
-            return _stored(row), tickets
+            return stored_of(row), tickets
 
         return self._read(body)
-
-    def incident_events(self, incident_id: int) -> list[IncidentEvent]:
-        """The incident's history (acknowledgements, escalations), oldest first."""
-        rows = self._read(
-            lambda tx: tx.rows(
-                "SELECT incident_id, at_ns, action, actor, note, level FROM incident_events "
-                "WHERE incident_id = ? ORDER BY at_ns, id",
-                (incident_id,),
-            )
-        )
-        return [
-            IncidentEvent(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), opt_int(r[5]))
-            for r in rows
-        ]
-
-    def acknowledge_incident(
-        self, incident_id: int, *, actor: str, note: str, now_ns: int
-    ) -> ByHandDone:
-        """Someone is on it (:func:`collector.incidents.acknowledge`): the incident, its
-        history row and its 'acknowledge' outbox row in one transaction."""
-        return self._retrying(
-            lambda tx: _by_hand(
-                tx, incident_id, actor=actor, note=note, now_ns=now_ns,
-                decide=lambda inc: engine.acknowledge(inc, actor, note, now_ns),
-            )
-        )  # fmt: skip
-
-    def escalate_incident(
-        self, incident_id: int, *, actor: str, note: str, now_ns: int, level: int | None = None
-    ) -> ByHandDone:
-        """It is worse (:func:`collector.incidents.escalate`): the next level, or
-        ``level``; the incident, its history row and its pages in one transaction."""
-        return self._retrying(
-            lambda tx: _by_hand(
-                tx, incident_id, actor=actor, note=note, now_ns=now_ns,
-                decide=lambda inc: engine.escalate(inc, actor, note, now_ns, level),
-            )
-        )  # fmt: skip
 
     def incident_of_ticket(self, ticket_id: int) -> int | None:
         """The latest incident a ticket joined."""
@@ -264,11 +196,11 @@ def reconcile_group(
         f"AND family = ? AND province = ? ORDER BY id{tx.lock_rows}",
         (operator, family.value, province),
     )
-    stored = [_stored(r) for r in rows]
+    stored = [stored_of(r) for r in rows]
     ids = {s.incident.key: s.incident.id for s in stored}
     key_of_id = {v: k for k, v in ids.items()}
     current = [
-        s.incident if s.parent_id is None else _with_parent(s.incident, key_of_id.get(s.parent_id))
+        s.incident if s.parent_id is None else with_parent(s.incident, key_of_id.get(s.parent_id))
         for s in stored
     ]
     problems = sorted(p for p, f in engine.FAMILY.items() if f is family)
@@ -347,45 +279,7 @@ def reconcile_ticket(
     reconcile_group(tx, settings, (ticket.operator, family, ticket.site_code[:2]), now_ns)
 
 
-def _by_hand(
-    tx: Tx,
-    incident_id: int,
-    *,
-    decide: Callable[[Incident], engine.ByHand],
-    actor: str,
-    note: str,
-    now_ns: int,
-) -> ByHandDone:
-    """Read the incident (locked), decide, write the incident, its history row and
-    its pages."""
-    row = tx.one(
-        f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?{tx.lock_rows}", (incident_id,)
-    )
-    if row is None:
-        return ByHandDone(None)
-    stored = _stored(row)
-    parent = None
-    if stored.parent_id is not None:
-        found = tx.one("SELECT key FROM incidents WHERE id = ?", (stored.parent_id,))
-        parent = str(found[0]) if found else str(stored.parent_id)
-    decision = decide(_with_parent(stored.incident, parent))
-    if decision.refused is not None:
-        return ByHandDone(stored, refused=decision.refused)
-    if decision.incident is None or decision.action is None:
-        return ByHandDone(stored)
-    written = _write(tx, decision.incident, stored.parent_id, stored.incident.updated_ns)
-    level = written.incident.escalation if decision.action == engine.ESCALATED else None
-    tx.run(
-        "INSERT INTO incident_events (incident_id, at_ns, action, actor, note, level) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (incident_id, now_ns, decision.action, actor, note, level),
-    )
-    for page in decision.pages:
-        _page(tx, written, page.action, page.at_ns)
-    return ByHandDone(written, changed=True, pages=len(decision.pages))
-
-
-def _write(
+def write_incident(
     tx: Tx, inc: Incident, parent_id: int | None, read_updated_ns: int | None
 ) -> StoredIncident:
     """Insert (``inc.id`` None) or update the incident, if unchanged since it was read
@@ -406,10 +300,10 @@ def _write(
         )
     if row is None:
         raise Conflict  # changed since it was read: a lost race
-    return _stored(row)
+    return stored_of(row)
 
 
-def _with_parent(incident: Incident, parent_key: str | None) -> Incident:
+def with_parent(incident: Incident, parent_key: str | None) -> Incident:
     return replace(incident, parent_key=parent_key)
 
 
@@ -465,7 +359,7 @@ def _execute(
         if isinstance(step, engine.Write):
             inc = step.incident
             parent_id = None if inc.parent_key is None else ids.get(inc.parent_key)
-            stored = _write(tx, inc, parent_id, read.get(inc.key))
+            stored = write_incident(tx, inc, parent_id, read.get(inc.key))
             written[inc.key] = stored
             ids[inc.key] = stored.incident.id
         elif isinstance(step, engine.Join):
@@ -477,7 +371,7 @@ def _execute(
             )
         else:
             stored = written[step.key]
-            _page(tx, stored, step.action, step.at_ns)
+            page_incident(tx, stored, step.action, step.at_ns)
             pages += 1
     return pages
 
@@ -493,7 +387,7 @@ def _values(inc: Incident, parent_id: int | None) -> tuple[object, ...]:
     )  # fmt: skip
 
 
-def _stored(r: Sequence[Any]) -> StoredIncident:
+def stored_of(r: Sequence[Any]) -> StoredIncident:
     incident = Incident(
         id=int(r[0]), key=str(r[1]), kind=Kind(r[2]), operator=str(r[3]), family=Family(r[4]),
         problem=str(r[5]), scope=Scope(opt_str(r[6]), opt_str(r[7]), str(r[8])),
@@ -538,7 +432,7 @@ def snapshot(stored: StoredIncident) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _page(tx: Tx, stored: StoredIncident, action: str, now_ns: int) -> None:
+def page_incident(tx: Tx, stored: StoredIncident, action: str, now_ns: int) -> None:
     inc = stored.incident
     tx.run(
         "INSERT INTO outbox (ticket_id, incident_id, dedup_key, action, route, payload, "

@@ -34,23 +34,17 @@ from typing import Any, assert_never
 
 from collector import lifecycle
 from collector.lifecycle import Current, Plan, Subject, decide
-from collector.store.incidents import IncidentMethods, reconcile_ticket
+from collector.store.incident_actions import IncidentActions
+from collector.store.incidents import reconcile_ticket
 from collector.store.model import NotifyAction, Ticket, TicketAction, TicketChange, TicketEvent
-from collector.store.sql import (
-    TICKET_COLUMNS,
-    Conflict,
-    Tx,
-    opt_int,
-    opt_str,
-    placeholders,
-)
+from collector.store.sql import TICKET_COLUMNS, Conflict, Tx, opt_int, opt_str, placeholders
 
 _KEY = "site_code = ? AND operator = ? AND problem = ?"
 #: Ticket changes that move no ticket into or out of an incident (unless its cell changed).
 _ROUTINE = (TicketAction.UPDATED, TicketAction.ACKNOWLEDGED, TicketAction.ESCALATED)
 
 
-class TicketMethods(IncidentMethods):
+class TicketMethods(IncidentActions):
     """Raising, clearing, acknowledging, resolving, escalating and reading tickets.
 
     Each write reads the current state in its transaction, asks

@@ -11,9 +11,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from collector.incidents import MAX_ESCALATION, titles
+from collector.incidents import titles
+from collector.incidents_by_hand import MAX_ESCALATION
 from collector.present import iso
-from collector.store.incidents import IncidentEvent as StoredEvent
+from collector.store.incident_actions import IncidentEvent as StoredEvent
 from collector.store.incidents import StoredIncident, names_of
 from collector.store.silences import StoredSilence
 from collector.web.models import Strict, Ticket, Time

@@ -8,19 +8,8 @@ from dataclasses import replace
 import pytest
 from incidentworld import T0, S, World
 
-from collector.incidents import (
-    MAX_ESCALATION,
-    UNCHANGED,
-    ByHand,
-    Family,
-    Incident,
-    Kind,
-    Page,
-    Paged,
-    Scope,
-    acknowledge,
-    escalate,
-)
+from collector.incidents import Family, Incident, Kind, Page, Paged, Scope
+from collector.incidents_by_hand import MAX_ESCALATION, UNCHANGED, ByHand, acknowledge, escalate
 
 MIN = 60 * S
 CELL = "510-01:12825858"
