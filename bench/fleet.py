@@ -83,7 +83,7 @@ class Bench:
             procs.append(
                 CollectorProc(
                     data, self.url, self.config, self.tmp / f"replica-{i}.log", quota=self.quotas[i]
-                )  # fmt: skip
+                )
             )
         return procs
 
