@@ -12,6 +12,11 @@ bisection), each step a fresh fleet run of ``--step-s`` seconds; a step is susta
 when the fleet's p99 ack latency (a batch's write to its Ack, the worst fleet process's)
 is under ``--p99-ms`` and every kit streamed. Reported: the largest sustained N for
 each, and the ratio N2 / N1 (the baseline is the one-replica search of the same run).
+Each step also gives the replicas' CPU (cores, from /proc) and their CPU per batch; from
+the best step's CPU per batch, ``kits_filling_the_quota`` is the kits whose batches
+would use every replica's whole quota, and ``ratio_by_replica_cpu`` the two replicas'
+over one's: a derived figure, for when the machine, not the quota, limits the
+measured N (the replicas well under their quota at the first unsustained step).
 
 Election-day cadence at ``--speed 1`` is about 2.4 records a minute per kit (signal and
 ping each minute, DNS and HTTP each 5 minutes, one batch a minute), so a half-core
@@ -131,7 +136,8 @@ class Bench:
         for r in replicas:
             if r.proc is None or r.proc.poll() is not None:
                 raise BenchError("bench.fleet: a replica ended during a step (see its log)")
-        cpu = [round((r.cpu_s() - c) / wall, 2) for r, c in zip(replicas, cpu0, strict=True)]
+        used = [r.cpu_s() - c for r, c in zip(replicas, cpu0, strict=True)]
+        cpu = [round(u / wall, 2) for u in used]
         throttled = [
             q.throttled().get("nr_throttled", 0) - t.get("nr_throttled", 0)
             for q, t in zip(self.quotas, thr0, strict=False)
@@ -154,6 +160,9 @@ class Bench:
             "unacked": summary["records"]["unacked"],
             "refused": summary["refused"],
             "replica_cpu_cores": cpu,
+            "replica_cpu_ms_per_batch": (
+                round(sum(used) * 1000 / summary["batches"], 3) if summary["batches"] else None
+            ),
             "throttled_periods": throttled,
             "load_average_1m": round(os.getloadavg()[0], 2),
         }
@@ -200,12 +209,21 @@ class Bench:
                 else:
                     bad = mid
                 rounds += 1
+            best = [s for s in self.steps if s["replicas"] == count and s["kits"] == good]
+            per_batch = best[-1]["replica_cpu_ms_per_batch"] if best else None
+            # Derived, not measured: the kits whose batches would fill every replica's
+            # quota at the CPU a batch cost in the best sustained step.
+            at_quota = (
+                round(count * a.cores * 1000 / per_batch / (a.speed / 60)) if per_batch else None
+            )
             return {
                 "replicas": count,
                 "sustained_kits": good,
                 "kit_equivalents": round(good * a.speed),
                 "first_unsustained_kits": bad,
                 "capped_by_enrolled_kits": bad is None,
+                "replica_cpu_ms_per_batch": per_batch,
+                "kits_filling_the_quota": at_quota,
                 "leases": self.leases(),
                 "leases_settled_s": round(settle_s, 1),
             }
@@ -238,6 +256,11 @@ def run(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, Any]:
             "N1_kit_equivalents": round(n1 * args.speed),
             "N2_kit_equivalents": round(n2 * args.speed),
             "ratio": round(n2 / n1, 2) if n1 else None,
+            "ratio_by_replica_cpu": (
+                round(two["kits_filling_the_quota"] / one["kits_filling_the_quota"], 2)
+                if one["kits_filling_the_quota"] and two["kits_filling_the_quota"]
+                else None
+            ),
             "steps": bench.steps,
             "cpus": os.cpu_count(),
             "load_average_1m": round(os.getloadavg()[0], 2),
