@@ -291,8 +291,10 @@ class Fleets:
             raise BenchError(f"bench: {len(self.summaries) - len(parts)} fleet(s) wrote no summary")
         refused: Counter[str] = Counter()
         agents: dict[str, Any] = {}
+        examples: list[str] = []
         for part in parts:
             refused.update(part["refused"])
+            examples.extend(part["refusal_examples"][:2])
             agents.update(part["agents"])
 
         def worst(key: str, q: str) -> float | None:
@@ -308,6 +310,7 @@ class Fleets:
             "connects": sum(p["connects"] for p in parts),
             "reconnects": sum(p["reconnects"] for p in parts),
             "refused": dict(sorted(refused.items())),
+            "refusal_examples": examples,
             "retry_after": {
                 "refusals": sum(p["retry_after"]["refusals"] for p in parts),
                 "p50": worst("retry_after", "p50"),

@@ -17,7 +17,11 @@ Measured from the restart (the store is read, not the fleet's word):
   ``received_ns`` of records whose event time is before the restart), once no more
   such records came for ``--quiet`` seconds;
 - ``records``: made by the fleet, stored, lost (made and not stored) and stored twice
-  (per (agent, seq)): both must be 0.
+  (per (agent, seq)): both must be 0 (a run that did not recover also counts what the
+  kits still held, ``unacked_at_end``, as lost).
+
+A run that does not get every kit streaming within ``--timeout`` says so (``null``
+times) with what it reached: kits streaming, sites live, refusals.
 
 The fleet is then stopped (SIGTERM: it delivers what it holds) and the accounts are
 compared per agent. Prints one JSON object (strict: no NaN).
@@ -43,6 +47,7 @@ import argparse
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import asdict
@@ -51,6 +56,7 @@ from typing import Any
 
 from bench.procs import (
     STEADY_SCENARIO,
+    BenchError,
     CollectorProc,
     Fleets,
     Store,
@@ -74,7 +80,10 @@ def run(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, Any]:
     )  # fmt: skip
     config = collector_config(tmp / "collector.toml", ingest)
     scenario = tmp / "storm.toml"
-    scenario.write_text(STEADY_SCENARIO, encoding="utf-8")
+    scenario.write_text(
+        STEADY_SCENARIO.replace("join_over_min = 1", f"join_over_min = {args.join_min:g}"),
+        encoding="utf-8",
+    )
     collector = CollectorProc(tmp, url, config, tmp / "collector.log")
     store = Store(None if url else tmp / "collector.sqlite", url)
     collector.start()
@@ -94,42 +103,54 @@ def run(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, Any]:
             "--kits-per-connection", str(args.kits_per_connection),
         )  # fmt: skip
         deadline = time.monotonic() + args.timeout
-        until("every kit streaming", deadline, lambda: fleet.streaming == args.kits)
-        streaming_s = time.monotonic() - t0
-        time.sleep(args.steady)
-        made_before = fleet.made
-
-        collector.kill()
-        killed = time.monotonic()
-        time.sleep(args.down)
-        restart_ns = time.time_ns()
-        restarted = time.monotonic()
-        collector.start()
-        up_s = wait_port(collector.port, 60)
-
-        live_s = again_s = None
+        streaming_s: float | None = None
+        killed = restarted = time.monotonic()
+        up_s = live_s = again_s = None
         backlog = (0, 0)
-        grew = time.monotonic()
-        while True:
-            now = time.monotonic()
-            if now > deadline:
-                break
-            if live_s is None:
-                (live,) = store.rows("SELECT count(*) FROM site_state WHERE last_seen_ns >= {p}",
-                                     restart_ns)[0]  # fmt: skip
-                if int(live) >= args.kits:
-                    live_s = now - restarted
-            if again_s is None and fleet.streaming == args.kits:
-                again_s = now - restarted
-            count, last = store.rows(
-                "SELECT count(*), max(received_ns) FROM records "
-                "WHERE event_ns < {p} AND received_ns >= {p}", restart_ns, restart_ns,
-            )[0]  # fmt: skip
-            if int(count) != backlog[0]:
-                backlog, grew = (int(count), int(last or 0)), now
-            if live_s is not None and again_s is not None and now - grew > args.quiet:
-                break
-            time.sleep(0.5)
+        restart_ns = time.time_ns()
+        made_before = acked_at_restart = peak_again = 0
+        try:
+            until("every kit streaming", deadline, lambda: fleet.streaming == args.kits)
+            streaming_s = time.monotonic() - t0
+        except BenchError as exc:  # reported: where it breaks
+            print(exc, file=sys.stderr)
+        if streaming_s is not None:
+            time.sleep(args.steady)
+            made_before = fleet.made
+
+            collector.kill()
+            killed = time.monotonic()
+            time.sleep(args.down)
+            restart_ns = time.time_ns()
+            restarted = time.monotonic()
+            acked_at_restart = fleet.acked
+            collector.start()
+            up_s = wait_port(collector.port, 60)
+
+            grew = time.monotonic()
+            while True:
+                now = time.monotonic()
+                if now > deadline:
+                    break
+                peak_again = max(peak_again, fleet.streaming)
+                if live_s is None:
+                    (live,) = store.rows(
+                        "SELECT count(*) FROM site_state WHERE last_seen_ns >= {p}", restart_ns
+                    )[0]
+                    if int(live) >= args.kits:
+                        live_s = now - restarted
+                if again_s is None and fleet.streaming == args.kits:
+                    again_s = now - restarted
+                count, last = store.rows(
+                    "SELECT count(*), max(received_ns) FROM records "
+                    "WHERE event_ns < {p} AND received_ns >= {p}", restart_ns, restart_ns,
+                )[0]  # fmt: skip
+                if int(count) != backlog[0]:
+                    backlog, grew = (int(count), int(last or 0)), now
+                if live_s is not None and again_s is not None and now - grew > args.quiet:
+                    break
+                time.sleep(0.5)
+        at_end = {"streaming": fleet.streaming, "acked": fleet.acked - acked_at_restart}
         fleet_codes = fleet.stop(args.drain + 60)
         summary = fleet.summary()
         fleet = None
@@ -155,24 +176,34 @@ def run(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, Any]:
         "speed": args.speed,
         "down_s": round(restarted - killed, 2),
         "ingest": asdict(ingest),
+        "join_over_min": args.join_min,
         "fleets": args.fleets,
         "kits_per_connection": args.kits_per_connection,
         "enroll_s": round(enroll_s, 1),
         "fleet_exit": fleet_codes,
-        "all_streaming_first_s": round(streaming_s, 1),
-        "collector_listening_s": round(up_s, 2),
+        "all_streaming_first_s": None if streaming_s is None else round(streaming_s, 1),
+        "collector_listening_s": None if up_s is None else round(up_s, 2),
         "live_back_s": None if live_s is None else round(live_s, 1),
         "streaming_again_s": None if again_s is None else round(again_s, 1),
         "backlog_drained_s": round((backlog[1] - restart_ns) / 1e9, 1) if backlog[1] else None,
         "backlog_records": backlog[0],
+        "streaming_peak_after_restart": peak_again,
+        "fleet_at_end": at_end,
+        "sites_live_after_restart": int(
+            store.rows("SELECT count(*) FROM site_state WHERE last_seen_ns >= {p}", restart_ns)[0][
+                0
+            ]
+        ),
         "records": {
             "made_before_kill": made_before,
             "produced": summary["records"]["produced"],
             "stored": sum(d for _, d in stored.values()),
             "lost": lost,
             "stored_twice": twice,
+            "unacked_at_end": summary["records"]["unacked"],
         },
         "refused": summary["refused"],
+        "refusal_examples": summary["refusal_examples"],
         "retry_after_ms": summary["retry_after"],
         "connects": summary["connects"],
         "ack_latency_ms": summary["ack_latency_ms"],
@@ -195,6 +226,8 @@ def main() -> None:
     parser.add_argument("--handshakes", type=int, help="[ingest] handshakes (default: config's)")
     parser.add_argument("--handshake-queue", type=int, help="[ingest] handshake_queue")
     parser.add_argument("--drains", type=int, help="[ingest] drains")
+    parser.add_argument("--join-min", type=float, default=1.0,
+                        help="simulated minutes the kits' first joins are spread over")  # fmt: skip
     parser.add_argument("--fleets", type=int, default=1,
                         help="fleet processes, each with a share of the kits")  # fmt: skip
     parser.add_argument("--kits-per-connection", type=int, default=1,
