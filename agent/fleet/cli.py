@@ -2,7 +2,7 @@
 
 ::
 
-    pantau-agent fleet --collector HOST:PORT --scenario day.toml
+    pantau-agent fleet --collector HOST:PORT [--collector HOST:PORT ...] --scenario day.toml
         (--codes CODES.csv --credentials CREDS.csv | --credentials CREDS.csv
          | --enroll DATA_DIR_OR_URL) [--kits N] [--duration S] [--speed X] [--json FILE]
 
@@ -22,7 +22,14 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 def register(sub: Any) -> None:
     p = sub.add_parser("fleet", help="simulate many kits streaming to a collector (testing)")
-    p.add_argument("--collector", required=True, metavar="HOST:PORT", help="collector address")
+    p.add_argument(
+        "--collector",
+        required=True,
+        action="append",
+        metavar="HOST:PORT",
+        help="collector address; repeat it (or give a comma-separated list) to spread the "
+        "kits over several replicas: kit i streams to address i mod count",
+    )
     p.add_argument(
         "--scenario", type=Path, help="scenario TOML (default: the built-in election day)"
     )
@@ -68,6 +75,10 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     if args.kits_per_connection < 1:
         print("pantau-agent fleet: --kits-per-connection must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    args.collector = [a.strip() for given in args.collector for a in given.split(",") if a.strip()]
+    if not args.collector:
+        print("pantau-agent fleet: --collector needs an address", file=sys.stderr)
         return EXIT_USAGE
     if args.drain < 0:
         print("pantau-agent fleet: --drain must be >= 0", file=sys.stderr)
@@ -123,8 +134,8 @@ async def _main(args: argparse.Namespace) -> int:
         for i, ident in enumerate(identities)
     ]
     options = FleetOptions(
-        address=args.collector, ca_file=args.ca_file, insecure=args.insecure, speed=args.speed,
-        duration_s=args.duration, progress_s=args.progress, drain_s=args.drain,
+        addresses=tuple(args.collector), ca_file=args.ca_file, insecure=args.insecure,
+        speed=args.speed, duration_s=args.duration, progress_s=args.progress, drain_s=args.drain,
         kits_per_connection=args.kits_per_connection,
     )  # fmt: skip
     fleet = Fleet(the_plan, kits, options)
@@ -153,7 +164,9 @@ async def _identities(args: argparse.Namespace, scenario: Any) -> list[Any]:
         codes = creds.enroll_with_collector_cli(args.enroll, sites)
     if args.kits is not None:
         codes = codes[: args.kits]
-    kits = await creds.redeem(args.collector, codes, ca_file=args.ca_file, insecure=args.insecure)
+    kits = await creds.redeem(
+        args.collector[0], codes, ca_file=args.ca_file, insecure=args.insecure
+    )
     if args.credentials is not None:
         creds.write_credentials(args.credentials, kits)
     return kits

@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FleetOptions:
-    address: str
+    #: The collector, or several replicas: kit ``i`` streams to ``addresses[i % len]``.
+    addresses: tuple[str, ...]
     ca_file: str = ""
     insecure: bool = False
     speed: float = 1.0
@@ -233,7 +234,7 @@ class Fleet:
         self.stats.connects += 1
         o = self.options
         channel = open_channel(
-            o.address, ca_file=o.ca_file, insecure=o.insecure,
+            o.addresses[kit.plan.index % len(o.addresses)], ca_file=o.ca_file, insecure=o.insecure,
             connection=kit.plan.index // o.kits_per_connection,
         )  # fmt: skip
         call = open_stream(channel, kit.credential)
