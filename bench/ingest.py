@@ -5,8 +5,8 @@ CPU on the same interpreter), storing durably in SQLite (synchronous=FULL, one
 fsync per group commit) before acking, with one kit per TPS site. Every agent
 connects and sends one batch before the clock starts: the figures are steady-state
 streaming. The same load then runs, in the same run,
-against two baselines: ``null_store`` (the real servicer, auth, checks and time
-correction, with a store that acks without writing: the ratio is what
+against two baselines: ``null_store`` (the real servicer, auth, checks, time
+correction and the rules' passes, with a store that acks without writing: the ratio is what
 durability costs) and ``noop`` (a bare servicer that acks without even looking:
 the gRPC ceiling). Prints one JSON object.
 
@@ -72,6 +72,7 @@ class NullStore:
     def __init__(self) -> None:
         self.agents: dict[str, Agent] = {}
         self.acked: dict[str, int] = {}
+        self.incident_settings: object = None  # the collector sets it (its rules' incidents)
 
     def add_agent(self, agent_id: str, site_code: str, secret_hash: str) -> None:
         self.agents[agent_id] = Agent(agent_id, site_code, secret_hash, False, 0)
@@ -96,6 +97,18 @@ class NullStore:
 
     def last_heard_of_active_sites(self) -> dict[str, int]:
         return {}
+
+    def sms_heard(self, site_codes: object = None) -> dict[str, object]:
+        return {}
+
+    def sites_without_networks(self) -> list[str]:
+        return []
+
+    def incidents_tick(self, now_ns: int) -> int:
+        return 0
+
+    def tickets_of_sites(self, *args: object) -> list[object]:
+        return []
 
     def claim_notifications(self, *args: object, **kwargs: object) -> list[object]:
         return []

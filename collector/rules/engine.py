@@ -84,8 +84,8 @@ from collector.rules.model import (
     Transition,
     Updated,
 )
-from collector.rules.observations import Observation
-from collector.rules.registry import NOTES, RULES, TIME_DRIVEN, RuleFunction
+from collector.rules.observations import Heard, Observation
+from collector.rules.registry import NOTES, READS_HEARD, RULES, TIME_DRIVEN, RuleFunction
 from collector.rules.series import Cursor
 from collector.rules.tracker import Episode, Tracker
 from collector.rules.window import SiteWindow
@@ -112,6 +112,9 @@ class _Site:
     cursors: dict[ProblemName, Cursor] = field(default_factory=dict)
     dirty: bool = True
     changed_from_ns: int | None = None  # oldest event time fed since the last evaluation
+    #: ... of the measurements only (not ``Heard``): what the rules that do not read
+    #: arrivals (:data:`READS_HEARD`) are judged again from; None: none came.
+    measured_from_ns: int | None = None
 
 
 class RuleEngine:
@@ -161,11 +164,21 @@ class RuleEngine:
         """Add a site's observations (any order); returns how many were kept (data older
         than the window's horizon is not). Feed each stored record once."""
         site = self._site(site_code)
+        if not isinstance(observations, list | tuple):
+            observations = list(observations)
         kept, oldest = site.window.add(observations)
         if oldest is not None:
             site.dirty = True
             if site.changed_from_ns is None or oldest < site.changed_from_ns:
                 site.changed_from_ns = oldest
+            # A batch of a kit whose clock is not trusted, or an SMS, says only that it
+            # was heard: the measurement rules have nothing new to judge. (Measurements
+            # the window dropped as too old count here too: judged again, to no change.)
+            measured = [o.event_ns for o in observations if not isinstance(o, Heard)]
+            if measured:
+                first = min(measured)
+                if site.measured_from_ns is None or first < site.measured_from_ns:
+                    site.measured_from_ns = first
         return kept
 
     def evaluate(self, site_code: str, now_ns: int) -> list[Transition]:
@@ -204,7 +217,7 @@ class RuleEngine:
                     if rule is name and target not in streams:
                         state.tracker = Tracker(self._timing[name], state.open)
         site.dirty = False
-        site.changed_from_ns = None
+        site.changed_from_ns = site.measured_from_ns = None
         self._prune(site)
         if self._carry_on:
             window.mark()
@@ -227,8 +240,9 @@ class RuleEngine:
         if self._recompute_all:
             return -(2**63)
         starts: list[int] = []
-        if site.dirty and site.changed_from_ns is not None:
-            starts.append(site.changed_from_ns)
+        changed = site.changed_from_ns if name in READS_HEARD else site.measured_from_ns
+        if site.dirty and changed is not None:
+            starts.append(changed)
         if name in TIME_DRIVEN:
             starts.append(now_ns)
         if not starts:
@@ -264,7 +278,7 @@ class RuleEngine:
             for state in site.keys.values():
                 state.tracker = None
             site.dirty = True
-            site.changed_from_ns = -(2**63)  # the whole window is judged again
+            site.changed_from_ns = site.measured_from_ns = -(2**63)  # the whole window again
         return True
 
     def backhaul(self, site_code: str) -> str:

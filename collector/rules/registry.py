@@ -40,6 +40,9 @@ RULES: dict[ProblemName, RuleFunction] = {
 
 #: Rules whose verdict changes with the passage of time alone (no new data).
 TIME_DRIVEN = frozenset({ProblemName.AGENT_SILENT})
+#: Rules that read when the kit was heard (``Heard``: arrivals, not measurements); the
+#: others are not judged again when only that changed.
+READS_HEARD = frozenset({ProblemName.AGENT_SILENT})
 
 #: A note every problem of the rule carries in its evidence.
 NOTES: dict[ProblemName, str] = {ProblemName.NO_COVERAGE: radio.NOTE_SATELLITE}

@@ -45,13 +45,29 @@ def _figure_set(f: str) -> str:
     )
 
 
-#: Adds one bucket's delta (:func:`rollup_params`) to its row.
-UPSERT_ROLLUP = (
-    f"INSERT INTO site_rollups ({', '.join(_COLUMNS)}) VALUES ({placeholders(len(_COLUMNS))}) "
-    f"ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
+#: Values one row of :func:`upsert_rollups` binds (the length of :func:`rollup_params`).
+ROLLUP_WIDTH = len(_COLUMNS)
+_ON_CONFLICT = (
+    f" ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
     "records = site_rollups.records + excluded.records, "
     + ", ".join(_figure_set(f) for f in FIGURES)
 )
+
+
+def upsert_rollups(rows: int) -> str:
+    """Adds ``rows`` buckets' deltas (:func:`rollup_params`, one after the other) to their
+    rows in one statement: the deltas of one commit have distinct keys (:func:`deltas`),
+    so each row of the table is written at most once by it."""
+    one = f"({placeholders(ROLLUP_WIDTH)})"
+    return (
+        f"INSERT INTO site_rollups ({', '.join(_COLUMNS)}) VALUES "
+        + ", ".join([one] * rows)
+        + _ON_CONFLICT
+    )
+
+
+#: Adds one bucket's delta (:func:`rollup_params`) to its row.
+UPSERT_ROLLUP = upsert_rollups(1)
 
 
 _ABSENT: list[object] = [0, None, None, 0.0, ""] * len(FIGURES)

@@ -14,7 +14,9 @@ its size:
 5. one multi-row upsert of the sites' record counts and last-heard times;
 6. the live-state updates, one ``UPDATE ... FROM (VALUES ...)`` per round (a site's
    batches apply in their order: its first in round 1, its second in round 2, ...);
-7. the sites' rollups of the records stored (:mod:`collector.store.rollup_sql`).
+7. the sites' rollups of the records stored, one multi-row upsert
+   (:mod:`collector.store.rollup_sql`); the sites' networks and the streams' clock
+   anchors likewise.
 
 Every record above its agent's ack position is new: a batch's rows, its agent's ack
 position and its site's state are written in one transaction, so a stored record is
@@ -36,7 +38,7 @@ from typing import TypeVar
 
 from collector.store.identity import UPSERT_ANCHOR
 from collector.store.model import BatchOutcome, IngestBatch
-from collector.store.rollup_sql import UPSERT_ROLLUP, rollup_params
+from collector.store.rollup_sql import rollup_params, upsert_rollups
 from collector.store.rollups import Sample, deltas
 from collector.store.sql import (
     ADD_SITE_OPERATOR,
@@ -50,6 +52,17 @@ T = TypeVar("T")
 #: Bound variables one statement may use here (SQLite's own limit may be lower).
 MAX_VARIABLES = 30_000
 
+
+def _statement_of(one_row: str) -> Callable[[int], str]:
+    """The statement for n rows from ``one_row``'s text (``... VALUES (?, ...) ...``)."""
+    head, _, rest = one_row.partition("VALUES (")
+    one, _, tail = rest.partition(")")
+    row = f"({one})"
+    return lambda n: f"{head}VALUES {', '.join([row] * n)}{tail}"
+
+
+_ADD_SITE_OPERATORS = _statement_of(ADD_SITE_OPERATOR)
+_UPSERT_ANCHORS = _statement_of(UPSERT_ANCHOR)
 _RECORD_COLUMNS = (
     "agent_id, seq, site_code, kind, event_ns, agent_wall_ns, time_quality, received_ns, payload"
 )
@@ -101,7 +114,7 @@ def commit_group(
     limit = min(MAX_VARIABLES, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
     anchors = [(b.agent_id, *b.anchor) for b in batches if b.anchor is not None]
     if anchors:
-        db.executemany(UPSERT_ANCHOR, anchors)
+        _many_rows(db, _UPSERT_ANCHORS, anchors, limit)
     acked = _acked_through(db, sorted({b.agent_id for b in batches}), limit)
     stored = _stored_already(db, batches, acked)
     plan = _plan(batches, acked, stored)
@@ -121,13 +134,26 @@ def commit_group(
     _write_agents(db, plan.agents, limit)
     _write_sites(db, plan.sites, limit)
     _write_live_state(db, batches, limit)
-    _write_networks(db, batches)
+    _write_networks(db, batches, limit)
     if plan.samples:
-        db.executemany(UPSERT_ROLLUP, [rollup_params(r) for r in deltas(plan.samples)])
+        _many_rows(db, upsert_rollups, [rollup_params(r) for r in deltas(plan.samples)], limit)
     return plan.outcomes
 
 
-def _write_networks(db: sqlite3.Connection, batches: Sequence[IngestBatch]) -> None:
+def _many_rows(
+    db: sqlite3.Connection,
+    statement: Callable[[int], str],
+    rows: Sequence[Sequence[object]],
+    limit: int,
+) -> None:
+    """``rows`` in as few multi-row statements as the bound variables allow, not a
+    statement a row (``executemany`` steps, and so waits for the GIL, once a row)."""
+    width = len(rows[0])
+    for chunk in _chunks(rows, limit // width):
+        db.execute(statement(len(chunk)), [v for row in chunk for v in row])
+
+
+def _write_networks(db: sqlite3.Connection, batches: Sequence[IngestBatch], limit: int) -> None:
     """Every network the batches' readings show their sites on (``site_operators``),
     each (site, network) once: the first time it was heard is kept."""
     first: dict[tuple[str, str], int] = {}
@@ -135,7 +161,7 @@ def _write_networks(db: sqlite3.Connection, batches: Sequence[IngestBatch]) -> N
         for network in batch_networks(b):
             first.setdefault((b.site_code, network), b.received_ns)  # as one by one
     if first:
-        db.executemany(ADD_SITE_OPERATOR, [(*key, at) for key, at in first.items()])
+        _many_rows(db, _ADD_SITE_OPERATORS, [(*key, at) for key, at in first.items()], limit)
 
 
 def _plan(

@@ -169,3 +169,40 @@ def test_incremental_evaluation_equals_judging_whole_across_the_collectors_outag
     got = fast.evaluate(SITE, at(5000))
     assert got == reference.evaluate(SITE, at(5000))
     _check(transitions + got)
+
+
+@st.composite
+def heard_between(draw: st.DrawFn) -> list[tuple[list[Observation], int]]:
+    """Batches of measurements and batches that only say the kit was heard (a kit whose
+    clock is not trusted, an SMS), each followed by an evaluation time."""
+    batches = draw(
+        st.lists(
+            st.one_of(
+                st.lists(observation(), min_size=1, max_size=15),
+                st.lists(st.integers(0, 1200).map(heard), min_size=1, max_size=3),
+            ),
+            min_size=1,
+            max_size=14,
+        )
+    )
+    times = draw(st.lists(st.integers(0, 1200), min_size=len(batches), max_size=len(batches)))
+    return list(zip(batches, sorted(times), strict=True))
+
+
+@settings(max_examples=150, deadline=None)
+@given(heard_between())
+def test_batches_only_heard_judge_as_the_whole_window(
+    steps: list[tuple[list[Observation], int]],
+) -> None:
+    """A batch that only says the kit was heard judges again only the rules that read
+    arrivals; that gives exactly what judging every rule's whole window gives."""
+    from collector.rules import RuleEngine
+    from collector.rules.config import rules_from_mapping
+
+    config = rules_from_mapping(SMALL, source="test.toml")
+    fast, reference = RuleEngine(config), RuleEngine(config, recompute_all=True)
+    for batch, now_s in steps:
+        fast.observe(SITE, iter(batch))  # any iterable, as the brain may pass
+        reference.observe(SITE, batch)
+        assert fast.evaluate(SITE, at(now_s)) == reference.evaluate(SITE, at(now_s))
+    assert fast.evaluate(SITE, at(5000)) == reference.evaluate(SITE, at(5000))
