@@ -26,6 +26,9 @@ to the brain, and maps the session's answers to protobuf messages and its refusa
   after the Hello, took over ``handshake_timeout_s``),
   with the trailing metadata ``retry-after-ms``: when to come back (jittered,
   docs/operations.md)
+- ABORTED: an older stream of a kit whose newer stream was welcomed (superseded: its
+  link dropped and it reconnected while this collector still held the old stream);
+  logged at info, not as a refusal
 
 Every refusal is logged (a warning naming the agent and the peer, its message bounded
 like the status's: :func:`collector.refusals.clip`). An AgentMessage of a type this
@@ -61,6 +64,7 @@ from collector.refusals import (
     OutOfOrder,
     Refusal,
     Status,
+    Superseded,
     clip,
 )
 from collector.revocation import OpenStream, OpenStreams
@@ -87,7 +91,14 @@ _CODES: dict[Status, grpc.StatusCode] = {
     Status.FAILED_PRECONDITION: grpc.StatusCode.FAILED_PRECONDITION,
     Status.INVALID_ARGUMENT: grpc.StatusCode.INVALID_ARGUMENT,
     Status.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+    Status.ABORTED: grpc.StatusCode.ABORTED,
 }
+
+#: How long a newly welcomed stream waits for the older streams of its kit that it
+#: superseded to end and give back what they held (a drain slot) before it goes on
+#: without them: a cut ends one waiting for a message at once, one committing a batch
+#: once the commit is done.
+SUPERSEDE_WAIT_S = 5.0
 
 _Context = grpc.aio.ServicerContext[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage]
 
@@ -109,6 +120,7 @@ class StreamStats:
     batches_rejected: int = 0
     messages_skipped: int = 0  # AgentMessages of a type this collector does not know
     busy_refusals: int = 0  # kits told to come back later (admission control)
+    superseded: int = 0  # older streams ended by their kit's newer stream
 
 
 class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
@@ -180,7 +192,10 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 sms_key=self._sms_key(welcome.agent_id),
             ))  # fmt: skip
             backlog = backlog_records(head_seq, welcome.acked_through_seq)
-            with self.open_streams.open(session) as stream:
+            with self.open_streams.open(session, context.peer()) as stream:
+                if stream.older:  # the kit's older streams end: wait for what they hold
+                    self.stats.superseded += len(stream.older)
+                    await stream.superseded(SUPERSEDE_WAIT_S)
                 serve = self._serve(stream, messages, backlog_through=head_seq, backlog=backlog)
                 async with contextlib.aclosing(serve) as replies:
                     async for reply in replies:
@@ -190,7 +205,11 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 self.stats.batches_rejected += 1
             if shake.refused_before_hello:  # its slot is free again: now wait for it
                 await _await_hello(messages)
-            _log_refusal(shake.agent_id, context.peer(), refused.refusal)
+            if isinstance(refused, Superseded):  # not a fault: the kit moved on
+                log.info("ended the older stream of %s (%s): %s", shake.agent_id,
+                         clip(context.peer()), refused)  # fmt: skip
+            else:
+                _log_refusal(shake.agent_id, context.peer(), refused.refusal)
             await _refuse(context, refused.refusal)
         except _StoreFailed as failed:
             await _refuse(context, failed.refusal)
@@ -250,8 +269,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         skipped = 0  # messages of an unknown type on this stream
         drains, policy = self.admission.drains, self.admission.drain
         holds_drain = paced = False
-        last_ack = time.monotonic()
-        self.stats.connected[agent_id] = time.monotonic()
+        last_ack = since = time.monotonic()
+        if not session.is_check:  # a check's stream beside the kit's is not its kit's
+            self.stats.connected[agent_id] = since  # this stream's (its kit's last one)
         try:  # from the slot on: a stream closed at any yield gives it back
             if backlog > policy.threshold_records:
                 holds_drain = drains.try_enter()
@@ -280,12 +300,11 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 if paced and drains.try_enter():  # a drain slot came free: full rate
                     holds_drain, paced = True, False
                     yield _backlog_rate(policy.full_records_per_s)
-                if paced:
-                    await asyncio.sleep(ack_delay_s(
+                if paced:  # a cut (revoked, superseded) ends the wait at once
+                    await stream.read(asyncio.sleep(ack_delay_s(
                         len(step.batch.rows), policy.trickle_records_per_s,
                         time.monotonic() - last_ack, max_delay_s=policy.max_ack_delay_s,
-                    ))  # fmt: skip
-                    stream.check()
+                    )))  # fmt: skip
                 if holds_drain and session.acked_through >= backlog_through:
                     holds_drain = False  # drained: what comes now is live
                     drains.leave()
@@ -295,7 +314,8 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                     through_seq=ack.through_seq, stored=ack.stored, duplicates=ack.duplicates
                 ))  # fmt: skip
         finally:
-            self.stats.connected.pop(agent_id, None)
+            if self.stats.connected.get(agent_id) is since:  # not a newer stream's
+                del self.stats.connected[agent_id]
             if holds_drain:
                 drains.leave()
 
