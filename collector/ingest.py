@@ -193,9 +193,11 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             ))  # fmt: skip
             backlog = backlog_records(head_seq, welcome.acked_through_seq)
             with self.open_streams.open(session, context.peer()) as stream:
-                if stream.older:  # the kit's older streams end: wait for what they hold
-                    self.stats.superseded += len(stream.older)
+                # Streams of this kit ended: its older ones, or this one if it is stale.
+                self.stats.superseded += len(stream.older) + (stream.cut_by is not None)
+                if stream.older:  # wait until they have given back what they hold
                     await stream.superseded(SUPERSEDE_WAIT_S)
+                stream.check()  # a stale stream of the kit, or superseded meanwhile?
                 serve = self._serve(stream, messages, backlog_through=head_seq, backlog=backlog)
                 async with contextlib.aclosing(serve) as replies:
                     async for reply in replies:

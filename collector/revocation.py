@@ -140,16 +140,21 @@ class OpenStreams:
     @contextlib.contextmanager
     def open(self, session: StreamSession, peer: str = "") -> Iterator[OpenStream]:
         """Register ``session``'s (welcomed) stream while the block runs, and cut the
-        agent's older streams it supersedes (:attr:`OpenStream.older`)."""
+        agent's older streams it supersedes (:attr:`OpenStream.older`), or itself when
+        one of them is newer (check :attr:`OpenStream.cut_by` before serving it)."""
         stream = OpenStream(session, peer)
         agent_id = session.agent.agent_id
         streams = self._streams.setdefault(agent_id, set())
         older = []
         for other in streams:
-            refused = session.supersede(other.session)
-            if refused is not None:
-                other.cut(refused)
-                older.append(other)
+            ended = session.supersede(other.session)
+            if ended is None:
+                continue
+            if ended[0] is session:  # a stale stream welcomed late: it is the one to end
+                stream.cut(ended[1])
+                break
+            other.cut(ended[1])
+            older.append(other)
         stream.older = tuple(older)
         streams.add(stream)
         try:

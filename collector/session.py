@@ -15,8 +15,8 @@ goes::
     receive(newer)    -> Skipped         (a member this collector does not know: ignored)
     recheck(agent)    -> None, or raises (the servicer's periodic look at the store:
                                           a credential revoked or replaced meanwhile)
-    newer.supersede(older) -> Superseded | None  (the kit's newer stream was welcomed:
-                                          the refusal that ends its older one, or None)
+    supersede(other)  -> (ended, Superseded) | None  (this stream was welcomed beside
+                                          another of its kit: the older one ends)
 
 Rules kept here, once:
 
@@ -47,7 +47,7 @@ Rules kept here, once:
   the collector may still hold the old one (half-open: nothing tells it the kit is
   gone until keepalive does, minutes later), with whatever it holds (a backlog drain
   slot). Once the newer stream is welcomed, :meth:`StreamSession.supersede` ends the
-  older one with ABORTED (:class:`~collector.refusals.Superseded`). A ``check``'s
+  older one (by Hello time) with ABORTED (:class:`~collector.refusals.Superseded`). A ``check``'s
   stream (``host["purpose"] = "check"``, a technician's Hello beside the running
   kit) neither ends the kit's stream nor is ended by it. A batch the older stream
   was committing may be stored, but it is not acked: the kit sends it again on its
@@ -278,25 +278,28 @@ class StreamSession:
             self._state = _State.CLOSED
             raise
 
-    def supersede(self, older: StreamSession) -> Superseded | None:
-        """This stream was welcomed and ``older`` is another open stream of the same
-        agent: the refusal that ends ``older`` (the kit has moved to this stream; the
-        older one is then closed), or None when it stays (a ``check``'s stream, this one
-        or the older: a technician's Hello beside the running kit; an older stream
-        already closed; another agent's)."""
+    def supersede(self, other: StreamSession) -> tuple[StreamSession, Superseded] | None:
+        """This stream was just welcomed and ``other`` is another open stream of the same
+        agent: the one of the two that ends (the one whose Hello came first: its kit has
+        moved on to the other; a tie ends ``other``) and the refusal to end it with, the
+        ended one being closed; or None when both stay (a ``check``'s stream, either: a
+        technician's Hello beside the running kit; ``other`` closed already; another
+        agent's). A slow handshake can welcome a kit's stale stream after its newer
+        one: that stale one is then the one ended."""
         if self._state is not _State.STREAMING:
             raise LocalProtocolError(f"supersede() in state {self._state.name}: welcome first")
-        if older is self:
+        if other is self:
             raise LocalProtocolError("a stream cannot supersede itself")
         if (
-            older.agent.agent_id != self.agent.agent_id
+            other.agent.agent_id != self.agent.agent_id
             or self._check
-            or older._check
-            or older._state is _State.CLOSED
+            or other._check
+            or other._state is _State.CLOSED
         ):
             return None
-        older._state = _State.CLOSED
-        return Superseded(self.agent.agent_id)
+        ended = self if self._hello_received_ns < other._hello_received_ns else other
+        ended._state = _State.CLOSED
+        return ended, Superseded(self.agent.agent_id)
 
     def welcome(self, stored_anchors: Mapping[str, tuple[int, int]], sent_ns: int) -> Welcome:
         """After :class:`HelloAccepted`: the agent's stored anchors (boot_id ->

@@ -415,10 +415,12 @@ def welcomed_from(message: telemetry_pb2.AgentMessage, a: Agent | None = None) -
 
 def test_a_kits_newer_stream_ends_its_older_one_which_then_refuses_everything() -> None:
     older, _ = opened()
-    newer, _ = opened()
-    refused = newer.supersede(older)
-    assert refused is not None
-    assert refused.refusal == Refusal(
+    newer = StreamSession(agent())
+    newer.hello(hello(), HELLO_NS + S)  # the kit's Hello again, a second later
+    newer.welcome({}, HELLO_NS + S)
+    ended = newer.supersede(older)
+    assert ended is not None and ended[0] is older
+    assert ended[1].refusal == Refusal(
         Status.ABORTED, "superseded by a newer stream of this kit (kit-1)"
     )
     assert not older.streaming and newer.streaming
@@ -428,6 +430,19 @@ def test_a_kits_newer_stream_ends_its_older_one_which_then_refuses_everything() 
     assert newer.supersede(older) is None  # ended once
     with pytest.raises(LocalProtocolError):  # an ended stream supersedes nothing
         older.supersede(newer)
+
+
+def test_a_stale_stream_welcomed_after_the_kits_newer_one_is_the_one_that_ends() -> None:
+    """A slow handshake: the kit gave up on a stream and reconnected, and the stale
+    stream's Welcome comes after the newer stream's. Hello time, not Welcome order,
+    says which stream the kit is on."""
+    newer = StreamSession(agent())
+    newer.hello(hello(), HELLO_NS + S)
+    newer.welcome({}, HELLO_NS + S)
+    stale, _ = opened()  # its Hello came first; welcomed only now
+    ended = stale.supersede(newer)
+    assert ended is not None and ended[0] is stale
+    assert newer.streaming and not stale.streaming
 
 
 def test_a_check_stream_neither_ends_the_kits_stream_nor_is_ended_by_it() -> None:

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import grpc
 import pytest
-from streamharness import batch, hello, metadata, replicas, welcomed
+from streamharness import SITE, batch, hello, metadata, replicas, welcomed
 
+from collector import auth
 from collector.refusals import Status, Superseded
 from collector.revocation import OpenStreams
+from collector.session import StreamSession
 from collector.store.model import Agent, BatchOutcome, IngestBatch
 from pantau.v1 import telemetry_pb2
 
@@ -44,6 +46,30 @@ def test_a_newer_stream_cuts_the_older_one_waiting_for_a_message_and_waits_for_i
             assert ended.value.refusal.status is Status.ABORTED
             assert len(streams) == 1 and new.cut_by is None
         assert len(streams) == 0
+
+    asyncio.run(main())
+
+
+def _welcomed_at(hello_ns: int) -> StreamSession:
+    session = StreamSession(Agent("kit-1", SITE, auth.hash_secret("s3cret"), False, 0))
+    session.hello(hello(), hello_ns)
+    session.welcome({}, hello_ns)
+    return session
+
+
+def test_a_stale_stream_welcomed_after_the_newer_one_is_cut_itself() -> None:
+    """A slow handshake welcomes a stream the kit already gave up on after its newer
+    stream: the stale one ends, the kit's current one goes on."""
+
+    async def main() -> None:
+        streams = OpenStreams(NoLookup())
+        with streams.open(_welcomed_at(2 * 10**18)) as current:
+            with streams.open(_welcomed_at(10**18)) as stale:
+                assert stale.older == () and current.cut_by is None
+                assert isinstance(stale.cut_by, Superseded)
+                with pytest.raises(Superseded):
+                    stale.check()
+            assert len(streams) == 1 and current.cut_by is None
 
     asyncio.run(main())
 
