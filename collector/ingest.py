@@ -265,12 +265,17 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         """After the Welcome: commit each message, answer each Batch with its Ack. A kit
         with a backlog (``backlog`` records, through seq ``backlog_through``) drains it
         at full rate only while it holds a drain slot; until then it is told the trickle
-        rate and its acks are paced to it (:class:`collector.gates.DrainPolicy`)."""
+        rate and its acks are paced to it (:class:`collector.gates.DrainPolicy`). It
+        waits in line for a slot, and is told the full rate as soon as one is handed to
+        it: not only when its next batch comes (a kit holding to the trickle rate sends
+        its next batch of up to 1,000 records only after 1,000 / rate seconds)."""
         session = stream.session
         agent_id = session.agent.agent_id
         skipped = 0  # messages of an unknown type on this stream
         drains, policy = self.admission.drains, self.admission.drain
         holds_drain = paced = False
+        line: asyncio.Future[None] | None = None  # paced: in line for a drain slot
+        reading: asyncio.Task[telemetry_pb2.AgentMessage | None] | None = None  # (in line)
         last_ack = since = time.monotonic()
         if not session.is_check:  # a check's stream beside the kit's is not its kit's
             self.stats.connected[agent_id] = since  # this stream's (its kit's last one)
@@ -278,9 +283,26 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             if backlog > policy.threshold_records:
                 holds_drain = drains.try_enter()
                 paced = not holds_drain
+                line = None if holds_drain else drains.join_line()
                 rate = policy.full_records_per_s if holds_drain else policy.trickle_records_per_s
                 yield _backlog_rate(rate)
-            while (message := await stream.read(_next(messages))) is not None:
+            while True:
+                if line is not None:  # the next message, or a drain slot if it comes first
+                    if reading is None:
+                        reading = asyncio.ensure_future(stream.read(_next(messages)))
+                    await asyncio.wait((reading, line), return_when=asyncio.FIRST_COMPLETED)
+                    if line.done():
+                        line, holds_drain, paced = None, True, False
+                        yield _backlog_rate(policy.full_records_per_s)
+                        continue
+                    message = reading.result()
+                elif reading is not None:  # a read begun in line
+                    message = await reading
+                else:
+                    message = await stream.read(_next(messages))
+                reading = None
+                if message is None:
+                    break
                 step = session.receive(message, time.time_ns())
                 if isinstance(step, Skipped):
                     skipped += 1
@@ -299,8 +321,8 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                     )  # fmt: skip
                 self.stats.records_stored += outcome.stored
                 self.stats.duplicates += outcome.duplicates
-                if paced and drains.try_enter():  # a drain slot came free: full rate
-                    holds_drain, paced = True, False
+                if paced and (line.done() if line is not None else drains.try_enter()):
+                    line, holds_drain, paced = None, True, False  # a drain slot: full rate
                     yield _backlog_rate(policy.full_records_per_s)
                 if paced:  # a cut (revoked, superseded) ends the wait at once
                     await stream.read(asyncio.sleep(ack_delay_s(
@@ -318,6 +340,11 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         finally:
             if self.stats.connected.get(agent_id) is since:  # not a newer stream's
                 del self.stats.connected[agent_id]
+            if reading is not None:  # the stream ends: so does its read
+                reading.cancel()
+                reading.add_done_callback(_retrieved)
+            if line is not None:
+                drains.abandon(line)
             if holds_drain:
                 drains.leave()
 
@@ -369,6 +396,12 @@ async def _next(
         return await anext(messages, None)
     except DecodeError:
         raise MalformedMessage() from None
+
+
+def _retrieved(task: asyncio.Task[object]) -> None:
+    """A task left behind whose outcome no one awaits (not logged as never retrieved)."""
+    if not task.cancelled():
+        task.exception()
 
 
 @dataclass(slots=True)

@@ -412,3 +412,46 @@ def test_a_check_beside_the_running_kit_does_not_end_its_stream(tmp_path: Path) 
                 kit.cancel()
 
     asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+def test_a_paced_kit_is_told_the_full_rate_as_soon_as_a_drain_slot_frees(
+    tmp_path: Path,
+) -> None:
+    """A kit told to trickle sends its next batch of up to 1,000 records only after
+    1,000 / rate seconds: a slot that frees meanwhile must reach it at once (it waits in
+    line), not when that batch comes."""
+    ingest = IngestSection(
+        drains=1, drain_threshold_records=3, drain_records_per_s=400,
+        drain_trickle_records_per_s=20,
+    )  # fmt: skip
+
+    async def main() -> None:
+        async with collector(tmp_path, ingest) as (running, token):
+            drains = running.service.admission.drains
+            await drains.enter()  # the only slot: another kit's
+            first_channel, first = await _kit_stream(running.port, token, 50)
+            async with first_channel, asyncio.timeout(10):
+                assert (await first.read()).WhichOneof("msg") == "welcome"
+                assert _rates([await first.read()]) == [20]  # in line
+                assert drains.gate.waiting == 1
+                drains.leave()  # the other kit drained: the slot passes to this one
+                assert _rates([await first.read()]) == [400]  # without sending anything
+                assert (drains.gate.active, drains.gate.waiting) == (1, 0)
+                first.cancel()
+            async with asyncio.timeout(10):  # gone: the slot is free again
+                while drains.gate.active:
+                    await asyncio.sleep(0.01)
+            await drains.enter()
+            second_channel, second = await _kit_stream(running.port, token, 50)
+            async with second_channel, asyncio.timeout(10):
+                assert (await second.read()).WhichOneof("msg") == "welcome"
+                assert _rates([await second.read()]) == [20]
+                second.cancel()  # it leaves the line
+            async with asyncio.timeout(10):
+                while drains.gate.waiting:
+                    await asyncio.sleep(0.01)
+            drains.leave()
+            assert (drains.gate.active, drains.gate.waiting) == (0, 0)
+
+    asyncio.run(main())
