@@ -192,7 +192,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 sms_key=self._sms_key(welcome.agent_id),
             ))  # fmt: skip
             backlog = backlog_records(head_seq, welcome.acked_through_seq)
-            with self.open_streams.open(session, context.peer()) as stream:
+            with self.open_streams.open(session) as stream:
                 # Streams of this kit ended: its older ones, or this one if it is stale.
                 self.stats.superseded += len(stream.older) + (stream.cut_by is not None)
                 if stream.older:  # wait until they have given back what they hold

@@ -62,22 +62,16 @@ class AgentLookup(Protocol):
 class OpenStream:
     """One open, welcomed stream: its session, and the refusal that cut it (if any)."""
 
-    __slots__ = ("_cancelled", "_ended", "_reader", "cut_by", "older", "peer", "session")
+    __slots__ = ("_cancelled", "_ended", "_reader", "cut_by", "older", "session")
 
-    def __init__(self, session: StreamSession, peer: str = "") -> None:
+    def __init__(self, session: StreamSession) -> None:
         self.session = session
-        self.peer = peer  # the kit's address, for the log
         self.cut_by: KitRefused | None = None
         #: The agent's older streams this one ended when it opened (superseded).
         self.older: tuple[OpenStream, ...] = ()
         self._reader: asyncio.Task[Any] | None = None  # the task waiting in read()
         self._cancelled = False  # cut() cancelled that task
         self._ended = asyncio.Event()  # set once the stream is unregistered
-
-    @property
-    def ended(self) -> bool:
-        """The stream has left the registry (and given back what it held)."""
-        return self._ended.is_set()
 
     async def superseded(self, timeout_s: float) -> bool:
         """Wait, at most ``timeout_s`` in all, until the older streams this one ended
@@ -138,11 +132,11 @@ class OpenStreams:
         return sum(len(streams) for streams in self._streams.values())
 
     @contextlib.contextmanager
-    def open(self, session: StreamSession, peer: str = "") -> Iterator[OpenStream]:
+    def open(self, session: StreamSession) -> Iterator[OpenStream]:
         """Register ``session``'s (welcomed) stream while the block runs, and cut the
         agent's older streams it supersedes (:attr:`OpenStream.older`), or itself when
         one of them is newer (check :attr:`OpenStream.cut_by` before serving it)."""
-        stream = OpenStream(session, peer)
+        stream = OpenStream(session)
         agent_id = session.agent.agent_id
         streams = self._streams.setdefault(agent_id, set())
         older = []
