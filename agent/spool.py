@@ -118,6 +118,12 @@ class Spool:
         self._full_bound: int | None = None
         #: Rows up to this seq went out on a stream and may be stored (see mark_sent).
         self._sent_through = 0
+        #: The drop reports this spool made that the collector has not acked: seq ->
+        #: what each counts (by kind, records, bytes). A report dropped at the bound in
+        #: turn hands its counts on to the next one, so no drop goes uncounted (kept in
+        #: memory: a report made before a restart counts only as itself).
+        self._reports: dict[int, tuple[dict[str, int], int, int]] = {}
+        self._staged: tuple[list[int], int, tuple[dict[str, int], int, int]] | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             row = self._open()
@@ -250,7 +256,14 @@ class Spool:
 
         added = sum(len(p) + ROW_OVERHEAD for _, _, p in rows)
         with self._lock:
+            self._staged = None
             seqs, dropped = self._write("write to", transaction)
+            if self._staged is not None:  # committed: the reports dropped and made
+                gone, seq, counts = self._staged
+                for old in gone:
+                    del self._reports[old]
+                self._reports[seq] = counts
+                self._staged = None
             self._records += len(rows) - dropped[0]
             self._bytes += added - dropped[1]
             return seqs
@@ -282,8 +295,21 @@ class Spool:
         if not victims:
             return (0, 0)
         self._db.executemany("DELETE FROM records WHERE seq = ?", ((s,) for s in victims))
-        report = self._overflow_record(by_kind, len(victims), freed)
-        self._db.execute("INSERT INTO records (kind, priority, payload) VALUES (?, ?, ?)", report)
+        # Earlier reports among the victims: what they counted is counted again here.
+        gone = [seq for seq in victims if seq in self._reports]
+        counted = dict(by_kind)
+        records, dropped_bytes = len(victims), freed
+        for seq in gone:
+            kinds, n, size = self._reports[seq]
+            for kind, count in kinds.items():
+                counted[kind] = counted.get(kind, 0) + count
+            records += n
+            dropped_bytes += size
+        report = self._overflow_record(counted, records, dropped_bytes)
+        made = self._db.execute(
+            "INSERT INTO records (kind, priority, payload) VALUES (?, ?, ?)", report
+        ).lastrowid
+        self._staged = (gone, int(made or 0), (counted, records, dropped_bytes))
         report_bytes = len(report[2]) + ROW_OVERHEAD
         return (len(victims) - 1, freed - report_bytes)
 
@@ -350,6 +376,8 @@ class Spool:
             count, size = self._write("remove acked records from", transaction)
             self._records -= count
             self._bytes -= size + ROW_OVERHEAD * count
+            for report in [r for r in self._reports if r <= seq]:  # delivered
+                del self._reports[report]
             return count
 
     def rebase_above(self, seq: int) -> int:
@@ -383,7 +411,10 @@ class Spool:
             return offset
 
         with self._lock:
-            return self._write("renumber", transaction)
+            offset = self._write("renumber", transaction)
+            if offset:  # the reports it remembers were renumbered too
+                self._reports = {seq + offset: c for seq, c in self._reports.items()}
+            return offset
 
     def backlog(self) -> Backlog:
         with self._lock:

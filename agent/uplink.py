@@ -213,6 +213,7 @@ class Uplink:
         self.state = UplinkState()
         #: Backlog drain rate bound (records/s; 0 = none), settable by the collector.
         self.backlog_records_per_s = backlog_records_per_s
+        self._rate_changed = asyncio.Event()  # a new rate ends a pause early
         #: While draining a backlog, resend the latest state this often.
         self.snapshot_interval_s = 10.0
 
@@ -394,8 +395,21 @@ class Uplink:
             self._spool.mark_sent(rows[-1][0])  # from here the collector may store it
             await call.write(telemetry_pb2.AgentMessage(batch=batch))
             last_sent = rows[-1][0]
-            if draining and self.backlog_records_per_s > 0:
-                await asyncio.sleep(len(rows) / self.backlog_records_per_s)
+            if draining:
+                await self._pace(len(rows))
+
+    async def _pace(self, records: int) -> None:
+        """After a batch of ``records`` of a backlog: wait until they have had their time
+        at the backlog rate. A rate the collector sets meanwhile counts from the batch's
+        sending: the full rate ends a trickle's pause (1,000 records at 10 a second:
+        100 s) as soon as the collector has a drain slot for this kit."""
+        sent = time.monotonic()
+        while (rate := self.backlog_records_per_s) > 0:
+            left = sent + records / rate - time.monotonic()
+            if left <= 0:
+                return
+            self._rate_changed.clear()
+            await wait_event(self._rate_changed, left)
 
     async def _send_snapshot(self, call: _Call) -> None:
         latest = await asyncio.to_thread(self._spool.latest_of_kinds, ("signal", "ping", "tcp"))
@@ -438,6 +452,7 @@ class Uplink:
         action = command.WhichOneof("action")
         if action == "set_backlog_rate":
             self.backlog_records_per_s = float(command.set_backlog_rate.max_records_per_s)
+            self._rate_changed.set()
             log.info("backlog drain rate set to %g records/s", self.backlog_records_per_s)
         else:
             log.info("command from the collector not handled here: %s", action)

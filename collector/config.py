@@ -65,8 +65,11 @@ from collector.notify import Route
 from collector.notify_formats import FORMATS
 from pantau.core.tomlconfig import ConfigError, build, read_toml, setting
 
-#: A drain threshold no kit reaches: backlog drains are not gated.
+#: A drain threshold no kit reaches: backlog drains are not gated (set it in
+#: ``[ingest] drain_threshold_records`` to turn the gating off).
 DRAIN_GATING_OFF = 1_000_000_000
+#: The default: a kit holding more unstored records than this is draining a backlog.
+DRAIN_THRESHOLD_RECORDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +132,13 @@ class IngestSection:
     retry_min_ms: int = setting(1_000, min=0, max=600_000)
     retry_per_kit_ms: float = setting(5.0, min=0, max=60_000)
     retry_max_ms: int = setting(120_000, min=0, max=600_000)
-    #: Off by default: a stream the collector cannot tell is dead (a half-open
-    #: connection) keeps its slot until gRPC's keepalive ends it, and a chaos run with
-    #: 20 kits cut and restarted found every slot held that way (docs/operations.md).
     #: Backlogs: a kit holding more than drain_threshold_records unstored records needs
     #: one of ``drains`` slots to send at drain_records_per_s; the others are told
     #: drain_trickle_records_per_s and their acks paced (held at most max_ack_delay_s).
+    #: A kit's reconnect ends its older stream on this collector at once, so a
+    #: half-open stream does not keep its slot until keepalive (docs/operations.md).
     drains: int = setting(16, min=1, max=100_000)
-    drain_threshold_records: int = setting(DRAIN_GATING_OFF, min=0)
+    drain_threshold_records: int = setting(DRAIN_THRESHOLD_RECORDS, min=0)
     drain_records_per_s: int = setting(500, min=1, max=1_000_000)
     drain_trickle_records_per_s: int = setting(10, min=1, max=1_000_000)
     max_ack_delay_s: float = setting(5.0, min=0, max=30)

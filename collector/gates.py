@@ -80,6 +80,26 @@ class AsyncGate:
             return True
         return False
 
+    def join_line(self) -> asyncio.Future[None] | None:
+        """Wait in line for a slot with no time bound (after :meth:`try_enter` found none):
+        a future done once a slot is handed over (it is then the caller's to
+        :meth:`leave`); leave the line with :meth:`abandon`. None: the line is full
+        (nothing is counted as refused)."""
+        gate = self.gate
+        if gate.waiting >= gate.limits.queue:
+            return None
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if isinstance(gate.arrive(self._clock(), 0.0), Admit):
+            waiter.set_result(None)  # a slot was free after all
+        else:
+            self._waiters.append(waiter)
+        return waiter
+
+    def abandon(self, waiter: asyncio.Future[None]) -> None:
+        """Leave the line joined by :meth:`join_line` (a slot handed over meanwhile is
+        passed on)."""
+        self._abandon(waiter)
+
     def leave(self) -> None:
         """Give the slot back: to the oldest waiter, or free."""
         if self.gate.release():
@@ -104,6 +124,11 @@ class AsyncGate:
             waiter.cancel()
             self._waiters.remove(waiter)
             self.gate.left_queue()
+
+
+#: Streams paced for want of a drain slot that wait in line for one (beyond: paced,
+#: and a slot only if one is free when a batch of theirs is acked).
+DRAIN_LINE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +179,9 @@ class Admission:
                 limits(ingest.handshakes, ingest.handshake_queue),
                 wait_s=ingest.handshake_wait_s,
             ),
-            AsyncGate("backlog drains", limits(ingest.drains, 0)),
+            # Paced streams line up for a drain slot (no time bound: one is handed to
+            # the oldest as soon as it is free, without waiting for its next batch).
+            AsyncGate("backlog drains", limits(ingest.drains, DRAIN_LINE)),
             DrainPolicy(
                 threshold_records=ingest.drain_threshold_records,
                 full_records_per_s=ingest.drain_records_per_s,

@@ -26,6 +26,9 @@ to the brain, and maps the session's answers to protobuf messages and its refusa
   after the Hello, took over ``handshake_timeout_s``),
   with the trailing metadata ``retry-after-ms``: when to come back (jittered,
   docs/operations.md)
+- ABORTED: an older stream of a kit whose newer stream was welcomed (superseded: its
+  link dropped and it reconnected while this collector still held the old stream);
+  logged at info, not as a refusal
 
 Every refusal is logged (a warning naming the agent and the peer, its message bounded
 like the status's: :func:`collector.refusals.clip`). An AgentMessage of a type this
@@ -61,6 +64,7 @@ from collector.refusals import (
     OutOfOrder,
     Refusal,
     Status,
+    Superseded,
     clip,
 )
 from collector.revocation import OpenStream, OpenStreams
@@ -87,7 +91,14 @@ _CODES: dict[Status, grpc.StatusCode] = {
     Status.FAILED_PRECONDITION: grpc.StatusCode.FAILED_PRECONDITION,
     Status.INVALID_ARGUMENT: grpc.StatusCode.INVALID_ARGUMENT,
     Status.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+    Status.ABORTED: grpc.StatusCode.ABORTED,
 }
+
+#: How long a newly welcomed stream waits for the older streams of its kit that it
+#: superseded to end and give back what they held (a drain slot) before it goes on
+#: without them: a cut ends one waiting for a message at once, one committing a batch
+#: once the commit is done.
+SUPERSEDE_WAIT_S = 5.0
 
 _Context = grpc.aio.ServicerContext[telemetry_pb2.AgentMessage, telemetry_pb2.CollectorMessage]
 
@@ -109,6 +120,7 @@ class StreamStats:
     batches_rejected: int = 0
     messages_skipped: int = 0  # AgentMessages of a type this collector does not know
     busy_refusals: int = 0  # kits told to come back later (admission control)
+    superseded: int = 0  # older streams ended by their kit's newer stream
 
 
 class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
@@ -181,6 +193,11 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             ))  # fmt: skip
             backlog = backlog_records(head_seq, welcome.acked_through_seq)
             with self.open_streams.open(session) as stream:
+                # Streams of this kit ended: its older ones, or this one if it is stale.
+                self.stats.superseded += len(stream.older) + (stream.cut_by is not None)
+                if stream.older:  # wait until they have given back what they hold
+                    await stream.superseded(SUPERSEDE_WAIT_S)
+                stream.check()  # a stale stream of the kit, or superseded meanwhile?
                 serve = self._serve(stream, messages, backlog_through=head_seq, backlog=backlog)
                 async with contextlib.aclosing(serve) as replies:
                     async for reply in replies:
@@ -190,7 +207,11 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 self.stats.batches_rejected += 1
             if shake.refused_before_hello:  # its slot is free again: now wait for it
                 await _await_hello(messages)
-            _log_refusal(shake.agent_id, context.peer(), refused.refusal)
+            if isinstance(refused, Superseded):  # not a fault: the kit moved on
+                log.info("ended the older stream of %s (%s): %s", shake.agent_id,
+                         clip(context.peer()), refused)  # fmt: skip
+            else:
+                _log_refusal(shake.agent_id, context.peer(), refused.refusal)
             await _refuse(context, refused.refusal)
         except _StoreFailed as failed:
             await _refuse(context, failed.refusal)
@@ -244,21 +265,44 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         """After the Welcome: commit each message, answer each Batch with its Ack. A kit
         with a backlog (``backlog`` records, through seq ``backlog_through``) drains it
         at full rate only while it holds a drain slot; until then it is told the trickle
-        rate and its acks are paced to it (:class:`collector.gates.DrainPolicy`)."""
+        rate and its acks are paced to it (:class:`collector.gates.DrainPolicy`). It
+        waits in line for a slot, and is told the full rate as soon as one is handed to
+        it: not only when its next batch comes (a kit holding to the trickle rate sends
+        its next batch of up to 1,000 records only after 1,000 / rate seconds)."""
         session = stream.session
         agent_id = session.agent.agent_id
         skipped = 0  # messages of an unknown type on this stream
         drains, policy = self.admission.drains, self.admission.drain
         holds_drain = paced = False
-        last_ack = time.monotonic()
-        self.stats.connected[agent_id] = time.monotonic()
+        line: asyncio.Future[None] | None = None  # paced: in line for a drain slot
+        reading: asyncio.Task[telemetry_pb2.AgentMessage | None] | None = None  # (in line)
+        last_ack = since = time.monotonic()
+        if not session.is_check:  # a check's stream beside the kit's is not its kit's
+            self.stats.connected[agent_id] = since  # this stream's (its kit's last one)
         try:  # from the slot on: a stream closed at any yield gives it back
             if backlog > policy.threshold_records:
                 holds_drain = drains.try_enter()
                 paced = not holds_drain
+                line = None if holds_drain else drains.join_line()
                 rate = policy.full_records_per_s if holds_drain else policy.trickle_records_per_s
                 yield _backlog_rate(rate)
-            while (message := await stream.read(_next(messages))) is not None:
+            while True:
+                if line is not None:  # the next message, or a drain slot if it comes first
+                    if reading is None:
+                        reading = asyncio.ensure_future(stream.read(_next(messages)))
+                    await asyncio.wait((reading, line), return_when=asyncio.FIRST_COMPLETED)
+                    if line.done():
+                        line, holds_drain, paced = None, True, False
+                        yield _backlog_rate(policy.full_records_per_s)
+                        continue
+                    message = reading.result()
+                elif reading is not None:  # a read begun in line
+                    message = await reading
+                else:
+                    message = await stream.read(_next(messages))
+                reading = None
+                if message is None:
+                    break
                 step = session.receive(message, time.time_ns())
                 if isinstance(step, Skipped):
                     skipped += 1
@@ -277,15 +321,14 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                     )  # fmt: skip
                 self.stats.records_stored += outcome.stored
                 self.stats.duplicates += outcome.duplicates
-                if paced and drains.try_enter():  # a drain slot came free: full rate
-                    holds_drain, paced = True, False
+                if paced and (line.done() if line is not None else drains.try_enter()):
+                    line, holds_drain, paced = None, True, False  # a drain slot: full rate
                     yield _backlog_rate(policy.full_records_per_s)
-                if paced:
-                    await asyncio.sleep(ack_delay_s(
+                if paced:  # a cut (revoked, superseded) ends the wait at once
+                    await stream.read(asyncio.sleep(ack_delay_s(
                         len(step.batch.rows), policy.trickle_records_per_s,
                         time.monotonic() - last_ack, max_delay_s=policy.max_ack_delay_s,
-                    ))  # fmt: skip
-                    stream.check()
+                    )))  # fmt: skip
                 if holds_drain and session.acked_through >= backlog_through:
                     holds_drain = False  # drained: what comes now is live
                     drains.leave()
@@ -295,7 +338,13 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                     through_seq=ack.through_seq, stored=ack.stored, duplicates=ack.duplicates
                 ))  # fmt: skip
         finally:
-            self.stats.connected.pop(agent_id, None)
+            if self.stats.connected.get(agent_id) is since:  # not a newer stream's
+                del self.stats.connected[agent_id]
+            if reading is not None:  # the stream ends: so does its read
+                reading.cancel()
+                reading.add_done_callback(_retrieved)
+            if line is not None:
+                drains.abandon(line)
             if holds_drain:
                 drains.leave()
 
@@ -347,6 +396,12 @@ async def _next(
         return await anext(messages, None)
     except DecodeError:
         raise MalformedMessage() from None
+
+
+def _retrieved(task: asyncio.Task[object]) -> None:
+    """A task left behind whose outcome no one awaits (not logged as never retrieved)."""
+    if not task.cancelled():
+        task.exception()
 
 
 @dataclass(slots=True)

@@ -21,8 +21,11 @@ carries its status::
               │                         second Hello
               ├ MalformedMessage        INVALID_ARGUMENT: not a pantau.v1.AgentMessage,
               │                         or one with no member set
-              └ BatchRejected           INVALID_ARGUMENT: a batch breaking the contract
-                                        (collector.batches)
+              ├ BatchRejected           INVALID_ARGUMENT: a batch breaking the contract
+              │                         (collector.batches)
+              └ Superseded              ABORTED: not a fault of the stream's own: the
+                                        kit opened a newer stream (its link dropped and
+                                        it reconnected), which ends this one
 
 A store that cannot take a batch is not the kit's fault: that answer is
 :data:`Status.UNAVAILABLE` (:func:`collector.session.store_unavailable`), and nothing
@@ -76,6 +79,7 @@ class Status(StrEnum):
     FAILED_PRECONDITION = "FAILED_PRECONDITION"
     INVALID_ARGUMENT = "INVALID_ARGUMENT"
     UNAVAILABLE = "UNAVAILABLE"
+    ABORTED = "ABORTED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,3 +138,14 @@ class MalformedMessage(KitRefused):
 
     def __init__(self, message: str = "malformed message: not a pantau.v1.AgentMessage") -> None:
         super().__init__(message)
+
+
+class Superseded(KitRefused):
+    """The kit opened a newer stream, which was welcomed: this older one ends (its kit
+    has already left it: a link that dropped, a kit that restarted). ABORTED, which the
+    agent's uplink treats as any lost stream; it is on its newer stream anyway."""
+
+    status = Status.ABORTED
+
+    def __init__(self, agent_id: str) -> None:
+        super().__init__(f"superseded by a newer stream of this kit ({agent_id})")

@@ -18,6 +18,15 @@ credential stops being served within :data:`REVOCATION_BOUND_S` of ``revoke``
 returning, on every replica (one check interval, plus one store read, plus slack):
 the bound docs/proto.md states and tests/collector/test_revocation.py measures.
 
+The same registry ends a kit's older stream when its newer one is welcomed
+(:meth:`OpenStreams.open`; the session decides:
+:meth:`~collector.session.StreamSession.supersede`): a kit whose link dropped
+reconnects while this replica still holds its half-open old stream, which would keep
+its backlog drain slot until keepalive ends it. The older stream is cut like a revoked
+one (ABORTED instead), and the newer one waits (:meth:`OpenStream.superseded`, bounded)
+until the older has ended and given back what it held. Per replica only: a kit's old
+stream on another replica ends by keepalive (docs/operations.md).
+
 The servicer (:mod:`collector.ingest`) registers each stream once it is welcomed
 (:meth:`OpenStreams.open`) and reads through :meth:`OpenStream.read`; the collector
 runs :meth:`OpenStreams.run` beside the server.
@@ -34,6 +43,7 @@ from typing import Any, Protocol, TypeVar
 from collector.refusals import KitRefused
 from collector.session import StreamSession
 from collector.store.model import Agent
+from pantau.core.aio import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +62,26 @@ class AgentLookup(Protocol):
 class OpenStream:
     """One open, welcomed stream: its session, and the refusal that cut it (if any)."""
 
-    __slots__ = ("_cancelled", "_reader", "cut_by", "session")
+    __slots__ = ("_cancelled", "_ended", "_reader", "cut_by", "older", "session")
 
     def __init__(self, session: StreamSession) -> None:
         self.session = session
         self.cut_by: KitRefused | None = None
+        #: The agent's older streams this one ended when it opened (superseded).
+        self.older: tuple[OpenStream, ...] = ()
         self._reader: asyncio.Task[Any] | None = None  # the task waiting in read()
         self._cancelled = False  # cut() cancelled that task
+        self._ended = asyncio.Event()  # set once the stream is unregistered
+
+    async def superseded(self, timeout_s: float) -> bool:
+        """Wait, at most ``timeout_s`` in all, until the older streams this one ended
+        have ended (their drain slots given back): True if they all have."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        for older in self.older:
+            if not await wait_event(older._ended, deadline - loop.time()):
+                return False
+        return True
 
     def check(self) -> None:
         """Raise the refusal that cut this stream, if it was cut."""
@@ -110,18 +133,32 @@ class OpenStreams:
 
     @contextlib.contextmanager
     def open(self, session: StreamSession) -> Iterator[OpenStream]:
-        """Register ``session``'s stream while the block runs."""
+        """Register ``session``'s (welcomed) stream while the block runs, and cut the
+        agent's older streams it supersedes (:attr:`OpenStream.older`), or itself when
+        one of them is newer (check :attr:`OpenStream.cut_by` before serving it)."""
         stream = OpenStream(session)
         agent_id = session.agent.agent_id
-        self._streams.setdefault(agent_id, set()).add(stream)
+        streams = self._streams.setdefault(agent_id, set())
+        older = []
+        for other in streams:
+            ended = session.supersede(other.session)
+            if ended is None:
+                continue
+            if ended[0] is session:  # a stale stream welcomed late: it is the one to end
+                stream.cut(ended[1])
+                break
+            other.cut(ended[1])
+            older.append(other)
+        stream.older = tuple(older)
+        streams.add(stream)
         try:
             yield stream
         finally:
-            streams = self._streams.get(agent_id)
-            if streams is not None:
-                streams.discard(stream)
-                if not streams:
-                    del self._streams[agent_id]
+            streams = self._streams.get(agent_id, set())
+            streams.discard(stream)
+            if not streams:
+                self._streams.pop(agent_id, None)
+            stream._ended.set()
 
     async def check(self) -> list[str]:
         """Look every open stream's agent up in the store once and cut the streams whose

@@ -15,6 +15,8 @@ goes::
     receive(newer)    -> Skipped         (a member this collector does not know: ignored)
     recheck(agent)    -> None, or raises (the servicer's periodic look at the store:
                                           a credential revoked or replaced meanwhile)
+    supersede(other)  -> (ended, Superseded) | None  (this stream was welcomed beside
+                                          another of its kit: the older one ends)
 
 Rules kept here, once:
 
@@ -41,6 +43,15 @@ Rules kept here, once:
   stream's records at once and is stored with the stream's first commit (a reconnect
   storm costs no transaction per kit). Stored anchors of earlier boots come from the
   servicer at :meth:`StreamSession.welcome`.
+- *One stream per kit*: a kit whose link dropped reconnects on a new stream while
+  the collector may still hold the old one (half-open: nothing tells it the kit is
+  gone until keepalive does, minutes later), with whatever it holds (a backlog drain
+  slot). Once the newer stream is welcomed, :meth:`StreamSession.supersede` ends the
+  older one (by Hello time) with ABORTED (:class:`~collector.refusals.Superseded`). A ``check``'s
+  stream (``host["purpose"] = "check"``, a technician's Hello beside the running
+  kit) neither ends the kit's stream nor is ended by it. A batch the older stream
+  was committing may be stored, but it is not acked: the kit sends it again on its
+  newer stream and the store counts it a duplicate (exactly once per (agent, seq)).
 - *Trusted time*: only records new to the store (seq above what was acked before
   the commit: a resent record was judged already) whose event time is trusted
   (:data:`collector.clocks.TRUSTED_TIME`) are handed on to the rules.
@@ -70,6 +81,7 @@ from collector.refusals import (
     OutOfOrder,
     Refusal,
     Status,
+    Superseded,
     clip,
 )
 from collector.store.model import Agent, BatchOutcome, IngestBatch
@@ -202,6 +214,7 @@ class StreamSession:
         self._anchors: dict[str, Anchor] = {}
         self._hello_anchor: tuple[str, int, int] | None = None  # stored with the 1st commit
         self._hello_received_ns = 0
+        self._check = False  # a check's stream (the Hello says so): never superseding
 
     @classmethod
     def admit(
@@ -223,6 +236,11 @@ class StreamSession:
     @property
     def streaming(self) -> bool:
         return self._state is _State.STREAMING
+
+    @property
+    def is_check(self) -> bool:
+        """A ``check``'s stream (its Hello says ``purpose = "check"``): not the kit's own."""
+        return self._check
 
     def hello(self, message: telemetry_pb2.AgentMessage, received_ns: int) -> HelloAccepted:
         """Take the stream's first message (it must be a Hello), received at
@@ -259,6 +277,29 @@ class StreamSession:
         except KitRefused:
             self._state = _State.CLOSED
             raise
+
+    def supersede(self, other: StreamSession) -> tuple[StreamSession, Superseded] | None:
+        """This stream was just welcomed and ``other`` is another open stream of the same
+        agent: the one of the two that ends (the one whose Hello came first: its kit has
+        moved on to the other; a tie ends ``other``) and the refusal to end it with, the
+        ended one being closed; or None when both stay (a ``check``'s stream, either: a
+        technician's Hello beside the running kit; ``other`` closed already; another
+        agent's). A slow handshake can welcome a kit's stale stream after its newer
+        one: that stale one is then the one ended."""
+        if self._state is not _State.STREAMING:
+            raise LocalProtocolError(f"supersede() in state {self._state.name}: welcome first")
+        if other is self:
+            raise LocalProtocolError("a stream cannot supersede itself")
+        if (
+            other.agent.agent_id != self.agent.agent_id
+            or self._check
+            or other._check
+            or other._state is _State.CLOSED
+        ):
+            return None
+        ended = self if self._hello_received_ns < other._hello_received_ns else other
+        ended._state = _State.CLOSED
+        return ended, Superseded(self.agent.agent_id)
 
     def welcome(self, stored_anchors: Mapping[str, tuple[int, int]], sent_ns: int) -> Welcome:
         """After :class:`HelloAccepted`: the agent's stored anchors (boot_id ->
@@ -343,7 +384,8 @@ class StreamSession:
             self._hello_anchor = (hello.sent_at.boot_id, hello.sent_at.monotonic_ns, received_ns)
         self._state = _State.AWAIT_ANCHORS
         backhaul = None
-        if hello.host.get("purpose") != "check":
+        self._check = hello.host.get("purpose") == "check"
+        if not self._check:
             value = telemetry_pb2.Backhaul.DESCRIPTOR.values_by_number.get(hello.backhaul)
             backhaul = from_enum_name(value.name if value is not None else "")
         return HelloAccepted(agent.agent_id, backhaul)

@@ -277,7 +277,7 @@ class Fleet:
                 await stream.call.write(encode_batch([r.body for r in run], run[0].seq))
                 async with asyncio.timeout(o.ack_timeout_s):
                     while True:
-                        reply = await stream.call.read()
+                        reply = await stream.read()
                         if not isinstance(reply, telemetry_pb2.CollectorMessage):
                             raise _StreamLost(await self._status(stream.call))
                         if reply.HasField("ack"):
@@ -290,11 +290,31 @@ class Fleet:
                 self._acked(kit.ack(reply.ack.through_seq))
                 if reply.ack.through_seq < run[-1].seq:
                     raise _StreamLost("ack short of the batch")
-                if kit.unsent() > 0 and kit.backlog_records_per_s > 0:  # draining: bounded
-                    await asyncio.sleep(len(run) / kit.backlog_records_per_s)
+                if kit.unsent() > 0:  # draining: bounded by the backlog rate
+                    await self._pace(kit, stream, len(run))
                 self._measure(kit)
         except (grpc.aio.AioRpcError, TimeoutError, asyncio.InvalidStateError, _StreamLost) as exc:
             raise _StreamLost(retry_after_s=self._lost(exc)) from None
+
+    async def _pace(self, kit: SimKit, stream: _Stream, records: int) -> None:
+        """Hold the next batch until ``records`` have had their time at the backlog rate,
+        reading meanwhile: a rate the collector sets (the full rate once it hands this
+        kit a drain slot) counts from now on, as the agent's uplink does."""
+        sent = time.monotonic()
+        while (rate := kit.backlog_records_per_s) > 0:
+            left = sent + records / rate - time.monotonic()
+            if left <= 0:
+                return
+            if stream.reading is None:
+                stream.reading = asyncio.ensure_future(stream.call.read())
+            done, _ = await asyncio.wait({stream.reading}, timeout=left)
+            if not done:
+                return  # its time is up; the read goes on into the next batch's
+            reply = await stream.read()
+            if not isinstance(reply, telemetry_pb2.CollectorMessage):
+                raise _StreamLost(await self._status(stream.call))
+            if reply.command.HasField("set_backlog_rate"):
+                kit.backlog_records_per_s = float(reply.command.set_backlog_rate.max_records_per_s)
 
     def _acked(self, dropped: list[Spooled]) -> None:
         now = time.monotonic()
@@ -329,6 +349,8 @@ class Fleet:
         if stream.welcomed:
             self.stats.connected -= 1
         stream.call.cancel()
+        if stream.reading is not None:  # a read under way ends with the call
+            stream.reading.add_done_callback(_retrieved)
         kit.sent_through = kit.acked_through  # not acked: sent again on the next stream
         with contextlib.suppress(Exception):
             await stream.channel.close()
@@ -339,3 +361,15 @@ class _Stream:
     channel: grpc.aio.Channel
     call: RawCall
     welcomed: bool = False
+    #: A read begun while pacing a backlog, not answered yet (the next read takes it).
+    reading: asyncio.Future[Any] | None = None
+
+    async def read(self) -> Any:
+        """The call's next reply (the one a pause began to read, if any)."""
+        reading, self.reading = self.reading, None
+        return await (reading if reading is not None else self.call.read())
+
+
+def _retrieved(read: asyncio.Future[Any]) -> None:
+    if not read.cancelled():
+        read.exception()

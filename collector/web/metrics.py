@@ -60,6 +60,13 @@ class _StoreCollector(PromCollector):
         )
         busy.add_metric([], stats.busy_refusals if stats else 0)
         yield busy
+        superseded = CounterMetricFamily(
+            "pantau_ingest_superseded_streams",
+            "Older streams ended (ABORTED) because their kit's newer stream was welcomed: "
+            "a kit that reconnected while its old stream was still open here",
+        )
+        superseded.add_metric([], stats.superseded if stats else 0)
+        yield superseded
         yield GaugeMetricFamily(
             "pantau_connected_agents",
             "Kits streaming to this collector now",

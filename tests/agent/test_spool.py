@@ -86,6 +86,30 @@ def test_signal_is_dropped_only_when_nothing_lower_is_left(tmp_path: Path) -> No
     spool.close()
 
 
+def test_a_dropped_report_hands_its_counts_on_so_every_drop_is_counted(tmp_path: Path) -> None:
+    """Rows in flight are never dropped, so a spool at its bound with most of its room
+    in flight (a kit draining slowly) drops its unsent rows, its own earlier reports
+    among them: what a dropped report counted is counted by the next one, and the
+    reports left count exactly the seqs that are gone."""
+    reports: Reports = []
+    row = 100 + ROW_OVERHEAD
+    spool = make_spool(tmp_path / "s.sqlite", max_bytes=12 * row, reports=reports)
+    spool.append([("signal", 2, b"s" * 100) for _ in range(9)])  # seqs 1-9
+    spool.mark_sent(9)  # in flight: never dropped
+    made: dict[int, int] = {}  # report seq -> what it counts
+    for _ in range(30):
+        (seq,) = spool.append([("signal", 2, b"s" * 100)])
+        if len(reports) > len(made):  # this round made a report, right after its row
+            made[seq + 1] = reports[-1][1]
+    kept = {s for s, _ in spool.read_after(0, max_bytes=1 << 20, max_records=1000)}
+    head = spool.backlog().head_seq
+    gone = set(range(1, head + 1)) - kept
+    assert any(seq in gone for seq in made)  # reports were dropped too ...
+    assert sum(n for seq, n in made.items() if seq in kept) == len(gone)  # ... and counted
+    assert all(r[0].get("signal", 0) + r[0].get("event", 0) == r[1] for r in reports)
+    spool.close()
+
+
 def test_an_abrupt_stop_keeps_every_committed_batch(tmp_path: Path) -> None:
     """A writer killed with SIGKILL mid-stream leaves a readable spool with whole batches."""
     path = tmp_path / "s.sqlite"

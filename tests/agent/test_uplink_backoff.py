@@ -144,3 +144,37 @@ def test_a_stream_failing_with_an_unexpected_error_does_not_end_the_uplink(tmp_p
     spool.close()
     assert calls == 2 and len(slept) == 1
     assert uplink.state.last_error == "RuntimeError: the call ended under us"
+
+
+def test_a_faster_backlog_rate_ends_a_trickles_pause_at_once(tmp_path: Path) -> None:
+    """At the trickle rate a batch of 1,000 records holds the next one for 100 s; the
+    collector's full rate, sent once it has a drain slot for this kit, ends that pause
+    (the new rate counts from the batch's sending)."""
+    spool = Spool(tmp_path / "spool.sqlite", max_bytes=1 << 20,
+                  overflow_record=lambda *a: ("event", 3, b""))  # fmt: skip
+    uplink = Uplink(
+        spool, address="127.0.0.1:1", credential="a.b", agent_id="a", site="3171011001005",
+        backlog_records_per_s=10,
+    )  # fmt: skip
+
+    def rate(records_per_s: int) -> telemetry_pb2.Command:
+        return telemetry_pb2.Command(
+            command_id="backlog-rate",
+            set_backlog_rate=telemetry_pb2.SetBacklogRate(max_records_per_s=records_per_s),
+        )
+
+    async def main() -> None:
+        pause = asyncio.create_task(uplink._pace(1_000))
+        await asyncio.sleep(0.2)
+        assert not pause.done()  # 100 s at 10 records a second
+        uplink._on_command(rate(5))  # slower still: still waiting
+        await asyncio.sleep(0.2)
+        assert not pause.done()
+        uplink._on_command(rate(1_000_000))  # the full rate: 1 ms, long past
+        async with asyncio.timeout(5):
+            await pause
+
+    try:
+        asyncio.run(main())
+    finally:
+        spool.close()

@@ -313,3 +313,145 @@ def test_a_refused_credential_does_not_hold_a_handshake_slot_while_its_hello_is_
                 assert await bad.code() == grpc.StatusCode.UNAUTHENTICATED
 
     asyncio.run(main())
+
+
+async def _kit_stream(
+    port: int, token: str, head_seq: int, *, purpose: str | None = None
+) -> tuple[grpc.aio.Channel, grpc.aio.StreamStreamCall]:  # type: ignore[type-arg]
+    """A kit's stream (its own connection) whose Hello says it holds ``head_seq``."""
+    head = hello()
+    head.hello.head_seq = head_seq
+    if purpose is not None:
+        head.hello.host["purpose"] = purpose
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    call = channel.stream_stream(
+        "/pantau.v1.Telemetry/Stream",
+        request_serializer=telemetry_pb2.AgentMessage.SerializeToString,
+        response_deserializer=telemetry_pb2.CollectorMessage.FromString,
+    )(metadata=metadata(token))
+    await call.write(head)
+    return channel, call
+
+
+@pytest.mark.timeout(60)
+def test_a_kit_reconnecting_while_its_old_stream_is_half_open_gets_the_drain_slot_at_once(
+    tmp_path: Path,
+) -> None:
+    """The kit's link dropped while it held the only drain slot: the collector still holds
+    its old stream (an open connection on which nothing more comes, as a half-open one
+    looks from here). The kit's new stream ends the old one and drains at full rate at
+    once, instead of trickling until keepalive ends the old stream minutes later."""
+    ingest = IngestSection(
+        drains=1, drain_threshold_records=3, drain_records_per_s=400,
+        drain_trickle_records_per_s=20,
+    )  # fmt: skip
+
+    async def main() -> None:
+        async with collector(tmp_path, ingest) as (running, token):
+            service = running.service
+            drains = service.admission.drains
+            old_channel, old = await _kit_stream(running.port, token, 50)
+            new_channel: grpc.aio.Channel | None = None
+            try:
+                async with asyncio.timeout(10):
+                    assert (await old.read()).WhichOneof("msg") == "welcome"
+                    assert _rates([await old.read()]) == [400]  # it holds the one slot
+                assert drains.gate.active == 1
+                # The link drops: the old stream is silent from here on (not cancelled).
+                new_channel, new = await _kit_stream(running.port, token, 50)
+                async with asyncio.timeout(10):
+                    assert (await new.read()).WhichOneof("msg") == "welcome"
+                    assert _rates([await new.read()]) == [400]  # the slot, at once
+                    with pytest.raises(grpc.aio.AioRpcError) as ended:
+                        await old.read()
+                assert ended.value.code() == grpc.StatusCode.ABORTED
+                assert "superseded by a newer stream of this kit" in (ended.value.details() or "")
+                assert drains.gate.active == 1  # the new stream's, not the old one's too
+                assert len(service.open_streams) == 1
+                assert list(service.stats.connected) == ["kit-1"]
+                assert service.stats.superseded == 1
+                async with asyncio.timeout(10):  # the new stream drains and acks
+                    await new.write(batch(*range(1, 51)))
+                    while not (reply := await new.read()).HasField("ack"):
+                        pass
+                assert reply.ack.through_seq == 50
+                assert drains.gate.active == 0  # drained: given back
+                new.cancel()
+                async with asyncio.timeout(10):  # nothing left held once it ends
+                    while len(service.open_streams) or service.stats.connected:
+                        await asyncio.sleep(0.01)
+            finally:
+                await old_channel.close()
+                if new_channel is not None:
+                    await new_channel.close()
+
+    asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+def test_a_check_beside_the_running_kit_does_not_end_its_stream(tmp_path: Path) -> None:
+    """``pantau check`` on a kit says Hello with the kit's own credential while the kit's
+    uplink streams: the kit's stream goes on, and still counts as connected."""
+
+    async def main() -> None:
+        async with collector(tmp_path, IngestSection()) as (running, token):
+            service = running.service
+            kit_channel, kit = await _kit_stream(running.port, token, 0)
+            async with kit_channel, asyncio.timeout(20):
+                assert (await kit.read()).WhichOneof("msg") == "welcome"
+                check_channel, check = await _kit_stream(running.port, token, 0, purpose="check")
+                async with check_channel:
+                    assert (await check.read()).WhichOneof("msg") == "welcome"
+                    await check.done_writing()
+                    assert await check.read() is grpc.aio.EOF
+                    assert await check.code() == grpc.StatusCode.OK
+                await kit.write(batch(1, 2))
+                assert (await kit.read()).ack.through_seq == 2  # the kit's stream goes on
+                assert service.stats.superseded == 0
+                assert list(service.stats.connected) == ["kit-1"]
+                kit.cancel()
+
+    asyncio.run(main())
+
+
+@pytest.mark.timeout(60)
+def test_a_paced_kit_is_told_the_full_rate_as_soon_as_a_drain_slot_frees(
+    tmp_path: Path,
+) -> None:
+    """A kit told to trickle sends its next batch of up to 1,000 records only after
+    1,000 / rate seconds: a slot that frees meanwhile must reach it at once (it waits in
+    line), not when that batch comes."""
+    ingest = IngestSection(
+        drains=1, drain_threshold_records=3, drain_records_per_s=400,
+        drain_trickle_records_per_s=20,
+    )  # fmt: skip
+
+    async def main() -> None:
+        async with collector(tmp_path, ingest) as (running, token):
+            drains = running.service.admission.drains
+            await drains.enter()  # the only slot: another kit's
+            first_channel, first = await _kit_stream(running.port, token, 50)
+            async with first_channel, asyncio.timeout(10):
+                assert (await first.read()).WhichOneof("msg") == "welcome"
+                assert _rates([await first.read()]) == [20]  # in line
+                assert drains.gate.waiting == 1
+                drains.leave()  # the other kit drained: the slot passes to this one
+                assert _rates([await first.read()]) == [400]  # without sending anything
+                assert (drains.gate.active, drains.gate.waiting) == (1, 0)
+                first.cancel()
+            async with asyncio.timeout(10):  # gone: the slot is free again
+                while drains.gate.active:
+                    await asyncio.sleep(0.01)
+            await drains.enter()
+            second_channel, second = await _kit_stream(running.port, token, 50)
+            async with second_channel, asyncio.timeout(10):
+                assert (await second.read()).WhichOneof("msg") == "welcome"
+                assert _rates([await second.read()]) == [20]
+                second.cancel()  # it leaves the line
+            async with asyncio.timeout(10):
+                while drains.gate.waiting:
+                    await asyncio.sleep(0.01)
+            drains.leave()
+            assert (drains.gate.active, drains.gate.waiting) == (0, 0)
+
+    asyncio.run(main())

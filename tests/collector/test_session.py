@@ -398,3 +398,71 @@ def test_the_hello_says_which_link_the_site_is_judged_by(
         message.hello.host["purpose"] = purpose
     session = StreamSession.admit(auth.Credential("kit-1", SECRET), agent())
     assert session.hello(message, HELLO_NS) == HelloAccepted("kit-1", expected)
+
+
+def check_hello() -> telemetry_pb2.AgentMessage:
+    message = hello()
+    message.hello.host["purpose"] = "check"
+    return message
+
+
+def welcomed_from(message: telemetry_pb2.AgentMessage, a: Agent | None = None) -> StreamSession:
+    session = StreamSession(a or agent())
+    session.hello(message, HELLO_NS)
+    session.welcome({}, HELLO_NS + 1000)
+    return session
+
+
+def test_a_kits_newer_stream_ends_its_older_one_which_then_refuses_everything() -> None:
+    older, _ = opened()
+    newer = StreamSession(agent())
+    newer.hello(hello(), HELLO_NS + S)  # the kit's Hello again, a second later
+    newer.welcome({}, HELLO_NS + S)
+    ended = newer.supersede(older)
+    assert ended is not None and ended[0] is older
+    assert ended[1].refusal == Refusal(
+        Status.ABORTED, "superseded by a newer stream of this kit (kit-1)"
+    )
+    assert not older.streaming and newer.streaming
+    with pytest.raises(KitRefused) as info:  # a message read before the cut came
+        older.receive(batch(record(1)), HELLO_NS)
+    assert info.value.refusal.status is Status.FAILED_PRECONDITION
+    assert newer.supersede(older) is None  # ended once
+    with pytest.raises(LocalProtocolError):  # an ended stream supersedes nothing
+        older.supersede(newer)
+
+
+def test_a_stale_stream_welcomed_after_the_kits_newer_one_is_the_one_that_ends() -> None:
+    """A slow handshake: the kit gave up on a stream and reconnected, and the stale
+    stream's Welcome comes after the newer stream's. Hello time, not Welcome order,
+    says which stream the kit is on."""
+    newer = StreamSession(agent())
+    newer.hello(hello(), HELLO_NS + S)
+    newer.welcome({}, HELLO_NS + S)
+    stale, _ = opened()  # its Hello came first; welcomed only now
+    ended = stale.supersede(newer)
+    assert ended is not None and ended[0] is stale
+    assert newer.streaming and not stale.streaming
+
+
+def test_a_check_stream_neither_ends_the_kits_stream_nor_is_ended_by_it() -> None:
+    kit = welcomed_from(hello())
+    check = welcomed_from(check_hello())
+    assert check.is_check and not kit.is_check
+    assert check.supersede(kit) is None
+    assert kit.supersede(check) is None
+    assert kit.streaming and check.streaming
+
+
+def test_only_the_same_agents_welcomed_stream_supersedes() -> None:
+    mine, _ = opened()
+    other = welcomed_from(
+        hello(agent_id="kit-2"), Agent("kit-2", SITE, auth.hash_secret(SECRET), False, 0)
+    )
+    assert other.supersede(mine) is None and mine.streaming
+    not_yet = StreamSession(agent())
+    not_yet.hello(hello(), HELLO_NS)  # the anchors are not read: not welcomed
+    with pytest.raises(LocalProtocolError):
+        not_yet.supersede(mine)
+    with pytest.raises(LocalProtocolError):
+        mine.supersede(mine)
