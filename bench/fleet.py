@@ -39,9 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -58,6 +56,7 @@ from bench.procs import (
     enroll_kits,
     exit_on_signals,
     postgres_schema,
+    run_dir,
     split_credentials,
     until,
     wait_port,
@@ -286,16 +285,12 @@ def main() -> None:
         parser.error("--cores must be in (0, cpus], --speed and --step-s > 0")
     if not 1 <= args.start <= args.max_kits or args.fleets < 1 or args.refine < 0:
         parser.error("--start must be 1..--max-kits, --fleets >= 1, --refine >= 0")
-    with exit_on_signals(), tempfile.TemporaryDirectory(prefix="pantau-fleetbench-") as tmp:
-        try:
-            with postgres_schema("pantau_fleetbench") as url:
-                result = run(args, Path(tmp), url)
-        finally:
-            if args.keep is not None:
-                args.keep.mkdir(parents=True, exist_ok=True)
-                for path in Path(tmp).iterdir():
-                    if path.suffix in (".log", ".json"):
-                        shutil.copy(path, args.keep / path.name)
+    with (
+        exit_on_signals(),
+        run_dir("pantau-fleetbench-", args.keep) as tmp,
+        postgres_schema("pantau_fleetbench") as url,
+    ):
+        result = run(args, tmp, url)
     print(json.dumps({"fleet": result}, indent=2, allow_nan=False))
 
 

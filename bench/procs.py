@@ -10,10 +10,12 @@ import asyncio
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -478,3 +480,18 @@ def exit_on_signals() -> Iterator[None]:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+@contextmanager
+def run_dir(prefix: str, keep: Path | None) -> Iterator[Path]:
+    """A temporary directory for one run; its logs and JSON files are copied to ``keep``
+    (if given) when the block ends, however it ends, before it is removed."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        try:
+            yield Path(tmp)
+        finally:
+            if keep is not None:
+                keep.mkdir(parents=True, exist_ok=True)
+                for path in Path(tmp).iterdir():
+                    if path.suffix in (".log", ".json"):
+                        shutil.copy(path, keep / path.name)

@@ -46,9 +46,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -64,6 +62,7 @@ from bench.procs import (
     enroll_kits,
     exit_on_signals,
     postgres_schema,
+    run_dir,
     split_credentials,
     until,
     wait_port,
@@ -238,19 +237,12 @@ def main() -> None:
         parser.error("--kits must be >= 1, --speed > 0, --down >= 0")
     if not 1 <= args.fleets <= args.kits or args.kits_per_connection < 1:
         parser.error("--fleets must be 1..--kits, --kits-per-connection >= 1")
-    with exit_on_signals(), tempfile.TemporaryDirectory(prefix="pantau-storm-") as tmp:
-        try:
-            if args.store == "postgres":
-                with postgres_schema("pantau_storm") as url:
-                    result = run(args, Path(tmp), url)
-            else:
-                result = run(args, Path(tmp), "")
-        finally:
-            if args.keep is not None:
-                args.keep.mkdir(parents=True, exist_ok=True)
-                for path in Path(tmp).iterdir():
-                    if path.suffix in (".log", ".json"):
-                        shutil.copy(path, args.keep / path.name)
+    with exit_on_signals(), run_dir("pantau-storm-", args.keep) as tmp:
+        if args.store == "postgres":
+            with postgres_schema("pantau_storm") as url:
+                result = run(args, tmp, url)
+        else:
+            result = run(args, tmp, "")
     print(json.dumps({"storm": result}, indent=2, allow_nan=False))
 
 
