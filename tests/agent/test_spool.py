@@ -172,7 +172,7 @@ def test_a_full_disk_is_a_clear_error_and_the_spool_keeps_working_after(tmp_path
         spool = make_spool(disk / "s.sqlite", 1 << 30)
         assert spool.append([("signal", 2, b"before")]) == [1]
         filler = disk / "filler"
-        with filler.open("wb") as f, contextlib.suppress(OSError):
+        with contextlib.suppress(OSError), filler.open("wb") as f:  # close() too
             while True:
                 f.write(b"\0" * 65536)
                 f.flush()

@@ -462,7 +462,7 @@ def test_a_full_disk_refuses_the_batch_unacked_and_the_retry_stores_it(small_dis
         await collector.start("127.0.0.1:0")
         filler = small_disk / "filler"
         try:
-            with filler.open("wb") as f, contextlib.suppress(OSError):
+            with contextlib.suppress(OSError), filler.open("wb") as f:  # close() too
                 while True:  # fill the disk to the last byte
                     f.write(b"\0" * 65536)
                     f.flush()
