@@ -23,7 +23,7 @@ from techkit import (
     write_config,
 )
 
-FAST = ("--samples", "2", "--register-wait", "1")
+FAST = ("--samples", "2", "--register-wait", "1", "--ping-interval", "0.01")
 
 WEAK: dict[str, Any] = {
     **LTE,

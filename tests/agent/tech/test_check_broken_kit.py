@@ -20,7 +20,7 @@ from agent.sim.modem import SimModem
 from agent.sim.scenario import Scenario
 from agent.spool import RESERVE_BYTES, Spool, SpoolError
 
-FAST = ("--samples", "3", "--register-wait", "1", "--no-throughput")
+FAST = ("--samples", "3", "--register-wait", "1", "--no-throughput", "--ping-interval", "0.01")
 
 
 @pytest.fixture(scope="module")
