@@ -89,7 +89,7 @@ credential = "kit-1.secret"
         )
         proc = run_cli(
             "check", "--json", "--config", str(config), "--lang", "en", "--no-throughput",
-            "--samples", "2", "--register-wait", "1",
+            "--samples", "2", "--register-wait", "1", "--ping-interval", "0.01",
         )  # fmt: skip
     doc = json.loads(proc.stdout)
     ops = doc["operators"]

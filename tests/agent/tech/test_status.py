@@ -77,7 +77,10 @@ def test_status_of_a_running_agent_then_a_stopped_one(tmp_path: Path, systemd: b
             assert "Agen Pantau: BERJALAN" in id_.stdout and "terhubung" in id_.stdout
 
             # check on a kit whose agent holds the modem: its last reading stands in.
-            proc = run_cli("check", "--config", str(config), "--json", "--samples", "1")
+            proc = run_cli(
+                "check", "--config", str(config), "--json", "--samples", "1",
+                "--ping-interval", "0.01", "--no-throughput",
+            )  # fmt: skip
             doc = json.loads(proc.stdout)
             assert doc["modem"]["status"] == "ok" and doc["modem"]["from_agent_unix"]
             assert "MODEM_FROM_AGENT" in {r["code"] for r in doc["reasons"]}
