@@ -37,6 +37,7 @@ from machine import tmpfs
 
 from agent.spool import Spool
 from collector import auth
+from collector.session import MAX_BATCHES_IN_FLIGHT
 from collector.store.sqlite import SqliteStore
 from pantau.v1 import records_pb2
 
@@ -54,6 +55,8 @@ RULES = "[agent_silent]\nexpected_interval_s = 5\nintervals = 3\nhold_s = 4\n"
 #: Fewer drain slots than kits (backlog drain gating as configured by default
 #: otherwise): a slot held by a half-open stream leaves a kit trickling.
 INGEST = "[ingest]\ndrains = 4\n"
+#: Records a kit can have on their way at once: its batches in flight, 1,000 records each.
+IN_FLIGHT_MAX = MAX_BATCHES_IN_FLIGHT * 1000
 
 
 def silent_tickets(data: Path, *, states: tuple[str, ...]) -> list[object]:
@@ -291,9 +294,15 @@ def test_nothing_lost_nothing_doubled_through_kills_restarts_a_hang_a_full_disk_
                     continue
                 assert record.signal.operator_name == f"a{i}-r{row.seq}"
                 assert record.signal.rsrp_dbm == -60.0 - row.seq % 50
-            # Every seq the kit made is stored, or counted in a drop report: exactly.
+            # Every seq the kit made is stored, or counted in a drop report. A record the
+            # full spool dropped while it was on its way (sent, not yet acked) may have been
+            # stored all the same: the kit cannot know, so it counts it as dropped. Never
+            # fewer reported than missing (nothing lost unsaid), and the excess at most
+            # what can be in flight.
             missing = set(range(1, heads[i] + 1)) - set(seqs)
-            assert len(missing) == reported, f"kit {i}: {len(missing)} missing, {reported} reported"
+            assert len(missing) <= reported <= len(missing) + IN_FLIGHT_MAX, (
+                f"kit {i}: {len(missing)} missing, {reported} reported"
+            )
             assert i == FULL_KIT or not missing, f"kit {i} dropped records"
             spool = Spool(spools[i], max_bytes=1 << 30, reserve_bytes=0,
                           overflow_record=lambda *a: ("event", 3, b""))  # fmt: skip
