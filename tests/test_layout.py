@@ -198,6 +198,7 @@ def test_the_rules_read_observations_only() -> None:
     [
         "collector.lifecycle",  # the ticket engine
         "collector.incidents",  # the incident engine
+        "collector.incidents_by_hand",  # acknowledging and escalating incidents
         "collector.session",  # the stream session, and the pure modules it calls:
         "collector.batches",
         "collector.clocks",
