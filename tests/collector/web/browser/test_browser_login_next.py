@@ -89,7 +89,9 @@ def test_a_raw_backslash_next_in_the_address_bar(browser: Any, site_with_user: A
 def test_a_page_on_the_collector_is_where_the_login_goes(browser: Any, site_with_user: Any) -> None:
     site = site_with_user
     url, elsewhere = _log_in_from(browser, site, f"{site.url}/login?next={quote('/tickets')}")
-    assert url == f"{site.url}/tickets"
+    # the tickets page may write its own filters into the query once it has loaded
+    where = urlsplit(url)
+    assert f"{where.scheme}://{where.netloc}{where.path}" == f"{site.url}/tickets", url
     assert elsewhere == []
 
 
