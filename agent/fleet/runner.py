@@ -39,7 +39,7 @@ from agent.fleet.report import Stats, progress_line, summary
 from agent.fleet.scenario import Cadence, Conditions, Plan
 from agent.fleet.wire import RawCall, encode_batch, encode_snapshot, open_stream
 from agent.uplink import Backoff, build_hello, delay_after, retry_after_s
-from pantau.core.aio import wait_event, within
+from pantau.core.aio import within
 from pantau.v1 import telemetry_pb2
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,8 @@ class Fleet:
         self.stopped_by = "duration"
         self._out = out
         self._backoff = Backoff()
+        #: Kits pausing now: each a future that the end of its pause or the stop sets.
+        self._sleepers: set[asyncio.Future[None]] = set()
         self._t0 = 0.0
         self._sim0 = 0.0
         self.sim_stop = 0.0
@@ -103,9 +105,25 @@ class Fleet:
             self.stopped_by = why
             self.sim_stop = self.sim_now()
             self.stop.set()
+            for woken in self._sleepers:
+                if not woken.done():
+                    woken.set_result(None)
 
     async def _pause(self, real_s: float) -> None:
-        await wait_event(self.stop, real_s)
+        """Sleep ``real_s``, or until the fleet stops. Constant cost whatever the number
+        of kits pausing at once (each its own future and timer: waiting on the shared
+        ``stop`` event would cost each wake-up a walk through every waiter)."""
+        if self.stop.is_set():
+            return
+        loop = asyncio.get_running_loop()
+        woken: asyncio.Future[None] = loop.create_future()
+        timer = loop.call_later(max(0.0, real_s), _wake, woken)
+        self._sleepers.add(woken)
+        try:
+            await woken
+        finally:
+            timer.cancel()
+            self._sleepers.discard(woken)
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -184,8 +202,15 @@ class Fleet:
                         stream = None
                         attempt += 1
                         retry_at = time.monotonic() + self._retry_s(kit, attempt, lost)
-                target = min(kit.next_due(), kit.next_batch_s)
-                await self._pause(min((target - self.sim_now()) / speed, 1.0))
+                # Asleep until something is due: a measurement or a batch, a change of
+                # the kit's world (a spell, a phase), or its reconnect.
+                now = self.sim_now()
+                changes = self.plan.next_change(kit.plan.index, now)
+                target = min(kit.next_due(), kit.next_batch_s, changes)
+                pause = (target - now) / speed
+                if stream is None and world.link_up:
+                    pause = min(pause, retry_at - time.monotonic())
+                await self._pause(pause)
         except asyncio.CancelledError:
             if stream is not None:
                 stream.call.cancel()
@@ -373,3 +398,8 @@ class _Stream:
 def _retrieved(read: asyncio.Future[Any]) -> None:
     if not read.cancelled():
         read.exception()
+
+
+def _wake(woken: asyncio.Future[None]) -> None:
+    if not woken.done():
+        woken.set_result(None)

@@ -16,9 +16,11 @@ seed, so two runs of one scenario do the same thing.
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from pantau.core.sites import PROVINCES
@@ -263,10 +265,28 @@ class Plan:
         )
 
     def phase(self, sim_s: float) -> Phase | None:
-        for p in self.scenario.phase:
-            if parse_time(p.start) <= sim_s < parse_time(p.end):
+        for start, end, p in self._phases:
+            if start <= sim_s < end:
                 return p
         return None
+
+    def next_change(self, kit: int, sim_s: float) -> float:
+        """The first simulated time after ``sim_s`` at which the kit's
+        :meth:`conditions` or the :meth:`cadence` may change (a spell of the kit's, or a
+        phase, begins or ends); ``inf`` when nothing is left to change."""
+        times: list[float] = [t for t in self._phase_bounds if t > sim_s]
+        for spell in self.spells:
+            if kit in spell.kits:
+                times += [t for t in (spell.start_s, spell.end_s) if t > sim_s]
+        return min(times, default=math.inf)
+
+    @cached_property
+    def _phases(self) -> list[tuple[int, int, Phase]]:
+        return [(parse_time(p.start), parse_time(p.end), p) for p in self.scenario.phase]
+
+    @cached_property
+    def _phase_bounds(self) -> list[int]:
+        return sorted({t for start, end, _ in self._phases for t in (start, end)})
 
     def conditions(self, kit: int, sim_s: float) -> Conditions:
         link_up, service = True, True
