@@ -47,9 +47,10 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
+from collector.brain_feeding import Feeding, Held
 from collector.brain_replica import ReplicaFeeding
 from collector.config import CollectorConfig
-from collector.observe import observations_from_record, observations_from_stored
+from collector.observe import observations_from_stored
 from collector.rules import (
     Cleared,
     Heard,
@@ -66,7 +67,6 @@ from collector.rules.series import has_service
 from collector.store import Store
 from collector.store.model import StoredRecord, Ticket
 from pantau.core.aio import wait_event
-from pantau.v1 import records_pb2
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def _event_ns(s: Signal) -> int:
     return s.event_ns
 
 
-class Brain(ReplicaFeeding):
+class Brain(Feeding, ReplicaFeeding):
     def __init__(
         self,
         store: Store,
@@ -127,6 +127,8 @@ class Brain(ReplicaFeeding):
         self._alive_ns: int | None = None
         self._known: set[str] = set()
         self._rebuilding: dict[str, asyncio.Future[None]] = {}
+        #: Per site being rebuilt, the batches noted meanwhile (collector.brain_feeding).
+        self._held: dict[str, list[Held]] = {}
         #: Per site, each agent's highest seq its rebuild read from the store (a kit's
         #: batches are stored in seq order, so what a waiting batch holds up to it is in).
         self._rebuilt_through: dict[str, dict[str, int]] = {}
@@ -153,38 +155,6 @@ class Brain(ReplicaFeeding):
             self._dirty.add(site_code)
             self._wake.set()
 
-    async def observe(
-        self,
-        site_code: str,
-        received_ns: int,
-        records: Sequence[tuple[int, records_pb2.Record]],
-        *,
-        agent_id: str | None = None,
-        by_sms: bool = False,
-    ) -> None:
-        """Newly stored records of one batch (``agent_id``'s), as (event_ns, record) pairs;
-        pass them only when their event time is trustworthy (not an unsynced kit clock).
-        An empty list still says the agent was heard."""
-        if not self.owns(site_code):
-            if self.on_foreign is not None:
-                self.on_foreign(site_code, None)
-            return
-        rebuilt = site_code not in self._known
-        await self.take(site_code)
-        # What a rebuild or another replica's data already fed (read from the store,
-        # which holds this batch too) is in the window once and must not be fed again.
-        fed = self._rebuilt_through.setdefault(site_code, {})
-        read = fed.get(agent_id or "", 0)
-        if agent_id is not None or rebuilt:
-            records = [(t, r) for t, r in records if r.seq > read]
-        if agent_id is not None and records:
-            fed[agent_id] = max(r.seq for _, r in records)  # all above read
-        observations = [o for event_ns, r in records for o in observations_from_record(r, event_ns)]
-        observations.append(Heard(received_ns, by_sms))
-        self.engine.observe(site_code, observations)
-        self._dirty.add(site_code)
-        self._wake.set()
-
     async def _rebuild(self, site_code: str) -> None:
         now = self.clock()
         since = now - int(self.engine.config.engine.horizon_s * _S)
@@ -197,6 +167,7 @@ class Brain(ReplicaFeeding):
         for ticket in silent:  # open across the restart: it clears when the kit is heard
             self._restore(ticket)
         self._known.add(site_code)
+        self._replay_held(site_code)  # no await since the read: nothing noted meanwhile
         raised = await asyncio.to_thread(self._reconcile, site_code, problems, now)
         if raised:
             self._on_notification()

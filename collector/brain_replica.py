@@ -5,7 +5,7 @@ The brain judges only the sites :attr:`~collector.brain.Brain.owns` says are its
 Data of another replica's site is stored and announced
 (:attr:`~collector.brain.Brain.on_foreign`, with the backhaul a kit's Hello declared);
 data of its own sites stored elsewhere comes in through :meth:`ReplicaFeeding.feed_stored`,
-a site it takes over is rebuilt from the store (:meth:`ReplicaFeeding.take`) and one it
+a site it takes over is rebuilt from the store (:meth:`collector.brain_feeding.Feeding.take`) and one it
 hands over is forgotten (:meth:`ReplicaFeeding.disown`). A rebuild raises the tickets of
 problems the data shows open but nobody announced (the previous owner died, or let the
 site go, before their ``for`` was satisfied): :meth:`ReplicaFeeding._raise_unannounced`.
@@ -38,24 +38,6 @@ class ReplicaFeeding:
     _rebuilt_through: dict[str, dict[str, int]]
     _dirty: set[str]
     _wake: asyncio.Event
-
-    async def _rebuild(self, site_code: str) -> None:
-        raise NotImplementedError  # the brain's
-
-    async def take(self, site_code: str) -> None:
-        """Make sure the engine holds the site: rebuilt from the store the first time."""
-        if site_code in self._known:
-            return
-        # One rebuild per site, however many streams arrive for it at once.
-        pending = self._rebuilding.get(site_code)
-        if pending is None:
-            pending = self._rebuilding[site_code] = asyncio.ensure_future(self._rebuild(site_code))
-            pending.add_done_callback(lambda _: self._rebuilding.pop(site_code, None))
-        await asyncio.shield(pending)
-
-    def fed(self, site_code: str) -> dict[str, int]:
-        """Per kit, the highest seq of the site this engine has been fed."""
-        return dict(self._rebuilt_through.get(site_code, {}))
 
     def feed_stored(
         self, site_code: str, rows: Sequence[StoredRecord], *, heard_ns: int | None = None

@@ -314,8 +314,8 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
                 acked = session.committed(step, outcome)
                 if acked is None:  # a Snapshot: live state, not answered
                     continue
-                if self._brain is not None:
-                    await self._brain.observe(
+                if self._brain is not None:  # never waits for the rules
+                    self._brain.note(
                         session.agent.site_code, acked.received_ns, acked.trusted,
                         agent_id=agent_id,
                     )  # fmt: skip

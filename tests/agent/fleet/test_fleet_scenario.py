@@ -173,3 +173,33 @@ def test_the_kits_of_a_tower_outage_share_its_cell_and_others_keep_their_own() -
         if r.HasField("signal")
     )  # fmt: skip
     assert signal.cell_id == outage.cell_id and signal.tac == outage.cell_id % 65000 + 1
+
+
+def test_a_kit_may_sleep_until_the_next_change_of_its_world() -> None:
+    """What a kit sleeps on: between a time and :meth:`Plan.next_change` its conditions
+    and the cadence hold still, and at that time one of them changes (or a spell of the
+    kit's begins or ends); after the last change nothing is left (``inf``)."""
+    the_plan = plan(load_scenario(), 300)
+    taken = sorted({i for s in the_plan.spells for i in s.kits})
+    day = (parse_time("D-1 16:00"), parse_time("23:59"))
+    rng = random.Random(7)
+    for kit in [*taken[:20], *rng.sample(range(300), 10)]:
+        t = float(day[0])
+        while t < day[1]:
+            change = the_plan.next_change(kit, t)
+            assert change > t
+            if change == float("inf"):
+                break
+            world, cadence = the_plan.conditions(kit, t), the_plan.cadence(t)
+            for probe in (t + (change - t) * f for f in (0.25, 0.5, 0.999)):
+                assert the_plan.conditions(kit, probe) == world, (kit, t, probe)
+                assert the_plan.cadence(probe) == cadence, (kit, t, probe)
+            bounds = {b for s in the_plan.spells if kit in s.kits for b in (s.start_s, s.end_s)}
+            bounds |= {parse_time(p.start) for p in the_plan.scenario.phase}
+            bounds |= {parse_time(p.end) for p in the_plan.scenario.phase}
+            assert change in bounds
+            t = change
+    last = max(parse_time(p.end) for p in the_plan.scenario.phase)
+    spell_ends = [s.end_s for s in the_plan.spells]
+    never_taken = next(i for i in range(300) if i not in taken)
+    assert the_plan.next_change(never_taken, max(last, *spell_ends)) == float("inf")
