@@ -89,6 +89,9 @@ class NullStore:
     def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
         return {}
 
+    def anchors_of(self, agent_ids: Sequence[str]) -> dict[str, dict[str, tuple[int, int]]]:
+        return {a: {} for a in agent_ids}
+
     def site_window(self, site_code: str, since_ns: int) -> list[object]:
         return []
 

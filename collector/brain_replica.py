@@ -5,8 +5,9 @@ The brain judges only the sites :attr:`~collector.brain.Brain.owns` says are its
 Data of another replica's site is stored and announced
 (:attr:`~collector.brain.Brain.on_foreign`, with the backhaul a kit's Hello declared);
 data of its own sites stored elsewhere comes in through :meth:`ReplicaFeeding.feed_stored`,
-a site it takes over is rebuilt from the store (:meth:`collector.brain_feeding.Feeding.take`) and one it
-hands over is forgotten (:meth:`ReplicaFeeding.disown`). A rebuild raises the tickets of
+a site it takes over is rebuilt from the store
+(:meth:`collector.brain_feeding.Feeding.take`) and one it hands over is forgotten
+(:meth:`ReplicaFeeding.disown`). A rebuild raises the tickets of
 problems the data shows open but nobody announced (the previous owner died, or let the
 site go, before their ``for`` was satisfied): :meth:`ReplicaFeeding._raise_unannounced`.
 """

@@ -42,7 +42,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn, TypeVar
@@ -57,6 +57,7 @@ from collector.clocks import FUTURE_TOLERANCE_NS
 from collector.committer import Committer
 from collector.errors import CollectorError
 from collector.gates import Admission, Busy
+from collector.lookups import Coalesced
 from collector.refusals import (
     RETRY_AFTER_KEY,
     KitRefused,
@@ -70,7 +71,7 @@ from collector.refusals import (
 from collector.revocation import OpenStream, OpenStreams
 from collector.session import Commit, Skipped, StreamSession
 from collector.store import Store
-from collector.store.model import BatchOutcome
+from collector.store.model import Agent, BatchOutcome
 from pantau.core import lifeline
 from pantau.core.aio import within
 from pantau.v1 import telemetry_pb2, telemetry_pb2_grpc
@@ -141,6 +142,9 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
         #: The handshakes' store lookups run on threads of their own: a brain busy
         #: judging thousands of sites (asyncio's default threads) cannot hold up Welcomes.
         self._lookups = ThreadPoolExecutor(HANDSHAKE_THREADS, thread_name_prefix="pantau-hello")
+        #: ... each kind coalesced: the kits that ask at once are read in one query.
+        self._agents = Coalesced(self._read_agents, self._lookups)
+        self._anchors_of = Coalesced(self._read_anchors, self._lookups)
         self._committer = committer
         self._brain = brain
         self._future_tolerance_ns = future_tolerance_ns
@@ -233,7 +237,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             credential = sessions.read_credential(str(header))
             shake.agent_id = credential.agent_id  # well-formed: at most 64 characters
             async with asyncio.timeout(bound_s):
-                agent = await self._lookup(self._store.get_agent, credential.agent_id)
+                agent = await self._lookup(self._agents, credential.agent_id)
             session = StreamSession.admit(
                 credential, agent, future_tolerance_ns=self._future_tolerance_ns
             )
@@ -348,11 +352,17 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
             if holds_drain:
                 drains.leave()
 
-    async def _lookup(self, read: Callable[[str], T], agent_id: str) -> T:
+    async def _lookup(self, lookup: Coalesced[T], agent_id: str) -> T | None:
         """A handshake's store lookup, in one of the handshake slots (admission control:
         raises :class:`~collector.gates.Busy` when there is none for this kit)."""
         async with self.admission.handshakes.slot():
-            return await asyncio.get_running_loop().run_in_executor(self._lookups, read, agent_id)
+            return await lookup.get(agent_id)
+
+    def _read_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
+        return self._store.get_agents(agent_ids)  # the store's as it is now (tests watch)
+
+    def _read_anchors(self, agent_ids: Sequence[str]) -> dict[str, dict[str, tuple[int, int]]]:
+        return self._store.anchors_of(agent_ids)
 
     def close(self) -> None:
         """Stop the handshakes' threads (after the server has stopped)."""
@@ -371,7 +381,7 @@ class TelemetryService(telemetry_pb2_grpc.TelemetryServicer):
 
     async def _anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
         try:
-            return await self._lookup(self._store.anchors, agent_id)
+            return await self._lookup(self._anchors_of, agent_id) or {}
         except Busy:
             raise
         except Exception as exc:  # isolation boundary: any storage failure is UNAVAILABLE

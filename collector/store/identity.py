@@ -180,6 +180,21 @@ class IdentityMethods(Transactional):
             lambda tx: tx.run(UPSERT_ANCHOR, (agent_id, boot_id, monotonic_ns, collector_ns))
         )
 
+    def anchors_of(self, agent_ids: Sequence[str]) -> dict[str, dict[str, tuple[int, int]]]:
+        """:meth:`anchors` of many agents (one query per :data:`AGENTS_PER_QUERY`): every
+        id asked for is in the answer, with no anchors if it has none."""
+        unique = sorted(set(agent_ids))
+        found: dict[str, dict[str, tuple[int, int]]] = {a: {} for a in unique}
+        for start in range(0, len(unique), AGENTS_PER_QUERY):
+            chunk = unique[start : start + AGENTS_PER_QUERY]
+            sql = (
+                "SELECT agent_id, boot_id, monotonic_ns, collector_ns FROM boot_anchors "
+                f"WHERE agent_id IN ({placeholders(len(chunk))})"
+            )
+            for r in self._read(_rows(sql, chunk)):
+                found[str(r[0])][str(r[1])] = (int(r[2]), int(r[3]))
+        return found
+
     def anchors(self, agent_id: str) -> dict[str, tuple[int, int]]:
         """Boot id -> (the kit's monotonic ns, the collector's ns) of each known boot."""
         rows = self._read(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -285,15 +285,15 @@ def test_a_refused_credential_does_not_hold_a_handshake_slot_while_its_hello_is_
         async with collector(tmp_path, FIXED_RETRY) as (running, token):
             looked_up = asyncio.Event()
             loop = asyncio.get_running_loop()
-            get_agent = running.store.get_agent
+            get_agents = running.store.get_agents
 
-            def watched(agent_id: str) -> Agent | None:
+            def watched(agent_ids: Sequence[str]) -> dict[str, Agent]:
                 try:
-                    return get_agent(agent_id)
+                    return get_agents(agent_ids)
                 finally:
                     loop.call_soon_threadsafe(looked_up.set)
 
-            running.store.get_agent = watched  # type: ignore[method-assign]
+            running.store.get_agents = watched  # type: ignore[method-assign]
             gate = running.service.admission.handshakes.gate
             channel = grpc.aio.insecure_channel(f"127.0.0.1:{running.port}")
             bad = channel.stream_stream(

@@ -157,6 +157,107 @@ def test_the_batch_that_wakes_a_site_after_a_restart_is_observed_once(store: Sto
     assert [s.event_ns for s in window.signals] == [t for t, _ in before + first + later]
 
 
+def test_batches_noted_while_their_site_is_rebuilt_reach_the_rules_once_in_order(
+    store: Store,
+) -> None:
+    """The ingest never waits for the rules: ``note`` returns at once for a site being
+    rebuilt from the store, and what was noted meanwhile is fed after the rebuild: a
+    batch the rebuild read once (not twice), one stored after its read still (not lost),
+    in seq order."""
+    from collector.store.model import IngestBatch, RecordRow
+
+    rig = Rig(store)
+    store.add_agent("kit-1", SITE, "h")
+
+    def stored(seqs: range) -> list[tuple[int, records_pb2.Record]]:
+        pairs = []
+        for seq in seqs:
+            record = signal(-80.0 - seq)
+            record.seq = seq
+            pairs.append((T0 + seq * S, record))
+        rows = [
+            RecordRow(seq=r.seq, kind="signal", event_ns=t, agent_wall_ns=t,
+                      time_quality="monotonic", payload=r.SerializeToString())
+            for t, r in pairs
+        ]  # fmt: skip
+        store.commit([IngestBatch("kit-1", SITE, rows, rig.now)])
+        return pairs
+
+    async def scenario() -> None:
+        brain = rig.brain
+        reading = asyncio.Event()
+        release = asyncio.Event()
+        read_site = brain._read_site
+
+        def slow_read(site_code: str, since_ns: int):  # type: ignore[no-untyped-def]
+            rows = read_site(site_code, since_ns)  # the rebuild's read of the store
+            loop.call_soon_threadsafe(reading.set)
+            asyncio.run_coroutine_threadsafe(release.wait(), loop).result(10)
+            return rows
+
+        loop = asyncio.get_running_loop()
+        brain._read_site = slow_read  # type: ignore[method-assign]
+        first = stored(range(1, 4))
+        brain.note(SITE, rig.now, first, agent_id="kit-1")  # returns: no await at all
+        assert brain.engine.window(SITE) is None and SITE in brain._rebuilding
+        await asyncio.wait_for(reading.wait(), 10)  # the rebuild has read seqs 1-3
+        second = stored(range(4, 6))  # stored after the read: only in what is held
+        brain.note(SITE, rig.now, second, agent_id="kit-1")
+        assert brain.engine.window(SITE) is None  # still held
+        release.set()
+        await asyncio.wait_for(brain.take(SITE), 10)
+        window = brain.engine.window(SITE)
+        assert window is not None
+        assert [s.event_ns for s in window.signals] == [t for t, _ in first + second]
+        third = stored(range(6, 7))  # the site is held now: fed at once
+        brain.note(SITE, rig.now, third, agent_id="kit-1")
+        assert [s.event_ns for s in window.signals] == [t for t, _ in first + second + third]
+        assert brain._held == {}
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_rebuild_drops_what_it_held_and_the_next_batch_rebuilds(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a failed rebuild held is all in the store: it is dropped (logged), and the
+    site's next batch asks for a new rebuild, which reads it."""
+    from collector.store.model import IngestBatch, RecordRow
+
+    rig = Rig(store)
+    store.add_agent("kit-1", SITE, "h")
+    record = signal(-90.0)
+    record.seq = 1
+    row = RecordRow(seq=1, kind="signal", event_ns=T0, agent_wall_ns=T0,
+                    time_quality="monotonic", payload=record.SerializeToString())  # fmt: skip
+    store.commit([IngestBatch("kit-1", SITE, [row], rig.now)])
+
+    async def scenario() -> None:
+        brain = rig.brain
+        read_site = brain._read_site
+
+        def failing(site_code: str, since_ns: int):  # type: ignore[no-untyped-def]
+            raise OSError("the database went away")
+
+        brain._read_site = failing  # type: ignore[method-assign]
+        brain.note(SITE, rig.now, [(T0, record)], agent_id="kit-1")
+        with pytest.raises(OSError):
+            await brain.take(SITE)
+        await asyncio.sleep(0)  # the failed rebuild's callback
+        assert brain._held == {} and SITE not in brain._rebuilding
+        assert brain.engine.window(SITE) is None
+        brain._read_site = read_site  # type: ignore[method-assign]
+        brain.note(SITE, rig.now, [], agent_id="kit-1")  # the next batch: heard only
+        await brain.take(SITE)
+        window = brain.engine.window(SITE)
+        assert window is not None and [s.event_ns for s in window.signals] == [T0]
+
+    with caplog.at_level("WARNING", logger="collector.brain_feeding"):
+        asyncio.run(scenario())
+    assert "cannot rebuild site 3171011001005 from the store" in caplog.text
+    assert "1 batches held for it are in the store" in caplog.text
+
+
 # -- silence across the collector's own restarts and stalls (issue 13, items 11-13) --------
 
 OTHER_SITE = "3273011002012"

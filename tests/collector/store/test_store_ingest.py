@@ -151,6 +151,14 @@ def test_anchors_are_per_boot_and_replaced(store: Store) -> None:
     store.save_anchor("kit-2", "boot-a", 1, 1)
     assert store.anchors("kit-1") == {"boot-a": (200, 3_000), "boot-b": (5, 2_000)}
     assert store.anchors("nobody") == {}
+    # many agents at once (the handshakes' coalesced read): every one asked is answered
+    many = store.anchors_of(["kit-2", "kit-1", "nobody", "kit-1"])
+    assert many == {
+        "kit-1": {"boot-a": (200, 3_000), "boot-b": (5, 2_000)},
+        "kit-2": {"boot-a": (1, 1)},
+        "nobody": {},
+    }
+    assert store.anchors_of([]) == {}
 
 
 def test_a_second_store_on_the_same_database_sees_the_same_data(backend: Backend) -> None:
