@@ -60,8 +60,14 @@ def progress_line(stats: Stats, *, elapsed_s: float, sim_s: float, plan: Plan, k
         f"{stats.produced - stats.acked} waiting; ack p99 "
         f"{_ms(p99)}, lag p99 {_ms(lag)}; "
         f"reconnects {stats.reconnects}; "
-        f"refused {sum(stats.refused.values())}"
+        f"refused {sum(stats.refused.values())}{_why(stats.refused)}"
     )
+
+
+def _why(refused: Counter[str]) -> str:
+    """The three commonest reasons a stream was lost, with their counts."""
+    top = refused.most_common(3)
+    return f" ({', '.join(f'{why} {n}' for why, n in top)})" if top else ""
 
 
 def summary(
