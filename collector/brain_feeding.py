@@ -33,6 +33,11 @@ from pantau.v1 import records_pb2
 
 log = logging.getLogger(__name__)
 
+#: Sites rebuilt at once: their store reads run on asyncio's default threads, which the
+#: live view, the credential re-checks and the brain's passes share; 20,000 sites
+#: rebuilt after a restart must not queue ahead of those.
+REBUILDS_AT_ONCE = 4
+
 
 class Held(NamedTuple):
     """A batch noted while its site was being rebuilt."""
@@ -53,6 +58,7 @@ class Feeding:
     _rebuilding: dict[str, asyncio.Future[None]]
     _rebuilt_through: dict[str, dict[str, int]]
     _held: dict[str, list[Held]]
+    _rebuild_slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]
     _dirty: set[str]
     _wake: asyncio.Event
 
@@ -110,9 +116,18 @@ class Feeding:
         """The site's rebuild under way, or a new one."""
         pending = self._rebuilding.get(site_code)
         if pending is None:
-            pending = self._rebuilding[site_code] = asyncio.ensure_future(self._rebuild(site_code))
+            pending = asyncio.ensure_future(self._rebuild_in_turn(site_code))
+            self._rebuilding[site_code] = pending
             pending.add_done_callback(lambda done: self._rebuilt(site_code, done))
         return pending
+
+    async def _rebuild_in_turn(self, site_code: str) -> None:
+        loop = asyncio.get_running_loop()
+        slots = getattr(self, "_rebuild_slots", None)
+        if slots is None or slots[0] is not loop:  # one per event loop (tests run several)
+            slots = self._rebuild_slots = (loop, asyncio.Semaphore(REBUILDS_AT_ONCE))
+        async with slots[1]:
+            await self._rebuild(site_code)
 
     def _rebuilt(self, site_code: str, done: asyncio.Future[None]) -> None:
         self._rebuilding.pop(site_code, None)

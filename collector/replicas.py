@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -39,6 +40,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
 from collector.brain import Brain
@@ -118,6 +120,10 @@ class Replicas:
         self._follow_all = False
         self._follow_wake = asyncio.Event()
         self._stop = threading.Event()
+        #: The heartbeats' store calls run on a thread of their own: queued behind the
+        #: rebuilds of a restart's 20,000 sites on asyncio's shared threads, a renewal
+        #: came after the lease had run out and the replica dropped every site it judged.
+        self._heart = ThreadPoolExecutor(1, thread_name_prefix="pantau-lease")
         brain.owns = self.owns
         brain.on_foreign = self._note_foreign
 
@@ -152,6 +158,7 @@ class Replicas:
             await asyncio.to_thread(self.store.leave, self.replica_id)
         except Exception:  # isolation boundary: the leases expire on their own anyway
             log.exception("could not give up this replica's leases")
+        self._heart.shutdown(wait=False, cancel_futures=True)
 
     async def _heartbeats(self) -> None:
         while True:
@@ -167,17 +174,18 @@ class Replicas:
     async def heartbeat(self) -> None:
         """Renew, claim and release once (what :meth:`run` does every ``lease_s / 3``)."""
         started = self.clock()
-        now_ns, rows, live = await asyncio.to_thread(
-            self.store.lease_table, self.replica_id, self.lease_s
+        loop = asyncio.get_running_loop()  # on a thread of their own (see __init__)
+        now_ns, rows, live = await loop.run_in_executor(
+            self._heart, self.store.lease_table, self.replica_id, self.lease_s
         )
         leases = {b: Lease(b, owner, expires) for b, owner, expires in rows}
         plan = plan_leases(self.replica_id, now_ns, leases, live)
         if plan.release:  # stop judging before another replica can start
             self._set_owned(self.owned - set(plan.release))
-        held = await asyncio.to_thread(
+        held = await loop.run_in_executor(self._heart, functools.partial(
             self.store.settle_leases, self.replica_id, self.lease_s,
             renew=plan.renew, claim=plan.claim, release=plan.release,
-        )  # fmt: skip
+        ))  # fmt: skip
         self._valid_until = started + self.lease_s
         gained = self._set_owned(frozenset(held))
         if gained:
