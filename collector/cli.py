@@ -354,6 +354,10 @@ def cannot_listen(exc: ListenError) -> str:
     )
 
 
+#: How long a thread may hold the GIL while another waits for it (CPython's default: 5 ms).
+SWITCH_INTERVAL_S = 0.0005
+
+
 def _serve(args: argparse.Namespace, *, insecure: bool, throughput: str) -> int:
     from collector.config import default_config, load_collector_config
     from collector.server import Collector, ListenError
@@ -403,6 +407,11 @@ def _serve(args: argparse.Namespace, *, insecure: bool, throughput: str) -> int:
         finally:
             await collector.stop()
 
+    # The committer's and the store reads' threads wait on the database between short
+    # steps, each needing the GIL back: with the event loop busy (thousands of streams,
+    # a pass over every site) each waited up to the default 5 ms switch interval, and a
+    # commit of many small batches took seconds (docs/scale.md, reconnect storms).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve())

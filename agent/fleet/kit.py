@@ -11,6 +11,7 @@ does; :meth:`SimKit.take` hands out the next unsent run (contiguous seqs) and
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections import deque
 from dataclasses import dataclass, field
@@ -100,8 +101,9 @@ class SimKit:
             made += 1
         return made
 
-    def next_due(self) -> float:
-        return min([*self.due.values(), self.next_batch_s]) if self.due else self.next_batch_s
+    def next_measurement(self) -> float:
+        """When the next measurement is due (simulated seconds; ``inf``: none planned)."""
+        return min(self.due.values(), default=math.inf)
 
     def _measure(self, kind: str, world: Conditions) -> Body:
         rng = self.rng

@@ -202,20 +202,25 @@ class Fleet:
                         stream = None
                         attempt += 1
                         retry_at = time.monotonic() + self._retry_s(kit, attempt, lost)
-                # Asleep until something is due: a measurement or a batch, a change of
-                # the kit's world (a spell, a phase), or its reconnect.
-                now = self.sim_now()
-                changes = self.plan.next_change(kit.plan.index, now)
-                target = min(kit.next_due(), kit.next_batch_s, changes)
-                pause = (target - now) / speed
-                if stream is None and world.link_up:
-                    pause = min(pause, retry_at - time.monotonic())
-                await self._pause(pause)
+                await self._pause(self._asleep_s(kit, stream is not None, world, retry_at))
         except asyncio.CancelledError:
             if stream is not None:
                 stream.call.cancel()
             raise
         await self._last_drain(kit, stream)
+
+    def _asleep_s(self, kit: SimKit, streaming: bool, world: Conditions, retry_at: float) -> float:
+        """Real seconds until something is due: a measurement, a batch (only on a
+        stream: a batch overdue while the kit waits to reconnect goes with the
+        reconnect), a change of the kit's world (a spell, a phase) or its reconnect."""
+        now = self.sim_now()
+        target = min(kit.next_measurement(), self.plan.next_change(kit.plan.index, now))
+        if streaming:
+            target = min(target, kit.next_batch_s)
+        pause = (target - now) / self.options.speed
+        if not streaming and world.link_up:
+            pause = min(pause, retry_at - time.monotonic())
+        return pause
 
     def _retry_s(self, kit: SimKit, attempt: int, lost: _StreamLost) -> float:
         """Real seconds before the next attempt: the collector's retry-after (real time)
