@@ -5,6 +5,7 @@ does (once), with its kit's backhaul, and a replica that leaves hands its sites 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import pytest
@@ -133,3 +134,30 @@ def test_a_replica_that_cannot_renew_stops_judging_when_its_lease_runs_out(
     assert a.owns("3171011001005")
     now[0] += 0.2  # the lease (60 s) counted from before the renewal has run out
     assert not a.owns("3171011001005") and not a.brain.owns("3171011001005")
+
+
+@pytest.mark.postgres
+def test_a_heartbeat_is_not_queued_behind_work_on_the_shared_threads(pg_store: object) -> None:
+    """A restart's thousands of site rebuilds fill asyncio's shared threads; the lease
+    heartbeat has a thread of its own, so the replica renews in time whatever waits
+    there (queued behind them, it once renewed after its lease had run out and the
+    replica dropped every site it judged)."""
+    import threading
+
+    a = replica(pg_store, "a")
+
+    async def main() -> None:
+        release = threading.Event()
+        loop = asyncio.get_running_loop()
+        default_threads = min(32, (os.cpu_count() or 1) + 4)  # asyncio's default pool
+        blocked = [loop.run_in_executor(None, release.wait, 30) for _ in range(default_threads * 2)]
+        try:
+            async with asyncio.timeout(10):  # while every shared thread is taken
+                await a.heartbeat()
+            assert len(a.owned) == BUCKETS and a.owns("3171011001005")
+        finally:
+            release.set()
+            await asyncio.gather(*blocked)
+            await a.leave()
+
+    asyncio.run(main())
