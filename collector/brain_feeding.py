@@ -16,8 +16,8 @@ the store and the event loop allow. A rebuild that fails (the store went away) d
 what it held: all of it is in the store, and the site's next batch asks for a new
 rebuild, which reads it.
 
-:meth:`Feeding.observe` is :meth:`~Feeding.note` and then waiting for the site's
-rebuild, for callers that judge right after (tests, SMS heartbeats).
+:meth:`Feeding.settled` waits for the site's rebuild, for callers that judge right
+after noting (tests).
 """
 
 from __future__ import annotations
@@ -88,17 +88,9 @@ class Feeding:
         self._held.setdefault(site_code, []).append(Held(received_ns, records, agent_id, by_sms))
         self._rebuild_of(site_code)
 
-    async def observe(
-        self,
-        site_code: str,
-        received_ns: int,
-        records: Sequence[tuple[int, records_pb2.Record]],
-        *,
-        agent_id: str | None = None,
-        by_sms: bool = False,
-    ) -> None:
-        """:meth:`note`, then wait until the site is held (its rebuild's failure raised)."""
-        self.note(site_code, received_ns, records, agent_id=agent_id, by_sms=by_sms)
+    async def settled(self, site_code: str) -> None:
+        """Wait until what was noted of the site has reached the rules: its rebuild, if
+        one is under way (its failure raised)."""
         pending = self._rebuilding.get(site_code)
         if pending is not None:
             await asyncio.shield(pending)

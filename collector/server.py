@@ -116,7 +116,7 @@ class Collector:
     async def _alive_by_sms(self, site_code: str, agent_id: str, received_ns: int) -> None:
         """An authentic SMS from a kit: the rules hear it (its silence is not
         AGENT_SILENT), and the live view shows the site again."""
-        await self.brain.observe(site_code, received_ns, [], agent_id=agent_id, by_sms=True)
+        self.brain.note(site_code, received_ns, [], agent_id=agent_id, by_sms=True)
         if self.web is not None:
             self.web.hub.sites_changed([site_code])
 

@@ -7,7 +7,7 @@ half-hour outage take milliseconds.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -58,7 +58,8 @@ class Rig:
         asyncio.run(self._feed(pairs))
 
     async def _feed(self, pairs: list[tuple[int, records_pb2.Record]]) -> None:
-        await self.brain.observe(SITE, self.now, pairs)
+        self.brain.note(SITE, self.now, pairs)
+        await self.brain.settled(SITE)
         await self.brain.evaluate_all()
 
     def tick(self) -> None:
@@ -123,37 +124,54 @@ def test_a_backfilled_outage_is_a_historical_ticket_with_its_true_times_and_no_p
     assert store.outbox_backlog() == 0  # nobody paged
 
 
+async def _observed(
+    brain: Brain, received_ns: int, pairs: list[tuple[int, records_pb2.Record]]
+) -> None:
+    """kit-1's batch noted, and in the rules once this returns."""
+    brain.note(SITE, received_ns, pairs, agent_id="kit-1")
+    await brain.settled(SITE)
+
+
+def _store_signals(
+    store: Store, seqs: range, rsrp: Callable[[int], float], *, received_ns: int
+) -> list[tuple[int, records_pb2.Record]]:
+    """kit-1's signal readings ``seqs`` (taken at T0 + seq s) stored in one batch: the
+    (event_ns, record) pairs the ingest would hand the brain."""
+    from collector.store.model import IngestBatch, RecordRow
+
+    pairs = []
+    for seq in seqs:
+        record = signal(rsrp(seq))
+        record.seq = seq
+        pairs.append((T0 + seq * S, record))
+    rows = [
+        RecordRow(seq=r.seq, kind="signal", event_ns=t, agent_wall_ns=t,
+                  time_quality="monotonic", payload=r.SerializeToString())
+        for t, r in pairs
+    ]  # fmt: skip
+    store.commit([IngestBatch("kit-1", SITE, rows, received_ns)])
+    return pairs
+
+
 def test_the_batch_that_wakes_a_site_after_a_restart_is_observed_once(store: Store) -> None:
     """After a (re)start the first batch of a site rebuilds it from the store, which
     already holds that batch: its records must not be fed to the rules a second time."""
-    from collector.store.model import IngestBatch, RecordRow
 
     rig = Rig(store)
     store.add_agent("kit-1", SITE, "h")
 
     def stored_batch(seqs: range, rsrp: float) -> list[tuple[int, records_pb2.Record]]:
-        pairs = []
-        for seq in seqs:
-            record = signal(rsrp)
-            record.seq = seq
-            pairs.append((T0 + seq * S, record))
-        rows = [
-            RecordRow(seq=r.seq, kind="signal", event_ns=t, agent_wall_ns=t,
-                      time_quality="monotonic", payload=r.SerializeToString())
-            for t, r in pairs
-        ]  # fmt: skip
-        store.commit([IngestBatch("kit-1", SITE, rows, rig.now)])
-        return pairs
+        return _store_signals(store, seqs, lambda _seq: rsrp, received_ns=rig.now)
 
     before = stored_batch(range(1, 4), -85.0)  # stored before this collector started
     rig.now = T0 + 10 * S
     first = stored_batch(range(4, 7), -86.0)  # the batch that wakes the site
-    asyncio.run(rig.brain.observe(SITE, rig.now, first, agent_id="kit-1"))
+    asyncio.run(_observed(rig.brain, rig.now, first))
     window = rig.brain.engine.window(SITE)
     assert window is not None
     assert [s.event_ns for s in window.signals] == [t for t, _ in before + first]
     later = stored_batch(range(7, 9), -87.0)  # and the next batch as it comes
-    asyncio.run(rig.brain.observe(SITE, rig.now, later, agent_id="kit-1"))
+    asyncio.run(_observed(rig.brain, rig.now, later))
     assert [s.event_ns for s in window.signals] == [t for t, _ in before + first + later]
 
 
@@ -164,24 +182,12 @@ def test_batches_noted_while_their_site_is_rebuilt_reach_the_rules_once_in_order
     rebuilt from the store, and what was noted meanwhile is fed after the rebuild: a
     batch the rebuild read once (not twice), one stored after its read still (not lost),
     in seq order."""
-    from collector.store.model import IngestBatch, RecordRow
 
     rig = Rig(store)
     store.add_agent("kit-1", SITE, "h")
 
     def stored(seqs: range) -> list[tuple[int, records_pb2.Record]]:
-        pairs = []
-        for seq in seqs:
-            record = signal(-80.0 - seq)
-            record.seq = seq
-            pairs.append((T0 + seq * S, record))
-        rows = [
-            RecordRow(seq=r.seq, kind="signal", event_ns=t, agent_wall_ns=t,
-                      time_quality="monotonic", payload=r.SerializeToString())
-            for t, r in pairs
-        ]  # fmt: skip
-        store.commit([IngestBatch("kit-1", SITE, rows, rig.now)])
-        return pairs
+        return _store_signals(store, seqs, lambda seq: -80.0 - seq, received_ns=rig.now)
 
     async def scenario() -> None:
         brain = rig.brain

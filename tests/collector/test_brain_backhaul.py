@@ -41,7 +41,8 @@ def test_a_vsat_kits_latency_is_judged_by_its_link_and_paged_to_the_satellite_de
     brain.note_backhaul(SITE, "vsat-geo")  # the kit's Hello, before any of its data
 
     async def feed(rtt_ms: float) -> None:
-        await brain.observe(SITE, now, [(now, ping(rtt_ms))])
+        brain.note(SITE, now, [(now, ping(rtt_ms))])
+        await brain.settled(SITE)
         await brain.evaluate_all()
 
     for step in range(24):  # a ping every 10 s: 2 min at 600 ms, then 2 min at 1,500 ms

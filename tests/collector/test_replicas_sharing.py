@@ -63,7 +63,8 @@ def test_a_sites_data_reaches_the_replica_that_judges_it(pg_store: object) -> No
         pg_store.commit([first])
         # The kit streams to a: a stores, does not judge, and tells.
         a.brain.note_backhaul(site, "vsat-geo")
-        await a.brain.observe(site, first.received_ns, [], agent_id="kit-1")
+        a.brain.note(site, first.received_ns, [], agent_id="kit-1")
+        await a.brain.settled(site)
         assert a.brain.engine.window(site) is None
         assert a._foreign == {site} and a._backhauls == {site: "vsat-geo"}
         # b hears (as its LISTEN would deliver it) and reads the site from the store.
