@@ -290,7 +290,7 @@ def test_on_a_terminal_colour_and_a_progress_bar(tmp_path: Path, running: Runnin
             out = child.before or ""
         finally:
             child.close(force=True)
-    assert child.exitstatus == 0
+    assert child.exitstatus == 0, out  # (what the check said, should it say NOT READY)
     assert "\033[32mRESULT: READY\033[0m" in out  # green on a terminal
     assert "▂▄▆·" in out  # three bars of four
 
