@@ -129,6 +129,7 @@ class Brain(Feeding, ReplicaFeeding):
         self._rebuilding: dict[str, asyncio.Future[None]] = {}
         #: Per site being rebuilt, the batches noted meanwhile (collector.brain_feeding).
         self._held: dict[str, list[Held]] = {}
+        self._rebuild_slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         #: Per site, each agent's highest seq its rebuild read from the store (a kit's
         #: batches are stored in seq order, so what a waiting batch holds up to it is in).
         self._rebuilt_through: dict[str, dict[str, int]] = {}

@@ -58,7 +58,7 @@ class Feeding:
     _rebuilding: dict[str, asyncio.Future[None]]
     _rebuilt_through: dict[str, dict[str, int]]
     _held: dict[str, list[Held]]
-    _rebuild_slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]
+    _rebuild_slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None
     _dirty: set[str]
     _wake: asyncio.Event
 
@@ -115,7 +115,7 @@ class Feeding:
 
     async def _rebuild_in_turn(self, site_code: str) -> None:
         loop = asyncio.get_running_loop()
-        slots = getattr(self, "_rebuild_slots", None)
+        slots = self._rebuild_slots
         if slots is None or slots[0] is not loop:  # one per event loop (tests run several)
             slots = self._rebuild_slots = (loop, asyncio.Semaphore(REBUILDS_AT_ONCE))
         async with slots[1]:

@@ -82,8 +82,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
-#: Threads for the handshakes' store lookups (the agent, its clock anchors).
-HANDSHAKE_THREADS = 4
+#: Threads for the handshakes' store lookups: one per kind (the agents, their clock
+#: anchors), each read coalescing every kit that asks meanwhile (collector.lookups).
+HANDSHAKE_THREADS = 2
 T = TypeVar("T")
 
 _CODES: dict[Status, grpc.StatusCode] = {
