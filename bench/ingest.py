@@ -10,6 +10,15 @@ correction and the rules' passes, with a store that acks without writing: the ra
 durability costs) and ``noop`` (a bare servicer that acks without even looking:
 the gRPC ceiling). Prints one JSON object.
 
+Each child runs as ``pantau-collector serve`` does (its GIL switch interval), and the
+clock starts only once the collector has settled after the warm-up (its rules have
+rebuilt every site's window in the background: the CPU it uses falls below
+:data:`SETTLED_CORES`), so the figures are steady state, not a restart. Each mode's
+CPU per record is split into user and system time, and the load generator's own CPU
+per record is reported too: on a machine whose cores the two share, the records/s a
+mode can reach is bounded by cores / (collector + load generator CPU per record),
+reported as ``cpu_bound_records_per_s``.
+
     python -m bench.ingest [--agents 1,100,1000] [--seconds 4] [--batch 100] [--repeat 3]
                            [--profile FILE]
 
@@ -30,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,9 +139,11 @@ class NullStore:
 
 async def serve(mode: str, data_dir: Path, agents: int, profile: Path | None = None) -> None:
     from collector import auth
+    from collector.cli import SWITCH_INTERVAL_S
     from collector.server import Collector, server_options
     from collector.store.sqlite import SqliteStore
 
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # as `pantau-collector serve` runs
     if mode == "noop":
         server = grpc.aio.server(options=server_options())
         telemetry_pb2_grpc.add_TelemetryServicer_to_server(NoopService(), server)  # type: ignore[no-untyped-call]
@@ -202,18 +213,46 @@ def sample_batch(size: int) -> list[records_pb2.Record]:
     return [base] * size
 
 
-class Start:
-    """Every agent connects (Hello, Welcome) first; the clock starts when all have."""
+#: The collector has settled after the warm-up when it uses less than this many cores
+#: over :data:`SETTLE_STEP_S` ...
+SETTLED_CORES = 0.15
+SETTLE_STEP_S = 0.25
+#: ... or after this long in any case (the figures then say it had not).
+SETTLE_MAX_S = 30.0
 
-    def __init__(self, agents: int, seconds: float) -> None:
+
+async def settle(pid: int) -> float:
+    """Wait until the process ``pid`` is quiet (see :data:`SETTLED_CORES`); the seconds
+    waited."""
+    began = time.monotonic()
+    before = cpu_s(pid)
+    while time.monotonic() - began < SETTLE_MAX_S:
+        await asyncio.sleep(SETTLE_STEP_S)
+        now = cpu_s(pid)
+        if now - before < SETTLED_CORES * SETTLE_STEP_S:
+            break
+        before = now
+    return time.monotonic() - began
+
+
+class Start:
+    """Every agent connects (Hello, Welcome) and sends its warm-up batch first; the clock
+    starts when all have and the collector has settled (``settled``: waits for it)."""
+
+    def __init__(
+        self, agents: int, seconds: float, settled: Callable[[], Awaitable[float]]
+    ) -> None:
         self.waiting = agents
         self.seconds = seconds
+        self.settled = settled
+        self.settle_s = 0.0
         self.go = asyncio.Event()
         self.started = self.deadline = 0.0
 
     async def ready(self) -> None:
         self.waiting -= 1
         if self.waiting == 0:
+            self.settle_s = await self.settled()
             self.started = time.monotonic()
             self.deadline = self.started + self.seconds
             self.go.set()
@@ -255,8 +294,15 @@ async def one_agent(
 
 def cpu_s(pid: int) -> float:
     """CPU seconds (user and system, every thread) the process has used so far."""
+    user, system = cpu_split_s(pid)
+    return user + system
+
+
+def cpu_split_s(pid: int) -> tuple[float, float]:
+    """CPU seconds in user and in system (kernel) mode, every thread, so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def rss_kb(pid: int) -> int:
@@ -292,12 +338,14 @@ async def measure(
             info = json.loads(proc.stdout.readline())
             template = sample_batch(batch)
             latencies: list[float] = []
-            start = Start(len(info["credentials"]), seconds)
-            cpu_at_start = 0.0
+            start = Start(len(info["credentials"]), seconds, lambda: settle(proc.pid))
+            at_start = (0.0, 0.0)
+            own_at_start = 0.0
 
             def started(_: object) -> None:
-                nonlocal cpu_at_start
-                cpu_at_start = cpu_s(proc.pid)
+                nonlocal at_start, own_at_start
+                at_start = cpu_split_s(proc.pid)
+                own_at_start = time.process_time()
                 if profile is not None:
                     proc.send_signal(signal.SIGUSR1)
 
@@ -310,7 +358,9 @@ async def measure(
                 )
             )
             elapsed = time.monotonic() - start.started
-            cpu = cpu_s(proc.pid) - cpu_at_start
+            own = time.process_time() - own_at_start
+            user, system = (b - a for a, b in zip(at_start, cpu_split_s(proc.pid), strict=True))
+            records = max(1, sum(counts))
             quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
             return {
                 "records_per_s": round(sum(counts) / elapsed),
@@ -319,7 +369,15 @@ async def measure(
                 "collector_rss_kb": rss_kb(proc.pid),
                 # The collector's own CPU per record: steadier than records/s on a
                 # machine whose load varies (the load generator shares the cores).
-                "collector_cpu_us_per_record": round(cpu / max(1, sum(counts)) * 1e6, 1),
+                "collector_cpu_us_per_record": round((user + system) / records * 1e6, 1),
+                "collector_system_us_per_record": round(system / records * 1e6, 1),
+                "load_generator_cpu_us_per_record": round(own / records * 1e6, 1),
+                # What these cores could carry if the collector and the load generator
+                # used every one of them and nothing else did.
+                "cpu_bound_records_per_s": round(
+                    (os.cpu_count() or 1) * records / max(1e-9, user + system + own)
+                ),
+                "settled_after_s": round(start.settle_s, 2),
             }
         finally:
             proc.terminate()
