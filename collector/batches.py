@@ -99,10 +99,9 @@ def signal_state(
 
 def live_signal(event_ns: int, s: records_pb2.SignalReading) -> SignalState:
     """``signal_state(event_ns, s, ranges.invalid_fields(s))``, asking only the fields the
-    live state keeps (:func:`collector.ranges.value`) instead of judging every field:
+    live state keeps (:func:`collector.ranges.values`) instead of judging every field:
     the ingest's hot path."""
-    value = ranges.value
-    lat, lon = value(s, "lat_deg"), value(s, "lon_deg")
+    lat, lon, cell_id, rsrp, rsrq, sinr, rssi = ranges.values(s, _LIVE_SIGNAL_FIELDS)
     if (lat is None and s.HasField("lat_deg")) or (lon is None and s.HasField("lon_deg")):
         lat = lon = None  # a position with either coordinate invalid is no position
     return SignalState(
@@ -112,14 +111,19 @@ def live_signal(event_ns: int, s: records_pb2.SignalReading) -> SignalState:
         mcc=_text(s, "mcc"),
         mnc=_text(s, "mnc"),
         operator_name=_text(s, "operator_name"),
-        cell_id=value(s, "cell_id"),
-        rsrp_dbm=value(s, "rsrp_dbm"),
-        rsrq_db=value(s, "rsrq_db"),
-        sinr_db=value(s, "sinr_db"),
-        rssi_dbm=value(s, "rssi_dbm"),
+        cell_id=cell_id,
+        rsrp_dbm=rsrp,
+        rsrq_db=rsrq,
+        sinr_db=sinr,
+        rssi_dbm=rssi,
         lat=lat,
         lon=lon,
     )
+
+
+_LIVE_SIGNAL_FIELDS = (
+    "lat_deg", "lon_deg", "cell_id", "rsrp_dbm", "rsrq_db", "sinr_db", "rssi_dbm"
+)  # fmt: skip
 
 
 def live_ping(event_ns: int, p: records_pb2.PingResult) -> PingState:
@@ -247,12 +251,21 @@ def prepare(
 
 def rollup_sample(kind: str, reading: Any, event_ns: int, network: str) -> Sample:
     """A record's part of its site's rollups: its figures in their valid range."""
-    values = []
-    for name, field_name in KIND_FIGURES[kind]:
-        value = ranges.value(reading, field_name)
-        if value is not None:
-            values.append((name, float(value)))
-    return Sample(kind, network, event_ns, tuple(values))
+    names, fields = _ROLLUP_FIELDS[kind]
+    found = ranges.values(reading, fields)
+    return Sample(
+        kind,
+        network,
+        event_ns,
+        tuple((name, float(v)) for name, v in zip(names, found, strict=True) if v is not None),
+    )
+
+
+#: Each kind's rollup figures and the reading fields they are, as two tuples.
+_ROLLUP_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    kind: (tuple(name for name, _ in figures), tuple(field for _, field in figures))
+    for kind, figures in KIND_FIGURES.items()
+}
 
 
 def networks_of(pairs: Iterable[tuple[str, str]]) -> tuple[str, ...]:

@@ -186,7 +186,10 @@ def _plan(
                  r.time_quality, received_ns, r.payload)
             )  # fmt: skip
         if b.samples and new_seqs:
-            plan.samples += b.stored_samples(new_seqs.__contains__)
+            if new == len(b.rows):  # all of it (the usual case): nothing to filter
+                plan.samples += [(site_code, s) for s in b.samples if s is not None]
+            else:
+                plan.samples += b.stored_samples(new_seqs.__contains__)
         site = plan.sites.setdefault(site_code, _Site(last_seen_ns=received_ns))
         site.records += new
         site.last_seen_ns = max(site.last_seen_ns, received_ns)

@@ -13,6 +13,7 @@ from collector.batches import (
     live_signal,
     ping_state,
     prepare,
+    rollup_sample,
     signal_state,
 )
 from collector.clocks import Anchor, clock_offset_ns, event_time
@@ -106,6 +107,29 @@ def test_the_live_signal_equals_the_reading_judged_whole(
             setattr(s, name, value)
     whole = signal_state(5, s, ranges.invalid_fields(s))
     assert _same(live_signal(5, s), whole)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rat=st.sampled_from([*records_pb2.Rat.values(), 99, -3]),
+    figures=st.fixed_dictionaries({n: _FIGURE for n in ("rsrp_dbm", "rsrq_db", "sinr_db")}),
+)
+def test_many_values_at_once_and_a_rollup_sample_agree_with_one_value_at_a_time(
+    rat: int, figures: dict[str, float | None]
+) -> None:
+    """``ranges.values`` (one look-up for several fields, the RAT read once) answers as
+    ``ranges.value`` asked field by field; a rollup sample keeps exactly those in range."""
+    s = records_pb2.SignalReading(rat=rat)  # type: ignore[arg-type]
+    for name, value in figures.items():
+        if value is not None:
+            setattr(s, name, value)
+    names = ("sinr_db", "cell_id", "rsrp_dbm", "lat_deg", "rsrq_db", "rssi_dbm")
+    assert repr(ranges.values(s, names)) == repr([ranges.value(s, n) for n in names])
+    sample = rollup_sample("signal", s, 7, "510-10")
+    expected = [(n, float(ranges.value(s, n))) for n in ("rsrp_dbm", "rsrq_db", "sinr_db")
+                if ranges.value(s, n) is not None]  # fmt: skip
+    assert (sample.kind, sample.network, sample.event_ns) == ("signal", "510-10", 7)
+    assert list(sample.values) == expected
 
 
 @settings(max_examples=200, deadline=None)

@@ -16,6 +16,7 @@ such a mapping from a config file once, with an error naming the bad key.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -109,6 +110,7 @@ def mcc_mnc(mcc: str | None, mnc: str | None) -> str | None:
     return f"{key[:3]}-{key[3:]}"
 
 
+@functools.lru_cache(maxsize=4096)  # bounded: a kit may send any text; the ingest asks often
 def network_of(mcc: str | None, mnc: str | None) -> str | None:
     """:func:`mcc_mnc`, but only for a real network: three digits and two or three
     (None for a modem's garbage, which must not become a network a site is on)."""
