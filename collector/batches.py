@@ -252,13 +252,11 @@ def prepare(
 def rollup_sample(kind: str, reading: Any, event_ns: int, network: str) -> Sample:
     """A record's part of its site's rollups: its figures in their valid range."""
     names, fields = _ROLLUP_FIELDS[kind]
-    found = ranges.values(reading, fields)
-    return Sample(
-        kind,
-        network,
-        event_ns,
-        tuple((name, float(v)) for name, v in zip(names, found, strict=True) if v is not None),
-    )
+    kept = []
+    for name, value in zip(names, ranges.values(reading, fields), strict=True):
+        if value is not None:
+            kept.append((name, float(value)))
+    return Sample(kind, network, event_ns, tuple(kept))
 
 
 #: Each kind's rollup figures and the reading fields they are, as two tuples.

@@ -19,7 +19,11 @@ class Agent:
     acked_through: int
 
 
-@dataclass(frozen=True, slots=True)
+#: The ingest builds a :class:`RecordRow` per record and a live state per batch; a frozen
+#: dataclass's ``__init__`` costs about four times a plain one's (each field set through
+#: ``object.__setattr__``), so these are plain slotted dataclasses, never changed after
+#: they are made (treat them as values).
+@dataclass(slots=True)
 class RecordRow:
     """One record ready to store: the collector has authenticated and time-corrected it."""
 
@@ -31,7 +35,7 @@ class RecordRow:
     payload: bytes  # the serialized pantau.v1.Record, exactly as received
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value, not frozen: see RecordRow
 class SignalState:
     event_ns: int
     rat: str | None
@@ -48,7 +52,7 @@ class SignalState:
     lon: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value, not frozen: see RecordRow
 class PingState:
     event_ns: int
     target: str

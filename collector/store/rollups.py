@@ -44,7 +44,7 @@ KIND_FIGURES: dict[str, tuple[tuple[str, str], ...]] = {
 FIGURES: tuple[str, ...] = tuple(name for figs in KIND_FIGURES.values() for name, _ in figs)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # a value, not frozen: built per record (see model.RecordRow)
 class Sample:
     """One stored record's part of a bucket: its kind, network and figures (an absent
     or out-of-range figure is not there)."""
