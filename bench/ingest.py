@@ -2,18 +2,16 @@
 
 The collector runs in its own process (so the load generator does not steal its
 CPU on the same interpreter), storing durably in SQLite (synchronous=FULL, one
-fsync per group commit) before acking, with one kit per TPS site. Every agent
-connects and sends one batch before the clock starts: the figures are steady-state
-streaming. The same load then runs, in the same run,
-against two baselines: ``null_store`` (the real servicer, auth, checks, time
-correction and the rules' passes, with a store that acks without writing: the ratio is what
-durability costs) and ``noop`` (a bare servicer that acks without even looking:
-the gRPC ceiling). Prints one JSON object.
+fsync per group commit) before acking, with one kit per TPS site. The same load
+runs, in the same run, against two baselines: ``null_store`` (the real servicer,
+auth, checks, time correction and the rules' passes, with a store that acks without
+writing: the ratio is what durability costs) and ``noop`` (a bare servicer that acks
+without even looking: the gRPC ceiling). Prints one JSON object.
 
-Each child runs as ``pantau-collector serve`` does (its GIL switch interval), and the
-clock starts only once the collector has settled after the warm-up (its rules have
-rebuilt every site's window in the background: the CPU it uses falls below
-:data:`SETTLED_CORES`), so the figures are steady state, not a restart. Each mode's
+Each child runs as ``pantau-collector serve`` does (its GIL switch interval). Every
+agent connects and sends one batch, and the clock starts once the collector has
+settled after that (its rules have rebuilt every site in the background: the CPU it
+uses falls below :data:`SETTLED_CORES`): the figures are steady state. Each mode's
 CPU per record is split into user and system time, and the load generator's own CPU
 per record is reported too: on a machine whose cores the two share, the records/s a
 mode can reach is bounded by cores / (collector + load generator CPU per record),
@@ -103,6 +101,9 @@ class NullStore:
 
     def site_window(self, site_code: str, since_ns: int) -> list[object]:
         return []
+
+    def site_windows(self, site_codes: Sequence[str], since_ns: int) -> dict[str, list[object]]:
+        return {code: [] for code in site_codes}
 
     def list_tickets(self, **filters: object) -> list[object]:
         return []

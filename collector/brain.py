@@ -48,6 +48,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
 from collector.brain_feeding import Feeding, Held
+from collector.brain_replica import UNRESOLVED as _UNRESOLVED
 from collector.brain_replica import ReplicaFeeding
 from collector.config import CollectorConfig
 from collector.observe import observations_from_stored
@@ -76,7 +77,6 @@ PRUNE_EVERY_S = 6 * 3600
 JUDGE_EVERY_S = 1.0
 #: A pass lets the event loop (the ingest) run after judging for this long.
 SLICE_S = 0.01
-_UNRESOLVED = ("open", "acknowledged")
 _NO_SERVICE = ProblemName.NO_SERVICE
 
 
@@ -129,7 +129,8 @@ class Brain(Feeding, ReplicaFeeding):
         self._rebuilding: dict[str, asyncio.Future[None]] = {}
         #: Per site being rebuilt, the batches noted meanwhile (collector.brain_feeding).
         self._held: dict[str, list[Held]] = {}
-        self._rebuild_slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._rebuild_queue = None  # the sites waiting for a rebuild (brain_feeding)
+        self._rebuild_workers: set[asyncio.Future[None]] = set()
         #: Per site, each agent's highest seq its rebuild read from the store (a kit's
         #: batches are stored in seq order, so what a waiting batch holds up to it is in).
         self._rebuilt_through: dict[str, dict[str, int]] = {}
@@ -156,31 +157,49 @@ class Brain(Feeding, ReplicaFeeding):
             self._dirty.add(site_code)
             self._wake.set()
 
-    async def _rebuild(self, site_code: str) -> None:
+    async def _rebuild_sites(self, site_codes: Sequence[str]) -> None:
+        """Rebuild ``site_codes`` from the store: their windows and open AGENT_SILENT
+        tickets in one read, each site rebuilt and its held batches fed right after
+        (letting the event loop run between sites every :data:`SLICE_S`), then their
+        tickets reconciled in one more read."""
         now = self.clock()
         since = now - int(self.engine.config.engine.horizon_s * _S)
-        rows, silent = await asyncio.to_thread(self._read_site, site_code, since)
-        through: dict[str, int] = {}
-        for row in rows:
-            through[row.agent_id] = max(through.get(row.agent_id, 0), row.seq)
-        self._rebuilt_through[site_code] = through
-        problems = self.engine.rebuild(site_code, observations_from_stored(rows), now)
-        for ticket in silent:  # open across the restart: it clears when the kit is heard
-            self._restore(ticket)
-        self._known.add(site_code)
-        self._replay_held(site_code)  # no await since the read: nothing noted meanwhile
-        raised = await asyncio.to_thread(self._reconcile, site_code, problems, now)
+        read = await asyncio.to_thread(self._read_sites, site_codes, since)
+        problems: dict[str, list[Problem]] = {}
+        slice_start = time.perf_counter()
+        for site_code in site_codes:
+            rows, silent = read.get(site_code, ([], []))
+            through: dict[str, int] = {}
+            for row in rows:
+                through[row.agent_id] = max(through.get(row.agent_id, 0), row.seq)
+            self._rebuilt_through[site_code] = through
+            problems[site_code] = self.engine.rebuild(
+                site_code, observations_from_stored(rows), now
+            )
+            for ticket in silent:  # open across the restart: it clears when the kit is heard
+                self._restore(ticket)
+            self._known.add(site_code)
+            # No await between the site's rebuild and this: a batch noted for it since
+            # the read is held (the site was not known), and fed now above what was read.
+            self._replay_held(site_code)
+            if time.perf_counter() - slice_start >= SLICE_S:
+                await asyncio.sleep(0)
+                slice_start = time.perf_counter()
+        raised = await asyncio.to_thread(self._reconcile_sites, problems, now)
         if raised:
             self._on_notification()
             self._tell(raised)
 
-    def _read_site(self, site_code: str, since_ns: int) -> tuple[list[StoredRecord], list[Ticket]]:
-        """A site's stored window and its unresolved AGENT_SILENT tickets."""
-        rows = self.store.site_window(site_code, since_ns)
-        silent = self.store.list_tickets(
-            site_code=site_code, problem=str(ProblemName.AGENT_SILENT), states=_UNRESOLVED
-        )
-        return rows, silent
+    def _read_sites(
+        self, site_codes: Sequence[str], since_ns: int
+    ) -> dict[str, tuple[list[StoredRecord], list[Ticket]]]:
+        """Each site's stored window and its unresolved AGENT_SILENT tickets."""
+        windows = self.store.site_windows(site_codes, since_ns)
+        silent: dict[str, list[Ticket]] = {}
+        for ticket in self.store.tickets_of_sites(site_codes, _UNRESOLVED):
+            if ticket.problem == ProblemName.AGENT_SILENT:
+                silent.setdefault(ticket.site_code, []).append(ticket)
+        return {code: (windows.get(code, []), silent.get(code, [])) for code in site_codes}
 
     def _restore(self, ticket: Ticket) -> None:
         """Carry on an unresolved AGENT_SILENT ticket this engine did not announce."""
@@ -248,27 +267,6 @@ class Brain(Feeding, ReplicaFeeding):
             if code not in heard and code not in self._known and code not in self._rebuilding:
                 self.engine.forget(code)
         return len(new)
-
-    def _reconcile(self, site_code: str, problems: Sequence[Problem], now_ns: int) -> list[Ticket]:
-        """After a rebuild: open tickets the stored data no longer shows are resolved (the
-        problem ended while no collector judged the site); AGENT_SILENT is left to clear
-        when the agent is heard, so a collector restart does not page twice. Problems open
-        in the data with no ticket are raised; returns those tickets."""
-        still_open = {(p.key.operator, str(p.key.problem)) for p in problems}
-        ticketed: set[tuple[str, str]] = set()
-        for state in ("open", "acknowledged"):
-            for ticket in self.store.list_tickets(state=state, site_code=site_code):
-                key = (ticket.operator, ticket.problem)
-                ticketed.add(key)
-                if key in still_open or ticket.problem == ProblemName.AGENT_SILENT:
-                    continue
-                if ticket.problem not in ProblemName.__members__:
-                    continue
-                log.info("site %s: %s no longer in the data; resolving", site_code, key)
-                self.store.clear_problem(
-                    site_code, ticket.operator, ticket.problem, resolved_ns=now_ns, now_ns=now_ns
-                )
-        return self._raise_unannounced(site_code, problems, ticketed, now_ns)
 
     # -- judging ---------------------------------------------------------------------------
 

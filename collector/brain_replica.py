@@ -9,14 +9,16 @@ a site it takes over is rebuilt from the store
 (:meth:`collector.brain_feeding.Feeding.take`) and one it hands over is forgotten
 (:meth:`ReplicaFeeding.disown`). A rebuild raises the tickets of
 problems the data shows open but nobody announced (the previous owner died, or let the
-site go, before their ``for`` was satisfied): :meth:`ReplicaFeeding._raise_unannounced`.
+site go, before their ``for`` was satisfied): :meth:`ReplicaFeeding._raise_unannounced`,
+as the rebuild squares each site's tickets with its data (:meth:`ReplicaFeeding._reconcile_sites`,
+one read of the tickets for every site rebuilt together).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from collector.config import CollectorConfig
 from collector.observe import observations_from_stored
@@ -25,6 +27,9 @@ from collector.store import Store
 from collector.store.model import StoredRecord, Ticket
 
 log = logging.getLogger(__name__)
+
+#: The states of a ticket not resolved yet.
+UNRESOLVED = ("open", "acknowledged")
 
 
 class ReplicaFeeding:
@@ -97,3 +102,48 @@ class ReplicaFeeding:
             )  # fmt: skip
             raised.append(change.ticket)
         return raised
+
+    def _reconcile_sites(
+        self, problems: Mapping[str, Sequence[Problem]], now_ns: int
+    ) -> list[Ticket]:
+        """After a rebuild, each site's tickets against the problems its data shows
+        (:meth:`_reconcile`), the sites' unresolved tickets read at once; the tickets
+        raised. A site whose tickets cannot be reconciled is logged and left to its
+        next rebuild's turn; the others go on."""
+        tickets: dict[str, list[Ticket]] = {code: [] for code in problems}
+        for ticket in self.store.tickets_of_sites(list(problems), UNRESOLVED):
+            tickets[ticket.site_code].append(ticket)
+        raised: list[Ticket] = []
+        for site_code, found in problems.items():
+            try:
+                raised += self._reconcile(site_code, found, tickets[site_code], now_ns)
+            except Exception:  # isolation boundary: one site's failure must not stop the rest
+                log.exception("cannot reconcile the tickets of site %s (rebuilt)", site_code)
+        return raised
+
+    def _reconcile(
+        self,
+        site_code: str,
+        problems: Sequence[Problem],
+        unresolved: Sequence[Ticket],
+        now_ns: int,
+    ) -> list[Ticket]:
+        """After a rebuild: open tickets the stored data no longer shows are resolved (the
+        problem ended while no collector judged the site); AGENT_SILENT is left to clear
+        when the agent is heard, so a collector restart does not page twice. Problems open
+        in the data with no ticket are raised; returns those tickets. ``unresolved``: the
+        site's open and acknowledged tickets, read after the rebuild."""
+        still_open = {(p.key.operator, str(p.key.problem)) for p in problems}
+        ticketed: set[tuple[str, str]] = set()
+        for ticket in sorted(unresolved, key=lambda t: (t.state != "open", t.id)):
+            key = (ticket.operator, ticket.problem)
+            ticketed.add(key)
+            if key in still_open or ticket.problem == ProblemName.AGENT_SILENT:
+                continue
+            if ticket.problem not in ProblemName.__members__:
+                continue
+            log.info("site %s: %s no longer in the data; resolving", site_code, key)
+            self.store.clear_problem(
+                site_code, ticket.operator, ticket.problem, resolved_ns=now_ns, now_ns=now_ns
+            )
+        return self._raise_unannounced(site_code, problems, ticketed, now_ns)

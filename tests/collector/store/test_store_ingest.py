@@ -119,6 +119,29 @@ def test_site_window_is_in_event_time_from_a_point(store: Store) -> None:
     assert store.site_window(SITE, T0 + MINUTE) == []
 
 
+def test_the_windows_of_many_sites_at_once_are_each_sites_window(store: Store) -> None:
+    """A rules rebuild reads many sites' windows together: each is what the site's own
+    read gives (event order, its own records only), a site with none is there empty."""
+    store.add_agent("kit-1", SITE, "h")
+    store.add_agent("kit-2", OTHER_SITE, "h")
+    late = IngestBatch("kit-1", SITE, rows(10, 11, event_ns=T0 - 10 * SECOND), T0)
+    store.commit([batch("kit-1", 1, 2, 3), late, batch("kit-2", 1, 2, site=OTHER_SITE)])
+    quiet = "3171011009999"
+    for since in (0, T0 + SECOND, T0 + 2 * SECOND, T0 + MINUTE):
+        codes = [OTHER_SITE, SITE, quiet, SITE]  # in any order, repeated
+        windows = store.site_windows(codes, since)
+        assert set(windows) == {SITE, OTHER_SITE, quiet}
+        for code in (SITE, OTHER_SITE, quiet):
+            assert windows[code] == store.site_window(code, since), (code, since)
+    assert [r.seq for r in store.site_windows([SITE], T0 + SECOND)[SITE]] == [1, 11, 2, 3]
+    assert store.site_windows([], 0) == {}
+    store.WINDOWS_CHUNK = 1  # type: ignore[attr-defined]  # a statement per site (PostgreSQL)
+    assert store.site_windows([SITE, OTHER_SITE], 0) == {
+        SITE: store.site_window(SITE, 0),
+        OTHER_SITE: store.site_window(OTHER_SITE, 0),
+    }
+
+
 def test_enrollment_codes_are_used_once_and_expire(store: Store) -> None:
     now = T0
     store.add_enrollment_code("code-a", SITE, "kit-a", expires_ns=now + MINUTE)
