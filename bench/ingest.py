@@ -90,6 +90,9 @@ class NullStore:
     def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
         return {a: self.agents[a] for a in agent_ids if a in self.agents}
 
+    def credential_epoch(self) -> int:
+        return 0
+
     def save_anchor(self, *args: object) -> None:
         pass
 
@@ -114,20 +117,13 @@ class NullStore:
     def sms_heard(self, site_codes: object = None) -> dict[str, object]:
         return {}
 
-    def sites_without_networks(self) -> list[str]:
-        return []
-
     def incidents_tick(self, now_ns: int) -> int:
         return 0
 
-    def tickets_of_sites(self, *args: object) -> list[object]:
+    def nothing(self, *args: object, **kwargs: object) -> list[object]:
         return []
 
-    def claim_notifications(self, *args: object, **kwargs: object) -> list[object]:
-        return []
-
-    def escalate_due(self, *args: object) -> list[object]:
-        return []
+    sites_without_networks = tickets_of_sites = claim_notifications = escalate_due = nothing
 
     def commit(self, batches: list[IngestBatch]) -> list[BatchOutcome]:
         out = []

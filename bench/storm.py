@@ -16,6 +16,8 @@ Measured from the restart (the store is read, not the fleet's word):
 - ``backlog_drained_s``: the last record made before the restart stored (the store's
   ``received_ns`` of records whose event time is before the restart), once no more
   such records came for ``--quiet`` seconds;
+- ``recovery``: every :data:`TIMELINE_STEP_S` from the restart, the kits streaming,
+  the sites live again and the backlog records stored so far;
 - ``records``: made by the fleet, stored, lost (made and not stored) and stored twice
   (per (agent, seq)): both must be 0 (a run that did not recover also counts what the
   kits still held, ``unacked_at_end``, as lost).
@@ -69,6 +71,10 @@ from bench.procs import (
 )
 from collector.config import IngestSection
 
+#: The recovery's ``timeline``: kits streaming, sites live and backlog records stored,
+#: every this many seconds from the restart.
+TIMELINE_STEP_S = 10
+
 
 def run(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, Any]:
     from agent.fleet.scenario import load_scenario
@@ -106,6 +112,7 @@ def run(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, Any]:
         killed = restarted = time.monotonic()
         up_s = live_s = again_s = None
         backlog = (0, 0)
+        timeline: list[dict[str, int]] = []  # every TIMELINE_STEP_S from the restart
         restart_ns = time.time_ns()
         made_before = acked_at_restart = peak_again = 0
         try:
@@ -127,6 +134,7 @@ def run(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, Any]:
             up_s = wait_port(collector.port, 60)
 
             grew = time.monotonic()
+            live = 0
             while True:
                 now = time.monotonic()
                 if now > deadline:
@@ -138,6 +146,12 @@ def run(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, Any]:
                     )[0]
                     if int(live) >= args.kits:
                         live_s = now - restarted
+                if now - restarted >= TIMELINE_STEP_S * (len(timeline) + 1):
+                    timeline.append({
+                        "t_s": round(now - restarted), "streaming": fleet.streaming,
+                        "sites_live": int(live) if live_s is None else args.kits,
+                        "backlog_stored": backlog[0],
+                    })  # fmt: skip
                 if again_s is None and fleet.streaming == args.kits:
                     again_s = now - restarted
                 count, last = store.rows(
@@ -187,6 +201,7 @@ def run(args: argparse.Namespace, tmp: Path, url: str) -> dict[str, Any]:
         "backlog_drained_s": round((backlog[1] - restart_ns) / 1e9, 1) if backlog[1] else None,
         "backlog_records": backlog[0],
         "streaming_peak_after_restart": peak_again,
+        "recovery": timeline,
         "fleet_at_end": at_end,
         "sites_live_after_restart": int(
             store.rows("SELECT count(*) FROM site_state WHERE last_seen_ns >= {p}", restart_ns)[0][

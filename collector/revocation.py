@@ -4,12 +4,17 @@ A stream's credential is checked when the stream opens
 (:meth:`collector.session.StreamSession.admit`), but a stream lives for days and
 ``pantau-collector revoke`` only writes the store, which is all that replicas share.
 So every replica re-checks its own open streams: every :data:`CHECK_INTERVAL_S` it
-reads the store's record of every agent streaming to it, in batches
-(:meth:`~collector.store.IngestStore.get_agents`: 500 agents a query, so 20,000
-streams cost 40 primary-key reads every 2 s), asks each stream's session whether its
-credential still holds (:meth:`~collector.session.StreamSession.recheck`, pure) and
-cuts the streams whose credential does not: a revoked one ends with
+reads the store's credential epoch (one row, which every revocation and enrollment
+raises in its own transaction), and when it moved since the last full check, the
+store's record of every agent streaming to it, in batches
+(:meth:`~collector.store.IngestStore.get_agents`: 500 agents a query); when it did
+not, only the streams welcomed since the last check are read (their handshake read
+may predate a revocation that the last full check saw). Each stream's session says
+whether its credential still holds (:meth:`~collector.session.StreamSession.recheck`,
+pure) and the streams whose credential does not are cut: a revoked one ends with
 PERMISSION_DENIED, one replaced by a re-enrollment or removed with UNAUTHENTICATED.
+(Reading every agent every 2 s cost a replica with 20,000 streams about a seventh
+of a core during a reconnect storm, for revocations that come a few a day.)
 
 A cut stream is ended where it waits: a pending read is cancelled at once; a batch
 being committed when the cut came may be stored, but it is not acked (the servicer
@@ -57,6 +62,7 @@ REVOCATION_BOUND_S = 5.0
 
 class AgentLookup(Protocol):
     def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]: ...
+    def credential_epoch(self) -> int: ...
 
 
 class OpenStream:
@@ -127,6 +133,10 @@ class OpenStreams:
         self._store = store
         self.interval_s = interval_s
         self._streams: dict[str, set[OpenStream]] = {}  # agent_id -> its open streams
+        #: The store's credential epoch when the last full check read it (None: none yet).
+        self._epoch: int | None = None
+        #: Streams registered since the last check took its list (each checked once).
+        self._fresh: set[OpenStream] = set()
 
     def __len__(self) -> int:
         return sum(len(streams) for streams in self._streams.values())
@@ -151,9 +161,11 @@ class OpenStreams:
             older.append(other)
         stream.older = tuple(older)
         streams.add(stream)
+        self._fresh.add(stream)
         try:
             yield stream
         finally:
+            self._fresh.discard(stream)
             streams = self._streams.get(agent_id, set())
             streams.discard(stream)
             if not streams:
@@ -161,15 +173,31 @@ class OpenStreams:
             stream._ended.set()
 
     async def check(self) -> list[str]:
-        """Look every open stream's agent up in the store once and cut the streams whose
-        credential no longer holds; the agent ids cut."""
+        """Look the open streams' agents up in the store (every stream's when the
+        credential epoch moved, else those welcomed since the last check) and cut the
+        streams whose credential no longer holds; the agent ids cut."""
         if not self._streams:
             return []
+        epoch = await asyncio.to_thread(self._store.credential_epoch)
         # Only the streams open now are judged by this read: one registered while it runs
         # (its agent may not even be in it) is judged by the next check, not cut as
         # unknown (a reconnect storm registers streams all through a read).
-        looked_up = [(agent_id, list(streams)) for agent_id, streams in self._streams.items()]
-        agents = await asyncio.to_thread(self._store.get_agents, [a for a, _ in looked_up])
+        if epoch != self._epoch:
+            looked_up = [(agent_id, list(s)) for agent_id, s in self._streams.items()]
+        else:
+            fresh: dict[str, list[OpenStream]] = {}
+            for stream in self._fresh:
+                fresh.setdefault(stream.session.agent.agent_id, []).append(stream)
+            looked_up = list(fresh.items())
+        self._fresh.clear()
+        if not looked_up:
+            return []
+        try:
+            agents = await asyncio.to_thread(self._store.get_agents, [a for a, _ in looked_up])
+        except BaseException:
+            self._epoch = None  # not read: the next check reads every stream's agent
+            raise
+        self._epoch = epoch
         cut: list[str] = []
         for agent_id, streams in looked_up:
             for stream in streams:

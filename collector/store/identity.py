@@ -16,6 +16,10 @@ from typing import Any
 from collector.store.model import Agent
 from collector.store.sql import Transactional, Tx, placeholders
 
+#: Every change to an agent's credential raises the epoch the open streams' re-checks
+#: read first (collector.revocation).
+_RAISE_EPOCH = "UPDATE credential_epoch SET epoch = epoch + 1"
+
 #: Agent ids bound in one query (well under SQLite's limit on bound parameters).
 AGENTS_PER_QUERY = 500
 #: Rows of one multi-row INSERT of enrollment codes (5 bound parameters each).
@@ -72,15 +76,22 @@ class IdentityMethods(Transactional):
     def revoke_agent(self, agent_id: str) -> bool:
         """Refuse the agent's credential from now on; False if unknown or revoked already."""
         now = time.time_ns()
-        return (
-            self._retrying(
-                lambda tx: tx.run(
-                    "UPDATE agents SET revoked_ns = ? WHERE agent_id = ? AND revoked_ns IS NULL",
-                    (now, agent_id),
-                )
+
+        def revoke(tx: Tx) -> int:
+            changed = tx.run(
+                "UPDATE agents SET revoked_ns = ? WHERE agent_id = ? AND revoked_ns IS NULL",
+                (now, agent_id),
             )
-            > 0
-        )
+            if changed:
+                tx.run(_RAISE_EPOCH, ())
+            return changed
+
+        return self._retrying(revoke) > 0
+
+    def credential_epoch(self) -> int:
+        """The count of changes to agents' credentials so far (collector.revocation)."""
+        row = self._read(lambda tx: tx.one("SELECT epoch FROM credential_epoch"))
+        return int(row[0]) if row else 0
 
     # -- enrollment codes -------------------------------------------------------------------
 
@@ -230,3 +241,4 @@ def _enroll(
         "hostname = COALESCE(excluded.hostname, agents.hostname), revoked_ns = NULL",
         (agent_id, site_code, secret_hash, now_ns, hostname),
     )
+    tx.run(_RAISE_EPOCH, ())  # a re-enrollment replaces a credential open streams may hold

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collector.store.partitions import migration as partitioned_records
 from collector.store.schema import (
     POSTGRES,
+    credential_epoch,
     incidents_by_hand,
     rollups_table,
     sms_lifeline,
@@ -122,6 +123,9 @@ _SMS_LIFELINE = sms_lifeline(POSTGRES)
 # (see schema.incidents_by_hand).
 _INCIDENTS_BY_HAND = incidents_by_hand(POSTGRES)
 
+# what the open streams' re-checks read first (see schema.credential_epoch)
+_CREDENTIAL_EPOCH = credential_epoch(POSTGRES)
+
 
 MIGRATIONS = (
     _V1,
@@ -137,5 +141,6 @@ MIGRATIONS = (
     REPLICA_LEASES,
     _SMS_LIFELINE,
     _INCIDENTS_BY_HAND,
+    _CREDENTIAL_EPOCH,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -443,3 +443,15 @@ CREATE TABLE sms_received (
 );
 CREATE INDEX sms_received_by_time ON sms_received (received_ns);
 """
+
+
+def credential_epoch(d: Dialect) -> str:
+    """One row counting the changes to agents' credentials (collector.revocation):
+    every revocation and every enrollment raises it in its own transaction, so a
+    replica re-reads its open streams' agents only when it moved."""
+    return f"""
+CREATE TABLE credential_epoch (
+    epoch {d.int64} NOT NULL
+);
+INSERT INTO credential_epoch (epoch) VALUES (0)
+"""

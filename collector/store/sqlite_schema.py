@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collector.store.schema import (
     SQLITE,
+    credential_epoch,
     incidents_by_hand,
     rollups_table,
     sms_lifeline,
@@ -88,6 +89,9 @@ _SMS_LIFELINE = sms_lifeline(SQLITE)
 # (see schema.incidents_by_hand).
 _INCIDENTS_BY_HAND = incidents_by_hand(SQLITE)
 
+# what the open streams' re-checks read first (see schema.credential_epoch)
+_CREDENTIAL_EPOCH = credential_epoch(SQLITE)
+
 
 MIGRATIONS = (
     _V1,
@@ -103,5 +107,6 @@ MIGRATIONS = (
     REPLICA_LEASES,
     _SMS_LIFELINE,
     _INCIDENTS_BY_HAND,
+    _CREDENTIAL_EPOCH,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

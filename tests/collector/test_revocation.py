@@ -43,7 +43,7 @@ from collector import auth, cli
 from collector.refusals import KitRefused, Refusal, Status
 from collector.revocation import REVOCATION_BOUND_S, OpenStreams
 from collector.session import StreamSession
-from collector.store.model import Agent
+from collector.store.model import Agent, IngestBatch, RecordRow
 from pantau.v1 import records_pb2, telemetry_pb2_grpc
 
 
@@ -252,6 +252,9 @@ def test_one_lookup_rechecks_every_open_stream() -> None:
             self.calls.append(len(agent_ids))
             return {a: agent(a, revoked=a == "kit-7") for a in agent_ids if a != "kit-9"}
 
+        def credential_epoch(self) -> int:
+            return 0
+
     def agent(agent_id: str, *, revoked: bool = False) -> Agent:
         return Agent(agent_id, SITE, auth.hash_secret("s"), revoked, 0)
 
@@ -280,9 +283,15 @@ def test_a_stream_opened_during_a_check_is_not_cut_by_it() -> None:
             release.wait(timeout=10)
             return {a: agent(a) for a in agent_ids}
 
+        def credential_epoch(self) -> int:
+            return 0
+
     class Lookup:
         def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
             return {a: agent(a, revoked=a == "kit-late") for a in agent_ids}
+
+        def credential_epoch(self) -> int:
+            return 0
 
     def agent(agent_id: str, *, revoked: bool = False) -> Agent:
         return Agent(agent_id, SITE, auth.hash_secret("s"), revoked, 0)
@@ -303,6 +312,113 @@ def test_a_stream_opened_during_a_check_is_not_cut_by_it() -> None:
         return first, second
 
     assert asyncio.run(main()) == ([], ["kit-late"])
+
+
+def test_a_check_reads_every_stream_only_when_the_credential_epoch_moved() -> None:
+    """While no credential changes, a check reads only the streams welcomed since the
+    last one (each once); a change anywhere (the epoch moves) reads every stream again,
+    and the revoked one is cut."""
+
+    class Lookup:
+        def __init__(self) -> None:
+            self.calls: list[int] = []
+            self.epoch = 7
+            self.revoked: set[str] = set()
+
+        def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
+            self.calls.append(len(agent_ids))
+            return {a: agent(a, revoked=a in self.revoked) for a in agent_ids}
+
+        def credential_epoch(self) -> int:
+            return self.epoch
+
+    def agent(agent_id: str, *, revoked: bool = False) -> Agent:
+        return Agent(agent_id, SITE, auth.hash_secret("s"), revoked, 0)
+
+    async def main() -> None:
+        lookup = Lookup()
+        streams = OpenStreams(lookup)
+        with contextlib.ExitStack() as opened:
+            for n in range(300):
+                opened.enter_context(streams.open(StreamSession(agent(f"kit-{n}"))))
+            assert await streams.check() == [] and lookup.calls == [300]  # the first: all
+            assert await streams.check() == [] and lookup.calls == [300]  # nothing new
+            late = opened.enter_context(streams.open(StreamSession(agent("kit-late"))))
+            assert await streams.check() == [] and lookup.calls == [300, 1]  # the new one
+            assert await streams.check() == [] and lookup.calls == [300, 1]
+            lookup.revoked.add("kit-42")
+            lookup.epoch += 1  # a revocation raises it in its own transaction
+            assert await streams.check() == ["kit-42"] and lookup.calls == [300, 1, 301]
+            assert await streams.check() == [] and lookup.calls == [300, 1, 301]
+            assert late.cut_by is None
+
+    asyncio.run(main())
+
+
+def test_a_check_whose_read_failed_reads_every_stream_next_time() -> None:
+    """A failed read (the database went away) loses nothing: the next check reads the
+    agent of every open stream, the streams welcomed meanwhile among them."""
+
+    class Lookup:
+        def __init__(self) -> None:
+            self.calls: list[int] = []
+            self.fail = False
+
+        def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
+            if self.fail:
+                raise OSError("the database went away")
+            self.calls.append(len(agent_ids))
+            return {a: agent(a, revoked=a == "kit-new") for a in agent_ids}
+
+        def credential_epoch(self) -> int:
+            return 1
+
+    def agent(agent_id: str, *, revoked: bool = False) -> Agent:
+        return Agent(agent_id, SITE, auth.hash_secret("s"), revoked, 0)
+
+    async def main() -> None:
+        lookup = Lookup()
+        streams = OpenStreams(lookup)
+        with contextlib.ExitStack() as opened:
+            for n in range(5):
+                opened.enter_context(streams.open(StreamSession(agent(f"kit-{n}"))))
+            await streams.check()
+            opened.enter_context(streams.open(StreamSession(agent("kit-new"))))
+            lookup.fail = True
+            with pytest.raises(OSError):
+                await streams.check()
+            lookup.fail = False
+            assert await streams.check() == ["kit-new"]
+            assert lookup.calls == [5, 6]
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_store_raises_the_credential_epoch_on_every_credential_change(
+    kind: str, tmp_path: Path
+) -> None:
+    """Revoking and enrolling (again) raise it; storing batches and revoking a revoked
+    or unknown agent do not."""
+
+    async def main() -> None:
+        async with replicas(kind, tmp_path) as r:
+            store = r.stores[0]
+            start = store.credential_epoch()
+            store.add_agent("kit-2", SITE, "h2")  # a new credential
+            assert store.credential_epoch() == start + 1
+            store.add_agent("kit-2", SITE, "h3")  # enrolled again: the old one replaced
+            assert store.credential_epoch() == start + 2
+            row = RecordRow(1, "signal", 10**18, 10**18, "monotonic", b"")
+            store.commit([IngestBatch("kit-2", SITE, [row], 10**18)])  # the ingest: no change
+            store.revoke_agent("nobody")
+            assert store.credential_epoch() == start + 2
+            assert store.revoke_agent("kit-2")
+            assert store.credential_epoch() == start + 3
+            assert not store.revoke_agent("kit-2")  # revoked already
+            assert store.credential_epoch() == start + 3
+
+    asyncio.run(main())
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

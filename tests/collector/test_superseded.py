@@ -25,6 +25,9 @@ class NoLookup:
     def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
         raise AssertionError("not looked up")
 
+    def credential_epoch(self) -> int:
+        raise AssertionError("not looked up")
+
 
 def test_a_newer_stream_cuts_the_older_one_waiting_for_a_message_and_waits_for_its_end() -> None:
     async def main() -> None:

@@ -178,6 +178,7 @@ def undo_the_migrations_after_v7(backend: Backend, raw: RawConnection) -> None:
     """Back to v7: incidents' history, rollups, records by day, then incidents, silences
     and the outbox's incident column (the later migrations run again when the store
     opens)."""
+    raw.execute("DROP TABLE credential_epoch")  # the open streams' re-checks
     raw.execute("DROP TABLE incident_events")  # incidents by hand (their columns go below)
     for table in ("sms_kits", "sms_received"):  # the SMS lifeline
         raw.execute(f"DROP TABLE {table}")
@@ -368,6 +369,7 @@ def test_a_v12_stores_incidents_come_through_unacknowledged(backend: Backend) ->
         store.close()
     raw = backend.raw()
     try:
+        raw.execute("DROP TABLE credential_epoch")  # v14
         raw.execute("DROP TABLE incident_events")
         for column in ("acked_by", "acked_ns", "ack_note", "escalation", "escalated_ns"):
             raw.execute(f"ALTER TABLE incidents DROP COLUMN {column}")
@@ -380,12 +382,13 @@ def test_a_v12_stores_incidents_come_through_unacknowledged(backend: Backend) ->
         raw.close()
     store = backend.open()
     try:
-        assert schema_version(backend) == POSTGRES_SCHEMA_VERSION == 13
+        assert schema_version(backend) == POSTGRES_SCHEMA_VERSION
         (after,) = store.list_incidents()
         assert after == before
         assert (after.incident.acked_by, after.incident.escalation) == (None, 0)
         incident_id = after.incident.id or 0
         done = store.acknowledge_incident(incident_id, actor="siti", note="", now_ns=5)
         assert done.changed and [e.actor for e in store.incident_events(incident_id)] == ["siti"]
+        assert store.credential_epoch() == 0  # v14, counted from its migration on
     finally:
         store.close()
