@@ -314,6 +314,16 @@ def test_a_stream_opened_during_a_check_is_not_cut_by_it() -> None:
     assert asyncio.run(main()) == ([], ["kit-late"])
 
 
+def _kit(agent_id: str, *, revoked: bool = False) -> Agent:
+    return Agent(agent_id, SITE, auth.hash_secret("s"), revoked, 0)
+
+
+def _open(streams: OpenStreams, opened: contextlib.ExitStack, count: int) -> None:
+    """Welcome ``count`` kits' streams (kit-0, kit-1, ...) until ``opened`` closes."""
+    for n in range(count):
+        opened.enter_context(streams.open(StreamSession(_kit(f"kit-{n}"))))
+
+
 def test_a_check_reads_every_stream_only_when_the_credential_epoch_moved() -> None:
     """While no credential changes, a check reads only the streams welcomed since the
     last one (each once); a change anywhere (the epoch moves) reads every stream again,
@@ -327,23 +337,19 @@ def test_a_check_reads_every_stream_only_when_the_credential_epoch_moved() -> No
 
         def get_agents(self, agent_ids: Sequence[str]) -> dict[str, Agent]:
             self.calls.append(len(agent_ids))
-            return {a: agent(a, revoked=a in self.revoked) for a in agent_ids}
+            return {a: _kit(a, revoked=a in self.revoked) for a in agent_ids}
 
         def credential_epoch(self) -> int:
             return self.epoch
-
-    def agent(agent_id: str, *, revoked: bool = False) -> Agent:
-        return Agent(agent_id, SITE, auth.hash_secret("s"), revoked, 0)
 
     async def main() -> None:
         lookup = Lookup()
         streams = OpenStreams(lookup)
         with contextlib.ExitStack() as opened:
-            for n in range(300):
-                opened.enter_context(streams.open(StreamSession(agent(f"kit-{n}"))))
+            _open(streams, opened, 300)
             assert await streams.check() == [] and lookup.calls == [300]  # the first: all
             assert await streams.check() == [] and lookup.calls == [300]  # nothing new
-            late = opened.enter_context(streams.open(StreamSession(agent("kit-late"))))
+            late = opened.enter_context(streams.open(StreamSession(_kit("kit-late"))))
             assert await streams.check() == [] and lookup.calls == [300, 1]  # the new one
             assert await streams.check() == [] and lookup.calls == [300, 1]
             lookup.revoked.add("kit-42")
@@ -368,22 +374,18 @@ def test_a_check_whose_read_failed_reads_every_stream_next_time() -> None:
             if self.fail:
                 raise OSError("the database went away")
             self.calls.append(len(agent_ids))
-            return {a: agent(a, revoked=a == "kit-new") for a in agent_ids}
+            return {a: _kit(a, revoked=a == "kit-new") for a in agent_ids}
 
         def credential_epoch(self) -> int:
             return 1
-
-    def agent(agent_id: str, *, revoked: bool = False) -> Agent:
-        return Agent(agent_id, SITE, auth.hash_secret("s"), revoked, 0)
 
     async def main() -> None:
         lookup = Lookup()
         streams = OpenStreams(lookup)
         with contextlib.ExitStack() as opened:
-            for n in range(5):
-                opened.enter_context(streams.open(StreamSession(agent(f"kit-{n}"))))
+            _open(streams, opened, 5)
             await streams.check()
-            opened.enter_context(streams.open(StreamSession(agent("kit-new"))))
+            opened.enter_context(streams.open(StreamSession(_kit("kit-new"))))
             lookup.fail = True
             with pytest.raises(OSError):
                 await streams.check()
