@@ -47,7 +47,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 
-from collector.brain_feeding import Feeding, Held
+from collector.brain_feeding import Feeding, Held, RebuildQueue
 from collector.brain_replica import UNRESOLVED as _UNRESOLVED
 from collector.brain_replica import ReplicaFeeding
 from collector.config import CollectorConfig
@@ -129,8 +129,7 @@ class Brain(Feeding, ReplicaFeeding):
         self._rebuilding: dict[str, asyncio.Future[None]] = {}
         #: Per site being rebuilt, the batches noted meanwhile (collector.brain_feeding).
         self._held: dict[str, list[Held]] = {}
-        self._rebuild_queue = None  # the sites waiting for a rebuild (brain_feeding)
-        self._rebuild_workers: set[asyncio.Future[None]] = set()
+        self._rebuild_queue: RebuildQueue | None = None  # sites waiting for a rebuild
         #: Per site, each agent's highest seq its rebuild read from the store (a kit's
         #: batches are stored in seq order, so what a waiting batch holds up to it is in).
         self._rebuilt_through: dict[str, dict[str, int]] = {}

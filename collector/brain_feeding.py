@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from collector.observe import observations_from_record
@@ -52,6 +53,15 @@ class Held(NamedTuple):
     by_sms: bool
 
 
+@dataclass(slots=True)
+class RebuildQueue:
+    """The sites waiting for a rebuild on one event loop, and the workers taking them."""
+
+    loop: asyncio.AbstractEventLoop
+    waiting: list[tuple[str, asyncio.Future[None]]] = field(default_factory=list)
+    workers: set[asyncio.Future[None]] = field(default_factory=set)
+
+
 class Feeding:
     """Mixed into the brain, whose state it shares."""
 
@@ -62,11 +72,7 @@ class Feeding:
     _rebuilding: dict[str, asyncio.Future[None]]
     _rebuilt_through: dict[str, dict[str, int]]
     _held: dict[str, list[Held]]
-    #: The sites waiting for a rebuild, and how many workers take them, of one loop.
-    _rebuild_queue: (
-        tuple[asyncio.AbstractEventLoop, list[tuple[str, asyncio.Future[None]]], list[int]] | None
-    )
-    _rebuild_workers: set[asyncio.Future[None]]
+    _rebuild_queue: RebuildQueue | None
     _dirty: set[str]
     _wake: asyncio.Event
 
@@ -120,40 +126,34 @@ class Feeding:
         if pending is not None:
             return pending
         loop = asyncio.get_running_loop()
-        if self._rebuild_queue is None or self._rebuild_queue[0] is not loop:
-            self._rebuild_queue = (loop, [], [0])  # one per event loop (tests run several)
-        _, queue, workers = self._rebuild_queue
+        queue = self._rebuild_queue
+        if queue is None or queue.loop is not loop:  # one per event loop (tests run several)
+            queue = self._rebuild_queue = RebuildQueue(loop)
         pending = loop.create_future()
         self._rebuilding[site_code] = pending
         pending.add_done_callback(lambda done: self._rebuilt(site_code, done))
-        queue.append((site_code, pending))
-        if workers[0] < REBUILDS_AT_ONCE:
-            workers[0] += 1
-            worker = asyncio.ensure_future(self._rebuild_worker(queue, workers))
-            self._rebuild_workers.add(worker)
-            worker.add_done_callback(self._rebuild_workers.discard)
+        queue.waiting.append((site_code, pending))
+        if sum(not w.done() for w in queue.workers) < REBUILDS_AT_ONCE:  # a done one is out
+            worker = asyncio.ensure_future(self._rebuild_worker(queue.waiting))
+            queue.workers.add(worker)
+            worker.add_done_callback(queue.workers.discard)
         return pending
 
-    async def _rebuild_worker(
-        self, queue: list[tuple[str, asyncio.Future[None]]], workers: list[int]
-    ) -> None:
-        """Rebuild queued sites, a batch at a time, until none wait."""
-        try:
-            while queue:
-                batch = queue[:REBUILD_BATCH]
-                del queue[:REBUILD_BATCH]
-                try:
-                    await self._rebuild_sites([code for code, _ in batch])
-                except Exception as exc:  # noqa: BLE001 - to every waiter of the batch
-                    for _, waiter in batch:
-                        if not waiter.done():
-                            waiter.set_exception(exc)
-                    continue
+    async def _rebuild_worker(self, waiting: list[tuple[str, asyncio.Future[None]]]) -> None:
+        """Rebuild the waiting sites, a batch at a time, until none wait."""
+        while waiting:
+            batch = waiting[:REBUILD_BATCH]
+            del waiting[:REBUILD_BATCH]
+            try:
+                await self._rebuild_sites([code for code, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - to every waiter of the batch
                 for _, waiter in batch:
                     if not waiter.done():
-                        waiter.set_result(None)
-        finally:
-            workers[0] -= 1
+                        waiter.set_exception(exc)
+                continue
+            for _, waiter in batch:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def _rebuilt(self, site_code: str, done: asyncio.Future[None]) -> None:
         self._rebuilding.pop(site_code, None)

@@ -135,7 +135,7 @@ class ReplicaFeeding:
         site's open and acknowledged tickets, read after the rebuild."""
         still_open = {(p.key.operator, str(p.key.problem)) for p in problems}
         ticketed: set[tuple[str, str]] = set()
-        for ticket in sorted(unresolved, key=lambda t: (t.state != "open", t.id)):
+        for ticket in unresolved:
             key = (ticket.operator, ticket.problem)
             ticketed.add(key)
             if key in still_open or ticket.problem == ProblemName.AGENT_SILENT:

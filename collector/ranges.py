@@ -253,13 +253,7 @@ def value(message: Message, name: str) -> Any:
     """``message.name`` when it is set and in its range, else None: what a reader that
     wants a few figures asks (cheaper than :func:`invalid_fields` of the whole message).
     ``name`` is a numeric, non-repeated field of the table."""
-    _, by_rat, limits, presence = _plan(message.DESCRIPTOR)[name]
-    if presence and not message.HasField(name):
-        return None
-    found = getattr(message, name)
-    if by_rat is not None:
-        limits = by_rat.get(message.rat, limits)  # type: ignore[attr-defined]
-    return found if limits[0] <= found <= limits[1] else None
+    return values(message, (name,))[0]
 
 
 def values(message: Message, names: Sequence[str]) -> list[Any]:

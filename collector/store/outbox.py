@@ -21,6 +21,7 @@ from collector.store.sql import (
     opt_int,
     opt_str,
     placeholders,
+    stored_record,
 )
 
 
@@ -179,12 +180,7 @@ class OutboxMethods(Transactional):
                 (site_code, since_ns),
             )
         )
-        return [
-            StoredRecord(
-                r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
-            )
-            for r in rows
-        ]
+        return [stored_record(r) for r in rows]
 
     #: Sites read in one statement by :meth:`site_windows`.
     WINDOWS_CHUNK = 200
@@ -212,11 +208,7 @@ class OutboxMethods(Transactional):
 
         found: dict[str, list[StoredRecord]] = {code: [] for code in codes}
         for r in self._read(read) if chunks else []:
-            found[r[1]].append(
-                StoredRecord(
-                    r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
-                )
-            )
+            found[r[1]].append(stored_record(r))
         return found
 
     def _prune_records(self, tx: Tx, older_than_ns: int) -> int:

@@ -72,6 +72,7 @@ from collector.store.sql import (
     Tx,
     live_state_updates,
     site_view_from_row,
+    stored_record,
 )
 from collector.store.tickets import TicketMethods
 
@@ -253,9 +254,7 @@ class PostgresStore(
         with self._pool.connection() as conn:
             rows = conn.execute(query, params).fetchall()
         for r in rows:
-            yield StoredRecord(
-                r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
-            )
+            yield stored_record(r)
 
     # -- retention: whole days (collector.store.partitions) -------------------------
 

@@ -31,7 +31,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from collector.store.model import StoredRecord
-from collector.store.sql import RECORD_COLUMNS
+from collector.store.sql import RECORD_COLUMNS, stored_record
 
 log = logging.getLogger(__name__)
 
@@ -189,10 +189,5 @@ class LeaseMethods:
                 "AND last_seen_ns IS NOT NULL",
                 (codes,),
             ).fetchall()
-        records = [
-            StoredRecord(
-                r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
-            )
-            for r in rows
-        ]
+        records = [stored_record(r) for r in rows]
         return records, {str(code): int(ns) for code, ns in heard}

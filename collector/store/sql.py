@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from collector.errors import CollectorError
 from collector.store.base import StoreError
-from collector.store.model import IngestBatch, PingState, SignalState, SiteView
+from collector.store.model import IngestBatch, PingState, SignalState, SiteView, StoredRecord
 from pantau.core.operators import network_of
 
 T = TypeVar("T")
@@ -38,6 +38,14 @@ OUTBOX_COLUMNS = (
 RECORD_COLUMNS = (
     "agent_id, site_code, seq, kind, event_ns, agent_wall_ns, time_quality, received_ns, payload"
 )
+
+
+def stored_record(r: Sequence[Any]) -> StoredRecord:
+    """A row of :data:`RECORD_COLUMNS` as read back (either driver's types)."""
+    return StoredRecord(
+        r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
+    )
+
 
 #: The live signal columns of ``site_state``, in the order of :class:`SignalState`.
 SIGNAL_COLUMNS = (

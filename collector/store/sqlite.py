@@ -44,6 +44,7 @@ from collector.store.sql import (
     Tx,
     live_state_updates,
     site_view_from_row,
+    stored_record,
 )
 from collector.store.sqlite_group import commit_group
 from collector.store.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
@@ -240,12 +241,7 @@ class SqliteStore(
                         continue
                     older = 0
                     if r[1] == site_code:
-                        found.append(
-                            StoredRecord(
-                                r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6],
-                                int(r[7]), bytes(r[8]),
-                            )
-                        )  # fmt: skip
+                        found.append(stored_record(r))
                 cursor.close()
         found.sort(key=lambda rec: (rec.event_ns, rec.agent_id, rec.seq))
         return found
@@ -294,9 +290,7 @@ class SqliteStore(
         with self._read_lock:
             rows = self._reader.execute(query, (agent_id, agent_id, kind, kind)).fetchall()
         for r in rows:
-            yield StoredRecord(
-                r[0], r[1], int(r[2]), r[3], int(r[4]), int(r[5]), r[6], int(r[7]), bytes(r[8])
-            )
+            yield stored_record(r)
 
     def _tx(self) -> _Transaction:
         return _Transaction(self._db)
