@@ -23,6 +23,13 @@ from collector.store.postgres_schema import MIGRATIONS, PARTITIONED_RECORDS, SCH
 TODAY = day_of(time.time_ns())
 
 
+@pytest.fixture(autouse=True)
+def _today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TODAY as each test starts (a run that crosses midnight UTC would otherwise hold
+    the day it was collected on, while the store makes its days from the clock)."""
+    monkeypatch.setitem(globals(), "TODAY", day_of(time.time_ns()))
+
+
 def test_days_and_their_names() -> None:
     assert partition_name(0) == "records_19700101"
     assert partition_name(day_of(T0)) == "records_20231114"
