@@ -326,8 +326,13 @@ class Brain(Feeding, ReplicaFeeding):
                 self._alive_ns = now
             # Sites that get data while this pass lets the ingest run are judged by the next.
             sites = sorted(self._dirty) if only_dirty else self.engine.sites()
-            sites = [code for code in sites if self.owns(code)]
             self._dirty.clear()
+            # A site being rebuilt is judged once its rebuild has squared its tickets with
+            # the data it read: a ticket this pass raised (or cleared) in between would be
+            # squared against a stale reading, resolved (or raised) behind the engine's back.
+            rebuilding = [code for code in sites if code in self._rebuilding]
+            self._dirty.update(rebuilding)
+            sites = [code for code in sites if self.owns(code) and code not in self._rebuilding]
             pending, elapsed = await self._judge(sites, now)
             self.evaluation_s += elapsed
             if self.on_evaluated is not None:

@@ -16,6 +16,10 @@ the store and the event loop allow. A rebuild that fails (the store went away) d
 what it held: all of it is in the store, and the site's next batch asks for a new
 rebuild, which reads it.
 
+Until its rebuild has also squared the site's tickets with what it read, a pass does
+not judge the site (it stays dirty, and its rebuild's end wakes the brain), so the
+squaring never undoes what a pass did meanwhile.
+
 :meth:`Feeding.settled` waits for the site's rebuild, for callers that judge right
 after noting (tests).
 """
@@ -157,6 +161,8 @@ class Feeding:
 
     def _rebuilt(self, site_code: str, done: asyncio.Future[None]) -> None:
         self._rebuilding.pop(site_code, None)
+        if site_code in self._dirty:  # a pass left it for after its rebuild
+            self._wake.set()
         if done.cancelled() or done.exception() is None:
             return
         dropped = self._held.pop(site_code, [])

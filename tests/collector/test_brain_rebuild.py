@@ -7,6 +7,7 @@ site's tickets are squared with its data.
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from brainkit import SITE, T0, Rig, S, signal
@@ -220,3 +221,54 @@ def test_a_rebuild_resolves_what_the_data_no_longer_shows_and_raises_what_it_doe
     restarted.now = first.now + 10 * S
     asyncio.run(rebuild_both())
     assert store.list_tickets(problem="WEAK_SIGNAL", site_code=weak_site) == [raised]
+
+
+def test_a_site_is_judged_only_once_its_rebuild_has_squared_its_tickets(store: Store) -> None:
+    """A batch fed right after a site's rebuild shows a problem the rebuild's read did
+    not. A pass that judged the site before the rebuild squared its tickets (against
+    that read: no problem) would raise a ticket the squaring then resolves, the engine
+    still believing it open. The pass leaves the site for after (dirty, the brain woken
+    when the rebuild ends); then it raises the ticket, which stays open."""
+    store.add_agent("kit-1", SITE, "h")
+    rig = Rig(store)
+
+    def weak(seqs: range) -> list[tuple[int, records_pb2.Record]]:
+        return _store_signals(store, seqs, lambda _seq: -118.0, received_ns=rig.now)
+
+    weak(range(1, 26))  # bad for 24 s when the site is rebuilt: not a problem yet
+    rig.now = T0 + 26 * S
+
+    async def scenario() -> None:
+        brain = rig.brain
+        loop = asyncio.get_running_loop()
+        squaring = asyncio.Event()
+        release = threading.Event()
+        square = brain._reconcile_sites
+
+        def held_square(problems, now_ns):  # type: ignore[no-untyped-def]
+            loop.call_soon_threadsafe(squaring.set)
+            assert release.wait(10)
+            return square(problems, now_ns)
+
+        brain._reconcile_sites = held_square  # type: ignore[method-assign]
+        rebuild = asyncio.ensure_future(brain.take(SITE))
+        try:
+            await asyncio.wait_for(squaring.wait(), 10)
+            assert brain.engine.window(SITE) is not None  # rebuilt, not squared yet
+            rig.now = T0 + 40 * S
+            brain.note(SITE, rig.now, weak(range(26, 40)), agent_id="kit-1")  # fed at once
+            assert await brain.evaluate_all() == 0
+            assert await brain.evaluate_all(only_dirty=True) == 0
+            assert store.list_tickets(site_code=SITE) == []
+            assert SITE in brain._dirty
+            brain._wake.clear()
+        finally:
+            release.set()
+        await asyncio.wait_for(rebuild, 10)
+        assert brain._wake.is_set(), "the rebuild's end wakes the brain for the site it left"
+        assert await brain.evaluate_all(only_dirty=True) == 1
+
+    asyncio.run(scenario())
+    (ticket,) = store.list_tickets(problem="WEAK_SIGNAL", site_code=SITE)
+    assert ticket.state == "open"
+    assert rig.brain.engine.window(SITE) is not None

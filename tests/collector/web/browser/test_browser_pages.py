@@ -78,8 +78,9 @@ def screenshot(page: Any, name: str, **kwargs: Any) -> None:
 
 # JS: for each site code, where its dot is, whether that point is inside the outline of
 # the site's province (SVGGeometryElement.isPointInFill in the path's own coordinates),
-# which other outlines contain it, and the canvas pixel under the dot's centre.
-PROBE_DOTS = """(codes) => {
+# which other outlines contain it, and the canvas pixel under the dot's centre. Read
+# right after a draw (in the same task): a resize clears the canvas until the next one.
+PROBE_DOTS = """(codes) => new Promise((done) => window.pantauMap.requestDraw(() => {
   const map = window.pantauMap;
   const dpr = window.devicePixelRatio || 1;
   const ctx = map.canvas.getContext('2d');
@@ -88,7 +89,7 @@ PROBE_DOTS = """(codes) => {
     const point = new DOMPoint(x, y).matrixTransform(path.getScreenCTM().inverse());
     return path.isPointInFill(point);
   };
-  return codes.map((code) => {
+  done(codes.map((code) => {
     const row = window.pantauSites.get(code);
     const pos = map.screenPosition(row);
     const pixel = ctx.getImageData(Math.floor(pos.local[0] * dpr), Math.floor(pos.local[1] * dpr), 1, 1).data;
@@ -102,7 +103,16 @@ PROBE_DOTS = """(codes) => {
       pixel: [pixel[0], pixel[1], pixel[2], pixel[3]],
       radius: map.dotRadius(),
     };
-  });
+  }));
+}))"""
+
+
+# JS: whether the map's last draw showed exactly these sites (sorted codes).
+DREW = """(codes) => {
+  const drawn = window.pantauMap.drawn;
+  const shown = [];
+  for (let i = 2; i < drawn.length; i += 3) shown.push(drawn[i].code);
+  return shown.sort().join() === codes.join();
 }"""
 
 
@@ -182,11 +192,7 @@ def test_map_shows_every_site_inside_its_province_in_its_status_colour(
     for province in provinces:
         codes = sorted(c for c, r in expected.items() if r[5] == province)
         page.select_option("#f-province", province)
-        page.wait_for_function(
-            "(n) => document.querySelector('#map-canvas').dataset.drawn === String(n)",
-            arg=len(codes),
-        )
-        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
+        page.wait_for_function(DREW, arg=codes)  # the province's sites, not the last one's
         dots = page.evaluate(PROBE_DOTS, codes)
         for dot in dots:
             assert dot["provinces"] == [province], (dot, "not inside its own province alone")
