@@ -7,14 +7,15 @@ or not (read again).
 Tolerance (documented in :mod:`collector.rules.series`): medians and counts are
 exact; HIGH_LOSS's mean is the exact mean correctly rounded, so its 4-digit figure
 may differ by one in the last digit and its verdict only when the mean is at the
-threshold."""
+threshold (and with it whether the "unknown" operator's stream gathers that sample
+as a healthy one)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rulefactory import SITE, at, event, gsm, heard, lte, no_service, ping, tput, umts
 
@@ -106,6 +107,24 @@ def scenario(
     return out
 
 
+def _without_ties(streams: dict[str, list[Sample]], config: RulesConfig) -> dict[str, list[Sample]]:
+    """HIGH_LOSS's streams without the other operators' samples gathered into the
+    "unknown" one at a mean on the threshold: healthy (so gathered) on one side of the
+    rounding, bad (so not) on the other."""
+    limit = config.high_loss.max_loss_ratio
+    unknown = streams.get(UNKNOWN_OPERATOR)
+    if unknown is None:
+        return streams
+    kept = [
+        s
+        for s in unknown
+        if s.figures["operator"] == UNKNOWN_OPERATOR
+        or abs(float(s.figures["mean_loss_ratio"]) - limit) > 1e-4  # type: ignore[arg-type]
+    ]
+    streams = {k: v for k, v in streams.items() if k != UNKNOWN_OPERATOR}
+    return {**streams, UNKNOWN_OPERATOR: kept} if kept else streams
+
+
 def _same(
     name: ProblemName, key: str, got: list[Sample], want: list[Sample], config: RulesConfig
 ) -> None:
@@ -133,6 +152,13 @@ def _same(
 @pytest.mark.timeout(300)
 @settings(max_examples=300, deadline=None)
 @given(scenario(), st.integers(0, 400))
+# a round before any reading named an operator (so an "unknown" stream), then Telkomsel's
+# rounds whose mean lands on the 0.2 threshold: exactly on it here, a hair above in floats
+@example(
+    [([ping(0)], 0), ([lte(1, rsrp=-120.0), ping(1, loss=0.1), ping(1, loss=0.2)], 1),
+     ([ping(2, loss=0.3)], 2)],
+    0,
+)  # fmt: skip
 def test_windowed_figures_equal_brute_force_recomputation(
     steps: list[tuple[list[Observation], int]], cut_s: int
 ) -> None:
@@ -157,6 +183,8 @@ def test_windowed_figures_equal_brute_force_recomputation(
             want = BRUTE[name](window, config, at(now_s), -(2**63))
             want = {k: [s for s in v if s.t_ns >= from_ns] for k, v in want.items()}
             want = {k: v for k, v in want.items() if v}
+            if name is ProblemName.HIGH_LOSS:
+                got, want = _without_ties(got, config), _without_ties(want, config)
             assert set(got) == set(want), name
             for key in want:
                 _same(name, key, got[key], want[key], config)
