@@ -44,6 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
 from collector.brain import Brain
+from collector.brain_feeding import REBUILD_BATCH
 from collector.leases import Lease, bucket_of, plan_leases
 from collector.store.model import StoredRecord
 
@@ -54,10 +55,8 @@ _S = 1_000_000_000
 NOTIFY_EVERY_S = 0.1
 #: Announced sites are read from the store at most this often, in one pass.
 FOLLOW_EVERY_S = 0.2
-#: Sites taken over are rebuilt this many at a time.
-REBUILD_AT_ONCE = 8
 #: Announced sites are read from the store this many in one query.
-FOLLOW_AT_ONCE = 200
+FOLLOW_AT_ONCE = REBUILD_BATCH
 
 
 @runtime_checkable
@@ -223,8 +222,10 @@ class Replicas:
         horizon_ns = int(self.brain.engine.config.engine.horizon_s * _S)
         recent = time.time_ns() - horizon_ns
         sites = sorted(c for c, ns in heard.items() if bucket_of(c) in buckets and ns >= recent)
-        for start in range(0, len(sites), REBUILD_AT_ONCE):
-            chunk = [c for c in sites[start : start + REBUILD_AT_ONCE] if self.owns(c)]
+        # One read's worth at a time (the brain reads the sites waiting together): the
+        # other rebuild under way stays free for the sites whose kits are back first.
+        for start in range(0, len(sites), REBUILD_BATCH):
+            chunk = [c for c in sites[start : start + REBUILD_BATCH] if self.owns(c)]
             await asyncio.gather(*(self.brain.take(c) for c in chunk))
         await self.brain.survey()
 
@@ -283,11 +284,8 @@ class Replicas:
         codes = [code for code in site_codes if self.owns(code)]
         for start in range(0, len(codes), FOLLOW_AT_ONCE):
             chunk = codes[start : start + FOLLOW_AT_ONCE]
-            # The first time: rebuilt from all the store holds.
-            for at in range(0, len(chunk), REBUILD_AT_ONCE):
-                await asyncio.gather(
-                    *(self.brain.take(c) for c in chunk[at : at + REBUILD_AT_ONCE])
-                )
+            # The first time: rebuilt from all the store holds (read together).
+            await asyncio.gather(*(self.brain.take(c) for c in chunk))
             fed: dict[str, int] = {}
             for code in chunk:
                 fed.update(self.brain.fed(code))
