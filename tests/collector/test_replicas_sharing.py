@@ -162,3 +162,37 @@ def test_a_heartbeat_is_not_queued_behind_work_on_the_shared_threads(pg_store: o
             await a.leave()
 
     asyncio.run(main())
+
+
+@pytest.mark.postgres
+def test_a_takeover_reads_its_sites_a_batch_at_a_time(pg_store: object) -> None:
+    """Every site heard within the horizon is rebuilt, read together as the brain reads
+    the sites waiting for a rebuild (up to REBUILD_BATCH a read), not a few at a time."""
+    from collector.brain_feeding import REBUILD_BATCH
+    from collector.store.postgres import PostgresStore
+
+    assert isinstance(pg_store, PostgresStore)
+    count = REBUILD_BATCH + 50
+    sites = [f"3171011{n:06d}" for n in range(1, count + 1)]
+    now = time.time_ns() - 60 * S
+    for n, site in enumerate(sites):
+        pg_store.add_agent(f"kit-{n}", site, "h")
+    pg_store.commit([signal_batch(f"kit-{n}", s, range(1, 3), now) for n, s in enumerate(sites)])
+    reads: list[int] = []
+
+    async def scenario() -> None:
+        a = replica(pg_store, "a")
+        await a.heartbeat()
+        assert len(a.owned) == BUCKETS
+        read_sites = a.brain._read_sites
+
+        def counted(site_codes: list[str], since_ns: int):  # type: ignore[no-untyped-def]
+            reads.append(len(site_codes))
+            return read_sites(site_codes, since_ns)
+
+        a.brain._read_sites = counted  # type: ignore[method-assign]
+        await a._take_over(set(range(BUCKETS)))
+        assert all(a.brain.fed(site) == {f"kit-{n}": 2} for n, site in enumerate(sites))
+
+    asyncio.run(scenario())
+    assert sorted(reads) == [count - REBUILD_BATCH, REBUILD_BATCH]
