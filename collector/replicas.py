@@ -222,8 +222,8 @@ class Replicas:
         horizon_ns = int(self.brain.engine.config.engine.horizon_s * _S)
         recent = time.time_ns() - horizon_ns
         sites = sorted(c for c, ns in heard.items() if bucket_of(c) in buckets and ns >= recent)
-        # One read's worth at a time (the brain reads the sites waiting together): the
-        # other rebuild under way stays free for the sites whose kits are back first.
+        # One read's worth queued at a time (the brain reads the sites waiting together),
+        # so a site whose kit is back first waits behind at most that, not every site.
         for start in range(0, len(sites), REBUILD_BATCH):
             chunk = [c for c in sites[start : start + REBUILD_BATCH] if self.owns(c)]
             await asyncio.gather(*(self.brain.take(c) for c in chunk))
