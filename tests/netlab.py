@@ -153,6 +153,14 @@ class Namespace:
         rx, tx = stats["rx"], stats["tx"]
         return int(rx["bytes"] + tx["bytes"] - 14 * (rx["packets"] + tx["packets"]))
 
+    def tcp_retransmitted_segments(self) -> int:
+        """TCP segments the namespace's sockets have retransmitted so far (``RetransSegs``
+        of ``/proc/net/snmp``, read from inside the namespace: the counters are per
+        namespace)."""
+        lines = [line.split() for line in self.run("cat", "/proc/net/snmp").stdout.splitlines()]
+        names, values = (line[1:] for line in lines if line[:1] == ["Tcp:"])
+        return int(values[names.index("RetransSegs")])
+
     def sysctl(self, key: str, value: str) -> None:
         self.run("sysctl", "-q", "-w", f"{key}={value}")
 

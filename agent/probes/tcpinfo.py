@@ -103,7 +103,11 @@ def wire_bytes(info: TcpInfo | None, family: int, *, closing_segments: int = 4) 
     The payload sent is what the peer acknowledged, plus the retransmissions, plus what
     is in flight (``unacked`` segments of ``snd_mss``): ``bytes_sent`` also counts segments
     the kit's own queue dropped before they reached the link (its shaper full), which
-    the link never carried, so it is used only where the others are missing."""
+    the link never carried, so it is used only where the others are missing.
+
+    Not counted: data the peer sent again although the first copy had arrived (its
+    spurious retransmissions) crosses the link twice, but ``bytes_received`` counts new
+    bytes only and no receiver counter tells a duplicate apart."""
     if info is None or None in (info.segs_in, info.segs_out, info.bytes_received):
         return None
     if info.bytes_acked is not None and info.bytes_retrans is not None:
