@@ -110,9 +110,12 @@ def test_goodput_matches_iperf3_within_the_byte_cap(
     path = shaped_link(netlab, rate_bit, direction)
     reference_bps = iperf3_bps(netlab, path, direction)
     dev = path.links[0].a_dev
-    before = path.client.link_bytes(dev)
+    before, resent_before = path.client.link_bytes(dev), path.server.tcp_retransmitted_segments()
     outcome = prober_run(path, direction=direction, max_bytes=max_bytes, max_time_s=8.0)
     on_link = path.client.link_bytes(dev) - before
+    # A spurious retransmission by the server crosses twice and reaches the kit counted
+    # once (no receiver counter tells a duplicate apart): at most an MTU each.
+    server_resent = 1500 * (path.server.tcp_retransmitted_segments() - resent_before)
     assert outcome.common.status.value == "ok", outcome.common.reason
     assert outcome.goodput_bps is not None
     print(
@@ -126,6 +129,6 @@ def test_goodput_matches_iperf3_within_the_byte_cap(
     assert on_link <= max_bytes * OVERHEAD + 4_000  # + handshake, greeting, close
     # bytes_used never undercounts; for uploads it also counts what the kit's own shaper
     # dropped before the link (TCP_INFO bytes_sent includes those segments)
-    assert outcome.common.bytes_used >= 0.98 * on_link
+    assert outcome.common.bytes_used >= 0.98 * on_link - server_resent
     if direction == "download":
-        assert abs(outcome.common.bytes_used - on_link) <= 0.05 * on_link
+        assert abs(outcome.common.bytes_used - on_link) <= 0.05 * on_link + server_resent
