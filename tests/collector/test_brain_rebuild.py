@@ -272,3 +272,44 @@ def test_a_site_is_judged_only_once_its_rebuild_has_squared_its_tickets(store: S
     (ticket,) = store.list_tickets(problem="WEAK_SIGNAL", site_code=SITE)
     assert ticket.state == "open"
     assert rig.brain.engine.window(SITE) is not None
+
+
+def test_a_rebuild_whose_squaring_fails_is_rebuilt_whole_by_the_next_batch(
+    store: Store,
+) -> None:
+    """The windows were read but the tickets could not be squared (the store went away
+    in between): the site is forgotten again, so its next batch rebuilds it and squares
+    its tickets, rather than the engine judging it beside a ticket its data no longer
+    shows (left open for ever, with nobody to resolve it)."""
+    store.add_agent("kit-1", SITE, "h")
+    first = Rig(store)  # fed weak readings the store never got: a ticket, no records
+    for step in range(0, 8):
+        first.now = T0 + step * 10 * S
+        first.feed(first.now, [signal(-118.0)])
+    (stale,) = store.list_tickets(problem="WEAK_SIGNAL", site_code=SITE)
+    restarted = Rig(store)
+    restarted.now = first.now + 5 * S
+    good = _store_signals(store, range(1, 3), lambda _seq: -90.0, received_ns=restarted.now)
+
+    async def scenario() -> None:
+        brain = restarted.brain
+        square = brain._reconcile_sites
+
+        def failing(problems, now_ns):  # type: ignore[no-untyped-def]
+            raise OSError("the database went away")
+
+        brain._reconcile_sites = failing  # type: ignore[method-assign]
+        brain.note(SITE, restarted.now, good[:1], agent_id="kit-1")
+        with pytest.raises(OSError):
+            await brain.take(SITE)
+        await asyncio.sleep(0)  # the failed rebuild's callback
+        assert SITE not in brain._known and brain.engine.window(SITE) is None
+        assert brain.fed(SITE) == {}
+        brain._reconcile_sites = square  # type: ignore[method-assign]
+        await _observed(brain, restarted.now, good[1:])  # the next batch: a new rebuild
+        window = brain.engine.window(SITE)
+        assert window is not None and [s.event_ns for s in window.signals] == [t for t, _ in good]
+
+    asyncio.run(scenario())
+    (ticket,) = store.list_tickets(problem="WEAK_SIGNAL", site_code=SITE)
+    assert ticket.id == stale.id and ticket.state == "resolved"
