@@ -5,9 +5,11 @@ acked. After every (re)connection, Welcome says how far the collector has
 stored; the spool is trimmed to that and sending resumes from the next seq.
 Reconnection uses capped exponential back-off with full jitter; the attempt count
 goes back to zero after a healthy stream (welcomed, and up for ``healthy_after_s``)
-and stays when a busy collector said when to come back (:func:`next_attempt`).
+and does not grow when a busy collector said when to come back (its
+``retry-after-ms``, which the kit honours instead), see :func:`next_attempt`.
 Keepalive pings (agent.channel) notice a collector that stopped answering (a hung
-process, a dead path) within about 20 s; messages are gzip-compressed for metered SIMs.
+process, a dead path) within about 20 s, and messages are gzip-compressed for
+metered SIMs.
 
 A spool that cannot delete what was acked (its disk is full) does not end the
 stream: the rows stay until a later ack or the next Welcome deletes them, they are
@@ -101,8 +103,9 @@ RETRY_AFTER_KEY = "retry-after-ms"
 #: A longer retry-after is taken as this (a misconfigured or hostile value must not
 #: silence a kit for hours).
 MAX_RETRY_AFTER_S = 600.0
-#: A shorter retry-after is taken as this (the collector's default ``retry_min_ms``): a kit
-#: told "now" again and again must not reconnect (a TLS handshake each) in a tight loop.
+#: A shorter retry-after is taken as this: a kit told "now" again and again must not
+#: reconnect in a tight loop (each attempt a TLS handshake, paid in the SIM's data).
+#: The collector's own default ``retry_min_ms`` is the same second.
 MIN_RETRY_AFTER_S = 1.0
 #: On top of the collector's retry-after, up to this share more, drawn by the kit.
 RETRY_AFTER_JITTER = 0.2
