@@ -4,12 +4,10 @@ At-least-once delivery: the agent deletes from its spool only what the collector
 acked. After every (re)connection, Welcome says how far the collector has
 stored; the spool is trimmed to that and sending resumes from the next seq.
 Reconnection uses capped exponential back-off with full jitter; the attempt count
-goes back to zero after a healthy stream (welcomed, and up for ``healthy_after_s``)
-and does not grow when a busy collector said when to come back (its
-``retry-after-ms``, which the kit honours instead), see :func:`next_attempt`.
-Keepalive pings (agent.channel) notice a collector that stopped answering (a hung
-process, a dead path) within about 20 s, and messages are gzip-compressed for
-metered SIMs.
+goes back to zero after a healthy stream (welcomed, and up for ``healthy_after_s``),
+see :func:`next_attempt`. Keepalive pings (agent.channel) notice a collector that
+stopped answering (a hung process, a dead path) within about 20 s, and messages
+are gzip-compressed for metered SIMs.
 
 A spool that cannot delete what was acked (its disk is full) does not end the
 stream: the rows stay until a later ack or the next Welcome deletes them, they are
@@ -103,10 +101,6 @@ RETRY_AFTER_KEY = "retry-after-ms"
 #: A longer retry-after is taken as this (a misconfigured or hostile value must not
 #: silence a kit for hours).
 MAX_RETRY_AFTER_S = 600.0
-#: A shorter retry-after is taken as this: a kit told "now" again and again must not
-#: reconnect in a tight loop (each attempt a TLS handshake, paid in the SIM's data).
-#: The collector's own default ``retry_min_ms`` is the same second.
-MIN_RETRY_AFTER_S = 1.0
 #: On top of the collector's retry-after, up to this share more, drawn by the kit.
 RETRY_AFTER_JITTER = 0.2
 
@@ -134,34 +128,23 @@ def retry_after_s(metadata: Iterable[tuple[str, str | bytes]]) -> float | None:
 def delay_after(
     retry_after: float | None, backoff_s: float, rng: Callable[[], float] = random.random
 ) -> float:
-    """The pause before the next attempt: the collector's retry-after (at least
-    :data:`MIN_RETRY_AFTER_S`) plus the kit's own jitter (up to
-    :data:`RETRY_AFTER_JITTER` more) when it gave one, else the back-off's."""
+    """The pause before the next attempt: the collector's retry-after plus the kit's own
+    jitter (up to :data:`RETRY_AFTER_JITTER` more) when it gave one, else the back-off's."""
     if retry_after is None:
         return backoff_s
-    return max(retry_after, MIN_RETRY_AFTER_S) * (1 + RETRY_AFTER_JITTER * rng())
+    return retry_after * (1 + RETRY_AFTER_JITTER * rng())
 
 
 def next_attempt(
-    attempt: int,
-    *,
-    welcomed_for_s: float | None,
-    healthy_after_s: float,
-    needs_person: bool,
-    told_when: bool = False,
+    attempt: int, *, welcomed_for_s: float | None, healthy_after_s: float, needs_person: bool
 ) -> int:
     """The back-off attempt after a stream ended: 0 after a healthy stream (welcomed and
-    up for at least ``healthy_after_s``), at least :data:`NEEDS_PERSON_ATTEMPT` + 1
-    after a refusal (bad credential, revoked), unchanged when a busy collector said
-    when to come back (``told_when``: its retry-after paces the kit, and a collector
-    that is merely busy must not push the back-off towards its cap for the failures
-    after), and one more after any other."""
+    up for at least ``healthy_after_s``), one more after any other, and at least
+    :data:`NEEDS_PERSON_ATTEMPT` + 1 after a refusal (bad credential, revoked)."""
     if needs_person:
         return max(attempt, NEEDS_PERSON_ATTEMPT) + 1
     if welcomed_for_s is not None and welcomed_for_s >= healthy_after_s:
         return 0
-    if told_when:
-        return attempt
     return attempt + 1
 
 
@@ -271,7 +254,6 @@ class Uplink:
                 welcomed_for_s=None if welcomed is None else time.monotonic() - welcomed,
                 healthy_after_s=self._healthy_after_s,
                 needs_person=needs_person,
-                told_when=retry_after is not None,
             )
             backoff_s = self._backoff.delay(attempt, self._rng)
             await self._sleep(delay_after(retry_after, backoff_s, self._rng))

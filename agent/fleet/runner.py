@@ -38,7 +38,7 @@ from agent.fleet.kit import SimKit, Spooled
 from agent.fleet.report import Stats, progress_line, summary
 from agent.fleet.scenario import Cadence, Conditions, Plan
 from agent.fleet.wire import RawCall, encode_batch, encode_snapshot, open_stream
-from agent.uplink import Backoff, build_hello, delay_after, next_attempt, retry_after_s
+from agent.uplink import Backoff, build_hello, delay_after, retry_after_s
 from pantau.core.aio import within
 from pantau.v1 import telemetry_pb2
 
@@ -191,7 +191,7 @@ class Fleet:
                         stream = await self._connect(kit)
                         attempt = 0
                     except _StreamLost as lost:
-                        attempt = self._next_attempt(attempt, lost)
+                        attempt += 1
                         retry_at = time.monotonic() + self._retry_s(kit, attempt, lost)
                 if stream is not None and sim >= kit.next_batch_s:
                     kit.next_batch_s = sim + cadence.batch_every_s
@@ -200,7 +200,7 @@ class Fleet:
                     except _StreamLost as lost:
                         await self._close(kit, stream)
                         stream = None
-                        attempt = self._next_attempt(attempt, lost)
+                        attempt += 1
                         retry_at = time.monotonic() + self._retry_s(kit, attempt, lost)
                 await self._pause(self._asleep_s(kit, stream is not None, world, retry_at))
         except asyncio.CancelledError:
@@ -221,14 +221,6 @@ class Fleet:
         if not streaming and world.link_up:
             pause = min(pause, retry_at - time.monotonic())
         return pause
-
-    @staticmethod
-    def _next_attempt(attempt: int, lost: _StreamLost) -> int:
-        """The uplink's rule: one more, but not after a refusal that said when to come
-        back (a stream that got its Welcome starts again from 0 in :meth:`_kit`)."""
-        told_when = lost.retry_after_s is not None
-        return next_attempt(attempt, welcomed_for_s=None, healthy_after_s=0.0,
-                            needs_person=False, told_when=told_when)  # fmt: skip
 
     def _retry_s(self, kit: SimKit, attempt: int, lost: _StreamLost) -> float:
         """Real seconds before the next attempt: the collector's retry-after (real time)

@@ -58,7 +58,7 @@ async def open_and_hello(
 
 
 FIXED_RETRY = IngestSection(
-    handshakes=1, handshake_queue=0, retry_min_ms=1700, retry_per_kit_ms=0, retry_max_ms=1700
+    handshakes=1, handshake_queue=0, retry_min_ms=700, retry_per_kit_ms=0, retry_max_ms=700
 )
 
 
@@ -75,8 +75,8 @@ def test_a_kit_over_the_handshake_limit_is_told_unavailable_and_when_to_retry(
                 with pytest.raises(grpc.aio.AioRpcError) as refused:
                     await call.read()
             assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-            assert "busy (handshakes): retry after 1700 ms" in (refused.value.details() or "")
-            assert ("retry-after-ms", "1700") in tuple(refused.value.trailing_metadata() or ())
+            assert "busy (handshakes): retry after 700 ms" in (refused.value.details() or "")
+            assert ("retry-after-ms", "700") in tuple(refused.value.trailing_metadata() or ())
             assert running.service.stats.busy_refusals == 1
             gate.leave()  # free again: the next kit is welcomed
             channel, call = await open_and_hello(running.port, token)
@@ -112,7 +112,7 @@ def test_a_queued_kit_is_welcomed_when_a_slot_frees_and_one_that_waits_too_long_
                 with pytest.raises(grpc.aio.AioRpcError) as refused:
                     await call.read()
             assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-            assert ("retry-after-ms", "1700") in tuple(refused.value.trailing_metadata() or ())
+            assert ("retry-after-ms", "700") in tuple(refused.value.trailing_metadata() or ())
             assert (gate.gate.active, gate.gate.waiting) == (1, 0)
             gate.leave()
 
@@ -154,7 +154,7 @@ def test_the_uplink_comes_back_after_the_retry_after_and_delivers_everything(
             return delays, [r.seq for r in running.store.records(agent_id="kit-1")]
 
     delays, stored = asyncio.run(main())
-    assert delays[0] == pytest.approx(1.7 * 1.2)  # retry-after, plus the kit's 20% at most
+    assert delays[0] == pytest.approx(0.7 * 1.2)  # retry-after, plus the kit's 20% at most
     assert stored == [1, 2, 3, 4, 5]
 
 
