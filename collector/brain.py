@@ -160,8 +160,7 @@ class Brain(Feeding, ReplicaFeeding):
         """Rebuild ``site_codes`` from the store: their windows and open AGENT_SILENT
         tickets in one read, each site rebuilt and its held batches fed right after
         (letting the event loop run between sites every :data:`SLICE_S`), then their
-        tickets reconciled in one more read (should that fail, the sites are forgotten
-        again, to be rebuilt whole)."""
+        tickets reconciled in one more read."""
         now = self.clock()
         since = now - int(self.engine.config.engine.horizon_s * _S)
         read = await asyncio.to_thread(self._read_sites, site_codes, since)
@@ -185,17 +184,7 @@ class Brain(Feeding, ReplicaFeeding):
             if time.perf_counter() - slice_start >= SLICE_S:
                 await asyncio.sleep(0)
                 slice_start = time.perf_counter()
-        try:
-            raised = await asyncio.to_thread(self._reconcile_sites, problems, now)
-        except BaseException:
-            # Not squared, the sites would be judged against tickets the data may not
-            # show (or without those it does): they start again from the store, which
-            # holds all that was fed, when next noted or taken.
-            for site_code in site_codes:
-                self.engine.forget(site_code)
-                self._known.discard(site_code)
-                self._rebuilt_through.pop(site_code, None)
-            raise
+        raised = await asyncio.to_thread(self._reconcile_sites, problems, now)
         if raised:
             self._on_notification()
             self._tell(raised)
