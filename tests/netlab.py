@@ -115,6 +115,10 @@ def enter(ns: Namespace) -> None:
         os.close(fd)
 
 
+#: The links' MTU (veth's default): the most one retransmitted segment adds to a link.
+MTU = 1500
+
+
 @dataclass(frozen=True)
 class Namespace:
     """A network namespace of a lab; ``role`` is its short name (client, router, ...)."""

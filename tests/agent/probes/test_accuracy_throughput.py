@@ -16,7 +16,7 @@ import shutil
 import time
 
 import pytest
-from netlab import Chain, NetLab, enter
+from netlab import MTU, Chain, NetLab, enter
 
 from agent.probes.throughput import ThroughputConfig, ThroughputOutcome, probe
 from collector.auth import hash_secret, new_credential
@@ -115,7 +115,7 @@ def test_goodput_matches_iperf3_within_the_byte_cap(
     on_link = path.client.link_bytes(dev) - before
     # A spurious retransmission by the server crosses twice and reaches the kit counted
     # once (no receiver counter tells a duplicate apart): at most an MTU each.
-    server_resent = 1500 * (path.server.tcp_retransmitted_segments() - resent_before)
+    server_resent = MTU * (path.server.tcp_retransmitted_segments() - resent_before)
     assert outcome.common.status.value == "ok", outcome.common.reason
     assert outcome.goodput_bps is not None
     print(

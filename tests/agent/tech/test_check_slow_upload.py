@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from netlab import Chain, NetLab
+from netlab import MTU, Chain, NetLab
 from techkit import (
     AGENT_ID,
     CLI,
@@ -45,8 +45,6 @@ UNCOUNTED_MAX = 30_000
 #: estimated per segment from TCP_INFO; pings and DNS by their own probes): 0.15 to 0.3 %
 #: under on a fast link, 1.4 to 1.8 % on 300 kbit/s both ways.
 RELATIVE = 0.03
-#: The most a retransmitted segment adds to the link (the link's MTU).
-SEGMENT_MAX = 1500
 
 
 @dataclass
@@ -154,7 +152,7 @@ def run_check(
     # The collector's retransmissions: a spurious one (the first copy had arrived; veth
     # reorders under CPU contention, and a stall can time a whole window out) crosses
     # twice and the kit counts it once, as it cannot tell a duplicate apart.
-    server_resent = SEGMENT_MAX * (server.tcp_retransmitted_segments() - resent_before)
+    server_resent = MTU * (server.tcp_retransmitted_segments() - resent_before)
     assert done.stdout.strip(), done.stderr
     doc = json.loads(done.stdout)
     counted = json.loads(budget.read_text())["used_bytes"]
@@ -164,7 +162,7 @@ def run_check(
     # the kit's retransmissions (no nominal payload, nor segments the kit's own full
     # shaper dropped before the link).
     tp = doc["probes"]["throughput"]  # type: ignore[index]
-    resent = SEGMENT_MAX * (tp.get("retransmits") or 0)
+    resent = MTU * (tp.get("retransmits") or 0)
     low = crossed * (1 - RELATIVE) - UNCOUNTED_MAX - server_resent
     assert low <= counted, (counted, crossed, server_resent)
     assert counted <= crossed * (1 + RELATIVE) + resent, (counted, crossed, resent)
